@@ -1,0 +1,33 @@
+# Two commands on a fresh machine: `make run` (the bot, or the offline demo without a token)
+# and `make test`. Both create .venv themselves.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run demo test lint bench train clean
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/genai-bot start
+
+demo: $(STAMP)
+	$(BIN)/genai-bot demo
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+train: $(STAMP)
+	$(BIN)/genai-bot train --data ../shared/data/mnist-digits-8k.npz --out models/mnist-vae
+
+clean:
+	rm -rf $(VENV) out .pytest_cache
