@@ -1,0 +1,125 @@
+"""The one place that reads the environment (and `.env`). Settings are frozen and validated.
+
+Importing this module is cheap: no TensorFlow, no discord.py, so `genai-bot --help` and
+settings checks stay fast.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from genai_models.text.config import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_TOKENS,
+    DEFAULT_MODEL,
+    DEFAULT_TEMPERATURE,
+    DEFAULT_TIMEOUT_S,
+    PoetConfig,
+)
+
+DEFAULT_TRAINING_DIR = Path("runs/vae")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable and how to fix it."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    discord_token: str | None = field(default=None, repr=False)
+    dev_guild_id: int | None = None
+    model_dir: Path | None = None  # None: the weights shipped inside genai_models
+    training_dir: Path = DEFAULT_TRAINING_DIR
+    workers: int = max(1, os.cpu_count() or 1)
+    command_timeout_s: float = 60.0
+    log_level: str = "INFO"
+    poet: PoetConfig = field(default_factory=PoetConfig)
+
+    @property
+    def text_configured(self) -> bool:
+        """A text endpoint is usable: an API key, or a base URL of a keyless local server."""
+        return bool(self.poet.api_key or self.poet.base_url)
+
+
+def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
+    """Build settings from `environ` (default: os.environ, after loading `.env` if present)."""
+    if environ is None:
+        if dotenv:
+            from dotenv import load_dotenv
+
+            load_dotenv(override=False)  # real environment variables win over .env
+        environ = os.environ
+    env = {k: v.strip() for k, v in environ.items() if v.strip() != ""}
+
+    poet = PoetConfig(
+        api_key=env.get("OPENAI_API_KEY"),
+        base_url=_url(env, "OPENAI_BASE_URL"),
+        model=env.get("OPENAI_MODEL", DEFAULT_MODEL),
+        temperature=_float(env, "OPENAI_TEMPERATURE", DEFAULT_TEMPERATURE, low=0.0, high=2.0),
+        max_tokens=_int(env, "OPENAI_MAX_TOKENS", DEFAULT_MAX_TOKENS, low=16, high=4096),
+        token_limit_param=_choice(
+            env, "OPENAI_TOKEN_LIMIT_PARAM", "max_tokens", ("max_tokens", "max_completion_tokens")
+        ),
+        timeout_s=_float(env, "OPENAI_TIMEOUT", DEFAULT_TIMEOUT_S, low=1.0, high=600.0),
+        max_retries=_int(env, "OPENAI_MAX_RETRIES", DEFAULT_MAX_RETRIES, low=0, high=10),
+        moderation=_choice(env, "OPENAI_MODERATION", "auto", ("auto", "on", "off")),
+    )
+    model_dir = env.get("GENAI_MODEL_DIR")
+    return Settings(
+        discord_token=env.get("DISCORD_TOKEN"),
+        dev_guild_id=_int(env, "DEV_GUILD_ID", None, low=1, high=2**64 - 1),
+        model_dir=Path(model_dir) if model_dir else None,
+        training_dir=Path(env.get("GENAI_TRAINING_DIR", str(DEFAULT_TRAINING_DIR))),
+        workers=_int(env, "GENAI_WORKERS", max(1, os.cpu_count() or 1), low=1, high=64),
+        command_timeout_s=_float(env, "GENAI_COMMAND_TIMEOUT", 60.0, low=1.0, high=900.0),
+        log_level=_choice(
+            env, "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"), upper=True
+        ),
+        poet=poet,
+    )
+
+
+def _int(env: Mapping[str, str], name: str, default: int | None, *, low: int, high: int):
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, *, low: float, high: float) -> float:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _choice(env, name: str, default: str, choices: tuple[str, ...], *, upper: bool = False):
+    raw = env.get(name, default)
+    value = raw.upper() if upper else raw.lower()
+    if value not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}; got {raw!r}")
+    return value
+
+
+def _url(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name)
+    if raw is None:
+        return None
+    if not raw.startswith(("http://", "https://")):
+        raise SettingsError(f"{name} must start with http:// or https://, got {raw!r}")
+    return raw.rstrip("/")
