@@ -13,6 +13,7 @@ import logging
 import sys
 
 from bot.settings import Settings, SettingsError, load_settings
+from genai_models.errors import GenAIError
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     except CliError as exc:
         print(f"genai-bot: {exc}", file=sys.stderr)
         return exc.exit_code
+    except GenAIError as exc:  # already a user-safe sentence
+        print(f"genai-bot: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("genai-bot: interrupted", file=sys.stderr)
         return 130
