@@ -1,0 +1,156 @@
+"""`genai-bot train | digit | morph | latent-map`: the VAE from the command line.
+
+TensorFlow is imported inside the handlers only, so `genai-bot --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+from pathlib import Path
+
+from bot.cli import CliError
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers) -> None:
+    train = subparsers.add_parser("train", help="train the digit VAE (status + checkpoints)")
+    train.add_argument("--data", type=Path, default=None,
+                       help="an .npz (x_train/y_train or x/y) or IDX folder; default: download MNIST")
+    train.add_argument("--epochs", type=_positive, default=30)
+    train.add_argument("--batch-size", type=_positive, default=128)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--out", type=Path, default=None,
+                       help="output folder (default: GENAI_TRAINING_DIR, runs/vae)")
+    train.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    train.set_defaults(handler=run_train)
+
+    digit = subparsers.add_parser("digit", help="write a PNG grid of generated digits")
+    digit.add_argument("k", nargs="?", type=_digit, default=None, help="digit 0-9 (default: any)")
+    digit.add_argument("--count", type=_positive, default=9)
+    digit.add_argument("--seed", type=int, default=None)
+    digit.add_argument("--out", type=Path, default=Path("digits.png"))
+    digit.set_defaults(handler=run_digit)
+
+    morph = subparsers.add_parser("morph", help="write a GIF morphing one digit into another")
+    morph.add_argument("a", type=_digit, help="start digit 0-9")
+    morph.add_argument("b", type=_digit, help="end digit 0-9")
+    morph.add_argument("--frames", type=_positive, default=24)
+    morph.add_argument("--seed", type=int, default=None)
+    morph.add_argument("--out", type=Path, default=Path("morph.gif"))
+    morph.add_argument("--start-image", type=Path, default=None, help="your own digit to start from")
+    morph.add_argument("--end-image", type=Path, default=None, help="your own digit to end at")
+    morph.set_defaults(handler=run_morph)
+
+    latent = subparsers.add_parser("latent-map", help="write the latent-plane grid and scatter")
+    latent.add_argument("--size", type=_positive, default=15, help="grid size n (n x n digits)")
+    latent.add_argument("--out", type=Path, default=Path("latent-map.png"))
+    latent.set_defaults(handler=run_latent_map)
+
+
+def run_train(args: argparse.Namespace, settings: Settings) -> int:
+    from genai_models.vae.data import load_digits, split
+    from genai_models.vae.training import TrainingConfig, train
+
+    out_dir = args.out or settings.training_dir
+    digits = load_digits(args.data)
+    data_split = split(digits)
+    log.info("training on %d digits, validating on %d (%s)", len(data_split.train),
+             len(data_split.validation), digits.source)
+    config = TrainingConfig(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed)
+    # `docker stop` sends SIGTERM: stop as cleanly as Ctrl-C does (checkpoint kept, resumable).
+    previous = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    try:
+        status = train(data_split, out_dir, config, resume=args.resume, verbose=_verbosity())
+    except KeyboardInterrupt:
+        raise CliError(f"training interrupted; continue with: genai-bot train --resume "
+                       f"--out {out_dir}", exit_code=130) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    print(f"{status.message}; validation loss {status.val_loss:.2f} nats per digit")
+    return 0
+
+
+def run_digit(args: argparse.Namespace, settings: Settings) -> int:
+    from genai_models.imaging import grid_png
+
+    sampler = _load_sampler(settings)
+    images = sampler.digits(args.k, count=args.count, seed=args.seed)
+    _write(args.out, grid_png(images))
+    return 0
+
+
+def run_morph(args: argparse.Namespace, settings: Settings) -> int:
+    from genai_models.imaging import morph_gif
+
+    sampler = _load_sampler(settings)
+    start = _user_digit(args.start_image) if args.start_image else args.a
+    end = _user_digit(args.end_image) if args.end_image else args.b
+    frames = sampler.morph(start, end, frames=args.frames, seed=args.seed)
+    _write(args.out, morph_gif(frames, boomerang=True))
+    return 0
+
+
+def run_latent_map(args: argparse.Namespace, settings: Settings) -> int:
+    from genai_models.imaging import latent_scatter_png, manifold_png
+
+    sampler = _load_sampler(settings)
+    latent = sampler.latent_map(args.size)
+    _write(args.out, manifold_png(latent.grid))
+    scatter_path = args.out.with_name(f"{args.out.stem}-scatter{args.out.suffix}")
+    _write(scatter_path, latent_scatter_png(latent.points, latent.labels))
+    return 0
+
+
+def _load_sampler(settings: Settings):
+    from genai_models.vae.sampler import DigitSampler
+
+    return DigitSampler.load(settings.model_dir)
+
+
+def _user_digit(path: Path):
+    from genai_models.vae.preprocess import to_mnist
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return to_mnist(data)
+
+
+def _write(path: Path, data: bytes) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    except OSError as exc:
+        raise CliError(f"cannot write {path}: {exc.strerror or exc}") from None
+    print(f"wrote {path} ({len(data) // 1024 or 1} KiB)")
+
+
+def _verbosity() -> int:
+    import sys
+
+    return 1 if sys.stdout.isatty() else 2  # a live progress bar only where someone watches
+
+
+def _raise_keyboard_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _digit(text: str) -> int:
+    if text not in tuple("0123456789"):
+        raise argparse.ArgumentTypeError(f"expected a digit 0-9, got {text!r}")
+    return int(text)
