@@ -1,0 +1,86 @@
+"""Users' own images, checked in two steps.
+
+First what Discord tells us about an attachment (type, size, pixels), checked before the
+command defers so a wrong file is refused at once; then, after downloading, the decoder in
+`genai_models.vae.preprocess` refuses non-images and decompression bombs whatever the
+metadata claimed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import aiohttp
+import discord
+
+from genai_models.errors import InvalidInputError
+from genai_models.vae.preprocess import MAX_SIDE, MAX_UPLOAD_BYTES
+
+log = logging.getLogger(__name__)
+
+DOWNLOAD_TIMEOUT_S = 15.0
+_MIB = 1024 * 1024
+
+
+def safe_name(attachment: discord.Attachment) -> str:
+    """The file name as users see it, made harmless inside `code` markdown."""
+    name = attachment.filename.replace("`", "'")
+    return name if len(name) <= 80 else name[:79] + "…"
+
+
+def check_attachment(attachment: discord.Attachment) -> None:
+    """Refuse, from Discord's metadata alone, files that are not images or are too big."""
+    name = safe_name(attachment)
+    content_type = (attachment.content_type or "").split(";")[0].strip().lower()
+    # No content type: let the decoder decide. One that is declared must be a raster image.
+    if content_type and (not content_type.startswith("image/") or content_type == "image/svg+xml"):
+        raise InvalidInputError(
+            f"{name} is not an image; attach a PNG, JPEG, GIF or WebP picture of a digit.",
+            code="attachment_not_image",
+            name=name,
+        )
+    if attachment.size > MAX_UPLOAD_BYTES:
+        raise InvalidInputError(
+            f"{name} is {attachment.size / _MIB:.1f} MB; images may be at most "
+            f"{MAX_UPLOAD_BYTES // _MIB} MB.",
+            code="attachment_too_large",
+            name=name,
+            size_mb=attachment.size / _MIB,
+            limit_mb=MAX_UPLOAD_BYTES // _MIB,
+        )
+    width, height = attachment.width or 0, attachment.height or 0
+    if width > MAX_SIDE or height > MAX_SIDE:
+        raise InvalidInputError(
+            f"{name} is {width}×{height} pixels; images may be at most {MAX_SIDE}×{MAX_SIDE}.",
+            code="attachment_too_many_pixels",
+            name=name,
+            width=width,
+            height=height,
+            max_side=MAX_SIDE,
+        )
+
+
+async def download(attachment: discord.Attachment) -> bytes:
+    """The attachment's bytes, refusing anything larger than its declared, checked size."""
+    name = safe_name(attachment)
+    try:
+        async with asyncio.timeout(DOWNLOAD_TIMEOUT_S):
+            data = await attachment.read()
+    except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
+        log.warning("downloading attachment %s failed: %s", attachment.id, exc)
+        raise InvalidInputError(
+            f"I couldn't download {name} from Discord; please try again.",
+            code="attachment_unreadable",
+            name=name,
+        ) from None
+    if len(data) > MAX_UPLOAD_BYTES:  # the metadata lied
+        raise InvalidInputError(
+            f"{name} is {len(data) / _MIB:.1f} MB; images may be at most "
+            f"{MAX_UPLOAD_BYTES // _MIB} MB.",
+            code="attachment_too_large",
+            name=name,
+            size_mb=len(data) / _MIB,
+            limit_mb=MAX_UPLOAD_BYTES // _MIB,
+        )
+    return data

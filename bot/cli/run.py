@@ -1,0 +1,209 @@
+"""`genai-bot run | demo | start | sync`: the Discord bot, and an offline demo without it.
+
+`start` is what `make run` calls: the bot when DISCORD_TOKEN is set, otherwise the demo, so a
+fresh clone shows the models working before anyone creates a Discord application.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from bot.cli import CliError
+from bot.settings import Settings
+from genai_models.errors import GenAIError
+
+if TYPE_CHECKING:
+    from genai_models.text import Poet
+    from genai_models.vae import DigitSampler
+
+log = logging.getLogger(__name__)
+
+TOKEN_EXIT_CODE = 2  # missing or rejected DISCORD_TOKEN: a configuration problem
+DEMO_SEED = 0
+DEMO_TOPIC = "los dígitos escritos a mano"
+MISSING_TOKEN = (
+    "DISCORD_TOKEN is not set. Create a bot at https://discord.com/developers/applications, "
+    "put its token in .env as DISCORD_TOKEN=… (see .env.example), or try `genai-bot demo`."
+)
+REJECTED_TOKEN = (
+    "Discord rejected DISCORD_TOKEN (401 Unauthorized). Copy a fresh token from the Bot page "
+    "of your application at https://discord.com/developers/applications."
+)
+NEXT_STEPS = """\
+To run the real Discord bot, set these in .env (.env.example documents every key):
+  DISCORD_TOKEN=…       your bot's token (https://discord.com/developers/applications)
+  DEV_GUILD_ID=…        optional: a test server's id, where commands appear at once
+  OPENAI_API_KEY=…      for /poem, or OPENAI_BASE_URL=http://localhost:8080/v1 for a local server
+then run `make run` again (or `genai-bot run`)."""
+
+
+def register(subparsers) -> None:
+    run = subparsers.add_parser("run", help="start the Discord bot (needs DISCORD_TOKEN)")
+    run.set_defaults(handler=handle_run)
+
+    demo = subparsers.add_parser(
+        "demo", help="no Discord needed: write a digit grid, a morph GIF and a latent map"
+    )
+    demo.add_argument("--out", type=Path, default=Path("out"), help="folder (default: ./out)")
+    demo.set_defaults(handler=handle_demo)
+
+    start = subparsers.add_parser(
+        "start", help="`run` when DISCORD_TOKEN is set, otherwise `demo` (what `make run` does)"
+    )
+    start.set_defaults(handler=handle_start, out=Path("out"))
+
+    sync = subparsers.add_parser("sync", help="publish the slash commands to Discord, then exit")
+    sync.set_defaults(handler=handle_sync)
+
+
+def handle_start(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.discord_token:
+        return handle_run(args, settings)
+    print("DISCORD_TOKEN is not set, so here is the offline demo instead of the bot.\n")
+    return handle_demo(args, settings)
+
+
+def handle_run(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(serve(settings, token=_token(settings)))
+
+
+def handle_sync(args: argparse.Namespace, settings: Settings) -> int:
+    count = asyncio.run(serve(settings, token=_token(settings), sync_only=True))
+    where = f"guild {settings.dev_guild_id}" if settings.dev_guild_id else "all guilds (global)"
+    print(f"synced {count} commands to {where}")
+    return 0
+
+
+def _token(settings: Settings) -> str:
+    if not settings.discord_token:
+        raise CliError(MISSING_TOKEN, exit_code=TOKEN_EXIT_CODE)
+    return settings.discord_token
+
+
+async def serve(settings: Settings, *, token: str, sync_only: bool = False) -> int:
+    """Run the bot until it is stopped; with `sync_only`, log in, sync, and return the count."""
+    import discord
+
+    from bot.client import GenAIBot
+    from bot.concurrency import WorkerPool
+
+    poet = make_poet(settings)
+    pool = WorkerPool(workers=settings.workers, timeout_s=settings.command_timeout_s)
+    try:
+        bot = GenAIBot(
+            settings=settings,
+            pool=pool,
+            poet=poet,
+            load_sampler=None if sync_only else _sampler_loader(settings),
+            sync_commands=not sync_only,
+        )
+        async with bot:
+            _close_on_sigterm(bot)
+            try:
+                if sync_only:
+                    await bot.login(token)
+                    return len(await bot.sync_command_tree())
+                await bot.start(token)
+            except discord.LoginFailure:
+                raise CliError(REJECTED_TOKEN, exit_code=TOKEN_EXIT_CODE) from None
+        return 0
+    finally:
+        pool.close()
+        if poet is not None:
+            await poet.aclose()
+
+
+def _close_on_sigterm(bot) -> None:
+    """`docker stop` sends SIGTERM: log out cleanly, as Ctrl-C does."""
+    loop = asyncio.get_running_loop()
+    try:
+        loop.add_signal_handler(signal.SIGTERM, lambda: loop.create_task(bot.close()))
+    except (NotImplementedError, RuntimeError):  # not the main thread, or not a Unix loop
+        pass
+
+
+def make_poet(settings: Settings) -> Poet | None:
+    """The poet when a text endpoint is configured; None (no /poem) otherwise."""
+    if not settings.text_configured:
+        return None
+    from genai_models.text import Poet
+
+    try:
+        return Poet(config=settings.poet)
+    except GenAIError as exc:
+        log.warning("poems disabled: %s", exc)
+        return None
+
+
+def _sampler_loader(settings: Settings):
+    def load() -> DigitSampler:
+        from genai_models.vae import DigitSampler
+
+        return DigitSampler.load(settings.model_dir)
+
+    return load
+
+
+# --- the offline demo ----------------------------------------------------------------------
+
+
+def handle_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from genai_models.vae import DigitSampler
+
+    print("Loading the digit model (TensorFlow takes a few seconds)…", flush=True)
+    sampler = DigitSampler.load(settings.model_dir)
+    for path in write_demo_images(sampler, args.out):
+        print(f"wrote {path} ({max(1, path.stat().st_size // 1024)} KiB)")
+    status = 0
+    if settings.text_configured:
+        print(f"\nA poem from {settings.poet.model}, about “{DEMO_TOPIC}”:\n", flush=True)
+        try:
+            asyncio.run(print_poem(settings, sys.stdout))
+        except GenAIError as exc:
+            print(f"\ngenai-bot: no poem: {exc}", file=sys.stderr)
+            status = 1
+    else:
+        print("\nNo text endpoint configured, so no poem (set OPENAI_API_KEY or OPENAI_BASE_URL).")
+    print(f"\n{NEXT_STEPS}")
+    return status
+
+
+def write_demo_images(sampler: DigitSampler, out_dir: Path) -> list[Path]:
+    """A 3 × 3 digit grid, a 7 → 1 morph, the latent map and its scatter, under `out_dir`."""
+    from genai_models import imaging
+
+    latent = sampler.latent_map(15)
+    outputs = {
+        "digits.png": imaging.grid_png(sampler.digits(None, count=9, seed=DEMO_SEED)),
+        "morph.gif": imaging.morph_gif(
+            sampler.morph(7, 1, frames=24, seed=DEMO_SEED), size=224, boomerang=True
+        ),
+        "latent-map.png": imaging.manifold_png(latent.grid),
+        "latent-scatter.png": imaging.latent_scatter_png(latent.points, latent.labels),
+    }
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for name, data in outputs.items():
+            (out_dir / name).write_bytes(data)
+    except OSError as exc:
+        raise CliError(f"cannot write to {out_dir}: {exc.strerror or exc}") from None
+    return [out_dir / name for name in outputs]
+
+
+async def print_poem(settings: Settings, out: TextIO) -> None:
+    from genai_models.text import PoemRequest, Poet
+
+    async with Poet(config=settings.poet) as poet, poet.write(
+        PoemRequest(topic=DEMO_TOPIC, language="es", form="free")
+    ) as stream:
+        async for piece in stream:
+            out.write(piece)
+            out.flush()
+        poem = await stream.final()
+    out.write(f"\n\n— AI-generated by {poem.model}\n")

@@ -1,0 +1,124 @@
+"""GenAIBot: holds the services, loads one cog per feature, syncs the command tree.
+
+Services are built by the caller and handed in (so tests and the CLI choose them); the bot only
+owns their use. Heavy start-up work (loading TensorFlow and the VAE) runs in the worker pool
+from `setup_hook`, before the gateway connects, so the event loop never blocks.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.concurrency import WorkerPool
+from bot.errors import GenAICommandTree, elapsed_ms
+from bot.i18n import CommandTranslator
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from genai_models.text import Poet
+    from genai_models.vae import DigitSampler
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# One extension per feature; each module's `setup(bot)` adds its cog.
+EXTENSIONS = ("bot.cogs.poems", "bot.cogs.digits", "bot.cogs.training")
+
+DEFAULT_VIEW_TIMEOUT_S = 180.0  # well inside the 15 minutes an interaction token lives
+
+
+class GenAIBot(commands.Bot):
+    """The Discord bot. Slash commands only, so it needs no privileged intents.
+
+    `load_sampler` is called once in a worker thread during `setup_hook`; None leaves the digit
+    commands answering "model not loaded" (used by `genai-bot sync`, which needs no model).
+    `poet` None means no text endpoint is configured: /poem is not registered.
+    """
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        pool: WorkerPool,
+        poet: Poet | None = None,
+        load_sampler: Callable[[], DigitSampler] | None = None,
+        sync_commands: bool = True,
+        view_timeout_s: float = DEFAULT_VIEW_TIMEOUT_S,
+        **options: Any,
+    ) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True  # interactions need their guild and channel in the cache
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            help_command=None,
+            tree_cls=GenAICommandTree,
+            **options,
+        )
+        self.settings = settings
+        self.pool = pool
+        self.poet = poet
+        self.sampler: DigitSampler | None = None
+        self.view_timeout_s = view_timeout_s
+        self._load_sampler = load_sampler
+        self._sync_commands = sync_commands
+
+    async def run_blocking(
+        self, func: Callable[..., T], /, *args: Any, timeout_s: float | None = None, **kwargs: Any
+    ) -> T:
+        """Run blocking work (models, images, disk) in the bot's one worker pool."""
+        return await self.pool.run(func, *args, timeout_s=timeout_s, **kwargs)
+
+    async def setup_hook(self) -> None:
+        await self.tree.set_translator(CommandTranslator())
+        if self._load_sampler is not None:
+            # TensorFlow's import and the model's warm-up take seconds: never on the loop.
+            self.sampler = await self.run_blocking(self._load_sampler, timeout_s=float("inf"))
+            log.info("digit model %s loaded", self.sampler.version)
+        for extension in EXTENSIONS:
+            try:
+                await self.load_extension(extension)
+            except commands.ExtensionError:
+                # One broken feature must not take the others down with it.
+                log.exception("could not load %s; its commands are unavailable", extension)
+        if self._sync_commands:
+            await self.sync_command_tree()
+
+    async def sync_command_tree(self) -> list[app_commands.AppCommand]:
+        """Publish the commands: to DEV_GUILD_ID at once while developing, else globally."""
+        guild_id = self.settings.dev_guild_id
+        if guild_id is not None:
+            guild = discord.Object(id=guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("synced %d commands to guild %s", len(synced), guild_id)
+        else:
+            synced = await self.tree.sync()
+            log.info("synced %d global commands (they may take a while to appear)", len(synced))
+        return synced
+
+    async def on_ready(self) -> None:
+        log.info("connected as %s (id %s) to %d guilds", self.user, self.user and self.user.id,
+                 len(self.guilds))
+
+    async def on_app_command_completion(
+        self, interaction: discord.Interaction, command: app_commands.Command | Any
+    ) -> None:
+        took = elapsed_ms(interaction)
+        log.info(
+            "/%s for user %s took %s ms",
+            command.qualified_name,
+            interaction.user.id,
+            "?" if took is None else f"{took:.0f}",
+        )
+
+
+class ShardedGenAIBot(GenAIBot, commands.AutoShardedBot):
+    """The same bot over several gateway shards, for when it outgrows ~2,500 guilds."""

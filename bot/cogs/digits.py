@@ -1,0 +1,290 @@
+"""/digit, /morph and /latent-map: the VAE's handwritten digits.
+
+Each command reads: check what can be checked at once, defer, run the model and the image
+encoder together in the worker pool, reply with the file and an embed.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Optional
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import attachments, rendering
+from bot.i18n import Lang, interaction_language, text
+from bot.views import OwnedView
+from genai_models import imaging
+from genai_models.errors import GenAIError
+from genai_models.vae.preprocess import open_user_image, to_mnist
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from bot.client import GenAIBot
+    from genai_models.vae import DigitSampler
+
+log = logging.getLogger(__name__)
+
+MAX_SEED = 2**31 - 1
+MORPH_SIZE = 224  # pixels a side: big enough to see, small enough to stay a light GIF
+MORPH_FRAME_MS = 50
+LATENT_MAP_CELLS = 15
+
+
+class ModelNotLoadedError(GenAIError):
+    """The digit model is not loaded (still starting, or this process runs without it)."""
+
+    default_code = "model_loading"
+
+
+def new_seed() -> int:
+    return secrets.randbelow(MAX_SEED + 1)
+
+
+@dataclass(frozen=True)
+class DigitRequest:
+    digit: int | None
+    count: int
+    seed: int
+
+
+# --- blocking work, run in the worker pool --------------------------------------------------
+
+
+def draw_digits(sampler: DigitSampler, request: DigitRequest) -> bytes:
+    images = sampler.digits(request.digit, count=request.count, seed=request.seed)
+    return imaging.grid_png(images)
+
+
+def draw_morph(
+    sampler: DigitSampler,
+    start: int | np.ndarray | bytes,
+    end: int | np.ndarray | bytes,
+    *,
+    frames: int,
+    seed: int,
+) -> bytes:
+    """A looping GIF from `start` to `end`; bytes are a user's image, decoded safely here."""
+    ends = [to_mnist(open_user_image(x)) if isinstance(x, bytes) else x for x in (start, end)]
+    walk = sampler.morph(ends[0], ends[1], frames=frames, seed=seed)
+    # The walk is eased at both ends, so forward-then-back loops without a jump.
+    return imaging.morph_gif(walk, size=MORPH_SIZE, frame_ms=MORPH_FRAME_MS, boomerang=True)
+
+
+def first_digit(sampler: DigitSampler, request: DigitRequest) -> np.ndarray:
+    return sampler.digits(request.digit, count=1, seed=request.seed)[0]
+
+
+def draw_latent_map(sampler: DigitSampler) -> tuple[bytes, bytes]:
+    latent = sampler.latent_map(LATENT_MAP_CELLS)
+    return imaging.manifold_png(latent.grid), imaging.latent_scatter_png(latent.points, latent.labels)
+
+
+# --- the cog --------------------------------------------------------------------------------
+
+
+class Digits(commands.Cog):
+    """Handwritten digits drawn, morphed and mapped by the VAE."""
+
+    def __init__(self, bot: GenAIBot) -> None:
+        self.bot = bot
+        self._latent_map: tuple[str, bytes, bytes] | None = None  # (model version, map, scatter)
+
+    @property
+    def sampler(self) -> DigitSampler:
+        if self.bot.sampler is None:
+            raise ModelNotLoadedError("The digit model isn't loaded yet; try again in a moment.")
+        return self.bot.sampler
+
+    @app_commands.command(name="digit", description="Draw handwritten digits with the VAE.")
+    @app_commands.describe(
+        digit="Which digit, 0-9 (default: any).",
+        count="How many images, 1-25.",
+        seed="Random seed; the same seed gives the same images.",
+    )
+    async def digit(
+        self,
+        interaction: discord.Interaction,
+        digit: Optional[app_commands.Range[int, 0, 9]] = None,  # noqa: UP045 (discord.py reads it)
+        count: app_commands.Range[int, 1, 25] = 1,
+        seed: Optional[app_commands.Range[int, 0, MAX_SEED]] = None,  # noqa: UP045
+    ) -> None:
+        self.sampler  # noqa: B018 (refuse at once, before deferring, when no model is loaded)
+        await interaction.response.defer()
+        request = DigitRequest(digit, count, new_seed() if seed is None else seed)
+        lang = interaction_language(interaction)
+        embed, file = await self.render_digits(request, lang)
+        view = DigitView(self, request, owner=interaction.user, lang=lang)
+        await interaction.edit_original_response(embed=embed, attachments=[file], view=view)
+        view.remember(interaction)
+
+    @app_commands.command(name="morph", description="Animate one digit turning into another.")
+    @app_commands.describe(
+        start="The digit to start from, 0-9.",
+        end="The digit to end on, 0-9.",
+        frames="Number of frames, 2-60.",
+        start_image="Your own handwritten digit to start from (replaces start).",
+        end_image="Your own handwritten digit to end on (replaces end).",
+    )
+    async def morph(
+        self,
+        interaction: discord.Interaction,
+        start: app_commands.Range[int, 0, 9],
+        end: app_commands.Range[int, 0, 9],
+        frames: app_commands.Range[int, 2, 60] = 24,
+        start_image: Optional[discord.Attachment] = None,  # noqa: UP045
+        end_image: Optional[discord.Attachment] = None,  # noqa: UP045
+    ) -> None:
+        self.sampler  # noqa: B018
+        for image in (start_image, end_image):
+            if image is not None:
+                attachments.check_attachment(image)  # wrong files refused before deferring
+        await interaction.response.defer()
+        lang = interaction_language(interaction)
+        start_end: list[int | bytes] = [start, end]
+        for i, image in enumerate((start_image, end_image)):
+            if image is not None:
+                start_end[i] = await attachments.download(image)
+        labels = [
+            text("your_image", lang) if isinstance(x, bytes) else str(x) for x in start_end
+        ]
+        embed, file = await self.render_morph(*start_end, labels=labels, frames=frames, lang=lang)
+        await interaction.edit_original_response(embed=embed, attachments=[file])
+
+    @app_commands.command(
+        name="latent-map",
+        description="Show the VAE's 2-D latent plane: decoded grid and where real digits land.",
+    )
+    async def latent_map(self, interaction: discord.Interaction) -> None:
+        sampler = self.sampler
+        await interaction.response.defer()
+        lang = interaction_language(interaction)
+        if self._latent_map is None or self._latent_map[0] != sampler.version:
+            # Deterministic for a given model: draw it once, serve the bytes after that.
+            grid, scatter = await self.bot.run_blocking(draw_latent_map, sampler)
+            self._latent_map = (sampler.version, grid, scatter)
+        version, grid, scatter = self._latent_map
+        map_embed = rendering.latent_map_embed(version=version, lang=lang, filename="latent-map.png")
+        scatter_embed = discord.Embed(colour=map_embed.colour)
+        scatter_embed.set_image(url="attachment://latent-scatter.png")
+        await interaction.edit_original_response(
+            embeds=[map_embed, scatter_embed],
+            attachments=[
+                rendering.image_file(grid, "latent-map.png"),
+                rendering.image_file(scatter, "latent-scatter.png"),
+            ],
+        )
+
+    # --- shared by the commands and the buttons ---
+
+    async def render_digits(
+        self, request: DigitRequest, lang: Lang
+    ) -> tuple[discord.Embed, discord.File]:
+        sampler = self.sampler
+        png = await self.bot.run_blocking(draw_digits, sampler, request)
+        embed = rendering.digits_embed(
+            digit=request.digit,
+            count=request.count,
+            seed=request.seed,
+            version=sampler.version,
+            lang=lang,
+            filename="digits.png",
+        )
+        return embed, rendering.image_file(png, "digits.png")
+
+    async def render_morph(
+        self,
+        start: int | np.ndarray | bytes,
+        end: int | np.ndarray | bytes,
+        *,
+        labels: list[str],
+        frames: int,
+        lang: Lang,
+    ) -> tuple[discord.Embed, discord.File]:
+        sampler = self.sampler
+        seed = new_seed()
+        gif = await self.bot.run_blocking(draw_morph, sampler, start, end, frames=frames, seed=seed)
+        embed = rendering.morph_embed(
+            start=labels[0],
+            end=labels[1],
+            frames=frames,
+            seed=seed,
+            version=sampler.version,
+            lang=lang,
+            filename="morph.gif",
+        )
+        return embed, rendering.image_file(gif, "morph.gif")
+
+
+class DigitView(OwnedView):
+    """"Again" redraws with a new seed; "Morph to…" asks for a target digit and animates."""
+
+    def __init__(self, cog: Digits, request: DigitRequest, *, owner: discord.abc.User, lang: Lang):
+        super().__init__(owner=owner, lang=lang, timeout=cog.bot.view_timeout_s)
+        self.cog = cog
+        self.request = request
+        self.again.label = text("again", lang)
+        self.morph_to.label = text("morph_to", lang)
+
+    @discord.ui.button(label="Again", style=discord.ButtonStyle.primary, emoji="🎲")
+    async def again(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await interaction.response.defer()  # an update of the message holding the buttons
+        self.request = replace(self.request, seed=new_seed())
+        embed, file = await self.cog.render_digits(self.request, self.lang)
+        await interaction.edit_original_response(embed=embed, attachments=[file], view=self)
+        self.remember(interaction)
+
+    @discord.ui.button(label="Morph to…", style=discord.ButtonStyle.secondary, emoji="🔀")
+    async def morph_to(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        picker = MorphTargetView(self.cog, self.request, owner=self.owner, lang=self.lang)
+        await interaction.response.send_message(
+            text("pick_target", self.lang), view=picker, ephemeral=True
+        )
+        picker.remember(interaction)
+
+
+class MorphTargetView(OwnedView):
+    """An ephemeral picker: which digit should the shown digit turn into?"""
+
+    def __init__(self, cog: Digits, request: DigitRequest, *, owner: discord.abc.User, lang: Lang):
+        super().__init__(owner=owner, lang=lang, timeout=cog.bot.view_timeout_s)
+        self.cog = cog
+        self.request = request
+        self.target.placeholder = text("target_placeholder", lang)
+
+    @discord.ui.select(
+        placeholder="Target digit",
+        options=[discord.SelectOption(label=str(k), value=str(k)) for k in range(10)],
+    )
+    async def target(self, interaction: discord.Interaction, select: discord.ui.Select) -> None:
+        end = int(select.values[0])
+        await interaction.response.defer(thinking=True)  # a new, public message for the GIF
+        self.stop()
+        await self._dismiss()
+        if self.request.digit is not None:
+            start: int | np.ndarray = self.request.digit
+        else:  # "any digit": morph from the very image the user is looking at
+            start = await self.cog.bot.run_blocking(first_digit, self.cog.sampler, self.request)
+        label = str(self.request.digit) if self.request.digit is not None else "·"
+        embed, file = await self.cog.render_morph(
+            start, end, labels=[label, str(end)], frames=24, lang=self.lang
+        )
+        await interaction.edit_original_response(embed=embed, attachments=[file])
+
+    async def _dismiss(self) -> None:
+        """Remove the ephemeral picker once used; it has nothing more to offer."""
+        if self._holder is None:
+            return
+        try:
+            await self._holder.delete_original_response()
+        except discord.HTTPException as exc:
+            log.debug("could not remove the morph picker: %s", exc)
+
+
+async def setup(bot: GenAIBot) -> None:
+    await bot.add_cog(Digits(bot))

@@ -1,0 +1,122 @@
+"""Every failure becomes one short, ephemeral reply in the user's language, and one log line.
+
+`GenAIError`s carry user-safe messages and are expected (a bad image, a busy text service):
+they are logged at INFO. Anything else is a bug: logged with its traceback and context, while
+the user gets one polite line. Users never see a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import discord
+from discord import app_commands
+
+from bot.i18n import Lang, error_text, interaction_language, text
+from bot.rendering import CONTENT_LIMIT, clip
+from genai_models.errors import GenAIError
+
+log = logging.getLogger(__name__)
+
+STARTED_AT = "genai_started_at"  # key in Interaction.extras: perf_counter() when it arrived
+
+# Response types after which the interaction's original response is a message the command
+# created (a "thinking…" placeholder or a partial result): an error replaces it. After a
+# component's deferred update the original response is the message holding the buttons,
+# which must stay.
+_CREATED_MESSAGE = frozenset(
+    {
+        discord.InteractionResponseType.channel_message,
+        discord.InteractionResponseType.deferred_channel_message,
+    }
+)
+
+
+def mark_started(interaction: discord.Interaction) -> None:
+    interaction.extras.setdefault(STARTED_AT, time.perf_counter())
+
+
+def elapsed_ms(interaction: discord.Interaction) -> float | None:
+    started = interaction.extras.get(STARTED_AT)
+    return None if started is None else (time.perf_counter() - started) * 1000
+
+
+def describe(interaction: discord.Interaction) -> str:
+    """'/digit' or 'component digit:again', for logs. Never includes option values."""
+    if interaction.command is not None:
+        return f"/{interaction.command.qualified_name}"
+    custom_id = (interaction.data or {}).get("custom_id", "?")
+    return f"component {custom_id}"
+
+
+def user_message(error: BaseException, lang: Lang) -> str:
+    """What the user reads for `error` (unwrapped from discord.py's wrappers)."""
+    if isinstance(error, GenAIError):
+        return error_text(error, lang)
+    if isinstance(error, app_commands.CheckFailure):
+        return text("check_failed", lang)
+    return text("unexpected", lang)
+
+
+def unwrap(error: BaseException) -> BaseException:
+    """The exception a command raised, not discord.py's CommandInvokeError around it."""
+    while isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError):
+        if error.__cause__ is None:
+            break
+        error = error.__cause__
+    return error
+
+
+async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
+    """Log `error` with context and answer the user ephemerally, whatever state the reply is in."""
+    error = unwrap(error)
+    context = {
+        "command": describe(interaction),
+        "user_id": interaction.user.id,
+        "guild_id": interaction.guild_id,
+        "elapsed_ms": elapsed_ms(interaction),
+    }
+    if isinstance(error, GenAIError | app_commands.CheckFailure):
+        log.info(
+            "%s for user %s failed: %s (%s)",
+            context["command"],
+            context["user_id"],
+            getattr(error, "code", type(error).__name__),
+            error,
+        )
+    else:
+        log.error("unexpected error in %s (context: %s)", context["command"], context, exc_info=error)
+    await send_ephemeral(interaction, user_message(error, interaction_language(interaction)))
+
+
+async def send_ephemeral(interaction: discord.Interaction, message: str) -> None:
+    """Reply only the user sees; if a public placeholder or partial reply exists, remove it."""
+    message = clip(message, CONTENT_LIMIT)
+    try:
+        if not interaction.response.is_done():
+            await interaction.response.send_message(message, ephemeral=True)
+            return
+        if interaction.response.type in _CREATED_MESSAGE:
+            # A follow-up can't make a public "thinking…" message ephemeral; removing it lets
+            # the follow-up be a fresh message that only the user sees.
+            try:
+                await interaction.delete_original_response()
+            except discord.HTTPException as exc:
+                log.warning("could not remove the original response: %s", exc)
+        await interaction.followup.send(message, ephemeral=True)
+    except discord.HTTPException as exc:  # the interaction expired or Discord is failing
+        log.warning("could not tell user %s about an error: %s", interaction.user.id, exc)
+
+
+class GenAICommandTree(app_commands.CommandTree):
+    """A command tree that stamps each interaction's arrival and reports every error alike."""
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        mark_started(interaction)
+        return True
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError, /
+    ) -> None:
+        await report_error(interaction, error)

@@ -1,0 +1,196 @@
+"""Model outputs → Discord messages: files, embeds, and Discord's length limits.
+
+Image encoding itself (PNG grids, GIFs, charts) lives in `genai_models.imaging` and runs in the
+worker pool; this module only wraps finished bytes and text for Discord. Everything generated
+by a model is labelled AI-generated with the model's name or version.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.i18n import Lang, text
+
+if TYPE_CHECKING:
+    from genai_models.vae.status import TrainingStatus
+
+# Discord's documented limits.
+CONTENT_LIMIT = 2000
+EMBED_TITLE_LIMIT = 256
+EMBED_DESCRIPTION_LIMIT = 4096
+EMBED_FIELD_VALUE_LIMIT = 1024
+EMBED_FOOTER_LIMIT = 2048
+
+STREAM_CURSOR = " ▌"  # shows readers the poem is still being written
+POEM_COLOUR = discord.Colour.from_rgb(235, 160, 60)
+DIGIT_COLOUR = discord.Colour.from_rgb(90, 140, 230)
+ERROR_COLOUR = discord.Colour.from_rgb(200, 80, 80)
+
+
+def clip(value: str, limit: int) -> str:
+    """`value` cut to at most `limit` characters, marking the cut with an ellipsis."""
+    if len(value) <= limit:
+        return value
+    return value[: limit - 1].rstrip() + "…"
+
+
+def image_file(data: bytes, filename: str) -> discord.File:
+    """Encoded image bytes as an attachment (embeds refer to it as attachment://filename)."""
+    return discord.File(io.BytesIO(data), filename=filename)
+
+
+def ai_label(model: str, lang: Lang) -> str:
+    return clip(text("ai_label", lang, model=model), EMBED_FOOTER_LIMIT)
+
+
+def vae_label(version: str) -> str:
+    return f"VAE {version}"
+
+
+def poem_embed(
+    poem: str, *, topic: str, lang: Lang, model: str | None = None, streaming: bool = False
+) -> discord.Embed:
+    """The poem so far (`streaming`) or finished, within the embed description limit."""
+    title = clip(text("poem_title", lang, topic=topic), EMBED_TITLE_LIMIT)
+    if streaming:
+        body = clip(poem, EMBED_DESCRIPTION_LIMIT - len(STREAM_CURSOR)) + STREAM_CURSOR
+    else:
+        body = clip(poem, EMBED_DESCRIPTION_LIMIT)
+    embed = discord.Embed(title=title, description=body or "…", colour=POEM_COLOUR)
+    if model is not None and not streaming:
+        embed.set_footer(text=ai_label(model, lang))
+    return embed
+
+
+def notice_embed(message: str) -> discord.Embed:
+    """A short notice that replaces a reply (for example a poem the moderation refused)."""
+    return discord.Embed(description=clip(message, EMBED_DESCRIPTION_LIMIT), colour=ERROR_COLOUR)
+
+
+def digits_embed(
+    *, digit: int | None, count: int, seed: int, version: str, lang: Lang, filename: str
+) -> discord.Embed:
+    if digit is None:
+        title = text("any_digit_title", lang)
+    elif count == 1:
+        title = text("digit_title", lang, digit=digit)
+    else:
+        title = text("digits_title", lang, digit=digit, count=count)
+    embed = discord.Embed(title=title, colour=DIGIT_COLOUR)
+    embed.add_field(name=text("seed", lang), value=f"`{seed}`")
+    embed.add_field(name=text("model", lang), value=vae_label(version))
+    embed.set_image(url=f"attachment://{filename}")
+    embed.set_footer(text=ai_label(vae_label(version), lang))
+    return embed
+
+
+def morph_embed(
+    *, start: str, end: str, frames: int, seed: int, version: str, lang: Lang, filename: str
+) -> discord.Embed:
+    embed = discord.Embed(
+        title=clip(text("morph_title", lang, start=start, end=end), EMBED_TITLE_LIMIT),
+        colour=DIGIT_COLOUR,
+    )
+    embed.add_field(name=text("frames", lang), value=str(frames))
+    embed.add_field(name=text("seed", lang), value=f"`{seed}`")
+    embed.add_field(name=text("model", lang), value=vae_label(version))
+    embed.set_image(url=f"attachment://{filename}")
+    embed.set_footer(text=ai_label(vae_label(version), lang))
+    return embed
+
+
+def latent_map_embed(*, version: str, lang: Lang, filename: str) -> discord.Embed:
+    embed = discord.Embed(
+        title=text("latent_map_title", lang),
+        description=text("latent_map_text", lang),
+        colour=DIGIT_COLOUR,
+    )
+    embed.set_image(url=f"attachment://{filename}")
+    embed.set_footer(text=ai_label(vae_label(version), lang))
+    return embed
+
+
+def training_embed(
+    status: TrainingStatus | None, *, shipped_version: str | None, lang: Lang
+) -> discord.Embed:
+    """State, epoch x/y, losses, ETA and model version; a plain note when nothing ever ran."""
+    title = text("train_title", lang)
+    if status is None:
+        model = vae_label(shipped_version) if shipped_version else text("unknown", lang)
+        return discord.Embed(
+            title=title, description=text("train_never", lang, model=model), colour=DIGIT_COLOUR
+        )
+    embed = discord.Embed(title=title, colour=DIGIT_COLOUR)
+    state_key = f"state_{status.state}"
+    state = text(state_key, lang) if state_key in _STATES else status.state
+    embed.add_field(name=text("train_state", lang), value=state)
+    embed.add_field(
+        name=text("train_epoch", lang), value=f"{status.epoch} / {status.total_epochs}"
+    )
+    embed.add_field(
+        name=text("train_eta", lang),
+        value=format_duration(status.eta_seconds) if status.state == "running" else "—",
+    )
+    embed.add_field(
+        name=text("train_loss", lang),
+        value=_losses(status.loss, status.reconstruction_loss, status.kl_loss, lang),
+    )
+    embed.add_field(
+        name=text("train_val_loss", lang),
+        value=_losses(status.val_loss, status.val_reconstruction_loss, status.val_kl_loss, lang),
+    )
+    version = status.model_version or shipped_version
+    embed.add_field(
+        name=text("train_model", lang), value=vae_label(version) if version else "—"
+    )
+    updated = _timestamp(status.updated_at)
+    if updated:
+        embed.add_field(name=text("train_updated", lang), value=updated)
+    if status.message:
+        embed.add_field(
+            name=text("train_message", lang), value=clip(status.message, EMBED_FIELD_VALUE_LIMIT)
+        )
+    return embed
+
+
+_STATES = {"state_running", "state_finished", "state_failed", "state_interrupted"}
+
+
+def format_duration(seconds: float | None) -> str:
+    """'1 h 05 min', '3 min 20 s', '12 s' or '—' when unknown."""
+    if seconds is None or seconds < 0:
+        return "—"
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    if minutes:
+        return f"{minutes} min {secs:02d} s"
+    return f"{secs} s"
+
+
+def _losses(total: float | None, recon: float | None, kl: float | None, lang: Lang) -> str:
+    if total is None:
+        return "—"
+    parts = [f"**{total:.2f}**"]
+    if recon is not None and kl is not None:
+        parts.append(f"({recon:.2f} + KL {kl:.2f})")
+    return " ".join(parts)
+
+
+def _timestamp(iso: str | None) -> str | None:
+    """A Discord timestamp tag, shown in each reader's own time zone."""
+    if not iso:
+        return None
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    if moment.tzinfo is None:  # the status file writes UTC; be explicit so it isn't read as local
+        moment = moment.replace(tzinfo=UTC)
+    return discord.utils.format_dt(moment, style="R")

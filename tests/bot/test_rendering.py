@@ -1,0 +1,72 @@
+"""Embeds and files within Discord's limits, labelled AI-generated."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from bot import rendering
+
+
+def test_clip_keeps_short_text_and_marks_a_cut():
+    assert rendering.clip("abc", 5) == "abc"
+    clipped = rendering.clip("x" * 5000, 4096)
+    assert len(clipped) == 4096
+    assert clipped.endswith("…")
+
+
+def test_a_streaming_poem_stays_within_the_description_limit_with_its_cursor():
+    embed = rendering.poem_embed("verso " * 2000, topic="t", lang="en", streaming=True)
+    assert len(embed.description) <= rendering.EMBED_DESCRIPTION_LIMIT
+    assert embed.description.endswith(rendering.STREAM_CURSOR)
+    assert embed.footer.text is None
+
+
+def test_a_finished_poem_is_labelled_ai_generated_with_the_model():
+    embed = rendering.poem_embed("luna", topic="la luna", lang="es", model="gpt-test")
+    assert embed.footer.text == "Generado con IA · gpt-test"
+    assert embed.title == "Un poema sobre la luna"
+
+
+def test_a_very_long_topic_is_clipped_in_the_title():
+    embed = rendering.poem_embed("x", topic="y" * 400, lang="en", model="m")
+    assert len(embed.title) <= rendering.EMBED_TITLE_LIMIT
+
+
+def test_digits_embed_shows_seed_and_model_version():
+    embed = rendering.digits_embed(
+        digit=3, count=4, seed=42, version="v1-abc", lang="en", filename="digits.png"
+    )
+    fields = {f.name: f.value for f in embed.fields}
+    assert fields["Seed"] == "`42`"
+    assert "v1-abc" in fields["Model"]
+    assert embed.image.url == "attachment://digits.png"
+    assert "AI-generated" in embed.footer.text
+
+
+def test_training_embed_without_any_run_says_so_and_names_the_shipped_model():
+    embed = rendering.training_embed(None, shipped_version="v7", lang="en")
+    assert "No training has run yet" in embed.description
+    assert "v7" in embed.description
+
+
+def test_training_embed_shows_state_epoch_losses_and_eta():
+    status = SimpleNamespace(
+        state="running", epoch=3, total_epochs=30, loss=170.456, reconstruction_loss=160.0,
+        kl_loss=10.456, val_loss=171.0, val_reconstruction_loss=None, val_kl_loss=None,
+        eta_seconds=125.0, started_at="2026-01-01T00:00:00+00:00",
+        updated_at="2026-01-01T00:01:00+00:00", history={"loss": [1.0]}, message=None,
+        model_version=None,
+    )
+    embed = rendering.training_embed(status, shipped_version="v7", lang="es")
+    fields = {f.name: f.value for f in embed.fields}
+    assert fields["Estado"] == "en curso"
+    assert fields["Época"] == "3 / 30"
+    assert fields["Pérdida"].startswith("**170.46**")
+    assert fields["Tiempo restante"] == "2 min 05 s"
+    assert fields["Actualizado"].startswith("<t:")
+
+
+def test_format_duration_reads_naturally():
+    assert rendering.format_duration(None) == "—"
+    assert rendering.format_duration(12.4) == "12 s"
+    assert rendering.format_duration(3725) == "1 h 02 min"
