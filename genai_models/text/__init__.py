@@ -1,0 +1,58 @@
+"""The poet: short poems from OpenAI or any OpenAI-compatible chat server, streamed.
+
+    from genai_models.text import Poet, PoemRequest
+
+    async with Poet(config=PoetConfig(...)) as poet:
+        stream = poet.write(PoemRequest(topic="la luna", language="es", form="haiku"))
+        async for piece in stream:      # text as it arrives
+            ...
+        poem = await stream.final()     # Poem(text, finish_reason, model, usage)
+
+Failures are GenAIError subclasses (genai_models.errors) with user-safe messages.
+No Discord here: the bot passes a language from `language_for_locale(interaction.locale)`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from genai_models.text.config import PoetConfig
+from genai_models.text.languages import (
+    DEFAULT_LANGUAGE,
+    LANGUAGE_NAMES,
+    LANGUAGES,
+    language_for_locale,
+)
+from genai_models.text.prompts import DEFAULT_FORM, FORMS
+from genai_models.text.request import MAX_TOPIC_CHARS, PoemRequest
+from genai_models.text.results import Poem, Usage
+from genai_models.text.stream import PoemStream
+
+if TYPE_CHECKING:
+    from genai_models.text.poet import Poet
+
+__all__ = [
+    "DEFAULT_FORM",
+    "DEFAULT_LANGUAGE",
+    "FORMS",
+    "LANGUAGES",
+    "LANGUAGE_NAMES",
+    "MAX_TOPIC_CHARS",
+    "Poem",
+    "PoemRequest",
+    "PoemStream",
+    "Poet",
+    "PoetConfig",
+    "Usage",
+    "language_for_locale",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # Poet pulls in the openai package (about half a second); loading it on first use keeps
+    # `genai-bot --help` and code that only needs FORMS or PoemRequest fast.
+    if name == "Poet":
+        from genai_models.text.poet import Poet
+
+        return Poet
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,78 @@
+"""What a user asks for: a topic, a language and a form, cleaned and checked on creation."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from genai_models.errors import InvalidInputError
+from genai_models.text.languages import DEFAULT_LANGUAGE, LANGUAGE_NAMES
+from genai_models.text.prompts import DEFAULT_FORM, FORMS
+
+MAX_TOPIC_CHARS = 300  # after cleaning; enough for a sentence, too short to smuggle an essay
+
+# Characters that change how text is displayed without being visible: bidi overrides and
+# isolates can make a topic read differently to moderators than to the model.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_WHITESPACE_RUN = re.compile(r"\s+")
+
+
+def clean_topic(raw: str) -> str:
+    """Drop control characters (line breaks and tabs become spaces) and squeeze whitespace.
+
+    Zero-width joiners and other format characters stay: emoji sequences need them.
+    """
+    kept = []
+    for char in raw:
+        if char in _BIDI_CONTROLS:
+            continue
+        if unicodedata.category(char) == "Cc":
+            kept.append(" " if char.isspace() else "")
+            continue
+        kept.append(char)
+    return _WHITESPACE_RUN.sub(" ", "".join(kept)).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class PoemRequest:
+    """One poem to write. `topic` is stored cleaned; invalid values raise InvalidInputError.
+
+    `language` is a key of `LANGUAGE_NAMES` ("es", "en", "fr", "pt-BR", ...; use
+    `language_for_locale` to get one from a Discord locale); `form` is one of `FORMS`.
+    """
+
+    topic: str
+    language: str = DEFAULT_LANGUAGE
+    form: str = DEFAULT_FORM
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.topic, str):
+            raise InvalidInputError("The topic must be text.", code="topic_empty")
+        topic = clean_topic(self.topic)
+        if not topic:
+            raise InvalidInputError("Please give the poem a topic.", code="topic_empty")
+        if len(topic) > MAX_TOPIC_CHARS:
+            raise InvalidInputError(
+                f"The topic is too long ({len(topic)} characters); "
+                f"please keep it under {MAX_TOPIC_CHARS}.",
+                code="topic_too_long",
+                length=len(topic),
+                max_chars=MAX_TOPIC_CHARS,
+            )
+        if self.form not in FORMS:
+            form = str(self.form)[:40]  # echoed back to the user: keep it short
+            raise InvalidInputError(
+                f"Unknown poem form {form!r}; choose one of: {', '.join(FORMS)}.",
+                code="unknown_form",
+                form=form,
+                choices=", ".join(FORMS),
+            )
+        if self.language not in LANGUAGE_NAMES:
+            language = str(self.language)[:40]
+            raise InvalidInputError(
+                f"Unknown poem language {language!r}; try 'es' or 'en'.",
+                code="unknown_language",
+                language=language,
+            )
+        object.__setattr__(self, "topic", topic)
