@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import struct
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,13 +147,14 @@ def _download_mnist():
 
 def _read_npz(path: Path):
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        # Open the file ourselves: np.load leaks its handle when the archive is corrupt.
+        with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as archive:
             for image_key, label_key in NPZ_KEYS:
                 if image_key in archive:
                     labels = archive[label_key] if label_key in archive else None
                     return archive[image_key], labels
             keys = ", ".join(archive.files) or "none"
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
         raise DataError(f"{path.name}: not a readable .npz file ({exc})") from exc
     raise DataError(f"{path.name}: expected arrays x_train/y_train or x/y, found: {keys}")
 

@@ -1,0 +1,127 @@
+"""The training job: learns, reports, checkpoints, resumes, and stops cleanly."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from genai_models.errors import TrainingError
+from genai_models.vae.data import split
+from genai_models.vae.status import read_status
+from genai_models.vae.training import CHECKPOINT_DIR, CHECKPOINT_META, TrainingConfig, train
+
+
+def _served_weights(model_dir):
+    from genai_models.vae.backend import keras
+
+    return keras.saving.load_model(model_dir / "vae.keras", compile=False).get_weights()
+
+
+def _negative_elbo(vae, digits):
+    from genai_models.vae.evaluation import estimate_negative_elbo
+
+    return estimate_negative_elbo(
+        lambda x: vae.encoder(x)[:2], lambda z: vae.decoder(z), digits.images,
+        prior_means=np.asarray(vae.prior.means), decoder_gives_logits=True,
+    ).negative_elbo
+
+
+def test_one_epoch_lowers_the_validation_loss(tmp_path, mnist_slice):
+    from genai_models.vae.backend import keras
+    from genai_models.vae.model import build_vae
+
+    data = split(mnist_slice)
+    untrained = build_vae(seed=5)
+    before = _negative_elbo(untrained, data.validation)
+    # Small batches: 29 steps in the one epoch, enough for a clear drop from ~550 nats.
+    train(data, tmp_path, TrainingConfig(epochs=1, batch_size=16, seed=5), verbose=0)
+    after = _negative_elbo(keras.saving.load_model(tmp_path / "vae.keras"), data.validation)
+    assert after < before - 30
+
+
+def test_status_file_reports_a_finished_run(tiny_model_dir):
+    status = read_status(tiny_model_dir)
+    assert status.state == "finished"
+    assert (status.epoch, status.total_epochs) == (2, 2)
+    assert status.eta_seconds == 0
+    assert status.loss > 0 and status.val_loss > 0 and status.kl_loss > 0
+    assert len(status.history["loss"]) == 2 and len(status.history["val_loss"]) == 2
+    assert status.history["loss"][1] < status.history["loss"][0]
+    assert status.model_version.startswith("vae2d-")
+    assert status.started_at <= status.updated_at
+
+
+def test_checkpoint_is_written_every_epoch(tiny_model_dir):
+    meta = json.loads((tiny_model_dir / CHECKPOINT_DIR / CHECKPOINT_META).read_text())
+    assert meta["epoch"] == 2
+    assert (tiny_model_dir / CHECKPOINT_DIR / "state.weights.h5").stat().st_size > 0
+
+
+def test_served_files_carry_no_optimizer_state(tiny_model_dir):
+    checkpoint = (tiny_model_dir / CHECKPOINT_DIR / "state.weights.h5").stat().st_size
+    assert (tiny_model_dir / "vae.keras").stat().st_size < checkpoint / 2
+
+
+def test_same_seed_and_data_give_the_same_weights(tmp_path, mnist_slice, tiny_model_dir):
+    train(split(mnist_slice), tmp_path, TrainingConfig(epochs=2, seed=3), verbose=0)
+    for ours, theirs in zip(_served_weights(tmp_path), _served_weights(tiny_model_dir), strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_resume_continues_from_the_checkpoint(tmp_path, mnist_slice):
+    data = split(mnist_slice)
+    train(data, tmp_path, TrainingConfig(epochs=1, seed=4), verbose=0)
+    first_loss = read_status(tmp_path).history["loss"][0]
+    status = train(data, tmp_path, TrainingConfig(epochs=2, seed=4), resume=True, verbose=0)
+    assert status.epoch == 2 and status.state == "finished"
+    assert status.history["loss"][0] == first_loss  # the first epoch was kept, not redone
+    assert len(status.history["loss"]) == 2
+
+
+def test_resume_without_a_checkpoint_is_refused(tmp_path, mnist_slice):
+    with pytest.raises(TrainingError, match="Nothing to resume"):
+        train(split(mnist_slice), tmp_path, TrainingConfig(epochs=1), resume=True, verbose=0)
+
+
+def test_resume_on_different_data_is_refused(tmp_path, mnist_slice):
+    train(split(mnist_slice), tmp_path, TrainingConfig(epochs=1), verbose=0)
+    other = split(mnist_slice.subset(np.arange(300)))
+    with pytest.raises(TrainingError, match="different data"):
+        train(other, tmp_path, TrainingConfig(epochs=2), resume=True, verbose=0)
+
+
+def test_ctrl_c_stops_cleanly_and_resume_finishes(tmp_path, mnist_slice_path):
+    """A real `genai-bot train` process: SIGINT mid-run, then --resume completes the job."""
+    command = [sys.executable, "-m", "bot", "train", "--data", str(mnist_slice_path),
+               "--epochs", "40", "--out", str(tmp_path)]
+    env = {**os.environ, "GENAI_TRAINING_DIR": str(tmp_path)}
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        status = read_status(tmp_path)
+        if status is not None and status.epoch >= 1:
+            break
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert b"--resume" in stderr and b"Traceback" not in stderr
+    status = read_status(tmp_path)
+    assert status.state == "interrupted" and 1 <= status.epoch < 40
+    stopped_at = status.epoch
+    meta = json.loads((tmp_path / CHECKPOINT_DIR / CHECKPOINT_META).read_text())
+    assert meta["epoch"] == stopped_at
+
+    resumed = subprocess.run([*command[:-4], "--epochs", str(stopped_at + 1), "--out", str(tmp_path),
+                              "--resume"], env=env, capture_output=True, timeout=180)
+    assert resumed.returncode == 0, resumed.stderr.decode()[-2000:]
+    status = read_status(tmp_path)
+    assert status.state == "finished" and status.epoch == stopped_at + 1
+    assert len(status.history["loss"]) == stopped_at + 1
