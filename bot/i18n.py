@@ -39,9 +39,10 @@ def interaction_language(interaction: discord.Interaction) -> Lang:
 # so "try again in about {retry_after} s" degrades to "try again in a moment".
 Template = str | tuple[str, ...]
 CATALOGUE: dict[str, dict[Lang, Template]] = {
-    # --- GenAIError codes (genai_models/errors.py) ---
+    # --- GenAIError codes. English: the service's own sentence, already safe and specific
+    # (the tuple's second text covers an error raised without one). Spanish: a translation.
     "error": {
-        "en": "Something went wrong. Please try again.",
+        "en": ("{message}", "Something went wrong. Please try again."),
         "es": "Algo salió mal. Inténtalo de nuevo.",
     },
     "invalid_input": {
@@ -49,42 +50,89 @@ CATALOGUE: dict[str, dict[Lang, Template]] = {
         "es": "No puedo usar eso tal como está. Revisa lo que enviaste e inténtalo de nuevo.",
     },
     "bad_data": {
-        "en": "The training data could not be read.",
+        "en": ("{message}", "The training data could not be read."),
         "es": "No se pudieron leer los datos de entrenamiento.",
     },
     "bad_model_file": {
-        "en": "The digit model could not be loaded; the bot's operator has to fix it.",
+        "en": ("{message}", "The digit model could not be loaded; the bot's operator must fix it."),
         "es": "No se pudo cargar el modelo de dígitos; quien opera el bot tiene que arreglarlo.",
     },
+    "training_error": {
+        "en": ("{message}", "Training could not run."),
+        "es": "El entrenamiento no pudo ejecutarse.",
+    },
+    # the text service (genai_models.text)
     "service_error": {
-        "en": "The text service failed. Please try again in a minute.",
+        "en": ("{message}", "The text service failed. Please try again in a minute."),
         "es": "El servicio de texto falló. Inténtalo de nuevo en un minuto.",
     },
     "service_unavailable": {
-        "en": "The text service isn't answering right now. Please try again in a minute.",
-        "es": "El servicio de texto no responde ahora mismo. Inténtalo de nuevo en un minuto.",
+        "en": ("{message}", "The text service isn't answering right now; try again in a minute."),
+        "es": (
+            "El servicio de texto tiene problemas ahora mismo; inténtalo de nuevo en unos "
+            "{retry_after} s.",
+            "El servicio de texto tiene problemas ahora mismo; inténtalo de nuevo en unos minutos.",
+        ),
     },
     "rate_limited": {
-        "en": (
-            "The text service is busy; try again in about {retry_after} s.",
-            "The text service is busy; try again in a moment.",
-        ),
+        "en": ("{message}", "The text service is busy; try again in a moment."),
         "es": (
             "El servicio de texto está ocupado; inténtalo de nuevo en unos {retry_after} s.",
             "El servicio de texto está ocupado; inténtalo de nuevo en un momento.",
         ),
     },
+    "quota_exhausted": {
+        "en": "{message}",
+        "es": "El servicio de texto agotó su cuota; avisa a quien opera el bot.",
+    },
     "auth_failed": {
-        "en": "The text service rejected the bot's credentials; the bot's operator has to fix it.",
-        "es": "El servicio de texto rechazó las credenciales del bot; quien lo opera debe arreglarlo.",
+        "en": ("{message}", "The text service rejected the bot's credentials."),
+        "es": "El servicio de texto rechazó las credenciales del bot; avisa a quien lo opera.",
+    },
+    "not_configured": {
+        "en": "{message}",
+        "es": "El servicio de texto no tiene clave de API configurada; avisa a quien opera el bot.",
     },
     "model_not_found": {
-        "en": "The configured text model doesn't exist on the server; the operator has to fix it.",
-        "es": "El modelo de texto configurado no existe en el servidor; quien opera el bot debe "
-        "arreglarlo.",
+        "en": ("{message}", "The configured text model doesn't exist on the server."),
+        "es": "El modelo de texto configurado no está disponible; avisa a quien opera el bot.",
+    },
+    "request_rejected": {
+        "en": "{message}",
+        "es": "El servicio de texto rechazó la petición; avisa a quien opera el bot.",
+    },
+    "moderation_unavailable": {
+        "en": "{message}",
+        "es": "El control de contenido está activado, pero el servicio de texto no lo ofrece; "
+        "avisa a quien opera el bot.",
+    },
+    "timeout": {
+        "en": "{message}",
+        "es": "El servicio de texto tardó demasiado en responder; inténtalo de nuevo en un momento.",
+    },
+    "unreachable": {
+        "en": "{message}",
+        "es": "No se puede contactar con el servicio de texto ahora mismo; inténtalo más tarde.",
+    },
+    "stream_broken": {
+        "en": "{message}",
+        "es": "La conexión con el servicio de texto se cortó a mitad del poema; inténtalo de "
+        "nuevo.",
+    },
+    "stream_error": {
+        "en": "{message}",
+        "es": "El servicio de texto falló mientras escribía el poema; inténtalo de nuevo.",
+    },
+    "bad_reply": {
+        "en": "{message}",
+        "es": "El servicio de texto envió una respuesta ilegible; inténtalo de nuevo.",
+    },
+    "empty_reply": {
+        "en": "{message}",
+        "es": "El servicio de texto devolvió un poema vacío; inténtalo de nuevo.",
     },
     "content_flagged": {
-        "en": "I'd rather not write about that. Please try a different topic.",
+        "en": ("{message}", "I'd rather not write about that. Please try a different topic."),
         "es": "Prefiero no escribir sobre eso. Prueba con otro tema, por favor.",
     },
     "content_flagged_output": {
@@ -93,9 +141,56 @@ CATALOGUE: dict[str, dict[Lang, Template]] = {
         "es": "Lo que escribí no pasó el control de contenido, así que lo quité. Prueba con otro "
         "tema, por favor.",
     },
-    "training_error": {
-        "en": "Training could not run.",
-        "es": "El entrenamiento no pudo ejecutarse.",
+    # poem requests (genai_models.text.request)
+    "topic_empty": {"en": "{message}", "es": "Dale un tema al poema, por favor."},
+    "topic_too_long": {
+        "en": "{message}",
+        "es": (
+            "El tema es demasiado largo ({length} caracteres); usa menos de {max_chars}.",
+            "El tema es demasiado largo.",
+        ),
+    },
+    "unknown_form": {
+        "en": "{message}",
+        "es": ("No conozco la forma «{form}»; elige una de: {choices}.", "No conozco esa forma."),
+    },
+    "unknown_language": {
+        "en": "{message}",
+        "es": ("No conozco el idioma «{language}»; prueba con «es» o «en».",
+               "No conozco ese idioma; prueba con «es» o «en»."),
+    },
+    # users' images (genai_models.vae.preprocess) and the sampler's arguments
+    "image_empty": {"en": "{message}", "es": "La imagen está vacía."},
+    "image_too_large": {
+        "en": "{message}",
+        "es": ("La imagen pesa {size_mb} MB; se aceptan hasta {max_mb} MB.",
+               "La imagen pesa demasiado."),
+    },
+    "image_too_many_pixels": {
+        "en": "{message}",
+        "es": "La imagen tiene demasiados píxeles; se aceptan hasta 4096×4096.",
+    },
+    "not_an_image": {
+        "en": "{message}",
+        "es": "El archivo no es una imagen (se aceptan PNG, JPEG, GIF, WebP, BMP y TIFF).",
+    },
+    "image_unreadable": {
+        "en": "{message}",
+        "es": "El archivo de imagen está dañado o incompleto y no se puede leer.",
+    },
+    "image_blank": {
+        "en": "{message}",
+        "es": "La imagen parece vacía: ningún dígito destaca del fondo.",
+    },
+    "bad_digit": {"en": "{message}", "es": "El dígito debe estar entre 0 y 9."},
+    "bad_count": {
+        "en": "{message}",
+        "es": ("La cantidad debe estar entre 1 y {maximum}.", "Esa cantidad no es válida."),
+    },
+    "bad_frames": {
+        "en": "{message}",
+        "es": ("Los fotogramas deben estar entre 2 y {maximum}.",
+               "Ese número de fotogramas no es válido."),
     },
     # --- the bot's own errors ---
     "command_timeout": {

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from bot.client import GenAIBot
-    from genai_models.vae import DigitSampler
+    from genai_models.vae.sampler import DigitSampler
 
 log = logging.getLogger(__name__)
 
@@ -110,9 +110,9 @@ class Digits(commands.Cog):
     async def digit(
         self,
         interaction: discord.Interaction,
-        digit: Optional[app_commands.Range[int, 0, 9]] = None,  # noqa: UP045 (discord.py reads it)
+        digit: app_commands.Range[int, 0, 9] | None = None,
         count: app_commands.Range[int, 1, 25] = 1,
-        seed: Optional[app_commands.Range[int, 0, MAX_SEED]] = None,  # noqa: UP045
+        seed: app_commands.Range[int, 0, MAX_SEED] | None = None,
     ) -> None:
         self.sampler  # noqa: B018 (refuse at once, before deferring, when no model is loaded)
         await interaction.response.defer()
@@ -137,8 +137,8 @@ class Digits(commands.Cog):
         start: app_commands.Range[int, 0, 9],
         end: app_commands.Range[int, 0, 9],
         frames: app_commands.Range[int, 2, 60] = 24,
-        start_image: Optional[discord.Attachment] = None,  # noqa: UP045
-        end_image: Optional[discord.Attachment] = None,  # noqa: UP045
+        start_image: discord.Attachment | None = None,
+        end_image: discord.Attachment | None = None,
     ) -> None:
         self.sampler  # noqa: B018
         for image in (start_image, end_image):

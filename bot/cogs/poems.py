@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -65,7 +65,7 @@ class Poems(commands.Cog):
         interaction: discord.Interaction,
         topic: app_commands.Range[str, 1, MAX_TOPIC_CHARS],
         form: str = DEFAULT_FORM,
-        language: Optional[str] = None,  # noqa: UP045 (discord.py reads the annotation)
+        language: str | None = None,
     ) -> None:
         # Built before deferring: a bad topic is refused at once, ephemerally.
         request = PoemRequest(

@@ -36,13 +36,22 @@ def test_every_catalogue_entry_has_both_languages():
         assert set(entry) == {"en", "es"}, key
 
 
-def test_rate_limit_reply_names_the_wait_when_known_and_degrades_when_not():
-    known = RateLimitedError("busy", retry_after=19.2)
-    unknown = RateLimitedError("busy")
-    assert "20 s" in error_text(known, "en")
-    assert "20 s" in error_text(known, "es")
-    assert error_text(unknown, "es") == (
+def test_english_keeps_the_services_own_sentence_for_a_known_code():
+    error = RateLimitedError("The text service is busy; try again in about 20 s.", retry_after=19.2)
+    assert error_text(error, "en") == "The text service is busy; try again in about 20 s."
+
+
+def test_spanish_names_the_wait_when_known_and_degrades_when_not():
+    assert "unos 20 s" in error_text(RateLimitedError("busy", retry_after=19.2), "es")
+    assert error_text(RateLimitedError("busy"), "es") == (
         "El servicio de texto está ocupado; inténtalo de nuevo en un momento."
+    )
+
+
+def test_spanish_fills_the_errors_parameters():
+    error = InvalidInputError("too long", code="topic_too_long", length=412, max_chars=300)
+    assert error_text(error, "es") == (
+        "El tema es demasiado largo (412 caracteres); usa menos de 300."
     )
 
 
