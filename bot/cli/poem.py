@@ -1,0 +1,78 @@
+"""`genai-bot poem TOPIC [--lang es] [--form haiku]`: a poem streamed to stdout.
+
+The same Poet the /poem command uses. Pieces are flushed as they arrive; on failure the
+user-facing message goes to stderr and the exit status is non-zero (1 for a service failure,
+2 for unusable input or missing configuration).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import TextIO
+
+from bot.settings import Settings
+from genai_models.errors import GenAIError, InvalidInputError
+from genai_models.text import DEFAULT_FORM, DEFAULT_LANGUAGE, FORMS, LANGUAGE_NAMES, PoemRequest
+
+NOT_CONFIGURED = (
+    "no text endpoint configured: set OPENAI_API_KEY (for OpenAI) or OPENAI_BASE_URL "
+    "(for an OpenAI-compatible server such as Ollama or llama.cpp), in the environment or .env"
+)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "poem",
+        help="write a short poem about TOPIC, streamed to stdout",
+        description="Write a short poem about TOPIC with the configured chat model.",
+    )
+    parser.add_argument("topic", metavar="TOPIC", help="what the poem is about")
+    parser.add_argument(
+        "--lang",
+        default=DEFAULT_LANGUAGE,
+        choices=sorted(LANGUAGE_NAMES),
+        metavar="LANG",
+        help=f"es, en, or another language such as fr, de, pt-BR (default: {DEFAULT_LANGUAGE})",
+    )
+    parser.add_argument(
+        "--form",
+        default=DEFAULT_FORM,
+        choices=FORMS,
+        help=f"the poem's form (default: {DEFAULT_FORM})",
+    )
+    parser.set_defaults(handler=handler)
+
+
+def handler(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.text_configured:
+        print(f"genai-bot: {NOT_CONFIGURED}", file=sys.stderr)
+        return 2
+    try:
+        request = PoemRequest(topic=args.topic, language=args.lang, form=args.form)
+    except InvalidInputError as exc:
+        print(f"genai-bot: {exc}", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(write_poem(settings, request, sys.stdout))
+    except GenAIError as exc:  # already a sentence a user can read
+        print(f"\ngenai-bot: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def write_poem(settings: Settings, request: PoemRequest, out: TextIO) -> None:
+    """Stream the poem into `out`, flushing each piece, and end it with a newline."""
+    from genai_models.text import Poet  # imports openai: only when a poem is asked for
+
+    async with Poet(config=settings.poet) as poet, poet.write(request) as stream:
+        try:
+            async for piece in stream:
+                out.write(piece)
+                out.flush()
+            await stream.final()
+        finally:
+            if stream.text:
+                out.write("\n")
+                out.flush()

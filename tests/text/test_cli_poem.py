@@ -1,0 +1,123 @@
+"""`genai-bot poem`, run as a real process against the loopback server."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.openai_server import FakeOpenAI, Fault
+from tests.text.conftest import TEST_API_KEY
+
+# `python -c` rather than the console script: with no __main__ file, python-dotenv looks for
+# .env in the working directory (a temporary one), so a developer's own .env cannot leak in.
+ENTRY = "from bot.__main__ import main; main()"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+async def start_cli(*args: str, env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "DISCORD_"))}
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        ENTRY,
+        *args,
+        env=base | {"PYTHONPATH": str(REPO_ROOT), "LOG_LEVEL": "WARNING"} | env,
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def run_cli(*args: str, env: dict[str, str], cwd: Path) -> Run:
+    process = await start_cli(*args, env=env, cwd=cwd)
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    return Run(process.returncode, stdout.decode(), stderr.decode())
+
+
+def server_env(server: FakeOpenAI) -> dict[str, str]:
+    return {
+        "OPENAI_BASE_URL": server.base_url,
+        "OPENAI_API_KEY": TEST_API_KEY,
+        "OPENAI_MODERATION": "off",
+        "OPENAI_MAX_RETRIES": "0",
+    }
+
+
+@pytest.mark.asyncio
+async def test_poem_is_streamed_to_stdout(openai_server, tmp_path):
+    run = await run_cli("poem", "la luna", env=server_env(openai_server), cwd=tmp_path)
+
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == openai_server.reply + "\n"
+    assert run.stderr == ""
+
+
+@pytest.mark.asyncio
+async def test_pieces_reach_stdout_as_they_arrive(openai_server, tmp_path):
+    openai_server.reply = "uno dos tres cuatro cinco"
+    openai_server.chunk_delay_s = 0.3  # the whole poem takes 1.5 s to arrive
+    loop = asyncio.get_running_loop()
+    process = await start_cli("poem", "la luna", env=server_env(openai_server), cwd=tmp_path)
+
+    first = await asyncio.wait_for(process.stdout.read(1), timeout=60)
+    first_at = loop.time()
+    rest, _ = await asyncio.wait_for(process.communicate(), timeout=60)
+    finished_at = loop.time()
+
+    assert first + rest == b"uno dos tres cuatro cinco\n"
+    assert finished_at - first_at > 0.8  # the first piece came well before the end
+
+
+@pytest.mark.asyncio
+async def test_lang_and_form_reach_the_request(openai_server, tmp_path):
+    args = ("poem", "the sea", "--lang", "en", "--form", "haiku")
+    run = await run_cli(*args, env=server_env(openai_server), cwd=tmp_path)
+
+    assert run.returncode == 0, run.stderr
+    user_message = openai_server.chat_requests[0].body["messages"][1]["content"]
+    assert "haiku" in user_message
+    assert "Language: English." in user_message
+    assert '"the sea"' in user_message
+
+
+@pytest.mark.asyncio
+async def test_service_failure_prints_the_user_message_and_exits_non_zero(openai_server, tmp_path):
+    openai_server.inject(Fault.RATE_LIMITED, retry_after=20)
+
+    run = await run_cli("poem", "la luna", env=server_env(openai_server), cwd=tmp_path)
+
+    assert run.returncode == 1
+    assert "genai-bot: The text service is busy; try again in about 20 s." in run.stderr
+    assert "Traceback" not in run.stderr
+    assert TEST_API_KEY not in run.stderr + run.stdout
+
+
+@pytest.mark.asyncio
+async def test_missing_endpoint_says_which_variables_to_set(tmp_path):
+    run = await run_cli("poem", "la luna", env={}, cwd=tmp_path)
+
+    assert run.returncode == 2
+    assert "OPENAI_API_KEY" in run.stderr
+    assert "OPENAI_BASE_URL" in run.stderr
+    assert run.stdout == ""
+
+
+@pytest.mark.asyncio
+async def test_empty_topic_is_refused_before_any_request(openai_server, tmp_path):
+    run = await run_cli("poem", " \t ", env=server_env(openai_server), cwd=tmp_path)
+
+    assert run.returncode == 2
+    assert "Please give the poem a topic." in run.stderr
+    assert openai_server.requests == []
