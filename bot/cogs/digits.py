@@ -1,7 +1,8 @@
 """/digit, /morph and /latent-map: the VAE's handwritten digits.
 
-Each command reads: check what can be checked at once, defer, run the model and the image
-encoder together in the worker pool, reply with the file and an embed.
+Each command reads: check what can be checked at once, then reply with the work's result
+(bot.responses defers only if it is slow); the model and the image encoder run together in the
+worker pool.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from discord.ext import commands
 
 from bot import attachments, rendering
 from bot.i18n import Lang, interaction_language, text
+from bot.responses import Reply, reply_with
 from bot.views import OwnedView
 from genai_models import imaging
 from genai_models.errors import GenAIError
@@ -34,6 +36,7 @@ MAX_SEED = 2**31 - 1
 MORPH_SIZE = 224  # pixels a side: big enough to see, small enough to stay a light GIF
 MORPH_FRAME_MS = 50
 LATENT_MAP_CELLS = 15
+DEFAULT_FRAMES = 24
 
 
 class ModelNotLoadedError(GenAIError):
@@ -95,8 +98,8 @@ class Digits(commands.Cog):
         self.bot = bot
         self._latent_map: tuple[str, bytes, bytes] | None = None  # (model version, map, scatter)
 
-    @property
-    def sampler(self) -> DigitSampler:
+    def require_sampler(self) -> DigitSampler:
+        """The loaded model; refuses at once (before any deferral) when there is none."""
         if self.bot.sampler is None:
             raise ModelNotLoadedError("The digit model isn't loaded yet; try again in a moment.")
         return self.bot.sampler
@@ -114,13 +117,11 @@ class Digits(commands.Cog):
         count: app_commands.Range[int, 1, 25] = 1,
         seed: app_commands.Range[int, 0, MAX_SEED] | None = None,
     ) -> None:
-        self.sampler  # noqa: B018 (refuse at once, before deferring, when no model is loaded)
-        await interaction.response.defer()
+        self.require_sampler()
         request = DigitRequest(digit, count, new_seed() if seed is None else seed)
         lang = interaction_language(interaction)
-        embed, file = await self.render_digits(request, lang)
         view = DigitView(self, request, owner=interaction.user, lang=lang)
-        await interaction.edit_original_response(embed=embed, attachments=[file], view=view)
+        await reply_with(interaction, self.digits_reply(request, lang, view))
         view.remember(interaction)
 
     @app_commands.command(name="morph", description="Animate one digit turning into another.")
@@ -136,56 +137,34 @@ class Digits(commands.Cog):
         interaction: discord.Interaction,
         start: app_commands.Range[int, 0, 9],
         end: app_commands.Range[int, 0, 9],
-        frames: app_commands.Range[int, 2, 60] = 24,
+        frames: app_commands.Range[int, 2, 60] = DEFAULT_FRAMES,
         start_image: discord.Attachment | None = None,
         end_image: discord.Attachment | None = None,
     ) -> None:
-        self.sampler  # noqa: B018
+        self.require_sampler()
         for image in (start_image, end_image):
             if image is not None:
-                attachments.check_attachment(image)  # wrong files refused before deferring
-        await interaction.response.defer()
+                attachments.check_attachment(image)  # wrong files refused before any deferral
         lang = interaction_language(interaction)
-        start_end: list[int | bytes] = [start, end]
-        for i, image in enumerate((start_image, end_image)):
-            if image is not None:
-                start_end[i] = await attachments.download(image)
-        labels = [
-            text("your_image", lang) if isinstance(x, bytes) else str(x) for x in start_end
-        ]
-        embed, file = await self.render_morph(*start_end, labels=labels, frames=frames, lang=lang)
-        await interaction.edit_original_response(embed=embed, attachments=[file])
+        await reply_with(
+            interaction,
+            self._user_morph_reply(start, end, start_image, end_image, frames=frames, lang=lang),
+        )
 
     @app_commands.command(
         name="latent-map",
         description="Show the VAE's 2-D latent plane: decoded grid and where real digits land.",
     )
     async def latent_map(self, interaction: discord.Interaction) -> None:
-        sampler = self.sampler
-        await interaction.response.defer()
-        lang = interaction_language(interaction)
-        if self._latent_map is None or self._latent_map[0] != sampler.version:
-            # Deterministic for a given model: draw it once, serve the bytes after that.
-            grid, scatter = await self.bot.run_blocking(draw_latent_map, sampler)
-            self._latent_map = (sampler.version, grid, scatter)
-        version, grid, scatter = self._latent_map
-        map_embed = rendering.latent_map_embed(version=version, lang=lang, filename="latent-map.png")
-        scatter_embed = discord.Embed(colour=map_embed.colour)
-        scatter_embed.set_image(url="attachment://latent-scatter.png")
-        await interaction.edit_original_response(
-            embeds=[map_embed, scatter_embed],
-            attachments=[
-                rendering.image_file(grid, "latent-map.png"),
-                rendering.image_file(scatter, "latent-scatter.png"),
-            ],
-        )
+        self.require_sampler()
+        await reply_with(interaction, self._latent_map_reply(interaction_language(interaction)))
 
-    # --- shared by the commands and the buttons ---
+    # --- replies, shared by the commands and the buttons ---
 
-    async def render_digits(
-        self, request: DigitRequest, lang: Lang
-    ) -> tuple[discord.Embed, discord.File]:
-        sampler = self.sampler
+    async def digits_reply(
+        self, request: DigitRequest, lang: Lang, view: discord.ui.View | None = None
+    ) -> Reply:
+        sampler = self.require_sampler()
         png = await self.bot.run_blocking(draw_digits, sampler, request)
         embed = rendering.digits_embed(
             digit=request.digit,
@@ -195,18 +174,18 @@ class Digits(commands.Cog):
             lang=lang,
             filename="digits.png",
         )
-        return embed, rendering.image_file(png, "digits.png")
+        return Reply(embeds=[embed], files=[rendering.image_file(png, "digits.png")], view=view)
 
-    async def render_morph(
+    async def morph_reply(
         self,
         start: int | np.ndarray | bytes,
         end: int | np.ndarray | bytes,
         *,
-        labels: list[str],
+        labels: tuple[str, str],
         frames: int,
         lang: Lang,
-    ) -> tuple[discord.Embed, discord.File]:
-        sampler = self.sampler
+    ) -> Reply:
+        sampler = self.require_sampler()
         seed = new_seed()
         gif = await self.bot.run_blocking(draw_morph, sampler, start, end, frames=frames, seed=seed)
         embed = rendering.morph_embed(
@@ -218,7 +197,43 @@ class Digits(commands.Cog):
             lang=lang,
             filename="morph.gif",
         )
-        return embed, rendering.image_file(gif, "morph.gif")
+        return Reply(embeds=[embed], files=[rendering.image_file(gif, "morph.gif")])
+
+    async def _user_morph_reply(
+        self,
+        start: int,
+        end: int,
+        start_image: discord.Attachment | None,
+        end_image: discord.Attachment | None,
+        *,
+        frames: int,
+        lang: Lang,
+    ) -> Reply:
+        """A morph whose ends may be users' images: downloaded here, decoded in the pool."""
+        ends: list[int | bytes] = [start, end]
+        for i, image in enumerate((start_image, end_image)):
+            if image is not None:
+                ends[i] = await attachments.download(image)
+        labels = tuple(text("your_image", lang) if isinstance(x, bytes) else str(x) for x in ends)
+        return await self.morph_reply(ends[0], ends[1], labels=labels, frames=frames, lang=lang)
+
+    async def _latent_map_reply(self, lang: Lang) -> Reply:
+        sampler = self.require_sampler()
+        if self._latent_map is None or self._latent_map[0] != sampler.version:
+            # Deterministic for a given model: draw it once, serve the bytes after that.
+            grid, scatter = await self.bot.run_blocking(draw_latent_map, sampler)
+            self._latent_map = (sampler.version, grid, scatter)
+        version, grid, scatter = self._latent_map
+        map_embed = rendering.latent_map_embed(version=version, lang=lang, filename="latent-map.png")
+        scatter_embed = discord.Embed(colour=map_embed.colour)
+        scatter_embed.set_image(url="attachment://latent-scatter.png")
+        return Reply(
+            embeds=[map_embed, scatter_embed],
+            files=[
+                rendering.image_file(grid, "latent-map.png"),
+                rendering.image_file(scatter, "latent-scatter.png"),
+            ],
+        )
 
 
 class DigitView(OwnedView):
@@ -233,10 +248,9 @@ class DigitView(OwnedView):
 
     @discord.ui.button(label="Again", style=discord.ButtonStyle.primary, emoji="🎲")
     async def again(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
-        await interaction.response.defer()  # an update of the message holding the buttons
         self.request = replace(self.request, seed=new_seed())
-        embed, file = await self.cog.render_digits(self.request, self.lang)
-        await interaction.edit_original_response(embed=embed, attachments=[file], view=self)
+        work = self.cog.digits_reply(self.request, self.lang, view=self)
+        await reply_with(interaction, work, update=True)  # redraws the message in place
         self.remember(interaction)
 
     @discord.ui.button(label="Morph to…", style=discord.ButtonStyle.secondary, emoji="🔀")
@@ -263,18 +277,22 @@ class MorphTargetView(OwnedView):
     )
     async def target(self, interaction: discord.Interaction, select: discord.ui.Select) -> None:
         end = int(select.values[0])
-        await interaction.response.defer(thinking=True)  # a new, public message for the GIF
-        self.stop()
+        self.stop()  # one morph per picker
+        await reply_with(interaction, self._morph_reply(end))  # a new, public message
         await self._dismiss()
-        if self.request.digit is not None:
-            start: int | np.ndarray = self.request.digit
+
+    async def _morph_reply(self, end: int) -> Reply:
+        digit = self.request.digit
+        if digit is not None:
+            start: int | np.ndarray = digit
         else:  # "any digit": morph from the very image the user is looking at
-            start = await self.cog.bot.run_blocking(first_digit, self.cog.sampler, self.request)
-        label = str(self.request.digit) if self.request.digit is not None else "·"
-        embed, file = await self.cog.render_morph(
-            start, end, labels=[label, str(end)], frames=24, lang=self.lang
+            start = await self.cog.bot.run_blocking(
+                first_digit, self.cog.require_sampler(), self.request
+            )
+        label = str(digit) if digit is not None else f"#{self.request.seed}"
+        return await self.cog.morph_reply(
+            start, end, labels=(label, str(end)), frames=DEFAULT_FRAMES, lang=self.lang
         )
-        await interaction.edit_original_response(embed=embed, attachments=[file])
 
     async def _dismiss(self) -> None:
         """Remove the ephemeral picker once used; it has nothing more to offer."""

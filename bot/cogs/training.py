@@ -11,7 +11,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import rendering
-from bot.i18n import interaction_language
+from bot.i18n import Lang, interaction_language
+from bot.responses import Reply, reply_with
 from genai_models import imaging
 from genai_models.vae.status import TrainingStatus, read_status
 
@@ -39,19 +40,19 @@ class Training(commands.Cog):
 
     @app_commands.command(name="train-status", description="Show how the VAE's training is going.")
     async def train_status(self, interaction: discord.Interaction) -> None:
-        await interaction.response.defer()
+        await reply_with(interaction, self._status_reply(interaction_language(interaction)))
+
+    async def _status_reply(self, lang: Lang) -> Reply:
         status, curve = await self.bot.run_blocking(
             read_status_and_curve, self.bot.settings.training_dir
         )
         shipped = self.bot.sampler.version if self.bot.sampler is not None else None
-        embed = rendering.training_embed(
-            status, shipped_version=shipped, lang=interaction_language(interaction)
-        )
-        files = []
+        embed = rendering.training_embed(status, shipped_version=shipped, lang=lang)
+        reply = Reply(embeds=[embed])
         if curve is not None:
             embed.set_image(url=f"attachment://{CURVE_FILENAME}")
-            files.append(rendering.image_file(curve, CURVE_FILENAME))
-        await interaction.edit_original_response(embed=embed, attachments=files)
+            reply.files.append(rendering.image_file(curve, CURVE_FILENAME))
+        return reply
 
 
 async def setup(bot: GenAIBot) -> None:

@@ -1,0 +1,72 @@
+"""Answering an interaction: at once when the work is quick, deferred when it is not.
+
+Discord drops an interaction that gets no callback within 3 s. Deferring first always meets
+that, but costs a second HTTP round trip and shows a "thinking…" placeholder even for a digit
+grid that is ready in 10 ms. So the work starts at once; if it finishes within
+`DEFER_AFTER_S` the result is the callback itself, otherwise the bot defers at that moment
+(well inside the 3 s) and edits the placeholder when the result is ready. A failure before the
+deferral is answered directly and ephemerally (see bot.errors), with nothing to clean up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from typing import Any
+
+import discord
+
+# Discord's window is 3 s from when it sent the interaction; the event may reach us late and
+# the callback needs time to travel back, so defer with most of the window still unused.
+DEFER_AFTER_S = 1.0
+
+
+@dataclass
+class Reply:
+    """One message's worth of embeds, files and components."""
+
+    embeds: list[discord.Embed] = field(default_factory=list)
+    files: list[discord.File] = field(default_factory=list)
+    view: discord.ui.View | None = None
+
+    def message_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"embeds": self.embeds}
+        if self.view is not None:
+            kwargs["view"] = self.view
+        return kwargs
+
+
+async def reply_with(
+    interaction: discord.Interaction,
+    work: Awaitable[Reply],
+    *,
+    update: bool = False,
+    defer_after_s: float = DEFER_AFTER_S,
+) -> None:
+    """Answer `interaction` with the Reply that `work` produces.
+
+    `update=True` (for buttons and selects) replaces the message holding the component
+    instead of posting a new one.
+    """
+    task = asyncio.ensure_future(work)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=defer_after_s)
+        if done:
+            reply = task.result()  # raises the work's error, answered before any deferral
+            if update:
+                await interaction.response.edit_message(
+                    attachments=reply.files, **reply.message_kwargs()
+                )
+            else:
+                await interaction.response.send_message(files=reply.files, **reply.message_kwargs())
+            return
+        await interaction.response.defer(thinking=not update)
+        reply = await task
+        await interaction.edit_original_response(attachments=reply.files, **reply.message_kwargs())
+    finally:
+        if not task.done():  # our caller was cancelled, or the deferral failed
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
