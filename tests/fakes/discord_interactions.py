@@ -1,0 +1,238 @@
+"""INTERACTION_CREATE payloads as Discord builds them: slash commands, components, modal submits.
+
+Option values are typed from the command definition the bot synced (so a test writes
+`{"digit": 3}` and the payload says type 4, integer), and checked the way Discord's own client
+checks them before sending: required options present, choices and min/max respected. A test that
+wants to see what the bot does with an impossible value can pass `check=False`.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from dataclasses import dataclass
+from typing import Any
+
+from tests.fakes.discord_messages import MessageStore, UploadedFile, iter_components
+from tests.fakes.discord_world import (
+    ATTACHMENT_SIZE_LIMIT,
+    DEFAULT_APP_PERMISSIONS,
+    MEMBER_PERMISSIONS,
+    DiscordWorld,
+    FakeUser,
+    new_token,
+)
+
+SUB_COMMAND, SUB_COMMAND_GROUP, STRING, INTEGER, BOOLEAN, USER = 1, 2, 3, 4, 5, 6
+NUMBER, ATTACHMENT = 10, 11
+APPLICATION_COMMAND, MESSAGE_COMPONENT, MODAL_SUBMIT = 2, 3, 5
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file a user attaches to a slash command's attachment option."""
+
+    filename: str
+    data: bytes
+    content_type: str | None = None  # guessed from the filename when None
+
+    def as_uploaded(self) -> UploadedFile:
+        guessed = mimetypes.guess_type(self.filename)[0] or "application/octet-stream"
+        return UploadedFile("user-upload", self.filename, self.content_type or guessed, self.data)
+
+
+class InvalidInteraction(ValueError):
+    """The test asked for an interaction Discord's client would never send."""
+
+
+def _infer_type(value: Any) -> int:
+    if isinstance(value, bool):
+        return BOOLEAN
+    if isinstance(value, int):
+        return INTEGER
+    if isinstance(value, float):
+        return NUMBER
+    if isinstance(value, Upload):
+        return ATTACHMENT
+    if isinstance(value, FakeUser):
+        return USER
+    return STRING
+
+
+def _check_value(definition: dict[str, Any], value: Any) -> None:
+    name = definition["name"]
+    choices = definition.get("choices")
+    if choices and value not in [c["value"] for c in choices]:
+        raise InvalidInteraction(f"option {name!r}: {value!r} is not one of the choices")
+    low, high = definition.get("min_value"), definition.get("max_value")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise InvalidInteraction(f"option {name!r}: {value!r} outside [{low}, {high}]")
+    low, high = definition.get("min_length"), definition.get("max_length")
+    if isinstance(value, str) and ((low is not None and len(value) < low)
+                                   or (high is not None and len(value) > high)):
+        raise InvalidInteraction(f"option {name!r}: length {len(value)} outside [{low}, {high}]")
+
+
+class InteractionBuilder:
+    """Builds INTERACTION_CREATE `d` payloads for the stand-in world."""
+
+    def __init__(self, world: DiscordWorld, store: MessageStore) -> None:
+        self.world = world
+        self.store = store
+        self._dm_channels: dict[int, int] = {}
+
+    def base(self, kind: int, *, user: FakeUser, locale: str | None, guild_locale: str | None,
+             app_permissions: int | None, in_dm: bool) -> dict[str, Any]:
+        """Fields every interaction carries: fresh id and token, locales, permissions, place."""
+        world = self.world
+        payload: dict[str, Any] = {
+            "id": str(world.ids()),
+            "application_id": str(world.application_id),
+            "type": kind,
+            "token": new_token("aW50ZXJhY3Rpb246"),
+            "version": 1,
+            "locale": locale or user.locale,
+            "app_permissions": str(DEFAULT_APP_PERMISSIONS if app_permissions is None
+                                   else app_permissions),
+            "entitlements": [],
+            "entitlement_sku_ids": [],
+            "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
+        }
+        if in_dm:
+            channel_id = self._dm_channels.setdefault(user.id, world.ids())
+            payload |= {
+                "channel_id": str(channel_id),
+                "channel": {"id": str(channel_id), "type": 1, "flags": 0,
+                            "recipients": [user.to_payload()], "last_message_id": None},
+                "user": user.to_payload(),
+                "context": 1,
+                "authorizing_integration_owners": {"0": str(user.id)},
+            }
+            return payload
+        guild_locale = guild_locale or world.guild_locale
+        payload |= {
+            "guild_id": str(world.guild_id),
+            "guild": {"id": str(world.guild_id), "locale": guild_locale, "features": []},
+            "guild_locale": guild_locale,
+            "channel_id": str(world.channel_id),
+            "channel": world.channel_payload() | {"permissions": str(MEMBER_PERMISSIONS)},
+            "member": user.member_payload(permissions=MEMBER_PERMISSIONS),
+            "context": 0,
+            "authorizing_integration_owners": {"0": str(world.guild_id)},
+        }
+        return payload
+
+    # ---- slash commands -------------------------------------------------------------------
+
+    def command_data(self, name: str, options: dict[str, Any], definition: dict | None, *,
+                     channel_id: int, check: bool) -> dict[str, Any]:
+        """The `data` of a type 2 interaction; `name` may be "group sub" for subcommands."""
+        top, *path = name.split()
+        resolved: dict[str, Any] = {}
+        data: dict[str, Any] = {"id": str((definition or {}).get("id") or self.world.ids()),
+                                "name": top, "type": 1}
+        if definition and definition.get("guild_id"):
+            data["guild_id"] = definition["guild_id"]
+        definitions = definition.get("options", []) if definition else None
+        built = self._options(options, definitions, resolved, channel_id=channel_id, check=check)
+        for sub in reversed(path):
+            built = [{"name": sub, "type": SUB_COMMAND, "options": built}]
+        if definitions is not None and path:
+            built = self._type_subcommands(built, definitions)
+        if built:
+            data["options"] = built
+        if resolved:
+            data["resolved"] = resolved
+        return data
+
+    def _type_subcommands(self, built: list[dict], definitions: list[dict]) -> list[dict]:
+        # "group sub" is built as two SUB_COMMAND levels; the definition knows which is a group.
+        node = built[0]
+        match = next((d for d in definitions if d["name"] == node["name"]), None)
+        if match is None:
+            raise InvalidInteraction(f"no subcommand {node['name']!r}")
+        node["type"] = match["type"]
+        if match["type"] == SUB_COMMAND_GROUP:
+            node["options"] = self._type_subcommands(node["options"], match.get("options", []))
+        return built
+
+    def _options(self, given: dict[str, Any], definitions: list[dict] | None,
+                 resolved: dict[str, Any], *, channel_id: int, check: bool) -> list[dict]:
+        by_name = {d["name"]: d for d in definitions or [] if d["type"] not in (1, 2)}
+        if check and definitions is not None:
+            unknown = set(given) - set(by_name)
+            missing = [n for n, d in by_name.items() if d.get("required") and n not in given]
+            if unknown or missing:
+                raise InvalidInteraction(
+                    f"unknown options {sorted(unknown)}, missing required {missing}; "
+                    f"the synced command has {list(by_name)}")
+        options = []
+        for name, value in given.items():
+            definition = by_name.get(name, {"name": name})
+            kind = definition.get("type") or _infer_type(value)
+            if kind == ATTACHMENT:
+                value = self._attach(value, resolved, channel_id)
+            elif kind == USER:
+                value = self._resolve_user(value, resolved)
+            else:
+                value = {INTEGER: int, NUMBER: float, BOOLEAN: bool}.get(kind, str)(value)
+                if check:
+                    _check_value(definition, value)
+            options.append({"name": name, "type": kind, "value": value})
+        return options
+
+    def _attach(self, value: Any, resolved: dict[str, Any], channel_id: int) -> str:
+        if not isinstance(value, Upload):
+            raise InvalidInteraction(f"attachment options take an Upload, not {type(value)}")
+        attachment = self.store.add_upload(value.as_uploaded(), channel_id=channel_id,
+                                           ephemeral=True, enforce_limit=False)
+        resolved.setdefault("attachments", {})[attachment["id"]] = attachment
+        return attachment["id"]
+
+    def _resolve_user(self, value: Any, resolved: dict[str, Any]) -> str:
+        user = value if isinstance(value, FakeUser) else self.world.users[int(value)]
+        resolved.setdefault("users", {})[str(user.id)] = user.to_payload()
+        member = user.member_payload(permissions=MEMBER_PERMISSIONS)
+        member.pop("user")
+        resolved.setdefault("members", {})[str(user.id)] = member
+        return str(user.id)
+
+    # ---- components and modals ------------------------------------------------------------
+
+    @staticmethod
+    def find_component(message: dict[str, Any], custom_id: str) -> dict[str, Any]:
+        for _, component in iter_components(message.get("components") or []):
+            if component.get("custom_id") == custom_id:
+                return component
+        present = [c.get("custom_id") for _, c in iter_components(message.get("components") or [])
+                   if c.get("custom_id")]
+        raise InvalidInteraction(
+            f"message {message['id']} has no component {custom_id!r}; it has {present}")
+
+    @staticmethod
+    def component_data(component: dict[str, Any], values: list[str] | None) -> dict[str, Any]:
+        data = {"custom_id": component["custom_id"], "component_type": component["type"]}
+        if component["type"] != 2:  # selects carry the picked values
+            data["values"] = list(values or [])
+        return data
+
+    @staticmethod
+    def modal_components(modal: dict[str, Any] | None, values: dict[str, Any]) -> list[dict]:
+        """Submitted components shaped like the modal the bot opened (rows or labels)."""
+
+        def filled(component: dict[str, Any]) -> dict[str, Any]:
+            value = values.get(component.get("custom_id"), "")
+            entry = {"type": component["type"], "custom_id": component["custom_id"]}
+            entry["values" if isinstance(value, list) else "value"] = value
+            return entry
+
+        if modal is None:
+            return [{"type": 1, "components": [{"type": 4, "custom_id": k, "value": v}]}
+                    for k, v in values.items()]
+        submitted = []
+        for top in modal.get("components", []):
+            if top.get("type") == 1:
+                submitted.append({"type": 1, "components": [filled(c) for c in top["components"]
+                                                            if c.get("custom_id")]})
+            elif top.get("type") == 18 and top.get("component", {}).get("custom_id"):
+                submitted.append({"type": 18, "component": filled(top["component"])})
+        return submitted

@@ -1,0 +1,497 @@
+"""A loopback Discord (REST API v10 + gateway websocket) that the real discord.py 2.7 logs into.
+
+Usage guide
+===========
+
+Start it, run a bot against it, talk to the bot as users would, assert what the bot answered::
+
+    from tests.fakes.discord_server import DiscordStandIn, Upload, run_bot
+
+    async def test_digit_answers_with_a_png():
+        async with DiscordStandIn() as server:               # 127.0.0.1, random port
+            bot = make_bot()                                 # any commands.Bot / AutoShardedBot
+            async with run_bot(bot, server):                 # patches discord.py, logs in,
+                                                             # waits for READY; closes cleanly
+                ix = await server.inject_command("digit", {"digit": 3, "count": 4},
+                                                 user=server.alice, locale="es-ES")
+                first = await ix.wait_for_callback()         # POST /interactions/…/callback
+                assert first.callback_type == 5 and first.elapsed < 3.0   # deferred in time
+                done = await ix.wait_for_reply(lambda r: r.files)          # edit or follow-up
+                png = done.files[0].data                     # the uploaded bytes, as sent
+                assert done.embeds[0]["title"] ...
+
+A pytest-asyncio fixture is two lines::
+
+    @pytest_asyncio.fixture
+    async def discord_server():
+        async with DiscordStandIn() as server:
+            yield server
+
+Starting. `DiscordStandIn(token=..., heartbeat_interval_ms=41250, callback_deadline=3.0,
+shard_count=1)`. `server.token` is the bot token it accepts; any other gets 401 on
+GET /users/@me (discord.py raises `discord.LoginFailure`) and close code 4004 on IDENTIFY.
+`run_bot(bot, server, token=None, ready_timeout=10.0, guild_ready_timeout=0.05)` starts
+`bot.start(token)` as a task, returns once READY has been handled (re-raising what start raised,
+e.g. LoginFailure), and on exit closes the bot and awaits its task. `guild_ready_timeout` shortens
+discord.py's 2 s wait for more GUILD_CREATEs before on_ready (None keeps the bot's own). Without
+run_bot, wrap your own start in `with server.patch_discord():` (Route.BASE and DEFAULT_GATEWAY
+point here inside it, restored after).
+
+The world. One guild (`server.guild_id`, locale `guild_locale`, default "en-US") with one text
+channel (`server.channel_id`); members `server.alice` (en-US, the usual requester) and
+`server.bob` (es-ES, "someone else"); `server.add_user(name, locale=...)` adds more. The bot
+is `server.world.bot_user`, its application id `server.application_id`.
+
+Talking to the bot (each returns an `InjectedInteraction` with `.id`, `.token`, `.sent_at`):
+- `await server.inject_command(name, options=None, *, user=None, locale=None, guild_locale=None,
+  app_permissions=None, in_dm=False, check=True)`: a slash command. Option types come from the
+  command the bot synced; `Upload(filename, data, content_type=None)` fills an attachment option
+  (its url serves the bytes from this server). "group sub" names a subcommand. check=True refuses
+  what Discord's client would never send (missing required option, value outside min/max/choices).
+- `await server.inject_component(message, custom_id, *, user=None, values=None, ...)`: press a
+  button (or pick select `values`) on a message the bot sent (a Reply, message dict or id). Pressing
+  a disabled button, or another user's ephemeral message, raises InvalidInteraction, as the
+  Discord client would not let a user do it.
+- `await server.inject_modal_submit(custom_id, values, *, user=None, opened_by=None, ...)`: submit
+  the modal the bot opened (`opened_by` = the interaction that got the type 9 callback).
+- `await server.inject_interaction(payload)` / `await server.dispatch(event, data)`: raw.
+
+Waiting and asserting. Every REST call is a `RecordedRequest` in `server.requests` (method, path
+relative to /api/v10, query, json or payload_json, files, at=time.monotonic(), status).
+`server.errors` lists answers >= 400 (late callbacks, over-long content...), `server.unhandled`
+the routes the stand-in does not know. Everything a bot does to answer an interaction is a `Reply`
+(kind "callback" | "edit" | "followup" | "delete"; .at, .elapsed since injection, .callback_type,
+.payload as sent, .files as UploadedFile(field, filename, content_type, data), .message = stored
+message afterwards, with .content .embeds .components .attachments .flags .ephemeral .loading
+.buttons()). `server.messages_for(ix)` / `ix.replies` give them in order. Waits (all default to a
+5 s timeout and raise TimeoutError listing what did arrive):
+`server.wait_for(predicate)` over requests; `server.wait_for_reply(ix, predicate=None, kind=None)`;
+`wait_for_callback(ix)`, `wait_for_followup(ix, predicate=None)`, `wait_for_edit(ix, predicate)`;
+`wait_for_replies(ix, count, kind=None)`; `wait_until_quiet(ix, quiet=0.5, timeout=10)` (replies
+stopped coming: use before counting streaming edits); `wait_for_sync(guild_id=None)` (tree synced).
+`server.synced_commands(guild_id=None)` is what the bot last synced there (None = global),
+`server.file(attachment)` the UploadedFile behind an attachment dict/id, `server.message(id)` a
+stored message.
+
+Discord's rules enforced: callback after `callback_deadline` s (3.0; None disables) → 404
+"Unknown interaction"; a second callback → 400 (40060); follow-ups and edits before the callback →
+404 "Unknown Webhook"; content > 2000, embed description > 4096 (and the other embed limits),
+> 10 embeds, components over limits, empty messages, bot uploads > 10 MiB → Discord's error
+bodies; callbacks 6/7 only for component/modal interactions. Rate limits (429) are not simulated.
+
+Heartbeats. The client heartbeats every `heartbeat_interval_ms` on its own; `async with
+server.heartbeat_probe(period=1.0):` additionally sends op 1 requests each `period` seconds
+(discord.py answers them through a ~110/minute gateway rate limiter, so keep period >= 0.6).
+`server.heartbeat_latencies` (seconds, request due → answer received), `unanswered_heartbeats`,
+`periodic_heartbeat_delays` (lateness of the client's own beats against the interval); use
+`percentile(values, 99)`. The server shares the test's event loop, so a blocked loop shows up as
+latency, not as a server that "didn't send".
+
+Not supported: RESUME (answered with INVALID_SESSION), zlib/zstd compression, voice, autocomplete
+helpers (send type 4 through inject_interaction), threads, rate-limit headers, more than one guild.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import discord
+import discord.http
+import yarl
+from aiohttp import web
+from discord.gateway import DiscordWebSocket
+
+from tests.fakes.discord_gateway import GatewaySession, percentile
+from tests.fakes.discord_interactions import (
+    APPLICATION_COMMAND,
+    MESSAGE_COMPONENT,
+    MODAL_SUBMIT,
+    InteractionBuilder,
+    InvalidInteraction,
+    Upload,
+)
+from tests.fakes.discord_messages import EPHEMERAL, MessageStore, UploadedFile
+from tests.fakes.discord_records import (
+    DEFAULT_TIMEOUT,
+    Feed,
+    InjectedInteraction,
+    RecordedRequest,
+    Reply,
+)
+from tests.fakes.discord_rest import API_PREFIX, GATEWAY_PATH, RestApi
+from tests.fakes.discord_world import DiscordWorld, FakeUser, new_token
+
+__all__ = [
+    "DiscordStandIn",
+    "FakeUser",
+    "InjectedInteraction",
+    "InvalidInteraction",
+    "RecordedRequest",
+    "Reply",
+    "Upload",
+    "UploadedFile",
+    "percentile",
+    "run_bot",
+]
+
+InteractionRef = InjectedInteraction | int
+
+
+class DiscordStandIn:
+    """A Discord REST + gateway server on 127.0.0.1 that records what a bot does.
+
+    See the module docstring for the usage guide.
+    """
+
+    def __init__(self, *, token: str | None = None, heartbeat_interval_ms: int = 41_250,
+                 callback_deadline: float | None = 3.0, shard_count: int = 1,
+                 guild_locale: str = "en-US") -> None:
+        self.token = token or new_token("stand-in.")
+        self.heartbeat_interval_ms = heartbeat_interval_ms
+        self.callback_deadline = callback_deadline
+        self.shard_count = shard_count
+        self.world = DiscordWorld(guild_locale=guild_locale)
+        self.requests: Feed[RecordedRequest] = Feed("requests")
+        self.replies: Feed[Reply] = Feed("replies")
+        self.unhandled: list[RecordedRequest] = []
+        self.interactions: dict[int, InjectedInteraction] = {}
+        self.by_token: dict[str, InjectedInteraction] = {}
+        self.commands: dict[int | None, list[dict[str, Any]]] = {}
+        self.syncs: Feed[tuple[int | None, list[dict[str, Any]]]] = Feed("command syncs")
+        self.sessions: list[GatewaySession] = []
+        self._connected = asyncio.Event()
+        self._probe_period: float | None = None
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+        self.store: MessageStore = MessageStore(self.world, "")
+        self.builder = InteractionBuilder(self.world, self.store)
+
+    # ---- lifecycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        rest = RestApi(self)
+        app = web.Application(middlewares=[rest.middleware], client_max_size=64 * 1024 * 1024)
+        app.router.add_get(GATEWAY_PATH, self._gateway)
+        app.add_routes(rest.routes())
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # aiohttp exposes no public accessor
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.store.base_url = self.base_url
+
+    async def close(self) -> None:
+        for session in self.sessions:
+            await session.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> DiscordStandIn:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    @property
+    def api_base(self) -> str:
+        return self.base_url + API_PREFIX
+
+    @property
+    def gateway_url(self) -> str:
+        return "ws://" + self.base_url.removeprefix("http://") + GATEWAY_PATH
+
+    @contextlib.contextmanager
+    def patch_discord(self) -> Iterator[None]:
+        """Point discord.py's REST base and default gateway here; restore them afterwards."""
+        old_base, old_gateway = discord.http.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
+        discord.http.Route.BASE = self.api_base
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(self.gateway_url)
+        try:
+            yield
+        finally:
+            discord.http.Route.BASE = old_base
+            DiscordWebSocket.DEFAULT_GATEWAY = old_gateway
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(max_msg_size=0)
+        await ws.prepare(request)
+        session = GatewaySession(self, ws, dict(request.query))
+        self.sessions.append(session)
+        if self._probe_period is not None:
+            session.start_probe(self._probe_period)
+        await session.serve()
+        return ws
+
+    # ---- the world ------------------------------------------------------------------------
+
+    @property
+    def alice(self) -> FakeUser:
+        return self.world.alice
+
+    @property
+    def bob(self) -> FakeUser:
+        return self.world.bob
+
+    @property
+    def guild_id(self) -> int:
+        return self.world.guild_id
+
+    @property
+    def channel_id(self) -> int:
+        return self.world.channel_id
+
+    @property
+    def application_id(self) -> int:
+        return self.world.application_id
+
+    def add_user(self, username: str, *, locale: str = "en-US") -> FakeUser:
+        return self.world.add_user(username, locale=locale)
+
+    # ---- records --------------------------------------------------------------------------
+
+    @property
+    def errors(self) -> list[RecordedRequest]:
+        """Requests the stand-in refused (status >= 400): late callbacks, invalid bodies..."""
+        return [r for r in self.requests.items if r.status >= 400]
+
+    def synced_commands(self, guild_id: int | None = None) -> list[dict[str, Any]]:
+        return copy.deepcopy(self.commands.get(guild_id, []))
+
+    def message(self, message_id: int) -> dict[str, Any]:
+        return self.store.snapshot(message_id)
+
+    def file(self, attachment: dict[str, Any] | int | str) -> UploadedFile:
+        key = attachment["id"] if isinstance(attachment, dict) else attachment
+        return self.store.files[int(key)]
+
+    def _interaction(self, ref: InteractionRef) -> InjectedInteraction:
+        return ref if isinstance(ref, InjectedInteraction) else self.interactions[int(ref)]
+
+    def messages_for(self, interaction: InteractionRef) -> list[Reply]:
+        """Callbacks, edits, follow-ups and deletes answering one interaction, oldest first."""
+        interaction_id = self._interaction(interaction).id
+        return [r for r in self.replies.items if r.interaction_id == interaction_id]
+
+    # ---- waiting --------------------------------------------------------------------------
+
+    async def wait_for(self, predicate: Callable[[RecordedRequest], bool], *,
+                       timeout: float = DEFAULT_TIMEOUT) -> RecordedRequest:  # noqa: ASYNC109
+        return await self.requests.wait_for(predicate, timeout=timeout, what="matching request")
+
+    def _reply_filter(self, interaction: InteractionRef, predicate: Callable | None,
+                      kind: str | None) -> Callable[[Reply], bool]:
+        interaction_id = self._interaction(interaction).id
+        return lambda r: (r.interaction_id == interaction_id and (kind is None or r.kind == kind)
+                          and (predicate is None or bool(predicate(r))))
+
+    async def wait_for_reply(self, interaction: InteractionRef,
+                             predicate: Callable[[Reply], bool] | None = None, *,
+                             kind: str | None = None,
+                             timeout: float = DEFAULT_TIMEOUT) -> Reply:  # noqa: ASYNC109
+        return await self.replies.wait_for(self._reply_filter(interaction, predicate, kind),
+                                           timeout=timeout, what=f"{kind or 'reply'} matching")
+
+    async def wait_for_callback(self, interaction: InteractionRef, *,
+                                timeout: float = DEFAULT_TIMEOUT) -> Reply:  # noqa: ASYNC109
+        return await self.wait_for_reply(interaction, kind="callback", timeout=timeout)
+
+    async def wait_for_followup(self, interaction: InteractionRef,
+                                predicate: Callable[[Reply], bool] | None = None, *,
+                                timeout: float = DEFAULT_TIMEOUT) -> Reply:  # noqa: ASYNC109
+        return await self.wait_for_reply(interaction, predicate, kind="followup",
+                                         timeout=timeout)
+
+    async def wait_for_edit(self, interaction: InteractionRef,
+                            predicate: Callable[[Reply], bool] | None = None, *,
+                            timeout: float = DEFAULT_TIMEOUT) -> Reply:  # noqa: ASYNC109
+        return await self.wait_for_reply(interaction, predicate, kind="edit", timeout=timeout)
+
+    async def wait_for_replies(self, interaction: InteractionRef, count: int, *,
+                               kind: str | None = None,
+                               timeout: float = DEFAULT_TIMEOUT) -> list[Reply]:  # noqa: ASYNC109
+        return await self.replies.wait_for_count(self._reply_filter(interaction, None, kind),
+                                                 count, timeout=timeout, what=kind or "reply")
+
+    async def wait_until_quiet(self, interaction: InteractionRef, *, quiet: float = 0.5,
+                               timeout: float = 10.0) -> list[Reply]:  # noqa: ASYNC109
+        return await self.replies.wait_until_quiet(self._reply_filter(interaction, None, None),
+                                                   quiet=quiet, timeout=timeout)
+
+    async def wait_for_sync(self, guild_id: int | None = None, *,
+                            timeout: float = DEFAULT_TIMEOUT) -> list[dict]:  # noqa: ASYNC109
+        _, commands = await self.syncs.wait_for(lambda s: s[0] == guild_id, timeout=timeout,
+                                                what=f"command sync for {guild_id or 'global'}")
+        return copy.deepcopy(commands)
+
+    async def wait_until_connected(self, *, timeout: float = DEFAULT_TIMEOUT) -> None:  # noqa: ASYNC109
+        """Until a gateway session owning the guild has sent READY and GUILD_CREATE."""
+        await asyncio.wait_for(self._connected.wait(), timeout)
+
+    def session_ready(self, session: GatewaySession) -> None:
+        """Called by a session once it has sent READY (and GUILD_CREATE when it owns the guild)."""
+        if session.owns_guild():
+            self._connected.set()
+
+    # ---- injecting interactions -----------------------------------------------------------
+
+    def _session_for(self, in_dm: bool) -> GatewaySession:
+        live = [s for s in self.sessions if s.ready.is_set() and not s.closed]
+        owner = [s for s in live if (s.shard[0] == 0 if in_dm else s.owns_guild())]
+        if not owner:
+            raise RuntimeError("no bot is connected to the stand-in's gateway (use run_bot)")
+        return owner[-1]
+
+    async def inject_interaction(self, payload: dict[str, Any]) -> InjectedInteraction:
+        """Send a raw INTERACTION_CREATE payload (fields as built by InteractionBuilder.base)."""
+        user_id = int((payload.get("member") or {}).get("user", payload.get("user", {}))["id"])
+        interaction = InjectedInteraction(
+            server=self, id=int(payload["id"]), token=payload["token"], type=payload["type"],
+            user=self.world.users[user_id], payload=payload)
+        if "message" in payload:
+            interaction.message_ids.add(int(payload["message"]["id"]))
+            interaction.original_message_id = int(payload["message"]["id"])
+        self.interactions[interaction.id] = interaction
+        self.by_token[interaction.token] = interaction
+        session = self._session_for("guild_id" not in payload)
+        interaction.sent_at = time.monotonic()
+        await session.dispatch("INTERACTION_CREATE", payload)
+        return interaction
+
+    def _find_command(self, name: str) -> dict[str, Any] | None:
+        top = name.split()[0]
+        for scope in (self.guild_id, None):
+            for command in self.commands.get(scope, []):
+                if command["name"] == top and command.get("type", 1) == 1:
+                    return command
+        return None
+
+    async def inject_command(self, name: str, options: dict[str, Any] | None = None, *,
+                             user: FakeUser | None = None, locale: str | None = None,
+                             guild_locale: str | None = None, app_permissions: int | None = None,
+                             in_dm: bool = False, check: bool = True) -> InjectedInteraction:
+        """A user runs a slash command; see the module docstring."""
+        user = user or self.alice
+        definition = self._find_command(name)
+        if check and definition is None:
+            raise InvalidInteraction(f"/{name.split()[0]} was never synced; synced: "
+                                     f"{[c['name'] for v in self.commands.values() for c in v]}")
+        payload = self.builder.base(APPLICATION_COMMAND, user=user, locale=locale,
+                                    guild_locale=guild_locale, app_permissions=app_permissions,
+                                    in_dm=in_dm)
+        payload["data"] = self.builder.command_data(
+            name, options or {}, definition, channel_id=int(payload["channel_id"]), check=check)
+        return await self.inject_interaction(payload)
+
+    async def inject_component(self, message: Reply | dict[str, Any] | int, custom_id: str, *,
+                               user: FakeUser | None = None, values: list[str] | None = None,
+                               locale: str | None = None, guild_locale: str | None = None,
+                               app_permissions: int | None = None) -> InjectedInteraction:
+        """A user presses a button (or picks select `values`) on a message the bot sent."""
+        user = user or self.alice
+        message_id = (message.message_id if isinstance(message, Reply)
+                      else int(message["id"]) if isinstance(message, dict) else int(message))
+        stored = self.store.snapshot(message_id)
+        component = self.builder.find_component(stored, custom_id)
+        if component.get("disabled"):
+            raise InvalidInteraction(f"component {custom_id!r} is disabled")
+        owner = (stored.get("interaction_metadata") or {}).get("user", {}).get("id")
+        if stored["flags"] & EPHEMERAL and owner != str(user.id):
+            raise InvalidInteraction("only the requester can see an ephemeral message")
+        payload = self.builder.base(MESSAGE_COMPONENT, user=user, locale=locale,
+                                    guild_locale=guild_locale, app_permissions=app_permissions,
+                                    in_dm="guild_id" not in stored)
+        payload["data"] = self.builder.component_data(component, values)
+        payload["message"] = stored
+        return await self.inject_interaction(payload)
+
+    async def inject_modal_submit(self, custom_id: str, values: dict[str, Any], *,
+                                  user: FakeUser | None = None,
+                                  opened_by: InjectedInteraction | None = None,
+                                  locale: str | None = None) -> InjectedInteraction:
+        """A user submits the modal `custom_id` with text `values` by input custom_id."""
+        user = user or (opened_by.user if opened_by else self.alice)
+        modal = opened_by.modal if opened_by else None
+        if opened_by is not None and (modal is None or modal.get("custom_id") != custom_id):
+            raise InvalidInteraction(f"{opened_by!r} did not open modal {custom_id!r}")
+        payload = self.builder.base(MODAL_SUBMIT, user=user, locale=locale, guild_locale=None,
+                                    app_permissions=None, in_dm=False)
+        payload["data"] = {"custom_id": custom_id,
+                           "components": self.builder.modal_components(modal, values)}
+        if opened_by is not None and "message" in opened_by.payload:
+            payload["message"] = self.store.snapshot(int(opened_by.payload["message"]["id"]))
+        return await self.inject_interaction(payload)
+
+    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        """Send any gateway event to the session that owns the guild."""
+        await self._session_for(False).dispatch(event, data)
+
+    # ---- heartbeats -----------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def heartbeat_probe(self, *, period: float = 1.0,
+                              drain: float = 2.0) -> AsyncIterator[DiscordStandIn]:
+        """Request heartbeats every `period` s while inside; on exit wait `drain` s for answers."""
+        self._probe_period = period
+        for session in self.sessions:
+            if not session.closed:
+                session.start_probe(period)
+        try:
+            yield self
+        finally:
+            self._probe_period = None
+            for session in self.sessions:
+                await session.stop_probe(drain=drain)
+
+    @property
+    def heartbeat_latencies(self) -> list[float]:
+        return [x for s in self.sessions for x in s.heartbeats.latencies]
+
+    @property
+    def unanswered_heartbeats(self) -> int:
+        return sum(len(s.heartbeats.unanswered) for s in self.sessions)
+
+    @property
+    def periodic_heartbeat_delays(self) -> list[float]:
+        return [x for s in self.sessions for x in s.heartbeats.periodic_delays]
+
+
+@contextlib.asynccontextmanager
+async def run_bot(bot: discord.Client, server: DiscordStandIn, *, token: str | None = None,
+                  ready_timeout: float = 10.0,
+                  guild_ready_timeout: float | None = 0.05) -> AsyncIterator[discord.Client]:
+    """Run `bot` against `server` until READY; close it (and await its task) on exit."""
+    if guild_ready_timeout is not None:
+        # discord.py waits this long after the last GUILD_CREATE before on_ready (default 2 s).
+        bot._connection.guild_ready_timeout = guild_ready_timeout
+    with server.patch_discord():
+        async with bot:
+            runner = asyncio.create_task(bot.start(server.token if token is None else token),
+                                         name="stand-in-bot")
+            ready = asyncio.create_task(bot.wait_until_ready())
+            try:
+                done, _ = await asyncio.wait({runner, ready}, timeout=ready_timeout,
+                                             return_when=asyncio.FIRST_COMPLETED)
+                if runner in done:
+                    runner.result()  # re-raises LoginFailure and friends
+                    raise RuntimeError("bot.start() returned before READY")
+                if not done:
+                    raise TimeoutError(f"bot not READY within {ready_timeout}s")
+                yield bot
+            finally:
+                ready.cancel()
+                await asyncio.gather(ready, return_exceptions=True)
+                await bot.close()
+                await asyncio.wait({runner}, timeout=5.0)
+                if not runner.done():
+                    runner.cancel()
+                # Collected, not raised: a failure to start was raised above already, and one
+                # while closing must not mask the test's own outcome.
+                await asyncio.gather(runner, return_exceptions=True)

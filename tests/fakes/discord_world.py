@@ -1,0 +1,250 @@
+"""The little Discord world the stand-in serves: ids, users, one guild, one channel.
+
+Everything here builds plain JSON payloads shaped like Discord API v10 objects, with the fields
+discord.py 2.7 reads when it builds `ClientUser`, `Guild`, `Member`, `TextChannel` and `AppInfo`.
+No networking lives here; see discord_server.py for the usage guide.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+DISCORD_EPOCH_MS = 1_420_070_400_000
+
+# Bits of discord.Permissions, spelled out so the fake does not need discord.py to build payloads.
+VIEW_CHANNEL = 1 << 10
+SEND_MESSAGES = 1 << 11
+EMBED_LINKS = 1 << 14
+ATTACH_FILES = 1 << 15
+READ_MESSAGE_HISTORY = 1 << 16
+USE_EXTERNAL_EMOJIS = 1 << 18
+USE_APPLICATION_COMMANDS = 1 << 31
+ADD_REACTIONS = 1 << 6
+#: What a freshly invited bot typically holds in a text channel; sent as `app_permissions`.
+DEFAULT_APP_PERMISSIONS = (
+    VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | ATTACH_FILES | READ_MESSAGE_HISTORY
+    | USE_EXTERNAL_EMOJIS | USE_APPLICATION_COMMANDS | ADD_REACTIONS
+)
+#: An ordinary member's permissions (no administrator, no manage_*).
+MEMBER_PERMISSIONS = DEFAULT_APP_PERMISSIONS
+#: Discord's default upload limit for a guild without boosts (10 MiB).
+ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
+
+
+class SnowflakeFactory:
+    """Unique, increasing Discord ids whose timestamps are 'now' (discord.py derives created_at)."""
+
+    def __init__(self) -> None:
+        self._last = 0
+
+    def __call__(self) -> int:
+        now = (int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22
+        self._last = max(self._last + 1, now)
+        return self._last
+
+
+def new_token(prefix: str = "") -> str:
+    """A random token as long as Discord's (discord.py's webhook regex wants 60+ characters)."""
+    return prefix + secrets.token_urlsafe(48)
+
+
+def iso_now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+@dataclass(frozen=True)
+class FakeUser:
+    """A Discord user of the stand-in world; `locale` is what their interactions carry."""
+
+    id: int
+    username: str
+    locale: str = "en-US"
+    bot: bool = False
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "username": self.username,
+            "global_name": self.username.title(),
+            "discriminator": "0",
+            "avatar": None,
+            "bot": self.bot,
+            "public_flags": 0,
+        }
+
+    def member_payload(self, *, permissions: int | None = None) -> dict[str, Any]:
+        """A guild member object; `permissions` is only present in interaction payloads."""
+        data: dict[str, Any] = {
+            "user": self.to_payload(),
+            "roles": [],
+            "joined_at": "2024-01-01T00:00:00+00:00",
+            "deaf": False,
+            "mute": False,
+            "flags": 0,
+            "pending": False,
+            "nick": None,
+            "avatar": None,
+        }
+        if permissions is not None:
+            data["permissions"] = str(permissions)
+        return data
+
+
+@dataclass
+class DiscordWorld:
+    """One bot application, one guild with one text channel, and two human members.
+
+    `alice` is the usual requester, `bob` the 'someone else' who presses other people's buttons.
+    Add more people with `add_user`.
+    """
+
+    ids: SnowflakeFactory = field(default_factory=SnowflakeFactory)
+    bot_name: str = "GenAI Bot"
+    guild_name: str = "Stand-in Guild"
+    guild_locale: str = "en-US"
+    bot_user: FakeUser = field(init=False)
+    owner: FakeUser = field(init=False)
+    alice: FakeUser = field(init=False)
+    bob: FakeUser = field(init=False)
+    guild_id: int = field(init=False)
+    channel_id: int = field(init=False)
+    users: dict[int, FakeUser] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.bot_user = FakeUser(self.ids(), "genai-bot", bot=True)
+        self.owner = self.add_user("owner")
+        self.alice = self.add_user("alice")
+        self.bob = self.add_user("bob", locale="es-ES")
+        self.guild_id = self.ids()
+        self.channel_id = self.ids()
+        self.users[self.bot_user.id] = self.bot_user
+
+    @property
+    def application_id(self) -> int:
+        # Bots created since 2020 share their id with their application.
+        return self.bot_user.id
+
+    def add_user(self, username: str, *, locale: str = "en-US") -> FakeUser:
+        user = FakeUser(self.ids(), username, locale=locale)
+        self.users[user.id] = user
+        return user
+
+    def humans(self) -> list[FakeUser]:
+        return [u for u in self.users.values() if not u.bot]
+
+    # ---- payloads -------------------------------------------------------------------------
+
+    def application_payload(self) -> dict[str, Any]:
+        return {
+            "id": str(self.application_id),
+            "name": self.bot_name,
+            "description": "",
+            "icon": None,
+            "bot_public": True,
+            "bot_require_code_grant": False,
+            "owner": self.owner.to_payload(),
+            "verify_key": "0" * 64,
+            "flags": 1 << 19,  # GATEWAY_MESSAGE_CONTENT_LIMITED
+            "team": None,
+            "summary": "",
+            "redirect_uris": [],
+            "interactions_endpoint_url": None,
+            "approximate_guild_count": 1,
+        }
+
+    def channel_payload(self) -> dict[str, Any]:
+        return {
+            "id": str(self.channel_id),
+            "type": 0,
+            "guild_id": str(self.guild_id),
+            "name": "general",
+            "position": 0,
+            "permission_overwrites": [],
+            "topic": None,
+            "nsfw": False,
+            "rate_limit_per_user": 0,
+            "parent_id": None,
+            "last_message_id": None,
+        }
+
+    def everyone_role_payload(self) -> dict[str, Any]:
+        return {
+            "id": str(self.guild_id),
+            "name": "@everyone",
+            "color": 0,
+            "hoist": False,
+            "position": 0,
+            "permissions": str(MEMBER_PERMISSIONS),
+            "managed": False,
+            "mentionable": False,
+            "flags": 0,
+        }
+
+    def guild_payload(self, *, with_members: bool = True) -> dict[str, Any]:
+        """The GUILD_CREATE body: the guild with its channel and roles.
+
+        Without the GUILD_MEMBERS intent Discord lists only the bot's own member.
+        """
+        members = [u.member_payload() for u in self.users.values()
+                   if with_members or u.id == self.bot_user.id]
+        return {
+            "id": str(self.guild_id),
+            "name": self.guild_name,
+            "icon": None,
+            "owner_id": str(self.owner.id),
+            "preferred_locale": self.guild_locale,
+            "features": [],
+            "verification_level": 0,
+            "default_message_notifications": 0,
+            "explicit_content_filter": 0,
+            "mfa_level": 0,
+            "nsfw_level": 0,
+            "premium_tier": 0,
+            "system_channel_flags": 0,
+            "afk_timeout": 300,
+            "large": False,
+            "unavailable": False,
+            "member_count": len(self.users),
+            "joined_at": "2024-01-01T00:00:00+00:00",
+            "roles": [self.everyone_role_payload()],
+            "emojis": [],
+            "stickers": [],
+            "channels": [self.channel_payload()],
+            "threads": [],
+            "members": members,
+            "presences": [],
+            "voice_states": [],
+            "stage_instances": [],
+            "guild_scheduled_events": [],
+            "soundboard_sounds": [],
+        }
+
+    def ready_payload(self, *, session_id: str, resume_url: str, shard: list[int] | None) -> dict:
+        data: dict[str, Any] = {
+            "v": 10,
+            "user": self.bot_user.to_payload() | {"verified": True, "mfa_enabled": False,
+                                                   "flags": 0},
+            "guilds": [{"id": str(self.guild_id), "unavailable": True}],
+            "session_id": session_id,
+            "session_type": "normal",
+            "resume_gateway_url": resume_url,
+            "application": {"id": str(self.application_id), "flags": 1 << 19},
+            "private_channels": [],
+            "relationships": [],
+            "user_settings": {},
+            "guild_join_requests": [],
+            "presences": [],
+            "geo_ordered_rtc_regions": [],
+            "_trace": ["stand-in"],
+        }
+        if shard is not None:
+            data["shard"] = shard
+        return data
+
+    def guild_shard(self, shard_count: int) -> int:
+        return (self.guild_id >> 22) % max(shard_count, 1)
+
