@@ -6,7 +6,9 @@ purpose (sigmoid decoder, custom train_step, N(0, I) prior, `predict()` per deco
 
 from __future__ import annotations
 
-from genai_models.vae.backend import keras, layers, ops, tf
+import tensorflow as tf
+
+from genai_models.vae.backend import keras, layers, ops
 
 
 class SeedSampling(layers.Layer):

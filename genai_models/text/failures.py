@@ -10,6 +10,7 @@ from __future__ import annotations
 import email.utils
 import math
 import time
+import urllib.parse
 from typing import Literal
 
 import openai
@@ -34,6 +35,17 @@ def redact(text: str, secret: str | None) -> str:
     if not secret:
         return text
     return text.replace(secret, REDACTED)
+
+
+def loggable_url(url: str) -> str:
+    """`url` without user info, query or fragment: proxies sometimes carry credentials there."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return urllib.parse.urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def describe(exc: BaseException, *, secret: str | None) -> str:

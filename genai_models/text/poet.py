@@ -13,7 +13,7 @@ import openai
 from genai_models.errors import AuthenticationError, GenAIError
 from genai_models.text.assembly import PoemAssembler
 from genai_models.text.config import OPENAI_BASE_URL, PoetConfig
-from genai_models.text.failures import Phase, describe, to_genai_error
+from genai_models.text.failures import Phase, describe, loggable_url, to_genai_error
 from genai_models.text.moderation import Moderator
 from genai_models.text.prompts import build_messages
 from genai_models.text.request import PoemRequest
@@ -160,7 +160,7 @@ class Poet:
         error = to_genai_error(exc, phase=phase)
         log.warning(
             "chat request to %s (model %s) failed during the %s: %s",
-            self._config.base_url or OPENAI_BASE_URL,
+            loggable_url(self._config.base_url or OPENAI_BASE_URL),
             self._config.model,
             phase,
             describe(exc, secret=self._config.api_key),

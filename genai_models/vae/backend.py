@@ -1,16 +1,13 @@
-"""Imports TensorFlow/Keras once, quietly. Everything in `genai_models.vae` that needs them
-imports from here, so the cost (~2 s, ~500 MiB) is paid only by paths that decode or train."""
+"""Imports Keras once, on the backend that `genai_models.vae` chose (TensorFlow by default).
+
+Everything in `genai_models.vae` that needs Keras imports it from here, so the cost (~2 s,
+~500 MiB with TensorFlow) is paid only by paths that decode or train, never by the CLI's help
+or the bot's settings checks.
+"""
 
 from __future__ import annotations
 
-import os
-
-# TensorFlow's C++ start-up chatter (oneDNN notices, CPU feature guards) is noise to operators.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-
 import keras
-import tensorflow as tf
 from keras import layers, ops
 
-__all__ = ["keras", "layers", "ops", "tf"]
+__all__ = ["keras", "layers", "ops"]

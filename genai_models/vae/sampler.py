@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import tensorflow as tf
 
 from genai_models.errors import InvalidInputError, ModelFileError
-from genai_models.vae.backend import keras, tf
+from genai_models.vae.backend import keras
 from genai_models.vae.card import CHECKER_FILE, VAE_FILE, read_verified_card
 
 log = logging.getLogger(__name__)

@@ -18,9 +18,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+import tensorflow as tf
 
 from genai_models.errors import TrainingError
-from genai_models.vae.backend import keras, tf
+from genai_models.vae.backend import keras
 from genai_models.vae.card import CHECKER_FILE, VAE_FILE, write_card
 from genai_models.vae.checker import build_checker, train_checker
 from genai_models.vae.data import Split

@@ -178,7 +178,7 @@ class GatewaySession:
         world = self.server.world
         await self.dispatch("READY", world.ready_payload(
             session_id=self.session_id, resume_url=self.server.gateway_url,
-            shard=list(self.shard) if data.get("shard") else None))
+            shard=list(self.shard) if data.get("shard") else None, owns_guild=self.owns_guild()))
         if self.owns_guild():
             members_intent = bool(int(data.get("intents") or 0) & GUILD_MEMBERS_INTENT)
             await self.dispatch("GUILD_CREATE", world.guild_payload(with_members=members_intent))

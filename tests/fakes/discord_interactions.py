@@ -132,28 +132,23 @@ class InteractionBuilder:
                                 "name": top, "type": 1}
         if definition and definition.get("guild_id"):
             data["guild_id"] = definition["guild_id"]
+        # Walk "group sub" down the synced definition: each level's type and the leaf's options.
         definitions = definition.get("options", []) if definition else None
+        levels = []
+        for part in path:
+            node = next((d for d in definitions or [] if d["name"] == part), None)
+            if definitions is not None and node is None:
+                raise InvalidInteraction(f"/{name}: no subcommand {part!r}")
+            levels.append((part, node["type"] if node else SUB_COMMAND))
+            definitions = node.get("options", []) if node else None
         built = self._options(options, definitions, resolved, channel_id=channel_id, check=check)
-        for sub in reversed(path):
-            built = [{"name": sub, "type": SUB_COMMAND, "options": built}]
-        if definitions is not None and path:
-            built = self._type_subcommands(built, definitions)
+        for part, kind in reversed(levels):
+            built = [{"name": part, "type": kind, "options": built}]
         if built:
             data["options"] = built
         if resolved:
             data["resolved"] = resolved
         return data
-
-    def _type_subcommands(self, built: list[dict], definitions: list[dict]) -> list[dict]:
-        # "group sub" is built as two SUB_COMMAND levels; the definition knows which is a group.
-        node = built[0]
-        match = next((d for d in definitions if d["name"] == node["name"]), None)
-        if match is None:
-            raise InvalidInteraction(f"no subcommand {node['name']!r}")
-        node["type"] = match["type"]
-        if match["type"] == SUB_COMMAND_GROUP:
-            node["options"] = self._type_subcommands(node["options"], match.get("options", []))
-        return built
 
     def _options(self, given: dict[str, Any], definitions: list[dict] | None,
                  resolved: dict[str, Any], *, channel_id: int, check: bool) -> list[dict]:

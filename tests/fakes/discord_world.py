@@ -223,12 +223,15 @@ class DiscordWorld:
             "soundboard_sounds": [],
         }
 
-    def ready_payload(self, *, session_id: str, resume_url: str, shard: list[int] | None) -> dict:
+    def ready_payload(self, *, session_id: str, resume_url: str, shard: list[int] | None,
+                      owns_guild: bool) -> dict:
+        """READY for one shard: it lists (as unavailable) only the guilds that shard serves."""
+        guilds = [{"id": str(self.guild_id), "unavailable": True}] if owns_guild else []
         data: dict[str, Any] = {
             "v": 10,
             "user": self.bot_user.to_payload() | {"verified": True, "mfa_enabled": False,
                                                    "flags": 0},
-            "guilds": [{"id": str(self.guild_id), "unavailable": True}],
+            "guilds": guilds,
             "session_id": session_id,
             "session_type": "normal",
             "resume_gateway_url": resume_url,

@@ -1,16 +1,25 @@
 """FakeOpenAI: an OpenAI-compatible server on 127.0.0.1 for tests and benchmarks.
 
-    async with FakeOpenAI(reply="Luna de plata,\\nnoche callada.") as server:
-        config = PoetConfig(base_url=server.base_url, api_key="sk-test", moderation="off")
-        server.inject(Fault.RATE_LIMITED, retry_after=1)     # the next chat request gets a 429
-        ...
-        server.chat_requests[-1].body["messages"]            # what the client sent
+    from tests.fakes.openai_server import FakeOpenAI, Fault, echo_user_message
+
+    @pytest_asyncio.fixture
+    async def openai_server():
+        async with FakeOpenAI(api_key="sk-test") as server:   # start() ... close()
+            yield server
+
+    config = PoetConfig(base_url=openai_server.base_url, api_key="sk-test", moderation="off")
+    openai_server.reply = "Luna de plata,\nnoche callada."    # or echo_user_message
+    openai_server.chunk_delay_s = 0.05                          # pace the stream
+    openai_server.inject(Fault.RATE_LIMITED, retry_after=1)     # next chat request: a 429
+    openai_server.inject(Fault.UNAVAILABLE, endpoint="moderations")
+    openai_server.chat_requests[-1].body["messages"]            # what the client sent
 
 Serves `POST /v1/chat/completions` (SSE streaming with a final usage chunk, or one JSON reply),
-`POST /v1/moderations` (flags any input containing `flag_marker`) and `GET /v1/models`.
-Every request body is validated against OpenAI's OpenAPI schema: a violation is answered with
-a 400 *and* recorded, and `close()` (so `async with`) then fails with AssertionError, so a test
-whose client sends a malformed request fails even if it expected an error anyway.
+`POST /v1/moderations` (flags any input containing `flag_marker`, "FLAGME" by default) and
+`GET /v1/models`. Every request body is validated against OpenAI's OpenAPI schema: a violation
+is answered with a 400 *and* recorded, and `close()` (so `async with`) then fails with
+AssertionError, so a test whose client sends a malformed request fails even if it expected an
+error anyway.
 """
 
 from __future__ import annotations

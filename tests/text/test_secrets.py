@@ -74,3 +74,18 @@ async def test_key_is_sent_to_the_server_as_a_bearer_token(openai_server, poet: 
     await poet.write(LUNA).final()
 
     assert openai_server.chat_requests[0].api_key == TEST_API_KEY
+
+
+@pytest.mark.asyncio
+async def test_credentials_in_the_base_url_are_not_logged(openai_server, make_poet, caplog):
+    caplog.set_level(logging.DEBUG, logger="genai_models")
+    openai_server.inject(Fault.SERVER_ERROR)
+    base_url = openai_server.base_url.replace("http://", "http://proxyuser:pr0xy-pa55@")
+    base_url += "?token=qu3ry-t0ken"
+
+    with pytest.raises(GenAIError):
+        await make_poet(base_url=base_url).write(LUNA).final()
+
+    assert "failed during the request" in caplog.text
+    assert "pr0xy-pa55" not in caplog.text
+    assert "qu3ry-t0ken" not in caplog.text

@@ -1,0 +1,20 @@
+"""Arrays in, image bytes out: PNG digit grids, morph GIFs and training/latent charts.
+
+Images are float arrays in [0, 1] with bright ink on a black background, as in MNIST. Only
+NumPy and Pillow are imported here, so front-ends can render without loading TensorFlow.
+"""
+
+from genai_models.imaging.animation import morph_gif
+from genai_models.imaging.charts import latent_scatter_png, loss_curve_png
+from genai_models.imaging.grids import grid_png, grid_size, manifold_png
+from genai_models.imaging.pixels import to_uint8
+
+__all__ = [
+    "grid_png",
+    "grid_size",
+    "latent_scatter_png",
+    "loss_curve_png",
+    "manifold_png",
+    "morph_gif",
+    "to_uint8",
+]

@@ -1,0 +1,73 @@
+"""Digit images laid out as PNG grids: the /digit sheet and the latent-space manifold."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from genai_models.imaging.pixels import image_stack, png_bytes, resize_nearest, to_uint8
+
+BACKGROUND = 0  # black, as in MNIST: ink is bright
+
+
+def grid_layout(count: int, columns: int | None = None) -> tuple[int, int]:
+    """(columns, rows) for `count` images: ceil(√count) columns unless given, at most count."""
+    if count < 1:
+        raise ValueError(f"a grid needs at least one image, got {count}")
+    if columns is None:
+        columns = math.isqrt(count)
+        if columns * columns < count:
+            columns += 1
+    elif columns < 1:
+        raise ValueError(f"columns must be at least 1, got {columns}")
+    columns = min(columns, count)
+    return columns, -(-count // columns)
+
+
+def grid_size(count: int, *, cell: int = 84, margin: int = 8, columns: int | None = None) -> tuple[int, int]:
+    """(width, height) in pixels of the PNG `grid_png` draws for `count` images."""
+    _check_cell(cell, margin)
+    columns, rows = grid_layout(count, columns)
+    return columns * cell + (columns + 1) * margin, rows * cell + (rows + 1) * margin
+
+
+def grid_png(images: np.ndarray, *, cell: int = 84, margin: int = 8, columns: int | None = None) -> bytes:
+    """A greyscale PNG of (N, H, W) images in [0, 1], each scaled to cell × cell pixels.
+
+    Nearest-neighbour scaling keeps every source pixel a crisp square; images fill the grid row
+    by row, and the margins around and between cells (and any empty trailing cells) are
+    background, so no grid lines compete with the digits.
+    """
+    stack = image_stack(images)
+    width, height = grid_size(len(stack), cell=cell, margin=margin, columns=columns)
+    columns, _ = grid_layout(len(stack), columns)
+    cells = resize_nearest(stack, cell, cell)
+    canvas = np.full((height, width), BACKGROUND, dtype=np.uint8)
+    for index, pixels in enumerate(cells):
+        row, column = divmod(index, columns)
+        top = margin + row * (cell + margin)
+        left = margin + column * (cell + margin)
+        canvas[top : top + cell, left : left + cell] = pixels
+    return png_bytes(canvas)
+
+
+def manifold_png(grid: np.ndarray, *, cell: int = 28) -> bytes:
+    """A PNG of an (n, m, H, W) grid of decoded digits laid edge to edge, grid[i, j] at row i.
+
+    This is the keras.io VAE example's latent-space plot without axes: the caller decides which
+    latent coordinates each row and column stand for (row 0 is the top of the image).
+    """
+    tiles = to_uint8(grid)
+    if tiles.ndim != 4 or 0 in tiles.shape:
+        raise ValueError(f"expected a grid shaped (n, m, H, W), got {np.shape(grid)}")
+    _check_cell(cell, 0)
+    rows, columns = tiles.shape[:2]
+    cells = resize_nearest(tiles.reshape(rows * columns, *tiles.shape[2:]), cell, cell)
+    canvas = cells.reshape(rows, columns, cell, cell).transpose(0, 2, 1, 3)
+    return png_bytes(np.ascontiguousarray(canvas.reshape(rows * cell, columns * cell)))
+
+
+def _check_cell(cell: int, margin: int) -> None:
+    if cell < 1 or margin < 0:
+        raise ValueError(f"cell must be ≥ 1 and margin ≥ 0, got cell={cell}, margin={margin}")

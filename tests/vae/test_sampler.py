@@ -1,0 +1,133 @@
+"""Serving: shapes, ranges, seeds, morphs, encoding, the latent map, and verified loading."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from genai_models.errors import InvalidInputError, ModelFileError
+from genai_models.vae.sampler import DigitSampler
+from tests.vae.conftest import digit_image
+
+
+def test_digits_are_images_in_unit_range(shipped_sampler):
+    images = shipped_sampler.digits(4, count=6, seed=1)
+    assert images.shape == (6, 28, 28) and images.dtype == np.float32
+    assert 0.0 <= images.min() and images.max() <= 1.0
+    assert images.max() > 0.5  # there is ink
+
+
+def test_same_seed_gives_the_same_digits_and_another_seed_differs(shipped_sampler):
+    first = shipped_sampler.digits(7, count=4, seed=42)
+    np.testing.assert_array_equal(first, shipped_sampler.digits(7, count=4, seed=42))
+    assert not np.allclose(first, shipped_sampler.digits(7, count=4, seed=43))
+
+
+def test_any_class_mixes_classes(shipped_sampler):
+    z = shipped_sampler.sample_latents(None, count=25, seed=3)
+    codes = shipped_sampler._class_means
+    nearest = np.argmin(((z[:, None, :] - codes[None]) ** 2).sum(-1), axis=1)
+    assert len(set(nearest.tolist())) >= 5
+
+
+@pytest.mark.parametrize(("k", "count"), [(10, 1), (-1, 1), (3, 0), (3, 1000)])
+def test_bad_digit_or_count_is_refused(shipped_sampler, k, count):
+    with pytest.raises(InvalidInputError):
+        shipped_sampler.digits(k, count=count, seed=0)
+
+
+def test_morph_has_the_requested_frames_and_runs_end_to_end(shipped_sampler):
+    frames = shipped_sampler.morph(1, 8, frames=30, seed=5)
+    assert frames.shape == (30, 28, 28)
+    steps = np.abs(np.diff(frames, axis=0)).mean(axis=(1, 2))
+    assert steps.max() < 0.1  # smooth: no frame jumps
+    ends = shipped_sampler.digits(1, 1, seed=0)[0], shipped_sampler.digits(8, 1, seed=0)[0]
+    assert np.abs(frames[0] - frames[-1]).mean() > np.abs(frames[0] - frames[1]).mean()
+    assert ends[0].shape == frames[0].shape
+
+
+def test_morph_eases_so_a_boomerang_loops_smoothly(shipped_sampler):
+    frames = shipped_sampler.morph(0, 6, frames=40, seed=2)
+    steps = np.abs(np.diff(frames, axis=0)).mean(axis=(1, 2))
+    assert steps[0] < steps[len(steps) // 2] and steps[-1] < steps[len(steps) // 2]
+
+
+def test_morph_from_a_user_image_starts_near_it(shipped_sampler, mnist_slice):
+    user_two = digit_image(mnist_slice, 2)
+    frames = shipped_sampler.morph(user_two, 5, frames=10, seed=0)
+    reconstruction = shipped_sampler.decode(shipped_sampler.encode_mnist(user_two)[None])[0]
+    np.testing.assert_allclose(frames[0], reconstruction, atol=1e-5)
+    assert np.corrcoef(frames[0].ravel(), user_two.ravel())[0, 1] > 0.6
+
+
+def test_encode_maps_a_digit_near_its_class_region(shipped_sampler, mnist_slice):
+    hits = 0
+    for label in range(10):
+        z = shipped_sampler.encode_mnist(digit_image(mnist_slice, label, 1))
+        distances = ((shipped_sampler._class_means - z) ** 2).sum(axis=1)
+        hits += int(np.argmin(distances) == label)
+    assert hits >= 7
+
+
+def test_encode_accepts_a_photo_like_inverted_rgb_image(shipped_sampler, mnist_slice):
+    from PIL import Image
+
+    seven = digit_image(mnist_slice, 7)
+    photo = Image.fromarray((255 - seven * 255).astype(np.uint8)).resize((200, 200)).convert("RGB")
+    z_photo = shipped_sampler.encode(photo)
+    z_direct = shipped_sampler.encode_mnist(seven)
+    assert np.linalg.norm(z_photo - z_direct) < 1.0
+
+
+def test_latent_map_grid_and_scatter(shipped_sampler):
+    latent = shipped_sampler.latent_map(6)
+    assert latent.grid.shape == (6, 6, 28, 28)
+    assert latent.points.shape[1] == 2 and len(latent.points) == len(latent.labels) > 100
+    x_min, x_max, y_min, y_max = latent.extent
+    assert x_min < x_max and y_min < y_max
+    assert not np.allclose(latent.grid[0, 0], latent.grid[-1, -1])
+
+
+def test_reloading_in_a_fresh_process_gives_identical_digits(tiny_model_dir):
+    here = DigitSampler.load(tiny_model_dir).digits(3, count=4, seed=9)
+    script = (
+        "import hashlib, sys; from genai_models.vae.sampler import DigitSampler; "
+        "images = DigitSampler.load(sys.argv[1]).digits(3, count=4, seed=9); "
+        "print(hashlib.sha256(images.tobytes()).hexdigest())"
+    )
+    result = subprocess.run([sys.executable, "-c", script, str(tiny_model_dir)],
+                            capture_output=True, text=True, timeout=120, check=True)
+    assert result.stdout.strip() == hashlib.sha256(here.tobytes()).hexdigest()
+
+
+def _copy_model(source, target):
+    for path in source.iterdir():
+        if path.is_file():
+            (target / path.name).write_bytes(path.read_bytes())
+    return target
+
+
+def test_corrupted_weights_are_refused_naming_the_file(tiny_model_dir, tmp_path):
+    model_dir = _copy_model(tiny_model_dir, tmp_path)
+    data = bytearray((model_dir / "vae.keras").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (model_dir / "vae.keras").write_bytes(bytes(data))
+    with pytest.raises(ModelFileError, match=r"vae\.keras.*corrupted or truncated"):
+        DigitSampler.load(model_dir)
+
+
+def test_truncated_checker_is_refused(tiny_model_dir, tmp_path):
+    model_dir = _copy_model(tiny_model_dir, tmp_path)
+    data = (model_dir / "checker.keras").read_bytes()
+    (model_dir / "checker.keras").write_bytes(data[: len(data) // 3])
+    with pytest.raises(ModelFileError, match=r"checker\.keras"):
+        DigitSampler.load(model_dir)
+
+
+def test_missing_model_card_says_what_to_do(tmp_path):
+    with pytest.raises(ModelFileError, match="genai-bot train"):
+        DigitSampler.load(tmp_path)
