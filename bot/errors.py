@@ -42,18 +42,28 @@ def elapsed_ms(interaction: discord.Interaction) -> float | None:
     return None if started is None else (time.perf_counter() - started) * 1000
 
 
+# Commands registered only when their service is configured, and what to say when a user
+# reaches one anyway (Discord clients cache the command list; an old global sync lingers).
+UNCONFIGURED_FEATURES = {"poem": "poems_not_configured"}
+
+
 def describe(interaction: discord.Interaction) -> str:
     """'/digit' or 'component digit:again', for logs. Never includes option values."""
     if interaction.command is not None:
         return f"/{interaction.command.qualified_name}"
-    custom_id = (interaction.data or {}).get("custom_id", "?")
-    return f"component {custom_id}"
+    data = interaction.data or {}
+    if "custom_id" in data:
+        return f"component {data['custom_id']}"
+    return f"/{data.get('name', '?')}"
 
 
 def user_message(error: BaseException, lang: Lang) -> str:
     """What the user reads for `error` (unwrapped from discord.py's wrappers)."""
     if isinstance(error, GenAIError):
         return error_text(error, lang)
+    if isinstance(error, app_commands.CommandNotFound):
+        key = UNCONFIGURED_FEATURES.get(error.name, "command_unavailable")
+        return text(key, lang, command=error.name)
     if isinstance(error, app_commands.CheckFailure):
         return text("check_failed", lang)
     return text("unexpected", lang)
@@ -77,7 +87,7 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
         "guild_id": interaction.guild_id,
         "elapsed_ms": elapsed_ms(interaction),
     }
-    if isinstance(error, GenAIError | app_commands.CheckFailure):
+    if isinstance(error, GenAIError | app_commands.CheckFailure | app_commands.CommandNotFound):
         log.info(
             "%s for user %s failed: %s (%s)",
             context["command"],

@@ -227,6 +227,14 @@ CATALOGUE: dict[str, dict[Lang, Template]] = {
         "en": "These buttons belong to {owner}. Run /digit to get your own.",
         "es": "Estos botones son de {owner}. Usa /digit para tener los tuyos.",
     },
+    "command_unavailable": {
+        "en": "/{command} isn't available on this bot right now. Type / to see what it offers.",
+        "es": "/{command} no está disponible en este bot ahora. Escribe / para ver qué ofrece.",
+    },
+    "poems_not_configured": {
+        "en": "Poems aren't set up on this bot: its owner hasn't configured a text service.",
+        "es": "Los poemas no están activados en este bot: falta configurar un servicio de texto.",
+    },
     "check_failed": {
         "en": "You can't use this command here.",
         "es": "No puedes usar este comando aquí.",
