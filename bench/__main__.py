@@ -1,0 +1,93 @@
+"""`python -m bench [NAME ...]`: run every benchmark (or the named ones) in one go.
+
+Each bench is a module here with a `main()`; it prints its own figures and ratios. A bench that
+raises (or exits non-zero) is reported and the rest still run; the exit status is 1 when any
+failed. A module that is not written yet is listed as absent, not failed.
+
+Arguments after `--` go to every selected bench's main(); without them each gets its quick
+default from QUICK_ARGV below (or the module's own `QUICK_ARGV`, when it defines one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import sys
+import time
+import traceback
+
+# Run order: cheap, TensorFlow-free benches first, so their figures come even if TF misbehaves.
+BENCHES = ("imaging_gif", "text_overhead", "bot_latency", "vae_speed", "vae_quality")
+# Defaults that keep `make bench` to a few minutes on the 2-core CPU; the modules' own defaults
+# (run them directly) are the thorough ones.
+QUICK_ARGV: dict[str, list[str]] = {
+    "text_overhead": ["--rounds", "100"],
+    "vae_speed": ["--repeats", "20", "--epochs", "4"],
+}
+
+
+def run_one(name: str, argv: list[str] | None) -> str:
+    """'ok', 'failed' or 'absent'."""
+    module_name = f"bench.{name}"
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name:
+            return "absent"
+        traceback.print_exc()
+        return "failed"
+    except Exception:
+        traceback.print_exc()
+        return "failed"
+    if argv is None:
+        argv = list(getattr(module, "QUICK_ARGV", QUICK_ARGV.get(name, [])))
+    saved_argv = sys.argv
+    # Benches that read sys.argv themselves (main() without parameters) see only their own args.
+    sys.argv = [f"python -m {module_name}", *argv]
+    try:
+        takes_argv = bool(inspect.signature(module.main).parameters)
+        result = module.main(argv) if takes_argv else module.main()
+    except SystemExit as exc:  # argparse errors, or a bench signalling its own failure
+        return "ok" if exc.code in (None, 0) else "failed"
+    except Exception:
+        traceback.print_exc()
+        return "failed"
+    finally:
+        sys.argv = saved_argv
+    return "failed" if isinstance(result, int) and result != 0 else "ok"
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    bench_argv = None
+    if "--" in argv:
+        at = argv.index("--")
+        argv, bench_argv = argv[:at], argv[at + 1:]
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("names", nargs="*", metavar="NAME",
+                        help=f"benches to run (default: all of {', '.join(BENCHES)})")
+    names = parser.parse_args(argv).names or list(BENCHES)
+    unknown = [name for name in names if name not in BENCHES]
+    if unknown:
+        parser.error(f"unknown bench {', '.join(unknown)}; choose from {', '.join(BENCHES)}")
+
+    outcomes: dict[str, tuple[str, float]] = {}
+    for name in names:
+        print(f"\n=== bench.{name} ===", flush=True)
+        started = time.perf_counter()
+        outcome = run_one(name, bench_argv)
+        outcomes[name] = (outcome, time.perf_counter() - started)
+        sys.stdout.flush()
+    print("\n=== summary ===")
+    for name, (outcome, seconds) in outcomes.items():
+        print(f"  {name:14s} {outcome:7s} {seconds:6.1f} s")
+    failed = [name for name, (outcome, _) in outcomes.items() if outcome == "failed"]
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

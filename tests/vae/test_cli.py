@@ -1,0 +1,258 @@
+"""`genai-bot train | digit | morph | latent-map` as a user runs them: real subprocesses.
+
+One model is trained once through `genai-bot train` on the 600-digit fixture and then served to
+the other commands through GENAI_MODEL_DIR (the setting the bot reads too). TensorFlow start-up
+makes each command take seconds, so each test runs as few commands as it needs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from genai_models.vae.data import load_digits
+from tests.vae.conftest import MNIST_SLICE
+
+GENAI_BOT = Path(sys.executable).with_name("genai-bot")  # the installed console script
+REPO = Path(__file__).resolve().parents[2]
+TIMEOUT_S = 300
+CELL, MARGIN = 84, 8  # the PNG grid's layout, as the issue specifies it (ceil(√count) columns)
+
+
+def genai_bot(*args: str, cwd: Path, model_dir: Path | None = None) -> subprocess.CompletedProcess:
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("GENAI_", "DISCORD_", "OPENAI_"))}
+    env["LOG_LEVEL"] = "WARNING"  # stderr then holds only what a user must read
+    if model_dir is not None:
+        env["GENAI_MODEL_DIR"] = str(model_dir)
+    # cwd is a temporary folder: no .env from the repository leaks settings in.
+    return subprocess.run(
+        [str(GENAI_BOT), *args], cwd=cwd, env=env,
+        capture_output=True, text=True, timeout=TIMEOUT_S, check=False,
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> str:
+    """Non-zero exit, no traceback, and the message on the last stderr line naming `fragments`."""
+    assert result.returncode != 0, result.stdout
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines, "no message on stderr"
+    message = lines[-1]
+    assert message.startswith("genai-bot"), result.stderr
+    assert len(message) < 300, f"message too long for one line: {message[:400]}..."
+    for fragment in fragments:
+        assert fragment in message, result.stderr
+    return message
+
+
+# TensorFlow's C++ runtime writes these to fd 2 at start-up whatever TF_CPP_MIN_LOG_LEVEL says
+# (TF 2.21: absl logging before InitializeLog). They are TF's, not our messages; see the report.
+TF_STARTUP_NOISE = re.compile(r"^(WARNING: All log messages before absl::InitializeLog\(\)"
+                              r"|[IWEF]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ \S+:\d+\])")
+
+
+def messages(result: subprocess.CompletedProcess) -> list[str]:
+    """What the user is told on stderr: without argparse's usage block or TF's start-up chatter."""
+    lines = result.stderr.strip().splitlines()
+    return [line for line in lines
+            if not line.startswith(("usage:", " ")) and not TF_STARTUP_NOISE.match(line)]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """`genai-bot train` for one epoch on the fixture: (output folder, the finished process)."""
+    out = tmp_path_factory.mktemp("cli-model")
+    result = genai_bot("train", "--data", str(MNIST_SLICE), "--epochs", "1", "--seed", "5",
+                       "--out", str(out), cwd=out)
+    return out, result
+
+
+@pytest.fixture(scope="module")
+def model_dir(trained) -> Path:
+    out, result = trained
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+# -- the commands -------------------------------------------------------------------------
+
+
+HELP_THEN_LIST_MODULES = """
+import contextlib, io, json, sys
+from bot.__main__ import main
+sys.argv = ["genai-bot", "--help"]
+with contextlib.redirect_stdout(io.StringIO()) as shown, contextlib.suppress(SystemExit):
+    main()
+print(json.dumps({"help": shown.getvalue(), "modules": sorted(sys.modules)}))
+"""
+
+
+def test_help_does_not_import_tensorflow(tmp_path):
+    # sys.modules, not `-X importtime`: importtime misses importlib.import_module, which the CLI
+    # uses to load its subcommand modules.
+    result = subprocess.run([sys.executable, "-c", HELP_THEN_LIST_MODULES], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=TIMEOUT_S, check=False)
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)
+    for command in ("train", "digit", "morph", "latent-map"):
+        assert command in shown["help"]
+    assert "bot.cli.vae" in shown["modules"]  # the subcommands were really registered
+    heavy = [name for name in shown["modules"] if name.split(".")[0] in ("tensorflow", "keras")]
+    assert heavy == []
+
+
+def test_train_one_epoch_writes_status_checkpoint_and_a_verified_model(trained):
+    out, result = trained
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "validation loss" in result.stdout
+    status = json.loads((out / "status.json").read_text())
+    assert status["state"] == "finished"
+    assert (status["epoch"], status["total_epochs"]) == (1, 1)
+    assert math.isfinite(status["val_loss"]) and status["val_loss"] > 0
+    assert (out / "checkpoint" / "state.weights.h5").stat().st_size > 0
+    card = json.loads((out / "model_card.json").read_text())
+    assert card["data"]["source"].endswith("mnist-600.npz")
+    assert card["training"]["seed"] == 5
+
+
+@pytest.mark.parametrize(("count", "columns", "rows"), [(5, 3, 2)])
+def test_digit_writes_a_grid_png_the_same_for_the_same_seed(model_dir, tmp_path, count, columns,
+                                                            rows):
+    paths = [tmp_path / "first.png", tmp_path / "second.png"]
+    for path in paths:
+        result = genai_bot("digit", "7", "--count", str(count), "--seed", "11", "--out", str(path),
+                           cwd=tmp_path, model_dir=model_dir)
+        assert result.returncode == 0, result.stderr
+        assert str(path) in result.stdout
+    with Image.open(paths[0]) as image:
+        assert image.format == "PNG"
+        assert image.size == (columns * CELL + (columns + 1) * MARGIN,
+                              rows * CELL + (rows + 1) * MARGIN)
+        pixels = np.asarray(image.convert("L"))
+    # Ink on a black background, not a blank (a one-epoch model draws faint, blurry digits).
+    assert pixels.min() == 0 and pixels.max() >= 64
+    assert paths[0].read_bytes() == paths[1].read_bytes()
+
+
+def test_digit_without_a_class_uses_the_default_count(model_dir, tmp_path):
+    out = tmp_path / "any.png"
+    result = genai_bot("digit", "--seed", "2", "--out", str(out), cwd=tmp_path, model_dir=model_dir)
+    assert result.returncode == 0, result.stderr
+    with Image.open(out) as image:
+        assert image.size == (3 * CELL + 4 * MARGIN,) * 2  # 9 digits: 3 × 3
+
+
+def test_morph_writes_a_looping_boomerang_gif(model_dir, tmp_path):
+    out = tmp_path / "morph.gif"
+    result = genai_bot("morph", "3", "8", "--frames", "12", "--seed", "4", "--out", str(out),
+                       cwd=tmp_path, model_dir=model_dir)
+    assert result.returncode == 0, result.stderr
+    with Image.open(out) as gif:
+        assert gif.format == "GIF"
+        assert gif.n_frames == 2 * 12 - 2  # forward, then back without repeating either end
+        assert gif.info.get("loop") == 0  # loop forever
+        assert gif.size == (224, 224)
+    assert out.stat().st_size <= 512 * 1024
+
+
+def test_morph_starts_from_a_users_image(model_dir, tmp_path):
+    # A user's photo: a real MNIST 4, dark ink on white, RGB, 3× larger, off-centre.
+    digits = load_digits(MNIST_SLICE)
+    digit = np.round(digits.images[digits.labels == 4][0, :, :, 0] * 255).astype(np.uint8)
+    canvas = np.full((120, 120), 255, np.uint8)
+    canvas[10:94, 30:114] = 255 - np.kron(digit, np.ones((3, 3), np.uint8))
+    photo = tmp_path / "four.png"
+    Image.fromarray(canvas).convert("RGB").save(photo)
+    out = tmp_path / "from-photo.gif"
+    result = genai_bot("morph", "3", "8", "--frames", "6", "--start-image", str(photo),
+                       "--out", str(out), cwd=tmp_path, model_dir=model_dir)
+    assert result.returncode == 0, result.stderr
+    with Image.open(out) as gif:
+        assert gif.n_frames == 2 * 6 - 2
+
+
+def test_latent_map_writes_the_grid_and_the_scatter(model_dir, tmp_path):
+    out = tmp_path / "maps" / "latent.png"
+    result = genai_bot("latent-map", "--size", "5", "--out", str(out), cwd=tmp_path,
+                       model_dir=model_dir)
+    assert result.returncode == 0, result.stderr
+    with Image.open(out) as grid:
+        assert grid.size == (5 * 28, 5 * 28)  # edge to edge, one 28 px digit per point
+    with Image.open(out.with_name("latent-scatter.png")) as scatter:
+        assert scatter.format == "PNG"
+        assert min(scatter.size) >= 200
+
+
+# -- bad arguments and files: a one-line message, never a traceback ------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (("digit", "12"), ("digit 0-9", "12")),
+        (("digit", "--count", "0"), ("at least 1",)),
+        (("morph", "3", "8", "--frames", "0"), ("--frames", "at least 1")),
+        (("morph", "3", "x"), ("digit 0-9", "'x'")),
+        (("train", "--epochs", "many"), ("whole number", "many")),
+    ],
+)
+def test_bad_arguments_are_refused_before_loading_anything(tmp_path, args, fragments):
+    result = genai_bot(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert_one_line_error(result, *fragments)
+    assert len(messages(result)) == 1
+
+
+def test_too_few_frames_for_the_model_are_refused(model_dir, tmp_path):
+    result = genai_bot("morph", "3", "8", "--frames", "1", "--out", str(tmp_path / "m.gif"),
+                       cwd=tmp_path, model_dir=model_dir)
+    assert_one_line_error(result, "frames", "2")
+    assert messages(result) == [result.stderr.strip().splitlines()[-1]]
+    assert not (tmp_path / "m.gif").exists()
+
+
+def test_a_missing_data_file_is_refused(tmp_path):
+    missing = tmp_path / "nowhere.npz"
+    result = genai_bot("train", "--data", str(missing), "--epochs", "1",
+                       "--out", str(tmp_path / "run"), cwd=tmp_path)
+    assert_one_line_error(result, "nowhere.npz")
+    assert messages(result) == [result.stderr.strip().splitlines()[-1]]
+
+
+@pytest.mark.parametrize("content", [None, b"this is not a picture"], ids=["missing", "not-an-image"])
+def test_an_unreadable_start_image_is_refused(model_dir, tmp_path, content):
+    image = tmp_path / "digit.png"
+    if content is not None:
+        image.write_bytes(content)
+    result = genai_bot("morph", "3", "8", "--start-image", str(image),
+                       "--out", str(tmp_path / "m.gif"), cwd=tmp_path, model_dir=model_dir)
+    message = assert_one_line_error(result)
+    assert messages(result) == [message]
+    if content is None:
+        assert "digit.png" in message
+    assert not (tmp_path / "m.gif").exists()
+
+
+def test_corrupt_weights_are_refused_naming_the_file(model_dir, tmp_path):
+    broken = tmp_path / "broken-model"
+    shutil.copytree(model_dir, broken, ignore=shutil.ignore_patterns("checkpoint"))
+    weights = broken / "vae.keras"
+    data = weights.read_bytes()
+    weights.write_bytes(data[: len(data) // 2])  # a truncated download
+    result = genai_bot("digit", "1", "--out", str(tmp_path / "d.png"), cwd=tmp_path,
+                       model_dir=broken)
+    message = assert_one_line_error(result, "vae.keras")
+    assert messages(result) == [message]
+    assert not (tmp_path / "d.png").exists()
