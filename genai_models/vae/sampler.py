@@ -46,6 +46,7 @@ class DigitSampler:
 
     def __init__(self, vae, checker, card: dict) -> None:
         self.card = card
+        self.vae = vae  # for evaluation (bench/vae_quality.py); serving uses the compiled paths
         self.version: str = card["version"]
         self.latent_dim = int(vae.decoder.inputs[0].shape[-1])
         stats = card["class_latents"]

@@ -1,0 +1,166 @@
+"""Model quality: held-out −ELBO of our VAE vs the seed article's, and requested-class fidelity.
+
+    python -m bench.vae_quality                        # seed port on seeds 0 1 2, shipped model
+    python -m bench.vae_quality --our-seeds 1 2        # also retrain our recipe on other seeds
+
+Both models see the same seeded split of the same digits (6,000 train / 2,000 validation for the
+8k file) and are scored by the same estimator (genai_models.vae.evaluation): −ELBO in nats per
+digit, lower is better. The seed is its own code path (bench/seed_vae.py, 30 epochs, Adam,
+N(0, I) prior); ours is the shipped model, and optionally the same recipe retrained on other seeds.
+
+Fidelity: for every class k, `DigitSampler.digits(k)` images are labelled by an *evaluation*
+classifier trained here on the training split, with its own architecture and seed, and used for
+nothing else (the sampler's own self-check classifier never grades its work).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist-digits-8k.npz"
+QUICK_ARGV = ["--seeds", "0", "--fidelity-samples", "100"]
+FIDELITY_GOAL = 0.98
+IMPROVEMENT_GOAL = 0.05
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.vae_quality", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--model-dir", type=Path, default=None, help="default: shipped weights")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2],
+                        help="seeds for the seed article's VAE (30 epochs each)")
+    parser.add_argument("--seed-epochs", type=int, default=30)
+    parser.add_argument("--our-seeds", type=int, nargs="*", default=[],
+                        help="retrain our recipe on these seeds too (slow: --our-epochs each)")
+    parser.add_argument("--our-epochs", type=int, default=75)
+    parser.add_argument("--fidelity-samples", type=int, default=200, help="images per class")
+    args = parser.parse_args(argv)
+
+    from genai_models.vae.data import load_digits, split
+    from genai_models.vae.sampler import DigitSampler
+
+    data = split(load_digits(args.data))
+    validation = data.validation.images
+    print(f"data: {data.train.source}: {len(data.train)} train / {len(validation)} validation")
+
+    seed_scores = {}
+    for seed in args.seeds:
+        started = time.perf_counter()
+        seed_scores[seed] = seed_port_elbo(data, seed=seed, epochs=args.seed_epochs)
+        print(f"seed article VAE, seed {seed}, {args.seed_epochs} epochs: −ELBO "
+              f"{seed_scores[seed]:.2f} nats ({time.perf_counter() - started:.0f} s)", flush=True)
+
+    sampler = DigitSampler.load(args.model_dir)
+    ours = {"shipped": our_elbo(sampler, validation)}
+    card = sampler.card
+    print(f"ours, shipped {card['version']} (seed {card['training']['seed']}, "
+          f"{card['training']['epochs_run']} epochs): −ELBO {ours['shipped']:.2f} nats", flush=True)
+    for seed in args.our_seeds:
+        started = time.perf_counter()
+        retrained = retrain_ours(data, seed=seed, epochs=args.our_epochs)
+        ours[f"seed {seed}"] = our_elbo(retrained, validation)
+        print(f"ours, seed {seed}, {args.our_epochs} epochs: −ELBO {ours[f'seed {seed}']:.2f} nats "
+              f"({time.perf_counter() - started:.0f} s)", flush=True)
+
+    seed_mean = statistics.fmean(seed_scores.values())
+    ours_mean = statistics.fmean(ours.values())
+    improvement = 1 - ours_mean / seed_mean
+    print(f"\n−ELBO, nats per validation digit (lower is better)\n"
+          f"  seed article: {fmt(seed_scores.values())}   mean {seed_mean:.2f}\n"
+          f"  ours:         {fmt(ours.values())}   mean {ours_mean:.2f}\n"
+          f"  ratio ours/seed {ours_mean / seed_mean:.3f}: {improvement:+.1%} better "
+          f"(goal ≥ {IMPROVEMENT_GOAL:.0%}); against the seed's best seed "
+          f"{1 - ours_mean / min(seed_scores.values()):+.1%}")
+
+    fidelity = measure_fidelity(sampler, data, samples=args.fidelity_samples)
+    worst = min(fidelity.values())
+    print("\nrequested-class fidelity (evaluation classifier's label == requested digit)")
+    print("  " + "  ".join(f"{k}:{share:.1%}" for k, share in fidelity.items()))
+    print(f"  worst class {min(fidelity, key=fidelity.get)}: {worst:.1%} (goal ≥ {FIDELITY_GOAL:.0%} each)")
+    return 0
+
+
+def fmt(values) -> str:
+    return ", ".join(f"{value:.2f}" for value in values)
+
+
+def seed_port_elbo(data, *, seed: int, epochs: int) -> float:
+    from bench.seed_vae import train_seed_vae
+    from genai_models.vae.evaluation import estimate_negative_elbo
+
+    vae = train_seed_vae(data.train.images, epochs=epochs, seed=seed)
+    encode = lambda images: vae.encoder(images, training=False)[:2]  # noqa: E731
+    decode = lambda z: vae.decoder(z, training=False)  # noqa: E731
+    return estimate_negative_elbo(encode, decode, data.validation.images,
+                                  decoder_gives_logits=False).negative_elbo
+
+
+def our_elbo(sampler, images: np.ndarray) -> float:
+    from genai_models.vae.evaluation import estimate_negative_elbo
+
+    vae = sampler.vae
+    encode = lambda batch: vae.encoder(batch, training=False)[:2]  # noqa: E731
+    decode = lambda z: vae.decoder(z, training=False)  # noqa: E731
+    return estimate_negative_elbo(encode, decode, images, prior_means=np.asarray(vae.prior.means),
+                                  decoder_gives_logits=True).negative_elbo
+
+
+def retrain_ours(data, *, seed: int, epochs: int):
+    from genai_models.vae.sampler import DigitSampler
+    from genai_models.vae.training import TrainingConfig, train
+
+    out = Path(tempfile.mkdtemp(prefix=f"vae-quality-seed{seed}-"))
+    train(data, out, TrainingConfig(epochs=epochs, seed=seed), verbose=0)
+    return DigitSampler.load(out)
+
+
+def build_evaluation_classifier():
+    """Deliberately unlike the sampler's checker: wider, batch-normalised, its own seed."""
+    from genai_models.vae.backend import keras, layers
+
+    images = keras.Input(shape=(28, 28, 1))
+    x = images
+    for filters in (32, 64):
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.Activation("relu")(x)
+        x = layers.MaxPooling2D()(x)
+    x = layers.Flatten()(x)
+    x = layers.Dropout(0.4)(x)
+    x = layers.Dense(128, activation="relu")(x)
+    return keras.Model(images, layers.Dense(10, activation="softmax")(x), name="evaluator")
+
+
+def measure_fidelity(sampler, data, *, samples: int) -> dict[int, float]:
+    from genai_models.vae.backend import keras
+
+    keras.utils.set_random_seed(1234)
+    evaluator = build_evaluation_classifier()
+    evaluator.compile(optimizer=keras.optimizers.Adam(1e-3),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+                      jit_compile=False)
+    evaluator.fit(data.train.images, data.train.labels, batch_size=128, epochs=12, verbose=0)
+    _, accuracy = evaluator.evaluate(data.validation.images, data.validation.labels, verbose=0)
+    print(f"\nevaluation classifier: {accuracy:.1%} accurate on the validation digits")
+    fidelity = {}
+    from genai_models.vae.sampler import MAX_COUNT
+
+    for k in range(10):
+        images = np.concatenate([
+            sampler.digits(k, count=min(MAX_COUNT, samples - start), seed=10_000 * k + start)
+            for start in range(0, samples, MAX_COUNT)
+        ])
+        predicted = np.argmax(evaluator.predict(images[..., None], verbose=0), axis=1)
+        fidelity[k] = float(np.mean(predicted == k))
+    return fidelity
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
