@@ -16,8 +16,12 @@ import numpy as np
 import tensorflow as tf
 
 from genai_models.errors import InvalidInputError, ModelFileError
+from genai_models.vae import model as _registers_vae_classes  # noqa: F401  (see below)
 from genai_models.vae.backend import keras
 from genai_models.vae.card import CHECKER_FILE, VAE_FILE, read_verified_card
+
+# `_registers_vae_classes`: importing model.py registers VAE, Sampling and ClassPrior with Keras,
+# so `load_model` rebuilds them in a fresh process without hand-passed custom_objects.
 
 log = logging.getLogger(__name__)
 
