@@ -6,6 +6,7 @@ failed. A module that is not written yet is listed as absent, not failed.
 
 Arguments after `--` go to every selected bench's main(); without them each gets its quick
 default from QUICK_ARGV below (or the module's own `QUICK_ARGV`, when it defines one).
+`--model-dir DIR` is passed on to the benches that serve a trained VAE (default: the shipped one).
 """
 
 from __future__ import annotations
@@ -21,13 +22,15 @@ import traceback
 BENCHES = ("imaging_gif", "text_overhead", "bot_latency", "vae_speed", "vae_quality")
 # Defaults that keep `make bench` to a few minutes on the 2-core CPU; the modules' own defaults
 # (run them directly) are the thorough ones.
+# Benches whose main() takes --model-dir (a trained VAE folder).
+MODEL_BENCHES = ("bot_latency", "vae_speed", "vae_quality")
 QUICK_ARGV: dict[str, list[str]] = {
     "text_overhead": ["--rounds", "100"],
-    "vae_speed": ["--repeats", "20", "--epochs", "4"],
+    "vae_speed": ["--repeats", "20", "--epochs", "3", "--rounds", "1"],
 }
 
 
-def run_one(name: str, argv: list[str] | None) -> str:
+def run_one(name: str, argv: list[str] | None, model_dir: str | None = None) -> str:
     """'ok', 'failed' or 'absent'."""
     module_name = f"bench.{name}"
     try:
@@ -42,6 +45,8 @@ def run_one(name: str, argv: list[str] | None) -> str:
         return "failed"
     if argv is None:
         argv = list(getattr(module, "QUICK_ARGV", QUICK_ARGV.get(name, [])))
+    if model_dir is not None and name in MODEL_BENCHES:
+        argv = [*argv, "--model-dir", model_dir]
     saved_argv = sys.argv
     # Benches that read sys.argv themselves (main() without parameters) see only their own args.
     sys.argv = [f"python -m {module_name}", *argv]
@@ -68,7 +73,10 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("names", nargs="*", metavar="NAME",
                         help=f"benches to run (default: all of {', '.join(BENCHES)})")
-    names = parser.parse_args(argv).names or list(BENCHES)
+    parser.add_argument("--model-dir", default=None,
+                        help="trained VAE folder for the benches that serve one (default: shipped)")
+    args = parser.parse_args(argv)
+    names = args.names or list(BENCHES)
     unknown = [name for name in names if name not in BENCHES]
     if unknown:
         parser.error(f"unknown bench {', '.join(unknown)}; choose from {', '.join(BENCHES)}")
@@ -77,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         print(f"\n=== bench.{name} ===", flush=True)
         started = time.perf_counter()
-        outcome = run_one(name, bench_argv)
+        outcome = run_one(name, bench_argv, args.model_dir)
         outcomes[name] = (outcome, time.perf_counter() - started)
         sys.stdout.flush()
     print("\n=== summary ===")

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import statistics
 import tempfile
 import time
@@ -319,7 +320,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.vae_speed", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model-dir", type=Path, default=None,
-                        help="trained model folder (default: the weights shipped in the package)")
+                        help="trained model folder (default: GENAI_MODEL_DIR, else the weights "
+                             "shipped in the package)")
     parser.add_argument("--repeats", type=int, default=30, help="timed rounds for 1 and 2")
     parser.add_argument("--epochs", type=int, default=4, help="epochs per training run (≥ 2)")
     parser.add_argument("--rounds", type=int, default=2, help="alternating training rounds")
@@ -334,7 +336,7 @@ def main(argv: list[str] | None = None) -> None:
     import genai_models.vae.model  # noqa: F401
     from genai_models.vae.sampler import PRETRAINED_DIR, DigitSampler
 
-    model_dir = args.model_dir or PRETRAINED_DIR
+    model_dir = args.model_dir or Path(os.environ.get("GENAI_MODEL_DIR") or PRETRAINED_DIR)
     sampler = DigitSampler.load(model_dir)
     seed_decoder = seed_decoder_like(model_dir)
     print(f"model {sampler.version} from {model_dir}")
