@@ -293,9 +293,6 @@ def main(argv: list[str] | None = None) -> None:
     for noisy in ("discord", "bot"):  # start-up chatter (voice support, sync counts)
         logging.getLogger(noisy).setLevel(logging.ERROR)
 
-    # Registers VAE, Sampling and ClassPrior with Keras; DigitSampler.load needs them in a
-    # fresh process but does not import them itself yet (reported to the lead).
-    import genai_models.vae.model  # noqa: F401
     from genai_models.vae.sampler import PRETRAINED_DIR, DigitSampler
 
     model_dir = args.model_dir or PRETRAINED_DIR

@@ -1,0 +1,155 @@
+"""`genai-bot run` and `genai-bot demo` as real processes.
+
+For `run`, the process is the real CLI with one change made before it starts: discord.py's REST
+base and gateway URL point at the loopback stand-in (which this test's event loop serves).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from genai_models.imaging import grid_size
+from tests.bot.conftest import image_of
+from tests.fakes.discord_server import DiscordStandIn
+from tests.fakes.openai_server import FakeOpenAI
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+# `python -c`, run in a temporary directory, so a developer's own .env cannot leak in.
+ENTRY = "from bot.__main__ import main; main()"
+ENTRY_VIA_STAND_IN = """
+import os, discord.http, yarl
+from discord.gateway import DiscordWebSocket
+discord.http.Route.BASE = os.environ["TEST_DISCORD_API"]
+DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(os.environ["TEST_DISCORD_GATEWAY"])
+from bot.__main__ import main
+main()
+"""
+POEM = "Dígitos que sueñan\ncon la mano que los traza"
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _env(extra: dict[str, str]) -> dict[str, str]:
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("OPENAI_", "DISCORD_", "GENAI_", "DEV_GUILD"))
+    }
+    return base | {"PYTHONPATH": str(REPO_ROOT), "LOG_LEVEL": "WARNING"} | extra
+
+
+async def start_cli(
+    *args: str, env: dict[str, str], cwd: Path, entry: str = ENTRY
+) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-c", entry, *args, env=_env(env), cwd=cwd,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+
+
+async def finish(process: asyncio.subprocess.Process, timeout: float = 90) -> Run:  # noqa: ASYNC109
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout)
+    return Run(process.returncode, stdout.decode(), stderr.decode())
+
+
+def stand_in_env(server: DiscordStandIn, token: str) -> dict[str, str]:
+    return {
+        "TEST_DISCORD_API": server.api_base,
+        "TEST_DISCORD_GATEWAY": server.gateway_url,
+        "DISCORD_TOKEN": token,
+        "DEV_GUILD_ID": str(server.guild_id),
+        "GENAI_WORKERS": "1",
+    }
+
+
+@pytest.mark.asyncio
+async def test_run_without_a_token_says_how_to_get_one_and_exits_2(tmp_path):
+    run = await finish(await start_cli("run", env={"DISCORD_TOKEN": ""}, cwd=tmp_path))
+    assert run.returncode == 2
+    assert run.stdout == ""
+    assert run.stderr.startswith("genai-bot: DISCORD_TOKEN is not set.")
+    assert "https://discord.com/developers/applications" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+@pytest.mark.asyncio
+async def test_run_with_a_rejected_token_says_so_and_exits_2(discord_server, tmp_path):
+    wrong = "MTIz.wrong.token-that-must-not-be-printed"
+    process = await start_cli(
+        "run", env=stand_in_env(discord_server, wrong), cwd=tmp_path, entry=ENTRY_VIA_STAND_IN
+    )
+    run = await finish(process)
+    assert run.returncode == 2, run.stderr
+    assert "genai-bot: Discord rejected DISCORD_TOKEN (401 Unauthorized)." in run.stderr
+    assert "Traceback" not in run.stderr
+    assert wrong not in run.stderr + run.stdout
+    assert [r.status for r in discord_server.requests.items if r.path == "/users/@me"] == [401]
+
+
+@pytest.mark.asyncio
+async def test_run_connects_syncs_to_the_dev_guild_answers_and_stops_on_sigterm(
+    discord_server, tmp_path
+):
+    env = stand_in_env(discord_server, discord_server.token)
+    process = await start_cli("run", env=env, cwd=tmp_path, entry=ENTRY_VIA_STAND_IN)
+    try:
+        synced = await discord_server.wait_for_sync(discord_server.guild_id, timeout=60)
+        await discord_server.wait_until_connected(timeout=30)
+        ix = await discord_server.inject_command("digit", {"digit": 4, "count": 4, "seed": 1})
+        reply = await discord_server.wait_for_reply(ix, lambda r: r.files, timeout=30)
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)  # what `docker stop` sends
+    run = await finish(process, timeout=30)
+    assert {c["name"] for c in synced} == {"digit", "morph", "latent-map", "train-status"}
+    assert reply.files[0].filename == "digits.png"
+    assert run.returncode == 0, run.stderr
+    assert "Traceback" not in run.stderr
+
+
+@pytest.mark.asyncio
+async def test_demo_writes_the_images_prints_a_poem_and_says_what_to_configure(tmp_path):
+    async with FakeOpenAI(reply=POEM) as openai_server:
+        env = {
+            "OPENAI_BASE_URL": openai_server.base_url,
+            "OPENAI_API_KEY": "sk-demo-secret",
+            "OPENAI_MODEL": "fake-poet-1",
+            "OPENAI_MODERATION": "off",
+        }
+        run = await finish(await start_cli("demo", "--out", "pictures", env=env, cwd=tmp_path))
+    assert run.returncode == 0, run.stderr
+    out = tmp_path / "pictures"
+    digits = image_of((out / "digits.png").read_bytes())
+    assert digits.format == "PNG" and digits.size == grid_size(9)
+    morph = image_of((out / "morph.gif").read_bytes())
+    assert morph.format == "GIF" and morph.n_frames == 2 * 24 - 2
+    assert image_of((out / "latent-map.png").read_bytes()).format == "PNG"
+    assert image_of((out / "latent-scatter.png").read_bytes()).format == "PNG"
+    assert f"wrote {Path('pictures') / 'morph.gif'}" in run.stdout
+    assert POEM in run.stdout
+    assert "AI-generated by fake-poet-1" in run.stdout
+    assert "DISCORD_TOKEN=" in run.stdout and "DEV_GUILD_ID=" in run.stdout
+    assert "sk-demo-secret" not in run.stdout + run.stderr
+
+
+@pytest.mark.asyncio
+async def test_demo_without_a_text_endpoint_still_draws_and_says_how_to_add_poems(tmp_path):
+    run = await finish(await start_cli("demo", env={}, cwd=tmp_path))
+    assert run.returncode == 0, run.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "digits.png", "latent-map.png", "latent-scatter.png", "morph.gif",
+    ]  # fmt: skip
+    assert "No text endpoint configured, so no poem" in run.stdout
+    assert "OPENAI_API_KEY=" in run.stdout
