@@ -186,6 +186,12 @@ async def heartbeats_under(server: DiscordStandIn, command: str | None, *, users
                 len(outcomes) - lost, lost)
 
 
+def _ratio(ours: float, baseline: float) -> str:
+    if math.isinf(baseline):
+        return "— (baseline lost interactions)"
+    return f"{ours / baseline:.2f}×"
+
+
 def _digit_options(k: int) -> dict:
     return {"seed": k}
 
@@ -246,7 +252,8 @@ async def _run_all(server: DiscordStandIn, requests: int, heartbeat_seconds: flo
     for ours, baseline in (("digit", "digit-inline"), ("digit", "digit-seed"),
                            ("morph", "morph-inline")):
         a, b = results[ours, 20], results[baseline, 20]
-        print(f"  /{ours} vs /{baseline}: {a.p(50) / b.p(50):.2f}×, {a.p(99) / b.p(99):.2f}×")
+        print(f"  /{ours} vs /{baseline}: {_ratio(a.p(50), b.p(50))}, {_ratio(a.p(99), b.p(99))}"
+              + (f" (/{baseline} lost {b.lost} of {len(b.latencies_s)})" if b.lost else ""))
 
     async with server.heartbeat_probe(period=PROBE_PERIOD_S):
         idle = await heartbeats_under(server, None, users=0, seconds=heartbeat_seconds / 2)
