@@ -331,9 +331,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip-training", action="store_true", help="only parts 1 and 2")
     args = parser.parse_args(argv)
 
-    # Registers VAE, Sampling and ClassPrior with Keras; DigitSampler.load needs them in a
-    # fresh process but does not import them itself yet (reported to the lead).
-    import genai_models.vae.model  # noqa: F401
     from genai_models.vae.sampler import PRETRAINED_DIR, DigitSampler
 
     model_dir = args.model_dir or Path(os.environ.get("GENAI_MODEL_DIR") or PRETRAINED_DIR)

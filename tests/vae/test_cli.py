@@ -7,6 +7,7 @@ makes each command take seconds, so each test runs as few commands as it needs.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -24,7 +25,6 @@ from genai_models.vae.data import load_digits
 from tests.vae.conftest import MNIST_SLICE
 
 GENAI_BOT = Path(sys.executable).with_name("genai-bot")  # the installed console script
-REPO = Path(__file__).resolve().parents[2]
 TIMEOUT_S = 300
 CELL, MARGIN = 84, 8  # the PNG grid's layout, as the issue specifies it (ceil(√count) columns)
 
@@ -57,7 +57,7 @@ def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) 
 
 
 # TensorFlow's C++ runtime writes these to fd 2 at start-up whatever TF_CPP_MIN_LOG_LEVEL says
-# (TF 2.21: absl logging before InitializeLog). They are TF's, not our messages; see the report.
+# (TF 2.21 logs through absl before InitializeLog). They are TF's chatter, not our messages.
 TF_STARTUP_NOISE = re.compile(r"^(WARNING: All log messages before absl::InitializeLog\(\)"
                               r"|[IWEF]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ \S+:\d+\])")
 
@@ -125,6 +125,9 @@ def test_train_one_epoch_writes_status_checkpoint_and_a_verified_model(trained):
     card = json.loads((out / "model_card.json").read_text())
     assert card["data"]["source"].endswith("mnist-600.npz")
     assert card["training"]["seed"] == 5
+    for name in ("vae.keras", "checker.keras"):  # the hashes loading will check
+        digest = hashlib.sha256((out / name).read_bytes()).hexdigest()
+        assert card["files"][name]["sha256"] == digest
 
 
 @pytest.mark.parametrize(("count", "columns", "rows"), [(5, 3, 2)])
