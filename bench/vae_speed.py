@@ -1,8 +1,8 @@
 """`python -m bench.vae_speed`: our VAE paths against the seed's, measured in one run.
 
 1. Decode one latent point: `DigitSampler.decode` (a compiled function) against the seed's
-   `decoder.predict` on the same weights (our decoder's weights copied into the seed's
-   architecture, which differs only by its final sigmoid), so both draw the same digit.
+   `decoder.predict` on the same weights (our class-conditional decoder's weights for one class
+   folded into the seed's architecture, see seed_decoder_like), so both draw the same digit.
 2. A 60-frame, 224 px morph GIF: `sampler.morph` + `imaging.morph_gif` against the seed's way,
    one `predict` per frame and a naive Pillow GIF.
 3. Training epoch time on the same 6,000 digits (the seeded split of the 8k file): our training
@@ -52,21 +52,31 @@ def verdict(ok: bool) -> str:
 # -- 1. decode one latent ------------------------------------------------------------------
 
 
-def seed_decoder_like(sampler_model_dir: Path):
-    """The seed's decoder (sigmoid output, `predict()` per call) holding our trained weights."""
+DECODE_CLASS = 3  # the class both decoders draw in part 1
+
+
+def seed_decoder_like(sampler_model_dir: Path, digit: int = DECODE_CLASS):
+    """The seed's decoder (sigmoid output, `predict()` per call) holding our trained weights.
+
+    Ours also takes the class: its first Dense sees [z, one_hot(k)], so W·[z, e_k] + b equals
+    W_z·z + (b + W_k). Folding the class's row into the bias gives the seed's unconditional
+    architecture that draws exactly our digit k.
+    """
     from bench.seed_vae import seed_decoder
     from genai_models.vae.backend import keras
     from genai_models.vae.card import VAE_FILE
 
     ours = keras.saving.load_model(sampler_model_dir / VAE_FILE, compile=False)
-    decoder = seed_decoder(ours.latent_dim)
-    decoder.set_weights(ours.decoder.get_weights())
+    kernel, bias, *rest = ours.decoder.get_weights()
+    latent_dim = ours.latent_dim
+    decoder = seed_decoder(latent_dim)
+    decoder.set_weights([kernel[:latent_dim], bias + kernel[latent_dim + digit], *rest])
     return decoder
 
 
 def bench_decode(sampler, seed_decoder, repeats: int) -> None:
     z = np.array([[0.5, -0.3]], "float32")
-    ours_image = sampler.decode(z)[0]
+    ours_image = sampler.decode(z, [DECODE_CLASS])[0]
     seed_image = seed_decoder.predict(z, verbose=0)[0, :, :, 0]  # also warms predict() up
     same = float(np.abs(ours_image - seed_image).max())
     ours_t, seed_t = [], []
@@ -76,7 +86,7 @@ def bench_decode(sampler, seed_decoder, repeats: int) -> None:
         seed_t.append(time.perf_counter() - start)
         for _ in range(10):  # ours is ~1 ms: more samples for the same wall time
             start = time.perf_counter()
-            sampler.decode(z)
+            sampler.decode(z, [DECODE_CLASS])
             ours_t.append(time.perf_counter() - start)
     ratio = median_ms(seed_t) / median_ms(ours_t)
     print(f"1. decode one latent point (median; {len(seed_t)} seed calls, {len(ours_t)} ours)")

@@ -14,16 +14,16 @@ from genai_models.vae.backend import keras, layers
 
 def build_checker() -> keras.Model:
     images = keras.Input(shape=(28, 28, 1), name="image")
-    x = layers.Conv2D(16, 3, activation="relu", strides=2, padding="same")(images)
-    x = layers.Conv2D(32, 3, activation="relu", strides=2, padding="same")(x)
+    x = layers.Conv2D(32, 3, activation="relu", strides=2, padding="same")(images)
+    x = layers.Conv2D(64, 3, activation="relu", strides=2, padding="same")(x)
     x = layers.Flatten()(x)
-    x = layers.Dropout(0.3)(x)
-    x = layers.Dense(64, activation="relu")(x)
+    x = layers.Dropout(0.4)(x)
+    x = layers.Dense(128, activation="relu")(x)
     probabilities = layers.Dense(10, activation="softmax", name="class_probabilities")(x)
     return keras.Model(images, probabilities, name="checker")
 
 
-def train_checker(images: np.ndarray, labels: np.ndarray, *, epochs: int = 8, seed: int = 0,
+def train_checker(images: np.ndarray, labels: np.ndarray, *, epochs: int = 12, seed: int = 0,
                   verbose: int = 0) -> keras.Model:
     keras.utils.set_random_seed(seed)
     checker = build_checker()

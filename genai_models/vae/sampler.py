@@ -26,13 +26,15 @@ from genai_models.vae.card import CHECKER_FILE, VAE_FILE, read_verified_card
 log = logging.getLogger(__name__)
 
 PRETRAINED_DIR = Path(__file__).parent / "pretrained"
+NUM_CLASSES = 10
 MAX_COUNT = 100
 MAX_FRAMES = 240
 MAX_MAP_SIZE = 40
-# A decoded candidate is served only when the self-check classifier is at least this sure.
-ACCEPT_CONFIDENCE = 0.9
-CANDIDATES_PER_ROUND = 8
-ROUNDS = 4
+# A latent point is served only when the self-check classifier is at least this sure that its
+# decoding shows the class it was drawn for.
+ACCEPT_CONFIDENCE = 0.95
+POOL_CANDIDATES = 2048  # drawn per class at load, from that class's region
+POOL_MINIMUM = 32  # fewer accepted than this: serve the most convincing candidates instead
 
 
 @dataclass(frozen=True)
@@ -59,19 +61,24 @@ class DigitSampler:
             [np.linalg.cholesky(np.asarray(stats[str(k)]["covariance"]) + 1e-6 * np.eye(self.latent_dim))
              for k in range(10)]
         )
+        # The class prior's means: where each class's sector of the plane is centred.
+        self._prior_means = np.asarray(card["prior_means"], "float64")
         scatter = card.get("validation_latents", {})
         self._scatter_points = np.asarray(scatter.get("points", []), "float32").reshape(-1, 2)
         self._scatter_labels = np.asarray(scatter.get("labels", []), "int32")
         spec = tf.TensorSpec([None, self.latent_dim], tf.float32, name="z")
+        class_spec = tf.TensorSpec([None, NUM_CLASSES], tf.float32, name="class_probabilities")
         images = tf.TensorSpec([None, 28, 28, 1], tf.float32, name="images")
         # Fixed signatures: one trace each, then ~1 ms per call instead of predict()'s ~46 ms.
-        self._decode = tf.function(lambda z: tf.sigmoid(vae.decoder(z, training=False))[..., 0],
-                                   input_signature=[spec])
+        self._decode = tf.function(
+            lambda z, classes: tf.sigmoid(vae.decoder([z, classes], training=False))[..., 0],
+            input_signature=[spec, class_spec])
         self._encode = tf.function(lambda x: vae.encoder(x, training=False)[0],
                                    input_signature=[images])
         self._classify = tf.function(lambda x: checker(x, training=False),
                                      input_signature=[images])
         self._warm_up()
+        self._pools = self._vet_pools()
 
     @classmethod
     def load(cls, model_dir: Path | str | None = None) -> DigitSampler:
@@ -83,7 +90,12 @@ class DigitSampler:
             vae = keras.saving.load_model(model_dir / VAE_FILE, compile=False)
             checker = keras.saving.load_model(model_dir / CHECKER_FILE, compile=False)
         except (OSError, ValueError, TypeError) as exc:
-            raise ModelFileError(f"Could not load the models in {model_dir} ({exc})") from exc
+            # Keras's message can hold the whole model config: log it, keep the user's line short.
+            log.error("loading the models in %s failed: %s", model_dir, exc)
+            raise ModelFileError(
+                f"Could not load the models in {model_dir} ({type(exc).__name__}); they may come "
+                "from an incompatible version: retrain with `genai-bot train`"
+            ) from exc
         sampler = cls(vae, checker, card)
         log.info("loaded VAE %s from %s in %.1f s", sampler.version, model_dir,
                  time.perf_counter() - started)
@@ -91,15 +103,38 @@ class DigitSampler:
 
     def _warm_up(self) -> None:
         for batch in (1, 8):
-            self.decode(np.zeros((batch, self.latent_dim), "float32"))
+            self.decode(np.zeros((batch, self.latent_dim), "float32"), np.zeros(batch, "int64"))
             self._classify(tf.zeros((batch, 28, 28, 1)))
             self._encode(tf.zeros((batch, 28, 28, 1)))
 
     # -- primitives -------------------------------------------------------------------------
 
-    def decode(self, z: np.ndarray) -> np.ndarray:
-        """Latent points (N, latent_dim) → images (N, 28, 28) float32 in [0, 1], one batch."""
-        return self._decode(tf.convert_to_tensor(np.asarray(z, "float32"))).numpy()
+    def decode(self, z: np.ndarray, classes=None) -> np.ndarray:
+        """Latent points (N, latent_dim) → images (N, 28, 28) float32 in [0, 1], one batch.
+
+        `classes`: digits (N,) or class probabilities (N, 10) for the decoder; None lets the
+        plane decide, weighting each class by how close the point is to its sector.
+        """
+        z = np.asarray(z, "float32")
+        if classes is None:
+            weights = self.class_weights(z)
+        else:
+            classes = np.asarray(classes)
+            weights = (np.eye(NUM_CLASSES, dtype="float32")[classes] if classes.ndim == 1
+                       else classes.astype("float32"))
+        return self._decode(tf.convert_to_tensor(z), tf.convert_to_tensor(weights)).numpy()
+
+    def class_weights(self, z: np.ndarray) -> np.ndarray:
+        """p(class | z) under the class prior: a soft class for any point of the plane."""
+        squared = ((np.asarray(z, "float64")[:, None, :] - self._prior_means[None]) ** 2).sum(-1)
+        logits = -0.5 * squared
+        weights = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return (weights / weights.sum(axis=1, keepdims=True)).astype("float32")
+
+    def classify_mnist(self, image: np.ndarray) -> np.ndarray:
+        """The self-check's class probabilities (10,) for an MNIST-like (28, 28) image."""
+        image = np.asarray(image, "float32")
+        return self._classify(tf.convert_to_tensor(image[None, :, :, None])).numpy()[0]
 
     def encode(self, image) -> np.ndarray:
         """A user's digit (bytes, PIL image or array, any size/colours) → its latent point."""
@@ -118,38 +153,25 @@ class DigitSampler:
 
     def digits(self, k: int | None = None, count: int = 1, seed: int | None = None) -> np.ndarray:
         """`count` images of digit `k` (or of random classes when k is None); seeded."""
-        return self.decode(self.sample_latents(k, count, seed))
+        z, classes = self._sample(k, count, seed)
+        return self.decode(z, classes)
 
     def sample_latents(self, k: int | None = None, count: int = 1,
                        seed: int | None = None) -> np.ndarray:
-        """Latent points whose decodings the self-check classifier accepts as class k."""
+        """The latent points `digits(k, count, seed)` decodes (with their classes)."""
+        return self._sample(k, count, seed)[0]
+
+    def _sample(self, k: int | None, count: int, seed: int | None) -> tuple[np.ndarray, np.ndarray]:
+        """Latent points and their classes, drawn (seeded) from the pools vetted at load: a
+        request costs a few array lookups, not a decode-and-classify loop per digit."""
         _check_class(k)
         if not 1 <= count <= MAX_COUNT:
             raise InvalidInputError(f"count must be between 1 and {MAX_COUNT}, got {count}",
                                     code="bad_count", maximum=MAX_COUNT)
         rng = np.random.default_rng(seed)
         classes = rng.integers(0, 10, count) if k is None else np.full(count, k)
-        chosen = np.zeros((count, self.latent_dim))
-        best = np.full(count, -1.0)
-        pending = np.arange(count)
-        for _ in range(ROUNDS):
-            # Candidates: `CANDIDATES_PER_ROUND` per pending slot, drawn from its class region.
-            slot_classes = np.repeat(classes[pending], CANDIDATES_PER_ROUND)
-            noise = rng.standard_normal((len(slot_classes), self.latent_dim))
-            candidates = self._class_means[slot_classes] + np.einsum(
-                "nij,nj->ni", self._class_chol[slot_classes], noise)
-            confidence = self._confidence(candidates, slot_classes).reshape(len(pending), -1)
-            candidates = candidates.reshape(len(pending), CANDIDATES_PER_ROUND, -1)
-            accepted = confidence >= ACCEPT_CONFIDENCE
-            first = np.where(accepted.any(axis=1), accepted.argmax(axis=1), confidence.argmax(axis=1))
-            pick = confidence[np.arange(len(pending)), first]
-            better = pick > best[pending]
-            chosen[pending[better]] = candidates[np.arange(len(pending)), first][better]
-            best[pending[better]] = pick[better]
-            pending = pending[best[pending] < ACCEPT_CONFIDENCE]
-            if len(pending) == 0:
-                break
-        return chosen.astype("float32")
+        z = np.stack([self._pools[c][rng.integers(len(self._pools[c]))] for c in classes])
+        return z, classes
 
     def morph(self, start, end, frames: int = 24, seed: int | None = None) -> np.ndarray:
         """A latent walk from `start` to `end` (each a digit 0–9 or a 28×28 MNIST-like image).
@@ -160,10 +182,11 @@ class DigitSampler:
             raise InvalidInputError(f"frames must be between 2 and {MAX_FRAMES}, got {frames}",
                                     code="bad_frames", maximum=MAX_FRAMES)
         rng_seed = np.random.default_rng(seed).integers(2**31, size=2)
-        a = self._anchor(start, int(rng_seed[0]))
-        b = self._anchor(end, int(rng_seed[1]))
-        steps = (1 - np.cos(np.linspace(0.0, math.pi, frames))) / 2  # ease in and out
-        return self.decode(a[None, :] + steps[:, None] * (b - a)[None, :])
+        z_a, class_a = self._anchor(start, int(rng_seed[0]))
+        z_b, class_b = self._anchor(end, int(rng_seed[1]))
+        steps = (1 - np.cos(np.linspace(0.0, math.pi, frames)))[:, None] / 2  # ease in and out
+        # Style (z) and class glide together: the digit changes shape and identity at once.
+        return self.decode(z_a + steps * (z_b - z_a), class_a + steps * (class_b - class_a))
 
     def latent_map(self, n: int = 15) -> LatentMap:
         """The n×n grid of decodings across the latent plane, plus the validation scatter."""
@@ -183,13 +206,40 @@ class DigitSampler:
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _anchor(self, end, seed: int) -> np.ndarray:
+    def _anchor(self, end, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """(z, class probabilities) of a morph's end: a digit class, or a user's 28×28 image."""
         if isinstance(end, (int, np.integer)):
-            return self.sample_latents(int(end), 1, seed)[0].astype("float64")
-        return self.encode_mnist(end).astype("float64")
+            z, classes = self._sample(int(end), 1, seed)
+            return z[0].astype("float64"), np.eye(NUM_CLASSES)[classes[0]]
+        return (self.encode_mnist(end).astype("float64"),
+                self.classify_mnist(end).astype("float64"))
+
+    def _vet_pools(self) -> list[np.ndarray]:
+        """Per class: latent points from its region whose decodings the checker accepts.
+
+        A 2-D plane cannot keep ten classes apart everywhere, so the edges of a class's region
+        decode to other digits; vetting a fixed, seeded pool once (about a second) keeps every
+        request cheap and deterministic.
+        """
+        rng = np.random.default_rng(0)
+        pools = []
+        for k in range(10):
+            noise = rng.standard_normal((POOL_CANDIDATES, self.latent_dim))
+            candidates = self._class_means[k] + noise @ self._class_chol[k].T
+            confidence = np.concatenate([
+                self._confidence(batch, np.full(len(batch), k))
+                for batch in np.array_split(candidates, 4)
+            ])
+            accepted = candidates[confidence >= ACCEPT_CONFIDENCE]
+            if len(accepted) < POOL_MINIMUM:
+                log.warning("digit %d: only %d of %d samples pass the self-check; serving the "
+                            "%d most convincing", k, len(accepted), POOL_CANDIDATES, POOL_MINIMUM)
+                accepted = candidates[np.argsort(confidence)[-POOL_MINIMUM:]]
+            pools.append(accepted.astype("float32"))
+        return pools
 
     def _confidence(self, z: np.ndarray, classes: np.ndarray) -> np.ndarray:
-        images = self._decode(tf.convert_to_tensor(z.astype("float32")))
+        images = tf.convert_to_tensor(self.decode(z, classes))
         probabilities = self._classify(images[..., None]).numpy()
         return probabilities[np.arange(len(classes)), classes]
 

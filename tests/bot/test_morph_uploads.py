@@ -53,8 +53,12 @@ async def test_a_users_own_digit_starts_the_morph(discord_server, start_bot, sam
     gif = image_of(reply.files[0].data)
     assert gif.n_frames == 2 * 8 - 2
     assert reply.embeds[0]["title"] == "your image → 7"
-    # The walk starts exactly at the user's digit: its own encoding, decoded.
-    expected = sampler.decode(sampler.encode(upload.data)[None, :])[0]
+    # The walk starts exactly at the user's digit: its own encoding and class, decoded.
+    from genai_models.vae.preprocess import to_mnist
+
+    mnist_like = to_mnist(upload.data)
+    expected = sampler.decode(sampler.encode_mnist(mnist_like)[None, :],
+                              sampler.classify_mnist(mnist_like)[None, :])[0]
     first_frame = np.asarray(gif.convert("L"), dtype="float32")[::8, ::8] / 255  # 224 px → 28
     assert np.abs(first_frame - expected).mean() < 0.03
 

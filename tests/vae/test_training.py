@@ -28,8 +28,9 @@ def _negative_elbo(vae, digits):
     from genai_models.vae.evaluation import estimate_negative_elbo
 
     return estimate_negative_elbo(
-        lambda x: vae.encoder(x)[:2], lambda z: vae.decoder(z), digits.images,
-        prior_means=np.asarray(vae.prior.means), decoder_gives_logits=True,
+        lambda x: vae.encoder(x)[:2], lambda z, classes: vae.decoder([z, classes]), digits.images,
+        prior_means=np.asarray(vae.prior.means), decoder_gives_logits=True, conditional=True,
+        samples=2,
     ).negative_elbo
 
 
