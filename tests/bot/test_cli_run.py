@@ -153,3 +153,79 @@ async def test_demo_without_a_text_endpoint_still_draws_and_says_how_to_add_poem
     ]  # fmt: skip
     assert "No text endpoint configured, so no poem" in run.stdout
     assert "OPENAI_API_KEY=" in run.stdout
+
+
+# `genai-bot sync` must publish the commands without the model: importing TensorFlow at all
+# would mean it loads (seconds and hundreds of MiB for nothing), so this process refuses it.
+ENTRY_SYNC_WITHOUT_TENSORFLOW = (
+    """
+import sys
+class RefuseTensorFlow:
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] == "tensorflow":
+            print("TENSORFLOW IMPORTED", file=sys.stderr, flush=True)
+            raise ImportError("genai-bot sync must not load the model")
+sys.meta_path.insert(0, RefuseTensorFlow())
+"""
+    + ENTRY_VIA_STAND_IN
+)
+
+
+def _option_names(command: dict) -> list[str]:
+    return [option["name"] for option in command.get("options", [])]
+
+
+@pytest.mark.asyncio
+async def test_sync_publishes_the_commands_to_the_dev_guild_and_exits_without_the_model(
+    discord_server, tmp_path
+):
+    env = stand_in_env(discord_server, discord_server.token) | {
+        "OPENAI_BASE_URL": "http://127.0.0.1:9/v1",  # configured, never called by a sync
+        "OPENAI_MODERATION": "off",
+    }
+    process = await start_cli("sync", env=env, cwd=tmp_path, entry=ENTRY_SYNC_WITHOUT_TENSORFLOW)
+    run = await finish(process)
+    assert run.returncode == 0, run.stderr
+    assert "TENSORFLOW IMPORTED" not in run.stderr
+    assert "Traceback" not in run.stderr
+    synced = {c["name"]: c for c in discord_server.synced_commands(discord_server.guild_id)}
+    assert set(synced) == {"poem", "digit", "morph", "latent-map", "train-status"}
+    assert _option_names(synced["poem"]) == ["topic", "form", "language"]
+    assert _option_names(synced["digit"]) == ["digit", "count", "seed"]
+    assert _option_names(synced["morph"]) == ["start", "end", "frames", "start_image", "end_image"]
+    assert _option_names(synced["latent-map"]) == []
+    assert _option_names(synced["train-status"]) == []
+    assert discord_server.synced_commands(None) == []  # the dev guild only, not globally
+    assert discord_server.sessions == []  # it published over REST and never went online
+    assert run.stdout.strip() == f"synced 5 commands to guild {discord_server.guild_id}"
+
+
+@pytest.mark.asyncio
+async def test_sync_without_dev_guild_publishes_globally_and_without_a_text_endpoint_no_poem(
+    discord_server, tmp_path
+):
+    env = stand_in_env(discord_server, discord_server.token)
+    del env["DEV_GUILD_ID"]
+    process = await start_cli("sync", env=env, cwd=tmp_path, entry=ENTRY_SYNC_WITHOUT_TENSORFLOW)
+    run = await finish(process)
+    assert run.returncode == 0, run.stderr
+    assert "TENSORFLOW IMPORTED" not in run.stderr
+    synced = {c["name"]: c for c in discord_server.synced_commands(None)}
+    assert set(synced) == {"digit", "morph", "latent-map", "train-status"}
+    assert _option_names(synced["digit"]) == ["digit", "count", "seed"]
+    assert _option_names(synced["morph"]) == ["start", "end", "frames", "start_image", "end_image"]
+    assert discord_server.synced_commands(discord_server.guild_id) == []
+    assert run.stdout.strip() == "synced 4 commands to all guilds (global)"
+
+
+@pytest.mark.asyncio
+async def test_sync_with_a_rejected_token_says_so_and_exits_2(discord_server, tmp_path):
+    wrong = "MTIz.wrong.token-that-must-not-be-printed"
+    process = await start_cli(
+        "sync", env=stand_in_env(discord_server, wrong), cwd=tmp_path, entry=ENTRY_VIA_STAND_IN
+    )
+    run = await finish(process)
+    assert run.returncode == 2, run.stderr
+    assert "genai-bot: Discord rejected DISCORD_TOKEN (401 Unauthorized)." in run.stderr
+    assert wrong not in run.stderr + run.stdout
+    assert discord_server.commands == {}
