@@ -1,6 +1,8 @@
 """`genai-bot train | digit | morph | latent-map`: the VAE from the command line.
 
-TensorFlow is imported inside the handlers only, so `genai-bot --help` stays instant.
+TensorFlow is imported inside the handlers only, so `genai-bot --help` stays instant. Whatever
+can be checked without the model (ranges, the user's image files, training data) is checked
+before it loads, so a typo costs a one-line message, not seconds of TensorFlow start-up.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from pathlib import Path
 
 from bot.cli import CliError
 from bot.settings import Settings
+from genai_models.errors import GenAIError
+from genai_models.vae.limits import MAX_COUNT, MAX_FRAMES, MAX_MAP_SIZE, MIN_FRAMES, MIN_MAP_SIZE
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +34,8 @@ def register(subparsers) -> None:
 
     digit = subparsers.add_parser("digit", help="write a PNG grid of generated digits")
     digit.add_argument("k", nargs="?", type=_digit, default=None, help="digit 0-9 (default: any)")
-    digit.add_argument("--count", type=_positive, default=9)
+    digit.add_argument("--count", type=_whole_number(1, MAX_COUNT), default=9,
+                       help=f"how many digits, 1-{MAX_COUNT} (default: 9)")
     digit.add_argument("--seed", type=int, default=None)
     digit.add_argument("--out", type=Path, default=Path("digits.png"))
     digit.set_defaults(handler=run_digit)
@@ -38,7 +43,8 @@ def register(subparsers) -> None:
     morph = subparsers.add_parser("morph", help="write a GIF morphing one digit into another")
     morph.add_argument("a", type=_digit, help="start digit 0-9")
     morph.add_argument("b", type=_digit, help="end digit 0-9")
-    morph.add_argument("--frames", type=_positive, default=24)
+    morph.add_argument("--frames", type=_whole_number(MIN_FRAMES, MAX_FRAMES), default=24,
+                       help=f"frames from start to end, {MIN_FRAMES}-{MAX_FRAMES} (default: 24)")
     morph.add_argument("--seed", type=int, default=None)
     morph.add_argument("--out", type=Path, default=Path("morph.gif"))
     morph.add_argument("--start-image", type=Path, default=None, help="your own digit to start from")
@@ -46,18 +52,21 @@ def register(subparsers) -> None:
     morph.set_defaults(handler=run_morph)
 
     latent = subparsers.add_parser("latent-map", help="write the latent-plane grid and scatter")
-    latent.add_argument("--size", type=_positive, default=15, help="grid size n (n x n digits)")
+    latent.add_argument("--size", type=_whole_number(MIN_MAP_SIZE, MAX_MAP_SIZE), default=15,
+                        help=f"grid size n (n x n digits), {MIN_MAP_SIZE}-{MAX_MAP_SIZE} (default: 15)")
     latent.add_argument("--out", type=Path, default=Path("latent-map.png"))
     latent.set_defaults(handler=run_latent_map)
 
 
 def run_train(args: argparse.Namespace, settings: Settings) -> int:
     from genai_models.vae.data import load_digits, split
-    from genai_models.vae.training import TrainingConfig, train
 
     out_dir = args.out or settings.training_dir
-    digits = load_digits(args.data)
+    digits = load_digits(args.data)  # NumPy only: a missing or bad file fails before TensorFlow
     data_split = split(digits)
+
+    from genai_models.vae.training import TrainingConfig, train
+
     log.info("training on %d digits, validating on %d (%s)", len(data_split.train),
              len(data_split.validation), digits.source)
     config = TrainingConfig(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed)
@@ -86,9 +95,10 @@ def run_digit(args: argparse.Namespace, settings: Settings) -> int:
 def run_morph(args: argparse.Namespace, settings: Settings) -> int:
     from genai_models.imaging import morph_gif
 
-    sampler = _load_sampler(settings)
+    # The user's images first: a wrong path or a non-image fails before the model loads.
     start = _user_digit(args.start_image) if args.start_image else args.a
     end = _user_digit(args.end_image) if args.end_image else args.b
+    sampler = _load_sampler(settings)
     frames = sampler.morph(start, end, frames=args.frames, seed=args.seed)
     _write(args.out, morph_gif(frames, boomerang=True))
     return 0
@@ -112,13 +122,20 @@ def _load_sampler(settings: Settings):
 
 
 def _user_digit(path: Path):
-    from genai_models.vae.preprocess import to_mnist
+    """The user's picture of a digit as an MNIST-like array (NumPy and Pillow, no TensorFlow)."""
+    from genai_models.vae.preprocess import MAX_UPLOAD_BYTES, to_mnist
 
     try:
-        data = path.read_bytes()
+        with path.open("rb") as file:
+            # One byte over the limit is enough for to_mnist to refuse it as too large,
+            # without reading all of a huge file first.
+            data = file.read(MAX_UPLOAD_BYTES + 1)
     except OSError as exc:
         raise CliError(f"cannot read {path}: {exc.strerror or exc}") from None
-    return to_mnist(data)
+    try:
+        return to_mnist(data)
+    except GenAIError as exc:
+        raise CliError(f"{path}: {exc}") from None
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -148,6 +165,21 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
+
+
+def _whole_number(low: int, high: int):
+    """An argparse type for a whole number in [low, high], named in the message when refused."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high}, got {value}")
+        return value
+
+    return parse
 
 
 def _digit(text: str) -> int:

@@ -19,6 +19,7 @@ from genai_models.errors import InvalidInputError, ModelFileError
 from genai_models.vae import model as _registers_vae_classes  # noqa: F401  (see below)
 from genai_models.vae.backend import keras
 from genai_models.vae.card import CHECKER_FILE, VAE_FILE, read_verified_card
+from genai_models.vae.limits import MAX_COUNT, MAX_FRAMES, MAX_MAP_SIZE, MIN_FRAMES, MIN_MAP_SIZE
 
 # `_registers_vae_classes`: importing model.py registers VAE, Sampling and ClassPrior with Keras,
 # so `load_model` rebuilds them in a fresh process without hand-passed custom_objects.
@@ -27,9 +28,6 @@ log = logging.getLogger(__name__)
 
 PRETRAINED_DIR = Path(__file__).parent / "pretrained"
 NUM_CLASSES = 10
-MAX_COUNT = 100
-MAX_FRAMES = 240
-MAX_MAP_SIZE = 40
 # A latent point is served only when the self-check classifier is at least this sure that its
 # decoding shows the class it was drawn for.
 ACCEPT_CONFIDENCE = 0.95
@@ -178,9 +176,10 @@ class DigitSampler:
 
         Eased at both ends, so played forward then backward (a boomerang GIF) it loops smoothly.
         """
-        if not 2 <= frames <= MAX_FRAMES:
-            raise InvalidInputError(f"frames must be between 2 and {MAX_FRAMES}, got {frames}",
-                                    code="bad_frames", maximum=MAX_FRAMES)
+        if not MIN_FRAMES <= frames <= MAX_FRAMES:
+            raise InvalidInputError(
+                f"frames must be between {MIN_FRAMES} and {MAX_FRAMES}, got {frames}",
+                code="bad_frames", maximum=MAX_FRAMES)
         rng_seed = np.random.default_rng(seed).integers(2**31, size=2)
         z_a, class_a = self._anchor(start, int(rng_seed[0]))
         z_b, class_b = self._anchor(end, int(rng_seed[1]))
@@ -192,8 +191,9 @@ class DigitSampler:
         """The n×n grid of decodings across the latent plane, plus the validation scatter."""
         if self.latent_dim != 2:
             raise InvalidInputError("the latent map needs a 2-D latent space")
-        if not 2 <= n <= MAX_MAP_SIZE:
-            raise InvalidInputError(f"map size must be between 2 and {MAX_MAP_SIZE}, got {n}")
+        if not MIN_MAP_SIZE <= n <= MAX_MAP_SIZE:
+            raise InvalidInputError(
+                f"map size must be between {MIN_MAP_SIZE} and {MAX_MAP_SIZE}, got {n}")
         spread = np.sqrt(np.array([np.diag(c @ c.T) for c in self._class_chol]))
         low = (self._class_means - 2 * spread).min(axis=0)
         high = (self._class_means + 2 * spread).max(axis=0)
