@@ -103,7 +103,10 @@ def test_ctrl_c_stops_cleanly_and_resume_finishes(tmp_path, mnist_slice_path):
     command = [sys.executable, "-m", "bot", "train", "--data", str(mnist_slice_path),
                "--epochs", "40", "--out", str(tmp_path)]
     env = {**os.environ, "GENAI_TRAINING_DIR": str(tmp_path)}
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # A background shell (nohup, `&`) starts children with SIGINT ignored, and Python keeps it
+    # so: give the process the default disposition a terminal's Ctrl-C meets.
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         status = read_status(tmp_path)
