@@ -107,9 +107,10 @@ def our_elbo(sampler, images: np.ndarray) -> float:
 
     vae = sampler.vae
     encode = lambda batch: vae.encoder(batch, training=False)[:2]  # noqa: E731
-    decode = lambda z: vae.decoder(z, training=False)  # noqa: E731
+    decode = lambda z, classes: vae.decoder([z, classes], training=False)  # noqa: E731
+    # Label-free: every class is tried for every digit (see genai_models.vae.evaluation).
     return estimate_negative_elbo(encode, decode, images, prior_means=np.asarray(vae.prior.means),
-                                  decoder_gives_logits=True).negative_elbo
+                                  decoder_gives_logits=True, conditional=True).negative_elbo
 
 
 def retrain_ours(data, *, seed: int, epochs: int):
