@@ -94,14 +94,10 @@ class Baselines(commands.Cog):
 
 
 def seed_decoder_with_our_weights(model_dir: Path, latent_dim: int):
-    """The seed's decoder (sigmoid output, predict() per call) holding our decoder's weights."""
-    from bench.seed_vae import seed_decoder
-    from genai_models.vae.backend import keras
-    from genai_models.vae.card import VAE_FILE
+    """The seed's decoder (sigmoid output, predict() per call) drawing our decoder's digits."""
+    from bench.vae_speed import seed_decoder_like
 
-    ours = keras.saving.load_model(model_dir / VAE_FILE, compile=False)
-    decoder = seed_decoder(latent_dim)
-    decoder.set_weights(ours.decoder.get_weights())
+    decoder = seed_decoder_like(model_dir)
     decoder.predict(np.zeros((1, latent_dim), "float32"), verbose=0)  # warm
     return decoder
 
