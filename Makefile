@@ -26,8 +26,9 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+# The shipped recipe; /train-status reads runs/vae (GENAI_TRAINING_DIR) while it runs.
 train: $(STAMP)
-	$(BIN)/genai-bot train --data ../shared/data/mnist-digits-8k.npz --out models/mnist-vae
+	$(BIN)/genai-bot train --data ../shared/data/mnist-digits-8k.npz --epochs 75 --seed 0 --out runs/vae
 
 clean:
 	rm -rf $(VENV) out .pytest_cache
