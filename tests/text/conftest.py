@@ -12,7 +12,7 @@ from genai_models.text import Poet, PoetConfig
 from tests.fakes.openai_server import FakeOpenAI
 
 # Looks like a real key so that any leak of it is easy to spot in logs and messages.
-TEST_API_KEY = "sk-test-4f9c2e7a1b3d5f6e8a0c2e4b6d8f0a1c"
+TEST_API_KEY = "sk-test-FAKE-loopback-only-key"  # distinctive, so a leak is easy to find
 
 
 @pytest_asyncio.fixture
