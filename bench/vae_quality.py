@@ -103,14 +103,10 @@ def seed_port_elbo(data, *, seed: int, epochs: int) -> float:
 
 
 def our_elbo(sampler, images: np.ndarray) -> float:
-    from genai_models.vae.evaluation import estimate_negative_elbo
-
-    vae = sampler.vae
-    encode = lambda batch: vae.encoder(batch, training=False)[:2]  # noqa: E731
-    decode = lambda z, classes: vae.decoder([z, classes], training=False)  # noqa: E731
     # Label-free: every class is tried for every digit (see genai_models.vae.evaluation).
-    return estimate_negative_elbo(encode, decode, images, prior_means=np.asarray(vae.prior.means),
-                                  decoder_gives_logits=True, conditional=True).negative_elbo
+    from genai_models.vae.evaluation import vae_negative_elbo
+
+    return vae_negative_elbo(sampler.vae, images).negative_elbo
 
 
 def retrain_ours(data, *, seed: int, epochs: int):
@@ -151,7 +147,7 @@ def measure_fidelity(sampler, data, *, samples: int) -> dict[int, float]:
     _, accuracy = evaluator.evaluate(data.validation.images, data.validation.labels, verbose=0)
     print(f"\nevaluation classifier: {accuracy:.1%} accurate on the validation digits")
     fidelity = {}
-    from genai_models.vae.sampler import MAX_COUNT
+    from genai_models.vae.limits import MAX_COUNT
 
     for k in range(10):
         images = np.concatenate([

@@ -25,7 +25,7 @@ from genai_models.vae.backend import keras
 from genai_models.vae.card import CHECKER_FILE, VAE_FILE, write_card
 from genai_models.vae.checker import build_checker, train_checker
 from genai_models.vae.data import Split
-from genai_models.vae.evaluation import estimate_negative_elbo
+from genai_models.vae.evaluation import vae_negative_elbo
 from genai_models.vae.files import write_json_atomic
 from genai_models.vae.latents import class_latent_statistics
 from genai_models.vae.model import DEFAULT_PRIOR_RADIUS, VAE, build_vae
@@ -208,11 +208,8 @@ def export_model(vae: VAE, split: Split, out_dir: Path, config: TrainingConfig,
     checker.save(out_dir / CHECKER_FILE)
 
     encode = lambda images: served.encoder(images, training=False)[:2]  # noqa: E731
-    decode = lambda z, classes: served.decoder([z, classes], training=False)  # noqa: E731
     prior_means = np.asarray(served.prior.means)
-    elbo = estimate_negative_elbo(encode, decode, split.validation.images,
-                                  prior_means=prior_means, decoder_gives_logits=True,
-                                  conditional=True)
+    elbo = vae_negative_elbo(served, split.validation.images)
     train_codes = _latent_means(encode, split.train.images)
     validation_codes = _latent_means(encode, split.validation.images)
     checker_accuracy = float(np.mean(
