@@ -85,10 +85,11 @@ async def test_run_without_a_token_says_how_to_get_one_and_exits_2(tmp_path):
 
 
 @pytest.mark.asyncio
-async def test_run_with_a_rejected_token_says_so_and_exits_2(discord_server, tmp_path):
+@pytest.mark.parametrize("command", ["run", "sync"])
+async def test_a_rejected_token_says_so_and_exits_2(discord_server, tmp_path, command):
     wrong = "MTIz.wrong.token-that-must-not-be-printed"
     process = await start_cli(
-        "run", env=stand_in_env(discord_server, wrong), cwd=tmp_path, entry=ENTRY_VIA_STAND_IN
+        command, env=stand_in_env(discord_server, wrong), cwd=tmp_path, entry=ENTRY_VIA_STAND_IN
     )
     run = await finish(process)
     assert run.returncode == 2, run.stderr
@@ -96,6 +97,7 @@ async def test_run_with_a_rejected_token_says_so_and_exits_2(discord_server, tmp
     assert "Traceback" not in run.stderr
     assert wrong not in run.stderr + run.stdout
     assert [r.status for r in discord_server.requests.items if r.path == "/users/@me"] == [401]
+    assert discord_server.commands == {}  # nothing published
 
 
 @pytest.mark.asyncio
@@ -216,16 +218,3 @@ async def test_sync_without_dev_guild_publishes_globally_and_without_a_text_endp
     assert _option_names(synced["morph"]) == ["start", "end", "frames", "start_image", "end_image"]
     assert discord_server.synced_commands(discord_server.guild_id) == []
     assert run.stdout.strip() == "synced 4 commands to all guilds (global)"
-
-
-@pytest.mark.asyncio
-async def test_sync_with_a_rejected_token_says_so_and_exits_2(discord_server, tmp_path):
-    wrong = "MTIz.wrong.token-that-must-not-be-printed"
-    process = await start_cli(
-        "sync", env=stand_in_env(discord_server, wrong), cwd=tmp_path, entry=ENTRY_VIA_STAND_IN
-    )
-    run = await finish(process)
-    assert run.returncode == 2, run.stderr
-    assert "genai-bot: Discord rejected DISCORD_TOKEN (401 Unauthorized)." in run.stderr
-    assert wrong not in run.stderr + run.stdout
-    assert discord_server.commands == {}
