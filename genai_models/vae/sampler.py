@@ -16,9 +16,10 @@ import numpy as np
 import tensorflow as tf
 
 from genai_models.errors import InvalidInputError, ModelFileError
+from genai_models.imaging.pixels import to_uint8
 from genai_models.vae import model as _registers_vae_classes  # noqa: F401  (see below)
 from genai_models.vae.backend import keras
-from genai_models.vae.card import CHECKER_FILE, VAE_FILE, read_verified_card
+from genai_models.vae.card import CHECKER_FILE, PRETRAINED_DIR, VAE_FILE, read_verified_card
 from genai_models.vae.limits import MAX_COUNT, MAX_FRAMES, MAX_MAP_SIZE, MIN_FRAMES, MIN_MAP_SIZE
 
 # `_registers_vae_classes`: importing model.py registers VAE, Sampling and ClassPrior with Keras,
@@ -26,7 +27,6 @@ from genai_models.vae.limits import MAX_COUNT, MAX_FRAMES, MAX_MAP_SIZE, MIN_FRA
 
 log = logging.getLogger(__name__)
 
-PRETRAINED_DIR = Path(__file__).parent / "pretrained"
 NUM_CLASSES = 10
 # A latent point is served only when the self-check classifier is at least this sure that its
 # decoding shows the class it was drawn for.
@@ -81,7 +81,7 @@ class DigitSampler:
         self._classify = tf.function(lambda x: checker(x, training=False),
                                      input_signature=[images])
         self._warm_up()
-        self._pools = self._vet_pools()
+        self._pools, self._pool_images = self._vet_pools()
 
     @classmethod
     def load(cls, model_dir: Path | str | None = None) -> DigitSampler:
@@ -155,9 +155,14 @@ class DigitSampler:
     # -- features ---------------------------------------------------------------------------
 
     def digits(self, k: int | None = None, count: int = 1, seed: int | None = None) -> np.ndarray:
-        """`count` images of digit `k` (or of random classes when k is None); seeded."""
-        z, classes = self._sample(k, count, seed)
-        return self.decode(z, classes)
+        """`count` images of digit `k` (or of random classes when k is None); seeded.
+
+        The decodings of the pool points `sample_latents` picks, at the 256 grey levels every
+        PNG shows: vetting decoded each pool point already, so a request decodes nothing.
+        """
+        classes, rows = self._pick(k, count, seed)
+        picked = np.stack([self._pool_images[c][r] for c, r in zip(classes, rows, strict=True)])
+        return picked.astype("float32") / np.float32(255)
 
     def sample_latents(self, k: int | None = None, count: int = 1,
                        seed: int | None = None) -> np.ndarray:
@@ -165,16 +170,20 @@ class DigitSampler:
         return self._sample(k, count, seed)[0]
 
     def _sample(self, k: int | None, count: int, seed: int | None) -> tuple[np.ndarray, np.ndarray]:
-        """Latent points and their classes, drawn (seeded) from the pools vetted at load: a
-        request costs a few array lookups, not a decode-and-classify loop per digit."""
+        """Latent points and their classes, drawn (seeded) from the pools vetted at load."""
+        classes, rows = self._pick(k, count, seed)
+        z = np.stack([self._pools[c][r] for c, r in zip(classes, rows, strict=True)])
+        return z, classes
+
+    def _pick(self, k: int | None, count: int, seed: int | None) -> tuple[np.ndarray, list[int]]:
+        """Classes and pool rows for one request: a few seeded lookups, no model call."""
         _check_class(k)
         if not 1 <= count <= MAX_COUNT:
             raise InvalidInputError(f"count must be between 1 and {MAX_COUNT}, got {count}",
                                     code="bad_count", maximum=MAX_COUNT)
         rng = np.random.default_rng(seed)
         classes = rng.integers(0, 10, count) if k is None else np.full(count, k)
-        z = np.stack([self._pools[c][rng.integers(len(self._pools[c]))] for c in classes])
-        return z, classes
+        return classes, [int(rng.integers(len(self._pools[c]))) for c in classes]
 
     def morph(self, start, end, frames: int = 24, seed: int | None = None) -> np.ndarray:
         """A latent walk from `start` to `end` (each a digit 0–9 or a 28×28 MNIST-like image).
@@ -219,34 +228,37 @@ class DigitSampler:
         return (self.encode_mnist(end).astype("float64"),
                 self.classify_mnist(end).astype("float64"))
 
-    def _vet_pools(self) -> list[np.ndarray]:
-        """Per class: latent points from its region whose decodings the checker accepts.
+    def _vet_pools(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Per class: latent points from its region whose decodings the checker accepts, and
+        those decodings as uint8 (under 15 MB for all ten pools).
 
         A 2-D plane cannot keep ten classes apart everywhere, so the edges of a class's region
         decode to other digits; vetting a fixed, seeded pool once (about a second) keeps every
         request cheap and deterministic.
         """
         rng = np.random.default_rng(0)
-        pools = []
+        pools, pool_images = [], []
         for k in range(10):
             noise = rng.standard_normal((POOL_CANDIDATES, self.latent_dim))
             candidates = self._class_means[k] + REGION_SCALE * noise @ self._class_chol[k].T
-            confidence = np.concatenate([
-                self._confidence(batch, np.full(len(batch), k))
+            images, confidence = map(np.concatenate, zip(*[
+                self._decode_and_check(batch, np.full(len(batch), k))
                 for batch in np.array_split(candidates, 4)
-            ])
-            accepted = candidates[confidence >= ACCEPT_CONFIDENCE]
-            if len(accepted) < POOL_MINIMUM:
+            ], strict=True))
+            keep = confidence >= ACCEPT_CONFIDENCE
+            if keep.sum() < POOL_MINIMUM:
                 log.warning("digit %d: only %d of %d samples pass the self-check; serving the "
-                            "%d most convincing", k, len(accepted), POOL_CANDIDATES, POOL_MINIMUM)
-                accepted = candidates[np.argsort(confidence)[-POOL_MINIMUM:]]
-            pools.append(accepted.astype("float32"))
-        return pools
+                            "%d most convincing", k, keep.sum(), POOL_CANDIDATES, POOL_MINIMUM)
+                keep = np.argsort(confidence)[-POOL_MINIMUM:]
+            pools.append(candidates[keep].astype("float32"))
+            pool_images.append(to_uint8(images[keep]))
+        return pools, pool_images
 
-    def _confidence(self, z: np.ndarray, classes: np.ndarray) -> np.ndarray:
-        images = tf.convert_to_tensor(self.decode(z, classes))
-        probabilities = self._classify(images[..., None]).numpy()
-        return probabilities[np.arange(len(classes)), classes]
+    def _decode_and_check(self, z: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Decodings of `z` as `classes`, and the checker's confidence that each shows its class."""
+        images = self.decode(z, classes)
+        probabilities = self._classify(tf.convert_to_tensor(images[..., None])).numpy()
+        return images, probabilities[np.arange(len(classes)), classes]
 
 
 def _check_class(k) -> None:

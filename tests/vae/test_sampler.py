@@ -27,6 +27,19 @@ def test_same_seed_gives_the_same_digits_and_another_seed_differs(shipped_sample
     assert not np.allclose(first, shipped_sampler.digits(7, count=4, seed=43))
 
 
+@pytest.mark.parametrize(("k", "seed"), [(8, 0), (None, 11)])
+def test_digits_serve_exactly_what_the_decoder_draws_for_the_picked_points(shipped_sampler, k,
+                                                                           seed):
+    # digits() serves decodings cached when the pools were vetted: they must be the decoder's
+    # images of the very points (and classes) sample_latents picks, at the PNG's 256 levels.
+    z = shipped_sampler.sample_latents(k, count=6, seed=seed)
+    classes = shipped_sampler._pick(k, 6, seed)[0]
+    decoded = shipped_sampler.decode(z, classes)
+    served = shipped_sampler.digits(k, count=6, seed=seed)
+    assert served.dtype == np.float32 and served.shape == (6, 28, 28)
+    np.testing.assert_allclose(served, decoded, atol=0.5 / 255 + 1e-6)
+
+
 def test_any_class_mixes_classes(shipped_sampler):
     z = shipped_sampler.sample_latents(None, count=25, seed=3)
     codes = shipped_sampler._class_means
