@@ -10,8 +10,9 @@ from a thread, through the event loop; it also answers a server's op 1 request w
 its gateway rate limiter (110 sends a minute, so about one request a second is safe). Both carry
 the client's last seen sequence number, so every request and every ACK this server sends carries a
 fresh `s`: an answer is recognised as the first heartbeat whose `d` equals its request's `s`.
-Latency is measured from when a request was *due*, so a server delayed by a busy shared event
-loop still counts the delay.
+`latency` is measured from when a request was *due*, so a server delayed by a busy shared event
+loop still counts the delay (the tests run the bot on the stand-in's loop). `answer_latency` is
+measured from when it was sent: the client's own answer time, for a bot in another process.
 """
 
 from __future__ import annotations
@@ -56,6 +57,10 @@ class HeartbeatRequest:
     @property
     def latency(self) -> float | None:
         return None if self.answered_at is None else self.answered_at - self.due_at
+
+    @property
+    def answer_latency(self) -> float | None:
+        return None if self.answered_at is None else self.answered_at - self.sent_at
 
 
 @dataclass

@@ -1,0 +1,132 @@
+"""The bot under test in `bench.bot_latency`, in a process of its own.
+
+In production the bot's process holds the bot and nothing else: Discord's servers are elsewhere.
+Measured in one process with the stand-in, every figure also paid for the stand-in's own work on
+the same event loop and under the same GIL (parsing each multipart upload, recording it), which
+the profile showed to be about 40% of the loop's time at concurrency 20. So the bench serves the
+stand-in and the load from its own process and starts this one: the real GenAIBot, its cogs and
+its worker pool, plus the baseline commands below, pointed at the stand-in's URLs.
+
+Run by bench.bot_latency, with the stand-in's URLs, token and guild in the environment:
+`python -m bench.bot_process --workers N [--model-dir DIR]`. Stops on SIGTERM or SIGINT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import logging
+import os
+import signal
+from pathlib import Path
+
+import discord
+import numpy as np
+from discord import app_commands
+from discord.ext import commands
+from PIL import Image
+
+API_ENV, GATEWAY_ENV, TOKEN_ENV, GUILD_ENV = (
+    "BENCH_DISCORD_API", "BENCH_DISCORD_GATEWAY", "BENCH_DISCORD_TOKEN", "BENCH_GUILD_ID")
+
+
+def _tiny_png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("L", (28, 28), 0).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+class Baselines(commands.Cog):
+    """Commands that exist only in this bench, to measure ours against."""
+
+    def __init__(self, bot, seed_decoder) -> None:
+        self.bot = bot
+        self.seed_decoder = seed_decoder
+        self.png = _tiny_png()
+        self.rng = np.random.default_rng(0)
+
+    @app_commands.command(name="noop-file", description="Bench: a fixed PNG, at once.")
+    async def noop_file(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message(file=discord.File(io.BytesIO(self.png), "x.png"))
+
+    @app_commands.command(name="digit-seed", description="Bench: the seed's predict(), inline.")
+    async def digit_seed(self, interaction: discord.Interaction) -> None:
+        from genai_models import imaging
+
+        z = self.rng.standard_normal((1, self.seed_decoder.inputs[0].shape[-1])).astype("float32")
+        images = self.seed_decoder.predict(z, verbose=0)[..., 0]  # blocks the loop, as the seed did
+        png = imaging.grid_png(images)
+        await interaction.response.send_message(file=discord.File(io.BytesIO(png), "digits.png"))
+
+    @app_commands.command(name="digit-inline", description="Bench: our /digit work, inline.")
+    async def digit_inline(self, interaction: discord.Interaction) -> None:
+        from bot.cogs.digits import DigitRequest, draw_digits, new_seed
+
+        png = draw_digits(self.bot.sampler, DigitRequest(None, 1, new_seed()))
+        await interaction.response.send_message(file=discord.File(io.BytesIO(png), "digits.png"))
+
+    @app_commands.command(name="morph-inline", description="Bench: our /morph work, inline.")
+    async def morph_inline(self, interaction: discord.Interaction, start: int, end: int) -> None:
+        from bot.cogs.digits import DEFAULT_FRAMES, draw_morph, new_seed
+
+        gif = draw_morph(self.bot.sampler, start, end, frames=DEFAULT_FRAMES, seed=new_seed())
+        await interaction.response.send_message(file=discord.File(io.BytesIO(gif), "morph.gif"))
+
+
+def seed_decoder_with_our_weights(model_dir: Path, latent_dim: int):
+    """The seed's decoder (sigmoid output, predict() per call) drawing our decoder's digits."""
+    from bench.vae_speed import seed_decoder_like
+
+    decoder = seed_decoder_like(model_dir)
+    decoder.predict(np.zeros((1, latent_dim), "float32"), verbose=0)  # warm
+    return decoder
+
+
+async def serve(sampler, seed_decoder, *, workers: int) -> None:
+    from bot.client import GenAIBot
+    from bot.concurrency import WorkerPool
+    from bot.settings import Settings
+
+    class BenchBot(GenAIBot):
+        async def setup_hook(self) -> None:
+            await self.add_cog(Baselines(self, seed_decoder))
+            await super().setup_hook()  # loads our cogs and syncs all commands to the guild
+
+    settings = Settings(dev_guild_id=int(os.environ[GUILD_ENV]), workers=workers)
+    with WorkerPool(workers=workers, timeout_s=120) as pool:
+        bot = BenchBot(settings=settings, pool=pool, load_sampler=lambda: sampler)
+        bot._connection.guild_ready_timeout = 0.05  # discord.py waits 2 s after GUILD_CREATE
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
+        async with bot:
+            await bot.start(os.environ[TOKEN_ENV])
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.bot_process", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model-dir", type=Path, default=None)
+    parser.add_argument("--workers", type=int, required=True)
+    args = parser.parse_args(argv)
+    # Start-up chatter, and the bot's reports of interactions the inline baselines lose: the
+    # bench's tables count those.
+    logging.basicConfig(level=logging.ERROR)
+    logging.getLogger("bot").setLevel(logging.CRITICAL)
+
+    import yarl
+    from discord.gateway import DiscordWebSocket
+
+    from genai_models.vae.sampler import PRETRAINED_DIR, DigitSampler
+
+    discord.http.Route.BASE = os.environ[API_ENV]
+    DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(os.environ[GATEWAY_ENV])
+    model_dir = args.model_dir or PRETRAINED_DIR
+    sampler = DigitSampler.load(model_dir)
+    seed_decoder = seed_decoder_with_our_weights(model_dir, sampler.latent_dim)
+    asyncio.run(serve(sampler, seed_decoder, workers=args.workers))
+
+
+if __name__ == "__main__":
+    main()
