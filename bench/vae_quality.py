@@ -8,9 +8,15 @@ Both models see the same seeded split of the same digits (6,000 train / 2,000 va
 digit, lower is better. The seed is its own code path (bench/seed_vae.py, 30 epochs, Adam,
 N(0, I) prior); ours is the shipped model, and optionally the same recipe retrained on other seeds.
 
-Fidelity: for every class k, `DigitSampler.digits(k)` images are labelled by an *evaluation*
-classifier trained here on the training split, with its own architecture and seed, and used for
-nothing else (the sampler's own self-check classifier never grades its work).
+Fidelity: for every class k, `DigitSampler.digits(k)` images are labelled by *evaluation*
+classifiers trained here on the training split, with their own architecture and seed, and used for
+nothing else (the sampler's own self-check classifier never grades its work). A judge cannot
+certify 98% for a class it misreads more often than that on real digits, so two are trained and
+both verdicts printed, each beside its own accuracy per class on the real validation digits:
+  plain      12 epochs on the digits as they are (misreads about 6% of real eights);
+  augmented  30 epochs on randomly rotated, shifted and zoomed copies: the more accurate on real
+             digits, so its verdict is the one held against the goal.
+The judge is picked by accuracy on real held-out digits only, never by what it says of ours.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import argparse
 import statistics
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -81,8 +88,6 @@ def main(argv: list[str] | None = None) -> int:
 
     fidelity = measure_fidelity(sampler, data, samples=args.fidelity_samples)
     worst = min(fidelity.values())
-    print("\nrequested-class fidelity (evaluation classifier's label == requested digit)")
-    print("  " + "  ".join(f"{k}:{share:.1%}" for k, share in fidelity.items()))
     print(f"  worst class {min(fidelity, key=fidelity.get)}: {worst:.1%} (goal ≥ {FIDELITY_GOAL:.0%} each)")
     return 0
 
@@ -118,12 +123,21 @@ def retrain_ours(data, *, seed: int, epochs: int):
     return DigitSampler.load(out)
 
 
-def build_evaluation_classifier():
-    """Deliberately unlike the sampler's checker: wider, batch-normalised, its own seed."""
+def build_evaluation_classifier(*, augmented: bool = False):
+    """Deliberately unlike the sampler's checker: wider, batch-normalised, its own seed.
+
+    `augmented`: random rotations, shifts and zooms in front, active only while training, so
+    the judge learns the digits' variety rather than 6,000 particular drawings of them.
+    """
     from genai_models.vae.backend import keras, layers
 
     images = keras.Input(shape=(28, 28, 1))
     x = images
+    if augmented:
+        for augmentation in (layers.RandomRotation(0.04, fill_mode="constant"),
+                             layers.RandomTranslation(0.08, 0.08, fill_mode="constant"),
+                             layers.RandomZoom(0.1, fill_mode="constant")):
+            x = augmentation(x)
     for filters in (32, 64):
         x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
         x = layers.BatchNormalization()(x)
@@ -135,29 +149,54 @@ def build_evaluation_classifier():
     return keras.Model(images, layers.Dense(10, activation="softmax")(x), name="evaluator")
 
 
-def measure_fidelity(sampler, data, *, samples: int) -> dict[int, float]:
+@dataclass
+class Judge:
+    name: str
+    model: object
+    accuracy: float  # on the real validation digits
+    per_class: list[float]  # recall on the real validation digits of each class
+
+
+JUDGES = {"plain": (False, 12), "augmented": (True, 30)}  # name: (augmented, epochs)
+
+
+def train_judge(data, name: str) -> Judge:
     from genai_models.vae.backend import keras
 
+    augmented, epochs = JUDGES[name]
     keras.utils.set_random_seed(1234)
-    evaluator = build_evaluation_classifier()
-    evaluator.compile(optimizer=keras.optimizers.Adam(1e-3),
-                      loss="sparse_categorical_crossentropy", metrics=["accuracy"],
-                      jit_compile=False)
-    evaluator.fit(data.train.images, data.train.labels, batch_size=128, epochs=12, verbose=0)
-    _, accuracy = evaluator.evaluate(data.validation.images, data.validation.labels, verbose=0)
-    print(f"\nevaluation classifier: {accuracy:.1%} accurate on the validation digits")
-    fidelity = {}
+    model = build_evaluation_classifier(augmented=augmented)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3),
+                  loss="sparse_categorical_crossentropy", jit_compile=False)
+    model.fit(data.train.images, data.train.labels, batch_size=128, epochs=epochs, verbose=0)
+    predicted = np.argmax(model.predict(data.validation.images, verbose=0), axis=1)
+    labels = data.validation.labels
+    return Judge(name, model, float(np.mean(predicted == labels)),
+                 [float(np.mean(predicted[labels == k] == k)) for k in range(10)])
+
+
+def measure_fidelity(sampler, data, *, samples: int) -> dict[int, float]:
+    """The goal's verdict: the fidelity the most accurate judge measures; both are printed."""
     from genai_models.vae.limits import MAX_COUNT
 
-    for k in range(10):
-        images = np.concatenate([
-            sampler.digits(k, count=min(MAX_COUNT, samples - start), seed=10_000 * k + start)
-            for start in range(0, samples, MAX_COUNT)
-        ])
-        predicted = np.argmax(evaluator.predict(images[..., None], verbose=0), axis=1)
-        fidelity[k] = float(np.mean(predicted == k))
+    images = {k: np.concatenate([
+        sampler.digits(k, count=min(MAX_COUNT, samples - start), seed=10_000 * k + start)
+        for start in range(0, samples, MAX_COUNT)
+    ]) for k in range(10)}
+    print("\nrequested-class fidelity: the share of digits(k) images a judge labels k, beside the "
+          "judge's own recall of k on real validation digits")
+    verdicts = {}
+    for name in JUDGES:
+        judge = train_judge(data, name)
+        verdicts[name] = (judge, {
+            k: float(np.mean(np.argmax(judge.model.predict(x[..., None], verbose=0), axis=1) == k))
+            for k, x in images.items()})
+        print(f"  {name} judge ({judge.accuracy:.1%} accurate on real digits):")
+        print("    ours " + "  ".join(f"{k}:{v:.1%}" for k, v in verdicts[name][1].items()))
+        print("    real " + "  ".join(f"{k}:{v:.1%}" for k, v in enumerate(judge.per_class)))
+    best, fidelity = max(verdicts.values(), key=lambda verdict: verdict[0].accuracy)
+    print(f"  held against the goal: the {best.name} judge, the more accurate on real digits")
     return fidelity
-
 
 if __name__ == "__main__":
     raise SystemExit(main())
