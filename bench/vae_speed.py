@@ -255,19 +255,26 @@ def time_our_fit(split, epochs: int, batch_size: int, *, determinism: bool, vali
     with op_determinism(determinism), tempfile.TemporaryDirectory() as out:
         vae = training._compiled_vae(config, steps_per_epoch=training._steps(len(split.train),
                                                                              batch_size))
+        writer = None
         if checkpoint:
             status = TrainingStatus(state="running", epoch=0, total_epochs=epochs,
                                     started_at=now_iso(), updated_at=now_iso())
-            clock = _clock_class(training.EpochReporter)(Path(out), status, config, "bench")
+            writer = training.CheckpointWriter(Path(out), lambda: training._compiled_vae(
+                config, steps_per_epoch=training._steps(len(split.train), batch_size)))
+            clock = _clock_class(training.EpochReporter)(writer, Path(out), status, config,
+                                                          "bench")
         else:
             clock = _clock_class(keras.callbacks.Callback)()
         extra = {}
         if validation:
-            extra["validation_data"] = ({"image": split.validation.images,
-                                         "label": split.validation.labels},)
+            # The digits training.train validates on every epoch, not all of them.
+            monitored = split.validation.subset(np.arange(config.validation_digits_per_epoch))
+            extra["validation_data"] = ({"image": monitored.images, "label": monitored.labels},)
         vae.fit({"image": split.train.images, "label": split.train.labels},
                 batch_size=batch_size, epochs=epochs, shuffle=True, verbose=0,
                 callbacks=[clock], **extra)
+        if writer is not None:
+            writer.close()
     return clock.epoch_seconds
 
 

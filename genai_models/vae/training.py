@@ -10,9 +10,7 @@ Layout of the output folder:
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -24,18 +22,24 @@ from genai_models.errors import TrainingError
 from genai_models.vae.backend import keras
 from genai_models.vae.card import CHECKER_FILE, VAE_FILE, write_card
 from genai_models.vae.checker import build_checker, train_checker
+from genai_models.vae.checkpoint import (
+    CHECKPOINT_DIR,
+    CHECKPOINT_META,
+    CHECKPOINT_WEIGHTS,
+    CheckpointWriter,
+    checkpoint_meta,
+    load_checkpoint_weights,
+    read_checkpoint_meta,
+)
 from genai_models.vae.data import Split
 from genai_models.vae.evaluation import vae_negative_elbo
-from genai_models.vae.files import write_json_atomic
 from genai_models.vae.latents import class_latent_statistics
 from genai_models.vae.model import DEFAULT_PRIOR_RADIUS, VAE, build_vae
 from genai_models.vae.status import TrainingStatus, now_iso, write_status
 
 log = logging.getLogger(__name__)
 
-CHECKPOINT_DIR = "checkpoint"
-CHECKPOINT_WEIGHTS = "state.weights.h5"
-CHECKPOINT_META = "state.json"
+__all__ = ["CHECKPOINT_DIR", "CHECKPOINT_META", "CHECKPOINT_WEIGHTS", "TrainingConfig", "train"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -69,7 +73,8 @@ def train(split: Split, out_dir: Path, config: TrainingConfig, *, resume: bool =
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()  # same seed + same data -> same weights
 
-    vae = _compiled_vae(config, steps_per_epoch=_steps(len(split.train), config.batch_size))
+    steps_per_epoch = _steps(len(split.train), config.batch_size)
+    vae = _compiled_vae(config, steps_per_epoch=steps_per_epoch)
     fingerprint = split.train.fingerprint()
     start_epoch, status = 0, None
     if resume:
@@ -82,18 +87,24 @@ def train(split: Split, out_dir: Path, config: TrainingConfig, *, resume: bool =
     status.state, status.message, status.total_epochs = "running", None, config.epochs
     write_status(out_dir, status)
 
-    reporter = EpochReporter(out_dir, status, config, fingerprint)
+    writer = CheckpointWriter(out_dir, lambda: _compiled_vae(config,
+                                                             steps_per_epoch=steps_per_epoch))
+    reporter = EpochReporter(writer, out_dir, status, config, fingerprint)
     # The split is already shuffled (seeded), so its first digits are a fair sample of it.
     monitored = split.validation.subset(np.arange(min(len(split.validation),
                                                       config.validation_digits_per_epoch)))
     try:
-        if start_epoch < config.epochs:
-            vae.fit(
-                {"image": split.train.images, "label": split.train.labels},
-                validation_data=({"image": monitored.images, "label": monitored.labels},),
-                batch_size=config.batch_size, epochs=config.epochs, initial_epoch=start_epoch,
-                shuffle=True, verbose=verbose, callbacks=[reporter],
-            )
+        try:
+            if start_epoch < config.epochs:
+                vae.fit(
+                    {"image": split.train.images, "label": split.train.labels},
+                    validation_data=({"image": monitored.images, "label": monitored.labels},),
+                    batch_size=config.batch_size, epochs=config.epochs,
+                    initial_epoch=start_epoch, shuffle=True, verbose=verbose,
+                    callbacks=[reporter],
+                )
+        finally:
+            writer.close()  # the last finished epoch's checkpoint is on disk before we go on
         status.message = "saving the model"
         write_status(out_dir, status)
         card = export_model(vae, split, out_dir, config, status)
@@ -113,12 +124,13 @@ def train(split: Split, out_dir: Path, config: TrainingConfig, *, resume: bool =
 
 
 class EpochReporter(keras.callbacks.Callback):
-    """After every epoch: checkpoint (weights + optimizer), then the status file with an ETA."""
+    """After every epoch: hand a checkpoint to the writer, then rewrite the status with an ETA."""
 
-    def __init__(self, out_dir: Path, status: TrainingStatus, config: TrainingConfig,
-                 fingerprint: str) -> None:
+    def __init__(self, writer: CheckpointWriter, out_dir: Path, status: TrainingStatus,
+                 config: TrainingConfig, fingerprint: str) -> None:
         super().__init__()
-        self.out_dir, self.status, self.config, self.fingerprint = out_dir, status, config, fingerprint
+        self.writer, self.out_dir, self.status = writer, out_dir, status
+        self.config, self.fingerprint = config, fingerprint
         self._epoch_started = time.monotonic()
         self._durations: list[float] = []
 
@@ -129,32 +141,13 @@ class EpochReporter(keras.callbacks.Callback):
         self._durations.append(time.monotonic() - self._epoch_started)
         recent = self._durations[-5:]  # the first epoch includes tracing; recent ones predict best
         self.status.record_epoch(epoch + 1, logs or {}, sum(recent) / len(recent))
-        save_checkpoint(self.model, self.out_dir, epoch + 1, self.config, self.fingerprint,
-                        self.status)
+        self.writer.submit(self.model, checkpoint_meta(epoch + 1, self.config, self.fingerprint,
+                                                       self.status))
         write_status(self.out_dir, self.status)
 
 
-def save_checkpoint(vae: VAE, out_dir: Path, epoch: int, config: TrainingConfig,
-                    fingerprint: str, status: TrainingStatus) -> None:
-    folder = out_dir / CHECKPOINT_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    temp = folder / f".tmp-{os.getpid()}.weights.h5"
-    vae.save_weights(temp)
-    os.replace(temp, folder / CHECKPOINT_WEIGHTS)
-    write_json_atomic(folder / CHECKPOINT_META, {
-        "epoch": epoch, "config": asdict(config), "data_fingerprint": fingerprint,
-        "status": status.to_json(),
-    })
-
-
 def _restore(vae: VAE, out_dir: Path, config: TrainingConfig, fingerprint: str):
-    folder = out_dir / CHECKPOINT_DIR
-    try:
-        meta = json.loads((folder / CHECKPOINT_META).read_text())
-    except FileNotFoundError:
-        raise TrainingError(f"Nothing to resume in {out_dir}: no checkpoint there yet") from None
-    except (OSError, ValueError) as exc:
-        raise TrainingError(f"Checkpoint in {folder} is unreadable ({exc})") from exc
+    meta = read_checkpoint_meta(out_dir)
     saved = meta.get("config", {})
     for key in ("seed", "latent_dim", "batch_size"):
         if saved.get(key) != getattr(config, key):
@@ -164,10 +157,7 @@ def _restore(vae: VAE, out_dir: Path, config: TrainingConfig, fingerprint: str):
             )
     if meta.get("data_fingerprint") != fingerprint:
         raise TrainingError("Cannot resume: the checkpoint was trained on different data")
-    try:
-        vae.load_weights(folder / CHECKPOINT_WEIGHTS)
-    except (OSError, ValueError) as exc:
-        raise TrainingError(f"Checkpoint weights in {folder} are unreadable ({exc})") from exc
+    load_checkpoint_weights(vae, out_dir)
     epoch = int(meta["epoch"])
     log.info("resuming from epoch %d of %d", epoch, config.epochs)
     return epoch, TrainingStatus.from_json(meta["status"])
