@@ -86,6 +86,7 @@ def seed_decoder_with_our_weights(model_dir: Path, latent_dim: int):
 async def serve(sampler, seed_decoder, *, workers: int) -> None:
     from bot.client import GenAIBot
     from bot.concurrency import WorkerPool
+    from bot.heap import freeze_startup_objects
     from bot.settings import Settings
 
     class BenchBot(GenAIBot):
@@ -101,7 +102,9 @@ async def serve(sampler, seed_decoder, *, workers: int) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
         async with bot:
-            await bot.start(os.environ[TOKEN_ENV])
+            await bot.login(os.environ[TOKEN_ENV])  # runs setup_hook: models, cogs, sync
+            freeze_startup_objects()  # as `genai-bot run` does (bot/heap.py)
+            await bot.connect()
 
 
 def main(argv: list[str] | None = None) -> None:

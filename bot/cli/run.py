@@ -92,6 +92,7 @@ async def serve(settings: Settings, *, token: str, sync_only: bool = False) -> i
 
     from bot.client import GenAIBot
     from bot.concurrency import WorkerPool
+    from bot.heap import freeze_startup_objects
 
     poet = make_poet(settings)
     pool = WorkerPool(workers=settings.workers, timeout_s=settings.command_timeout_s)
@@ -106,10 +107,11 @@ async def serve(settings: Settings, *, token: str, sync_only: bool = False) -> i
         async with bot:
             _close_on_sigterm(bot)
             try:
+                await bot.login(token)  # runs setup_hook: the models load, the commands sync
                 if sync_only:
-                    await bot.login(token)
                     return len(await bot.sync_command_tree())
-                await bot.start(token)
+                freeze_startup_objects()  # see bot/heap.py: no full-GC pauses while serving
+                await bot.connect()
             except discord.LoginFailure:
                 raise CliError(REJECTED_TOKEN, exit_code=TOKEN_EXIT_CODE) from None
         return 0
