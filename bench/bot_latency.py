@@ -19,7 +19,8 @@ Discord stand-in on 127.0.0.1; latency is interaction sent (INTERACTION_CREATE o
 The bot runs in a process of its own (bench/bot_process.py), as it does in production; this
 process serves the stand-in and the load. Both share this machine's cores, so the stand-in's work
 is still in every figure, baselines included: the ratios are what to read.
-Goals: `/digit` at concurrency 20, p50 ≤ 30 ms and p99 ≤ 100 ms; heartbeat p99 ≤ 50 ms while 50 `/morph` run.
+Goals: `/digit` at concurrency 20, p50 ≤ 30 ms and p99 ≤ 100 ms; heartbeat p99 ≤ 50 ms while
+50 `/morph` run.
 """
 
 from __future__ import annotations
@@ -160,8 +161,7 @@ async def run(*, model_dir: Path | None, requests: int, heartbeat_seconds: float
         bot = await asyncio.create_subprocess_exec(sys.executable, "-m", "bench.bot_process",
                                                    *args, env=env, cwd=REPO_ROOT)
         try:
-            await server.wait_for_sync(server.guild_id, timeout=120)
-            await server.wait_until_connected(timeout=60)
+            await _until_connected_or_exited(server, bot)
             return await _run_all(server, requests, heartbeat_seconds)
         finally:
             if bot.returncode is None:
@@ -171,6 +171,24 @@ async def run(*, model_dir: Path | None, requests: int, heartbeat_seconds: float
             except TimeoutError:
                 bot.kill()
                 await bot.wait()
+
+
+async def _until_connected_or_exited(server: DiscordStandIn,
+                                     bot: asyncio.subprocess.Process) -> None:
+    """Wait for the bot's command sync and gateway session; fail at once if it exits first."""
+
+    async def connected() -> None:
+        await server.wait_for_sync(server.guild_id, timeout=180)
+        await server.wait_until_connected(timeout=60)
+
+    ready, exited = asyncio.ensure_future(connected()), asyncio.ensure_future(bot.wait())
+    await asyncio.wait({ready, exited}, return_when=asyncio.FIRST_COMPLETED)
+    if not ready.done():
+        ready.cancel()
+        raise RuntimeError(f"the bot process exited with code {bot.returncode} before "
+                           "connecting (its error is above)")
+    exited.cancel()
+    ready.result()
 
 
 async def _run_all(server: DiscordStandIn, requests: int, heartbeat_seconds: float) -> bool:
