@@ -3,15 +3,21 @@
 The one timing assertion the issue asks for (generous: 250 ms, where an idle loop answers in
 about a millisecond). The stand-in shares the test's event loop, so if the bot blocked the loop
 the delay would show in these latencies.
+
+As `genai-bot run` does once its models are loaded (bot/heap.py), the test first exempts what is
+alive from garbage collection: otherwise a full collection of this process's heap (TensorFlow,
+the models, pytest and every fixture) stalls the loop for 100-300 ms, whoever is serving.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 
 import pytest
 
+from bot.heap import freeze_startup_objects
 from tests.bot.conftest import image_of
 from tests.fakes.discord_server import percentile
 
@@ -47,14 +53,18 @@ async def test_heartbeats_are_answered_within_250_ms_while_20_morphs_run(
             replies.append(await discord_server.wait_for_reply(ix, lambda r: r.files, timeout=60))
             calls.append(await ix.wait_for_callback())
 
-    async with start_bot(workers=2), discord_server.heartbeat_probe(period=PROBE_PERIOD_S):
-        started = time.monotonic()
-        async with asyncio.timeout(120):
-            await asyncio.gather(*(user(k) for k in range(CONCURRENT_MORPHS)))
-        ended = time.monotonic()
+    async with start_bot(workers=2):
+        freeze_startup_objects()
+        try:
+            async with discord_server.heartbeat_probe(period=PROBE_PERIOD_S):
+                started = time.monotonic()
+                async with asyncio.timeout(120):
+                    await asyncio.gather(*(user(k) for k in range(CONCURRENT_MORPHS)))
+                ended = time.monotonic()
+        finally:
+            gc.unfreeze()  # the freeze is process-wide: the other tests get their collector back
     under_load = _beats_due_between(discord_server, started, ended)
     latencies = [beat.latency for beat in under_load]
-    print("DBG", len(replies), ended - started, sorted(latencies))
     assert len(replies) >= CONCURRENT_MORPHS
     assert all(image_of(r.files[0].data).n_frames == 2 * 24 - 2 for r in replies[:3])
     assert all(c.elapsed < 3.0 for c in calls)  # each answered or deferred inside the window
