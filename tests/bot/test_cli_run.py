@@ -87,7 +87,7 @@ async def test_run_without_a_token_says_how_to_get_one_and_exits_2(tmp_path):
 @pytest.mark.asyncio
 @pytest.mark.parametrize("command", ["run", "sync"])
 async def test_a_rejected_token_says_so_and_exits_2(discord_server, tmp_path, command):
-    wrong = "MTIz.wrong.token-that-must-not-be-printed"
+    wrong = "not-a-real-token.rejected-by-the-stand-in"
     process = await start_cli(
         command, env=stand_in_env(discord_server, wrong), cwd=tmp_path, entry=ENTRY_VIA_STAND_IN
     )
