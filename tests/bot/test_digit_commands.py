@@ -27,6 +27,15 @@ async def _final(server, ix, *, with_files: bool = True):
     return await server.wait_for_reply(ix, lambda r: r.files if with_files else r.embeds)
 
 
+async def _digit_then_press(server, options: dict, label: str, *, user=None):
+    """Run /digit with `options`, then press the button `label` on its reply (as `user`, by
+    default the requester): (the command's interaction, its reply, the press)."""
+    ix = await server.inject_command("digit", options)
+    first = await _final(server, ix)
+    press = await server.inject_component(first, _button(first, label)["custom_id"], user=user)
+    return ix, first, press
+
+
 @pytest.mark.asyncio
 async def test_digit_answers_with_a_png_grid_laid_out_in_square_root_columns(
     discord_server, start_bot
@@ -79,13 +88,11 @@ async def test_spanish_users_get_spanish_embeds_and_buttons(discord_server, star
 @pytest.mark.asyncio
 async def test_again_redraws_the_same_message_with_a_new_seed(discord_server, start_bot):
     async with start_bot():
-        ix = await discord_server.inject_command("digit", {"digit": 7, "count": 4, "seed": 5})
-        first = await _final(discord_server, ix)
-        assert [b["label"] for b in first.buttons()] == ["Again", "Morph to…"]
-        press = await discord_server.inject_component(
-            first, _button(first, "Again")["custom_id"]
+        _, first, press = await _digit_then_press(
+            discord_server, {"digit": 7, "count": 4, "seed": 5}, "Again"
         )
         again = await discord_server.wait_for_reply(press, lambda r: r.files)
+    assert [b["label"] for b in first.buttons()] == ["Again", "Morph to…"]
     assert again.message_id == first.message_id  # edited in place, not a new message
     assert _fields(again)["Seed"] != "`5`"
     assert again.files[0].data != first.files[0].data
@@ -95,10 +102,8 @@ async def test_again_redraws_the_same_message_with_a_new_seed(discord_server, st
 @pytest.mark.asyncio
 async def test_someone_elses_button_press_is_refused_privately(discord_server, start_bot):
     async with start_bot():
-        ix = await discord_server.inject_command("digit", {"seed": 3})
-        first = await _final(discord_server, ix)
-        press = await discord_server.inject_component(
-            first, _button(first, "Again")["custom_id"], user=discord_server.bob
+        ix, first, press = await _digit_then_press(
+            discord_server, {"seed": 3}, "Again", user=discord_server.bob
         )
         refusal = await press.wait_for_callback()
         await discord_server.wait_until_quiet(ix, quiet=0.3)
@@ -112,11 +117,7 @@ async def test_someone_elses_button_press_is_refused_privately(discord_server, s
 @pytest.mark.asyncio
 async def test_morph_to_asks_for_a_target_then_posts_a_gif(discord_server, start_bot):
     async with start_bot():
-        ix = await discord_server.inject_command("digit", {"digit": 1})
-        first = await _final(discord_server, ix)
-        press = await discord_server.inject_component(
-            first, _button(first, "Morph to…")["custom_id"]
-        )
+        _, _, press = await _digit_then_press(discord_server, {"digit": 1}, "Morph to…")
         picker = await press.wait_for_callback()
         assert picker.ephemeral
         select = picker.components[0]["components"][0]
