@@ -248,6 +248,7 @@ def time_our_fit(split, epochs: int, batch_size: int, *, determinism: bool, vali
     """Our model, compiled as training.train compiles it, with one extra at a time."""
     from genai_models.vae import training
     from genai_models.vae.backend import keras
+    from genai_models.vae.checkpoint import CheckpointWriter
     from genai_models.vae.status import TrainingStatus, now_iso
 
     config = training.TrainingConfig(epochs=epochs, batch_size=batch_size)
@@ -259,7 +260,7 @@ def time_our_fit(split, epochs: int, batch_size: int, *, determinism: bool, vali
         if checkpoint:
             status = TrainingStatus(state="running", epoch=0, total_epochs=epochs,
                                     started_at=now_iso(), updated_at=now_iso())
-            writer = training.CheckpointWriter(Path(out), lambda: training._compiled_vae(
+            writer = CheckpointWriter(Path(out), lambda: training._compiled_vae(
                 config, steps_per_epoch=training._steps(len(split.train), batch_size)))
             clock = _clock_class(training.EpochReporter)(writer, Path(out), status, config,
                                                           "bench")

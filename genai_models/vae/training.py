@@ -23,9 +23,6 @@ from genai_models.vae.backend import keras
 from genai_models.vae.card import CHECKER_FILE, VAE_FILE, write_card
 from genai_models.vae.checker import build_checker, train_checker
 from genai_models.vae.checkpoint import (
-    CHECKPOINT_DIR,
-    CHECKPOINT_META,
-    CHECKPOINT_WEIGHTS,
     CheckpointWriter,
     checkpoint_meta,
     load_checkpoint_weights,
@@ -38,8 +35,6 @@ from genai_models.vae.model import DEFAULT_PRIOR_RADIUS, VAE, build_vae
 from genai_models.vae.status import TrainingStatus, now_iso, write_status
 
 log = logging.getLogger(__name__)
-
-__all__ = ["CHECKPOINT_DIR", "CHECKPOINT_META", "CHECKPOINT_WEIGHTS", "TrainingConfig", "train"]
 
 
 @dataclass(frozen=True, kw_only=True)

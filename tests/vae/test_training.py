@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 from genai_models.errors import TrainingError
+from genai_models.vae.checkpoint import CHECKPOINT_DIR, CHECKPOINT_META, CHECKPOINT_WEIGHTS
 from genai_models.vae.data import split
 from genai_models.vae.status import read_status
-from genai_models.vae.training import CHECKPOINT_DIR, CHECKPOINT_META, TrainingConfig, train
+from genai_models.vae.training import TrainingConfig, train
 
 
 def _served_weights(model_dir):
@@ -58,11 +59,11 @@ def test_status_file_reports_a_finished_run(tiny_model_dir):
 def test_checkpoint_is_written_every_epoch(tiny_model_dir):
     meta = json.loads((tiny_model_dir / CHECKPOINT_DIR / CHECKPOINT_META).read_text())
     assert meta["epoch"] == 2
-    assert (tiny_model_dir / CHECKPOINT_DIR / "state.weights.h5").stat().st_size > 0
+    assert (tiny_model_dir / CHECKPOINT_DIR / CHECKPOINT_WEIGHTS).stat().st_size > 0
 
 
 def test_served_files_carry_no_optimizer_state(tiny_model_dir):
-    checkpoint = (tiny_model_dir / CHECKPOINT_DIR / "state.weights.h5").stat().st_size
+    checkpoint = (tiny_model_dir / CHECKPOINT_DIR / CHECKPOINT_WEIGHTS).stat().st_size
     assert (tiny_model_dir / "vae.keras").stat().st_size < checkpoint / 2
 
 
