@@ -28,7 +28,7 @@ bench: $(STAMP)
 
 # The shipped recipe; /train-status reads runs/vae (GENAI_TRAINING_DIR) while it runs.
 train: $(STAMP)
-	$(BIN)/genai-bot train --data ../shared/data/mnist-digits-8k.npz --epochs 75 --seed 0 --out runs/vae
+	$(BIN)/genai-bot train --data ../shared/data/mnist-digits-8k.npz --epochs 75 --seed 0 --precision float32 --out runs/vae
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -9,7 +9,8 @@
    (`genai_models.vae.training.train`, the code `genai-bot train` runs, with its per-epoch
    validation, checkpoint and status file) against the seed's own Keras code (bench/seed_vae.py).
    `--diagnose` (automatic when ours misses the goal) times our model's `fit` with each of those
-   extras switched on alone, and op determinism, to name what costs the time.
+   extras switched on alone, and op determinism, to name what costs the time, and in float32
+   beside the precision `--precision auto` picks on this CPU (bfloat16 where it is native).
 
 Training figures swing with the load other processes put on this shared 2-core machine (check
 `uptime`): read the ratios, and the CPU-time column, which load sways less than wall time.
@@ -244,14 +245,16 @@ def time_our_training(split, epochs: int, batch_size: int) -> list[float]:
 
 
 def time_our_fit(split, epochs: int, batch_size: int, *, determinism: bool, validation: bool,
-                 checkpoint: bool) -> list[float]:
+                 checkpoint: bool, precision: str = "auto") -> list[float]:
     """Our model, compiled as training.train compiles it, with one extra at a time."""
     from genai_models.vae import training
     from genai_models.vae.backend import keras
     from genai_models.vae.checkpoint import CheckpointWriter
+    from genai_models.vae.precision import resolve_precision
     from genai_models.vae.status import TrainingStatus, now_iso
 
-    config = training.TrainingConfig(epochs=epochs, batch_size=batch_size)
+    config = training.TrainingConfig(epochs=epochs, batch_size=batch_size,
+                                     precision=resolve_precision(precision))
     keras.utils.set_random_seed(config.seed)
     with op_determinism(determinism), tempfile.TemporaryDirectory() as out:
         vae = training._compiled_vae(config, steps_per_epoch=training._steps(len(split.train),
@@ -279,6 +282,13 @@ def time_our_fit(split, epochs: int, batch_size: int, *, determinism: bool, vali
     return clock.epoch_seconds
 
 
+def precision_name() -> str:
+    """What `genai-bot train` computes in here: --precision auto, resolved for this CPU."""
+    from genai_models.vae.precision import resolve_precision
+
+    return resolve_precision("auto")
+
+
 def steady(epochs: list[tuple[float, float]]) -> tuple[float, float]:
     """Median (wall, cpu) seconds per epoch."""
     return (statistics.median(wall for wall, _ in epochs),
@@ -303,16 +313,16 @@ def bench_training(epochs: int, batch_size: int, rounds: int, diagnose: bool) ->
     from genai_models.vae.training import TrainingConfig
 
     monitored = min(len(data.validation), TrainingConfig().validation_digits_per_epoch)
-    print(f"   training.train (ours)      {our_wall:6.2f} s  {our_cpu:6.2f} s   (+ validation on "
-          f"{monitored:,}, "
-          "checkpoint, status, op determinism)")
+    print(f"   training.train (ours)      {our_wall:6.2f} s  {our_cpu:6.2f} s   ({precision_name()}; "
+          f"+ validation on {monitored:,}, checkpoint, status, op determinism)")
     print(f"   ratio {ratio:.2f}× wall, {our_cpu / seed_cpu:.2f}× CPU  (goal ≤ {EPOCH_GOAL_RATIO:.1f}×: "
           f"{verdict(ratio <= EPOCH_GOAL_RATIO)})")
     if not (diagnose or ratio > EPOCH_GOAL_RATIO):
         return
     variants = {
         "seed's Keras code": None,
-        "bare fit (ours)": {},
+        "bare fit, float32": {"precision": "float32"},
+        f"bare fit, {precision_name()}": {},
         "+ op determinism": {"determinism": True},
         "+ validation": {"validation": True},
         "+ checkpoint/status": {"checkpoint": True},

@@ -16,6 +16,7 @@ from bot.cli import CliError
 from bot.settings import Settings
 from genai_models.errors import GenAIError
 from genai_models.vae.limits import MAX_COUNT, MAX_FRAMES, MAX_MAP_SIZE, MIN_FRAMES, MIN_MAP_SIZE
+from genai_models.vae.precision import PRECISIONS
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,9 @@ def register(subparsers) -> None:
     train.add_argument("--out", type=Path, default=None,
                        help="output folder (default: GENAI_TRAINING_DIR, runs/vae)")
     train.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    train.add_argument("--precision", choices=PRECISIONS, default="auto",
+                       help="the convolutions' arithmetic: auto = bfloat16 where the CPU has "
+                            "native bfloat16 instructions (faster), else float32")
     train.set_defaults(handler=run_train)
 
     digit = subparsers.add_parser("digit", help="write a PNG grid of generated digits")
@@ -69,7 +73,8 @@ def run_train(args: argparse.Namespace, settings: Settings) -> int:
 
     log.info("training on %d digits, validating on %d (%s)", len(data_split.train),
              len(data_split.validation), digits.source)
-    config = TrainingConfig(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed)
+    config = TrainingConfig(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
+                            precision=args.precision)
     # `docker stop` sends SIGTERM: stop as cleanly as Ctrl-C does (checkpoint kept, resumable).
     previous = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     try:

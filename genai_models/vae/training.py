@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +32,8 @@ from genai_models.vae.data import Split
 from genai_models.vae.evaluation import vae_negative_elbo
 from genai_models.vae.latents import class_latent_statistics
 from genai_models.vae.model import DEFAULT_PRIOR_RADIUS, VAE, build_vae
+from genai_models.vae.optimizer import SharedStepAdam
+from genai_models.vae.precision import KERAS_POLICY, resolve_precision
 from genai_models.vae.status import TrainingStatus, now_iso, write_status
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,9 @@ class TrainingConfig:
     # Validation losses every epoch come from this many held-out digits: the full 2,000 cost
     # 9-25% of an epoch's CPU (bench.vae_speed --diagnose). The model card scores all of them.
     validation_digits_per_epoch: int = 500
+    # "auto": bfloat16 convolutions where the CPU computes them natively, else float32
+    # (precision.py). train() records the resolved choice; a resume must match it.
+    precision: str = "auto"
 
 
 def train(split: Split, out_dir: Path, config: TrainingConfig, *, resume: bool = False,
@@ -65,6 +70,7 @@ def train(split: Split, out_dir: Path, config: TrainingConfig, *, resume: bool =
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    config = replace(config, precision=resolve_precision(config.precision))
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()  # same seed + same data -> same weights
 
@@ -143,8 +149,9 @@ class EpochReporter(keras.callbacks.Callback):
 
 def _restore(vae: VAE, out_dir: Path, config: TrainingConfig, fingerprint: str):
     meta = read_checkpoint_meta(out_dir)
-    saved = meta.get("config", {})
-    for key in ("seed", "latent_dim", "batch_size"):
+    # Checkpoints from before the precision setting were trained in float32.
+    saved = {"precision": "float32", **meta.get("config", {})}
+    for key in ("seed", "latent_dim", "batch_size", "precision"):
         if saved.get(key) != getattr(config, key):
             raise TrainingError(
                 f"Cannot resume: the checkpoint used {key}={saved.get(key)}, this run asks "
@@ -160,14 +167,15 @@ def _restore(vae: VAE, out_dir: Path, config: TrainingConfig, fingerprint: str):
 
 def _compiled_vae(config: TrainingConfig, *, steps_per_epoch: int) -> VAE:
     vae = build_vae(config.latent_dim, seed=config.seed, prior_radius=config.prior_radius,
-                    learn_prior_means=config.learn_prior_means)
+                    learn_prior_means=config.learn_prior_means,
+                    policy=KERAS_POLICY[resolve_precision(config.precision)])
     schedule = keras.optimizers.schedules.CosineDecay(
         config.learning_rate, decay_steps=max(1, config.epochs * steps_per_epoch),
         alpha=config.final_learning_rate_fraction,
     )
+    # Keras's Adam (AdamW with weight decay), same arithmetic in fewer ops: see optimizer.py.
+    optimizer = SharedStepAdam(schedule, weight_decay=config.weight_decay or None)
     # jit_compile=False: XLA is 1.37x slower per epoch on these CPUs (measured).
-    optimizer = (keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay)
-                 if config.weight_decay else keras.optimizers.Adam(schedule))
     vae.compile(optimizer=optimizer, jit_compile=False)
     # Build weights and optimizer slots now, so a checkpoint can be loaded into them.
     vae(_example_batch())
@@ -181,7 +189,11 @@ def _steps(count: int, batch_size: int) -> int:
 
 def export_model(vae: VAE, split: Split, out_dir: Path, config: TrainingConfig,
                  status: TrainingStatus) -> dict:
-    """Save the served models without optimizer state and write their model card."""
+    """Save the served models without optimizer state and write their model card.
+
+    The served VAE computes in float32 whatever precision trained it (its weights are float32
+    either way), so what it draws does not depend on the CPU that serves it.
+    """
     served = _without_optimizer(vae, lambda: build_vae(config.latent_dim, seed=config.seed,
                                                           prior_radius=config.prior_radius,
                                                           learn_prior_means=config.learn_prior_means),

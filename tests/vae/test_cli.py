@@ -214,6 +214,7 @@ def test_latent_map_writes_the_grid_and_the_scatter(model_dir, tmp_path):
         (("latent-map", "--size", "41"), ("--size", "between 2 and 40", "got 41")),
         (("morph", "3", "x"), ("digit 0-9", "'x'")),
         (("train", "--epochs", "many"), ("whole number", "many")),
+        (("train", "--precision", "float16"), ("--precision", "float16", "bfloat16")),
     ],
 )
 def test_bad_arguments_are_refused_before_loading_anything(tmp_path, args, fragments):

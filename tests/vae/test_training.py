@@ -126,3 +126,43 @@ def test_ctrl_c_stops_cleanly_and_resume_finishes(tmp_path, mnist_slice_path):
     status = read_status(tmp_path)
     assert status.state == "finished" and status.epoch == stopped_at + 1
     assert len(status.history["loss"]) == stopped_at + 1
+
+
+def test_bfloat16_training_computes_convolutions_in_bfloat16_and_serves_float32(tmp_path,
+                                                                                mnist_slice):
+    from genai_models.vae.backend import keras
+    from genai_models.vae.training import _compiled_vae
+
+    training_model = _compiled_vae(TrainingConfig(precision="bfloat16"), steps_per_epoch=1)
+    compute = {layer.name: layer.dtype_policy.compute_dtype
+               for part in (training_model.encoder, training_model.decoder)
+               for layer in part.layers if layer.weights}
+    assert compute.pop("z_mean") == compute.pop("z_log_var") == "float32"
+    assert compute.pop("pixel_logits") == "float32"  # the loss reads float32 logits
+    assert set(compute.values()) == {"bfloat16"} and len(compute) == 6  # 2 conv, 2 dense, 2 deconv
+    assert all(w.dtype == "float32" for w in training_model.weights)  # float32 master weights
+
+    status = train(split(mnist_slice), tmp_path, TrainingConfig(epochs=1, seed=2,
+                                                                precision="bfloat16"), verbose=0)
+    assert status.state == "finished" and np.isfinite(status.val_loss)
+    card = json.loads((tmp_path / "model_card.json").read_text())
+    assert card["training"]["precision"] == "bfloat16"
+    served = keras.saving.load_model(tmp_path / "vae.keras", compile=False)
+    assert {layer.dtype_policy.name for part in (served.encoder, served.decoder)
+            for layer in part.layers} == {"float32"}
+
+
+def test_auto_precision_is_recorded_as_what_it_resolved_to(tiny_model_dir):
+    from genai_models.vae.precision import resolve_precision
+
+    card = json.loads((tiny_model_dir / "model_card.json").read_text())
+    meta = json.loads((tiny_model_dir / CHECKPOINT_DIR / CHECKPOINT_META).read_text())
+    assert card["training"]["precision"] == meta["config"]["precision"] == resolve_precision("auto")
+
+
+def test_resume_in_another_precision_is_refused(tmp_path, mnist_slice):
+    data = split(mnist_slice)
+    train(data, tmp_path, TrainingConfig(epochs=1, seed=4, precision="float32"), verbose=0)
+    with pytest.raises(TrainingError, match=r"precision=float32.*precision=bfloat16"):
+        train(data, tmp_path, TrainingConfig(epochs=2, seed=4, precision="bfloat16"),
+              resume=True, verbose=0)
