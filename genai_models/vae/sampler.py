@@ -34,9 +34,10 @@ NUM_CLASSES = 10
 ACCEPT_CONFIDENCE = 0.999
 POOL_CANDIDATES = 2048  # drawn per class at load, from the middle of that class's region
 # Candidates come from within this fraction of the class's spread: its typical handwriting, not
-# the rim where styles blur into other digits (measured with bench.vae_quality's plain judge: 8s
-# went from 59% to 88% recognised, every other digit to 100%, while each pool keeps over a
-# thousand points; the augmented judge, which reads real eights better, recognises all of them).
+# the rim where styles blur into other digits (measured on an earlier model with
+# bench.vae_quality's plain judge: 8s went from 59% to 88% recognised, every other digit to 100%,
+# while each pool keeps over a thousand points; the augmented judge, which reads real eights
+# better, recognises every digit of the shipped model: README "Model quality").
 REGION_SCALE = 0.6
 POOL_MINIMUM = 32  # fewer accepted than this: serve the most convincing candidates instead
 
