@@ -27,7 +27,8 @@ class SharedStepAdam(keras.optimizers.Adam):
         self._step_size = None  # set for the span of one _backend_update_step
 
     def _backend_update_step(self, grads, trainable_variables, learning_rate):
-        # The variables are float32 (the VAE has no mixed precision), so one cast serves all.
+        # Every variable is float32 (under mixed_bfloat16 too: Keras keeps float32 master
+        # weights, tests/vae/test_training.py), so one dtype serves all.
         dtype = trainable_variables[0].dtype
         local_step = ops.cast(self.iterations + 1, dtype)
         beta_1_power = ops.power(ops.cast(self.beta_1, dtype), local_step)
