@@ -1,9 +1,10 @@
 """Which arithmetic training uses: bfloat16 where the CPU computes it natively, else float32.
 
 Keras's `mixed_bfloat16` policy keeps every weight in float32 and runs the convolutions in
-bfloat16. On a CPU with bfloat16 dot-product instructions (AVX512_BF16, AMX) oneDNN then does
-the heavy layers' work in about 80% of the time (bench.vae_speed). Without those instructions
-bfloat16 is emulated and slower, so "auto" picks it only where the CPU says it has them.
+bfloat16. On a CPU with bfloat16 dot-product instructions (AVX512_BF16, AMX) a training step
+then takes about 85% of its float32 time (measured here; bench.vae_speed). Without those
+instructions oneDNN must convert in software, which cannot be measured on these machines and is
+not expected to pay, so "auto" picks bfloat16 only where the CPU says it has them.
 The served model always computes in float32 (training.export_model).
 """
 
