@@ -363,7 +363,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip-training", action="store_true", help="only parts 1 and 2")
     args = parser.parse_args(argv)
 
-    from genai_models.vae.sampler import PRETRAINED_DIR, DigitSampler
+    from genai_models.vae.card import PRETRAINED_DIR
+    from genai_models.vae.sampler import DigitSampler
 
     model_dir = args.model_dir or Path(os.environ.get("GENAI_MODEL_DIR") or PRETRAINED_DIR)
     sampler = DigitSampler.load(model_dir)

@@ -74,7 +74,8 @@ class DigitSampler:
         spec = tf.TensorSpec([None, self.latent_dim], tf.float32, name="z")
         class_spec = tf.TensorSpec([None, NUM_CLASSES], tf.float32, name="class_probabilities")
         images = tf.TensorSpec([None, 28, 28, 1], tf.float32, name="images")
-        # Fixed signatures: one trace each, then ~1 ms per call instead of predict()'s ~46 ms.
+        # Fixed signatures: one trace each, then 1.2-1.4 ms per one-digit call against predict()'s
+        # 53-72 ms (bench.vae_speed, README "Benchmarks").
         # Called as concrete functions: that skips tf.function's per-call argument matching,
         # about a quarter of a one-digit decode.
         self._decode = tf.function(

@@ -11,8 +11,9 @@ import pytest_asyncio
 from genai_models.text import Poet, PoetConfig
 from tests.fakes.openai_server import FakeOpenAI
 
-# Looks like a real key so that any leak of it is easy to spot in logs and messages.
-TEST_API_KEY = "sk-test-FAKE-loopback-only-key"  # distinctive, so a leak is easy to find
+# Key-shaped but plainly fake, and distinctive: any leak of it into logs or messages is easy to
+# find, and no secret scanner mistakes it for a real key.
+TEST_API_KEY = "sk-test-FAKE-loopback-only-key"
 
 
 @pytest_asyncio.fixture
