@@ -273,7 +273,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="worker pool size (default: the cores, as the bot does)")
     args = parser.parse_args(argv)
 
-    from genai_models.vae.card import PRETRAINED_DIR, read_verified_card
+    from genai_models.vae.serving.card import PRETRAINED_DIR, read_verified_card
 
     card = read_verified_card(args.model_dir or PRETRAINED_DIR)
     print(f"model {card['version']} from {args.model_dir or PRETRAINED_DIR}; bot in its own "

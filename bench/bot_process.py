@@ -121,8 +121,8 @@ def main(argv: list[str] | None = None) -> None:
     import yarl
     from discord.gateway import DiscordWebSocket
 
-    from genai_models.vae.card import PRETRAINED_DIR
-    from genai_models.vae.sampler import DigitSampler
+    from genai_models.vae.serving.card import PRETRAINED_DIR
+    from genai_models.vae.serving.sampler import DigitSampler
 
     discord.http.Route.BASE = os.environ[API_ENV]
     DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(os.environ[GATEWAY_ENV])

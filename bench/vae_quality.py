@@ -4,7 +4,7 @@
     python -m bench.vae_quality --our-seeds 1 2        # also retrain our recipe on other seeds
 
 Both models see the same seeded split of the same digits (6,000 train / 2,000 validation for the
-8k file) and are scored by the same estimator (genai_models.vae.evaluation): −ELBO in nats per
+8k file) and are scored by the same estimator (genai_models.vae.training.evaluation): −ELBO in nats per
 digit, lower is better. The seed is its own code path (bench/seed_vae.py, 30 epochs, Adam,
 N(0, I) prior); ours is the shipped model, and optionally the same recipe retrained on other seeds.
 
@@ -50,8 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fidelity-samples", type=int, default=200, help="images per class")
     args = parser.parse_args(argv)
 
-    from genai_models.vae.data import load_digits, split
-    from genai_models.vae.sampler import DigitSampler
+    from genai_models.vae.serving.sampler import DigitSampler
+    from genai_models.vae.training.data import load_digits, split
 
     data = split(load_digits(args.data))
     validation = data.validation.images
@@ -98,7 +98,7 @@ def fmt(values) -> str:
 
 def seed_port_elbo(data, *, seed: int, epochs: int) -> float:
     from bench.seed_vae import train_seed_vae
-    from genai_models.vae.evaluation import estimate_negative_elbo
+    from genai_models.vae.training.evaluation import estimate_negative_elbo
 
     vae = train_seed_vae(data.train.images, epochs=epochs, seed=seed)
     encode = lambda images: vae.encoder(images, training=False)[:2]  # noqa: E731
@@ -108,15 +108,15 @@ def seed_port_elbo(data, *, seed: int, epochs: int) -> float:
 
 
 def our_elbo(sampler, images: np.ndarray) -> float:
-    # Label-free: every class is tried for every digit (see genai_models.vae.evaluation).
-    from genai_models.vae.evaluation import vae_negative_elbo
+    # Label-free: every class is tried for every digit (see genai_models.vae.training.evaluation).
+    from genai_models.vae.training.evaluation import vae_negative_elbo
 
     return vae_negative_elbo(sampler.vae, images).negative_elbo
 
 
 def retrain_ours(data, *, seed: int, epochs: int):
-    from genai_models.vae.sampler import DigitSampler
-    from genai_models.vae.training import TrainingConfig, train
+    from genai_models.vae.serving.sampler import DigitSampler
+    from genai_models.vae.training.trainer import TrainingConfig, train
 
     out = Path(tempfile.mkdtemp(prefix=f"vae-quality-seed{seed}-"))
     train(data, out, TrainingConfig(epochs=epochs, seed=seed), verbose=0)
@@ -177,7 +177,7 @@ def train_judge(data, name: str) -> Judge:
 
 def measure_fidelity(sampler, data, *, samples: int) -> dict[int, float]:
     """The goal's verdict: the fidelity the most accurate judge measures; both are printed."""
-    from genai_models.vae.limits import MAX_COUNT
+    from genai_models.vae.serving.limits import MAX_COUNT
 
     images = {k: np.concatenate([
         sampler.digits(k, count=min(MAX_COUNT, samples - start), seed=10_000 * k + start)

@@ -6,7 +6,7 @@
 2. A 60-frame, 224 px morph GIF: `sampler.morph` + `imaging.morph_gif` against the seed's way,
    one `predict` per frame and a naive Pillow GIF.
 3. Training epoch time on the same 6,000 digits (the seeded split of the 8k file): our training
-   (`genai_models.vae.training.train`, the code `genai-bot train` runs, with its per-epoch
+   (`genai_models.vae.training.trainer.train`, the code `genai-bot train` runs, with its per-epoch
    validation, checkpoint and status file) against the seed's own Keras code (bench/seed_vae.py).
    `--diagnose` (automatic when ours misses the goal) times our model's `fit` with each of those
    extras switched on alone, and op determinism, to name what costs the time, and in float32
@@ -65,7 +65,7 @@ def seed_decoder_like(sampler_model_dir: Path, digit: int = DECODE_CLASS):
     """
     from bench.seed_vae import seed_decoder
     from genai_models.vae.backend import keras
-    from genai_models.vae.card import VAE_FILE
+    from genai_models.vae.serving.card import VAE_FILE
 
     ours = keras.saving.load_model(sampler_model_dir / VAE_FILE, compile=False)
     kernel, bias, *rest = ours.decoder.get_weights()
@@ -227,7 +227,7 @@ def time_seed_training(images: np.ndarray, epochs: int, batch_size: int) -> list
 
 def time_our_training(split, epochs: int, batch_size: int) -> list[float]:
     """`training.train` as `genai-bot train` runs it; the reporter gets a clock around it."""
-    from genai_models.vae import training
+    from genai_models.vae.training import trainer as training
 
     clocks.clear()
     with tempfile.TemporaryDirectory() as out, \
@@ -247,11 +247,11 @@ def time_our_training(split, epochs: int, batch_size: int) -> list[float]:
 def time_our_fit(split, epochs: int, batch_size: int, *, determinism: bool, validation: bool,
                  checkpoint: bool, precision: str = "auto") -> list[float]:
     """Our model, compiled as training.train compiles it, with one extra at a time."""
-    from genai_models.vae import training
     from genai_models.vae.backend import keras
-    from genai_models.vae.checkpoint import CheckpointWriter
-    from genai_models.vae.precision import resolve_precision
-    from genai_models.vae.status import TrainingStatus, now_iso
+    from genai_models.vae.training import trainer as training
+    from genai_models.vae.training.checkpoint import CheckpointWriter
+    from genai_models.vae.training.precision import resolve_precision
+    from genai_models.vae.training.status import TrainingStatus, now_iso
 
     config = training.TrainingConfig(epochs=epochs, batch_size=batch_size,
                                      precision=resolve_precision(precision))
@@ -284,7 +284,7 @@ def time_our_fit(split, epochs: int, batch_size: int, *, determinism: bool, vali
 
 def precision_name() -> str:
     """What `genai-bot train` computes in here: --precision auto, resolved for this CPU."""
-    from genai_models.vae.precision import resolve_precision
+    from genai_models.vae.training.precision import resolve_precision
 
     return resolve_precision("auto")
 
@@ -296,7 +296,7 @@ def steady(epochs: list[tuple[float, float]]) -> tuple[float, float]:
 
 
 def bench_training(epochs: int, batch_size: int, rounds: int, diagnose: bool) -> None:
-    from genai_models.vae.data import load_digits, split
+    from genai_models.vae.training.data import load_digits, split
 
     data = split(load_digits(DIGITS_8K))
     seed_epochs: list[tuple[float, float]] = []
@@ -310,7 +310,7 @@ def bench_training(epochs: int, batch_size: int, rounds: int, diagnose: bool) ->
           f"{len(seed_epochs)} epochs each, first epochs dropped, {rounds} alternating round(s))")
     print("                                   wall     CPU (all threads)")
     print(f"   seed's Keras code          {seed_wall:6.2f} s  {seed_cpu:6.2f} s   (train only)")
-    from genai_models.vae.training import TrainingConfig
+    from genai_models.vae.training.trainer import TrainingConfig
 
     monitored = min(len(data.validation), TrainingConfig().validation_digits_per_epoch)
     print(f"   training.train (ours)      {our_wall:6.2f} s  {our_cpu:6.2f} s   ({precision_name()}; "
@@ -363,8 +363,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip-training", action="store_true", help="only parts 1 and 2")
     args = parser.parse_args(argv)
 
-    from genai_models.vae.card import PRETRAINED_DIR
-    from genai_models.vae.sampler import DigitSampler
+    from genai_models.vae.serving.card import PRETRAINED_DIR
+    from genai_models.vae.serving.sampler import DigitSampler
 
     model_dir = args.model_dir or Path(os.environ.get("GENAI_MODEL_DIR") or PRETRAINED_DIR)
     sampler = DigitSampler.load(model_dir)

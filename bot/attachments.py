@@ -2,7 +2,7 @@
 
 First what Discord tells us about an attachment (type, size, pixels), checked before the
 command defers so a wrong file is refused at once; then, after downloading, the decoder in
-`genai_models.vae.preprocess` refuses non-images and decompression bombs whatever the
+`genai_models.vae.serving.preprocess` refuses non-images and decompression bombs whatever the
 metadata claimed.
 """
 
@@ -15,7 +15,7 @@ import aiohttp
 import discord
 
 from genai_models.errors import InvalidInputError
-from genai_models.vae.preprocess import MAX_SIDE, MAX_UPLOAD_BYTES
+from genai_models.vae.serving.preprocess import MAX_SIDE, MAX_UPLOAD_BYTES
 
 log = logging.getLogger(__name__)
 

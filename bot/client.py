@@ -22,7 +22,7 @@ from bot.settings import Settings
 
 if TYPE_CHECKING:
     from genai_models.text import Poet
-    from genai_models.vae.sampler import DigitSampler
+    from genai_models.vae.serving.sampler import DigitSampler
 
 log = logging.getLogger(__name__)
 

@@ -159,7 +159,7 @@ CATALOGUE: dict[str, dict[Lang, Template]] = {
         "es": ("No conozco el idioma «{language}»; prueba con «es» o «en».",
                "No conozco ese idioma; prueba con «es» o «en»."),
     },
-    # users' images (genai_models.vae.preprocess) and the sampler's arguments
+    # users' images (genai_models.vae.serving.preprocess) and the sampler's arguments
     "image_empty": {"en": "{message}", "es": "La imagen está vacía."},
     "image_too_large": {
         "en": "{message}",

@@ -16,7 +16,7 @@ import discord
 from bot.i18n import Lang, text
 
 if TYPE_CHECKING:
-    from genai_models.vae.status import TrainingStatus
+    from genai_models.vae.training.status import TrainingStatus
 
 # Discord's documented limits.
 CONTENT_LIMIT = 2000

@@ -20,7 +20,7 @@ from genai_models.errors import GenAIError
 
 if TYPE_CHECKING:
     from genai_models.text import Poet
-    from genai_models.vae.sampler import DigitSampler
+    from genai_models.vae.serving.sampler import DigitSampler
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ def make_poet(settings: Settings) -> Poet | None:
 
 def _sampler_loader(settings: Settings):
     def load() -> DigitSampler:
-        from genai_models.vae.sampler import DigitSampler
+        from genai_models.vae.serving.sampler import DigitSampler
 
         return DigitSampler.load(settings.model_dir)
 
@@ -156,7 +156,7 @@ def _sampler_loader(settings: Settings):
 
 
 def handle_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from genai_models.vae.sampler import DigitSampler
+    from genai_models.vae.serving.sampler import DigitSampler
 
     print("Loading the digit model (TensorFlow takes a few seconds)…", flush=True)
     sampler = DigitSampler.load(settings.model_dir)

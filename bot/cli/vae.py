@@ -15,8 +15,8 @@ from pathlib import Path
 from bot.cli import CliError
 from bot.settings import Settings
 from genai_models.errors import GenAIError
-from genai_models.vae.limits import MAX_COUNT, MAX_FRAMES, MAX_MAP_SIZE, MIN_FRAMES, MIN_MAP_SIZE
-from genai_models.vae.precision import PRECISIONS
+from genai_models.vae.serving.limits import MAX_COUNT, MAX_FRAMES, MAX_MAP_SIZE, MIN_FRAMES, MIN_MAP_SIZE
+from genai_models.vae.training.precision import PRECISIONS
 
 log = logging.getLogger(__name__)
 
@@ -63,13 +63,13 @@ def register(subparsers) -> None:
 
 
 def run_train(args: argparse.Namespace, settings: Settings) -> int:
-    from genai_models.vae.data import load_digits, split
+    from genai_models.vae.training.data import load_digits, split
 
     out_dir = args.out or settings.training_dir
     digits = load_digits(args.data)  # NumPy only: a missing or bad file fails before TensorFlow
     data_split = split(digits)
 
-    from genai_models.vae.training import TrainingConfig, train
+    from genai_models.vae.training.trainer import TrainingConfig, train
 
     log.info("training on %d digits, validating on %d (%s)", len(data_split.train),
              len(data_split.validation), digits.source)
@@ -121,14 +121,14 @@ def run_latent_map(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _load_sampler(settings: Settings):
-    from genai_models.vae.sampler import DigitSampler
+    from genai_models.vae.serving.sampler import DigitSampler
 
     return DigitSampler.load(settings.model_dir)
 
 
 def _user_digit(path: Path):
     """The user's picture of a digit as an MNIST-like array (NumPy and Pillow, no TensorFlow)."""
-    from genai_models.vae.preprocess import MAX_UPLOAD_BYTES, to_mnist
+    from genai_models.vae.serving.preprocess import MAX_UPLOAD_BYTES, to_mnist
 
     try:
         with path.open("rb") as file:

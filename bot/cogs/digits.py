@@ -22,13 +22,13 @@ from bot.responses import Reply, reply_with
 from bot.views import OwnedView
 from genai_models import imaging
 from genai_models.errors import GenAIError
-from genai_models.vae.preprocess import open_user_image, to_mnist
+from genai_models.vae.serving.preprocess import open_user_image, to_mnist
 
 if TYPE_CHECKING:
     import numpy as np
 
     from bot.client import GenAIBot
-    from genai_models.vae.sampler import DigitSampler
+    from genai_models.vae.serving.sampler import DigitSampler
 
 log = logging.getLogger(__name__)
 

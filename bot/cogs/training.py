@@ -14,7 +14,7 @@ from bot import rendering
 from bot.i18n import Lang, interaction_language
 from bot.responses import Reply, reply_with
 from genai_models import imaging
-from genai_models.vae.status import TrainingStatus, read_status
+from genai_models.vae.training.status import TrainingStatus, read_status
 
 if TYPE_CHECKING:
     from bot.client import GenAIBot

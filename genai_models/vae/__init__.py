@@ -16,11 +16,11 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 def __getattr__(name: str):
     # `from genai_models.vae import DigitSampler` without importing TensorFlow at package import.
     if name == "DigitSampler":
-        from genai_models.vae.sampler import DigitSampler
+        from genai_models.vae.serving.sampler import DigitSampler
 
         return DigitSampler
     if name == "LatentMap":
-        from genai_models.vae.sampler import LatentMap
+        from genai_models.vae.serving.sampler import LatentMap
 
         return LatentMap
     raise AttributeError(name)

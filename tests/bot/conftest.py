@@ -1,35 +1,17 @@
-"""Fixtures for the bot's end-to-end tests: the real discord.py client against the loopback
-Discord stand-in, the real DigitSampler (loaded once: TensorFlow is slow), and FakeOpenAI."""
+"""`start_bot`: a real GenAIBot, on the real discord.py client, against the loopback Discord."""
 
 from __future__ import annotations
 
 import contextlib
-import io
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-import pytest_asyncio
-from PIL import Image
 
 from bot.client import GenAIBot
 from bot.concurrency import WorkerPool
 from bot.settings import Settings
-from tests.fakes.discord_server import DiscordStandIn, run_bot
-
-
-@pytest.fixture(scope="session")
-def sampler():
-    """The weights shipped in the package, loaded once per test session."""
-    from genai_models.vae.sampler import DigitSampler
-
-    return DigitSampler.load()
-
-
-@pytest_asyncio.fixture
-async def discord_server() -> AsyncIterator[DiscordStandIn]:
-    async with DiscordStandIn() as server:
-        yield server
+from tests.fakes.discord_server import run_bot
 
 
 @pytest.fixture
@@ -68,21 +50,3 @@ def start_bot(discord_server, sampler, tmp_path) -> Callable[..., Any]:
                 yield bot
 
     return start
-
-
-def png_of(array, *, scale: int = 8, invert: bool = True) -> bytes:
-    """A digit array (ink = 1) drawn as a user would upload it: dark ink on white, enlarged."""
-    import numpy as np
-
-    pixels = np.asarray(array, dtype="float32")
-    if invert:
-        pixels = 1.0 - pixels
-    image = Image.fromarray((pixels * 255).astype("uint8"), mode="L")
-    image = image.resize((image.width * scale, image.height * scale), Image.Resampling.NEAREST)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def image_of(data: bytes) -> Image.Image:
-    return Image.open(io.BytesIO(data))

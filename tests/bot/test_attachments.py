@@ -8,7 +8,7 @@ import pytest
 
 from bot.attachments import check_attachment
 from genai_models.errors import InvalidInputError
-from genai_models.vae.preprocess import MAX_SIDE, MAX_UPLOAD_BYTES
+from genai_models.vae.serving.preprocess import MAX_SIDE, MAX_UPLOAD_BYTES
 
 
 def _attachment(**overrides):

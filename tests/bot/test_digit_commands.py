@@ -6,7 +6,7 @@ import pytest
 from PIL import ImageSequence
 
 from genai_models.imaging import grid_size
-from tests.bot.conftest import image_of
+from tests.helpers import image_of
 
 EPHEMERAL = 1 << 6
 DISCORD_WINDOW_S = 3.0

@@ -18,8 +18,8 @@ import time
 import pytest
 
 from bot.heap import freeze_startup_objects
-from tests.bot.conftest import image_of
 from tests.fakes.discord_server import percentile
+from tests.helpers import image_of
 
 CONCURRENT_MORPHS = 20
 HEARTBEAT_LIMIT_S = 0.25

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.bot.conftest import image_of, png_of
 from tests.fakes.discord_server import Upload
+from tests.helpers import image_of, png_of
 
 MNIST_SLICE = Path(__file__).resolve().parents[1] / "fixtures" / "mnist-600.npz"
 DISCORD_WINDOW_S = 3.0
@@ -54,7 +54,7 @@ async def test_a_users_own_digit_starts_the_morph(discord_server, start_bot, sam
     assert gif.n_frames == 2 * 8 - 2
     assert reply.embeds[0]["title"] == "your image → 7"
     # The walk starts exactly at the user's digit: its own encoding and class, decoded.
-    from genai_models.vae.preprocess import to_mnist
+    from genai_models.vae.serving.preprocess import to_mnist
 
     mnist_like = to_mnist(upload.data)
     expected = sampler.decode(sampler.encode_mnist(mnist_like)[None, :],

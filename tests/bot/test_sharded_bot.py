@@ -14,8 +14,8 @@ from bot.client import ShardedGenAIBot
 from bot.concurrency import WorkerPool
 from bot.settings import Settings
 from genai_models.imaging import grid_size
-from tests.bot.conftest import image_of
 from tests.fakes.discord_server import DiscordStandIn, run_bot
+from tests.helpers import image_of
 
 SHARDS = 2
 GUILD_SHARD = 1

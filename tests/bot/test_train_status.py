@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from genai_models.vae.status import TrainingStatus, now_iso, write_status
-from tests.bot.conftest import image_of
+from genai_models.vae.training.status import TrainingStatus, now_iso, write_status
+from tests.helpers import image_of
 
 DISCORD_WINDOW_S = 3.0
 

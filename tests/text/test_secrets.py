@@ -10,7 +10,7 @@ import pytest
 from genai_models.errors import GenAIError
 from genai_models.text import PoemRequest, Poet
 from tests.fakes.openai_server import Fault
-from tests.text.conftest import TEST_API_KEY
+from tests.helpers import TEST_API_KEY
 
 LUNA = PoemRequest(topic="la luna")
 

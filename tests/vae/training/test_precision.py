@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from genai_models.vae.precision import cpu_computes_bfloat16, resolve_precision
+from genai_models.vae.training.precision import cpu_computes_bfloat16, resolve_precision
 
 ZEN4_FLAGS = "fpu vme avx avx2 avx512f avx512bw avx512_bf16 avx512_vnni"
 OLDER_FLAGS = "fpu vme avx avx2 fma avx512f"  # AVX-512 but no bfloat16 instructions

@@ -21,8 +21,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from genai_models.vae.data import load_digits
-from tests.vae.conftest import MNIST_SLICE
+from genai_models.vae.training.data import load_digits
+from tests.helpers import MNIST_SLICE
 
 GENAI_BOT = Path(sys.executable).with_name("genai-bot")  # the installed console script
 TIMEOUT_S = 300

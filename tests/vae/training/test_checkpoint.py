@@ -6,7 +6,7 @@ import h5py
 import numpy as np
 import pytest
 
-from genai_models.vae.checkpoint import (
+from genai_models.vae.training.checkpoint import (
     CHECKPOINT_DIR,
     CHECKPOINT_WEIGHTS,
     CheckpointWriter,
@@ -26,8 +26,8 @@ def _datasets(path) -> dict[str, np.ndarray]:
 @pytest.fixture(scope="module")
 def trained(mnist_slice):
     """A VAE after one epoch, as training builds it: weights, AdamW state, seed state all moved."""
-    from genai_models.vae.data import split
-    from genai_models.vae.training import TrainingConfig, _compiled_vae
+    from genai_models.vae.training.data import split
+    from genai_models.vae.training.trainer import TrainingConfig, _compiled_vae
 
     config = TrainingConfig(epochs=1, seed=5)
     data = split(mnist_slice)

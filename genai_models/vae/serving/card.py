@@ -14,7 +14,7 @@ from genai_models.errors import ModelFileError
 from genai_models.vae.files import sha256_of, write_json_atomic
 
 # The weights that ship inside the package, so every feature works without training first.
-PRETRAINED_DIR = Path(__file__).parent / "pretrained"
+PRETRAINED_DIR = Path(__file__).parents[1] / "pretrained"
 CARD_FILE = "model_card.json"
 VAE_FILE = "vae.keras"
 CHECKER_FILE = "checker.keras"

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from genai_models.errors import DataError
-from genai_models.vae.data import load_digits, split
+from genai_models.vae.training.data import load_digits, split
 
 
 def _npz(tmp_path, name="d.npz", **arrays):

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 from genai_models.errors import TrainingError
-from genai_models.vae.checkpoint import CHECKPOINT_DIR, CHECKPOINT_META, CHECKPOINT_WEIGHTS
-from genai_models.vae.data import split
-from genai_models.vae.status import read_status
-from genai_models.vae.training import TrainingConfig, train
+from genai_models.vae.training.checkpoint import CHECKPOINT_DIR, CHECKPOINT_META, CHECKPOINT_WEIGHTS
+from genai_models.vae.training.data import split
+from genai_models.vae.training.status import read_status
+from genai_models.vae.training.trainer import TrainingConfig, train
 
 
 def _served_weights(model_dir):
@@ -26,7 +26,7 @@ def _served_weights(model_dir):
 
 
 def _negative_elbo(vae, digits):
-    from genai_models.vae.evaluation import vae_negative_elbo
+    from genai_models.vae.training.evaluation import vae_negative_elbo
 
     return vae_negative_elbo(vae, digits.images, samples=2).negative_elbo
 
@@ -131,7 +131,7 @@ def test_ctrl_c_stops_cleanly_and_resume_finishes(tmp_path, mnist_slice_path):
 def test_bfloat16_training_computes_convolutions_in_bfloat16_and_serves_float32(tmp_path,
                                                                                 mnist_slice):
     from genai_models.vae.backend import keras
-    from genai_models.vae.training import _compiled_vae
+    from genai_models.vae.training.trainer import _compiled_vae
 
     training_model = _compiled_vae(TrainingConfig(precision="bfloat16"), steps_per_epoch=1)
     compute = {layer.name: layer.dtype_policy.compute_dtype
@@ -153,7 +153,7 @@ def test_bfloat16_training_computes_convolutions_in_bfloat16_and_serves_float32(
 
 
 def test_auto_precision_is_recorded_as_what_it_resolved_to(tiny_model_dir):
-    from genai_models.vae.precision import resolve_precision
+    from genai_models.vae.training.precision import resolve_precision
 
     card = json.loads((tiny_model_dir / "model_card.json").read_text())
     meta = json.loads((tiny_model_dir / CHECKPOINT_DIR / CHECKPOINT_META).read_text())

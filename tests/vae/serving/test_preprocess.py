@@ -1,4 +1,4 @@
-"""genai_models.vae.preprocess: users' digit pictures become MNIST-like; bad uploads are refused."""
+"""genai_models.vae.serving.preprocess: users' digit pictures become MNIST-like; bad uploads are refused."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ import pytest
 from PIL import Image
 
 from genai_models.errors import InvalidInputError
-from genai_models.vae.preprocess import MAX_UPLOAD_BYTES, open_user_image, to_mnist
+from genai_models.vae.serving.preprocess import MAX_UPLOAD_BYTES, open_user_image, to_mnist
 
-MNIST_SAMPLE = Path(__file__).resolve().parents[2].parent / "shared/data/mnist-digits-8k.npz"
+MNIST_SAMPLE = Path(__file__).resolve().parents[3].parent / "shared/data/mnist-digits-8k.npz"
 
 
 @pytest.fixture(scope="module")
@@ -225,5 +225,5 @@ def test_a_truncated_file_is_refused(mnist: np.ndarray) -> None:
 
 
 def test_preprocess_imports_without_tensorflow() -> None:
-    code = "import sys, genai_models.vae.preprocess; sys.exit('tensorflow' in sys.modules)"
+    code = "import sys, genai_models.vae.serving.preprocess; sys.exit('tensorflow' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from genai_models.imaging import grid_size
-from tests.bot.conftest import image_of
 from tests.fakes.discord_server import DiscordStandIn
 from tests.fakes.openai_server import FakeOpenAI
+from tests.helpers import image_of
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # `python -c`, run in a temporary directory, so a developer's own .env cannot leak in.

@@ -41,7 +41,7 @@ def _assert_same_state(ours, keras_own):
 @pytest.mark.parametrize("weight_decay", [0.01, None], ids=["adamw", "adam"])
 def test_training_matches_keras_bit_for_bit(mnist_slice, weight_decay):
     from genai_models.vae.backend import keras
-    from genai_models.vae.optimizer import SharedStepAdam
+    from genai_models.vae.training.optimizer import SharedStepAdam
 
     ours, initial = _train(mnist_slice,
                            lambda lr: SharedStepAdam(lr, weight_decay=weight_decay))
@@ -69,7 +69,7 @@ def _traced_step_ops(optimizer) -> collections.Counter:
 
 def test_each_step_scalar_is_computed_once_per_step_not_per_variable():
     from genai_models.vae.backend import keras
-    from genai_models.vae.optimizer import SharedStepAdam
+    from genai_models.vae.training.optimizer import SharedStepAdam
 
     def schedule():
         return keras.optimizers.schedules.CosineDecay(1e-3, decay_steps=100, alpha=0.05)
@@ -85,7 +85,7 @@ def test_each_step_scalar_is_computed_once_per_step_not_per_variable():
 
 
 def test_amsgrad_is_refused_rather_than_silently_ignored():
-    from genai_models.vae.optimizer import SharedStepAdam
+    from genai_models.vae.training.optimizer import SharedStepAdam
 
     with pytest.raises(ValueError, match="amsgrad"):
         SharedStepAdam(1e-3, amsgrad=True)

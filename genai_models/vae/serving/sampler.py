@@ -19,8 +19,8 @@ from genai_models.errors import InvalidInputError, ModelFileError
 from genai_models.imaging.pixels import to_uint8
 from genai_models.vae import model as _registers_vae_classes  # noqa: F401  (see below)
 from genai_models.vae.backend import keras
-from genai_models.vae.card import CHECKER_FILE, PRETRAINED_DIR, VAE_FILE, read_verified_card
-from genai_models.vae.limits import MAX_COUNT, MAX_FRAMES, MAX_MAP_SIZE, MIN_FRAMES, MIN_MAP_SIZE
+from genai_models.vae.serving.card import CHECKER_FILE, PRETRAINED_DIR, VAE_FILE, read_verified_card
+from genai_models.vae.serving.limits import MAX_COUNT, MAX_FRAMES, MAX_MAP_SIZE, MIN_FRAMES, MIN_MAP_SIZE
 
 # `_registers_vae_classes`: importing model.py registers VAE, Sampling and ClassPrior with Keras,
 # so `load_model` rebuilds them in a fresh process without hand-passed custom_objects.
@@ -146,7 +146,7 @@ class DigitSampler:
 
     def encode(self, image) -> np.ndarray:
         """A user's digit (bytes, PIL image or array, any size/colours) → its latent point."""
-        from genai_models.vae.preprocess import to_mnist
+        from genai_models.vae.serving.preprocess import to_mnist
 
         return self.encode_mnist(to_mnist(image))
 

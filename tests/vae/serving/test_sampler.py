@@ -10,70 +10,70 @@ import numpy as np
 import pytest
 
 from genai_models.errors import InvalidInputError, ModelFileError
-from genai_models.vae.sampler import DigitSampler
-from tests.vae.conftest import digit_image
+from genai_models.vae.serving.sampler import DigitSampler
+from tests.helpers import digit_image
 
 
-def test_digits_are_images_in_unit_range(shipped_sampler):
-    images = shipped_sampler.digits(4, count=6, seed=1)
+def test_digits_are_images_in_unit_range(sampler):
+    images = sampler.digits(4, count=6, seed=1)
     assert images.shape == (6, 28, 28) and images.dtype == np.float32
     assert 0.0 <= images.min() and images.max() <= 1.0
     assert images.max() > 0.5  # there is ink
 
 
-def test_same_seed_gives_the_same_digits_and_another_seed_differs(shipped_sampler):
-    first = shipped_sampler.digits(7, count=4, seed=42)
-    np.testing.assert_array_equal(first, shipped_sampler.digits(7, count=4, seed=42))
-    assert not np.allclose(first, shipped_sampler.digits(7, count=4, seed=43))
+def test_same_seed_gives_the_same_digits_and_another_seed_differs(sampler):
+    first = sampler.digits(7, count=4, seed=42)
+    np.testing.assert_array_equal(first, sampler.digits(7, count=4, seed=42))
+    assert not np.allclose(first, sampler.digits(7, count=4, seed=43))
 
 
 @pytest.mark.parametrize(("k", "seed"), [(8, 0), (None, 11)])
-def test_digits_serve_exactly_what_the_decoder_draws_for_the_picked_points(shipped_sampler, k,
+def test_digits_serve_exactly_what_the_decoder_draws_for_the_picked_points(sampler, k,
                                                                            seed):
     # digits() serves decodings cached when the pools were vetted: they must be the decoder's
     # images of the very points (and classes) sample_latents picks, at the PNG's 256 levels.
-    z = shipped_sampler.sample_latents(k, count=6, seed=seed)
-    classes = shipped_sampler._pick(k, 6, seed)[0]
-    decoded = shipped_sampler.decode(z, classes)
-    served = shipped_sampler.digits(k, count=6, seed=seed)
+    z = sampler.sample_latents(k, count=6, seed=seed)
+    classes = sampler._pick(k, 6, seed)[0]
+    decoded = sampler.decode(z, classes)
+    served = sampler.digits(k, count=6, seed=seed)
     assert served.dtype == np.float32 and served.shape == (6, 28, 28)
     np.testing.assert_allclose(served, decoded, atol=0.5 / 255 + 1e-6)
 
 
-def test_any_class_mixes_classes(shipped_sampler):
-    z = shipped_sampler.sample_latents(None, count=25, seed=3)
-    codes = shipped_sampler._class_means
+def test_any_class_mixes_classes(sampler):
+    z = sampler.sample_latents(None, count=25, seed=3)
+    codes = sampler._class_means
     nearest = np.argmin(((z[:, None, :] - codes[None]) ** 2).sum(-1), axis=1)
     assert len(set(nearest.tolist())) >= 5
 
 
 @pytest.mark.parametrize(("k", "count"), [(10, 1), (-1, 1), (3, 0), (3, 1000)])
-def test_bad_digit_or_count_is_refused(shipped_sampler, k, count):
+def test_bad_digit_or_count_is_refused(sampler, k, count):
     with pytest.raises(InvalidInputError):
-        shipped_sampler.digits(k, count=count, seed=0)
+        sampler.digits(k, count=count, seed=0)
 
 
-def test_morph_has_the_requested_frames_and_runs_end_to_end(shipped_sampler):
-    frames = shipped_sampler.morph(1, 8, frames=30, seed=5)
+def test_morph_has_the_requested_frames_and_runs_end_to_end(sampler):
+    frames = sampler.morph(1, 8, frames=30, seed=5)
     assert frames.shape == (30, 28, 28)
     steps = np.abs(np.diff(frames, axis=0)).mean(axis=(1, 2))
     assert steps.max() < 0.1  # smooth: no frame jumps
-    ends = shipped_sampler.digits(1, 1, seed=0)[0], shipped_sampler.digits(8, 1, seed=0)[0]
+    ends = sampler.digits(1, 1, seed=0)[0], sampler.digits(8, 1, seed=0)[0]
     assert np.abs(frames[0] - frames[-1]).mean() > np.abs(frames[0] - frames[1]).mean()
     assert ends[0].shape == frames[0].shape
 
 
-def test_morph_eases_so_a_boomerang_loops_smoothly(shipped_sampler):
-    frames = shipped_sampler.morph(0, 6, frames=40, seed=2)
+def test_morph_eases_so_a_boomerang_loops_smoothly(sampler):
+    frames = sampler.morph(0, 6, frames=40, seed=2)
     steps = np.abs(np.diff(frames, axis=0)).mean(axis=(1, 2))
     assert steps[0] < steps[len(steps) // 2] and steps[-1] < steps[len(steps) // 2]
 
 
-def test_morph_from_a_user_image_starts_near_it(shipped_sampler, mnist_slice):
+def test_morph_from_a_user_image_starts_near_it(sampler, mnist_slice):
     user_two = digit_image(mnist_slice, 2)
-    frames = shipped_sampler.morph(user_two, 5, frames=10, seed=0)
-    reconstruction = shipped_sampler.decode(shipped_sampler.encode_mnist(user_two)[None],
-                                            shipped_sampler.classify_mnist(user_two)[None])[0]
+    frames = sampler.morph(user_two, 5, frames=10, seed=0)
+    reconstruction = sampler.decode(sampler.encode_mnist(user_two)[None],
+                                            sampler.classify_mnist(user_two)[None])[0]
     np.testing.assert_allclose(frames[0], reconstruction, atol=1e-5)
     assert np.corrcoef(frames[0].ravel(), user_two.ravel())[0, 1] > 0.6
 
@@ -86,39 +86,39 @@ def _correlation(a, b):
     return float(np.corrcoef(a.ravel(), b.ravel())[0, 1])
 
 
-def test_encode_keeps_what_makes_each_digit_itself(shipped_sampler, mnist_slice):
+def test_encode_keeps_what_makes_each_digit_itself(sampler, mnist_slice):
     # A digit's code (with its class) decodes back to that digit, more than to another digit
     # of the same class: the plane holds each one's handwriting style.
     own, other = [], []
     for label in range(10):
         first, second = digit_image(mnist_slice, label, 0), digit_image(mnist_slice, label, 1)
-        reconstruction = _reconstruct(shipped_sampler, first)
+        reconstruction = _reconstruct(sampler, first)
         own.append(_correlation(reconstruction, first))
         other.append(_correlation(reconstruction, second))
     assert np.mean(own) > 0.7
     assert np.mean(own) > np.mean(other) + 0.1
 
 
-def test_encode_accepts_a_photo_like_inverted_rgb_image(shipped_sampler, mnist_slice):
+def test_encode_accepts_a_photo_like_inverted_rgb_image(sampler, mnist_slice):
     from PIL import Image
 
-    from genai_models.vae.preprocess import to_mnist
+    from genai_models.vae.serving.preprocess import to_mnist
 
     seven = digit_image(mnist_slice, 7)
     photo = Image.fromarray((255 - seven * 255).astype(np.uint8)).resize((200, 200)).convert("RGB")
     mnist_like = to_mnist(photo)
     # The photo reads as the digit it was made from (this seven's curl looks like a 0 to some).
-    assert (np.argmax(shipped_sampler.classify_mnist(mnist_like))
-            == np.argmax(shipped_sampler.classify_mnist(seven)))
-    z_photo = shipped_sampler.encode(photo)
-    np.testing.assert_allclose(z_photo, shipped_sampler.encode_mnist(mnist_like), atol=1e-5)
+    assert (np.argmax(sampler.classify_mnist(mnist_like))
+            == np.argmax(sampler.classify_mnist(seven)))
+    z_photo = sampler.encode(photo)
+    np.testing.assert_allclose(z_photo, sampler.encode_mnist(mnist_like), atol=1e-5)
     # ...and is drawn back as the clean digit is: the photo path loses nothing that matters.
-    assert _correlation(_reconstruct(shipped_sampler, mnist_like),
-                        _reconstruct(shipped_sampler, seven)) > 0.8
+    assert _correlation(_reconstruct(sampler, mnist_like),
+                        _reconstruct(sampler, seven)) > 0.8
 
 
-def test_latent_map_grid_and_scatter(shipped_sampler):
-    latent = shipped_sampler.latent_map(6)
+def test_latent_map_grid_and_scatter(sampler):
+    latent = sampler.latent_map(6)
     assert latent.grid.shape == (6, 6, 28, 28)
     assert latent.points.shape[1] == 2 and len(latent.points) == len(latent.labels) > 100
     x_min, x_max, y_min, y_max = latent.extent
@@ -129,7 +129,7 @@ def test_latent_map_grid_and_scatter(shipped_sampler):
 def test_reloading_in_a_fresh_process_gives_identical_digits(tiny_model_dir):
     here = DigitSampler.load(tiny_model_dir).digits(3, count=4, seed=9)
     script = (
-        "import hashlib, sys; from genai_models.vae.sampler import DigitSampler; "
+        "import hashlib, sys; from genai_models.vae.serving.sampler import DigitSampler; "
         "images = DigitSampler.load(sys.argv[1]).digits(3, count=4, seed=9); "
         "print(hashlib.sha256(images.tobytes()).hexdigest())"
     )
@@ -167,24 +167,24 @@ def test_missing_model_card_says_what_to_do(tmp_path):
         DigitSampler.load(tmp_path)
 
 
-def test_every_class_is_served_as_what_was_asked(shipped_sampler):
+def test_every_class_is_served_as_what_was_asked(sampler):
     # The self-check's own view (fidelity is measured by a separate classifier in bench/).
     for k in range(10):
-        images = shipped_sampler.digits(k, count=20, seed=k)
-        predicted = [np.argmax(shipped_sampler.classify_mnist(image)) for image in images]
+        images = sampler.digits(k, count=20, seed=k)
+        predicted = [np.argmax(sampler.classify_mnist(image)) for image in images]
         assert np.mean(np.array(predicted) == k) >= 0.95, f"digit {k}"
 
 
-def test_decoding_without_classes_lets_the_plane_choose(shipped_sampler):
-    points = shipped_sampler._prior_means.astype("float32")  # each class's sector centre
-    weights = shipped_sampler.class_weights(points)
+def test_decoding_without_classes_lets_the_plane_choose(sampler):
+    points = sampler._prior_means.astype("float32")  # each class's sector centre
+    weights = sampler.class_weights(points)
     assert (np.argmax(weights, axis=1) == np.arange(10)).all()
     np.testing.assert_allclose(weights.sum(axis=1), 1.0, rtol=1e-5)
-    np.testing.assert_allclose(shipped_sampler.decode(points),
-                               shipped_sampler.decode(points, weights), atol=1e-6)
+    np.testing.assert_allclose(sampler.decode(points),
+                               sampler.decode(points, weights), atol=1e-6)
 
 
-def test_pools_hold_varied_points_for_every_class(shipped_sampler):
-    for k, pool in enumerate(shipped_sampler._pools):
+def test_pools_hold_varied_points_for_every_class(sampler):
+    for k, pool in enumerate(sampler._pools):
         assert len(pool) >= 32, f"digit {k}"
         assert pool.std(axis=0).min() > 0.05, f"digit {k}: all samples alike"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.openai_server import FakeOpenAI, Fault
-from tests.text.conftest import TEST_API_KEY
+from tests.helpers import TEST_API_KEY
 
 # `python -c` rather than the console script: with no __main__ file, python-dotenv looks for
 # .env in the working directory (a temporary one), so a developer's own .env cannot leak in.

@@ -20,21 +20,21 @@ import tensorflow as tf
 
 from genai_models.errors import TrainingError
 from genai_models.vae.backend import keras
-from genai_models.vae.card import CHECKER_FILE, VAE_FILE, write_card
-from genai_models.vae.checker import build_checker, train_checker
-from genai_models.vae.checkpoint import (
+from genai_models.vae.model import DEFAULT_PRIOR_RADIUS, VAE, build_vae
+from genai_models.vae.serving.card import CHECKER_FILE, VAE_FILE, write_card
+from genai_models.vae.training.checker import build_checker, train_checker
+from genai_models.vae.training.checkpoint import (
     CheckpointWriter,
     checkpoint_meta,
     load_checkpoint_weights,
     read_checkpoint_meta,
 )
-from genai_models.vae.data import Split
-from genai_models.vae.evaluation import vae_negative_elbo
-from genai_models.vae.latents import class_latent_statistics
-from genai_models.vae.model import DEFAULT_PRIOR_RADIUS, VAE, build_vae
-from genai_models.vae.optimizer import SharedStepAdam
-from genai_models.vae.precision import KERAS_POLICY, resolve_precision
-from genai_models.vae.status import TrainingStatus, now_iso, write_status
+from genai_models.vae.training.data import Split
+from genai_models.vae.training.evaluation import vae_negative_elbo
+from genai_models.vae.training.latents import class_latent_statistics
+from genai_models.vae.training.optimizer import SharedStepAdam
+from genai_models.vae.training.precision import KERAS_POLICY, resolve_precision
+from genai_models.vae.training.status import TrainingStatus, now_iso, write_status
 
 log = logging.getLogger(__name__)
 

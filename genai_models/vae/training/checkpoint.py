@@ -26,8 +26,8 @@ from genai_models.vae.files import write_json_atomic
 
 if TYPE_CHECKING:
     from genai_models.vae.model import VAE
-    from genai_models.vae.status import TrainingStatus
-    from genai_models.vae.training import TrainingConfig
+    from genai_models.vae.training.status import TrainingStatus
+    from genai_models.vae.training.trainer import TrainingConfig
 
 log = logging.getLogger(__name__)
 

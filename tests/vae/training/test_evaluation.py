@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from genai_models.vae.evaluation import estimate_negative_elbo
+from genai_models.vae.training.evaluation import estimate_negative_elbo
 
 LN2 = np.log(2)
 

@@ -1,0 +1,108 @@
+"""Fixtures every test package uses: a clean environment, real MNIST digits, the shipped digit
+model (loaded once: TensorFlow is slow), and the loopback Discord and OpenAI stand-ins."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from tests.fakes.discord_server import DiscordStandIn
+from tests.fakes.openai_server import FakeOpenAI
+from tests.helpers import MNIST_SLICE, TEST_API_KEY
+
+# Settings the product reads: a developer's own shell or .env must not change what a test sees.
+PRODUCT_ENV_PREFIXES = ("OPENAI_", "DISCORD_", "GENAI_")
+PRODUCT_ENV_NAMES = ("DEV_GUILD_ID", "LOG_LEVEL")
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith(PRODUCT_ENV_PREFIXES) or name in PRODUCT_ENV_NAMES:
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="session")
+def mnist_slice_path() -> Path:
+    return MNIST_SLICE
+
+
+@pytest.fixture(scope="session")
+def mnist_slice():
+    from genai_models.vae.training.data import load_digits
+
+    return load_digits(MNIST_SLICE)
+
+
+@pytest.fixture(scope="session")
+def sampler():
+    """The weights shipped in the package, loaded once per test session."""
+    from genai_models.vae.serving.sampler import DigitSampler
+
+    return DigitSampler.load()
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory, mnist_slice) -> Path:
+    """A model trained for two epochs on the 600-digit slice: quick, real, disposable."""
+    from genai_models.vae.training.data import split
+    from genai_models.vae.training.trainer import TrainingConfig, train
+
+    out = tmp_path_factory.mktemp("tiny-model")
+    train(split(mnist_slice), out, TrainingConfig(epochs=2, seed=3), verbose=0)
+    return out
+
+
+@pytest_asyncio.fixture
+async def discord_server() -> AsyncIterator[DiscordStandIn]:
+    async with DiscordStandIn() as server:
+        yield server
+
+
+@pytest_asyncio.fixture
+async def openai_server() -> AsyncIterator[FakeOpenAI]:
+    """A started FakeOpenAI that accepts only TEST_API_KEY. Fails the test on invalid bodies."""
+    async with FakeOpenAI(api_key=TEST_API_KEY) as server:
+        yield server
+
+
+@pytest.fixture
+def poet_config(openai_server: FakeOpenAI):
+    """Config for the fake: no moderation, no retries, a short timeout."""
+    from genai_models.text import PoetConfig
+
+    return PoetConfig(
+        api_key=TEST_API_KEY,
+        base_url=openai_server.base_url,
+        moderation="off",
+        timeout_s=5.0,
+        max_retries=0,
+    )
+
+
+@pytest_asyncio.fixture
+async def make_poet(poet_config) -> AsyncIterator[Callable[..., object]]:
+    """`make_poet(**config_changes)`: a Poet on the fake, closed after the test."""
+    from genai_models.text import Poet
+
+    poets: list[Poet] = []
+
+    def make(**changes: object) -> Poet:
+        poet = Poet(config=dataclasses.replace(poet_config, **changes))
+        poets.append(poet)
+        return poet
+
+    yield make
+    for poet in poets:
+        await poet.aclose()
+
+
+@pytest.fixture
+def poet(make_poet):
+    """A Poet on the fake with the default test config."""
+    return make_poet()
