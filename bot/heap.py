@@ -1,11 +1,10 @@
 """Keep the garbage collector's full passes from pausing the event loop.
 
-By the time the bot connects, TensorFlow, Keras and the loaded models have left some 300,000
-Python objects that live as long as the process. Every full (generation 2) collection walks all
-of them while holding the GIL: 60-180 ms during which the event loop answers no heartbeat and
-sends no reply (measured in bench.bot_latency's bot process). `gc.freeze()` moves them to a
-permanent generation the collector skips, so later full passes only walk what the bot allocates
-while it serves.
+By the time the bot connects, TensorFlow, Keras and the loaded models have left hundreds of
+thousands of Python objects that live as long as the process. Every full (generation 2)
+collection walks all of them while holding the GIL, and the event loop answers no heartbeat and
+sends no reply meanwhile. `gc.freeze()` moves them to a permanent generation the collector skips,
+so later full passes only walk what the bot allocates while it serves.
 """
 
 from __future__ import annotations
