@@ -2,7 +2,7 @@
 
 Discord drops an interaction that gets no callback within 3 s. Deferring first always meets
 that, but costs a second HTTP round trip and shows a "thinking…" placeholder even for a digit
-grid that is ready in 10 ms. So the work starts at once; if it finishes within
+grid that is ready almost at once. So the work starts at once; if it finishes within
 `DEFER_AFTER_S` the result is the callback itself, otherwise the bot defers at that moment
 (well inside the 3 s) and edits the placeholder when the result is ready. A failure before the
 deferral is answered directly and ephemerally (see bot.errors), with nothing to clean up.
