@@ -56,21 +56,23 @@ class Baselines(commands.Cog):
 
         z = self.rng.standard_normal((1, self.seed_decoder.inputs[0].shape[-1])).astype("float32")
         images = self.seed_decoder.predict(z, verbose=0)[..., 0]  # blocks the loop, as the seed did
-        png = imaging.grid_png(images)
+        png = imaging.grid_png(imaging.to_uint8(images))
         await interaction.response.send_message(file=discord.File(io.BytesIO(png), "digits.png"))
 
     @app_commands.command(name="digit-inline", description="Bench: our /digit work, inline.")
     async def digit_inline(self, interaction: discord.Interaction) -> None:
-        from bot.cogs.digits import DigitRequest, draw_digits, new_seed
+        from bot.cogs.digits import new_seed
+        from genai_models.vae.serving.drawing import draw_digits
 
-        png = draw_digits(self.bot.sampler, DigitRequest(None, 1, new_seed()))
+        png = draw_digits(self.bot.sampler, None, count=1, seed=new_seed())
         await interaction.response.send_message(file=discord.File(io.BytesIO(png), "digits.png"))
 
     @app_commands.command(name="morph-inline", description="Bench: our /morph work, inline.")
     async def morph_inline(self, interaction: discord.Interaction, start: int, end: int) -> None:
-        from bot.cogs.digits import DEFAULT_FRAMES, draw_morph, new_seed
+        from bot.cogs.digits import new_seed
+        from genai_models.vae.serving.drawing import draw_morph
 
-        gif = draw_morph(self.bot.sampler, start, end, frames=DEFAULT_FRAMES, seed=new_seed())
+        gif = draw_morph(self.bot.sampler, start, end, seed=new_seed())
         await interaction.response.send_message(file=discord.File(io.BytesIO(gif), "morph.gif"))
 
 

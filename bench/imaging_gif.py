@@ -26,12 +26,12 @@ MNIST_SAMPLE = Path(__file__).resolve().parents[1].parent / "shared/data/mnist-d
 
 
 def morph_frames() -> np.ndarray:
-    """FRAMES frames blending two blurred MNIST digits, floats in [0, 1]."""
+    """FRAMES frames blending two blurred MNIST digits, as uint8 greys like the sampler's."""
     with np.load(MNIST_SAMPLE) as data:
         pair = data["x_train"][:2]
     soft = [np.asarray(Image.fromarray(d).filter(ImageFilter.GaussianBlur(0.8))) for d in pair]
     weights = np.linspace(0.0, 1.0, FRAMES)[:, None, None]
-    return ((1 - weights) * soft[0] + weights * soft[1]).astype(np.float32) / 255.0
+    return to_uint8(((1 - weights) * soft[0] + weights * soft[1]).astype(np.float32) / 255.0)
 
 
 def naive_gif(frames: np.ndarray) -> bytes:
@@ -67,7 +67,7 @@ def main() -> None:
     ratio = median_ms(timings["naive Pillow"]) / median_ms(timings["morph_gif"])
     print(f"  speed-up      {ratio:7.1f}×   size ratio {sizes['naive Pillow'] / sizes['morph_gif']:.1f}×")
     print(f"  frames kept   {frame_count}/{FRAMES}")
-    worst = np.random.default_rng(0).random((FRAMES, 28, 28))
+    worst = to_uint8(np.random.default_rng(0).random((FRAMES, 28, 28)))
     start = time.perf_counter()
     worst_bytes = len(ours(worst))
     worst_ms = (time.perf_counter() - start) * 1000

@@ -189,7 +189,7 @@ def measure_fidelity(sampler, data, *, samples: int) -> dict[int, float]:
     for name in JUDGES:
         judge = train_judge(data, name)
         verdicts[name] = (judge, {
-            k: float(np.mean(np.argmax(judge.model.predict(x[..., None], verbose=0), axis=1) == k))
+            k: float(np.mean(np.argmax(judge.model.predict(x[..., None] / 255.0, verbose=0), axis=1) == k))
             for k, x in images.items()})
         print(f"  {name} judge ({judge.accuracy:.1%} accurate on real digits):")
         print("    ours " + "  ".join(f"{k}:{v:.1%}" for k, v in verdicts[name][1].items()))

@@ -37,8 +37,10 @@ DEFAULT_VIEW_TIMEOUT_S = 180.0  # well inside the 15 minutes an interaction toke
 class GenAIBot(commands.Bot):
     """The Discord bot. Slash commands only, so it needs no privileged intents.
 
-    `load_sampler` is called once in a worker thread during `setup_hook`; None leaves the digit
-    commands answering "model not loaded" (used by `genai-bot sync`, which needs no model).
+    `load_sampler` is called once in a worker thread during `setup_hook`, before the cogs are
+    built, so each cog's `setup` hands the loaded sampler to its cog, as /poem's gets its poet;
+    None leaves the digit commands answering "model not loaded" (used by `genai-bot sync`,
+    which needs no model).
     `poet` None means no text endpoint is configured: /poem is not registered.
     """
 

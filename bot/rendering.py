@@ -1,7 +1,9 @@
 """Model outputs → Discord messages: files, embeds, and Discord's length limits.
 
 Image encoding itself (PNG grids, GIFs, charts) lives in `genai_models.imaging` and runs in the
-worker pool; this module only wraps finished bytes and text for Discord. Everything generated
+worker pool; this module only wraps finished bytes and text for Discord. Every embed the bot
+sends is built here: the `*_reply` functions return a whole message (embeds and the files they
+show), so cogs only choose what to draw and what view to attach. Everything generated
 by a model is labelled AI-generated with the model's name or version.
 """
 
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.i18n import Lang, text
+from bot.responses import Reply
 
 if TYPE_CHECKING:
     from genai_models.vae.training.status import TrainingStatus
@@ -29,6 +32,13 @@ STREAM_CURSOR = " ▌"  # shows readers the poem is still being written
 POEM_COLOUR = discord.Colour.from_rgb(235, 160, 60)
 DIGIT_COLOUR = discord.Colour.from_rgb(90, 140, 230)
 ERROR_COLOUR = discord.Colour.from_rgb(200, 80, 80)
+
+# What each image is called in its message; embeds show it as attachment://name.
+DIGITS_FILE = "digits.png"
+MORPH_FILE = "morph.gif"
+LATENT_MAP_FILE = "latent-map.png"
+LATENT_SCATTER_FILE = "latent-scatter.png"
+LOSS_CURVE_FILE = "loss-curve.png"
 
 
 def clip(value: str, limit: int) -> str:
@@ -71,47 +81,69 @@ def notice_embed(message: str) -> discord.Embed:
     return discord.Embed(description=clip(message, EMBED_DESCRIPTION_LIMIT), colour=ERROR_COLOUR)
 
 
-def digits_embed(
-    *, digit: int | None, count: int, seed: int, version: str, lang: Lang, filename: str
-) -> discord.Embed:
+def digits_reply(
+    png: bytes, *, digit: int | None, count: int, seed: int, version: str, lang: Lang
+) -> Reply:
+    """/digit's grid with its digit, seed and model; the caller may add a view."""
     if digit is None:
         title = text("any_digit_title", lang)
     elif count == 1:
         title = text("digit_title", lang, digit=digit)
     else:
         title = text("digits_title", lang, digit=digit, count=count)
-    embed = discord.Embed(title=title, colour=DIGIT_COLOUR)
+    embed = _vae_embed(title, version=version, lang=lang)
     embed.add_field(name=text("seed", lang), value=f"`{seed}`")
     embed.add_field(name=text("model", lang), value=vae_label(version))
-    embed.set_image(url=f"attachment://{filename}")
-    embed.set_footer(text=ai_label(vae_label(version), lang))
-    return embed
+    return Reply(embeds=[embed], files=[_show(embed, png, DIGITS_FILE)])
 
 
-def morph_embed(
-    *, start: str, end: str, frames: int, seed: int, version: str, lang: Lang, filename: str
-) -> discord.Embed:
-    embed = discord.Embed(
-        title=clip(text("morph_title", lang, start=start, end=end), EMBED_TITLE_LIMIT),
-        colour=DIGIT_COLOUR,
-    )
+def morph_reply(
+    gif: bytes, *, start: str, end: str, frames: int, seed: int, version: str, lang: Lang
+) -> Reply:
+    """/morph's GIF; `start` and `end` are how its ends are named (a digit, "your image"…)."""
+    title = clip(text("morph_title", lang, start=start, end=end), EMBED_TITLE_LIMIT)
+    embed = _vae_embed(title, version=version, lang=lang)
     embed.add_field(name=text("frames", lang), value=str(frames))
     embed.add_field(name=text("seed", lang), value=f"`{seed}`")
     embed.add_field(name=text("model", lang), value=vae_label(version))
-    embed.set_image(url=f"attachment://{filename}")
-    embed.set_footer(text=ai_label(vae_label(version), lang))
-    return embed
+    return Reply(embeds=[embed], files=[_show(embed, gif, MORPH_FILE)])
 
 
-def latent_map_embed(*, version: str, lang: Lang, filename: str) -> discord.Embed:
-    embed = discord.Embed(
-        title=text("latent_map_title", lang),
+def latent_map_reply(grid_png: bytes, scatter_png: bytes, *, version: str, lang: Lang) -> Reply:
+    """/latent-map: the decoded plane, then (a second embed) where real digits land in it."""
+    embed = _vae_embed(
+        text("latent_map_title", lang), version=version, lang=lang,
         description=text("latent_map_text", lang),
-        colour=DIGIT_COLOUR,
     )
-    embed.set_image(url=f"attachment://{filename}")
+    scatter_embed = discord.Embed(colour=DIGIT_COLOUR)
+    files = [_show(embed, grid_png, LATENT_MAP_FILE), _show(scatter_embed, scatter_png, LATENT_SCATTER_FILE)]
+    return Reply(embeds=[embed, scatter_embed], files=files)
+
+
+def training_reply(
+    status: TrainingStatus | None, curve_png: bytes | None, *, shipped_version: str | None,
+    lang: Lang,
+) -> Reply:
+    """/train-status: `training_embed`, with the loss curve as its image when there is one."""
+    embed = training_embed(status, shipped_version=shipped_version, lang=lang)
+    files = [] if curve_png is None else [_show(embed, curve_png, LOSS_CURVE_FILE)]
+    return Reply(embeds=[embed], files=files)
+
+
+def _vae_embed(
+    title: str, *, version: str, lang: Lang, description: str | None = None
+) -> discord.Embed:
+    """An embed of the digit model's work, labelled AI-generated with the model's version."""
+    embed = discord.Embed(title=title, description=description, colour=DIGIT_COLOUR)
     embed.set_footer(text=ai_label(vae_label(version), lang))
     return embed
+
+
+def _show(embed: discord.Embed, data: bytes, filename: str) -> discord.File:
+    """`data` as an attachment that `embed` shows as its image: each file name is written once,
+    so the embed's reference and the attachment cannot drift apart."""
+    embed.set_image(url=f"attachment://{filename}")
+    return image_file(data, filename)
 
 
 def training_embed(
@@ -137,11 +169,11 @@ def training_embed(
     )
     embed.add_field(
         name=text("train_loss", lang),
-        value=_losses(status.loss, status.reconstruction_loss, status.kl_loss, lang),
+        value=_losses(status.loss, status.reconstruction_loss, status.kl_loss),
     )
     embed.add_field(
         name=text("train_val_loss", lang),
-        value=_losses(status.val_loss, status.val_reconstruction_loss, status.val_kl_loss, lang),
+        value=_losses(status.val_loss, status.val_reconstruction_loss, status.val_kl_loss),
     )
     version = status.model_version or shipped_version
     embed.add_field(
@@ -174,7 +206,7 @@ def format_duration(seconds: float | None) -> str:
     return f"{secs} s"
 
 
-def _losses(total: float | None, recon: float | None, kl: float | None, lang: Lang) -> str:
+def _losses(total: float | None, recon: float | None, kl: float | None) -> str:
     if total is None:
         return "—"
     parts = [f"**{total:.2f}**"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import ClassVar
 
 import discord
 
@@ -18,13 +19,23 @@ class OwnedView(discord.ui.View):
     Subclasses call `remember(interaction)` with each interaction whose original response is
     the message holding this view, so the timeout can edit that message through the
     interaction's webhook (which works even where the bot cannot post in the channel).
+    Their `texts` name, per component attribute, the bot.i18n key of its label (a button's) or
+    placeholder (a select's), shown in the owner's language.
     """
+
+    texts: ClassVar[dict[str, str]] = {}
 
     def __init__(self, *, owner: discord.abc.User, lang: Lang, timeout: float) -> None:
         super().__init__(timeout=timeout)
         self.owner = owner
         self.lang = lang
         self._holder: discord.Interaction | None = None
+        for attribute, key in self.texts.items():
+            item = getattr(self, attribute)
+            if isinstance(item, discord.ui.Select):
+                item.placeholder = text(key, lang)
+            else:
+                item.label = text(key, lang)
 
     def remember(self, interaction: discord.Interaction) -> None:
         self._holder = interaction

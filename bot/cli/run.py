@@ -177,17 +177,19 @@ def handle_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def write_demo_images(sampler: DigitSampler, out_dir: Path) -> list[Path]:
-    """A 3 × 3 digit grid, a 7 → 1 morph, the latent map and its scatter, under `out_dir`."""
-    from genai_models import imaging
+    """A 3 × 3 digit grid, a 7 → 1 morph, the latent map and its scatter, under `out_dir`.
 
-    latent = sampler.latent_map(15)
+    Drawn by the functions the bot's /digit, /morph and /latent-map call, so the demo shows
+    exactly what the bot would post.
+    """
+    from genai_models.vae.serving.drawing import draw_digits, draw_latent_map, draw_morph
+
+    latent_map, latent_scatter = draw_latent_map(sampler)
     outputs = {
-        "digits.png": imaging.grid_png(sampler.digits(None, count=9, seed=DEMO_SEED)),
-        "morph.gif": imaging.morph_gif(
-            sampler.morph(7, 1, frames=24, seed=DEMO_SEED), size=224, boomerang=True
-        ),
-        "latent-map.png": imaging.manifold_png(latent.grid),
-        "latent-scatter.png": imaging.latent_scatter_png(latent.points, latent.labels),
+        "digits.png": draw_digits(sampler, None, count=9, seed=DEMO_SEED),
+        "morph.gif": draw_morph(sampler, 7, 1, seed=DEMO_SEED),
+        "latent-map.png": latent_map,
+        "latent-scatter.png": latent_scatter,
     }
     try:
         out_dir.mkdir(parents=True, exist_ok=True)

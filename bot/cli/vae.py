@@ -15,6 +15,13 @@ from pathlib import Path
 from bot.cli import CliError
 from bot.settings import Settings
 from genai_models.errors import GenAIError
+from genai_models.vae.serving.drawing import (
+    DEFAULT_FRAMES,
+    LATENT_MAP_CELLS,
+    draw_digits,
+    draw_latent_map,
+    draw_morph,
+)
 from genai_models.vae.serving.limits import MAX_COUNT, MAX_FRAMES, MAX_MAP_SIZE, MIN_FRAMES, MIN_MAP_SIZE
 from genai_models.vae.training.precision import PRECISIONS
 
@@ -47,8 +54,9 @@ def register(subparsers) -> None:
     morph = subparsers.add_parser("morph", help="write a GIF morphing one digit into another")
     morph.add_argument("a", type=_digit, help="start digit 0-9")
     morph.add_argument("b", type=_digit, help="end digit 0-9")
-    morph.add_argument("--frames", type=_whole_number(MIN_FRAMES, MAX_FRAMES), default=24,
-                       help=f"frames from start to end, {MIN_FRAMES}-{MAX_FRAMES} (default: 24)")
+    morph.add_argument("--frames", type=_whole_number(MIN_FRAMES, MAX_FRAMES), default=DEFAULT_FRAMES,
+                       help=f"frames from start to end, {MIN_FRAMES}-{MAX_FRAMES} "
+                            f"(default: {DEFAULT_FRAMES})")
     morph.add_argument("--seed", type=int, default=None)
     morph.add_argument("--out", type=Path, default=Path("morph.gif"))
     morph.add_argument("--start-image", type=Path, default=None, help="your own digit to start from")
@@ -56,8 +64,10 @@ def register(subparsers) -> None:
     morph.set_defaults(handler=run_morph)
 
     latent = subparsers.add_parser("latent-map", help="write the latent-plane grid and scatter")
-    latent.add_argument("--size", type=_whole_number(MIN_MAP_SIZE, MAX_MAP_SIZE), default=15,
-                        help=f"grid size n (n x n digits), {MIN_MAP_SIZE}-{MAX_MAP_SIZE} (default: 15)")
+    latent.add_argument("--size", type=_whole_number(MIN_MAP_SIZE, MAX_MAP_SIZE),
+                        default=LATENT_MAP_CELLS,
+                        help=f"grid size n (n x n digits), {MIN_MAP_SIZE}-{MAX_MAP_SIZE} "
+                             f"(default: {LATENT_MAP_CELLS})")
     latent.add_argument("--out", type=Path, default=Path("latent-map.png"))
     latent.set_defaults(handler=run_latent_map)
 
@@ -89,34 +99,25 @@ def run_train(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_digit(args: argparse.Namespace, settings: Settings) -> int:
-    from genai_models.imaging import grid_png
-
     sampler = _load_sampler(settings)
-    images = sampler.digits(args.k, count=args.count, seed=args.seed)
-    _write(args.out, grid_png(images))
+    _write(args.out, draw_digits(sampler, args.k, count=args.count, seed=args.seed))
     return 0
 
 
 def run_morph(args: argparse.Namespace, settings: Settings) -> int:
-    from genai_models.imaging import morph_gif
-
     # The user's images first: a wrong path or a non-image fails before the model loads.
     start = _user_digit(args.start_image) if args.start_image else args.a
     end = _user_digit(args.end_image) if args.end_image else args.b
     sampler = _load_sampler(settings)
-    frames = sampler.morph(start, end, frames=args.frames, seed=args.seed)
-    _write(args.out, morph_gif(frames, boomerang=True))
+    _write(args.out, draw_morph(sampler, start, end, frames=args.frames, seed=args.seed))
     return 0
 
 
 def run_latent_map(args: argparse.Namespace, settings: Settings) -> int:
-    from genai_models.imaging import latent_scatter_png, manifold_png
-
     sampler = _load_sampler(settings)
-    latent = sampler.latent_map(args.size)
-    _write(args.out, manifold_png(latent.grid))
-    scatter_path = args.out.with_name(f"{args.out.stem}-scatter{args.out.suffix}")
-    _write(scatter_path, latent_scatter_png(latent.points, latent.labels))
+    grid, scatter = draw_latent_map(sampler, args.size)
+    _write(args.out, grid)
+    _write(args.out.with_name(f"{args.out.stem}-scatter{args.out.suffix}"), scatter)
     return 0
 
 

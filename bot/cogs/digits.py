@@ -1,8 +1,8 @@
 """/digit, /morph and /latent-map: the VAE's handwritten digits.
 
 Each command reads: check what can be checked at once, then reply with the work's result
-(bot.responses defers only if it is slow); the model and the image encoder run together in the
-worker pool.
+(bot.responses defers only if it is slow); the drawing (genai_models.vae.serving.drawing, the
+same functions the CLI calls) runs in the worker pool, and bot.rendering builds the message.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import discord
 from discord import app_commands
@@ -20,23 +20,16 @@ from bot import attachments, rendering
 from bot.i18n import Lang, interaction_language, text
 from bot.responses import Reply, reply_with
 from bot.views import OwnedView
-from genai_models import imaging
 from genai_models.errors import GenAIError
-from genai_models.vae.serving.preprocess import open_user_image, to_mnist
+from genai_models.vae.serving.drawing import DEFAULT_FRAMES, draw_digits, draw_latent_map, draw_morph
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from bot.client import GenAIBot
-    from genai_models.vae.serving.sampler import DigitSampler
+    from genai_models.vae.serving.sampler import DigitSampler, MorphEnd
 
 log = logging.getLogger(__name__)
 
 MAX_SEED = 2**31 - 1
-MORPH_SIZE = 224  # pixels a side: big enough to see, small enough to stay a light GIF
-MORPH_FRAME_MS = 50
-LATENT_MAP_CELLS = 15
-DEFAULT_FRAMES = 24
 
 
 class ModelNotLoadedError(GenAIError):
@@ -56,53 +49,23 @@ class DigitRequest:
     seed: int
 
 
-# --- blocking work, run in the worker pool --------------------------------------------------
-
-
-def draw_digits(sampler: DigitSampler, request: DigitRequest) -> bytes:
-    images = sampler.digits(request.digit, count=request.count, seed=request.seed)
-    return imaging.grid_png(images)
-
-
-def draw_morph(
-    sampler: DigitSampler,
-    start: int | np.ndarray | bytes,
-    end: int | np.ndarray | bytes,
-    *,
-    frames: int,
-    seed: int,
-) -> bytes:
-    """A looping GIF from `start` to `end`; bytes are a user's image, decoded safely here."""
-    ends = [to_mnist(open_user_image(x)) if isinstance(x, bytes) else x for x in (start, end)]
-    walk = sampler.morph(ends[0], ends[1], frames=frames, seed=seed)
-    # The walk is eased at both ends, so forward-then-back loops without a jump.
-    return imaging.morph_gif(walk, size=MORPH_SIZE, frame_ms=MORPH_FRAME_MS, boomerang=True)
-
-
-def first_digit(sampler: DigitSampler, request: DigitRequest) -> np.ndarray:
-    return sampler.digits(request.digit, count=1, seed=request.seed)[0]
-
-
-def draw_latent_map(sampler: DigitSampler) -> tuple[bytes, bytes]:
-    latent = sampler.latent_map(LATENT_MAP_CELLS)
-    return imaging.manifold_png(latent.grid), imaging.latent_scatter_png(latent.points, latent.labels)
-
-
-# --- the cog --------------------------------------------------------------------------------
-
-
 class Digits(commands.Cog):
-    """Handwritten digits drawn, morphed and mapped by the VAE."""
+    """Handwritten digits drawn, morphed and mapped by the VAE.
 
-    def __init__(self, bot: GenAIBot) -> None:
+    `sampler` None (a process that syncs commands without loading the model) leaves every
+    command answering "model not loaded".
+    """
+
+    def __init__(self, bot: GenAIBot, sampler: DigitSampler | None) -> None:
         self.bot = bot
-        self._latent_map: tuple[str, bytes, bytes] | None = None  # (model version, map, scatter)
+        self.sampler = sampler
+        self._latent_map: tuple[bytes, bytes] | None = None  # PNGs: the plane and the scatter
 
     def require_sampler(self) -> DigitSampler:
         """The loaded model; refuses at once (before any deferral) when there is none."""
-        if self.bot.sampler is None:
+        if self.sampler is None:
             raise ModelNotLoadedError("The digit model isn't loaded yet; try again in a moment.")
-        return self.bot.sampler
+        return self.sampler
 
     @app_commands.command(name="digit", description="Draw handwritten digits with the VAE.")
     @app_commands.describe(
@@ -165,39 +128,27 @@ class Digits(commands.Cog):
         self, request: DigitRequest, lang: Lang, view: discord.ui.View | None = None
     ) -> Reply:
         sampler = self.require_sampler()
-        png = await self.bot.run_blocking(draw_digits, sampler, request)
-        embed = rendering.digits_embed(
-            digit=request.digit,
-            count=request.count,
-            seed=request.seed,
-            version=sampler.version,
-            lang=lang,
-            filename="digits.png",
+        png = await self.bot.run_blocking(
+            draw_digits, sampler, request.digit, count=request.count, seed=request.seed
         )
-        return Reply(embeds=[embed], files=[rendering.image_file(png, "digits.png")], view=view)
+        reply = rendering.digits_reply(
+            png, digit=request.digit, count=request.count, seed=request.seed,
+            version=sampler.version, lang=lang,
+        )
+        reply.view = view
+        return reply
 
     async def morph_reply(
-        self,
-        start: int | np.ndarray | bytes,
-        end: int | np.ndarray | bytes,
-        *,
-        labels: tuple[str, str],
-        frames: int,
-        lang: Lang,
+        self, start: MorphEnd, end: MorphEnd, *, labels: tuple[str, str], frames: int, lang: Lang
     ) -> Reply:
+        """A morph GIF; a user's image bytes go to the sampler as they are, in the pool."""
         sampler = self.require_sampler()
         seed = new_seed()
         gif = await self.bot.run_blocking(draw_morph, sampler, start, end, frames=frames, seed=seed)
-        embed = rendering.morph_embed(
-            start=labels[0],
-            end=labels[1],
-            frames=frames,
-            seed=seed,
-            version=sampler.version,
-            lang=lang,
-            filename="morph.gif",
+        return rendering.morph_reply(
+            gif, start=labels[0], end=labels[1], frames=frames, seed=seed,
+            version=sampler.version, lang=lang,
         )
-        return Reply(embeds=[embed], files=[rendering.image_file(gif, "morph.gif")])
 
     async def _user_morph_reply(
         self,
@@ -219,32 +170,26 @@ class Digits(commands.Cog):
 
     async def _latent_map_reply(self, lang: Lang) -> Reply:
         sampler = self.require_sampler()
-        if self._latent_map is None or self._latent_map[0] != sampler.version:
-            # Deterministic for a given model: draw it once, serve the bytes after that.
-            grid, scatter = await self.bot.run_blocking(draw_latent_map, sampler)
-            self._latent_map = (sampler.version, grid, scatter)
-        version, grid, scatter = self._latent_map
-        map_embed = rendering.latent_map_embed(version=version, lang=lang, filename="latent-map.png")
-        scatter_embed = discord.Embed(colour=map_embed.colour)
-        scatter_embed.set_image(url="attachment://latent-scatter.png")
-        return Reply(
-            embeds=[map_embed, scatter_embed],
-            files=[
-                rendering.image_file(grid, "latent-map.png"),
-                rendering.image_file(scatter, "latent-scatter.png"),
-            ],
-        )
+        if self._latent_map is None:
+            # Deterministic for the model this cog serves: draw it once, serve the bytes after.
+            self._latent_map = await self.bot.run_blocking(draw_latent_map, sampler)
+        grid, scatter = self._latent_map
+        return rendering.latent_map_reply(grid, scatter, version=sampler.version, lang=lang)
 
 
-class DigitView(OwnedView):
-    """"Again" redraws with a new seed; "Morph to…" asks for a target digit and animates."""
+class DigitRequestView(OwnedView):
+    """A view about one /digit request, for the cog to act on."""
 
     def __init__(self, cog: Digits, request: DigitRequest, *, owner: discord.abc.User, lang: Lang):
         super().__init__(owner=owner, lang=lang, timeout=cog.bot.view_timeout_s)
         self.cog = cog
         self.request = request
-        self.again.label = text("again", lang)
-        self.morph_to.label = text("morph_to", lang)
+
+
+class DigitView(DigitRequestView):
+    """"Again" redraws with a new seed; "Morph to…" asks for a target digit and animates."""
+
+    texts: ClassVar[dict[str, str]] = {"again": "again", "morph_to": "morph_to"}
 
     @discord.ui.button(label="Again", style=discord.ButtonStyle.primary, emoji="🎲")
     async def again(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
@@ -262,14 +207,10 @@ class DigitView(OwnedView):
         picker.remember(interaction)
 
 
-class MorphTargetView(OwnedView):
+class MorphTargetView(DigitRequestView):
     """An ephemeral picker: which digit should the shown digit turn into?"""
 
-    def __init__(self, cog: Digits, request: DigitRequest, *, owner: discord.abc.User, lang: Lang):
-        super().__init__(owner=owner, lang=lang, timeout=cog.bot.view_timeout_s)
-        self.cog = cog
-        self.request = request
-        self.target.placeholder = text("target_placeholder", lang)
+    texts: ClassVar[dict[str, str]] = {"target": "target_placeholder"}
 
     @discord.ui.select(
         placeholder="Target digit",
@@ -282,14 +223,12 @@ class MorphTargetView(OwnedView):
         await self._dismiss()
 
     async def _morph_reply(self, end: int) -> Reply:
-        digit = self.request.digit
+        digit, seed = self.request.digit, self.request.seed
         if digit is not None:
-            start: int | np.ndarray = digit
-        else:  # "any digit": morph from the very image the user is looking at
-            start = await self.cog.bot.run_blocking(
-                first_digit, self.cog.require_sampler(), self.request
-            )
-        label = str(digit) if digit is not None else f"#{self.request.seed}"
+            start: MorphEnd = digit
+        else:  # "any digit": morph from the very image the user is looking at (a lookup)
+            start = self.cog.require_sampler().digits(None, count=1, seed=seed)[0]
+        label = str(digit) if digit is not None else f"#{seed}"
         return await self.cog.morph_reply(
             start, end, labels=(label, str(end)), frames=DEFAULT_FRAMES, lang=self.lang
         )
@@ -305,4 +244,4 @@ class MorphTargetView(OwnedView):
 
 
 async def setup(bot: GenAIBot) -> None:
-    await bot.add_cog(Digits(bot))
+    await bot.add_cog(Digits(bot, bot.sampler))

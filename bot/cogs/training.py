@@ -21,8 +21,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CURVE_FILENAME = "loss-curve.png"
-
 
 def read_status_and_curve(training_dir: Path) -> tuple[TrainingStatus | None, bytes | None]:
     """The status (None: training never ran) and its loss curve, when there is history."""
@@ -33,27 +31,31 @@ def read_status_and_curve(training_dir: Path) -> tuple[TrainingStatus | None, by
 
 
 class Training(commands.Cog):
-    """The VAE's training, seen from Discord."""
+    """The VAE's training, seen from Discord.
 
-    def __init__(self, bot: GenAIBot) -> None:
+    `training_dir` is where `genai-bot train` writes its status; `shipped_version` is the
+    version of the model this process serves (None when it loaded none), named when no
+    training has run.
+    """
+
+    def __init__(self, bot: GenAIBot, *, training_dir: Path, shipped_version: str | None) -> None:
         self.bot = bot
+        self.training_dir = training_dir
+        self.shipped_version = shipped_version
 
     @app_commands.command(name="train-status", description="Show how the VAE's training is going.")
     async def train_status(self, interaction: discord.Interaction) -> None:
         await reply_with(interaction, self._status_reply(interaction_language(interaction)))
 
     async def _status_reply(self, lang: Lang) -> Reply:
-        status, curve = await self.bot.run_blocking(
-            read_status_and_curve, self.bot.settings.training_dir
+        status, curve = await self.bot.run_blocking(read_status_and_curve, self.training_dir)
+        return rendering.training_reply(
+            status, curve, shipped_version=self.shipped_version, lang=lang
         )
-        shipped = self.bot.sampler.version if self.bot.sampler is not None else None
-        embed = rendering.training_embed(status, shipped_version=shipped, lang=lang)
-        reply = Reply(embeds=[embed])
-        if curve is not None:
-            embed.set_image(url=f"attachment://{CURVE_FILENAME}")
-            reply.files.append(rendering.image_file(curve, CURVE_FILENAME))
-        return reply
 
 
 async def setup(bot: GenAIBot) -> None:
-    await bot.add_cog(Training(bot))
+    shipped = bot.sampler.version if bot.sampler is not None else None
+    await bot.add_cog(
+        Training(bot, training_dir=bot.settings.training_dir, shipped_version=shipped)
+    )

@@ -1,7 +1,9 @@
 """Arrays in, image bytes out: PNG digit grids, morph GIFs and training/latent charts.
 
-Images are float arrays in [0, 1] with bright ink on a black background, as in MNIST. Only
-NumPy and Pillow are imported here, so front-ends can render without loading TensorFlow.
+Images are uint8 arrays, bright ink (255) on a black background (0) as in MNIST: what the
+sampler serves and what PNG and GIF store, so nothing converts them on the way. Arrays of floats
+in [0, 1] go through `to_uint8` first. Only NumPy and Pillow are imported here, so front-ends
+can render without loading TensorFlow.
 """
 
 from genai_models.imaging.animation import morph_gif

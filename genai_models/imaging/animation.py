@@ -1,8 +1,9 @@
-"""Morph frames as a looping, greyscale GIF that stays small and encodes in milliseconds.
+"""Morph frames as a looping, greyscale GIF that stays small and quick to encode.
 
 Why the frames are scaled nearest-neighbour: 28 px digits blown up to 224 px become 8 × 8 blocks,
 crisp like the PNG grids, and long runs of equal pixels are what GIF's LZW compresses best —
-bilinear scaling made a 60-frame morph about four times larger (over 900 KiB) and slower.
+bilinear scaling invents in-between greys, so the same morph comes out several times larger and
+slower to encode (bench.imaging_gif compares the two).
 Why we write the GIF container ourselves (Pillow still encodes every frame's pixels): Pillow's
 `save_all` silently merges consecutive identical frames, so a caller would not get the frame
 count it asked for, and it diffs every frame in RGBA; here each frame after the first is cropped
@@ -16,7 +17,9 @@ from PIL import GifImagePlugin, Image
 
 from genai_models.imaging.pixels import image_stack, resize_nearest, source_index
 
-GREY_LEVELS = 64  # quantising to 64 greys is invisible on blurred digits and saves about 30 %
+# Fewer greys mean longer runs of equal pixels for LZW; 64 are still too close together to see
+# on a blurred digit.
+GREY_LEVELS = 64
 MIN_FRAME_MS = 20  # browsers replay delays under 20 ms at 100 ms, the opposite of what was asked
 MAX_FRAME_MS = 655_350  # GIF stores delays as 16-bit hundredths of a second
 MIN_SIZE, MAX_SIZE = 16, 2048
@@ -24,7 +27,7 @@ _GREY_PALETTE = bytes(value for value in range(256) for _ in range(3))
 
 
 def morph_gif(frames: np.ndarray, *, size: int = 224, frame_ms: int = 50, boomerang: bool = False) -> bytes:
-    """An animated GIF of (N, H, W) frames in [0, 1], size × size pixels, looping forever.
+    """An animated GIF of (N, H, W) uint8 frames, size × size pixels, looping forever.
 
     Every frame is kept, even one equal to the previous, so the GIF has N frames, or 2N − 2 with
     `boomerang` (the frames played back in reverse without repeating either end). Delays are

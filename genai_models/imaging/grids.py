@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from genai_models.imaging.pixels import image_stack, png_bytes, resize_nearest, to_uint8
+from genai_models.imaging.pixels import image_stack, png_bytes, resize_nearest
 
 BACKGROUND = 0  # black, as in MNIST: ink is bright
 
@@ -33,7 +33,7 @@ def grid_size(count: int, *, cell: int = 84, margin: int = 8, columns: int | Non
 
 
 def grid_png(images: np.ndarray, *, cell: int = 84, margin: int = 8, columns: int | None = None) -> bytes:
-    """A greyscale PNG of (N, H, W) images in [0, 1], each scaled to cell × cell pixels.
+    """A greyscale PNG of (N, H, W) uint8 images, each scaled to cell × cell pixels.
 
     Nearest-neighbour scaling keeps every source pixel a crisp square; images fill the grid row
     by row, and the margins around and between cells (and any empty trailing cells) are
@@ -53,17 +53,18 @@ def grid_png(images: np.ndarray, *, cell: int = 84, margin: int = 8, columns: in
 
 
 def manifold_png(grid: np.ndarray, *, cell: int = 28) -> bytes:
-    """A PNG of an (n, m, H, W) grid of decoded digits laid edge to edge, grid[i, j] at row i.
+    """A PNG of an (n, m, H, W) uint8 grid of decoded digits laid edge to edge, grid[i, j] at row i.
 
     This is the keras.io VAE example's latent-space plot without axes: the caller decides which
     latent coordinates each row and column stand for (row 0 is the top of the image).
     """
-    tiles = to_uint8(grid)
-    if tiles.ndim != 4 or 0 in tiles.shape:
-        raise ValueError(f"expected a grid shaped (n, m, H, W), got {np.shape(grid)}")
+    shape = np.shape(grid)
+    if len(shape) != 4 or 0 in shape:
+        raise ValueError(f"expected a grid shaped (n, m, H, W), got {shape}")
+    tiles = image_stack(np.reshape(grid, (shape[0] * shape[1], *shape[2:])))
     _check_cell(cell, 0)
-    rows, columns = tiles.shape[:2]
-    cells = resize_nearest(tiles.reshape(rows * columns, *tiles.shape[2:]), cell, cell)
+    rows, columns = shape[:2]
+    cells = resize_nearest(tiles, cell, cell)
     canvas = cells.reshape(rows, columns, cell, cell).transpose(0, 2, 1, 3)
     return png_bytes(np.ascontiguousarray(canvas.reshape(rows * cell, columns * cell)))
 

@@ -29,8 +29,15 @@ def to_uint8(images: np.ndarray) -> np.ndarray:
 
 
 def image_stack(images: np.ndarray) -> np.ndarray:
-    """`images` as a (N, H, W) uint8 stack; a single (H, W) image becomes a stack of one."""
-    stack = to_uint8(images)
+    """uint8 `images` as a (N, H, W) stack; a single (H, W) image becomes a stack of one.
+
+    Only uint8 is taken: the sampler serves greys as uint8 already, and refusing floats keeps one
+    conversion in one place (`to_uint8`, which callers holding floats call first).
+    """
+    array = np.asarray(images)
+    if array.dtype != np.uint8:
+        raise TypeError(f"images must be uint8 greys (convert floats with to_uint8), got {array.dtype}")
+    stack = to_uint8(array)  # uint8 passes through; only a trailing channel axis is dropped
     if stack.ndim == 2:
         stack = stack[np.newaxis]
     if stack.ndim != 3 or 0 in stack.shape:
@@ -47,9 +54,10 @@ def resize_nearest(stack: np.ndarray, height: int, width: int) -> np.ndarray:
     """Resize every image of a (N, h, w) stack to (height, width) without blending pixels."""
     _, source_height, source_width = stack.shape
     if height % source_height == 0 and width % source_width == 0:
-        # whole multiples (28 → 84, 224): repeating is twice as fast as indexing, same pixels
+        # whole multiples (28 → 84, 224): repeating copies runs of memory instead of gathering
+        # pixel by pixel, for the same pixels
         return stack.repeat(height // source_height, axis=1).repeat(width // source_width, axis=2)
-    # one axis at a time: several times faster than a single 2-D fancy index
+    # one axis at a time: two 1-D gathers touch far fewer index entries than one 2-D fancy index
     rows = source_index(source_height, height)
     return stack.take(rows, axis=1).take(source_index(source_width, width), axis=2)
 

@@ -32,15 +32,44 @@ def test_a_very_long_topic_is_clipped_in_the_title():
     assert len(embed.title) <= rendering.EMBED_TITLE_LIMIT
 
 
-def test_digits_embed_shows_seed_and_model_version():
-    embed = rendering.digits_embed(
-        digit=3, count=4, seed=42, version="v1-abc", lang="en", filename="digits.png"
+def test_digits_reply_shows_seed_and_model_version_and_attaches_the_image_it_shows():
+    reply = rendering.digits_reply(
+        b"png bytes", digit=3, count=4, seed=42, version="v1-abc", lang="en"
     )
+    (embed,), (file,) = reply.embeds, reply.files
     fields = {f.name: f.value for f in embed.fields}
     assert fields["Seed"] == "`42`"
     assert "v1-abc" in fields["Model"]
-    assert embed.image.url == "attachment://digits.png"
-    assert "AI-generated" in embed.footer.text
+    assert embed.image.url == f"attachment://{file.filename}" == "attachment://digits.png"
+    assert file.fp.read() == b"png bytes"
+    assert embed.footer.text == "AI-generated · VAE v1-abc"
+    assert reply.view is None
+
+
+def test_morph_reply_names_its_ends_frames_and_seed():
+    reply = rendering.morph_reply(
+        b"gif", start="your image", end="5", frames=24, seed=7, version="v2", lang="en"
+    )
+    (embed,), (file,) = reply.embeds, reply.files
+    assert "your image" in embed.title and "5" in embed.title
+    assert {f.name: f.value for f in embed.fields}["Frames"] == "24"
+    assert embed.image.url == f"attachment://{file.filename}" == "attachment://morph.gif"
+    assert embed.footer.text == "AI-generated · VAE v2"
+
+
+def test_latent_map_reply_shows_each_of_its_two_images_in_its_own_embed():
+    reply = rendering.latent_map_reply(b"grid", b"scatter", version="v3", lang="en")
+    assert [e.image.url for e in reply.embeds] == [f"attachment://{f.filename}" for f in reply.files]
+    assert [f.fp.read() for f in reply.files] == [b"grid", b"scatter"]
+    assert reply.embeds[0].footer.text == "AI-generated · VAE v3"
+
+
+def test_training_reply_attaches_the_loss_curve_only_when_there_is_one():
+    without = rendering.training_reply(None, None, shipped_version="v7", lang="en")
+    assert without.files == [] and not without.embeds[0].image
+    with_curve = rendering.training_reply(None, b"curve", shipped_version="v7", lang="en")
+    (file,) = with_curve.files
+    assert with_curve.embeds[0].image.url == f"attachment://{file.filename}"
 
 
 def test_training_embed_without_any_run_says_so_and_names_the_shipped_model():

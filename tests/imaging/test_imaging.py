@@ -26,20 +26,20 @@ MNIST_SAMPLE = Path(__file__).resolve().parents[2].parent / "shared/data/mnist-d
 
 @pytest.fixture(scope="module")
 def digits() -> np.ndarray:
-    """The first 100 real MNIST digits as floats in [0, 1]."""
+    """The first 100 real MNIST digits as uint8 greys, as the sampler serves them."""
     with np.load(MNIST_SAMPLE) as data:
-        return data["x_train"][:100].astype(np.float32) / 255.0
+        return data["x_train"][:100].astype(np.uint8)
 
 
 @pytest.fixture(scope="module")
 def morph_frames(digits: np.ndarray) -> np.ndarray:
-    """60 frames blending two slightly blurred digits: as soft and changing as a VAE morph."""
+    """60 uint8 frames blending two slightly blurred digits: as soft and changing as a VAE morph."""
     soft = [
-        np.asarray(Image.fromarray(to_uint8(d)).filter(ImageFilter.GaussianBlur(0.8))) / 255.0
+        np.asarray(Image.fromarray(d).filter(ImageFilter.GaussianBlur(0.8))) / 255.0
         for d in digits[:2]
     ]
     weights = np.linspace(0.0, 1.0, 60)[:, None, None]
-    return ((1 - weights) * soft[0] + weights * soft[1]).astype(np.float32)
+    return to_uint8((1 - weights) * soft[0] + weights * soft[1])
 
 
 def decode(data: bytes) -> Image.Image:
@@ -49,7 +49,8 @@ def decode(data: bytes) -> Image.Image:
 
 
 def binary_digits(count: int, seed: int = 0) -> np.ndarray:
-    return (np.random.default_rng(seed).random((count, 28, 28)) > 0.5).astype(np.float32)
+    """Random all-ink or no-ink pixels: 255 or 0."""
+    return (np.random.default_rng(seed).random((count, 28, 28)) > 0.5).astype(np.uint8) * 255
 
 
 # --- grids -----------------------------------------------------------------------------------
@@ -82,7 +83,7 @@ def test_grid_png_places_each_image_row_by_row_in_its_cell() -> None:
         row, column = divmod(index, 3)
         top, left = 4 + row * 60, 4 + column * 60
         cell = pixels[top : top + 56, left : left + 56]
-        assert np.array_equal(cell, np.kron(expected, np.ones((2, 2))) * 255)
+        assert np.array_equal(cell, np.kron(expected, np.ones((2, 2), dtype=np.uint8)))
 
 
 def test_grid_cells_are_crisp_nearest_neighbour_blocks() -> None:
@@ -94,7 +95,7 @@ def test_grid_cells_are_crisp_nearest_neighbour_blocks() -> None:
 
 
 def test_grid_margins_and_empty_cells_are_background() -> None:
-    ink = np.ones((5, 28, 28), dtype=np.float32)
+    ink = np.full((5, 28, 28), 255, dtype=np.uint8)
     pixels = np.asarray(decode(grid_png(ink, cell=28, margin=6)))
     inked = np.zeros_like(pixels, dtype=bool)
     for index in range(5):
@@ -114,7 +115,19 @@ def test_grid_png_accepts_a_keras_channel_axis(digits: np.ndarray) -> None:
 
 def test_grid_png_refuses_an_empty_batch() -> None:
     with pytest.raises(ValueError, match="at least one image"):
-        grid_png(np.zeros((0, 28, 28)))
+        grid_png(np.zeros((0, 28, 28), dtype=np.uint8))
+
+
+@pytest.mark.parametrize("render", [grid_png, morph_gif, lambda x: manifold_png(x[None])])
+def test_images_that_are_not_uint8_are_refused_naming_the_conversion(render) -> None:
+    # One way through: the sampler serves uint8, and floats are converted by to_uint8 once.
+    with pytest.raises(TypeError, match="to_uint8"):
+        render(np.zeros((2, 28, 28), dtype=np.float32))
+
+
+def test_uint8_images_are_drawn_as_they_are(digits: np.ndarray) -> None:
+    pixels = np.asarray(decode(grid_png(digits[:1], cell=28, margin=0)))
+    assert np.array_equal(pixels, digits[0])
 
 
 def test_to_uint8_clips_scales_and_drops_a_channel_axis() -> None:
@@ -144,14 +157,14 @@ def test_gif_boomerang_plays_back_without_repeating_the_ends(morph_frames: np.nd
 
 
 def test_gif_keeps_identical_consecutive_frames() -> None:
-    assert decode(morph_gif(np.zeros((5, 28, 28)))).n_frames == 5
+    assert decode(morph_gif(np.zeros((5, 28, 28), dtype=np.uint8))).n_frames == 5
 
 
 def test_gif_frames_show_the_input_upscaled(morph_frames: np.ndarray) -> None:
     frames = morph_frames[::10]
     image = decode(morph_gif(frames, size=112))
     for source, frame in zip(frames, ImageSequence.Iterator(image), strict=True):
-        expected = np.kron(source, np.ones((4, 4))) * 255
+        expected = np.kron(source, np.ones((4, 4)))
         shown = np.asarray(frame.convert("L"), dtype=np.float64)
         assert np.abs(shown - expected).max() <= 255 / 63 / 2 + 1  # 64 grey levels
 
@@ -163,7 +176,7 @@ def test_gif_delta_frames_add_up_at_sizes_that_are_not_multiples_of_28(
     nearest = (np.arange(100) * 28) // 100
     image = decode(morph_gif(frames, size=100))
     for source, frame in zip(frames, ImageSequence.Iterator(image), strict=True):
-        expected = to_uint8(source)[nearest][:, nearest].astype(np.float64)
+        expected = source[nearest][:, nearest].astype(np.float64)
         shown = np.asarray(frame.convert("L"), dtype=np.float64)
         assert np.abs(shown - expected).max() <= 255 / 63 / 2 + 1
 
@@ -180,7 +193,7 @@ def test_gif_frame_duration_and_size_follow_the_arguments(morph_frames: np.ndarr
 
 def test_gif_refuses_delays_browsers_would_slow_down() -> None:
     with pytest.raises(ValueError, match="frame_ms"):
-        morph_gif(np.zeros((2, 28, 28)), frame_ms=10)
+        morph_gif(np.zeros((2, 28, 28), dtype=np.uint8), frame_ms=10)
 
 
 # --- charts ----------------------------------------------------------------------------------
@@ -248,7 +261,7 @@ def test_manifold_lays_decoded_digits_edge_to_edge(digits: np.ndarray) -> None:
     image = decode(manifold_png(grid, cell=56))
     assert image.size == (4 * 56, 3 * 56)
     pixels = np.asarray(image)
-    expected = np.kron(to_uint8(grid[1, 2]), np.ones((2, 2), dtype=np.uint8))
+    expected = np.kron(grid[1, 2], np.ones((2, 2), dtype=np.uint8))
     assert np.array_equal(pixels[56:112, 112:168], expected)
 
 

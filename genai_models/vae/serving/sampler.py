@@ -2,6 +2,9 @@
 
 All public methods are synchronous and safe to call from several executor threads at once:
 they share only read-only weights and compiled `tf.function`s, and every call owns its RNG.
+What users see (`digits`, `morph`, `latent_map`) comes out as uint8 greys, 0 = background and
+255 = ink, the form every PNG and GIF stores, so `genai_models.imaging` encodes it as it is.
+The primitives (`decode`, `encode_mnist`, `classify_mnist`) keep the model's float32 in [0, 1].
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from genai_models.vae import model as _registers_vae_classes  # noqa: F401  (see
 from genai_models.vae.backend import keras
 from genai_models.vae.serving.card import CHECKER_FILE, PRETRAINED_DIR, VAE_FILE, read_verified_card
 from genai_models.vae.serving.limits import MAX_COUNT, MAX_FRAMES, MAX_MAP_SIZE, MIN_FRAMES, MIN_MAP_SIZE
+from genai_models.vae.serving.preprocess import to_mnist
 
 # `_registers_vae_classes`: importing model.py registers VAE, Sampling and ClassPrior with Keras,
 # so `load_model` rebuilds them in a fresh process without hand-passed custom_objects.
@@ -34,20 +38,22 @@ NUM_CLASSES = 10
 ACCEPT_CONFIDENCE = 0.999
 POOL_CANDIDATES = 2048  # drawn per class at load, from the middle of that class's region
 # Candidates come from within this fraction of the class's spread: its typical handwriting, not
-# the rim where styles blur into other digits (measured on an earlier model with
-# bench.vae_quality's plain judge: 8s went from 59% to 88% recognised, every other digit to 100%,
-# while each pool keeps over a thousand points; the augmented judge, which reads real eights
-# better, recognises every digit of the shipped model: README "Model quality").
+# the rim where styles blur into other digits; small enough that an independent judge
+# (bench.vae_quality) reads the served digits as what was asked, large enough that each pool
+# keeps a varied crowd of points (README "Model quality" has the figures).
 REGION_SCALE = 0.6
 POOL_MINIMUM = 32  # fewer accepted than this: serve the most convincing candidates instead
+
+
+# A morph's end: a digit 0–9, a user's image bytes, or a 28×28 MNIST-like image.
+MorphEnd = int | bytes | np.ndarray
 
 
 @dataclass(frozen=True)
 class LatentMap:
     """`grid[i, j]` decodes the point at row i (top = high y) and column j (left = low x)."""
 
-    grid: np.ndarray  # (n, n, 28, 28) float32 in [0, 1]
-    extent: tuple[float, float, float, float]  # x_min, x_max, y_min, y_max of the grid
+    grid: np.ndarray  # (n, n, 28, 28) uint8 greys
     points: np.ndarray  # (N, 2) latent means of the validation digits
     labels: np.ndarray  # (N,) their labels
 
@@ -74,10 +80,10 @@ class DigitSampler:
         spec = tf.TensorSpec([None, self.latent_dim], tf.float32, name="z")
         class_spec = tf.TensorSpec([None, NUM_CLASSES], tf.float32, name="class_probabilities")
         images = tf.TensorSpec([None, 28, 28, 1], tf.float32, name="images")
-        # Fixed signatures: one trace each, then 1.2-1.4 ms per one-digit call against predict()'s
-        # 53-72 ms (bench.vae_speed, README "Benchmarks").
+        # Fixed signatures: one trace each, instead of predict()'s per-call set-up, which costs
+        # far more than a one-digit decode itself (bench.vae_speed, README "Benchmarks").
         # Called as concrete functions: that skips tf.function's per-call argument matching,
-        # about a quarter of a one-digit decode.
+        # a visible share of a one-digit decode.
         self._decode = tf.function(
             lambda z, classes: tf.sigmoid(vae.decoder([z, classes], training=False))[..., 0],
             input_signature=[spec, class_spec]).get_concrete_function()
@@ -141,18 +147,16 @@ class DigitSampler:
 
     def classify_mnist(self, image: np.ndarray) -> np.ndarray:
         """The self-check's class probabilities (10,) for an MNIST-like (28, 28) image."""
-        image = np.asarray(image, "float32")
+        image = _unit_float(image)
         return self._classify(tf.convert_to_tensor(image[None, :, :, None])).numpy()[0]
 
     def encode(self, image) -> np.ndarray:
         """A user's digit (bytes, PIL image or array, any size/colours) → its latent point."""
-        from genai_models.vae.serving.preprocess import to_mnist
-
         return self.encode_mnist(to_mnist(image))
 
     def encode_mnist(self, image: np.ndarray) -> np.ndarray:
-        """An MNIST-like (28, 28) image in [0, 1] → its latent mean (latent_dim,)."""
-        image = np.asarray(image, "float32")
+        """An MNIST-like (28, 28) image (floats in [0, 1] or uint8) → its latent mean."""
+        image = _unit_float(image)
         if image.shape != (28, 28):
             raise InvalidInputError(f"expected a 28x28 image, got shape {image.shape}")
         return self._encode(tf.convert_to_tensor(image[None, :, :, None])).numpy()[0]
@@ -160,14 +164,13 @@ class DigitSampler:
     # -- features ---------------------------------------------------------------------------
 
     def digits(self, k: int | None = None, count: int = 1, seed: int | None = None) -> np.ndarray:
-        """`count` images of digit `k` (or of random classes when k is None); seeded.
+        """`count` (count, 28, 28) uint8 images of digit `k` (random classes when k is None); seeded.
 
-        The decodings of the pool points `sample_latents` picks, at the 256 grey levels every
-        PNG shows: vetting decoded each pool point already, so a request decodes nothing.
+        The decodings of the pool points `sample_latents` picks: vetting decoded each pool point
+        already, so a request is a lookup and decodes nothing.
         """
         classes, rows = self._pick(k, count, seed)
-        picked = np.stack([self._pool_images[c][r] for c, r in zip(classes, rows, strict=True)])
-        return picked.astype("float32") / np.float32(255)
+        return np.stack([self._pool_images[c][r] for c, r in zip(classes, rows, strict=True)])
 
     def sample_latents(self, k: int | None = None, count: int = 1,
                        seed: int | None = None) -> np.ndarray:
@@ -190,10 +193,14 @@ class DigitSampler:
         classes = rng.integers(0, 10, count) if k is None else np.full(count, k)
         return classes, [int(rng.integers(len(self._pools[c]))) for c in classes]
 
-    def morph(self, start, end, frames: int = 24, seed: int | None = None) -> np.ndarray:
-        """A latent walk from `start` to `end` (each a digit 0–9 or a 28×28 MNIST-like image).
+    def morph(self, start: MorphEnd, end: MorphEnd, frames: int = 24,
+              seed: int | None = None) -> np.ndarray:
+        """A latent walk from `start` to `end`, as (frames, 28, 28) uint8 images.
 
-        Eased at both ends, so played forward then backward (a boomerang GIF) it loops smoothly.
+        Each end is a digit 0–9, a user's image bytes (checked and made MNIST-like here, so
+        front-ends pass uploads through untouched) or a 28×28 MNIST-like image, such as one
+        `digits` served. Eased at both ends, so played forward then backward (a boomerang GIF)
+        it loops smoothly.
         """
         if not MIN_FRAMES <= frames <= MAX_FRAMES:
             raise InvalidInputError(
@@ -204,7 +211,7 @@ class DigitSampler:
         z_b, class_b = self._anchor(end, int(rng_seed[1]))
         steps = (1 - np.cos(np.linspace(0.0, math.pi, frames)))[:, None] / 2  # ease in and out
         # Style (z) and class glide together: the digit changes shape and identity at once.
-        return self.decode(z_a + steps * (z_b - z_a), class_a + steps * (class_b - class_a))
+        return to_uint8(self.decode(z_a + steps * (z_b - z_a), class_a + steps * (class_b - class_a)))
 
     def latent_map(self, n: int = 15) -> LatentMap:
         """The n×n grid of decodings across the latent plane, plus the validation scatter."""
@@ -219,27 +226,29 @@ class DigitSampler:
         xs = np.linspace(low[0], high[0], n)
         ys = np.linspace(high[1], low[1], n)  # top row = highest y, as plots read
         points = np.array([[x, y] for y in ys for x in xs], "float32")
-        grid = self.decode(points).reshape(n, n, 28, 28)
-        return LatentMap(grid, (float(low[0]), float(high[0]), float(low[1]), float(high[1])),
-                         self._scatter_points, self._scatter_labels)
+        grid = to_uint8(self.decode(points)).reshape(n, n, 28, 28)
+        return LatentMap(grid, self._scatter_points, self._scatter_labels)
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _anchor(self, end, seed: int) -> tuple[np.ndarray, np.ndarray]:
-        """(z, class probabilities) of a morph's end: a digit class, or a user's 28×28 image."""
+    def _anchor(self, end: MorphEnd, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """(z, class probabilities) of a morph's end: a digit class, a user's image bytes, or a
+        28×28 image."""
         if isinstance(end, (int, np.integer)):
             z, classes = self._sample(int(end), 1, seed)
             return z[0].astype("float64"), np.eye(NUM_CLASSES)[classes[0]]
+        if isinstance(end, bytes | bytearray | memoryview):
+            end = to_mnist(end)  # untrusted: open_user_image refuses what is not a safe image
         return (self.encode_mnist(end).astype("float64"),
                 self.classify_mnist(end).astype("float64"))
 
     def _vet_pools(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Per class: latent points from its region whose decodings the checker accepts, and
-        those decodings as uint8 (under 15 MB for all ten pools).
+        those decodings as uint8 (a byte a pixel, so keeping every pool's images costs little).
 
         A 2-D plane cannot keep ten classes apart everywhere, so the edges of a class's region
-        decode to other digits; vetting a fixed, seeded pool once (about a second) keeps every
-        request cheap and deterministic.
+        decode to other digits; vetting a fixed, seeded pool once, at load, keeps every request
+        cheap and deterministic.
         """
         rng = np.random.default_rng(0)
         pools, pool_images = [], []
@@ -264,6 +273,14 @@ class DigitSampler:
         images = self.decode(z, classes)
         probabilities = self._classify(tf.convert_to_tensor(images[..., None])).numpy()
         return images, probabilities[np.arange(len(classes)), classes]
+
+
+def _unit_float(image) -> np.ndarray:
+    """An image as the model's float32 in [0, 1]: uint8 greys (as served) are scaled from 0–255."""
+    array = np.asarray(image)
+    if array.dtype == np.uint8:
+        return array.astype("float32") / np.float32(255)
+    return array.astype("float32")
 
 
 def _check_class(k) -> None:

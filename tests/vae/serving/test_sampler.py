@@ -10,34 +10,42 @@ import numpy as np
 import pytest
 
 from genai_models.errors import InvalidInputError, ModelFileError
+from genai_models.imaging import to_uint8
+from genai_models.vae.serving.preprocess import to_mnist
 from genai_models.vae.serving.sampler import DigitSampler
 from tests.helpers import digit_image
 
 
-def test_digits_are_images_in_unit_range(sampler):
+def _unit(images: np.ndarray) -> np.ndarray:
+    """Served uint8 greys as floats in [0, 1], to compare with the decoder's own output."""
+    assert images.dtype == np.uint8
+    return images.astype(np.float64) / 255
+
+
+def test_digits_are_uint8_images_with_ink_on_black(sampler):
     images = sampler.digits(4, count=6, seed=1)
-    assert images.shape == (6, 28, 28) and images.dtype == np.float32
-    assert 0.0 <= images.min() and images.max() <= 1.0
-    assert images.max() > 0.5  # there is ink
+    assert images.shape == (6, 28, 28) and images.dtype == np.uint8
+    assert images.max() > 128  # there is ink
+    assert np.median(images) < 32  # on a black background
 
 
 def test_same_seed_gives_the_same_digits_and_another_seed_differs(sampler):
     first = sampler.digits(7, count=4, seed=42)
     np.testing.assert_array_equal(first, sampler.digits(7, count=4, seed=42))
-    assert not np.allclose(first, sampler.digits(7, count=4, seed=43))
+    assert not np.array_equal(first, sampler.digits(7, count=4, seed=43))
 
 
 @pytest.mark.parametrize(("k", "seed"), [(8, 0), (None, 11)])
 def test_digits_serve_exactly_what_the_decoder_draws_for_the_picked_points(sampler, k,
                                                                            seed):
     # digits() serves decodings cached when the pools were vetted: they must be the decoder's
-    # images of the very points (and classes) sample_latents picks, at the PNG's 256 levels.
+    # images of the very points (and classes) sample_latents picks, rounded to 256 levels.
     z = sampler.sample_latents(k, count=6, seed=seed)
     classes = sampler._pick(k, 6, seed)[0]
     decoded = sampler.decode(z, classes)
     served = sampler.digits(k, count=6, seed=seed)
-    assert served.dtype == np.float32 and served.shape == (6, 28, 28)
-    np.testing.assert_allclose(served, decoded, atol=0.5 / 255 + 1e-6)
+    assert served.shape == (6, 28, 28)
+    np.testing.assert_allclose(_unit(served), decoded, atol=0.5 / 255 + 1e-6)
 
 
 def test_any_class_mixes_classes(sampler):
@@ -54,8 +62,9 @@ def test_bad_digit_or_count_is_refused(sampler, k, count):
 
 
 def test_morph_has_the_requested_frames_and_runs_end_to_end(sampler):
-    frames = sampler.morph(1, 8, frames=30, seed=5)
-    assert frames.shape == (30, 28, 28)
+    served = sampler.morph(1, 8, frames=30, seed=5)
+    assert served.shape == (30, 28, 28)
+    frames = _unit(served)
     steps = np.abs(np.diff(frames, axis=0)).mean(axis=(1, 2))
     assert steps.max() < 0.1  # smooth: no frame jumps
     ends = sampler.digits(1, 1, seed=0)[0], sampler.digits(8, 1, seed=0)[0]
@@ -64,18 +73,52 @@ def test_morph_has_the_requested_frames_and_runs_end_to_end(sampler):
 
 
 def test_morph_eases_so_a_boomerang_loops_smoothly(sampler):
-    frames = sampler.morph(0, 6, frames=40, seed=2)
+    frames = _unit(sampler.morph(0, 6, frames=40, seed=2))
     steps = np.abs(np.diff(frames, axis=0)).mean(axis=(1, 2))
     assert steps[0] < steps[len(steps) // 2] and steps[-1] < steps[len(steps) // 2]
 
 
 def test_morph_from_a_user_image_starts_near_it(sampler, mnist_slice):
     user_two = digit_image(mnist_slice, 2)
-    frames = sampler.morph(user_two, 5, frames=10, seed=0)
+    frames = _unit(sampler.morph(user_two, 5, frames=10, seed=0))
     reconstruction = sampler.decode(sampler.encode_mnist(user_two)[None],
                                             sampler.classify_mnist(user_two)[None])[0]
-    np.testing.assert_allclose(frames[0], reconstruction, atol=1e-5)
+    np.testing.assert_allclose(frames[0], reconstruction, atol=0.5 / 255 + 1e-5)
     assert np.corrcoef(frames[0].ravel(), user_two.ravel())[0, 1] > 0.6
+
+
+def _png(image: np.ndarray) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_morph_takes_a_users_image_bytes_as_they_were_uploaded(sampler, mnist_slice):
+    # Dark ink on white paper, 4x the size, as a PNG: what a user would upload.
+    seven = to_uint8(digit_image(mnist_slice, 7))
+    upload = _png(np.kron(255 - seven, np.ones((4, 4), dtype=np.uint8)))
+    from_bytes = sampler.morph(upload, 3, frames=6, seed=1)
+    np.testing.assert_array_equal(from_bytes, sampler.morph(to_mnist(upload), 3, frames=6, seed=1))
+    assert from_bytes.dtype == np.uint8 and from_bytes.shape == (6, 28, 28)
+
+
+def test_morph_refuses_bytes_that_are_not_an_image(sampler):
+    with pytest.raises(InvalidInputError) as refused:
+        sampler.morph(b"not an image at all", 3, frames=6, seed=1)
+    assert refused.value.code == "not_an_image"
+
+
+def test_a_served_digit_can_start_a_morph(sampler):
+    # The "any digit" Morph button starts from the very uint8 image the user is looking at.
+    shown = sampler.digits(None, count=1, seed=4)[0]
+    first = _unit(sampler.morph(shown, 1, frames=8, seed=0))[0]
+    assert _correlation(first, _unit(shown)) > 0.8
+    np.testing.assert_allclose(sampler.encode_mnist(shown), sampler.encode_mnist(_unit(shown)),
+                               atol=1e-5)
 
 
 def _reconstruct(sampler, image):
@@ -119,11 +162,11 @@ def test_encode_accepts_a_photo_like_inverted_rgb_image(sampler, mnist_slice):
 
 def test_latent_map_grid_and_scatter(sampler):
     latent = sampler.latent_map(6)
-    assert latent.grid.shape == (6, 6, 28, 28)
+    assert latent.grid.shape == (6, 6, 28, 28) and latent.grid.dtype == np.uint8
     assert latent.points.shape[1] == 2 and len(latent.points) == len(latent.labels) > 100
-    x_min, x_max, y_min, y_max = latent.extent
-    assert x_min < x_max and y_min < y_max
-    assert not np.allclose(latent.grid[0, 0], latent.grid[-1, -1])
+    # Opposite corners of the plane hold different digits, and nearly every cell shows ink.
+    assert np.abs(_unit(latent.grid[0, 0]) - _unit(latent.grid[-1, -1])).mean() > 0.05
+    assert np.mean(latent.grid.reshape(36, -1).max(axis=1) > 128) > 0.9
 
 
 def test_reloading_in_a_fresh_process_gives_identical_digits(tiny_model_dir):
