@@ -232,8 +232,8 @@ def time_our_training(split, epochs: int, batch_size: int) -> list[float]:
     clocks.clear()
     with tempfile.TemporaryDirectory() as out, \
             mock.patch.object(training, "EpochReporter", _clock_class(training.EpochReporter)), \
-            mock.patch.object(training, "export_model", lambda *a, **k: {"version": "bench"}):
-        # export_model (checker, card) runs once after training, not per epoch: left out.
+            mock.patch.object(training, "finish", lambda run, split: run.status):
+        # finish (checker, export, card) runs once after training, not per epoch: left out.
         try:
             training.train(split, Path(out), training.TrainingConfig(
                 epochs=epochs, batch_size=batch_size), verbose=0)
@@ -249,26 +249,26 @@ def time_our_fit(split, epochs: int, batch_size: int, *, determinism: bool, vali
     """Our model, compiled as training.train compiles it, with one extra at a time."""
     from genai_models.vae.backend import keras
     from genai_models.vae.training import trainer as training
-    from genai_models.vae.training.checkpoint import CheckpointWriter
-    from genai_models.vae.training.precision import resolve_precision
+    from genai_models.vae.training.checkpoint import weights_checkpoint
+    from genai_models.vae.training.precision import resolve_precision, training_precision
     from genai_models.vae.training.status import TrainingStatus, now_iso
 
     config = training.TrainingConfig(epochs=epochs, batch_size=batch_size,
                                      precision=resolve_precision(precision))
     keras.utils.set_random_seed(config.seed)
-    with op_determinism(determinism), tempfile.TemporaryDirectory() as out:
+    with op_determinism(determinism), tempfile.TemporaryDirectory() as out, \
+            training_precision(config.precision):
         vae = training._compiled_vae(config, steps_per_epoch=training._steps(len(split.train),
                                                                              batch_size))
-        writer = None
         if checkpoint:
             status = TrainingStatus(state="running", epoch=0, total_epochs=epochs,
                                     started_at=now_iso(), updated_at=now_iso())
-            writer = CheckpointWriter(Path(out), lambda: training._compiled_vae(
-                config, steps_per_epoch=training._steps(len(split.train), batch_size)))
-            clock = _clock_class(training.EpochReporter)(writer, Path(out), status, config,
-                                                          "bench")
+            clock = _clock_class(training.EpochReporter)(Path(out), status, config, "bench")
+            # As training.fit orders them: the weights are saved, then the reporter commits them.
+            callbacks = [weights_checkpoint(Path(out)), clock]
         else:
             clock = _clock_class(keras.callbacks.Callback)()
+            callbacks = [clock]
         extra = {}
         if validation:
             # The digits training.train validates on every epoch, not all of them.
@@ -276,9 +276,7 @@ def time_our_fit(split, epochs: int, batch_size: int, *, determinism: bool, vali
             extra["validation_data"] = ({"image": monitored.images, "label": monitored.labels},)
         vae.fit({"image": split.train.images, "label": split.train.labels},
                 batch_size=batch_size, epochs=epochs, shuffle=True, verbose=0,
-                callbacks=[clock], **extra)
-        if writer is not None:
-            writer.close()
+                callbacks=callbacks, **extra)
     return clock.epoch_seconds
 
 

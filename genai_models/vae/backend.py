@@ -1,7 +1,7 @@
 """Imports Keras once, on the backend that `genai_models.vae` chose (TensorFlow by default).
 
-Everything in `genai_models.vae` that needs Keras imports it from here, so the cost (~2 s,
-~500 MiB with TensorFlow) is paid only by paths that decode or train, never by the CLI's help
+Everything in `genai_models.vae` that needs Keras imports it from here, so the cost (seconds
+and hundreds of MiB with TensorFlow) is paid only by paths that decode or train, never by the CLI's help
 or the bot's settings checks.
 """
 

@@ -1,11 +1,13 @@
-"""Small file helpers shared by training and serving: atomic writes and content hashes."""
+"""Small file helpers shared by training and serving: atomic writes, content hashes, .npz bytes."""
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -36,3 +38,21 @@ def sha256_of(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def npz_bytes(arrays: dict[str, Any]) -> bytes:
+    """An .npz archive (readable by `np.load`) whose bytes depend only on the arrays.
+
+    `np.savez` stamps each member with the current time, so the same arrays would hash
+    differently on every run; a fixed stamp keeps the file's SHA-256 a pure function of content.
+    """
+    import numpy as np
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, array in arrays.items():
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with archive.open(info, "w") as member:
+                np.lib.format.write_array(member, np.ascontiguousarray(array), allow_pickle=False)
+    return buffer.getvalue()

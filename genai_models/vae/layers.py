@@ -5,6 +5,8 @@ from __future__ import annotations
 from genai_models.vae.backend import keras, layers, ops
 
 PACKAGE = "genai_models"
+# Class means sit on a circle this wide: neighbours about 2.5 prior standard deviations apart.
+DEFAULT_PRIOR_RADIUS = 4.0
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -27,14 +29,16 @@ class Sampling(layers.Layer):
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class ClassPrior(layers.Layer):
-    """One learned Gaussian N(mean_k, I) per digit class: the prior that KL pulls each code towards.
+    """One Gaussian N(mean_k, I) per digit class: the prior that KL pulls each code towards.
 
-    Giving every class its own region of the 2-D plane is what lets `/digit 7` ask for a seven
-    without a conditional decoder: sample near mean_7, decode with the ordinary decoder. The
-    means start on a circle so classes begin apart; training moves them where the data wants.
+    Giving every class its own region of the 2-D plane is what lets `/digit 7` sample near
+    mean_7 and find a seven there, and makes the latent map read like a dial of digits. The
+    means are placed on a circle so classes start apart; they stay there unless the layer is
+    made trainable (build_vae's `learn_prior_means`), when training moves them.
     """
 
-    def __init__(self, num_classes: int = 10, latent_dim: int = 2, radius: float = 2.5, **kwargs):
+    def __init__(self, num_classes: int = 10, latent_dim: int = 2,
+                 radius: float = DEFAULT_PRIOR_RADIUS, **kwargs):
         super().__init__(**kwargs)
         self.num_classes = num_classes
         self.latent_dim = latent_dim

@@ -10,49 +10,45 @@ a sector of the 2-D plane.
 from __future__ import annotations
 
 from genai_models.vae.backend import keras, layers, ops
-from genai_models.vae.layers import PACKAGE, ClassPrior, Sampling
+from genai_models.vae.layers import DEFAULT_PRIOR_RADIUS, PACKAGE, ClassPrior, Sampling
 
 IMAGE_SHAPE = (28, 28, 1)
 NUM_CLASSES = 10
 DEFAULT_LATENT_DIM = 2
-# Class means sit on a circle this wide: neighbours about 2.5 prior standard deviations apart.
-DEFAULT_PRIOR_RADIUS = 4.0
 
 
-def build_encoder(latent_dim: int = DEFAULT_LATENT_DIM, seed: int = 1337,
-                  policy: str = "float32") -> keras.Model:
-    """`policy` is the heavy layers' Keras dtype policy ("mixed_bfloat16" to train faster, see
-    precision.py); the latent code, its sampling and the KL always stay float32."""
+def build_encoder(latent_dim: int = DEFAULT_LATENT_DIM, seed: int = 1337) -> keras.Model:
+    """The heavy layers follow Keras's global dtype policy (training may set mixed_bfloat16,
+    see precision.py). The latent code and its sampling are float32 whatever the policy: the KL
+    and the sampler's latent statistics need its full precision."""
     images = keras.Input(shape=IMAGE_SHAPE, name="image")
-    x = layers.Conv2D(32, 3, activation="relu", strides=2, padding="same", dtype=policy)(images)
-    x = layers.Conv2D(64, 3, activation="relu", strides=2, padding="same", dtype=policy)(x)
-    x = layers.Flatten(dtype=policy)(x)
-    x = layers.Dense(16, activation="relu", dtype=policy)(x)
+    x = layers.Conv2D(32, 3, activation="relu", strides=2, padding="same")(images)
+    x = layers.Conv2D(64, 3, activation="relu", strides=2, padding="same")(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(16, activation="relu")(x)
     z_mean = layers.Dense(latent_dim, name="z_mean", dtype="float32")(x)
     z_log_var = layers.Dense(latent_dim, name="z_log_var", dtype="float32")(x)
     z = Sampling(seed=seed, name="z", dtype="float32")([z_mean, z_log_var])
     return keras.Model(images, [z_mean, z_log_var, z], name="encoder")
 
 
-def build_decoder(latent_dim: int = DEFAULT_LATENT_DIM, num_classes: int = NUM_CLASSES,
-                  policy: str = "float32") -> keras.Model:
+def build_decoder(latent_dim: int = DEFAULT_LATENT_DIM, num_classes: int = NUM_CLASSES) -> keras.Model:
     """(z, class probabilities) → logits: the loss uses them directly (stable), serving applies
-    a sigmoid. The logits are float32 whatever `policy` the layers before them compute in.
+    a sigmoid. The heavy layers follow Keras's global dtype policy; the logits layer is float32
+    whatever it is, because the summed cross-entropy over 784 pixels needs float32's precision.
 
     The class input is the one change to the seed's decoder. An unconditional 2-D plane has to
     hold both which digit and how it is written, and crowded classes (4/9, 3/5/8) end up sharing
-    a region that decodes to neither: /digit 4 drew nines (measured, README "Model quality").
-    Told the class, the decoder draws any k crisply and the plane holds the style.
+    a region that decodes to neither (README "Model quality"). Told the class, the decoder draws
+    any k crisply and the plane holds the style.
     """
     z = keras.Input(shape=(latent_dim,), name="z")
     classes = keras.Input(shape=(num_classes,), name="class_probabilities")
-    x = layers.Concatenate(dtype=policy)([z, classes])
-    x = layers.Dense(7 * 7 * 64, activation="relu", dtype=policy)(x)
-    x = layers.Reshape((7, 7, 64), dtype=policy)(x)
-    x = layers.Conv2DTranspose(64, 3, activation="relu", strides=2, padding="same",
-                               dtype=policy)(x)
-    x = layers.Conv2DTranspose(32, 3, activation="relu", strides=2, padding="same",
-                               dtype=policy)(x)
+    x = layers.Concatenate()([z, classes])
+    x = layers.Dense(7 * 7 * 64, activation="relu")(x)
+    x = layers.Reshape((7, 7, 64))(x)
+    x = layers.Conv2DTranspose(64, 3, activation="relu", strides=2, padding="same")(x)
+    x = layers.Conv2DTranspose(32, 3, activation="relu", strides=2, padding="same")(x)
     logits = layers.Conv2DTranspose(1, 3, padding="same", name="pixel_logits", dtype="float32")(x)
     return keras.Model([z, classes], logits, name="decoder")
 
@@ -126,12 +122,13 @@ def gaussian_kl(z_mean, z_log_var, prior_mean):
 
 
 def build_vae(latent_dim: int = DEFAULT_LATENT_DIM, seed: int = 1337,
-              prior_radius: float = DEFAULT_PRIOR_RADIUS, learn_prior_means: bool = False,
-              policy: str = "float32") -> VAE:
+              prior_radius: float = DEFAULT_PRIOR_RADIUS, learn_prior_means: bool = False) -> VAE:
     vae = VAE(
-        build_encoder(latent_dim, seed=seed, policy=policy),
-        build_decoder(latent_dim, policy=policy),
-        ClassPrior(NUM_CLASSES, latent_dim, radius=prior_radius, name="class_prior"),
+        build_encoder(latent_dim, seed=seed),
+        build_decoder(latent_dim),
+        # float32 whatever the global policy: its means enter the KL beside the float32 code.
+        ClassPrior(NUM_CLASSES, latent_dim, radius=prior_radius, name="class_prior",
+                   dtype="float32"),
         name="vae",
     )
     vae.prior.build()
@@ -140,8 +137,3 @@ def build_vae(latent_dim: int = DEFAULT_LATENT_DIM, seed: int = 1337,
     vae.prior.trainable = learn_prior_means
     return vae
 
-
-def compile_vae(vae: VAE, learning_rate=1e-3) -> VAE:
-    # jit_compile=False: XLA is 1.37x slower per epoch on these CPUs (measured).
-    vae.compile(optimizer=keras.optimizers.Adam(learning_rate), jit_compile=False)
-    return vae

@@ -1,19 +1,22 @@
 """Which arithmetic training uses: bfloat16 where the CPU computes it natively, else float32.
 
-Keras's `mixed_bfloat16` policy keeps every weight in float32 and runs the convolutions in
-bfloat16. On a CPU with bfloat16 dot-product instructions (AVX512_BF16, AMX) a training step
-then takes about 85% of its float32 time (measured here; bench.vae_speed). Without those
-instructions oneDNN must convert in software, which cannot be measured on these machines and is
-not expected to pay, so "auto" picks bfloat16 only where the CPU says it has them.
-The served model always computes in float32 (training.export_model).
+Keras's `mixed_bfloat16` global policy keeps every weight in float32 and runs the heavy layers
+in bfloat16 (the layers that must stay float32 say so where model.py builds them). A CPU with
+bfloat16 dot-product instructions (AVX512_BF16, AMX) runs those layers faster that way
+(bench.vae_speed --diagnose, docs/benchmarks.md). Without them oneDNN would convert in
+software, which is not expected to pay, so "auto" picks bfloat16 only where the CPU lists them.
+
+The policy is Keras's process-wide setting: `training_precision` sets it for one training run
+and puts the previous one back, so the served model (built after) always computes in float32.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 PRECISIONS = ("auto", "bfloat16", "float32")
-# Keras dtype policies for the heavy layers; the small ones stay float32 (see model.py).
 KERAS_POLICY = {"bfloat16": "mixed_bfloat16", "float32": "float32"}
 _BF16_CPU_FLAGS = {"avx512_bf16", "amx_bf16"}
 
@@ -37,3 +40,16 @@ def resolve_precision(requested: str, cpuinfo: Path = Path("/proc/cpuinfo")) -> 
     if requested != "auto":
         return requested
     return "bfloat16" if cpu_computes_bfloat16(cpuinfo) else "float32"
+
+
+@contextmanager
+def training_precision(precision: str) -> Iterator[None]:
+    """Keras's global dtype policy for `precision` ("auto" resolved) inside the block only."""
+    from genai_models.vae.backend import keras  # here: importing this module stays cheap (CLI)
+
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(KERAS_POLICY[resolve_precision(precision)])
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)

@@ -44,10 +44,6 @@ class TrainingStatus:
     model_version: str | None = None
     data_source: str | None = None
 
-    @property
-    def progress(self) -> float:
-        return self.epoch / self.total_epochs if self.total_epochs else 0.0
-
     def record_epoch(self, epoch: int, logs: dict[str, float], seconds_per_epoch: float) -> None:
         """Take one finished epoch's Keras logs; the ETA assumes the remaining epochs cost the same."""
         self.epoch = epoch

@@ -2,10 +2,14 @@
 
 Layout of the output folder:
     status.json                  where the run stands (rewritten atomically every epoch)
-    checkpoint/state.weights.h5  weights + Adam state, to resume (not served: 3x bigger)
-    checkpoint/state.json        epoch, seed and data fingerprint of that checkpoint
+    checkpoint/state.weights.h5  weights + AdamW state, to resume (not served: far bigger)
+    checkpoint/state.json        epoch, config (seed, precision), data fingerprint of that checkpoint
     vae.keras, checker.keras     the served models (no optimizer state), written at the end
-    model_card.json              what they are, with their SHA-256 (see card.py)
+    validation_latents.npz       the validation digits' latent points (the latent map's scatter)
+    model_card.json              what they are, with the files' SHA-256 (see card.py)
+
+`train` runs three steps: `prepare` (seed, build, restore), `fit` (Keras's fit with a
+checkpoint and status every epoch) and `finish` (the self-check classifier, then the export).
 """
 
 from __future__ import annotations
@@ -21,19 +25,19 @@ import tensorflow as tf
 from genai_models.errors import TrainingError
 from genai_models.vae.backend import keras
 from genai_models.vae.model import DEFAULT_PRIOR_RADIUS, VAE, build_vae
-from genai_models.vae.serving.card import CHECKER_FILE, VAE_FILE, write_card
+from genai_models.vae.serving.card import CHECKER_FILE, VAE_FILE, write_card, write_validation_latents
 from genai_models.vae.training.checker import build_checker, train_checker
 from genai_models.vae.training.checkpoint import (
-    CheckpointWriter,
     checkpoint_meta,
+    commit_checkpoint,
     load_checkpoint_weights,
     read_checkpoint_meta,
+    weights_checkpoint,
 )
 from genai_models.vae.training.data import Split
 from genai_models.vae.training.evaluation import vae_negative_elbo
 from genai_models.vae.training.latents import class_latent_statistics
-from genai_models.vae.training.optimizer import SharedStepAdam
-from genai_models.vae.training.precision import KERAS_POLICY, resolve_precision
+from genai_models.vae.training.precision import resolve_precision, training_precision
 from genai_models.vae.training.status import TrainingStatus, now_iso, write_status
 
 log = logging.getLogger(__name__)
@@ -48,17 +52,30 @@ class TrainingConfig:
     learning_rate: float = 1e-3
     # Cosine decay to this fraction of the rate by the last epoch: a calmer end, lower loss.
     final_learning_rate_fraction: float = 0.05
-    # AdamW's decoupled weight decay: with only thousands of digits the decoder overfits after
-    # ~75 epochs; decay 0.01 bought about a nat of held-out -ELBO (README "Model quality").
+    # AdamW's decoupled weight decay: with only thousands of digits the decoder overfits in a
+    # long run; decay keeps the held-out -ELBO lower (README "Model quality").
     weight_decay: float = 0.01
     prior_radius: float = DEFAULT_PRIOR_RADIUS
     learn_prior_means: bool = False  # see build_vae
-    # Validation losses every epoch come from this many held-out digits: the full 2,000 cost
-    # 9-25% of an epoch's CPU (bench.vae_speed --diagnose). The model card scores all of them.
+    # Validation losses every epoch come from this many held-out digits: scoring all of them
+    # each epoch is a sizeable share of the epoch (bench.vae_speed --diagnose). The model card
+    # scores all of them, once.
     validation_digits_per_epoch: int = 500
     # "auto": bfloat16 convolutions where the CPU computes them natively, else float32
     # (precision.py). train() records the resolved choice; a resume must match it.
     precision: str = "auto"
+
+
+@dataclass
+class TrainingRun:
+    """One training job between its steps: the model, where it stands, and where it writes."""
+
+    out_dir: Path
+    config: TrainingConfig  # precision resolved ("auto" never appears here)
+    vae: VAE
+    status: TrainingStatus
+    fingerprint: str
+    start_epoch: int
 
 
 def train(split: Split, out_dir: Path, config: TrainingConfig, *, resume: bool = False,
@@ -68,14 +85,30 @@ def train(split: Split, out_dir: Path, config: TrainingConfig, *, resume: bool =
     Ctrl-C (KeyboardInterrupt) stops after the last finished epoch's checkpoint, marks the run
     `interrupted` and re-raises, so the caller can exit non-zero; `resume=True` continues it.
     """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     config = replace(config, precision=resolve_precision(config.precision))
+    run = None
+    try:
+        with training_precision(config.precision):  # the served model is built after, in float32
+            run = prepare(split, Path(out_dir), config, resume=resume)
+            fit(run, split, verbose=verbose)
+        return finish(run, split)
+    except KeyboardInterrupt:
+        if run is not None:
+            _stop(run, "interrupted", f"stopped by the operator after epoch {run.status.epoch}; "
+                  "continue with --resume")
+        raise
+    except Exception as exc:
+        if run is not None:
+            _stop(run, "failed", f"{type(exc).__name__}: {exc}")
+        raise
+
+
+def prepare(split: Split, out_dir: Path, config: TrainingConfig, *, resume: bool) -> TrainingRun:
+    """Seed everything, build and compile the model, restore the checkpoint when resuming."""
+    out_dir.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()  # same seed + same data -> same weights
-
-    steps_per_epoch = _steps(len(split.train), config.batch_size)
-    vae = _compiled_vae(config, steps_per_epoch=steps_per_epoch)
+    vae = _compiled_vae(config, steps_per_epoch=_steps(len(split.train), config.batch_size))
     fingerprint = split.train.fingerprint()
     start_epoch, status = 0, None
     if resume:
@@ -87,50 +120,51 @@ def train(split: Split, out_dir: Path, config: TrainingConfig, *, resume: bool =
         )
     status.state, status.message, status.total_epochs = "running", None, config.epochs
     write_status(out_dir, status)
+    return TrainingRun(out_dir, config, vae, status, fingerprint, start_epoch)
 
-    writer = CheckpointWriter(out_dir, lambda: _compiled_vae(config,
-                                                             steps_per_epoch=steps_per_epoch))
-    reporter = EpochReporter(writer, out_dir, status, config, fingerprint)
+
+def fit(run: TrainingRun, split: Split, *, verbose: int) -> None:
+    """Keras's fit from the run's epoch to the last, with a checkpoint and status every epoch."""
+    if run.start_epoch >= run.config.epochs:
+        return
     # The split is already shuffled (seeded), so its first digits are a fair sample of it.
     monitored = split.validation.subset(np.arange(min(len(split.validation),
-                                                      config.validation_digits_per_epoch)))
-    try:
-        try:
-            if start_epoch < config.epochs:
-                vae.fit(
-                    {"image": split.train.images, "label": split.train.labels},
-                    validation_data=({"image": monitored.images, "label": monitored.labels},),
-                    batch_size=config.batch_size, epochs=config.epochs,
-                    initial_epoch=start_epoch, shuffle=True, verbose=verbose,
-                    callbacks=[reporter],
-                )
-        finally:
-            writer.close()  # the last finished epoch's checkpoint is on disk before we go on
-        status.message = "saving the model"
-        write_status(out_dir, status)
-        card = export_model(vae, split, out_dir, config, status)
-    except KeyboardInterrupt:
-        status.finish("interrupted", f"stopped by the operator after epoch {status.epoch}; "
-                      "continue with --resume")
-        write_status(out_dir, status)
-        raise
-    except Exception as exc:
-        status.finish("failed", f"{type(exc).__name__}: {exc}")
-        write_status(out_dir, status)
-        raise
-    status.model_version = card["version"]
-    status.finish("finished", f"model {card['version']} saved to {out_dir}")
-    write_status(out_dir, status)
-    return status
+                                                      run.config.validation_digits_per_epoch)))
+    run.vae.fit(
+        {"image": split.train.images, "label": split.train.labels},
+        validation_data=({"image": monitored.images, "label": monitored.labels},),
+        batch_size=run.config.batch_size, epochs=run.config.epochs,
+        initial_epoch=run.start_epoch, shuffle=True, verbose=verbose,
+        # In this order: the weights are saved before the reporter commits them with the meta.
+        callbacks=[weights_checkpoint(run.out_dir),
+                   EpochReporter(run.out_dir, run.status, run.config, run.fingerprint)],
+    )
+
+
+def finish(run: TrainingRun, split: Split) -> TrainingStatus:
+    """Train the self-check classifier, export the served files, and mark the run finished."""
+    run.status.message = "saving the model"
+    write_status(run.out_dir, run.status)
+    checker = train_checker(split.train.images, split.train.labels, seed=run.config.seed)
+    card = export_model(run.vae, checker, split, run.out_dir, run.config, run.status)
+    run.status.model_version = card["version"]
+    run.status.finish("finished", f"model {card['version']} saved to {run.out_dir}")
+    write_status(run.out_dir, run.status)
+    return run.status
+
+
+def _stop(run: TrainingRun, state, message: str) -> None:
+    run.status.finish(state, message)
+    write_status(run.out_dir, run.status)
 
 
 class EpochReporter(keras.callbacks.Callback):
-    """After every epoch: hand a checkpoint to the writer, then rewrite the status with an ETA."""
+    """After every epoch: commit the checkpoint just saved, then rewrite the status with an ETA."""
 
-    def __init__(self, writer: CheckpointWriter, out_dir: Path, status: TrainingStatus,
-                 config: TrainingConfig, fingerprint: str) -> None:
+    def __init__(self, out_dir: Path, status: TrainingStatus, config: TrainingConfig,
+                 fingerprint: str) -> None:
         super().__init__()
-        self.writer, self.out_dir, self.status = writer, out_dir, status
+        self.out_dir, self.status = out_dir, status
         self.config, self.fingerprint = config, fingerprint
         self._epoch_started = time.monotonic()
         self._durations: list[float] = []
@@ -142,8 +176,8 @@ class EpochReporter(keras.callbacks.Callback):
         self._durations.append(time.monotonic() - self._epoch_started)
         recent = self._durations[-5:]  # the first epoch includes tracing; recent ones predict best
         self.status.record_epoch(epoch + 1, logs or {}, sum(recent) / len(recent))
-        self.writer.submit(self.model, checkpoint_meta(epoch + 1, self.config, self.fingerprint,
-                                                       self.status))
+        commit_checkpoint(self.out_dir, checkpoint_meta(epoch + 1, self.config, self.fingerprint,
+                                                        self.status))
         write_status(self.out_dir, self.status)
 
 
@@ -166,16 +200,16 @@ def _restore(vae: VAE, out_dir: Path, config: TrainingConfig, fingerprint: str):
 
 
 def _compiled_vae(config: TrainingConfig, *, steps_per_epoch: int) -> VAE:
+    """The training model; its layers take the global dtype policy (`training_precision`)."""
     vae = build_vae(config.latent_dim, seed=config.seed, prior_radius=config.prior_radius,
-                    learn_prior_means=config.learn_prior_means,
-                    policy=KERAS_POLICY[resolve_precision(config.precision)])
+                    learn_prior_means=config.learn_prior_means)
     schedule = keras.optimizers.schedules.CosineDecay(
         config.learning_rate, decay_steps=max(1, config.epochs * steps_per_epoch),
         alpha=config.final_learning_rate_fraction,
     )
-    # Keras's Adam (AdamW with weight decay), same arithmetic in fewer ops: see optimizer.py.
-    optimizer = SharedStepAdam(schedule, weight_decay=config.weight_decay or None)
-    # jit_compile=False: XLA is 1.37x slower per epoch on these CPUs (measured).
+    optimizer = keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay)
+    # jit_compile=False: XLA compiles these small convolutions into slower CPU code than
+    # TensorFlow's oneDNN kernels (bench.vae_speed, docs/benchmarks.md).
     vae.compile(optimizer=optimizer, jit_compile=False)
     # Build weights and optimizer slots now, so a checkpoint can be loaded into them.
     vae(_example_batch())
@@ -187,9 +221,9 @@ def _steps(count: int, batch_size: int) -> int:
     return -(-count // batch_size)
 
 
-def export_model(vae: VAE, split: Split, out_dir: Path, config: TrainingConfig,
-                 status: TrainingStatus) -> dict:
-    """Save the served models without optimizer state and write their model card.
+def export_model(vae: VAE, checker: keras.Model, split: Split, out_dir: Path,
+                 config: TrainingConfig, status: TrainingStatus) -> dict:
+    """Save the served models without optimizer state, the validation latents, and the card.
 
     The served VAE computes in float32 whatever precision trained it (its weights are float32
     either way), so what it draws does not depend on the CPU that serves it.
@@ -199,9 +233,7 @@ def export_model(vae: VAE, split: Split, out_dir: Path, config: TrainingConfig,
                                                           learn_prior_means=config.learn_prior_means),
                                 example=_example_batch())
     served.save(out_dir / VAE_FILE)
-    trained_checker = train_checker(split.train.images, split.train.labels, seed=config.seed)
-    checker = _without_optimizer(trained_checker, build_checker,
-                                 example=_example_batch()["image"])
+    checker = _without_optimizer(checker, build_checker, example=_example_batch()["image"])
     checker.save(out_dir / CHECKER_FILE)
 
     encode = lambda images: served.encoder(images, training=False)[:2]  # noqa: E731
@@ -209,6 +241,7 @@ def export_model(vae: VAE, split: Split, out_dir: Path, config: TrainingConfig,
     elbo = vae_negative_elbo(served, split.validation.images)
     train_codes = _latent_means(encode, split.train.images)
     validation_codes = _latent_means(encode, split.validation.images)
+    write_validation_latents(out_dir, validation_codes, split.validation.labels)
     checker_accuracy = float(np.mean(
         np.argmax(checker(split.validation.images, training=False), axis=1)
         == split.validation.labels))
@@ -229,14 +262,12 @@ def export_model(vae: VAE, split: Split, out_dir: Path, config: TrainingConfig,
         "history": status.history,
         "class_latents": class_latent_statistics(train_codes, split.train.labels),
         "prior_means": prior_means.round(5).tolist(),
-        # For the latent map's scatter: the served model never sees the data again.
-        "validation_latents": {"points": validation_codes.round(3).tolist(),
-                               "labels": split.validation.labels.tolist()},
     })
 
 
 def _without_optimizer(trained, build, *, example):
-    """A fresh, uncompiled copy of `trained`: served files carry no Adam state (3x smaller)."""
+    """A fresh, uncompiled copy of `trained`: served files carry no optimizer state, which
+    only resuming needs and which would make them several times bigger."""
     copy = build()
     copy(example)  # build the weights before copying them in
     copy.set_weights(trained.get_weights())

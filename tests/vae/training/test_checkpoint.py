@@ -1,62 +1,57 @@
-"""Checkpoints written in the background hold exactly what the trained model holds."""
+"""Checkpoints hold exactly what the trained model holds, and a failed write is never silent."""
 
 from __future__ import annotations
 
-import h5py
+import json
+
 import numpy as np
 import pytest
 
 from genai_models.vae.training.checkpoint import (
     CHECKPOINT_DIR,
-    CHECKPOINT_WEIGHTS,
-    CheckpointWriter,
+    PENDING_WEIGHTS,
+    commit_checkpoint,
+    load_checkpoint_weights,
     read_checkpoint_meta,
-    save_checkpoint,
+    weights_checkpoint,
 )
+from genai_models.vae.training.data import split
+from genai_models.vae.training.status import read_status
+from genai_models.vae.training.trainer import TrainingConfig, _compiled_vae, train
 
 
-def _datasets(path) -> dict[str, np.ndarray]:
-    found = {}
-    with h5py.File(path, "r") as file:
-        file.visititems(lambda name, item: found.__setitem__(name, item[()])
-                        if isinstance(item, h5py.Dataset) else None)
-    return found
-
-
-@pytest.fixture(scope="module")
-def trained(mnist_slice):
-    """A VAE after one epoch, as training builds it: weights, AdamW state, seed state all moved."""
-    from genai_models.vae.training.data import split
-    from genai_models.vae.training.trainer import TrainingConfig, _compiled_vae
-
-    config = TrainingConfig(epochs=1, seed=5)
+def test_a_checkpoint_restores_weights_and_optimizer_state_exactly(tmp_path, mnist_slice):
+    """After one epoch with the training job's callback, a fresh model loads the very same state."""
+    config = TrainingConfig(epochs=1, seed=5, precision="float32")
     data = split(mnist_slice)
     vae = _compiled_vae(config, steps_per_epoch=4)
     vae.fit({"image": data.train.images, "label": data.train.labels}, batch_size=128,
-            epochs=1, verbose=0)
-    return vae, lambda: _compiled_vae(config, steps_per_epoch=4)
+            epochs=1, verbose=0, callbacks=[weights_checkpoint(tmp_path)])
+    commit_checkpoint(tmp_path, {"epoch": 1})
+    assert not (tmp_path / CHECKPOINT_DIR / PENDING_WEIGHTS).exists()
+    assert read_checkpoint_meta(tmp_path) == {"epoch": 1}
+
+    fresh = _compiled_vae(config, steps_per_epoch=4)
+    load_checkpoint_weights(fresh, tmp_path)
+    assert int(fresh.optimizer.iterations) == int(vae.optimizer.iterations) == 4
+    for mine, theirs in zip(fresh.get_weights(), vae.get_weights(), strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    moments = [(np.asarray(a), np.asarray(b))
+               for a, b in zip(fresh.optimizer.variables, vae.optimizer.variables, strict=True)]
+    assert len(moments) > 2 * len(vae.trainable_weights)  # AdamW's two moments per weight, too
+    for mine, theirs in moments:
+        np.testing.assert_array_equal(mine, theirs)
 
 
-def test_background_checkpoint_equals_saving_the_model_itself(tmp_path, trained):
-    vae, make_copy = trained
-    save_checkpoint(vae, tmp_path / "direct", {"epoch": 1})
-    writer = CheckpointWriter(tmp_path / "background", make_copy)
-    writer.submit(vae, {"epoch": 1})
-    writer.close()
+def test_a_failed_write_fails_the_run_and_says_why(tmp_path, mnist_slice):
+    from genai_models.vae.backend import keras
 
-    direct = _datasets(tmp_path / "direct" / CHECKPOINT_DIR / CHECKPOINT_WEIGHTS)
-    background = _datasets(tmp_path / "background" / CHECKPOINT_DIR / CHECKPOINT_WEIGHTS)
-    assert direct.keys() == background.keys() and len(direct) > 19  # weights and Adam's state
-    for name, value in direct.items():
-        np.testing.assert_array_equal(background[name], value, err_msg=name)
-    assert read_checkpoint_meta(tmp_path / "background") == {"epoch": 1}
-
-
-def test_a_failed_write_is_raised_by_flush_not_lost(tmp_path, trained):
-    vae, make_copy = trained
-    blocked = tmp_path / "not-a-folder"
-    blocked.write_text("a file where the checkpoint folder should go")
-    writer = CheckpointWriter(blocked, make_copy)
-    writer.submit(vae, {"epoch": 1})
+    (tmp_path / CHECKPOINT_DIR).write_text("a file where the checkpoint folder should go")
     with pytest.raises(OSError):
-        writer.close()
+        train(split(mnist_slice), tmp_path, TrainingConfig(epochs=2, precision="bfloat16"),
+              verbose=0)
+    status = read_status(tmp_path)
+    assert status.state == "failed" and status.epoch == 0  # no epoch claimed as saved
+    assert "Error" in status.message
+    assert keras.config.dtype_policy().name == "float32"  # the failed run put the policy back
+    assert json.loads((tmp_path / "status.json").read_text())["state"] == "failed"

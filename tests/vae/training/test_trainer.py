@@ -131,25 +131,31 @@ def test_ctrl_c_stops_cleanly_and_resume_finishes(tmp_path, mnist_slice_path):
 def test_bfloat16_training_computes_convolutions_in_bfloat16_and_serves_float32(tmp_path,
                                                                                 mnist_slice):
     from genai_models.vae.backend import keras
+    from genai_models.vae.training.precision import training_precision
     from genai_models.vae.training.trainer import _compiled_vae
 
-    training_model = _compiled_vae(TrainingConfig(precision="bfloat16"), steps_per_epoch=1)
+    with training_precision("bfloat16"):
+        training_model = _compiled_vae(TrainingConfig(precision="bfloat16"), steps_per_epoch=1)
+    assert keras.config.dtype_policy().name == "float32"  # set for the block only
     compute = {layer.name: layer.dtype_policy.compute_dtype
                for part in (training_model.encoder, training_model.decoder)
                for layer in part.layers if layer.weights}
     assert compute.pop("z_mean") == compute.pop("z_log_var") == "float32"
     assert compute.pop("pixel_logits") == "float32"  # the loss reads float32 logits
     assert set(compute.values()) == {"bfloat16"} and len(compute) == 6  # 2 conv, 2 dense, 2 deconv
+    assert training_model.prior.dtype_policy.compute_dtype == "float32"  # the KL's prior means
     assert all(w.dtype == "float32" for w in training_model.weights)  # float32 master weights
 
     status = train(split(mnist_slice), tmp_path, TrainingConfig(epochs=1, seed=2,
                                                                 precision="bfloat16"), verbose=0)
     assert status.state == "finished" and np.isfinite(status.val_loss)
+    assert keras.config.dtype_policy().name == "float32"  # train() put the global policy back
     card = json.loads((tmp_path / "model_card.json").read_text())
     assert card["training"]["precision"] == "bfloat16"
     served = keras.saving.load_model(tmp_path / "vae.keras", compile=False)
     assert {layer.dtype_policy.name for part in (served.encoder, served.decoder)
             for layer in part.layers} == {"float32"}
+    assert served.prior.dtype_policy.name == "float32"
 
 
 def test_auto_precision_is_recorded_as_what_it_resolved_to(tiny_model_dir):

@@ -1,0 +1,86 @@
+"""The model card holds metadata; the validation latents sit beside it, hashed and verified."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from genai_models.errors import ModelFileError
+from genai_models.vae.files import npz_bytes
+from genai_models.vae.serving.card import (
+    CARD_FILE,
+    LATENTS_FILE,
+    PRETRAINED_DIR,
+    read_verified_card,
+    version_id,
+)
+
+
+def _copy_model(source, target):
+    for path in source.iterdir():
+        if path.is_file():
+            (target / path.name).write_bytes(path.read_bytes())
+    return target
+
+
+def test_a_trained_card_keeps_its_latents_in_the_file_beside_it(tiny_model_dir, mnist_slice):
+    raw = json.loads((tiny_model_dir / CARD_FILE).read_text())
+    assert "validation_latents" not in raw and LATENTS_FILE in raw["files"]
+    latents = read_verified_card(tiny_model_dir)["validation_latents"]
+    validation_size = raw["data"]["validation_size"]
+    assert latents["points"].shape == (validation_size, 2) and latents["points"].dtype == np.float32
+    assert latents["labels"].shape == (validation_size,)
+    assert set(latents["labels"].tolist()) <= set(range(10))
+    assert np.isfinite(latents["points"]).all()
+
+
+def test_the_shipped_card_loads_its_latents_and_keeps_its_version():
+    card = read_verified_card(PRETRAINED_DIR)
+    assert card["version"] == version_id(card["files"]["vae.keras"]["sha256"])
+    assert card["version"] == "vae2d-f94b636e90"  # converted, not retrained
+    assert card["validation_latents"]["points"].shape == (2000, 2)
+    assert (PRETRAINED_DIR / CARD_FILE).stat().st_size < 64 * 1024  # metadata only
+
+
+def test_corrupted_latents_are_refused_naming_the_file(tiny_model_dir, tmp_path):
+    model_dir = _copy_model(tiny_model_dir, tmp_path)
+    data = bytearray((model_dir / LATENTS_FILE).read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (model_dir / LATENTS_FILE).write_bytes(bytes(data))
+    with pytest.raises(ModelFileError, match=r"validation_latents\.npz.*corrupted or truncated"):
+        read_verified_card(model_dir)
+
+
+def test_missing_latents_are_refused_naming_the_file(tiny_model_dir, tmp_path):
+    model_dir = _copy_model(tiny_model_dir, tmp_path)
+    (model_dir / LATENTS_FILE).unlink()
+    with pytest.raises(ModelFileError, match=r"missing: .*validation_latents\.npz"):
+        read_verified_card(model_dir)
+
+
+def test_a_card_from_before_the_latents_file_still_loads(tiny_model_dir, tmp_path):
+    """Schema-1 cards (models trained by earlier versions) held the latents inline."""
+    model_dir = _copy_model(tiny_model_dir, tmp_path)
+    card = read_verified_card(model_dir)
+    latents = card.pop("validation_latents")
+    (model_dir / LATENTS_FILE).unlink()
+    del card["files"][LATENTS_FILE]
+    card["schema"] = 1
+    card["validation_latents"] = {"points": latents["points"].tolist(),
+                                  "labels": latents["labels"].tolist()}
+    (model_dir / CARD_FILE).write_text(json.dumps(card))
+    assert read_verified_card(model_dir)["validation_latents"]["labels"] == latents["labels"].tolist()
+
+
+def test_latents_file_bytes_depend_only_on_the_arrays(tmp_path):
+    arrays = {"points": np.arange(6, dtype="float32").reshape(3, 2),
+              "labels": np.array([1, 2, 3], "int32")}
+    first = npz_bytes(arrays)
+    assert npz_bytes({name: value.copy() for name, value in arrays.items()}) == first
+    path = tmp_path / "latents.npz"
+    path.write_bytes(first)
+    with np.load(path) as archive:
+        for name, value in arrays.items():
+            np.testing.assert_array_equal(archive[name], value)
