@@ -60,7 +60,12 @@ class Catalogue:
         return frozenset(self._texts[language])
 
     def has(self, key: str, language: str) -> bool:
-        return key in self._texts.get(language, {})
+        """Whether `language`'s own file has a text (or a variant) for `key`."""
+        return bool(self._templates(key, language))
+
+    def templates(self, key: str, language: str) -> list[str]:
+        """`language`'s templates for `key`: the key's own, then its variants in file order."""
+        return self._templates(key, language)
 
     def render(self, key: str, language: str, params: Mapping[str, Any] | None = None) -> str:
         """The text `key` in `language` (English where it has none), filled with `params`.
@@ -83,9 +88,8 @@ class Catalogue:
         entries = self._texts.get(language, {})
         prefix = key + VARIANT_SEPARATOR
         # dicts keep file order, so variants are tried in the order the translator wrote them
-        return [entries[key]] * (key in entries) + [
-            text for name, text in entries.items() if name.startswith(prefix)
-        ]
+        own = [entries[key]] if key in entries else []
+        return own + [text for name, text in entries.items() if name.startswith(prefix)]
 
 
 def base_key(key: str) -> str:
