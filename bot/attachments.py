@@ -23,6 +23,19 @@ DOWNLOAD_TIMEOUT_S = 15.0
 _MIB = 1024 * 1024
 
 
+class AttachmentError(InvalidInputError):
+    """A Discord attachment that is not an image, too big, or could not be downloaded."""
+
+    codes = frozenset(
+        {
+            "attachment_not_image",
+            "attachment_too_large",
+            "attachment_too_many_pixels",
+            "attachment_unreadable",
+        }
+    )
+
+
 def safe_name(attachment: discord.Attachment) -> str:
     """The file name as users see it, made harmless inside `code` markdown."""
     name = attachment.filename.replace("`", "'")
@@ -35,15 +48,9 @@ def check_attachment(attachment: discord.Attachment) -> None:
     content_type = (attachment.content_type or "").split(";")[0].strip().lower()
     # No content type: let the decoder decide. One that is declared must be a raster image.
     if content_type and (not content_type.startswith("image/") or content_type == "image/svg+xml"):
-        raise InvalidInputError(
-            f"{name} is not an image; attach a PNG, JPEG, GIF or WebP picture of a digit.",
-            code="attachment_not_image",
-            name=name,
-        )
+        raise AttachmentError(code="attachment_not_image", name=name)
     if attachment.size > MAX_UPLOAD_BYTES:
-        raise InvalidInputError(
-            f"{name} is {attachment.size / _MIB:.1f} MB; images may be at most "
-            f"{MAX_UPLOAD_BYTES // _MIB} MB.",
+        raise AttachmentError(
             code="attachment_too_large",
             name=name,
             size_mb=attachment.size / _MIB,
@@ -51,8 +58,7 @@ def check_attachment(attachment: discord.Attachment) -> None:
         )
     width, height = attachment.width or 0, attachment.height or 0
     if width > MAX_SIDE or height > MAX_SIDE:
-        raise InvalidInputError(
-            f"{name} is {width}×{height} pixels; images may be at most {MAX_SIDE}×{MAX_SIDE}.",
+        raise AttachmentError(
             code="attachment_too_many_pixels",
             name=name,
             width=width,
@@ -69,15 +75,9 @@ async def download(attachment: discord.Attachment) -> bytes:
             data = await attachment.read()
     except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
         log.warning("downloading attachment %s failed: %s", attachment.id, exc)
-        raise InvalidInputError(
-            f"I couldn't download {name} from Discord; please try again.",
-            code="attachment_unreadable",
-            name=name,
-        ) from None
+        raise AttachmentError(code="attachment_unreadable", name=name) from None
     if len(data) > MAX_UPLOAD_BYTES:  # the metadata lied
-        raise InvalidInputError(
-            f"{name} is {len(data) / _MIB:.1f} MB; images may be at most "
-            f"{MAX_UPLOAD_BYTES // _MIB} MB.",
+        raise AttachmentError(
             code="attachment_too_large",
             name=name,
             size_mb=len(data) / _MIB,

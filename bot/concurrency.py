@@ -64,10 +64,7 @@ class WorkerPool:
                 raise
             name = getattr(func, "__qualname__", repr(func))
             log.warning("blocking call %s timed out after %.1f s", name, limit)
-            raise CommandTimeoutError(
-                f"That took longer than {limit:.0f} s, so I stopped waiting. Please try again.",
-                seconds=limit,
-            ) from None
+            raise CommandTimeoutError(seconds=limit) from None
 
     def close(self) -> None:
         """Stop accepting work and drop queued jobs; running ones finish in their threads."""

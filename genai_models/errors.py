@@ -1,31 +1,80 @@
-"""One exception tree for every model service.
+"""One exception tree for every model service, with a closed set of error codes.
 
-Each error carries a message that is safe to show a user (no secrets, no tracebacks, no
-internal paths beyond what the user gave us), a short `code` that front-ends use to translate
-it, and the `params` used to fill the translated text.
+Each error has a `code` that names its text in the catalogue (`genai_models.catalogue`) and the
+`params` that fill it. `str(error)` is that text in English, safe to show a user (no secrets,
+no tracebacks, no internal paths beyond what the user gave us): the CLI prints it, and the bot
+renders the same code in the user's language.
+
+The codes are closed: a class accepts its `default_code` and the `codes` it (or a base class)
+declares, and refuses any other, so a typo fails where it is raised rather than reaching a user
+as a generic line. `all_codes()` is the whole set, which the tests check against the locale files.
+
+Operators' diagnostics (a data file's path, an OS error) are not translated: they are passed as
+`detail` and shown inside their class's English text; other languages give that class's plain
+sentence.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Any, ClassVar
+
+from genai_models.catalogue import english
 
 
 class GenAIError(Exception):
     """Base class: `str(error)` is an English, user-safe message."""
 
-    default_code = "error"
+    default_code: ClassVar[str] = "error"
+    codes: ClassVar[frozenset[str]] = frozenset()  # further codes this class may be raised with
 
-    def __init__(self, message: str, *, code: str | None = None, **params: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code or self.default_code
-        self.params = params
+    def __init__(self, detail: str | None = None, /, *, code: str | None = None, **params: Any):
+        code = code or self.default_code
+        if code not in self.allowed_codes():
+            raise ValueError(
+                f"{type(self).__name__} has no error code {code!r}; declare it in `codes` "
+                "and give it a text in every locale file"
+            )
+        self.code = code
+        self.params = {"detail": detail, **params} if detail else params
+        self.message = english(code, **self.params)
+        super().__init__(self.message)
+
+    @classmethod
+    def allowed_codes(cls) -> frozenset[str]:
+        allowed: set[str] = set()
+        for klass in cls.__mro__:
+            if isinstance(klass, type) and issubclass(klass, GenAIError):
+                allowed |= {klass.default_code, *klass.codes}
+        return frozenset(allowed)
+
+
+def all_codes() -> frozenset[str]:
+    """Every code of every GenAIError class defined so far (import a front-end for its own)."""
+    found: set[str] = set()
+    pending: list[type[GenAIError]] = [GenAIError]
+    while pending:
+        klass = pending.pop()
+        found |= klass.allowed_codes()
+        pending.extend(klass.__subclasses__())
+    return frozenset(found)
 
 
 class InvalidInputError(GenAIError):
     """The user's input (a topic, an image, an argument) cannot be used as given."""
 
     default_code = "invalid_input"
+    codes = frozenset(
+        {
+            # poem requests (genai_models.text.request)
+            "topic_empty", "topic_too_long", "unknown_form", "unknown_language",
+            # users' images (genai_models.vae.serving.preprocess)
+            "image_empty", "image_too_large", "image_too_many_pixels", "not_an_image",
+            "image_unreadable", "image_blank", "image_bad_array",
+            # the sampler's arguments
+            "bad_digit", "bad_count", "bad_frames",
+        }
+    )
 
 
 class DataError(GenAIError):
@@ -44,11 +93,24 @@ class ServiceError(GenAIError):
     """A remote model service failed; `retry_after` (seconds) is set when waiting helps."""
 
     default_code = "service_error"
+    codes = frozenset({"request_rejected", "moderation_unavailable"})
 
     def __init__(
-        self, message: str, *, code: str | None = None, retry_after: float | None = None, **params: Any
+        self,
+        detail: str | None = None,
+        /,
+        *,
+        code: str | None = None,
+        retry_after: float | None = None,
+        **params: Any,
     ) -> None:
-        super().__init__(message, code=code, retry_after=retry_after, **params)
+        if retry_after is not None:
+            # A wait reads in seconds up to a minute and a half, in minutes beyond.
+            if retry_after < 90:
+                params["retry_after_s"] = max(1, math.ceil(retry_after))
+            else:
+                params["retry_after_min"] = math.ceil(retry_after / 60)
+        super().__init__(detail, code=code, retry_after=retry_after, **params)
         self.retry_after = retry_after
 
 
@@ -56,18 +118,23 @@ class ServiceUnavailableError(ServiceError):
     """Unreachable, timed out, or answering with server errors."""
 
     default_code = "service_unavailable"
+    codes = frozenset(
+        {"timeout", "unreachable", "stream_broken", "stream_error", "bad_reply", "empty_reply"}
+    )
 
 
 class RateLimitedError(ServiceError):
     """Too many requests or quota exhausted."""
 
     default_code = "rate_limited"
+    codes = frozenset({"quota_exhausted"})
 
 
 class AuthenticationError(ServiceError):
     """The API key is missing, wrong or lacks permission (an operator problem, not the user's)."""
 
     default_code = "auth_failed"
+    codes = frozenset({"not_configured"})
 
 
 class ModelNotFoundError(ServiceError):
@@ -77,13 +144,17 @@ class ModelNotFoundError(ServiceError):
 
 
 class ContentFlaggedError(GenAIError):
-    """Moderation flagged the request or the generated text."""
+    """Moderation flagged the request (stage "input") or the generated text ("output")."""
 
     default_code = "content_flagged"
+    codes = frozenset({"content_flagged_output"})
 
-    def __init__(self, message: str, *, stage: str, categories: tuple[str, ...] = ()) -> None:
-        super().__init__(message, stage=stage, categories=", ".join(categories))
-        self.stage = stage  # "input" or "output"
+    def __init__(
+        self, detail: str | None = None, /, *, stage: str, categories: tuple[str, ...] = ()
+    ) -> None:
+        code = "content_flagged_output" if stage == "output" else self.default_code
+        super().__init__(detail, code=code, stage=stage, categories=", ".join(categories))
+        self.stage = stage
         self.categories = categories
 
 

@@ -17,7 +17,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import attachments, rendering
-from bot.i18n import Lang, interaction_language, text
+from bot.i18n import Lang, command_text, interaction_language, text
 from bot.responses import Reply, reply_with
 from bot.views import OwnedView
 from genai_models.errors import GenAIError
@@ -64,14 +64,14 @@ class Digits(commands.Cog):
     def require_sampler(self) -> DigitSampler:
         """The loaded model; refuses at once (before any deferral) when there is none."""
         if self.sampler is None:
-            raise ModelNotLoadedError("The digit model isn't loaded yet; try again in a moment.")
+            raise ModelNotLoadedError()
         return self.sampler
 
-    @app_commands.command(name="digit", description="Draw handwritten digits with the VAE.")
+    @app_commands.command(name="digit", description=command_text("digit.description"))
     @app_commands.describe(
-        digit="Which digit, 0-9 (default: any).",
-        count="How many images, 1-25.",
-        seed="Random seed; the same seed gives the same images.",
+        digit=command_text("digit.digit"),
+        count=command_text("digit.count"),
+        seed=command_text("digit.seed"),
     )
     async def digit(
         self,
@@ -87,13 +87,13 @@ class Digits(commands.Cog):
         await reply_with(interaction, self.digits_reply(request, lang, view))
         view.remember(interaction)
 
-    @app_commands.command(name="morph", description="Animate one digit turning into another.")
+    @app_commands.command(name="morph", description=command_text("morph.description"))
     @app_commands.describe(
-        start="The digit to start from, 0-9.",
-        end="The digit to end on, 0-9.",
-        frames="Number of frames, 2-60.",
-        start_image="Your own handwritten digit to start from (replaces start).",
-        end_image="Your own handwritten digit to end on (replaces end).",
+        start=command_text("morph.start"),
+        end=command_text("morph.end"),
+        frames=command_text("morph.frames"),
+        start_image=command_text("morph.start_image"),
+        end_image=command_text("morph.end_image"),
     )
     async def morph(
         self,
@@ -114,10 +114,7 @@ class Digits(commands.Cog):
             self._user_morph_reply(start, end, start_image, end_image, frames=frames, lang=lang),
         )
 
-    @app_commands.command(
-        name="latent-map",
-        description="Show the VAE's 2-D latent plane: decoded grid and where real digits land.",
-    )
+    @app_commands.command(name="latent-map", description=command_text("latent-map.description"))
     async def latent_map(self, interaction: discord.Interaction) -> None:
         self.require_sampler()
         await reply_with(interaction, self._latent_map_reply(interaction_language(interaction)))

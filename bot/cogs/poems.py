@@ -11,7 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import rendering
-from bot.i18n import Lang, error_text, interaction_language
+from bot.i18n import Lang, command_text, error_text, interaction_language
 from genai_models.errors import ContentFlaggedError
 from genai_models.text import DEFAULT_FORM, FORMS, MAX_TOPIC_CHARS, PoemRequest, language_for_locale
 
@@ -25,21 +25,10 @@ log = logging.getLogger(__name__)
 # and still reads as live text.
 EDIT_INTERVAL_S = 1.0
 
-# How each form is offered in the option's menu (Spanish labels come from bot.i18n).
-FORM_LABELS = {
-    "free": "free verse",
-    "haiku": "haiku",
-    "sonnet": "sonnet",
-    "limerick": "limerick",
-    "ballad": "ballad",
-    "acrostic": "acrostic",
-    "ode": "ode",
-    "quatrain": "quatrain",
-}
-FORM_CHOICES = [app_commands.Choice(name=FORM_LABELS.get(f, f), value=f) for f in FORMS][:25]
+# How each form and language is offered in the option's menu: labels are catalogue texts.
+FORM_CHOICES = [app_commands.Choice(name=command_text(f"form.{f}"), value=f) for f in FORMS][:25]
 LANGUAGE_CHOICES = [
-    app_commands.Choice(name="Spanish", value="es"),
-    app_commands.Choice(name="English", value="en"),
+    app_commands.Choice(name=command_text(f"language.{code}"), value=code) for code in ("es", "en")
 ]
 
 
@@ -51,13 +40,11 @@ class Poems(commands.Cog):
         self.poet = poet
         self.edit_interval_s = edit_interval_s
 
-    @app_commands.command(
-        name="poem", description="Write a short poem about a topic, streamed as it is written."
-    )
+    @app_commands.command(name="poem", description=command_text("poem.description"))
     @app_commands.describe(
-        topic="What the poem is about (up to 300 characters).",
-        form="The poem's form.",
-        language="The poem's language (default: your Discord language).",
+        topic=command_text("poem.topic"),
+        form=command_text("poem.form"),
+        language=command_text("poem.language"),
     )
     @app_commands.choices(form=FORM_CHOICES, language=LANGUAGE_CHOICES)
     async def poem(

@@ -11,7 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import rendering
-from bot.i18n import Lang, interaction_language
+from bot.i18n import Lang, command_text, interaction_language
 from bot.responses import Reply, reply_with
 from genai_models import imaging
 from genai_models.vae.training.status import TrainingStatus, read_status
@@ -43,7 +43,9 @@ class Training(commands.Cog):
         self.training_dir = training_dir
         self.shipped_version = shipped_version
 
-    @app_commands.command(name="train-status", description="Show how the VAE's training is going.")
+    @app_commands.command(
+        name="train-status", description=command_text("train-status.description")
+    )
     async def train_status(self, interaction: discord.Interaction) -> None:
         await reply_with(interaction, self._status_reply(interaction_language(interaction)))
 

@@ -20,7 +20,6 @@ from genai_models.text.config import PoetConfig
 from genai_models.text.languages import (
     DEFAULT_LANGUAGE,
     LANGUAGE_NAMES,
-    LANGUAGES,
     language_for_locale,
 )
 from genai_models.text.prompts import DEFAULT_FORM, FORMS
@@ -35,7 +34,6 @@ __all__ = [
     "DEFAULT_FORM",
     "DEFAULT_LANGUAGE",
     "FORMS",
-    "LANGUAGES",
     "LANGUAGE_NAMES",
     "MAX_TOPIC_CHARS",
     "Poem",

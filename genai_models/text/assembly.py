@@ -11,7 +11,6 @@ from openai.types.chat import ChatCompletionChunk
 
 from genai_models.errors import ContentFlaggedError, ServiceUnavailableError
 from genai_models.text.failures import stream_broken
-from genai_models.text.moderation import refusal
 from genai_models.text.results import Poem, Usage
 
 
@@ -58,13 +57,11 @@ class PoemAssembler:
         """The finished poem, or the GenAIError that describes why there is none."""
         text = "".join(self._pieces).strip()
         if self.finish_reason == "content_filter" or (self._refused and not text):
-            raise ContentFlaggedError(refusal("output"), stage="output")
+            raise ContentFlaggedError(stage="output")
         if self.finish_reason is None:
             raise stream_broken()
         if not text:
-            raise ServiceUnavailableError(
-                "The text service returned an empty poem; please try again.", code="empty_reply"
-            )
+            raise ServiceUnavailableError(code="empty_reply")
         return Poem(
             text=text,
             finish_reason=self.finish_reason,

@@ -1,8 +1,9 @@
 """Failures of the chat server, turned into GenAIErrors a user can be shown.
 
-The messages are ours, never the server's: a server may echo the API key back ("Incorrect API
-key provided: sk-…"), and its wording means nothing to a Discord user anyway. What the server
-said goes to the operator's log instead, with the key cut out.
+The messages are ours (the catalogue's text for each code), never the server's: a server may
+echo the API key back ("Incorrect API key provided: sk-…"), and its wording means nothing to a
+Discord user anyway. What the server said goes to the operator's log instead, with the key cut
+out.
 """
 
 from __future__ import annotations
@@ -67,73 +68,40 @@ def to_genai_error(exc: BaseException, *, phase: Phase) -> GenAIError:
     if isinstance(exc, GenAIError):
         return exc
     if isinstance(exc, openai.APITimeoutError):
-        return ServiceUnavailableError(
-            "The text service took too long to answer; try again in a moment.", code="timeout"
-        )
+        return ServiceUnavailableError(code="timeout")
     if isinstance(exc, openai.APIConnectionError):
         if phase == "stream":
             return stream_broken()
-        return ServiceUnavailableError(
-            "The text service can't be reached right now; try again later.", code="unreachable"
-        )
+        return ServiceUnavailableError(code="unreachable")
     if isinstance(exc, openai.APIStatusError):
         return _status_error(exc)
     if isinstance(exc, openai.APIError):  # an error event inside the stream
-        return ServiceUnavailableError(
-            "The text service failed while writing the poem; please try again.",
-            code="stream_error",
-        )
+        return ServiceUnavailableError(code="stream_error")
     if isinstance(exc, ValueError):  # undecodable JSON in an SSE event, or a malformed chunk
-        return ServiceUnavailableError(
-            "The text service sent a reply that couldn't be read; please try again.",
-            code="bad_reply",
-        )
-    return ServiceError(
-        "The text service failed unexpectedly; please try again later.", code="service_error"
-    )
+        return ServiceUnavailableError(code="bad_reply")
+    return ServiceError(code="service_error")
 
 
 def stream_broken() -> ServiceUnavailableError:
     """The reply stopped before the server said the poem was finished."""
-    return ServiceUnavailableError(
-        "The connection to the text service broke off mid-poem; please try again.",
-        code="stream_broken",
-    )
+    return ServiceUnavailableError(code="stream_broken")
 
 
 def _status_error(exc: openai.APIStatusError) -> GenAIError:
     status = exc.status_code
     if status in (401, 403):
-        return AuthenticationError(
-            "The text service refused the bot's credentials; please tell the bot's operator."
-        )
+        return AuthenticationError()
     if status == 404:
-        return ModelNotFoundError(
-            "The text model this bot is set up to use isn't available; "
-            "please tell the bot's operator."
-        )
+        return ModelNotFoundError()
     retry_after = retry_after_seconds(exc.response.headers)
     if status == 429:
         if exc.code == "insufficient_quota":
-            return RateLimitedError(
-                "The text service has used up its quota; please tell the bot's operator.",
-                code="quota_exhausted",
-            )
-        return RateLimitedError(
-            f"The text service is busy; try again {_wait_phrase(retry_after)}.",
-            retry_after=retry_after,
-        )
+            return RateLimitedError(code="quota_exhausted")
+        return RateLimitedError(retry_after=retry_after)
     if status >= 500:
-        when = _wait_phrase(retry_after) if retry_after is not None else "in a few minutes"
-        return ServiceUnavailableError(
-            f"The text service is having trouble right now; try again {when}.",
-            retry_after=retry_after,
-        )
+        return ServiceUnavailableError(retry_after=retry_after)
     # 400, 422, …: our request did not suit this server (a model or parameter mismatch).
-    return ServiceError(
-        "The text service rejected the request; please tell the bot's operator.",
-        code="request_rejected",
-    )
+    return ServiceError(code="request_rejected")
 
 
 def retry_after_seconds(headers) -> float | None:
@@ -153,10 +121,3 @@ def retry_after_seconds(headers) -> float | None:
             return seconds
     return None
 
-
-def _wait_phrase(seconds: float | None) -> str:
-    if seconds is None:
-        return "in a minute"
-    if seconds < 90:
-        return f"in about {max(1, math.ceil(seconds))} s"
-    return f"in about {math.ceil(seconds / 60)} min"

@@ -1,14 +1,13 @@
 """Which language a poem is written in, and how a Discord locale maps to one.
 
-Spanish and English are the product's first-class languages (`LANGUAGES`: the bot's own
-replies are translated into them). A poem, though, can be written in any language the chat
-model knows, so a French user asking in French gets a French poem: `LANGUAGE_NAMES` covers
-every locale Discord offers, keyed by the id `language_for_locale` returns.
+The bot's own replies come in the languages the catalogue has a file for
+(`genai_models/locales/`). A poem, though, can be written in any language the chat model
+knows, so a French user asking in French gets a French poem: `LANGUAGE_NAMES` covers every
+locale Discord offers, keyed by the id `language_for_locale` returns.
 """
 
 from __future__ import annotations
 
-LANGUAGES: tuple[str, ...] = ("es", "en")
 DEFAULT_LANGUAGE = "es"  # the seed article is Spanish
 FALLBACK_LANGUAGE = "en"  # for locales we do not recognise
 

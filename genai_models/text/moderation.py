@@ -21,15 +21,6 @@ MODERATION_MODEL = "omni-moderation-latest"
 
 Stage = Literal["input", "output"]
 
-_REFUSALS: dict[Stage, str] = {
-    "input": "I can't write a poem about that topic; please choose a different one.",
-    "output": (
-        "The poem I wrote didn't pass the content check, so I won't share it; "
-        "please try a different topic."
-    ),
-}
-
-
 class Moderator:
     """Raises ContentFlaggedError when the moderation endpoint flags a text."""
 
@@ -47,11 +38,7 @@ class Moderator:
                 "none: set OPENAI_MODERATION=off or auto",
                 describe(exc, secret=self._secret),
             )
-            raise ServiceError(
-                "Content checks are switched on but the text service doesn't offer them; "
-                "please tell the bot's operator.",
-                code="moderation_unavailable",
-            ) from None
+            raise ServiceError(code="moderation_unavailable") from None
         except (openai.OpenAIError, ValueError) as exc:
             log.warning(
                 "moderation of the %s failed: %s", stage, describe(exc, secret=self._secret)
@@ -71,9 +58,5 @@ class Moderator:
         )
         # The text itself is not logged: it may be exactly what should not be kept.
         log.info("moderation flagged the %s (categories: %s)", stage, ", ".join(categories))
-        raise ContentFlaggedError(refusal(stage), stage=stage, categories=tuple(categories))
+        raise ContentFlaggedError(stage=stage, categories=tuple(categories))
 
-
-def refusal(stage: Stage) -> str:
-    """The polite sentence shown when the topic (input) or the poem (output) is refused."""
-    return _REFUSALS[stage]

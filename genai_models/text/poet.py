@@ -49,10 +49,7 @@ class Poet:
         self, *, config: PoetConfig, http_client: httpx2.AsyncClient | None = None
     ) -> None:
         if config.is_openai and not config.api_key:
-            raise AuthenticationError(
-                "The text service has no API key configured; please tell the bot's operator.",
-                code="not_configured",
-            )
+            raise AuthenticationError(code="not_configured")
         self._config = config
         self._owns_http_client = http_client is None
         # The client is given everything explicitly: bot.settings is the one reader of the

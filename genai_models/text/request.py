@@ -48,14 +48,12 @@ class PoemRequest:
 
     def __post_init__(self) -> None:
         if not isinstance(self.topic, str):
-            raise InvalidInputError("The topic must be text.", code="topic_empty")
+            raise InvalidInputError(code="topic_empty")
         topic = clean_topic(self.topic)
         if not topic:
-            raise InvalidInputError("Please give the poem a topic.", code="topic_empty")
+            raise InvalidInputError(code="topic_empty")
         if len(topic) > MAX_TOPIC_CHARS:
             raise InvalidInputError(
-                f"The topic is too long ({len(topic)} characters); "
-                f"please keep it under {MAX_TOPIC_CHARS}.",
                 code="topic_too_long",
                 length=len(topic),
                 max_chars=MAX_TOPIC_CHARS,
@@ -63,16 +61,11 @@ class PoemRequest:
         if self.form not in FORMS:
             form = str(self.form)[:40]  # echoed back to the user: keep it short
             raise InvalidInputError(
-                f"Unknown poem form {form!r}; choose one of: {', '.join(FORMS)}.",
                 code="unknown_form",
                 form=form,
                 choices=", ".join(FORMS),
             )
         if self.language not in LANGUAGE_NAMES:
             language = str(self.language)[:40]
-            raise InvalidInputError(
-                f"Unknown poem language {language!r}; try 'es' or 'en'.",
-                code="unknown_language",
-                language=language,
-            )
+            raise InvalidInputError(code="unknown_language", language=language)
         object.__setattr__(self, "topic", topic)

@@ -2,33 +2,65 @@
 
 from __future__ import annotations
 
+import ast
+
 import discord
 import pytest
 import pytest_asyncio
+from discord import app_commands
 
 from bot.client import EXTENSIONS, GenAIBot, ShardedGenAIBot
 from bot.concurrency import WorkerPool
 from bot.i18n import CommandTranslator
 from bot.settings import Settings
+from genai_models.catalogue import CATALOGUE, base_key
 from genai_models.text import Poet, PoetConfig
+from tests.bot.test_i18n import SOURCES, every_code
 
 SPANISH = ("es-ES", "es-419")
 
 
+class RecordingTranslator(CommandTranslator):
+    """The bot's translator, noting every string of the tree it is asked to translate."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.strings: list[tuple[app_commands.locale_str, str]] = []
+
+    async def translate(self, string, locale, context):
+        self.strings.append((string, context.location.name))
+        return await super().translate(string, locale, context)
+
+
+_NAMES = {"command_name", "group_name", "parameter_name"}
+
+
 @pytest_asyncio.fixture
-async def payloads():
-    """The translated payloads `tree.sync()` would send, built without touching the network."""
+async def translated():
+    """The translated payloads `tree.sync()` would send, built without touching the network,
+    and the strings the translator was asked about."""
     poet = Poet(config=PoetConfig(base_url="http://127.0.0.1:9/v1", moderation="off"))
     with WorkerPool(workers=1, timeout_s=5) as pool:
         bot = GenAIBot(settings=Settings(), pool=pool, poet=poet, sync_commands=False)
         for extension in EXTENSIONS:
             await bot.load_extension(extension)
-        translator = CommandTranslator()
-        yield {
+        translator = RecordingTranslator()
+        payloads = {
             command.name: await command.get_translated_payload(bot.tree, translator)
             for command in bot.tree.get_commands()
         }
+        yield payloads, translator.strings
     await poet.aclose()
+
+
+@pytest.fixture
+def payloads(translated):
+    return translated[0]
+
+
+@pytest.fixture
+def command_keys(translated) -> set[str]:
+    return {s.extras["key"] for s, location in translated[1] if location not in _NAMES}
 
 
 def _options(payload):
@@ -105,3 +137,29 @@ async def test_the_sharded_bot_is_the_same_bot_over_several_shards():
         bot = ShardedGenAIBot(settings=Settings(), pool=pool, sync_commands=False)
         assert isinstance(bot, discord.AutoShardedClient)
         assert bot.pool is pool
+
+
+@pytest.mark.asyncio
+async def test_every_description_and_label_has_a_key_with_a_text_in_every_language(translated):
+    described = [(s, where) for s, where in translated[1] if where not in _NAMES]
+    assert len(described) > 30
+    for string, where in described:
+        key = string.extras.get("key")
+        assert key is not None, (string.message, where)
+        assert string.message == CATALOGUE.render(key, "en"), key
+        for lang in CATALOGUE.languages:
+            assert CATALOGUE.has(key, lang), (key, lang)
+
+
+def test_every_key_in_a_locale_file_is_used_by_the_code(command_keys):
+    # a key is used when it is an error code, a command tree key, or a string in the source
+    literals = {
+        node.value
+        for path in SOURCES
+        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    }
+    used = every_code() | literals | command_keys
+    for lang in CATALOGUE.languages:
+        orphans = {key for key in CATALOGUE.keys(lang) if base_key(key) not in used}
+        assert not orphans, lang

@@ -35,11 +35,9 @@ def open_user_image(data: bytes) -> Image.Image:
     Animated images give their first frame; camera EXIF rotation is applied.
     """
     if not data:
-        raise InvalidInputError("The image is empty.", code="image_empty")
+        raise InvalidInputError(code="image_empty")
     if len(data) > MAX_UPLOAD_BYTES:
         raise InvalidInputError(
-            f"The image is {len(data) / 2**20:.1f} MB; images up to "
-            f"{MAX_UPLOAD_BYTES // 2**20} MB are accepted.",
             code="image_too_large",
             size_mb=round(len(data) / 2**20, 1),
             max_mb=MAX_UPLOAD_BYTES // 2**20,
@@ -53,11 +51,7 @@ def open_user_image(data: bytes) -> Image.Image:
         raise _too_many_pixels() from None
     except UnidentifiedImageError:
         accepted = ", ".join(_decodable_formats())
-        raise InvalidInputError(
-            f"The file is not an image in an accepted format ({accepted}).",
-            code="not_an_image",
-            accepted=accepted,
-        ) from None
+        raise InvalidInputError(code="not_an_image", accepted=accepted) from None
     except Exception:  # any parser failure on untrusted bytes means "cannot read this"
         raise _damaged() from None
 
@@ -122,12 +116,9 @@ def _array_to_image(array: np.ndarray) -> Image.Image:
     if array.ndim == 3 and array.shape[-1] == 1:
         array = array[..., 0]
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] not in (3, 4)):
-        raise InvalidInputError(
-            f"An image array must be (H, W) grey or (H, W, 3/4) colour, not {array.shape}.",
-            code="image_bad_array",
-        )
+        raise InvalidInputError(code="image_bad_array", shape=array.shape)
     if 0 in array.shape:
-        raise InvalidInputError("The image is empty.", code="image_empty")
+        raise InvalidInputError(code="image_empty")
     if array.dtype != np.uint8:
         scaled = np.nan_to_num(array.astype(np.float32), nan=0.0)
         if np.issubdtype(array.dtype, np.integer):
@@ -215,21 +206,15 @@ def _border(grey: np.ndarray) -> np.ndarray:
 
 
 def _blank() -> InvalidInputError:
-    return InvalidInputError(
-        "The image looks blank: no digit stands out from the background.", code="image_blank"
-    )
+    return InvalidInputError(code="image_blank")
 
 
 def _damaged() -> InvalidInputError:
-    return InvalidInputError(
-        "The image file is damaged or incomplete and cannot be read.", code="image_unreadable"
-    )
+    return InvalidInputError(code="image_unreadable")
 
 
 def _too_many_pixels(width: int | None = None, height: int | None = None) -> InvalidInputError:
-    size = f"{width}×{height} pixels" if width is not None else "too large"
     return InvalidInputError(
-        f"The image is {size}; images up to {MAX_SIDE}×{MAX_SIDE} pixels are accepted.",
         code="image_too_many_pixels",
         width=width,
         height=height,

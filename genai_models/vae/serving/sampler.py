@@ -187,8 +187,7 @@ class DigitSampler:
         """Classes and pool rows for one request: a few seeded lookups, no model call."""
         _check_class(k)
         if not 1 <= count <= MAX_COUNT:
-            raise InvalidInputError(f"count must be between 1 and {MAX_COUNT}, got {count}",
-                                    code="bad_count", maximum=MAX_COUNT)
+            raise InvalidInputError(code="bad_count", maximum=MAX_COUNT, count=count)
         rng = np.random.default_rng(seed)
         classes = rng.integers(0, 10, count) if k is None else np.full(count, k)
         return classes, [int(rng.integers(len(self._pools[c]))) for c in classes]
@@ -204,8 +203,7 @@ class DigitSampler:
         """
         if not MIN_FRAMES <= frames <= MAX_FRAMES:
             raise InvalidInputError(
-                f"frames must be between {MIN_FRAMES} and {MAX_FRAMES}, got {frames}",
-                code="bad_frames", maximum=MAX_FRAMES)
+                code="bad_frames", minimum=MIN_FRAMES, maximum=MAX_FRAMES, frames=frames)
         rng_seed = np.random.default_rng(seed).integers(2**31, size=2)
         z_a, class_a = self._anchor(start, int(rng_seed[0]))
         z_b, class_b = self._anchor(end, int(rng_seed[1]))
@@ -285,4 +283,4 @@ def _unit_float(image) -> np.ndarray:
 
 def _check_class(k) -> None:
     if k is not None and not (isinstance(k, (int, np.integer)) and 0 <= k <= 9):
-        raise InvalidInputError(f"digit must be 0–9, got {k!r}", code="bad_digit")
+        raise InvalidInputError(code="bad_digit", digit=repr(k))
