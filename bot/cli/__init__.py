@@ -13,9 +13,13 @@ import importlib
 import logging
 import sys
 import textwrap
+import warnings
+
+from PIL import Image
 
 from bot.settings import ENVIRONMENT, Settings, SettingsError, load_settings
 from genai_models.errors import GenAIError
+from genai_models.vae.quiet import native_noise_filtered
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +81,9 @@ def configure_logging(level: str) -> None:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
     if logging.getLogger().level > logging.DEBUG:
         logging.getLogger("discord.client").addFilter(_without_voice_warnings)
+        # Oversized uploads are refused with the product's own message (preprocess.py);
+        # Pillow's warning on the way there says the same thing less clearly.
+        warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 
 
 def _without_voice_warnings(record: logging.LogRecord) -> bool:
@@ -94,7 +101,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     configure_logging(settings.log_level)
     try:
-        return int(args.handler(args, settings) or 0)
+        # Below DEBUG the user sees the product's lines only, not TensorFlow's native ones.
+        with native_noise_filtered(enabled=settings.log_level != "DEBUG"):
+            return int(args.handler(args, settings) or 0)
     except CliError as exc:
         print(f"genai-bot: {exc}", file=sys.stderr)
         return exc.exit_code
