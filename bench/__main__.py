@@ -2,7 +2,7 @@
 
 Each bench is a module here with a `main()`; it prints its own figures and ratios. A bench that
 raises (or exits non-zero) is reported and the rest still run; the exit status is 1 when any
-failed. A module that is not written yet is listed as absent, not failed.
+failed.
 
 Arguments after `--` go to every selected bench's main(); without them each gets its quick
 default from QUICK_ARGV below (or the module's own `QUICK_ARGV`, when it defines one).
@@ -31,15 +31,10 @@ QUICK_ARGV: dict[str, list[str]] = {
 
 
 def run_one(name: str, argv: list[str] | None, model_dir: str | None = None) -> str:
-    """'ok', 'failed' or 'absent'."""
+    """'ok' or 'failed'."""
     module_name = f"bench.{name}"
     try:
         module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name == module_name:
-            return "absent"
-        traceback.print_exc()
-        return "failed"
     except Exception:
         traceback.print_exc()
         return "failed"

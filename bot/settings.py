@@ -44,15 +44,52 @@ class Settings:
         return bool(self.poet.api_key or self.poet.base_url)
 
 
+# Every variable the settings read, with the line `--help` shows for it (.env.example says more).
+ENVIRONMENT = {
+    "DISCORD_TOKEN": "the bot's token (Discord developer portal > your app > Bot)",
+    "DEV_GUILD_ID": "a test server's id: commands sync there at once instead of globally",
+    "OPENAI_API_KEY": "API key of the text service (a local server usually needs none)",
+    "OPENAI_BASE_URL": "an OpenAI-compatible server, e.g. http://localhost:11434/v1 (default: OpenAI)",
+    "OPENAI_MODEL": f"chat model name (default: {DEFAULT_MODEL})",
+    "OPENAI_TEMPERATURE": f"sampling temperature, 0-2 (default: {DEFAULT_TEMPERATURE})",
+    "OPENAI_MAX_TOKENS": f"most tokens one poem may use, 16-4096 (default: {DEFAULT_MAX_TOKENS})",
+    "OPENAI_TOKEN_LIMIT_PARAM": "max_tokens (default) or max_completion_tokens",
+    "OPENAI_TIMEOUT": f"seconds to wait for the text service, 1-600 (default: {DEFAULT_TIMEOUT_S:g})",
+    "OPENAI_MAX_RETRIES": f"retries on 429/5xx/connection errors, 0-10 (default: {DEFAULT_MAX_RETRIES})",
+    "OPENAI_MODERATION": "auto (default: on for OpenAI only), on or off",
+    "GENAI_MODEL_DIR": "folder with vae.keras, checker.keras, model_card.json (default: shipped)",
+    "GENAI_TRAINING_DIR": f"where training writes status and checkpoints (default: {DEFAULT_TRAINING_DIR})",
+    "GENAI_WORKERS": "model worker threads (default: the number of CPU cores)",
+    "GENAI_COMMAND_TIMEOUT": "seconds one command's model work may take (default: 60)",
+    "LOG_LEVEL": "DEBUG, INFO (default), WARNING or ERROR; DEBUG also shows TensorFlow's own lines",
+}
+TEXT_VARIABLES = tuple(name for name in ENVIRONMENT if name.startswith("OPENAI_"))
+
+# What earlier copies of .env.example held: a .env still carrying one is not configured yet.
+PLACEHOLDERS = {
+    "DISCORD_TOKEN": "your-discord-bot-token",
+    "DEV_GUILD_ID": "123456789012345678",
+    "OPENAI_API_KEY": "sk-your-key",
+}
+
+
+def dotenv_file() -> Path:
+    """The `.env` settings are read from: the one in the working directory."""
+    return Path.cwd() / ".env"
+
+
 def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
     """Build settings from `environ` (default: os.environ, after loading `.env` if present)."""
     if environ is None:
         if dotenv:
             from dotenv import load_dotenv
 
-            load_dotenv(override=False)  # real environment variables win over .env
+            # The .env of the directory the user runs genai-bot from, not one beside the code
+            # (an installed package has none); real environment variables win over it.
+            load_dotenv(dotenv_file(), override=False)
         environ = os.environ
     env = {k: v.strip() for k, v in environ.items() if v.strip() != ""}
+    _refuse_placeholders(env)
 
     poet = PoetConfig(
         api_key=env.get("OPENAI_API_KEY"),
@@ -82,27 +119,32 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
     )
 
 
+def _refuse_placeholders(env: Mapping[str, str]) -> None:
+    for name, placeholder in PLACEHOLDERS.items():
+        if env.get(name) == placeholder:
+            raise SettingsError(
+                f"{name} is still the example value {placeholder!r}: put your own value in .env, "
+                "or leave it empty (see .env.example)"
+            )
+
+
 def _int(env: Mapping[str, str], name: str, default: int | None, *, low: int, high: int):
-    raw = env.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
-    if not low <= value <= high:
-        raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
-    return value
+    return _number(env, name, default, int, "a whole number", low=low, high=high)
 
 
 def _float(env: Mapping[str, str], name: str, default: float, *, low: float, high: float) -> float:
+    return _number(env, name, default, float, "a number", low=low, high=high)
+
+
+def _number(env: Mapping[str, str], name: str, default, parse, kind: str, *, low, high):
+    """`env[name]` parsed by `parse` and within [low, high]; `default` when unset."""
     raw = env.get(name)
     if raw is None:
         return default
     try:
-        value = float(raw)
+        value = parse(raw)
     except ValueError:
-        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+        raise SettingsError(f"{name} must be {kind}, got {raw!r}") from None
     if not low <= value <= high:
         raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
     return value

@@ -10,6 +10,7 @@ from PIL import Image
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 MNIST_SLICE = FIXTURES / "mnist-600.npz"
+MNIST_SAMPLE = FIXTURES / "mnist-first-100.npz"  # the image tests' digits, in a fixed order
 
 # Key-shaped but plainly fake, and distinctive: any leak of it into logs or messages is easy to
 # find, and no secret scanner mistakes it for a real key.

@@ -1,7 +1,8 @@
 """`genai-bot …`: one command line over the same services the Discord bot uses.
 
 Each subcommand lives in its own module exposing `register(subparsers)`, which adds a parser
-whose `handler(args, settings) -> int` default does the work. Modules are imported lazily
+(with `add_command`, so its --help lists the environment it reads) whose
+`handler(args, settings) -> int` default does the work. Modules are imported lazily
 inside the handlers where they need TensorFlow or discord.py, so `--help` stays fast.
 """
 
@@ -11,12 +12,18 @@ import argparse
 import importlib
 import logging
 import sys
+import textwrap
+import warnings
 
-from bot.settings import Settings, SettingsError, load_settings
+from PIL import Image
+
+from bot.settings import ENVIRONMENT, Settings, SettingsError, load_settings
 from genai_models.errors import GenAIError
+from genai_models.vae.quiet import native_noise_filtered
 
 log = logging.getLogger(__name__)
 
+HELP_WIDTH = 88  # descriptions are wrapped to it; the environment table is laid out by hand
 # Order here is the order shown in --help.
 SUBCOMMAND_MODULES = ("bot.cli.run", "bot.cli.poem", "bot.cli.vae")
 
@@ -33,17 +40,34 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="genai-bot",
         description="Generative AI for Discord: poems from chat models, digits from a VAE.",
+        epilog=environment_epilog(ENVIRONMENT) + "\n\n`genai-bot COMMAND --help` says more.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in SUBCOMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:  # a feature module not written yet must not hide the rest
-            if exc.name != name:
-                raise
-            continue
-        module.register(subparsers)
+        importlib.import_module(name).register(subparsers)
     return parser
+
+
+def add_command(
+    subparsers, name: str, *, help: str, environment: tuple[str, ...], description: str | None = None
+) -> argparse.ArgumentParser:
+    """A subcommand whose --help ends with the environment variables it reads."""
+    return subparsers.add_parser(
+        name,
+        help=help,
+        description=textwrap.fill(description or help[0].upper() + help[1:] + ".", HELP_WIDTH),
+        epilog=environment_epilog(environment),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def environment_epilog(names) -> str:
+    width = max(len(name) for name in names)
+    lines = [f"  {name:<{width}}  {ENVIRONMENT[name]}" for name in names]
+    return (
+        "environment (real variables, else .env in the working directory):\n" + "\n".join(lines)
+    )
 
 
 def configure_logging(level: str) -> None:
@@ -55,6 +79,16 @@ def configure_logging(level: str) -> None:
     # Chatty third-party loggers add nothing an operator needs at INFO.
     for noisy in ("httpx", "httpx2", "openai", "discord.gateway", "absl"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+    if logging.getLogger().level > logging.DEBUG:
+        logging.getLogger("discord.client").addFilter(_without_voice_warnings)
+        # Oversized uploads are refused with the product's own message (preprocess.py);
+        # Pillow's warning on the way there says the same thing less clearly.
+        warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+
+
+def _without_voice_warnings(record: logging.LogRecord) -> bool:
+    """The bot never joins voice: discord.py's warnings about missing voice libraries are noise."""
+    return "voice will NOT be supported" not in record.getMessage()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,7 +101,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     configure_logging(settings.log_level)
     try:
-        return int(args.handler(args, settings) or 0)
+        # Below DEBUG the user sees the product's lines only, not TensorFlow's native ones.
+        with native_noise_filtered(enabled=settings.log_level != "DEBUG"):
+            return int(args.handler(args, settings) or 0)
     except CliError as exc:
         print(f"genai-bot: {exc}", file=sys.stderr)
         return exc.exit_code

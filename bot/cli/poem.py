@@ -12,7 +12,8 @@ import asyncio
 import sys
 from typing import TextIO
 
-from bot.settings import Settings
+from bot.cli import add_command
+from bot.settings import TEXT_VARIABLES, Settings
 from genai_models.errors import GenAIError, InvalidInputError
 from genai_models.text import DEFAULT_FORM, DEFAULT_LANGUAGE, FORMS, LANGUAGE_NAMES, PoemRequest
 
@@ -22,11 +23,13 @@ NOT_CONFIGURED = (
 )
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+def register(subparsers) -> None:
+    parser = add_command(
+        subparsers,
         "poem",
         help="write a short poem about TOPIC, streamed to stdout",
         description="Write a short poem about TOPIC with the configured chat model.",
+        environment=(*TEXT_VARIABLES, "LOG_LEVEL"),
     )
     parser.add_argument("topic", metavar="TOPIC", help="what the poem is about")
     parser.add_argument(

@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from bot.cli import CliError
-from bot.settings import Settings
+from bot.cli import CliError, add_command
+from bot.settings import TEXT_VARIABLES, Settings
 from genai_models.errors import GenAIError
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TOKEN_EXIT_CODE = 2  # missing or rejected DISCORD_TOKEN: a configuration problem
+CONFIG_EXIT_CODE = 2  # DISCORD_TOKEN missing or rejected, DEV_GUILD_ID wrong: fix the settings
 DEMO_SEED = 0
 DEMO_TOPIC = "los dígitos escritos a mano"
 MISSING_TOKEN = (
@@ -35,6 +35,12 @@ REJECTED_TOKEN = (
     "Discord rejected DISCORD_TOKEN (401 Unauthorized). Copy a fresh token from the Bot page "
     "of your application at https://discord.com/developers/applications."
 )
+UNREACHABLE = "Check the network connection (and any proxy), then try again."
+WRONG_GUILD = (
+    "Discord refused to publish the commands to DEV_GUILD_ID={guild} ({status} {text}). "
+    "Check the id (right-click the server > Copy Server ID) and that the bot was invited there "
+    "with the applications.commands scope, or leave DEV_GUILD_ID empty to publish globally."
+)
 NEXT_STEPS = """\
 To run the real Discord bot, set these in .env (.env.example documents every key):
   DISCORD_TOKEN=…       your bot's token (https://discord.com/developers/applications)
@@ -43,22 +49,51 @@ To run the real Discord bot, set these in .env (.env.example documents every key
 then run `make run` again (or `genai-bot run`)."""
 
 
+# What the bot reads; the demo and `sync` read less.
+BOT_VARIABLES = (
+    "DISCORD_TOKEN", "DEV_GUILD_ID", *TEXT_VARIABLES, "GENAI_MODEL_DIR", "GENAI_TRAINING_DIR",
+    "GENAI_WORKERS", "GENAI_COMMAND_TIMEOUT", "LOG_LEVEL",
+)  # fmt: skip
+DEMO_VARIABLES = ("GENAI_MODEL_DIR", *TEXT_VARIABLES, "LOG_LEVEL")
+SYNC_VARIABLES = ("DISCORD_TOKEN", "DEV_GUILD_ID", "OPENAI_API_KEY", "OPENAI_BASE_URL", "LOG_LEVEL")
+
+
 def register(subparsers) -> None:
-    run = subparsers.add_parser("run", help="start the Discord bot (needs DISCORD_TOKEN)")
+    run = add_command(
+        subparsers, "run", help="start the Discord bot (needs DISCORD_TOKEN)",
+        description="Start the Discord bot: load the models, publish the slash commands "
+        "(to DEV_GUILD_ID when set, else globally) and answer them until Ctrl-C or SIGTERM.",
+        environment=BOT_VARIABLES,
+    )  # fmt: skip
     run.set_defaults(handler=handle_run)
 
-    demo = subparsers.add_parser(
-        "demo", help="no Discord needed: write a digit grid, a morph GIF and a latent map"
-    )
+    demo = add_command(
+        subparsers, "demo",
+        help="no Discord needed: write a digit grid, a morph GIF and a latent map",
+        description="Without Discord: write a digit grid, a morph GIF and the latent map into "
+        "--out, and print a poem when a text endpoint is configured.",
+        environment=DEMO_VARIABLES,
+    )  # fmt: skip
     demo.add_argument("--out", type=Path, default=Path("out"), help="folder (default: ./out)")
     demo.set_defaults(handler=handle_demo)
 
-    start = subparsers.add_parser(
-        "start", help="`run` when DISCORD_TOKEN is set, otherwise `demo` (what `make run` does)"
+    start = add_command(
+        subparsers, "start",
+        help="`run` when DISCORD_TOKEN is set, otherwise `demo` (what `make run` does)",
+        environment=BOT_VARIABLES,
+    )  # fmt: skip
+    start.add_argument(
+        "--out", type=Path, default=Path("out"), help="the demo's folder (default: ./out)"
     )
-    start.set_defaults(handler=handle_start, out=Path("out"))
+    start.set_defaults(handler=handle_start)
 
-    sync = subparsers.add_parser("sync", help="publish the slash commands to Discord, then exit")
+    sync = add_command(
+        subparsers, "sync", help="publish the slash commands to Discord, then exit",
+        description="Publish the slash commands (to DEV_GUILD_ID when set, else globally) and "
+        "exit, without loading the models or going online. /poem is published only when a "
+        "text endpoint is configured.",
+        environment=SYNC_VARIABLES,
+    )  # fmt: skip
     sync.set_defaults(handler=handle_sync)
 
 
@@ -82,7 +117,7 @@ def handle_sync(args: argparse.Namespace, settings: Settings) -> int:
 
 def _token(settings: Settings) -> str:
     if not settings.discord_token:
-        raise CliError(MISSING_TOKEN, exit_code=TOKEN_EXIT_CODE)
+        raise CliError(MISSING_TOKEN, exit_code=CONFIG_EXIT_CODE)
     return settings.discord_token
 
 
@@ -113,12 +148,25 @@ async def serve(settings: Settings, *, token: str, sync_only: bool = False) -> i
                 freeze_startup_objects()  # see bot/heap.py: no full-GC pauses while serving
                 await bot.connect()
             except discord.LoginFailure:
-                raise CliError(REJECTED_TOKEN, exit_code=TOKEN_EXIT_CODE) from None
+                raise CliError(REJECTED_TOKEN, exit_code=CONFIG_EXIT_CODE) from None
+            except (discord.Forbidden, discord.NotFound) as exc:
+                raise CliError(_refused_message(settings, exc), exit_code=CONFIG_EXIT_CODE) from None
+            except discord.HTTPException as exc:
+                raise CliError(f"Discord answered {exc.status} at start-up: {exc.text or exc}") from None
+            except OSError as exc:  # aiohttp's connection errors are OSErrors: no network, DNS
+                raise CliError(f"cannot reach Discord: {exc.strerror or exc}. {UNREACHABLE}") from None
         return 0
     finally:
         pool.close()
         if poet is not None:
             await poet.aclose()
+
+
+def _refused_message(settings: Settings, exc) -> str:
+    """A 403/404 at start-up: almost always a DEV_GUILD_ID the bot is not in."""
+    if settings.dev_guild_id is not None:
+        return WRONG_GUILD.format(guild=settings.dev_guild_id, status=exc.status, text=exc.text or "")
+    return f"Discord refused a start-up request ({exc.status} {exc.text or exc})."
 
 
 def _close_on_sigterm(bot) -> None:

@@ -12,7 +12,7 @@ import logging
 import signal
 from pathlib import Path
 
-from bot.cli import CliError
+from bot.cli import CliError, add_command
 from bot.settings import Settings
 from genai_models.errors import GenAIError
 from genai_models.vae.serving.drawing import (
@@ -28,13 +28,24 @@ from genai_models.vae.training.precision import PRECISIONS
 log = logging.getLogger(__name__)
 
 
+MODEL_VARIABLES = ("GENAI_MODEL_DIR", "LOG_LEVEL")
+SEED_HELP = "random seed: the same seed gives the same picture (default: a new one each time)"
+
+
 def register(subparsers) -> None:
-    train = subparsers.add_parser("train", help="train the digit VAE (status + checkpoints)")
+    train = add_command(subparsers, "train", help="train the digit VAE (status + checkpoints)",
+                        description="Train the digit VAE and its checker, writing status.json and "
+                        "checkpoints as it goes (what /train-status shows); Ctrl-C stops it "
+                        "resumably. The folder then serves as GENAI_MODEL_DIR.",
+                        environment=("GENAI_TRAINING_DIR", "LOG_LEVEL"))
     train.add_argument("--data", type=Path, default=None,
                        help="an .npz (x_train/y_train or x/y) or IDX folder; default: download MNIST")
-    train.add_argument("--epochs", type=_positive, default=30)
-    train.add_argument("--batch-size", type=_positive, default=128)
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--epochs", type=_whole_number(1), default=30,
+                       help="passes over the training digits (default: 30)")
+    train.add_argument("--batch-size", type=_whole_number(1), default=128,
+                       help="digits per training step (default: 128)")
+    train.add_argument("--seed", type=int, default=0,
+                       help="seed of the split, the initial weights and the shuffling (default: 0)")
     train.add_argument("--out", type=Path, default=None,
                        help="output folder (default: GENAI_TRAINING_DIR, runs/vae)")
     train.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
@@ -43,32 +54,41 @@ def register(subparsers) -> None:
                             "native bfloat16 instructions (faster), else float32")
     train.set_defaults(handler=run_train)
 
-    digit = subparsers.add_parser("digit", help="write a PNG grid of generated digits")
+    digit = add_command(subparsers, "digit", help="write a PNG grid of generated digits",
+                        environment=MODEL_VARIABLES)
     digit.add_argument("k", nargs="?", type=_digit, default=None, help="digit 0-9 (default: any)")
     digit.add_argument("--count", type=_whole_number(1, MAX_COUNT), default=9,
                        help=f"how many digits, 1-{MAX_COUNT} (default: 9)")
-    digit.add_argument("--seed", type=int, default=None)
-    digit.add_argument("--out", type=Path, default=Path("digits.png"))
+    digit.add_argument("--seed", type=int, default=None, help=SEED_HELP)
+    digit.add_argument("--out", type=Path, default=Path("digits.png"),
+                       help="the PNG to write (default: digits.png)")
     digit.set_defaults(handler=run_digit)
 
-    morph = subparsers.add_parser("morph", help="write a GIF morphing one digit into another")
+    morph = add_command(subparsers, "morph", help="write a GIF morphing one digit into another",
+                        environment=MODEL_VARIABLES)
     morph.add_argument("a", type=_digit, help="start digit 0-9")
     morph.add_argument("b", type=_digit, help="end digit 0-9")
     morph.add_argument("--frames", type=_whole_number(MIN_FRAMES, MAX_FRAMES), default=DEFAULT_FRAMES,
                        help=f"frames from start to end, {MIN_FRAMES}-{MAX_FRAMES} "
                             f"(default: {DEFAULT_FRAMES})")
-    morph.add_argument("--seed", type=int, default=None)
-    morph.add_argument("--out", type=Path, default=Path("morph.gif"))
-    morph.add_argument("--start-image", type=Path, default=None, help="your own digit to start from")
-    morph.add_argument("--end-image", type=Path, default=None, help="your own digit to end at")
+    morph.add_argument("--seed", type=int, default=None, help=SEED_HELP)
+    morph.add_argument("--out", type=Path, default=Path("morph.gif"),
+                       help="the GIF to write (default: morph.gif)")
+    morph.add_argument("--start-image", type=Path, default=None,
+                       help="your own digit to start from (a photo or drawing; replaces a)")
+    morph.add_argument("--end-image", type=Path, default=None,
+                       help="your own digit to end at (a photo or drawing; replaces b)")
     morph.set_defaults(handler=run_morph)
 
-    latent = subparsers.add_parser("latent-map", help="write the latent-plane grid and scatter")
+    latent = add_command(subparsers, "latent-map", help="write the latent-plane grid and scatter",
+                         environment=MODEL_VARIABLES)
     latent.add_argument("--size", type=_whole_number(MIN_MAP_SIZE, MAX_MAP_SIZE),
                         default=LATENT_MAP_CELLS,
                         help=f"grid size n (n x n digits), {MIN_MAP_SIZE}-{MAX_MAP_SIZE} "
                              f"(default: {LATENT_MAP_CELLS})")
-    latent.add_argument("--out", type=Path, default=Path("latent-map.png"))
+    latent.add_argument("--out", type=Path, default=Path("latent-map.png"),
+                        help="the grid PNG to write; the scatter goes beside it as NAME-scatter.png "
+                             "(default: latent-map.png)")
     latent.set_defaults(handler=run_latent_map)
 
 
@@ -163,25 +183,17 @@ def _raise_keyboard_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _whole_number(low: int, high: int):
-    """An argparse type for a whole number in [low, high], named in the message when refused."""
+def _whole_number(low: int, high: int | None = None):
+    """An argparse type for a whole number in [low, high] (no upper bound when high is None)."""
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if not low <= value <= high:
+        if high is None and value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        if high is not None and not low <= value <= high:
             raise argparse.ArgumentTypeError(f"must be between {low} and {high}, got {value}")
         return value
 

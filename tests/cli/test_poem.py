@@ -13,8 +13,8 @@ import pytest
 from tests.fakes.openai_server import FakeOpenAI, Fault
 from tests.helpers import TEST_API_KEY
 
-# `python -c` rather than the console script: with no __main__ file, python-dotenv looks for
-# .env in the working directory (a temporary one), so a developer's own .env cannot leak in.
+# Run in a temporary working directory, where settings look for .env: a developer's own .env
+# cannot leak in.
 ENTRY = "from bot.__main__ import main; main()"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -121,3 +121,24 @@ async def test_empty_topic_is_refused_before_any_request(openai_server, tmp_path
     assert run.returncode == 2
     assert "Please give the poem a topic." in run.stderr
     assert openai_server.requests == []
+
+
+@pytest.mark.asyncio
+async def test_the_installed_command_reads_the_dotenv_of_the_directory_it_runs_in(
+    openai_server, tmp_path
+):
+    elsewhere = tmp_path / "somewhere" / "else"
+    elsewhere.mkdir(parents=True)
+    (elsewhere / ".env").write_text(
+        "".join(f"{name}={value}\n" for name, value in server_env(openai_server).items())
+    )
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "DISCORD_"))}
+    installed = Path(sys.executable).with_name("genai-bot")  # the console script pip installed
+    process = await asyncio.create_subprocess_exec(
+        installed, "poem", "la luna", env=base | {"LOG_LEVEL": "WARNING"}, cwd=elsewhere,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0, stderr.decode()
+    assert stdout.decode() == openai_server.reply + "\n"
+    assert openai_server.chat_requests[0].api_key == TEST_API_KEY  # the key came from that .env

@@ -218,3 +218,68 @@ async def test_sync_without_dev_guild_publishes_globally_and_without_a_text_endp
     assert _option_names(synced["morph"]) == ["start", "end", "frames", "start_image", "end_image"]
     assert discord_server.synced_commands(discord_server.guild_id) == []
     assert run.stdout.strip() == "synced 4 commands to all guilds (global)"
+
+
+INSTALLED_CLI = Path(sys.executable).with_name("genai-bot")  # the console script pip installed
+
+
+@pytest.mark.asyncio
+async def test_the_example_env_copied_as_it_is_runs_no_bot_and_says_what_to_set(tmp_path):
+    (tmp_path / ".env").write_text((REPO_ROOT / ".env.example").read_text())
+    process = await asyncio.create_subprocess_exec(
+        INSTALLED_CLI, "run", env=_env({}), cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    run = await finish(process)
+    assert run.returncode == 2
+    assert run.stderr.startswith("genai-bot: DISCORD_TOKEN is not set.")
+    assert run.stderr.count("\n") == 1 and "Traceback" not in run.stderr
+
+
+@pytest.mark.asyncio
+async def test_a_dotenv_with_the_old_placeholder_token_is_refused_in_one_line(tmp_path):
+    (tmp_path / ".env").write_text("DISCORD_TOKEN=your-discord-bot-token\n")
+    process = await asyncio.create_subprocess_exec(
+        INSTALLED_CLI, "run", env=_env({}), cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    run = await finish(process)
+    assert run.returncode == 2
+    assert run.stderr.startswith(
+        "genai-bot: configuration error: DISCORD_TOKEN is still the example value"
+    )
+    assert run.stderr.count("\n") == 1
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("command", ["run", "sync"])
+async def test_an_unreachable_discord_is_one_clear_line(tmp_path, command):
+    env = {
+        "TEST_DISCORD_API": "http://127.0.0.1:9/api/v10",  # the discard port: nothing listens
+        "TEST_DISCORD_GATEWAY": "ws://127.0.0.1:9/",
+        "DISCORD_TOKEN": "a-token.that.never-leaves-this-machine",
+        "GENAI_WORKERS": "1",
+    }
+    process = await start_cli(command, env=env, cwd=tmp_path, entry=ENTRY_VIA_STAND_IN)
+    run = await finish(process)
+    assert run.returncode == 1
+    assert run.stderr.startswith("genai-bot: cannot reach Discord: "), run.stderr
+    assert run.stderr.rstrip("\n").endswith("Check the network connection (and any proxy), then try again.")
+    assert run.stderr.count("\n") == 1, run.stderr
+
+
+@pytest.mark.asyncio
+async def test_a_dev_guild_the_bot_is_not_in_is_one_clear_line(discord_server, tmp_path):
+    env = stand_in_env(discord_server, discord_server.token) | {
+        "DEV_GUILD_ID": "42",
+        "OPENAI_BASE_URL": "http://127.0.0.1:9/v1",  # configured (no "no /poem" warning), never called
+        "OPENAI_MODERATION": "off",
+    }
+    process = await start_cli("sync", env=env, cwd=tmp_path, entry=ENTRY_VIA_STAND_IN)
+    run = await finish(process)
+    assert run.returncode == 2
+    assert run.stderr.startswith(
+        "genai-bot: Discord refused to publish the commands to DEV_GUILD_ID=42 (403 Missing Access)."
+    ), run.stderr
+    assert run.stderr.count("\n") == 1, run.stderr
+    assert discord_server.commands == {}

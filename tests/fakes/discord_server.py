@@ -52,8 +52,6 @@ Talking to the bot (each returns an `InjectedInteraction` with `.id`, `.token`, 
   button (or pick select `values`) on a message the bot sent (a Reply, message dict or id). Pressing
   a disabled button, or another user's ephemeral message, raises InvalidInteraction, as the
   Discord client would not let a user do it.
-- `await server.inject_modal_submit(custom_id, values, *, user=None, opened_by=None, ...)`: submit
-  the modal the bot opened (`opened_by` = the interaction that got the type 9 callback).
 - `await server.inject_interaction(payload)` / `await server.dispatch(event, data)`: raw.
 
 Waiting and asserting. Every REST call is a `RecordedRequest` in `server.requests` (method, path
@@ -77,7 +75,7 @@ Discord's rules enforced: callback after `callback_deadline` s (3.0; None disabl
 "Unknown interaction"; a second callback → 400 (40060); follow-ups and edits before the callback →
 404 "Unknown Webhook"; content > 2000, embed description > 4096 (and the other embed limits),
 > 10 embeds, components over limits, empty messages, bot uploads > 10 MiB → Discord's error
-bodies; callbacks 6/7 only for component/modal interactions. Rate limits (429) are not simulated.
+bodies; callbacks 6/7 only for component interactions. Rate limits (429) are not simulated.
 
 Heartbeats. The client heartbeats every `heartbeat_interval_ms` on its own; `async with
 server.heartbeat_probe(period=1.0):` additionally sends op 1 requests each `period` seconds
@@ -110,7 +108,6 @@ from tests.fakes.discord_gateway import GatewaySession, percentile
 from tests.fakes.discord_interactions import (
     APPLICATION_COMMAND,
     MESSAGE_COMPONENT,
-    MODAL_SUBMIT,
     InteractionBuilder,
     InvalidInteraction,
     Upload,
@@ -410,23 +407,6 @@ class DiscordStandIn:
                                     in_dm="guild_id" not in stored)
         payload["data"] = self.builder.component_data(component, values)
         payload["message"] = stored
-        return await self.inject_interaction(payload)
-
-    async def inject_modal_submit(self, custom_id: str, values: dict[str, Any], *,
-                                  user: FakeUser | None = None,
-                                  opened_by: InjectedInteraction | None = None,
-                                  locale: str | None = None) -> InjectedInteraction:
-        """A user submits the modal `custom_id` with text `values` by input custom_id."""
-        user = user or (opened_by.user if opened_by else self.alice)
-        modal = opened_by.modal if opened_by else None
-        if opened_by is not None and (modal is None or modal.get("custom_id") != custom_id):
-            raise InvalidInteraction(f"{opened_by!r} did not open modal {custom_id!r}")
-        payload = self.builder.base(MODAL_SUBMIT, user=user, locale=locale, guild_locale=None,
-                                    app_permissions=None, in_dm=False)
-        payload["data"] = {"custom_id": custom_id,
-                           "components": self.builder.modal_components(modal, values)}
-        if opened_by is not None and "message" in opened_by.payload:
-            payload["message"] = self.store.snapshot(int(opened_by.payload["message"]["id"]))
         return await self.inject_interaction(payload)
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:

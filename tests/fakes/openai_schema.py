@@ -1,9 +1,11 @@
-"""Request bodies checked against OpenAI's official OpenAPI document (../shared/data/openai-openapi).
+"""Request bodies checked against OpenAI's official OpenAPI schemas (openai_schemas.json).
 
+openai_schemas.json holds the request schemas the fake checks and what they `$ref`, extracted
+from OpenAI's MIT-licensed OpenAPI document by extract_openai_schemas.py (see README.md here).
 The document is OpenAPI 3.1 (JSON Schema 2020-12) but still marks many fields with the 3.0
 keyword `nullable: true`, which a 2020-12 validator ignores; each such schema is rewritten to
 "this or null" before use, or legal nulls would be reported as errors. `$ref`s are resolved
-against the whole document. On top of the schema, top-level fields the schema does not name
+against the whole file. On top of the schema, top-level fields the schema does not name
 are reported too: the schema allows them, but a misspelt parameter is a bug in our client.
 """
 
@@ -11,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,25 +21,8 @@ from jsonschema import Draft202012Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-DOCUMENT_ENV = "OPENAI_OPENAPI_JSON"  # override where the document is looked for
+SCHEMAS_FILE = Path(__file__).with_name("openai_schemas.json")
 _DOCUMENT_URI = "urn:openai-openapi"
-_RELATIVE_PATH = Path("shared/data/openai-openapi/openapi.json")
-_REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def find_document() -> Path:
-    """The OpenAPI document: $OPENAI_OPENAPI_JSON, else shared/ inside or beside the repo."""
-    if os.environ.get(DOCUMENT_ENV):
-        return Path(os.environ[DOCUMENT_ENV])
-    candidates = [_REPO_ROOT / _RELATIVE_PATH, _REPO_ROOT.parent / _RELATIVE_PATH]
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError(
-        "OpenAI's openapi.json not found; looked in "
-        + ", ".join(str(c) for c in candidates)
-        + f" (set {DOCUMENT_ENV} to its path)"
-    )
 
 
 def _with_nullable_as_null(node: Any) -> Any:
@@ -97,6 +81,6 @@ def validator(schema_name: str) -> RequestValidator:
 
 @functools.cache
 def _document_and_registry() -> tuple[dict[str, Any], Registry]:
-    document = _with_nullable_as_null(json.loads(find_document().read_text(encoding="utf-8")))
+    document = _with_nullable_as_null(json.loads(SCHEMAS_FILE.read_text(encoding="utf-8")))
     registry = Registry().with_resource(_DOCUMENT_URI, DRAFT202012.create_resource(document))
     return document, registry

@@ -14,12 +14,12 @@
     openai_server.inject(Fault.UNAVAILABLE, endpoint="moderations")
     openai_server.chat_requests[-1].body["messages"]            # what the client sent
 
-Serves `POST /v1/chat/completions` (SSE streaming with a final usage chunk, or one JSON reply),
-`POST /v1/moderations` (flags any input containing `flag_marker`, "FLAGME" by default) and
-`GET /v1/models`. Every request body is validated against OpenAI's OpenAPI schema: a violation
-is answered with a 400 *and* recorded, and `close()` (so `async with`) then fails with
-AssertionError, so a test whose client sends a malformed request fails even if it expected an
-error anyway.
+Serves the two endpoints the product calls: `POST /v1/chat/completions` (SSE streaming with a
+final usage chunk, or one JSON reply) and `POST /v1/moderations` (flags any input containing
+`flag_marker`, "FLAGME" by default). Every request body is validated against OpenAI's OpenAPI
+schema: a violation is answered with a 400 *and* recorded, and `close()` (so `async with`) then
+fails with AssertionError, so a test whose client sends a malformed request fails even if it
+expected an error anyway.
 """
 
 from __future__ import annotations
@@ -145,11 +145,10 @@ class FakeOpenAI:
     async def start(self) -> FakeOpenAI:
         """Listen on 127.0.0.1 (a free port); returns self."""
         for name in ("CreateChatCompletionRequest", "CreateModerationRequest"):
-            validator(name)  # load the schema now: a missing document fails here, loudly
+            validator(name)  # load the schemas now: a broken schemas file fails here, loudly
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_post("/v1/moderations", self._moderations)
-        app.router.add_get("/v1/models", self._models)
         # handler_cancellation: a client that gives up (a timeout test) ends its handler.
         self._runner = web.AppRunner(
             app, handler_cancellation=True, shutdown_timeout=1.0, access_log=None
@@ -397,15 +396,6 @@ class FakeOpenAI:
             "category_scores": {name: 0.9 if on else 0.001 for name, on in categories.items()},
             "category_applied_input_types": {name: ["text"] for name in MODERATION_CATEGORIES},
         }
-
-    async def _models(self, request: web.Request) -> web.StreamResponse:
-        self.requests.append(ReceivedRequest(request.method, request.path, dict(request.headers), None))
-        refusal = await self._refusal(request, None, None)
-        if refusal is not None:
-            return refusal
-        served = self.models if self.models is not None else ("gpt-4.1-mini",)
-        data = [{"id": m, "object": "model", "created": 0, "owned_by": "fake"} for m in served]
-        return web.json_response({"object": "list", "data": data})
 
     # ---- helpers ---------------------------------------------------------------------------
 

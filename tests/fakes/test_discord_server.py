@@ -39,13 +39,6 @@ class ButtonView(discord.ui.View):
         await interaction.response.edit_message(content="pressed", view=None)
 
 
-class AskModal(discord.ui.Modal, title="Question"):
-    answer = discord.ui.TextInput(label="Answer", custom_id="answer")
-
-    async def on_submit(self, interaction: discord.Interaction) -> None:
-        await interaction.response.send_message(f"you said {self.answer.value}")
-
-
 class EchoBot(commands.Bot):
     """A throwaway bot with just enough commands to drive every part of the stand-in."""
 
@@ -94,10 +87,6 @@ class EchoBot(commands.Bot):
             await interaction.response.send_message("blocking")
             time.sleep(0.4)  # noqa: ASYNC251 -- deliberately blocking; the heartbeat test must see it
 
-        @tree.command(name="ask", description="Opens a modal")
-        async def ask(interaction: discord.Interaction) -> None:
-            await interaction.response.send_modal(AskModal())
-
         await tree.sync()
 
 
@@ -136,7 +125,7 @@ async def test_bot_logs_in_and_receives_ready_then_guild_create(server, bot):
 @pytest.mark.asyncio
 async def test_tree_sync_is_recorded_with_option_types(server, bot):
     commands_by_name = {c["name"]: c for c in await server.wait_for_sync()}
-    assert {"pic", "press", "long", "slow", "block", "ask"} <= set(commands_by_name)
+    assert {"pic", "press", "long", "slow", "block"} <= set(commands_by_name)
     options = {o["name"]: o for o in commands_by_name["pic"]["options"]}
     assert options["size"]["type"] == 4 and options["size"]["max_value"] == 64
     assert options["image"]["type"] == 11 and not options["image"].get("required")
@@ -185,16 +174,6 @@ async def test_button_press_by_someone_else_and_by_the_requester(server, bot):
     update = await owner.wait_for_callback()
     assert update.callback_type == 7 and update.message_id == sent.message_id
     assert update.content == "pressed" and update.components == []
-
-
-@pytest.mark.asyncio
-async def test_modal_opened_by_a_command_is_submitted(server, bot):
-    command = await server.inject_command("ask")
-    opened = await command.wait_for_callback()
-    assert opened.callback_type == 9 and opened.payload["custom_id"] == command.modal["custom_id"]
-    submit = await server.inject_modal_submit(command.modal["custom_id"], {"answer": "seven"},
-                                              opened_by=command)
-    assert (await submit.wait_for_callback()).content == "you said seven"
 
 
 @pytest.mark.asyncio

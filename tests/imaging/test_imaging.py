@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,8 +19,7 @@ from genai_models.imaging import (
     morph_gif,
     to_uint8,
 )
-
-MNIST_SAMPLE = Path(__file__).resolve().parents[2].parent / "shared/data/mnist-digits-8k.npz"
+from tests.helpers import MNIST_SAMPLE
 
 
 @pytest.fixture(scope="module")

@@ -84,10 +84,3 @@ async def test_moderation_flags_only_inputs_with_the_marker():
 
     assert [r.flagged for r in result.results] == [False, True]
     assert result.results[1].categories.violence is True
-
-
-@pytest.mark.asyncio
-async def test_models_endpoint_lists_the_served_models():
-    async with FakeOpenAI(models=("a-model", "b-model")) as server, _raw_client(server) as client:
-        models = [model.id async for model in client.models.list()]
-    assert models == ["a-model", "b-model"]

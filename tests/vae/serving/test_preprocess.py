@@ -7,7 +7,6 @@ import struct
 import subprocess
 import sys
 import zlib
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,8 +14,7 @@ from PIL import Image
 
 from genai_models.errors import InvalidInputError
 from genai_models.vae.serving.preprocess import MAX_UPLOAD_BYTES, open_user_image, to_mnist
-
-MNIST_SAMPLE = Path(__file__).resolve().parents[3].parent / "shared/data/mnist-digits-8k.npz"
+from tests.helpers import MNIST_SAMPLE
 
 
 @pytest.fixture(scope="module")
