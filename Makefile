@@ -40,7 +40,7 @@ test: $(STAMP)
 	$(BIN)/pytest
 
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench --write-docs docs/benchmarks.md
 
 # The shipped recipe; /train-status reads runs/vae (GENAI_TRAINING_DIR) while it runs.
 train: $(STAMP)

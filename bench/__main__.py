@@ -7,16 +7,22 @@ failed.
 Arguments after `--` go to every selected bench's main(); without them each gets its quick
 default from QUICK_ARGV below (or the module's own `QUICK_ARGV`, when it defines one).
 `--model-dir DIR` is passed on to the benches that serve a trained VAE (default: the shipped one).
+`--write-docs PATH` also writes what every bench printed to PATH (`make bench`: docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import inspect
+import shlex
 import sys
 import time
 import traceback
+from pathlib import Path
+
+from bench.report import Section, Tee, write_benchmarks_doc
 
 # Run order: cheap, TensorFlow-free benches first, so their figures come even if TF misbehaves.
 BENCHES = ("imaging_gif", "text_overhead", "bot_latency", "vae_speed", "vae_quality")
@@ -30,18 +36,23 @@ QUICK_ARGV: dict[str, list[str]] = {
 }
 
 
-def run_one(name: str, argv: list[str] | None, model_dir: str | None = None) -> str:
-    """'ok' or 'failed'."""
+def run_one(name: str, argv: list[str] | None, model_dir: str | None = None) -> tuple[str, list[str]]:
+    """('ok' or 'failed', the arguments it ran with: those given, else its quick defaults)."""
     module_name = f"bench.{name}"
     try:
         module = importlib.import_module(module_name)
     except Exception:
         traceback.print_exc()
-        return "failed"
+        return "failed", argv or []
     if argv is None:
         argv = list(getattr(module, "QUICK_ARGV", QUICK_ARGV.get(name, [])))
     if model_dir is not None and name in MODEL_BENCHES:
         argv = [*argv, "--model-dir", model_dir]
+    return _call_main(module, argv), argv
+
+
+def _call_main(module, argv: list[str]) -> str:
+    module_name = module.__name__
     saved_argv = sys.argv
     # Benches that read sys.argv themselves (main() without parameters) see only their own args.
     sys.argv = [f"python -m {module_name}", *argv]
@@ -70,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"benches to run (default: all of {', '.join(BENCHES)})")
     parser.add_argument("--model-dir", default=None,
                         help="trained VAE folder for the benches that serve one (default: shipped)")
+    parser.add_argument("--write-docs", type=Path, default=None, metavar="PATH",
+                        help="also write every bench's output to PATH (e.g. docs/benchmarks.md)")
     args = parser.parse_args(argv)
     names = args.names or list(BENCHES)
     unknown = [name for name in names if name not in BENCHES]
@@ -77,12 +90,21 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown bench {', '.join(unknown)}; choose from {', '.join(BENCHES)}")
 
     outcomes: dict[str, tuple[str, float]] = {}
+    sections: list[Section] = []
     for name in names:
         print(f"\n=== bench.{name} ===", flush=True)
+        tee = Tee(sys.stdout)
         started = time.perf_counter()
-        outcome = run_one(name, bench_argv, args.model_dir)
-        outcomes[name] = (outcome, time.perf_counter() - started)
+        with contextlib.redirect_stdout(tee):
+            outcome, argv_used = run_one(name, bench_argv, args.model_dir)
+        seconds = time.perf_counter() - started
+        outcomes[name] = (outcome, seconds)
+        command = shlex.join(["python", "-m", f"bench.{name}", *argv_used])
+        sections.append(Section(name, command, outcome, seconds, tee.copy.getvalue()))
         sys.stdout.flush()
+    if args.write_docs is not None:
+        write_benchmarks_doc(args.write_docs, sections)
+        print(f"\nwrote {args.write_docs}")
     print("\n=== summary ===")
     for name, (outcome, seconds) in outcomes.items():
         print(f"  {name:14s} {outcome:7s} {seconds:6.1f} s")
