@@ -208,8 +208,7 @@ def _compiled_vae(config: TrainingConfig, *, steps_per_epoch: int) -> VAE:
         alpha=config.final_learning_rate_fraction,
     )
     optimizer = keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay)
-    # jit_compile=False: XLA compiles these small convolutions into slower CPU code than
-    # TensorFlow's oneDNN kernels (bench.vae_speed, docs/benchmarks.md).
+    # jit_compile=False: XLA made an epoch slower on these CPUs, not faster (docs/benchmarks.md).
     vae.compile(optimizer=optimizer, jit_compile=False)
     # Build weights and optimizer slots now, so a checkpoint can be loaded into them.
     vae(_example_batch())
