@@ -11,7 +11,7 @@ import pytest
 from bot.client import GenAIBot
 from bot.concurrency import WorkerPool
 from bot.settings import Settings
-from tests.fakes.discord_server import run_bot
+from tests.fakes.discord_server import GUILD_READY_TIMEOUT_S, run_bot
 
 
 @pytest.fixture
@@ -45,6 +45,7 @@ def start_bot(discord_server, sampler, tmp_path) -> Callable[..., Any]:
                 poet=poet,
                 load_sampler=load_sampler,
                 view_timeout_s=view_timeout_s,
+                guild_ready_timeout=GUILD_READY_TIMEOUT_S,
             )
             async with run_bot(bot, discord_server):
                 yield bot

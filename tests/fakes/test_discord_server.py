@@ -16,6 +16,7 @@ from PIL import Image
 
 from tests.fakes.discord_records import Feed
 from tests.fakes.discord_server import (
+    GUILD_READY_TIMEOUT_S,
     DiscordStandIn,
     InvalidInteraction,
     Upload,
@@ -43,7 +44,8 @@ class EchoBot(commands.Bot):
     """A throwaway bot with just enough commands to drive every part of the stand-in."""
 
     def __init__(self, *, sharded: bool = False) -> None:
-        super().__init__(command_prefix=commands.when_mentioned, intents=discord.Intents.default())
+        super().__init__(command_prefix=commands.when_mentioned, intents=discord.Intents.default(),
+                         guild_ready_timeout=GUILD_READY_TIMEOUT_S)
         self.failures: list[BaseException] = []
         self.tree.on_error = self._record_failure
 
@@ -92,7 +94,8 @@ class EchoBot(commands.Bot):
 
 class ShardedEchoBot(commands.AutoShardedBot):
     def __init__(self) -> None:
-        super().__init__(command_prefix=commands.when_mentioned, intents=discord.Intents.default())
+        super().__init__(command_prefix=commands.when_mentioned, intents=discord.Intents.default(),
+                         guild_ready_timeout=GUILD_READY_TIMEOUT_S)
 
 
 @pytest_asyncio.fixture
