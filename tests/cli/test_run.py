@@ -223,14 +223,19 @@ async def test_sync_without_dev_guild_publishes_globally_and_without_a_text_endp
 INSTALLED_CLI = Path(sys.executable).with_name("genai-bot")  # the console script pip installed
 
 
+async def run_installed_cli(*args: str, cwd: Path) -> Run:
+    """`genai-bot ARGS` as a user runs it: the installed command, from `cwd`, with its .env."""
+    process = await asyncio.create_subprocess_exec(
+        INSTALLED_CLI, *args, env=_env({}), cwd=cwd,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    return await finish(process)
+
+
 @pytest.mark.asyncio
 async def test_the_example_env_copied_as_it_is_runs_no_bot_and_says_what_to_set(tmp_path):
     (tmp_path / ".env").write_text((REPO_ROOT / ".env.example").read_text())
-    process = await asyncio.create_subprocess_exec(
-        INSTALLED_CLI, "run", env=_env({}), cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    run = await finish(process)
+    run = await run_installed_cli("run", cwd=tmp_path)
     assert run.returncode == 2
     assert run.stderr.startswith("genai-bot: DISCORD_TOKEN is not set.")
     assert run.stderr.count("\n") == 1 and "Traceback" not in run.stderr
@@ -239,11 +244,7 @@ async def test_the_example_env_copied_as_it_is_runs_no_bot_and_says_what_to_set(
 @pytest.mark.asyncio
 async def test_a_dotenv_with_the_old_placeholder_token_is_refused_in_one_line(tmp_path):
     (tmp_path / ".env").write_text("DISCORD_TOKEN=your-discord-bot-token\n")
-    process = await asyncio.create_subprocess_exec(
-        INSTALLED_CLI, "run", env=_env({}), cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    run = await finish(process)
+    run = await run_installed_cli("run", cwd=tmp_path)
     assert run.returncode == 2
     assert run.stderr.startswith(
         "genai-bot: configuration error: DISCORD_TOKEN is still the example value"
