@@ -62,17 +62,19 @@ def vae_label(version: str) -> str:
 
 
 def poem_embed(
-    poem: str, *, topic: str, lang: Lang, model: str | None = None, streaming: bool = False
+    poem: str, *, topic: str, lang: Lang, model: str, streaming: bool = False
 ) -> discord.Embed:
-    """The poem so far (`streaming`) or finished, within the embed description limit."""
+    """The poem so far (`streaming`) or finished, within the embed description limit.
+
+    Labelled AI-generated with its model in every state a reader can see, the growing text too.
+    """
     title = clip(text("poem_title", lang, topic=topic), EMBED_TITLE_LIMIT)
     if streaming:
         body = clip(poem, EMBED_DESCRIPTION_LIMIT - len(STREAM_CURSOR)) + STREAM_CURSOR
     else:
         body = clip(poem, EMBED_DESCRIPTION_LIMIT)
     embed = discord.Embed(title=title, description=body or "…", colour=POEM_COLOUR)
-    if model is not None and not streaming:
-        embed.set_footer(text=ai_label(model, lang))
+    embed.set_footer(text=ai_label(model, lang))
     return embed
 
 

@@ -60,7 +60,8 @@ def handler(args: argparse.Namespace, settings: Settings) -> int:
     try:
         asyncio.run(write_poem(settings, request, sys.stdout))
     except GenAIError as exc:  # already a sentence a user can read
-        print(f"\ngenai-bot: {exc}", file=sys.stderr)
+        # write_poem has already ended any text it printed with a newline.
+        print(f"genai-bot: {exc}", file=sys.stderr)
         return 1
     return 0
 

@@ -95,7 +95,9 @@ class Poems(commands.Cog):
                 continue
             shown = stream.text
             await interaction.edit_original_response(
-                embed=rendering.poem_embed(shown, topic=topic, lang=lang, streaming=True)
+                embed=rendering.poem_embed(
+                    shown, topic=topic, lang=lang, model=self.poet.model, streaming=True
+                )
             )
             last_edit = loop.time()  # counted from when the edit was done, not sent
         poem = await stream.final()

@@ -53,9 +53,14 @@ class PoemAssembler:
             self._pieces.append(piece)
         return piece
 
+    @property
+    def text(self) -> str:
+        """The text received so far."""
+        return "".join(self._pieces)
+
     def poem(self) -> Poem:
         """The finished poem, or the GenAIError that describes why there is none."""
-        text = "".join(self._pieces).strip()
+        text = self.text.strip()
         if self.finish_reason == "content_filter" or (self._refused and not text):
             raise ContentFlaggedError(stage="output")
         if self.finish_reason is None:

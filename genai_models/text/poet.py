@@ -94,6 +94,11 @@ class Poet:
     ) -> None:
         await self.aclose()
 
+    @property
+    def model(self) -> str:
+        """The chat model asked for: what a poem is labelled with until the server names its own."""
+        return self._config.model
+
     def __repr__(self) -> str:
         return f"Poet({self._config!r})"  # PoetConfig's repr leaves the key out
 
@@ -135,6 +140,15 @@ class Poet:
         finally:
             await chunks.close()  # also when the reader abandons the poem half-way
 
+        if assembler.finish_reason is None:
+            # The server closed a stream it never said was complete: a truncated poem, which
+            # an operator should see (some servers end a stream when another request arrives).
+            log.warning(
+                "chat stream from %s (model %s) ended after %d characters without a finish reason",
+                loggable_url(self._config.base_url or OPENAI_BASE_URL),
+                self._config.model,
+                len(assembler.text),
+            )
         poem = assembler.poem()
         if self._moderator is not None:
             await self._moderator.check(poem.text, stage="output")

@@ -27,6 +27,11 @@ async def poem_bot(start_bot, *, moderation: str = "off", **server_options):
             yield openai_server
 
 
+def finished(reply) -> bool:
+    """The last edit of a poem: its text no longer ends with the streaming cursor."""
+    return bool(reply.embeds) and not reply.embeds[0]["description"].endswith("▌")
+
+
 async def _ephemeral_answer(server, ix):
     """The message only the user sees, and a check that the 3 s window was met."""
     callback = await ix.wait_for_callback()
@@ -51,6 +56,8 @@ async def test_poem_defers_at_once_and_streams_editing_at_most_once_a_second(
     assert min(gaps) >= 0.99, gaps
     growing = [len(e.embeds[0]["description"]) for e in streaming]
     assert growing == sorted(growing)
+    # Every state a reader sees is labelled, not only the finished poem.
+    assert all(e.embeds[0]["footer"]["text"] == f"AI-generated · {MODEL}" for e in edits)
 
 
 @pytest.mark.asyncio
@@ -59,7 +66,7 @@ async def test_the_finished_poem_is_labelled_ai_generated_with_the_model(
 ):
     async with poem_bot(start_bot, reply=LONG_POEM):
         ix = await discord_server.inject_command("poem", {"topic": "la luna", "form": "sonnet"})
-        final = await discord_server.wait_for_edit(ix, lambda r: "footer" in r.embeds[0])
+        final = await discord_server.wait_for_edit(ix, finished)
     embed = final.embeds[0]
     assert embed["description"] == LONG_POEM
     assert embed["footer"]["text"] == f"AI-generated · {MODEL}"
@@ -75,11 +82,11 @@ async def test_the_poem_is_written_in_the_users_discord_language_by_default(
         spanish = await discord_server.inject_command(
             "poem", {"topic": "el mar"}, user=discord_server.bob
         )
-        await discord_server.wait_for_edit(spanish, lambda r: "footer" in r.embeds[0])
+        await discord_server.wait_for_edit(spanish, finished)
         english = await discord_server.inject_command(
             "poem", {"topic": "el mar", "language": "en"}, user=discord_server.bob
         )
-        final = await discord_server.wait_for_edit(english, lambda r: "footer" in r.embeds[0])
+        final = await discord_server.wait_for_edit(english, finished)
     prompts = [str(r.body["messages"]) for r in openai_server.chat_requests]
     assert "Spanish" in prompts[0] and "English" not in prompts[0]
     assert "English" in prompts[1]

@@ -14,11 +14,11 @@ def test_clip_keeps_short_text_and_marks_a_cut():
     assert clipped.endswith("…")
 
 
-def test_a_streaming_poem_stays_within_the_description_limit_with_its_cursor():
-    embed = rendering.poem_embed("verso " * 2000, topic="t", lang="en", streaming=True)
+def test_a_streaming_poem_stays_within_the_description_limit_with_its_cursor_and_label():
+    embed = rendering.poem_embed("verso " * 2000, topic="t", lang="en", model="m", streaming=True)
     assert len(embed.description) <= rendering.EMBED_DESCRIPTION_LIMIT
     assert embed.description.endswith(rendering.STREAM_CURSOR)
-    assert embed.footer.text is None
+    assert embed.footer.text == "AI-generated · m"  # labelled while it is still being written
 
 
 def test_a_finished_poem_is_labelled_ai_generated_with_the_model():

@@ -100,6 +100,8 @@ async def test_service_failure_prints_the_user_message_and_exits_non_zero(openai
 
     assert run.returncode == 1
     assert "genai-bot: The text service is busy; try again in about 20 s." in run.stderr
+    assert run.stdout == "" and not run.stderr.startswith("\n")  # no poem: no blank line
+    assert "\n\ngenai-bot:" not in run.stderr
     assert "Traceback" not in run.stderr
     assert TEST_API_KEY not in run.stderr + run.stdout
 

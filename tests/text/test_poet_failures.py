@@ -117,12 +117,15 @@ async def test_disconnect_mid_stream_keeps_the_pieces_and_reports_a_broken_poem(
 
 
 @pytest.mark.asyncio
-async def test_stream_ending_without_a_finish_reason_is_a_broken_poem(openai_server, poet):
+async def test_stream_ending_without_a_finish_reason_is_a_broken_poem(openai_server, poet, caplog):
     openai_server.reply = LONG_REPLY
     openai_server.inject(Fault.TRUNCATED_STREAM)
 
     with pytest.raises(ServiceUnavailableError, match="broke off mid-poem"):
         await poet.write(LUNA).final()
+    # A truncated stream is a server problem an operator must see, not an INFO line.
+    warnings = [r for r in caplog.records if r.levelname == "WARNING" and r.name.startswith("genai_models")]
+    assert any("without a finish reason" in r.getMessage() for r in warnings)
 
 
 @pytest.mark.asyncio
