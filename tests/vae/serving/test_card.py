@@ -16,13 +16,7 @@ from genai_models.vae.serving.card import (
     read_verified_card,
     version_id,
 )
-
-
-def _copy_model(source, target):
-    for path in source.iterdir():
-        if path.is_file():
-            (target / path.name).write_bytes(path.read_bytes())
-    return target
+from tests.helpers import copy_model
 
 
 def test_a_trained_card_keeps_its_latents_in_the_file_beside_it(tiny_model_dir, mnist_slice):
@@ -45,7 +39,7 @@ def test_the_shipped_card_loads_its_latents_and_keeps_its_version():
 
 
 def test_corrupted_latents_are_refused_naming_the_file(tiny_model_dir, tmp_path):
-    model_dir = _copy_model(tiny_model_dir, tmp_path)
+    model_dir = copy_model(tiny_model_dir, tmp_path)
     data = bytearray((model_dir / LATENTS_FILE).read_bytes())
     data[len(data) // 2] ^= 0xFF
     (model_dir / LATENTS_FILE).write_bytes(bytes(data))
@@ -54,7 +48,7 @@ def test_corrupted_latents_are_refused_naming_the_file(tiny_model_dir, tmp_path)
 
 
 def test_missing_latents_are_refused_naming_the_file(tiny_model_dir, tmp_path):
-    model_dir = _copy_model(tiny_model_dir, tmp_path)
+    model_dir = copy_model(tiny_model_dir, tmp_path)
     (model_dir / LATENTS_FILE).unlink()
     with pytest.raises(ModelFileError, match=r"missing: .*validation_latents\.npz"):
         read_verified_card(model_dir)
@@ -62,7 +56,7 @@ def test_missing_latents_are_refused_naming_the_file(tiny_model_dir, tmp_path):
 
 def test_a_card_from_before_the_latents_file_still_loads(tiny_model_dir, tmp_path):
     """Schema-1 cards (models trained by earlier versions) held the latents inline."""
-    model_dir = _copy_model(tiny_model_dir, tmp_path)
+    model_dir = copy_model(tiny_model_dir, tmp_path)
     card = read_verified_card(model_dir)
     latents = card.pop("validation_latents")
     (model_dir / LATENTS_FILE).unlink()

@@ -13,7 +13,7 @@ from genai_models.errors import InvalidInputError, ModelFileError
 from genai_models.imaging import to_uint8
 from genai_models.vae.serving.preprocess import to_mnist
 from genai_models.vae.serving.sampler import DigitSampler
-from tests.helpers import digit_image
+from tests.helpers import copy_model, digit_image
 
 
 def _unit(images: np.ndarray) -> np.ndarray:
@@ -181,15 +181,8 @@ def test_reloading_in_a_fresh_process_gives_identical_digits(tiny_model_dir):
     assert result.stdout.strip() == hashlib.sha256(here.tobytes()).hexdigest()
 
 
-def _copy_model(source, target):
-    for path in source.iterdir():
-        if path.is_file():
-            (target / path.name).write_bytes(path.read_bytes())
-    return target
-
-
 def test_corrupted_weights_are_refused_naming_the_file(tiny_model_dir, tmp_path):
-    model_dir = _copy_model(tiny_model_dir, tmp_path)
+    model_dir = copy_model(tiny_model_dir, tmp_path)
     data = bytearray((model_dir / "vae.keras").read_bytes())
     data[len(data) // 2] ^= 0xFF
     (model_dir / "vae.keras").write_bytes(bytes(data))
@@ -198,7 +191,7 @@ def test_corrupted_weights_are_refused_naming_the_file(tiny_model_dir, tmp_path)
 
 
 def test_truncated_checker_is_refused(tiny_model_dir, tmp_path):
-    model_dir = _copy_model(tiny_model_dir, tmp_path)
+    model_dir = copy_model(tiny_model_dir, tmp_path)
     data = (model_dir / "checker.keras").read_bytes()
     (model_dir / "checker.keras").write_bytes(data[: len(data) // 3])
     with pytest.raises(ModelFileError, match=r"checker\.keras"):
