@@ -123,7 +123,7 @@ def test_train_one_epoch_writes_status_checkpoint_and_a_verified_model(trained):
     assert status["state"] == "finished"
     assert (status["epoch"], status["total_epochs"]) == (1, 1)
     assert math.isfinite(status["val_loss"]) and status["val_loss"] > 0
-    assert (out / "checkpoint" / "state.weights.h5").stat().st_size > 0
+    assert (out / "checkpoint" / "state-epoch0001.weights.h5").stat().st_size > 0
     card = json.loads((out / "model_card.json").read_text())
     assert card["data"]["source"].endswith("mnist-600.npz")
     assert card["training"]["seed"] == 5

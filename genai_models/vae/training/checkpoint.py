@@ -2,8 +2,10 @@
 they are (epoch, config with seed and precision, data fingerprint, status).
 
 Keras's own `ModelCheckpoint(save_weights_only=True)` writes the weights and AdamW's state at
-every epoch's end, to a pending file; `commit_checkpoint` then renames it into place and writes
-the meta after it, atomically, so a Ctrl-C during the write leaves the previous checkpoint whole.
+every epoch's end, to a pending file; `commit_checkpoint` then renames it to a name of its epoch
+and writes the meta that points to it, atomically. The meta is the commit: until it is replaced,
+it still names the previous epoch's weights file, so a Ctrl-C or crash at any moment leaves a
+checkpoint whose weights and meta agree.
 (ModelCheckpoint, not BackupAndRestore: resume must refuse another seed, precision or data set
 before it loads anything, and BackupAndRestore restores unasked and deletes its backup at the end.)
 A failed write raises out of `fit`, so the run is reported failed rather than losing epochs.
@@ -27,8 +29,8 @@ if TYPE_CHECKING:
     from genai_models.vae.training.trainer import TrainingConfig
 
 CHECKPOINT_DIR = "checkpoint"
-CHECKPOINT_WEIGHTS = "state.weights.h5"
 CHECKPOINT_META = "state.json"
+LEGACY_WEIGHTS = "state.weights.h5"  # the one weights file of checkpoints whose meta names none
 PENDING_WEIGHTS = ".pending.weights.h5"  # what ModelCheckpoint writes; renamed once complete
 
 
@@ -43,10 +45,20 @@ def weights_checkpoint(out_dir: Path) -> keras.callbacks.ModelCheckpoint:
 
 
 def commit_checkpoint(out_dir: Path, meta: dict[str, Any]) -> None:
-    """Move the weights `weights_checkpoint` just wrote into place, then write `meta`."""
+    """Keep the weights `weights_checkpoint` just wrote under their epoch's name, then write
+    `meta` naming them; only then remove the weights of earlier epochs."""
     folder = out_dir / CHECKPOINT_DIR
-    os.replace(folder / PENDING_WEIGHTS, folder / CHECKPOINT_WEIGHTS)
-    write_json_atomic(folder / CHECKPOINT_META, meta)
+    weights = f"state-epoch{int(meta['epoch']):04d}.weights.h5"
+    os.replace(folder / PENDING_WEIGHTS, folder / weights)
+    write_json_atomic(folder / CHECKPOINT_META, {**meta, "weights": weights})
+    for stale in folder.glob("*.weights.h5"):
+        if stale.name not in (weights, PENDING_WEIGHTS):
+            stale.unlink(missing_ok=True)
+
+
+def checkpoint_weights_path(out_dir: Path, meta: dict[str, Any]) -> Path:
+    """The weights file that `meta` (from read_checkpoint_meta) belongs with."""
+    return out_dir / CHECKPOINT_DIR / meta.get("weights", LEGACY_WEIGHTS)
 
 
 def checkpoint_meta(epoch: int, config: TrainingConfig, fingerprint: str,
@@ -65,9 +77,9 @@ def read_checkpoint_meta(out_dir: Path) -> dict[str, Any]:
         raise TrainingError(f"Checkpoint in {folder} is unreadable ({exc})") from exc
 
 
-def load_checkpoint_weights(vae: VAE, out_dir: Path) -> None:
-    folder = out_dir / CHECKPOINT_DIR
+def load_checkpoint_weights(vae: VAE, out_dir: Path, meta: dict[str, Any]) -> None:
+    path = checkpoint_weights_path(out_dir, meta)
     try:
-        vae.load_weights(folder / CHECKPOINT_WEIGHTS)
+        vae.load_weights(path)
     except (OSError, ValueError) as exc:
-        raise TrainingError(f"Checkpoint weights in {folder} are unreadable ({exc})") from exc
+        raise TrainingError(f"Checkpoint weights {path} are unreadable ({exc})") from exc

@@ -2,8 +2,8 @@
 
 Layout of the output folder:
     status.json                  where the run stands (rewritten atomically every epoch)
-    checkpoint/state.weights.h5  weights + AdamW state, to resume (not served: far bigger)
-    checkpoint/state.json        epoch, config (seed, precision), data fingerprint of that checkpoint
+    checkpoint/state-epochN.weights.h5  weights + AdamW state after epoch N, to resume (not served)
+    checkpoint/state.json        epoch, its weights file, config (seed, precision), data fingerprint
     vae.keras, checker.keras     the served models (no optimizer state), written at the end
     validation_latents.npz       the validation digits' latent points (the latent map's scatter)
     model_card.json              what they are, with the files' SHA-256 (see card.py)
@@ -193,7 +193,7 @@ def _restore(vae: VAE, out_dir: Path, config: TrainingConfig, fingerprint: str):
             )
     if meta.get("data_fingerprint") != fingerprint:
         raise TrainingError("Cannot resume: the checkpoint was trained on different data")
-    load_checkpoint_weights(vae, out_dir)
+    load_checkpoint_weights(vae, out_dir, meta)
     epoch = int(meta["epoch"])
     log.info("resuming from epoch %d of %d", epoch, config.epochs)
     return epoch, TrainingStatus.from_json(meta["status"])

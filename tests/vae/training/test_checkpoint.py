@@ -10,6 +10,7 @@ import pytest
 from genai_models.vae.training.checkpoint import (
     CHECKPOINT_DIR,
     PENDING_WEIGHTS,
+    checkpoint_weights_path,
     commit_checkpoint,
     load_checkpoint_weights,
     read_checkpoint_meta,
@@ -29,10 +30,11 @@ def test_a_checkpoint_restores_weights_and_optimizer_state_exactly(tmp_path, mni
             epochs=1, verbose=0, callbacks=[weights_checkpoint(tmp_path)])
     commit_checkpoint(tmp_path, {"epoch": 1})
     assert not (tmp_path / CHECKPOINT_DIR / PENDING_WEIGHTS).exists()
-    assert read_checkpoint_meta(tmp_path) == {"epoch": 1}
+    meta = read_checkpoint_meta(tmp_path)
+    assert meta["epoch"] == 1
 
     fresh = _compiled_vae(config, steps_per_epoch=4)
-    load_checkpoint_weights(fresh, tmp_path)
+    load_checkpoint_weights(fresh, tmp_path, meta)
     assert int(fresh.optimizer.iterations) == int(vae.optimizer.iterations) == 4
     for mine, theirs in zip(fresh.get_weights(), vae.get_weights(), strict=True):
         np.testing.assert_array_equal(mine, theirs)
@@ -55,3 +57,21 @@ def test_a_failed_write_fails_the_run_and_says_why(tmp_path, mnist_slice):
     assert "Error" in status.message
     assert keras.config.dtype_policy().name == "float32"  # the failed run put the policy back
     assert json.loads((tmp_path / "status.json").read_text())["state"] == "failed"
+
+
+def test_until_the_meta_is_committed_it_names_the_previous_epochs_weights(tmp_path):
+    """A crash between the weights' rename and the meta's write resumes from a matching pair."""
+    folder = tmp_path / CHECKPOINT_DIR
+    folder.mkdir()
+    (folder / PENDING_WEIGHTS).write_bytes(b"epoch 1")
+    commit_checkpoint(tmp_path, {"epoch": 1})
+    (folder / PENDING_WEIGHTS).write_bytes(b"epoch 2")
+    # The process dies here: epoch 2's weights were saved, its meta never written.
+    meta = read_checkpoint_meta(tmp_path)
+    assert meta["epoch"] == 1
+    assert checkpoint_weights_path(tmp_path, meta).read_bytes() == b"epoch 1"
+
+    commit_checkpoint(tmp_path, {"epoch": 2})
+    meta = read_checkpoint_meta(tmp_path)
+    assert checkpoint_weights_path(tmp_path, meta).read_bytes() == b"epoch 2"
+    assert sorted(p.name for p in folder.iterdir()) == ["state-epoch0002.weights.h5", "state.json"]

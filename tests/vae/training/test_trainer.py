@@ -13,7 +13,12 @@ import numpy as np
 import pytest
 
 from genai_models.errors import TrainingError
-from genai_models.vae.training.checkpoint import CHECKPOINT_DIR, CHECKPOINT_META, CHECKPOINT_WEIGHTS
+from genai_models.vae.training.checkpoint import (
+    CHECKPOINT_DIR,
+    CHECKPOINT_META,
+    checkpoint_weights_path,
+    read_checkpoint_meta,
+)
 from genai_models.vae.training.data import split
 from genai_models.vae.training.status import read_status
 from genai_models.vae.training.trainer import TrainingConfig, train
@@ -59,11 +64,15 @@ def test_status_file_reports_a_finished_run(tiny_model_dir):
 def test_checkpoint_is_written_every_epoch(tiny_model_dir):
     meta = json.loads((tiny_model_dir / CHECKPOINT_DIR / CHECKPOINT_META).read_text())
     assert meta["epoch"] == 2
-    assert (tiny_model_dir / CHECKPOINT_DIR / CHECKPOINT_WEIGHTS).stat().st_size > 0
+    weights = checkpoint_weights_path(tiny_model_dir, meta)
+    assert weights.stat().st_size > 0
+    # Only the committed epoch's weights are kept.
+    assert [p.name for p in (tiny_model_dir / CHECKPOINT_DIR).glob("*.weights.h5")] == [weights.name]
 
 
 def test_served_files_carry_no_optimizer_state(tiny_model_dir):
-    checkpoint = (tiny_model_dir / CHECKPOINT_DIR / CHECKPOINT_WEIGHTS).stat().st_size
+    meta = read_checkpoint_meta(tiny_model_dir)
+    checkpoint = checkpoint_weights_path(tiny_model_dir, meta).stat().st_size
     assert (tiny_model_dir / "vae.keras").stat().st_size < checkpoint / 2
 
 
