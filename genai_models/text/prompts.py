@@ -4,6 +4,11 @@ The user's topic is untrusted text. It travels only inside the user message, as 
 (so quotes or newlines in it cannot close the quotation and start new instructions), and the
 system prompt tells the model that this string is the subject of the poem and nothing more.
 The system prompt is constant, so servers that cache prompt prefixes can reuse it.
+
+Some servers drop the system message (llama-cpp-python with `--chat_format gemma`: Gemma's
+template has no system role), and with it the rules and the guard. For them the rules can go
+first in the user message instead (`system_prompt_role="user"`), before the quoted topic, with
+the same words: the guard then reaches the model on any server.
 """
 
 from __future__ import annotations
@@ -58,8 +63,15 @@ def user_message(request: PoemRequest) -> str:
     )
 
 
-def build_messages(request: PoemRequest) -> list[dict[str, str]]:
-    """The Chat Completions `messages` for one poem."""
+def build_messages(request: PoemRequest, *, rules_in: str = "system") -> list[dict[str, str]]:
+    """The Chat Completions `messages` for one poem.
+
+    `rules_in` "system": the rules are the system message; "user": they open the user message.
+    """
+    if rules_in == "user":
+        return [{"role": "user", "content": f"{SYSTEM_PROMPT}\n\n{user_message(request)}"}]
+    if rules_in != "system":
+        raise ValueError(f"the rules go in the system or the user message, not {rules_in!r}")
     return [
         {"role": "system", "content": SYSTEM_PROMPT},
         {"role": "user", "content": user_message(request)},
