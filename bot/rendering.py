@@ -62,18 +62,34 @@ def vae_label(version: str) -> str:
 
 
 def poem_embed(
-    poem: str, *, topic: str, lang: Lang, model: str, streaming: bool = False
+    poem: str,
+    *,
+    topic: str,
+    lang: Lang,
+    model: str,
+    streaming: bool = False,
+    note: str | None = None,
 ) -> discord.Embed:
     """The poem so far (`streaming`) or finished, within the embed description limit.
 
     Labelled AI-generated with its model in every state a reader can see, the growing text too.
+    `note` (a poem cut short, say so) goes in italics under the poem.
     """
     title = clip(text("poem_title", lang, topic=topic), EMBED_TITLE_LIMIT)
-    if streaming:
-        body = clip(poem, EMBED_DESCRIPTION_LIMIT - len(STREAM_CURSOR)) + STREAM_CURSOR
-    else:
-        body = clip(poem, EMBED_DESCRIPTION_LIMIT)
+    tail = STREAM_CURSOR if streaming else ""
+    if note:
+        tail += "\n\n*" + clip(note, 200) + "*"
+    body = clip(poem, EMBED_DESCRIPTION_LIMIT - len(tail)) + tail
     embed = discord.Embed(title=title, description=body or "…", colour=POEM_COLOUR)
+    embed.set_footer(text=ai_label(model, lang))
+    return embed
+
+
+def poem_status_embed(status: str, *, topic: str, lang: Lang, model: str) -> discord.Embed:
+    """A poem's message before its first words: its place in line, or a busy service retried."""
+    title = clip(text("poem_title", lang, topic=topic), EMBED_TITLE_LIMIT)
+    body = "*" + clip(status, EMBED_DESCRIPTION_LIMIT - 2) + "*"
+    embed = discord.Embed(title=title, description=body, colour=POEM_COLOUR)
     embed.set_footer(text=ai_label(model, lang))
     return embed
 
