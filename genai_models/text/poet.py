@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncGenerator
@@ -144,8 +145,11 @@ class Poet:
         """Text pieces as they arrive, then the Poem (the contract PoemStream relies on)."""
         async with self._slots.hold(lambda position: tell(Queued(position))):
             tell(Started())
-            async for item in self._write_in_slot(request, tell):
-                yield item
+            # Closed here, not whenever it is collected: a poem abandoned half-way must release
+            # its HTTP stream before its slot goes to the next poem.
+            async with contextlib.aclosing(self._write_in_slot(request, tell)) as items:
+                async for item in items:
+                    yield item
 
     async def _write_in_slot(
         self, request: PoemRequest, tell: ProgressListener
@@ -164,9 +168,11 @@ class Poet:
         assembler = PoemAssembler(requested_model=config.model)
         first_piece_at: float | None = None
         try:
-            async for piece in self._read(chunks, assembler, deadline.at - reserve_s):
-                first_piece_at = first_piece_at or time.perf_counter()
-                yield piece
+            pieces = self._read(chunks, assembler, deadline.at - reserve_s)
+            async with contextlib.aclosing(pieces):
+                async for piece in pieces:
+                    first_piece_at = first_piece_at or time.perf_counter()
+                    yield piece
         except (openai.OpenAIError, ValueError) as exc:
             raise self._failure(exc, "stream") from None
         finally:
