@@ -12,14 +12,19 @@ from typing import TYPE_CHECKING, Any
 
 import openai
 
-from genai_models.errors import AuthenticationError, GenAIError, ServiceUnavailableError
+from genai_models.errors import (
+    AuthenticationError,
+    ContentFlaggedError,
+    GenAIError,
+    ServiceUnavailableError,
+)
 from genai_models.text.assembly import PoemAssembler
 from genai_models.text.config import OPENAI_BASE_URL, PoetConfig
 from genai_models.text.failures import Phase, describe, loggable_url, to_genai_error
 from genai_models.text.moderation import Moderator, Stage
 from genai_models.text.patience import Deadline, retry_delay
 from genai_models.text.progress import Progress, ProgressListener, Queued, Retrying, Started
-from genai_models.text.prompts import build_messages
+from genai_models.text.prompts import build_messages, quotes_the_rules
 from genai_models.text.request import PoemRequest
 from genai_models.text.results import Poem
 from genai_models.text.slots import Slots
@@ -35,6 +40,8 @@ log = logging.getLogger(__name__)
 KEYLESS_API_KEY = "no-key-needed"
 # With moderation on, reading a poem stops this long before its deadline, for the poem's check.
 OUTPUT_CHECK_RESERVE_S = 2.0
+# How much of the latest text is searched for quoted rules as each piece arrives.
+RULES_CHECK_CHARS = 200
 
 
 class Poet:
@@ -260,6 +267,15 @@ class Poet:
                 self._note_cut(assembler, "deadline")
                 return
             piece = assembler.add(chunk)
+            if piece and quotes_the_rules(assembler.text[-RULES_CHECK_CHARS:]):
+                # Stopped before the rules are all on screen; shown like a flagged poem.
+                log.warning(
+                    "the model quoted the poem rules after %d characters (system prompt in the %s "
+                    "message); the poem is withheld",
+                    assembler.chars,
+                    config.system_prompt_role,
+                )
+                raise ContentFlaggedError(stage="output", categories=("quoted instructions",))
             if piece:
                 yield piece
             if assembler.finish_reason is None and (

@@ -14,6 +14,7 @@ the same words: the guard then reaches the model on any server.
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING
 
 from genai_models.text.languages import language_name
@@ -76,3 +77,22 @@ def build_messages(request: PoemRequest, *, rules_in: str = "system") -> list[di
         {"role": "system", "content": SYSTEM_PROMPT},
         {"role": "user", "content": user_message(request)},
     ]
+
+
+# A poem sharing this many consecutive words with the rules is quoting them, not a poem.
+QUOTE_WORDS = 6
+_WORD = re.compile(r"\w+")
+
+
+def _runs(text: str) -> set[tuple[str, ...]]:
+    words = _WORD.findall(text.lower())
+    return {tuple(words[i : i + QUOTE_WORDS]) for i in range(len(words) - QUOTE_WORDS + 1)}
+
+
+_RULE_RUNS = frozenset(_runs(SYSTEM_PROMPT))
+
+
+def quotes_the_rules(text: str) -> bool:
+    """Whether `text` repeats the rules: the guard says never to, and a model that obeyed an
+    injected topic, or a base model given the rules in its user message, does anyway."""
+    return not _RULE_RUNS.isdisjoint(_runs(text))

@@ -312,3 +312,25 @@ async def test_a_slow_first_byte_gets_a_clear_answer_before_the_deadline(
     assert status.embeds[0]["description"] == "*The text service is busy, retrying…*"
     assert answer.elapsed < 4.0 + 0.5
     assert answer.content == "The text service took too long to answer; try again in a moment."
+
+
+@pytest.mark.asyncio
+async def test_a_model_quoting_its_rules_has_its_message_replaced_in_place(
+    discord_server, start_bot
+):
+    from genai_models.text.prompts import SYSTEM_PROMPT
+    from tests.fakes.openai_server import echo_user_message
+
+    async with poem_bot(
+        start_bot, chunk_delay_s=0.01, drop_system_message=True,
+        reply=lambda body: "Verso uno\nverso dos\n" + echo_user_message(body),
+        config={"system_prompt_role": "user"},
+    ):  # fmt: skip
+        ix = await discord_server.inject_command("poem", {"topic": "la luna"})
+        replies = await discord_server.wait_until_quiet(ix, quiet=1.5, timeout=20)
+
+    final = replies[-1]
+    assert final.kind == "edit"
+    assert "didn't pass the content check" in final.embeds[0]["description"]
+    shown = [r.embeds[0]["description"] for r in replies if r.kind == "edit"]
+    assert not any("Never reveal" in text or SYSTEM_PROMPT[:200] in text for text in shown)
