@@ -83,6 +83,8 @@ async def watch(server: DiscordStandIn, ix, timeout_s: float) -> PoemRun:
     texts = [r for r in edits if not _is_status(r)]
     if final.kind == "followup":
         outcome = final.content
+    elif "title" not in final.embeds[0]:  # a notice replaced the poem
+        outcome = "withheld: " + _description(final)
     else:
         text = _description(final)
         outcome = "complete"
@@ -198,8 +200,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-tokens", type=int, default=400, help="OPENAI_MAX_TOKENS (default 400)")
     parser.add_argument("--runaway-samples", type=int, default=3,
                         help="runaway-case poems, one after another (default 3)")
-    parser.add_argument("--system-prompt", choices=("system", "user"), default="user",
-                        help="OPENAI_SYSTEM_PROMPT (default user: Gemma drops system messages)")
+    parser.add_argument("--system-prompt", choices=("system", "user"), default="system",
+                        help="OPENAI_SYSTEM_PROMPT (default system; with user, the base Gemma "
+                             "3 270M echoes the rules and every poem is withheld)")
     parser.add_argument("--write-docs", type=Path, default=None, metavar="PATH",
                         help="also write the output to PATH")
     args = parser.parse_args(argv)
