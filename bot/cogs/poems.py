@@ -12,6 +12,7 @@ from discord.ext import commands
 
 from bot import rendering
 from bot.i18n import Lang, command_text, error_text, interaction_language
+from bot.poem_views import PoemView
 from genai_models.errors import ContentFlaggedError
 from genai_models.text import DEFAULT_FORM, FORMS, MAX_TOPIC_CHARS, PoemRequest, language_for_locale
 
@@ -59,6 +60,16 @@ class Poems(commands.Cog):
             topic=topic, form=form, language=language or language_for_locale(interaction.locale)
         )
         await interaction.response.defer()
+        await self.write_poem(interaction, request)
+
+    async def write_poem(self, interaction: discord.Interaction, request: PoemRequest) -> Poem | None:
+        """The one path every poem takes, /poem's and its buttons' (bot.poem_views), so what
+        applies to poems (moderation, the deadline, limits) applies to all of them alike.
+
+        `interaction` is already answered; the poem streams into its original response and
+        ends with the buttons. Returns None when the finished poem failed the content check
+        (its notice then stands in its place).
+        """
         lang = interaction_language(interaction)
         async with self.poet.write(request) as stream:
             try:
@@ -70,10 +81,13 @@ class Poems(commands.Cog):
                 await interaction.edit_original_response(
                     embed=rendering.notice_embed(error_text(exc, lang))
                 )
-                return
+                return None
+        view = PoemView(self, request, poem, owner=interaction.user, lang=lang)
         await interaction.edit_original_response(
-            embed=rendering.poem_embed(poem.text, topic=request.topic, lang=lang, model=poem.model)
+            embed=rendering.poem_embed(poem.text, topic=request.topic, lang=lang, model=poem.model),
+            view=view,
         )
+        view.remember(interaction)
         log.info(
             "poem for user %s: %s, %d chars, finish=%s, tokens=%s",
             interaction.user.id,
@@ -82,6 +96,7 @@ class Poems(commands.Cog):
             poem.finish_reason,
             poem.usage.total_tokens if poem.usage else "unknown",
         )
+        return poem
 
     async def _stream_into(
         self, interaction: discord.Interaction, stream: PoemStream, topic: str, lang: Lang
