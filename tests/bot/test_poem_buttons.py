@@ -12,7 +12,7 @@ import pytest
 from genai_models.text import Poet, PoetConfig
 from tests.fakes.discord_messages import iter_components
 from tests.fakes.discord_server import InvalidInteraction
-from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.openai_server import FakeOpenAI, Fault
 
 MODEL = "fake-poet-1"
 DISCORD_WINDOW_S = 3.0
@@ -237,3 +237,49 @@ async def test_buttons_are_disabled_in_place_when_the_view_expires(discord_serve
     assert form_select(expired).get("disabled")
     with pytest.raises(InvalidInteraction, match="disabled"):
         await discord_server.inject_component(expired, button(expired, "Another")["custom_id"])
+
+
+@pytest.mark.asyncio
+async def test_a_failed_rewrite_keeps_the_poem_and_its_buttons_and_says_why_privately(
+    discord_server, start_bot
+):
+    async with poem_bot(start_bot) as openai_server:
+        poem = await first_poem(discord_server, {"topic": "la luna"})
+        openai_server.inject(Fault.UNAVAILABLE)
+        press = await discord_server.inject_component(poem, button(poem, "Another")["custom_id"])
+        answer = await discord_server.wait_for_reply(press, lambda r: r.ephemeral and r.content)
+        restored = await discord_server.wait_for_edit(press, finished)
+    assert "trouble" in answer.content and "Traceback" not in answer.content
+    assert restored.message_id == poem.message_id
+    assert restored.embeds[0]["description"] == poem.embeds[0]["description"]
+    assert not any(r.kind == "delete" for r in press.replies)  # the user's poem is not lost
+    assert button(restored, "Another")  # and can be pressed again
+    assert not button(restored, "Another").get("disabled")
+
+
+@pytest.mark.asyncio
+async def test_a_rewrite_that_fails_the_content_check_shows_the_notice_and_keeps_the_buttons(
+    discord_server, start_bot
+):
+    async with poem_bot(start_bot) as openai_server:
+        poem = await first_poem(discord_server, {"topic": "la luna"})
+        openai_server.inject(Fault.CONTENT_FILTER)
+        press = await discord_server.inject_component(poem, button(poem, "Another")["custom_id"])
+        await press.wait_for_callback()
+        replies = await discord_server.wait_until_quiet(press, quiet=1.0, timeout=15)
+    final = replies[-1]
+    assert "didn't pass the content check" in final.embeds[0]["description"]
+    assert not any(b.get("disabled") for b in final.buttons())
+
+
+@pytest.mark.parametrize(
+    ("language", "reader", "target"),
+    [("es", "es", "en"), ("es", "en", "en"), ("en", "en", "es"), ("en", "es", "es"),
+     ("fr", "en", "en"), ("fr", "es", "es")],
+)
+def test_translations_swap_spanish_and_english_and_bring_others_to_the_reader(
+    language, reader, target
+):
+    from bot.poem_views import translation_language
+
+    assert translation_language(language, reader) == target
