@@ -101,7 +101,7 @@ class PoemView(OwnedView):
         await interaction.response.edit_message(view=self)
         try:
             poem = await self.cog.write_poem(interaction, request)
-        except BaseException:
+        except Exception:
             self._set_enabled(True)
             with contextlib.suppress(discord.HTTPException):
                 await interaction.edit_original_response(embed=self._shown(), view=self)
