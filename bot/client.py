@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # One extension per feature; each module's `setup(bot)` adds its cog.
-EXTENSIONS = ("bot.cogs.poems", "bot.cogs.digits", "bot.cogs.training")
+EXTENSIONS = ("bot.cogs.poems", "bot.cogs.digits", "bot.cogs.training", "bot.cogs.about")
 
 DEFAULT_VIEW_TIMEOUT_S = 180.0  # well inside the 15 minutes an interaction token lives
 

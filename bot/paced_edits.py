@@ -15,13 +15,15 @@ from typing import Any
 
 import discord
 
-EditMessage = Callable[[discord.Embed], Awaitable[Any]]
-# A state is rendered only when it is about to be shown: a poem's text as it is by then.
-Render = Callable[[], discord.Embed]
+# Edits the message with keyword fields (embed=…, view=…): Interaction.edit_original_response.
+EditMessage = Callable[..., Awaitable[Any]]
+# A state, as those fields, is rendered only when it is about to be shown: a poem's text as it
+# is by then.
+Render = Callable[[], dict[str, Any]]
 
 
 class PacedEditor:
-    """Edits one message through `edit(embed)`, at most once per `interval_s`, latest state wins."""
+    """Edits one message through `edit(**fields)`, at most once per `interval_s`; latest wins."""
 
     def __init__(self, edit: EditMessage, *, interval_s: float) -> None:
         self._edit = edit
@@ -72,7 +74,7 @@ class PacedEditor:
             self._changed.clear()
             render, self._wanted = self._wanted, None
             if render is not None:
-                await self._edit(render())
+                await self._edit(**render())
                 self._last_edit = loop.time()  # counted from when the edit was done, not sent
             if self._finishing and self._wanted is None:
                 return

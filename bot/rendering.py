@@ -19,6 +19,7 @@ from bot.i18n import Lang, text
 from bot.responses import Reply
 
 if TYPE_CHECKING:
+    from genai_models.text import Poem
     from genai_models.vae.training.status import TrainingStatus
 
 # Discord's documented limits.
@@ -83,6 +84,13 @@ def poem_embed(
     embed = discord.Embed(title=title, description=body or "…", colour=POEM_COLOUR)
     embed.set_footer(text=ai_label(model, lang))
     return embed
+
+
+def cut_note(poem: Poem, lang: Lang) -> str | None:
+    """What a reader is told under a poem cut short; None for a finished one."""
+    if not poem.cut:
+        return None
+    return text("poem_cut_deadline" if poem.finish_reason == "deadline" else "poem_cut_length", lang)
 
 
 def poem_status_embed(status: str, *, topic: str, lang: Lang, model: str) -> discord.Embed:
@@ -244,3 +252,43 @@ def _timestamp(iso: str | None) -> str | None:
     if moment.tzinfo is None:  # the status file writes UTC; be explicit so it isn't read as local
         moment = moment.replace(tzinfo=UTC)
     return discord.utils.format_dt(moment, style="R")
+
+
+ABOUT_COLOUR = discord.Colour.from_rgb(120, 120, 130)
+
+
+def about_embed(
+    *, poem_model: str | None, digit_card: dict | None, contact: str | None, product: str,
+    lang: Lang,
+) -> discord.Embed:
+    """/about: what the bot does, its models, what it keeps, whom to ask. Only what a user may
+    read: model names and versions, never endpoints or keys."""
+    embed = discord.Embed(
+        title=text("about_title", lang), description=text("about_text", lang), colour=ABOUT_COLOUR
+    )
+    models = [
+        text("about_poem_model", lang, model=poem_model) if poem_model
+        else text("about_no_poems", lang)
+    ]
+    if digit_card is None:
+        models.append(text("about_no_digits", lang))
+    else:
+        train_size = (digit_card.get("data") or {}).get("train_size")
+        models.append(text(
+            "about_digit_model", lang, version=digit_card["version"],
+            # SI grouping (6 000): correct in English and Spanish alike.
+            train_size=f"{train_size:,}".replace(",", "\u202f") if isinstance(train_size, int) else None,
+        ))
+    embed.add_field(name=text("about_models", lang), value=clip("\n".join(models), EMBED_FIELD_VALUE_LIMIT),
+                    inline=False)
+    if digit_card is not None and digit_card.get("attribution"):
+        embed.add_field(name=text("about_credit", lang),
+                        value=clip(digit_card["attribution"], EMBED_FIELD_VALUE_LIMIT), inline=False)
+    kept = f"{text('about_data_text', lang)}\n{text('about_audit_disabled', lang)}"
+    embed.add_field(name=text("about_data", lang), value=clip(kept, EMBED_FIELD_VALUE_LIMIT),
+                    inline=False)
+    embed.add_field(name=text("about_contact", lang),
+                    value=clip(contact or text("about_contact_default", lang), EMBED_FIELD_VALUE_LIMIT),
+                    inline=False)
+    embed.set_footer(text=clip(product, EMBED_FOOTER_LIMIT))
+    return embed

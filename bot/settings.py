@@ -41,6 +41,8 @@ class Settings:
     command_timeout_s: float = 60.0
     log_level: str = "INFO"
     poet: PoetConfig = field(default_factory=PoetConfig)
+    image_mark: bool = True  # the visible "AI" corner mark; the file's metadata is always written
+    operator_contact: str | None = None  # shown by /about: how users reach the operator
 
     @property
     def text_configured(self) -> bool:
@@ -66,6 +68,8 @@ ENVIRONMENT = {
     "GENAI_WORKERS": "model worker threads (default: the number of CPU cores)",
     "GENAI_COMMAND_TIMEOUT": "seconds one command's model work may take (default: 60)",
     "LOG_LEVEL": "DEBUG, INFO (default), WARNING or ERROR; DEBUG also shows TensorFlow's own lines",
+    "GENAI_IMAGE_MARK": "on (default) or off: a small AI mark in a corner of every image",
+    "GENAI_OPERATOR_CONTACT": "how users reach the operator, shown by /about (default: none)",
     "OPENAI_MAX_CONCURRENCY": (
         "poems sent to the text service at once, 1-64 (default: "
         f"{DEFAULT_LOCAL_CONCURRENCY} for a local server, {DEFAULT_OPENAI_CONCURRENCY} for OpenAI)"
@@ -133,6 +137,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
             env, "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"), upper=True
         ),
         poet=poet,
+        image_mark=_choice(env, "GENAI_IMAGE_MARK", "on", ("on", "off")) == "on",
+        operator_contact=env.get("GENAI_OPERATOR_CONTACT"),
     )
 
 

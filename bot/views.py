@@ -20,10 +20,12 @@ class OwnedView(discord.ui.View):
     the message holding this view, so the timeout can edit that message through the
     interaction's webhook (which works even where the bot cannot post in the channel).
     Their `texts` name, per component attribute, the bot.i18n key of its label (a button's) or
-    placeholder (a select's), shown in the owner's language.
+    placeholder (a select's), shown in the owner's language; `not_yours` names the refusal
+    someone else gets (it may mention {owner}).
     """
 
     texts: ClassVar[dict[str, str]] = {}
+    not_yours: ClassVar[str] = "not_your_buttons"
 
     def __init__(self, *, owner: discord.abc.User, lang: Lang, timeout: float) -> None:
         super().__init__(timeout=timeout)
@@ -45,7 +47,7 @@ class OwnedView(discord.ui.View):
         if interaction.user.id == self.owner.id:
             return True
         await interaction.response.send_message(
-            text("not_your_buttons", interaction_language(interaction), owner=self.owner.mention),
+            text(self.not_yours, interaction_language(interaction), owner=self.owner.mention),
             ephemeral=True,
         )
         return False

@@ -44,3 +44,43 @@ def copy_model(source: Path, target: Path) -> Path:
         if path.is_file():
             (target / path.name).write_bytes(path.read_bytes())
     return target
+
+
+IPTC_NS = "{http://iptc.org/std/Iptc4xmpExt/2008-02-29/}"
+TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
+
+
+def provenance_in(data: bytes) -> dict[str, str]:
+    """What an image file says about itself, read back with Pillow: a PNG's text chunks, or a
+    GIF's comment (as "Comment") and its IPTC digital source type (from the XMP extension,
+    which Pillow does not parse for GIFs, so it is found in the bytes)."""
+    import xml.etree.ElementTree as ET
+
+    with Image.open(io.BytesIO(data)) as image:
+        if image.format == "PNG":
+            found = dict(image.text)
+            xmp = found.get("XML:com.adobe.xmp", "")
+        else:
+            found = {"Comment": image.info.get("comment", b"").decode("ascii")}
+            start, end = data.find(b"<x:xmpmeta"), data.find(b"</x:xmpmeta>")
+            xmp = data[start : end + len(b"</x:xmpmeta>")].decode() if start >= 0 else ""
+    if xmp:
+        start, end = xmp.find("<x:xmpmeta"), xmp.find("</x:xmpmeta>")
+        tree = ET.fromstring(xmp[start : end + len("</x:xmpmeta>")])
+        element = tree.find(f".//{IPTC_NS}DigitalSourceType")
+        if element is not None:
+            found["xmp:DigitalSourceType"] = element.text or ""
+    return found
+
+
+def assert_labelled_ai(data: bytes, *, version: str, **parameters) -> dict[str, str]:
+    """`data` says inside the file that a model made it: the IPTC source type, the model's
+    version, and each of `parameters` (e.g. seed=11) as written by the product."""
+    found = provenance_in(data)
+    assert found.get("xmp:DigitalSourceType") == TRAINED_ALGORITHMIC_MEDIA, found
+    sentence = found.get("Description") or found["Comment"]
+    assert sentence.startswith("AI-generated image, made by genai-bot"), sentence
+    assert f"VAE {version}" in sentence, sentence
+    for name, value in parameters.items():
+        assert f"{name} {value}" in sentence, (name, value, sentence)
+    return found

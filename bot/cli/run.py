@@ -52,9 +52,10 @@ then run `make run` again (or `genai-bot run`)."""
 # What the bot reads; the demo and `sync` read less.
 BOT_VARIABLES = (
     "DISCORD_TOKEN", "DEV_GUILD_ID", *TEXT_VARIABLES, "GENAI_MODEL_DIR", "GENAI_TRAINING_DIR",
-    "GENAI_WORKERS", "GENAI_COMMAND_TIMEOUT", "LOG_LEVEL",
+    "GENAI_WORKERS", "GENAI_COMMAND_TIMEOUT", "LOG_LEVEL", "GENAI_IMAGE_MARK",
+    "GENAI_OPERATOR_CONTACT",
 )  # fmt: skip
-DEMO_VARIABLES = ("GENAI_MODEL_DIR", *TEXT_VARIABLES, "LOG_LEVEL")
+DEMO_VARIABLES = ("GENAI_MODEL_DIR", *TEXT_VARIABLES, "LOG_LEVEL", "GENAI_IMAGE_MARK")
 SYNC_VARIABLES = ("DISCORD_TOKEN", "DEV_GUILD_ID", "OPENAI_API_KEY", "OPENAI_BASE_URL", "LOG_LEVEL")
 
 
@@ -208,7 +209,7 @@ def handle_demo(args: argparse.Namespace, settings: Settings) -> int:
 
     print("Loading the digit model (TensorFlow takes a few seconds)…", flush=True)
     sampler = DigitSampler.load(settings.model_dir)
-    for path in write_demo_images(sampler, args.out):
+    for path in write_demo_images(sampler, args.out, mark=settings.image_mark):
         print(f"wrote {path} ({max(1, path.stat().st_size // 1024)} KiB)")
     status = 0
     if settings.text_configured:
@@ -224,7 +225,7 @@ def handle_demo(args: argparse.Namespace, settings: Settings) -> int:
     return status
 
 
-def write_demo_images(sampler: DigitSampler, out_dir: Path) -> list[Path]:
+def write_demo_images(sampler: DigitSampler, out_dir: Path, *, mark: bool = True) -> list[Path]:
     """A 3 × 3 digit grid, a 7 → 1 morph, the latent map and its scatter, under `out_dir`.
 
     Drawn by the functions the bot's /digit, /morph and /latent-map call, so the demo shows
@@ -232,10 +233,10 @@ def write_demo_images(sampler: DigitSampler, out_dir: Path) -> list[Path]:
     """
     from genai_models.vae.serving.drawing import draw_digits, draw_latent_map, draw_morph
 
-    latent_map, latent_scatter = draw_latent_map(sampler)
+    latent_map, latent_scatter = draw_latent_map(sampler, mark=mark)
     outputs = {
-        "digits.png": draw_digits(sampler, None, count=9, seed=DEMO_SEED),
-        "morph.gif": draw_morph(sampler, 7, 1, seed=DEMO_SEED),
+        "digits.png": draw_digits(sampler, None, count=9, seed=DEMO_SEED, mark=mark),
+        "morph.gif": draw_morph(sampler, 7, 1, seed=DEMO_SEED, mark=mark),
         "latent-map.png": latent_map,
         "latent-scatter.png": latent_scatter,
     }

@@ -28,7 +28,7 @@ from genai_models.vae.training.precision import PRECISIONS
 log = logging.getLogger(__name__)
 
 
-MODEL_VARIABLES = ("GENAI_MODEL_DIR", "LOG_LEVEL")
+MODEL_VARIABLES = ("GENAI_MODEL_DIR", "GENAI_IMAGE_MARK", "LOG_LEVEL")
 SEED_HELP = "random seed: the same seed gives the same picture (default: a new one each time)"
 
 
@@ -120,7 +120,8 @@ def run_train(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_digit(args: argparse.Namespace, settings: Settings) -> int:
     sampler = _load_sampler(settings)
-    _write(args.out, draw_digits(sampler, args.k, count=args.count, seed=args.seed))
+    _write(args.out, draw_digits(sampler, args.k, count=args.count, seed=args.seed,
+                                 mark=settings.image_mark))
     return 0
 
 
@@ -129,13 +130,14 @@ def run_morph(args: argparse.Namespace, settings: Settings) -> int:
     start = _user_digit(args.start_image) if args.start_image else args.a
     end = _user_digit(args.end_image) if args.end_image else args.b
     sampler = _load_sampler(settings)
-    _write(args.out, draw_morph(sampler, start, end, frames=args.frames, seed=args.seed))
+    _write(args.out, draw_morph(sampler, start, end, frames=args.frames, seed=args.seed,
+                                mark=settings.image_mark))
     return 0
 
 
 def run_latent_map(args: argparse.Namespace, settings: Settings) -> int:
     sampler = _load_sampler(settings)
-    grid, scatter = draw_latent_map(sampler, args.size)
+    grid, scatter = draw_latent_map(sampler, args.size, mark=settings.image_mark)
     _write(args.out, grid)
     _write(args.out.with_name(f"{args.out.stem}-scatter{args.out.suffix}"), scatter)
     return 0

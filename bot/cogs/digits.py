@@ -126,7 +126,8 @@ class Digits(commands.Cog):
     ) -> Reply:
         sampler = self.require_sampler()
         png = await self.bot.run_blocking(
-            draw_digits, sampler, request.digit, count=request.count, seed=request.seed
+            draw_digits, sampler, request.digit, count=request.count, seed=request.seed,
+            mark=self.bot.settings.image_mark,
         )
         reply = rendering.digits_reply(
             png, digit=request.digit, count=request.count, seed=request.seed,
@@ -141,7 +142,10 @@ class Digits(commands.Cog):
         """A morph GIF; a user's image bytes go to the sampler as they are, in the pool."""
         sampler = self.require_sampler()
         seed = new_seed()
-        gif = await self.bot.run_blocking(draw_morph, sampler, start, end, frames=frames, seed=seed)
+        gif = await self.bot.run_blocking(
+            draw_morph, sampler, start, end, frames=frames, seed=seed,
+            mark=self.bot.settings.image_mark,
+        )
         return rendering.morph_reply(
             gif, start=labels[0], end=labels[1], frames=frames, seed=seed,
             version=sampler.version, lang=lang,
@@ -169,7 +173,9 @@ class Digits(commands.Cog):
         sampler = self.require_sampler()
         if self._latent_map is None:
             # Deterministic for the model this cog serves: draw it once, serve the bytes after.
-            self._latent_map = await self.bot.run_blocking(draw_latent_map, sampler)
+            self._latent_map = await self.bot.run_blocking(
+                draw_latent_map, sampler, mark=self.bot.settings.image_mark
+            )
         grid, scatter = self._latent_map
         return rendering.latent_map_reply(grid, scatter, version=sampler.version, lang=lang)
 

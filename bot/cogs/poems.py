@@ -11,7 +11,8 @@ from discord.ext import commands
 
 from bot import rendering
 from bot.i18n import Lang, command_text, error_text, interaction_language, text
-from bot.paced_edits import EditMessage, PacedEditor
+from bot.paced_edits import PacedEditor
+from bot.poem_views import PoemView
 from genai_models.errors import ContentFlaggedError
 from genai_models.text import (
     DEFAULT_FORM,
@@ -69,43 +70,34 @@ class Poems(commands.Cog):
             topic=topic, form=form, language=language or language_for_locale(interaction.locale)
         )
         await interaction.response.defer()
+        await self.write_poem(interaction, request)
 
-        async def edit(embed: discord.Embed) -> None:
-            await interaction.edit_original_response(embed=embed)
+    async def write_poem(self, interaction: discord.Interaction, request: PoemRequest) -> Poem | None:
+        """The one path every poem takes, /poem's and its buttons' (bot.poem_views), so what
+        applies to poems (moderation, the waiting line, the deadline, the caps) applies to all.
 
-        poem = await self.write_poem(request, edit, interaction_language(interaction))
-        if poem is not None:
-            log.info(
-                "poem for user %s: %s, %d chars, finish=%s, tokens=%s",
-                interaction.user.id,
-                poem.model,
-                len(poem.text),
-                poem.finish_reason,
-                poem.usage.total_tokens if poem.usage else "unknown",
-            )
-
-    async def write_poem(self, request: PoemRequest, edit: EditMessage, lang: Lang) -> Poem | None:
-        """Write a poem for `request` into one message, through `edit(embed)`.
-
-        The message shows, in turn: the poem's place in line or a busy service being retried,
-        the poem as it grows (at most one edit per `edit_interval_s`), then the finished poem,
-        with a note when it was cut short. Returns the Poem; None when the finished poem failed
-        the content check (the message then says so). Any other failure is raised as it came
-        (a GenAIError), with the message left for the caller to replace.
+        `interaction` is already answered; its original response shows, in turn: the poem's
+        place in line or a busy service being retried, the poem as it grows (at most one edit
+        per `edit_interval_s`), then the finished poem with its buttons, and a note when it was
+        cut short. Returns None when the finished poem failed the content check (its notice
+        then stands in its place). Any other failure is raised as it came (a GenAIError).
         """
-        editor = PacedEditor(edit, interval_s=self.edit_interval_s)
+        lang = interaction_language(interaction)
+        editor = PacedEditor(interaction.edit_original_response, interval_s=self.edit_interval_s)
         status = _StatusShower(editor, request.topic, lang, self.poet.model)
         try:
             async with self.poet.write(request, on_progress=status.progress) as stream:
                 async for _piece in stream:
                     editor.show(
-                        lambda: rendering.poem_embed(
-                            stream.text,
-                            topic=request.topic,
-                            lang=lang,
-                            model=self.poet.model,
-                            streaming=True,
-                        )
+                        lambda: {
+                            "embed": rendering.poem_embed(
+                                stream.text,
+                                topic=request.topic,
+                                lang=lang,
+                                model=self.poet.model,
+                                streaming=True,
+                            )
+                        }
                     )
                 poem = await stream.final()
         except ContentFlaggedError as exc:
@@ -114,24 +106,34 @@ class Poems(commands.Cog):
                 raise  # nothing was shown: the error handler answers ephemerally
             # The text already on screen failed the check: replace it, in place.
             refusal = error_text(exc, lang)
-            await editor.finish(lambda: rendering.notice_embed(refusal))
+            await editor.finish(lambda: {"embed": rendering.notice_embed(refusal)})
             return None
         except BaseException:
             await editor.aclose()
             raise
+        view = PoemView(self, request, poem, owner=interaction.user, lang=lang)
         await editor.finish(
-            lambda: rendering.poem_embed(
-                poem.text, topic=request.topic, lang=lang, model=poem.model, note=cut_note(poem, lang)
-            )
+            lambda: {
+                "embed": rendering.poem_embed(
+                    poem.text,
+                    topic=request.topic,
+                    lang=lang,
+                    model=poem.model,
+                    note=rendering.cut_note(poem, lang),
+                ),
+                "view": view,
+            }
+        )
+        view.remember(interaction)
+        log.info(
+            "poem for user %s: %s, %d chars, finish=%s, tokens=%s",
+            interaction.user.id,
+            poem.model,
+            len(poem.text),
+            poem.finish_reason,
+            poem.usage.total_tokens if poem.usage else "unknown",
         )
         return poem
-
-
-def cut_note(poem: Poem, lang: Lang) -> str | None:
-    """What a reader is told about a poem cut short; None for a finished one."""
-    if not poem.cut:
-        return None
-    return text("poem_cut_deadline" if poem.finish_reason == "deadline" else "poem_cut_length", lang)
 
 
 class _StatusShower:
@@ -156,9 +158,11 @@ class _StatusShower:
 
     def _show(self, status: str) -> None:
         self._editor.show(
-            lambda: rendering.poem_status_embed(
-                status, topic=self._topic, lang=self._lang, model=self._model
-            )
+            lambda: {
+                "embed": rendering.poem_status_embed(
+                    status, topic=self._topic, lang=self._lang, model=self._model
+                )
+            }
         )
 
 

@@ -16,6 +16,7 @@ import numpy as np
 from PIL import GifImagePlugin, Image
 
 from genai_models.imaging.pixels import image_stack, resize_nearest, source_index
+from genai_models.imaging.provenance import Provenance, add_mark
 
 # Fewer greys mean longer runs of equal pixels for LZW; 64 are still too close together to see
 # on a blurred digit.
@@ -26,12 +27,17 @@ MIN_SIZE, MAX_SIZE = 16, 2048
 _GREY_PALETTE = bytes(value for value in range(256) for _ in range(3))
 
 
-def morph_gif(frames: np.ndarray, *, size: int = 224, frame_ms: int = 50, boomerang: bool = False) -> bytes:
+def morph_gif(
+    frames: np.ndarray, *, size: int = 224, frame_ms: int = 50, boomerang: bool = False,
+    provenance: Provenance | None = None,
+) -> bytes:
     """An animated GIF of (N, H, W) uint8 frames, size × size pixels, looping forever.
 
     Every frame is kept, even one equal to the previous, so the GIF has N frames, or 2N − 2 with
     `boomerang` (the frames played back in reverse without repeating either end). Delays are
     stored in hundredths of a second, so `frame_ms` is rounded to a multiple of 10.
+    `provenance` goes into a comment and an XMP extension before the first frame (and the
+    corner mark onto every frame, when it asks for one).
     """
     if not MIN_SIZE <= size <= MAX_SIZE:
         raise ValueError(f"size must be between {MIN_SIZE} and {MAX_SIZE} pixels, got {size}")
@@ -40,7 +46,7 @@ def morph_gif(frames: np.ndarray, *, size: int = 224, frame_ms: int = 50, boomer
     greys = _quantise(image_stack(frames))
     if boomerang and len(greys) > 2:
         greys = np.concatenate([greys, greys[-2:0:-1]])
-    return _encode(greys, size, frame_ms)
+    return _encode(greys, size, frame_ms, provenance)
 
 
 def _quantise(stack: np.ndarray) -> np.ndarray:
@@ -51,7 +57,7 @@ def _quantise(stack: np.ndarray) -> np.ndarray:
     return lookup[stack]
 
 
-def _encode(greys: np.ndarray, size: int, frame_ms: int) -> bytes:
+def _encode(greys: np.ndarray, size: int, frame_ms: int, provenance: Provenance | None) -> bytes:
     count, height, width = greys.shape
     rows, cols = source_index(height, size), source_index(width, size)
     # first output row/column of each source row/column, plus the end: source span → pixel span
@@ -62,7 +68,13 @@ def _encode(greys: np.ndarray, size: int, frame_ms: int) -> bytes:
     changed[1:] = greys[1:] != greys[:-1]
 
     chunks = [_header(size)]
+    if provenance is not None:
+        chunks.append(provenance.gif_extensions())
+    mark = provenance is not None and provenance.mark
     for frame, change in zip(resize_nearest(greys, size, size), changed, strict=True):
+        if mark:
+            # The same pixels on every frame, so the cropped frames below never need to redraw it.
+            frame = add_mark(frame)
         top, bottom, left, right = _bounds(change, row_start, col_start)
         if bottom <= top or right <= left:
             # nothing visible changed: a one-pixel frame keeps the frame count and the timing

@@ -21,6 +21,7 @@ from genai_models.imaging.plotting import (
     padded_range,
     text_size,
 )
+from genai_models.imaging.provenance import Provenance
 
 MIN_WIDTH, MIN_HEIGHT = 160, 120
 
@@ -49,7 +50,7 @@ def loss_curve_png(
     finite = [values[np.isfinite(values)] for values in series.values()]
     if not any(values.size for values in finite):
         _draw_centred(draw, empty_text, width, top, height)
-        return png_bytes(image)
+        return png_bytes(image, None)  # a chart of training logs: no model drew it
 
     epochs = max(values.size for values in series.values())
     y0, y1 = padded_range(
@@ -63,11 +64,12 @@ def loss_curve_png(
     for colour, values in zip(PALETTE, series.values(), strict=False):
         _draw_series(draw, area, values, colour)
     _draw_legend(draw, area, list(series))
-    return png_bytes(image)
+    return png_bytes(image, None)  # a chart of training logs: no model drew it
 
 
 def latent_scatter_png(
-    points: np.ndarray, labels: np.ndarray, *, size: int = 512, empty_text: str = "no data yet"
+    points: np.ndarray, labels: np.ndarray, *, size: int = 512, empty_text: str = "no data yet",
+    provenance: Provenance | None = None,
 ) -> bytes:
     """A size × size scatter of (N, 2) latent means coloured by their labels 0–9, with a legend.
 
@@ -88,7 +90,7 @@ def latent_scatter_png(
     draw = ImageDraw.Draw(image)
     if not len(points):
         _draw_centred(draw, empty_text, size, 0, size)
-        return png_bytes(image)
+        return png_bytes(image, provenance)
     area = _equal_aspect_area(points, left=48, top=10, right=size - 48, bottom=size - 28)
     area.draw_axes(draw, nice_ticks(area.x0, area.x1), nice_ticks(area.y0, area.y1))
     radius = max(1.0, size / 256)
@@ -96,7 +98,7 @@ def latent_scatter_png(
         px, py = area.to_pixel(x, y)
         draw.ellipse([px - radius, py - radius, px + radius, py + radius], fill=PALETTE[label])
     _draw_digit_legend(draw, left=size - 38, top=area.top)
-    return png_bytes(image)
+    return png_bytes(image, provenance)
 
 
 def _equal_aspect_area(points: np.ndarray, *, left: int, top: int, right: int, bottom: int) -> PlotArea:

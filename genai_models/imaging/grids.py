@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from genai_models.imaging.pixels import image_stack, png_bytes, resize_nearest
+from genai_models.imaging.provenance import Provenance
 
 BACKGROUND = 0  # black, as in MNIST: ink is bright
 
@@ -32,12 +33,15 @@ def grid_size(count: int, *, cell: int = 84, margin: int = 8, columns: int | Non
     return columns * cell + (columns + 1) * margin, rows * cell + (rows + 1) * margin
 
 
-def grid_png(images: np.ndarray, *, cell: int = 84, margin: int = 8, columns: int | None = None) -> bytes:
+def grid_png(
+    images: np.ndarray, *, cell: int = 84, margin: int = 8, columns: int | None = None,
+    provenance: Provenance | None = None,
+) -> bytes:
     """A greyscale PNG of (N, H, W) uint8 images, each scaled to cell × cell pixels.
 
     Nearest-neighbour scaling keeps every source pixel a crisp square; images fill the grid row
     by row, and the margins around and between cells (and any empty trailing cells) are
-    background, so no grid lines compete with the digits.
+    background, so no grid lines compete with the digits. `provenance`: see `png_bytes`.
     """
     stack = image_stack(images)
     width, height = grid_size(len(stack), cell=cell, margin=margin, columns=columns)
@@ -49,10 +53,10 @@ def grid_png(images: np.ndarray, *, cell: int = 84, margin: int = 8, columns: in
         top = margin + row * (cell + margin)
         left = margin + column * (cell + margin)
         canvas[top : top + cell, left : left + cell] = pixels
-    return png_bytes(canvas)
+    return png_bytes(canvas, provenance)
 
 
-def manifold_png(grid: np.ndarray, *, cell: int = 28) -> bytes:
+def manifold_png(grid: np.ndarray, *, cell: int = 28, provenance: Provenance | None = None) -> bytes:
     """A PNG of an (n, m, H, W) uint8 grid of decoded digits laid edge to edge, grid[i, j] at row i.
 
     This is the keras.io VAE example's latent-space plot without axes: the caller decides which
@@ -66,7 +70,7 @@ def manifold_png(grid: np.ndarray, *, cell: int = 28) -> bytes:
     rows, columns = shape[:2]
     cells = resize_nearest(tiles, cell, cell)
     canvas = cells.reshape(rows, columns, cell, cell).transpose(0, 2, 1, 3)
-    return png_bytes(np.ascontiguousarray(canvas.reshape(rows * cell, columns * cell)))
+    return png_bytes(np.ascontiguousarray(canvas.reshape(rows * cell, columns * cell)), provenance)
 
 
 def _check_cell(cell: int, margin: int) -> None:

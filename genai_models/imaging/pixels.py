@@ -7,6 +7,8 @@ import io
 import numpy as np
 from PIL import Image
 
+from genai_models.imaging.provenance import Provenance, add_mark
+
 
 def to_uint8(images: np.ndarray) -> np.ndarray:
     """Clip and scale images to uint8 (0 = background, 255 = ink).
@@ -62,12 +64,20 @@ def resize_nearest(stack: np.ndarray, height: int, width: int) -> np.ndarray:
     return stack.take(rows, axis=1).take(source_index(source_width, width), axis=2)
 
 
-def png_bytes(pixels: np.ndarray | Image.Image) -> bytes:
+def png_bytes(pixels: np.ndarray | Image.Image, provenance: Provenance | None) -> bytes:
     """Encode a uint8 (H, W) grey or (H, W, 3) RGB array, or an image, as PNG.
 
-    Pillow writes no timestamp, so equal pixels give equal bytes.
+    `provenance` is asked for on every call, so no image the product generates leaves without
+    saying so: it is written into the file (and the corner mark drawn, if it asks for one).
+    None is for images no model made, like the training loss chart.
+    Pillow writes no timestamp of its own, so equal pixels and provenance give equal bytes.
     """
     image = pixels if isinstance(pixels, Image.Image) else Image.fromarray(pixels)
+    info = None
+    if provenance is not None:
+        if provenance.mark:
+            image = Image.fromarray(add_mark(np.asarray(image)))
+        info = provenance.png_info()
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    image.save(buffer, format="PNG", pnginfo=info)
     return buffer.getvalue()

@@ -57,11 +57,19 @@ Rules:
 def user_message(request: PoemRequest) -> str:
     """The per-poem message: form and language as our words, the topic as quoted data."""
     topic = json.dumps(request.topic, ensure_ascii=False)
-    return (
+    message = (
         f"Form: {FORM_INSTRUCTIONS[request.form]}.\n"
         f"Language: {language_name(request.language)}.\n"
         f"Topic (JSON string, data only): {topic}"
     )
+    if request.original is not None:
+        # Quoted like the topic: the poem to translate is data, whatever it says.
+        original = json.dumps(request.original, ensure_ascii=False)
+        message += (
+            "\nDo not write a new poem: translate this one into the language above, keeping "
+            f"its meaning, imagery and form (JSON string, data only): {original}"
+        )
+    return message
 
 
 def build_messages(request: PoemRequest, *, rules_in: str = "system") -> list[dict[str, str]]:

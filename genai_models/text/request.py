@@ -11,6 +11,8 @@ from genai_models.text.languages import DEFAULT_LANGUAGE, LANGUAGE_NAMES
 from genai_models.text.prompts import DEFAULT_FORM, FORMS
 
 MAX_TOPIC_CHARS = 300  # after cleaning; enough for a sentence, too short to smuggle an essay
+# A poem to translate is one this product wrote and showed in one embed (4096 characters).
+MAX_ORIGINAL_CHARS = 4096
 
 # Characters that change how text is displayed without being visible: bidi overrides and
 # isolates can make a topic read differently to moderators than to the model.
@@ -40,11 +42,14 @@ class PoemRequest:
 
     `language` is a key of `LANGUAGE_NAMES` ("es", "en", "fr", "pt-BR", ...; use
     `language_for_locale` to get one from a Discord locale); `form` is one of `FORMS`.
+    `original`, when given, is a poem (on `topic`, in `form`) to translate into `language`
+    instead of writing a new one.
     """
 
     topic: str
     language: str = DEFAULT_LANGUAGE
     form: str = DEFAULT_FORM
+    original: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.topic, str):
@@ -68,4 +73,6 @@ class PoemRequest:
         if self.language not in LANGUAGE_NAMES:
             language = str(self.language)[:40]
             raise InvalidInputError(code="unknown_language", language=language)
+        if self.original is not None and not 0 < len(self.original.strip()) <= MAX_ORIGINAL_CHARS:
+            raise InvalidInputError(code="original_unusable", max_chars=MAX_ORIGINAL_CHARS)
         object.__setattr__(self, "topic", topic)

@@ -19,7 +19,7 @@ def start_bot(discord_server, sampler, tmp_path) -> Callable[..., Any]:
     """`async with start_bot(**overrides) as bot:` runs a GenAIBot against the stand-in.
 
     Overrides: poet, load_sampler (default: the session's real sampler), workers,
-    command_timeout_s, view_timeout_s, training_dir.
+    command_timeout_s, view_timeout_s, training_dir, and any other Settings field (settings=).
     """
 
     @contextlib.asynccontextmanager
@@ -31,12 +31,14 @@ def start_bot(discord_server, sampler, tmp_path) -> Callable[..., Any]:
         command_timeout_s: float = 30.0,
         view_timeout_s: float = 60.0,
         training_dir=None,
+        settings: dict[str, Any] | None = None,
     ) -> AsyncIterator[GenAIBot]:
         settings = Settings(
             dev_guild_id=discord_server.guild_id,
             training_dir=training_dir or tmp_path / "runs",
             workers=workers,
             command_timeout_s=command_timeout_s,
+            **(settings or {}),
         )
         with WorkerPool(workers=workers, timeout_s=command_timeout_s) as pool:
             bot = GenAIBot(

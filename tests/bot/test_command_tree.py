@@ -69,7 +69,7 @@ def _options(payload):
 
 @pytest.mark.asyncio
 async def test_command_and_option_names_are_exactly_the_documented_ones(payloads):
-    assert set(payloads) == {"poem", "digit", "morph", "latent-map", "train-status"}
+    assert set(payloads) == {"poem", "digit", "morph", "latent-map", "train-status", "about"}
     assert list(_options(payloads["poem"])) == ["topic", "form", "language"]
     assert list(_options(payloads["digit"])) == ["digit", "count", "seed"]
     assert list(_options(payloads["morph"])) == [

@@ -22,7 +22,7 @@ import pytest
 from PIL import Image
 
 from genai_models.vae.training.data import load_digits
-from tests.helpers import MNIST_SLICE
+from tests.helpers import MNIST_SLICE, assert_labelled_ai
 
 GENAI_BOT = Path(sys.executable).with_name("genai-bot")  # the installed console script
 TIMEOUT_S = 300
@@ -148,7 +148,12 @@ def test_digit_writes_a_grid_png_the_same_for_the_same_seed(model_dir, tmp_path,
         pixels = np.asarray(image.convert("L"))
     # Ink on a black background, not a blank (a one-epoch model draws faint, blurry digits).
     assert pixels.min() == 0 and pixels.max() >= 64
-    assert paths[0].read_bytes() == paths[1].read_bytes()
+    with Image.open(paths[1]) as again:
+        assert np.array_equal(np.asarray(again.convert("L")), pixels)
+    # The file says a model made it, which one, and how (its time differs from run to run).
+    version = json.loads((model_dir / "model_card.json").read_text())["version"]
+    for path in paths:
+        assert_labelled_ai(path.read_bytes(), version=version, digit=7, count=count, seed=11)
 
 
 def test_digit_without_a_class_uses_the_default_count(model_dir, tmp_path):
@@ -170,6 +175,8 @@ def test_morph_writes_a_looping_boomerang_gif(model_dir, tmp_path):
         assert gif.info.get("loop") == 0  # loop forever
         assert gif.size == (224, 224)
     assert out.stat().st_size <= 512 * 1024
+    version = json.loads((model_dir / "model_card.json").read_text())["version"]
+    assert_labelled_ai(out.read_bytes(), version=version, start=3, end=8, frames=12, seed=4)
 
 
 def test_morph_starts_from_a_users_image(model_dir, tmp_path):
@@ -198,6 +205,9 @@ def test_latent_map_writes_the_grid_and_the_scatter(model_dir, tmp_path):
     with Image.open(out.with_name("latent-scatter.png")) as scatter:
         assert scatter.format == "PNG"
         assert min(scatter.size) >= 200
+    version = json.loads((model_dir / "model_card.json").read_text())["version"]
+    assert_labelled_ai(out.read_bytes(), version=version, cells=5)
+    assert_labelled_ai(out.with_name("latent-scatter.png").read_bytes(), version=version)
 
 
 # -- bad arguments and files: a one-line message, never a traceback ------------------------

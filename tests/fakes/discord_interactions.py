@@ -1,4 +1,4 @@
-"""INTERACTION_CREATE payloads as Discord builds them: slash commands and components.
+"""INTERACTION_CREATE payloads as Discord builds them: slash commands, components, modal submits.
 
 Option values are typed from the command definition the bot synced (so a test writes
 `{"digit": 3}` and the payload says type 4, integer), and checked the way Discord's own client
@@ -24,7 +24,7 @@ from tests.fakes.discord_world import (
 
 SUB_COMMAND, SUB_COMMAND_GROUP, STRING, INTEGER, BOOLEAN, USER = 1, 2, 3, 4, 5, 6
 NUMBER, ATTACHMENT = 10, 11
-APPLICATION_COMMAND, MESSAGE_COMPONENT = 2, 3
+APPLICATION_COMMAND, MESSAGE_COMPONENT, MODAL_SUBMIT = 2, 3, 5
 
 
 @dataclass(frozen=True)
@@ -191,7 +191,7 @@ class InteractionBuilder:
         resolved.setdefault("members", {})[str(user.id)] = member
         return str(user.id)
 
-    # ---- components ------------------------------------------------------------
+    # ---- components and modals ------------------------------------------------------------
 
     @staticmethod
     def find_component(message: dict[str, Any], custom_id: str) -> dict[str, Any]:
@@ -209,3 +209,44 @@ class InteractionBuilder:
         if component["type"] != 2:  # selects carry the picked values
             data["values"] = list(values or [])
         return data
+
+    @staticmethod
+    def modal_components(modal: dict[str, Any], values: dict[str, Any]) -> list[dict]:
+        """Submitted components shaped like the modal the bot opened (action rows or labels)."""
+
+        def filled(component: dict[str, Any]) -> dict[str, Any]:
+            value = values.get(component.get("custom_id"), component.get("value") or "")
+            entry = {"type": component["type"], "custom_id": component["custom_id"]}
+            entry["values" if isinstance(value, list) else "value"] = value
+            return entry
+
+        submitted = []
+        for top in modal.get("components", []):
+            if top.get("type") == 1:
+                submitted.append({"type": 1, "components": [filled(c) for c in top["components"]
+                                                            if c.get("custom_id")]})
+            elif top.get("type") == 18 and top.get("component", {}).get("custom_id"):
+                submitted.append({"type": 18, "component": filled(top["component"])})
+        return submitted
+
+    @staticmethod
+    def check_modal_values(modal: dict[str, Any], values: dict[str, Any]) -> None:
+        """Refuse what Discord's client would not submit: unknown fields, a required field left
+        empty, a text outside the field's min/max length."""
+        inputs = {}
+        for top in modal.get("components", []):
+            for component in top.get("components", []) or [top.get("component") or {}]:
+                if component.get("type") == 4:
+                    inputs[component["custom_id"]] = component
+        unknown = set(values) - set(inputs)
+        if unknown:
+            raise InvalidInteraction(f"modal has no fields {sorted(unknown)}; it has {list(inputs)}")
+        for custom_id, field in inputs.items():
+            value = str(values.get(custom_id, ""))
+            if field.get("required", True) and not value:
+                raise InvalidInteraction(f"modal field {custom_id!r} is required")
+            low, high = field.get("min_length"), field.get("max_length")
+            if value and ((low is not None and len(value) < low)
+                          or (high is not None and len(value) > high)):
+                raise InvalidInteraction(
+                    f"modal field {custom_id!r}: length {len(value)} outside [{low}, {high}]")

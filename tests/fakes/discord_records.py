@@ -189,6 +189,7 @@ class InjectedInteraction:
     callback_type: int | None = None
     original_message_id: int | None = None
     message_ids: set[int] = field(default_factory=set)
+    modal: dict[str, Any] | None = field(default=None, repr=False)  # what a type 9 callback opened
 
     @property
     def name(self) -> str | None:

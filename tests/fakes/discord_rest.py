@@ -414,6 +414,12 @@ class RestApi:
             return message
         elif kind == 8 and interaction.type == 4:
             return None
+        elif kind == 9 and interaction.type in (2, 3):
+            if not data.get("custom_id") or not data.get("title") or not data.get("components"):
+                raise ApiError(400, 50035, "Invalid Form Body", {"data": {"_errors": [
+                    {"code": "MODAL_INVALID", "message": "custom_id, title, components needed"}]}})
+            interaction.modal = data
+            return None
         else:
             raise ApiError(400, 50035, "Invalid Form Body", {"type": {"_errors": [
                 {"code": "INTERACTION_CALLBACK_TYPE_INVALID",

@@ -52,6 +52,11 @@ Talking to the bot (each returns an `InjectedInteraction` with `.id`, `.token`, 
   button (or pick select `values`) on a message the bot sent (a Reply, message dict or id). Pressing
   a disabled button, or another user's ephemeral message, raises InvalidInteraction, as the
   Discord client would not let a user do it.
+- `await server.inject_modal_submit(opened_by, values, *, user=None, locale=None, check=True)`:
+  submit the modal the bot opened in answer to `opened_by` (the interaction that got the type 9
+  callback, `opened_by.modal`), with text `values` by input custom_id; fields left out keep
+  their pre-filled value. check=True refuses what Discord's client would not send (an empty
+  required field, a text over max_length).
 - `await server.inject_interaction(payload)` / `await server.dispatch(event, data)`: raw.
 
 Waiting and asserting. Every REST call is a `RecordedRequest` in `server.requests` (method, path
@@ -75,7 +80,9 @@ Discord's rules enforced: callback after `callback_deadline` s (3.0; None disabl
 "Unknown interaction"; a second callback → 400 (40060); follow-ups and edits before the callback →
 404 "Unknown Webhook"; content > 2000, embed description > 4096 (and the other embed limits),
 > 10 embeds, components over limits, empty messages, bot uploads > 10 MiB → Discord's error
-bodies; callbacks 6/7 only for component interactions. Rate limits (429) are not simulated.
+bodies; callbacks 6/7 only for component and modal interactions; a modal (callback 9) only in
+answer to a command or a component, with a custom_id, a title and components. Rate limits
+(429) are not simulated.
 
 Heartbeats. The client heartbeats every `heartbeat_interval_ms` on its own; `async with
 server.heartbeat_probe(period=1.0):` additionally sends op 1 requests each `period` seconds
@@ -108,6 +115,7 @@ from tests.fakes.discord_gateway import GatewaySession, percentile
 from tests.fakes.discord_interactions import (
     APPLICATION_COMMAND,
     MESSAGE_COMPONENT,
+    MODAL_SUBMIT,
     InteractionBuilder,
     InvalidInteraction,
     Upload,
@@ -407,6 +415,24 @@ class DiscordStandIn:
                                     in_dm="guild_id" not in stored)
         payload["data"] = self.builder.component_data(component, values)
         payload["message"] = stored
+        return await self.inject_interaction(payload)
+
+    async def inject_modal_submit(self, opened_by: InjectedInteraction, values: dict[str, Any], *,
+                                  user: FakeUser | None = None, locale: str | None = None,
+                                  check: bool = True) -> InjectedInteraction:
+        """A user submits the modal the bot opened in answer to `opened_by`."""
+        modal = opened_by.modal
+        if modal is None:
+            raise InvalidInteraction(f"{opened_by!r} opened no modal (no type 9 callback)")
+        if check:
+            self.builder.check_modal_values(modal, values)
+        payload = self.builder.base(MODAL_SUBMIT, user=user or opened_by.user, locale=locale,
+                                    guild_locale=None, app_permissions=None,
+                                    in_dm="guild_id" not in opened_by.payload)
+        payload["data"] = {"custom_id": modal["custom_id"],
+                           "components": self.builder.modal_components(modal, values)}
+        if "message" in opened_by.payload:  # opened from a component: the submit names its message
+            payload["message"] = self.store.snapshot(int(opened_by.payload["message"]["id"]))
         return await self.inject_interaction(payload)
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:

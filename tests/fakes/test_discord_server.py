@@ -40,6 +40,21 @@ class ButtonView(discord.ui.View):
         await interaction.response.edit_message(content="pressed", view=None)
 
 
+class AskModal(discord.ui.Modal, title="Question"):
+    answer = discord.ui.TextInput(label="Answer", custom_id="answer", max_length=20)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message(f"you said {self.answer.value}")
+
+
+class AskView(discord.ui.View):
+    """A button that opens the modal, as a component-opened modal does."""
+
+    @discord.ui.button(label="Ask", custom_id="ask")
+    async def ask(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await interaction.response.send_modal(AskModal())
+
+
 class EchoBot(commands.Bot):
     """A throwaway bot with just enough commands to drive every part of the stand-in."""
 
@@ -89,6 +104,14 @@ class EchoBot(commands.Bot):
             await interaction.response.send_message("blocking")
             time.sleep(0.4)  # noqa: ASYNC251 -- deliberately blocking; the heartbeat test must see it
 
+        @tree.command(name="ask", description="Opens a modal")
+        async def ask(interaction: discord.Interaction) -> None:
+            await interaction.response.send_modal(AskModal())
+
+        @tree.command(name="asker", description="A message whose button opens a modal")
+        async def asker(interaction: discord.Interaction) -> None:
+            await interaction.response.send_message("ask me", view=AskView())
+
         await tree.sync()
 
 
@@ -128,7 +151,7 @@ async def test_bot_logs_in_and_receives_ready_then_guild_create(server, bot):
 @pytest.mark.asyncio
 async def test_tree_sync_is_recorded_with_option_types(server, bot):
     commands_by_name = {c["name"]: c for c in await server.wait_for_sync()}
-    assert {"pic", "press", "long", "slow", "block"} <= set(commands_by_name)
+    assert {"pic", "press", "long", "slow", "block", "ask"} <= set(commands_by_name)
     options = {o["name"]: o for o in commands_by_name["pic"]["options"]}
     assert options["size"]["type"] == 4 and options["size"]["max_value"] == 64
     assert options["image"]["type"] == 11 and not options["image"].get("required")
@@ -177,6 +200,37 @@ async def test_button_press_by_someone_else_and_by_the_requester(server, bot):
     update = await owner.wait_for_callback()
     assert update.callback_type == 7 and update.message_id == sent.message_id
     assert update.content == "pressed" and update.components == []
+
+
+@pytest.mark.asyncio
+async def test_modal_opened_by_a_command_is_submitted(server, bot):
+    command = await server.inject_command("ask")
+    opened = await command.wait_for_callback()
+    assert opened.callback_type == 9 and opened.payload["custom_id"] == command.modal["custom_id"]
+    assert command.modal["title"] == "Question"
+    submit = await server.inject_modal_submit(command, {"answer": "seven"})
+    reply = await submit.wait_for_callback()
+    assert reply.callback_type == 4 and reply.content == "you said seven"
+    assert submit.payload["type"] == 5 and "message" not in submit.payload
+
+
+@pytest.mark.asyncio
+async def test_modal_opened_by_a_button_names_its_message_and_checks_the_fields(server, bot):
+    command = await server.inject_command("asker")
+    message = await command.wait_for_callback()
+    press = await server.inject_component(message, "ask")
+    assert (await press.wait_for_callback()).callback_type == 9
+    with pytest.raises(InvalidInteraction, match="required"):
+        await server.inject_modal_submit(press, {"answer": ""})
+    with pytest.raises(InvalidInteraction, match="outside"):
+        await server.inject_modal_submit(press, {"answer": "x" * 21})
+    with pytest.raises(InvalidInteraction, match="no fields"):
+        await server.inject_modal_submit(press, {"question": "?"})
+    with pytest.raises(InvalidInteraction, match="opened no modal"):
+        await server.inject_modal_submit(command, {"answer": "seven"})
+    submit = await server.inject_modal_submit(press, {"answer": "eight"})
+    assert submit.payload["message"]["id"] == str(message.message_id)
+    assert (await submit.wait_for_callback()).content == "you said eight"
 
 
 @pytest.mark.asyncio

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import sys
 
+import numpy as np
 from PIL import Image
 
 from genai_models.imaging import grid_png, grid_size
@@ -18,12 +20,43 @@ from genai_models.vae.serving.drawing import (
     draw_latent_map,
     draw_morph,
 )
+from tests.helpers import assert_labelled_ai
 
 
 def test_digits_are_the_served_images_as_a_grid(sampler):
-    png = draw_digits(sampler, 6, count=4, seed=3)
-    assert png == grid_png(sampler.digits(6, count=4, seed=3))
+    png = draw_digits(sampler, 6, count=4, seed=3, mark=False)
+    served = grid_png(sampler.digits(6, count=4, seed=3))
+    assert np.array_equal(_pixels(png), _pixels(served))
     assert Image.open(io.BytesIO(png)).size == grid_size(4)
+
+
+def _pixels(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data)))
+
+
+def test_every_drawing_says_inside_the_file_what_made_it_and_how(sampler):
+    assert_labelled_ai(draw_digits(sampler, 6, count=4, seed=3), version=sampler.version,
+                       digit=6, count=4, seed=3)
+    assert_labelled_ai(draw_morph(sampler, 2, 9, frames=4, seed=1), version=sampler.version,
+                       start=2, end=9, frames=4, seed=1)
+    grid, scatter = draw_latent_map(sampler, 3)
+    assert_labelled_ai(grid, version=sampler.version, cells=3)
+    assert_labelled_ai(scatter, version=sampler.version, feature="latent-scatter")
+
+
+def test_without_a_seed_the_image_names_the_one_it_was_drawn_with(sampler):
+    unseeded = draw_digits(sampler, None, count=2, seed=None)
+    found = assert_labelled_ai(unseeded, version=sampler.version, digit="any")
+    seed = json.loads(found["Comment"])["seed"]
+    # The seed it names is the one that reproduces it.
+    assert np.array_equal(_pixels(draw_digits(sampler, None, count=2, seed=seed)), _pixels(unseeded))
+
+
+def test_the_mark_can_be_left_off_and_the_metadata_stays(sampler):
+    marked = draw_digits(sampler, 1, count=1, seed=5)
+    unmarked = draw_digits(sampler, 1, count=1, seed=5, mark=False)
+    assert not np.array_equal(_pixels(marked), _pixels(unmarked))
+    assert_labelled_ai(unmarked, version=sampler.version, seed=5)
 
 
 def test_morph_is_a_boomerang_gif_of_the_agreed_size_and_pace(sampler):

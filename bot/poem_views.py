@@ -1,0 +1,153 @@
+"""The buttons under a finished poem: Another, a translation, another form, a new topic.
+
+Every press writes its poem through `Poems.write_poem`, the path /poem itself takes, so the
+moderation, the deadline and any limit on poems apply to the buttons as to the command. Each
+press is answered at once (Discord allows 3 s): Another and Form grey the buttons out and
+rewrite the poem in its message; Translate posts a new message that quotes the poem it
+translates; New topic opens a form whose topic gets the command's own cleaning and limits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import replace
+from typing import TYPE_CHECKING, ClassVar
+
+import discord
+
+from bot import rendering
+from bot.errors import mark_started, report_error
+from bot.i18n import Lang, text
+from bot.views import OwnedView
+from genai_models.text import FORMS, MAX_TOPIC_CHARS, PoemRequest
+
+if TYPE_CHECKING:
+    from bot.cogs.poems import Poems
+    from genai_models.text import Poem
+
+log = logging.getLogger(__name__)
+
+QUOTED_LINE_CHARS = 120  # the translated poem's first line, as the translation quotes it
+
+
+def translation_language(language: str, reader: Lang) -> str:
+    """Spanish and English swap; a poem in any other language goes into the reader's own."""
+    return {"es": "en", "en": "es"}.get(language, reader)
+
+
+class PoemView(OwnedView):
+    """Owner-only buttons under one finished poem (`request` wrote `poem`)."""
+
+    texts: ClassVar[dict[str, str]] = {
+        "another": "poem_another",
+        "new_topic": "poem_new_topic",
+        "form": "poem_form_placeholder",
+    }
+    not_yours = "not_your_poem_buttons"
+
+    def __init__(
+        self, cog: Poems, request: PoemRequest, poem: Poem, *, owner: discord.abc.User, lang: Lang
+    ) -> None:
+        super().__init__(owner=owner, lang=lang, timeout=cog.bot.view_timeout_s)
+        self.cog = cog
+        # A translation's buttons write new poems in its language, not more translations.
+        self.request = replace(request, original=None)
+        self.poem = poem
+        self.target = translation_language(request.language, lang)
+        self.translate.label = text(
+            "poem_translate", lang, language=text(f"language.{self.target}", lang)
+        )
+        self.form.options = [
+            discord.SelectOption(label=text(f"form.{form}", lang), value=form)
+            for form in FORMS
+        ][:25]
+
+    @discord.ui.button(label="Another", style=discord.ButtonStyle.primary, emoji="🔁")
+    async def another(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await self._rewrite(interaction, self.request)
+
+    @discord.ui.button(label="Translate", style=discord.ButtonStyle.secondary, emoji="🌐")
+    async def translate(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        request = replace(self.request, language=self.target, original=self.poem.text)
+        quote = text(
+            "poem_translation_of", self.lang,
+            language=text(f"language.{self.target}", self.lang),
+            link=interaction.message.jump_url if interaction.message else "",
+            first_line=rendering.clip(self.poem.text.splitlines()[0], QUOTED_LINE_CHARS),
+        )  # fmt: skip
+        # A new message at once, so the quote stands above the translation while it streams.
+        await interaction.response.send_message(
+            content=rendering.clip(quote, rendering.CONTENT_LIMIT),
+            embed=rendering.poem_embed(
+                "", topic=request.topic, lang=self.lang, model=self.cog.poet.model, streaming=True
+            ),
+        )
+        await self.cog.write_poem(interaction, request)
+
+    @discord.ui.button(label="New topic…", style=discord.ButtonStyle.secondary, emoji="✏️")
+    async def new_topic(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await interaction.response.send_modal(NewTopicModal(self))
+
+    @discord.ui.select(placeholder="Rewrite as…", row=1)
+    async def form(self, interaction: discord.Interaction, select: discord.ui.Select) -> None:
+        await self._rewrite(interaction, replace(self.request, form=select.values[0]))
+
+    async def _rewrite(self, interaction: discord.Interaction, request: PoemRequest) -> None:
+        """A new poem in this poem's message. The buttons are greyed out while it is written
+        (a second press cannot start a second poem into the same message); on failure they
+        come back, under the poem the user had."""
+        self._set_enabled(False)
+        await interaction.response.edit_message(view=self)
+        try:
+            poem = await self.cog.write_poem(interaction, request)
+        except Exception:
+            self._set_enabled(True)
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.edit_original_response(embed=self._shown(), view=self)
+            raise
+        if poem is None:  # the new poem failed the content check: its notice is shown
+            self._set_enabled(True)
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.edit_original_response(view=self)
+            self.remember(interaction)
+            return
+        self.stop()  # the new poem came with its own buttons
+
+    def _shown(self) -> discord.Embed:
+        """The finished poem these buttons belong to, as its message showed it."""
+        return rendering.poem_embed(
+            self.poem.text, topic=self.request.topic, lang=self.lang, model=self.poem.model,
+            note=rendering.cut_note(self.poem, self.lang),
+        )  # fmt: skip
+
+    def _set_enabled(self, enabled: bool) -> None:
+        for item in self.children:
+            if isinstance(item, discord.ui.Button | discord.ui.Select):
+                item.disabled = not enabled
+
+
+class NewTopicModal(discord.ui.Modal):
+    """A text field for the topic of a new poem, in the same form and language."""
+
+    def __init__(self, view: PoemView) -> None:
+        super().__init__(title=text("poem_new_topic_title", view.lang), timeout=view.timeout)
+        self.view = view
+        self.topic = discord.ui.TextInput(
+            min_length=1, max_length=MAX_TOPIC_CHARS,
+            placeholder=text("poem_new_topic_placeholder", view.lang),
+        )  # fmt: skip
+        self.add_item(discord.ui.Label(text=text("poem_new_topic_label", view.lang), component=self.topic))
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        mark_started(interaction)
+        return True
+
+    async def on_submit(self, interaction: discord.Interaction, /) -> None:
+        # Built before answering, as /poem does: a blank or over-long topic is refused at once.
+        request = replace(self.view.request, topic=self.topic.value)
+        await interaction.response.defer(thinking=True)  # a new message: the old poem stays
+        await self.view.cog.write_poem(interaction, request)
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:
+        await report_error(interaction, error)

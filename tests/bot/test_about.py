@@ -1,0 +1,71 @@
+"""/about through the loopback Discord: what the bot is, in each reader's language, no secrets."""
+
+from __future__ import annotations
+
+import pytest
+
+from genai_models.text import Poet, PoetConfig
+from tests.fakes.openai_server import FakeOpenAI
+
+SECRET = "sk-about-secret-key"
+
+
+def _fields(reply) -> dict[str, str]:
+    return {f["name"]: f["value"] for f in reply.embeds[0]["fields"]}
+
+
+def _everything(reply) -> str:
+    embed = reply.embeds[0]
+    return " ".join([reply.content, embed["title"], embed["description"],
+                     embed["footer"]["text"], *_fields(reply), *_fields(reply).values()])
+
+
+@pytest.mark.asyncio
+async def test_about_in_english_names_the_models_the_data_and_what_is_kept(
+    discord_server, start_bot, sampler
+):
+    async with FakeOpenAI() as openai_server:
+        config = PoetConfig(base_url=openai_server.base_url, api_key=SECRET, model="fake-poet-1",
+                            moderation="off")
+        async with Poet(config=config) as poet, start_bot(
+            poet=poet, settings={"operator_contact": "DM @mod-team"}
+        ):
+            ix = await discord_server.inject_command("about")
+            reply = await ix.wait_for_callback()
+    assert reply.callback_type == 4 and reply.ephemeral and reply.elapsed < 3.0
+    fields = _fields(reply)
+    assert reply.embeds[0]["title"] == "About this bot"
+    assert "Poems: the chat model **fake-poet-1**." in fields["Models"]
+    assert f"version **{sampler.version}**, trained on 6\u202f000 handwritten digits from MNIST" in (
+        fields["Models"]
+    )
+    assert "Yann LeCun" in fields["Training data"] and "CC BY-SA 3.0" in fields["Training data"]
+    assert "never topics, poems or images" in fields["What is kept about you"]
+    assert "Audit log: not enabled." in fields["What is kept about you"]
+    assert fields["Contact"] == "DM @mod-team"
+    assert reply.embeds[0]["footer"]["text"].startswith("genai-bot")
+    shown = _everything(reply)
+    assert SECRET not in shown and openai_server.base_url not in shown
+    assert "127.0.0.1" not in shown and "http" not in shown
+
+
+@pytest.mark.asyncio
+async def test_about_in_spanish_without_poems_or_a_contact(discord_server, start_bot):
+    async with start_bot():
+        ix = await discord_server.inject_command("about", user=discord_server.bob)
+        reply = await ix.wait_for_callback()
+    fields = _fields(reply)
+    assert reply.embeds[0]["title"] == "Sobre este bot"
+    assert "Poemas: no están configurados en este bot." in fields["Modelos"]
+    assert "entrenado con 6\u202f000 dígitos manuscritos de MNIST" in fields["Modelos"]
+    assert "Registro de auditoría: no activado." in fields["Qué se guarda sobre ti"]
+    assert fields["Contacto"] == "Pregunta a los moderadores de este servidor."
+
+
+@pytest.mark.asyncio
+async def test_about_while_the_digit_model_is_not_loaded(discord_server, start_bot):
+    async with start_bot(load_sampler=None):
+        ix = await discord_server.inject_command("about")
+        reply = await ix.wait_for_callback()
+    assert "Digits: the model is not loaded yet." in _fields(reply)["Models"]
+    assert "Training data" not in _fields(reply)
