@@ -226,7 +226,7 @@ async def test_a_runaway_generation_ends_at_the_deadline_at_a_whole_line_and_say
         final = await discord_server.wait_for_edit(ix, finished, timeout=10)
         replies = await discord_server.wait_until_quiet(ix, quiet=1.0)
 
-    assert final.elapsed < 3.0 + 1.5  # the deadline, and the last paced edit
+    assert final.elapsed < 3.0 + 2.5  # the deadline, the last paced edit, a busy machine
     description = final.embeds[0]["description"]
     assert description.endswith("\n\n*✂ Cut short: the poem was taking too long to write.*")
     assert set(_poem_lines(final)) <= set(STANZA.splitlines())  # whole lines only
@@ -277,7 +277,7 @@ async def test_a_retry_after_beyond_the_deadline_is_answered_at_once_with_the_wa
         ix = await discord_server.inject_command("poem", {"topic": "la luna"})
         _, answer = await _ephemeral_answer(discord_server, ix)
 
-    assert answer.elapsed < 2.0
+    assert answer.elapsed < 3.0  # not the 30 s the server asked for
     assert answer.content == "The text service is busy; try again in about 30 s."
     assert len(server.chat_requests) == 1
 
@@ -310,7 +310,7 @@ async def test_a_slow_first_byte_gets_a_clear_answer_before_the_deadline(
         _, answer = await _ephemeral_answer(discord_server, ix)
 
     assert status.embeds[0]["description"] == "*The text service is busy, retrying…*"
-    assert answer.elapsed < 4.0 + 0.5
+    assert answer.elapsed < 4.0 + 1.5  # the deadline, not 5 attempts of 1.5 s
     assert answer.content == "The text service took too long to answer; try again in a moment."
 
 
