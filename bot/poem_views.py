@@ -117,8 +117,9 @@ class PoemView(OwnedView):
     def _shown(self) -> discord.Embed:
         """The finished poem these buttons belong to, as its message showed it."""
         return rendering.poem_embed(
-            self.poem.text, topic=self.request.topic, lang=self.lang, model=self.poem.model
-        )
+            self.poem.text, topic=self.request.topic, lang=self.lang, model=self.poem.model,
+            note=rendering.cut_note(self.poem, self.lang),
+        )  # fmt: skip
 
     def _set_enabled(self, enabled: bool) -> None:
         for item in self.children:

@@ -12,9 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from genai_models.text.config import (
+    DEFAULT_DEADLINE_S,
+    DEFAULT_LOCAL_CONCURRENCY,
     DEFAULT_MAX_RETRIES,
     DEFAULT_MAX_TOKENS,
+    DEFAULT_MAX_WAITING,
     DEFAULT_MODEL,
+    DEFAULT_OPENAI_CONCURRENCY,
     DEFAULT_TEMPERATURE,
     DEFAULT_TIMEOUT_S,
     PoetConfig,
@@ -66,6 +70,15 @@ ENVIRONMENT = {
     "LOG_LEVEL": "DEBUG, INFO (default), WARNING or ERROR; DEBUG also shows TensorFlow's own lines",
     "GENAI_IMAGE_MARK": "on (default) or off: a small AI mark in a corner of every image",
     "GENAI_OPERATOR_CONTACT": "how users reach the operator, shown by /about (default: none)",
+    "OPENAI_MAX_CONCURRENCY": (
+        "poems sent to the text service at once, 1-64 (default: "
+        f"{DEFAULT_LOCAL_CONCURRENCY} for a local server, {DEFAULT_OPENAI_CONCURRENCY} for OpenAI)"
+    ),
+    "OPENAI_MAX_QUEUE": f"poems that may wait in line for it, 0-1000 (default: {DEFAULT_MAX_WAITING})",
+    "OPENAI_DEADLINE": (
+        f"seconds one poem may take once sent, retries included, 5-600 (default: {DEFAULT_DEADLINE_S:g})"
+    ),
+    "OPENAI_SYSTEM_PROMPT": "system (default), or user for servers that drop the system message",
 }
 TEXT_VARIABLES = tuple(name for name in ENVIRONMENT if name.startswith("OPENAI_"))
 
@@ -107,6 +120,10 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         timeout_s=_float(env, "OPENAI_TIMEOUT", DEFAULT_TIMEOUT_S, low=1.0, high=600.0),
         max_retries=_int(env, "OPENAI_MAX_RETRIES", DEFAULT_MAX_RETRIES, low=0, high=10),
         moderation=_choice(env, "OPENAI_MODERATION", "auto", ("auto", "on", "off")),
+        max_concurrency=_int(env, "OPENAI_MAX_CONCURRENCY", None, low=1, high=64),
+        max_waiting=_int(env, "OPENAI_MAX_QUEUE", DEFAULT_MAX_WAITING, low=0, high=1000),
+        deadline_s=_float(env, "OPENAI_DEADLINE", DEFAULT_DEADLINE_S, low=5.0, high=600.0),
+        system_prompt_role=_choice(env, "OPENAI_SYSTEM_PROMPT", "system", ("system", "user")),
     )
     model_dir = env.get("GENAI_MODEL_DIR")
     return Settings(

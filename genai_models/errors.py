@@ -128,7 +128,12 @@ class RateLimitedError(ServiceError):
     """Too many requests or quota exhausted."""
 
     default_code = "rate_limited"
-    codes = frozenset({"quota_exhausted"})
+    codes = frozenset(
+        {
+            "quota_exhausted",
+            "queue_full",  # the poet's own waiting line (genai_models.text.slots)
+        }
+    )
 
 
 class AuthenticationError(ServiceError):

@@ -1,8 +1,9 @@
 """`genai-bot poem TOPIC [--lang es] [--form haiku]`: a poem streamed to stdout.
 
-The same Poet the /poem command uses. Pieces are flushed as they arrive; on failure the
-user-facing message goes to stderr and the exit status is non-zero (1 for a service failure,
-2 for unusable input or missing configuration).
+The same Poet the /poem command uses, with the same bounds (OPENAI_DEADLINE, the token and
+character caps). Pieces are flushed as they arrive; a retry of a busy service and a poem cut
+short are said on stderr. On failure the user-facing message goes to stderr and the exit status
+is non-zero (1 for a service failure, 2 for unusable input or missing configuration).
 """
 
 from __future__ import annotations
@@ -14,8 +15,17 @@ from typing import TextIO
 
 from bot.cli import add_command
 from bot.settings import TEXT_VARIABLES, Settings
+from genai_models.catalogue import english
 from genai_models.errors import GenAIError, InvalidInputError
-from genai_models.text import DEFAULT_FORM, DEFAULT_LANGUAGE, FORMS, LANGUAGE_NAMES, PoemRequest
+from genai_models.text import (
+    DEFAULT_FORM,
+    DEFAULT_LANGUAGE,
+    FORMS,
+    LANGUAGE_NAMES,
+    PoemRequest,
+    Progress,
+    Retrying,
+)
 
 NOT_CONFIGURED = (
     "no text endpoint configured: set OPENAI_API_KEY (for OpenAI) or OPENAI_BASE_URL "
@@ -66,17 +76,30 @@ def handler(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def write_poem(settings: Settings, request: PoemRequest, out: TextIO) -> None:
-    """Stream the poem into `out`, flushing each piece, and end it with a newline."""
+async def write_poem(
+    settings: Settings, request: PoemRequest, out: TextIO, notes: TextIO = sys.stderr
+) -> None:
+    """Stream the poem into `out`, flushing each piece, and end it with a newline.
+
+    Retries and a poem cut short are told on `notes`: the printed text can't be taken back,
+    so a cut poem's unfinished last line stays on screen, and the note says it was cut.
+    """
     from genai_models.text import Poet  # imports openai: only when a poem is asked for
 
-    async with Poet(config=settings.poet) as poet, poet.write(request) as stream:
+    def tell(progress: Progress) -> None:
+        if isinstance(progress, Retrying):
+            print(f"genai-bot: {english('poem_retrying')}", file=notes, flush=True)
+
+    async with Poet(config=settings.poet) as poet, poet.write(request, on_progress=tell) as stream:
         try:
             async for piece in stream:
                 out.write(piece)
                 out.flush()
-            await stream.final()
+            poem = await stream.final()
         finally:
             if stream.text:
                 out.write("\n")
                 out.flush()
+    if poem.cut:
+        key = "poem_cut_deadline" if poem.finish_reason == "deadline" else "poem_cut_length"
+        print(f"genai-bot: {english(key)}", file=notes, flush=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -11,14 +10,25 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import rendering
-from bot.i18n import Lang, command_text, error_text, interaction_language
+from bot.i18n import Lang, command_text, error_text, interaction_language, text
+from bot.paced_edits import PacedEditor
 from bot.poem_views import PoemView
 from genai_models.errors import ContentFlaggedError
-from genai_models.text import DEFAULT_FORM, FORMS, MAX_TOPIC_CHARS, PoemRequest, language_for_locale
+from genai_models.text import (
+    DEFAULT_FORM,
+    FORMS,
+    MAX_TOPIC_CHARS,
+    PoemRequest,
+    Progress,
+    Queued,
+    Retrying,
+    Started,
+    language_for_locale,
+)
 
 if TYPE_CHECKING:
     from bot.client import GenAIBot
-    from genai_models.text import Poem, PoemStream, Poet
+    from genai_models.text import Poem, Poet
 
 log = logging.getLogger(__name__)
 
@@ -64,28 +74,55 @@ class Poems(commands.Cog):
 
     async def write_poem(self, interaction: discord.Interaction, request: PoemRequest) -> Poem | None:
         """The one path every poem takes, /poem's and its buttons' (bot.poem_views), so what
-        applies to poems (moderation, the deadline, limits) applies to all of them alike.
+        applies to poems (moderation, the waiting line, the deadline, the caps) applies to all.
 
-        `interaction` is already answered; the poem streams into its original response and
-        ends with the buttons. Returns None when the finished poem failed the content check
-        (its notice then stands in its place).
+        `interaction` is already answered; its original response shows, in turn: the poem's
+        place in line or a busy service being retried, the poem as it grows (at most one edit
+        per `edit_interval_s`), then the finished poem with its buttons, and a note when it was
+        cut short. Returns None when the finished poem failed the content check (its notice
+        then stands in its place). Any other failure is raised as it came (a GenAIError).
         """
         lang = interaction_language(interaction)
-        async with self.poet.write(request) as stream:
-            try:
-                poem = await self._stream_into(interaction, stream, request.topic, lang)
-            except ContentFlaggedError as exc:
-                if exc.stage != "output":
-                    raise  # nothing was shown: the error handler answers ephemerally
-                # The text already on screen failed the check: replace it, in place.
-                await interaction.edit_original_response(
-                    embed=rendering.notice_embed(error_text(exc, lang))
-                )
-                return None
+        editor = PacedEditor(interaction.edit_original_response, interval_s=self.edit_interval_s)
+        status = _StatusShower(editor, request.topic, lang, self.poet.model)
+        try:
+            async with self.poet.write(request, on_progress=status.progress) as stream:
+                async for _piece in stream:
+                    editor.show(
+                        lambda: {
+                            "embed": rendering.poem_embed(
+                                stream.text,
+                                topic=request.topic,
+                                lang=lang,
+                                model=self.poet.model,
+                                streaming=True,
+                            )
+                        }
+                    )
+                poem = await stream.final()
+        except ContentFlaggedError as exc:
+            if exc.stage != "output":
+                await editor.aclose()
+                raise  # nothing was shown: the error handler answers ephemerally
+            # The text already on screen failed the check: replace it, in place.
+            refusal = error_text(exc, lang)
+            await editor.finish(lambda: {"embed": rendering.notice_embed(refusal)})
+            return None
+        except BaseException:
+            await editor.aclose()
+            raise
         view = PoemView(self, request, poem, owner=interaction.user, lang=lang)
-        await interaction.edit_original_response(
-            embed=rendering.poem_embed(poem.text, topic=request.topic, lang=lang, model=poem.model),
-            view=view,
+        await editor.finish(
+            lambda: {
+                "embed": rendering.poem_embed(
+                    poem.text,
+                    topic=request.topic,
+                    lang=lang,
+                    model=poem.model,
+                    note=rendering.cut_note(poem, lang),
+                ),
+                "view": view,
+            }
         )
         view.remember(interaction)
         log.info(
@@ -98,27 +135,35 @@ class Poems(commands.Cog):
         )
         return poem
 
-    async def _stream_into(
-        self, interaction: discord.Interaction, stream: PoemStream, topic: str, lang: Lang
-    ) -> Poem:
-        """Show the poem as it grows, editing at most once per `edit_interval_s`."""
-        loop = asyncio.get_running_loop()
-        last_edit = float("-inf")
-        shown = ""
-        async for _piece in stream:
-            if loop.time() - last_edit < self.edit_interval_s or stream.text == shown:
-                continue
-            shown = stream.text
-            await interaction.edit_original_response(
-                embed=rendering.poem_embed(
-                    shown, topic=topic, lang=lang, model=self.poet.model, streaming=True
+
+class _StatusShower:
+    """Turns the poet's progress (place in line, retries) into the message's state."""
+
+    def __init__(self, editor: PacedEditor, topic: str, lang: Lang, model: str) -> None:
+        self._editor = editor
+        self._topic = topic
+        self._lang = lang
+        self._model = model
+        self._waited = False
+
+    def progress(self, progress: Progress) -> None:
+        if isinstance(progress, Queued):
+            self._waited = True
+            self._show(text("poem_waiting", self._lang, position=progress.position))
+        elif isinstance(progress, Started):
+            if self._waited:  # replace the place in line; otherwise "thinking…" says it all
+                self._show(text("poem_writing", self._lang))
+        elif isinstance(progress, Retrying):
+            self._show(text("poem_retrying", self._lang))
+
+    def _show(self, status: str) -> None:
+        self._editor.show(
+            lambda: {
+                "embed": rendering.poem_status_embed(
+                    status, topic=self._topic, lang=self._lang, model=self._model
                 )
-            )
-            last_edit = loop.time()  # counted from when the edit was done, not sent
-        poem = await stream.final()
-        # The final edit keeps the pace too, so readers never see two edits within a second.
-        await asyncio.sleep(max(0.0, last_edit + self.edit_interval_s - loop.time()))
-        return poem
+            }
+        )
 
 
 async def setup(bot: GenAIBot) -> None:

@@ -6,7 +6,12 @@
         stream = poet.write(PoemRequest(topic="la luna", language="es", form="haiku"))
         async for piece in stream:      # text as it arrives
             ...
-        poem = await stream.final()     # Poem(text, finish_reason, model, usage)
+        poem = await stream.final()     # Poem(text, finish_reason, model, usage); poem.cut
+
+At most `config.concurrency` poems stream from one endpoint at once; the rest wait in line
+(`write(request, on_progress=...)` hears their place). Each poem is bounded by the poet itself,
+whatever the server does: `deadline_s` overall (retries included), `max_tokens` content chunks
+and `max_chars` characters; a poem cut short ends at its last complete line.
 
 Failures are GenAIError subclasses (genai_models.errors) with user-safe messages.
 No Discord here: the bot passes a language from `language_for_locale(interaction.locale)`.
@@ -22,6 +27,7 @@ from genai_models.text.languages import (
     LANGUAGE_NAMES,
     language_for_locale,
 )
+from genai_models.text.progress import Progress, Queued, Retrying, Started
 from genai_models.text.prompts import DEFAULT_FORM, FORMS
 from genai_models.text.request import MAX_TOPIC_CHARS, PoemRequest
 from genai_models.text.results import Poem, Usage
@@ -41,6 +47,10 @@ __all__ = [
     "PoemStream",
     "Poet",
     "PoetConfig",
+    "Progress",
+    "Queued",
+    "Retrying",
+    "Started",
     "Usage",
     "language_for_locale",
 ]

@@ -3,6 +3,11 @@
 Servers differ in what they send: OpenAI puts token usage in a last chunk without choices when
 asked (`stream_options.include_usage`), vLLM may repeat it on every chunk, llama.cpp and others
 may send none at all. The last complete usage seen wins; none seen means unknown.
+
+Servers also differ in whether they honour the token limit (llama-cpp-python ignores
+`max_completion_tokens`), so the assembler counts what arrives: content chunks (one token each
+on llama.cpp, vLLM and OpenAI; never more tokens than chunks) and characters, for the poet's own
+caps.
 """
 
 from __future__ import annotations
@@ -10,8 +15,9 @@ from __future__ import annotations
 from openai.types.chat import ChatCompletionChunk
 
 from genai_models.errors import ContentFlaggedError, ServiceUnavailableError
+from genai_models.text.ending import end_at_last_line
 from genai_models.text.failures import stream_broken
-from genai_models.text.results import Poem, Usage
+from genai_models.text.results import CUT_REASONS, Poem, Usage
 
 
 class PoemAssembler:
@@ -24,6 +30,8 @@ class PoemAssembler:
         self.finish_reason: str | None = None
         self.model: str | None = None
         self.usage: Usage | None = None
+        self.content_chunks = 0
+        self.chars = 0
 
     def add(self, chunk: ChatCompletionChunk) -> str:
         """Take in one chunk; return the text it adds ("" if none)."""
@@ -51,7 +59,16 @@ class PoemAssembler:
                 piece += delta.content
         if piece:
             self._pieces.append(piece)
+            self.content_chunks += 1
+            self.chars += len(piece)
         return piece
+
+    def cut(self, reason: str, *, max_chars: int | None = None) -> None:
+        """The poet stopped reading: record why ("length" or "deadline"), keeping `max_chars`."""
+        self.finish_reason = reason
+        if max_chars is not None and self.chars > max_chars:
+            self._pieces = [self.text[:max_chars]]
+            self.chars = max_chars
 
     @property
     def text(self) -> str:
@@ -65,7 +82,11 @@ class PoemAssembler:
             raise ContentFlaggedError(stage="output")
         if self.finish_reason is None:
             raise stream_broken()
+        if self.finish_reason in CUT_REASONS:
+            text = end_at_last_line(self.text)
         if not text:
+            if self.finish_reason == "deadline":
+                raise ServiceUnavailableError(code="timeout")
             raise ServiceUnavailableError(code="empty_reply")
         return Poem(
             text=text,

@@ -12,9 +12,21 @@ DEFAULT_TEMPERATURE = 0.7  # the seed article's value
 DEFAULT_MAX_TOKENS = 400
 DEFAULT_TIMEOUT_S = 30.0  # the openai client's own default is 600 s: far too long for a chat reply
 DEFAULT_MAX_RETRIES = 2
+# The longest one poem may take once it is sent (its wait in line not counted), retries and
+# waits for a busy service included: a chat reply, not a job.
+DEFAULT_DEADLINE_S = 20.0
+# Whatever the server does with the token limit, the poet stops reading here: a poem, and an
+# embed description (4,096 characters) still has room for the streaming cursor.
+DEFAULT_MAX_CHARS = 3500
+# Local servers (llama.cpp, Ollama, llama-cpp-python, LM Studio) serve few requests at once,
+# and some end a running stream when another request arrives; OpenAI serves many.
+DEFAULT_LOCAL_CONCURRENCY = 1
+DEFAULT_OPENAI_CONCURRENCY = 8
+DEFAULT_MAX_WAITING = 10
 
 TokenLimitParam = Literal["max_tokens", "max_completion_tokens"]
 ModerationMode = Literal["auto", "on", "off"]
+SystemPromptRole = Literal["system", "user"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,6 +44,15 @@ class PoetConfig:
     timeout_s: float = DEFAULT_TIMEOUT_S
     max_retries: int = DEFAULT_MAX_RETRIES
     moderation: ModerationMode = "auto"
+    # "user" folds the poem rules into the user message, for servers whose chat template drops
+    # system messages (llama-cpp-python's `--chat_format gemma`; Gemma has no system role).
+    system_prompt_role: SystemPromptRole = "system"
+    deadline_s: float = DEFAULT_DEADLINE_S
+    max_chars: int = DEFAULT_MAX_CHARS
+    # Poems streamed from this endpoint at once (None: 1 for a local server, 8 for OpenAI),
+    # and how many more may wait in line before new ones are refused.
+    max_concurrency: int | None = None
+    max_waiting: int = DEFAULT_MAX_WAITING
 
     def __repr__(self) -> str:  # keep the key out of logs and tracebacks
         key = "set" if self.api_key else "unset"
@@ -39,13 +60,23 @@ class PoetConfig:
             f"PoetConfig(model={self.model!r}, base_url={self.base_url!r}, api_key=<{key}>, "
             f"temperature={self.temperature}, max_tokens={self.max_tokens}, "
             f"token_limit_param={self.token_limit_param!r}, timeout_s={self.timeout_s}, "
-            f"max_retries={self.max_retries}, moderation={self.moderation!r})"
+            f"max_retries={self.max_retries}, moderation={self.moderation!r}, "
+            f"system_prompt_role={self.system_prompt_role!r}, deadline_s={self.deadline_s}, "
+            f"max_chars={self.max_chars}, concurrency={self.concurrency}, "
+            f"max_waiting={self.max_waiting})"
         )
 
     @property
     def is_openai(self) -> bool:
         """True when talking to OpenAI's own API (the only server with /v1/moderations)."""
         return self.base_url is None or self.base_url.rstrip("/").startswith("https://api.openai.com")
+
+    @property
+    def concurrency(self) -> int:
+        """How many poems this endpoint is asked for at once."""
+        if self.max_concurrency is not None:
+            return self.max_concurrency
+        return DEFAULT_OPENAI_CONCURRENCY if self.is_openai else DEFAULT_LOCAL_CONCURRENCY
 
     @property
     def moderation_enabled(self) -> bool:

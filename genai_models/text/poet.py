@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncGenerator
@@ -10,14 +12,22 @@ from typing import TYPE_CHECKING, Any
 
 import openai
 
-from genai_models.errors import AuthenticationError, GenAIError
+from genai_models.errors import (
+    AuthenticationError,
+    ContentFlaggedError,
+    GenAIError,
+    ServiceUnavailableError,
+)
 from genai_models.text.assembly import PoemAssembler
 from genai_models.text.config import OPENAI_BASE_URL, PoetConfig
 from genai_models.text.failures import Phase, describe, loggable_url, to_genai_error
-from genai_models.text.moderation import Moderator
-from genai_models.text.prompts import build_messages
+from genai_models.text.moderation import Moderator, Stage
+from genai_models.text.patience import Deadline, retry_delay
+from genai_models.text.progress import Progress, ProgressListener, Queued, Retrying, Started
+from genai_models.text.prompts import build_messages, quotes_the_rules
 from genai_models.text.request import PoemRequest
 from genai_models.text.results import Poem
+from genai_models.text.slots import Slots
 from genai_models.text.stream import PoemStream
 
 if TYPE_CHECKING:
@@ -28,6 +38,10 @@ log = logging.getLogger(__name__)
 # Local servers (llama.cpp, Ollama, vLLM, LM Studio) accept any key, but the openai client
 # refuses to start without one.
 KEYLESS_API_KEY = "no-key-needed"
+# With moderation on, reading a poem stops this long before its deadline, for the poem's check.
+OUTPUT_CHECK_RESERVE_S = 2.0
+# How much of the latest text is searched for quoted rules as each piece arrives.
+RULES_CHECK_CHARS = 200
 
 
 class Poet:
@@ -61,9 +75,13 @@ class Poet:
             max_retries=config.max_retries,
             http_client=http_client,
         )
+        # Chat requests are retried by the poet itself, within each poem's deadline (patience.py);
+        # moderation keeps the client's own retries. Both share one connection pool.
+        self._chat = self._client.with_options(max_retries=0)
         self._moderator = (
             Moderator(self._client, secret=config.api_key) if config.moderation_enabled else None
         )
+        self._slots = Slots(config.concurrency, max_waiting=config.max_waiting)
 
     @property
     def config(self) -> PoetConfig:
@@ -74,9 +92,20 @@ class Poet:
         """True when topics and poems go through the moderation endpoint."""
         return self._moderator is not None
 
-    def write(self, request: PoemRequest) -> PoemStream:
-        """Start a poem. Nothing is sent until the stream is iterated (or `final()` awaited)."""
-        return PoemStream(self._generate(request))
+    @property
+    def slots(self) -> Slots:
+        """The waiting line in front of this endpoint (how many poems are sent at once)."""
+        return self._slots
+
+    def write(
+        self, request: PoemRequest, *, on_progress: ProgressListener | None = None
+    ) -> PoemStream:
+        """Start a poem. Nothing is sent until the stream is iterated (or `final()` awaited).
+
+        `on_progress` hears of the wait before the first piece: the place in line (Queued),
+        the poem's turn (Started), a busy service retried (Retrying).
+        """
+        return PoemStream(self._generate(request, on_progress or _ignore_progress))
 
     async def aclose(self) -> None:
         """Release connections. The poet cannot be used afterwards."""
@@ -107,7 +136,7 @@ class Poet:
         config = self._config
         return {
             "model": config.model,
-            "messages": build_messages(request),
+            "messages": build_messages(request, rules_in=config.system_prompt_role),
             "temperature": config.temperature,
             # max_tokens for llama.cpp, Ollama, vLLM and most OpenAI models; reasoning models
             # need max_completion_tokens instead (see PoetConfig.token_limit_param).
@@ -117,22 +146,38 @@ class Poet:
             "stream_options": {"include_usage": True},
         }
 
-    async def _generate(self, request: PoemRequest) -> AsyncGenerator[str | Poem, None]:
+    async def _generate(
+        self, request: PoemRequest, tell: ProgressListener
+    ) -> AsyncGenerator[str | Poem, None]:
         """Text pieces as they arrive, then the Poem (the contract PoemStream relies on)."""
-        started = time.perf_counter()
-        if self._moderator is not None:
-            await self._moderator.check(request.topic, stage="input")
-        try:
-            chunks = await self._client.chat.completions.create(**self.chat_arguments(request))
-        except (openai.OpenAIError, ValueError) as exc:
-            raise self._failure(exc, "request") from None
+        async with self._slots.hold(lambda position: tell(Queued(position))):
+            tell(Started())
+            # Closed here, not whenever it is collected: a poem abandoned half-way must release
+            # its HTTP stream before its slot goes to the next poem.
+            async with contextlib.aclosing(self._write_in_slot(request, tell)) as items:
+                async for item in items:
+                    yield item
 
-        assembler = PoemAssembler(requested_model=self._config.model)
+    async def _write_in_slot(
+        self, request: PoemRequest, tell: ProgressListener
+    ) -> AsyncGenerator[str | Poem, None]:
+        config = self._config
+        started = time.perf_counter()
+        # The deadline counts from the poem's turn: time in line is shown to the user as their
+        # place, and each poem ahead is itself bounded by its deadline.
+        deadline = Deadline(config.deadline_s)
+        # With moderation on, the finished poem is checked too: stop reading early enough.
+        reserve_s = min(OUTPUT_CHECK_RESERVE_S, config.deadline_s / 4) if self._moderator else 0.0
+        if self._moderator is not None:
+            await self._check(request.topic, "input", deadline.at)
+        chunks = await self._open(request, deadline, tell)
+
+        assembler = PoemAssembler(requested_model=config.model)
         first_piece_at: float | None = None
         try:
-            async for chunk in chunks:
-                piece = assembler.add(chunk)
-                if piece:
+            pieces = self._read(chunks, assembler, deadline.at - reserve_s)
+            async with contextlib.aclosing(pieces):
+                async for piece in pieces:
                     first_piece_at = first_piece_at or time.perf_counter()
                     yield piece
         except (openai.OpenAIError, ValueError) as exc:
@@ -145,35 +190,143 @@ class Poet:
             # an operator should see (some servers end a stream when another request arrives).
             log.warning(
                 "chat stream from %s (model %s) ended after %d characters without a finish reason",
-                loggable_url(self._config.base_url or OPENAI_BASE_URL),
-                self._config.model,
+                loggable_url(config.base_url or OPENAI_BASE_URL),
+                config.model,
                 len(assembler.text),
             )
         poem = assembler.poem()
         if self._moderator is not None:
-            await self._moderator.check(poem.text, stage="output")
+            loop = asyncio.get_running_loop()
+            await self._check(poem.text, "output", max(deadline.at, loop.time() + reserve_s))
         # Sizes and timings only: the topic and the poem are the user's, not the log's.
         log.info(
-            "poem written: model=%s form=%s language=%s topic_chars=%d finish=%s "
+            "poem written: model=%s form=%s language=%s topic_chars=%d finish=%s chars=%d "
             "completion_tokens=%s first_piece_s=%.2f total_s=%.2f",
             poem.model,
             request.form,
             request.language,
             len(request.topic),
             poem.finish_reason,
+            len(poem.text),
             poem.usage.completion_tokens if poem.usage else "unknown",
             (first_piece_at or time.perf_counter()) - started,
             time.perf_counter() - started,
         )
         yield poem
 
-    def _failure(self, exc: BaseException, phase: Phase) -> GenAIError:
+    async def _open(
+        self, request: PoemRequest, deadline: Deadline, tell: ProgressListener
+    ) -> openai.AsyncStream:
+        """The chat stream, retried within the deadline; the last failure if none comes."""
+        arguments = self.chat_arguments(request)
+        retries = 0
+        while True:
+            try:
+                async with asyncio.timeout_at(deadline.at):
+                    return await self._chat.chat.completions.create(
+                        **arguments, timeout=min(self._config.timeout_s, deadline.remaining())
+                    )
+            except TimeoutError:  # the deadline itself, whatever the per-read timeout
+                raise self._out_of_time("the request", retries) from None
+            except (openai.OpenAIError, ValueError) as exc:
+                delay = retry_delay(exc, retries) if retries < self._config.max_retries else None
+                if delay is None or not deadline.allows(delay):
+                    # Also a Retry-After beyond what the deadline leaves: answered at once,
+                    # and the error tells the user how long to wait.
+                    raise self._failure(exc, "request", retries=retries) from None
+                retries += 1
+                log.info(
+                    "chat request to %s failed (%s); retry %d of %d in %.1f s",
+                    loggable_url(self._config.base_url or OPENAI_BASE_URL),
+                    type(exc).__name__,
+                    retries,
+                    self._config.max_retries,
+                    delay,
+                )
+                tell(Retrying(retries, delay))
+                await asyncio.sleep(delay)
+
+    async def _read(
+        self, chunks: openai.AsyncStream, assembler: PoemAssembler, stop_at: float
+    ) -> AsyncGenerator[str, None]:
+        """Text pieces, until the stream ends or the poet's own limits end it.
+
+        Whatever the server does with the token limit (llama-cpp-python ignores
+        max_completion_tokens), reading stops past `max_tokens` content chunks, past
+        `max_chars` characters, or at `stop_at`: the poem is then cut ("length"/"deadline").
+        """
+        config = self._config
+        iterator = chunks.__aiter__()
+        while True:
+            try:
+                async with asyncio.timeout_at(stop_at):
+                    chunk = await iterator.__anext__()
+            except StopAsyncIteration:
+                return
+            except TimeoutError:
+                self._note_cut(assembler, "deadline")
+                return
+            piece = assembler.add(chunk)
+            if piece and quotes_the_rules(assembler.text[-RULES_CHECK_CHARS:]):
+                # Stopped before the rules are all on screen; shown like a flagged poem.
+                log.warning(
+                    "the model quoted the poem rules after %d characters (system prompt in the %s "
+                    "message); the poem is withheld",
+                    assembler.chars,
+                    config.system_prompt_role,
+                )
+                raise ContentFlaggedError(stage="output", categories=("quoted instructions",))
+            if piece:
+                yield piece
+            if assembler.finish_reason is None and (
+                assembler.content_chunks > config.max_tokens or assembler.chars > config.max_chars
+            ):
+                self._note_cut(assembler, "length")
+                return
+
+    def _note_cut(self, assembler: PoemAssembler, reason: str) -> None:
+        assembler.cut(reason, max_chars=self._config.max_chars)
+        log.info(
+            "poem cut by the poet (%s) after %d chunks and %d characters from %s",
+            reason,
+            assembler.content_chunks,
+            assembler.chars,
+            loggable_url(self._config.base_url or OPENAI_BASE_URL),
+        )
+
+    async def _check(self, text: str, stage: Stage, until: float) -> None:
+        """Moderate `text`, within the poem's deadline."""
+        assert self._moderator is not None
+        try:
+            async with asyncio.timeout_at(until):
+                await self._moderator.check(text, stage=stage)
+        except TimeoutError:
+            raise self._out_of_time(f"the {stage} check", 0) from None
+
+    def _out_of_time(self, what: str, retries: int) -> GenAIError:
+        log.warning(
+            "chat request to %s (model %s) ran out of its %g s deadline during %s "
+            "(after %d retries)",
+            loggable_url(self._config.base_url or OPENAI_BASE_URL),
+            self._config.model,
+            self._config.deadline_s,
+            what,
+            retries,
+        )
+        return ServiceUnavailableError(code="timeout")
+
+    def _failure(self, exc: BaseException, phase: Phase, *, retries: int = 0) -> GenAIError:
         error = to_genai_error(exc, phase=phase)
         log.warning(
-            "chat request to %s (model %s) failed during the %s: %s",
+            "chat request to %s (model %s) failed during the %s (after %d retries): %s",
             loggable_url(self._config.base_url or OPENAI_BASE_URL),
             self._config.model,
             phase,
+            retries,
             describe(exc, secret=self._config.api_key),
         )
         return error
+
+
+def _ignore_progress(progress: Progress) -> None:
+    pass

@@ -4,11 +4,17 @@ The user's topic is untrusted text. It travels only inside the user message, as 
 (so quotes or newlines in it cannot close the quotation and start new instructions), and the
 system prompt tells the model that this string is the subject of the poem and nothing more.
 The system prompt is constant, so servers that cache prompt prefixes can reuse it.
+
+Some servers drop the system message (llama-cpp-python with `--chat_format gemma`: Gemma's
+template has no system role), and with it the rules and the guard. For them the rules can go
+first in the user message instead (`system_prompt_role="user"`), before the quoted topic, with
+the same words: the guard then reaches the model on any server.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING
 
 from genai_models.text.languages import language_name
@@ -66,9 +72,35 @@ def user_message(request: PoemRequest) -> str:
     return message
 
 
-def build_messages(request: PoemRequest) -> list[dict[str, str]]:
-    """The Chat Completions `messages` for one poem."""
+def build_messages(request: PoemRequest, *, rules_in: str = "system") -> list[dict[str, str]]:
+    """The Chat Completions `messages` for one poem.
+
+    `rules_in` "system": the rules are the system message; "user": they open the user message.
+    """
+    if rules_in == "user":
+        return [{"role": "user", "content": f"{SYSTEM_PROMPT}\n\n{user_message(request)}"}]
+    if rules_in != "system":
+        raise ValueError(f"the rules go in the system or the user message, not {rules_in!r}")
     return [
         {"role": "system", "content": SYSTEM_PROMPT},
         {"role": "user", "content": user_message(request)},
     ]
+
+
+# A poem sharing this many consecutive words with the rules is quoting them, not a poem.
+QUOTE_WORDS = 6
+_WORD = re.compile(r"\w+")
+
+
+def _runs(text: str) -> set[tuple[str, ...]]:
+    words = _WORD.findall(text.lower())
+    return {tuple(words[i : i + QUOTE_WORDS]) for i in range(len(words) - QUOTE_WORDS + 1)}
+
+
+_RULE_RUNS = frozenset(_runs(SYSTEM_PROMPT))
+
+
+def quotes_the_rules(text: str) -> bool:
+    """Whether `text` repeats the rules: the guard says never to, and a model that obeyed an
+    injected topic, or a base model given the rules in its user message, does anyway."""
+    return not _RULE_RUNS.isdisjoint(_runs(text))

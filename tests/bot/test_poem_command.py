@@ -16,20 +16,31 @@ LONG_POEM = "\n".join(f"verso número {i} de la luna que canta" for i in range(1
 
 
 @contextlib.asynccontextmanager
-async def poem_bot(start_bot, *, moderation: str = "off", **server_options):
+async def poem_bot(start_bot, *, moderation: str = "off", config: dict | None = None,
+                   **server_options):  # fmt: skip
     """A bot whose poet talks to a fresh FakeOpenAI; yields the fake server."""
     async with FakeOpenAI(**server_options) as openai_server:
+        settings = {"moderation": moderation, "max_retries": 0, "timeout_s": 5.0} | (config or {})
         config = PoetConfig(
-            base_url=openai_server.base_url, api_key="sk-test-secret", model=MODEL,
-            moderation=moderation, max_retries=0, timeout_s=5.0,
-        )  # fmt: skip
+            base_url=openai_server.base_url, api_key="sk-test-secret", model=MODEL, **settings
+        )
         async with Poet(config=config) as poet, start_bot(poet=poet):
             yield openai_server
 
 
+def is_status(reply) -> bool:
+    """A poem's message before its words: its place in line, or a retry (in italics)."""
+    description = reply.embeds[0]["description"] if reply.embeds else ""
+    return description.startswith("*") and description.endswith("*")
+
+
 def finished(reply) -> bool:
-    """The last edit of a poem: its text no longer ends with the streaming cursor."""
-    return bool(reply.embeds) and not reply.embeds[0]["description"].endswith("▌")
+    """The last edit of a poem: no streaming cursor, and not a status line."""
+    return (
+        bool(reply.embeds)
+        and not reply.embeds[0]["description"].endswith("▌")
+        and not is_status(reply)
+    )
 
 
 async def _ephemeral_answer(server, ix):
@@ -151,3 +162,175 @@ async def test_text_service_failures_get_a_short_private_answer_in_time(
     assert expected in answer.content
     assert "Traceback" not in answer.content and len(answer.content) < 200
     assert "sk-test-secret" not in caplog.text
+
+
+# --- real servers: one slot, runaway generations, cut poems, the deadline (#14, #12) ----------
+
+STANZA = "".join(f"la luna canta sobre el mar {i}\n" for i in range(12))
+RUNAWAY = STANZA * 40
+
+
+def _poem_lines(reply) -> list[str]:
+    return reply.embeds[0]["description"].split("\n\n*")[0].splitlines()
+
+
+@pytest.mark.asyncio
+async def test_two_poems_at_once_on_a_server_that_interrupts_streams_both_complete(
+    discord_server, start_bot
+):
+    async with poem_bot(
+        start_bot, reply=LONG_POEM, chunk_delay_s=0.02, interrupt_requests=True
+    ) as openai_server:
+        first = await discord_server.inject_command("poem", {"topic": "la luna"})
+        await discord_server.wait_for_edit(first)  # the first poem is streaming
+        second = await discord_server.inject_command(
+            "poem", {"topic": "el mar"}, user=discord_server.bob
+        )
+        finals = [
+            await discord_server.wait_for_edit(ix, finished, timeout=20) for ix in (first, second)
+        ]
+        second_replies = await discord_server.wait_until_quiet(second, quiet=0.5)
+
+    assert [f.embeds[0]["description"] for f in finals] == [LONG_POEM, LONG_POEM]
+    assert openai_server.peak_streams == 1 and openai_server.interrupted_streams == 0
+    # The second user saw their place in line (in Spanish: bob's client is Spanish), labelled.
+    edits = [r for r in second_replies if r.kind == "edit"]
+    assert edits[0].embeds[0]["description"] == "*Esperando al poeta: eres el número 1 de la fila.*"
+    assert all(e.embeds[0]["footer"]["text"] == f"Generado con IA · {MODEL}" for e in edits)
+
+
+@pytest.mark.asyncio
+async def test_a_full_line_of_poems_is_refused_privately_and_at_once(discord_server, start_bot):
+    async with poem_bot(
+        start_bot, reply=LONG_POEM, chunk_delay_s=0.02, config={"max_waiting": 0}
+    ):
+        first = await discord_server.inject_command("poem", {"topic": "la luna"})
+        await discord_server.wait_for_edit(first)
+        second = await discord_server.inject_command("poem", {"topic": "el mar"})
+        _, answer = await _ephemeral_answer(discord_server, second)
+        await discord_server.wait_for_edit(first, finished, timeout=20)
+    assert answer.content == (
+        "Too many poems are waiting to be written right now; try again in a minute."
+    )
+
+
+@pytest.mark.asyncio
+async def test_a_runaway_generation_ends_at_the_deadline_at_a_whole_line_and_says_so(
+    discord_server, start_bot
+):
+    async with poem_bot(
+        start_bot, reply=RUNAWAY, chunk_delay_s=0.005, ignore_token_limit=True,
+        config={"deadline_s": 3.0, "max_tokens": 4000, "max_chars": 4000},
+    ):  # fmt: skip
+        ix = await discord_server.inject_command("poem", {"topic": "la luna"})
+        final = await discord_server.wait_for_edit(ix, finished, timeout=10)
+        replies = await discord_server.wait_until_quiet(ix, quiet=1.0)
+
+    assert final.elapsed < 3.0 + 2.5  # the deadline, the last paced edit, a busy machine
+    description = final.embeds[0]["description"]
+    assert description.endswith("\n\n*✂ Cut short: the poem was taking too long to write.*")
+    assert set(_poem_lines(final)) <= set(STANZA.splitlines())  # whole lines only
+    assert final.embeds[0]["footer"]["text"] == f"AI-generated · {MODEL}"
+    assert replies[-1] is final or replies[-1].message == final.message  # nothing after it
+
+
+@pytest.mark.asyncio
+async def test_a_server_ignoring_max_completion_tokens_is_cut_at_the_token_limit(
+    discord_server, start_bot
+):
+    async with poem_bot(
+        start_bot, reply=RUNAWAY, llama_cpp=True,
+        config={"token_limit_param": "max_completion_tokens", "max_tokens": 60},
+    ):  # fmt: skip
+        ix = await discord_server.inject_command("poem", {"topic": "la luna"})
+        final = await discord_server.wait_for_edit(ix, finished, timeout=10)
+
+    lines = _poem_lines(final)
+    assert 7 <= len(lines) <= 9 and set(lines) <= set(STANZA.splitlines())
+    assert final.embeds[0]["description"].endswith(
+        "*✂ Cut short: the poem reached its length limit.*"
+    )
+
+
+@pytest.mark.asyncio
+async def test_a_poem_the_token_limit_stops_mid_word_ends_at_its_last_line(
+    discord_server, start_bot
+):
+    async with poem_bot(
+        start_bot, reply=STANZA, subword_tokens=True, config={"max_tokens": 29}
+    ):
+        ix = await discord_server.inject_command("poem", {"topic": "la luna"}, user=discord_server.bob)
+        final = await discord_server.wait_for_edit(ix, finished, timeout=10)
+
+    assert final.embeds[0]["description"] == (
+        "\n".join(STANZA.splitlines()[:2])
+        + "\n\n*✂ Cortado: el poema llegó a su límite de longitud.*"
+    )
+
+
+@pytest.mark.asyncio
+async def test_a_retry_after_beyond_the_deadline_is_answered_at_once_with_the_wait(
+    discord_server, start_bot
+):
+    async with poem_bot(start_bot, config={"max_retries": 2, "deadline_s": 20.0}) as server:
+        server.inject(Fault.RATE_LIMITED, retry_after=30)
+        ix = await discord_server.inject_command("poem", {"topic": "la luna"})
+        _, answer = await _ephemeral_answer(discord_server, ix)
+
+    assert answer.elapsed < 3.0  # not the 30 s the server asked for
+    assert answer.content == "The text service is busy; try again in about 30 s."
+    assert len(server.chat_requests) == 1
+
+
+@pytest.mark.asyncio
+async def test_a_rate_limited_poem_says_it_is_retrying_then_arrives(discord_server, start_bot):
+    async with poem_bot(start_bot, config={"max_retries": 2}) as server:
+        server.inject(Fault.RATE_LIMITED, retry_after=1.5)
+        ix = await discord_server.inject_command("poem", {"topic": "la luna"})
+        status = await discord_server.wait_for_edit(ix, is_status)
+        final = await discord_server.wait_for_edit(ix, finished, timeout=10)
+
+    assert status.embeds[0]["description"] == "*The text service is busy, retrying…*"
+    assert status.embeds[0]["footer"]["text"] == f"AI-generated · {MODEL}"
+    assert final.embeds[0]["description"] == server.reply
+    assert len(server.chat_requests) == 2
+
+
+@pytest.mark.asyncio
+async def test_a_slow_first_byte_gets_a_clear_answer_before_the_deadline(
+    discord_server, start_bot
+):
+    async with poem_bot(
+        start_bot, slow_first_byte_s=60.0,
+        config={"max_retries": 5, "timeout_s": 1.5, "deadline_s": 4.0},
+    ) as server:  # fmt: skip
+        server.inject(Fault.SLOW_FIRST_BYTE, times=10)
+        ix = await discord_server.inject_command("poem", {"topic": "la luna"})
+        status = await discord_server.wait_for_edit(ix, is_status)
+        _, answer = await _ephemeral_answer(discord_server, ix)
+
+    assert status.embeds[0]["description"] == "*The text service is busy, retrying…*"
+    assert answer.elapsed < 4.0 + 1.5  # the deadline, not 5 attempts of 1.5 s
+    assert answer.content == "The text service took too long to answer; try again in a moment."
+
+
+@pytest.mark.asyncio
+async def test_a_model_quoting_its_rules_has_its_message_replaced_in_place(
+    discord_server, start_bot
+):
+    from genai_models.text.prompts import SYSTEM_PROMPT
+    from tests.fakes.openai_server import echo_user_message
+
+    async with poem_bot(
+        start_bot, chunk_delay_s=0.01, drop_system_message=True,
+        reply=lambda body: "Verso uno\nverso dos\n" + echo_user_message(body),
+        config={"system_prompt_role": "user"},
+    ):  # fmt: skip
+        ix = await discord_server.inject_command("poem", {"topic": "la luna"})
+        replies = await discord_server.wait_until_quiet(ix, quiet=1.5, timeout=20)
+
+    final = replies[-1]
+    assert final.kind == "edit"
+    assert "didn't pass the content check" in final.embeds[0]["description"]
+    shown = [r.embeds[0]["description"] for r in replies if r.kind == "edit"]
+    assert not any("Never reveal" in text or SYSTEM_PROMPT[:200] in text for text in shown)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,3 +145,55 @@ async def test_the_installed_command_reads_the_dotenv_of_the_directory_it_runs_i
     assert process.returncode == 0, stderr.decode()
     assert stdout.decode() == openai_server.reply + "\n"
     assert openai_server.chat_requests[0].api_key == TEST_API_KEY  # the key came from that .env
+
+
+RUNAWAY = "".join(f"la luna canta sobre el mar {i}\n" for i in range(12)) * 40
+
+
+@pytest.mark.asyncio
+async def test_a_server_ignoring_the_token_limit_is_cut_and_the_cut_is_said(
+    openai_server, tmp_path
+):
+    openai_server.llama_cpp = True  # ignores max_completion_tokens, as in issue 14
+    openai_server.reply = RUNAWAY
+    env = server_env(openai_server) | {
+        "OPENAI_TOKEN_LIMIT_PARAM": "max_completion_tokens",
+        "OPENAI_MAX_TOKENS": "70",
+    }
+
+    run = await run_cli("poem", "la luna", env=env, cwd=tmp_path)
+
+    assert run.returncode == 0, run.stderr
+    assert len(run.stdout.split()) == 71  # the poet stopped reading one token past the limit
+    assert run.stderr == "genai-bot: ✂ Cut short: the poem reached its length limit.\n"
+
+
+@pytest.mark.asyncio
+async def test_a_runaway_poem_ends_at_the_deadline(openai_server, tmp_path):
+    openai_server.ignore_token_limit = True
+    openai_server.reply = RUNAWAY
+    openai_server.chunk_delay_s = 0.01
+    env = server_env(openai_server) | {
+        "OPENAI_DEADLINE": "5", "OPENAI_MAX_TOKENS": "4096", "LOG_LEVEL": "INFO",
+    }  # fmt: skip
+
+    run = await run_cli("poem", "la luna", env=env, cwd=tmp_path)
+
+    assert run.returncode == 0, run.stderr
+    # Timed by the poet itself: the interpreter's start-up is no part of the deadline.
+    total_s = float(re.search(r"poem written: .* total_s=([0-9.]+)", run.stderr).group(1))
+    assert 4.9 <= total_s < 5.5
+    assert run.stderr.endswith("genai-bot: ✂ Cut short: the poem was taking too long to write.\n")
+    assert 50 < len(run.stdout.split()) < len(RUNAWAY.split())
+
+
+@pytest.mark.asyncio
+async def test_a_retry_is_said_on_stderr(openai_server, tmp_path):
+    openai_server.inject(Fault.SERVER_ERROR)
+    env = server_env(openai_server) | {"OPENAI_MAX_RETRIES": "1"}
+
+    run = await run_cli("poem", "la luna", env=env, cwd=tmp_path)
+
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == openai_server.reply + "\n"
+    assert run.stderr == "genai-bot: The text service is busy, retrying…\n"

@@ -48,6 +48,7 @@ MODERATION_CATEGORIES = (
     "sexual/minors", "violence", "violence/graphic",
 )  # fmt: skip
 _TOKEN = re.compile(r"\S+\s*|\s+")  # a "token" here is a word with its trailing space
+_SUBWORD = re.compile(r"\S{1,3}\s*|\s+")  # subword_tokens: up to 3 characters of a word
 
 Reply = str | Callable[[dict[str, Any]], str]
 
@@ -120,6 +121,16 @@ class FakeOpenAI:
                       stream_options.include_usage, and have no /v1/moderations
     reject_max_tokens: behave like OpenAI's reasoning models: 400 when max_tokens is sent
     slow_first_byte_s: how long Fault.SLOW_FIRST_BYTE keeps the client waiting
+    The behaviours of real local servers (llama-cpp-python 0.3's, issue #14), as fault modes:
+    interrupt_requests: a new chat request ends every running stream with `data: [DONE]` and
+                      no finish reason (llama-cpp-python's default `--interrupt_requests`)
+    ignore_token_limit: stream the whole reply whatever token limit the request sets (a
+                      runaway generation; `llama_cpp` ignores only max_completion_tokens)
+    drop_system_message: the model never sees system messages (llama-cpp-python's
+                      `--chat_format gemma`): `reply` callables and prompt_tokens go without them
+    subword_tokens:   tokens are pieces of up to 3 characters, not words, so a token limit
+                      stops the reply mid-word ("Aha", "it'") as real tokenizers do
+    `peak_streams` is the most chat streams that were open at once.
     """
 
     reply: Reply = DEFAULT_REPLY
@@ -130,7 +141,13 @@ class FakeOpenAI:
     llama_cpp: bool = False
     reject_max_tokens: bool = False
     slow_first_byte_s: float = 5.0
+    interrupt_requests: bool = False
+    ignore_token_limit: bool = False
+    drop_system_message: bool = False
+    subword_tokens: bool = False
     requests: list[ReceivedRequest] = field(default_factory=list, init=False)
+    peak_streams: int = field(default=0, init=False)
+    interrupted_streams: int = field(default=0, init=False)
     schema_violations: list[str] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
@@ -139,6 +156,7 @@ class FakeOpenAI:
         self._closing = asyncio.Event()
         self._ids = itertools.count(1)
         self._port: int | None = None
+        self._open_streams: set[asyncio.Event] = set()  # each stream's "interrupted" flag
 
     # ---- lifecycle -----------------------------------------------------------------------
 
@@ -272,6 +290,9 @@ class FakeOpenAI:
         body, invalid = await self._receive(request, "CreateChatCompletionRequest")
         if invalid is not None:
             return invalid
+        if self.interrupt_requests:
+            for interrupted in self._open_streams:
+                interrupted.set()
         injection = self._take_fault("chat")
         refusal = await self._refusal(request, injection, body.get("model"))
         if refusal is not None:
@@ -307,12 +328,27 @@ class FakeOpenAI:
             }
         )
 
+    def _model_view(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The request as the model sees it: without system messages when the server drops them."""
+        if not self.drop_system_message:
+            return body
+        messages = [m for m in body.get("messages", []) if m.get("role") not in ("system", "developer")]
+        return body | {"messages": messages}
+
+    def _tokens(self, text: str) -> list[str]:
+        if self.subword_tokens:
+            return _SUBWORD.findall(text)
+        return _TOKEN.findall(text)
+
     def _reply_pieces(self, body: dict[str, Any]) -> tuple[list[str], str]:
-        text = self.reply(body) if callable(self.reply) else self.reply
-        pieces = _TOKEN.findall(text)
+        seen = self._model_view(body)
+        text = self.reply(seen) if callable(self.reply) else self.reply
+        pieces = self._tokens(text)
         limit = body.get("max_tokens")
         if not self.llama_cpp:  # llama.cpp knows only max_tokens
             limit = body.get("max_completion_tokens") or limit
+        if self.ignore_token_limit:
+            limit = None
         if limit is not None and len(pieces) > limit:
             return pieces[:limit], "length"
         return pieces, "stop"
@@ -339,33 +375,45 @@ class FakeOpenAI:
             choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
             await _send_event(response, envelope | {"choices": [choice]})
 
-        await send({"role": "assistant", "content": ""})
-        halfway = len(pieces) // 2
-        for position, piece in enumerate(pieces):
-            if position == halfway and fault is not None:
-                if fault is Fault.DISCONNECT:
-                    request.transport.abort()
-                    return response
-                if fault is Fault.TRUNCATED_STREAM:
+        interrupted = asyncio.Event()
+        self._open_streams.add(interrupted)
+        self.peak_streams = max(self.peak_streams, len(self._open_streams))
+        try:
+            await send({"role": "assistant", "content": ""})
+            halfway = len(pieces) // 2
+            for position, piece in enumerate(pieces):
+                if position == halfway and fault is not None:
+                    if fault is Fault.DISCONNECT:
+                        request.transport.abort()
+                        return response
+                    if fault is Fault.TRUNCATED_STREAM:
+                        await response.write_eof()
+                        return response
+                    if fault is Fault.MALFORMED_SSE:
+                        await response.write(b'data: {"id": "chatcmpl-broken", "choices": [\n\n')
+                    if fault is Fault.ERROR_EVENT:
+                        error = {"message": "The server had an error.", "type": "server_error"}
+                        await _send_event(response, {"error": error})
+                    if fault is Fault.CONTENT_FILTER:
+                        finish_reason = "content_filter"
+                        break
+                if self.chunk_delay_s:
+                    await asyncio.sleep(self.chunk_delay_s)
+                if interrupted.is_set():  # as llama-cpp-python does: [DONE], no finish reason
+                    self.interrupted_streams += 1
+                    await response.write(b"data: [DONE]\n\n")
                     await response.write_eof()
                     return response
-                if fault is Fault.MALFORMED_SSE:
-                    await response.write(b'data: {"id": "chatcmpl-broken", "choices": [\n\n')
-                if fault is Fault.ERROR_EVENT:
-                    error = {"message": "The server had an error.", "type": "server_error"}
-                    await _send_event(response, {"error": error})
-                if fault is Fault.CONTENT_FILTER:
-                    finish_reason = "content_filter"
-                    break
-            if self.chunk_delay_s:
-                await asyncio.sleep(self.chunk_delay_s)
-            await send({"content": piece})
-        await send({}, finish_reason)
-        if include_usage:
-            await _send_event(response, envelope | {"choices": [], "usage": self._usage(body, pieces)})
-        await response.write(b"data: [DONE]\n\n")
-        await response.write_eof()
-        return response
+                await send({"content": piece})
+            await send({}, finish_reason)
+            if include_usage:
+                usage = self._usage(body, pieces)
+                await _send_event(response, envelope | {"choices": [], "usage": usage})
+            await response.write(b"data: [DONE]\n\n")
+            await response.write_eof()
+            return response
+        finally:
+            self._open_streams.discard(interrupted)
 
     async def _moderations(self, request: web.Request) -> web.StreamResponse:
         if self.llama_cpp:  # no such endpoint there
@@ -410,8 +458,8 @@ class FakeOpenAI:
 
     def _usage(self, body: dict[str, Any], pieces: list[str]) -> dict[str, int]:
         prompt = sum(
-            len(_TOKEN.findall(m["content"]))
-            for m in body.get("messages", [])
+            len(self._tokens(m["content"]))
+            for m in self._model_view(body).get("messages", [])
             if isinstance(m.get("content"), str)
         )
         return {

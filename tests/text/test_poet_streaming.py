@@ -143,8 +143,9 @@ async def test_token_limit_cutting_the_poem_short_is_reported_as_length(openai_s
 
     openai_server.reply = " ".join(["verso"] * 40)
     poem = await make_poet(max_tokens=16).write(LUNA).final()
-    assert poem.finish_reason == "length"
-    assert poem.text.split() == ["verso"] * 16
+    assert poem.finish_reason == "length" and poem.cut
+    # One line, cut after a whole word: it ends there, marked as unfinished.
+    assert poem.text == " ".join(["verso"] * 16) + "…"
 
 
 @pytest.mark.asyncio
@@ -158,17 +159,21 @@ async def test_llama_cpp_server_without_usage_gives_unknown_usage(openai_server,
 
 
 @pytest.mark.asyncio
-async def test_llama_cpp_server_is_limited_by_the_default_max_tokens(openai_server, make_poet):
+async def test_a_server_ignoring_max_completion_tokens_is_still_stopped_by_the_poets_count(
+    openai_server, make_poet
+):
     openai_server.llama_cpp = True  # ignores max_completion_tokens
     openai_server.reply = " ".join(["verso"] * 40)
 
     limited = await make_poet(max_tokens=16).write(LUNA).final()
-    unlimited = await make_poet(
+    ignored = await make_poet(
         max_tokens=16, token_limit_param="max_completion_tokens"
     ).write(LUNA).final()
 
     assert (limited.finish_reason, len(limited.text.split())) == ("length", 16)
-    assert (unlimited.finish_reason, len(unlimited.text.split())) == ("stop", 40)
+    # The server sent on past the limit; the poet stopped reading one token past it.
+    assert (ignored.finish_reason, len(ignored.text.split())) == ("length", 17)
+    assert ignored.cut
 
 
 @pytest.mark.asyncio

@@ -1,0 +1,34 @@
+"""What a poem is doing before its first words arrive, for whoever shows it to the user.
+
+`Poet.write(request, on_progress=...)` calls the callback with these, synchronously and quickly
+(it must not block): a waiting line ahead of the poem, the poem's turn, a busy service retried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """The poem waits for a free slot at the text service; `position` 1 is next in line."""
+
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    """The poem's request is being sent (after any wait in line)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Retrying:
+    """The service was busy or failing; the request is sent again after `wait_s` seconds."""
+
+    attempt: int  # 1 for the first retry
+    wait_s: float
+
+
+Progress = Queued | Started | Retrying
+ProgressListener = Callable[[Progress], None]
