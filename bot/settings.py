@@ -25,6 +25,9 @@ from genai_models.text.config import (
 )
 
 DEFAULT_TRAINING_DIR = Path("runs/vae")
+DEFAULT_DATA_DIR = Path("data")
+DEFAULT_SWAP_MAX_ELBO_INCREASE = 2.0
+DEFAULT_SWAP_MIN_FIDELITY = 0.98
 
 
 class SettingsError(ValueError):
@@ -43,6 +46,12 @@ class Settings:
     poet: PoetConfig = field(default_factory=PoetConfig)
     image_mark: bool = True  # the visible "AI" corner mark; the file's metadata is always written
     operator_contact: str | None = None  # shown by /about: how users reach the operator
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str | None = field(default=None, repr=False)  # None: a file in data_dir
+    owner_ids: frozenset[int] = frozenset()
+    training_data: Path | None = None  # None: MNIST through keras.datasets
+    swap_max_elbo_increase: float = DEFAULT_SWAP_MAX_ELBO_INCREASE
+    swap_min_fidelity: float = DEFAULT_SWAP_MIN_FIDELITY
 
     @property
     def text_configured(self) -> bool:
@@ -79,6 +88,15 @@ ENVIRONMENT = {
         f"seconds one poem may take once sent, retries included, 5-600 (default: {DEFAULT_DEADLINE_S:g})"
     ),
     "OPENAI_SYSTEM_PROMPT": "system (default), or user for servers that drop the system message",
+    "GENAI_DATA_DIR": f"the bot's database, training jobs and model registry (default: ./{DEFAULT_DATA_DIR})",
+    "GENAI_DATABASE_URL": "SQLAlchemy URL of the database (default: GENAI_DATA_DIR/genai-bot.db, SQLite)",
+    "GENAI_OWNER_IDS": "user ids (comma-separated) allowed to /train and /model rollback besides "
+                       "members with Manage Server",
+    "GENAI_TRAINING_DATA": "an .npz or IDX folder that /train start trains on (default: download MNIST)",
+    "GENAI_SWAP_MAX_ELBO_INCREASE": "nats a new model's validation -ELBO may exceed the serving "
+                                    f"one's and still serve (default: {DEFAULT_SWAP_MAX_ELBO_INCREASE:g})",
+    "GENAI_SWAP_MIN_FIDELITY": "fraction of drawn digits the checker must read as the asked class "
+                               f"for a new model to serve, 0-1 (default: {DEFAULT_SWAP_MIN_FIDELITY:g})",
 }
 TEXT_VARIABLES = tuple(name for name in ENVIRONMENT if name.startswith("OPENAI_"))
 
@@ -126,6 +144,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         system_prompt_role=_choice(env, "OPENAI_SYSTEM_PROMPT", "system", ("system", "user")),
     )
     model_dir = env.get("GENAI_MODEL_DIR")
+    training_data = env.get("GENAI_TRAINING_DATA")
     return Settings(
         discord_token=env.get("DISCORD_TOKEN"),
         dev_guild_id=_int(env, "DEV_GUILD_ID", None, low=1, high=2**64 - 1),
@@ -139,7 +158,26 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         poet=poet,
         image_mark=_choice(env, "GENAI_IMAGE_MARK", "on", ("on", "off")) == "on",
         operator_contact=env.get("GENAI_OPERATOR_CONTACT"),
+        data_dir=Path(env.get("GENAI_DATA_DIR", str(DEFAULT_DATA_DIR))),
+        database_url=env.get("GENAI_DATABASE_URL"),
+        owner_ids=_ids(env, "GENAI_OWNER_IDS"),
+        training_data=Path(training_data) if training_data else None,
+        swap_max_elbo_increase=_float(env, "GENAI_SWAP_MAX_ELBO_INCREASE",
+                                      DEFAULT_SWAP_MAX_ELBO_INCREASE, low=0.0, high=1000.0),
+        swap_min_fidelity=_float(env, "GENAI_SWAP_MIN_FIDELITY", DEFAULT_SWAP_MIN_FIDELITY,
+                                 low=0.0, high=1.0),
     )
+
+
+def _ids(env: Mapping[str, str], name: str) -> frozenset[int]:
+    """Discord user ids, separated by commas or spaces."""
+    raw = env.get(name, "")
+    ids = set()
+    for part in raw.replace(",", " ").split():
+        if not part.isdigit():
+            raise SettingsError(f"{name} must be Discord user ids separated by commas, got {part!r}")
+        ids.add(int(part))
+    return frozenset(ids)
 
 
 def _refuse_placeholders(env: Mapping[str, str]) -> None:

@@ -53,7 +53,8 @@ then run `make run` again (or `genai-bot run`)."""
 BOT_VARIABLES = (
     "DISCORD_TOKEN", "DEV_GUILD_ID", *TEXT_VARIABLES, "GENAI_MODEL_DIR", "GENAI_TRAINING_DIR",
     "GENAI_WORKERS", "GENAI_COMMAND_TIMEOUT", "LOG_LEVEL", "GENAI_IMAGE_MARK",
-    "GENAI_OPERATOR_CONTACT",
+    "GENAI_OPERATOR_CONTACT", "GENAI_DATA_DIR", "GENAI_DATABASE_URL",
+    "GENAI_OWNER_IDS", "GENAI_TRAINING_DATA", "GENAI_SWAP_MAX_ELBO_INCREASE", "GENAI_SWAP_MIN_FIDELITY",
 )  # fmt: skip
 DEMO_VARIABLES = ("GENAI_MODEL_DIR", *TEXT_VARIABLES, "LOG_LEVEL", "GENAI_IMAGE_MARK")
 SYNC_VARIABLES = ("DISCORD_TOKEN", "DEV_GUILD_ID", "OPENAI_API_KEY", "OPENAI_BASE_URL", "LOG_LEVEL")
@@ -130,6 +131,9 @@ async def serve(settings: Settings, *, token: str, sync_only: bool = False) -> i
     from bot.concurrency import WorkerPool
     from bot.heap import freeze_startup_objects
 
+    # The database first: a bad file fails in a second, before TensorFlow loads for seconds.
+    database = None if sync_only else await open_database(settings)
+    registry_model = await _registry_model(database, settings)
     poet = make_poet(settings)
     pool = WorkerPool(workers=settings.workers, timeout_s=settings.command_timeout_s)
     try:
@@ -137,7 +141,8 @@ async def serve(settings: Settings, *, token: str, sync_only: bool = False) -> i
             settings=settings,
             pool=pool,
             poet=poet,
-            load_sampler=None if sync_only else _sampler_loader(settings),
+            database=database,
+            load_sampler=None if sync_only else _sampler_loader(settings, registry_model),
             sync_commands=not sync_only,
         )
         async with bot:
@@ -161,6 +166,18 @@ async def serve(settings: Settings, *, token: str, sync_only: bool = False) -> i
         pool.close()
         if poet is not None:
             await poet.aclose()
+        if database is not None:  # the bot closed it already, unless it never started
+            await database.close()
+
+
+async def open_database(settings: Settings):
+    """The bot's database, migrated; a one-line CliError when it cannot be used."""
+    from bot.storage import Database, DatabaseError, settings_url
+
+    try:
+        return await Database.open(settings_url(settings))
+    except DatabaseError as exc:
+        raise CliError(str(exc), exit_code=CONFIG_EXIT_CODE) from None
 
 
 def _refused_message(settings: Settings, exc) -> str:
@@ -192,10 +209,28 @@ def make_poet(settings: Settings) -> Poet | None:
         return None
 
 
-def _sampler_loader(settings: Settings):
+async def _registry_model(database, settings: Settings) -> Path | None:
+    """The model the registry serves (one trained from chat), if any."""
+    if database is None:
+        return None
+    from bot.training.registry import ModelRegistry
+
+    return await ModelRegistry(database, settings.data_dir / "models").serving_path()
+
+
+def _sampler_loader(settings: Settings, registry_model: Path | None = None):
+    """Load the registry's serving model when there is one, else the configured one; a damaged
+    registry model is logged and passed over, so the bot still starts."""
+
     def load() -> DigitSampler:
         from genai_models.vae.serving.sampler import DigitSampler
 
+        if registry_model is not None:
+            try:
+                return DigitSampler.load(registry_model)
+            except GenAIError as exc:
+                log.warning("the registry's serving model cannot be loaded (%s); serving the "
+                            "configured one", exc)
         return DigitSampler.load(settings.model_dir)
 
     return load

@@ -28,7 +28,7 @@ async def test_about_in_english_names_the_models_the_data_and_what_is_kept(
         config = PoetConfig(base_url=openai_server.base_url, api_key=SECRET, model="fake-poet-1",
                             moderation="off")
         async with Poet(config=config) as poet, start_bot(
-            poet=poet, settings={"operator_contact": "DM @mod-team"}
+            poet=poet, operator_contact="DM @mod-team"
         ):
             ix = await discord_server.inject_command("about")
             reply = await ix.wait_for_callback()

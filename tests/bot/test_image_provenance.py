@@ -42,7 +42,7 @@ async def test_the_operator_can_switch_the_corner_mark_off_and_the_metadata_stay
 ):
     async with start_bot():
         marked = await _files(discord_server, "digit", {"digit": 0, "count": 9, "seed": 3})
-    async with start_bot(settings={"image_mark": False}):
+    async with start_bot(image_mark=False):
         unmarked = await _files(discord_server, "digit", {"digit": 0, "count": 9, "seed": 3})
     assert _corner_has_mark(marked[0].data)
     assert not _corner_has_mark(unmarked[0].data)

@@ -119,7 +119,9 @@ async def test_run_connects_syncs_to_the_dev_guild_answers_and_stops_on_sigterm(
         if process.returncode is None:
             process.send_signal(signal.SIGTERM)  # what `docker stop` sends
     run = await finish(process, timeout=30)
-    assert {c["name"] for c in synced} == {"digit", "morph", "latent-map", "train-status", "about"}
+    assert {c["name"] for c in synced} == {
+        "digit", "morph", "latent-map", "train-status", "train", "model", "about"
+    }
     assert reply.files[0].filename == "digits.png"
     assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stderr
@@ -197,7 +199,9 @@ async def test_sync_publishes_the_commands_to_the_dev_guild_and_exits_without_th
     assert "TENSORFLOW IMPORTED" not in run.stderr
     assert "Traceback" not in run.stderr
     synced = {c["name"]: c for c in discord_server.synced_commands(discord_server.guild_id)}
-    assert set(synced) == {"poem", "digit", "morph", "latent-map", "train-status", "about"}
+    assert set(synced) == {
+        "poem", "digit", "morph", "latent-map", "train-status", "train", "model", "about"
+    }
     assert _option_names(synced["poem"]) == ["topic", "form", "language"]
     assert _option_names(synced["digit"]) == ["digit", "count", "seed"]
     assert _option_names(synced["morph"]) == ["start", "end", "frames", "start_image", "end_image"]
@@ -206,7 +210,7 @@ async def test_sync_publishes_the_commands_to_the_dev_guild_and_exits_without_th
     assert _option_names(synced["about"]) == []
     assert discord_server.synced_commands(None) == []  # the dev guild only, not globally
     assert discord_server.sessions == []  # it published over REST and never went online
-    assert run.stdout.strip() == f"synced 6 commands to guild {discord_server.guild_id}"
+    assert run.stdout.strip() == f"synced 8 commands to guild {discord_server.guild_id}"
 
 
 @pytest.mark.asyncio
@@ -220,11 +224,11 @@ async def test_sync_without_dev_guild_publishes_globally_and_without_a_text_endp
     assert run.returncode == 0, run.stderr
     assert "TENSORFLOW IMPORTED" not in run.stderr
     synced = {c["name"]: c for c in discord_server.synced_commands(None)}
-    assert set(synced) == {"digit", "morph", "latent-map", "train-status", "about"}
+    assert set(synced) == {"digit", "morph", "latent-map", "train-status", "train", "model", "about"}
     assert _option_names(synced["digit"]) == ["digit", "count", "seed"]
     assert _option_names(synced["morph"]) == ["start", "end", "frames", "start_image", "end_image"]
     assert discord_server.synced_commands(discord_server.guild_id) == []
-    assert run.stdout.strip() == "synced 5 commands to all guilds (global)"
+    assert run.stdout.strip() == "synced 7 commands to all guilds (global)"
 
 
 INSTALLED_CLI = Path(sys.executable).with_name("genai-bot")  # the console script pip installed
