@@ -239,10 +239,11 @@ def write_demo_images(sampler: DigitSampler, out_dir: Path) -> list[Path]:
         "latent-map.png": latent_map,
         "latent-scatter.png": latent_scatter,
     }
+    from genai_models.vae.files import write_atomic
+
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
         for name, data in outputs.items():
-            (out_dir / name).write_bytes(data)
+            write_atomic(out_dir / name, data)  # a full disk leaves no partial image behind
     except OSError as exc:
         raise CliError(f"cannot write to {out_dir}: {exc.strerror or exc}") from None
     return [out_dir / name for name in outputs]
