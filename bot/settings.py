@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.fair_use.limits import COMMAND_RESOURCES, DEFAULT_COOLDOWNS_S, AccessLists, FairUseLimits
 from genai_models.text.config import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_MAX_TOKENS,
@@ -21,6 +22,7 @@ from genai_models.text.config import (
 )
 
 DEFAULT_TRAINING_DIR = Path("runs/vae")
+DEFAULT_SHUTDOWN_GRACE_S = 20.0  # inside compose.yaml's stop_grace_period; the Dockerfile sets 8
 
 
 class SettingsError(ValueError):
@@ -37,6 +39,11 @@ class Settings:
     command_timeout_s: float = 60.0
     log_level: str = "INFO"
     poet: PoetConfig = field(default_factory=PoetConfig)
+    fair_use: FairUseLimits = field(default_factory=FairUseLimits)
+    shutdown_grace_s: float = DEFAULT_SHUTDOWN_GRACE_S
+    metrics_port: int | None = None  # None: no health/metrics endpoint
+    metrics_host: str = "127.0.0.1"
+    log_format: str = "text"
 
     @property
     def text_configured(self) -> bool:
@@ -62,6 +69,24 @@ ENVIRONMENT = {
     "GENAI_WORKERS": "model worker threads (default: the number of CPU cores)",
     "GENAI_COMMAND_TIMEOUT": "seconds one command's model work may take (default: 60)",
     "LOG_LEVEL": "DEBUG, INFO (default), WARNING or ERROR; DEBUG also shows TensorFlow's own lines",
+    "GENAI_OWNER_IDS": "user ids (comma-separated) exempt from cooldowns and per-user limits",
+    "GENAI_COOLDOWNS": "seconds between uses per user, e.g. digit=3,morph=10,latent-map=10,poem=15",
+    "GENAI_JOBS_PER_USER": "requests one user may have running or queued at once (default: 2)",
+    "GENAI_JOBS_PER_GUILD": "model or text jobs one server may run at once (default: 4)",
+    "GENAI_MODEL_CONCURRENCY": "digit jobs running at once (default: GENAI_WORKERS)",
+    "GENAI_TEXT_CONCURRENCY": "poems being written at once (default: 4)",
+    "GENAI_QUEUE_SIZE": "jobs that may wait for a slot, per kind; more are asked to retry (default: 20)",
+    "GENAI_ALLOW_GUILDS": "server ids the bot answers in (comma-separated; default: all)",
+    "GENAI_DENY_GUILDS": "server ids the bot never answers in",
+    "GENAI_ALLOW_CHANNELS": "channel ids the bot answers in (default: all)",
+    "GENAI_DENY_CHANNELS": "channel ids the bot never answers in",
+    "GENAI_ALLOW_ROLES": "role ids: only members with one of them may use the bot (default: anyone)",
+    "GENAI_DENY_ROLES": "role ids whose members may not use the bot",
+    "GENAI_SHUTDOWN_GRACE": "seconds work in flight may take to finish on SIGTERM/SIGINT "
+    f"(default: {DEFAULT_SHUTDOWN_GRACE_S:g})",
+    "GENAI_METRICS_PORT": "port of /healthz, /readyz and /metrics (default: off)",
+    "GENAI_METRICS_HOST": "address that endpoint binds to (default: 127.0.0.1; 0.0.0.0 in a container)",
+    "LOG_FORMAT": "text (default) or json: one JSON object per line",
 }
 TEXT_VARIABLES = tuple(name for name in ENVIRONMENT if name.startswith("OPENAI_"))
 
@@ -116,7 +141,60 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
             env, "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"), upper=True
         ),
         poet=poet,
+        fair_use=_fair_use(env),
+        shutdown_grace_s=_float(env, "GENAI_SHUTDOWN_GRACE", DEFAULT_SHUTDOWN_GRACE_S, low=0.0, high=600.0),
+        metrics_port=_int(env, "GENAI_METRICS_PORT", None, low=1, high=65535),
+        metrics_host=env.get("GENAI_METRICS_HOST", "127.0.0.1"),
+        log_format=_choice(env, "LOG_FORMAT", "text", ("text", "json")),
     )
+
+
+def _fair_use(env: Mapping[str, str]) -> FairUseLimits:
+    return FairUseLimits(
+        cooldowns_s=_cooldowns(env),
+        jobs_per_user=_int(env, "GENAI_JOBS_PER_USER", 2, low=1, high=1000),
+        jobs_per_guild=_int(env, "GENAI_JOBS_PER_GUILD", 4, low=1, high=1000),
+        model_concurrency=_int(env, "GENAI_MODEL_CONCURRENCY", None, low=1, high=256),
+        text_concurrency=_int(env, "GENAI_TEXT_CONCURRENCY", 4, low=1, high=256),
+        queue_size=_int(env, "GENAI_QUEUE_SIZE", 20, low=0, high=10_000),
+        owner_ids=_ids(env, "GENAI_OWNER_IDS"),
+        access=AccessLists(
+            allowed_guilds=_ids(env, "GENAI_ALLOW_GUILDS"),
+            denied_guilds=_ids(env, "GENAI_DENY_GUILDS"),
+            allowed_channels=_ids(env, "GENAI_ALLOW_CHANNELS"),
+            denied_channels=_ids(env, "GENAI_DENY_CHANNELS"),
+            allowed_roles=_ids(env, "GENAI_ALLOW_ROLES"),
+            denied_roles=_ids(env, "GENAI_DENY_ROLES"),
+        ),
+    )
+
+
+def _ids(env: Mapping[str, str], name: str) -> frozenset[int]:
+    """Comma- or space-separated Discord ids (Developer Mode > right-click > Copy ID)."""
+    raw = env.get(name, "")
+    ids = set()
+    for part in raw.replace(",", " ").split():
+        if not part.isdigit():
+            raise SettingsError(f"{name} must list numeric Discord ids separated by commas, got {part!r}")
+        ids.add(int(part))
+    return frozenset(ids)
+
+
+def _cooldowns(env: Mapping[str, str]) -> dict[str, float]:
+    """GENAI_COOLDOWNS: `command=seconds` pairs; commands left out keep their default."""
+    cooldowns = dict(DEFAULT_COOLDOWNS_S)
+    raw = env.get("GENAI_COOLDOWNS", "")
+    for part in raw.replace(",", " ").split():
+        command, _, seconds = part.partition("=")
+        if command not in COMMAND_RESOURCES:
+            raise SettingsError(
+                f"GENAI_COOLDOWNS names {command!r}; it takes {', '.join(COMMAND_RESOURCES)}"
+            )
+        try:
+            cooldowns[command] = _float({command: seconds}, command, 0.0, low=0.0, high=86_400.0)
+        except SettingsError as exc:
+            raise SettingsError(f"GENAI_COOLDOWNS: {exc}") from None
+    return cooldowns
 
 
 def _refuse_placeholders(env: Mapping[str, str]) -> None:

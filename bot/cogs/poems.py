@@ -58,7 +58,8 @@ class Poems(commands.Cog):
         request = PoemRequest(
             topic=topic, form=form, language=language or language_for_locale(interaction.locale)
         )
-        await interaction.response.defer()
+        if not interaction.response.is_done():  # a poem that waited its turn is deferred already
+            await interaction.response.defer()
         lang = interaction_language(interaction)
         async with self.poet.write(request) as stream:
             try:

@@ -10,8 +10,14 @@ import pytest
 
 from bot.client import GenAIBot
 from bot.concurrency import WorkerPool
+from bot.fair_use.limits import FairUseLimits
 from bot.settings import Settings
 from tests.fakes.discord_server import GUILD_READY_TIMEOUT_S, run_bot
+
+# No cooldowns, and caps too high to reach: the worker pool alone decides what runs when.
+NO_LIMITS = FairUseLimits(
+    cooldowns_s={}, jobs_per_user=1000, model_concurrency=1000, text_concurrency=1000, queue_size=1000
+)
 
 
 @pytest.fixture
@@ -19,7 +25,9 @@ def start_bot(discord_server, sampler, tmp_path) -> Callable[..., Any]:
     """`async with start_bot(**overrides) as bot:` runs a GenAIBot against the stand-in.
 
     Overrides: poet, load_sampler (default: the session's real sampler), workers,
-    command_timeout_s, view_timeout_s, training_dir.
+    command_timeout_s, view_timeout_s, training_dir, fair_use (default: NO_LIMITS, so tests of
+    other features are not throttled; the fair-use tests pass their own), settings (more
+    Settings fields).
     """
 
     @contextlib.asynccontextmanager
@@ -31,12 +39,16 @@ def start_bot(discord_server, sampler, tmp_path) -> Callable[..., Any]:
         command_timeout_s: float = 30.0,
         view_timeout_s: float = 60.0,
         training_dir=None,
+        fair_use: FairUseLimits = NO_LIMITS,
+        **settings_fields: Any,
     ) -> AsyncIterator[GenAIBot]:
         settings = Settings(
             dev_guild_id=discord_server.guild_id,
             training_dir=training_dir or tmp_path / "runs",
             workers=workers,
             command_timeout_s=command_timeout_s,
+            fair_use=fair_use,
+            **settings_fields,
         )
         with WorkerPool(workers=workers, timeout_s=command_timeout_s) as pool:
             bot = GenAIBot(
