@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
@@ -52,7 +53,12 @@ then run `make run` again (or `genai-bot run`)."""
 # What the bot reads; the demo and `sync` read less.
 BOT_VARIABLES = (
     "DISCORD_TOKEN", "DEV_GUILD_ID", *TEXT_VARIABLES, "GENAI_MODEL_DIR", "GENAI_TRAINING_DIR",
-    "GENAI_WORKERS", "GENAI_COMMAND_TIMEOUT", "LOG_LEVEL",
+    "GENAI_WORKERS", "GENAI_COMMAND_TIMEOUT", "LOG_LEVEL", "LOG_FORMAT",
+    "GENAI_OWNER_IDS", "GENAI_COOLDOWNS", "GENAI_JOBS_PER_USER", "GENAI_JOBS_PER_GUILD",
+    "GENAI_MODEL_CONCURRENCY", "GENAI_TEXT_CONCURRENCY", "GENAI_QUEUE_SIZE",
+    "GENAI_ALLOW_GUILDS", "GENAI_DENY_GUILDS", "GENAI_ALLOW_CHANNELS", "GENAI_DENY_CHANNELS",
+    "GENAI_ALLOW_ROLES", "GENAI_DENY_ROLES", "GENAI_SHUTDOWN_GRACE", "GENAI_METRICS_PORT",
+    "GENAI_METRICS_HOST",
 )  # fmt: skip
 DEMO_VARIABLES = ("GENAI_MODEL_DIR", *TEXT_VARIABLES, "LOG_LEVEL")
 SYNC_VARIABLES = ("DISCORD_TOKEN", "DEV_GUILD_ID", "OPENAI_API_KEY", "OPENAI_BASE_URL", "LOG_LEVEL")
@@ -105,7 +111,15 @@ def handle_start(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def handle_run(args: argparse.Namespace, settings: Settings) -> int:
-    return asyncio.run(serve(settings, token=_token(settings)))
+    token = _token(settings)
+    # Installed before anything slow: as PID 1 in a container a SIGTERM with no handler is
+    # ignored, and one during the imports below must still stop the process.
+    with _stop_signals_raise():
+        try:
+            return asyncio.run(serve(settings, token=token))
+        except StopRequestedError:
+            log.info("stopped before start-up got going")
+            return 0
 
 
 def handle_sync(args: argparse.Namespace, settings: Settings) -> int:
@@ -122,15 +136,20 @@ def _token(settings: Settings) -> str:
 
 
 async def serve(settings: Settings, *, token: str, sync_only: bool = False) -> int:
-    """Run the bot until it is stopped; with `sync_only`, log in, sync, and return the count."""
-    import discord
+    """Run the bot until it is stopped; with `sync_only`, log in, sync, and return the count.
 
+    SIGTERM or SIGINT while serving: no new work, work in flight gets the grace period, the
+    rest is told to retry, then the bot logs out and this returns 0. During start-up (models
+    loading, logging in) the start-up is cancelled instead, and this returns 0 as well.
+    """
     from bot.client import GenAIBot
     from bot.concurrency import WorkerPool
-    from bot.heap import freeze_startup_objects
 
+    stop = asyncio.Event()
+    _set_on_stop_signals(stop)
     poet = make_poet(settings)
     pool = WorkerPool(workers=settings.workers, timeout_s=settings.command_timeout_s)
+    health = None
     try:
         bot = GenAIBot(
             settings=settings,
@@ -140,26 +159,53 @@ async def serve(settings: Settings, *, token: str, sync_only: bool = False) -> i
             sync_commands=not sync_only,
         )
         async with bot:
-            _close_on_sigterm(bot)
-            try:
-                await bot.login(token)  # runs setup_hook: the models load, the commands sync
-                if sync_only:
-                    return len(await bot.sync_command_tree())
-                freeze_startup_objects()  # see bot/heap.py: no full-GC pauses while serving
-                await bot.connect()
-            except discord.LoginFailure:
-                raise CliError(REJECTED_TOKEN, exit_code=CONFIG_EXIT_CODE) from None
-            except (discord.Forbidden, discord.NotFound) as exc:
-                raise CliError(_refused_message(settings, exc), exit_code=CONFIG_EXIT_CODE) from None
-            except discord.HTTPException as exc:
-                raise CliError(f"Discord answered {exc.status} at start-up: {exc.text or exc}") from None
-            except OSError as exc:  # aiohttp's connection errors are OSErrors: no network, DNS
-                raise CliError(f"cannot reach Discord: {exc.strerror or exc}. {UNREACHABLE}") from None
+            if settings.metrics_port is not None and not sync_only:
+                from bot.health import HealthServer
+
+                health = HealthServer(bot, host=settings.metrics_host, port=settings.metrics_port)
+                await health.start()
+            session = asyncio.create_task(_log_in_and_serve(bot, settings, token, sync_only))
+            stopping = asyncio.create_task(stop.wait())
+            await asyncio.wait({session, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if session.done():
+                return session.result()
+            if bot.is_ready():
+                await bot.shut_down()
+                await asyncio.wait({session}, timeout=5.0)
+            else:
+                log.info("stop requested during start-up: stopping")
+            session.cancel()
+            await asyncio.gather(session, return_exceptions=True)
         return 0
     finally:
+        if health is not None:
+            await health.close()
         pool.close()
         if poet is not None:
             await poet.aclose()
+
+
+async def _log_in_and_serve(bot, settings: Settings, token: str, sync_only: bool) -> int:
+    import discord
+
+    from bot.heap import freeze_startup_objects
+
+    try:
+        await bot.login(token)  # runs setup_hook: the models load, the commands sync
+        if sync_only:
+            return len(await bot.sync_command_tree())
+        freeze_startup_objects()  # see bot/heap.py: no full-GC pauses while serving
+        await bot.connect()
+    except discord.LoginFailure:
+        raise CliError(REJECTED_TOKEN, exit_code=CONFIG_EXIT_CODE) from None
+    except (discord.Forbidden, discord.NotFound) as exc:
+        raise CliError(_refused_message(settings, exc), exit_code=CONFIG_EXIT_CODE) from None
+    except discord.HTTPException as exc:
+        raise CliError(f"Discord answered {exc.status} at start-up: {exc.text or exc}") from None
+    except OSError as exc:  # aiohttp's connection errors are OSErrors: no network, DNS
+        raise CliError(f"cannot reach Discord: {exc.strerror or exc}. {UNREACHABLE}") from None
+    return 0
 
 
 def _refused_message(settings: Settings, exc) -> str:
@@ -169,13 +215,34 @@ def _refused_message(settings: Settings, exc) -> str:
     return f"Discord refused a start-up request ({exc.status} {exc.text or exc})."
 
 
-def _close_on_sigterm(bot) -> None:
-    """`docker stop` sends SIGTERM: log out cleanly, as Ctrl-C does."""
-    loop = asyncio.get_running_loop()
+class StopRequestedError(Exception):
+    """SIGTERM or SIGINT arrived before the event loop took the signals over."""
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+@contextlib.contextmanager
+def _stop_signals_raise():
+    def raise_stop(signum, frame):
+        raise StopRequestedError(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, raise_stop) for sig in STOP_SIGNALS}
     try:
-        loop.add_signal_handler(signal.SIGTERM, lambda: loop.create_task(bot.close()))
-    except (NotImplementedError, RuntimeError):  # not the main thread, or not a Unix loop
-        pass
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _set_on_stop_signals(stop: asyncio.Event) -> None:
+    """`docker stop` sends SIGTERM, Ctrl-C SIGINT: both ask for the same clean stop."""
+    loop = asyncio.get_running_loop()
+    for sig in STOP_SIGNALS:
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # not the main thread, or not a Unix loop
+            pass
 
 
 def make_poet(settings: Settings) -> Poet | None:

@@ -1,9 +1,10 @@
 """Caps on jobs running at once (per guild, and in all) with a bounded queue that takes turns.
 
-When a slot frees, the waiting job whose user has the fewest jobs running goes next (ties: the
-oldest), so one user's flood of requests waits behind everyone else's single one instead of in
-front of it. Positions follow the same order, and each waiting job is told when its position
-changes so the user can watch it move.
+Waiting jobs take turns by round, as in round-robin fair queueing: a user's first job joins the
+current round, each further job of theirs the round after their previous one. So one user's flood
+spreads over many rounds, and someone else's single request, joining the current round, goes
+ahead of all of it but the first. Positions follow the same order, and each waiting job is told
+when its position changes so the user can watch it move.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class Ticket:
     user_id: int
     guild_id: int | None
     order: int
+    round: int
     granted: asyncio.Future[None] = field(repr=False)
     position: int = 0  # 1-based while waiting; 0 once running
     moved: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
@@ -43,9 +45,10 @@ class FairScheduler:
         self.queue_size = queue_size
         self._running: set[Ticket] = set()
         self._by_guild: Counter[int | None] = Counter()
-        self._by_user: Counter[int] = Counter()
         self._waiting: list[Ticket] = []
         self._orders = itertools.count()
+        self._round = 0  # the round of the job started last
+        self._last_round: dict[int, int] = {}  # per user, the round of their latest job
 
     @property
     def running(self) -> int:
@@ -58,12 +61,15 @@ class FairScheduler:
     def enter(self, user_id: int, guild_id: int | None) -> Ticket:
         """A ticket that runs at once or waits (await `ticket.granted`); QueueFullError if full."""
         loop = asyncio.get_running_loop()
-        ticket = Ticket(user_id, guild_id, next(self._orders), loop.create_future())
+        turn = max(self._round, self._last_round.get(user_id, 0) + 1)
+        ticket = Ticket(user_id, guild_id, next(self._orders), turn, loop.create_future())
         if self._may_run(ticket) and not self._waiting:
+            self._last_round[user_id] = turn
             self._start(ticket)
             return ticket
         if len(self._waiting) >= self.queue_size:
             raise QueueFullError(self.queue_size)
+        self._last_round[user_id] = turn
         self._waiting.append(ticket)
         self._advance()
         return ticket
@@ -73,7 +79,6 @@ class FairScheduler:
         if ticket in self._running:
             self._running.discard(ticket)
             self._by_guild[ticket.guild_id] -= 1
-            self._by_user[ticket.user_id] -= 1
         elif ticket in self._waiting:
             self._waiting.remove(ticket)
         self._advance()
@@ -87,20 +92,23 @@ class FairScheduler:
     def _start(self, ticket: Ticket) -> None:
         self._running.add(ticket)
         self._by_guild[ticket.guild_id] += 1
-        self._by_user[ticket.user_id] += 1
+        if ticket.round > self._round:
+            self._round = ticket.round
+            # Users whose latest round has passed start afresh at the current one anyway.
+            self._last_round = {u: r for u, r in self._last_round.items() if r >= self._round}
         ticket.position = 0
         if not ticket.granted.done():
             ticket.granted.set_result(None)
 
     def _advance(self) -> None:
         """Start every waiting job that may run now, in turn order; renumber the rest."""
-        self._waiting.sort(key=lambda t: (self._by_user[t.user_id], t.order))
+        self._waiting.sort(key=lambda t: (t.round, t.order))
         for ticket in list(self._waiting):
             if self._may_run(ticket):
                 self._waiting.remove(ticket)
                 self._start(ticket)
                 ticket.moved.set()
-        self._waiting.sort(key=lambda t: (self._by_user[t.user_id], t.order))
+        self._waiting.sort(key=lambda t: (t.round, t.order))
         for position, ticket in enumerate(self._waiting, start=1):
             if ticket.position != position:
                 ticket.position = position
