@@ -16,7 +16,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.concurrency import WorkerPool
+from bot.concurrency import WorkerPool, run_in_daemon_thread
 from bot.errors import GenAICommandTree
 from bot.fair_use.gate import FairUseGate
 from bot.i18n import CommandTranslator
@@ -76,6 +76,7 @@ class GenAIBot(commands.Bot):
         self._load_sampler = load_sampler
         self._sync_commands = sync_commands
         self.commands_synced = False
+        self.set_up = False  # setup_hook done: from now on interactions may arrive
         self.in_flight = InFlight()
         self.metrics = BotMetrics()
         self.fair_use = FairUseGate(
@@ -108,7 +109,7 @@ class GenAIBot(commands.Bot):
         await self.tree.set_translator(CommandTranslator())
         if self._load_sampler is not None:
             # TensorFlow's import and the model's warm-up take seconds: never on the loop.
-            self.sampler = await self.run_blocking(self._load_sampler, timeout_s=float("inf"))
+            self.sampler = await run_in_daemon_thread(self._load_sampler, name="genai-model-loader")
             log.info("digit model %s loaded", self.sampler.version)
             self.metrics.model.info({"version": str(self.sampler.version)})
         for extension in EXTENSIONS:
@@ -120,6 +121,7 @@ class GenAIBot(commands.Bot):
         if self._sync_commands:
             await self.sync_command_tree()
             self.commands_synced = True
+        self.set_up = True
 
     async def sync_command_tree(self) -> list[app_commands.AppCommand]:
         """Publish the commands: to DEV_GUILD_ID at once while developing, else globally."""

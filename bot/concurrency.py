@@ -92,3 +92,34 @@ class WorkerPool:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+async def run_in_daemon_thread(func: Callable[[], T], *, name: str) -> T:
+    """Run `func` in a thread of its own that does not hold up the process's exit.
+
+    For start-up work (TensorFlow's import and the model's warm-up take many seconds): a stop
+    requested meanwhile cancels the wait here and the process exits at once, abandoning the
+    thread, where a pool's thread would be joined, and the stop would wait, until it finished.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(outcome: Callable[[], None]) -> None:
+        if not future.done():
+            outcome()
+
+    def run() -> None:
+        try:
+            result = func()
+        except BaseException as exc:  # handed to the awaiting task, which reports it
+            deliver = functools.partial(settle, functools.partial(future.set_exception, exc))
+        else:
+            deliver = functools.partial(settle, functools.partial(future.set_result, result))
+        try:
+            loop.call_soon_threadsafe(deliver)
+        except RuntimeError:  # the loop is closed: nobody is waiting any more
+            pass
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return await future
+

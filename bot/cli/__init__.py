@@ -18,6 +18,7 @@ import warnings
 from PIL import Image
 
 from bot.settings import ENVIRONMENT, Settings, SettingsError, load_settings
+from bot.stop import restore_defaults
 from genai_models.errors import GenAIError
 from genai_models.vae.quiet import native_noise_filtered
 
@@ -97,6 +98,8 @@ def _without_voice_warnings(record: logging.LogRecord) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if not getattr(args, "handles_stop_signals", False):
+        restore_defaults()  # only `run` finishes work on a stop; the others just stop
     try:
         settings: Settings = load_settings()
     except SettingsError as exc:

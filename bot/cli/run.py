@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from bot.cli import CliError, add_command
 from bot.settings import TEXT_VARIABLES, Settings
+from bot.stop import STOP_SIGNALS, restore_defaults, stop_requested
 from genai_models.errors import GenAIError
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ def register(subparsers) -> None:
         "(to DEV_GUILD_ID when set, else globally) and answer them until Ctrl-C or SIGTERM.",
         environment=BOT_VARIABLES,
     )  # fmt: skip
-    run.set_defaults(handler=handle_run)
+    run.set_defaults(handler=handle_run, handles_stop_signals=True)
 
     demo = add_command(
         subparsers, "demo",
@@ -91,7 +92,7 @@ def register(subparsers) -> None:
     start.add_argument(
         "--out", type=Path, default=Path("out"), help="the demo's folder (default: ./out)"
     )
-    start.set_defaults(handler=handle_start)
+    start.set_defaults(handler=handle_start, handles_stop_signals=True)
 
     sync = add_command(
         subparsers, "sync", help="publish the slash commands to Discord, then exit",
@@ -106,6 +107,7 @@ def register(subparsers) -> None:
 def handle_start(args: argparse.Namespace, settings: Settings) -> int:
     if settings.discord_token:
         return handle_run(args, settings)
+    restore_defaults()  # the demo just stops on a signal
     print("DISCORD_TOKEN is not set, so here is the offline demo instead of the bot.\n")
     return handle_demo(args, settings)
 
@@ -116,6 +118,8 @@ def handle_run(args: argparse.Namespace, settings: Settings) -> int:
     # ignored, and one during the imports below must still stop the process.
     with _stop_signals_raise():
         try:
+            if stop_requested():  # a stop came during the imports (bot/stop.py)
+                raise StopRequestedError()
             return asyncio.run(serve(settings, token=token))
         except StopRequestedError:
             log.info("stopped before start-up got going")
@@ -170,7 +174,7 @@ async def serve(settings: Settings, *, token: str, sync_only: bool = False) -> i
             stopping.cancel()
             if session.done():
                 return session.result()
-            if bot.is_ready():
+            if bot.set_up:  # serving (interactions arrive even before on_ready)
                 await bot.shut_down()
                 await asyncio.wait({session}, timeout=5.0)
             else:
@@ -217,9 +221,6 @@ def _refused_message(settings: Settings, exc) -> str:
 
 class StopRequestedError(Exception):
     """SIGTERM or SIGINT arrived before the event loop took the signals over."""
-
-
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 @contextlib.contextmanager
