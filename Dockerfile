@@ -33,12 +33,14 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     TF_CPP_MIN_LOG_LEVEL=2 \
     GENAI_TRAINING_DIR=/data/runs/vae \
+    GENAI_DATA_DIR=/data \
     GENAI_METRICS_PORT=8080 \
     GENAI_SHUTDOWN_GRACE=8
 # GENAI_SHUTDOWN_GRACE=8: `docker stop` waits 10 s before SIGKILL; the bot needs the rest to
 # edit unfinished replies and log out. compose.yaml allows longer (stop_grace_period).
 COPY --from=build /opt/venv /opt/venv
-# /data belongs to the unprivileged user: `genai-bot demo` writes /data/out, training /data/runs.
+# /data belongs to the unprivileged user: `genai-bot demo` writes /data/out, training /data/runs,
+# the database (GENAI_DATA_DIR) lives there too: mount a volume on /data to keep them.
 RUN useradd --create-home --uid 10001 genai \
     && mkdir -p /data && chown genai:genai /data
 USER genai

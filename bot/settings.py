@@ -23,6 +23,9 @@ from genai_models.text.config import (
 
 DEFAULT_TRAINING_DIR = Path("runs/vae")
 DEFAULT_SHUTDOWN_GRACE_S = 20.0  # inside compose.yaml's stop_grace_period; the Dockerfile sets 8
+DEFAULT_DATA_DIR = Path("data")
+DEFAULT_SWAP_MAX_ELBO_INCREASE = 2.0
+DEFAULT_SWAP_MIN_FIDELITY = 0.98
 
 
 class SettingsError(ValueError):
@@ -44,6 +47,12 @@ class Settings:
     metrics_port: int | None = None  # None: no health/metrics endpoint
     metrics_host: str = "127.0.0.1"
     log_format: str = "text"
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str | None = field(default=None, repr=False)  # None: a file in data_dir
+    owner_ids: frozenset[int] = frozenset()
+    training_data: Path | None = None  # None: MNIST through keras.datasets
+    swap_max_elbo_increase: float = DEFAULT_SWAP_MAX_ELBO_INCREASE
+    swap_min_fidelity: float = DEFAULT_SWAP_MIN_FIDELITY
 
     @property
     def text_configured(self) -> bool:
@@ -69,7 +78,15 @@ ENVIRONMENT = {
     "GENAI_WORKERS": "model worker threads (default: the number of CPU cores)",
     "GENAI_COMMAND_TIMEOUT": "seconds one command's model work may take (default: 60)",
     "LOG_LEVEL": "DEBUG, INFO (default), WARNING or ERROR; DEBUG also shows TensorFlow's own lines",
-    "GENAI_OWNER_IDS": "user ids (comma-separated) exempt from cooldowns and per-user limits",
+    "GENAI_DATA_DIR": f"the bot's database, training jobs and model registry (default: ./{DEFAULT_DATA_DIR})",
+    "GENAI_DATABASE_URL": "SQLAlchemy URL of the database (default: GENAI_DATA_DIR/genai-bot.db, SQLite)",
+    "GENAI_OWNER_IDS": "user ids (comma-separated) allowed to /train and /model rollback besides "
+                       "members with Manage Server, and exempt from cooldowns and per-user limits",
+    "GENAI_TRAINING_DATA": "an .npz or IDX folder that /train start trains on (default: download MNIST)",
+    "GENAI_SWAP_MAX_ELBO_INCREASE": "nats a new model's validation -ELBO may exceed the serving "
+                                    f"one's and still serve (default: {DEFAULT_SWAP_MAX_ELBO_INCREASE:g})",
+    "GENAI_SWAP_MIN_FIDELITY": "fraction of drawn digits the checker must read as the asked class "
+                               f"for a new model to serve, 0-1 (default: {DEFAULT_SWAP_MIN_FIDELITY:g})",
     "GENAI_COOLDOWNS": "seconds between uses per user, e.g. digit=3,morph=10,latent-map=10,poem=15",
     "GENAI_JOBS_PER_USER": "requests one user may have running or queued at once (default: 2)",
     "GENAI_JOBS_PER_GUILD": "model or text jobs one server may run at once (default: 4)",
@@ -130,6 +147,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         moderation=_choice(env, "OPENAI_MODERATION", "auto", ("auto", "on", "off")),
     )
     model_dir = env.get("GENAI_MODEL_DIR")
+    training_data = env.get("GENAI_TRAINING_DATA")
     return Settings(
         discord_token=env.get("DISCORD_TOKEN"),
         dev_guild_id=_int(env, "DEV_GUILD_ID", None, low=1, high=2**64 - 1),
@@ -141,7 +159,15 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
             env, "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"), upper=True
         ),
         poet=poet,
-        fair_use=_fair_use(env),
+        data_dir=Path(env.get("GENAI_DATA_DIR", str(DEFAULT_DATA_DIR))),
+        database_url=env.get("GENAI_DATABASE_URL"),
+        owner_ids=_ids(env, "GENAI_OWNER_IDS"),
+        training_data=Path(training_data) if training_data else None,
+        swap_max_elbo_increase=_float(env, "GENAI_SWAP_MAX_ELBO_INCREASE",
+                                      DEFAULT_SWAP_MAX_ELBO_INCREASE, low=0.0, high=1000.0),
+        swap_min_fidelity=_float(env, "GENAI_SWAP_MIN_FIDELITY", DEFAULT_SWAP_MIN_FIDELITY,
+                                 low=0.0, high=1.0),
+        fair_use=_fair_use(env, _ids(env, "GENAI_OWNER_IDS")),
         shutdown_grace_s=_float(env, "GENAI_SHUTDOWN_GRACE", DEFAULT_SHUTDOWN_GRACE_S, low=0.0, high=600.0),
         metrics_port=_int(env, "GENAI_METRICS_PORT", None, low=1, high=65535),
         metrics_host=env.get("GENAI_METRICS_HOST", "127.0.0.1"),
@@ -149,7 +175,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
     )
 
 
-def _fair_use(env: Mapping[str, str]) -> FairUseLimits:
+def _fair_use(env: Mapping[str, str], owner_ids: frozenset[int]) -> FairUseLimits:
     return FairUseLimits(
         cooldowns_s=_cooldowns(env),
         jobs_per_user=_int(env, "GENAI_JOBS_PER_USER", 2, low=1, high=1000),
@@ -157,7 +183,7 @@ def _fair_use(env: Mapping[str, str]) -> FairUseLimits:
         model_concurrency=_int(env, "GENAI_MODEL_CONCURRENCY", None, low=1, high=256),
         text_concurrency=_int(env, "GENAI_TEXT_CONCURRENCY", 4, low=1, high=256),
         queue_size=_int(env, "GENAI_QUEUE_SIZE", 20, low=0, high=10_000),
-        owner_ids=_ids(env, "GENAI_OWNER_IDS"),
+        owner_ids=owner_ids,
         access=AccessLists(
             allowed_guilds=_ids(env, "GENAI_ALLOW_GUILDS"),
             denied_guilds=_ids(env, "GENAI_DENY_GUILDS"),
@@ -170,12 +196,12 @@ def _fair_use(env: Mapping[str, str]) -> FairUseLimits:
 
 
 def _ids(env: Mapping[str, str], name: str) -> frozenset[int]:
-    """Comma- or space-separated Discord ids (Developer Mode > right-click > Copy ID)."""
+    """Discord ids (users, servers, channels, roles), separated by commas or spaces."""
     raw = env.get(name, "")
     ids = set()
     for part in raw.replace(",", " ").split():
         if not part.isdigit():
-            raise SettingsError(f"{name} must list numeric Discord ids separated by commas, got {part!r}")
+            raise SettingsError(f"{name} must be Discord ids separated by commas, got {part!r}")
         ids.add(int(part))
     return frozenset(ids)
 

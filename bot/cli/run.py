@@ -54,8 +54,9 @@ then run `make run` again (or `genai-bot run`)."""
 # What the bot reads; the demo and `sync` read less.
 BOT_VARIABLES = (
     "DISCORD_TOKEN", "DEV_GUILD_ID", *TEXT_VARIABLES, "GENAI_MODEL_DIR", "GENAI_TRAINING_DIR",
-    "GENAI_WORKERS", "GENAI_COMMAND_TIMEOUT", "LOG_LEVEL", "LOG_FORMAT",
-    "GENAI_OWNER_IDS", "GENAI_COOLDOWNS", "GENAI_JOBS_PER_USER", "GENAI_JOBS_PER_GUILD",
+    "GENAI_WORKERS", "GENAI_COMMAND_TIMEOUT", "LOG_LEVEL", "LOG_FORMAT", "GENAI_DATA_DIR",
+    "GENAI_DATABASE_URL", "GENAI_OWNER_IDS", "GENAI_TRAINING_DATA", "GENAI_SWAP_MAX_ELBO_INCREASE",
+    "GENAI_SWAP_MIN_FIDELITY", "GENAI_COOLDOWNS", "GENAI_JOBS_PER_USER", "GENAI_JOBS_PER_GUILD",
     "GENAI_MODEL_CONCURRENCY", "GENAI_TEXT_CONCURRENCY", "GENAI_QUEUE_SIZE",
     "GENAI_ALLOW_GUILDS", "GENAI_DENY_GUILDS", "GENAI_ALLOW_CHANNELS", "GENAI_DENY_CHANNELS",
     "GENAI_ALLOW_ROLES", "GENAI_DENY_ROLES", "GENAI_SHUTDOWN_GRACE", "GENAI_METRICS_PORT",
@@ -151,6 +152,9 @@ async def serve(settings: Settings, *, token: str, sync_only: bool = False) -> i
 
     stop = asyncio.Event()
     _set_on_stop_signals(stop)
+    # The database first: a bad file fails in a second, before TensorFlow loads for seconds.
+    database = None if sync_only else await open_database(settings)
+    registry_model = await _registry_model(database, settings)
     poet = make_poet(settings)
     pool = WorkerPool(workers=settings.workers, timeout_s=settings.command_timeout_s)
     health = None
@@ -159,7 +163,8 @@ async def serve(settings: Settings, *, token: str, sync_only: bool = False) -> i
             settings=settings,
             pool=pool,
             poet=poet,
-            load_sampler=None if sync_only else _sampler_loader(settings),
+            database=database,
+            load_sampler=None if sync_only else _sampler_loader(settings, registry_model),
             sync_commands=not sync_only,
         )
         async with bot:
@@ -188,6 +193,18 @@ async def serve(settings: Settings, *, token: str, sync_only: bool = False) -> i
         pool.close()
         if poet is not None:
             await poet.aclose()
+        if database is not None:  # the bot closed it already, unless it never started
+            await database.close()
+
+
+async def open_database(settings: Settings):
+    """The bot's database, migrated; a one-line CliError when it cannot be used."""
+    from bot.storage import Database, DatabaseError, settings_url
+
+    try:
+        return await Database.open(settings_url(settings))
+    except DatabaseError as exc:
+        raise CliError(str(exc), exit_code=CONFIG_EXIT_CODE) from None
 
 
 async def _log_in_and_serve(bot, settings: Settings, token: str, sync_only: bool) -> int:
@@ -259,10 +276,28 @@ def make_poet(settings: Settings) -> Poet | None:
         return None
 
 
-def _sampler_loader(settings: Settings):
+async def _registry_model(database, settings: Settings) -> Path | None:
+    """The model the registry serves (one trained from chat), if any."""
+    if database is None:
+        return None
+    from bot.training.registry import ModelRegistry
+
+    return await ModelRegistry(database, settings.data_dir / "models").serving_path()
+
+
+def _sampler_loader(settings: Settings, registry_model: Path | None = None):
+    """Load the registry's serving model when there is one, else the configured one; a damaged
+    registry model is logged and passed over, so the bot still starts."""
+
     def load() -> DigitSampler:
         from genai_models.vae.serving.sampler import DigitSampler
 
+        if registry_model is not None:
+            try:
+                return DigitSampler.load(registry_model)
+            except GenAIError as exc:
+                log.warning("the registry's serving model cannot be loaded (%s); serving the "
+                            "configured one", exc)
         return DigitSampler.load(settings.model_dir)
 
     return load

@@ -12,6 +12,7 @@ from bot.client import GenAIBot
 from bot.concurrency import WorkerPool
 from bot.fair_use.limits import FairUseLimits
 from bot.settings import Settings
+from bot.storage import Database, settings_url
 from tests.fakes.discord_server import GUILD_READY_TIMEOUT_S, run_bot
 
 # No cooldowns, and caps too high to reach: the worker pool alone decides what runs when.
@@ -25,9 +26,11 @@ def start_bot(discord_server, sampler, tmp_path) -> Callable[..., Any]:
     """`async with start_bot(**overrides) as bot:` runs a GenAIBot against the stand-in.
 
     Overrides: poet, load_sampler (default: the session's real sampler), workers,
-    command_timeout_s, view_timeout_s, training_dir, fair_use (default: NO_LIMITS, so tests of
-    other features are not throttled; the fair-use tests pass their own), settings (more
-    Settings fields).
+    command_timeout_s, view_timeout_s, training_dir, data_dir (default: tmp_path / "data",
+    where the bot's real SQLite database is created and migrated), training_options (for the
+    training Supervisor, e.g. poll_s), fair_use (default: NO_LIMITS, so tests of other features
+    are not throttled; the fair-use tests pass their own), and any other `Settings` field as a
+    keyword.
     """
 
     @contextlib.asynccontextmanager
@@ -40,6 +43,8 @@ def start_bot(discord_server, sampler, tmp_path) -> Callable[..., Any]:
         view_timeout_s: float = 60.0,
         training_dir=None,
         fair_use: FairUseLimits = NO_LIMITS,
+        data_dir=None,
+        training_options: dict[str, Any] | None = None,
         **settings_fields: Any,
     ) -> AsyncIterator[GenAIBot]:
         settings = Settings(
@@ -48,13 +53,17 @@ def start_bot(discord_server, sampler, tmp_path) -> Callable[..., Any]:
             workers=workers,
             command_timeout_s=command_timeout_s,
             fair_use=fair_use,
+            data_dir=data_dir or tmp_path / "data",
             **settings_fields,
         )
+        database = await Database.open(settings_url(settings))
         with WorkerPool(workers=workers, timeout_s=command_timeout_s) as pool:
             bot = GenAIBot(
                 settings=settings,
                 pool=pool,
                 poet=poet,
+                database=database,
+                training_options=training_options,
                 load_sampler=load_sampler,
                 view_timeout_s=view_timeout_s,
                 guild_ready_timeout=GUILD_READY_TIMEOUT_S,

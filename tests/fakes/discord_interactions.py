@@ -81,8 +81,11 @@ class InteractionBuilder:
         self._dm_channels: dict[int, int] = {}
 
     def base(self, kind: int, *, user: FakeUser, locale: str | None, guild_locale: str | None,
-             app_permissions: int | None, in_dm: bool) -> dict[str, Any]:
-        """Fields every interaction carries: fresh id and token, locales, permissions, place."""
+             app_permissions: int | None, in_dm: bool,
+             member_permissions: int | None = None) -> dict[str, Any]:
+        """Fields every interaction carries: fresh id and token, locales, permissions, place.
+
+        `member_permissions`: the invoking member's (default: an ordinary member's)."""
         world = self.world
         payload: dict[str, Any] = {
             "id": str(world.ids()),
@@ -109,13 +112,14 @@ class InteractionBuilder:
             }
             return payload
         guild_locale = guild_locale or world.guild_locale
+        member = MEMBER_PERMISSIONS if member_permissions is None else member_permissions
         payload |= {
             "guild_id": str(world.guild_id),
             "guild": {"id": str(world.guild_id), "locale": guild_locale, "features": []},
             "guild_locale": guild_locale,
             "channel_id": str(world.channel_id),
-            "channel": world.channel_payload() | {"permissions": str(MEMBER_PERMISSIONS)},
-            "member": user.member_payload(permissions=MEMBER_PERMISSIONS),
+            "channel": world.channel_payload() | {"permissions": str(member)},
+            "member": user.member_payload(permissions=member),
             "context": 0,
             "authorizing_integration_owners": {"0": str(world.guild_id)},
         }

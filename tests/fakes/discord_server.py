@@ -377,8 +377,10 @@ class DiscordStandIn:
     async def inject_command(self, name: str, options: dict[str, Any] | None = None, *,
                              user: FakeUser | None = None, locale: str | None = None,
                              guild_locale: str | None = None, app_permissions: int | None = None,
-                             in_dm: bool = False, check: bool = True) -> InjectedInteraction:
-        """A user runs a slash command; see the module docstring."""
+                             in_dm: bool = False, check: bool = True,
+                             member_permissions: int | None = None) -> InjectedInteraction:
+        """A user runs a slash command; see the module docstring. `member_permissions`: the
+        user's own permission bits in the guild (default: an ordinary member's)."""
         user = user or self.alice
         definition = self._find_command(name)
         if check and definition is None:
@@ -386,7 +388,7 @@ class DiscordStandIn:
                                      f"{[c['name'] for v in self.commands.values() for c in v]}")
         payload = self.builder.base(APPLICATION_COMMAND, user=user, locale=locale,
                                     guild_locale=guild_locale, app_permissions=app_permissions,
-                                    in_dm=in_dm)
+                                    in_dm=in_dm, member_permissions=member_permissions)
         payload["data"] = self.builder.command_data(
             name, options or {}, definition, channel_id=int(payload["channel_id"]), check=check)
         return await self.inject_interaction(payload)
