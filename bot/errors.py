@@ -123,7 +123,7 @@ async def send_ephemeral(interaction: discord.Interaction, message: str) -> None
                 log.warning("could not remove the original response: %s", exc)
         await interaction.followup.send(message, ephemeral=True)
     except discord.HTTPException as exc:  # the interaction expired or Discord is failing
-        log.warning("could not tell user %s about an error: %s", interaction.user.id, exc)
+        log.warning("could not tell user %s about an error: %s", user_hash(interaction.user.id), exc)
 
 
 class GenAICommandTree(app_commands.CommandTree):

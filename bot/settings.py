@@ -185,23 +185,23 @@ def _fair_use(env: Mapping[str, str], owner_ids: frozenset[int]) -> FairUseLimit
         queue_size=_int(env, "GENAI_QUEUE_SIZE", 20, low=0, high=10_000),
         owner_ids=owner_ids,
         access=AccessLists(
-            allowed_guilds=_ids(env, "GENAI_ALLOW_GUILDS"),
-            denied_guilds=_ids(env, "GENAI_DENY_GUILDS"),
-            allowed_channels=_ids(env, "GENAI_ALLOW_CHANNELS"),
-            denied_channels=_ids(env, "GENAI_DENY_CHANNELS"),
-            allowed_roles=_ids(env, "GENAI_ALLOW_ROLES"),
-            denied_roles=_ids(env, "GENAI_DENY_ROLES"),
+            allowed_guilds=_ids(env, "GENAI_ALLOW_GUILDS", "server"),
+            denied_guilds=_ids(env, "GENAI_DENY_GUILDS", "server"),
+            allowed_channels=_ids(env, "GENAI_ALLOW_CHANNELS", "channel"),
+            denied_channels=_ids(env, "GENAI_DENY_CHANNELS", "channel"),
+            allowed_roles=_ids(env, "GENAI_ALLOW_ROLES", "role"),
+            denied_roles=_ids(env, "GENAI_DENY_ROLES", "role"),
         ),
     )
 
 
-def _ids(env: Mapping[str, str], name: str) -> frozenset[int]:
-    """Discord ids (users, servers, channels, roles), separated by commas or spaces."""
+def _ids(env: Mapping[str, str], name: str, kind: str = "user") -> frozenset[int]:
+    """Discord ids (of users, servers, channels or roles), separated by commas or spaces."""
     raw = env.get(name, "")
     ids = set()
     for part in raw.replace(",", " ").split():
         if not part.isdigit():
-            raise SettingsError(f"{name} must be Discord ids separated by commas, got {part!r}")
+            raise SettingsError(f"{name} must be Discord {kind} ids separated by commas, got {part!r}")
         ids.add(int(part))
     return frozenset(ids)
 

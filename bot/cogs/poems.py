@@ -12,6 +12,7 @@ from discord.ext import commands
 
 from bot import rendering
 from bot.i18n import Lang, command_text, error_text, interaction_language
+from bot.logs import user_hash
 from genai_models.errors import ContentFlaggedError
 from genai_models.text import DEFAULT_FORM, FORMS, MAX_TOPIC_CHARS, PoemRequest, language_for_locale
 
@@ -77,7 +78,7 @@ class Poems(commands.Cog):
         )
         log.info(
             "poem for user %s: %s, %d chars, finish=%s, tokens=%s",
-            interaction.user.id,
+            user_hash(interaction.user.id),
             poem.model,
             len(poem.text),
             poem.finish_reason,
