@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from bot.audit import AUDITED
 from bot.errors import OUTCOME, SERVICE_ERROR, elapsed_ms, mark_started, report_error, send_ephemeral
 from bot.fair_use.access import allowed_here
 from bot.fair_use.gate import FairUseError
@@ -61,6 +62,7 @@ async def admit(
         if gated is not None and gated in COMMAND_RESOURCES:
             admission = await bot.fair_use.admit(interaction, gated, update=update)
             interaction.extras[RELEASE] = admission.release
+            interaction.extras[AUDITED] = gated
             interaction.extras[QUEUED_MS] = round(admission.waited_s * 1000)
     except (FairUseError, OptionValueError) as refusal:
         await report_error(interaction, refusal)

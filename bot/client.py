@@ -25,6 +25,7 @@ from bot.metrics import BotMetrics
 from bot.settings import Settings
 
 if TYPE_CHECKING:
+    from bot.audit import AuditLog
     from bot.storage import Database
     from genai_models.text import Poet
     from genai_models.vae.serving.sampler import DigitSampler
@@ -105,6 +106,14 @@ class GenAIBot(commands.Bot):
         # Called with each finished interaction's record (see bot.admission); the audit log
         # hooks in here.
         self.generation_recorders: list[Callable[[discord.Interaction, dict[str, Any], float], None]] = []
+        self.audit: AuditLog | None = None
+        if database is not None and settings.audit_retention_days > 0:
+            from bot.audit import AuditLog
+
+            self.audit = AuditLog(
+                database, retention_days=settings.audit_retention_days, model_version=self.model_version
+            )
+            self.generation_recorders.append(self.audit.record)
 
     async def run_blocking(
         self, func: Callable[..., T], /, *args: Any, timeout_s: float | None = None, **kwargs: Any
@@ -128,6 +137,8 @@ class GenAIBot(commands.Bot):
         if self._sync_commands:
             await self.sync_command_tree()
             self.commands_synced = True
+        if self.audit is not None:
+            self.audit.start()
         self.set_up = True
 
     async def sync_command_tree(self) -> list[app_commands.AppCommand]:
@@ -151,8 +162,16 @@ class GenAIBot(commands.Bot):
         log.info("digit model %s now serving (was %s)", sampler.version, old and old.version)
         self.dispatch("sampler_swapped", sampler)
 
+    def model_version(self, resource: str) -> str | None:
+        """What made a generation of `resource` ("model": the digit VAE, "text": the chat model)."""
+        if resource == "text":
+            return self.poet.model if self.poet is not None else None
+        return str(self.sampler.version) if self.sampler is not None else None
+
     async def close(self) -> None:
         await super().close()  # cogs unload first: their last writes still reach the database
+        if self.audit is not None:
+            await self.audit.close()
         if self.database is not None:
             await self.database.close()
 

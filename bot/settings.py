@@ -22,6 +22,7 @@ from genai_models.text.config import (
 )
 
 DEFAULT_TRAINING_DIR = Path("runs/vae")
+DEFAULT_AUDIT_RETENTION_DAYS = 90.0
 DEFAULT_SHUTDOWN_GRACE_S = 20.0  # inside compose.yaml's stop_grace_period; the Dockerfile sets 8
 DEFAULT_DATA_DIR = Path("data")
 DEFAULT_SWAP_MAX_ELBO_INCREASE = 2.0
@@ -47,6 +48,7 @@ class Settings:
     metrics_port: int | None = None  # None: no health/metrics endpoint
     metrics_host: str = "127.0.0.1"
     log_format: str = "text"
+    audit_retention_days: float = DEFAULT_AUDIT_RETENTION_DAYS
     data_dir: Path = DEFAULT_DATA_DIR
     database_url: str | None = field(default=None, repr=False)  # None: a file in data_dir
     owner_ids: frozenset[int] = frozenset()
@@ -104,6 +106,8 @@ ENVIRONMENT = {
     "GENAI_METRICS_PORT": "port of /healthz, /readyz and /metrics (default: off)",
     "GENAI_METRICS_HOST": "address that endpoint binds to (default: 127.0.0.1; 0.0.0.0 in a container)",
     "LOG_FORMAT": "text (default) or json: one JSON object per line",
+    "GENAI_AUDIT_RETENTION_DAYS": "days the audit log keeps each generation; 0 keeps none "
+    f"(default: {DEFAULT_AUDIT_RETENTION_DAYS:g})",
 }
 TEXT_VARIABLES = tuple(name for name in ENVIRONMENT if name.startswith("OPENAI_"))
 
@@ -172,6 +176,9 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         metrics_port=_int(env, "GENAI_METRICS_PORT", None, low=1, high=65535),
         metrics_host=env.get("GENAI_METRICS_HOST", "127.0.0.1"),
         log_format=_choice(env, "LOG_FORMAT", "text", ("text", "json")),
+        audit_retention_days=_float(
+            env, "GENAI_AUDIT_RETENTION_DAYS", DEFAULT_AUDIT_RETENTION_DAYS, low=0.0, high=36_500.0
+        ),
     )
 
 
