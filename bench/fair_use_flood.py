@@ -1,16 +1,16 @@
 """`python -m bench.fair_use_flood`: does one user's flood slow another user's /digit?
 
 The real bot in its own process (bench/bot_process.py) against the loopback Discord. One user
-("flooder") sends `--flood` /morph at once; meanwhile another user sends /digit one after the
-other, and its latency (sent → file received) is compared with the same user's /digit on the
-same, idle bot, measured first in the same run. Three bots, one after the other:
+("flooder") sends `--flood` 60-frame /morph at once; while they are being answered another user
+sends /digit one after the other, and its latency (sent → file received) is compared with the
+same user's /digit on the same, idle bot, measured first in the same run. Three bots, one after the other:
 
 - off:      no fair use: every morph goes straight to the worker pool, first come first served
             (how the bot behaved before fair use);
 - queue:    the fair queue alone (no cooldowns, no per-user cap): the flood is queued and the
             other user's request joins the current round, ahead of the flood's backlog;
-- defaults: `genai-bot run`'s limits: the cooldown and per-user cap refuse most of the flood
-            at once.
+- defaults: `genai-bot run`'s limits (but no /digit cooldown, so the other user can send
+            back to back): the cooldown and per-user cap refuse most of the flood at once.
 
 The flooder's refusals and results are counted too. Ratios are against the idle baseline.
 """
@@ -39,13 +39,16 @@ def _ms(values: list[float], q: float) -> float:
     return percentile(values, q) * 1000
 
 
-async def _digits(server: DiscordStandIn, user, count: int) -> list[float]:
+async def _digits(server: DiscordStandIn, user, count: int, *, until=None) -> list[float]:
+    """`count` /digit one after the other (fewer if `until` is done first, at least 3)."""
     latencies = []
     for k in range(count):
+        if until is not None and until.done() and k >= 3:
+            break
         ix = await server.inject_command("digit", {"seed": k}, user=user)
         try:
-            reply = await server.wait_for_reply(ix, lambda r: r.files, timeout=60)
-            latencies.append(reply.elapsed)
+            reply = await server.wait_for_reply(ix, lambda r: r.files or r.ephemeral, timeout=60)
+            latencies.append(reply.elapsed if reply.files else math.inf)  # refused: a failure
         except TimeoutError:
             latencies.append(math.inf)
     return latencies
@@ -54,8 +57,8 @@ async def _digits(server: DiscordStandIn, user, count: int) -> list[float]:
 async def _flood(server: DiscordStandIn, user, count: int) -> tuple[int, int, float]:
     """(results, refusals, seconds until the last answer) of `count` /morph sent at once."""
     started = time.monotonic()
-    sent = [await server.inject_command("morph", {"start": k % 10, "end": (k + 5) % 10}, user=user)
-            for k in range(count)]
+    options = [{"start": k % 10, "end": (k + 5) % 10, "frames": 60} for k in range(count)]
+    sent = [await server.inject_command("morph", o, user=user) for o in options]
     results = refusals = 0
     for ix in sent:
         reply = await server.wait_for_reply(ix, lambda r: r.files or (r.ephemeral and r.content),
@@ -85,7 +88,7 @@ async def run_mode(mode: str, *, flood: int, digits: int, workers: int) -> dict:
             idle = await _digits(server, other, digits)
             flood_task = asyncio.create_task(_flood(server, flooder, flood))
             await asyncio.sleep(0.2)  # the flood has arrived
-            loaded = await _digits(server, other, digits)
+            loaded = await _digits(server, other, digits, until=flood_task)
             results, refusals, flood_s = await flood_task
         finally:
             if bot.returncode is None:

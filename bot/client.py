@@ -127,7 +127,6 @@ class GenAIBot(commands.Bot):
             # TensorFlow's import and the model's warm-up take seconds: never on the loop.
             self.sampler = await run_in_daemon_thread(self._load_sampler, name="genai-model-loader")
             log.info("digit model %s loaded", self.sampler.version)
-            self.metrics.model.info({"version": str(self.sampler.version)})
         for extension in EXTENSIONS:
             try:
                 await self.load_extension(extension)
