@@ -90,3 +90,31 @@ async def test_text_service_errors_are_counted_by_kind(discord_server, start_bot
         _, text = await _get(health, "/metrics")
     samples = _samples(text)
     assert samples[("genai_text_service_errors_total", (("kind", "auth_failed"),))] == 1
+
+
+async def _health_cli(port: int) -> tuple[int, str]:
+    import asyncio
+    import sys
+    from pathlib import Path
+
+    env = {"PATH": "/usr/bin:/bin", "GENAI_METRICS_PORT": str(port), "LOG_LEVEL": "WARNING"}
+    process = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).with_name("genai-bot")), "health", env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    out, _ = await asyncio.wait_for(process.communicate(), 60)
+    return process.returncode, out.decode()
+
+
+@pytest.mark.asyncio
+async def test_genai_bot_health_exits_0_only_when_ready(discord_server, start_bot, tmp_path):
+    with WorkerPool(workers=1, timeout_s=5) as pool:
+        idle = GenAIBot(settings=Settings(fair_use=NO_LIMITS), pool=pool, load_sampler=lambda: None)
+        async with HealthServer(idle, host="127.0.0.1", port=0) as health:
+            not_ready = await _health_cli(health.port)
+    async with start_bot() as bot, HealthServer(bot, host="127.0.0.1", port=0) as health:
+        ready = await _health_cli(health.port)
+    nobody = await _health_cli(health.port)  # closed: nothing answers
+    assert not_ready[0] == 1 and not_ready[1].startswith("genai-bot: not ready: ")
+    assert ready[0] == 0 and '"ready": true' in ready[1]
+    assert nobody[0] == 1 and "no answer from http://127.0.0.1:" in nobody[1]
