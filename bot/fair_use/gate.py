@@ -27,7 +27,9 @@ from genai_models.errors import GenAIError
 
 log = logging.getLogger(__name__)
 
-POSITION_EDIT_INTERVAL_S = 1.0  # Discord allows about 5 edits per 5 s on one message
+# Discord allows about 5 edits per 5 s on one message; every waiting job's position changes each
+# time a slot frees, so a long queue would flood Discord (and the bot's loop) with edits.
+POSITION_EDIT_INTERVAL_S = 2.0
 FIRST_JOB_ESTIMATE_S = 5.0  # how long a job is assumed to take before any has finished
 
 

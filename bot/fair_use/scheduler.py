@@ -3,8 +3,10 @@
 Waiting jobs take turns by round, as in round-robin fair queueing: a user's first job joins the
 current round, each further job of theirs the round after their previous one. So one user's flood
 spreads over many rounds, and someone else's single request, joining the current round, goes
-ahead of all of it but the first. Positions follow the same order, and each waiting job is told
-when its position changes so the user can watch it move.
+ahead of all of it but the first. And while there is more than one slot, one user never holds all
+of them: a slot stays free for whoever comes next, so their request starts at once instead of
+waiting for the flood's current job. Positions follow the same order, and each waiting job is
+told when its position changes so the user can watch it move.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ class FairScheduler:
         self.queue_size = queue_size
         self._running: set[Ticket] = set()
         self._by_guild: Counter[int | None] = Counter()
+        self._by_user: Counter[int] = Counter()
+        self.per_user = max(1, concurrency - 1)
         self._waiting: list[Ticket] = []
         self._orders = itertools.count()
         self._round = 0  # the round of the job started last
@@ -79,6 +83,7 @@ class FairScheduler:
         if ticket in self._running:
             self._running.discard(ticket)
             self._by_guild[ticket.guild_id] -= 1
+            self._by_user[ticket.user_id] -= 1
         elif ticket in self._waiting:
             self._waiting.remove(ticket)
         self._advance()
@@ -87,11 +92,13 @@ class FairScheduler:
         return (
             len(self._running) < self.concurrency
             and self._by_guild[ticket.guild_id] < self.per_guild
+            and self._by_user[ticket.user_id] < self.per_user
         )
 
     def _start(self, ticket: Ticket) -> None:
         self._running.add(ticket)
         self._by_guild[ticket.guild_id] += 1
+        self._by_user[ticket.user_id] += 1
         if ticket.round > self._round:
             self._round = ticket.round
             # Users whose latest round has passed start afresh at the current one anyway.
