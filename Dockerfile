@@ -8,8 +8,8 @@
 # package supports (requires-python >=3.11,<3.13).
 ARG BASE_IMAGE=python:3.11-slim
 
-# --- build stage: a virtual environment with the dependencies, then the package -------------
-FROM ${BASE_IMAGE} AS build
+# --- dependencies: a virtual environment with everything pyproject.toml lists ----------------
+FROM ${BASE_IMAGE} AS deps
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python3 -m venv /opt/venv
 # Only the dependency list, read from pyproject.toml: this layer (TensorFlow's download) is
@@ -18,13 +18,13 @@ COPY pyproject.toml /src/pyproject.toml
 RUN python3 -c "import tomllib; print('\n'.join(tomllib.load(open('/src/pyproject.toml', 'rb'))['project']['dependencies']))" \
         > /tmp/requirements.txt \
     && /opt/venv/bin/pip install -r /tmp/requirements.txt
+
+# --- the package, as a wheel ------------------------------------------------------------------
+FROM deps AS build
 COPY README.md /src/
 COPY bot /src/bot
 COPY genai_models /src/genai_models
-# A wheel, not `pip install .` from /src: the final stage copies only /opt/venv, so the source,
-# setuptools' build/ folder and the weights are not in the image a second time.
-RUN /opt/venv/bin/pip wheel --no-deps --wheel-dir /tmp/wheel /src \
-    && /opt/venv/bin/pip install --no-deps /tmp/wheel/*.whl
+RUN /opt/venv/bin/pip wheel --no-deps --wheel-dir /wheel /src
 
 # --- runtime stage ------------------------------------------------------------------------
 FROM ${BASE_IMAGE}
@@ -38,11 +38,16 @@ ENV PATH=/opt/venv/bin:$PATH \
     GENAI_SHUTDOWN_GRACE=8
 # GENAI_SHUTDOWN_GRACE=8: `docker stop` waits 10 s before SIGKILL; the bot needs the rest to
 # edit unfinished replies and log out. compose.yaml allows longer (stop_grace_period).
-COPY --from=build /opt/venv /opt/venv
 # /data belongs to the unprivileged user: `genai-bot demo` writes /data/out, training /data/runs,
 # the database (GENAI_DATA_DIR) lives there too: mount a volume on /data to keep them.
 RUN useradd --create-home --uid 10001 genai \
     && mkdir -p /data && chown genai:genai /data
+# Two layers: the dependencies (unchanged until pyproject.toml's list changes) and the package
+# installed from its wheel, mounted for the install only: the source, setuptools' build/ folder
+# and the weights are in the image once.
+COPY --from=deps /opt/venv /opt/venv
+RUN --mount=type=bind,from=build,source=/wheel,target=/wheel \
+    PIP_NO_CACHE_DIR=1 /opt/venv/bin/pip install --no-deps /wheel/*.whl
 USER genai
 WORKDIR /data
 

@@ -38,5 +38,5 @@ def test_the_dockerfile_runs_unprivileged_with_a_health_check_and_a_stop_signal(
     assert "USER genai" in final_stage and "chown genai:genai /data" in final_stage
     assert 'HEALTHCHECK' in final_stage and '"genai-bot", "health"' in final_stage
     assert "STOPSIGNAL SIGTERM" in final_stage
-    assert "COPY --from=build /opt/venv /opt/venv" in final_stage
+    assert "COPY --from=deps /opt/venv /opt/venv" in final_stage and "from=build,source=/wheel" in final_stage
     assert "COPY bot" not in final_stage  # the code is in the venv's wheel install, once
