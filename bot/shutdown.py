@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 async def shut_down(bot: GenAIBot, *, grace_s: float) -> None:
     busy = len(bot.in_flight)
-    log.info("shutting down: %d interactions in flight, up to %.0f s to finish them", busy, grace_s)
+    log.info("shutting down: %d interactions in flight, up to %g s to finish them", busy, grace_s)
     left = await bot.in_flight.drain(grace_s)
     for interaction in left:
         await tell_interrupted(interaction)
