@@ -84,8 +84,8 @@ class FairUseGate:
         """Bot owners, and members who may manage the server, skip cooldowns and user limits."""
         if interaction.user.id in self.limits.owner_ids:
             return True
-        permissions = getattr(interaction.user, "guild_permissions", None)
-        return bool(permissions and permissions.manage_guild)
+        # The member's permissions as Discord resolved them for this interaction (none in DMs).
+        return interaction.guild_id is not None and interaction.permissions.manage_guild
 
     async def admit(self, interaction: discord.Interaction, command: str, *, update: bool) -> Admission:
         """Let the job in now, or after its turn in the queue; raise FairUseError if not at all.

@@ -214,3 +214,32 @@ async def test_the_again_button_counts_against_the_digit_cooldown(discord_server
         await asyncio.sleep(0.2)
     assert refused.content.startswith("You can use /digit again <t:")
     assert discord_server.message(first.message_id)["attachments"]  # the grid is untouched
+
+
+@pytest.mark.asyncio
+async def test_members_who_manage_the_server_skip_the_cooldown(discord_server, start_bot):
+    from tests.fakes.discord_interactions import APPLICATION_COMMAND
+    from tests.fakes.discord_world import MEMBER_PERMISSIONS
+
+    manage_guild = 1 << 5
+
+    async def digit_as(permissions: int):
+        definition = next(c for c in discord_server.synced_commands(discord_server.guild_id)
+                          if c["name"] == "digit")
+        payload = discord_server.builder.base(APPLICATION_COMMAND, user=discord_server.bob,
+                                              locale="en-US", guild_locale=None,
+                                              app_permissions=None, in_dm=False)
+        payload["member"]["permissions"] = str(permissions)
+        payload["data"] = discord_server.builder.command_data(
+            "digit", {"digit": 2}, definition, channel_id=discord_server.channel_id, check=True)
+        ix = await discord_server.inject_interaction(payload)
+        return await discord_server.wait_for_reply(ix, lambda r: r.files or r.ephemeral)
+
+    async with start_bot(fair_use=_limits(cooldowns_s={"digit": 60.0}, model_concurrency=2)):
+        admin = [await digit_as(MEMBER_PERMISSIONS | manage_guild) for _ in range(3)]
+        member = [await digit_as(MEMBER_PERMISSIONS) for _ in range(2)]
+    assert all(reply.files for reply in admin)
+    # Without it the same user is held to the cooldown (exempt uses started none).
+    assert [bool(reply.files) for reply in member] == [True, False]
+    assert member[1].content.startswith("You can use /digit again <t:")
+
