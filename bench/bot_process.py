@@ -8,7 +8,9 @@ stand-in and the load from its own process and starts this one: the real GenAIBo
 its worker pool, plus the baseline commands below, pointed at the stand-in's URLs.
 
 Run by bench.bot_latency, with the stand-in's URLs, token and guild in the environment:
-`python -m bench.bot_process --workers N [--model-dir DIR]`. Stops on SIGTERM or SIGINT.
+`python -m bench.bot_process --workers N [--model-dir DIR] [--fair-use off|queue|defaults]`.
+Stops on SIGTERM or SIGINT. `--fair-use` (default off: only the worker pool queues, as the
+latency bench measures) sets the bot's fair-use limits for bench.fair_use_flood.
 """
 
 from __future__ import annotations
@@ -85,7 +87,20 @@ def seed_decoder_with_our_weights(model_dir: Path, latent_dim: int):
     return decoder
 
 
-async def serve(sampler, seed_decoder, *, workers: int) -> None:
+def fair_use_limits(mode: str):
+    """off: no limits (the pool alone queues); queue: the fair queue without cooldowns or a
+    per-user cap, so a flood is queued; defaults: what `genai-bot run` uses, except /digit's
+    cooldown (the bench's other user sends /digit back to back to measure it)."""
+    from bot.fair_use.limits import DEFAULT_COOLDOWNS_S, FairUseLimits
+
+    if mode == "defaults":
+        return FairUseLimits(cooldowns_s=dict(DEFAULT_COOLDOWNS_S) | {"digit": 0.0})
+    if mode == "queue":
+        return FairUseLimits(cooldowns_s={}, jobs_per_user=1000, queue_size=1000)
+    return FairUseLimits(cooldowns_s={}, jobs_per_user=1000, model_concurrency=1000, queue_size=1000)
+
+
+async def serve(sampler, seed_decoder, *, workers: int, fair_use: str = "off") -> None:
     from bot.client import GenAIBot
     from bot.concurrency import WorkerPool
     from bot.heap import freeze_startup_objects
@@ -96,7 +111,8 @@ async def serve(sampler, seed_decoder, *, workers: int) -> None:
             await self.add_cog(Baselines(self, seed_decoder))
             await super().setup_hook()  # loads our cogs and syncs all commands to the guild
 
-    settings = Settings(dev_guild_id=int(os.environ[GUILD_ENV]), workers=workers)
+    settings = Settings(dev_guild_id=int(os.environ[GUILD_ENV]), workers=workers,
+                        fair_use=fair_use_limits(fair_use))
     with WorkerPool(workers=workers, timeout_s=120) as pool:
         # discord.py waits 2 s after the last GUILD_CREATE by default; the stand-in sends its one.
         bot = BenchBot(settings=settings, pool=pool, load_sampler=lambda: sampler,
@@ -115,6 +131,7 @@ def main(argv: list[str] | None = None) -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model-dir", type=Path, default=None)
     parser.add_argument("--workers", type=int, required=True)
+    parser.add_argument("--fair-use", choices=("off", "queue", "defaults"), default="off")
     args = parser.parse_args(argv)
     # Start-up chatter, and the bot's reports of interactions the inline baselines lose: the
     # bench's tables count those.
@@ -132,7 +149,7 @@ def main(argv: list[str] | None = None) -> None:
     model_dir = args.model_dir or PRETRAINED_DIR
     sampler = DigitSampler.load(model_dir)
     seed_decoder = seed_decoder_with_our_weights(model_dir, sampler.latent_dim)
-    asyncio.run(serve(sampler, seed_decoder, workers=args.workers))
+    asyncio.run(serve(sampler, seed_decoder, workers=args.workers, fair_use=args.fair_use))
 
 
 if __name__ == "__main__":

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import sys
 
-from bot.cli import main as cli_main
+from bot.stop import note_stops
 
 
 def main() -> None:
+    note_stops()  # before the slow imports below: see bot/stop.py
+    from bot.cli import main as cli_main
+
     sys.exit(cli_main())
 
 

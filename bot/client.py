@@ -7,6 +7,7 @@ from `setup_hook`, before the gateway connects, so the event loop never blocks.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -15,12 +16,16 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.concurrency import WorkerPool
-from bot.errors import GenAICommandTree, elapsed_ms
+from bot.concurrency import WorkerPool, run_in_daemon_thread
+from bot.errors import GenAICommandTree
+from bot.fair_use.gate import FairUseGate
 from bot.i18n import CommandTranslator
+from bot.inflight import InFlight
+from bot.metrics import BotMetrics
 from bot.settings import Settings
 
 if TYPE_CHECKING:
+    from bot.audit import AuditLog
     from bot.storage import Database
     from genai_models.text import Poet
     from genai_models.vae.serving.sampler import DigitSampler
@@ -78,6 +83,37 @@ class GenAIBot(commands.Bot):
         self.training_options = training_options or {}  # for bot.training.supervisor.Supervisor
         self._load_sampler = load_sampler
         self._sync_commands = sync_commands
+        self.commands_synced = False
+        self.set_up = False  # setup_hook done: from now on interactions may arrive
+        self.in_flight = InFlight()
+        self.metrics = BotMetrics()
+        self.fair_use = FairUseGate(
+            settings.fair_use,
+            workers=pool.workers,
+            on_refusal=lambda command, reason: self.metrics.refusals.labels(
+                command=command, reason=reason
+            ).inc(),
+        )
+        self.metrics.watch(
+            workers_busy=lambda: pool.busy,
+            in_flight=lambda: len(self.in_flight),
+            gateway_latency=lambda: self.latency,
+            queue_depths={
+                resource: functools.partial(self.fair_use.queue_depth, resource)
+                for resource in self.fair_use.schedulers
+            },
+        )
+        # Called with each finished interaction's record (see bot.admission); the audit log
+        # hooks in here.
+        self.generation_recorders: list[Callable[[discord.Interaction, dict[str, Any], float], None]] = []
+        self.audit: AuditLog | None = None
+        if database is not None and settings.audit_retention_days > 0:
+            from bot.audit import AuditLog
+
+            self.audit = AuditLog(
+                database, retention_days=settings.audit_retention_days, model_version=self.model_version
+            )
+            self.generation_recorders.append(self.audit.record)
 
     async def run_blocking(
         self, func: Callable[..., T], /, *args: Any, timeout_s: float | None = None, **kwargs: Any
@@ -89,7 +125,7 @@ class GenAIBot(commands.Bot):
         await self.tree.set_translator(CommandTranslator())
         if self._load_sampler is not None:
             # TensorFlow's import and the model's warm-up take seconds: never on the loop.
-            self.sampler = await self.run_blocking(self._load_sampler, timeout_s=float("inf"))
+            self.sampler = await run_in_daemon_thread(self._load_sampler, name="genai-model-loader")
             log.info("digit model %s loaded", self.sampler.version)
         for extension in EXTENSIONS:
             try:
@@ -99,6 +135,10 @@ class GenAIBot(commands.Bot):
                 log.exception("could not load %s; its commands are unavailable", extension)
         if self._sync_commands:
             await self.sync_command_tree()
+            self.commands_synced = True
+        if self.audit is not None:
+            self.audit.start()
+        self.set_up = True
 
     async def sync_command_tree(self) -> list[app_commands.AppCommand]:
         """Publish the commands: to DEV_GUILD_ID at once while developing, else globally."""
@@ -121,8 +161,16 @@ class GenAIBot(commands.Bot):
         log.info("digit model %s now serving (was %s)", sampler.version, old and old.version)
         self.dispatch("sampler_swapped", sampler)
 
+    def model_version(self, resource: str) -> str | None:
+        """What made a generation of `resource` ("model": the digit VAE, "text": the chat model)."""
+        if resource == "text":
+            return self.poet.model if self.poet is not None else None
+        return str(self.sampler.version) if self.sampler is not None else None
+
     async def close(self) -> None:
         await super().close()  # cogs unload first: their last writes still reach the database
+        if self.audit is not None:
+            await self.audit.close()
         if self.database is not None:
             await self.database.close()
 
@@ -130,16 +178,29 @@ class GenAIBot(commands.Bot):
         log.info("connected as %s (id %s) to %d guilds", self.user, self.user and self.user.id,
                  len(self.guilds))
 
-    async def on_app_command_completion(
-        self, interaction: discord.Interaction, command: app_commands.Command | Any
+    def readiness(self) -> dict[str, bool]:
+        """What /readyz reports: ready when all are true."""
+        return {
+            "logged_in": self.is_ready() and not self.is_closed(),
+            "commands_synced": self.commands_synced or not self._sync_commands,
+            "models_loaded": self._load_sampler is None or self.sampler is not None,
+            "accepting_work": not self.in_flight.draining,
+        }
+
+    def record_generation(
+        self, interaction: discord.Interaction, fields: dict[str, Any], *, finished_at: float
     ) -> None:
-        took = elapsed_ms(interaction)
-        log.info(
-            "/%s for user %s took %s ms",
-            command.qualified_name,
-            interaction.user.id,
-            "?" if took is None else f"{took:.0f}",
-        )
+        for record in self.generation_recorders:
+            try:
+                record(interaction, fields, finished_at)
+            except Exception:  # a broken recorder must not break the command's bookkeeping
+                log.exception("could not record %s", fields.get("command"))
+
+    async def shut_down(self, *, grace_s: float | None = None) -> None:
+        """Stop taking work, let work in flight finish (up to the grace period), log out."""
+        from bot.shutdown import shut_down
+
+        await shut_down(self, grace_s=self.settings.shutdown_grace_s if grace_s is None else grace_s)
 
 
 class ShardedGenAIBot(GenAIBot, commands.AutoShardedBot):

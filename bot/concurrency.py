@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -42,6 +43,22 @@ class WorkerPool:
         self.workers = workers
         self.timeout_s = timeout_s
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="genai-worker")
+        self._busy = 0
+        self._busy_lock = threading.Lock()
+
+    @property
+    def busy(self) -> int:
+        """Threads running a job right now (for the metrics)."""
+        return self._busy
+
+    def _counted(self, call: Callable[[], T]) -> T:
+        with self._busy_lock:
+            self._busy += 1
+        try:
+            return call()
+        finally:
+            with self._busy_lock:
+                self._busy -= 1
 
     async def run(
         self, func: Callable[..., T], /, *args: Any, timeout_s: float | None = None, **kwargs: Any
@@ -58,7 +75,7 @@ class WorkerPool:
         scope = asyncio.timeout_at(deadline)
         try:
             async with scope:
-                return await loop.run_in_executor(self._executor, call)
+                return await loop.run_in_executor(self._executor, self._counted, call)
         except TimeoutError:
             if not scope.expired():  # the job itself raised TimeoutError: not ours to rename
                 raise
@@ -75,3 +92,34 @@ class WorkerPool:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+async def run_in_daemon_thread(func: Callable[[], T], *, name: str) -> T:
+    """Run `func` in a thread of its own that does not hold up the process's exit.
+
+    For start-up work (TensorFlow's import and the model's warm-up take many seconds): a stop
+    requested meanwhile cancels the wait here and the process exits at once, abandoning the
+    thread, where a pool's thread would be joined, and the stop would wait, until it finished.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(outcome: Callable[[], None]) -> None:
+        if not future.done():
+            outcome()
+
+    def run() -> None:
+        try:
+            result = func()
+        except BaseException as exc:  # handed to the awaiting task, which reports it
+            deliver = functools.partial(settle, functools.partial(future.set_exception, exc))
+        else:
+            deliver = functools.partial(settle, functools.partial(future.set_result, result))
+        try:
+            loop.call_soon_threadsafe(deliver)
+        except RuntimeError:  # the loop is closed: nobody is waiting any more
+            pass
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return await future
+

@@ -14,18 +14,21 @@ import discord
 from discord import app_commands
 
 from bot.i18n import Lang, error_text, interaction_language, text
+from bot.logs import user_hash
 from bot.rendering import CONTENT_LIMIT, clip
-from genai_models.errors import GenAIError
+from genai_models.errors import GenAIError, ServiceError
 
 log = logging.getLogger(__name__)
 
 STARTED_AT = "genai_started_at"  # key in Interaction.extras: perf_counter() when it arrived
+OUTCOME = "genai_outcome"  # Interaction.extras: the error code it ended with ("ok" when unset)
+SERVICE_ERROR = "genai_service_error"  # Interaction.extras: True when the text service failed
 
 # Response types after which the interaction's original response is a message the command
 # created (a "thinking…" placeholder or a partial result): an error replaces it. After a
 # component's deferred update the original response is the message holding the buttons,
 # which must stay.
-_CREATED_MESSAGE = frozenset(
+CREATED_MESSAGE = frozenset(
     {
         discord.InteractionResponseType.channel_message,
         discord.InteractionResponseType.deferred_channel_message,
@@ -81,9 +84,13 @@ def unwrap(error: BaseException) -> BaseException:
 async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
     """Log `error` with context and answer the user ephemerally, whatever state the reply is in."""
     error = unwrap(error)
+    interaction.extras[OUTCOME] = getattr(error, "code", None) or (
+        "not_found" if isinstance(error, app_commands.CommandNotFound) else "error"
+    )
+    interaction.extras[SERVICE_ERROR] = isinstance(error, ServiceError)
     context = {
         "command": describe(interaction),
-        "user_id": interaction.user.id,
+        "user": user_hash(interaction.user.id),
         "guild_id": interaction.guild_id,
         "elapsed_ms": elapsed_ms(interaction),
     }
@@ -91,7 +98,7 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
         log.info(
             "%s for user %s failed: %s (%s)",
             context["command"],
-            context["user_id"],
+            context["user"],
             getattr(error, "code", type(error).__name__),
             error,
         )
@@ -107,7 +114,7 @@ async def send_ephemeral(interaction: discord.Interaction, message: str) -> None
         if not interaction.response.is_done():
             await interaction.response.send_message(message, ephemeral=True)
             return
-        if interaction.response.type in _CREATED_MESSAGE:
+        if interaction.response.type in CREATED_MESSAGE:
             # A follow-up can't make a public "thinking…" message ephemeral; removing it lets
             # the follow-up be a fresh message that only the user sees.
             try:
@@ -116,15 +123,18 @@ async def send_ephemeral(interaction: discord.Interaction, message: str) -> None
                 log.warning("could not remove the original response: %s", exc)
         await interaction.followup.send(message, ephemeral=True)
     except discord.HTTPException as exc:  # the interaction expired or Discord is failing
-        log.warning("could not tell user %s about an error: %s", interaction.user.id, exc)
+        log.warning("could not tell user %s about an error: %s", user_hash(interaction.user.id), exc)
 
 
 class GenAICommandTree(app_commands.CommandTree):
     """A command tree that stamps each interaction's arrival and reports every error alike."""
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
-        mark_started(interaction)
-        return True
+        from bot.admission import admit  # it uses this module's reporting: imported late
+
+        command = interaction.command
+        name = command.qualified_name if command is not None else describe(interaction).lstrip("/")
+        return await admit(interaction, command=name, gated=name if command is not None else None)
 
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError, /

@@ -45,6 +45,11 @@ class PoemView(OwnedView):
         "form": "poem_form_placeholder",
     }
     not_yours = "not_your_poem_buttons"
+    # Presses that write a poem count as /poem for fair use (bot.admission); New topic is
+    # counted when its form is submitted, since a form must be the press's first answer.
+    work: ClassVar[dict[str, tuple[str, bool]]] = {
+        "another": ("poem", True), "form": ("poem", True), "translate": ("poem", False),
+    }
 
     def __init__(
         self, cog: Poems, request: PoemRequest, poem: Poem, *, owner: discord.abc.User, lang: Lang
@@ -76,13 +81,18 @@ class PoemView(OwnedView):
             link=interaction.message.jump_url if interaction.message else "",
             first_line=rendering.clip(self.poem.text.splitlines()[0], QUOTED_LINE_CHARS),
         )  # fmt: skip
-        # A new message at once, so the quote stands above the translation while it streams.
-        await interaction.response.send_message(
-            content=rendering.clip(quote, rendering.CONTENT_LIMIT),
-            embed=rendering.poem_embed(
+        # A new message at once, so the quote stands above the translation while it streams
+        # (a press that waited its turn has that message already: the queue's "thinking…").
+        placeholder = {
+            "content": rendering.clip(quote, rendering.CONTENT_LIMIT),
+            "embed": rendering.poem_embed(
                 "", topic=request.topic, lang=self.lang, model=self.cog.poet.model, streaming=True
             ),
-        )
+        }
+        if interaction.response.is_done():
+            await interaction.edit_original_response(**placeholder)
+        else:
+            await interaction.response.send_message(**placeholder)
         await self.cog.write_poem(interaction, request)
 
     @discord.ui.button(label="New topic…", style=discord.ButtonStyle.secondary, emoji="✏️")
@@ -98,7 +108,10 @@ class PoemView(OwnedView):
         (a second press cannot start a second poem into the same message); on failure they
         come back, under the poem the user had."""
         self._set_enabled(False)
-        await interaction.response.edit_message(view=self)
+        if interaction.response.is_done():  # it waited its turn in the fair-use queue
+            await interaction.edit_original_response(view=self)
+        else:
+            await interaction.response.edit_message(view=self)
         try:
             poem = await self.cog.write_poem(interaction, request)
         except Exception:
@@ -140,13 +153,16 @@ class NewTopicModal(discord.ui.Modal):
         self.add_item(discord.ui.Label(text=text("poem_new_topic_label", view.lang), component=self.topic))
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        from bot.admission import admit  # it imports bot.errors, as bot.views does
+
         mark_started(interaction)
-        return True
+        return await admit(interaction, command="PoemView.new_topic", gated="poem")
 
     async def on_submit(self, interaction: discord.Interaction, /) -> None:
         # Built before answering, as /poem does: a blank or over-long topic is refused at once.
         request = replace(self.view.request, topic=self.topic.value)
-        await interaction.response.defer(thinking=True)  # a new message: the old poem stays
+        if not interaction.response.is_done():  # deferred already if it waited its turn
+            await interaction.response.defer(thinking=True)  # a new message: the old poem stays
         await self.view.cog.write_poem(interaction, request)
 
     async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:

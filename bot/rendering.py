@@ -33,6 +33,7 @@ STREAM_CURSOR = " ▌"  # shows readers the poem is still being written
 POEM_COLOUR = discord.Colour.from_rgb(235, 160, 60)
 DIGIT_COLOUR = discord.Colour.from_rgb(90, 140, 230)
 ERROR_COLOUR = discord.Colour.from_rgb(200, 80, 80)
+PROGRESS_COLOUR = discord.Colour.from_rgb(150, 150, 160)
 
 # What each image is called in its message; embeds show it as attachment://name.
 DIGITS_FILE = "digits.png"
@@ -105,6 +106,11 @@ def poem_status_embed(status: str, *, topic: str, lang: Lang, model: str) -> dis
 def notice_embed(message: str) -> discord.Embed:
     """A short notice that replaces a reply (for example a poem the moderation refused)."""
     return discord.Embed(description=clip(message, EMBED_DESCRIPTION_LIMIT), colour=ERROR_COLOUR)
+
+
+def progress_embed(message: str) -> discord.Embed:
+    """A placeholder saying where a request stands (its place in the queue); the result replaces it."""
+    return discord.Embed(description=clip(message, EMBED_DESCRIPTION_LIMIT), colour=PROGRESS_COLOUR)
 
 
 def digits_reply(

@@ -52,6 +52,10 @@ async def reply_with(
     """
     task = asyncio.ensure_future(work)
     try:
+        if interaction.response.is_done():  # deferred already (it waited in the fair-use queue)
+            reply = await task
+            await interaction.edit_original_response(attachments=reply.files, **reply.message_kwargs())
+            return
         done, _ = await asyncio.wait({task}, timeout=defer_after_s)
         if done:
             reply = task.result()  # raises the work's error, answered before any deferral

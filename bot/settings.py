@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.fair_use.limits import COMMAND_RESOURCES, DEFAULT_COOLDOWNS_S, AccessLists, FairUseLimits
 from genai_models.text.config import (
     DEFAULT_DEADLINE_S,
     DEFAULT_LOCAL_CONCURRENCY,
@@ -25,6 +26,8 @@ from genai_models.text.config import (
 )
 
 DEFAULT_TRAINING_DIR = Path("runs/vae")
+DEFAULT_AUDIT_RETENTION_DAYS = 90.0
+DEFAULT_SHUTDOWN_GRACE_S = 20.0  # inside compose.yaml's stop_grace_period; the Dockerfile sets 8
 DEFAULT_DATA_DIR = Path("data")
 DEFAULT_SWAP_MAX_ELBO_INCREASE = 2.0
 DEFAULT_SWAP_MIN_FIDELITY = 0.98
@@ -46,6 +49,12 @@ class Settings:
     poet: PoetConfig = field(default_factory=PoetConfig)
     image_mark: bool = True  # the visible "AI" corner mark; the file's metadata is always written
     operator_contact: str | None = None  # shown by /about: how users reach the operator
+    fair_use: FairUseLimits = field(default_factory=FairUseLimits)
+    shutdown_grace_s: float = DEFAULT_SHUTDOWN_GRACE_S
+    metrics_port: int | None = None  # None: no health/metrics endpoint
+    metrics_host: str = "127.0.0.1"
+    log_format: str = "text"
+    audit_retention_days: float = DEFAULT_AUDIT_RETENTION_DAYS
     data_dir: Path = DEFAULT_DATA_DIR
     database_url: str | None = field(default=None, repr=False)  # None: a file in data_dir
     owner_ids: frozenset[int] = frozenset()
@@ -91,12 +100,31 @@ ENVIRONMENT = {
     "GENAI_DATA_DIR": f"the bot's database, training jobs and model registry (default: ./{DEFAULT_DATA_DIR})",
     "GENAI_DATABASE_URL": "SQLAlchemy URL of the database (default: GENAI_DATA_DIR/genai-bot.db, SQLite)",
     "GENAI_OWNER_IDS": "user ids (comma-separated) allowed to /train and /model rollback besides "
-                       "members with Manage Server",
+                       "members with Manage Server, and exempt from cooldowns and per-user limits",
     "GENAI_TRAINING_DATA": "an .npz or IDX folder that /train start trains on (default: download MNIST)",
     "GENAI_SWAP_MAX_ELBO_INCREASE": "nats a new model's validation -ELBO may exceed the serving "
                                     f"one's and still serve (default: {DEFAULT_SWAP_MAX_ELBO_INCREASE:g})",
     "GENAI_SWAP_MIN_FIDELITY": "fraction of drawn digits the checker must read as the asked class "
                                f"for a new model to serve, 0-1 (default: {DEFAULT_SWAP_MIN_FIDELITY:g})",
+    "GENAI_COOLDOWNS": "seconds between uses per user, e.g. digit=3,morph=10,latent-map=10,poem=15",
+    "GENAI_JOBS_PER_USER": "requests one user may have running or queued at once (default: 2)",
+    "GENAI_JOBS_PER_GUILD": "model or text jobs one server may run at once (default: 4)",
+    "GENAI_MODEL_CONCURRENCY": "digit jobs running at once (default: GENAI_WORKERS)",
+    "GENAI_TEXT_CONCURRENCY": "poems being written at once (default: 4)",
+    "GENAI_QUEUE_SIZE": "jobs that may wait for a slot, per kind; more are asked to retry (default: 20)",
+    "GENAI_ALLOW_GUILDS": "server ids the bot answers in (comma-separated; default: all)",
+    "GENAI_DENY_GUILDS": "server ids the bot never answers in",
+    "GENAI_ALLOW_CHANNELS": "channel ids the bot answers in (default: all)",
+    "GENAI_DENY_CHANNELS": "channel ids the bot never answers in",
+    "GENAI_ALLOW_ROLES": "role ids: only members with one of them may use the bot (default: anyone)",
+    "GENAI_DENY_ROLES": "role ids whose members may not use the bot",
+    "GENAI_SHUTDOWN_GRACE": "seconds work in flight may take to finish on SIGTERM/SIGINT "
+    f"(default: {DEFAULT_SHUTDOWN_GRACE_S:g})",
+    "GENAI_METRICS_PORT": "port of /healthz, /readyz and /metrics (default: off)",
+    "GENAI_METRICS_HOST": "address that endpoint binds to (default: 127.0.0.1; 0.0.0.0 in a container)",
+    "LOG_FORMAT": "text (default) or json: one JSON object per line",
+    "GENAI_AUDIT_RETENTION_DAYS": "days the audit log keeps each generation; 0 keeps none "
+    f"(default: {DEFAULT_AUDIT_RETENTION_DAYS:g})",
 }
 TEXT_VARIABLES = tuple(name for name in ENVIRONMENT if name.startswith("OPENAI_"))
 
@@ -166,18 +194,63 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
                                       DEFAULT_SWAP_MAX_ELBO_INCREASE, low=0.0, high=1000.0),
         swap_min_fidelity=_float(env, "GENAI_SWAP_MIN_FIDELITY", DEFAULT_SWAP_MIN_FIDELITY,
                                  low=0.0, high=1.0),
+        fair_use=_fair_use(env, _ids(env, "GENAI_OWNER_IDS")),
+        shutdown_grace_s=_float(env, "GENAI_SHUTDOWN_GRACE", DEFAULT_SHUTDOWN_GRACE_S, low=0.0, high=600.0),
+        metrics_port=_int(env, "GENAI_METRICS_PORT", None, low=1, high=65535),
+        metrics_host=env.get("GENAI_METRICS_HOST", "127.0.0.1"),
+        log_format=_choice(env, "LOG_FORMAT", "text", ("text", "json")),
+        audit_retention_days=_float(
+            env, "GENAI_AUDIT_RETENTION_DAYS", DEFAULT_AUDIT_RETENTION_DAYS, low=0.0, high=36_500.0
+        ),
     )
 
 
-def _ids(env: Mapping[str, str], name: str) -> frozenset[int]:
-    """Discord user ids, separated by commas or spaces."""
+def _fair_use(env: Mapping[str, str], owner_ids: frozenset[int]) -> FairUseLimits:
+    return FairUseLimits(
+        cooldowns_s=_cooldowns(env),
+        jobs_per_user=_int(env, "GENAI_JOBS_PER_USER", 2, low=1, high=1000),
+        jobs_per_guild=_int(env, "GENAI_JOBS_PER_GUILD", 4, low=1, high=1000),
+        model_concurrency=_int(env, "GENAI_MODEL_CONCURRENCY", None, low=1, high=256),
+        text_concurrency=_int(env, "GENAI_TEXT_CONCURRENCY", 4, low=1, high=256),
+        queue_size=_int(env, "GENAI_QUEUE_SIZE", 20, low=0, high=10_000),
+        owner_ids=owner_ids,
+        access=AccessLists(
+            allowed_guilds=_ids(env, "GENAI_ALLOW_GUILDS", "server"),
+            denied_guilds=_ids(env, "GENAI_DENY_GUILDS", "server"),
+            allowed_channels=_ids(env, "GENAI_ALLOW_CHANNELS", "channel"),
+            denied_channels=_ids(env, "GENAI_DENY_CHANNELS", "channel"),
+            allowed_roles=_ids(env, "GENAI_ALLOW_ROLES", "role"),
+            denied_roles=_ids(env, "GENAI_DENY_ROLES", "role"),
+        ),
+    )
+
+
+def _ids(env: Mapping[str, str], name: str, kind: str = "user") -> frozenset[int]:
+    """Discord ids (of users, servers, channels or roles), separated by commas or spaces."""
     raw = env.get(name, "")
     ids = set()
     for part in raw.replace(",", " ").split():
         if not part.isdigit():
-            raise SettingsError(f"{name} must be Discord user ids separated by commas, got {part!r}")
+            raise SettingsError(f"{name} must be Discord {kind} ids separated by commas, got {part!r}")
         ids.add(int(part))
     return frozenset(ids)
+
+
+def _cooldowns(env: Mapping[str, str]) -> dict[str, float]:
+    """GENAI_COOLDOWNS: `command=seconds` pairs; commands left out keep their default."""
+    cooldowns = dict(DEFAULT_COOLDOWNS_S)
+    raw = env.get("GENAI_COOLDOWNS", "")
+    for part in raw.replace(",", " ").split():
+        command, _, seconds = part.partition("=")
+        if command not in COMMAND_RESOURCES:
+            raise SettingsError(
+                f"GENAI_COOLDOWNS names {command!r}; it takes {', '.join(COMMAND_RESOURCES)}"
+            )
+        try:
+            cooldowns[command] = _float({command: seconds}, command, 0.0, low=0.0, high=86_400.0)
+        except SettingsError as exc:
+            raise SettingsError(f"GENAI_COOLDOWNS: {exc}") from None
+    return cooldowns
 
 
 def _refuse_placeholders(env: Mapping[str, str]) -> None:

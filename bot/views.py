@@ -9,6 +9,7 @@ import discord
 
 from bot.errors import mark_started, report_error
 from bot.i18n import Lang, interaction_language, text
+from bot.options import OptionValueError
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,9 @@ class OwnedView(discord.ui.View):
 
     texts: ClassVar[dict[str, str]] = {}
     not_yours: ClassVar[str] = "not_your_buttons"
+    # Per component attribute, the fair-use command its work counts as, and whether its result
+    # replaces the message holding it (True) or is a new message (False). Others are not limited.
+    work: ClassVar[dict[str, tuple[str, bool]]] = {}
 
     def __init__(self, *, owner: discord.abc.User, lang: Lang, timeout: float) -> None:
         super().__init__(timeout=timeout)
@@ -43,14 +47,40 @@ class OwnedView(discord.ui.View):
         self._holder = interaction
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        from bot.admission import admit  # it imports bot.errors, as this module does
+
         mark_started(interaction)
-        if interaction.user.id == self.owner.id:
+        attribute = self._attribute_of(interaction)
+        name = f"{type(self).__name__}.{attribute or '?'}"
+        if interaction.user.id != self.owner.id:
+            await interaction.response.send_message(
+                text(self.not_yours, interaction_language(interaction), owner=self.owner.mention),
+                ephemeral=True,
+            )
+            return False
+        if not self._values_offered(interaction, attribute):
+            await report_error(interaction, OptionValueError(code="option_choice", option=attribute))
+            return False
+        gated, update = self.work.get(attribute or "", (None, False))
+        return await admit(interaction, command=name, gated=gated, update=update)
+
+    def _attribute_of(self, interaction: discord.Interaction) -> str | None:
+        """The name of the component the user used (`again`, `target`), from its custom id."""
+        custom_id = (interaction.data or {}).get("custom_id")
+        for attribute in (*self.texts, *self.work):
+            item = getattr(self, attribute, None)
+            if getattr(item, "custom_id", None) == custom_id:
+                return attribute
+        return None
+
+    def _values_offered(self, interaction: discord.Interaction, attribute: str | None) -> bool:
+        """A select's picked values must be among its options (a forged press may send others)."""
+        item = getattr(self, attribute, None) if attribute else None
+        if not isinstance(item, discord.ui.Select):
             return True
-        await interaction.response.send_message(
-            text(self.not_yours, interaction_language(interaction), owner=self.owner.mention),
-            ephemeral=True,
-        )
-        return False
+        offered = {option.value for option in item.options}
+        values = (interaction.data or {}).get("values", [])
+        return bool(values) and all(value in offered for value in values)
 
     async def on_timeout(self) -> None:
         for item in self.children:

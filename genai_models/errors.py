@@ -131,7 +131,7 @@ class RateLimitedError(ServiceError):
     codes = frozenset(
         {
             "quota_exhausted",
-            "queue_full",  # the poet's own waiting line (genai_models.text.slots)
+            "poem_queue_full",  # the poet's own waiting line (genai_models.text.slots)
         }
     )
 

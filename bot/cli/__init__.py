@@ -18,6 +18,7 @@ import warnings
 from PIL import Image
 
 from bot.settings import ENVIRONMENT, Settings, SettingsError, load_settings
+from bot.stop import restore_defaults
 from genai_models.errors import GenAIError
 from genai_models.vae.quiet import native_noise_filtered
 
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 
 HELP_WIDTH = 88  # descriptions are wrapped to it; the environment table is laid out by hand
 # Order here is the order shown in --help.
-SUBCOMMAND_MODULES = ("bot.cli.run", "bot.cli.poem", "bot.cli.vae")
+SUBCOMMAND_MODULES = ("bot.cli.run", "bot.cli.health", "bot.cli.poem", "bot.cli.vae")
 
 
 class CliError(Exception):
@@ -70,12 +71,15 @@ def environment_epilog(names) -> str:
     )
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+def configure_logging(level: str, log_format: str = "text") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if log_format == "json":
+        from bot.logs import JsonFormatter
+
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
     # Chatty third-party loggers add nothing an operator needs at INFO.
     for noisy in ("httpx", "httpx2", "openai", "discord.gateway", "absl"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
@@ -94,12 +98,14 @@ def _without_voice_warnings(record: logging.LogRecord) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if not getattr(args, "handles_stop_signals", False):
+        restore_defaults()  # only `run` finishes work on a stop; the others just stop
     try:
         settings: Settings = load_settings()
     except SettingsError as exc:
         print(f"genai-bot: configuration error: {exc}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     try:
         # Below DEBUG the user sees the product's lines only, not TensorFlow's native ones.
         with native_noise_filtered(enabled=settings.log_level != "DEBUG"):

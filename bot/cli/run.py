@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from bot.cli import CliError, add_command
 from bot.settings import TEXT_VARIABLES, Settings
+from bot.stop import STOP_SIGNALS, restore_defaults, stop_requested
 from genai_models.errors import GenAIError
 
 if TYPE_CHECKING:
@@ -52,9 +54,14 @@ then run `make run` again (or `genai-bot run`)."""
 # What the bot reads; the demo and `sync` read less.
 BOT_VARIABLES = (
     "DISCORD_TOKEN", "DEV_GUILD_ID", *TEXT_VARIABLES, "GENAI_MODEL_DIR", "GENAI_TRAINING_DIR",
-    "GENAI_WORKERS", "GENAI_COMMAND_TIMEOUT", "LOG_LEVEL", "GENAI_IMAGE_MARK",
-    "GENAI_OPERATOR_CONTACT", "GENAI_DATA_DIR", "GENAI_DATABASE_URL",
-    "GENAI_OWNER_IDS", "GENAI_TRAINING_DATA", "GENAI_SWAP_MAX_ELBO_INCREASE", "GENAI_SWAP_MIN_FIDELITY",
+    "GENAI_WORKERS", "GENAI_COMMAND_TIMEOUT", "LOG_LEVEL", "LOG_FORMAT", "GENAI_IMAGE_MARK",
+    "GENAI_OPERATOR_CONTACT", "GENAI_DATA_DIR",
+    "GENAI_DATABASE_URL", "GENAI_OWNER_IDS", "GENAI_TRAINING_DATA", "GENAI_SWAP_MAX_ELBO_INCREASE",
+    "GENAI_SWAP_MIN_FIDELITY", "GENAI_COOLDOWNS", "GENAI_JOBS_PER_USER", "GENAI_JOBS_PER_GUILD",
+    "GENAI_MODEL_CONCURRENCY", "GENAI_TEXT_CONCURRENCY", "GENAI_QUEUE_SIZE",
+    "GENAI_ALLOW_GUILDS", "GENAI_DENY_GUILDS", "GENAI_ALLOW_CHANNELS", "GENAI_DENY_CHANNELS",
+    "GENAI_ALLOW_ROLES", "GENAI_DENY_ROLES", "GENAI_SHUTDOWN_GRACE", "GENAI_METRICS_PORT",
+    "GENAI_METRICS_HOST", "GENAI_AUDIT_RETENTION_DAYS",
 )  # fmt: skip
 DEMO_VARIABLES = ("GENAI_MODEL_DIR", *TEXT_VARIABLES, "LOG_LEVEL", "GENAI_IMAGE_MARK")
 SYNC_VARIABLES = ("DISCORD_TOKEN", "DEV_GUILD_ID", "OPENAI_API_KEY", "OPENAI_BASE_URL", "LOG_LEVEL")
@@ -67,7 +74,7 @@ def register(subparsers) -> None:
         "(to DEV_GUILD_ID when set, else globally) and answer them until Ctrl-C or SIGTERM.",
         environment=BOT_VARIABLES,
     )  # fmt: skip
-    run.set_defaults(handler=handle_run)
+    run.set_defaults(handler=handle_run, handles_stop_signals=True)
 
     demo = add_command(
         subparsers, "demo",
@@ -87,7 +94,7 @@ def register(subparsers) -> None:
     start.add_argument(
         "--out", type=Path, default=Path("out"), help="the demo's folder (default: ./out)"
     )
-    start.set_defaults(handler=handle_start)
+    start.set_defaults(handler=handle_start, handles_stop_signals=True)
 
     sync = add_command(
         subparsers, "sync", help="publish the slash commands to Discord, then exit",
@@ -102,12 +109,23 @@ def register(subparsers) -> None:
 def handle_start(args: argparse.Namespace, settings: Settings) -> int:
     if settings.discord_token:
         return handle_run(args, settings)
+    restore_defaults()  # the demo just stops on a signal
     print("DISCORD_TOKEN is not set, so here is the offline demo instead of the bot.\n")
     return handle_demo(args, settings)
 
 
 def handle_run(args: argparse.Namespace, settings: Settings) -> int:
-    return asyncio.run(serve(settings, token=_token(settings)))
+    token = _token(settings)
+    # Installed before anything slow: as PID 1 in a container a SIGTERM with no handler is
+    # ignored, and one during the imports below must still stop the process.
+    with _stop_signals_raise():
+        try:
+            if stop_requested():  # a stop came during the imports (bot/stop.py)
+                raise StopRequestedError()
+            return asyncio.run(serve(settings, token=token))
+        except StopRequestedError:
+            log.info("stopped before start-up got going")
+            return 0
 
 
 def handle_sync(args: argparse.Namespace, settings: Settings) -> int:
@@ -124,18 +142,23 @@ def _token(settings: Settings) -> str:
 
 
 async def serve(settings: Settings, *, token: str, sync_only: bool = False) -> int:
-    """Run the bot until it is stopped; with `sync_only`, log in, sync, and return the count."""
-    import discord
+    """Run the bot until it is stopped; with `sync_only`, log in, sync, and return the count.
 
+    SIGTERM or SIGINT while serving: no new work, work in flight gets the grace period, the
+    rest is told to retry, then the bot logs out and this returns 0. During start-up (models
+    loading, logging in) the start-up is cancelled instead, and this returns 0 as well.
+    """
     from bot.client import GenAIBot
     from bot.concurrency import WorkerPool
-    from bot.heap import freeze_startup_objects
 
+    stop = asyncio.Event()
+    _set_on_stop_signals(stop)
     # The database first: a bad file fails in a second, before TensorFlow loads for seconds.
     database = None if sync_only else await open_database(settings)
     registry_model = await _registry_model(database, settings)
     poet = make_poet(settings)
     pool = WorkerPool(workers=settings.workers, timeout_s=settings.command_timeout_s)
+    health = None
     try:
         bot = GenAIBot(
             settings=settings,
@@ -146,23 +169,28 @@ async def serve(settings: Settings, *, token: str, sync_only: bool = False) -> i
             sync_commands=not sync_only,
         )
         async with bot:
-            _close_on_sigterm(bot)
-            try:
-                await bot.login(token)  # runs setup_hook: the models load, the commands sync
-                if sync_only:
-                    return len(await bot.sync_command_tree())
-                freeze_startup_objects()  # see bot/heap.py: no full-GC pauses while serving
-                await bot.connect()
-            except discord.LoginFailure:
-                raise CliError(REJECTED_TOKEN, exit_code=CONFIG_EXIT_CODE) from None
-            except (discord.Forbidden, discord.NotFound) as exc:
-                raise CliError(_refused_message(settings, exc), exit_code=CONFIG_EXIT_CODE) from None
-            except discord.HTTPException as exc:
-                raise CliError(f"Discord answered {exc.status} at start-up: {exc.text or exc}") from None
-            except OSError as exc:  # aiohttp's connection errors are OSErrors: no network, DNS
-                raise CliError(f"cannot reach Discord: {exc.strerror or exc}. {UNREACHABLE}") from None
+            if settings.metrics_port is not None and not sync_only:
+                from bot.health import HealthServer
+
+                health = HealthServer(bot, host=settings.metrics_host, port=settings.metrics_port)
+                await health.start()
+            session = asyncio.create_task(_log_in_and_serve(bot, settings, token, sync_only))
+            stopping = asyncio.create_task(stop.wait())
+            await asyncio.wait({session, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if session.done():
+                return session.result()
+            if bot.set_up:  # serving (interactions arrive even before on_ready)
+                await bot.shut_down()
+                await asyncio.wait({session}, timeout=5.0)
+            else:
+                log.info("stop requested during start-up: stopping")
+            session.cancel()
+            await asyncio.gather(session, return_exceptions=True)
         return 0
     finally:
+        if health is not None:
+            await health.close()
         pool.close()
         if poet is not None:
             await poet.aclose()
@@ -180,6 +208,28 @@ async def open_database(settings: Settings):
         raise CliError(str(exc), exit_code=CONFIG_EXIT_CODE) from None
 
 
+async def _log_in_and_serve(bot, settings: Settings, token: str, sync_only: bool) -> int:
+    import discord
+
+    from bot.heap import freeze_startup_objects
+
+    try:
+        await bot.login(token)  # runs setup_hook: the models load, the commands sync
+        if sync_only:
+            return len(await bot.sync_command_tree())
+        freeze_startup_objects()  # see bot/heap.py: no full-GC pauses while serving
+        await bot.connect()
+    except discord.LoginFailure:
+        raise CliError(REJECTED_TOKEN, exit_code=CONFIG_EXIT_CODE) from None
+    except (discord.Forbidden, discord.NotFound) as exc:
+        raise CliError(_refused_message(settings, exc), exit_code=CONFIG_EXIT_CODE) from None
+    except discord.HTTPException as exc:
+        raise CliError(f"Discord answered {exc.status} at start-up: {exc.text or exc}") from None
+    except OSError as exc:  # aiohttp's connection errors are OSErrors: no network, DNS
+        raise CliError(f"cannot reach Discord: {exc.strerror or exc}. {UNREACHABLE}") from None
+    return 0
+
+
 def _refused_message(settings: Settings, exc) -> str:
     """A 403/404 at start-up: almost always a DEV_GUILD_ID the bot is not in."""
     if settings.dev_guild_id is not None:
@@ -187,13 +237,31 @@ def _refused_message(settings: Settings, exc) -> str:
     return f"Discord refused a start-up request ({exc.status} {exc.text or exc})."
 
 
-def _close_on_sigterm(bot) -> None:
-    """`docker stop` sends SIGTERM: log out cleanly, as Ctrl-C does."""
-    loop = asyncio.get_running_loop()
+class StopRequestedError(Exception):
+    """SIGTERM or SIGINT arrived before the event loop took the signals over."""
+
+
+@contextlib.contextmanager
+def _stop_signals_raise():
+    def raise_stop(signum, frame):
+        raise StopRequestedError(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, raise_stop) for sig in STOP_SIGNALS}
     try:
-        loop.add_signal_handler(signal.SIGTERM, lambda: loop.create_task(bot.close()))
-    except (NotImplementedError, RuntimeError):  # not the main thread, or not a Unix loop
-        pass
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _set_on_stop_signals(stop: asyncio.Event) -> None:
+    """`docker stop` sends SIGTERM, Ctrl-C SIGINT: both ask for the same clean stop."""
+    loop = asyncio.get_running_loop()
+    for sig in STOP_SIGNALS:
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # not the main thread, or not a Unix loop
+            pass
 
 
 def make_poet(settings: Settings) -> Poet | None:
@@ -275,10 +343,11 @@ def write_demo_images(sampler: DigitSampler, out_dir: Path, *, mark: bool = True
         "latent-map.png": latent_map,
         "latent-scatter.png": latent_scatter,
     }
+    from genai_models.vae.files import write_atomic
+
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
         for name, data in outputs.items():
-            (out_dir / name).write_bytes(data)
+            write_atomic(out_dir / name, data)  # a full disk leaves no partial image behind
     except OSError as exc:
         raise CliError(f"cannot write to {out_dir}: {exc.strerror or exc}") from None
     return [out_dir / name for name in outputs]

@@ -15,6 +15,7 @@ from pathlib import Path
 from bot.cli import CliError, add_command
 from bot.settings import Settings
 from genai_models.errors import GenAIError
+from genai_models.vae.files import write_atomic
 from genai_models.vae.serving.drawing import (
     DEFAULT_FRAMES,
     LATENT_MAP_CELLS,
@@ -188,8 +189,7 @@ def _user_digit(path: Path):
 
 def _write(path: Path, data: bytes) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        write_atomic(path, data)  # a full disk leaves no partial image behind
     except OSError as exc:
         raise CliError(f"cannot write {path}: {exc.strerror or exc}") from None
     print(f"wrote {path} ({len(data) // 1024 or 1} KiB)")

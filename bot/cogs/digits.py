@@ -200,6 +200,7 @@ class DigitView(DigitRequestView):
     """"Again" redraws with a new seed; "Morph to…" asks for a target digit and animates."""
 
     texts: ClassVar[dict[str, str]] = {"again": "again", "morph_to": "morph_to"}
+    work: ClassVar[dict[str, tuple[str, bool]]] = {"again": ("digit", True)}
 
     @discord.ui.button(label="Again", style=discord.ButtonStyle.primary, emoji="🎲")
     async def again(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
@@ -221,6 +222,7 @@ class MorphTargetView(DigitRequestView):
     """An ephemeral picker: which digit should the shown digit turn into?"""
 
     texts: ClassVar[dict[str, str]] = {"target": "target_placeholder"}
+    work: ClassVar[dict[str, tuple[str, bool]]] = {"target": ("morph", False)}
 
     @discord.ui.select(
         placeholder="Target digit",

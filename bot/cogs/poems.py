@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from bot import rendering
 from bot.i18n import Lang, command_text, error_text, interaction_language, text
+from bot.logs import user_hash
 from bot.paced_edits import PacedEditor
 from bot.poem_views import PoemView
 from genai_models.errors import ContentFlaggedError
@@ -69,7 +70,8 @@ class Poems(commands.Cog):
         request = PoemRequest(
             topic=topic, form=form, language=language or language_for_locale(interaction.locale)
         )
-        await interaction.response.defer()
+        if not interaction.response.is_done():  # a poem that waited its turn is deferred already
+            await interaction.response.defer()
         await self.write_poem(interaction, request)
 
     async def write_poem(self, interaction: discord.Interaction, request: PoemRequest) -> Poem | None:
@@ -127,7 +129,7 @@ class Poems(commands.Cog):
         view.remember(interaction)
         log.info(
             "poem for user %s: %s, %d chars, finish=%s, tokens=%s",
-            interaction.user.id,
+            user_hash(interaction.user.id),
             poem.model,
             len(poem.text),
             poem.finish_reason,

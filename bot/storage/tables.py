@@ -3,6 +3,7 @@
 Add one import line per new module (see the package docstring).
 """
 
+from bot.storage.audit_schema import Generation
 from bot.storage.schema import Base, ModelVersion, TrainingJob
 
-__all__ = ["Base", "ModelVersion", "TrainingJob"]
+__all__ = ["Base", "Generation", "ModelVersion", "TrainingJob"]

@@ -18,6 +18,18 @@ MAX_ORIGINAL_CHARS = 4096
 # isolates can make a topic read differently to moderators than to the model.
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _WHITESPACE_RUN = re.compile(r"\s+")
+# Characters that draw nothing on their own: format characters (zero-width space, joiners),
+# separators, combining marks and variation selectors, and the blank "filler" letters.
+_INVISIBLE_CATEGORIES = frozenset({"Cf", "Cc", "Zs", "Zl", "Zp", "Mn", "Me"})
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def is_visible(text: str) -> bool:
+    """Whether `text` shows anything: a topic of zero-width characters alone reads as empty."""
+    return any(
+        unicodedata.category(char) not in _INVISIBLE_CATEGORIES and char not in _BLANK_LETTERS
+        for char in text
+    )
 
 
 def clean_topic(raw: str) -> str:
@@ -55,7 +67,7 @@ class PoemRequest:
         if not isinstance(self.topic, str):
             raise InvalidInputError(code="topic_empty")
         topic = clean_topic(self.topic)
-        if not topic:
+        if not is_visible(topic):
             raise InvalidInputError(code="topic_empty")
         if len(topic) > MAX_TOPIC_CHARS:
             raise InvalidInputError(

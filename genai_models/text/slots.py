@@ -55,7 +55,7 @@ class Slots:
         """Hold a slot for the block; wait in line first if none is free.
 
         `on_position(n)` is called with the place in line (1: next) on joining and whenever it
-        changes. A full line raises RateLimitedError("queue_full") at once.
+        changes. A full line raises RateLimitedError("poem_queue_full") at once.
         """
         if self._holders < self._limit and not self._line:
             self._holders += 1
@@ -68,7 +68,7 @@ class Slots:
 
     async def _wait(self, on_position: PositionListener | None) -> None:
         if len(self._line) >= self._max_waiting:
-            raise RateLimitedError(code="queue_full")
+            raise RateLimitedError(code="poem_queue_full")
         waiter = _Waiter(asyncio.get_running_loop().create_future(), on_position)
         self._line.append(waiter)
         if on_position is not None:

@@ -10,9 +10,15 @@ import pytest
 
 from bot.client import GenAIBot
 from bot.concurrency import WorkerPool
+from bot.fair_use.limits import FairUseLimits
 from bot.settings import Settings
 from bot.storage import Database, settings_url
 from tests.fakes.discord_server import GUILD_READY_TIMEOUT_S, run_bot
+
+# No cooldowns, and caps too high to reach: the worker pool alone decides what runs when.
+NO_LIMITS = FairUseLimits(
+    cooldowns_s={}, jobs_per_user=1000, model_concurrency=1000, text_concurrency=1000, queue_size=1000
+)
 
 
 @pytest.fixture
@@ -22,7 +28,9 @@ def start_bot(discord_server, sampler, tmp_path) -> Callable[..., Any]:
     Overrides: poet, load_sampler (default: the session's real sampler), workers,
     command_timeout_s, view_timeout_s, training_dir, data_dir (default: tmp_path / "data",
     where the bot's real SQLite database is created and migrated), training_options (for the
-    training Supervisor, e.g. poll_s), and any other `Settings` field as a keyword.
+    training Supervisor, e.g. poll_s), fair_use (default: NO_LIMITS, so tests of other features
+    are not throttled; the fair-use tests pass their own), and any other `Settings` field as a
+    keyword.
     """
 
     @contextlib.asynccontextmanager
@@ -34,6 +42,7 @@ def start_bot(discord_server, sampler, tmp_path) -> Callable[..., Any]:
         command_timeout_s: float = 30.0,
         view_timeout_s: float = 60.0,
         training_dir=None,
+        fair_use: FairUseLimits = NO_LIMITS,
         data_dir=None,
         training_options: dict[str, Any] | None = None,
         **settings_fields: Any,
@@ -43,6 +52,7 @@ def start_bot(discord_server, sampler, tmp_path) -> Callable[..., Any]:
             training_dir=training_dir or tmp_path / "runs",
             workers=workers,
             command_timeout_s=command_timeout_s,
+            fair_use=fair_use,
             data_dir=data_dir or tmp_path / "data",
             **settings_fields,
         )

@@ -13,6 +13,8 @@ import threading
 
 import pytest
 
+from bot.logs import user_hash
+
 DISCORD_WINDOW_S = 3.0
 
 
@@ -92,7 +94,9 @@ async def test_a_bug_is_logged_with_context_and_users_get_one_polite_line(
     )
     assert "secret internal detail" not in answer.content
     [record] = [r for r in caplog.records if r.levelno == logging.ERROR and r.name == "bot.errors"]
-    assert "/digit" in record.getMessage() and str(discord_server.alice.id) in record.getMessage()
+    # The user appears as the hash logs and the audit use, never as the raw id.
+    assert "/digit" in record.getMessage() and user_hash(discord_server.alice.id) in record.getMessage()
+    assert str(discord_server.alice.id) not in record.getMessage()
     assert record.exc_info is not None  # the traceback goes to the log, not to the user
 
 

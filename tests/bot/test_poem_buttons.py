@@ -6,9 +6,11 @@ import asyncio
 import contextlib
 import itertools
 import json
+import re
 
 import pytest
 
+from bot.fair_use.limits import FairUseLimits
 from genai_models.text import Poet, PoetConfig
 from tests.fakes.discord_messages import iter_components
 from tests.fakes.discord_server import InvalidInteraction
@@ -26,13 +28,15 @@ def numbered_poems():
 
 
 @contextlib.asynccontextmanager
-async def poem_bot(start_bot, *, moderation: str = "off", view_timeout_s: float = 60.0):
+async def poem_bot(start_bot, *, moderation: str = "off", view_timeout_s: float = 60.0, **bot_options):
     async with FakeOpenAI(reply=numbered_poems()) as openai_server:
         config = PoetConfig(
             base_url=openai_server.base_url, api_key="sk-test-secret", model=MODEL,
             moderation=moderation, max_retries=0, timeout_s=5.0,
         )  # fmt: skip
-        async with Poet(config=config) as poet, start_bot(poet=poet, view_timeout_s=view_timeout_s):
+        async with Poet(config=config) as poet, start_bot(
+            poet=poet, view_timeout_s=view_timeout_s, **bot_options
+        ):
             yield openai_server
 
 
@@ -283,3 +287,27 @@ def test_translations_swap_spanish_and_english_and_bring_others_to_the_reader(
     from bot.poem_views import translation_language
 
     assert translation_language(language, reader) == target
+
+
+@pytest.mark.asyncio
+async def test_presses_that_write_a_poem_count_as_poem_for_fair_use(discord_server, start_bot):
+    """A cooldown on /poem applies to Another, Translate, Form and the New topic form alike:
+    otherwise the buttons would be a way round the operator's limits."""
+    limits = FairUseLimits(cooldowns_s={"poem": 60.0}, jobs_per_user=10, queue_size=10)
+    async with poem_bot(start_bot, fair_use=limits) as openai_server:
+        poem = await first_poem(discord_server, {"topic": "la luna"})
+        refusals = []
+        for label in ("Another", "In Spanish"):
+            press = await discord_server.inject_component(poem, button(poem, label)["custom_id"])
+            refusals.append(await discord_server.wait_for_reply(press, lambda r: r.ephemeral))
+        pick = await discord_server.inject_component(poem, form_select(poem)["custom_id"],
+                                                     values=["haiku"])
+        refusals.append(await discord_server.wait_for_reply(pick, lambda r: r.ephemeral))
+        press = await _open_new_topic(discord_server, poem)
+        field = press.modal["components"][0]["component"]
+        submit = await discord_server.inject_modal_submit(press, {field["custom_id"]: "el mar"})
+        refusals.append(await discord_server.wait_for_reply(submit, lambda r: r.ephemeral))
+    assert all(re.fullmatch(r"You can use /poem again <t:\d+:R>\.", r.content) for r in refusals), [
+        r.content for r in refusals
+    ]
+    assert len(openai_server.chat_requests) == 1  # only the first poem was written

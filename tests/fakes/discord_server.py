@@ -39,7 +39,8 @@ point here inside it, restored after).
 
 The world. One guild (`server.guild_id`, locale `guild_locale`, default "en-US") with one text
 channel (`server.channel_id`); members `server.alice` (en-US, the usual requester) and
-`server.bob` (es-ES, "someone else"); `server.add_user(name, locale=...)` adds more. The bot
+`server.bob` (es-ES, "someone else"); `server.add_user(name, locale=..., roles=(...))` adds
+more, `server.add_role(name)` a guild role (before the bot connects: GUILD_CREATE lists it). The bot
 is `server.world.bot_user`, its application id `server.application_id`.
 
 Talking to the bot (each returns an `InjectedInteraction` with `.id`, `.token`, `.sent_at`):
@@ -257,8 +258,11 @@ class DiscordStandIn:
     def application_id(self) -> int:
         return self.world.application_id
 
-    def add_user(self, username: str, *, locale: str = "en-US") -> FakeUser:
-        return self.world.add_user(username, locale=locale)
+    def add_user(self, username: str, *, locale: str = "en-US", roles: tuple[int, ...] = ()) -> FakeUser:
+        return self.world.add_user(username, locale=locale, roles=roles)
+
+    def add_role(self, name: str) -> int:
+        return self.world.add_role(name)
 
     # ---- records --------------------------------------------------------------------------
 

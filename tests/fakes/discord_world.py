@@ -65,6 +65,7 @@ class FakeUser:
     username: str
     locale: str = "en-US"
     bot: bool = False
+    roles: tuple[int, ...] = ()  # role ids of the guild's roles (see DiscordWorld.add_role)
 
     def to_payload(self) -> dict[str, Any]:
         return {
@@ -81,7 +82,7 @@ class FakeUser:
         """A guild member object; `permissions` is only present in interaction payloads."""
         data: dict[str, Any] = {
             "user": self.to_payload(),
-            "roles": [],
+            "roles": [str(role) for role in self.roles],
             "joined_at": "2024-01-01T00:00:00+00:00",
             "deaf": False,
             "mute": False,
@@ -114,6 +115,7 @@ class DiscordWorld:
     guild_id: int = field(init=False)
     channel_id: int = field(init=False)
     users: dict[int, FakeUser] = field(init=False, default_factory=dict)
+    roles: dict[int, str] = field(init=False, default_factory=dict)  # besides @everyone
 
     def __post_init__(self) -> None:
         self.bot_user = FakeUser(self.ids(), "genai-bot", bot=True)
@@ -129,10 +131,19 @@ class DiscordWorld:
         # Bots created since 2020 share their id with their application.
         return self.bot_user.id
 
-    def add_user(self, username: str, *, locale: str = "en-US") -> FakeUser:
-        user = FakeUser(self.ids(), username, locale=locale)
+    def add_user(self, username: str, *, locale: str = "en-US", roles: tuple[int, ...] = ()) -> FakeUser:
+        user = FakeUser(self.ids(), username, locale=locale, roles=roles)
         self.users[user.id] = user
         return user
+
+    def add_role(self, name: str) -> int:
+        """A guild role (sent in GUILD_CREATE, so add it before the bot connects); its id."""
+        role_id = self.ids()
+        self.roles[role_id] = name
+        return role_id
+
+    def role_payload(self, role_id: int, name: str, position: int) -> dict[str, Any]:
+        return self.everyone_role_payload() | {"id": str(role_id), "name": name, "position": position}
 
     def humans(self) -> list[FakeUser]:
         return [u for u in self.users.values() if not u.bot]
@@ -211,7 +222,10 @@ class DiscordWorld:
             "unavailable": False,
             "member_count": len(self.users),
             "joined_at": "2024-01-01T00:00:00+00:00",
-            "roles": [self.everyone_role_payload()],
+            "roles": [self.everyone_role_payload()] + [
+                self.role_payload(role_id, name, position)
+                for position, (role_id, name) in enumerate(self.roles.items(), start=1)
+            ],
             "emojis": [],
             "stickers": [],
             "channels": [self.channel_payload()],

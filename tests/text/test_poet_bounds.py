@@ -227,7 +227,7 @@ async def test_a_full_line_refuses_new_poems_without_asking_the_server(openai_se
     with pytest.raises(RateLimitedError, match="Too many poems") as caught:
         await poet.write(LUNA).final()
 
-    assert caught.value.code == "queue_full"
+    assert caught.value.code == "poem_queue_full"
     assert all(p.finish_reason == "stop" for p in await asyncio.gather(*running))
     assert len(openai_server.chat_requests) == 2
 

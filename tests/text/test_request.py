@@ -37,6 +37,20 @@ def test_empty_topic_is_refused(topic):
     assert caught.value.code == "topic_empty"
 
 
+@pytest.mark.parametrize(
+    "topic",
+    ["\u200b\u200b\u200b", "\u200d\ufeff\u2060", " \u200b \u3164 ", "\ufe0f\u0301", "\u2800\u2800"],
+)
+def test_a_topic_of_invisible_characters_only_is_refused_like_an_empty_one(topic):
+    with pytest.raises(InvalidInputError, match="give the poem a topic") as caught:
+        PoemRequest(topic=topic)
+    assert caught.value.code == "topic_empty"
+
+
+def test_invisible_characters_beside_visible_ones_are_kept():
+    assert PoemRequest(topic="luna\u200bllena").topic == "luna\u200bllena"
+
+
 def test_topic_at_the_length_limit_is_accepted():
     assert len(PoemRequest(topic="a" * MAX_TOPIC_CHARS).topic) == MAX_TOPIC_CHARS
 

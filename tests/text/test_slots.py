@@ -52,7 +52,7 @@ async def test_a_full_line_refuses_a_newcomer_at_once():
         async with slots.hold():
             pass
 
-    assert caught.value.code == "queue_full"
+    assert caught.value.code == "poem_queue_full"
     assert "try again in a minute" in str(caught.value)
     release.set()
     await asyncio.gather(held, waiting)

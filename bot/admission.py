@@ -1,0 +1,94 @@
+"""What every interaction passes before its handler runs, and what is recorded when it ends.
+
+In order: a bot that is shutting down refuses new work; the allow and deny lists; a slash
+command's option values against its published definition; then, for the commands that cost
+CPU or text-service time, the fair-use gate (which may queue the job). Each interaction's task
+is tracked until it ends, when its metrics and one structured log line are written and its
+fair-use slot is freed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.audit import AUDITED
+from bot.errors import OUTCOME, SERVICE_ERROR, elapsed_ms, mark_started, report_error, send_ephemeral
+from bot.fair_use.access import allowed_here
+from bot.fair_use.gate import FairUseError
+from bot.fair_use.limits import COMMAND_RESOURCES
+from bot.i18n import interaction_language, text
+from bot.logs import user_hash
+from bot.options import OptionValueError, check_options
+
+if TYPE_CHECKING:
+    from bot.client import GenAIBot
+
+log = logging.getLogger(__name__)
+
+COMMAND = "genai_command"  # Interaction.extras: the command's name for metrics and logs
+RELEASE = "genai_release"  # Interaction.extras: frees the job's fair-use slot
+QUEUED_MS = "genai_queued_ms"
+
+
+async def admit(
+    interaction: discord.Interaction, *, command: str, gated: str | None = None, update: bool = False
+) -> bool:
+    """True when the handler may run; otherwise the user has been answered already.
+
+    `command` names the interaction in metrics and logs; `gated` is the fair-use command whose
+    limits apply (None: none); `update` says the result replaces the message holding a button.
+    """
+    bot: GenAIBot = interaction.client  # type: ignore[assignment]
+    mark_started(interaction)
+    interaction.extras.setdefault(COMMAND, command)
+    task = asyncio.current_task()
+    if task is not None:
+        bot.in_flight.add(task, interaction, on_done=lambda task: _finished(bot, interaction, task))
+    if bot.in_flight.draining:
+        interaction.extras[OUTCOME] = "shutting_down"
+        await send_ephemeral(interaction, text("shutting_down", interaction_language(interaction)))
+        return False
+    limits = bot.fair_use.limits
+    try:
+        if interaction.user.id not in limits.owner_ids and not allowed_here(interaction, limits.access):
+            raise FairUseError(code="not_allowed_here")
+        if interaction.type is discord.InteractionType.application_command:
+            check_options(interaction)
+        if gated is not None and gated in COMMAND_RESOURCES:
+            admission = await bot.fair_use.admit(interaction, gated, update=update)
+            interaction.extras[RELEASE] = admission.release
+            interaction.extras[AUDITED] = gated
+            interaction.extras[QUEUED_MS] = round(admission.waited_s * 1000)
+    except (FairUseError, OptionValueError) as refusal:
+        await report_error(interaction, refusal)
+        return False
+    return True
+
+
+def _finished(bot: GenAIBot, interaction: discord.Interaction, task: asyncio.Task) -> None:
+    release = interaction.extras.pop(RELEASE, None)
+    if release is not None:
+        release()
+    command = interaction.extras.get(COMMAND, "?")
+    outcome = interaction.extras.get(OUTCOME) or ("interrupted" if task.cancelled() else "ok")
+    took = elapsed_ms(interaction) or 0.0
+    metrics = bot.metrics
+    metrics.commands.labels(command=command, outcome=outcome).inc()
+    metrics.latency.labels(command=command).observe(took / 1000)
+    if interaction.extras.get(SERVICE_ERROR):
+        metrics.text_errors.labels(kind=outcome).inc()
+    fields = {
+        "command": command,
+        "user": user_hash(interaction.user.id),
+        "guild": interaction.guild_id,
+        "duration_ms": round(took),
+        "outcome": outcome,
+        "queued_ms": interaction.extras.get(QUEUED_MS),
+    }
+    log.info("%s by %s: %s in %d ms", command, fields["user"], outcome, took, extra=fields)
+    bot.record_generation(interaction, fields, finished_at=time.time())

@@ -1,0 +1,11 @@
+"""Fair use: who may use the bot where, how often, and in what order when it is busy.
+
+- limits.py: the configured limits (frozen, from settings);
+- access.py: allow and deny lists for guilds, channels and roles;
+- store.py: cooldowns and jobs in flight per user, behind a small interface (in memory now; a
+  shared database can replace it without touching the rest);
+- scheduler.py: per-guild and global caps with a bounded queue that serves users in turn;
+- gate.py: the one entry point commands go through, which shows queue positions in place.
+
+Import the submodules themselves: settings import limits.py without pulling in discord.py.
+"""

@@ -1,0 +1,27 @@
+"""Allow and deny lists: whether the bot answers in this guild, this channel, for these roles."""
+
+from __future__ import annotations
+
+import discord
+
+from bot.fair_use.limits import AccessLists
+
+
+def allowed_here(interaction: discord.Interaction, lists: AccessLists) -> bool:
+    """Deny lists win; an allow list, when set, must name the guild / channel / one role.
+
+    Direct messages have no guild, channel list entry or roles: a guild or role allow list
+    keeps the bot out of them, since those lists mean "only in these communities".
+    """
+    guild_id = interaction.guild_id
+    channel_id = interaction.channel_id
+    roles = {role.id for role in getattr(interaction.user, "roles", ())}
+    if guild_id in lists.denied_guilds or channel_id in lists.denied_channels:
+        return False
+    if roles & lists.denied_roles:
+        return False
+    if lists.allowed_guilds and guild_id not in lists.allowed_guilds:
+        return False
+    if lists.allowed_channels and channel_id not in lists.allowed_channels:
+        return False
+    return not lists.allowed_roles or bool(roles & lists.allowed_roles)

@@ -1,0 +1,179 @@
+"""The fair-use gate every rate-limited command passes through before its work starts.
+
+`admit` refuses at once (cooldown, too many jobs of this user, queue full) with a FairUseError
+the error handler answers ephemerally; otherwise it returns once the job may run. While the job
+waits, the user's message shows its place in the queue, edited in place as it moves, and the
+result later replaces that notice in the same message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import discord
+
+from bot import rendering
+from bot.fair_use.limits import COMMAND_RESOURCES, FairUseLimits
+from bot.fair_use.scheduler import FairScheduler, QueueFullError, Ticket
+from bot.fair_use.store import InMemoryUsageStore, UsageStore
+from bot.i18n import interaction_language, text
+from genai_models.errors import GenAIError
+
+log = logging.getLogger(__name__)
+
+# Discord allows about 5 edits per 5 s on one message; every waiting job's position changes each
+# time a slot frees, so a long queue would flood Discord (and the bot's loop) with edits.
+POSITION_EDIT_INTERVAL_S = 2.0
+FIRST_JOB_ESTIMATE_S = 5.0  # how long a job is assumed to take before any has finished
+
+
+class FairUseError(GenAIError):
+    """The request is refused for now: it can be made again later, or elsewhere."""
+
+    default_code = "cooldown"
+    codes = frozenset({"too_many_jobs", "queue_full", "not_allowed_here"})
+
+
+@dataclass
+class Admission:
+    """A job let in: `release()` (idempotent) when it is over, however it ended."""
+
+    release: Callable[[], None]
+    waited_s: float = 0.0
+
+
+class FairUseGate:
+    """Cooldowns and jobs per user (in `store`), caps and queues per resource (in memory)."""
+
+    def __init__(
+        self,
+        limits: FairUseLimits,
+        *,
+        workers: int,
+        store: UsageStore | None = None,
+        on_refusal: Callable[[str, str], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limits = limits
+        self.store = store or InMemoryUsageStore()
+        self._clock = clock
+        self._on_refusal = on_refusal or (lambda command, reason: None)
+        model = limits.model_concurrency or workers
+        self.schedulers = {
+            "model": FairScheduler(
+                concurrency=model, per_guild=limits.jobs_per_guild, queue_size=limits.queue_size
+            ),
+            "text": FairScheduler(
+                concurrency=limits.text_concurrency,
+                per_guild=limits.jobs_per_guild,
+                queue_size=limits.queue_size,
+            ),
+        }
+        self._job_s = dict.fromkeys(self.schedulers, FIRST_JOB_ESTIMATE_S)
+
+    def queue_depth(self, resource: str) -> int:
+        return self.schedulers[resource].waiting
+
+    def is_exempt(self, interaction: discord.Interaction) -> bool:
+        """Bot owners, and members who may manage the server, skip cooldowns and user limits."""
+        if interaction.user.id in self.limits.owner_ids:
+            return True
+        # The member's permissions as Discord resolved them for this interaction (none in DMs).
+        return interaction.guild_id is not None and interaction.permissions.manage_guild
+
+    async def admit(self, interaction: discord.Interaction, command: str, *, update: bool) -> Admission:
+        """Let the job in now, or after its turn in the queue; raise FairUseError if not at all.
+
+        `update` says the result will replace the message holding a button (not a new one).
+        """
+        resource = COMMAND_RESOURCES[command]
+        user_id = interaction.user.id
+        exempt = self.is_exempt(interaction)
+        now = self._clock()
+        if not exempt:
+            self._refuse_if_limited(user_id, command, now)
+        scheduler = self.schedulers[resource]
+        try:
+            ticket = scheduler.enter(user_id, interaction.guild_id)
+        except QueueFullError:
+            self._on_refusal(command, "queue_full")
+            wait_s = self._job_s[resource] * (scheduler.waiting + 1) / scheduler.concurrency
+            raise FairUseError(
+                code="queue_full", waiting=scheduler.waiting, retry=_discord_time(wait_s)
+            ) from None
+        self.store.job_started(user_id)
+        cooldown = self.limits.cooldown_s(command)
+        if cooldown > 0 and not exempt:
+            self.store.start_cooldown(user_id, command, now + cooldown)
+
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if released:
+                return
+            released = True
+            if ticket.granted.done() and not ticket.granted.cancelled():
+                took = self._clock() - started[0]
+                self._job_s[resource] = 0.8 * self._job_s[resource] + 0.2 * took
+            scheduler.leave(ticket)
+            self.store.job_finished(user_id)
+
+        started = [now]
+        try:
+            if not ticket.granted.done():
+                await self._wait_in_queue(interaction, ticket, command, update=update)
+        except BaseException:
+            release()  # cancelled while waiting (a shutdown) or the placeholder failed
+            raise
+        started[0] = self._clock()
+        return Admission(release=release, waited_s=started[0] - now)
+
+    def _refuse_if_limited(self, user_id: int, command: str, now: float) -> None:
+        ends = self.store.cooldown_ends(user_id, command)
+        if ends is not None and ends > now:
+            self._on_refusal(command, "cooldown")
+            raise FairUseError(code="cooldown", command=command, retry=_discord_time(ends - now))
+        if self.store.jobs_of(user_id) >= self.limits.jobs_per_user:
+            self._on_refusal(command, "too_many_jobs")
+            raise FairUseError(code="too_many_jobs", limit=self.limits.jobs_per_user)
+
+    async def _wait_in_queue(
+        self, interaction: discord.Interaction, ticket: Ticket, command: str, *, update: bool
+    ) -> None:
+        """Defer, then keep the message showing the ticket's position until its turn comes."""
+        if not interaction.response.is_done():
+            await interaction.response.defer(thinking=not update)
+        lang = interaction_language(interaction)
+        loop = asyncio.get_running_loop()
+        shown = None
+        while not ticket.granted.done():
+            if ticket.position != shown:
+                shown = ticket.position
+                notice = text("queue_position", lang, position=shown, command=command)
+                try:
+                    await interaction.edit_original_response(embed=rendering.progress_embed(notice))
+                except discord.HTTPException as exc:  # the user still gets the result later
+                    log.warning("could not show a queue position: %s", exc)
+                pause = loop.time() + POSITION_EDIT_INTERVAL_S
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout_at(pause):
+                        await asyncio.shield(ticket.granted)
+                continue
+            ticket.moved.clear()
+            moved = asyncio.ensure_future(ticket.moved.wait())
+            try:
+                await asyncio.wait({moved, ticket.granted}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                moved.cancel()
+
+
+def _discord_time(seconds_from_now: float) -> str:
+    """A Discord timestamp that each reader's client shows as "in 8 seconds", in their language."""
+    return f"<t:{math.ceil(time.time() + max(1.0, seconds_from_now))}:R>"

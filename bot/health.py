@@ -1,0 +1,67 @@
+"""/healthz, /readyz and /metrics over HTTP (aiohttp, which discord.py already depends on).
+
+/healthz: the process answers at all. /readyz: 200 only when the bot is logged in, its
+commands are synced, its models are loaded and it is not shutting down; 503 with what is
+missing otherwise (the container's HEALTHCHECK and orchestrators read it). /metrics: the bot's
+Prometheus registry in the text exposition format.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+if TYPE_CHECKING:
+    from bot.client import GenAIBot
+
+log = logging.getLogger(__name__)
+
+
+class HealthServer:
+    def __init__(self, bot: GenAIBot, *, host: str, port: int) -> None:
+        self.bot = bot
+        self.host = host
+        self.port = port  # 0: any free port; `port` holds the real one once started
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/healthz", self._healthz)
+        app.router.add_get("/readyz", self._readyz)
+        app.router.add_get("/metrics", self._metrics)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+        log.info("health and metrics on http://%s:%d (/healthz /readyz /metrics)", self.host, self.port)
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> HealthServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def _healthz(self, request: web.Request) -> web.Response:
+        return web.Response(text="ok\n")
+
+    async def _readyz(self, request: web.Request) -> web.Response:
+        checks = self.bot.readiness()
+        ready = all(checks.values())
+        return web.json_response({"ready": ready, **checks}, status=200 if ready else 503)
+
+    async def _metrics(self, request: web.Request) -> web.Response:
+        version = self.bot.model_version("model")
+        if version is not None:  # read now: a model swapped in since start-up counts
+            self.bot.metrics.model.info({"version": version})
+        body = generate_latest(self.bot.metrics.registry)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

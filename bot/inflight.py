@@ -1,0 +1,63 @@
+"""The interactions being worked on, so a shutdown can finish them or tell their users why not.
+
+Each interaction's handling runs in its own asyncio task (discord.py starts one per command or
+component press); registering that task here lets `drain` wait for the work in flight, and
+lets the bot tell whoever is left, in place, that it is restarting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+import discord
+
+log = logging.getLogger(__name__)
+
+
+class InFlight:
+    def __init__(self) -> None:
+        self._jobs: dict[asyncio.Task, discord.Interaction] = {}
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self.draining = False
+
+    def __len__(self) -> int:
+        return len(self._jobs)
+
+    def add(
+        self,
+        task: asyncio.Task,
+        interaction: discord.Interaction,
+        on_done: Callable[[asyncio.Task], None] | None = None,
+    ) -> None:
+        """Track `task` until it ends; `on_done(task)` runs then (metrics, logs, slots)."""
+        if task in self._jobs:
+            return
+        self._jobs[task] = interaction
+        self._idle.clear()
+
+        def finished(task: asyncio.Task) -> None:
+            self._jobs.pop(task, None)
+            if not self._jobs:
+                self._idle.set()
+            if on_done is not None:
+                on_done(task)
+
+        task.add_done_callback(finished)
+
+    async def drain(self, grace_s: float) -> list[discord.Interaction]:
+        """Wait up to `grace_s` for the work in flight; cancel what is left and return it."""
+        self.draining = True
+        try:
+            async with asyncio.timeout(grace_s):
+                await self._idle.wait()
+            return []
+        except TimeoutError:
+            pass
+        left = dict(self._jobs)
+        for task in left:
+            task.cancel()
+        await asyncio.gather(*left, return_exceptions=True)
+        return list(left.values())

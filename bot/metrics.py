@@ -1,0 +1,64 @@
+"""The bot's Prometheus metrics, in a registry of its own (several bots in one test process
+must not share counters), exposed by bot.health on /metrics."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
+
+# Seconds: a quick digit grid is well under one, a morph or a poem a few, a stuck call the
+# command timeout (60 s by default).
+LATENCY_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0)
+
+
+class BotMetrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.commands = Counter(
+            "genai_commands", "Commands and button presses handled, by command and outcome",
+            ["command", "outcome"], registry=r,
+        )  # fmt: skip
+        self.latency = Histogram(
+            "genai_command_duration_seconds", "From the interaction's arrival to its last reply",
+            ["command"], buckets=LATENCY_BUCKETS, registry=r,
+        )  # fmt: skip
+        self.refusals = Counter(
+            "genai_cooldown_refusals", "Requests refused by fair use (cooldown, too many jobs, queue full)",
+            ["command", "reason"], registry=r,
+        )  # fmt: skip
+        self.text_errors = Counter(
+            "genai_text_service_errors", "Text-service failures users saw, by kind", ["kind"], registry=r
+        )
+        self.queue_depth = Gauge(
+            "genai_queue_depth", "Jobs waiting for a slot, by resource", ["resource"], registry=r
+        )
+        self.workers_busy = Gauge(
+            "genai_worker_threads_busy", "Worker-pool threads running a job", registry=r
+        )
+        self.in_flight = Gauge("genai_interactions_in_flight", "Interactions being worked on", registry=r)
+        self.gateway_latency = Gauge(
+            "genai_gateway_latency_seconds", "Discord gateway heartbeat latency", registry=r
+        )
+        self.model = Info("genai_model", "The digit model being served", registry=r)
+
+    def watch(
+        self,
+        *,
+        workers_busy: Callable[[], float],
+        in_flight: Callable[[], float],
+        gateway_latency: Callable[[], float],
+        queue_depths: dict[str, Callable[[], float]],
+    ) -> None:
+        """Gauges read at scrape time, from the objects that know the values."""
+        self.workers_busy.set_function(workers_busy)
+        self.in_flight.set_function(in_flight)
+        self.gateway_latency.set_function(lambda: _finite(gateway_latency()))
+        for resource, depth in queue_depths.items():
+            self.queue_depth.labels(resource=resource).set_function(depth)
+
+
+def _finite(value: float) -> float:
+    return value if math.isfinite(value) else float("nan")

@@ -1,0 +1,70 @@
+"""A clean stop with work in flight, through the real discord.py client and the loopback Discord:
+new work is refused with "restarting", work in flight finishes within the grace period, whatever
+is left is told so in place, and nothing stays "thinking…". (The real process and its signals:
+tests/cli/test_signals.py.)"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.bot.test_fair_use import HeldSampler, _limits
+
+RESTARTING = "I'm restarting. Please try again in a minute."
+INTERRUPTED = "I had to restart before this was finished. Please try again in a minute."
+
+
+def _final_state(server, ix) -> str:
+    """What the user sees last: 'result', 'interrupted' or something else (a bug)."""
+    message = server.messages_for(ix)[-1].message or {}
+    if message.get("attachments"):
+        return "result"
+    embeds = message.get("embeds") or []
+    if embeds and embeds[0].get("description") == INTERRUPTED:
+        return "interrupted"
+    return f"other: {message.get('content')!r} {embeds} loading={bool((message.get('flags') or 0) & 128)}"
+
+
+@pytest.mark.asyncio
+async def test_work_in_flight_finishes_within_the_grace_period_and_new_work_is_refused(
+    discord_server, start_bot, sampler
+):
+    held = HeldSampler(sampler)
+    try:
+        async with start_bot(load_sampler=lambda: held, fair_use=_limits()) as bot:
+            jobs = [await discord_server.inject_command("morph", {"start": 2, "end": 5, "frames": 6})
+                    for _ in range(3)]
+            await discord_server.wait_for_reply(jobs[2], lambda r: "queue" in str(r.embeds))
+            stopping = asyncio.create_task(bot.shut_down(grace_s=15.0))
+            await asyncio.sleep(0.2)
+            late = await discord_server.inject_command("digit", {"digit": 1})
+            refused = await discord_server.wait_for_reply(late, lambda r: r.ephemeral and r.content)
+            held.release.set()
+            await asyncio.wait_for(stopping, 20)
+            assert bot.is_closed()
+    finally:
+        held.release.set()
+    assert refused.content == RESTARTING and refused.callback_type == 4
+    assert [_final_state(discord_server, ix) for ix in jobs] == ["result"] * 3
+
+
+@pytest.mark.asyncio
+async def test_work_left_after_the_grace_period_is_told_in_place(discord_server, start_bot, sampler):
+    held = HeldSampler(sampler)
+    try:
+        async with start_bot(load_sampler=lambda: held, fair_use=_limits()) as bot:
+            jobs = [await discord_server.inject_command("morph", {"start": 2, "end": 5})
+                    for _ in range(3)]
+            await discord_server.wait_for_reply(jobs[0], kind="callback")  # deferred, held
+            await discord_server.wait_for_reply(jobs[2], lambda r: "queue" in str(r.embeds))
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            await bot.shut_down(grace_s=1.0)
+            took = loop.time() - started
+            assert bot.is_closed()
+    finally:
+        held.release.set()
+    assert 1.0 <= took < 4.0
+    assert [_final_state(discord_server, ix) for ix in jobs] == ["interrupted"] * 3
+    assert not discord_server.errors
