@@ -6,6 +6,7 @@ Layout of the output folder:
     checkpoint/state.json        epoch, its weights file, config (seed, precision), data fingerprint
     vae.keras, checker.keras     the served models (no optimizer state), written at the end
     validation_latents.npz       the validation digits' latent points (the latent map's scatter)
+    training_latents.npz         the training digits' latent codes (what /digit samples from)
     model_card.json              what they are, with the files' SHA-256 (see card.py)
 
 `train` runs three steps: `prepare` (seed, build, restore), `fit` (Keras's fit with a
@@ -25,7 +26,13 @@ import tensorflow as tf
 from genai_models.errors import TrainingError
 from genai_models.vae.backend import keras
 from genai_models.vae.model import DEFAULT_PRIOR_RADIUS, VAE, build_vae
-from genai_models.vae.serving.card import CHECKER_FILE, VAE_FILE, write_card, write_validation_latents
+from genai_models.vae.serving.card import (
+    CHECKER_FILE,
+    VAE_FILE,
+    write_card,
+    write_training_latents,
+    write_validation_latents,
+)
 from genai_models.vae.training.checker import build_checker, train_checker
 from genai_models.vae.training.checkpoint import (
     checkpoint_meta,
@@ -241,6 +248,8 @@ def export_model(vae: VAE, checker: keras.Model, split: Split, out_dir: Path,
     train_codes = _latent_means(encode, split.train.images)
     validation_codes = _latent_means(encode, split.validation.images)
     write_validation_latents(out_dir, validation_codes, split.validation.labels)
+    write_training_latents(out_dir, train_codes, _latent_spreads(encode, split.train.images),
+                           split.train.labels)
     checker_accuracy = float(np.mean(
         np.argmax(checker(split.validation.images, training=False), axis=1)
         == split.validation.labels))
@@ -279,4 +288,10 @@ def _example_batch() -> dict:
 
 def _latent_means(encode, images: np.ndarray) -> np.ndarray:
     return np.concatenate([np.asarray(encode(images[i:i + 1000])[0])
+                           for i in range(0, len(images), 1000)])
+
+
+def _latent_spreads(encode, images: np.ndarray) -> np.ndarray:
+    """Posterior standard deviations: how far each training code may be jittered when sampled."""
+    return np.concatenate([np.exp(0.5 * np.asarray(encode(images[i:i + 1000])[1]))
                            for i in range(0, len(images), 1000)])

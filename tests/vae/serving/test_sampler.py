@@ -38,14 +38,21 @@ def test_same_seed_gives_the_same_digits_and_another_seed_differs(sampler):
 @pytest.mark.parametrize(("k", "seed"), [(8, 0), (None, 11)])
 def test_digits_serve_exactly_what_the_decoder_draws_for_the_picked_points(sampler, k,
                                                                            seed):
-    # digits() serves decodings cached when the pools were vetted: they must be the decoder's
-    # images of the very points (and classes) sample_latents picks, rounded to 256 levels.
+    # digits() serves drawings cached when the pools were vetted: they must be the sampler's
+    # drawings of the very points (and classes) sample_latents picks.
     z = sampler.sample_latents(k, count=6, seed=seed)
     classes = sampler._pick(k, 6, seed)[0]
-    decoded = sampler.decode(z, classes)
     served = sampler.digits(k, count=6, seed=seed)
     assert served.shape == (6, 28, 28)
-    np.testing.assert_allclose(_unit(served), decoded, atol=0.5 / 255 + 1e-6)
+    np.testing.assert_array_equal(served, sampler.draw(z, classes))
+
+
+def test_drawn_digits_are_the_decoders_mean_image_with_sharper_ink(sampler):
+    z = sampler.sample_latents(3, count=8, seed=2)
+    mean, drawn = sampler.decode(z, np.full(8, 3)), _unit(sampler.draw(z, np.full(8, 3)))
+    # The same strokes (ink where the mean has ink) with fewer half-tones between ink and paper.
+    assert _correlation(mean, drawn) > 0.9
+    assert np.mean((drawn > 0.1) & (drawn < 0.9)) < np.mean((mean > 0.1) & (mean < 0.9))
 
 
 def test_any_class_mixes_classes(sampler):
@@ -81,9 +88,9 @@ def test_morph_eases_so_a_boomerang_loops_smoothly(sampler):
 def test_morph_from_a_user_image_starts_near_it(sampler, mnist_slice):
     user_two = digit_image(mnist_slice, 2)
     frames = _unit(sampler.morph(user_two, 5, frames=10, seed=0))
-    reconstruction = sampler.decode(sampler.encode_mnist(user_two)[None],
-                                            sampler.classify_mnist(user_two)[None])[0]
-    np.testing.assert_allclose(frames[0], reconstruction, atol=0.5 / 255 + 1e-5)
+    reconstruction = _unit(sampler.draw(sampler.encode_mnist(user_two)[None],
+                                        sampler.classify_mnist(user_two)[None])[0])
+    np.testing.assert_allclose(frames[0], reconstruction, atol=1e-6)
     assert np.corrcoef(frames[0].ravel(), user_two.ravel())[0, 1] > 0.6
 
 
