@@ -1,9 +1,10 @@
 """The digit features as finished image bytes: the one place their sizes and frame counts live.
 
 The bot's cogs (in its worker pool) and the CLI (`genai-bot digit | morph | latent-map | demo`)
-both call these, so a /digit grid, a /morph GIF and a /latent-map are the same bytes wherever
-they are drawn. No TensorFlow here: this module imports only `genai_models.imaging` (NumPy and
-Pillow) and takes an already-loaded sampler, so front-ends import it before any model loads.
+both call these, so a /digit grid, a /morph GIF, a /handwriting grid and a /latent-map are the
+same bytes wherever they are drawn. No TensorFlow here: this module imports only
+`genai_models.imaging` (NumPy and Pillow) and the catalogue, and takes an already-loaded sampler,
+so front-ends import it before any model loads.
 """
 
 from __future__ import annotations
@@ -11,19 +12,34 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from genai_models import imaging
+from genai_models.catalogue import CATALOGUE
 
 if TYPE_CHECKING:
-    from genai_models.vae.serving.sampler import DigitSampler, MorphEnd
+    import numpy as np
+
+    from genai_models.vae.serving.sampler import DigitSampler, Handwriting, MorphEnd
 
 MORPH_SIZE = 224  # pixels a side: big enough to see, small enough to stay a light GIF
 MORPH_FRAME_MS = 50
 DEFAULT_FRAMES = 24
-LATENT_MAP_CELLS = 15
+LATENT_MAP_CELLS = 11  # /latent-map digit: one digit's plane, cells a side
+OVERVIEW_CELLS = 7  # /latent-map: each of the ten small multiples
+DIGIT_PANEL = 440  # pixels a side of one digit's panel
+OVERVIEW_PANEL = 196  # of each small multiple (7 cells of 28 px: one source pixel per pixel)
 
 
-def draw_digits(sampler: DigitSampler, digit: int | None, *, count: int, seed: int | None) -> bytes:
-    """A PNG grid of `count` digits `digit` (any when None): a lookup and a PNG, no model call."""
-    return imaging.grid_png(sampler.digits(digit, count=count, seed=seed))
+def draw_digits(sampler: DigitSampler, digit: int | None, *, count: int, seed: int | None,
+                offset: tuple[float, float] | None = None) -> bytes:
+    """A PNG grid of `count` digits `digit` (any when None): a lookup and a PNG, no model call;
+    `offset` (Explore) moves them across the style plane, for one batched decode."""
+    return imaging.grid_png(sampler.digits(digit, count=count, seed=seed, offset=offset))
+
+
+def draw_handwriting(sampler: DigitSampler, image: bytes | np.ndarray,
+                     digit: int | None = None) -> tuple[bytes, Handwriting]:
+    """The ten digits 0–9 in the hand of a user's digit, as /digit count:10's PNG grid."""
+    written = sampler.handwriting(image, digit)
+    return imaging.grid_png(written.images), written
 
 
 def draw_morph(
@@ -36,7 +52,40 @@ def draw_morph(
     return imaging.morph_gif(walk, size=MORPH_SIZE, frame_ms=MORPH_FRAME_MS, boomerang=True)
 
 
-def draw_latent_map(sampler: DigitSampler, cells: int = LATENT_MAP_CELLS) -> tuple[bytes, bytes]:
-    """The cells × cells decoded latent plane and the scatter of real digits in it, as PNGs."""
-    latent = sampler.latent_map(cells)
-    return imaging.manifold_png(latent.grid), imaging.latent_scatter_png(latent.points, latent.labels)
+def draw_latent_map(sampler: DigitSampler, digit: int | None = None, *, lang: str = "en",
+                    cells: int | None = None) -> bytes:
+    """The readable latent map as a PNG, its texts in `lang`.
+
+    With `digit`: that digit decoded across the style plane (cells × cells), the real validation
+    digits of its class as dots where they encode. Without: small multiples, every digit on the
+    same axes. The axes are labelled with what the model's plane does to the handwriting,
+    measured (`DigitSampler.style_axes`), not assumed.
+    """
+    from genai_models.imaging.style_map import StylePanel, digit_colour, style_map_png
+
+    if cells is None:
+        cells = LATENT_MAP_CELLS if digit is not None else OVERVIEW_CELLS
+    plane = sampler.style_map(digit, cells)
+    axes = sampler.style_axes
+    panels = [StylePanel(str(k), grid, points, digit_colour(k))
+              for k, grid, points in zip(plane.digits, plane.grids, plane.points, strict=True)]
+    if digit is None:
+        title = CATALOGUE.render("style_map_overview_title", lang)
+        legend = CATALOGUE.render("style_map_legend_all", lang)
+    else:
+        title = CATALOGUE.render("style_map_title", lang, {"digit": digit})
+        legend = CATALOGUE.render("style_map_legend_one", lang, {"digit": digit})
+    return style_map_png(
+        panels, extent=plane.extent, title=title, legend=legend,
+        x_label=CATALOGUE.render("style_axis_x", lang, {"meaning": axis_meaning(axes.x, +1, lang)}),
+        y_label=CATALOGUE.render("style_axis_y", lang, {"meaning": axis_meaning(axes.y, +1, lang)}),
+        panel_size=OVERVIEW_PANEL if digit is None else DIGIT_PANEL,
+    )
+
+
+def axis_meaning(names: tuple[tuple[str, int], ...], direction: int, lang: str) -> str:
+    """What moving `direction` (+1 / −1) along an axis does, e.g. "more slanted" or
+    "narrower, thinner": the catalogue's words for the measures `style.describe_axes` found."""
+    words = [CATALOGUE.render(f"style_{measure}_{'more' if sign * direction > 0 else 'less'}", lang)
+             for measure, sign in names]
+    return ", ".join(words) if words else CATALOGUE.render("style_unknown", lang)

@@ -2,7 +2,7 @@
 
 All public methods are synchronous and safe to call from several executor threads at once:
 they share only read-only weights and compiled `tf.function`s, and every call owns its RNG.
-What users see (`digits`, `morph`, `latent_map`) comes out as uint8 greys, 0 = background and
+What users see (`digits`, `morph`, `handwriting`, `style_map`) comes out as uint8 greys, 0 = background and
 255 = ink, the form every PNG and GIF stores, so `genai_models.imaging` encodes it as it is.
 The primitives (`decode`, `encode_mnist`, `classify_mnist`) keep the model's float32 in [0, 1].
 """
@@ -25,6 +25,7 @@ from genai_models.vae.backend import keras
 from genai_models.vae.serving.card import CHECKER_FILE, PRETRAINED_DIR, VAE_FILE, read_verified_card
 from genai_models.vae.serving.limits import MAX_COUNT, MAX_FRAMES, MAX_MAP_SIZE, MIN_FRAMES, MIN_MAP_SIZE
 from genai_models.vae.serving.preprocess import to_mnist
+from genai_models.vae.serving.style import AxisMeaning, describe_axes
 
 # `_registers_vae_classes`: importing model.py registers VAE, Sampling and ClassPrior with Keras,
 # so `load_model` rebuilds them in a fresh process without hand-passed custom_objects.
@@ -53,6 +54,8 @@ READ_CONFIDENCE = 0.5
 # encoder's code, this far each way (in latent units), all decoded in one batch.
 STYLE_FIT_POINTS = 9
 STYLE_FIT_REACH = 0.75
+DEFAULT_STYLE_EXTENT = 3.0  # a model without validation codes: about where N(0, I)-ish codes lie
+AXIS_PROBE_CELLS = 7  # per side, per digit, when measuring what the axes do
 
 
 # A morph's end: a digit 0–9, a user's image bytes, or a 28×28 MNIST-like image.
@@ -80,15 +83,6 @@ class StyleMap:
     grids: list[np.ndarray]  # each (n, n, 28, 28) uint8 greys
     points: list[np.ndarray]  # each (M, 2)
     extent: float
-
-
-@dataclass(frozen=True)
-class LatentMap:
-    """`grid[i, j]` decodes the point at row i (top = high y) and column j (left = low x)."""
-
-    grid: np.ndarray  # (n, n, 28, 28) uint8 greys
-    points: np.ndarray  # (N, 2) latent means of the validation digits
-    labels: np.ndarray  # (N,) their labels
 
 
 class DigitSampler:
@@ -127,6 +121,8 @@ class DigitSampler:
                                      input_signature=[images]).get_concrete_function()
         self._warm_up()
         self._pools, self._pool_images = self._vet_pools()
+        # Explore's buttons and the latent map's axes say what each direction does (style.py).
+        self.style_axes: AxisMeaning = self._measure_style_axes()
 
     @classmethod
     def load(cls, model_dir: Path | str | None = None) -> DigitSampler:
@@ -258,32 +254,23 @@ class DigitSampler:
         # Style (z) and class glide together: the digit changes shape and identity at once.
         return self.draw(z_a + steps * (z_b - z_a), class_a + steps * (class_b - class_a))
 
-    def latent_map(self, n: int = 15) -> LatentMap:
-        """The n×n grid of decodings across the latent plane, plus the validation scatter."""
-        if self.latent_dim != 2:
-            raise InvalidInputError("the latent map needs a 2-D latent space")
-        if not MIN_MAP_SIZE <= n <= MAX_MAP_SIZE:
-            raise InvalidInputError(
-                f"map size must be between {MIN_MAP_SIZE} and {MAX_MAP_SIZE}, got {n}")
-        spread = np.sqrt(np.array([np.diag(c @ c.T) for c in self._class_chol]))
-        low = (self._class_means - 2 * spread).min(axis=0)
-        high = (self._class_means + 2 * spread).max(axis=0)
-        xs = np.linspace(low[0], high[0], n)
-        ys = np.linspace(high[1], low[1], n)  # top row = highest y, as plots read
-        points = np.array([[x, y] for y in ys for x in xs], "float32")
-        grid = self.draw(points).reshape(n, n, 28, 28)
-        return LatentMap(grid, self._scatter_points, self._scatter_labels)
-
     # -- the style plane ----------------------------------------------------------------------
 
     @property
     def style_extent(self) -> float:
-        """Half the side of the square of the style plane that real digits fill: 98% of the
-        validation codes lie within it on each axis."""
+        """Half the side of the square of the style plane that real digits fill (95% of the
+        validation codes lie within it on each axis), rounded up to a half unit."""
         points = self._scatter_points
         if not len(points):
-            return 3.0
-        return float(np.ceil(2 * np.percentile(np.abs(points), 99)) / 2)
+            return DEFAULT_STYLE_EXTENT
+        return float(np.ceil(2 * np.percentile(np.abs(points), 95, axis=0).max()) / 2)
+
+    def _measure_style_axes(self) -> AxisMeaning:
+        """What moving along x and along y does to the digits, measured on every digit drawn
+        across the plane (one batched decode, at load)."""
+        plane = self.style_map(None, AXIS_PROBE_CELLS)
+        coordinates = np.linspace(-plane.extent, plane.extent, AXIS_PROBE_CELLS)
+        return describe_axes(plane.grids, coordinates)
 
     def style_map(self, digit: int | None = None, n: int = 9) -> StyleMap:
         """Digit `digit` (every digit when None) decoded on an n × n grid across the style plane,
