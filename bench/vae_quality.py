@@ -3,6 +3,9 @@
     python -m bench.vae_quality                        # seed port on seeds 0 1 2, shipped model
     python -m bench.vae_quality --our-seeds 1 2        # also retrain our recipe on other seeds
 
+Also the variety of /digit (bench.variety: improved precision/recall and the Fréchet distance in
+the judge's features) and /handwriting's class fidelity and style faithfulness (bench.handwriting).
+
 Both models see the same seeded split of the same digits (6,000 train / 2,000 validation for the
 8k file) and are scored by the same estimator (genai_models.vae.training.evaluation): −ELBO in nats per
 digit, lower is better. The seed is its own code path (bench/seed_vae.py, 30 epochs, Adam,
@@ -50,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--our-epochs", type=int, default=75)
     parser.add_argument("--fidelity-samples", type=int, default=200,
                         help="images per class, for fidelity and variety")
+    parser.add_argument("--handwriting-uploads", type=int, default=20,
+                        help="validation digits per class used as /handwriting uploads")
     parser.add_argument("--variety-seeds", type=int, nargs="+", default=[0, 1, 2],
                         help="request seeds: variety is measured on each seed's /digit draws")
     args = parser.parse_args(argv)
@@ -100,6 +105,10 @@ def main(argv: list[str] | None = None) -> int:
 
     measure_variety(sampler, data, most_accurate(judges), samples=args.fidelity_samples,
                     sampling_seeds=args.variety_seeds, seed_vae=seed_vaes[args.seeds[0]])
+
+    from bench.handwriting import measure_handwriting
+
+    measure_handwriting(sampler, data, most_accurate(judges), per_class=args.handwriting_uploads)
     return 0
 
 

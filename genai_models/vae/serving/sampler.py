@@ -50,10 +50,19 @@ INK_SHARPNESS = 3.0
 # /handwriting: below this self-check confidence, an upload without `digit` is not read as any
 # digit and is refused.
 READ_CONFIDENCE = 0.5
+# The self-check names some digit for almost anything (a filled square reads as a 0), so an
+# upload is also refused when even the best-fitting style of its digit redraws it this badly
+# (summed cross-entropy, nats): above what held-out real digits reach (bench.handwriting counts
+# the real digits it refuses), below filled shapes, grids and crosses.
+READ_LOSS_LIMIT = 280.0
 # /handwriting fits the style to the upload on a grid of this many points a side around the
 # encoder's code, this far each way (in latent units), all decoded in one batch.
 STYLE_FIT_POINTS = 9
 STYLE_FIT_REACH = 0.75
+# ...and draws each digit at the fitted style, or, where the self-check reads it with less than
+# LEGIBLE_CONFIDENCE, at the first of these fractions of the way to the class's typical style.
+STYLE_RETREAT = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+LEGIBLE_CONFIDENCE = 0.9
 DEFAULT_STYLE_EXTENT = 3.0  # a model without validation codes: about where N(0, I)-ish codes lie
 AXIS_PROBE_CELLS = 7  # per side, per digit, when measuring what the axes do
 
@@ -296,7 +305,7 @@ class DigitSampler:
         The encoder gives the upload's point on the style plane; knowing which digit the upload
         shows (`digit`, else the self-check's reading), the point is then fitted to the upload:
         the grid of nearby points decoded as that digit, in one batch, and the one that redraws
-        the upload best kept. That point decoded as 0–9 is the answer (a second batch).
+        the upload best kept. That point decoded as 0–9 is the answer (`_write_all_digits`).
         """
         _check_class(digit)
         # Bytes are untrusted uploads (to_mnist refuses what is not a safe image); an array is
@@ -306,12 +315,32 @@ class DigitSampler:
         read = int(np.argmax(probabilities)) if digit is None else digit
         if digit is None and probabilities[read] < READ_CONFIDENCE:
             raise InvalidInputError(code="image_not_a_digit")
-        style = self._fit_style(mnist, self.encode_mnist(mnist), read)
-        images = self.draw(np.tile(style, (NUM_CLASSES, 1)), np.arange(NUM_CLASSES))
+        style, loss = self._fit_style(mnist, self.encode_mnist(mnist), read)
+        if loss > READ_LOSS_LIMIT:  # no handwriting the model can write looks like it
+            raise InvalidInputError(code="image_not_a_digit")
+        images = self._write_all_digits(style)
         return Handwriting(images, read, float(probabilities[read]), digit is not None, style)
 
-    def _fit_style(self, image: np.ndarray, code: np.ndarray, digit: int) -> np.ndarray:
-        """The point near `code` whose decoding as `digit` has the least cross-entropy to `image`."""
+    def _write_all_digits(self, style: np.ndarray) -> np.ndarray:
+        """Digits 0–9 at `style`; a digit the self-check would not read there is drawn the least
+        step nearer its class's typical style that it reads (one batch to draw, one to check).
+
+        A style fitted to one digit can sit where another digit is seldom written (a very
+        slanted 1 is common, a very slanted 0 less so): the nearest legible point keeps most of
+        the hand instead of drawing a scribble."""
+        steps = np.asarray(STYLE_RETREAT, "float32")
+        targets = self._class_means.astype("float32")  # (10, latent_dim)
+        points = style[None, None] + steps[None, :, None] * (targets[:, None] - style[None, None])
+        classes = np.repeat(np.arange(NUM_CLASSES), len(steps))
+        images, confidence = self._decode_and_check(points.reshape(-1, self.latent_dim), classes)
+        legible = (confidence >= LEGIBLE_CONFIDENCE).reshape(NUM_CLASSES, len(steps))
+        # The first legible step of each class; none legible: its typical style (the last step).
+        first = np.where(legible.any(axis=1), legible.argmax(axis=1), len(steps) - 1)
+        return images.reshape(NUM_CLASSES, len(steps), 28, 28)[np.arange(NUM_CLASSES), first]
+
+    def _fit_style(self, image: np.ndarray, code: np.ndarray, digit: int) -> tuple[np.ndarray, float]:
+        """The point near `code` whose decoding as `digit` has the least cross-entropy to
+        `image`, and that cross-entropy (nats)."""
         steps = np.linspace(-STYLE_FIT_REACH, STYLE_FIT_REACH, STYLE_FIT_POINTS)
         offsets = np.zeros((len(steps) ** 2, self.latent_dim), "float32")
         offsets[:, :2] = [[x, y] for x in steps for y in steps]  # the plane's first two axes
@@ -320,7 +349,8 @@ class DigitSampler:
         target = _unit_float(image).reshape(1, -1)
         # Binary cross-entropy from logits, stable for any logit.
         loss = (np.maximum(logits, 0) - logits * target + np.log1p(np.exp(-np.abs(logits)))).sum(1)
-        return candidates[int(np.argmin(loss))].astype("float32")
+        best = int(np.argmin(loss))
+        return candidates[best].astype("float32"), float(loss[best])
 
     # -- helpers ----------------------------------------------------------------------------
 
