@@ -26,6 +26,12 @@ LATENT_MAP_CELLS = 11  # /latent-map digit: one digit's plane, cells a side
 OVERVIEW_CELLS = 7  # /latent-map: each of the ten small multiples
 DIGIT_PANEL = 440  # pixels a side of one digit's panel
 OVERVIEW_PANEL = 196  # of each small multiple (7 cells of 28 px: one source pixel per pixel)
+# The catalogue's words for a stroke measure (style.MEASURES) growing (+1) or shrinking (-1).
+STYLE_WORDS = {
+    ("slant", 1): "style_slant_more", ("slant", -1): "style_slant_less",
+    ("width", 1): "style_width_more", ("width", -1): "style_width_less",
+    ("ink", 1): "style_ink_more", ("ink", -1): "style_ink_less",
+}
 
 
 def draw_digits(sampler: DigitSampler, digit: int | None, *, count: int, seed: int | None,
@@ -86,6 +92,5 @@ def draw_latent_map(sampler: DigitSampler, digit: int | None = None, *, lang: st
 def axis_meaning(names: tuple[tuple[str, int], ...], direction: int, lang: str) -> str:
     """What moving `direction` (+1 / −1) along an axis does, e.g. "more slanted" or
     "narrower, thinner": the catalogue's words for the measures `style.describe_axes` found."""
-    words = [CATALOGUE.render(f"style_{measure}_{'more' if sign * direction > 0 else 'less'}", lang)
-             for measure, sign in names]
+    words = [CATALOGUE.render(STYLE_WORDS[measure, sign * direction], lang) for measure, sign in names]
     return ", ".join(words) if words else CATALOGUE.render("style_unknown", lang)
