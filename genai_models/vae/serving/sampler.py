@@ -2,8 +2,9 @@
 
 All public methods are synchronous and safe to call from several executor threads at once:
 they share only read-only weights and compiled `tf.function`s, and every call owns its RNG.
-What users see (`digits`, `morph`, `handwriting`, `style_map`) comes out as uint8 greys, 0 = background and
-255 = ink, the form every PNG and GIF stores, so `genai_models.imaging` encodes it as it is.
+What users see (`digits`, `morph`, `handwriting`, `style_map`) comes out as uint8 greys,
+0 = background and 255 = ink, the form every PNG and GIF stores, so `genai_models.imaging`
+encodes it as it is.
 The primitives (`decode`, `encode_mnist`, `classify_mnist`) keep the model's float32 in [0, 1].
 """
 
