@@ -3,6 +3,9 @@
     python -m bench.vae_quality                        # seed port on seeds 0 1 2, shipped model
     python -m bench.vae_quality --our-seeds 1 2        # also retrain our recipe on other seeds
 
+Also the variety of /digit (bench.variety: improved precision/recall and the Fréchet distance in
+the judge's features) and /handwriting's class fidelity and style faithfulness (bench.handwriting).
+
 Both models see the same seeded split of the same digits (6,000 train / 2,000 validation for the
 8k file) and are scored by the same estimator (genai_models.vae.training.evaluation): −ELBO in nats per
 digit, lower is better. The seed is its own code path (bench/seed_vae.py, 30 epochs, Adam,
@@ -31,9 +34,10 @@ from pathlib import Path
 import numpy as np
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist-digits-8k.npz"
-QUICK_ARGV = ["--seeds", "0", "--fidelity-samples", "100"]
+QUICK_ARGV = ["--seeds", "0", "--fidelity-samples", "200"]  # the variety bench needs 200 a class
 FIDELITY_GOAL = 0.98
 IMPROVEMENT_GOAL = 0.05
+FEATURES_LAYER = "features"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,7 +51,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--our-seeds", type=int, nargs="*", default=[],
                         help="retrain our recipe on these seeds too (slow: --our-epochs each)")
     parser.add_argument("--our-epochs", type=int, default=75)
-    parser.add_argument("--fidelity-samples", type=int, default=200, help="images per class")
+    parser.add_argument("--fidelity-samples", type=int, default=200,
+                        help="images per class, for fidelity and variety")
+    parser.add_argument("--handwriting-uploads", type=int, default=20,
+                        help="validation digits per class used as /handwriting uploads")
+    parser.add_argument("--variety-seeds", type=int, nargs="+", default=[0, 1, 2],
+                        help="request seeds: variety is measured on each seed's /digit draws")
     args = parser.parse_args(argv)
 
     from genai_models.vae.serving.sampler import DigitSampler
@@ -57,10 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     validation = data.validation.images
     print(f"data: {data.train.source}: {len(data.train)} train / {len(validation)} validation")
 
-    seed_scores = {}
+    seed_scores, seed_vaes = {}, {}
     for seed in args.seeds:
         started = time.perf_counter()
-        seed_scores[seed] = seed_port_elbo(data, seed=seed, epochs=args.seed_epochs)
+        seed_vaes[seed] = train_seed_port(data, seed=seed, epochs=args.seed_epochs)
+        seed_scores[seed] = seed_port_elbo(seed_vaes[seed], data)
         print(f"seed article VAE, seed {seed}, {args.seed_epochs} epochs: −ELBO "
               f"{seed_scores[seed]:.2f} nats ({time.perf_counter() - started:.0f} s)", flush=True)
 
@@ -86,9 +96,19 @@ def main(argv: list[str] | None = None) -> int:
           f"(goal ≥ {IMPROVEMENT_GOAL:.0%}); against the seed's best seed "
           f"{1 - ours_mean / min(seed_scores.values()):+.1%}")
 
-    fidelity = measure_fidelity(sampler, data, samples=args.fidelity_samples)
+    judges = {name: train_judge(data, name) for name in JUDGES}
+    fidelity = measure_fidelity(sampler, data, judges, samples=args.fidelity_samples)
     worst = min(fidelity.values())
     print(f"  worst class {min(fidelity, key=fidelity.get)}: {worst:.1%} (goal ≥ {FIDELITY_GOAL:.0%} each)")
+
+    from bench.variety import measure_variety
+
+    measure_variety(sampler, data, most_accurate(judges), samples=args.fidelity_samples,
+                    sampling_seeds=args.variety_seeds, seed_vae=seed_vaes[args.seeds[0]])
+
+    from bench.handwriting import measure_handwriting
+
+    measure_handwriting(sampler, data, most_accurate(judges), per_class=args.handwriting_uploads)
     return 0
 
 
@@ -96,11 +116,15 @@ def fmt(values) -> str:
     return ", ".join(f"{value:.2f}" for value in values)
 
 
-def seed_port_elbo(data, *, seed: int, epochs: int) -> float:
+def train_seed_port(data, *, seed: int, epochs: int):
     from bench.seed_vae import train_seed_vae
+
+    return train_seed_vae(data.train.images, epochs=epochs, seed=seed)
+
+
+def seed_port_elbo(vae, data) -> float:
     from genai_models.vae.training.evaluation import estimate_negative_elbo
 
-    vae = train_seed_vae(data.train.images, epochs=epochs, seed=seed)
     encode = lambda images: vae.encoder(images, training=False)[:2]  # noqa: E731
     decode = lambda z: vae.decoder(z, training=False)  # noqa: E731
     return estimate_negative_elbo(encode, decode, data.validation.images,
@@ -145,7 +169,8 @@ def build_evaluation_classifier(*, augmented: bool = False):
         x = layers.MaxPooling2D()(x)
     x = layers.Flatten()(x)
     x = layers.Dropout(0.4)(x)
-    x = layers.Dense(128, activation="relu")(x)
+    # The variety bench measures in this layer's space (bench.variety).
+    x = layers.Dense(128, activation="relu", name=FEATURES_LAYER)(x)
     return keras.Model(images, layers.Dense(10, activation="softmax")(x), name="evaluator")
 
 
@@ -155,6 +180,39 @@ class Judge:
     model: object
     accuracy: float  # on the real validation digits
     per_class: list[float]  # recall on the real validation digits of each class
+
+    def classify(self, images: np.ndarray) -> np.ndarray:
+        """Labels of (N, 28, 28) images: uint8 greys as served, or floats in [0, 1]."""
+        return np.argmax(self.model.predict(unit_images(images), verbose=0, batch_size=500), axis=1)
+
+    def features(self, images: np.ndarray) -> np.ndarray:
+        """The penultimate layer's activations (N, 128): the space variety is measured in."""
+        from genai_models.vae.backend import keras
+
+        extractor = keras.Model(self.model.inputs, self.model.get_layer(FEATURES_LAYER).output)
+        return np.asarray(extractor.predict(unit_images(images), verbose=0, batch_size=500))
+
+
+def unit_images(images: np.ndarray) -> np.ndarray:
+    images = np.asarray(images)
+    scaled = images.astype("float32") / 255.0 if images.dtype == np.uint8 else images.astype("float32")
+    return scaled.reshape(-1, 28, 28, 1)
+
+
+def most_accurate(judges: dict[str, Judge]) -> Judge:
+    """The judge whose verdicts count: chosen on real held-out digits only, never on ours."""
+    return max(judges.values(), key=lambda judge: judge.accuracy)
+
+
+def served_digits(sampler, k: int, samples: int, *, base_seed: int = 0) -> np.ndarray:
+    """`samples` images of `/digit k` as the bot serves them: the sampler's own request path,
+    MAX_COUNT at a time, each request with its own seed."""
+    from genai_models.vae.serving.limits import MAX_COUNT
+
+    return np.concatenate([
+        sampler.digits(k, count=min(MAX_COUNT, samples - start),
+                       seed=1_000_000 * base_seed + 10_000 * k + start)
+        for start in range(0, samples, MAX_COUNT)])
 
 
 JUDGES = {"plain": (False, 12), "augmented": (True, 30)}  # name: (augmented, epochs)
@@ -175,28 +233,21 @@ def train_judge(data, name: str) -> Judge:
                  [float(np.mean(predicted[labels == k] == k)) for k in range(10)])
 
 
-def measure_fidelity(sampler, data, *, samples: int) -> dict[int, float]:
-    """The goal's verdict: the fidelity the most accurate judge measures; both are printed."""
-    from genai_models.vae.serving.limits import MAX_COUNT
-
-    images = {k: np.concatenate([
-        sampler.digits(k, count=min(MAX_COUNT, samples - start), seed=10_000 * k + start)
-        for start in range(0, samples, MAX_COUNT)
-    ]) for k in range(10)}
+def measure_fidelity(sampler, data, judges: dict[str, Judge], *, samples: int) -> dict[int, float]:
+    """The goal's verdict: the fidelity the most accurate judge measures; all are printed."""
+    images = {k: served_digits(sampler, k, samples) for k in range(10)}
     print("\nrequested-class fidelity: the share of digits(k) images a judge labels k, beside the "
           "judge's own recall of k on real validation digits")
     verdicts = {}
-    for name in JUDGES:
-        judge = train_judge(data, name)
-        verdicts[name] = (judge, {
-            k: float(np.mean(np.argmax(judge.model.predict(x[..., None] / 255.0, verbose=0), axis=1) == k))
-            for k, x in images.items()})
+    for name, judge in judges.items():
+        verdicts[name] = {k: float(np.mean(judge.classify(x) == k)) for k, x in images.items()}
         print(f"  {name} judge ({judge.accuracy:.1%} accurate on real digits):")
-        print("    ours " + "  ".join(f"{k}:{v:.1%}" for k, v in verdicts[name][1].items()))
+        print("    ours " + "  ".join(f"{k}:{v:.1%}" for k, v in verdicts[name].items()))
         print("    real " + "  ".join(f"{k}:{v:.1%}" for k, v in enumerate(judge.per_class)))
-    best, fidelity = max(verdicts.values(), key=lambda verdict: verdict[0].accuracy)
+    best = most_accurate(judges)
     print(f"  held against the goal: the {best.name} judge, the more accurate on real digits")
-    return fidelity
+    return verdicts[best.name]
+
 
 if __name__ == "__main__":
     raise SystemExit(main())

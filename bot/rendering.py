@@ -28,6 +28,7 @@ EMBED_TITLE_LIMIT = 256
 EMBED_DESCRIPTION_LIMIT = 4096
 EMBED_FIELD_VALUE_LIMIT = 1024
 EMBED_FOOTER_LIMIT = 2048
+BUTTON_LABEL_LIMIT = 80
 
 STREAM_CURSOR = " ▌"  # shows readers the poem is still being written
 POEM_COLOUR = discord.Colour.from_rgb(235, 160, 60)
@@ -39,7 +40,7 @@ PROGRESS_COLOUR = discord.Colour.from_rgb(150, 150, 160)
 DIGITS_FILE = "digits.png"
 MORPH_FILE = "morph.gif"
 LATENT_MAP_FILE = "latent-map.png"
-LATENT_SCATTER_FILE = "latent-scatter.png"
+HANDWRITING_FILE = "handwriting.png"
 LOSS_CURVE_FILE = "loss-curve.png"
 
 
@@ -114,9 +115,11 @@ def progress_embed(message: str) -> discord.Embed:
 
 
 def digits_reply(
-    png: bytes, *, digit: int | None, count: int, seed: int, version: str, lang: Lang
+    png: bytes, *, digit: int | None, count: int, seed: int, version: str, lang: Lang,
+    offset: tuple[float, float] = (0.0, 0.0),
 ) -> Reply:
-    """/digit's grid with its digit, seed and model; the caller may add a view."""
+    """/digit's grid with its digit, seed and model (and how far Explore moved its style); the
+    caller may add a view."""
     if digit is None:
         title = text("any_digit_title", lang)
     elif count == 1:
@@ -126,7 +129,24 @@ def digits_reply(
     embed = _vae_embed(title, version=version, lang=lang)
     embed.add_field(name=text("seed", lang), value=f"`{seed}`")
     embed.add_field(name=text("model", lang), value=vae_label(version))
+    if any(offset):
+        embed.add_field(name=text("explore_position", lang),
+                        value=f"x {offset[0]:+.1f}, y {offset[1]:+.1f}")
     return Reply(embeds=[embed], files=[_show(embed, png, DIGITS_FILE)])
+
+
+def handwriting_reply(
+    png: bytes, *, digit: int, confidence: float, given: bool, version: str, lang: Lang
+) -> Reply:
+    """/handwriting's ten-digit grid, saying which digit the upload was taken for and why."""
+    if given:
+        description = text("handwriting_given", lang, digit=digit)
+    else:
+        description = text("handwriting_read", lang, digit=digit, percent=round(100 * confidence))
+    embed = _vae_embed(text("handwriting_title", lang), version=version, lang=lang,
+                       description=description)
+    embed.add_field(name=text("model", lang), value=vae_label(version))
+    return Reply(embeds=[embed], files=[_show(embed, png, HANDWRITING_FILE)])
 
 
 def morph_reply(
@@ -141,15 +161,12 @@ def morph_reply(
     return Reply(embeds=[embed], files=[_show(embed, gif, MORPH_FILE)])
 
 
-def latent_map_reply(grid_png: bytes, scatter_png: bytes, *, version: str, lang: Lang) -> Reply:
-    """/latent-map: the decoded plane, then (a second embed) where real digits land in it."""
-    embed = _vae_embed(
-        text("latent_map_title", lang), version=version, lang=lang,
-        description=text("latent_map_text", lang),
-    )
-    scatter_embed = discord.Embed(colour=DIGIT_COLOUR)
-    files = [_show(embed, grid_png, LATENT_MAP_FILE), _show(scatter_embed, scatter_png, LATENT_SCATTER_FILE)]
-    return Reply(embeds=[embed, scatter_embed], files=files)
+def latent_map_reply(png: bytes, *, digit: int | None, version: str, lang: Lang) -> Reply:
+    """/latent-map: one digit across the style plane, or all ten as small multiples."""
+    title = (text("latent_map_title", lang) if digit is None
+             else text("latent_map_digit_title", lang, digit=digit))
+    embed = _vae_embed(title, version=version, lang=lang, description=text("latent_map_text", lang))
+    return Reply(embeds=[embed], files=[_show(embed, png, LATENT_MAP_FILE)])
 
 
 def training_reply(

@@ -106,7 +106,8 @@ ENVIRONMENT = {
                                     f"one's and still serve (default: {DEFAULT_SWAP_MAX_ELBO_INCREASE:g})",
     "GENAI_SWAP_MIN_FIDELITY": "fraction of drawn digits the checker must read as the asked class "
                                f"for a new model to serve, 0-1 (default: {DEFAULT_SWAP_MIN_FIDELITY:g})",
-    "GENAI_COOLDOWNS": "seconds between uses per user, e.g. digit=3,morph=10,latent-map=10,poem=15",
+    "GENAI_COOLDOWNS": "seconds between uses per user, e.g. "
+                       "digit=3,morph=10,latent-map=10,handwriting=10,poem=15",
     "GENAI_JOBS_PER_USER": "requests one user may have running or queued at once (default: 2)",
     "GENAI_JOBS_PER_GUILD": "model or text jobs one server may run at once (default: 4)",
     "GENAI_MODEL_CONCURRENCY": "digit jobs running at once (default: GENAI_WORKERS)",

@@ -72,6 +72,8 @@ class InvalidInputError(GenAIError):
             # users' images (genai_models.vae.serving.preprocess)
             "image_empty", "image_too_large", "image_too_many_pixels", "not_an_image",
             "image_unreadable", "image_blank", "image_bad_array",
+            # /handwriting: an upload the self-check cannot read as any digit
+            "image_not_a_digit",
             # the sampler's arguments
             "bad_digit", "bad_count", "bad_frames",
         }

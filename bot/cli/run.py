@@ -329,19 +329,17 @@ def handle_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def write_demo_images(sampler: DigitSampler, out_dir: Path, *, mark: bool = True) -> list[Path]:
-    """A 3 × 3 digit grid, a 7 → 1 morph, the latent map and its scatter, under `out_dir`.
+    """A 3 × 3 digit grid, a 7 → 1 morph and the latent map (all ten digits), under `out_dir`.
 
     Drawn by the functions the bot's /digit, /morph and /latent-map call, so the demo shows
     exactly what the bot would post.
     """
     from genai_models.vae.serving.drawing import draw_digits, draw_latent_map, draw_morph
 
-    latent_map, latent_scatter = draw_latent_map(sampler, mark=mark)
     outputs = {
         "digits.png": draw_digits(sampler, None, count=9, seed=DEMO_SEED, mark=mark),
         "morph.gif": draw_morph(sampler, 7, 1, seed=DEMO_SEED, mark=mark),
-        "latent-map.png": latent_map,
-        "latent-scatter.png": latent_scatter,
+        "latent-map.png": draw_latent_map(sampler, mark=mark),
     }
     from genai_models.vae.files import write_atomic
 

@@ -1,4 +1,4 @@
-"""`genai-bot train | digit | morph | latent-map`: the VAE from the command line.
+"""`genai-bot train | digit | morph | handwriting | latent-map`: the VAE from the command line.
 
 TensorFlow is imported inside the handlers only, so `genai-bot --help` stays instant. Whatever
 can be checked without the model (ranges, the user's image files, training data) is checked
@@ -19,7 +19,9 @@ from genai_models.vae.files import write_atomic
 from genai_models.vae.serving.drawing import (
     DEFAULT_FRAMES,
     LATENT_MAP_CELLS,
+    OVERVIEW_CELLS,
     draw_digits,
+    draw_handwriting,
     draw_latent_map,
     draw_morph,
 )
@@ -88,15 +90,28 @@ def register(subparsers) -> None:
                        help="your own digit to end at (a photo or drawing; replaces b)")
     morph.set_defaults(handler=run_morph)
 
-    latent = add_command(subparsers, "latent-map", help="write the latent-plane grid and scatter",
+    handwriting = add_command(subparsers, "handwriting",
+                              help="write the ten digits 0-9 in the hand of your own digit",
+                              environment=MODEL_VARIABLES)
+    handwriting.add_argument("--image", type=Path, required=True,
+                             help="a photo or drawing of one handwritten digit")
+    handwriting.add_argument("--digit", type=_digit, default=None,
+                             help="which digit the image shows, 0-9 (default: the model reads it)")
+    handwriting.add_argument("--out", type=Path, default=Path("handwriting.png"),
+                             help="the PNG to write (default: handwriting.png)")
+    handwriting.set_defaults(handler=run_handwriting)
+
+    latent = add_command(subparsers, "latent-map",
+                         help="write the style plane: one digit across it, or all ten",
                          environment=MODEL_VARIABLES)
-    latent.add_argument("--size", type=_whole_number(MIN_MAP_SIZE, MAX_MAP_SIZE),
-                        default=LATENT_MAP_CELLS,
-                        help=f"grid size n (n x n digits), {MIN_MAP_SIZE}-{MAX_MAP_SIZE} "
-                             f"(default: {LATENT_MAP_CELLS})")
+    latent.add_argument("--digit", type=_digit, default=None,
+                        help="one digit 0-9 across the plane, with its real digits "
+                             "(default: all ten as small multiples)")
+    latent.add_argument("--size", type=_whole_number(MIN_MAP_SIZE, MAX_MAP_SIZE), default=None,
+                        help=f"cells a side of each grid, {MIN_MAP_SIZE}-{MAX_MAP_SIZE} (default: "
+                             f"{LATENT_MAP_CELLS} with --digit, else {OVERVIEW_CELLS})")
     latent.add_argument("--out", type=Path, default=Path("latent-map.png"),
-                        help="the grid PNG to write; the scatter goes beside it as NAME-scatter.png "
-                             "(default: latent-map.png)")
+                        help="the PNG to write (default: latent-map.png)")
     latent.set_defaults(handler=run_latent_map)
 
 
@@ -156,11 +171,24 @@ def run_morph(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def run_handwriting(args: argparse.Namespace, settings: Settings) -> int:
+    image = _user_digit(args.image)  # a wrong path or a non-image fails before the model loads
+    sampler = _load_sampler(settings)
+    try:
+        png, written = draw_handwriting(sampler, image, args.digit, mark=settings.image_mark)
+    except GenAIError as exc:
+        raise CliError(f"{args.image}: {exc}") from None
+    if written.given:
+        print(f"{args.image} shows a {written.digit} (as given)")
+    else:
+        print(f"{args.image} reads as a {written.digit} ({written.confidence:.0%} sure)")
+    _write(args.out, png)
+    return 0
+
+
 def run_latent_map(args: argparse.Namespace, settings: Settings) -> int:
     sampler = _load_sampler(settings)
-    grid, scatter = draw_latent_map(sampler, args.size, mark=settings.image_mark)
-    _write(args.out, grid)
-    _write(args.out.with_name(f"{args.out.stem}-scatter{args.out.suffix}"), scatter)
+    _write(args.out, draw_latent_map(sampler, args.digit, cells=args.size, mark=settings.image_mark))
     return 0
 
 

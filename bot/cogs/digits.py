@@ -1,4 +1,4 @@
-"""/digit, /morph and /latent-map: the VAE's handwritten digits.
+"""/digit (with Explore), /morph, /handwriting and /latent-map: the VAE's handwritten digits.
 
 Each command reads: check what can be checked at once, then reply with the work's result
 (bot.responses defers only if it is slow); the drawing (genai_models.vae.serving.drawing, the
@@ -21,7 +21,14 @@ from bot.i18n import Lang, command_text, interaction_language, text
 from bot.responses import Reply, reply_with
 from bot.views import OwnedView
 from genai_models.errors import GenAIError
-from genai_models.vae.serving.drawing import DEFAULT_FRAMES, draw_digits, draw_latent_map, draw_morph
+from genai_models.vae.serving.drawing import (
+    DEFAULT_FRAMES,
+    axis_meaning,
+    draw_digits,
+    draw_handwriting,
+    draw_latent_map,
+    draw_morph,
+)
 
 if TYPE_CHECKING:
     from bot.client import GenAIBot
@@ -30,6 +37,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_SEED = 2**31 - 1
+# Explore: how far one press moves the shown digits across the style plane, in latent units
+# (about a cell of /latent-map digit's grid).
+EXPLORE_STEP = 0.7
 
 
 class ModelNotLoadedError(GenAIError):
@@ -47,6 +57,7 @@ class DigitRequest:
     digit: int | None
     count: int
     seed: int
+    offset: tuple[float, float] = (0.0, 0.0)  # Explore's move across the style plane
 
 
 class Digits(commands.Cog):
@@ -59,13 +70,15 @@ class Digits(commands.Cog):
     def __init__(self, bot: GenAIBot, sampler: DigitSampler | None) -> None:
         self.bot = bot
         self.sampler = sampler
-        # The plane and the scatter (PNGs), and the model version they were drawn with.
-        self._latent_map: tuple[str, bytes, bytes] | None = None
+        # Deterministic for a model: each map is drawn once per model version, digit (None:
+        # the overview) and language.
+        self._latent_maps: dict[tuple[str, int | None, Lang], bytes] = {}
 
     @commands.Cog.listener()
     async def on_sampler_swapped(self, sampler: DigitSampler) -> None:
         """A newly trained model serves from the next request on (bot.swap_sampler)."""
         self.sampler = sampler
+        self._latent_maps.clear()  # the old model's maps are never shown again
 
     def require_sampler(self) -> DigitSampler:
         """The loaded model; refuses at once (before any deferral) when there is none."""
@@ -120,10 +133,27 @@ class Digits(commands.Cog):
             self._user_morph_reply(start, end, start_image, end_image, frames=frames, lang=lang),
         )
 
-    @app_commands.command(name="latent-map", description=command_text("latent-map.description"))
-    async def latent_map(self, interaction: discord.Interaction) -> None:
+    @app_commands.command(name="handwriting", description=command_text("handwriting.description"))
+    @app_commands.describe(
+        image=command_text("handwriting.image"), digit=command_text("handwriting.digit"))
+    async def handwriting(
+        self,
+        interaction: discord.Interaction,
+        image: discord.Attachment,
+        digit: app_commands.Range[int, 0, 9] | None = None,
+    ) -> None:
         self.require_sampler()
-        await reply_with(interaction, self._latent_map_reply(interaction_language(interaction)))
+        attachments.check_attachment(image)  # a wrong file is refused before any deferral
+        lang = interaction_language(interaction)
+        await reply_with(interaction, self._handwriting_reply(image, digit, lang))
+
+    @app_commands.command(name="latent-map", description=command_text("latent-map.description"))
+    @app_commands.describe(digit=command_text("latent-map.digit"))
+    async def latent_map(
+        self, interaction: discord.Interaction, digit: app_commands.Range[int, 0, 9] | None = None
+    ) -> None:
+        self.require_sampler()
+        await reply_with(interaction, self._latent_map_reply(digit, interaction_language(interaction)))
 
     # --- replies, shared by the commands and the buttons ---
 
@@ -133,11 +163,11 @@ class Digits(commands.Cog):
         sampler = self.require_sampler()
         png = await self.bot.run_blocking(
             draw_digits, sampler, request.digit, count=request.count, seed=request.seed,
-            mark=self.bot.settings.image_mark,
+            offset=request.offset, mark=self.bot.settings.image_mark,
         )
         reply = rendering.digits_reply(
             png, digit=request.digit, count=request.count, seed=request.seed,
-            version=sampler.version, lang=lang,
+            version=sampler.version, lang=lang, offset=request.offset,
         )
         reply.view = view
         return reply
@@ -175,16 +205,29 @@ class Digits(commands.Cog):
         labels = tuple(text("your_image", lang) if isinstance(x, bytes) else str(x) for x in ends)
         return await self.morph_reply(ends[0], ends[1], labels=labels, frames=frames, lang=lang)
 
-    async def _latent_map_reply(self, lang: Lang) -> Reply:
+    async def _handwriting_reply(
+        self, image: discord.Attachment, digit: int | None, lang: Lang
+    ) -> Reply:
+        """The upload downloaded here, checked and written as 0–9 in the pool."""
         sampler = self.require_sampler()
-        if self._latent_map is None or self._latent_map[0] != sampler.version:
-            # Deterministic for the model this cog serves: draw it once, serve the bytes after.
-            grid, scatter = await self.bot.run_blocking(
-                draw_latent_map, sampler, mark=self.bot.settings.image_mark
+        data = await attachments.download(image)
+        png, written = await self.bot.run_blocking(
+            draw_handwriting, sampler, data, digit, mark=self.bot.settings.image_mark
+        )
+        return rendering.handwriting_reply(
+            png, digit=written.digit, confidence=written.confidence, given=written.given,
+            version=sampler.version, lang=lang,
+        )
+
+    async def _latent_map_reply(self, digit: int | None, lang: Lang) -> Reply:
+        sampler = self.require_sampler()
+        key = (sampler.version, digit, lang)
+        if key not in self._latent_maps:
+            self._latent_maps[key] = await self.bot.run_blocking(
+                draw_latent_map, sampler, digit, lang=lang, mark=self.bot.settings.image_mark
             )
-            self._latent_map = (sampler.version, grid, scatter)
-        _, grid, scatter = self._latent_map
-        return rendering.latent_map_reply(grid, scatter, version=sampler.version, lang=lang)
+        return rendering.latent_map_reply(
+            self._latent_maps[key], digit=digit, version=sampler.version, lang=lang)
 
 
 class DigitRequestView(OwnedView):
@@ -197,17 +240,66 @@ class DigitRequestView(OwnedView):
 
 
 class DigitView(DigitRequestView):
-    """"Again" redraws with a new seed; "Morph to…" asks for a target digit and animates."""
+    """"Again" redraws with a new seed; "Morph to…" asks for a target digit and animates.
 
-    texts: ClassVar[dict[str, str]] = {"again": "again", "morph_to": "morph_to"}
-    work: ClassVar[dict[str, tuple[str, bool]]] = {"again": ("digit", True)}
+    Explore (the second row) moves the shown digits across the style plane and redraws them in
+    place: one batched decode per press. Its buttons are named after what each direction does
+    to the handwriting, as measured on this model (DigitSampler.style_axes).
+    """
+
+    texts: ClassVar[dict[str, str]] = {"again": "again", "morph_to": "morph_to",
+                                       "explore_reset": "explore_reset"}
+    # Every press that draws counts as a /digit for fair use, and redraws in place.
+    work: ClassVar[dict[str, tuple[str, bool]]] = {
+        name: ("digit", True) for name in
+        ("again", "explore_left", "explore_right", "explore_up", "explore_down", "explore_reset")
+    }
+
+    def __init__(self, cog: Digits, request: DigitRequest, *, owner: discord.abc.User, lang: Lang):
+        super().__init__(cog, request, owner=owner, lang=lang)
+        axes = cog.require_sampler().style_axes
+        for item, names, direction in ((self.explore_left, axes.x, -1), (self.explore_right, axes.x, 1),
+                                       (self.explore_up, axes.y, 1), (self.explore_down, axes.y, -1)):
+            item.label = rendering.clip(axis_meaning(names, direction, lang), rendering.BUTTON_LABEL_LIMIT)
 
     @discord.ui.button(label="Again", style=discord.ButtonStyle.primary, emoji="🎲")
     async def again(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         self.request = replace(self.request, seed=new_seed())
+        await self._redraw(interaction)
+
+    async def _redraw(self, interaction: discord.Interaction) -> None:
         work = self.cog.digits_reply(self.request, self.lang, view=self)
         await reply_with(interaction, work, update=True)  # redraws the message in place
         self.remember(interaction)
+
+    async def _explore(self, interaction: discord.Interaction, dx: int, dy: int) -> None:
+        limit = self.cog.require_sampler().style_extent
+        x, y = self.request.offset
+        offset = (_clamp(round(x + dx * EXPLORE_STEP, 2), limit),
+                  _clamp(round(y + dy * EXPLORE_STEP, 2), limit))
+        self.request = replace(self.request, offset=offset)
+        await self._redraw(interaction)
+
+    @discord.ui.button(label="left", emoji="⬅️", row=1)
+    async def explore_left(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await self._explore(interaction, -1, 0)
+
+    @discord.ui.button(label="right", emoji="➡️", row=1)
+    async def explore_right(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await self._explore(interaction, 1, 0)
+
+    @discord.ui.button(label="up", emoji="⬆️", row=1)
+    async def explore_up(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await self._explore(interaction, 0, 1)
+
+    @discord.ui.button(label="down", emoji="⬇️", row=1)
+    async def explore_down(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await self._explore(interaction, 0, -1)
+
+    @discord.ui.button(label="Back", emoji="↩️", row=1)
+    async def explore_reset(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        self.request = replace(self.request, offset=(0.0, 0.0))
+        await self._redraw(interaction)
 
     @discord.ui.button(label="Morph to…", style=discord.ButtonStyle.secondary, emoji="🔀")
     async def morph_to(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
@@ -235,11 +327,11 @@ class MorphTargetView(DigitRequestView):
         await self._dismiss()
 
     async def _morph_reply(self, end: int) -> Reply:
-        digit, seed = self.request.digit, self.request.seed
-        if digit is not None:
+        digit, seed, offset = self.request.digit, self.request.seed, self.request.offset
+        if digit is not None and not any(offset):
             start: MorphEnd = digit
-        else:  # "any digit": morph from the very image the user is looking at (a lookup)
-            start = self.cog.require_sampler().digits(None, count=1, seed=seed)[0]
+        else:  # "any digit", or moved by Explore: morph from the very image the user sees
+            start = self.cog.require_sampler().digits(digit, count=1, seed=seed, offset=offset)[0]
         label = str(digit) if digit is not None else f"#{seed}"
         return await self.cog.morph_reply(
             start, end, labels=(label, str(end)), frames=DEFAULT_FRAMES, lang=self.lang
@@ -253,6 +345,10 @@ class MorphTargetView(DigitRequestView):
             await self._holder.delete_original_response()
         except discord.HTTPException as exc:
             log.debug("could not remove the morph picker: %s", exc)
+
+
+def _clamp(value: float, limit: float) -> float:
+    return max(-limit, min(limit, value))
 
 
 async def setup(bot: GenAIBot) -> None:

@@ -11,12 +11,15 @@ COMMAND_RESOURCES: Mapping[str, str] = {
     "digit": "model",
     "morph": "model",
     "latent-map": "model",
+    "handwriting": "model",
     "poem": "text",
 }
 
 # Seconds between two uses of a command by one user: enough to stop a flood, short enough that
 # pressing "Again" a few times in a row still feels responsive.
-DEFAULT_COOLDOWNS_S: Mapping[str, float] = {"digit": 3.0, "morph": 10.0, "latent-map": 10.0, "poem": 15.0}
+DEFAULT_COOLDOWNS_S: Mapping[str, float] = {
+    "digit": 3.0, "morph": 10.0, "latent-map": 10.0, "handwriting": 10.0, "poem": 15.0,
+}
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -19,11 +19,7 @@ def __getattr__(name: str):
         from genai_models.vae.serving.sampler import DigitSampler
 
         return DigitSampler
-    if name == "LatentMap":
-        from genai_models.vae.serving.sampler import LatentMap
-
-        return LatentMap
     raise AttributeError(name)
 
 
-__all__ = ["DigitSampler", "LatentMap"]
+__all__ = ["DigitSampler"]

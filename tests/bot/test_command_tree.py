@@ -70,7 +70,7 @@ def _options(payload):
 @pytest.mark.asyncio
 async def test_command_and_option_names_are_exactly_the_documented_ones(payloads):
     assert set(payloads) == {
-        "poem", "digit", "morph", "latent-map", "train-status", "train", "model", "about"
+        "poem", "digit", "morph", "handwriting", "latent-map", "train-status", "train", "model", "about"
     }
     assert list(_options(payloads["poem"])) == ["topic", "form", "language"]
     train, model = _options(payloads["train"]), _options(payloads["model"])
@@ -80,6 +80,8 @@ async def test_command_and_option_names_are_exactly_the_documented_ones(payloads
     assert list(_options(payloads["morph"])) == [
         "start", "end", "frames", "start_image", "end_image"
     ]
+    assert list(_options(payloads["handwriting"])) == ["image", "digit"]
+    assert list(_options(payloads["latent-map"])) == ["digit"]
 
 
 @pytest.mark.asyncio
@@ -109,6 +111,10 @@ async def test_options_carry_the_documented_ranges(payloads):
     assert morph["start"]["required"] and morph["end"]["required"]
     assert morph["start_image"]["type"] == discord.AppCommandOptionType.attachment.value
     assert _options(payloads["poem"])["topic"]["max_length"] == 300
+    handwriting = _options(payloads["handwriting"])
+    assert handwriting["image"]["required"] and not handwriting["digit"]["required"]
+    assert handwriting["image"]["type"] == discord.AppCommandOptionType.attachment.value
+    assert (handwriting["digit"]["min_value"], handwriting["digit"]["max_value"]) == (0, 9)
 
 
 @pytest.mark.asyncio

@@ -1,13 +1,24 @@
-"""/digit, its buttons, /morph and /latent-map through the real discord.py client."""
+"""/digit, its buttons (Explore too), /morph, /handwriting and /latent-map through the real
+discord.py client."""
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
-from PIL import ImageSequence
+from PIL import Image, ImageDraw, ImageSequence
 
 from genai_models.imaging import grid_size
-from tests.helpers import image_of
+from genai_models.vae.serving.drawing import (
+    OVERVIEW_PANEL,
+    axis_meaning,
+    draw_digits,
+    draw_handwriting,
+    draw_latent_map,
+)
+from tests.fakes.discord_server import Upload
+from tests.helpers import MNIST_SLICE, assert_labelled_ai, image_of, png_of
 
 EPHEMERAL = 1 << 6
 DISCORD_WINDOW_S = 3.0
@@ -82,7 +93,8 @@ async def test_spanish_users_get_spanish_embeds_and_buttons(discord_server, star
         reply = await _final(discord_server, ix)
     assert reply.embeds[0]["title"] == "Dígito 4"
     assert "Semilla" in _fields(reply)
-    assert [b["label"] for b in reply.buttons()] == ["Otra vez", "Transformar en…"]
+    assert [b["label"] for b in reply.buttons()][:2] == ["Otra vez", "Transformar en…"]
+    assert [b["label"] for b in reply.buttons()][-1] == "Volver"
 
 
 @pytest.mark.asyncio
@@ -92,7 +104,7 @@ async def test_again_redraws_the_same_message_with_a_new_seed(discord_server, st
             discord_server, {"digit": 7, "count": 4, "seed": 5}, "Again"
         )
         again = await discord_server.wait_for_reply(press, lambda r: r.files)
-    assert [b["label"] for b in first.buttons()] == ["Again", "Morph to…"]
+    assert [b["label"] for b in first.buttons()][:2] == ["Again", "Morph to…"]
     assert again.message_id == first.message_id  # edited in place, not a new message
     assert _fields(again)["Seed"] != "`5`"
     assert again.files[0].data != first.files[0].data
@@ -141,7 +153,7 @@ async def test_buttons_are_disabled_when_the_view_times_out(discord_server, star
             ix, lambda r: r.buttons() and all(b.get("disabled") for b in r.buttons())
         )
     assert edit.message_id == first.message_id
-    assert len(edit.buttons()) == 2
+    assert len(edit.buttons()) == 7  # Again, Morph to… and Explore's five
 
 
 @pytest.mark.asyncio
@@ -162,17 +174,159 @@ async def test_morph_answers_with_a_looping_gif_of_the_requested_frames(
 
 
 @pytest.mark.asyncio
-async def test_latent_map_sends_the_manifold_and_the_labelled_scatter(discord_server, start_bot):
+async def test_latent_map_without_a_digit_sends_the_overview_once_drawn(discord_server, start_bot):
     async with start_bot():
         ix = await discord_server.inject_command("latent-map")
         reply = await _final(discord_server, ix)
         again = await discord_server.inject_command("latent-map")
         cached = await _final(discord_server, again)
-    names = [f.filename for f in reply.files]
-    assert names == ["latent-map.png", "latent-scatter.png"]
-    assert all(image_of(f.data).format == "PNG" for f in reply.files)
-    assert [e["image"]["url"] for e in reply.embeds] == [
-        "attachment://latent-map.png",
-        "attachment://latent-scatter.png",
-    ]
-    assert [f.data for f in cached.files] == [f.data for f in reply.files]
+    (png,) = reply.files
+    assert png.filename == "latent-map.png"
+    assert image_of(png.data).size[0] >= 5 * OVERVIEW_PANEL  # ten small multiples, 5 a row
+    assert reply.embeds[0]["image"]["url"] == "attachment://latent-map.png"
+    assert "handwriting style" in reply.embeds[0]["description"]
+    assert [f.data for f in cached.files] == [png.data]
+
+
+@pytest.mark.asyncio
+async def test_latent_map_of_one_digit_sends_that_digits_plane(discord_server, start_bot, sampler):
+    async with start_bot():
+        ix = await discord_server.inject_command("latent-map", {"digit": 7}, locale="es-ES")
+        reply = await _final(discord_server, ix)
+    (png,) = reply.files
+    assert png.data == draw_latent_map(sampler, 7, lang="es")
+    assert reply.embeds[0]["title"] == "El dígito 7 sobre el plano de estilo"
+
+
+# -- Explore -----------------------------------------------------------------------------
+
+
+def _explore_labels(sampler) -> dict[str, str]:
+    axes = sampler.style_axes
+    return {"right": axis_meaning(axes.x, 1, "en"), "left": axis_meaning(axes.x, -1, "en"),
+            "up": axis_meaning(axes.y, 1, "en"), "down": axis_meaning(axes.y, -1, "en")}
+
+
+@pytest.mark.asyncio
+async def test_explore_buttons_say_what_each_direction_does(discord_server, start_bot, sampler):
+    async with start_bot():
+        ix = await discord_server.inject_command("digit", {"digit": 2})
+        reply = await _final(discord_server, ix)
+    labels = [b["label"] for b in reply.buttons()]
+    expected = _explore_labels(sampler)
+    assert labels[2:] == [expected[d] for d in ("left", "right", "up", "down")] + ["Back"]
+    # The shipped model's plane slants digits along x: the buttons say so in words.
+    assert {expected["left"], expected["right"]} == {"more upright", "more slanted"}
+
+
+@pytest.mark.asyncio
+async def test_explore_moves_the_digits_across_the_style_plane_in_place(
+    discord_server, start_bot, sampler
+):
+    labels = _explore_labels(sampler)
+    async with start_bot():
+        _, first, press = await _digit_then_press(
+            discord_server, {"digit": 7, "count": 4, "seed": 5}, labels["right"])
+        moved = await discord_server.wait_for_reply(press, lambda r: r.files)
+        up = await discord_server.inject_component(moved, _button(moved, labels["up"])["custom_id"])
+        twice = await discord_server.wait_for_reply(up, lambda r: r.files)
+        back = await discord_server.inject_component(twice, _button(twice, "Back")["custom_id"])
+        home = await discord_server.wait_for_reply(back, lambda r: r.files)
+    assert moved.message_id == twice.message_id == first.message_id  # edited in place
+    assert moved.elapsed < DISCORD_WINDOW_S and twice.elapsed < DISCORD_WINDOW_S
+    assert _fields(moved)["Seed"] == "`5`"  # the same digits, moved
+    assert _fields(moved)["Style moved"] == "x +0.7, y +0.0"
+    assert _fields(twice)["Style moved"] == "x +0.7, y +0.7"
+    expected = draw_digits(sampler, 7, count=4, seed=5, offset=(0.7, 0.7))
+    assert twice.files[0].data == expected != first.files[0].data
+    assert home.files[0].data == first.files[0].data and "Style moved" not in _fields(home)
+
+
+@pytest.mark.asyncio
+async def test_explore_presses_by_someone_else_are_refused_and_change_nothing(
+    discord_server, start_bot, sampler
+):
+    async with start_bot():
+        ix, first, press = await _digit_then_press(
+            discord_server, {"digit": 1, "seed": 2}, _explore_labels(sampler)["up"],
+            user=discord_server.bob)
+        refusal = await press.wait_for_callback()
+        await discord_server.wait_until_quiet(ix, quiet=0.3)
+    assert refusal.ephemeral and str(discord_server.alice.id) in refusal.content
+    assert discord_server.message(first.message_id)["attachments"] == first.attachments
+
+
+# -- /handwriting -------------------------------------------------------------------------
+
+
+def _handwritten(label: int, index: int = 0) -> bytes:
+    data = np.load(MNIST_SLICE)
+    return png_of(data["x_train"][data["y_train"] == label][index] / 255.0, scale=10)
+
+
+@pytest.mark.asyncio
+async def test_handwriting_answers_with_all_ten_digits_in_the_uploads_hand(
+    discord_server, start_bot, sampler
+):
+    upload = Upload("my-four.png", _handwritten(4))
+    async with start_bot():
+        ix = await discord_server.inject_command("handwriting", {"image": upload})
+        reply = await _final(discord_server, ix)
+    (png,) = reply.files
+    assert png.filename == "handwriting.png"
+    assert image_of(png.data).size == grid_size(10)  # /digit count:10's layout
+    drawn, _ = draw_handwriting(sampler, upload.data)  # what the bot should have posted
+    assert np.array_equal(np.asarray(image_of(png.data)), np.asarray(image_of(drawn)))
+    assert_labelled_ai(png.data, version=sampler.version, feature="handwriting", upload_read_as=4)
+    embed = reply.embeds[0]
+    assert embed["title"] == "Your handwriting, 0-9"
+    assert "**4**" in embed["description"] and "% sure" in embed["description"]
+    assert embed["footer"]["text"] == f"AI-generated · VAE {sampler.version}"
+    assert not reply.ephemeral and reply.elapsed < DISCORD_WINDOW_S
+
+
+@pytest.mark.asyncio
+async def test_handwriting_in_spanish_with_the_digit_given(discord_server, start_bot):
+    async with start_bot():
+        ix = await discord_server.inject_command(
+            "handwriting", {"image": Upload("cinco.png", _handwritten(5)), "digit": 5},
+            locale="es-ES")
+        reply = await _final(discord_server, ix)
+    assert reply.embeds[0]["title"] == "Tu letra, 0-9"
+    assert reply.embeds[0]["description"].startswith("Dices que tu imagen muestra un **5**")
+
+
+@pytest.mark.asyncio
+async def test_handwriting_refuses_an_upload_it_cannot_read_as_a_digit(discord_server, start_bot):
+    square = Image.new("L", (200, 200), 255)
+    ImageDraw.Draw(square).rectangle([40, 40, 160, 160], fill=0)
+    buffer = io.BytesIO()
+    square.save(buffer, format="PNG")
+    async with start_bot():
+        ix = await discord_server.inject_command(
+            "handwriting", {"image": Upload("square.png", buffer.getvalue())})
+        reply = await discord_server.wait_for_reply(ix, lambda r: r.content)
+    assert reply.ephemeral and not reply.files
+    assert "can't read that image as a handwritten digit" in reply.content
+
+
+@pytest.mark.asyncio
+async def test_handwriting_refuses_a_file_that_is_not_an_image_at_once(discord_server, start_bot):
+    async with start_bot():
+        ix = await discord_server.inject_command(
+            "handwriting", {"image": Upload("notes.txt", b"hello")}, locale="es-ES")
+        reply = await discord_server.wait_for_reply(ix, lambda r: r.content)
+    assert reply.callback_type == 4 and reply.ephemeral  # refused before any deferral
+    assert "`notes.txt`" in reply.content
+    assert not [r for r in discord_server.requests.items if "/attachments/" in r.path]
+
+
+@pytest.mark.asyncio
+async def test_handwriting_refuses_a_blank_drawing(discord_server, start_bot):
+    buffer = io.BytesIO()
+    Image.new("L", (120, 120), 255).save(buffer, format="PNG")
+    async with start_bot():
+        ix = await discord_server.inject_command(
+            "handwriting", {"image": Upload("blank.png", buffer.getvalue())})
+        reply = await discord_server.wait_for_reply(ix, lambda r: r.content)
+    assert reply.ephemeral and "blank" in reply.content

@@ -24,6 +24,7 @@ class StuckSampler:
     def __init__(self, sampler) -> None:
         self._sampler = sampler
         self.version = sampler.version
+        self.style_axes = sampler.style_axes  # what /digit's Explore buttons are labelled with
         self.release = threading.Event()
         self.calls = 0
 
@@ -38,6 +39,7 @@ class BrokenSampler:
 
     def __init__(self, sampler) -> None:
         self.version = sampler.version
+        self.style_axes = sampler.style_axes
 
     def digits(self, *args, **kwargs):
         raise ZeroDivisionError("secret internal detail")

@@ -23,12 +23,13 @@ async def test_digit_morph_and_latent_map_files_say_they_are_ai_made(
     async with start_bot():
         digit = await _files(discord_server, "digit", {"digit": 5, "count": 4, "seed": 77})
         morph = await _files(discord_server, "morph", {"start": 2, "end": 6, "frames": 4})
-        plane, scatter = await _files(discord_server, "latent-map")
+        (plane,) = await _files(discord_server, "latent-map")
+        (seven,) = await _files(discord_server, "latent-map", {"digit": 7})
     assert_labelled_ai(digit[0].data, version=sampler.version, digit=5, count=4, seed=77)
     found = assert_labelled_ai(morph[0].data, version=sampler.version, start=2, end=6, frames=4)
     assert "seed " in found["Comment"]  # the seed the bot chose, so the GIF can be redrawn
     assert_labelled_ai(plane.data, version=sampler.version, feature="latent-map")
-    assert_labelled_ai(scatter.data, version=sampler.version, feature="latent-scatter")
+    assert_labelled_ai(seven.data, version=sampler.version, feature="latent-map", digit=7)
 
 
 def _corner_has_mark(data: bytes) -> bool:

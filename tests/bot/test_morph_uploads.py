@@ -57,8 +57,8 @@ async def test_a_users_own_digit_starts_the_morph(discord_server, start_bot, sam
     from genai_models.vae.serving.preprocess import to_mnist
 
     mnist_like = to_mnist(upload.data)
-    expected = sampler.decode(sampler.encode_mnist(mnist_like)[None, :],
-                              sampler.classify_mnist(mnist_like)[None, :])[0]
+    expected = sampler.draw(sampler.encode_mnist(mnist_like)[None, :],
+                            sampler.classify_mnist(mnist_like)[None, :])[0] / 255
     first_frame = np.asarray(gif.convert("L"), dtype="float32")[::8, ::8] / 255  # 224 px → 28
     assert np.abs(first_frame - expected).mean() < 0.03
 

@@ -57,11 +57,32 @@ def test_morph_reply_names_its_ends_frames_and_seed():
     assert embed.footer.text == "AI-generated · VAE v2"
 
 
-def test_latent_map_reply_shows_each_of_its_two_images_in_its_own_embed():
-    reply = rendering.latent_map_reply(b"grid", b"scatter", version="v3", lang="en")
-    assert [e.image.url for e in reply.embeds] == [f"attachment://{f.filename}" for f in reply.files]
-    assert [f.fp.read() for f in reply.files] == [b"grid", b"scatter"]
-    assert reply.embeds[0].footer.text == "AI-generated · VAE v3"
+def test_latent_map_reply_shows_its_map_and_says_what_the_plane_holds():
+    reply = rendering.latent_map_reply(b"map", digit=None, version="v3", lang="en")
+    (embed,), (file,) = reply.embeds, reply.files
+    assert embed.image.url == f"attachment://{file.filename}" and file.fp.read() == b"map"
+    assert embed.title == "The latent plane" and "not the digit" in embed.description
+    assert embed.footer.text == "AI-generated · VAE v3"
+    one = rendering.latent_map_reply(b"map", digit=3, version="v3", lang="es")
+    assert one.embeds[0].title == "El dígito 3 sobre el plano de estilo"
+
+
+def test_handwriting_reply_says_what_it_read_or_what_it_was_told():
+    read = rendering.handwriting_reply(b"png", digit=7, confidence=0.934, given=False,
+                                       version="v4", lang="en")
+    assert "**7** (93% sure)" in read.embeds[0].description
+    told = rendering.handwriting_reply(b"png", digit=7, confidence=0.2, given=True,
+                                       version="v4", lang="en")
+    assert told.embeds[0].description.startswith("You said your upload shows a **7**")
+    assert told.embeds[0].image.url == "attachment://handwriting.png"
+
+
+def test_digits_reply_shows_how_far_explore_moved_the_style():
+    moved = rendering.digits_reply(b"png", digit=2, count=1, seed=3, version="v", lang="en",
+                                   offset=(-1.4, 0.7))
+    assert {f.name: f.value for f in moved.embeds[0].fields}["Style moved"] == "x -1.4, y +0.7"
+    still = rendering.digits_reply(b"png", digit=2, count=1, seed=3, version="v", lang="en")
+    assert "Style moved" not in {f.name for f in still.embeds[0].fields}
 
 
 def test_training_reply_attaches_the_loss_curve_only_when_there_is_one():

@@ -12,7 +12,8 @@ import pytest
 from bot.cli import main
 from bot.settings import ENVIRONMENT
 
-COMMANDS = ("run", "demo", "start", "sync", "poem", "train", "digit", "morph", "latent-map")
+COMMANDS = ("run", "demo", "start", "sync", "poem", "train", "digit", "morph", "handwriting",
+            "latent-map")
 _ENTRY = re.compile(r"^  (\S.*?)(?:\s{2,}(\S.*))?$")  # an argument's line: "  --out OUT   help"
 
 
@@ -62,7 +63,7 @@ def test_every_command_lists_the_environment_it_reads(command):
 def test_the_bot_commands_list_the_discord_settings_and_the_model_commands_the_model_folder():
     for command in ("run", "start", "sync"):
         assert "DISCORD_TOKEN" in help_text(command) and "DEV_GUILD_ID" in help_text(command)
-    for command in ("digit", "morph", "latent-map", "demo"):
+    for command in ("digit", "morph", "handwriting", "latent-map", "demo"):
         assert "GENAI_MODEL_DIR" in help_text(command)
     assert "GENAI_TRAINING_DIR" in help_text("train")
     assert "OPENAI_BASE_URL" in help_text("poem")

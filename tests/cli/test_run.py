@@ -120,7 +120,7 @@ async def test_run_connects_syncs_to_the_dev_guild_answers_and_stops_on_sigterm(
             process.send_signal(signal.SIGTERM)  # what `docker stop` sends
     run = await finish(process, timeout=30)
     assert {c["name"] for c in synced} == {
-        "digit", "morph", "latent-map", "train-status", "train", "model", "about"
+        "digit", "morph", "handwriting", "latent-map", "train-status", "train", "model", "about"
     }
     assert reply.files[0].filename == "digits.png"
     assert run.returncode == 0, run.stderr
@@ -144,8 +144,7 @@ async def test_demo_writes_the_images_prints_a_poem_and_says_what_to_configure(t
     morph = image_of((out / "morph.gif").read_bytes())
     assert morph.format == "GIF" and morph.n_frames == 2 * 24 - 2
     assert image_of((out / "latent-map.png").read_bytes()).format == "PNG"
-    assert image_of((out / "latent-scatter.png").read_bytes()).format == "PNG"
-    for name in ("digits.png", "morph.gif", "latent-map.png", "latent-scatter.png"):
+    for name in ("digits.png", "morph.gif", "latent-map.png"):
         assert_labelled_ai((out / name).read_bytes(), version=SHIPPED_VERSION)
     assert f"wrote {Path('pictures') / 'morph.gif'}" in run.stdout
     assert POEM in run.stdout
@@ -159,7 +158,7 @@ async def test_demo_without_a_text_endpoint_still_draws_and_says_how_to_add_poem
     run = await finish(await start_cli("demo", env={}, cwd=tmp_path))
     assert run.returncode == 0, run.stderr
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
-        "digits.png", "latent-map.png", "latent-scatter.png", "morph.gif",
+        "digits.png", "latent-map.png", "morph.gif",
     ]  # fmt: skip
     assert "No text endpoint configured, so no poem" in run.stdout
     assert "OPENAI_API_KEY=" in run.stdout
@@ -200,17 +199,18 @@ async def test_sync_publishes_the_commands_to_the_dev_guild_and_exits_without_th
     assert "Traceback" not in run.stderr
     synced = {c["name"]: c for c in discord_server.synced_commands(discord_server.guild_id)}
     assert set(synced) == {
-        "poem", "digit", "morph", "latent-map", "train-status", "train", "model", "about"
+        "poem", "digit", "morph", "handwriting", "latent-map", "train-status", "train", "model", "about"
     }
     assert _option_names(synced["poem"]) == ["topic", "form", "language"]
     assert _option_names(synced["digit"]) == ["digit", "count", "seed"]
     assert _option_names(synced["morph"]) == ["start", "end", "frames", "start_image", "end_image"]
-    assert _option_names(synced["latent-map"]) == []
+    assert _option_names(synced["handwriting"]) == ["image", "digit"]
+    assert _option_names(synced["latent-map"]) == ["digit"]
     assert _option_names(synced["train-status"]) == []
     assert _option_names(synced["about"]) == []
     assert discord_server.synced_commands(None) == []  # the dev guild only, not globally
     assert discord_server.sessions == []  # it published over REST and never went online
-    assert run.stdout.strip() == f"synced 8 commands to guild {discord_server.guild_id}"
+    assert run.stdout.strip() == f"synced 9 commands to guild {discord_server.guild_id}"
 
 
 @pytest.mark.asyncio
@@ -224,11 +224,13 @@ async def test_sync_without_dev_guild_publishes_globally_and_without_a_text_endp
     assert run.returncode == 0, run.stderr
     assert "TENSORFLOW IMPORTED" not in run.stderr
     synced = {c["name"]: c for c in discord_server.synced_commands(None)}
-    assert set(synced) == {"digit", "morph", "latent-map", "train-status", "train", "model", "about"}
+    assert set(synced) == {
+        "digit", "morph", "handwriting", "latent-map", "train-status", "train", "model", "about"
+    }
     assert _option_names(synced["digit"]) == ["digit", "count", "seed"]
     assert _option_names(synced["morph"]) == ["start", "end", "frames", "start_image", "end_image"]
     assert discord_server.synced_commands(discord_server.guild_id) == []
-    assert run.stdout.strip() == "synced 7 commands to all guilds (global)"
+    assert run.stdout.strip() == "synced 8 commands to all guilds (global)"
 
 
 INSTALLED_CLI = Path(sys.executable).with_name("genai-bot")  # the console script pip installed

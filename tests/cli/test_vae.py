@@ -1,4 +1,5 @@
-"""`genai-bot train | digit | morph | latent-map` as a user runs them: real subprocesses.
+"""`genai-bot train | digit | morph | handwriting | latent-map` as a user runs them: real
+subprocesses.
 
 One model is trained once through `genai-bot train` on the 600-digit fixture and then served to
 the other commands through GENAI_MODEL_DIR (the setting the bot reads too). TensorFlow start-up
@@ -21,6 +22,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from genai_models.vae.serving.card import PRETRAINED_DIR as PRETRAINED
 from genai_models.vae.training.data import load_digits
 from tests.helpers import MNIST_SLICE, assert_labelled_ai
 
@@ -195,19 +197,34 @@ def test_morph_starts_from_a_users_image(model_dir, tmp_path):
         assert gif.n_frames == 2 * 6 - 2
 
 
-def test_latent_map_writes_the_grid_and_the_scatter(model_dir, tmp_path):
-    out = tmp_path / "maps" / "latent.png"
-    result = genai_bot("latent-map", "--size", "5", "--out", str(out), cwd=tmp_path,
-                       model_dir=model_dir)
-    assert result.returncode == 0, result.stderr
-    with Image.open(out) as grid:
-        assert grid.size == (5 * 28, 5 * 28)  # edge to edge, one 28 px digit per point
-    with Image.open(out.with_name("latent-scatter.png")) as scatter:
-        assert scatter.format == "PNG"
-        assert min(scatter.size) >= 200
+def test_latent_map_writes_the_overview_or_one_digits_plane(model_dir, tmp_path):
+    overview, seven = tmp_path / "maps" / "latent.png", tmp_path / "seven.png"
+    for args in (("--size", "3", "--out", str(overview)), ("--digit", "7", "--out", str(seven))):
+        result = genai_bot("latent-map", *args, cwd=tmp_path, model_dir=model_dir)
+        assert result.returncode == 0, result.stderr
+    with Image.open(overview) as image, Image.open(seven) as one:
+        assert image.format == one.format == "PNG"
+        assert image.size[0] > 2 * one.size[0] * 0.8  # ten small multiples against one panel
+        assert one.size[0] >= 400
     version = json.loads((model_dir / "model_card.json").read_text())["version"]
-    assert_labelled_ai(out.read_bytes(), version=version, cells=5)
-    assert_labelled_ai(out.with_name("latent-scatter.png").read_bytes(), version=version)
+    assert_labelled_ai(overview.read_bytes(), version=version, digit="all", cells=3)
+    assert_labelled_ai(seven.read_bytes(), version=version, digit=7)
+
+
+def test_handwriting_writes_the_ten_digits_in_the_uploads_hand(tmp_path):
+    digits = load_digits(MNIST_SLICE)
+    upload = tmp_path / "my-six.png"
+    six = digits.images[digits.labels == 6][0, ..., 0]
+    Image.fromarray((255 - six * 255).astype(np.uint8)).resize((140, 140)).save(upload)
+    out = tmp_path / "hand.png"
+    result = genai_bot("handwriting", "--image", str(upload), "--digit", "6", "--out", str(out),
+                       cwd=tmp_path, model_dir=PRETRAINED)
+    assert result.returncode == 0, result.stderr
+    assert "shows a 6 (as given)" in result.stdout
+    with Image.open(out) as image:
+        assert image.size == (4 * CELL + 5 * MARGIN, 3 * CELL + 4 * MARGIN)  # 10 cells, 4 a row
+    version = json.loads((PRETRAINED / "model_card.json").read_text())["version"]
+    assert_labelled_ai(out.read_bytes(), version=version, feature="handwriting", upload_read_as=6)
 
 
 # -- bad arguments and files: a one-line message, never a traceback ------------------------
@@ -222,6 +239,9 @@ def test_latent_map_writes_the_grid_and_the_scatter(model_dir, tmp_path):
         (("morph", "3", "8", "--frames", "1"), ("--frames", "between 2 and 240", "got 1")),
         (("morph", "3", "8", "--frames", "241"), ("--frames", "between 2 and 240", "got 241")),
         (("latent-map", "--size", "41"), ("--size", "between 2 and 40", "got 41")),
+        (("latent-map", "--digit", "x"), ("digit 0-9", "'x'")),
+        (("handwriting",), ("--image",)),
+        (("handwriting", "--image", "a.png", "--digit", "12"), ("digit 0-9", "12")),
         (("morph", "3", "x"), ("digit 0-9", "'x'")),
         (("train", "--epochs", "many"), ("whole number", "many")),
         (("train", "--precision", "float16"), ("--precision", "float16", "bfloat16")),
@@ -241,6 +261,32 @@ def test_a_missing_data_file_is_refused(tmp_path):
                        "--out", str(tmp_path / "run"), cwd=tmp_path)
     assert_one_line_error(result, "nowhere.npz")
     assert messages(result) == [result.stderr.strip().splitlines()[-1]]
+
+
+@pytest.mark.parametrize(("content", "fragment"),
+                         [(None, "cannot read"), (b"this is not a picture", "not an image")],
+                         ids=["missing", "not-an-image"])
+def test_handwriting_refuses_an_unreadable_image_before_the_model_loads(tmp_path, content,
+                                                                         fragment):
+    image = tmp_path / "mine.png"
+    if content is not None:
+        image.write_bytes(content)
+    result = genai_bot("handwriting", "--image", str(image), "--out", str(tmp_path / "h.png"),
+                       cwd=tmp_path, model_dir=tmp_path / "no-model")
+    message = assert_one_line_error(result, "mine.png", fragment)
+    assert result.stderr.strip().splitlines() == [message]
+    assert not (tmp_path / "h.png").exists()
+
+
+def test_handwriting_refuses_an_image_that_is_no_digit(tmp_path):
+    square = Image.new("L", (200, 200), 255)
+    square.paste(0, (40, 40, 160, 160))
+    path = tmp_path / "square.png"
+    square.save(path)
+    result = genai_bot("handwriting", "--image", str(path), "--out", str(tmp_path / "h.png"),
+                       cwd=tmp_path, model_dir=PRETRAINED)
+    assert_one_line_error(result, "square.png", "handwritten digit")
+    assert not (tmp_path / "h.png").exists()
 
 
 @pytest.mark.parametrize("option", ["--start-image", "--end-image"])

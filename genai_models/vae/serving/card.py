@@ -7,6 +7,9 @@ The card holds metadata only. The validation digits' latent points (the latent m
 are data, so they live in a binary file beside it, hashed like the weights: a retrain rewrites
 that file instead of thousands of lines of JSON. `read_verified_card` loads them back into the
 card as `card["validation_latents"] = {"points": (N, 2) float32, "labels": (N,) int32}`.
+The training digits' latent codes (TRAINING_LATENTS_FILE, schema 3) are what /digit samples
+from: each class's aggregate posterior, so the served digits vary as much as the digits the
+model was trained on. They load as `card["training_latents"] = {"points", "spreads", "labels"}`.
 """
 
 from __future__ import annotations
@@ -28,11 +31,14 @@ CARD_FILE = "model_card.json"
 VAE_FILE = "vae.keras"
 CHECKER_FILE = "checker.keras"
 LATENTS_FILE = "validation_latents.npz"
+TRAINING_LATENTS_FILE = "training_latents.npz"
 WEIGHT_FILES = (VAE_FILE, CHECKER_FILE)
-CARD_FILES = (*WEIGHT_FILES, LATENTS_FILE)  # every file the card vouches for
+CARD_FILES = (*WEIGHT_FILES, LATENTS_FILE, TRAINING_LATENTS_FILE)  # every file the card vouches for
 # 2: the validation latents moved out of the card into LATENTS_FILE. Schema-1 cards (models
 # trained before) still hold them inline and are read as they are.
-CARD_SCHEMA = 2
+# 3: the training digits' latent codes (TRAINING_LATENTS_FILE). Older cards have none; their
+# sampler falls back to a Gaussian region per class.
+CARD_SCHEMA = 3
 
 MNIST_ATTRIBUTION = (
     "MNIST by Yann LeCun, Corinna Cortes and Christopher J. C. Burges (CC BY-SA 3.0). "
@@ -49,6 +55,14 @@ def write_validation_latents(model_dir: Path, points: np.ndarray, labels: np.nda
     """Write the latent map's scatter (latent means and labels of the validation digits)."""
     write_atomic(model_dir / LATENTS_FILE, npz_bytes({
         "points": np.asarray(points, "float32"), "labels": np.asarray(labels, "int32")}))
+
+
+def write_training_latents(model_dir: Path, points: np.ndarray, spreads: np.ndarray,
+                           labels: np.ndarray) -> None:
+    """Write the training digits' latent means, their posterior standard deviations and labels."""
+    write_atomic(model_dir / TRAINING_LATENTS_FILE, npz_bytes({
+        "points": np.asarray(points, "float32"), "spreads": np.asarray(spreads, "float32"),
+        "labels": np.asarray(labels, "int32")}))
 
 
 def write_card(model_dir: Path, fields: dict[str, Any]) -> dict[str, Any]:
@@ -77,11 +91,15 @@ def read_verified_card(model_dir: Path) -> dict[str, Any]:
         ) from None
     except (OSError, ValueError) as exc:
         raise ModelFileError(f"Model card {card_path} is unreadable ({exc})") from exc
-    inline_latents = card.get("schema", 1) < 2
-    for name in WEIGHT_FILES if inline_latents else CARD_FILES:
+    schema = card.get("schema", 1)
+    names = WEIGHT_FILES if schema < 2 else CARD_FILES if schema >= 3 else CARD_FILES[:3]
+    for name in names:
         _verify(model_dir / name, card, card_path)
-    if not inline_latents:
+    if schema >= 2:
         card["validation_latents"] = _read_latents(model_dir / LATENTS_FILE)
+    if schema >= 3:
+        card["training_latents"] = _read_latents(model_dir / TRAINING_LATENTS_FILE,
+                                                 extra=("spreads",))
     return card
 
 
@@ -98,13 +116,16 @@ def _verify(path: Path, card: dict[str, Any], card_path: Path) -> None:
         )
 
 
-def _read_latents(path: Path) -> dict[str, np.ndarray]:
+def _read_latents(path: Path, extra: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+    """points (N, latent_dim) and labels (N,), plus `extra` arrays shaped like the points."""
     try:
         with np.load(io.BytesIO(path.read_bytes()), allow_pickle=False) as archive:
-            points, labels = archive["points"], archive["labels"]
+            arrays = {name: archive[name] for name in ("points", "labels", *extra)}
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise ModelFileError(f"Model file {path} is unreadable ({exc})") from exc
-    if points.ndim != 2 or labels.shape != (len(points),):
+    points, labels = arrays["points"], arrays["labels"]
+    if (points.ndim != 2 or labels.shape != (len(points),)
+            or any(arrays[name].shape != points.shape for name in extra)):
         raise ModelFileError(f"Model file {path} holds points {points.shape} and labels "
                              f"{labels.shape}: expected (N, latent_dim) and (N,)")
-    return {"points": points, "labels": labels}
+    return arrays

@@ -1,9 +1,10 @@
 """The digit features as finished image bytes: the one place their sizes and frame counts live.
 
 The bot's cogs (in its worker pool) and the CLI (`genai-bot digit | morph | latent-map | demo`)
-both call these, so a /digit grid, a /morph GIF and a /latent-map are the same bytes wherever
-they are drawn. No TensorFlow here: this module imports only `genai_models.imaging` (NumPy and
-Pillow) and takes an already-loaded sampler, so front-ends import it before any model loads.
+both call these, so a /digit grid, a /morph GIF, a /handwriting grid and a /latent-map are the
+same bytes wherever they are drawn. No TensorFlow here: this module imports only
+`genai_models.imaging` (NumPy and Pillow) and the catalogue, and takes an already-loaded sampler,
+so front-ends import it before any model loads.
 
 Every image drawn here carries its provenance (genai_models.imaging.provenance): the model's
 version and the parameters that reproduce it, built by `provenance_of`. `mark` is the
@@ -18,15 +19,27 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from genai_models import imaging
+from genai_models.catalogue import CATALOGUE
 from genai_models.imaging.provenance import Provenance
 
 if TYPE_CHECKING:
-    from genai_models.vae.serving.sampler import DigitSampler, MorphEnd
+    import numpy as np
+
+    from genai_models.vae.serving.sampler import DigitSampler, Handwriting, MorphEnd
 
 MORPH_SIZE = 224  # pixels a side: big enough to see, small enough to stay a light GIF
 MORPH_FRAME_MS = 50
 DEFAULT_FRAMES = 24
-LATENT_MAP_CELLS = 15
+LATENT_MAP_CELLS = 11  # /latent-map digit: one digit's plane, cells a side
+OVERVIEW_CELLS = 7  # /latent-map: each of the ten small multiples
+DIGIT_PANEL = 440  # pixels a side of one digit's panel
+OVERVIEW_PANEL = 196  # of each small multiple (7 cells of 28 px: one source pixel per pixel)
+# The catalogue's words for a stroke measure (style.MEASURES) growing (+1) or shrinking (-1).
+STYLE_WORDS = {
+    ("slant", 1): "style_slant_more", ("slant", -1): "style_slant_less",
+    ("width", 1): "style_width_more", ("width", -1): "style_width_less",
+    ("ink", 1): "style_ink_more", ("ink", -1): "style_ink_less",
+}
 
 
 MAX_SEED = 2**31 - 1
@@ -43,15 +56,30 @@ def provenance_of(sampler: DigitSampler, *, mark: bool, **parameters: object) ->
 
 
 def draw_digits(
-    sampler: DigitSampler, digit: int | None, *, count: int, seed: int | None, mark: bool = True
+    sampler: DigitSampler, digit: int | None, *, count: int, seed: int | None,
+    offset: tuple[float, float] | None = None, mark: bool = True,
 ) -> bytes:
-    """A PNG grid of `count` digits `digit` (any when None): a lookup and a PNG, no model call."""
+    """A PNG grid of `count` digits `digit` (any when None): a lookup and a PNG, no model call;
+    `offset` (Explore) moves them across the style plane, for one batched decode."""
     seed = new_seed() if seed is None else seed
+    parameters = {"digit": "any" if digit is None else digit, "count": count, "seed": seed}
+    if offset is not None:
+        parameters["style_offset"] = f"{offset[0]:+.2f},{offset[1]:+.2f}"
+    provenance = provenance_of(sampler, mark=mark, feature="digit", **parameters)
+    return imaging.grid_png(
+        sampler.digits(digit, count=count, seed=seed, offset=offset), provenance=provenance
+    )
+
+
+def draw_handwriting(sampler: DigitSampler, image: bytes | np.ndarray,
+                     digit: int | None = None, *, mark: bool = True) -> tuple[bytes, Handwriting]:
+    """The ten digits 0–9 in the hand of a user's digit, as /digit count:10's PNG grid.
+    The file names the digit the upload was read as, never the upload itself (it is the user's)."""
+    written = sampler.handwriting(image, digit)
     provenance = provenance_of(
-        sampler, mark=mark, feature="digit", digit="any" if digit is None else digit,
-        count=count, seed=seed,
-    )  # fmt: skip
-    return imaging.grid_png(sampler.digits(digit, count=count, seed=seed), provenance=provenance)
+        sampler, mark=mark, feature="handwriting", upload_read_as=written.digit
+    )
+    return imaging.grid_png(written.images, provenance=provenance), written
 
 
 def draw_morph(
@@ -71,17 +99,44 @@ def draw_morph(
     )
 
 
-def draw_latent_map(
-    sampler: DigitSampler, cells: int = LATENT_MAP_CELLS, *, mark: bool = True
-) -> tuple[bytes, bytes]:
-    """The cells × cells decoded latent plane and the scatter of real digits in it, as PNGs."""
-    latent = sampler.latent_map(cells)
-    plane = provenance_of(sampler, mark=mark, feature="latent-map", cells=cells)
-    scatter = provenance_of(sampler, mark=mark, feature="latent-scatter")
-    return (
-        imaging.manifold_png(latent.grid, provenance=plane),
-        imaging.latent_scatter_png(latent.points, latent.labels, provenance=scatter),
+def draw_latent_map(sampler: DigitSampler, digit: int | None = None, *, lang: str = "en",
+                    cells: int | None = None, mark: bool = True) -> bytes:
+    """The readable latent map as a PNG, its texts in `lang`.
+
+    With `digit`: that digit decoded across the style plane (cells × cells), the real validation
+    digits of its class as dots where they encode. Without: small multiples, every digit on the
+    same axes. The axes are labelled with what the model's plane does to the handwriting,
+    measured (`DigitSampler.style_axes`), not assumed.
+    """
+    from genai_models.imaging.style_map import StylePanel, digit_colour, style_map_png
+
+    if cells is None:
+        cells = LATENT_MAP_CELLS if digit is not None else OVERVIEW_CELLS
+    plane = sampler.style_map(digit, cells)
+    axes = sampler.style_axes
+    panels = [StylePanel(str(k), grid, points, digit_colour(k))
+              for k, grid, points in zip(plane.digits, plane.grids, plane.points, strict=True)]
+    if digit is None:
+        title = CATALOGUE.render("style_map_overview_title", lang)
+        legend = CATALOGUE.render("style_map_legend_all", lang)
+    else:
+        title = CATALOGUE.render("style_map_title", lang, {"digit": digit})
+        legend = CATALOGUE.render("style_map_legend_one", lang, {"digit": digit})
+    return style_map_png(
+        panels, extent=plane.extent, title=title, legend=legend,
+        x_label=CATALOGUE.render("style_axis_x", lang, {"meaning": axis_meaning(axes.x, +1, lang)}),
+        y_label=CATALOGUE.render("style_axis_y", lang, {"meaning": axis_meaning(axes.y, +1, lang)}),
+        panel_size=OVERVIEW_PANEL if digit is None else DIGIT_PANEL,
+        provenance=provenance_of(sampler, mark=mark, feature="latent-map",
+                                 digit="all" if digit is None else digit, cells=cells),
     )
+
+
+def axis_meaning(names: tuple[tuple[str, int], ...], direction: int, lang: str) -> str:
+    """What moving `direction` (+1 / −1) along an axis does, e.g. "more slanted" or
+    "narrower, thinner": the catalogue's words for the measures `style.describe_axes` found."""
+    words = [CATALOGUE.render(STYLE_WORDS[measure, sign * direction], lang) for measure, sign in names]
+    return ", ".join(words) if words else CATALOGUE.render("style_unknown", lang)
 
 
 def _end_name(end: MorphEnd) -> int | str:

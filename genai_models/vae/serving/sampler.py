@@ -2,8 +2,9 @@
 
 All public methods are synchronous and safe to call from several executor threads at once:
 they share only read-only weights and compiled `tf.function`s, and every call owns its RNG.
-What users see (`digits`, `morph`, `latent_map`) comes out as uint8 greys, 0 = background and
-255 = ink, the form every PNG and GIF stores, so `genai_models.imaging` encodes it as it is.
+What users see (`digits`, `morph`, `handwriting`, `style_map`) comes out as uint8 greys,
+0 = background and 255 = ink, the form every PNG and GIF stores, so `genai_models.imaging`
+encodes it as it is.
 The primitives (`decode`, `encode_mnist`, `classify_mnist`) keep the model's float32 in [0, 1].
 """
 
@@ -32,6 +33,7 @@ from genai_models.vae.serving.card import (
 )
 from genai_models.vae.serving.limits import MAX_COUNT, MAX_FRAMES, MAX_MAP_SIZE, MIN_FRAMES, MIN_MAP_SIZE
 from genai_models.vae.serving.preprocess import to_mnist
+from genai_models.vae.serving.style import AxisMeaning, describe_axes
 
 # `_registers_vae_classes`: importing model.py registers VAE, Sampling and ClassPrior with Keras,
 # so `load_model` rebuilds them in a fresh process without hand-passed custom_objects.
@@ -43,13 +45,34 @@ NUM_CLASSES = 10
 # decoding shows the class it was drawn for.
 # (0.95 let through thin eights that people and a second classifier read as ones.)
 ACCEPT_CONFIDENCE = 0.999
-POOL_CANDIDATES = 2048  # drawn per class at load, from the middle of that class's region
-# Candidates come from within this fraction of the class's spread: its typical handwriting, not
-# the rim where styles blur into other digits; small enough that an independent judge
-# (bench.vae_quality) reads the served digits as what was asked, large enough that each pool
-# keeps a varied crowd of points (README "Model quality" has the figures).
+POOL_CANDIDATES = 2048  # drawn per class at load
+# Models without the training digits' codes (card schema < 3) draw candidates from within this
+# fraction of the class's Gaussian spread: its typical handwriting, not the rim where styles
+# blur into other digits.
 REGION_SCALE = 0.6
 POOL_MINIMUM = 32  # fewer accepted than this: serve the most convincing candidates instead
+# What users see is drawn with the decoder's logits multiplied by this: real handwriting is ink
+# or paper with thin anti-aliased edges, while the decoder's mean image is a blur of every
+# stroke it could be. The judge's features (bench.variety) tell blurred digits from real ones.
+INK_SHARPNESS = 3.0
+# /handwriting: below this self-check confidence, an upload without `digit` is not read as any
+# digit and is refused.
+READ_CONFIDENCE = 0.5
+# The self-check names some digit for almost anything (a filled square reads as a 0), so an
+# upload is also refused when even the best-fitting style of its digit redraws it this badly
+# (summed cross-entropy, nats): above what held-out real digits reach (bench.handwriting counts
+# the real digits it refuses), below filled shapes, grids and crosses.
+READ_LOSS_LIMIT = 280.0
+# /handwriting fits the style to the upload on a grid of this many points a side around the
+# encoder's code, this far each way (in latent units), all decoded in one batch.
+STYLE_FIT_POINTS = 9
+STYLE_FIT_REACH = 0.75
+# ...and draws each digit at the fitted style, or, where the self-check reads it with less than
+# LEGIBLE_CONFIDENCE, at the first of these fractions of the way to the class's typical style.
+STYLE_RETREAT = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+LEGIBLE_CONFIDENCE = 0.9
+DEFAULT_STYLE_EXTENT = 3.0  # a model without validation codes: about where N(0, I)-ish codes lie
+AXIS_PROBE_CELLS = 7  # per side, per digit, when measuring what the axes do
 
 
 # A morph's end: a digit 0–9, a user's image bytes, or a 28×28 MNIST-like image.
@@ -57,12 +80,26 @@ MorphEnd = int | bytes | np.ndarray
 
 
 @dataclass(frozen=True)
-class LatentMap:
-    """`grid[i, j]` decodes the point at row i (top = high y) and column j (left = low x)."""
+class Handwriting:
+    """An upload's style written as every digit: `images[k]` is digit k in that hand."""
 
-    grid: np.ndarray  # (n, n, 28, 28) uint8 greys
-    points: np.ndarray  # (N, 2) latent means of the validation digits
-    labels: np.ndarray  # (N,) their labels
+    images: np.ndarray  # (10, 28, 28) uint8 greys
+    digit: int  # the digit the upload shows: given by the user, or read by the self-check
+    confidence: float  # the self-check's probability of `digit` for the upload
+    given: bool  # True when the user said which digit it is
+    style: np.ndarray  # (latent_dim,) the point of the style plane that writes it
+
+
+@dataclass(frozen=True)
+class StyleMap:
+    """`grids[k][i, j]`: digit `digits[k]` decoded at row i (top = high y), column j (left =
+    low x) of the style plane's square [-extent, extent]²; `points[k]` are real validation
+    digits of that class in the same plane."""
+
+    digits: list[int]
+    grids: list[np.ndarray]  # each (n, n, 28, 28) uint8 greys
+    points: list[np.ndarray]  # each (M, 2)
+    extent: float
 
 
 class DigitSampler:
@@ -79,11 +116,12 @@ class DigitSampler:
             [np.linalg.cholesky(np.asarray(stats[str(k)]["covariance"]) + 1e-6 * np.eye(self.latent_dim))
              for k in range(10)]
         )
-        # The class prior's means: where each class's sector of the plane is centred.
+        # The class prior's means (the KL's targets); real codes sit much nearer the origin.
         self._prior_means = np.asarray(card["prior_means"], "float64")
         scatter = card.get("validation_latents", {})
         self._scatter_points = np.asarray(scatter.get("points", []), "float32").reshape(-1, 2)
         self._scatter_labels = np.asarray(scatter.get("labels", []), "int32")
+        self._training_latents = card.get("training_latents")
         spec = tf.TensorSpec([None, self.latent_dim], tf.float32, name="z")
         class_spec = tf.TensorSpec([None, NUM_CLASSES], tf.float32, name="class_probabilities")
         images = tf.TensorSpec([None, 28, 28, 1], tf.float32, name="images")
@@ -92,14 +130,16 @@ class DigitSampler:
         # Called as concrete functions: that skips tf.function's per-call argument matching,
         # a visible share of a one-digit decode.
         self._decode = tf.function(
-            lambda z, classes: tf.sigmoid(vae.decoder([z, classes], training=False))[..., 0],
-            input_signature=[spec, class_spec]).get_concrete_function()
+            lambda z, classes: vae.decoder([z, classes], training=False)[..., 0],
+            input_signature=[spec, class_spec]).get_concrete_function()  # logits
         self._encode = tf.function(lambda x: vae.encoder(x, training=False)[0],
                                    input_signature=[images]).get_concrete_function()
         self._classify = tf.function(lambda x: checker(x, training=False),
                                      input_signature=[images]).get_concrete_function()
         self._warm_up()
         self._pools, self._pool_images = self._vet_pools()
+        # Explore's buttons and the latent map's axes say what each direction does (style.py).
+        self.style_axes: AxisMeaning = self._measure_style_axes()
 
     @classmethod
     def load(cls, model_dir: Path | str | None = None) -> DigitSampler:
@@ -129,11 +169,19 @@ class DigitSampler:
     # -- primitives -------------------------------------------------------------------------
 
     def decode(self, z: np.ndarray, classes=None) -> np.ndarray:
-        """Latent points (N, latent_dim) → images (N, 28, 28) float32 in [0, 1], one batch.
+        """Latent points (N, latent_dim) → the decoder's mean images (N, 28, 28) float32 in
+        [0, 1], one batch.
 
-        `classes`: digits (N,) or class probabilities (N, 10) for the decoder; None lets the
-        plane decide, weighting each class by how close the point is to its sector.
+        `classes`: digits (N,) or class probabilities (N, 10) for the decoder; None weights
+        each class by p(class | z) under the class prior.
         """
+        return _sigmoid(self._logits(z, classes))
+
+    def draw(self, z: np.ndarray, classes=None) -> np.ndarray:
+        """What users see of `decode(z, classes)`: sharpened ink (INK_SHARPNESS), uint8 greys."""
+        return to_uint8(_sigmoid(INK_SHARPNESS * self._logits(z, classes)))
+
+    def _logits(self, z: np.ndarray, classes) -> np.ndarray:
         z = np.asarray(z, "float32")
         if classes is None:
             weights = self.class_weights(z)
@@ -168,13 +216,18 @@ class DigitSampler:
 
     # -- features ---------------------------------------------------------------------------
 
-    def digits(self, k: int | None = None, count: int = 1, seed: int | None = None) -> np.ndarray:
+    def digits(self, k: int | None = None, count: int = 1, seed: int | None = None,
+               offset: tuple[float, float] | None = None) -> np.ndarray:
         """`count` (count, 28, 28) uint8 images of digit `k` (random classes when k is None); seeded.
 
-        The decodings of the pool points `sample_latents` picks: vetting decoded each pool point
-        already, so a request is a lookup and decodes nothing.
+        The drawings of the pool points `sample_latents` picks: vetting drew each pool point
+        already, so a request is a lookup and decodes nothing. `offset` moves every point that
+        far across the style plane (Explore), which costs one batched decode.
         """
         classes, rows = self._pick(k, count, seed)
+        if offset is not None and any(offset):
+            z = np.stack([self._pools[c][r] for c, r in zip(classes, rows, strict=True)])
+            return self.draw(z + np.asarray(offset, "float32"), classes)
         return np.stack([self._pool_images[c][r] for c, r in zip(classes, rows, strict=True)])
 
     def sample_latents(self, k: int | None = None, count: int = 1,
@@ -214,23 +267,96 @@ class DigitSampler:
         z_b, class_b = self._anchor(end, int(rng_seed[1]))
         steps = (1 - np.cos(np.linspace(0.0, math.pi, frames)))[:, None] / 2  # ease in and out
         # Style (z) and class glide together: the digit changes shape and identity at once.
-        return to_uint8(self.decode(z_a + steps * (z_b - z_a), class_a + steps * (class_b - class_a)))
+        return self.draw(z_a + steps * (z_b - z_a), class_a + steps * (class_b - class_a))
 
-    def latent_map(self, n: int = 15) -> LatentMap:
-        """The n×n grid of decodings across the latent plane, plus the validation scatter."""
+    # -- the style plane ----------------------------------------------------------------------
+
+    @property
+    def style_extent(self) -> float:
+        """Half the side of the square of the style plane that real digits fill (95% of the
+        validation codes lie within it on each axis), rounded up to a half unit."""
+        points = self._scatter_points
+        if not len(points):
+            return DEFAULT_STYLE_EXTENT
+        return float(np.ceil(2 * np.percentile(np.abs(points), 95, axis=0).max()) / 2)
+
+    def _measure_style_axes(self) -> AxisMeaning:
+        """What moving along x and along y does to the digits, measured on every digit drawn
+        across the plane (one batched decode, at load)."""
+        plane = self.style_map(None, AXIS_PROBE_CELLS)
+        coordinates = np.linspace(-plane.extent, plane.extent, AXIS_PROBE_CELLS)
+        return describe_axes(plane.grids, coordinates)
+
+    def style_map(self, digit: int | None = None, n: int = 9) -> StyleMap:
+        """Digit `digit` (every digit when None) decoded on an n × n grid across the style plane,
+        with the real validation digits of each class: one batched decode."""
+        _check_class(digit)
         if self.latent_dim != 2:
             raise InvalidInputError("the latent map needs a 2-D latent space")
         if not MIN_MAP_SIZE <= n <= MAX_MAP_SIZE:
             raise InvalidInputError(
                 f"map size must be between {MIN_MAP_SIZE} and {MAX_MAP_SIZE}, got {n}")
-        spread = np.sqrt(np.array([np.diag(c @ c.T) for c in self._class_chol]))
-        low = (self._class_means - 2 * spread).min(axis=0)
-        high = (self._class_means + 2 * spread).max(axis=0)
-        xs = np.linspace(low[0], high[0], n)
-        ys = np.linspace(high[1], low[1], n)  # top row = highest y, as plots read
-        points = np.array([[x, y] for y in ys for x in xs], "float32")
-        grid = to_uint8(self.decode(points)).reshape(n, n, 28, 28)
-        return LatentMap(grid, self._scatter_points, self._scatter_labels)
+        digits = list(range(NUM_CLASSES)) if digit is None else [digit]
+        extent = self.style_extent
+        axis = np.linspace(-extent, extent, n)
+        plane = np.array([[x, y] for y in axis[::-1] for x in axis], "float32")  # top = high y
+        images = self.draw(np.tile(plane, (len(digits), 1)), np.repeat(digits, len(plane)))
+        grids = list(images.reshape(len(digits), n, n, 28, 28))
+        points = [self._scatter_points[self._scatter_labels == k] for k in digits]
+        return StyleMap(digits, grids, points, extent)
+
+    def handwriting(self, image, digit: int | None = None) -> Handwriting:
+        """A user's digit (bytes, PIL image or array) → the ten digits 0–9 written in its style.
+
+        The encoder gives the upload's point on the style plane; knowing which digit the upload
+        shows (`digit`, else the self-check's reading), the point is then fitted to the upload:
+        the grid of nearby points decoded as that digit, in one batch, and the one that redraws
+        the upload best kept. That point decoded as 0–9 is the answer (`_write_all_digits`).
+        """
+        _check_class(digit)
+        # Bytes are untrusted uploads (to_mnist refuses what is not a safe image); an array is
+        # already an MNIST-like 28×28 digit, as for morph ends.
+        mnist = _unit_float(image) if isinstance(image, np.ndarray) else to_mnist(image)
+        probabilities = self.classify_mnist(mnist)
+        read = int(np.argmax(probabilities)) if digit is None else digit
+        if digit is None and probabilities[read] < READ_CONFIDENCE:
+            raise InvalidInputError(code="image_not_a_digit")
+        style, loss = self._fit_style(mnist, self.encode_mnist(mnist), read)
+        if loss > READ_LOSS_LIMIT:  # no handwriting the model can write looks like it
+            raise InvalidInputError(code="image_not_a_digit")
+        images = self._write_all_digits(style)
+        return Handwriting(images, read, float(probabilities[read]), digit is not None, style)
+
+    def _write_all_digits(self, style: np.ndarray) -> np.ndarray:
+        """Digits 0–9 at `style`; a digit the self-check would not read there is drawn the least
+        step nearer its class's typical style that it reads (one batch to draw, one to check).
+
+        A style fitted to one digit can sit where another digit is seldom written (a very
+        slanted 1 is common, a very slanted 0 less so): the nearest legible point keeps most of
+        the hand instead of drawing a scribble."""
+        steps = np.asarray(STYLE_RETREAT, "float32")
+        targets = self._class_means.astype("float32")  # (10, latent_dim)
+        points = style[None, None] + steps[None, :, None] * (targets[:, None] - style[None, None])
+        classes = np.repeat(np.arange(NUM_CLASSES), len(steps))
+        images, confidence = self._decode_and_check(points.reshape(-1, self.latent_dim), classes)
+        legible = (confidence >= LEGIBLE_CONFIDENCE).reshape(NUM_CLASSES, len(steps))
+        # The first legible step of each class; none legible: its typical style (the last step).
+        first = np.where(legible.any(axis=1), legible.argmax(axis=1), len(steps) - 1)
+        return images.reshape(NUM_CLASSES, len(steps), 28, 28)[np.arange(NUM_CLASSES), first]
+
+    def _fit_style(self, image: np.ndarray, code: np.ndarray, digit: int) -> tuple[np.ndarray, float]:
+        """The point near `code` whose decoding as `digit` has the least cross-entropy to
+        `image`, and that cross-entropy (nats)."""
+        steps = np.linspace(-STYLE_FIT_REACH, STYLE_FIT_REACH, STYLE_FIT_POINTS)
+        offsets = np.zeros((len(steps) ** 2, self.latent_dim), "float32")
+        offsets[:, :2] = [[x, y] for x in steps for y in steps]  # the plane's first two axes
+        candidates = code[None] + offsets
+        logits = self._logits(candidates, np.full(len(candidates), digit)).reshape(len(candidates), -1)
+        target = _unit_float(image).reshape(1, -1)
+        # Binary cross-entropy from logits, stable for any logit.
+        loss = (np.maximum(logits, 0) - logits * target + np.log1p(np.exp(-np.abs(logits)))).sum(1)
+        best = int(np.argmin(loss))
+        return candidates[best].astype("float32"), float(loss[best])
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -256,8 +382,7 @@ class DigitSampler:
         rng = np.random.default_rng(0)
         pools, pool_images = [], []
         for k in range(10):
-            noise = rng.standard_normal((POOL_CANDIDATES, self.latent_dim))
-            candidates = self._class_means[k] + REGION_SCALE * noise @ self._class_chol[k].T
+            candidates = self._pool_candidates(k, rng)
             images, confidence = map(np.concatenate, zip(*[
                 self._decode_and_check(batch, np.full(len(batch), k))
                 for batch in np.array_split(candidates, 4)
@@ -268,13 +393,27 @@ class DigitSampler:
                             "%d most convincing", k, keep.sum(), POOL_CANDIDATES, POOL_MINIMUM)
                 keep = np.argsort(confidence)[-POOL_MINIMUM:]
             pools.append(candidates[keep].astype("float32"))
-            pool_images.append(to_uint8(images[keep]))
+            pool_images.append(images[keep])
         return pools, pool_images
 
+    def _pool_candidates(self, k: int, rng: np.random.Generator) -> np.ndarray:
+        """Candidate points for class k: its aggregate posterior, i.e. the codes of the training
+        digits of that class, each jittered within its own posterior spread, so the pool varies
+        as the training digits do. Older models: a Gaussian region around the class mean."""
+        latents = self._training_latents
+        if latents is not None and np.any(latents["labels"] == k):
+            members = np.flatnonzero(latents["labels"] == k)
+            picked = rng.choice(members, POOL_CANDIDATES)
+            noise = rng.standard_normal((POOL_CANDIDATES, self.latent_dim))
+            return latents["points"][picked] + latents["spreads"][picked] * noise
+        noise = rng.standard_normal((POOL_CANDIDATES, self.latent_dim))
+        return self._class_means[k] + REGION_SCALE * noise @ self._class_chol[k].T
+
     def _decode_and_check(self, z: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Decodings of `z` as `classes`, and the checker's confidence that each shows its class."""
-        images = self.decode(z, classes)
-        probabilities = self._classify(tf.convert_to_tensor(images[..., None])).numpy()
+        """Drawings of `z` as `classes` (uint8), and the checker's confidence that each shows
+        its class: the checker vets what users will see."""
+        images = self.draw(z, classes)
+        probabilities = self._classify(tf.convert_to_tensor(_unit_float(images)[..., None])).numpy()
         return images, probabilities[np.arange(len(classes)), classes]
 
 
@@ -302,6 +441,8 @@ def _check_models(model_dir: Path, vae, checker) -> None:
     if tuple(checker.input_shape) != (None, 28, 28, 1) or tuple(checker.output_shape) != (None, 10):
         raise ModelFileError(f"Model file {model_dir / CHECKER_FILE} maps {checker.input_shape} to "
                              f"{checker.output_shape}, not 28x28 digits to 10 classes: wrong file")
+def _sigmoid(logits: np.ndarray) -> np.ndarray:
+    return (0.5 * (1 + np.tanh(0.5 * np.asarray(logits, "float32")))).astype("float32")
 
 
 def _unit_float(image) -> np.ndarray:

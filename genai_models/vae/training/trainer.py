@@ -6,6 +6,7 @@ Layout of the output folder:
     checkpoint/state.json        epoch, its weights file, config (seed, precision), data fingerprint
     vae.keras, checker.keras     the served models (no optimizer state), written at the end
     validation_latents.npz       the validation digits' latent points (the latent map's scatter)
+    training_latents.npz         the training digits' latent codes (what /digit samples from)
     model_card.json              what they are, with the files' SHA-256 (see card.py)
 
 `train` runs three steps: `prepare` (seed, build, restore), `fit` (Keras's fit with a
@@ -34,6 +35,7 @@ from genai_models.vae.serving.card import (
     CHECKER_FILE,
     VAE_FILE,
     write_card,
+    write_training_latents,
     write_validation_latents,
 )
 from genai_models.vae.training.checker import build_checker, train_checker
@@ -299,6 +301,8 @@ def _export_into(out_dir: Path, vae: VAE, checker: keras.Model, split: Split,
     train_codes = _latent_means(encode, split.train.images)
     validation_codes = _latent_means(encode, split.validation.images)
     write_validation_latents(out_dir, validation_codes, split.validation.labels)
+    write_training_latents(out_dir, train_codes, _latent_spreads(encode, split.train.images),
+                           split.train.labels)
     checker_accuracy = float(np.mean(
         np.argmax(checker(split.validation.images, training=False), axis=1)
         == split.validation.labels))
@@ -338,4 +342,10 @@ def _example_batch() -> dict:
 
 def _latent_means(encode, images: np.ndarray) -> np.ndarray:
     return np.concatenate([np.asarray(encode(images[i:i + 1000])[0])
+                           for i in range(0, len(images), 1000)])
+
+
+def _latent_spreads(encode, images: np.ndarray) -> np.ndarray:
+    """Posterior standard deviations: how far each training code may be jittered when sampled."""
+    return np.concatenate([np.exp(0.5 * np.asarray(encode(images[i:i + 1000])[1]))
                            for i in range(0, len(images), 1000)])

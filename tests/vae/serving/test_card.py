@@ -13,6 +13,7 @@ from genai_models.vae.serving.card import (
     CARD_FILE,
     LATENTS_FILE,
     PRETRAINED_DIR,
+    TRAINING_LATENTS_FILE,
     read_verified_card,
     version_id,
 )
@@ -59,13 +60,44 @@ def test_a_card_from_before_the_latents_file_still_loads(tiny_model_dir, tmp_pat
     model_dir = copy_model(tiny_model_dir, tmp_path)
     card = read_verified_card(model_dir)
     latents = card.pop("validation_latents")
-    (model_dir / LATENTS_FILE).unlink()
-    del card["files"][LATENTS_FILE]
+    card.pop("training_latents")
+    for name in (LATENTS_FILE, TRAINING_LATENTS_FILE):
+        (model_dir / name).unlink()
+        del card["files"][name]
     card["schema"] = 1
     card["validation_latents"] = {"points": latents["points"].tolist(),
                                   "labels": latents["labels"].tolist()}
     (model_dir / CARD_FILE).write_text(json.dumps(card))
     assert read_verified_card(model_dir)["validation_latents"]["labels"] == latents["labels"].tolist()
+
+
+def test_a_trained_card_keeps_the_training_codes_that_digits_sample_from(tiny_model_dir):
+    raw = json.loads((tiny_model_dir / CARD_FILE).read_text())
+    assert raw["schema"] == 3 and TRAINING_LATENTS_FILE in raw["files"]
+    latents = read_verified_card(tiny_model_dir)["training_latents"]
+    train_size = raw["data"]["train_size"]
+    assert latents["points"].shape == latents["spreads"].shape == (train_size, 2)
+    assert (latents["spreads"] > 0).all() and latents["labels"].shape == (train_size,)
+
+
+def test_corrupted_training_codes_are_refused_naming_the_file(tiny_model_dir, tmp_path):
+    model_dir = copy_model(tiny_model_dir, tmp_path)
+    data = bytearray((model_dir / TRAINING_LATENTS_FILE).read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (model_dir / TRAINING_LATENTS_FILE).write_bytes(bytes(data))
+    with pytest.raises(ModelFileError, match=r"training_latents\.npz.*corrupted or truncated"):
+        read_verified_card(model_dir)
+
+
+def test_a_schema_2_card_without_training_codes_still_loads(tiny_model_dir, tmp_path):
+    model_dir = copy_model(tiny_model_dir, tmp_path)
+    raw = json.loads((model_dir / CARD_FILE).read_text())
+    (model_dir / TRAINING_LATENTS_FILE).unlink()
+    del raw["files"][TRAINING_LATENTS_FILE]
+    raw["schema"] = 2
+    (model_dir / CARD_FILE).write_text(json.dumps(raw))
+    card = read_verified_card(model_dir)
+    assert "training_latents" not in card and len(card["validation_latents"]["points"])
 
 
 def test_latents_file_bytes_depend_only_on_the_arrays(tmp_path):

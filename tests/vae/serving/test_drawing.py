@@ -13,14 +13,17 @@ from PIL import Image
 from genai_models.imaging import grid_png, grid_size
 from genai_models.vae.serving.drawing import (
     DEFAULT_FRAMES,
-    LATENT_MAP_CELLS,
+    DIGIT_PANEL,
     MORPH_FRAME_MS,
     MORPH_SIZE,
+    OVERVIEW_PANEL,
+    axis_meaning,
     draw_digits,
+    draw_handwriting,
     draw_latent_map,
     draw_morph,
 )
-from tests.helpers import assert_labelled_ai
+from tests.helpers import assert_labelled_ai, digit_image
 
 
 def test_digits_are_the_served_images_as_a_grid(sampler):
@@ -39,9 +42,11 @@ def test_every_drawing_says_inside_the_file_what_made_it_and_how(sampler):
                        digit=6, count=4, seed=3)
     assert_labelled_ai(draw_morph(sampler, 2, 9, frames=4, seed=1), version=sampler.version,
                        start=2, end=9, frames=4, seed=1)
-    grid, scatter = draw_latent_map(sampler, 3)
-    assert_labelled_ai(grid, version=sampler.version, cells=3)
-    assert_labelled_ai(scatter, version=sampler.version, feature="latent-scatter")
+    assert_labelled_ai(draw_latent_map(sampler, cells=3), version=sampler.version,
+                       feature="latent-map", digit="all", cells=3)
+    assert_labelled_ai(draw_latent_map(sampler, 4), version=sampler.version, digit=4)
+    png, _ = draw_handwriting(sampler, sampler.digits(5, count=1, seed=0)[0])
+    assert_labelled_ai(png, version=sampler.version, feature="handwriting")
 
 
 def test_without_a_seed_the_image_names_the_one_it_was_drawn_with(sampler):
@@ -66,10 +71,31 @@ def test_morph_is_a_boomerang_gif_of_the_agreed_size_and_pace(sampler):
     assert image.info["duration"] == MORPH_FRAME_MS and image.info["loop"] == 0
 
 
-def test_latent_map_is_a_grid_of_28px_cells_and_a_scatter(sampler):
-    grid, scatter = draw_latent_map(sampler)
-    assert Image.open(io.BytesIO(grid)).size == (28 * LATENT_MAP_CELLS,) * 2
-    assert Image.open(io.BytesIO(scatter)).format == "PNG"
+def test_latent_map_of_one_digit_is_one_labelled_panel(sampler):
+    english = Image.open(io.BytesIO(draw_latent_map(sampler, 7)))
+    spanish = draw_latent_map(sampler, 7, lang="es")
+    assert english.format == "PNG" and min(english.size) >= DIGIT_PANEL
+    assert english.size[0] < 2 * DIGIT_PANEL  # one panel, not ten
+    assert spanish != draw_latent_map(sampler, 7)  # its labels are in the reader's language
+
+
+def test_latent_map_overview_is_ten_small_multiples(sampler):
+    overview = Image.open(io.BytesIO(draw_latent_map(sampler)))
+    assert overview.size[0] >= 5 * OVERVIEW_PANEL and overview.size[1] >= 2 * OVERVIEW_PANEL
+
+
+def test_handwriting_is_laid_out_as_digit_count_10(sampler, mnist_slice):
+    png, written = draw_handwriting(sampler, digit_image(mnist_slice, 2), 2, mark=False)
+    assert np.array_equal(_pixels(png), _pixels(grid_png(written.images)))
+    assert Image.open(io.BytesIO(png)).size == grid_size(10)
+
+
+def test_axis_meanings_read_in_both_directions():
+    names = (("slant", 1), ("width", -1))
+    assert axis_meaning(names, 1, "en") == "more slanted, narrower"
+    assert axis_meaning(names, -1, "en") == "more upright, wider"
+    assert axis_meaning(names, -1, "es") == "más recto, más ancho"
+    assert axis_meaning((), 1, "en") == "other styles"
 
 
 def test_drawing_imports_without_tensorflow() -> None:

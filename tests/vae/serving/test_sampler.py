@@ -38,14 +38,21 @@ def test_same_seed_gives_the_same_digits_and_another_seed_differs(sampler):
 @pytest.mark.parametrize(("k", "seed"), [(8, 0), (None, 11)])
 def test_digits_serve_exactly_what_the_decoder_draws_for_the_picked_points(sampler, k,
                                                                            seed):
-    # digits() serves decodings cached when the pools were vetted: they must be the decoder's
-    # images of the very points (and classes) sample_latents picks, rounded to 256 levels.
+    # digits() serves drawings cached when the pools were vetted: they must be the sampler's
+    # drawings of the very points (and classes) sample_latents picks.
     z = sampler.sample_latents(k, count=6, seed=seed)
     classes = sampler._pick(k, 6, seed)[0]
-    decoded = sampler.decode(z, classes)
     served = sampler.digits(k, count=6, seed=seed)
     assert served.shape == (6, 28, 28)
-    np.testing.assert_allclose(_unit(served), decoded, atol=0.5 / 255 + 1e-6)
+    np.testing.assert_array_equal(served, sampler.draw(z, classes))
+
+
+def test_drawn_digits_are_the_decoders_mean_image_with_sharper_ink(sampler):
+    z = sampler.sample_latents(3, count=8, seed=2)
+    mean, drawn = sampler.decode(z, np.full(8, 3)), _unit(sampler.draw(z, np.full(8, 3)))
+    # The same strokes (ink where the mean has ink) with fewer half-tones between ink and paper.
+    assert _correlation(mean, drawn) > 0.9
+    assert np.mean((drawn > 0.1) & (drawn < 0.9)) < np.mean((mean > 0.1) & (mean < 0.9))
 
 
 def test_any_class_mixes_classes(sampler):
@@ -81,9 +88,9 @@ def test_morph_eases_so_a_boomerang_loops_smoothly(sampler):
 def test_morph_from_a_user_image_starts_near_it(sampler, mnist_slice):
     user_two = digit_image(mnist_slice, 2)
     frames = _unit(sampler.morph(user_two, 5, frames=10, seed=0))
-    reconstruction = sampler.decode(sampler.encode_mnist(user_two)[None],
-                                            sampler.classify_mnist(user_two)[None])[0]
-    np.testing.assert_allclose(frames[0], reconstruction, atol=0.5 / 255 + 1e-5)
+    reconstruction = _unit(sampler.draw(sampler.encode_mnist(user_two)[None],
+                                        sampler.classify_mnist(user_two)[None])[0])
+    np.testing.assert_allclose(frames[0], reconstruction, atol=1e-6)
     assert np.corrcoef(frames[0].ravel(), user_two.ravel())[0, 1] > 0.6
 
 
@@ -160,13 +167,91 @@ def test_encode_accepts_a_photo_like_inverted_rgb_image(sampler, mnist_slice):
                         _reconstruct(sampler, seven)) > 0.8
 
 
-def test_latent_map_grid_and_scatter(sampler):
-    latent = sampler.latent_map(6)
-    assert latent.grid.shape == (6, 6, 28, 28) and latent.grid.dtype == np.uint8
-    assert latent.points.shape[1] == 2 and len(latent.points) == len(latent.labels) > 100
-    # Opposite corners of the plane hold different digits, and nearly every cell shows ink.
-    assert np.abs(_unit(latent.grid[0, 0]) - _unit(latent.grid[-1, -1])).mean() > 0.05
-    assert np.mean(latent.grid.reshape(36, -1).max(axis=1) > 128) > 0.9
+def test_style_map_writes_one_digit_across_the_plane_with_its_real_digits(sampler):
+    plane = sampler.style_map(7, 6)
+    assert plane.digits == [7] and plane.grids[0].shape == (6, 6, 28, 28)
+    assert plane.grids[0].dtype == np.uint8
+    assert len(plane.points[0]) > 100 and plane.extent >= np.abs(plane.points[0]).mean()
+    grid = _unit(plane.grids[0])
+    # Every cell is a seven in some style: ink everywhere, yet opposite corners differ.
+    assert np.mean(grid.reshape(36, -1).max(axis=1) > 0.5) > 0.9
+    assert np.abs(grid[0, 0] - grid[-1, -1]).mean() > 0.05
+    np.testing.assert_array_equal(plane.grids[0][0, 0],
+                                  sampler.draw(np.array([[-plane.extent, plane.extent]]), [7])[0])
+
+
+def test_style_map_without_a_digit_writes_all_ten_on_the_same_plane(sampler):
+    plane = sampler.style_map(None, 3)
+    assert plane.digits == list(range(10)) and len(plane.grids) == len(plane.points) == 10
+    # Same point, different digit: the class, not the plane, says which digit is drawn.
+    assert np.abs(_unit(plane.grids[0][1, 1]) - _unit(plane.grids[1][1, 1])).mean() > 0.05
+
+
+def test_the_style_axes_are_named_after_what_they_change(sampler):
+    from genai_models.vae.serving.style import MEASURES
+
+    for names in (sampler.style_axes.x, sampler.style_axes.y):
+        assert names and {measure for measure, _ in names} <= set(MEASURES)
+        assert {sign for _, sign in names} <= {-1, 1}
+
+
+def test_an_offset_moves_the_same_digits_across_the_style_plane(sampler):
+    still = sampler.digits(4, count=5, seed=8)
+    np.testing.assert_array_equal(still, sampler.digits(4, count=5, seed=8, offset=(0.0, 0.0)))
+    moved = sampler.digits(4, count=5, seed=8, offset=(1.0, -0.5))
+    z = sampler.sample_latents(4, count=5, seed=8)
+    np.testing.assert_array_equal(moved, sampler.draw(z + np.array([1.0, -0.5], "float32"), np.full(5, 4)))
+    assert not np.array_equal(moved, still)
+
+
+def test_pools_sample_each_classs_training_codes(sampler):
+    latents = sampler.card["training_latents"]
+    for k in (1, 8):
+        codes = latents["points"][latents["labels"] == k]
+        pool = sampler._pools[k]
+        # Every pool point lies within a few posterior spreads of one of its class's codes...
+        nearest = np.sqrt(((pool[:, None] - codes[None]) ** 2).sum(-1)).min(axis=1)
+        assert np.percentile(nearest, 95) < 5 * latents["spreads"].max()
+        # ...and the pool spreads over the plane as those codes do, not round their mean.
+        assert pool.std(axis=0).min() > 0.6 * codes.std(axis=0).min()
+
+
+def test_handwriting_writes_all_ten_digits_in_the_uploads_style(sampler, mnist_slice):
+    upload = digit_image(mnist_slice, 3, 2)
+    written = sampler.handwriting(_png(to_uint8(1 - upload)))
+    assert written.images.shape == (10, 28, 28) and written.images.dtype == np.uint8
+    assert written.digit == 3 and not written.given and written.confidence > 0.5
+    # The self-check reads each cell as its own digit.
+    read = [int(np.argmax(sampler.classify_mnist(image))) for image in written.images]
+    assert np.mean(np.array(read) == np.arange(10)) >= 0.9
+    # The cell of the upload's own digit redraws the upload, more than another writer's three.
+    own = _unit(written.images[3])
+    assert _correlation(own, upload) > 0.7
+    assert _correlation(own, upload) > _correlation(own, digit_image(mnist_slice, 3, 5))
+
+
+def test_handwriting_takes_the_users_word_for_the_digit(sampler, mnist_slice):
+    upload = digit_image(mnist_slice, 5, 1)
+    written = sampler.handwriting(upload, digit=5)
+    assert written.given and written.digit == 5
+    assert 0 <= written.confidence <= 1
+
+
+def test_handwriting_refuses_an_upload_that_is_no_digit(sampler):
+    from PIL import Image, ImageDraw
+
+    square = Image.new("L", (200, 200), 255)
+    ImageDraw.Draw(square).rectangle([40, 40, 160, 160], fill=0)
+    buffer = __import__("io").BytesIO()
+    square.save(buffer, format="PNG")
+    with pytest.raises(InvalidInputError) as refused:
+        sampler.handwriting(buffer.getvalue())
+    assert refused.value.code == "image_not_a_digit"
+
+
+def test_handwriting_refuses_a_digit_outside_0_to_9(sampler, mnist_slice):
+    with pytest.raises(InvalidInputError):
+        sampler.handwriting(digit_image(mnist_slice, 5), digit=12)
 
 
 def test_reloading_in_a_fresh_process_gives_identical_digits(tiny_model_dir):
