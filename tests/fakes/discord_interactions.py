@@ -18,6 +18,7 @@ from tests.fakes.discord_world import (
     DEFAULT_APP_PERMISSIONS,
     MEMBER_PERMISSIONS,
     DiscordWorld,
+    FakeGuild,
     FakeUser,
     new_token,
 )
@@ -81,8 +82,10 @@ class InteractionBuilder:
         self._dm_channels: dict[int, int] = {}
 
     def base(self, kind: int, *, user: FakeUser, locale: str | None, guild_locale: str | None,
-             app_permissions: int | None, in_dm: bool) -> dict[str, Any]:
-        """Fields every interaction carries: fresh id and token, locales, permissions, place."""
+             app_permissions: int | None, in_dm: bool,
+             guild: FakeGuild | None = None) -> dict[str, Any]:
+        """Fields every interaction carries: fresh id and token, locales, permissions, place
+        (`guild`'s channel; default: the world's first guild)."""
         world = self.world
         payload: dict[str, Any] = {
             "id": str(world.ids()),
@@ -108,16 +111,17 @@ class InteractionBuilder:
                 "authorizing_integration_owners": {"0": str(user.id)},
             }
             return payload
-        guild_locale = guild_locale or world.guild_locale
+        guild = guild or world.guild
+        guild_locale = guild_locale or guild.locale
         payload |= {
-            "guild_id": str(world.guild_id),
-            "guild": {"id": str(world.guild_id), "locale": guild_locale, "features": []},
+            "guild_id": str(guild.id),
+            "guild": {"id": str(guild.id), "locale": guild_locale, "features": []},
             "guild_locale": guild_locale,
-            "channel_id": str(world.channel_id),
-            "channel": world.channel_payload() | {"permissions": str(MEMBER_PERMISSIONS)},
+            "channel_id": str(guild.channel_id),
+            "channel": world.channel_payload(guild) | {"permissions": str(MEMBER_PERMISSIONS)},
             "member": user.member_payload(permissions=MEMBER_PERMISSIONS),
             "context": 0,
-            "authorizing_integration_owners": {"0": str(world.guild_id)},
+            "authorizing_integration_owners": {"0": str(guild.id)},
         }
         return payload
 
