@@ -17,7 +17,7 @@ from tests.helpers import MNIST_SLICE, TEST_API_KEY
 
 # Settings the product reads: a developer's own shell or .env must not change what a test sees.
 PRODUCT_ENV_PREFIXES = ("OPENAI_", "DISCORD_", "GENAI_")
-PRODUCT_ENV_NAMES = ("DEV_GUILD_ID", "LOG_LEVEL")
+PRODUCT_ENV_NAMES = ("DEV_GUILD_ID", "LOG_LEVEL", "SHARD_COUNT", "SHARD_IDS")
 
 
 @pytest.fixture(autouse=True)

@@ -52,7 +52,7 @@ then run `make run` again (or `genai-bot run`)."""
 # What the bot reads; the demo and `sync` read less.
 BOT_VARIABLES = (
     "DISCORD_TOKEN", "DEV_GUILD_ID", *TEXT_VARIABLES, "GENAI_MODEL_DIR", "GENAI_TRAINING_DIR",
-    "GENAI_WORKERS", "GENAI_COMMAND_TIMEOUT", "LOG_LEVEL",
+    "GENAI_WORKERS", "GENAI_COMMAND_TIMEOUT", "LOG_LEVEL", "SHARD_COUNT", "SHARD_IDS",
 )  # fmt: skip
 DEMO_VARIABLES = ("GENAI_MODEL_DIR", *TEXT_VARIABLES, "LOG_LEVEL")
 SYNC_VARIABLES = ("DISCORD_TOKEN", "DEV_GUILD_ID", "OPENAI_API_KEY", "OPENAI_BASE_URL", "LOG_LEVEL")
@@ -125,19 +125,20 @@ async def serve(settings: Settings, *, token: str, sync_only: bool = False) -> i
     """Run the bot until it is stopped; with `sync_only`, log in, sync, and return the count."""
     import discord
 
-    from bot.client import GenAIBot
+    from bot.client import make_bot
     from bot.concurrency import WorkerPool
     from bot.heap import freeze_startup_objects
 
     poet = make_poet(settings)
     pool = WorkerPool(workers=settings.workers, timeout_s=settings.command_timeout_s)
     try:
-        bot = GenAIBot(
-            settings=settings,
+        bot = make_bot(
+            settings,
             pool=pool,
             poet=poet,
             load_sampler=None if sync_only else _sampler_loader(settings),
-            sync_commands=not sync_only,
+            # Sharded, only the process holding shard 0 syncs (see make_bot).
+            **({"sync_commands": False} if sync_only else {}),
         )
         async with bot:
             _close_on_sigterm(bot)
