@@ -18,8 +18,10 @@ COPY bot bot
 COPY genai_models genai_models
 RUN pip install --no-deps . \
     && useradd --create-home --uid 10001 genai \
-    && mkdir -p /app/runs && chown genai /app/runs
+    && mkdir -p /app/runs /app/data && chown genai /app/runs /app/data
 USER genai
+# The database, training jobs and model registry (GENAI_DATA_DIR): mount a volume here to keep them.
+ENV GENAI_DATA_DIR=/app/data
 
 # `docker stop` sends SIGTERM; the bot closes its Discord session cleanly on it.
 CMD ["genai-bot", "run"]

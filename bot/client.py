@@ -21,6 +21,7 @@ from bot.i18n import CommandTranslator
 from bot.settings import Settings
 
 if TYPE_CHECKING:
+    from bot.storage import Database
     from genai_models.text import Poet
     from genai_models.vae.serving.sampler import DigitSampler
 
@@ -42,6 +43,8 @@ class GenAIBot(commands.Bot):
     None leaves the digit commands answering "model not loaded" (used by `genai-bot sync`,
     which needs no model).
     `poet` None means no text endpoint is configured: /poem is not registered.
+    `database` (bot.storage, opened and migrated by the caller) is the bot's from then on: it is
+    closed when the bot closes. None (only `genai-bot sync`) leaves the training cog unloaded.
     """
 
     def __init__(
@@ -50,6 +53,7 @@ class GenAIBot(commands.Bot):
         settings: Settings,
         pool: WorkerPool,
         poet: Poet | None = None,
+        database: Database | None = None,
         load_sampler: Callable[[], DigitSampler] | None = None,
         sync_commands: bool = True,
         view_timeout_s: float = DEFAULT_VIEW_TIMEOUT_S,
@@ -67,6 +71,7 @@ class GenAIBot(commands.Bot):
         self.settings = settings
         self.pool = pool
         self.poet = poet
+        self.database = database
         self.sampler: DigitSampler | None = None
         self.view_timeout_s = view_timeout_s
         self._load_sampler = load_sampler
@@ -110,6 +115,11 @@ class GenAIBot(commands.Bot):
             synced = await self.tree.sync()
             log.info("synced %d global commands (they may take a while to appear)", len(synced))
         return synced
+
+    async def close(self) -> None:
+        await super().close()  # cogs unload first: their last writes still reach the database
+        if self.database is not None:
+            await self.database.close()
 
     async def on_ready(self) -> None:
         log.info("connected as %s (id %s) to %d guilds", self.user, self.user and self.user.id,

@@ -21,6 +21,9 @@ from genai_models.text.config import (
 )
 
 DEFAULT_TRAINING_DIR = Path("runs/vae")
+DEFAULT_DATA_DIR = Path("data")
+DEFAULT_SWAP_MAX_ELBO_INCREASE = 2.0
+DEFAULT_SWAP_MIN_FIDELITY = 0.98
 
 
 class SettingsError(ValueError):
@@ -37,6 +40,12 @@ class Settings:
     command_timeout_s: float = 60.0
     log_level: str = "INFO"
     poet: PoetConfig = field(default_factory=PoetConfig)
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str | None = field(default=None, repr=False)  # None: a file in data_dir
+    owner_ids: frozenset[int] = frozenset()
+    training_data: Path | None = None  # None: MNIST through keras.datasets
+    swap_max_elbo_increase: float = DEFAULT_SWAP_MAX_ELBO_INCREASE
+    swap_min_fidelity: float = DEFAULT_SWAP_MIN_FIDELITY
     # Gateway sharding (#13): None = one process takes every shard Discord advises, unsharded
     # below its threshold; shard_ids None with a count = this process takes all of them.
     shard_count: int | None = None
@@ -76,6 +85,15 @@ ENVIRONMENT = {
     "GENAI_WORKERS": "model worker threads (default: the number of CPU cores)",
     "GENAI_COMMAND_TIMEOUT": "seconds one command's model work may take (default: 60)",
     "LOG_LEVEL": "DEBUG, INFO (default), WARNING or ERROR; DEBUG also shows TensorFlow's own lines",
+    "GENAI_DATA_DIR": f"the bot's database, training jobs and model registry (default: ./{DEFAULT_DATA_DIR})",
+    "GENAI_DATABASE_URL": "SQLAlchemy URL of the database (default: GENAI_DATA_DIR/genai-bot.db, SQLite)",
+    "GENAI_OWNER_IDS": "user ids (comma-separated) allowed to /train and /model rollback besides "
+                       "members with Manage Server",
+    "GENAI_TRAINING_DATA": "an .npz or IDX folder that /train start trains on (default: download MNIST)",
+    "GENAI_SWAP_MAX_ELBO_INCREASE": "nats a new model's validation -ELBO may exceed the serving "
+                                    f"one's and still serve (default: {DEFAULT_SWAP_MAX_ELBO_INCREASE:g})",
+    "GENAI_SWAP_MIN_FIDELITY": "fraction of drawn digits the checker must read as the asked class "
+                               f"for a new model to serve, 0-1 (default: {DEFAULT_SWAP_MIN_FIDELITY:g})",
     "SHARD_COUNT": "gateway shards across ALL processes (default: one process, as Discord advises)",
     "SHARD_IDS": "the shards this process runs, e.g. 0,1 or 0-3 (default: all of SHARD_COUNT)",
 }
@@ -121,6 +139,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         moderation=_choice(env, "OPENAI_MODERATION", "auto", ("auto", "on", "off")),
     )
     model_dir = env.get("GENAI_MODEL_DIR")
+    training_data = env.get("GENAI_TRAINING_DATA")
     return Settings(
         discord_token=env.get("DISCORD_TOKEN"),
         dev_guild_id=_int(env, "DEV_GUILD_ID", None, low=1, high=2**64 - 1),
@@ -132,8 +151,27 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
             env, "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"), upper=True
         ),
         poet=poet,
+        data_dir=Path(env.get("GENAI_DATA_DIR", str(DEFAULT_DATA_DIR))),
+        database_url=env.get("GENAI_DATABASE_URL"),
+        owner_ids=_ids(env, "GENAI_OWNER_IDS"),
+        training_data=Path(training_data) if training_data else None,
+        swap_max_elbo_increase=_float(env, "GENAI_SWAP_MAX_ELBO_INCREASE",
+                                      DEFAULT_SWAP_MAX_ELBO_INCREASE, low=0.0, high=1000.0),
+        swap_min_fidelity=_float(env, "GENAI_SWAP_MIN_FIDELITY", DEFAULT_SWAP_MIN_FIDELITY,
+                                 low=0.0, high=1.0),
         **_sharding(env),
     )
+
+
+def _ids(env: Mapping[str, str], name: str) -> frozenset[int]:
+    """Discord user ids, separated by commas or spaces."""
+    raw = env.get(name, "")
+    ids = set()
+    for part in raw.replace(",", " ").split():
+        if not part.isdigit():
+            raise SettingsError(f"{name} must be Discord user ids separated by commas, got {part!r}")
+        ids.add(int(part))
+    return frozenset(ids)
 
 
 MAX_SHARDS = 16_384  # far past any bot's need; a typo like 20000 is caught at start-up

@@ -52,7 +52,9 @@ then run `make run` again (or `genai-bot run`)."""
 # What the bot reads; the demo and `sync` read less.
 BOT_VARIABLES = (
     "DISCORD_TOKEN", "DEV_GUILD_ID", *TEXT_VARIABLES, "GENAI_MODEL_DIR", "GENAI_TRAINING_DIR",
-    "GENAI_WORKERS", "GENAI_COMMAND_TIMEOUT", "LOG_LEVEL", "SHARD_COUNT", "SHARD_IDS",
+    "GENAI_WORKERS", "GENAI_COMMAND_TIMEOUT", "LOG_LEVEL", "GENAI_DATA_DIR", "GENAI_DATABASE_URL",
+    "GENAI_OWNER_IDS", "GENAI_TRAINING_DATA", "GENAI_SWAP_MAX_ELBO_INCREASE", "GENAI_SWAP_MIN_FIDELITY",
+    "SHARD_COUNT", "SHARD_IDS",
 )  # fmt: skip
 DEMO_VARIABLES = ("GENAI_MODEL_DIR", *TEXT_VARIABLES, "LOG_LEVEL")
 SYNC_VARIABLES = ("DISCORD_TOKEN", "DEV_GUILD_ID", "OPENAI_API_KEY", "OPENAI_BASE_URL", "LOG_LEVEL")
@@ -129,6 +131,8 @@ async def serve(settings: Settings, *, token: str, sync_only: bool = False) -> i
     from bot.concurrency import WorkerPool
     from bot.heap import freeze_startup_objects
 
+    # The database first: a bad file fails in a second, before TensorFlow loads for seconds.
+    database = None if sync_only else await open_database(settings)
     poet = make_poet(settings)
     pool = WorkerPool(workers=settings.workers, timeout_s=settings.command_timeout_s)
     try:
@@ -136,6 +140,7 @@ async def serve(settings: Settings, *, token: str, sync_only: bool = False) -> i
             settings,
             pool=pool,
             poet=poet,
+            database=database,
             load_sampler=None if sync_only else _sampler_loader(settings),
             # Sharded, only the process holding shard 0 syncs (see make_bot).
             **({"sync_commands": False} if sync_only else {}),
@@ -161,6 +166,18 @@ async def serve(settings: Settings, *, token: str, sync_only: bool = False) -> i
         pool.close()
         if poet is not None:
             await poet.aclose()
+        if database is not None:  # the bot closed it already, unless it never started
+            await database.close()
+
+
+async def open_database(settings: Settings):
+    """The bot's database, migrated; a one-line CliError when it cannot be used."""
+    from bot.storage import Database, DatabaseError, settings_url
+
+    try:
+        return await Database.open(settings_url(settings))
+    except DatabaseError as exc:
+        raise CliError(str(exc), exit_code=CONFIG_EXIT_CODE) from None
 
 
 def _refused_message(settings: Settings, exc) -> str:

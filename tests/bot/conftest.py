@@ -11,6 +11,7 @@ import pytest
 from bot.client import GenAIBot
 from bot.concurrency import WorkerPool
 from bot.settings import Settings
+from bot.storage import Database, settings_url
 from tests.fakes.discord_server import GUILD_READY_TIMEOUT_S, run_bot
 
 
@@ -19,7 +20,9 @@ def start_bot(discord_server, sampler, tmp_path) -> Callable[..., Any]:
     """`async with start_bot(**overrides) as bot:` runs a GenAIBot against the stand-in.
 
     Overrides: poet, load_sampler (default: the session's real sampler), workers,
-    command_timeout_s, view_timeout_s, training_dir.
+    command_timeout_s, view_timeout_s, training_dir, data_dir (default: tmp_path / "data",
+    where the bot's real SQLite database is created and migrated), and any other `Settings`
+    field as a keyword.
     """
 
     @contextlib.asynccontextmanager
@@ -31,18 +34,24 @@ def start_bot(discord_server, sampler, tmp_path) -> Callable[..., Any]:
         command_timeout_s: float = 30.0,
         view_timeout_s: float = 60.0,
         training_dir=None,
+        data_dir=None,
+        **settings_fields: Any,
     ) -> AsyncIterator[GenAIBot]:
         settings = Settings(
             dev_guild_id=discord_server.guild_id,
             training_dir=training_dir or tmp_path / "runs",
             workers=workers,
             command_timeout_s=command_timeout_s,
+            data_dir=data_dir or tmp_path / "data",
+            **settings_fields,
         )
+        database = await Database.open(settings_url(settings))
         with WorkerPool(workers=workers, timeout_s=command_timeout_s) as pool:
             bot = GenAIBot(
                 settings=settings,
                 pool=pool,
                 poet=poet,
+                database=database,
                 load_sampler=load_sampler,
                 view_timeout_s=view_timeout_s,
                 guild_ready_timeout=GUILD_READY_TIMEOUT_S,
