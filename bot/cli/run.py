@@ -133,9 +133,11 @@ async def serve(settings: Settings, *, token: str, sync_only: bool = False) -> i
 
     # The database first: a bad file fails in a second, before TensorFlow loads for seconds.
     database = None if sync_only else await open_database(settings)
+    claim = None
     poet = make_poet(settings)
     pool = WorkerPool(workers=settings.workers, timeout_s=settings.command_timeout_s)
     try:
+        claim = None if sync_only else await claim_shards(settings, database)
         bot = make_bot(
             settings,
             pool=pool,
@@ -166,6 +168,8 @@ async def serve(settings: Settings, *, token: str, sync_only: bool = False) -> i
         pool.close()
         if poet is not None:
             await poet.aclose()
+        if claim is not None:
+            await claim.release()
         if database is not None:  # the bot closed it already, unless it never started
             await database.close()
 
@@ -176,6 +180,37 @@ async def open_database(settings: Settings):
 
     try:
         return await Database.open(settings_url(settings))
+    except DatabaseError as exc:
+        raise CliError(str(exc), exit_code=CONFIG_EXIT_CODE) from None
+
+
+SHARDS_NEED_A_SERVER = (
+    "SHARD_IDS={ids} runs {held} of SHARD_COUNT={count} shards, so other processes run the "
+    "rest, and they must share one database server: set GENAI_DATABASE_URL to a PostgreSQL "
+    "database (postgresql://user:password@host/dbname) in every process; SQLite is for one "
+    "process"
+)
+
+
+async def claim_shards(settings: Settings, database):
+    """Claim this process's shards in the shared database (see bot.storage.cluster); a
+    one-line CliError when another process runs one of them, or when the shards are split
+    over processes that cannot share the database."""
+    if not settings.sharded:
+        return None
+    from bot.storage import DatabaseError
+    from bot.storage.cluster import ShardClaim, needs_shared_database
+    from bot.storage.postgres import is_postgres
+
+    if not is_postgres(database.engine.url):
+        if needs_shared_database(settings.shard_count, settings.shard_ids):
+            raise CliError(SHARDS_NEED_A_SERVER.format(
+                ids=",".join(map(str, settings.shard_ids)), held=len(settings.shard_ids),
+                count=settings.shard_count), exit_code=CONFIG_EXIT_CODE)
+        return None
+    try:
+        return await ShardClaim.take(database, settings.shard_count,
+                                     settings.shard_ids or range(settings.shard_count))
     except DatabaseError as exc:
         raise CliError(str(exc), exit_code=CONFIG_EXIT_CODE) from None
 

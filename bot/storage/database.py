@@ -95,6 +95,9 @@ class Database:
             raise_unavailable_on_connection_loss(engine)
         try:
             async with engine.begin() as connection:
+                if postgres.is_postgres(url):
+                    # Shard processes starting together would otherwise migrate at once.
+                    await postgres.wait_for_other_migrations(connection)
                 revision = await connection.run_sync(migrate.upgrade, where)
         except DatabaseError:
             await engine.dispose()

@@ -6,11 +6,15 @@ one process. The tables and migrations are the same on both (see the package doc
 
 from __future__ import annotations
 
+from sqlalchemy import text
 from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 # A server that does not answer (a host down, a firewall dropping packets) fails a command in
 # this many seconds instead of the driver's minute: the user gets an answer in time.
 CONNECT_TIMEOUT_S = 5.0
+# An advisory lock key (one int8) only start-up's migrations take: "genai-bot migrate".
+MIGRATION_LOCK = 0x67656E61692D6D67
 
 
 def is_postgres(url: URL) -> bool:
@@ -21,6 +25,12 @@ def engine_options() -> dict:
     """pool_pre_ping: a pooled connection the server closed (a restart) is noticed and replaced
     before a command uses it, so the processes reconnect by themselves."""
     return {"pool_pre_ping": True, "connect_args": {"timeout": CONNECT_TIMEOUT_S}}
+
+
+async def wait_for_other_migrations(connection: AsyncConnection) -> None:
+    """Take the migration lock for the rest of `connection`'s transaction: a second process
+    starting at the same moment waits here, then finds the schema already at its head."""
+    await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
 
 
 def refusal_message(where: str, error: BaseException) -> str | None:

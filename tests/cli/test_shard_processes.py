@@ -13,6 +13,8 @@ import sys
 
 import pytest
 
+from bot.storage import Database
+from bot.storage.cluster import ShardClaim
 from genai_models.imaging import grid_size
 from tests.fakes.discord_server import DiscordStandIn
 from tests.helpers import image_of
@@ -26,12 +28,16 @@ from tests.shard_processes import (
 
 @pytest.mark.asyncio
 @pytest.mark.slow
-async def test_two_shard_processes_each_answer_their_own_guild_and_only_shard_0_syncs(tmp_path):
+async def test_two_shard_processes_each_answer_their_own_guild_and_only_shard_0_syncs(
+    tmp_path, postgres_database
+):
+    shared = {"GENAI_DATABASE_URL": postgres_database.url}
     async with DiscordStandIn(shard_count=2) as server:
         first = server.world.move_guild_to_shard(server.world.guild, 0, 2)
         second = server.add_guild("Segundo", locale="es-ES", on_shard=(1, 2))
         processes = [
-            await start_shard_process(server, shard_ids=ids, shard_count=2, workdir=tmp_path)
+            await start_shard_process(server, shard_ids=ids, shard_count=2, workdir=tmp_path,
+                                      env=shared)
             for ids in ("0", "1")
         ]
         try:
@@ -62,20 +68,54 @@ async def test_two_shard_processes_each_answer_their_own_guild_and_only_shard_0_
     assert "synced" not in logs[1]
     assert "the process holding shard 0 publishes the commands" in logs[1]
     assert "Traceback" not in logs[0] + logs[1]
+    assert "shards 0 of 2 claimed in the database" in logs[0]
+    assert "shards 1 of 2 claimed in the database" in logs[1]
     assert server.errors == [] and server.unhandled == []
+
+
+async def run_refused(server: DiscordStandIn, env: dict[str, str], cwd) -> str:
+    """`genai-bot run` that must stop at start-up: its one stderr line (exit code 2)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", ENTRY_VIA_STAND_IN, "run",
+        env=bot_environment(server, {"LOG_LEVEL": "WARNING"} | env),
+        cwd=cwd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 90)
+    assert (process.returncode, stdout) == (2, b""), stderr
+    assert server.requests.items == []  # refused before anything reached Discord
+    lines = stderr.decode().splitlines()
+    assert len(lines) == 1, lines
+    return lines[0]
 
 
 @pytest.mark.asyncio
 async def test_a_shard_id_outside_the_count_stops_start_up_with_one_line(tmp_path):
     async with DiscordStandIn() as server:
-        env = bot_environment(server, {"SHARD_COUNT": "2", "SHARD_IDS": "1-2"})
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", ENTRY_VIA_STAND_IN, "run", env=env, cwd=tmp_path,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-        stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
-    assert stdout == b""
-    assert process.returncode == 2
-    assert stderr.decode() == ("genai-bot: configuration error: SHARD_IDS has shard 2, but with "
-                               "SHARD_COUNT=2 the shards are 0 to 1: raise SHARD_COUNT or fix "
-                               "SHARD_IDS\n")
-    assert server.requests.items == []  # refused before anything reached Discord
+        line = await run_refused(server, {"SHARD_COUNT": "2", "SHARD_IDS": "1-2"}, tmp_path)
+    assert line == ("genai-bot: configuration error: SHARD_IDS has shard 2, but with "
+                    "SHARD_COUNT=2 the shards are 0 to 1: raise SHARD_COUNT or fix SHARD_IDS")
+
+
+@pytest.mark.asyncio
+async def test_shards_split_over_processes_on_sqlite_are_refused(tmp_path):
+    async with DiscordStandIn() as server:
+        line = await run_refused(server, {"SHARD_COUNT": "2", "SHARD_IDS": "1"}, tmp_path)
+    assert line.startswith("genai-bot: SHARD_IDS=1 runs 1 of SHARD_COUNT=2 shards, so other "
+                           "processes run the rest, and they must share one database server")
+    assert "GENAI_DATABASE_URL" in line
+
+
+@pytest.mark.asyncio
+async def test_a_shard_another_live_process_runs_is_refused(tmp_path, postgres_database):
+    database = await Database.open(postgres_database.url)
+    claim = await ShardClaim.take(database, 2, [1])  # as a running shard-1 process holds it
+    try:
+        async with DiscordStandIn() as server:
+            line = await run_refused(server, {"SHARD_COUNT": "2", "SHARD_IDS": "0-1",
+                                              "GENAI_DATABASE_URL": postgres_database.url},
+                                     tmp_path)
+    finally:
+        await claim.release()
+        await database.close()
+    assert line.startswith("genai-bot: shard 1 is already run by another process of this bot")
+    assert line.endswith("give each process its own SHARD_IDS (together they cover 0 to "
+                         "SHARD_COUNT-1, each shard once)")

@@ -3,11 +3,14 @@ away and comes back while the bot's Database is open (a real server, stopped and
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import func, select
 
 from bot.storage import Database, DatabaseError
 from bot.storage.errors import DatabaseUnavailableError
+from bot.storage.migrate import head_revision
 from bot.storage.schema import TrainingJob
 from genai_models.catalogue import english
 
@@ -90,3 +93,13 @@ async def test_errors_that_are_not_outages_stay_what_they_are(postgres_database)
         assert "foreign key" in str(caught.value).lower()
     finally:
         await database.close()
+
+
+async def test_processes_opening_a_fresh_database_at_once_migrate_it_once(postgres_database):
+    opened = await asyncio.gather(*(Database.open(postgres_database.url) for _ in range(3)))
+    try:
+        assert {database.revision for database in opened} == {head_revision()}
+        assert await count_jobs(opened[0]) == 0
+    finally:
+        for database in opened:
+            await database.close()
