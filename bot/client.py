@@ -57,6 +57,7 @@ class GenAIBot(commands.Bot):
         load_sampler: Callable[[], DigitSampler] | None = None,
         sync_commands: bool = True,
         view_timeout_s: float = DEFAULT_VIEW_TIMEOUT_S,
+        training_options: dict[str, Any] | None = None,
         **options: Any,
     ) -> None:
         intents = discord.Intents.none()
@@ -74,6 +75,7 @@ class GenAIBot(commands.Bot):
         self.database = database
         self.sampler: DigitSampler | None = None
         self.view_timeout_s = view_timeout_s
+        self.training_options = training_options or {}  # for bot.training.supervisor.Supervisor
         self._load_sampler = load_sampler
         self._sync_commands = sync_commands
 
@@ -115,6 +117,14 @@ class GenAIBot(commands.Bot):
             synced = await self.tree.sync()
             log.info("synced %d global commands (they may take a while to appear)", len(synced))
         return synced
+
+    def swap_sampler(self, sampler: DigitSampler) -> None:
+        """Serve `sampler` from the next request on. Requests in flight hold the old one and
+        finish on it; cogs that keep a reference hear `on_sampler_swapped`."""
+        old = self.sampler
+        self.sampler = sampler
+        log.info("digit model %s now serving (was %s)", sampler.version, old and old.version)
+        self.dispatch("sampler_swapped", sampler)
 
     async def close(self) -> None:
         await super().close()  # cogs unload first: their last writes still reach the database

@@ -228,3 +228,85 @@ def _timestamp(iso: str | None) -> str | None:
     if moment.tzinfo is None:  # the status file writes UTC; be explicit so it isn't read as local
         moment = moment.replace(tzinfo=UTC)
     return discord.utils.format_dt(moment, style="R")
+
+
+# --- issue 11: training from chat, the model registry ---------------------------------------
+
+PROGRESS_BAR_WIDTH = 20
+
+
+def progress_bar(done: int, total: int, width: int = PROGRESS_BAR_WIDTH) -> str:
+    """`▰▰▰▱▱… 30%`: how much of the planned epochs are done."""
+    share = 0.0 if total <= 0 else min(1.0, max(0.0, done / total))
+    filled = round(share * width)
+    return f"`{'▰' * filled}{'▱' * (width - filled)}` {share:.0%}"
+
+
+def job_outcome(job, lang: Lang) -> str:
+    """Why a job ended as it did, in the reader's language (its reason is a catalogue key)."""
+    params = dict((job.metrics or {}).get("reason_params") or {})
+    if job.outcome == "swapped":
+        version = (job.metrics or {}).get("evaluation", {}).get("version", "?")
+        return text("train_outcome_swapped", lang, version=version)
+    reason = text(job.reason, lang, **params) if job.reason else text("unknown", lang)
+    if job.outcome == "rejected":
+        return text("train_outcome_rejected", lang, reason=reason)
+    return reason
+
+
+def job_status_reply(job, status: TrainingStatus | None, curve_png: bytes | None, *,
+                     last_ended, can_resume: bool, serving_version: str | None, lang: Lang) -> Reply:
+    """/train-status for a job started from chat: the trainer's fields, plus who started it,
+    a progress bar, how it (or the last finished job) ended, and whether it can be resumed."""
+    state = job.state if job.state != "running" or status is None else status.state
+    state_key = f"state_{state}"
+    state_text = text(state_key, lang) if state_key in _JOB_STATES else state
+    if status is None:  # the job's process has not written its first status yet
+        embed = discord.Embed(title=text("train_title", lang), colour=DIGIT_COLOUR)
+        embed.add_field(name=text("train_state", lang), value=state_text)
+    else:
+        embed = training_embed(status, shipped_version=serving_version, lang=lang)
+        embed.set_field_at(0, name=text("train_state", lang), value=state_text)
+    embed.description = progress_bar(job.epoch if status is None else status.epoch, job.total_epochs)
+    embed.add_field(name=text("train_job", lang), inline=False, value=text(
+        "train_job_line", lang, job=job.id, user=f"<@{job.started_by}>",
+        since=discord.utils.format_dt(job.created_at, style="R")))
+    if job.state != "running":
+        embed.add_field(name=text("train_outcome", lang), inline=False,
+                        value=clip(job_outcome(job, lang), EMBED_FIELD_VALUE_LIMIT))
+    elif last_ended is not None:
+        embed.add_field(name=text("train_last_outcome", lang, job=last_ended.id), inline=False,
+                        value=clip(job_outcome(last_ended, lang), EMBED_FIELD_VALUE_LIMIT))
+    if can_resume:
+        embed.add_field(name=text("train_resume", lang), value=text("train_resume_hint", lang),
+                        inline=False)
+    files = [] if curve_png is None else [_show(embed, curve_png, LOSS_CURVE_FILE)]
+    return Reply(embeds=[embed], files=files)
+
+
+_JOB_STATES = _STATES | {"state_cancelled"}
+
+
+def model_reply(serving, previous, *, loaded_version: str, lang: Lang) -> Reply:
+    """/model info: the serving model, how it was trained and how it scored."""
+    embed = discord.Embed(title=text("model_title", lang), colour=DIGIT_COLOUR)
+    version = serving.version if serving is not None else loaded_version
+    embed.add_field(name=text("model_version", lang), value=vae_label(version))
+    summary = (serving.card_summary if serving is not None else None) or {}
+    if serving is not None and serving.created_by_job is not None:
+        trained = text("model_trained_by_job", lang, job=serving.created_by_job,
+                       epochs=summary.get("epochs", "?"), digits=summary.get("train_size", "?"))
+    else:
+        trained = text("model_trained_shipped", lang, epochs=summary.get("epochs", "?"),
+                       digits=summary.get("train_size", "?"))
+    created = _timestamp(summary.get("created_at"))
+    embed.add_field(name=text("model_trained", lang),
+                    value=f"{trained} {created}" if created else trained, inline=False)
+    elbo = serving.validation_negative_elbo if serving is not None else None
+    embed.add_field(name=text("model_elbo", lang), value="—" if elbo is None else f"{elbo:.1f} nats")
+    fidelity = serving.fidelity if serving is not None else None
+    embed.add_field(name=text("model_fidelity", lang),
+                    value="—" if fidelity is None else f"{fidelity:.1%}")
+    embed.add_field(name=text("model_previous", lang),
+                    value=vae_label(previous.version) if previous is not None else "—")
+    return Reply(embeds=[embed])

@@ -134,6 +134,7 @@ async def serve(settings: Settings, *, token: str, sync_only: bool = False) -> i
     # The database first: a bad file fails in a second, before TensorFlow loads for seconds.
     database = None if sync_only else await open_database(settings)
     claim = None
+    registry_model = await _registry_model(database, settings)
     poet = make_poet(settings)
     pool = WorkerPool(workers=settings.workers, timeout_s=settings.command_timeout_s)
     try:
@@ -143,7 +144,7 @@ async def serve(settings: Settings, *, token: str, sync_only: bool = False) -> i
             pool=pool,
             poet=poet,
             database=database,
-            load_sampler=None if sync_only else _sampler_loader(settings),
+            load_sampler=None if sync_only else _sampler_loader(settings, registry_model),
             # Sharded, only the process holding shard 0 syncs (see make_bot).
             **({"sync_commands": False} if sync_only else {}),
         )
@@ -244,10 +245,28 @@ def make_poet(settings: Settings) -> Poet | None:
         return None
 
 
-def _sampler_loader(settings: Settings):
+async def _registry_model(database, settings: Settings) -> Path | None:
+    """The model the registry serves (one trained from chat), if any."""
+    if database is None:
+        return None
+    from bot.training.registry import ModelRegistry
+
+    return await ModelRegistry(database, settings.data_dir / "models").serving_path()
+
+
+def _sampler_loader(settings: Settings, registry_model: Path | None = None):
+    """Load the registry's serving model when there is one, else the configured one; a damaged
+    registry model is logged and passed over, so the bot still starts."""
+
     def load() -> DigitSampler:
         from genai_models.vae.serving.sampler import DigitSampler
 
+        if registry_model is not None:
+            try:
+                return DigitSampler.load(registry_model)
+            except GenAIError as exc:
+                log.warning("the registry's serving model cannot be loaded (%s); serving the "
+                            "configured one", exc)
         return DigitSampler.load(settings.model_dir)
 
     return load

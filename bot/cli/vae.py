@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 
 MODEL_VARIABLES = ("GENAI_MODEL_DIR", "LOG_LEVEL")
+NEW_RUN = {"epochs": 30, "batch_size": 128, "seed": 0, "precision": "auto"}  # a new run's defaults
 SEED_HELP = "random seed: the same seed gives the same picture (default: a new one each time)"
 
 
@@ -38,20 +39,26 @@ def register(subparsers) -> None:
                         "checkpoints as it goes (what /train-status shows); Ctrl-C stops it "
                         "resumably. The folder then serves as GENAI_MODEL_DIR.",
                         environment=("GENAI_TRAINING_DIR", "LOG_LEVEL"))
+    # None = not given: a new run takes the defaults, a resumed one what its checkpoint says.
     train.add_argument("--data", type=Path, default=None,
-                       help="an .npz (x_train/y_train or x/y) or IDX folder; default: download MNIST")
-    train.add_argument("--epochs", type=_whole_number(1), default=30,
-                       help="passes over the training digits (default: 30)")
-    train.add_argument("--batch-size", type=_whole_number(1), default=128,
-                       help="digits per training step (default: 128)")
-    train.add_argument("--seed", type=int, default=0,
-                       help="seed of the split, the initial weights and the shuffling (default: 0)")
+                       help="an .npz (x_train/y_train or x/y) or IDX folder; default: download "
+                            "MNIST (with --resume: the run's own data)")
+    train.add_argument("--epochs", type=_whole_number(1), default=None,
+                       help=f"passes over the training digits (default: {NEW_RUN['epochs']}; "
+                            "with --resume: the run's own)")
+    train.add_argument("--batch-size", type=_whole_number(1), default=None,
+                       help=f"digits per training step (default: {NEW_RUN['batch_size']})")
+    train.add_argument("--seed", type=int, default=None,
+                       help="seed of the split, the initial weights and the shuffling "
+                            f"(default: {NEW_RUN['seed']}; with --resume: the run's own)")
     train.add_argument("--out", type=Path, default=None,
                        help="output folder (default: GENAI_TRAINING_DIR, runs/vae)")
-    train.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
-    train.add_argument("--precision", choices=PRECISIONS, default="auto",
-                       help="the convolutions' arithmetic: auto = bfloat16 where the CPU has "
-                            "native bfloat16 instructions (faster), else float32")
+    train.add_argument("--resume", action="store_true",
+                       help="continue from the last checkpoint, with the run's own data, epochs "
+                            "and seed unless given")
+    train.add_argument("--precision", choices=PRECISIONS, default=None,
+                       help="the convolutions' arithmetic: auto (default) = bfloat16 where the CPU "
+                            "has native bfloat16 instructions (faster), else float32")
     train.set_defaults(handler=run_train)
 
     digit = add_command(subparsers, "digit", help="write a PNG grid of generated digits",
@@ -93,23 +100,36 @@ def register(subparsers) -> None:
 
 
 def run_train(args: argparse.Namespace, settings: Settings) -> int:
+    from genai_models.vae.training.checkpoint import has_checkpoint, plan_resume
     from genai_models.vae.training.data import load_digits, split
 
     out_dir = args.out or settings.training_dir
-    digits = load_digits(args.data)  # NumPy only: a missing or bad file fails before TensorFlow
+    given = {"epochs": args.epochs, "batch_size": args.batch_size, "seed": args.seed,
+             "precision": args.precision}
+    if args.resume:  # the run's own data, epochs and seed, unless given here
+        plan = plan_resume(out_dir, **given)
+        data_path, values = args.data or plan.data, plan.config
+        log.info("resuming %s from epoch %d of %d", out_dir, plan.epoch, values["epochs"])
+    else:
+        data_path = args.data
+        values = NEW_RUN | {key: value for key, value in given.items() if value is not None}
+    digits = load_digits(data_path)  # NumPy only: a missing or bad file fails before TensorFlow
     data_split = split(digits)
 
     from genai_models.vae.training.trainer import TrainingConfig, train
 
     log.info("training on %d digits, validating on %d (%s)", len(data_split.train),
              len(data_split.validation), digits.source)
-    config = TrainingConfig(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-                            precision=args.precision)
+    config = TrainingConfig(**{key: value for key, value in values.items()
+                               if key in TrainingConfig.__dataclass_fields__})
     # `docker stop` sends SIGTERM: stop as cleanly as Ctrl-C does (checkpoint kept, resumable).
     previous = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     try:
         status = train(data_split, out_dir, config, resume=args.resume, verbose=_verbosity())
     except KeyboardInterrupt:
+        if not has_checkpoint(out_dir):
+            raise CliError("training stopped before its first epoch ended: nothing to resume "
+                           "yet; run the same command again to start over", exit_code=130) from None
         raise CliError(f"training interrupted; continue with: genai-bot train --resume "
                        f"--out {out_dir}", exit_code=130) from None
     finally:

@@ -59,7 +59,13 @@ class Digits(commands.Cog):
     def __init__(self, bot: GenAIBot, sampler: DigitSampler | None) -> None:
         self.bot = bot
         self.sampler = sampler
-        self._latent_map: tuple[bytes, bytes] | None = None  # PNGs: the plane and the scatter
+        # The plane and the scatter (PNGs), and the model version they were drawn with.
+        self._latent_map: tuple[str, bytes, bytes] | None = None
+
+    @commands.Cog.listener()
+    async def on_sampler_swapped(self, sampler: DigitSampler) -> None:
+        """A newly trained model serves from the next request on (bot.swap_sampler)."""
+        self.sampler = sampler
 
     def require_sampler(self) -> DigitSampler:
         """The loaded model; refuses at once (before any deferral) when there is none."""
@@ -167,10 +173,11 @@ class Digits(commands.Cog):
 
     async def _latent_map_reply(self, lang: Lang) -> Reply:
         sampler = self.require_sampler()
-        if self._latent_map is None:
+        if self._latent_map is None or self._latent_map[0] != sampler.version:
             # Deterministic for the model this cog serves: draw it once, serve the bytes after.
-            self._latent_map = await self.bot.run_blocking(draw_latent_map, sampler)
-        grid, scatter = self._latent_map
+            grid, scatter = await self.bot.run_blocking(draw_latent_map, sampler)
+            self._latent_map = (sampler.version, grid, scatter)
+        _, grid, scatter = self._latent_map
         return rendering.latent_map_reply(grid, scatter, version=sampler.version, lang=lang)
 
 

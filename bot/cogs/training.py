@@ -1,4 +1,11 @@
-"""/train-status: how the VAE's training is going, read from the status file it rewrites."""
+"""/train start|cancel, /train-status and /model info|rollback: training from chat.
+
+Starting, cancelling and rolling back are for admins: members with Discord's Manage Server
+permission, and the user ids in GENAI_OWNER_IDS. /train-status and /model info are for everyone.
+The work itself is the supervisor's (bot/training/supervisor.py); this cog only checks who may
+ask, and answers. Without a database (`genai-bot sync`), /train-status reads the folder
+`genai-bot train` writes (GENAI_TRAINING_DIR), as it always did.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +18,19 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import rendering
-from bot.i18n import Lang, command_text, interaction_language
+from bot.i18n import Lang, command_text, interaction_language, text
 from bot.responses import Reply, reply_with
 from genai_models import imaging
 from genai_models.vae.training.status import TrainingStatus, read_status
 
 if TYPE_CHECKING:
     from bot.client import GenAIBot
+    from bot.training.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
+
+MAX_EPOCHS = 500
+MAX_SEED = 2**31 - 1
 
 
 def read_status_and_curve(training_dir: Path) -> tuple[TrainingStatus | None, bytes | None]:
@@ -31,33 +42,157 @@ def read_status_and_curve(training_dir: Path) -> tuple[TrainingStatus | None, by
 
 
 class Training(commands.Cog):
-    """The VAE's training, seen from Discord.
+    """The VAE's training, seen and steered from Discord.
 
-    `training_dir` is where `genai-bot train` writes its status; `shipped_version` is the
-    version of the model this process serves (None when it loaded none), named when no
-    training has run.
+    `training_dir` is where `genai-bot train` writes its status (shown while no job has been
+    started from chat); `shipped_version` is the version of the model this process loaded.
     """
 
-    def __init__(self, bot: GenAIBot, *, training_dir: Path, shipped_version: str | None) -> None:
+    train = app_commands.Group(name="train", description=command_text("train.description"))
+    model = app_commands.Group(name="model", description=command_text("model.description"))
+
+    def __init__(self, bot: GenAIBot, *, training_dir: Path, shipped_version: str | None,
+                 supervisor: Supervisor | None = None) -> None:
         self.bot = bot
         self.training_dir = training_dir
         self.shipped_version = shipped_version
+        self.supervisor = supervisor
 
-    @app_commands.command(
-        name="train-status", description=command_text("train-status.description")
-    )
+    async def cog_load(self) -> None:
+        if self.supervisor is None:
+            return
+        sampler = self.bot.sampler
+        if sampler is not None:
+            # The model loaded at start-up serves: the registry's, or else the configured one.
+            await self.supervisor.registry.adopt(sampler.version, sampler.card, path=None)
+        await self.supervisor.recover()
+
+    async def cog_unload(self) -> None:
+        if self.supervisor is not None:
+            await self.supervisor.shutdown()
+
+    def is_admin(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id in self.bot.settings.owner_ids:
+            return True
+        return interaction.guild is not None and interaction.permissions.manage_guild
+
+    async def _refuse(self, interaction: discord.Interaction, key: str, **params) -> None:
+        await interaction.response.send_message(
+            text(key, interaction_language(interaction), **params), ephemeral=True)
+
+    async def _require(self, interaction: discord.Interaction, *, admin: bool) -> bool:
+        """True when the command may go on; otherwise the user has had a refusal."""
+        if self.supervisor is None:
+            await self._refuse(interaction, "train_unavailable")
+            return False
+        if admin and not self.is_admin(interaction):
+            log.info("/%s refused to user %s: not an admin", interaction.command.qualified_name,
+                     interaction.user.id)
+            await self._refuse(interaction, "train_admins_only")
+            return False
+        return True
+
+    # -- /train start | cancel ----------------------------------------------------------------
+
+    @train.command(name="start", description=command_text("train-start.description"))
+    @app_commands.describe(epochs=command_text("train-start.epochs"),
+                           seed=command_text("train-start.seed"))
+    async def train_start(self, interaction: discord.Interaction,
+                          epochs: app_commands.Range[int, 1, MAX_EPOCHS] | None = None,
+                          seed: app_commands.Range[int, 0, MAX_SEED] | None = None) -> None:
+        if not await self._require(interaction, admin=True):
+            return
+        lang = interaction_language(interaction)
+        result = await self.supervisor.start(
+            user_id=interaction.user.id, guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id, epochs=epochs, seed=seed,
+            data=self.bot.settings.training_data)
+        job = result.job
+        if not result.started:
+            await self._refuse(interaction, "train_busy", job=job.id, user=f"<@{job.started_by}>",
+                               since=discord.utils.format_dt(job.created_at, style="R"),
+                               epoch=job.epoch, epochs=job.total_epochs)
+            return
+        if job.state == "failed":
+            await self._refuse(interaction, "train_start_failed",
+                               reason=rendering.job_outcome(job, lang))
+            return
+        key = "train_resumed" if result.resumed else "train_started"
+        await interaction.response.send_message(text(
+            key, lang, job=job.id, epochs=job.total_epochs, seed=job.parameters["seed"],
+            epoch=job.epoch))
+
+    @train.command(name="cancel", description=command_text("train-cancel.description"))
+    async def train_cancel(self, interaction: discord.Interaction) -> None:
+        if not await self._require(interaction, admin=True):
+            return
+        job = await self.supervisor.cancel(user_id=interaction.user.id)
+        if job is None:
+            await self._refuse(interaction, "train_nothing_to_cancel")
+            return
+        await interaction.response.send_message(text(
+            "train_cancelling", interaction_language(interaction), job=job.id, epoch=job.epoch))
+
+    # -- /train-status ------------------------------------------------------------------------
+
+    @app_commands.command(name="train-status", description=command_text("train-status.description"))
     async def train_status(self, interaction: discord.Interaction) -> None:
-        await reply_with(interaction, self._status_reply(interaction_language(interaction)))
+        await reply_with(interaction, self._status_reply(interaction, interaction_language(interaction)))
 
-    async def _status_reply(self, lang: Lang) -> Reply:
-        status, curve = await self.bot.run_blocking(read_status_and_curve, self.training_dir)
-        return rendering.training_reply(
-            status, curve, shipped_version=self.shipped_version, lang=lang
-        )
+    async def _status_reply(self, interaction: discord.Interaction, lang: Lang) -> Reply:
+        serving = self.bot.sampler.version if self.bot.sampler is not None else self.shipped_version
+        job = await self.supervisor.jobs.latest() if self.supervisor is not None else None
+        if job is None:
+            status, curve = await self.bot.run_blocking(read_status_and_curve, self.training_dir)
+            return rendering.training_reply(status, curve, shipped_version=serving, lang=lang)
+        status, curve = await self.bot.run_blocking(read_status_and_curve, Path(job.job_dir))
+        last_ended = await self.supervisor.jobs.last_ended()
+        can_resume = (self.is_admin(interaction)
+                      and await self.supervisor.resumable() is not None and job.state != "running")
+        return rendering.job_status_reply(
+            job, status, curve, last_ended=last_ended if last_ended is not job else None,
+            can_resume=can_resume, serving_version=serving, lang=lang)
+
+    # -- /model info | rollback ---------------------------------------------------------------
+
+    @model.command(name="info", description=command_text("model-info.description"))
+    async def model_info(self, interaction: discord.Interaction) -> None:
+        if not await self._require(interaction, admin=False):
+            return
+        registry = self.supervisor.registry
+        serving, previous = await registry.serving(), await registry.previous()
+        loaded = self.bot.sampler.version if self.bot.sampler is not None else "?"
+        if serving is not None and serving.version != loaded:
+            serving = await registry.find(loaded)
+        reply = rendering.model_reply(serving, previous, loaded_version=loaded,
+                                      lang=interaction_language(interaction))
+        await interaction.response.send_message(**reply.message_kwargs())
+
+    @model.command(name="rollback", description=command_text("model-rollback.description"))
+    async def model_rollback(self, interaction: discord.Interaction) -> None:
+        if not await self._require(interaction, admin=True):
+            return
+        lang = interaction_language(interaction)
+        if await self.supervisor.registry.previous() is None:
+            await self._refuse(interaction, "model_no_previous")
+            return
+        await interaction.response.defer(thinking=True)  # loading a model takes seconds
+        rows = await self.supervisor.rollback()
+        if rows is None:
+            await interaction.edit_original_response(content=text("model_no_previous", lang))
+            return
+        now_serving, rolled_back = rows
+        log.info("user %s rolled the digit model back from %s to %s", interaction.user.id,
+                 rolled_back.version, now_serving.version)
+        await interaction.edit_original_response(content=text(
+            "model_rolled_back", lang, version=now_serving.version, old=rolled_back.version))
 
 
 async def setup(bot: GenAIBot) -> None:
+    from bot.training.supervisor import Supervisor
+
     shipped = bot.sampler.version if bot.sampler is not None else None
-    await bot.add_cog(
-        Training(bot, training_dir=bot.settings.training_dir, shipped_version=shipped)
-    )
+    supervisor = (Supervisor(bot, data_dir=bot.settings.data_dir, **bot.training_options)
+                  if bot.database is not None else None)
+    await bot.add_cog(Training(bot, training_dir=bot.settings.training_dir,
+                               shipped_version=shipped, supervisor=supervisor))

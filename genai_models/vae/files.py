@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
 import os
+import shutil
+import signal
 import tempfile
+import threading
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +31,20 @@ def write_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
+
+
+def require_free_space(folder: Path, needed_bytes: int, what: str) -> None:
+    """Refuse (OSError ENOSPC) to start writing `what` where it cannot fit.
+
+    HDF5, which writes Keras's weights, crashes the whole process when the disk fills up under
+    it; checking first turns that into an error the trainer reports.
+    """
+    import errno
+
+    free = shutil.disk_usage(folder).free
+    if free < needed_bytes:
+        raise OSError(errno.ENOSPC, f"not enough disk space for {what} in {folder}: "
+                                    f"{free / 1e6:.1f} MB free, about {needed_bytes / 1e6:.1f} MB needed")
 
 
 def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
@@ -56,3 +75,32 @@ def npz_bytes(arrays: dict[str, Any]) -> bytes:
             with archive.open(info, "w") as member:
                 np.lib.format.write_array(member, np.ascontiguousarray(array), allow_pickle=False)
     return buffer.getvalue()
+
+
+@contextlib.contextmanager
+def signals_deferred(signals: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)) -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM until the block ends, then act on them as usual.
+
+    For the few renames that publish a set of files together: stopping between two of them
+    would leave weights without their card. Signals only reach the main thread; elsewhere
+    this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = {number: signal.signal(number, lambda n, frame: received.append(n))
+                for number in signals}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        for number in received:
+            handler = previous[number]
+            if callable(handler):
+                handler(number, None)
+            elif handler == signal.SIG_DFL and number == signal.SIGINT:
+                raise KeyboardInterrupt
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(number)

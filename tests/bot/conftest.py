@@ -21,8 +21,8 @@ def start_bot(discord_server, sampler, tmp_path) -> Callable[..., Any]:
 
     Overrides: poet, load_sampler (default: the session's real sampler), workers,
     command_timeout_s, view_timeout_s, training_dir, data_dir (default: tmp_path / "data",
-    where the bot's real SQLite database is created and migrated), and any other `Settings`
-    field as a keyword.
+    where the bot's real SQLite database is created and migrated), training_options (for the
+    training Supervisor, e.g. poll_s), and any other `Settings` field as a keyword.
     """
 
     @contextlib.asynccontextmanager
@@ -35,6 +35,7 @@ def start_bot(discord_server, sampler, tmp_path) -> Callable[..., Any]:
         view_timeout_s: float = 60.0,
         training_dir=None,
         data_dir=None,
+        training_options: dict[str, Any] | None = None,
         **settings_fields: Any,
     ) -> AsyncIterator[GenAIBot]:
         settings = Settings(
@@ -52,6 +53,7 @@ def start_bot(discord_server, sampler, tmp_path) -> Callable[..., Any]:
                 pool=pool,
                 poet=poet,
                 database=database,
+                training_options=training_options,
                 load_sampler=load_sampler,
                 view_timeout_s=view_timeout_s,
                 guild_ready_timeout=GUILD_READY_TIMEOUT_S,

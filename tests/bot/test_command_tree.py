@@ -69,8 +69,11 @@ def _options(payload):
 
 @pytest.mark.asyncio
 async def test_command_and_option_names_are_exactly_the_documented_ones(payloads):
-    assert set(payloads) == {"poem", "digit", "morph", "latent-map", "train-status"}
+    assert set(payloads) == {"poem", "digit", "morph", "latent-map", "train-status", "train", "model"}
     assert list(_options(payloads["poem"])) == ["topic", "form", "language"]
+    train, model = _options(payloads["train"]), _options(payloads["model"])
+    assert list(train) == ["start", "cancel"] and list(model) == ["info", "rollback"]
+    assert list(_options(train["start"])) == ["epochs", "seed"]
     assert list(_options(payloads["digit"])) == ["digit", "count", "seed"]
     assert list(_options(payloads["morph"])) == [
         "start", "end", "frames", "start_image", "end_image"

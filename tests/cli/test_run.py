@@ -115,7 +115,7 @@ async def test_run_connects_syncs_to_the_dev_guild_answers_and_stops_on_sigterm(
         if process.returncode is None:
             process.send_signal(signal.SIGTERM)  # what `docker stop` sends
     run = await finish(process, timeout=30)
-    assert {c["name"] for c in synced} == {"digit", "morph", "latent-map", "train-status"}
+    assert {c["name"] for c in synced} == {"digit", "morph", "latent-map", "train-status", "train", "model"}
     assert reply.files[0].filename == "digits.png"
     assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stderr
@@ -191,7 +191,7 @@ async def test_sync_publishes_the_commands_to_the_dev_guild_and_exits_without_th
     assert "TENSORFLOW IMPORTED" not in run.stderr
     assert "Traceback" not in run.stderr
     synced = {c["name"]: c for c in discord_server.synced_commands(discord_server.guild_id)}
-    assert set(synced) == {"poem", "digit", "morph", "latent-map", "train-status"}
+    assert set(synced) == {"poem", "digit", "morph", "latent-map", "train-status", "train", "model"}
     assert _option_names(synced["poem"]) == ["topic", "form", "language"]
     assert _option_names(synced["digit"]) == ["digit", "count", "seed"]
     assert _option_names(synced["morph"]) == ["start", "end", "frames", "start_image", "end_image"]

@@ -83,9 +83,12 @@ class InteractionBuilder:
 
     def base(self, kind: int, *, user: FakeUser, locale: str | None, guild_locale: str | None,
              app_permissions: int | None, in_dm: bool,
-             guild: FakeGuild | None = None) -> dict[str, Any]:
+             guild: FakeGuild | None = None,
+             member_permissions: int | None = None) -> dict[str, Any]:
         """Fields every interaction carries: fresh id and token, locales, permissions, place
-        (`guild`'s channel; default: the world's first guild)."""
+        (`guild`'s channel; default: the world's first guild).
+
+        `member_permissions`: the invoking member's (default: an ordinary member's)."""
         world = self.world
         payload: dict[str, Any] = {
             "id": str(world.ids()),
@@ -113,13 +116,14 @@ class InteractionBuilder:
             return payload
         guild = guild or world.guild
         guild_locale = guild_locale or guild.locale
+        member = MEMBER_PERMISSIONS if member_permissions is None else member_permissions
         payload |= {
             "guild_id": str(guild.id),
             "guild": {"id": str(guild.id), "locale": guild_locale, "features": []},
             "guild_locale": guild_locale,
             "channel_id": str(guild.channel_id),
-            "channel": world.channel_payload(guild) | {"permissions": str(MEMBER_PERMISSIONS)},
-            "member": user.member_payload(permissions=MEMBER_PERMISSIONS),
+            "channel": world.channel_payload(guild) | {"permissions": str(member)},
+            "member": user.member_payload(permissions=member),
             "context": 0,
             "authorizing_integration_owners": {"0": str(guild.id)},
         }

@@ -401,8 +401,11 @@ class DiscordStandIn:
                              user: FakeUser | None = None, locale: str | None = None,
                              guild_locale: str | None = None, app_permissions: int | None = None,
                              in_dm: bool = False, check: bool = True,
-                             guild: FakeGuild | None = None) -> InjectedInteraction:
-        """A user runs a slash command (in `guild`, default the first); see the module docstring."""
+                             guild: FakeGuild | None = None,
+                             member_permissions: int | None = None) -> InjectedInteraction:
+        """A user runs a slash command (in `guild`, default the first); see the module
+        docstring. `member_permissions`: the user's own permission bits in the guild (default:
+        an ordinary member's)."""
         user = user or self.alice
         guild = guild or self.world.guild
         definition = self._find_command(name, None if in_dm else guild.id)
@@ -411,7 +414,7 @@ class DiscordStandIn:
                                      f"{[c['name'] for v in self.commands.values() for c in v]}")
         payload = self.builder.base(APPLICATION_COMMAND, user=user, locale=locale,
                                     guild_locale=guild_locale, app_permissions=app_permissions,
-                                    in_dm=in_dm, guild=guild)
+                                    in_dm=in_dm, guild=guild, member_permissions=member_permissions)
         payload["data"] = self.builder.command_data(
             name, options or {}, definition, channel_id=int(payload["channel_id"]), check=check)
         return await self.inject_interaction(payload)

@@ -24,6 +24,7 @@ READ_MESSAGE_HISTORY = 1 << 16
 USE_EXTERNAL_EMOJIS = 1 << 18
 USE_APPLICATION_COMMANDS = 1 << 31
 ADD_REACTIONS = 1 << 6
+MANAGE_GUILD = 1 << 5  # "Manage Server": who may steer training from chat
 #: What a freshly invited bot typically holds in a text channel; sent as `app_permissions`.
 DEFAULT_APP_PERMISSIONS = (
     VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | ATTACH_FILES | READ_MESSAGE_HISTORY

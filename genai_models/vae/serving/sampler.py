@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +23,13 @@ from genai_models.errors import InvalidInputError, ModelFileError
 from genai_models.imaging.pixels import to_uint8
 from genai_models.vae import model as _registers_vae_classes  # noqa: F401  (see below)
 from genai_models.vae.backend import keras
-from genai_models.vae.serving.card import CHECKER_FILE, PRETRAINED_DIR, VAE_FILE, read_verified_card
+from genai_models.vae.serving.card import (
+    CARD_FILE,
+    CHECKER_FILE,
+    PRETRAINED_DIR,
+    VAE_FILE,
+    read_verified_card,
+)
 from genai_models.vae.serving.limits import MAX_COUNT, MAX_FRAMES, MAX_MAP_SIZE, MIN_FRAMES, MIN_MAP_SIZE
 from genai_models.vae.serving.preprocess import to_mnist
 
@@ -100,17 +107,15 @@ class DigitSampler:
         model_dir = Path(model_dir) if model_dir is not None else PRETRAINED_DIR
         started = time.perf_counter()
         card = read_verified_card(model_dir)
+        vae = _load_model_file(model_dir / VAE_FILE)
+        checker = _load_model_file(model_dir / CHECKER_FILE)
+        _check_models(model_dir, vae, checker)
         try:
-            vae = keras.saving.load_model(model_dir / VAE_FILE, compile=False)
-            checker = keras.saving.load_model(model_dir / CHECKER_FILE, compile=False)
-        except (OSError, ValueError, TypeError) as exc:
-            # Keras's message can hold the whole model config: log it, keep the user's line short.
-            log.error("loading the models in %s failed: %s", model_dir, exc)
-            raise ModelFileError(
-                f"Could not load the models in {model_dir} ({type(exc).__name__}); they may come "
-                "from an incompatible version: retrain with `genai-bot train`"
-            ) from exc
-        sampler = cls(vae, checker, card)
+            sampler = cls(vae, checker, card)
+        except (KeyError, IndexError, TypeError, ValueError, np.linalg.LinAlgError) as exc:
+            raise ModelFileError(f"Model card {model_dir / CARD_FILE} does not describe these "
+                                 f"models ({type(exc).__name__}: {exc}): retrain, or copy the "
+                                 "folder again") from None
         log.info("loaded VAE %s from %s in %.1f s", sampler.version, model_dir,
                  time.perf_counter() - started)
         return sampler
@@ -271,6 +276,32 @@ class DigitSampler:
         images = self.decode(z, classes)
         probabilities = self._classify(tf.convert_to_tensor(images[..., None])).numpy()
         return images, probabilities[np.arange(len(classes)), classes]
+
+
+def _load_model_file(path: Path):
+    """One Keras file, or a ModelFileError naming it: a file can match its card's hash and still
+    be no model (a card rewritten over the wrong file, an archive from elsewhere)."""
+    try:
+        return keras.saving.load_model(path, compile=False)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, zipfile.BadZipFile) as exc:
+        # Keras's message can hold the whole model config: log it, keep the user's line short.
+        log.error("loading %s failed: %s", path, exc)
+        raise ModelFileError(
+            f"Model file {path} is not a loadable Keras model ({type(exc).__name__}): it is "
+            "damaged or from an incompatible version; copy it again or retrain"
+        ) from None
+
+
+def _check_models(model_dir: Path, vae, checker) -> None:
+    """The two files hold the models serving needs, with the shapes it feeds them."""
+    from genai_models.vae.model import VAE
+
+    if not isinstance(vae, VAE):
+        raise ModelFileError(f"Model file {model_dir / VAE_FILE} holds a {type(vae).__name__}, "
+                             "not the digit VAE: the folder's files are mixed up")
+    if tuple(checker.input_shape) != (None, 28, 28, 1) or tuple(checker.output_shape) != (None, 10):
+        raise ModelFileError(f"Model file {model_dir / CHECKER_FILE} maps {checker.input_shape} to "
+                             f"{checker.output_shape}, not 28x28 digits to 10 classes: wrong file")
 
 
 def _unit_float(image) -> np.ndarray:

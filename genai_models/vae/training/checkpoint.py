@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from genai_models.errors import TrainingError
-from genai_models.vae.files import write_json_atomic
+from genai_models.vae.files import require_free_space, write_json_atomic
 
 if TYPE_CHECKING:
     from genai_models.vae.backend import keras
@@ -35,13 +35,32 @@ PENDING_WEIGHTS = ".pending.weights.h5"  # what ModelCheckpoint writes; renamed 
 
 
 def weights_checkpoint(out_dir: Path) -> keras.callbacks.ModelCheckpoint:
-    """The Keras callback that saves weights + optimizer state to the pending file each epoch."""
+    """The Keras callback that saves weights + optimizer state to the pending file each epoch,
+    after checking that they fit on the disk (see `require_free_space`)."""
     from genai_models.vae.backend import keras
 
-    pending = str(out_dir / CHECKPOINT_DIR / PENDING_WEIGHTS)
+    folder = out_dir / CHECKPOINT_DIR
+    pending = str(folder / PENDING_WEIGHTS)
+
+    class SpaceCheckedCheckpoint(keras.callbacks.ModelCheckpoint):
+        def on_epoch_end(self, epoch, logs=None):
+            folder.mkdir(parents=True, exist_ok=True)
+            require_free_space(folder, weights_bytes(self.model, optimizer=True),
+                               "the training checkpoint")
+            super().on_epoch_end(epoch, logs)
+
     # ModelCheckpoint formats its path with str.format: braces in a folder name stay literal.
-    return keras.callbacks.ModelCheckpoint(pending.replace("{", "{{").replace("}", "}}"),
-                                           monitor="loss", save_weights_only=True)
+    return SpaceCheckedCheckpoint(pending.replace("{", "{{").replace("}", "}}"),
+                                  monitor="loss", save_weights_only=True)
+
+
+def weights_bytes(model, *, optimizer: bool) -> int:
+    """About what saving `model`'s weights (and its optimizer's state) takes on disk."""
+    variables = list(model.weights)
+    if optimizer and model.optimizer is not None:
+        variables += list(model.optimizer.variables)
+    payload = sum(int(v.numpy().nbytes) for v in variables)
+    return int(payload * 1.2) + (1 << 20)  # HDF5's own structures, and room to breathe
 
 
 def commit_checkpoint(out_dir: Path, meta: dict[str, Any]) -> None:
@@ -67,12 +86,66 @@ def checkpoint_meta(epoch: int, config: TrainingConfig, fingerprint: str,
             "status": status.to_json()}
 
 
+@dataclass(frozen=True)
+class ResumePlan:
+    """How to continue the run in a folder: its own data, epochs, seed and settings, unless
+    the caller asked otherwise."""
+
+    data: Path | None  # None: MNIST through keras.datasets
+    config: dict[str, Any]  # TrainingConfig's fields
+    epoch: int  # the last finished epoch
+
+
+def plan_resume(out_dir: Path, **overrides: Any) -> ResumePlan:
+    """The checkpoint's run, with `overrides` (TrainingConfig fields; None = keep) applied.
+
+    Refuses a plan that could not train: fewer epochs than already done, or a finished run
+    asked for no more epochs than it had.
+    """
+    from genai_models.vae.training.data import KERAS_MNIST
+    from genai_models.vae.training.status import TrainingStatus
+
+    meta = read_checkpoint_meta(out_dir)
+    epoch = int(meta["epoch"])
+    config = {"precision": "float32", **meta.get("config", {})}  # see trainer._restore
+    config |= {key: value for key, value in overrides.items() if value is not None}
+    status = TrainingStatus.from_json(meta["status"]) if "status" in meta else None
+    source = status.data_source if status else None
+    if config["epochs"] < epoch:
+        raise TrainingError(f"Cannot resume: the run in {out_dir} already trained {epoch} epochs; "
+                            f"ask for {epoch} or more")
+    if config["epochs"] == epoch and _finished(out_dir):
+        raise TrainingError(f"The run in {out_dir} already finished all {epoch} epochs: ask for "
+                            "more epochs to train it further")
+    return ResumePlan(data=None if source in (None, KERAS_MNIST) else Path(source),
+                      config=config, epoch=epoch)
+
+
+def _finished(out_dir: Path) -> bool:
+    from genai_models.vae.training.status import read_status
+
+    status = read_status(out_dir)
+    return status is not None and status.state == "finished"
+
+
+def has_checkpoint(out_dir: Path) -> bool:
+    """A checkpoint was committed in `out_dir` (at least one epoch finished there)."""
+    return (Path(out_dir) / CHECKPOINT_DIR / CHECKPOINT_META).is_file()
+
+
+def interruption_message(out_dir: Path, epoch: int) -> str:
+    """What an interrupted run's status says: whether there is anything to resume."""
+    if not has_checkpoint(out_dir):
+        return "stopped before the first epoch ended: nothing to resume yet"
+    return f"stopped after epoch {epoch}; it can be resumed from there"
+
+
 def read_checkpoint_meta(out_dir: Path) -> dict[str, Any]:
     folder = out_dir / CHECKPOINT_DIR
     try:
         return json.loads((folder / CHECKPOINT_META).read_text())
     except FileNotFoundError:
-        raise TrainingError(f"Nothing to resume in {out_dir}: no checkpoint there yet") from None
+        raise TrainingError(f"Nothing to resume in {out_dir} yet: no epoch finished there") from None
     except (OSError, ValueError) as exc:
         raise TrainingError(f"Checkpoint in {folder} is unreadable ({exc})") from exc
 

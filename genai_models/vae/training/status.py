@@ -6,12 +6,14 @@ No TensorFlow here: the bot reads status on every /train-status without loading 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+import os
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
 from genai_models.vae.files import write_json_atomic
+from genai_models.vae.training.liveness import is_running, process_token
 
 STATUS_FILE = "status.json"
 State = Literal["running", "finished", "failed", "interrupted"]
@@ -43,6 +45,9 @@ class TrainingStatus:
     message: str | None = None
     model_version: str | None = None
     data_source: str | None = None
+    # The training process, so readers can tell a live run from one whose process died.
+    pid: int | None = None
+    process_token: str | None = None
 
     def record_epoch(self, epoch: int, logs: dict[str, float], seconds_per_epoch: float) -> None:
         """Take one finished epoch's Keras logs; the ETA assumes the remaining epochs cost the same."""
@@ -66,6 +71,19 @@ class TrainingStatus:
             self.eta_seconds = None
         self.updated_at = now_iso()
 
+    def claim(self) -> None:
+        """Record the current process as the one running this training."""
+        self.pid, self.process_token = os.getpid(), process_token(os.getpid())
+
+    def observed(self) -> TrainingStatus:
+        """This status as the process shows it: a "running" run whose process is gone is
+        interrupted, whatever the file last said (a kill -9 leaves no chance to write it)."""
+        if self.state != "running" or self.pid is None or is_running(self.pid, self.process_token):
+            return self
+        return replace(self, state="interrupted", eta_seconds=None,
+                       message="the training process stopped without finishing "
+                               f"(last saved epoch {self.epoch})")
+
     def to_json(self) -> dict:
         return asdict(self)
 
@@ -80,7 +98,8 @@ def write_status(training_dir: Path, status: TrainingStatus) -> None:
 
 
 def read_status(training_dir: Path) -> TrainingStatus | None:
-    """The last status written under `training_dir`, or None when no training ever ran there."""
+    """The last status written under `training_dir`, or None when no training ever ran there;
+    a run whose process died reads as interrupted (see `TrainingStatus.observed`)."""
     path = Path(training_dir) / STATUS_FILE
     try:
         payload = json.loads(path.read_text())
@@ -91,4 +110,4 @@ def read_status(training_dir: Path) -> TrainingStatus | None:
             state="failed", epoch=0, total_epochs=0, started_at="", updated_at="",
             message=f"status file unreadable: {type(exc).__name__}",
         )
-    return TrainingStatus.from_json(payload)
+    return TrainingStatus.from_json(payload).observed()

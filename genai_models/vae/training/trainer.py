@@ -15,6 +15,8 @@ checkpoint and status every epoch) and `finish` (the self-check classifier, then
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -24,14 +26,24 @@ import tensorflow as tf
 
 from genai_models.errors import TrainingError
 from genai_models.vae.backend import keras
+from genai_models.vae.files import require_free_space, signals_deferred
 from genai_models.vae.model import DEFAULT_PRIOR_RADIUS, VAE, build_vae
-from genai_models.vae.serving.card import CHECKER_FILE, VAE_FILE, write_card, write_validation_latents
+from genai_models.vae.serving.card import (
+    CARD_FILE,
+    CARD_FILES,
+    CHECKER_FILE,
+    VAE_FILE,
+    write_card,
+    write_validation_latents,
+)
 from genai_models.vae.training.checker import build_checker, train_checker
 from genai_models.vae.training.checkpoint import (
     checkpoint_meta,
     commit_checkpoint,
+    interruption_message,
     load_checkpoint_weights,
     read_checkpoint_meta,
+    weights_bytes,
     weights_checkpoint,
 )
 from genai_models.vae.training.data import Split
@@ -94,8 +106,7 @@ def train(split: Split, out_dir: Path, config: TrainingConfig, *, resume: bool =
         return finish(run, split)
     except KeyboardInterrupt:
         if run is not None:
-            _stop(run, "interrupted", f"stopped by the operator after epoch {run.status.epoch}; "
-                  "continue with --resume")
+            _stop(run, "interrupted", interruption_message(run.out_dir, run.status.epoch))
         raise
     except Exception as exc:
         if run is not None:
@@ -119,6 +130,7 @@ def prepare(split: Split, out_dir: Path, config: TrainingConfig, *, resume: bool
             updated_at=now_iso(), data_source=split.train.source,
         )
     status.state, status.message, status.total_epochs = "running", None, config.epochs
+    status.claim()  # readers check this process, not the file's word, to see that it runs
     write_status(out_dir, status)
     return TrainingRun(out_dir, config, vae, status, fingerprint, start_epoch)
 
@@ -142,15 +154,35 @@ def fit(run: TrainingRun, split: Split, *, verbose: int) -> None:
 
 
 def finish(run: TrainingRun, split: Split) -> TrainingStatus:
-    """Train the self-check classifier, export the served files, and mark the run finished."""
-    run.status.message = "saving the model"
-    write_status(run.out_dir, run.status)
+    """Train the self-check classifier, export the served files, and mark the run finished.
+
+    Each step says what it does in the status and the log: together they take a while.
+    """
+    progress = ExportProgress(run.out_dir, run.status)
+    progress("training the self-check classifier")
     checker = train_checker(split.train.images, split.train.labels, seed=run.config.seed)
-    card = export_model(run.vae, checker, split, run.out_dir, run.config, run.status)
+    card = export_model(run.vae, checker, split, run.out_dir, run.config, run.status,
+                        progress=progress)
     run.status.model_version = card["version"]
     run.status.finish("finished", f"model {card['version']} saved to {run.out_dir}")
     write_status(run.out_dir, run.status)
     return run.status
+
+
+class ExportProgress:
+    """Reports one step of the export: a log line, and the status message /train-status shows."""
+
+    STEPS = 4
+
+    def __init__(self, out_dir: Path, status: TrainingStatus) -> None:
+        self.out_dir, self.status, self.step = out_dir, status, 0
+
+    def __call__(self, what: str) -> None:
+        self.step += 1
+        self.status.message = f"exporting the model ({self.step}/{self.STEPS}): {what}"
+        self.status.updated_at = now_iso()
+        log.info("%s", self.status.message)
+        write_status(self.out_dir, self.status)
 
 
 def _stop(run: TrainingRun, state, message: str) -> None:
@@ -220,13 +252,38 @@ def _steps(count: int, batch_size: int) -> int:
     return -(-count // batch_size)
 
 
+EXPORT_DIR = ".export"  # the served files are written here, then moved in together
+
+
 def export_model(vae: VAE, checker: keras.Model, split: Split, out_dir: Path,
-                 config: TrainingConfig, status: TrainingStatus) -> dict:
+                 config: TrainingConfig, status: TrainingStatus, *, progress=None) -> dict:
     """Save the served models without optimizer state, the validation latents, and the card.
 
+    The files are written beside `out_dir` first and moved in together, card last, with
+    Ctrl-C held meanwhile: a stop or a failure (a full disk) at any point leaves the previous
+    served files, or none, never weights without their card; the unfinished export is removed.
     The served VAE computes in float32 whatever precision trained it (its weights are float32
     either way), so what it draws does not depend on the CPU that serves it.
     """
+    progress = progress or (lambda what: log.info("%s", what))
+    staging = out_dir / EXPORT_DIR
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        card = _export_into(staging, vae, checker, split, config, status, progress)
+        with signals_deferred():
+            for name in (*CARD_FILES, CARD_FILE):  # the card last: it vouches for the others
+                os.replace(staging / name, out_dir / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return card
+
+
+def _export_into(out_dir: Path, vae: VAE, checker: keras.Model, split: Split,
+                 config: TrainingConfig, status: TrainingStatus, progress) -> dict:
+    progress("saving the served models")
+    require_free_space(out_dir, weights_bytes(vae, optimizer=False)
+                       + weights_bytes(checker, optimizer=False), "the trained model")
     served = _without_optimizer(vae, lambda: build_vae(config.latent_dim, seed=config.seed,
                                                           prior_radius=config.prior_radius,
                                                           learn_prior_means=config.learn_prior_means),
@@ -234,6 +291,7 @@ def export_model(vae: VAE, checker: keras.Model, split: Split, out_dir: Path,
     served.save(out_dir / VAE_FILE)
     checker = _without_optimizer(checker, build_checker, example=_example_batch()["image"])
     checker.save(out_dir / CHECKER_FILE)
+    progress(f"scoring the {len(split.validation)} validation digits")
 
     encode = lambda images: served.encoder(images, training=False)[:2]  # noqa: E731
     prior_means = np.asarray(served.prior.means)
@@ -244,6 +302,7 @@ def export_model(vae: VAE, checker: keras.Model, split: Split, out_dir: Path,
     checker_accuracy = float(np.mean(
         np.argmax(checker(split.validation.images, training=False), axis=1)
         == split.validation.labels))
+    progress("writing the model card")
     return write_card(out_dir, {
         "name": "genai-bot MNIST VAE (2-D latent, class prior)",
         "created_at": now_iso(),

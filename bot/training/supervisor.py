@@ -1,0 +1,385 @@
+"""The bot's side of a training job: start it, follow it, record it, and swap in its model.
+
+One job at a time. The supervisor lives on the bot's event loop and never blocks it: files are
+read in threads, the new model loads in the worker pool. It follows the job's process (its exit
+code, or, for a job it re-attached to after a restart, whether the pid still runs) and its
+status file, and mirrors progress into training_jobs. When the process ends, the outcome comes
+from the process (exit code, signal), not from what the status file last said.
+
+Shutdown (the bot closing: SIGTERM, Ctrl-C, `docker stop`) stops a running job cleanly: SIGTERM
+to the job, which keeps its last finished epoch's checkpoint and exits; the job is recorded as
+interrupted and `/train start` resumes it. A job is never left running unsupervised on purpose:
+in a container it would be killed with the bot anyway, mid-write, and nobody would check and
+swap in its model. A bot that dies without closing (kill -9, a crash) leaves the job running;
+the next bot re-attaches to it (`recover`), or records it interrupted if it died meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import shutil
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot.storage.schema import TrainingJob
+from bot.training.jobs import JobStore
+from bot.training.launcher import JOB_COMMAND, launch
+from bot.training.registry import ModelRegistry, install_files
+from bot.training.spec import EXIT_DONE, EXIT_FAILED, EXIT_INTERRUPTED, Evaluation, JobSpec
+from bot.training.swap import judge
+from genai_models.errors import GenAIError
+from genai_models.vae.serving.card import CARD_FILE
+from genai_models.vae.training.checkpoint import has_checkpoint
+from genai_models.vae.training.liveness import is_running, process_token
+from genai_models.vae.training.status import TrainingStatus, read_status
+
+if TYPE_CHECKING:
+    from bot.client import GenAIBot
+    from genai_models.vae.serving.sampler import DigitSampler
+
+log = logging.getLogger(__name__)
+
+DEFAULT_EPOCHS = 30
+DEFAULT_SEED = 0
+POLL_S = 1.0
+STOP_TIMEOUT_S = 60.0  # a batch finishes and the status is written well within this
+UNKNOWN_EXIT = None  # a re-attached job's exit code cannot be known, only that it is gone
+
+
+@dataclass
+class Running:
+    job_id: int
+    job_dir: Path
+    pid: int
+    token: str
+    process: asyncio.subprocess.Process | None  # None: re-attached after a restart
+    cancelled_by: int | None = None
+    stopping: bool = False
+
+
+@dataclass(frozen=True)
+class StartResult:
+    job: TrainingJob
+    started: bool  # False: another job is running (`job` is that one)
+    resumed: bool = False
+
+
+class Supervisor:
+    """`load_sampler(path)` loads a model for serving (blocking; run in the worker pool)."""
+
+    def __init__(self, bot: GenAIBot, *, data_dir: Path, poll_s: float = POLL_S,
+                 command: tuple[str, ...] = JOB_COMMAND,
+                 load_sampler: Callable[[Path], DigitSampler] | None = None) -> None:
+        self.bot = bot
+        self.jobs = JobStore(bot.database)
+        self.registry = ModelRegistry(bot.database, data_dir / "models")
+        self.jobs_dir = data_dir / "jobs"
+        self.poll_s = poll_s
+        self.command = command
+        self._load_sampler = load_sampler or _load_sampler
+        self._running: Running | None = None
+        # The model a swap replaced, kept loaded: rolling back to it is then instant.
+        self._replaced: DigitSampler | None = None
+        self._follower: asyncio.Task | None = None
+        self._lock = asyncio.Lock()
+        self.concluded = asyncio.Condition()  # notified after each job's end is recorded
+
+    # -- start-up and shutdown ------------------------------------------------------------
+
+    async def recover(self) -> None:
+        """Re-attach to a job a previous bot left running, or record it interrupted."""
+        for job in await self.jobs.running():
+            status = await asyncio.to_thread(_raw_status, Path(job.job_dir))
+            pid = (status.pid if status else None) or job.pid
+            token = status.process_token if status else None
+            if self._running is None and is_running(pid, token):
+                log.info("re-attached to training job %d (pid %d)", job.id, pid)
+                self._follow(Running(job.id, Path(job.job_dir), pid, token or "", None))
+                continue
+            await self.jobs.end(job.id, "interrupted", reason="train_reason_died_unwatched",
+                                **_progress(status))
+            log.info("training job %d had stopped while the bot was away: interrupted", job.id)
+
+    async def shutdown(self) -> None:
+        """Stop the running job cleanly (see the module docstring) and wait for its end."""
+        running, follower = self._running, self._follower
+        if running is None or follower is None:
+            return
+        running.stopping = True
+        _signal(running.pid, signal.SIGTERM)
+        try:
+            await asyncio.wait_for(asyncio.shield(follower), STOP_TIMEOUT_S)
+        except TimeoutError:
+            log.warning("training job %d did not stop in %.0f s: killing it", running.job_id,
+                        STOP_TIMEOUT_S)
+            _signal(running.pid, signal.SIGKILL)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(follower), 10)
+
+    # -- commands ---------------------------------------------------------------------------
+
+    @property
+    def running(self) -> Running | None:
+        return self._running
+
+    async def start(self, *, user_id: int, guild_id: int | None, channel_id: int | None,
+                    epochs: int | None, seed: int | None, data: Path | None) -> StartResult:
+        async with self._lock:
+            if self._running is not None:
+                return StartResult(await self.jobs.get(self._running.job_id), started=False)
+            resumable = await self.resumable(epochs=epochs, seed=seed)
+            if resumable is not None:
+                job_dir = Path(resumable.job_dir)
+                spec = JobSpec(epochs=resumable.total_epochs, seed=resumable.parameters["seed"],
+                               data=resumable.parameters.get("data"), resume=True)
+            else:
+                job_dir = None
+                spec = JobSpec(epochs=epochs or DEFAULT_EPOCHS,
+                               seed=DEFAULT_SEED if seed is None else seed,
+                               data=str(data) if data else None)
+            serving = await self.registry.serving()
+            spec = JobSpec(**{**spec.__dict__,
+                              "serving_model_dir": serving.path if serving and serving.path else None})
+            job = await self.jobs.create(
+                started_by=user_id, guild_id=guild_id, channel_id=channel_id,
+                parameters={"epochs": spec.epochs, "seed": spec.seed, "data": spec.data},
+                total_epochs=spec.epochs, job_dir=str(job_dir or ""),
+                resumed_from=resumable.id if resumable else None,
+                epoch=resumable.epoch if resumable else 0)
+            job_dir = job_dir or self.jobs_dir / f"job-{job.id:04d}"
+            try:
+                await asyncio.to_thread(_prepare_dir, job_dir, spec)
+                process = await launch(job_dir, self.command)
+            except OSError as exc:
+                log.warning("could not start training job %d in %s: %s", job.id, job_dir, exc)
+                job = await self.jobs.end(job.id, "failed", reason="train_reason_failed",
+                                          reason_params={"detail": _os_error(exc)},
+                                          job_dir=str(job_dir))
+                return StartResult(job, started=True, resumed=resumable is not None)
+            job = await self.jobs.update(job.id, job_dir=str(job_dir), pid=process.pid)
+            log.info("training job %d started by user %d (pid %d, %s)", job.id, user_id,
+                     process.pid, "resumed" if resumable else "new")
+            self._follow(Running(job.id, job_dir, process.pid, process_token(process.pid), process))
+            return StartResult(job, started=True, resumed=resumable is not None)
+
+    async def resumable(self, *, epochs: int | None = None, seed: int | None = None) -> TrainingJob | None:
+        """The last job, when it was interrupted with a checkpoint and the parameters match."""
+        last = await self.jobs.latest()
+        if last is None or last.state != "interrupted" or not last.job_dir:
+            return None
+        if epochs is not None and epochs != last.total_epochs:
+            return None
+        if seed is not None and seed != last.parameters.get("seed"):
+            return None
+        return last if await asyncio.to_thread(has_checkpoint, Path(last.job_dir)) else None
+
+    async def cancel(self, *, user_id: int) -> TrainingJob | None:
+        """Stop the running job (it ends as cancelled); None when none runs."""
+        running = self._running
+        if running is None:
+            return None
+        running.cancelled_by = user_id
+        _signal(running.pid, signal.SIGTERM)
+        return await self.jobs.get(running.job_id)
+
+    # -- following --------------------------------------------------------------------------
+
+    def _follow(self, running: Running) -> None:
+        self._running = running
+        self._follower = asyncio.create_task(self._watch(running), name=f"training-job-{running.job_id}")
+
+    async def _watch(self, running: Running) -> None:
+        seen_epoch = None
+        try:
+            while True:
+                ended, code = await self._wait_for_exit(running)
+                status = await asyncio.to_thread(_raw_status, running.job_dir)
+                if status is not None and status.epoch != seen_epoch:
+                    seen_epoch = status.epoch
+                    await self.jobs.update(running.job_id, **_progress(status))
+                if ended:
+                    await self._conclude(running, code, status)
+                    return
+        except Exception:
+            log.exception("following training job %d failed", running.job_id)
+            with contextlib.suppress(Exception):
+                await self.jobs.end(running.job_id, "failed", reason="train_reason_failed",
+                                    reason_params={"detail": "the bot lost track of the job"})
+        finally:
+            self._running = None
+            async with self.concluded:
+                self.concluded.notify_all()
+
+    async def _wait_for_exit(self, running: Running) -> tuple[bool, int | None]:
+        if running.process is not None:
+            try:
+                return True, await asyncio.wait_for(asyncio.shield(running.process.wait()),
+                                                    self.poll_s)
+            except TimeoutError:
+                return False, None
+        await asyncio.sleep(self.poll_s)
+        return (not is_running(running.pid, running.token)), UNKNOWN_EXIT
+
+    async def _conclude(self, running: Running, code: int | None, status: TrainingStatus | None) -> None:
+        job_id, progress = running.job_id, _progress(status)
+        if running.cancelled_by is not None:
+            await self.jobs.end(job_id, "cancelled", reason="train_reason_cancelled",
+                                reason_params={"user": f"<@{running.cancelled_by}>"}, **progress)
+        elif running.stopping:
+            await self.jobs.end(job_id, "interrupted", reason="train_reason_bot_stopped", **progress)
+        elif code == EXIT_DONE:
+            await self._judge(running, progress)
+        elif code == EXIT_FAILED:
+            detail = status.message if status is not None and status.state == "failed" else None
+            if detail is None:  # it could not even write why: most likely, no room to
+                free = await asyncio.to_thread(_free_mb, running.job_dir)
+                detail = f"it could not record why; {free} MB free in {running.job_dir}"
+            await self.jobs.end(job_id, "failed", reason="train_reason_failed",
+                                reason_params={"detail": detail}, **progress)
+        elif code in (EXIT_INTERRUPTED, -signal.SIGTERM, -signal.SIGINT):
+            await self.jobs.end(job_id, "interrupted", reason="train_reason_stopped", **progress)
+        elif code is None or code < 0:
+            name = signal.Signals(-code).name if code is not None and -code in signal.valid_signals() \
+                else None
+            await self.jobs.end(job_id, "interrupted", reason="train_reason_killed",
+                                reason_params={"signal": name or "?"}, **progress)
+        else:
+            await self.jobs.end(job_id, "failed", reason="train_reason_failed",
+                                reason_params={"detail": f"the training process exited with {code}"},
+                                **progress)
+        job = await self.jobs.get(job_id)
+        log.info("training job %d ended: %s%s", job_id, job.state,
+                 f" ({job.outcome})" if job.outcome else "")
+
+    async def _judge(self, running: Running, progress: dict[str, Any]) -> None:
+        """The swap rule; on a pass, the new model serves from the next request on."""
+        settings = self.bot.settings
+        job_id, job_dir = running.job_id, running.job_dir
+        evaluation = await asyncio.to_thread(Evaluation.read, job_dir)
+        card = await asyncio.to_thread(_read_card, job_dir)
+        if evaluation is None or card is None:
+            await self.jobs.end(job_id, "failed", reason="train_reason_failed",
+                                reason_params={"detail": "the job left no checked model"}, **progress)
+            return
+        scores = {"negative_elbo": evaluation.negative_elbo, "fidelity": evaluation.fidelity}
+        progress["metrics"] = {**progress.get("metrics", {}), "evaluation": evaluation.__dict__}
+        verdict = judge(evaluation, max_elbo_increase=settings.swap_max_elbo_increase,
+                        min_fidelity=settings.swap_min_fidelity)
+        path = None
+        try:
+            path = await asyncio.to_thread(install_files, job_dir, self.registry.models_dir,
+                                           evaluation.version)
+            if verdict.passed:
+                sampler = await self.bot.run_blocking(self._load_sampler, path, timeout_s=float("inf"))
+        except (OSError, GenAIError) as exc:
+            detail = _os_error(exc) if isinstance(exc, OSError) else str(exc)
+            verdict = type(verdict)(False, "train_reject_unloadable", {"detail": detail})
+        if not verdict.passed:
+            await self.registry.reject(evaluation.version, path=path, card=card, job_id=job_id,
+                                       reason=verdict.reason, **_registry_scores(scores))
+            await self.jobs.end(job_id, "finished", outcome="rejected", reason=verdict.reason,
+                                reason_params=verdict.params, **progress)
+            log.info("model %s rejected: %s %s", evaluation.version, verdict.reason, verdict.params)
+            return
+        await self.registry.promote(evaluation.version, path=path, card=card, job_id=job_id,
+                                    **_registry_scores(scores))
+        self._swap(sampler)
+        job = await self.jobs.end(job_id, "finished", outcome="swapped", **progress)
+        await self._announce(job, evaluation)
+
+    async def _announce(self, job: TrainingJob, evaluation: Evaluation) -> None:
+        """A short note in the channel where the job was started."""
+        from bot.i18n import language_of, text
+
+        if job.channel_id is None:
+            return
+        guild = self.bot.get_guild(job.guild_id) if job.guild_id else None
+        lang = language_of(guild.preferred_locale if guild else None)
+        try:
+            await self.bot.get_partial_messageable(job.channel_id).send(
+                text("train_swapped_announce", lang, version=evaluation.version, job=job.id,
+                     elbo=f"{evaluation.negative_elbo:.1f}", fidelity=f"{evaluation.fidelity:.1%}"))
+        except Exception as exc:  # the swap stands; the note is a courtesy
+            log.warning("could not announce model %s in channel %s: %s", evaluation.version,
+                        job.channel_id, exc)
+
+    # -- rollback ---------------------------------------------------------------------------
+
+    async def rollback(self):
+        """The previous model serves again; returns (now serving, rolled back) rows or None."""
+        previous = await self.registry.previous()
+        if previous is None:
+            return None
+        if self._replaced is not None and self._replaced.version == previous.version:
+            sampler = self._replaced
+        else:
+            path = Path(previous.path) if previous.path else self.bot.settings.model_dir
+            sampler = await self.bot.run_blocking(self._load_sampler, path, timeout_s=float("inf"))
+        rows = await self.registry.rollback()
+        if rows is not None:
+            self._swap(sampler)
+            self._replaced = None  # the rolled-back model is archived, not kept loaded
+        return rows
+
+    def _swap(self, sampler: DigitSampler) -> None:
+        self._replaced = self.bot.sampler
+        self.bot.swap_sampler(sampler)
+
+
+def _load_sampler(path: Path | None) -> DigitSampler:
+    from genai_models.vae.serving.sampler import DigitSampler
+
+    return DigitSampler.load(path)
+
+
+def _prepare_dir(job_dir: Path, spec: JobSpec) -> None:
+    job_dir.mkdir(parents=True, exist_ok=True)
+    spec.write(job_dir)
+
+
+def _raw_status(job_dir: Path) -> TrainingStatus | None:
+    return read_status(job_dir)
+
+
+def _read_card(job_dir: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((job_dir / CARD_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _progress(status: TrainingStatus | None) -> dict[str, Any]:
+    if status is None:
+        return {}
+    metrics = {name: getattr(status, name) for name in (
+        "loss", "reconstruction_loss", "kl_loss", "val_loss", "val_reconstruction_loss",
+        "val_kl_loss", "seconds_per_epoch")}
+    return {"epoch": status.epoch, "metrics": metrics}
+
+
+def _registry_scores(scores: dict[str, float]) -> dict[str, float]:
+    return {"negative_elbo": scores["negative_elbo"], "fidelity": scores["fidelity"]}
+
+
+def _signal(pid: int, number: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, number)
+
+
+def _free_mb(folder: Path) -> str:
+    try:
+        return f"{shutil.disk_usage(folder).free / 1e6:.1f}"
+    except OSError:
+        return "?"
+
+
+def _os_error(exc: OSError) -> str:
+    where = f" ({exc.filename})" if exc.filename else ""
+    return f"{exc.strerror or exc}{where}"

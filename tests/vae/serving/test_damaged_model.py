@@ -1,0 +1,73 @@
+"""Loading refuses every kind of damaged model folder with one line naming the file."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from genai_models.errors import ModelFileError
+from genai_models.vae.files import sha256_of
+from genai_models.vae.serving.sampler import DigitSampler
+
+pytestmark = pytest.mark.slow
+
+
+def damaged_copy(tiny_model_dir, tmp_path):
+    target = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, target, ignore=shutil.ignore_patterns("checkpoint"))
+    return target
+
+
+def vouch_for(folder, *names):
+    """Rewrite the card's hashes so the damaged files pass the hash check."""
+    card = json.loads((folder / "model_card.json").read_text())
+    for name in names:
+        card["files"][name]["sha256"] = sha256_of(folder / name)
+    (folder / "model_card.json").write_text(json.dumps(card))
+
+
+def not_a_zip(folder):
+    """Its directory at the end still reads as a zip; the members it points to are garbage."""
+    data = bytearray((folder / "vae.keras").read_bytes())
+    data[:len(data) // 2] = b"\x00" * (len(data) // 2)
+    (folder / "vae.keras").write_bytes(bytes(data))
+    vouch_for(folder, "vae.keras")
+    return "vae.keras", "is not a loadable Keras model (BadZipFile)"
+
+
+def files_swapped(folder):
+    vae, checker = folder / "vae.keras", folder / "checker.keras"
+    vae.rename(folder / "tmp"), checker.rename(vae), (folder / "tmp").rename(checker)
+    vouch_for(folder, "vae.keras", "checker.keras")
+    return "vae.keras", "not the digit VAE"
+
+
+def bad_hash(folder):
+    data = (folder / "checker.keras").read_bytes()
+    (folder / "checker.keras").write_bytes(data[:-10])
+    return "checker.keras", "does not match its model card"
+
+
+def missing_card(folder):
+    (folder / "model_card.json").unlink()
+    return "model_card.json", "No model card at"
+
+
+def card_of_another_model(folder):
+    card = json.loads((folder / "model_card.json").read_text())
+    del card["class_latents"]
+    (folder / "model_card.json").write_text(json.dumps(card))
+    return "model_card.json", "does not describe these models (KeyError"
+
+
+@pytest.mark.parametrize("damage", [not_a_zip, files_swapped, bad_hash, missing_card,
+                                    card_of_another_model])
+def test_a_damaged_model_is_refused_in_one_line_naming_the_file(tiny_model_dir, tmp_path, damage):
+    folder = damaged_copy(tiny_model_dir, tmp_path)
+    name, fragment = damage(folder)
+    with pytest.raises(ModelFileError) as caught:
+        DigitSampler.load(folder)
+    message = str(caught.value)
+    assert "\n" not in message and str(folder / name) in message and fragment in message
