@@ -157,7 +157,7 @@ class ClusterLock:
     def __init__(self, database: Database, name: str) -> None:
         self.database = database
         self.name = name
-        self.key = zlib.crc32(name.encode()) & 0x7FFFFFFF
+        self.key = _key(name)
         self._connection: AsyncConnection | None = None
         self._local = asyncio.Lock() if not is_postgres(database.engine.url) else None
 
@@ -195,6 +195,19 @@ class ClusterLock:
         if self._connection is not None:
             connection, self._connection = self._connection, None
             await _discard(connection)
+
+
+async def serialize_transaction(session, name: str) -> None:
+    """Hold the cluster-wide lock `name` until `session`'s transaction ends (PostgreSQL), so
+    read-then-write changes of two processes run one after the other. SQLite needs none: one
+    process, and its write lock serializes writers."""
+    if is_postgres(session.bind.url):
+        await session.execute(text("SELECT pg_advisory_xact_lock(:space, :key)"),
+                              {"space": NAMED_SPACE, "key": _key(name)})
+
+
+def _key(name: str) -> int:
+    return zlib.crc32(name.encode()) & 0x7FFFFFFF
 
 
 def needs_shared_database(shard_count: int | None, shard_ids: tuple[int, ...] | None) -> bool:
