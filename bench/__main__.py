@@ -25,7 +25,8 @@ from pathlib import Path
 from bench.report import Section, Tee, write_benchmarks_doc
 
 # Run order: cheap, TensorFlow-free benches first, so their figures come even if TF misbehaves.
-BENCHES = ("imaging_gif", "text_overhead", "bot_latency", "training_heartbeat", "vae_speed", "vae_quality")
+BENCHES = ("imaging_gif", "text_overhead", "bot_latency", "training_heartbeat", "shard_throughput",
+           "vae_speed", "vae_quality")
 # Defaults that keep `make bench` to a few minutes on the 2-core CPU; the modules' own defaults
 # (run them directly) are the thorough ones.
 # Benches whose main() takes --model-dir (a trained VAE folder).
