@@ -164,7 +164,8 @@ class Training(commands.Cog):
         can_resume = (self.is_admin(interaction)
                       and await self.supervisor.resumable() is not None and job.state != "running")
         return rendering.job_status_reply(
-            job, status, curve, last_ended=last_ended if last_ended is not job else None,
+            job, status, curve,
+            last_ended=last_ended if last_ended is not None and last_ended.id != job.id else None,
             can_resume=can_resume, serving_version=serving, lang=lang)
 
     # -- /model info | rollback ---------------------------------------------------------------

@@ -69,6 +69,7 @@ class Database:
         self.engine = engine
         self.where = where
         self.revision = revision  # the schema revision it was migrated to
+        self._closing: asyncio.Future | None = None
         # expire_on_commit=False: rows stay readable after their session commits, with no lazy
         # reload (which async sessions cannot do implicitly).
         self.session: async_sessionmaker[AsyncSession] = async_sessionmaker(
@@ -120,7 +121,11 @@ class Database:
         return cls(engine, where=where, revision=revision)
 
     async def close(self) -> None:
-        await self.engine.dispose()
+        """Close every connection. Safe to call from several tasks at once (a signal handler's
+        and the shutdown's): they all wait for the one closing, which no caller can cancel."""
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self.engine.dispose())
+        await asyncio.shield(self._closing)
 
 
 # What the database drivers say, and what an operator should do about it.

@@ -33,7 +33,14 @@ from bot.storage.schema import TrainingJob
 from bot.training.jobs import JobStore
 from bot.training.launcher import JOB_COMMAND, launch
 from bot.training.registry import ModelRegistry, install_files
-from bot.training.spec import EXIT_DONE, EXIT_FAILED, EXIT_INTERRUPTED, Evaluation, JobSpec
+from bot.training.spec import (
+    EVALUATION_FILE,
+    EXIT_DONE,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    Evaluation,
+    JobSpec,
+)
 from bot.training.swap import judge
 from genai_models.errors import GenAIError
 from genai_models.vae.serving.card import CARD_FILE
@@ -252,6 +259,8 @@ class Supervisor:
                     seen_epoch = status.epoch
                     await self.jobs.update(running.job_id, **_progress(status))
                 if ended:
+                    if running.process is None:
+                        code = await asyncio.to_thread(_exit_code_from_files, running.job_dir, status)
                     await self._conclude(running, code, status)
                     return
         except Exception:
@@ -407,7 +416,17 @@ def _prepare_dir(job_dir: Path, spec: JobSpec) -> None:
 
 
 def _raw_status(job_dir: Path) -> TrainingStatus | None:
-    return read_status(job_dir)
+    """The status as the job last wrote it: the supervisor judges liveness itself."""
+    return read_status(job_dir, observed=False)
+
+
+def _exit_code_from_files(job_dir: Path, status: TrainingStatus | None) -> int | None:
+    """What a re-attached job's exit code must have been (it is no child of this bot), read
+    from what it left: None when it ended without a word (killed)."""
+    state = status.state if status is not None else None
+    if state == "finished" and (job_dir / EVALUATION_FILE).is_file():
+        return EXIT_DONE
+    return {"failed": EXIT_FAILED, "interrupted": EXIT_INTERRUPTED}.get(state)
 
 
 def _read_card(job_dir: Path) -> dict[str, Any] | None:

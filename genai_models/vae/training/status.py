@@ -97,9 +97,10 @@ def write_status(training_dir: Path, status: TrainingStatus) -> None:
     write_json_atomic(Path(training_dir) / STATUS_FILE, status.to_json())
 
 
-def read_status(training_dir: Path) -> TrainingStatus | None:
+def read_status(training_dir: Path, *, observed: bool = True) -> TrainingStatus | None:
     """The last status written under `training_dir`, or None when no training ever ran there;
-    a run whose process died reads as interrupted (see `TrainingStatus.observed`)."""
+    a run whose process died reads as interrupted (see `TrainingStatus.observed`) unless
+    `observed` is False: then it is the file's word."""
     path = Path(training_dir) / STATUS_FILE
     try:
         payload = json.loads(path.read_text())
@@ -110,4 +111,5 @@ def read_status(training_dir: Path) -> TrainingStatus | None:
             state="failed", epoch=0, total_epochs=0, started_at="", updated_at="",
             message=f"status file unreadable: {type(exc).__name__}",
         )
-    return TrainingStatus.from_json(payload).observed()
+    status = TrainingStatus.from_json(payload)
+    return status.observed() if observed else status
