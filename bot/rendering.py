@@ -258,7 +258,9 @@ def job_status_reply(job, status: TrainingStatus | None, curve_png: bytes | None
                      last_ended, can_resume: bool, serving_version: str | None, lang: Lang) -> Reply:
     """/train-status for a job started from chat: the trainer's fields, plus who started it,
     a progress bar, how it (or the last finished job) ended, and whether it can be resumed."""
-    state = job.state if job.state != "running" or status is None else status.state
+    # While the bot still judges a finished run's model, the job is running, not finished.
+    state = job.state if job.state != "running" or status is None or status.state == "finished" \
+        else status.state
     state_key = f"state_{state}"
     state_text = text(state_key, lang) if state_key in _JOB_STATES else state
     if status is None:  # the job's process has not written its first status yet
