@@ -171,3 +171,12 @@ async def postgres_database(postgres_server) -> AsyncIterator[PostgresDatabase]:
     database = await _fresh_database(postgres_server)
     yield database
     await _drop_database(postgres_server, database)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> str:
+    """An empty database, once an SQLite file and once a fresh PostgreSQL database: a test
+    taking it runs on both databases the bot supports."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    return request.getfixturevalue("postgres_database").url

@@ -1,23 +1,14 @@
 """The database layer's tests run on both databases the bot supports: each test that takes
-`database_url` runs once on a fresh SQLite file and once on a fresh PostgreSQL database (a real
-server, tests/postgres_server.py). `run_sql` and `run_sync` reach either one from a test."""
+`database_url` (tests/conftest.py) runs once on a fresh SQLite file and once on a fresh
+PostgreSQL database. `run_sql` and `run_sync` reach either one from a test."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path) -> str:
-    """The URL of an empty database: an SQLite file, or a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
-    return request.getfixturevalue("postgres_database").url
 
 
 async def run_sync(url: str, work: Callable[[Any], Any]) -> Any:
