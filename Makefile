@@ -35,7 +35,9 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/genai-bot demo
 
+# The tests start their own PostgreSQL server (tests/postgres_server.py): its binaries first.
 test: $(STAMP)
+	bash .ci/install-postgresql
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 

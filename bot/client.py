@@ -115,6 +115,11 @@ class GenAIBot(commands.Bot):
             )
             self.generation_recorders.append(self.audit.record)
 
+    @property
+    def syncs_commands(self) -> bool:
+        """Whether `setup_hook` publishes the command tree (in a cluster, one process does)."""
+        return self._sync_commands
+
     async def run_blocking(
         self, func: Callable[..., T], /, *args: Any, timeout_s: float | None = None, **kwargs: Any
     ) -> T:
@@ -205,3 +210,23 @@ class GenAIBot(commands.Bot):
 
 class ShardedGenAIBot(GenAIBot, commands.AutoShardedBot):
     """The same bot over several gateway shards, for when it outgrows ~2,500 guilds."""
+
+
+def make_bot(settings: Settings, **options: Any) -> GenAIBot:
+    """The bot these settings ask for: sharded (SHARD_COUNT, SHARD_IDS) or not.
+
+    Unsharded, one process takes every guild, as Discord advises below its sharding threshold.
+    Sharded, this process opens only its own shards; of the processes of one cluster, only the
+    one holding shard 0 publishes the commands (`Settings.syncs_commands`), unless the caller
+    says otherwise with `sync_commands`.
+    """
+    if not settings.sharded:
+        return GenAIBot(settings=settings, **options)
+    if "sync_commands" not in options:
+        options["sync_commands"] = settings.syncs_commands
+        if not settings.syncs_commands:
+            log.info("shards %s of %d: the process holding shard 0 publishes the commands",
+                     ",".join(map(str, settings.shard_ids or ())), settings.shard_count)
+    shard_ids = list(settings.shard_ids) if settings.shard_ids is not None else None
+    return ShardedGenAIBot(settings=settings, shard_count=settings.shard_count,
+                           shard_ids=shard_ids, **options)

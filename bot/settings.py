@@ -61,11 +61,25 @@ class Settings:
     training_data: Path | None = None  # None: MNIST through keras.datasets
     swap_max_elbo_increase: float = DEFAULT_SWAP_MAX_ELBO_INCREASE
     swap_min_fidelity: float = DEFAULT_SWAP_MIN_FIDELITY
+    # Gateway sharding (#13): None = one process takes every shard Discord advises, unsharded
+    # below its threshold; shard_ids None with a count = this process takes all of them.
+    shard_count: int | None = None
+    shard_ids: tuple[int, ...] | None = None
 
     @property
     def text_configured(self) -> bool:
         """A text endpoint is usable: an API key, or a base URL of a keyless local server."""
         return bool(self.poet.api_key or self.poet.base_url)
+
+    @property
+    def sharded(self) -> bool:
+        return self.shard_count is not None
+
+    @property
+    def syncs_commands(self) -> bool:
+        """This process publishes the slash commands: it holds shard 0 (or is the only one), so
+        exactly one process of a cluster does, and the others never race it."""
+        return self.shard_ids is None or 0 in self.shard_ids
 
 
 # Every variable the settings read, with the line `--help` shows for it (.env.example says more).
@@ -126,6 +140,8 @@ ENVIRONMENT = {
     "LOG_FORMAT": "text (default) or json: one JSON object per line",
     "GENAI_AUDIT_RETENTION_DAYS": "days the audit log keeps each generation; 0 keeps none "
     f"(default: {DEFAULT_AUDIT_RETENTION_DAYS:g})",
+    "SHARD_COUNT": "gateway shards across ALL processes (default: one process, as Discord advises)",
+    "SHARD_IDS": "the shards this process runs, e.g. 0,1 or 0-3 (default: all of SHARD_COUNT)",
 }
 TEXT_VARIABLES = tuple(name for name in ENVIRONMENT if name.startswith("OPENAI_"))
 
@@ -203,6 +219,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         audit_retention_days=_float(
             env, "GENAI_AUDIT_RETENTION_DAYS", DEFAULT_AUDIT_RETENTION_DAYS, low=0.0, high=36_500.0
         ),
+        **_sharding(env),
     )
 
 
@@ -252,6 +269,48 @@ def _cooldowns(env: Mapping[str, str]) -> dict[str, float]:
         except SettingsError as exc:
             raise SettingsError(f"GENAI_COOLDOWNS: {exc}") from None
     return cooldowns
+MAX_SHARDS = 16_384  # far past any bot's need; a typo like 20000 is caught at start-up
+
+
+def _sharding(env: Mapping[str, str]) -> dict:
+    """SHARD_COUNT and SHARD_IDS, checked together: ids within the count, none twice."""
+    count = _int(env, "SHARD_COUNT", None, low=1, high=MAX_SHARDS)
+    raw_ids = env.get("SHARD_IDS")
+    if raw_ids is None:
+        return {"shard_count": count, "shard_ids": None}
+    if count is None:
+        raise SettingsError(
+            "SHARD_IDS is set but SHARD_COUNT is not: set SHARD_COUNT to the number of shards "
+            "across all processes (e.g. SHARD_COUNT=2, with SHARD_IDS=0 in one process and "
+            "SHARD_IDS=1 in the other)")
+    ids = parse_shard_ids(raw_ids)
+    outside = [i for i in ids if i >= count]
+    if outside:
+        raise SettingsError(
+            f"SHARD_IDS has shard {outside[0]}, but with SHARD_COUNT={count} the shards are "
+            f"0 to {count - 1}: raise SHARD_COUNT or fix SHARD_IDS")
+    return {"shard_count": count, "shard_ids": ids}
+
+
+def parse_shard_ids(raw: str) -> tuple[int, ...]:
+    """`0,1` or `0-3` or `0,2-3` → (0, 2, 3), in order; a shard listed twice is refused."""
+    ids: list[int] = []
+    for part in raw.split(","):
+        low, dash, high = part.strip().partition("-")
+        try:
+            first = int(low)
+            last = int(high) if dash else first
+        except ValueError:
+            raise SettingsError(
+                f"SHARD_IDS must list shard numbers such as 0,1 or 0-3; got {raw!r}") from None
+        if first < 0 or last < first:
+            raise SettingsError(f"SHARD_IDS has the range {part.strip()!r}: write low-high, "
+                                "with whole numbers from 0, e.g. 0-3")
+        ids.extend(range(first, last + 1))
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:
+        raise SettingsError(f"SHARD_IDS lists shard {repeated[0]} more than once; got {raw!r}")
+    return tuple(sorted(ids))
 
 
 def _refuse_placeholders(env: Mapping[str, str]) -> None:

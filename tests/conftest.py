@@ -17,7 +17,7 @@ from tests.helpers import MNIST_SLICE, TEST_API_KEY
 
 # Settings the product reads: a developer's own shell or .env must not change what a test sees.
 PRODUCT_ENV_PREFIXES = ("OPENAI_", "DISCORD_", "GENAI_")
-PRODUCT_ENV_NAMES = ("DEV_GUILD_ID", "LOG_LEVEL")
+PRODUCT_ENV_NAMES = ("DEV_GUILD_ID", "LOG_LEVEL", "SHARD_COUNT", "SHARD_IDS")
 
 
 @pytest.fixture(autouse=True)
@@ -106,3 +106,77 @@ async def make_poet(poet_config) -> AsyncIterator[Callable[..., object]]:
 def poet(make_poet):
     """A Poet on the fake with the default test config."""
     return make_poet()
+
+
+# --- issue 13: a real PostgreSQL server (tests/postgres_server.py) ---
+
+
+@dataclasses.dataclass(frozen=True)
+class PostgresDatabase:
+    """One empty database on the session's PostgreSQL server."""
+
+    name: str
+    url: str  # postgresql+asyncpg://…, as GENAI_DATABASE_URL takes it
+    dsn: str  # postgresql://…, for asyncpg.connect
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL server started once per session in a temporary folder, on a free port."""
+    from tests.postgres_server import PostgresServer
+
+    with PostgresServer() as server:
+        yield server
+
+
+@pytest.fixture
+def own_postgres_server():
+    """A PostgreSQL server for one test alone: for tests that stop and restart it."""
+    from tests.postgres_server import PostgresServer
+
+    with PostgresServer() as server:
+        yield server
+
+
+async def _fresh_database(server) -> PostgresDatabase:
+    import secrets
+
+    import asyncpg
+
+    name = f"test_{secrets.token_hex(6)}"
+    admin = await asyncpg.connect(server.dsn())
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    return PostgresDatabase(name=name, url=server.url(name), dsn=server.dsn(name))
+
+
+async def _drop_database(server, database: PostgresDatabase) -> None:
+    import asyncpg
+
+    if not server.running:
+        return
+    admin = await asyncpg.connect(server.dsn())
+    try:
+        # FORCE: a bot under test may still hold pooled connections to it.
+        await admin.execute(f'DROP DATABASE IF EXISTS "{database.name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest_asyncio.fixture
+async def postgres_database(postgres_server) -> AsyncIterator[PostgresDatabase]:
+    """A fresh, empty database on the session's server; dropped after the test."""
+    database = await _fresh_database(postgres_server)
+    yield database
+    await _drop_database(postgres_server, database)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> str:
+    """An empty database, once an SQLite file and once a fresh PostgreSQL database: a test
+    taking it runs on both databases the bot supports."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    return request.getfixturevalue("postgres_database").url

@@ -62,6 +62,7 @@ BOT_VARIABLES = (
     "GENAI_ALLOW_GUILDS", "GENAI_DENY_GUILDS", "GENAI_ALLOW_CHANNELS", "GENAI_DENY_CHANNELS",
     "GENAI_ALLOW_ROLES", "GENAI_DENY_ROLES", "GENAI_SHUTDOWN_GRACE", "GENAI_METRICS_PORT",
     "GENAI_METRICS_HOST", "GENAI_AUDIT_RETENTION_DAYS",
+    "SHARD_COUNT", "SHARD_IDS",
 )  # fmt: skip
 DEMO_VARIABLES = ("GENAI_MODEL_DIR", *TEXT_VARIABLES, "LOG_LEVEL", "GENAI_IMAGE_MARK")
 SYNC_VARIABLES = ("DISCORD_TOKEN", "DEV_GUILD_ID", "OPENAI_API_KEY", "OPENAI_BASE_URL", "LOG_LEVEL")
@@ -148,25 +149,28 @@ async def serve(settings: Settings, *, token: str, sync_only: bool = False) -> i
     rest is told to retry, then the bot logs out and this returns 0. During start-up (models
     loading, logging in) the start-up is cancelled instead, and this returns 0 as well.
     """
-    from bot.client import GenAIBot
+    from bot.client import make_bot
     from bot.concurrency import WorkerPool
 
     stop = asyncio.Event()
     _set_on_stop_signals(stop)
     # The database first: a bad file fails in a second, before TensorFlow loads for seconds.
     database = None if sync_only else await open_database(settings)
+    claim = None
     registry_model = await _registry_model(database, settings)
     poet = make_poet(settings)
     pool = WorkerPool(workers=settings.workers, timeout_s=settings.command_timeout_s)
     health = None
     try:
-        bot = GenAIBot(
-            settings=settings,
+        claim = None if sync_only else await claim_shards(settings, database)
+        bot = make_bot(
+            settings,
             pool=pool,
             poet=poet,
             database=database,
             load_sampler=None if sync_only else _sampler_loader(settings, registry_model),
-            sync_commands=not sync_only,
+            # Sharded, only the process holding shard 0 syncs (see make_bot).
+            **({"sync_commands": False} if sync_only else {}),
         )
         async with bot:
             if settings.metrics_port is not None and not sync_only:
@@ -194,6 +198,8 @@ async def serve(settings: Settings, *, token: str, sync_only: bool = False) -> i
         pool.close()
         if poet is not None:
             await poet.aclose()
+        if claim is not None:
+            await claim.release()
         if database is not None:  # the bot closed it already, unless it never started
             await database.close()
 
@@ -228,6 +234,37 @@ async def _log_in_and_serve(bot, settings: Settings, token: str, sync_only: bool
     except OSError as exc:  # aiohttp's connection errors are OSErrors: no network, DNS
         raise CliError(f"cannot reach Discord: {exc.strerror or exc}. {UNREACHABLE}") from None
     return 0
+
+
+SHARDS_NEED_A_SERVER = (
+    "SHARD_IDS={ids} runs {held} of SHARD_COUNT={count} shards, so other processes run the "
+    "rest, and they must share one database server: set GENAI_DATABASE_URL to a PostgreSQL "
+    "database (postgresql://user:password@host/dbname) in every process; SQLite is for one "
+    "process"
+)
+
+
+async def claim_shards(settings: Settings, database):
+    """Claim this process's shards in the shared database (see bot.storage.cluster); a
+    one-line CliError when another process runs one of them, or when the shards are split
+    over processes that cannot share the database."""
+    if not settings.sharded:
+        return None
+    from bot.storage import DatabaseError
+    from bot.storage.cluster import ShardClaim, needs_shared_database
+    from bot.storage.postgres import is_postgres
+
+    if not is_postgres(database.engine.url):
+        if needs_shared_database(settings.shard_count, settings.shard_ids):
+            raise CliError(SHARDS_NEED_A_SERVER.format(
+                ids=",".join(map(str, settings.shard_ids)), held=len(settings.shard_ids),
+                count=settings.shard_count), exit_code=CONFIG_EXIT_CODE)
+        return None
+    try:
+        return await ShardClaim.take(database, settings.shard_count,
+                                     settings.shard_ids or range(settings.shard_count))
+    except DatabaseError as exc:
+        raise CliError(str(exc), exit_code=CONFIG_EXIT_CODE) from None
 
 
 def _refused_message(settings: Settings, exc) -> str:

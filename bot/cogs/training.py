@@ -20,6 +20,7 @@ from discord.ext import commands
 from bot import rendering
 from bot.i18n import Lang, command_text, interaction_language, text
 from bot.responses import Reply, reply_with
+from bot.storage.postgres import is_postgres
 from genai_models import imaging
 from genai_models.vae.training.status import TrainingStatus, read_status
 
@@ -41,6 +42,9 @@ def read_status_and_curve(training_dir: Path) -> tuple[TrainingStatus | None, by
     return status, imaging.loss_curve_png(status.history)
 
 
+FOLLOWER = "follower"  # training_options key: ServingFollower's options (tests shorten its poll)
+
+
 class Training(commands.Cog):
     """The VAE's training, seen and steered from Discord.
 
@@ -57,6 +61,12 @@ class Training(commands.Cog):
         self.training_dir = training_dir
         self.shipped_version = shipped_version
         self.supervisor = supervisor
+        self.follower = None
+        if supervisor is not None and is_postgres(bot.database.engine.url):
+            # Other processes share this registry: serve what they swap in (#13).
+            from bot.training.follower import ServingFollower
+
+            self.follower = ServingFollower(supervisor, **bot.training_options.get(FOLLOWER, {}))
 
     async def cog_load(self) -> None:
         if self.supervisor is None:
@@ -66,8 +76,12 @@ class Training(commands.Cog):
             # The model loaded at start-up serves: the registry's, or else the configured one.
             await self.supervisor.registry.adopt(sampler.version, sampler.card, path=None)
         await self.supervisor.recover()
+        if self.follower is not None:
+            self.follower.start()
 
     async def cog_unload(self) -> None:
+        if self.follower is not None:
+            await self.follower.stop()
         if self.supervisor is not None:
             await self.supervisor.shutdown()
 
@@ -193,7 +207,8 @@ async def setup(bot: GenAIBot) -> None:
     from bot.training.supervisor import Supervisor
 
     shipped = bot.sampler.version if bot.sampler is not None else None
-    supervisor = (Supervisor(bot, data_dir=bot.settings.data_dir, **bot.training_options)
+    options = {k: v for k, v in bot.training_options.items() if k != FOLLOWER}
+    supervisor = (Supervisor(bot, data_dir=bot.settings.data_dir, **options)
                   if bot.database is not None else None)
     await bot.add_cog(Training(bot, training_dir=bot.settings.training_dir,
                                shipped_version=shipped, supervisor=supervisor))

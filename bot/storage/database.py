@@ -12,8 +12,9 @@ from sqlalchemy import make_url
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from bot.storage import migrate, sqlite
-from bot.storage.errors import DatabaseError
+from bot.storage import migrate, postgres, sqlite
+from bot.storage.errors import DatabaseError, DatabaseUnavailableError
+from bot.storage.health import raise_unavailable_on_connection_loss
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -22,8 +23,9 @@ log = logging.getLogger(__name__)
 
 DATABASE_FILE = "genai-bot.db"
 # A URL naming a database without its driver gets the async driver of that database.
-ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite"}
-SYNC_ONLY_DRIVERS = {"sqlite+pysqlite": "sqlite+aiosqlite"}
+ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg",
+                 "postgres": "postgresql+asyncpg"}
+SYNC_ONLY_DRIVERS = {"sqlite+pysqlite": "sqlite+aiosqlite", "postgresql+psycopg2": "postgresql+asyncpg"}
 
 
 def default_url(data_dir: Path) -> URL:
@@ -83,24 +85,38 @@ class Database:
             path = sqlite.database_file(url)
             if path is not None:
                 await asyncio.to_thread(sqlite.check_file, path)
+        options = postgres.engine_options() if postgres.is_postgres(url) else {}
         try:
-            engine = create_async_engine(url)
+            engine = create_async_engine(url, **options)
         except (sa_exc.ArgumentError, sa_exc.NoSuchModuleError, ImportError) as exc:
             raise DatabaseError(f"cannot use GENAI_DATABASE_URL for {where}: {exc}") from None
         if sqlite.is_sqlite(url):
             sqlite.configure(engine)
+        else:  # a server, which can go away while the bot runs
+            raise_unavailable_on_connection_loss(engine)
         try:
             async with engine.begin() as connection:
+                if postgres.is_postgres(url):
+                    # Shard processes starting together would otherwise migrate at once.
+                    await postgres.wait_for_other_migrations(connection)
                 revision = await connection.run_sync(migrate.upgrade, where)
         except DatabaseError:
             await engine.dispose()
             raise
+        except DatabaseUnavailableError as exc:
+            await engine.dispose()
+            cause = exc.__cause__
+            refused = postgres.refusal_message(where, cause) if cause is not None else None
+            raise DatabaseError(refused or (
+                f"cannot reach database {where} ({exc.reason}): is its server running, and "
+                "are the host and port in GENAI_DATABASE_URL right?")) from None
         except sa_exc.DBAPIError as exc:
             await engine.dispose()
             raise DatabaseError(failure_message(where, exc)) from None
         except OSError as exc:
             await engine.dispose()
             raise DatabaseError(f"cannot open database {where}: {exc.strerror or exc}") from None
+
         log.info("database %s at schema revision %s", where, revision)
         return cls(engine, where=where, revision=revision)
 

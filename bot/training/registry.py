@@ -14,10 +14,14 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.storage import Database
+from bot.storage.cluster import serialize_transaction
 from bot.storage.schema import ModelVersion, utc_now
 from genai_models.vae.serving.card import CARD_FILE, CARD_FILES
 
 SERVING, PREVIOUS, REJECTED, ARCHIVED = "serving", "previous", "rejected", "archived"
+# Every process of a cluster changes the registry (start-up adopts, swaps, rollbacks): one at a
+# time, so two starting together cannot both insert the shipped model's row.
+REGISTRY_LOCK = "model-registry"
 
 
 def card_summary(card: dict[str, Any]) -> dict[str, Any]:
@@ -111,6 +115,7 @@ class ModelRegistry:
     async def rollback(self) -> tuple[ModelVersion, ModelVersion] | None:
         """The previous model serves again; the one it replaces is archived. None: no previous."""
         async with self.database.session.begin() as session:
+            await serialize_transaction(session, REGISTRY_LOCK)
             previous = await session.scalar(
                 select(ModelVersion).where(ModelVersion.state == PREVIOUS).limit(1))
             serving = await session.scalar(
@@ -125,6 +130,7 @@ class ModelRegistry:
     async def _make_serving(self, version: str, *, path: Path | None, card: dict[str, Any],
                             job_id: int | None, scores: dict[str, float | None]) -> ModelVersion:
         async with self.database.session.begin() as session:
+            await serialize_transaction(session, REGISTRY_LOCK)
             now = utc_now()
             for old in await session.scalars(
                     select(ModelVersion).where(ModelVersion.state.in_((SERVING, PREVIOUS)))):

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.storage.cluster import ClusterLock
 from bot.storage.schema import TrainingJob
 from bot.training.jobs import JobStore
 from bot.training.launcher import JOB_COMMAND, launch
@@ -57,6 +58,10 @@ DEFAULT_EPOCHS = 30
 DEFAULT_SEED = 0
 POLL_S = 1.0
 STOP_TIMEOUT_S = 60.0  # a batch finishes and the status is written well within this
+# One job cluster-wide: the process whose supervisor runs (or re-attached to) a job holds this
+# lock in the database (bot.storage.cluster) until the job ends, or the process does.
+TRAINING_LOCK = "training-job"
+ELSEWHERE_WAIT_S = 3.0  # how long to wait for the lock holder's job row to appear
 UNKNOWN_EXIT = None  # a re-attached job's exit code cannot be known, only that it is gone
 
 
@@ -96,12 +101,29 @@ class Supervisor:
         self._replaced: DigitSampler | None = None
         self._follower: asyncio.Task | None = None
         self._lock = asyncio.Lock()
+        self._cluster = ClusterLock(bot.database, TRAINING_LOCK)
+        # Held while this process changes what it serves, so the registry follower
+        # (bot/training/follower.py) never loads the same model a second time meanwhile.
+        self.swap_lock = asyncio.Lock()
         self.concluded = asyncio.Condition()  # notified after each job's end is recorded
 
     # -- start-up and shutdown ------------------------------------------------------------
 
     async def recover(self) -> None:
-        """Re-attach to a job a previous bot left running, or record it interrupted."""
+        """Re-attach to a job a previous bot left running, or record it interrupted.
+
+        Only when no live process of the cluster holds the training lock: a job another
+        process follows is that process's, wherever it runs."""
+        if not await self._cluster.try_acquire():
+            log.info("another process of this bot follows the training job")
+            return
+        try:
+            await self._recover()
+        finally:
+            if self._running is None:
+                await self._cluster.release()
+
+    async def _recover(self) -> None:
         for job in await self.jobs.running():
             status = await asyncio.to_thread(_raw_status, Path(job.job_dir))
             pid = (status.pid if status else None) or job.pid
@@ -141,40 +163,65 @@ class Supervisor:
         async with self._lock:
             if self._running is not None:
                 return StartResult(await self.jobs.get(self._running.job_id), started=False)
-            resumable = await self.resumable(epochs=epochs, seed=seed)
-            if resumable is not None:
-                job_dir = Path(resumable.job_dir)
-                spec = JobSpec(epochs=resumable.total_epochs, seed=resumable.parameters["seed"],
-                               data=resumable.parameters.get("data"), resume=True)
-            else:
-                job_dir = None
-                spec = JobSpec(epochs=epochs or DEFAULT_EPOCHS,
-                               seed=DEFAULT_SEED if seed is None else seed,
-                               data=str(data) if data else None)
-            serving = await self.registry.serving()
-            spec = JobSpec(**{**spec.__dict__,
-                              "serving_model_dir": serving.path if serving and serving.path else None})
-            job = await self.jobs.create(
-                started_by=user_id, guild_id=guild_id, channel_id=channel_id,
-                parameters={"epochs": spec.epochs, "seed": spec.seed, "data": spec.data},
-                total_epochs=spec.epochs, job_dir=str(job_dir or ""),
-                resumed_from=resumable.id if resumable else None,
-                epoch=resumable.epoch if resumable else 0)
-            job_dir = job_dir or self.jobs_dir / f"job-{job.id:04d}"
+            if not await self._cluster.try_acquire():
+                return StartResult(await self._job_elsewhere(), started=False)
             try:
-                await asyncio.to_thread(_prepare_dir, job_dir, spec)
-                process = await launch(job_dir, self.command)
-            except OSError as exc:
-                log.warning("could not start training job %d in %s: %s", job.id, job_dir, exc)
-                job = await self.jobs.end(job.id, "failed", reason="train_reason_failed",
-                                          reason_params={"detail": _os_error(exc)},
-                                          job_dir=str(job_dir))
-                return StartResult(job, started=True, resumed=resumable is not None)
-            job = await self.jobs.update(job.id, job_dir=str(job_dir), pid=process.pid)
-            log.info("training job %d started by user %d (pid %d, %s)", job.id, user_id,
-                     process.pid, "resumed" if resumable else "new")
-            self._follow(Running(job.id, job_dir, process.pid, process_token(process.pid), process))
+                result = await self._start(user_id=user_id, guild_id=guild_id,
+                                           channel_id=channel_id, epochs=epochs, seed=seed,
+                                           data=data)
+            except BaseException:
+                await self._cluster.release()
+                raise
+            if self._running is None:  # it failed to start: nothing to hold the lock for
+                await self._cluster.release()
+            return result
+
+    async def _job_elsewhere(self) -> TrainingJob:
+        """The job another process runs (it records its row right after taking the lock)."""
+        deadline = asyncio.get_running_loop().time() + ELSEWHERE_WAIT_S
+        while True:
+            running = await self.jobs.running()
+            if running or asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.sleep(0.1)
+        return running[-1] if running else await self.jobs.latest()
+
+    async def _start(self, *, user_id: int, guild_id: int | None, channel_id: int | None,
+                     epochs: int | None, seed: int | None, data: Path | None) -> StartResult:
+        resumable = await self.resumable(epochs=epochs, seed=seed)
+        if resumable is not None:
+            job_dir = Path(resumable.job_dir)
+            spec = JobSpec(epochs=resumable.total_epochs, seed=resumable.parameters["seed"],
+                           data=resumable.parameters.get("data"), resume=True)
+        else:
+            job_dir = None
+            spec = JobSpec(epochs=epochs or DEFAULT_EPOCHS,
+                           seed=DEFAULT_SEED if seed is None else seed,
+                           data=str(data) if data else None)
+        serving = await self.registry.serving()
+        spec = JobSpec(**{**spec.__dict__,
+                          "serving_model_dir": serving.path if serving and serving.path else None})
+        job = await self.jobs.create(
+            started_by=user_id, guild_id=guild_id, channel_id=channel_id,
+            parameters={"epochs": spec.epochs, "seed": spec.seed, "data": spec.data},
+            total_epochs=spec.epochs, job_dir=str(job_dir or ""),
+            resumed_from=resumable.id if resumable else None,
+            epoch=resumable.epoch if resumable else 0)
+        job_dir = job_dir or self.jobs_dir / f"job-{job.id:04d}"
+        try:
+            await asyncio.to_thread(_prepare_dir, job_dir, spec)
+            process = await launch(job_dir, self.command)
+        except OSError as exc:
+            log.warning("could not start training job %d in %s: %s", job.id, job_dir, exc)
+            job = await self.jobs.end(job.id, "failed", reason="train_reason_failed",
+                                      reason_params={"detail": _os_error(exc)},
+                                      job_dir=str(job_dir))
             return StartResult(job, started=True, resumed=resumable is not None)
+        job = await self.jobs.update(job.id, job_dir=str(job_dir), pid=process.pid)
+        log.info("training job %d started by user %d (pid %d, %s)", job.id, user_id,
+                 process.pid, "resumed" if resumable else "new")
+        self._follow(Running(job.id, job_dir, process.pid, process_token(process.pid), process))
+        return StartResult(job, started=True, resumed=resumable is not None)
 
     async def resumable(self, *, epochs: int | None = None, seed: int | None = None) -> TrainingJob | None:
         """The last job, when it was interrupted with a checkpoint and the parameters match."""
@@ -223,6 +270,8 @@ class Supervisor:
                                     reason_params={"detail": "the bot lost track of the job"})
         finally:
             self._running = None
+            with contextlib.suppress(Exception):  # a lost connection has freed it already
+                await self._cluster.release()
             async with self.concluded:
                 self.concluded.notify_all()
 
@@ -297,9 +346,10 @@ class Supervisor:
                                 reason_params=verdict.params, **progress)
             log.info("model %s rejected: %s %s", evaluation.version, verdict.reason, verdict.params)
             return
-        await self.registry.promote(evaluation.version, path=path, card=card, job_id=job_id,
-                                    **_registry_scores(scores))
-        self._swap(sampler)
+        async with self.swap_lock:
+            await self.registry.promote(evaluation.version, path=path, card=card, job_id=job_id,
+                                        **_registry_scores(scores))
+            self._swap(sampler)
         job = await self.jobs.end(job_id, "finished", outcome="swapped", **progress)
         await self._announce(job, evaluation)
 
@@ -323,6 +373,10 @@ class Supervisor:
 
     async def rollback(self):
         """The previous model serves again; returns (now serving, rolled back) rows or None."""
+        async with self.swap_lock:
+            return await self._rollback()
+
+    async def _rollback(self):
         previous = await self.registry.previous()
         if previous is None:
             return None
@@ -336,6 +390,14 @@ class Supervisor:
             self._swap(sampler)
             self._replaced = None  # the rolled-back model is archived, not kept loaded
         return rows
+
+    def load_sampler(self, path: Path | None) -> DigitSampler:
+        """Load a model for serving (blocking: run it in the worker pool)."""
+        return self._load_sampler(path)
+
+    def swap(self, sampler: DigitSampler) -> None:
+        """Serve `sampler` (the follower's swaps: another process's job or rollback)."""
+        self._swap(sampler)
 
     def _swap(self, sampler: DigitSampler) -> None:
         self._replaced = self.bot.sampler

@@ -31,7 +31,8 @@ SOURCES = sorted([*(ROOT / "bot").rglob("*.py"), *(ROOT / "genai_models").rglob(
 
 def every_code() -> frozenset[str]:
     """The closed set, once every module that defines a GenAIError class is imported."""
-    for module in ("bot.attachments", "bot.concurrency", "bot.fair_use.gate", "bot.options", *EXTENSIONS):
+    for module in ("bot.attachments", "bot.concurrency", "bot.fair_use.gate", "bot.options", "bot.storage",
+                   *EXTENSIONS):
         importlib.import_module(module)
     return all_codes()
 

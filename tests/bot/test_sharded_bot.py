@@ -24,10 +24,8 @@ READY_TIMEOUT_S = 30.0
 
 
 def put_guild_on_shard(server: DiscordStandIn, shard_id: int) -> None:
-    """Draw new snowflakes for the guild until it falls on `shard_id` (before anyone connects)."""
-    world = server.world
-    while world.guild_shard(SHARDS) != shard_id:
-        world.guild_id = world.ids()
+    """Give the guild new ids on `shard_id` (before anyone connects)."""
+    server.world.move_guild_to_shard(server.world.guild, shard_id, SHARDS)
 
 
 @pytest.mark.asyncio

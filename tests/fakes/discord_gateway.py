@@ -1,7 +1,9 @@
 """The gateway side of the stand-in: one websocket session per connected shard.
 
-A session says HELLO, answers IDENTIFY with READY and GUILD_CREATE, ACKs heartbeats, serves
-member chunk requests, and dispatches whatever events the test injects. It never compresses
+A session says HELLO, answers IDENTIFY with READY and a GUILD_CREATE for each guild its shard
+serves ((guild_id >> 22) % shard_count, from the `shard` the client identified with), ACKs
+heartbeats, serves member chunk requests, and dispatches whatever events the test injects.
+Several bot processes may each hold some shards of the same stand-in. It never compresses
 (discord.py asks for zlib-stream but reads plain text frames too) and does not support RESUME
 (it answers with INVALID_SESSION, so discord.py identifies afresh).
 
@@ -124,9 +126,14 @@ class GatewaySession:
     def closed(self) -> bool:
         return self.ws.closed
 
-    def owns_guild(self) -> bool:
-        shard_id, shard_count = self.shard
-        return self.server.world.guild_shard(shard_count) == shard_id
+    def owns_guild(self, guild_id: int | None = None) -> bool:
+        """This session's shard serves `guild_id` (default: the world's first guild)."""
+        world = self.server.world
+        guild = world.guild if guild_id is None else world.guilds[guild_id]
+        return guild.shard(self.shard[1]) == self.shard[0]
+
+    def owned_guilds(self) -> list:
+        return self.server.world.guilds_on_shard(*self.shard)
 
     def _next_seq(self) -> int:
         self._seq += 1
@@ -167,7 +174,7 @@ class GatewaySession:
             await self.send({"op": INVALID_SESSION, "d": False})
         elif op == REQUEST_GUILD_MEMBERS:
             await self.dispatch("GUILD_MEMBERS_CHUNK", {
-                "guild_id": str(self.server.world.guild_id),
+                "guild_id": str(data.get("guild_id") or self.server.world.guild_id),
                 "members": [u.member_payload() for u in self.server.world.users.values()],
                 "chunk_index": 0, "chunk_count": 1, "not_found": [],
                 "nonce": data.get("nonce"),
@@ -181,12 +188,14 @@ class GatewaySession:
         if data.get("shard"):
             self.shard = (int(data["shard"][0]), int(data["shard"][1]))
         world = self.server.world
+        guilds = self.owned_guilds()
         await self.dispatch("READY", world.ready_payload(
             session_id=self.session_id, resume_url=self.server.gateway_url,
-            shard=list(self.shard) if data.get("shard") else None, owns_guild=self.owns_guild()))
-        if self.owns_guild():
-            members_intent = bool(int(data.get("intents") or 0) & GUILD_MEMBERS_INTENT)
-            await self.dispatch("GUILD_CREATE", world.guild_payload(with_members=members_intent))
+            shard=list(self.shard) if data.get("shard") else None, guilds=guilds))
+        members_intent = bool(int(data.get("intents") or 0) & GUILD_MEMBERS_INTENT)
+        for guild in guilds:
+            await self.dispatch("GUILD_CREATE",
+                                world.guild_payload(guild, with_members=members_intent))
         self.ready.set()
         self.server.session_ready(self)
 

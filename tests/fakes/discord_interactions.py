@@ -18,6 +18,7 @@ from tests.fakes.discord_world import (
     DEFAULT_APP_PERMISSIONS,
     MEMBER_PERMISSIONS,
     DiscordWorld,
+    FakeGuild,
     FakeUser,
     new_token,
 )
@@ -82,8 +83,10 @@ class InteractionBuilder:
 
     def base(self, kind: int, *, user: FakeUser, locale: str | None, guild_locale: str | None,
              app_permissions: int | None, in_dm: bool,
+             guild: FakeGuild | None = None,
              member_permissions: int | None = None) -> dict[str, Any]:
-        """Fields every interaction carries: fresh id and token, locales, permissions, place.
+        """Fields every interaction carries: fresh id and token, locales, permissions, place
+        (`guild`'s channel; default: the world's first guild).
 
         `member_permissions`: the invoking member's (default: an ordinary member's)."""
         world = self.world
@@ -111,17 +114,18 @@ class InteractionBuilder:
                 "authorizing_integration_owners": {"0": str(user.id)},
             }
             return payload
-        guild_locale = guild_locale or world.guild_locale
+        guild = guild or world.guild
+        guild_locale = guild_locale or guild.locale
         member = MEMBER_PERMISSIONS if member_permissions is None else member_permissions
         payload |= {
-            "guild_id": str(world.guild_id),
-            "guild": {"id": str(world.guild_id), "locale": guild_locale, "features": []},
+            "guild_id": str(guild.id),
+            "guild": {"id": str(guild.id), "locale": guild_locale, "features": []},
             "guild_locale": guild_locale,
-            "channel_id": str(world.channel_id),
-            "channel": world.channel_payload() | {"permissions": str(member)},
+            "channel_id": str(guild.channel_id),
+            "channel": world.channel_payload(guild) | {"permissions": str(member)},
             "member": user.member_payload(permissions=member),
             "context": 0,
-            "authorizing_integration_owners": {"0": str(world.guild_id)},
+            "authorizing_integration_owners": {"0": str(guild.id)},
         }
         return payload
 

@@ -227,8 +227,9 @@ class MessageStore:
             "flags": flags,
             "application_id": str(self.world.application_id),
         }
-        if in_guild:
-            message["guild_id"] = str(self.world.guild_id)
+        guild = self.world.guild_of_channel(channel_id) if in_guild else None
+        if guild is not None:
+            message["guild_id"] = str(guild.id)
         if from_webhook:  # interaction replies and follow-ups come from the app's webhook
             message["webhook_id"] = str(self.world.application_id)
         if metadata:

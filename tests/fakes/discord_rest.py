@@ -17,6 +17,7 @@ from aiohttp import web
 
 from tests.fakes.discord_messages import EPHEMERAL, ApiError, FormErrors, UploadedFile
 from tests.fakes.discord_records import RecordedRequest, Reply
+from tests.fakes.discord_world import FakeGuild
 
 if TYPE_CHECKING:
     from tests.fakes.discord_records import InjectedInteraction
@@ -220,7 +221,7 @@ class RestApi:
         if int(request.match_info["app_id"]) != self.server.world.application_id:
             raise ApiError(403, 50001, "Missing Access")
         guild_id = request.match_info.get("guild_id")
-        if guild_id is not None and int(guild_id) != self.server.world.guild_id:
+        if guild_id is not None and int(guild_id) not in self.server.world.guilds:
             raise ApiError(403, 50001, "Missing Access")
         return None if guild_id is None else int(guild_id)
 
@@ -250,21 +251,21 @@ class RestApi:
 
     # ---- guild, channel, members ----------------------------------------------------------
 
-    def _check_guild(self, request: web.Request) -> None:
+    def _check_guild(self, request: web.Request) -> FakeGuild:
         self._require_bot(request)
-        if int(request.match_info["guild_id"]) != self.server.world.guild_id:
+        guild = self.server.world.guilds.get(int(request.match_info["guild_id"]))
+        if guild is None:
             raise ApiError(404, 10004, "Unknown Guild")
+        return guild
 
     async def guild(self, request: web.Request) -> web.Response:
-        self._check_guild(request)
-        payload = self.server.world.guild_payload()
+        payload = self.server.world.guild_payload(self._check_guild(request))
         for key in ("channels", "members", "threads", "presences", "voice_states"):
             payload.pop(key)
         return json_response(payload)
 
     async def channels(self, request: web.Request) -> web.Response:
-        self._check_guild(request)
-        return json_response([self.server.world.channel_payload()])
+        return json_response([self.server.world.channel_payload(self._check_guild(request))])
 
     async def member(self, request: web.Request) -> web.Response:
         self._check_guild(request)
@@ -276,13 +277,13 @@ class RestApi:
     def _check_channel(self, request: web.Request) -> int:
         self._require_bot(request)
         channel_id = int(request.match_info["channel_id"])
-        if channel_id != self.server.world.channel_id:
+        if self.server.world.guild_of_channel(channel_id) is None:
             raise ApiError(404, 10003, "Unknown Channel")
         return channel_id
 
     async def channel(self, request: web.Request) -> web.Response:
-        self._check_channel(request)
-        return json_response(self.server.world.channel_payload())
+        world = self.server.world
+        return json_response(world.channel_payload(world.guild_of_channel(self._check_channel(request))))
 
     async def post_channel_message(self, request: web.Request) -> web.Response:
         channel_id = self._check_channel(request)

@@ -37,11 +37,12 @@ discord.py's 2 s wait for more GUILD_CREATEs before on_ready (None keeps the bot
 run_bot, wrap your own start in `with server.patch_discord():` (Route.BASE and DEFAULT_GATEWAY
 point here inside it, restored after).
 
-The world. One guild (`server.guild_id`, locale `guild_locale`, default "en-US") with one text
-channel (`server.channel_id`); members `server.alice` (en-US, the usual requester) and
-`server.bob` (es-ES, "someone else"); `server.add_user(name, locale=..., roles=(...))` adds
-more, `server.add_role(name)` a guild role (before the bot connects: GUILD_CREATE lists it). The bot
-is `server.world.bot_user`, its application id `server.application_id`.
+The world. One guild (`server.guild_id`, locale `guild_locale`, default "en-US"; more under
+"Guilds and shards" below) with one text channel (`server.channel_id`); members `server.alice`
+(en-US, the usual requester) and `server.bob` (es-ES, "someone else");
+`server.add_user(name, locale=..., roles=(...))` adds more, `server.add_role(name)` a guild role
+(before the bot connects: GUILD_CREATE lists it, in every guild). The bot is
+`server.world.bot_user`, its application id `server.application_id`.
 
 Talking to the bot (each returns an `InjectedInteraction` with `.id`, `.token`, `.sent_at`):
 - `await server.inject_command(name, options=None, *, user=None, locale=None, guild_locale=None,
@@ -93,8 +94,17 @@ server.heartbeat_probe(period=1.0):` additionally sends op 1 requests each `peri
 `percentile(values, 99)`. The server shares the test's event loop, so a blocked loop shows up as
 latency, not as a server that "didn't send".
 
+Guilds and shards. `server.add_guild(name=None, locale=..., on_shard=(shard_id, shard_count))`
+adds a guild (with its own text channel) before the bot connects; `server.guilds` lists them,
+the first is `server.guild_id`. `shard_count` is what GET /gateway/bot advises; a bot may
+identify with any [shard_id, shard_count] instead (AutoShardedBot with shard_ids), and several
+bot processes may each hold some shards. Each session gets READY and GUILD_CREATE for the guilds
+its shard serves ((guild_id >> 22) % shard_count), and `inject_command(..., guild=g)` /
+`dispatch(..., guild=g)` go to the session serving `g`, as Discord routes them (DMs: shard 0).
+`wait_until_connected()` waits until every guild has a session serving it.
+
 Not supported: RESUME (answered with INVALID_SESSION), zlib/zstd compression, voice, autocomplete
-helpers (send type 4 through inject_interaction), threads, rate-limit headers, more than one guild.
+helpers (send type 4 through inject_interaction), threads, rate-limit headers.
 """
 
 from __future__ import annotations
@@ -130,10 +140,11 @@ from tests.fakes.discord_records import (
     Reply,
 )
 from tests.fakes.discord_rest import API_PREFIX, GATEWAY_PATH, RestApi
-from tests.fakes.discord_world import DiscordWorld, FakeUser, new_token
+from tests.fakes.discord_world import DiscordWorld, FakeGuild, FakeUser, new_token
 
 __all__ = [
     "DiscordStandIn",
+    "FakeGuild",
     "FakeUser",
     "InjectedInteraction",
     "InvalidInteraction",
@@ -264,6 +275,15 @@ class DiscordStandIn:
     def add_role(self, name: str) -> int:
         return self.world.add_role(name)
 
+    def add_guild(self, name: str | None = None, *, locale: str = "en-US",
+                  on_shard: tuple[int, int] | None = None) -> FakeGuild:
+        """Another guild (before the bot connects); `on_shard=(shard_id, shard_count)`."""
+        return self.world.add_guild(name, locale=locale, on_shard=on_shard)
+
+    @property
+    def guilds(self) -> list[FakeGuild]:
+        return list(self.world.guilds.values())
+
     # ---- records --------------------------------------------------------------------------
 
     @property
@@ -341,21 +361,27 @@ class DiscordStandIn:
         return copy.deepcopy(commands)
 
     async def wait_until_connected(self, *, timeout: float = DEFAULT_TIMEOUT) -> None:  # noqa: ASYNC109
-        """Until a gateway session owning the guild has sent READY and GUILD_CREATE."""
+        """Until every guild has a gateway session serving it (READY and GUILD_CREATE sent)."""
         await asyncio.wait_for(self._connected.wait(), timeout)
 
     def session_ready(self, session: GatewaySession) -> None:
-        """Called by a session once it has sent READY (and GUILD_CREATE when it owns the guild)."""
-        if session.owns_guild():
+        """Called by a session once it has sent READY (and GUILD_CREATE for its guilds)."""
+        if all(self._owner_sessions(guild_id) for guild_id in self.world.guilds):
             self._connected.set()
 
     # ---- injecting interactions -----------------------------------------------------------
 
-    def _session_for(self, in_dm: bool) -> GatewaySession:
+    def _owner_sessions(self, guild_id: int | None) -> list[GatewaySession]:
+        """Live sessions that Discord would send `guild_id`'s events to (None: DMs, shard 0)."""
         live = [s for s in self.sessions if s.ready.is_set() and not s.closed]
-        owner = [s for s in live if (s.shard[0] == 0 if in_dm else s.owns_guild())]
+        return [s for s in live if (s.shard[0] == 0 if guild_id is None else s.owns_guild(guild_id))]
+
+    def _session_for(self, guild_id: int | None) -> GatewaySession:
+        owner = self._owner_sessions(guild_id)
         if not owner:
-            raise RuntimeError("no bot is connected to the stand-in's gateway (use run_bot)")
+            where = "DMs" if guild_id is None else f"guild {guild_id}"
+            raise RuntimeError(f"no bot is connected to the stand-in's gateway for {where} "
+                               "(use run_bot; a sharded bot must hold that guild's shard)")
         return owner[-1]
 
     async def inject_interaction(self, payload: dict[str, Any]) -> InjectedInteraction:
@@ -369,14 +395,15 @@ class DiscordStandIn:
             interaction.original_message_id = int(payload["message"]["id"])
         self.interactions[interaction.id] = interaction
         self.by_token[interaction.token] = interaction
-        session = self._session_for("guild_id" not in payload)
+        guild_id = payload.get("guild_id")
+        session = self._session_for(None if guild_id is None else int(guild_id))
         interaction.sent_at = time.monotonic()
         await session.dispatch("INTERACTION_CREATE", payload)
         return interaction
 
-    def _find_command(self, name: str) -> dict[str, Any] | None:
+    def _find_command(self, name: str, guild_id: int | None) -> dict[str, Any] | None:
         top = name.split()[0]
-        for scope in (self.guild_id, None):
+        for scope in (guild_id, None):
             for command in self.commands.get(scope, []):
                 if command["name"] == top and command.get("type", 1) == 1:
                     return command
@@ -386,17 +413,20 @@ class DiscordStandIn:
                              user: FakeUser | None = None, locale: str | None = None,
                              guild_locale: str | None = None, app_permissions: int | None = None,
                              in_dm: bool = False, check: bool = True,
+                             guild: FakeGuild | None = None,
                              member_permissions: int | None = None) -> InjectedInteraction:
-        """A user runs a slash command; see the module docstring. `member_permissions`: the
-        user's own permission bits in the guild (default: an ordinary member's)."""
+        """A user runs a slash command (in `guild`, default the first); see the module
+        docstring. `member_permissions`: the user's own permission bits in the guild (default:
+        an ordinary member's)."""
         user = user or self.alice
-        definition = self._find_command(name)
+        guild = guild or self.world.guild
+        definition = self._find_command(name, None if in_dm else guild.id)
         if check and definition is None:
             raise InvalidInteraction(f"/{name.split()[0]} was never synced; synced: "
                                      f"{[c['name'] for v in self.commands.values() for c in v]}")
         payload = self.builder.base(APPLICATION_COMMAND, user=user, locale=locale,
                                     guild_locale=guild_locale, app_permissions=app_permissions,
-                                    in_dm=in_dm, member_permissions=member_permissions)
+                                    in_dm=in_dm, guild=guild, member_permissions=member_permissions)
         payload["data"] = self.builder.command_data(
             name, options or {}, definition, channel_id=int(payload["channel_id"]), check=check)
         return await self.inject_interaction(payload)
@@ -416,9 +446,10 @@ class DiscordStandIn:
         owner = (stored.get("interaction_metadata") or {}).get("user", {}).get("id")
         if stored["flags"] & EPHEMERAL and owner != str(user.id):
             raise InvalidInteraction("only the requester can see an ephemeral message")
+        guild = self.world.guilds.get(int(stored["guild_id"])) if "guild_id" in stored else None
         payload = self.builder.base(MESSAGE_COMPONENT, user=user, locale=locale,
                                     guild_locale=guild_locale, app_permissions=app_permissions,
-                                    in_dm="guild_id" not in stored)
+                                    in_dm=guild is None, guild=guild)
         payload["data"] = self.builder.component_data(component, values)
         payload["message"] = stored
         return await self.inject_interaction(payload)
@@ -441,9 +472,10 @@ class DiscordStandIn:
             payload["message"] = self.store.snapshot(int(opened_by.payload["message"]["id"]))
         return await self.inject_interaction(payload)
 
-    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        """Send any gateway event to the session that owns the guild."""
-        await self._session_for(False).dispatch(event, data)
+    async def dispatch(self, event: str, data: dict[str, Any], *,
+                       guild: FakeGuild | None = None) -> None:
+        """Send any gateway event to the session that serves `guild` (default: the first)."""
+        await self._session_for((guild or self.world.guild).id).dispatch(event, data)
 
     # ---- heartbeats -----------------------------------------------------------------------
 

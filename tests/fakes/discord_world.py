@@ -1,4 +1,4 @@
-"""The little Discord world the stand-in serves: ids, users, one guild, one channel.
+"""The little Discord world the stand-in serves: ids, users, guilds with one channel each.
 
 Everything here builds plain JSON payloads shaped like Discord API v10 objects, with the fields
 discord.py 2.7 reads when it builds `ClientUser`, `Guild`, `Member`, `TextChannel` and `AppInfo`.
@@ -96,12 +96,27 @@ class FakeUser:
         return data
 
 
+@dataclass(frozen=True)
+class FakeGuild:
+    """A guild of the stand-in world with its one text channel; every user is a member."""
+
+    id: int
+    channel_id: int
+    name: str
+    locale: str = "en-US"
+
+    def shard(self, shard_count: int) -> int:
+        """The gateway shard Discord sends this guild's events to."""
+        return (self.id >> 22) % max(shard_count, 1)
+
+
 @dataclass
 class DiscordWorld:
-    """One bot application, one guild with one text channel, and two human members.
+    """One bot application, its guilds (each with one text channel), and two human members.
 
     `alice` is the usual requester, `bob` the 'someone else' who presses other people's buttons.
-    Add more people with `add_user`.
+    Add more people with `add_user`, more guilds with `add_guild`. `guild_id` and `channel_id`
+    are the first guild's, where interactions go unless told otherwise.
     """
 
     ids: SnowflakeFactory = field(default_factory=SnowflakeFactory)
@@ -112,19 +127,56 @@ class DiscordWorld:
     owner: FakeUser = field(init=False)
     alice: FakeUser = field(init=False)
     bob: FakeUser = field(init=False)
-    guild_id: int = field(init=False)
-    channel_id: int = field(init=False)
     users: dict[int, FakeUser] = field(init=False, default_factory=dict)
     roles: dict[int, str] = field(init=False, default_factory=dict)  # besides @everyone
+    guilds: dict[int, FakeGuild] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.bot_user = FakeUser(self.ids(), "genai-bot", bot=True)
         self.owner = self.add_user("owner")
         self.alice = self.add_user("alice")
         self.bob = self.add_user("bob", locale="es-ES")
-        self.guild_id = self.ids()
-        self.channel_id = self.ids()
+        self.add_guild(self.guild_name, locale=self.guild_locale)
         self.users[self.bot_user.id] = self.bot_user
+
+    @property
+    def guild(self) -> FakeGuild:
+        """The first guild: the one interactions go to unless told otherwise."""
+        return next(iter(self.guilds.values()))
+
+    @property
+    def guild_id(self) -> int:
+        return self.guild.id
+
+    @property
+    def channel_id(self) -> int:
+        return self.guild.channel_id
+
+    def add_guild(self, name: str | None = None, *, locale: str = "en-US",
+                  on_shard: tuple[int, int] | None = None) -> FakeGuild:
+        """A new guild; `on_shard=(shard_id, shard_count)` draws ids until it falls on that shard."""
+        guild_id = self.ids()
+        if on_shard is not None:
+            shard_id, shard_count = on_shard
+            while (guild_id >> 22) % shard_count != shard_id:
+                guild_id = self.ids()
+        guild = FakeGuild(guild_id, self.ids(), name or f"Stand-in Guild {len(self.guilds) + 1}",
+                          locale)
+        self.guilds[guild.id] = guild
+        return guild
+
+    def move_guild_to_shard(self, guild: FakeGuild, shard_id: int, shard_count: int) -> FakeGuild:
+        """Give `guild` new ids on `shard_id` (before any bot connects); the first stays first."""
+        ids = self.ids()
+        while (ids >> 22) % shard_count != shard_id:
+            ids = self.ids()
+        moved = FakeGuild(ids, self.ids(), guild.name, guild.locale)
+        self.guilds = {(moved.id if k == guild.id else k): (moved if k == guild.id else g)
+                       for k, g in self.guilds.items()}
+        return moved
+
+    def guild_of_channel(self, channel_id: int) -> FakeGuild | None:
+        return next((g for g in self.guilds.values() if g.channel_id == channel_id), None)
 
     @property
     def application_id(self) -> int:
@@ -142,8 +194,10 @@ class DiscordWorld:
         self.roles[role_id] = name
         return role_id
 
-    def role_payload(self, role_id: int, name: str, position: int) -> dict[str, Any]:
-        return self.everyone_role_payload() | {"id": str(role_id), "name": name, "position": position}
+    def role_payload(self, role_id: int, name: str, position: int,
+                     guild: FakeGuild | None = None) -> dict[str, Any]:
+        """A role added with `add_role`; every guild of the world has it."""
+        return self.everyone_role_payload(guild) | {"id": str(role_id), "name": name, "position": position}
 
     def humans(self) -> list[FakeUser]:
         return [u for u in self.users.values() if not u.bot]
@@ -165,14 +219,15 @@ class DiscordWorld:
             "summary": "",
             "redirect_uris": [],
             "interactions_endpoint_url": None,
-            "approximate_guild_count": 1,
+            "approximate_guild_count": len(self.guilds),
         }
 
-    def channel_payload(self) -> dict[str, Any]:
+    def channel_payload(self, guild: FakeGuild | None = None) -> dict[str, Any]:
+        guild = guild or self.guild
         return {
-            "id": str(self.channel_id),
+            "id": str(guild.channel_id),
             "type": 0,
-            "guild_id": str(self.guild_id),
+            "guild_id": str(guild.id),
             "name": "general",
             "position": 0,
             "permission_overwrites": [],
@@ -183,9 +238,9 @@ class DiscordWorld:
             "last_message_id": None,
         }
 
-    def everyone_role_payload(self) -> dict[str, Any]:
+    def everyone_role_payload(self, guild: FakeGuild | None = None) -> dict[str, Any]:
         return {
-            "id": str(self.guild_id),
+            "id": str((guild or self.guild).id),
             "name": "@everyone",
             "color": 0,
             "hoist": False,
@@ -196,19 +251,21 @@ class DiscordWorld:
             "flags": 0,
         }
 
-    def guild_payload(self, *, with_members: bool = True) -> dict[str, Any]:
-        """The GUILD_CREATE body: the guild with its channel and roles.
+    def guild_payload(self, guild: FakeGuild | None = None, *,
+                      with_members: bool = True) -> dict[str, Any]:
+        """The GUILD_CREATE body: the guild (default: the first) with its channel and roles.
 
         Without the GUILD_MEMBERS intent Discord lists only the bot's own member.
         """
+        guild = guild or self.guild
         members = [u.member_payload() for u in self.users.values()
                    if with_members or u.id == self.bot_user.id]
         return {
-            "id": str(self.guild_id),
-            "name": self.guild_name,
+            "id": str(guild.id),
+            "name": guild.name,
             "icon": None,
             "owner_id": str(self.owner.id),
-            "preferred_locale": self.guild_locale,
+            "preferred_locale": guild.locale,
             "features": [],
             "verification_level": 0,
             "default_message_notifications": 0,
@@ -222,13 +279,13 @@ class DiscordWorld:
             "unavailable": False,
             "member_count": len(self.users),
             "joined_at": "2024-01-01T00:00:00+00:00",
-            "roles": [self.everyone_role_payload()] + [
-                self.role_payload(role_id, name, position)
+            "roles": [self.everyone_role_payload(guild)] + [
+                self.role_payload(role_id, name, position, guild)
                 for position, (role_id, name) in enumerate(self.roles.items(), start=1)
             ],
             "emojis": [],
             "stickers": [],
-            "channels": [self.channel_payload()],
+            "channels": [self.channel_payload(guild)],
             "threads": [],
             "members": members,
             "presences": [],
@@ -239,9 +296,9 @@ class DiscordWorld:
         }
 
     def ready_payload(self, *, session_id: str, resume_url: str, shard: list[int] | None,
-                      owns_guild: bool) -> dict:
+                      guilds: list[FakeGuild]) -> dict:
         """READY for one shard: it lists (as unavailable) only the guilds that shard serves."""
-        guilds = [{"id": str(self.guild_id), "unavailable": True}] if owns_guild else []
+        guilds = [{"id": str(g.id), "unavailable": True} for g in guilds]
         data: dict[str, Any] = {
             "v": 10,
             "user": self.bot_user.to_payload() | {"verified": True, "mfa_enabled": False,
@@ -264,5 +321,9 @@ class DiscordWorld:
         return data
 
     def guild_shard(self, shard_count: int) -> int:
-        return (self.guild_id >> 22) % max(shard_count, 1)
+        """The shard of the first guild."""
+        return self.guild.shard(shard_count)
+
+    def guilds_on_shard(self, shard_id: int, shard_count: int) -> list[FakeGuild]:
+        return [g for g in self.guilds.values() if g.shard(shard_count) == shard_id]
 

@@ -282,6 +282,54 @@ async def test_auto_sharded_bot_asks_gateway_bot_and_identifies_with_shard():
         assert server.sessions[0].identify["shard"] == [0, 1]
 
 
+class ShardProcessBot(commands.AutoShardedBot):
+    """One of several bots holding some shards each, as separate shard processes would."""
+
+    def __init__(self, label: str, shard_ids: list[int], shard_count: int, *, sync: bool) -> None:
+        super().__init__(command_prefix=commands.when_mentioned, intents=discord.Intents.default(),
+                         guild_ready_timeout=GUILD_READY_TIMEOUT_S, shard_ids=shard_ids,
+                         shard_count=shard_count)
+        self.label, self.sync = label, sync
+
+    async def setup_hook(self) -> None:
+        @self.tree.command(name="where", description="Which bot and shard answered")
+        async def where(interaction: discord.Interaction) -> None:
+            await interaction.response.send_message(
+                f"{self.label} shard {interaction.guild.shard_id} guild {interaction.guild_id}")
+
+        if self.sync:
+            await self.tree.sync()
+
+
+@pytest.mark.asyncio
+async def test_guilds_on_two_shards_reach_only_the_bot_holding_each_shard():
+    async with DiscordStandIn(shard_count=2) as server:
+        first = server.world.move_guild_to_shard(server.world.guild, 0, 2)
+        second = server.add_guild("Second", locale="es-ES", on_shard=(1, 2))
+        third = server.add_guild("Third", on_shard=(1, 2))
+        a, b = ShardProcessBot("a", [0], 2, sync=True), ShardProcessBot("b", [1], 2, sync=False)
+        async with run_bot(a, server), run_bot(b, server):
+            await server.wait_until_connected()
+            assert [g.id for g in a.guilds] == [first.id]
+            assert sorted(g.id for g in b.guilds) == sorted([second.id, third.id])
+            assert b.get_guild(second.id).preferred_locale == discord.Locale.spain_spanish
+            answers = {}
+            for guild in (first, second, third):
+                ix = await server.inject_command("where", guild=guild)
+                answers[guild.id] = (await ix.wait_for_reply()).message["content"]
+                assert (await ix.wait_for_reply()).message["guild_id"] == str(guild.id)
+    assert answers == {first.id: f"a shard 0 guild {first.id}",
+                       second.id: f"b shard 1 guild {second.id}",
+                       third.id: f"b shard 1 guild {third.id}"}
+    assert sorted(s.identify["shard"] for s in server.sessions) == [[0, 2], [1, 2]]
+    assert not any(r.path == "/gateway/bot" for r in server.requests.items)  # count was given
+    creates = {tuple(s.shard): [n for _, _, n in s.sent].count("GUILD_CREATE")
+               for s in server.sessions}
+    assert creates == {(0, 2): 1, (1, 2): 2}
+    assert len(server.syncs.items) == 1
+    assert server.errors == [] and server.unhandled == []
+
+
 @pytest.mark.asyncio
 async def test_heartbeat_answers_are_measured_and_a_blocked_loop_shows():
     async with DiscordStandIn(heartbeat_interval_ms=300) as server:

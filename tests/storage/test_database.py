@@ -1,4 +1,5 @@
-"""bot.storage.Database on real SQLite files: created, migrated, and refused when unusable."""
+"""bot.storage.Database on real SQLite files and a real PostgreSQL server: created, migrated,
+and refused when unusable. Tests taking `database_url` run on both (tests/storage/conftest.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import select
 
 from bot.settings import Settings
@@ -13,6 +15,7 @@ from bot.storage import Database, DatabaseError, default_url, settings_url
 from bot.storage import sqlite as storage_sqlite
 from bot.storage.migrate import head_revision
 from bot.storage.schema import ModelVersion, TrainingJob
+from tests.storage.conftest import run_sql
 
 pytestmark = pytest.mark.asyncio
 
@@ -35,8 +38,8 @@ async def test_a_new_file_is_created_in_wal_mode_at_the_newest_schema(tmp_path):
     assert database.revision == head_revision()
 
 
-async def test_rows_survive_reopening_and_times_come_back_in_utc(tmp_path):
-    url = url_of(tmp_path / "bot.db")
+async def test_rows_survive_reopening_and_times_come_back_in_utc(database_url):
+    url = database_url
     database = await Database.open(url)
     async with database.session.begin() as session:
         job = TrainingJob(started_by=123456789012345678, guild_id=2**62, state="running",
@@ -53,9 +56,9 @@ async def test_rows_survive_reopening_and_times_come_back_in_utc(tmp_path):
     assert stored.created_at.utcoffset().total_seconds() == 0
 
 
-async def test_foreign_keys_are_enforced(tmp_path):
-    database = await Database.open(url_of(tmp_path / "bot.db"))
-    with pytest.raises(Exception, match="FOREIGN KEY"):
+async def test_foreign_keys_are_enforced(database_url):
+    database = await Database.open(database_url)
+    with pytest.raises(sa_exc.IntegrityError, match=r"(?i)foreign key"):
         async with database.session.begin() as session:
             session.add(ModelVersion(version="v1", path="p", state="rejected", created_by_job=99))
     await database.close()
@@ -113,31 +116,29 @@ async def test_a_read_only_database_is_refused_at_start_up(tmp_path):
         await Database.open(f"sqlite+aiosqlite:///file:{path}?mode=ro&uri=true")
 
 
-async def test_a_database_from_a_newer_genai_bot_is_refused_and_not_touched(tmp_path):
-    path = tmp_path / "bot.db"
-    await (await Database.open(url_of(path))).close()
-    with sqlite3.connect(path) as connection:
-        connection.execute("UPDATE alembic_version SET version_num = '9999'")
+async def test_a_database_from_a_newer_genai_bot_is_refused_and_not_touched(database_url):
+    await (await Database.open(database_url)).close()
+    await run_sql(database_url, "UPDATE alembic_version SET version_num = '9999'")
     with pytest.raises(DatabaseError, match=r"schema revision 9999, newer than this genai-bot knows"):
-        await Database.open(url_of(path))
-    with sqlite3.connect(path) as connection:
-        assert connection.execute("SELECT version_num FROM alembic_version").fetchone() == ("9999",)
+        await Database.open(database_url)
+    assert await run_sql(database_url, "SELECT version_num FROM alembic_version") == [("9999",)]
 
 
-async def test_another_programs_database_is_refused_and_not_touched(tmp_path):
-    path = tmp_path / "other.db"
-    with sqlite3.connect(path) as connection:
-        connection.execute("CREATE TABLE invoices (id INTEGER)")
+async def test_another_programs_database_is_refused_and_not_touched(database_url):
+    await run_sql(database_url, "CREATE TABLE invoices (id INTEGER)")
     with pytest.raises(DatabaseError, match=r"holds tables \(invoices\) but no genai-bot schema"):
-        await Database.open(url_of(path))
-    with sqlite3.connect(path) as connection:
-        tables = [row[0] for row in connection.execute("SELECT name FROM sqlite_master")]
-    assert tables == ["invoices"]
+        await Database.open(database_url)
+    tables = await run_sql(database_url, "SELECT table_name FROM information_schema.tables "
+                           "WHERE table_schema = 'public'"
+                           if database_url.startswith("postgresql")
+                           else "SELECT name FROM sqlite_master")
+    assert tables == [("invoices",)]
 
 
 @pytest.mark.parametrize(("url", "expected"), [
     ("not a url", "is not a database URL"),
     ("sqlite+pysqlite:///x.db", r"which blocks: use sqlite\+aiosqlite"),
+    ("postgresql+psycopg2://h/db", r"which blocks: use postgresql\+asyncpg"),
     ("nosuchdb://host/x", "cannot use GENAI_DATABASE_URL"),
 ])
 async def test_unusable_urls_are_refused_in_one_line(url, expected):

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+from sqlalchemy import select
 
 from bot.i18n import text
 from bot.rendering import progress_bar
 from bot.storage import Database
+from bot.storage.schema import ModelVersion
 from bot.training.registry import ARCHIVED, PREVIOUS, REJECTED, SERVING, ModelRegistry
 from bot.training.spec import Evaluation
 from bot.training.swap import judge
@@ -47,8 +51,9 @@ def test_the_progress_bar_fills_with_the_epochs():
 
 
 @pytest.mark.asyncio
-async def test_promotions_keep_one_serving_model_and_rollback_returns_to_the_previous(tmp_path):
-    database = await Database.open(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+async def test_promotions_keep_one_serving_model_and_rollback_returns_to_the_previous(
+        tmp_path, database_url):
+    database = await Database.open(database_url)
     registry = ModelRegistry(database, tmp_path / "models")
     card = {"training": {"epochs_run": 2, "seed": 0}, "data": {"train_size": 540}}
     await registry.adopt("shipped", card, path=None)
@@ -67,3 +72,20 @@ async def test_promotions_keep_one_serving_model_and_rollback_returns_to_the_pre
     assert await registry.rollback() is None  # nothing before v1 to go back to
     assert (await registry.serving()).version == "v1"
     await database.close()
+
+
+@pytest.mark.asyncio
+async def test_processes_adopting_their_model_at_once_leave_one_serving_row(
+        tmp_path, postgres_database):
+    """Shard processes starting together on one PostgreSQL database each adopt the model they
+    loaded (#13). (SQLite is one process's database: nothing to race there.)"""
+    databases = [await Database.open(postgres_database.url) for _ in range(3)]
+    card = {"training": {"epochs_run": 2, "seed": 0}, "data": {"train_size": 540}}
+    registries = [ModelRegistry(database, tmp_path / "models") for database in databases]
+    await asyncio.gather(*(registry.adopt("shipped", card, path=None) for registry in registries))
+    assert (await registries[0].serving()).version == "shipped"
+    async with databases[0].session() as session:
+        rows = (await session.scalars(select(ModelVersion))).all()
+    assert [(row.version, row.state) for row in rows] == [("shipped", SERVING)]
+    for database in databases:
+        await database.close()
