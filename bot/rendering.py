@@ -282,7 +282,7 @@ ABOUT_COLOUR = discord.Colour.from_rgb(120, 120, 130)
 
 def about_embed(
     *, poem_model: str | None, digit_card: dict | None, contact: str | None, product: str,
-    lang: Lang,
+    audit_retention_days: float = 0.0, lang: Lang,
 ) -> discord.Embed:
     """/about: what the bot does, its models, what it keeps, whom to ask. Only what a user may
     read: model names and versions, never endpoints or keys."""
@@ -307,7 +307,9 @@ def about_embed(
     if digit_card is not None and digit_card.get("attribution"):
         embed.add_field(name=text("about_credit", lang),
                         value=clip(digit_card["attribution"], EMBED_FIELD_VALUE_LIMIT), inline=False)
-    kept = f"{text('about_data_text', lang)}\n{text('about_audit_disabled', lang)}"
+    audit = (text("about_audit", lang, days=f"{audit_retention_days:g}") if audit_retention_days > 0
+             else text("about_audit_disabled", lang))
+    kept = f"{text('about_data_text', lang)}\n{audit}"
     embed.add_field(name=text("about_data", lang), value=clip(kept, EMBED_FIELD_VALUE_LIMIT),
                     inline=False)
     embed.add_field(name=text("about_contact", lang),

@@ -29,6 +29,7 @@ class About(commands.Cog):
             poem_model=poet.model if poet is not None else None,
             digit_card=sampler.card if sampler is not None else None,
             contact=self.bot.settings.operator_contact,
+            audit_retention_days=self.bot.settings.audit_retention_days,
             product=product_version(),
             lang=interaction_language(interaction),
         )

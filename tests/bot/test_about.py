@@ -28,7 +28,7 @@ async def test_about_in_english_names_the_models_the_data_and_what_is_kept(
         config = PoetConfig(base_url=openai_server.base_url, api_key=SECRET, model="fake-poet-1",
                             moderation="off")
         async with Poet(config=config) as poet, start_bot(
-            poet=poet, operator_contact="DM @mod-team"
+            poet=poet, operator_contact="DM @mod-team", audit_retention_days=30
         ):
             ix = await discord_server.inject_command("about")
             reply = await ix.wait_for_callback()
@@ -41,7 +41,9 @@ async def test_about_in_english_names_the_models_the_data_and_what_is_kept(
     )
     assert "Yann LeCun" in fields["Training data"] and "CC BY-SA 3.0" in fields["Training data"]
     assert "never topics, poems or images" in fields["What is kept about you"]
-    assert "Audit log: not enabled." in fields["What is kept about you"]
+    kept = fields["What is kept about you"]
+    assert "Audit log: each thing I make is recorded with a one-way hash of your user id" in kept
+    assert "a poem's topic included" in kept and "kept 30 days" in kept
     assert fields["Contact"] == "DM @mod-team"
     assert reply.embeds[0]["footer"]["text"].startswith("genai-bot")
     shown = _everything(reply)
@@ -51,7 +53,7 @@ async def test_about_in_english_names_the_models_the_data_and_what_is_kept(
 
 @pytest.mark.asyncio
 async def test_about_in_spanish_without_poems_or_a_contact(discord_server, start_bot):
-    async with start_bot():
+    async with start_bot(audit_retention_days=0):  # 0 keeps no audit rows: the log is off
         ix = await discord_server.inject_command("about", user=discord_server.bob)
         reply = await ix.wait_for_callback()
     fields = _fields(reply)
