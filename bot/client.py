@@ -90,6 +90,7 @@ class GenAIBot(commands.Bot):
         self.fair_use = FairUseGate(
             settings.fair_use,
             workers=pool.workers,
+            store=usage_store(database),
             on_refusal=lambda command, reason: self.metrics.refusals.labels(
                 command=command, reason=reason
             ).inc(),
@@ -176,6 +177,7 @@ class GenAIBot(commands.Bot):
         await super().close()  # cogs unload first: their last writes still reach the database
         if self.audit is not None:
             await self.audit.close()
+        await self.fair_use.store.close()
         if self.database is not None:
             await self.database.close()
 
@@ -210,6 +212,18 @@ class GenAIBot(commands.Bot):
 
 class ShardedGenAIBot(GenAIBot, commands.AutoShardedBot):
     """The same bot over several gateway shards, for when it outgrows ~2,500 guilds."""
+
+
+def usage_store(database: Database | None):
+    """Where fair use keeps per-user state: the shared database when it is PostgreSQL (which
+    shard processes share), else this process's memory (see bot.fair_use.shared_store)."""
+    from bot.storage.postgres import is_postgres
+
+    if database is not None and is_postgres(database.engine.url):
+        from bot.fair_use.shared_store import SharedUsageStore
+
+        return SharedUsageStore(database)
+    return None  # the gate's in-memory store
 
 
 def make_bot(settings: Settings, **options: Any) -> GenAIBot:
