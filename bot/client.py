@@ -19,6 +19,7 @@ from discord.ext import commands
 from bot.concurrency import WorkerPool, run_in_daemon_thread
 from bot.errors import GenAICommandTree
 from bot.fair_use.gate import FairUseGate
+from bot.gateway_state import GatewayState
 from bot.i18n import CommandTranslator
 from bot.inflight import InFlight
 from bot.metrics import BotMetrics
@@ -87,9 +88,11 @@ class GenAIBot(commands.Bot):
         self.set_up = False  # setup_hook done: from now on interactions may arrive
         self.in_flight = InFlight()
         self.metrics = BotMetrics()
+        self.gateway = GatewayState(self)
         self.fair_use = FairUseGate(
             settings.fair_use,
             workers=pool.workers,
+            store=usage_store(database),
             on_refusal=lambda command, reason: self.metrics.refusals.labels(
                 command=command, reason=reason
             ).inc(),
@@ -97,7 +100,7 @@ class GenAIBot(commands.Bot):
         self.metrics.watch(
             workers_busy=lambda: pool.busy,
             in_flight=lambda: len(self.in_flight),
-            gateway_latency=lambda: self.latency,
+            shards=self.gateway.states,
             queue_depths={
                 resource: functools.partial(self.fair_use.queue_depth, resource)
                 for resource in self.fair_use.schedulers
@@ -176,6 +179,7 @@ class GenAIBot(commands.Bot):
         await super().close()  # cogs unload first: their last writes still reach the database
         if self.audit is not None:
             await self.audit.close()
+        await self.fair_use.store.close()
         if self.database is not None:
             await self.database.close()
 
@@ -184,9 +188,12 @@ class GenAIBot(commands.Bot):
                  len(self.guilds))
 
     def readiness(self) -> dict[str, bool]:
-        """What /readyz reports: ready when all are true."""
+        """What /readyz reports: ready when all are true. `shards_connected`: every shard this
+        process holds has its gateway session up (`self.gateway.states()` says which)."""
+        shards = self.gateway.states()
         return {
             "logged_in": self.is_ready() and not self.is_closed(),
+            "shards_connected": bool(shards) and all(s.connected for s in shards.values()),
             "commands_synced": self.commands_synced or not self._sync_commands,
             "models_loaded": self._load_sampler is None or self.sampler is not None,
             "accepting_work": not self.in_flight.draining,
@@ -210,6 +217,18 @@ class GenAIBot(commands.Bot):
 
 class ShardedGenAIBot(GenAIBot, commands.AutoShardedBot):
     """The same bot over several gateway shards, for when it outgrows ~2,500 guilds."""
+
+
+def usage_store(database: Database | None):
+    """Where fair use keeps per-user state: the shared database when it is PostgreSQL (which
+    shard processes share), else this process's memory (see bot.fair_use.shared_store)."""
+    from bot.storage.postgres import is_postgres
+
+    if database is not None and is_postgres(database.engine.url):
+        from bot.fair_use.shared_store import SharedUsageStore
+
+        return SharedUsageStore(database)
+    return None  # the gate's in-memory store
 
 
 def make_bot(settings: Settings, **options: Any) -> GenAIBot:

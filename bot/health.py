@@ -1,8 +1,10 @@
 """/healthz, /readyz and /metrics over HTTP (aiohttp, which discord.py already depends on).
 
-/healthz: the process answers at all. /readyz: 200 only when the bot is logged in, its
-commands are synced, its models are loaded and it is not shutting down; 503 with what is
-missing otherwise (the container's HEALTHCHECK and orchestrators read it). /metrics: the bot's
+/healthz: the process answers at all. /readyz: 200 only when the bot is logged in, every
+shard this process holds is connected, its commands are synced (where this process syncs
+them), its models are loaded and it is not shutting down; 503 with what is missing otherwise
+(the container's HEALTHCHECK and orchestrators read it). Its `shards` lists each shard's
+connection and latency (bot.gateway_state). /metrics: the bot's
 Prometheus registry in the text exposition format.
 """
 
@@ -57,7 +59,10 @@ class HealthServer:
     async def _readyz(self, request: web.Request) -> web.Response:
         checks = self.bot.readiness()
         ready = all(checks.values())
-        return web.json_response({"ready": ready, **checks}, status=200 if ready else 503)
+        shards = {str(shard_id): {"connected": state.connected, "latency_s": state.latency_s}
+                  for shard_id, state in self.bot.gateway.states().items()}
+        return web.json_response({"ready": ready, **checks, "shards": shards},
+                                 status=200 if ready else 503)
 
     async def _metrics(self, request: web.Request) -> web.Response:
         version = self.bot.model_version("model")

@@ -4,9 +4,14 @@ must not share counters), exposed by bot.health on /metrics."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
+from prometheus_client.core import GaugeMetricFamily
+
+if TYPE_CHECKING:
+    from bot.gateway_state import ShardState
 
 # Seconds: a quick digit grid is well under one, a morph or a poem a few, a stuck call the
 # command timeout (60 s by default).
@@ -39,9 +44,6 @@ class BotMetrics:
             "genai_worker_threads_busy", "Worker-pool threads running a job", registry=r
         )
         self.in_flight = Gauge("genai_interactions_in_flight", "Interactions being worked on", registry=r)
-        self.gateway_latency = Gauge(
-            "genai_gateway_latency_seconds", "Discord gateway heartbeat latency", registry=r
-        )
         self.model = Info("genai_model", "The digit model being served", registry=r)
 
     def watch(
@@ -49,16 +51,37 @@ class BotMetrics:
         *,
         workers_busy: Callable[[], float],
         in_flight: Callable[[], float],
-        gateway_latency: Callable[[], float],
+        shards: Callable[[], Mapping[int, ShardState]],
         queue_depths: dict[str, Callable[[], float]],
     ) -> None:
         """Gauges read at scrape time, from the objects that know the values."""
         self.workers_busy.set_function(workers_busy)
         self.in_flight.set_function(in_flight)
-        self.gateway_latency.set_function(lambda: _finite(gateway_latency()))
+        self.registry.register(ShardCollector(shards))
         for resource, depth in queue_depths.items():
             self.queue_depth.labels(resource=resource).set_function(depth)
 
 
-def _finite(value: float) -> float:
-    return value if math.isfinite(value) else float("nan")
+class ShardCollector:
+    """Per shard this process holds (a `shard` label): gateway latency and connection state.
+
+    A custom collector (prometheus_client's public Collector protocol) because the shards are
+    known only once the bot has logged in, and are read afresh at each scrape."""
+
+    def __init__(self, shards: Callable[[], Mapping[int, ShardState]]) -> None:
+        self._shards = shards
+
+    def collect(self):
+        latency = GaugeMetricFamily("genai_gateway_latency_seconds",
+                                    "Discord gateway heartbeat latency, per shard (NaN while "
+                                    "disconnected)", labels=["shard"])
+        connected = GaugeMetricFamily("genai_gateway_connected",
+                                      "1 while the shard's gateway session is up, else 0",
+                                      labels=["shard"])
+        for shard_id, state in self._shards().items():
+            label = [str(shard_id)]
+            value = state.latency_s
+            latency.add_metric(label, value if value is not None else math.nan)
+            connected.add_metric(label, 1.0 if state.connected else 0.0)
+        yield latency
+        yield connected

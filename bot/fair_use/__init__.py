@@ -2,8 +2,10 @@
 
 - limits.py: the configured limits (frozen, from settings);
 - access.py: allow and deny lists for guilds, channels and roles;
-- store.py: cooldowns and jobs in flight per user, behind a small interface (in memory now; a
-  shared database can replace it without touching the rest);
+- store.py: cooldowns and jobs in flight per user, behind a small interface (in memory for one
+  process);
+- shared_store.py: the same in the PostgreSQL database shard processes share, falling back to
+  memory while the database is away;
 - scheduler.py: per-guild and global caps with a bounded queue that serves users in turn;
 - gate.py: the one entry point commands go through, which shows queue positions in place.
 

@@ -21,7 +21,7 @@ import discord
 from bot import rendering
 from bot.fair_use.limits import COMMAND_RESOURCES, FairUseLimits
 from bot.fair_use.scheduler import FairScheduler, QueueFullError, Ticket
-from bot.fair_use.store import InMemoryUsageStore, UsageStore
+from bot.fair_use.store import InMemoryUsageStore, UsageLimited, UsageStore
 from bot.i18n import interaction_language, text
 from genai_models.errors import GenAIError
 
@@ -49,7 +49,8 @@ class Admission:
 
 
 class FairUseGate:
-    """Cooldowns and jobs per user (in `store`), caps and queues per resource (in memory)."""
+    """Cooldowns and jobs per user (in `store`: this process's memory, or the database the
+    processes share), caps and queues per resource (in memory: each process has its own CPU)."""
 
     def __init__(
         self,
@@ -61,7 +62,7 @@ class FairUseGate:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.limits = limits
-        self.store = store or InMemoryUsageStore()
+        self.store = store or InMemoryUsageStore(clock)
         self._clock = clock
         self._on_refusal = on_refusal or (lambda command, reason: None)
         model = limits.model_concurrency or workers
@@ -96,21 +97,29 @@ class FairUseGate:
         user_id = interaction.user.id
         exempt = self.is_exempt(interaction)
         now = self._clock()
-        if not exempt:
-            self._refuse_if_limited(user_id, command, now)
+        cooldown = 0.0 if exempt else self.limits.cooldown_s(command)
+        try:
+            taken = await self.store.take(
+                user_id, command, cooldown_s=cooldown,
+                jobs_limit=None if exempt else self.limits.jobs_per_user,
+            )
+        except UsageLimited as limited:
+            self._on_refusal(command, limited.code)
+            if limited.code == "cooldown":
+                raise FairUseError(
+                    code="cooldown", command=command, retry=_discord_time(limited.wait_s)
+                ) from None
+            raise FairUseError(code="too_many_jobs", limit=self.limits.jobs_per_user) from None
         scheduler = self.schedulers[resource]
         try:
             ticket = scheduler.enter(user_id, interaction.guild_id)
         except QueueFullError:
+            await self.store.undo(taken)
             self._on_refusal(command, "queue_full")
             wait_s = self._job_s[resource] * (scheduler.waiting + 1) / scheduler.concurrency
             raise FairUseError(
                 code="queue_full", waiting=scheduler.waiting, retry=_discord_time(wait_s)
             ) from None
-        self.store.job_started(user_id)
-        cooldown = self.limits.cooldown_s(command)
-        if cooldown > 0 and not exempt:
-            self.store.start_cooldown(user_id, command, now + cooldown)
 
         released = False
 
@@ -123,7 +132,7 @@ class FairUseGate:
                 took = self._clock() - started[0]
                 self._job_s[resource] = 0.8 * self._job_s[resource] + 0.2 * took
             scheduler.leave(ticket)
-            self.store.job_finished(user_id)
+            self.store.finish(taken)
 
         started = [now]
         try:
@@ -134,15 +143,6 @@ class FairUseGate:
             raise
         started[0] = self._clock()
         return Admission(release=release, waited_s=started[0] - now)
-
-    def _refuse_if_limited(self, user_id: int, command: str, now: float) -> None:
-        ends = self.store.cooldown_ends(user_id, command)
-        if ends is not None and ends > now:
-            self._on_refusal(command, "cooldown")
-            raise FairUseError(code="cooldown", command=command, retry=_discord_time(ends - now))
-        if self.store.jobs_of(user_id) >= self.limits.jobs_per_user:
-            self._on_refusal(command, "too_many_jobs")
-            raise FairUseError(code="too_many_jobs", limit=self.limits.jobs_per_user)
 
     async def _wait_in_queue(
         self, interaction: discord.Interaction, ticket: Ticket, command: str, *, update: bool

@@ -78,7 +78,8 @@ async def test_metrics_count_commands_outcomes_latency_refusals_and_the_model(
     assert samples[("genai_queue_depth", (("resource", "model"),))] == 0
     assert samples[("genai_worker_threads_busy", ())] == 0
     assert samples[("genai_model_info", (("version", str(sampler.version)),))] == 1
-    assert 0 <= samples[("genai_gateway_latency_seconds", ())] < 5
+    assert 0 <= samples[("genai_gateway_latency_seconds", (("shard", "0"),))] < 5
+    assert samples[("genai_gateway_connected", (("shard", "0"),))] == 1
 
 
 @pytest.mark.asyncio
@@ -118,3 +119,108 @@ async def test_genai_bot_health_exits_0_only_when_ready(discord_server, start_bo
     assert not_ready[0] == 1 and not_ready[1].startswith("genai-bot: not ready: ")
     assert ready[0] == 0 and '"ready": true' in ready[1]
     assert nobody[0] == 1 and "no answer from http://127.0.0.1:" in nobody[1]
+
+
+# --- sharded: /readyz and /metrics per shard (#13) ---
+
+async def _sharded_bot(server, sampler, tmp_path, shard_ids, pool):
+    from bot.client import make_bot
+    from bot.storage import Database, settings_url
+    from tests.fakes.discord_server import GUILD_READY_TIMEOUT_S
+
+    settings = Settings(dev_guild_id=server.guild_id, fair_use=NO_LIMITS, workers=1,
+                        data_dir=tmp_path / "data", training_dir=tmp_path / "runs",
+                        shard_count=2, shard_ids=shard_ids)
+    database = await Database.open(settings_url(settings))
+    return make_bot(settings, pool=pool, database=database, load_sampler=lambda: sampler,
+                    guild_ready_timeout=GUILD_READY_TIMEOUT_S)
+
+
+def _json(response: tuple[int, str]) -> tuple[int, dict]:
+    import json
+
+    return response[0], json.loads(response[1])
+
+
+async def _until_ready(health: HealthServer, timeout: float = 30.0) -> tuple[int, dict]:  # noqa: ASYNC109
+    import asyncio
+    import time
+
+    start = time.monotonic()
+    while True:
+        status, body = _json(await _get(health, "/readyz"))
+        if status == 200 or time.monotonic() - start > timeout:
+            return status, body
+        await asyncio.sleep(0.1)
+
+
+@pytest.mark.asyncio
+async def test_readyz_and_metrics_report_each_shard_and_a_dropped_shard_makes_it_503(
+        sampler, tmp_path):
+    import asyncio
+
+    from tests.fakes.discord_server import DiscordStandIn, run_bot
+
+    async with DiscordStandIn(shard_count=2) as server:
+        server.world.move_guild_to_shard(server.world.guild, 0, 2)
+        server.add_guild("Segundo", on_shard=(1, 2))
+        with WorkerPool(workers=1, timeout_s=30) as pool:
+            bot = await _sharded_bot(server, sampler, tmp_path, (0, 1), pool)
+            async with HealthServer(bot, host="127.0.0.1", port=0) as health:
+                before = _json(await _get(health, "/readyz"))
+                async with run_bot(bot, server, ready_timeout=30):
+                    await server.wait_until_connected()
+                    ready = await _until_ready(health)
+                    _, text = await _get(health, "/metrics")
+                    up = _samples(text)
+
+                    # Shard 1's websocket drops: what /readyz serves at that moment.
+                    dropped = asyncio.get_running_loop().create_future()
+
+                    async def on_shard_disconnect(shard_id: int) -> None:
+                        if not dropped.done():
+                            dropped.set_result((shard_id, bot.readiness(), bot.gateway.states()))
+
+                    bot.add_listener(on_shard_disconnect)
+                    session = next(s for s in server.sessions if s.shard == (1, 2) and not s.closed)
+                    await session.close()
+                    shard_id, checks, states = await asyncio.wait_for(dropped, 15)
+                    bot.remove_listener(on_shard_disconnect)
+                    _, text = await _get(health, "/metrics")
+                    down = _samples(text)
+                    back = await _until_ready(health)
+    assert before[0] == 503 and before[1]["shards"] == {
+        "0": {"connected": False, "latency_s": None}, "1": {"connected": False, "latency_s": None}}
+    assert before[1]["shards_connected"] is False
+    assert ready[0] == 200, ready
+    assert set(ready[1]["shards"]) == {"0", "1"}
+    assert all(shard["connected"] for shard in ready[1]["shards"].values())
+    assert ready[1]["commands_synced"] is True  # this process holds shard 0: it syncs
+    for shard in ("0", "1"):
+        assert up[("genai_gateway_connected", (("shard", shard),))] == 1
+    assert shard_id == 1 and checks["shards_connected"] is False
+    assert states[0].connected and not states[1].connected
+    assert down[("genai_gateway_connected", (("shard", "0"),))] == 1
+    assert back[0] == 200 and back[1]["shards"]["1"]["connected"] is True  # reconnected itself
+
+
+@pytest.mark.asyncio
+async def test_a_process_holding_only_shard_1_is_ready_without_syncing_and_lists_its_shard(
+        sampler, tmp_path):
+    from tests.fakes.discord_server import DiscordStandIn, run_bot
+
+    async with DiscordStandIn(shard_count=2) as server:
+        server.world.move_guild_to_shard(server.world.guild, 1, 2)
+        with WorkerPool(workers=1, timeout_s=30) as pool:
+            bot = await _sharded_bot(server, sampler, tmp_path, (1,), pool)
+            async with run_bot(bot, server, ready_timeout=30), \
+                    HealthServer(bot, host="127.0.0.1", port=0) as health:
+                ready = await _until_ready(health)
+                _, text = await _get(health, "/metrics")
+    samples = _samples(text)
+    assert ready[0] == 200, ready
+    assert list(ready[1]["shards"]) == ["1"] and ready[1]["shards"]["1"]["connected"]
+    assert ready[1]["commands_synced"] is True and not bot.syncs_commands
+    assert server.synced_commands(server.guild_id) == []  # the process holding shard 0 syncs
+    assert samples[("genai_gateway_connected", (("shard", "1"),))] == 1
+    assert ("genai_gateway_connected", (("shard", "0"),)) not in samples
