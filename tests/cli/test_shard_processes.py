@@ -42,9 +42,10 @@ async def test_two_shard_processes_each_answer_their_own_guild_and_only_shard_0_
         ]
         try:
             await until_serving(server, processes)
+            # Two users: one user's two /digit would meet the cooldown the processes share.
             asks = [await server.inject_command("digit", {"digit": d, "count": 4, "seed": 1},
-                                                guild=guild)
-                    for d, guild in ((3, first), (8, second))]
+                                                guild=guild, user=user)
+                    for d, guild, user in ((3, first, server.alice), (8, second, server.bob))]
             replies = await asyncio.gather(*(
                 server.wait_for_reply(ix, lambda r: r.files, timeout=60) for ix in asks))
         finally:
