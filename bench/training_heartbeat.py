@@ -45,6 +45,7 @@ async def measure(server: DiscordStandIn, *, seconds: float, digits: int) -> tup
 
 
 async def run(*, seconds: float, digits: int, data: Path, workers: int) -> bool:
+    from bench.bot_process import fair_use_limits
     from bot.client import GenAIBot
     from bot.concurrency import WorkerPool
     from bot.settings import Settings
@@ -56,7 +57,9 @@ async def run(*, seconds: float, digits: int, data: Path, workers: int) -> bool:
         async with DiscordStandIn() as server:
             settings = Settings(dev_guild_id=server.guild_id, workers=workers,
                                 data_dir=Path(scratch), owner_ids=frozenset({server.alice.id}),
-                                training_data=data)
+                                training_data=data,
+                                # One user asks /digit back to back: measure latency, not cooldowns.
+                                fair_use=fair_use_limits("off"))
             database = await Database.open(settings_url(settings))
             with WorkerPool(workers=workers, timeout_s=60) as pool:
                 bot = GenAIBot(settings=settings, pool=pool, database=database,
