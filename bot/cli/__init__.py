@@ -81,7 +81,8 @@ def configure_logging(level: str, log_format: str = "text") -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
     logging.basicConfig(level=level, handlers=[handler])
     # Chatty third-party loggers add nothing an operator needs at INFO.
-    for noisy in ("httpx", "httpx2", "openai", "discord.gateway", "absl"):
+    # Alembic announces its plugins and each migration step at INFO on every start.
+    for noisy in ("httpx", "httpx2", "openai", "discord.gateway", "absl", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
     if logging.getLogger().level > logging.DEBUG:
         logging.getLogger("discord.client").addFilter(_without_voice_warnings)
