@@ -84,3 +84,20 @@ def assert_labelled_ai(data: bytes, *, version: str, **parameters) -> dict[str, 
     for name, value in parameters.items():
         assert f"{name} {value}" in sentence, (name, value, sentence)
     return found
+
+
+# What a reply interrupted by a shutdown says (the catalogue's shutdown_interrupted, in English).
+INTERRUPTED = "I had to restart before this was finished. Please try again in a minute."
+
+
+def final_state(server, ix) -> str:
+    """What the user of interaction `ix` sees last: 'result' (an attachment), 'interrupted'
+    (the shutdown's message), or 'other: …' describing it (a bug the test will show)."""
+    replies = server.messages_for(ix)
+    message = (replies[-1].message if replies else None) or {}
+    if message.get("attachments"):
+        return "result"
+    embeds = message.get("embeds") or []
+    if embeds and embeds[0].get("description") == INTERRUPTED:
+        return "interrupted"
+    return f"other: {replies}"

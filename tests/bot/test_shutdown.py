@@ -10,20 +10,9 @@ import asyncio
 import pytest
 
 from tests.bot.test_fair_use import HeldSampler, _limits
+from tests.helpers import final_state
 
 RESTARTING = "I'm restarting. Please try again in a minute."
-INTERRUPTED = "I had to restart before this was finished. Please try again in a minute."
-
-
-def _final_state(server, ix) -> str:
-    """What the user sees last: 'result', 'interrupted' or something else (a bug)."""
-    message = server.messages_for(ix)[-1].message or {}
-    if message.get("attachments"):
-        return "result"
-    embeds = message.get("embeds") or []
-    if embeds and embeds[0].get("description") == INTERRUPTED:
-        return "interrupted"
-    return f"other: {message.get('content')!r} {embeds} loading={bool((message.get('flags') or 0) & 128)}"
 
 
 @pytest.mark.asyncio
@@ -46,7 +35,7 @@ async def test_work_in_flight_finishes_within_the_grace_period_and_new_work_is_r
     finally:
         held.release.set()
     assert refused.content == RESTARTING and refused.callback_type == 4
-    assert [_final_state(discord_server, ix) for ix in jobs] == ["result"] * 3
+    assert [final_state(discord_server, ix) for ix in jobs] == ["result"] * 3
 
 
 @pytest.mark.asyncio
@@ -66,5 +55,5 @@ async def test_work_left_after_the_grace_period_is_told_in_place(discord_server,
     finally:
         held.release.set()
     assert 1.0 <= took < 4.0
-    assert [_final_state(discord_server, ix) for ix in jobs] == ["interrupted"] * 3
+    assert [final_state(discord_server, ix) for ix in jobs] == ["interrupted"] * 3
     assert not discord_server.errors

@@ -12,8 +12,8 @@ import time
 import pytest
 
 from tests.cli.test_run import ENTRY_VIA_STAND_IN, finish, stand_in_env, start_cli
+from tests.helpers import final_state
 
-INTERRUPTED = "I had to restart before this was finished. Please try again in a minute."
 BUSY_ENV = {
     "GENAI_WORKERS": "1",
     "GENAI_COOLDOWNS": "morph=0",
@@ -22,16 +22,6 @@ BUSY_ENV = {
     "LOG_LEVEL": "INFO",
 }
 
-
-def _final_state(server, ix) -> str:
-    replies = server.messages_for(ix)
-    message = (replies[-1].message if replies else None) or {}
-    if message.get("attachments"):
-        return "result"
-    embeds = message.get("embeds") or []
-    if embeds and embeds[0].get("description") == INTERRUPTED:
-        return "interrupted"
-    return f"other: {replies}"
 
 
 @pytest.mark.asyncio
@@ -57,7 +47,7 @@ async def test_a_stop_with_ten_morphs_in_flight_answers_all_of_them_and_exits_0(
             process.kill()
     assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stderr
-    states = [_final_state(discord_server, ix) for ix in jobs]
+    states = [final_state(discord_server, ix) for ix in jobs]
     assert set(states) <= {"result", "interrupted"}, states
     assert "interrupted" in states  # ten 60-frame morphs on one thread outlast 0.3 s
     assert took < 0.3 + 5
