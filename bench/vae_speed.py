@@ -1,8 +1,8 @@
 """`python -m bench.vae_speed`: our VAE paths against the seed's, measured in one run.
 
 1. Decode one latent point: `DigitSampler.decode` (a compiled function) against the seed's
-   `decoder.predict` on the same weights (our class-conditional decoder's weights for one class
-   folded into the seed's architecture, see seed_decoder_like), so both draw the same digit.
+   `decoder.predict` on the same weights (our decoder told one class, wrapped as the seed served
+   its decoder, see seed_decoder_like), so both draw the same digit.
 2. A 60-frame, 224 px morph GIF: `sampler.morph` + `imaging.morph_gif` against the seed's way,
    one `predict` per frame and a naive Pillow GIF.
 3. Training epoch time on the same 6,000 digits (the seeded split of the 8k file): our training
@@ -57,26 +57,26 @@ DECODE_CLASS = 3  # the class both decoders draw in part 1
 
 
 def seed_decoder_like(sampler_model_dir: Path, digit: int = DECODE_CLASS):
-    """The seed's decoder (sigmoid output, `predict()` per call) holding our trained weights.
-
-    Ours also takes the class: its first Dense sees [z, one_hot(k)], so W·[z, e_k] + b equals
-    W_z·z + (b + W_k). Folding the class's row into the bias gives the seed's unconditional
-    architecture that draws exactly our digit k.
-    """
-    from bench.seed_vae import seed_decoder
-    from genai_models.vae.backend import keras
+    """The seed's way of serving a decoder (a Keras model with a sigmoid output, `predict()`
+    per call) around our trained decoder, told to draw digit `digit`: both paths then run the
+    same layers on the same weights and draw the same image, so the bench times the serving
+    path, not the architecture."""
+    from genai_models.vae.backend import keras, layers, ops
+    from genai_models.vae.model import NUM_CLASSES
     from genai_models.vae.serving.card import VAE_FILE
 
     ours = keras.saving.load_model(sampler_model_dir / VAE_FILE, compile=False)
-    kernel, bias, *rest = ours.decoder.get_weights()
-    latent_dim = ours.latent_dim
-    decoder = seed_decoder(latent_dim)
-    decoder.set_weights([kernel[:latent_dim], bias + kernel[latent_dim + digit], *rest])
-    return decoder
+    z = keras.Input(shape=(ours.latent_dim,), name="z")
+    # A batch of one-hot rows for `digit`, as many as z has.
+    classes = layers.Lambda(
+        lambda z: ops.zeros_like(z[:, :1]) + ops.one_hot(digit, NUM_CLASSES)[None, :])(z)
+    pixels = layers.Activation("sigmoid")(ours.decoder([z, classes]))
+    return keras.Model(z, pixels, name="seed_style_decoder")
 
 
 def bench_decode(sampler, seed_decoder, repeats: int) -> None:
-    z = np.array([[0.5, -0.3]], "float32")
+    z = np.zeros((1, sampler.latent_dim), "float32")
+    z[0, :2] = 0.5, -0.3
     ours_image = sampler.decode(z, [DECODE_CLASS])[0]
     seed_image = seed_decoder.predict(z, verbose=0)[0, :, :, 0]  # also warms predict() up
     same = float(np.abs(ours_image - seed_image).max())

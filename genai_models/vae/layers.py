@@ -31,13 +31,15 @@ class Sampling(layers.Layer):
 class ClassPrior(layers.Layer):
     """One Gaussian N(mean_k, I) per digit class: the prior that KL pulls each code towards.
 
-    Giving every class its own region of the 2-D plane is what lets `/digit 7` sample near
-    mean_7 and find a seven there, and makes the latent map read like a dial of digits. The
-    means are placed on a circle so classes start apart; they stay there unless the layer is
-    made trainable (build_vae's `learn_prior_means`), when training moves them.
+    The means are placed on a circle in the code's first two axes; they stay there unless the
+    layer is made trainable (build_vae's `learn_prior_means`), when training moves them. The
+    real digits' codes do not fill those sectors: the decoder is told the class, so the code is
+    free to hold style, and the reconstruction term keeps it near the origin (the KL is a weak
+    pull by comparison). /digit therefore samples the codes real digits have (sampler.py),
+    not this prior.
     """
 
-    def __init__(self, num_classes: int = 10, latent_dim: int = 2,
+    def __init__(self, num_classes: int = 10, latent_dim: int = 16,
                  radius: float = DEFAULT_PRIOR_RADIUS, **kwargs):
         super().__init__(**kwargs)
         self.num_classes = num_classes

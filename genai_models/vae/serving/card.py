@@ -3,10 +3,11 @@
 Serving trusts the files beside the card only when their SHA-256 matches it, so a truncated
 download or a half-copied file is refused with a clear error instead of decoding noise.
 
-The card holds metadata only. The validation digits' latent points (the latent map's scatter)
-are data, so they live in a binary file beside it, hashed like the weights: a retrain rewrites
-that file instead of thousands of lines of JSON. `read_verified_card` loads them back into the
-card as `card["validation_latents"] = {"points": (N, 2) float32, "labels": (N,) int32}`.
+The card holds metadata only. The validation digits' latent codes (the latent map places them
+on its style plane) are data, so they live in a binary file beside it, hashed like the weights:
+a retrain rewrites that file instead of thousands of lines of JSON. `read_verified_card` loads
+them back into the card as
+`card["validation_latents"] = {"points": (N, latent_dim) float32, "labels": (N,) int32}`.
 The training digits' latent codes (TRAINING_LATENTS_FILE, schema 3) are what /digit samples
 from: each class's aggregate posterior, so the served digits vary as much as the digits the
 model was trained on. They load as `card["training_latents"] = {"points", "spreads", "labels"}`.
@@ -46,9 +47,10 @@ MNIST_ATTRIBUTION = (
 )
 
 
-def version_id(weights_sha256: str) -> str:
-    """A short, human-quotable id that changes whenever the served weights change."""
-    return f"vae2d-{weights_sha256[:10]}"
+def version_id(weights_sha256: str, latent_dim: int) -> str:
+    """A short, human-quotable id that changes whenever the served weights change, and says
+    the width of the latent code (vae16d-…)."""
+    return f"vae{latent_dim}d-{weights_sha256[:10]}"
 
 
 def write_validation_latents(model_dir: Path, points: np.ndarray, labels: np.ndarray) -> None:
@@ -72,7 +74,7 @@ def write_card(model_dir: Path, fields: dict[str, Any]) -> dict[str, Any]:
         "schema": CARD_SCHEMA,
         **fields,
         "files": {name: {"sha256": digest} for name, digest in hashes.items()},
-        "version": version_id(hashes[VAE_FILE]),
+        "version": version_id(hashes[VAE_FILE], fields["training"]["latent_dim"]),
         "attribution": fields.get("attribution", MNIST_ATTRIBUTION),
     }
     write_json_atomic(model_dir / CARD_FILE, card)

@@ -1,6 +1,6 @@
 """The sampler's self-check: a small digit classifier that vets decoded images before serving.
 
-A 2-D latent plane cannot keep every class apart, so samples drawn from a class's region are
+Some codes drawn for a class decode to an ambiguous digit (a 4 half-way to a 9), so samples are
 decoded and kept only when this classifier agrees, confidently, that they show that class.
 (Fidelity is *measured* with a different classifier, trained separately in bench/, never this one.)
 """

@@ -28,7 +28,7 @@ import tensorflow as tf
 from genai_models.errors import TrainingError
 from genai_models.vae.backend import keras
 from genai_models.vae.files import require_free_space, signals_deferred
-from genai_models.vae.model import DEFAULT_PRIOR_RADIUS, VAE, build_vae
+from genai_models.vae.model import DEFAULT_LATENT_DIM, DEFAULT_PRIOR_RADIUS, VAE, build_vae
 from genai_models.vae.serving.card import (
     CARD_FILE,
     CARD_FILES,
@@ -62,7 +62,7 @@ class TrainingConfig:
     epochs: int = 30
     batch_size: int = 128
     seed: int = 0
-    latent_dim: int = 2
+    latent_dim: int = DEFAULT_LATENT_DIM
     learning_rate: float = 1e-3
     # Cosine decay to this fraction of the rate by the last epoch: a calmer end, lower loss.
     final_learning_rate_fraction: float = 0.05
@@ -308,7 +308,7 @@ def _export_into(out_dir: Path, vae: VAE, checker: keras.Model, split: Split,
         == split.validation.labels))
     progress("writing the model card")
     return write_card(out_dir, {
-        "name": "genai-bot MNIST VAE (2-D latent, class prior)",
+        "name": f"genai-bot MNIST VAE ({config.latent_dim}-D latent, class prior)",
         "created_at": now_iso(),
         "data": {"source": split.train.source, "train_size": len(split.train),
                  "validation_size": len(split.validation)},

@@ -25,7 +25,9 @@ def test_a_trained_card_keeps_its_latents_in_the_file_beside_it(tiny_model_dir, 
     assert "validation_latents" not in raw and LATENTS_FILE in raw["files"]
     latents = read_verified_card(tiny_model_dir)["validation_latents"]
     validation_size = raw["data"]["validation_size"]
-    assert latents["points"].shape == (validation_size, 2) and latents["points"].dtype == np.float32
+    latent_dim = raw["training"]["latent_dim"]
+    assert latents["points"].shape == (validation_size, latent_dim)
+    assert latents["points"].dtype == np.float32
     assert latents["labels"].shape == (validation_size,)
     assert set(latents["labels"].tolist()) <= set(range(10))
     assert np.isfinite(latents["points"]).all()
@@ -33,10 +35,12 @@ def test_a_trained_card_keeps_its_latents_in_the_file_beside_it(tiny_model_dir, 
 
 def test_the_shipped_card_loads_its_latents_and_keeps_its_version():
     card = read_verified_card(PRETRAINED_DIR)
-    assert card["version"] == version_id(card["files"]["vae.keras"]["sha256"])
-    assert card["version"] == "vae2d-f94b636e90"  # converted, not retrained
-    assert card["validation_latents"]["points"].shape == (2000, 2)
-    assert (PRETRAINED_DIR / CARD_FILE).stat().st_size < 64 * 1024  # metadata only
+    assert card["version"] == version_id(card["files"]["vae.keras"]["sha256"],
+                                         card["training"]["latent_dim"])
+    assert card["version"] == "vae16d-b8153a1926"  # the shipped weights (make train), unchanged
+    assert card["validation_latents"]["points"].shape == (2000, card["training"]["latent_dim"])
+    # Metadata only: the latents live beside it (a 16-D code's per-class covariances are most of it).
+    assert (PRETRAINED_DIR / CARD_FILE).stat().st_size < 128 * 1024
 
 
 def test_corrupted_latents_are_refused_naming_the_file(tiny_model_dir, tmp_path):
@@ -76,7 +80,7 @@ def test_a_trained_card_keeps_the_training_codes_that_digits_sample_from(tiny_mo
     assert raw["schema"] == 3 and TRAINING_LATENTS_FILE in raw["files"]
     latents = read_verified_card(tiny_model_dir)["training_latents"]
     train_size = raw["data"]["train_size"]
-    assert latents["points"].shape == latents["spreads"].shape == (train_size, 2)
+    assert latents["points"].shape == latents["spreads"].shape == (train_size, raw["training"]["latent_dim"])
     assert (latents["spreads"] > 0).all() and latents["labels"].shape == (train_size,)
 
 

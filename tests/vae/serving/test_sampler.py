@@ -176,8 +176,9 @@ def test_style_map_writes_one_digit_across_the_plane_with_its_real_digits(sample
     # Every cell is a seven in some style: ink everywhere, yet opposite corners differ.
     assert np.mean(grid.reshape(36, -1).max(axis=1) > 0.5) > 0.9
     assert np.abs(grid[0, 0] - grid[-1, -1]).mean() > 0.05
-    np.testing.assert_array_equal(plane.grids[0][0, 0],
-                                  sampler.draw(np.array([[-plane.extent, plane.extent]]), [7])[0])
+    # The top-left cell is the plane's (-extent, +extent) for a seven, drawn as served.
+    corner = sampler.plane.point(np.array([[-plane.extent, plane.extent]]), np.array([7]))
+    np.testing.assert_array_equal(plane.grids[0][0, 0], sampler.draw(corner, [7])[0])
 
 
 def test_style_map_without_a_digit_writes_all_ten_on_the_same_plane(sampler):
@@ -200,8 +201,22 @@ def test_an_offset_moves_the_same_digits_across_the_style_plane(sampler):
     np.testing.assert_array_equal(still, sampler.digits(4, count=5, seed=8, offset=(0.0, 0.0)))
     moved = sampler.digits(4, count=5, seed=8, offset=(1.0, -0.5))
     z = sampler.sample_latents(4, count=5, seed=8)
-    np.testing.assert_array_equal(moved, sampler.draw(z + np.array([1.0, -0.5], "float32"), np.full(5, 4)))
+    np.testing.assert_array_equal(moved, sampler.draw(z + sampler.plane.shift((1.0, -0.5)), np.full(5, 4)))
     assert not np.array_equal(moved, still)
+    # The move is along the plane: the same offset in plane coordinates for every digit.
+    np.testing.assert_allclose(sampler.plane.coordinates(z + sampler.plane.shift((1.0, -0.5)), np.full(5, 4))
+                               - sampler.plane.coordinates(z, np.full(5, 4)), [[1.0, -0.5]] * 5, atol=1e-5)
+
+
+def test_moving_right_slants_the_digits_and_moving_up_widens_them(sampler):
+    from genai_models.vae.serving.style import stroke_measures
+
+    # The measured meaning of the axes holds on any digit: one batched decode of a cross.
+    steps = np.array([[-1.5, 0], [1.5, 0], [0, -1.5], [0, 1.5]])
+    for k in (0, 4, 7):
+        drawn = sampler.draw(sampler.plane.point(steps, np.full(4, k)), np.full(4, k))
+        slant, width = stroke_measures(drawn)[:, :2].T
+        assert slant[1] > slant[0] and width[3] > width[2], k
 
 
 def test_pools_sample_each_classs_training_codes(sampler):

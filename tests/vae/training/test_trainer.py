@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from genai_models.errors import TrainingError
+from genai_models.vae.model import DEFAULT_LATENT_DIM
 from genai_models.vae.training.checkpoint import (
     CHECKPOINT_DIR,
     CHECKPOINT_META,
@@ -57,7 +58,7 @@ def test_status_file_reports_a_finished_run(tiny_model_dir):
     assert status.loss > 0 and status.val_loss > 0 and status.kl_loss > 0
     assert len(status.history["loss"]) == 2 and len(status.history["val_loss"]) == 2
     assert status.history["loss"][1] < status.history["loss"][0]
-    assert status.model_version.startswith("vae2d-")
+    assert status.model_version.startswith(f"vae{DEFAULT_LATENT_DIM}d-")
     assert status.started_at <= status.updated_at
 
 
@@ -151,7 +152,7 @@ def test_bfloat16_training_computes_convolutions_in_bfloat16_and_serves_float32(
                for layer in part.layers if layer.weights}
     assert compute.pop("z_mean") == compute.pop("z_log_var") == "float32"
     assert compute.pop("pixel_logits") == "float32"  # the loss reads float32 logits
-    assert set(compute.values()) == {"bfloat16"} and len(compute) == 6  # 2 conv, 2 dense, 2 deconv
+    assert set(compute.values()) == {"bfloat16"} and len(compute) == 7  # 3 conv, 2 dense, 2 deconv
     assert training_model.prior.dtype_policy.compute_dtype == "float32"  # the KL's prior means
     assert all(w.dtype == "float32" for w in training_model.weights)  # float32 master weights
 
