@@ -78,7 +78,9 @@ STYLE_FIT_REACH = 0.75
 # ...and draws each digit at the fitted style, or, where the self-check reads it with less than
 # LEGIBLE_CONFIDENCE, at the first of these fractions of the way to the class's typical style.
 STYLE_RETREAT = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
-LEGIBLE_CONFIDENCE = 0.9
+# The bar the pools pass: a 16-D style carries more of the upload's own digit's shape into the
+# others, and a laxer bar let through cells the evaluation judge misreads (bench.handwriting).
+LEGIBLE_CONFIDENCE = ACCEPT_CONFIDENCE
 DEFAULT_STYLE_EXTENT = 3.0  # a model without validation codes: about where N(0, I)-ish codes lie
 AXIS_PROBE_CELLS = 7  # per side, per digit, when measuring what the axes do
 

@@ -67,7 +67,7 @@ def test_each_class_plane_passes_through_its_typical_code_and_round_trips():
     xy = np.random.default_rng(2).normal(size=(10, 2))
     assert np.allclose(plane.coordinates(plane.point(xy, classes), classes), xy, atol=1e-5)
     # A move across the plane is the same move for every class.
-    moved = plane.point(xy + [1.0, 0.0], classes) - plane.point(xy, classes)
+    moved = plane.point(xy + np.array([1.0, 0.0]), classes) - plane.point(xy, classes)
     assert np.allclose(moved, plane.shift((1.0, 0.0)), atol=1e-5)
 
 
