@@ -264,6 +264,25 @@ def test_handwriting_refuses_an_upload_that_is_no_digit(sampler):
     assert refused.value.code == "image_not_a_digit"
 
 
+@pytest.mark.parametrize("digit", [None, 4])
+def test_handwriting_refuses_a_bar_the_decoder_could_redraw_but_no_one_writes(sampler, digit):
+    from PIL import Image, ImageDraw
+
+    from genai_models.vae.serving.sampler import READ_LOSS_LIMIT
+
+    bar = Image.new("L", (200, 200), 255)
+    ImageDraw.Draw(bar).rectangle([20, 90, 180, 110], fill=0)
+    buffer = __import__("io").BytesIO()
+    bar.save(buffer, format="PNG")
+    mnist = to_mnist(buffer.getvalue())
+    read = 4 if digit is None else digit
+    # The 16-D decoder redraws it closely: only its code, far from any real 4's, gives it away.
+    assert sampler._fit_style(mnist, sampler.encode_mnist(mnist), read)[1] < READ_LOSS_LIMIT
+    with pytest.raises(InvalidInputError) as refused:
+        sampler.handwriting(buffer.getvalue(), digit=digit)
+    assert refused.value.code == "image_not_a_digit"
+
+
 def test_handwriting_refuses_a_digit_outside_0_to_9(sampler, mnist_slice):
     with pytest.raises(InvalidInputError):
         sampler.handwriting(digit_image(mnist_slice, 5), digit=12)
