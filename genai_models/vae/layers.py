@@ -32,11 +32,11 @@ class ClassPrior(layers.Layer):
     """One Gaussian N(mean_k, I) per digit class: the prior that KL pulls each code towards.
 
     The means are placed on a circle in the code's first two axes; they stay there unless the
-    layer is made trainable (build_vae's `learn_prior_means`), when training moves them. The
-    real digits' codes do not fill those sectors: the decoder is told the class, so the code is
-    free to hold style, and the reconstruction term keeps it near the origin (the KL is a weak
-    pull by comparison). /digit therefore samples the codes real digits have (sampler.py),
-    not this prior.
+    layer is made trainable (build_vae's `learn_prior_means`), when training moves them. Real
+    digits' codes do not fill N(mean_k, I): the decoder is told the class, so the code is free to
+    hold style, and each class's codes spread round its mean and overlap their neighbours' (a
+    2-D code shrinks them all towards the origin). /digit therefore samples the codes real
+    digits have (sampler.py), not this prior.
     """
 
     def __init__(self, num_classes: int = 10, latent_dim: int = 16,

@@ -7,10 +7,10 @@ taken against the digit's class prior N(mean_label, I) instead of N(0, I) (see `
 
 What differs from the seed, and why: the seed's 2-D code and 16-unit encoder bottleneck cannot
 tell one writer's 7 from another's, so every 7 came back as one average, blurred 7 (recall of
-real handwriting near zero, README "Model quality"). A 16-D code, a 64-unit encoder layer and one
+real handwriting near zero, README "Digit quality"). A 16-D code, a 64-unit encoder layer and one
 more convolution at full resolution (strokes drawn from their neighbours, not one transposed
-convolution's guess) keep each writer's slant, width and stroke. The latent map, morphs and
-Explore still walk a 2-D plane: the code's two main style directions (serving/plane.py).
+convolution's guess) keep each writer's slant, width and stroke. The latent map and Explore
+still walk a 2-D plane through the code, along measured slant and width (serving/plane.py).
 """
 
 from __future__ import annotations
@@ -141,8 +141,9 @@ def build_vae(latent_dim: int = DEFAULT_LATENT_DIM, seed: int = 1337,
         name="vae",
     )
     vae.prior.build()
-    # Fixed means keep the classes' codes apart along the first two axes; learned ones drift
-    # together (the ELBO barely pays for overlap), and the class is told to the decoder anyway.
+    # Fixed means pull each class's codes towards its own point of a ring in the first two
+    # axes (they still overlap); learned ones drift together, the ELBO barely paying for overlap.
+    # The decoder is told the class, so neither is needed to draw the right digit.
     vae.prior.trainable = learn_prior_means
     return vae
 

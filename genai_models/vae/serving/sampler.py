@@ -126,7 +126,7 @@ class DigitSampler:
             [np.linalg.cholesky(np.asarray(stats[str(k)]["covariance"]) + 1e-6 * np.eye(self.latent_dim))
              for k in range(10)]
         )
-        # The class prior's means (the KL's targets); real codes sit much nearer the origin.
+        # The class prior's means (the KL's targets); real codes spread round them and overlap.
         self._prior_means = np.asarray(card["prior_means"], "float64")
         scatter = card.get("validation_latents", {})
         validation_codes = np.asarray(scatter.get("points", []), "float32").reshape(-1, self.latent_dim)
