@@ -6,8 +6,7 @@ A 2-D code is its own plane. A wider code holds more of a hand than two numbers 
 directions, so a wider code gets a plane of two directions chosen to be read: the directions in
 which the drawn digits' slant and width grow fastest (measured on the sampler's own drawings,
 style.py), measured after taking each class's mean code away, so they are handwriting style
-shared by all digits and not the gaps between classes. Without such measures, the two
-directions along which the codes vary most stand in. Each class's plane passes through its
+shared by all digits and not the gaps between classes. Each class's plane passes through its
 typical code (its mean), so a map of a digit is centred on how that digit is usually written,
 and plane coordinates are offsets from that typical hand. NumPy only.
 """
@@ -28,26 +27,18 @@ class StylePlane:
     anchors: np.ndarray  # (10, latent_dim): each class's plane origin
 
     @classmethod
-    def fit(cls, class_means: np.ndarray, codes: np.ndarray | None = None,
-            labels: np.ndarray | None = None, measures: np.ndarray | None = None) -> StylePlane:
+    def fit(cls, class_means: np.ndarray, codes: np.ndarray, labels: np.ndarray,
+            measures: np.ndarray) -> StylePlane:
         """The plane of a model whose classes' typical codes are `class_means` (10, D), from
-        digits' `codes` (N, D), their `labels` (N,) and, when given, two measures of their
-        drawings (N, 2) for the x and y axes to follow (style.py's slant and width). A 2-D
-        model keeps its own two axes; a wider one without codes, its first two."""
+        digits' `codes` (N, D), their `labels` (N,) and two measures of their drawings (N, 2)
+        for the x and y axes to follow (style.py's slant and width). A 2-D model keeps its own
+        two axes."""
         class_means = np.asarray(class_means, "float64")
-        latent_dim = class_means.shape[1]
-        if latent_dim == 2:
+        if class_means.shape[1] == 2:
             return cls(np.eye(2), np.zeros_like(class_means))
-        if codes is None or len(codes) <= latent_dim:
-            return cls(np.eye(latent_dim)[:, :2], class_means)
         labels = np.asarray(labels, "int64")
         style = np.asarray(codes, "float64") - class_means[labels]
-        style -= style.mean(0)
-        if measures is None:
-            directions = _principal_directions(style)
-        else:
-            directions = _measured_directions(style, np.asarray(measures, "float64"), labels)
-        return cls(directions, class_means)
+        return cls(_measured_directions(style, np.asarray(measures, "float64"), labels), class_means)
 
     def coordinates(self, z: np.ndarray, classes: np.ndarray) -> np.ndarray:
         """Codes (N, D) of digits `classes` (N,) → their plane coordinates (N, 2)."""
@@ -64,22 +55,13 @@ class StylePlane:
         return (np.asarray(offset, "float64") @ self.basis.T).astype("float32")
 
 
-def _principal_directions(style: np.ndarray) -> np.ndarray:
-    """(D, 2): the two directions the centred style codes vary most along. SVD's signs are
-    arbitrary, so each is turned to have its largest component positive: the same on every load
-    of the same model."""
-    directions = np.linalg.svd(style, full_matrices=False)[2][:2]
-    directions *= np.sign(directions[np.arange(2), np.abs(directions).argmax(1)])[:, None]
-    return directions.T
-
-
 def _measured_directions(style: np.ndarray, measures: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """(D, 2): x is the direction in which the first measure grows fastest (a least-squares fit
     of it on the style codes); y, the second's, less its part along x (Gram-Schmidt), so the
     plane stays orthonormal and y changes the second measure with the first held. Measures are
     taken relative to their class's mean (a 1 is narrower than a 0 whatever its style), and so
     are the codes: the fit is within classes."""
-    keep = np.isfinite(measures).all(axis=1)
+    keep = np.isfinite(measures).all(axis=1)  # a drawing without ink has no slant
     style, measures, labels = style[keep], measures[keep], labels[keep]
     for k in np.unique(labels):
         members = labels == k

@@ -55,7 +55,8 @@ POOL_MINIMUM = 32  # fewer accepted than this: serve the most convincing candida
 # What users see is drawn with the decoder's logits multiplied by this: real handwriting is ink
 # or paper with thin anti-aliased edges, while the decoder's mean image is a blur of every
 # stroke it could be. The judge's features (bench.variety) tell blurred digits from real ones.
-# Sharper still turns faint strokes into gaps, and thin eights and sevens start to read as ones.
+# Sharper still costs fidelity: the evaluation judge misreads more ones and eights (the recipe
+# sweep in docs/benchmarks.md, "latent_width").
 INK_SHARPNESS = 2.0
 # /handwriting: below this self-check confidence, an upload without `digit` is not read as any
 # digit and is refused.
