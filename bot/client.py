@@ -73,6 +73,9 @@ class GenAIBot(commands.Bot):
             intents=intents,
             help_command=None,
             tree_cls=GenAICommandTree,
+            # Poems, topics and file names are written by models and users: a line starting with
+            # @everyone must never notify a whole server. No message of ours means to ping.
+            allowed_mentions=discord.AllowedMentions.none(),
             **options,
         )
         self.settings = settings

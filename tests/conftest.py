@@ -4,6 +4,7 @@ model (loaded once: TensorFlow is slow), and the loopback Discord and OpenAI sta
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -60,8 +61,38 @@ def tiny_model_dir(tmp_path_factory, mnist_slice) -> Path:
 
 @pytest_asyncio.fixture
 async def discord_server() -> AsyncIterator[DiscordStandIn]:
-    async with DiscordStandIn() as server:
-        yield server
+    lines = LogLines()
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(lines)
+    root.setLevel(min(level, logging.INFO))
+    try:
+        async with DiscordStandIn() as server:
+            yield server
+    finally:
+        root.removeHandler(lines)
+        root.setLevel(level)
+    # Whatever a test made the bot say, nothing a model or a user wrote may notify anyone.
+    assert not server.store.pinged, f"the bot pinged: {server.store.pinged}"
+    # Logs name users by a hash of their id (bot.logs.user_hash), never by the id itself.
+    raw_ids = {str(user.id) for user in server.world.users.values() if not user.bot}
+    leaks = [line for line in lines.lines if any(raw in line for raw in raw_ids)]
+    assert not leaks, f"raw user ids in the log: {leaks}"
+
+
+class LogLines(logging.Handler):
+    """Every log line of a test at INFO and above, with its structured fields."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        extras = {k: v for k, v in vars(record).items() if k not in STANDARD_RECORD_FIELDS}
+        self.lines.append(f"{record.getMessage()} {extras}")
+
+
+STANDARD_RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
 @pytest_asyncio.fixture

@@ -19,6 +19,7 @@ from discord.ext import commands
 
 from bot import rendering
 from bot.i18n import Lang, command_text, interaction_language, text
+from bot.logs import user_hash
 from bot.responses import Reply, reply_with
 from bot.storage.postgres import is_postgres
 from genai_models import imaging
@@ -101,7 +102,7 @@ class Training(commands.Cog):
             return False
         if admin and not self.is_admin(interaction):
             log.info("/%s refused to user %s: not an admin", interaction.command.qualified_name,
-                     interaction.user.id)
+                     user_hash(interaction.user.id))
             await self._refuse(interaction, "train_admins_only")
             return False
         return True
@@ -197,7 +198,7 @@ class Training(commands.Cog):
             await interaction.edit_original_response(content=text("model_no_previous", lang))
             return
         now_serving, rolled_back = rows
-        log.info("user %s rolled the digit model back from %s to %s", interaction.user.id,
+        log.info("user %s rolled the digit model back from %s to %s", user_hash(interaction.user.id),
                  rolled_back.version, now_serving.version)
         await interaction.edit_original_response(content=text(
             "model_rolled_back", lang, version=now_serving.version, old=rolled_back.version))

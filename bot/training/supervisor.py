@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.logs import user_hash
 from bot.storage.cluster import ClusterLock
 from bot.storage.schema import TrainingJob
 from bot.training.jobs import JobStore
@@ -218,7 +219,7 @@ class Supervisor:
                                       job_dir=str(job_dir))
             return StartResult(job, started=True, resumed=resumable is not None)
         job = await self.jobs.update(job.id, job_dir=str(job_dir), pid=process.pid)
-        log.info("training job %d started by user %d (pid %d, %s)", job.id, user_id,
+        log.info("training job %d started by user %s (pid %d, %s)", job.id, user_hash(user_id),
                  process.pid, "resumed" if resumable else "new")
         self._follow(Running(job.id, job_dir, process.pid, process_token(process.pid), process))
         return StartResult(job, started=True, resumed=resumable is not None)

@@ -311,3 +311,22 @@ async def test_presses_that_write_a_poem_count_as_poem_for_fair_use(discord_serv
         r.content for r in refusals
     ]
     assert len(openai_server.chat_requests) == 1  # only the first poem was written
+
+
+@pytest.mark.asyncio
+async def test_mentions_a_model_writes_notify_nobody_in_the_poem_or_its_translation(
+    discord_server, start_bot
+):
+    """A model (or a prompt-injected topic) can write @everyone, <@user> and <@&role>: the text
+    is shown as written, but Discord is told to notify no one."""
+    hostile = "@everyone <@1234> <@&5678> look\n@here and a second line"
+    async with FakeOpenAI(reply=lambda body: hostile) as openai_server:
+        config = PoetConfig(base_url=openai_server.base_url, api_key="sk-test-secret", model=MODEL,
+                            moderation="off", max_retries=0, timeout_s=5.0)
+        async with Poet(config=config) as poet, start_bot(poet=poet):
+            poem = await first_poem(discord_server, {"topic": "@everyone", "language": "en"})
+            press = await discord_server.inject_component(poem, button(poem, "In Spanish")["custom_id"])
+            callback = await press.wait_for_callback()
+            await discord_server.wait_for_edit(press, finished, timeout=10)
+    assert "@everyone <@1234> <@&5678>" in callback.content  # quoted in the translation's text
+    assert discord_server.store.pinged == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -154,6 +155,30 @@ def iter_components(components: Iterable[dict], prefix: str = "components"):
             yield f"{path}.component", comp["component"]
 
 
+MENTION = re.compile(r"@(everyone|here)|<@!?(\d+)>|<@&(\d+)>")
+
+
+def pings(content: str, allowed_mentions: dict[str, Any] | None) -> list[str]:
+    """The mentions in `content` that Discord would notify, under the request's allowed_mentions.
+
+    Without allowed_mentions Discord parses every kind (everyone/here, users, roles); with it,
+    only the kinds in `parse` and the ids listed in `users` and `roles`.
+    """
+    if allowed_mentions is None:
+        parse, users, roles = {"everyone", "users", "roles"}, set(), set()
+    else:
+        parse = set(allowed_mentions.get("parse") or ())
+        users = {str(i) for i in allowed_mentions.get("users") or ()}
+        roles = {str(i) for i in allowed_mentions.get("roles") or ()}
+    targets = []
+    for match in MENTION.finditer(content):
+        everyone, user, role = match.groups()
+        if (everyone and "everyone" in parse) or (user and ("users" in parse or user in users)) \
+                or (role and ("roles" in parse or role in roles)):
+            targets.append(match.group(0))
+    return targets
+
+
 class MessageStore:
     """Every message the bot created, by id, plus the bytes of every attachment it uploaded."""
 
@@ -162,6 +187,8 @@ class MessageStore:
         self.base_url = base_url
         self.messages: dict[int, dict[str, Any]] = {}
         self.files: dict[int, UploadedFile] = {}
+        # (message id, target) for every mention Discord would have notified: see `pings`.
+        self.pinged: list[tuple[int, str]] = []
 
     def get(self, message_id: int) -> dict[str, Any]:
         try:
@@ -254,6 +281,9 @@ class MessageStore:
     def _apply(self, message: dict, payload: dict, files: list[UploadedFile], *,
                require_content: bool) -> None:
         validate_message_fields(payload, flags=message["flags"] | int(payload.get("flags") or 0))
+        if payload.get("content"):
+            self.pinged += [(int(message["id"]), target)
+                            for target in pings(payload["content"], payload.get("allowed_mentions"))]
         for key in ("content", "embeds", "components", "poll", "tts"):
             if key in payload:
                 message[key] = payload[key] if payload[key] is not None else (

@@ -356,3 +356,13 @@ async def test_waiting_for_what_never_comes_times_out_listing_what_came():
     feed.append("pear")
     feed.append("plum")
     assert await waiter == ["pear", "plum"]
+
+
+def test_the_fake_knows_which_mentions_discord_would_notify():
+    from tests.fakes.discord_messages import pings
+
+    content = "@everyone hi <@1> <@!2> <@&3> @here"
+    assert pings(content, None) == ["@everyone", "<@1>", "<@!2>", "<@&3>", "@here"]
+    assert pings(content, {"parse": []}) == []
+    assert pings(content, {"parse": ["users"]}) == ["<@1>", "<@!2>"]
+    assert pings(content, {"parse": [], "roles": ["3"]}) == ["<@&3>"]
