@@ -60,9 +60,14 @@ def check_file(path: Path) -> None:
 
 
 def configure(engine: AsyncEngine) -> None:
-    """WAL (readers never wait for the writer), a busy timeout, enforced foreign keys, and
-    transactions that SQLAlchemy begins (the sqlite3 module's own would leave DDL outside them,
-    so a failed migration could stop half-way)."""
+    """WAL, a busy timeout, enforced foreign keys, and transactions that SQLAlchemy begins (the
+    sqlite3 module's own would leave DDL outside them, so a failed migration could stop half-way).
+
+    Every transaction takes the write lock when it begins (BEGIN IMMEDIATE). A deferred one that
+    reads, then writes after another connection committed (the audit writer does, at any
+    moment) cannot upgrade its stale snapshot: SQLite fails it at once with "database is
+    locked", without waiting out the busy timeout. Taken up front, the lock is waited for.
+    The bot's transactions are short, so serialising them costs nothing users see."""
 
     @event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_connection, connection_record) -> None:
@@ -82,4 +87,4 @@ def configure(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -3,6 +3,7 @@ and refused when unusable. Tests taking `database_url` run on both (tests/storag
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -151,3 +152,38 @@ async def test_a_data_folder_that_cannot_be_created_is_refused(tmp_path):
     blocker.write_text("a file where the folder should be")
     with pytest.raises(DatabaseError, match=rf"^cannot create the folder {blocker} for the database"):
         await Database.open(default_url(blocker))
+
+
+async def test_a_transaction_that_reads_then_writes_survives_another_writer_committing_between(
+        tmp_path):
+    """In WAL mode a deferred transaction whose snapshot went stale cannot take the write lock:
+    SQLite fails it at once ("database is locked"), busy timeout or not. The bot's transactions
+    take the lock when they begin, so the second one waits for the first instead."""
+    path = tmp_path / "bot.db"
+    first, second = await Database.open(url_of(path)), await Database.open(url_of(path))
+    try:
+        async with first.session.begin() as session:
+            session.add(TrainingJob(started_by=1, state="running", total_epochs=2,
+                                    job_dir="jobs/1", parameters={}))
+        reader_has_read = asyncio.Event()
+
+        async def read_then_write() -> None:
+            async with first.session.begin() as session:
+                job = (await session.execute(select(TrainingJob))).scalar_one()
+                reader_has_read.set()
+                await asyncio.sleep(0.2)  # the other writer tries to commit meanwhile
+                job.state = "finished"
+
+        async def write_meanwhile() -> None:
+            await reader_has_read.wait()
+            async with second.session.begin() as session:
+                session.add(TrainingJob(started_by=2, state="running", total_epochs=2,
+                                        job_dir="jobs/2", parameters={}))
+
+        await asyncio.gather(read_then_write(), write_meanwhile())
+        async with first.session() as session:
+            states = sorted((await session.execute(select(TrainingJob.state))).scalars())
+        assert states == ["finished", "running"]
+    finally:
+        await first.close()
+        await second.close()
