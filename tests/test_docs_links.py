@@ -80,3 +80,12 @@ def test_anchors_follow_githubs_rules(tmp_path: Path):
                     "## Notes\n## Notes\n```\n# not a heading\n```\n")
     assert anchors(page) == {"poem-on-local-servers", "health-metrics-and-logs", "vae_quality",
                              "notes", "notes-1"}
+
+
+def test_the_settings_page_documents_exactly_the_settings_the_bot_reads():
+    from bot.settings import ENVIRONMENT
+
+    page = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`((?:DISCORD|DEV|OPENAI|GENAI|LOG|SHARD)_[A-Z_]+)`", page))
+    assert set(ENVIRONMENT) - named == set(), "settings missing from docs/configuration.md"
+    assert named - set(ENVIRONMENT) == set(), "docs/configuration.md names settings the bot does not read"
