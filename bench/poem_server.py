@@ -214,8 +214,8 @@ def main(argv: list[str] | None = None) -> None:
         date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         args.write_docs.write_text(
             f"# /poem against a real local server\n\nWritten by `{command.strip()}` on {date}.\n"
-            "Start the server first: `../shared/tools/llama-server start` (llama-cpp-python, "
-            "Gemma 3 270M; see bench/poem_server.py).\n\n```\n"
+            "The server, started before the bench: llama-cpp-python's, serving "
+            "Gemma 3 270M (see bench/poem_server.py).\n\n```\n"
             + tee.copy.getvalue().strip() + "\n```\n"
         )
 

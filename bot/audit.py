@@ -2,7 +2,7 @@
 outcome, duration, model version) in the bot's database, kept for GENAI_AUDIT_RETENTION_DAYS.
 
 It answers "who made this image?" without keeping raw user ids: hash the id in question with
-bot.logs.user_hash and look it up (README, "Audit log"). Writes happen after the reply, off the
+bot.logs.user_hash and look it up (docs/operating.md, "Audit log"). Writes happen after the reply, off the
 user's path; one that fails is logged and the user never notices.
 """
 

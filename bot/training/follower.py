@@ -3,7 +3,7 @@
 The process whose job passed its checks (or that ran `/model rollback`) swaps at once; every
 other process of the cluster notices the registry's serving row change within `every_s`
 seconds (polling, so it needs nothing but the database all processes share) and loads that
-model from the models folder, which the processes must share too (see the README). A model that
+model from the models folder, which the processes must share too (docs/scaling.md). A model that
 fails to load is logged once and not retried until the registry names another; the process
 keeps serving the one it has.
 """

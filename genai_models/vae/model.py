@@ -7,7 +7,7 @@ taken against the digit's class prior N(mean_label, I) instead of N(0, I) (see `
 
 What differs from the seed, and why: the seed's 2-D code and 16-unit encoder bottleneck cannot
 tell one writer's 7 from another's, so every 7 came back as one average, blurred 7 (recall of
-real handwriting near zero, README "Digit quality"). A 16-D code, a 64-unit encoder layer and one
+real handwriting near zero, docs/model.md "Digit quality"). A 16-D code, a 64-unit encoder layer and one
 more convolution at full resolution (strokes drawn from their neighbours, not one transposed
 convolution's guess) keep each writer's slant, width and stroke. The latent map and Explore
 still walk a 2-D plane through the code, along measured slant and width (serving/plane.py).
@@ -47,7 +47,7 @@ def build_decoder(latent_dim: int = DEFAULT_LATENT_DIM, num_classes: int = NUM_C
 
     The class input is the one change to the seed's decoder. An unconditional 2-D plane has to
     hold both which digit and how it is written, and crowded classes (4/9, 3/5/8) end up sharing
-    a region that decodes to neither (README "Model quality"). Told the class, the decoder draws
+    a region that decodes to neither (docs/model.md, "Why it differs"). Told the class, the decoder draws
     any k crisply and the plane holds the style.
     """
     z = keras.Input(shape=(latent_dim,), name="z")

@@ -137,7 +137,7 @@ class DigitSampler:
         class_spec = tf.TensorSpec([None, NUM_CLASSES], tf.float32, name="class_probabilities")
         images = tf.TensorSpec([None, 28, 28, 1], tf.float32, name="images")
         # Fixed signatures: one trace each, instead of predict()'s per-call set-up, which costs
-        # far more than a one-digit decode itself (bench.vae_speed, README "Benchmarks").
+        # far more than a one-digit decode itself (bench.vae_speed, docs/benchmarks.md).
         # Called as concrete functions: that skips tf.function's per-call argument matching,
         # a visible share of a one-digit decode.
         self._decode = tf.function(

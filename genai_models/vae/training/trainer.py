@@ -67,7 +67,7 @@ class TrainingConfig:
     # Cosine decay to this fraction of the rate by the last epoch: a calmer end, lower loss.
     final_learning_rate_fraction: float = 0.05
     # AdamW's decoupled weight decay: with only thousands of digits the decoder overfits in a
-    # long run; decay keeps the held-out -ELBO lower (README "Model quality").
+    # long run; decay keeps the held-out -ELBO lower (docs/model.md, "Why it differs").
     weight_decay: float = 0.01
     prior_radius: float = DEFAULT_PRIOR_RADIUS
     learn_prior_means: bool = False  # see build_vae
