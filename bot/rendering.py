@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.i18n import Lang, text
-from bot.responses import Reply
+from bot.interactions.i18n import Lang, text
+from bot.interactions.responses import Reply
 
 if TYPE_CHECKING:
     from genai_models.text import Poem

@@ -22,7 +22,7 @@ from bot import rendering
 from bot.fair_use.limits import COMMAND_RESOURCES, FairUseLimits
 from bot.fair_use.scheduler import FairScheduler, QueueFullError, Ticket
 from bot.fair_use.store import InMemoryUsageStore, UsageLimited, UsageStore
-from bot.i18n import interaction_language, text
+from bot.interactions.i18n import interaction_language, text
 from genai_models.errors import GenAIError
 
 log = logging.getLogger(__name__)

@@ -28,10 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.logs import user_hash
+from bot.ops.logs import user_hash
 from bot.storage.cluster import ClusterLock
 from bot.storage.schema import TrainingJob
-from bot.training.jobs import JobStore
+from bot.training.job_store import JobStore
 from bot.training.launcher import JOB_COMMAND, launch
 from bot.training.registry import ModelRegistry, install_files
 from bot.training.spec import (
@@ -356,7 +356,7 @@ class Supervisor:
 
     async def _announce(self, job: TrainingJob, evaluation: Evaluation) -> None:
         """A short note in the channel where the job was started."""
-        from bot.i18n import language_of, text
+        from bot.interactions.i18n import language_of, text
 
         if job.channel_id is None:
             return

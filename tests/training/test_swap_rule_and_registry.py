@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
-from bot.i18n import text
+from bot.interactions.i18n import text
 from bot.rendering import progress_bar
 from bot.storage import Database
 from bot.storage.schema import ModelVersion

@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import rendering
-from bot.i18n import command_text, interaction_language
+from bot.interactions.i18n import command_text, interaction_language
 from genai_models.imaging.provenance import product_version
 
 if TYPE_CHECKING:

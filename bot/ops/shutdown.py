@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot import rendering
-from bot.errors import CREATED_MESSAGE
-from bot.i18n import interaction_language, text
+from bot.interactions.errors import CREATED_MESSAGE
+from bot.interactions.i18n import interaction_language, text
 
 if TYPE_CHECKING:
     from bot.client import GenAIBot

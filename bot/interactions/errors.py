@@ -13,8 +13,8 @@ import time
 import discord
 from discord import app_commands
 
-from bot.i18n import Lang, error_text, interaction_language, text
-from bot.logs import user_hash
+from bot.interactions.i18n import Lang, error_text, interaction_language, text
+from bot.ops.logs import user_hash
 from bot.rendering import CONTENT_LIMIT, clip
 from genai_models.errors import GenAIError, ServiceError
 
@@ -130,7 +130,7 @@ class GenAICommandTree(app_commands.CommandTree):
     """A command tree that stamps each interaction's arrival and reports every error alike."""
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
-        from bot.admission import admit  # it uses this module's reporting: imported late
+        from bot.interactions.admission import admit  # it uses this module's reporting: imported late
 
         command = interaction.command
         name = command.qualified_name if command is not None else describe(interaction).lstrip("/")

@@ -10,10 +10,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import rendering
-from bot.i18n import Lang, command_text, error_text, interaction_language, text
-from bot.logs import user_hash
-from bot.paced_edits import PacedEditor
-from bot.poem_views import PoemView
+from bot.features.poems.views import PoemView
+from bot.interactions.i18n import Lang, command_text, error_text, interaction_language, text
+from bot.interactions.paced_edits import PacedEditor
+from bot.ops.logs import user_hash
 from genai_models.errors import ContentFlaggedError
 from genai_models.text import (
     DEFAULT_FORM,

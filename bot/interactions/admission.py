@@ -16,14 +16,21 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.audit import AUDITED
-from bot.errors import OUTCOME, SERVICE_ERROR, elapsed_ms, mark_started, report_error, send_ephemeral
 from bot.fair_use.access import allowed_here
 from bot.fair_use.gate import FairUseError
 from bot.fair_use.limits import COMMAND_RESOURCES
-from bot.i18n import interaction_language, text
-from bot.logs import user_hash
-from bot.options import OptionValueError, check_options
+from bot.interactions.errors import (
+    OUTCOME,
+    SERVICE_ERROR,
+    elapsed_ms,
+    mark_started,
+    report_error,
+    send_ephemeral,
+)
+from bot.interactions.i18n import interaction_language, text
+from bot.interactions.options import OptionValueError, check_options
+from bot.ops.audit import AUDITED
+from bot.ops.logs import user_hash
 
 if TYPE_CHECKING:
     from bot.client import GenAIBot

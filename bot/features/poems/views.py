@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, ClassVar
 import discord
 
 from bot import rendering
-from bot.errors import mark_started, report_error
-from bot.i18n import Lang, text
-from bot.views import OwnedView
+from bot.interactions.errors import mark_started, report_error
+from bot.interactions.i18n import Lang, text
+from bot.interactions.views import OwnedView
 from genai_models.text import FORMS, MAX_TOPIC_CHARS, PoemRequest
 
 if TYPE_CHECKING:
-    from bot.cogs.poems import Poems
+    from bot.features.poems.cog import Poems
     from genai_models.text import Poem
 
 log = logging.getLogger(__name__)
@@ -153,7 +153,7 @@ class NewTopicModal(discord.ui.Modal):
         self.add_item(discord.ui.Label(text=text("poem_new_topic_label", view.lang), component=self.topic))
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
-        from bot.admission import admit  # it imports bot.errors, as bot.views does
+        from bot.interactions.admission import admit  # it imports bot.errors, as bot.views does
 
         mark_started(interaction)
         return await admit(interaction, command="PoemView.new_topic", gated="poem")

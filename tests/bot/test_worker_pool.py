@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from bot.concurrency import CommandTimeoutError, WorkerPool
+from bot.worker_pool import CommandTimeoutError, WorkerPool
 
 
 @pytest.fixture

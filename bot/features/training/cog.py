@@ -18,9 +18,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import rendering
-from bot.i18n import Lang, command_text, interaction_language, text
-from bot.logs import user_hash
-from bot.responses import Reply, reply_with
+from bot.interactions.i18n import Lang, command_text, interaction_language, text
+from bot.interactions.responses import Reply, reply_with
+from bot.ops.logs import user_hash
 from bot.storage.postgres import is_postgres
 from genai_models import imaging
 from genai_models.vae.training.status import TrainingStatus, read_status

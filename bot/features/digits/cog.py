@@ -16,10 +16,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import attachments, rendering
-from bot.i18n import Lang, command_text, interaction_language, text
-from bot.responses import Reply, reply_with
-from bot.views import OwnedView
+from bot import rendering
+from bot.interactions import attachments
+from bot.interactions.i18n import Lang, command_text, interaction_language, text
+from bot.interactions.responses import Reply, reply_with
+from bot.interactions.views import OwnedView
 from genai_models.errors import GenAIError
 from genai_models.vae.serving.drawing import (
     DEFAULT_FRAMES,
