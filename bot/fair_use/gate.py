@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 import discord
 
-from bot import rendering
 from bot.fair_use.limits import COMMAND_RESOURCES, FairUseLimits
 from bot.fair_use.scheduler import FairScheduler, QueueFullError, Ticket
 from bot.fair_use.store import InMemoryUsageStore, UsageLimited, UsageStore
+from bot.interactions.embeds import progress_embed
 from bot.interactions.i18n import interaction_language, text
 from genai_models.errors import GenAIError
 
@@ -158,7 +158,7 @@ class FairUseGate:
                 shown = ticket.position
                 notice = text("queue_position", lang, position=shown, command=command)
                 try:
-                    await interaction.edit_original_response(embed=rendering.progress_embed(notice))
+                    await interaction.edit_original_response(embed=progress_embed(notice))
                 except discord.HTTPException as exc:  # the user still gets the result later
                     log.warning("could not show a queue position: %s", exc)
                 pause = loop.time() + POSITION_EDIT_INTERVAL_S

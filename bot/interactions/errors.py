@@ -13,9 +13,9 @@ import time
 import discord
 from discord import app_commands
 
+from bot.interactions.embeds import CONTENT_LIMIT, clip
 from bot.interactions.i18n import Lang, error_text, interaction_language, text
 from bot.ops.logs import user_hash
-from bot.rendering import CONTENT_LIMIT, clip
 from genai_models.errors import GenAIError, ServiceError
 
 log = logging.getLogger(__name__)

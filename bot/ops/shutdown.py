@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot import rendering
+from bot.interactions.embeds import notice_embed
 from bot.interactions.errors import CREATED_MESSAGE
 from bot.interactions.i18n import interaction_language, text
 
@@ -37,7 +37,7 @@ async def tell_interrupted(interaction: discord.Interaction) -> None:
             await interaction.response.send_message(message, ephemeral=True)
         elif interaction.response.type in CREATED_MESSAGE:
             await interaction.edit_original_response(
-                content=None, embed=rendering.notice_embed(message), attachments=[], view=None
+                content=None, embed=notice_embed(message), attachments=[], view=None
             )
         else:
             await interaction.followup.send(message, ephemeral=True)

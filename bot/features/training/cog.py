@@ -17,7 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import rendering
+from bot.features.training.embeds import job_outcome, job_status_reply, model_reply, training_reply
 from bot.interactions.i18n import Lang, command_text, interaction_language, text
 from bot.interactions.responses import Reply, reply_with
 from bot.ops.logs import user_hash
@@ -130,7 +130,7 @@ class Training(commands.Cog):
             return
         if job.state == "failed":
             await self._refuse(interaction, "train_start_failed",
-                               reason=rendering.job_outcome(job, lang))
+                               reason=job_outcome(job, lang))
             return
         key = "train_resumed" if result.resumed else "train_started"
         await interaction.response.send_message(text(
@@ -159,12 +159,12 @@ class Training(commands.Cog):
         job = await self.supervisor.jobs.latest() if self.supervisor is not None else None
         if job is None:
             status, curve = await self.bot.run_blocking(read_status_and_curve, self.training_dir)
-            return rendering.training_reply(status, curve, shipped_version=serving, lang=lang)
+            return training_reply(status, curve, shipped_version=serving, lang=lang)
         status, curve = await self.bot.run_blocking(read_status_and_curve, Path(job.job_dir))
         last_ended = await self.supervisor.jobs.last_ended()
         can_resume = (self.is_admin(interaction)
                       and await self.supervisor.resumable() is not None and job.state != "running")
-        return rendering.job_status_reply(
+        return job_status_reply(
             job, status, curve,
             last_ended=last_ended if last_ended is not None and last_ended.id != job.id else None,
             can_resume=can_resume, serving_version=serving, lang=lang)
@@ -180,7 +180,7 @@ class Training(commands.Cog):
         loaded = self.bot.sampler.version if self.bot.sampler is not None else "?"
         if serving is not None and serving.version != loaded:
             serving = await registry.find(loaded)
-        reply = rendering.model_reply(serving, previous, loaded_version=loaded,
+        reply = model_reply(serving, previous, loaded_version=loaded,
                                       lang=interaction_language(interaction))
         await interaction.response.send_message(**reply.message_kwargs())
 
