@@ -17,7 +17,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.fair_use.gate import FairUseGate
-from bot.interactions.errors import GenAICommandTree
+from bot.interactions.admission import GenAICommandTree
 from bot.interactions.i18n import CommandTranslator
 from bot.interactions.inflight import InFlight
 from bot.ops.gateway_state import GatewayState
@@ -218,9 +218,11 @@ class GenAIBot(commands.Bot):
 
     async def shut_down(self, *, grace_s: float | None = None) -> None:
         """Stop taking work, let work in flight finish (up to the grace period), log out."""
+        from bot.interactions.inflight import tell_interrupted
         from bot.ops.shutdown import shut_down
 
-        await shut_down(self, grace_s=self.settings.shutdown_grace_s if grace_s is None else grace_s)
+        await shut_down(self, grace_s=self.settings.shutdown_grace_s if grace_s is None else grace_s,
+                        tell_interrupted=tell_interrupted)
 
 
 class ShardedGenAIBot(GenAIBot, commands.AutoShardedBot):

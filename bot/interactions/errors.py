@@ -124,19 +124,3 @@ async def send_ephemeral(interaction: discord.Interaction, message: str) -> None
         await interaction.followup.send(message, ephemeral=True)
     except discord.HTTPException as exc:  # the interaction expired or Discord is failing
         log.warning("could not tell user %s about an error: %s", user_hash(interaction.user.id), exc)
-
-
-class GenAICommandTree(app_commands.CommandTree):
-    """A command tree that stamps each interaction's arrival and reports every error alike."""
-
-    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
-        from bot.interactions.admission import admit  # it uses this module's reporting: imported late
-
-        command = interaction.command
-        name = command.qualified_name if command is not None else describe(interaction).lstrip("/")
-        return await admit(interaction, command=name, gated=name if command is not None else None)
-
-    async def on_error(
-        self, interaction: discord.Interaction, error: app_commands.AppCommandError, /
-    ) -> None:
-        await report_error(interaction, error)

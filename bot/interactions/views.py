@@ -7,9 +7,9 @@ from typing import ClassVar
 
 import discord
 
+from bot.exceptions import OptionValueError
 from bot.interactions.errors import mark_started, report_error
 from bot.interactions.i18n import Lang, interaction_language, text
-from bot.interactions.options import OptionValueError
 
 log = logging.getLogger(__name__)
 

@@ -16,13 +16,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.exceptions import ModelNotLoadedError
 from bot.features.digits.embeds import digits_reply, handwriting_reply, latent_map_reply, morph_reply
 from bot.interactions import attachments
 from bot.interactions.embeds import BUTTON_LABEL_LIMIT, clip
 from bot.interactions.i18n import Lang, command_text, interaction_language, text
 from bot.interactions.responses import Reply, reply_with
 from bot.interactions.views import OwnedView
-from genai_models.errors import GenAIError
 from genai_models.vae.serving.drawing import (
     DEFAULT_FRAMES,
     axis_meaning,
@@ -42,12 +42,6 @@ MAX_SEED = 2**31 - 1
 # Explore: how far one press moves the shown digits across the style plane, in latent units
 # (about a cell of /latent-map digit's grid).
 EXPLORE_STEP = 0.7
-
-
-class ModelNotLoadedError(GenAIError):
-    """The digit model is not loaded (still starting, or this process runs without it)."""
-
-    default_code = "model_loading"
 
 
 def new_seed() -> int:

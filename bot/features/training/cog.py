@@ -18,7 +18,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.features.training.embeds import job_outcome, job_status_reply, model_reply, training_reply
-from bot.interactions.i18n import Lang, command_text, interaction_language, text
+from bot.interactions.i18n import Lang, command_text, interaction_language, language_of, text
 from bot.interactions.responses import Reply, reply_with
 from bot.ops.logs import user_hash
 from bot.storage.postgres import is_postgres
@@ -27,6 +27,8 @@ from genai_models.vae.training.status import TrainingStatus, read_status
 
 if TYPE_CHECKING:
     from bot.client import GenAIBot
+    from bot.storage.schema import TrainingJob
+    from bot.training.spec import Evaluation
     from bot.training.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
@@ -85,6 +87,21 @@ class Training(commands.Cog):
             await self.follower.stop()
         if self.supervisor is not None:
             await self.supervisor.shutdown()
+
+    @commands.Cog.listener()
+    async def on_training_swapped(self, job: TrainingJob, evaluation: Evaluation) -> None:
+        """A short note in the channel where the job whose model now serves was started."""
+        if job.channel_id is None:
+            return
+        guild = self.bot.get_guild(job.guild_id) if job.guild_id else None
+        lang = language_of(guild.preferred_locale if guild else None)
+        try:
+            await self.bot.get_partial_messageable(job.channel_id).send(
+                text("train_swapped_announce", lang, version=evaluation.version, job=job.id,
+                     elbo=f"{evaluation.negative_elbo:.1f}", fidelity=f"{evaluation.fidelity:.1%}"))
+        except Exception as exc:  # the swap stands; the note is a courtesy
+            log.warning("could not announce model %s in channel %s: %s", evaluation.version,
+                        job.channel_id, exc)
 
     def is_admin(self, interaction: discord.Interaction) -> bool:
         if interaction.user.id in self.bot.settings.owner_ids:
