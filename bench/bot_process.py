@@ -63,7 +63,7 @@ class Baselines(commands.Cog):
 
     @app_commands.command(name="digit-inline", description="Bench: our /digit work, inline.")
     async def digit_inline(self, interaction: discord.Interaction) -> None:
-        from bot.cogs.digits import new_seed
+        from bot.features.digits.cog import new_seed
         from genai_models.vae.serving.drawing import draw_digits
 
         png = draw_digits(self.bot.sampler, None, count=1, seed=new_seed())
@@ -71,7 +71,7 @@ class Baselines(commands.Cog):
 
     @app_commands.command(name="morph-inline", description="Bench: our /morph work, inline.")
     async def morph_inline(self, interaction: discord.Interaction, start: int, end: int) -> None:
-        from bot.cogs.digits import new_seed
+        from bot.features.digits.cog import new_seed
         from genai_models.vae.serving.drawing import draw_morph
 
         gif = draw_morph(self.bot.sampler, start, end, seed=new_seed())
@@ -102,9 +102,9 @@ def fair_use_limits(mode: str):
 
 async def serve(sampler, seed_decoder, *, workers: int, fair_use: str = "off") -> None:
     from bot.client import GenAIBot
-    from bot.concurrency import WorkerPool
-    from bot.heap import freeze_startup_objects
+    from bot.ops.gc_pauses import freeze_startup_objects
     from bot.settings import Settings
+    from bot.worker_pool import WorkerPool
 
     class BenchBot(GenAIBot):
         async def setup_hook(self) -> None:

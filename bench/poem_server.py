@@ -34,8 +34,8 @@ from pathlib import Path
 
 from bench.report import Tee, machine
 from bot.client import GenAIBot
-from bot.concurrency import WorkerPool
 from bot.settings import Settings
+from bot.worker_pool import WorkerPool
 from genai_models.text import Poet, PoetConfig
 from tests.fakes.discord_server import GUILD_READY_TIMEOUT_S, DiscordStandIn, run_bot
 from tests.fakes.openai_server import FakeOpenAI

@@ -47,9 +47,9 @@ async def measure(server: DiscordStandIn, *, seconds: float, digits: int) -> tup
 async def run(*, seconds: float, digits: int, data: Path, workers: int) -> bool:
     from bench.bot_process import fair_use_limits
     from bot.client import GenAIBot
-    from bot.concurrency import WorkerPool
     from bot.settings import Settings
     from bot.storage import Database, settings_url
+    from bot.worker_pool import WorkerPool
     from genai_models.vae.serving.sampler import DigitSampler
 
     sampler = DigitSampler.load()

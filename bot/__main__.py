@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bot.stop import note_stops
+from bot.ops.signals import note_stops
 
 
 def main() -> None:

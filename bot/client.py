@@ -16,17 +16,17 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.concurrency import WorkerPool, run_in_daemon_thread
-from bot.errors import GenAICommandTree
 from bot.fair_use.gate import FairUseGate
-from bot.gateway_state import GatewayState
-from bot.i18n import CommandTranslator
-from bot.inflight import InFlight
-from bot.metrics import BotMetrics
+from bot.interactions.admission import GenAICommandTree
+from bot.interactions.i18n import CommandTranslator
+from bot.interactions.inflight import InFlight
+from bot.ops.gateway_state import GatewayState
+from bot.ops.metrics import BotMetrics
 from bot.settings import Settings
+from bot.worker_pool import WorkerPool, run_in_daemon_thread
 
 if TYPE_CHECKING:
-    from bot.audit import AuditLog
+    from bot.ops.audit import AuditLog
     from bot.storage import Database
     from genai_models.text import Poet
     from genai_models.vae.serving.sampler import DigitSampler
@@ -36,7 +36,12 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # One extension per feature; each module's `setup(bot)` adds its cog.
-EXTENSIONS = ("bot.cogs.poems", "bot.cogs.digits", "bot.cogs.training", "bot.cogs.about")
+EXTENSIONS = (
+    "bot.features.poems.cog",
+    "bot.features.digits.cog",
+    "bot.features.training.cog",
+    "bot.features.about.cog",
+)
 
 DEFAULT_VIEW_TIMEOUT_S = 180.0  # well inside the 15 minutes an interaction token lives
 
@@ -114,7 +119,7 @@ class GenAIBot(commands.Bot):
         self.generation_recorders: list[Callable[[discord.Interaction, dict[str, Any], float], None]] = []
         self.audit: AuditLog | None = None
         if database is not None and settings.audit_retention_days > 0:
-            from bot.audit import AuditLog
+            from bot.ops.audit import AuditLog
 
             self.audit = AuditLog(
                 database, retention_days=settings.audit_retention_days, model_version=self.model_version
@@ -213,9 +218,11 @@ class GenAIBot(commands.Bot):
 
     async def shut_down(self, *, grace_s: float | None = None) -> None:
         """Stop taking work, let work in flight finish (up to the grace period), log out."""
-        from bot.shutdown import shut_down
+        from bot.interactions.inflight import tell_interrupted
+        from bot.ops.shutdown import shut_down
 
-        await shut_down(self, grace_s=self.settings.shutdown_grace_s if grace_s is None else grace_s)
+        await shut_down(self, grace_s=self.settings.shutdown_grace_s if grace_s is None else grace_s,
+                        tell_interrupted=tell_interrupted)
 
 
 class ShardedGenAIBot(GenAIBot, commands.AutoShardedBot):

@@ -17,10 +17,10 @@ import warnings
 
 from PIL import Image
 
+from bot.ops.signals import restore_defaults
 from bot.settings import ENVIRONMENT, Settings, SettingsError, load_settings
-from bot.stop import restore_defaults
 from genai_models.errors import GenAIError
-from genai_models.vae.quiet import native_noise_filtered
+from genai_models.vae.native_log_filter import native_noise_filtered
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def environment_epilog(names) -> str:
 def configure_logging(level: str, log_format: str = "text") -> None:
     handler = logging.StreamHandler(sys.stderr)
     if log_format == "json":
-        from bot.logs import JsonFormatter
+        from bot.ops.logs import JsonFormatter
 
         handler.setFormatter(JsonFormatter())
     else:

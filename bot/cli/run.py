@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from bot.cli import CliError, add_command
+from bot.ops.signals import STOP_SIGNALS, restore_defaults, stop_requested
 from bot.settings import TEXT_VARIABLES, Settings
-from bot.stop import STOP_SIGNALS, restore_defaults, stop_requested
 from genai_models.errors import GenAIError
 
 if TYPE_CHECKING:
@@ -150,7 +150,7 @@ async def serve(settings: Settings, *, token: str, sync_only: bool = False) -> i
     loading, logging in) the start-up is cancelled instead, and this returns 0 as well.
     """
     from bot.client import make_bot
-    from bot.concurrency import WorkerPool
+    from bot.worker_pool import WorkerPool
 
     stop = asyncio.Event()
     _set_on_stop_signals(stop)
@@ -174,7 +174,7 @@ async def serve(settings: Settings, *, token: str, sync_only: bool = False) -> i
         )
         async with bot:
             if settings.metrics_port is not None and not sync_only:
-                from bot.health import HealthServer
+                from bot.ops.health import HealthServer
 
                 health = HealthServer(bot, host=settings.metrics_host, port=settings.metrics_port)
                 await health.start()
@@ -217,7 +217,7 @@ async def open_database(settings: Settings):
 async def _log_in_and_serve(bot, settings: Settings, token: str, sync_only: bool) -> int:
     import discord
 
-    from bot.heap import freeze_startup_objects
+    from bot.ops.gc_pauses import freeze_startup_objects
 
     try:
         await bot.login(token)  # runs setup_hook: the models load, the commands sync

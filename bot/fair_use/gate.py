@@ -2,42 +2,27 @@
 
 `admit` refuses at once (cooldown, too many jobs of this user, queue full) with a FairUseError
 the error handler answers ephemerally; otherwise it returns once the job may run. While the job
-waits, the user's message shows its place in the queue, edited in place as it moves, and the
-result later replaces that notice in the same message.
+waits, the Discord layer (bot.interactions.admission) shows the user its place in the queue.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import discord
 
-from bot import rendering
+from bot.exceptions import FairUseError
 from bot.fair_use.limits import COMMAND_RESOURCES, FairUseLimits
 from bot.fair_use.scheduler import FairScheduler, QueueFullError, Ticket
 from bot.fair_use.store import InMemoryUsageStore, UsageLimited, UsageStore
-from bot.i18n import interaction_language, text
-from genai_models.errors import GenAIError
 
 log = logging.getLogger(__name__)
 
-# Discord allows about 5 edits per 5 s on one message; every waiting job's position changes each
-# time a slot frees, so a long queue would flood Discord (and the bot's loop) with edits.
-POSITION_EDIT_INTERVAL_S = 2.0
 FIRST_JOB_ESTIMATE_S = 5.0  # how long a job is assumed to take before any has finished
-
-
-class FairUseError(GenAIError):
-    """The request is refused for now: it can be made again later, or elsewhere."""
-
-    default_code = "cooldown"
-    codes = frozenset({"too_many_jobs", "queue_full", "not_allowed_here"})
 
 
 @dataclass
@@ -88,10 +73,17 @@ class FairUseGate:
         # The member's permissions as Discord resolved them for this interaction (none in DMs).
         return interaction.guild_id is not None and interaction.permissions.manage_guild
 
-    async def admit(self, interaction: discord.Interaction, command: str, *, update: bool) -> Admission:
+    async def take_turn(
+        self,
+        interaction: discord.Interaction,
+        command: str,
+        *,
+        wait_for_turn: Callable[[Ticket], Awaitable[None]],
+    ) -> Admission:
         """Let the job in now, or after its turn in the queue; raise FairUseError if not at all.
 
-        `update` says the result will replace the message holding a button (not a new one).
+        A job that must wait is handed to `wait_for_turn`, which returns once the ticket is
+        granted (the Discord layer shows the user their place meanwhile).
         """
         resource = COMMAND_RESOURCES[command]
         user_id = interaction.user.id
@@ -137,41 +129,12 @@ class FairUseGate:
         started = [now]
         try:
             if not ticket.granted.done():
-                await self._wait_in_queue(interaction, ticket, command, update=update)
+                await wait_for_turn(ticket)
         except BaseException:
             release()  # cancelled while waiting (a shutdown) or the placeholder failed
             raise
         started[0] = self._clock()
         return Admission(release=release, waited_s=started[0] - now)
-
-    async def _wait_in_queue(
-        self, interaction: discord.Interaction, ticket: Ticket, command: str, *, update: bool
-    ) -> None:
-        """Defer, then keep the message showing the ticket's position until its turn comes."""
-        if not interaction.response.is_done():
-            await interaction.response.defer(thinking=not update)
-        lang = interaction_language(interaction)
-        loop = asyncio.get_running_loop()
-        shown = None
-        while not ticket.granted.done():
-            if ticket.position != shown:
-                shown = ticket.position
-                notice = text("queue_position", lang, position=shown, command=command)
-                try:
-                    await interaction.edit_original_response(embed=rendering.progress_embed(notice))
-                except discord.HTTPException as exc:  # the user still gets the result later
-                    log.warning("could not show a queue position: %s", exc)
-                pause = loop.time() + POSITION_EDIT_INTERVAL_S
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout_at(pause):
-                        await asyncio.shield(ticket.granted)
-                continue
-            ticket.moved.clear()
-            moved = asyncio.ensure_future(ticket.moved.wait())
-            try:
-                await asyncio.wait({moved, ticket.granted}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                moved.cancel()
 
 
 def _discord_time(seconds_from_now: float) -> str:

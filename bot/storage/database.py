@@ -13,8 +13,8 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from bot.storage import migrate, postgres, sqlite
+from bot.storage.connection_loss import raise_unavailable_on_connection_loss
 from bot.storage.errors import DatabaseError, DatabaseUnavailableError
-from bot.storage.health import raise_unavailable_on_connection_loss
 
 if TYPE_CHECKING:
     from bot.settings import Settings

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bot.training.spec import LOG_FILE
 
-JOB_COMMAND = (sys.executable, "-m", "bot.training.job")
+JOB_COMMAND = (sys.executable, "-m", "bot.training.job_process")
 
 
 async def launch(job_dir: Path, command: tuple[str, ...] = JOB_COMMAND) -> asyncio.subprocess.Process:

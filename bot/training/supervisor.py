@@ -28,10 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.logs import user_hash
+from bot.ops.logs import user_hash
 from bot.storage.cluster import ClusterLock
 from bot.storage.schema import TrainingJob
-from bot.training.jobs import JobStore
+from bot.training.job_store import JobStore
 from bot.training.launcher import JOB_COMMAND, launch
 from bot.training.registry import ModelRegistry, install_files
 from bot.training.spec import (
@@ -352,23 +352,8 @@ class Supervisor:
                                         **_registry_scores(scores))
             self._swap(sampler)
         job = await self.jobs.end(job_id, "finished", outcome="swapped", **progress)
-        await self._announce(job, evaluation)
-
-    async def _announce(self, job: TrainingJob, evaluation: Evaluation) -> None:
-        """A short note in the channel where the job was started."""
-        from bot.i18n import language_of, text
-
-        if job.channel_id is None:
-            return
-        guild = self.bot.get_guild(job.guild_id) if job.guild_id else None
-        lang = language_of(guild.preferred_locale if guild else None)
-        try:
-            await self.bot.get_partial_messageable(job.channel_id).send(
-                text("train_swapped_announce", lang, version=evaluation.version, job=job.id,
-                     elbo=f"{evaluation.negative_elbo:.1f}", fidelity=f"{evaluation.fidelity:.1%}"))
-        except Exception as exc:  # the swap stands; the note is a courtesy
-            log.warning("could not announce model %s in channel %s: %s", evaluation.version,
-                        job.channel_id, exc)
+        # The training cog tells the channel the job was started in (on_training_swapped).
+        self.bot.dispatch("training_swapped", job, evaluation)
 
     # -- rollback ---------------------------------------------------------------------------
 

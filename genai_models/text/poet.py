@@ -22,11 +22,11 @@ from genai_models.text.assembly import PoemAssembler
 from genai_models.text.config import OPENAI_BASE_URL, PoetConfig
 from genai_models.text.failures import Phase, describe, loggable_url, to_genai_error
 from genai_models.text.moderation import Moderator, Stage
-from genai_models.text.patience import Deadline, retry_delay
 from genai_models.text.progress import Progress, ProgressListener, Queued, Retrying, Started
 from genai_models.text.prompts import build_messages, quotes_the_rules
 from genai_models.text.request import PoemRequest
 from genai_models.text.results import Poem
+from genai_models.text.retries import Deadline, retry_delay
 from genai_models.text.slots import Slots
 from genai_models.text.stream import PoemStream
 

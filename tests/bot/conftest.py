@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from bot.client import GenAIBot
-from bot.concurrency import WorkerPool
 from bot.fair_use.limits import FairUseLimits
 from bot.settings import Settings
 from bot.storage import Database, settings_url
+from bot.worker_pool import WorkerPool
 from tests.fakes.discord_server import GUILD_READY_TIMEOUT_S, run_bot
 
 # No cooldowns, and caps too high to reach: the worker pool alone decides what runs when.

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from bot.attachments import check_attachment
+from bot.interactions.attachments import check_attachment
 from genai_models.errors import InvalidInputError
 from genai_models.vae.serving.preprocess import MAX_SIDE, MAX_UPLOAD_BYTES
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.fair_use.limits import FairUseLimits
-from bot.logs import user_hash
+from bot.ops.logs import user_hash
 from bot.storage.audit_schema import Generation
 
 COLUMNS = "user_hash, guild_id, channel_id, command, options, outcome, duration_ms, model_version"

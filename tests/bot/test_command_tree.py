@@ -10,9 +10,9 @@ import pytest_asyncio
 from discord import app_commands
 
 from bot.client import EXTENSIONS, GenAIBot, ShardedGenAIBot
-from bot.concurrency import WorkerPool
-from bot.i18n import CommandTranslator
+from bot.interactions.i18n import CommandTranslator
 from bot.settings import Settings
+from bot.worker_pool import WorkerPool
 from genai_models.catalogue import CATALOGUE, base_key
 from genai_models.text import Poet, PoetConfig
 from tests.bot.test_i18n import SOURCES, every_code
@@ -124,7 +124,7 @@ async def test_poem_offers_spanish_and_english_and_every_form():
     poet = Poet(config=PoetConfig(base_url="http://127.0.0.1:9/v1", moderation="off"))
     with WorkerPool(workers=1, timeout_s=5) as pool:
         bot = GenAIBot(settings=Settings(), pool=pool, poet=poet, sync_commands=False)
-        await bot.load_extension("bot.cogs.poems")
+        await bot.load_extension("bot.features.poems.cog")
         payload = bot.tree.get_command("poem").to_dict(bot.tree)
     await poet.aclose()
     options = _options(payload)

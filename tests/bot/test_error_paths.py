@@ -13,7 +13,7 @@ import threading
 
 import pytest
 
-from bot.logs import user_hash
+from bot.ops.logs import user_hash
 
 DISCORD_WINDOW_S = 3.0
 
@@ -95,7 +95,8 @@ async def test_a_bug_is_logged_with_context_and_users_get_one_polite_line(
         "Sorry, something went wrong on my side. It has been logged; please try again."
     )
     assert "secret internal detail" not in answer.content
-    [record] = [r for r in caplog.records if r.levelno == logging.ERROR and r.name == "bot.errors"]
+    [record] = [r for r in caplog.records
+                if r.levelno == logging.ERROR and r.name == "bot.interactions.errors"]
     # The user appears as the hash logs and the audit use, never as the raw id.
     assert "/digit" in record.getMessage() and user_hash(discord_server.alice.id) in record.getMessage()
     assert str(discord_server.alice.id) not in record.getMessage()

@@ -8,9 +8,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.client import GenAIBot
-from bot.concurrency import WorkerPool
-from bot.health import HealthServer
+from bot.ops.health import HealthServer
 from bot.settings import Settings
+from bot.worker_pool import WorkerPool
 from tests.bot.conftest import NO_LIMITS
 from tests.fakes.openai_server import Fault
 

@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from bot.heap import freeze_startup_objects
+from bot.ops.gc_pauses import freeze_startup_objects
 from tests.fakes.discord_server import percentile
 from tests.helpers import image_of
 

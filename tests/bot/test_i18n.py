@@ -13,7 +13,7 @@ import pytest
 from discord import app_commands
 
 from bot.client import EXTENSIONS
-from bot.i18n import CommandTranslator, error_text, language_of, text
+from bot.interactions.i18n import CommandTranslator, error_text, language_of, text
 from genai_models.catalogue import CATALOGUE, LOCALES_DIR, Catalogue
 from genai_models.errors import (
     ContentFlaggedError,
@@ -31,8 +31,8 @@ SOURCES = sorted([*(ROOT / "bot").rglob("*.py"), *(ROOT / "genai_models").rglob(
 
 def every_code() -> frozenset[str]:
     """The closed set, once every module that defines a GenAIError class is imported."""
-    for module in ("bot.attachments", "bot.concurrency", "bot.fair_use.gate", "bot.options", "bot.storage",
-                   *EXTENSIONS):
+    for module in ("bot.interactions.attachments", "bot.worker_pool", "bot.fair_use.gate",
+                   "bot.interactions.options", "bot.storage", *EXTENSIONS):
         importlib.import_module(module)
     return all_codes()
 

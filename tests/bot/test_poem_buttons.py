@@ -284,7 +284,7 @@ async def test_a_rewrite_that_fails_the_content_check_shows_the_notice_and_keeps
 def test_translations_swap_spanish_and_english_and_bring_others_to_the_reader(
     language, reader, target
 ):
-    from bot.poem_views import translation_language
+    from bot.features.poems.views import translation_language
 
     assert translation_language(language, reader) == target
 

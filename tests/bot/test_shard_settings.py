@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.client import GenAIBot, ShardedGenAIBot, make_bot
-from bot.concurrency import WorkerPool
 from bot.settings import SettingsError, load_settings
+from bot.worker_pool import WorkerPool
 
 
 @pytest.mark.parametrize(("raw", "ids"), [

@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 
 from bot.client import ShardedGenAIBot
-from bot.concurrency import WorkerPool
 from bot.settings import Settings
+from bot.worker_pool import WorkerPool
 from genai_models.imaging import grid_size
 from tests.fakes.discord_server import GUILD_READY_TIMEOUT_S, DiscordStandIn, run_bot
 from tests.helpers import image_of

@@ -17,12 +17,12 @@ import re
 import pytest
 
 from bot.client import make_bot
-from bot.concurrency import WorkerPool
 from bot.fair_use.limits import FairUseLimits
 from bot.fair_use.shared_store import SharedUsageStore
 from bot.fair_use.store import UsageLimited
 from bot.settings import Settings
 from bot.storage import Database
+from bot.worker_pool import WorkerPool
 from tests.fakes.discord_server import GUILD_READY_TIMEOUT_S, DiscordStandIn, run_bot
 
 pytestmark = pytest.mark.asyncio

@@ -10,7 +10,7 @@ import logging
 
 import pytest
 
-from bot.logs import JsonFormatter, user_hash
+from bot.ops.logs import JsonFormatter, user_hash
 
 
 @pytest.fixture

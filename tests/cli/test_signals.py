@@ -60,7 +60,7 @@ async def test_a_stop_with_ten_morphs_in_flight_answers_all_of_them_and_exits_0(
 # note stops (done here just before saying so, or the test's signal could outrun it).
 ENTRY_SAYING_WHEN = ENTRY_VIA_STAND_IN.replace(
     "\nmain()",
-    "\nimport sys; from bot.stop import note_stops; note_stops()"
+    "\nimport sys; from bot.ops.signals import note_stops; note_stops()"
     "\nprint('entry: main', file=sys.stderr, flush=True)\nmain()",
 )
 

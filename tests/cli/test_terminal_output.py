@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from genai_models.vae.quiet import is_noise
+from genai_models.vae.native_log_filter import is_noise
 from tests.helpers import MNIST_SLICE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -22,7 +22,7 @@ PRODUCT_LINE = re.compile(
 ONEDNN_NOTICE = "oneDNN custom operations are on"
 WRITES_NATIVE_NOISE = """
 import os, sys
-from genai_models.vae.quiet import native_noise_filtered
+from genai_models.vae.native_log_filter import native_noise_filtered
 lines = [
     b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\\n",
     b"I0000 00:00:1796214333.500721   19351 port.cc:153] oneDNN custom operations are on.\\n",

@@ -10,7 +10,7 @@ import pytest
 
 from bot.settings import Settings
 from bot.storage import Database, settings_url
-from bot.training.jobs import JobStore
+from bot.training.job_store import JobStore
 from genai_models.vae.training.checkpoint import has_checkpoint
 from genai_models.vae.training.liveness import is_running
 from genai_models.vae.training.status import read_status

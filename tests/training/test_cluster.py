@@ -18,9 +18,9 @@ import time
 import pytest
 
 from bot.client import make_bot
-from bot.concurrency import WorkerPool
 from bot.settings import Settings
 from bot.storage import Database
+from bot.worker_pool import WorkerPool
 from genai_models.catalogue import english
 from tests.fakes.discord_server import GUILD_READY_TIMEOUT_S, DiscordStandIn, run_bot
 from tests.training.jobs import ACCEPT_ANY, JOB_TIMEOUT_S, SHORT_JOBS, ended, wait_for_job

@@ -14,7 +14,7 @@ import pytest
 
 from bot.settings import Settings
 from bot.storage import Database, settings_url
-from bot.training.jobs import JobStore
+from bot.training.job_store import JobStore
 from bot.training.registry import REJECTED
 from genai_models.vae.training.checkpoint import read_checkpoint_meta
 from genai_models.vae.training.status import TrainingStatus, now_iso, read_status, write_status

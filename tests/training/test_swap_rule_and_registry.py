@@ -7,8 +7,8 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
-from bot.i18n import text
-from bot.rendering import progress_bar
+from bot.features.training.embeds import progress_bar
+from bot.interactions.i18n import text
 from bot.storage import Database
 from bot.storage.schema import ModelVersion
 from bot.training.registry import ARCHIVED, PREVIOUS, REJECTED, SERVING, ModelRegistry

@@ -38,7 +38,6 @@ from genai_models.vae.serving.card import (
     write_training_latents,
     write_validation_latents,
 )
-from genai_models.vae.training.checker import build_checker, train_checker
 from genai_models.vae.training.checkpoint import (
     checkpoint_meta,
     commit_checkpoint,
@@ -48,6 +47,7 @@ from genai_models.vae.training.checkpoint import (
     weights_bytes,
     weights_checkpoint,
 )
+from genai_models.vae.training.classifier import build_checker, train_checker
 from genai_models.vae.training.data import Split
 from genai_models.vae.training.evaluation import vae_negative_elbo
 from genai_models.vae.training.latents import class_latent_statistics

@@ -14,26 +14,13 @@ import logging
 import aiohttp
 import discord
 
-from genai_models.errors import InvalidInputError
+from bot.exceptions import AttachmentError
 from genai_models.vae.serving.preprocess import MAX_SIDE, MAX_UPLOAD_BYTES
 
 log = logging.getLogger(__name__)
 
 DOWNLOAD_TIMEOUT_S = 15.0
 _MIB = 1024 * 1024
-
-
-class AttachmentError(InvalidInputError):
-    """A Discord attachment that is not an image, too big, or could not be downloaded."""
-
-    codes = frozenset(
-        {
-            "attachment_not_image",
-            "attachment_too_large",
-            "attachment_too_many_pixels",
-            "attachment_unreadable",
-        }
-    )
 
 
 def safe_name(attachment: discord.Attachment) -> str:

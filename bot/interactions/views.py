@@ -7,9 +7,9 @@ from typing import ClassVar
 
 import discord
 
-from bot.errors import mark_started, report_error
-from bot.i18n import Lang, interaction_language, text
-from bot.options import OptionValueError
+from bot.exceptions import OptionValueError
+from bot.interactions.errors import mark_started, report_error
+from bot.interactions.i18n import Lang, interaction_language, text
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class OwnedView(discord.ui.View):
         self._holder = interaction
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
-        from bot.admission import admit  # it imports bot.errors, as this module does
+        from bot.interactions.admission import admit  # it imports bot.errors, as this module does
 
         mark_started(interaction)
         attribute = self._attribute_of(interaction)

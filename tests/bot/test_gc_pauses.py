@@ -8,7 +8,7 @@ import sys
 # In a fresh interpreter: freezing is process-wide and would outlive this test in pytest's.
 PROBE = """
 import gc, weakref
-from bot.heap import freeze_startup_objects
+from bot.ops.gc_pauses import freeze_startup_objects
 
 class Model:  # stands in for what TensorFlow and the loaded models leave behind
     pass

@@ -8,8 +8,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import rendering
-from bot.i18n import command_text, interaction_language
+from bot.features.about.embeds import about_embed
+from bot.interactions.i18n import command_text, interaction_language
 from genai_models.imaging.provenance import product_version
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ class About(commands.Cog):
     @app_commands.command(name="about", description=command_text("about.description"))
     async def about(self, interaction: discord.Interaction) -> None:
         poet, sampler = self.bot.poet, self.bot.sampler
-        embed = rendering.about_embed(
+        embed = about_embed(
             poem_model=poet.model if poet is not None else None,
             digit_card=sampler.card if sampler is not None else None,
             contact=self.bot.settings.operator_contact,

@@ -10,20 +10,32 @@ fair-use slot is freed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from typing import TYPE_CHECKING
 
 import discord
+from discord import app_commands
 
-from bot.audit import AUDITED
-from bot.errors import OUTCOME, SERVICE_ERROR, elapsed_ms, mark_started, report_error, send_ephemeral
+from bot.exceptions import FairUseError, OptionValueError
 from bot.fair_use.access import allowed_here
-from bot.fair_use.gate import FairUseError
 from bot.fair_use.limits import COMMAND_RESOURCES
-from bot.i18n import interaction_language, text
-from bot.logs import user_hash
-from bot.options import OptionValueError, check_options
+from bot.fair_use.scheduler import Ticket
+from bot.interactions.embeds import progress_embed
+from bot.interactions.errors import (
+    OUTCOME,
+    SERVICE_ERROR,
+    describe,
+    elapsed_ms,
+    mark_started,
+    report_error,
+    send_ephemeral,
+)
+from bot.interactions.i18n import interaction_language, text
+from bot.interactions.options import check_options
+from bot.ops.audit import AUDITED
+from bot.ops.logs import user_hash
 
 if TYPE_CHECKING:
     from bot.client import GenAIBot
@@ -33,6 +45,24 @@ log = logging.getLogger(__name__)
 COMMAND = "genai_command"  # Interaction.extras: the command's name for metrics and logs
 RELEASE = "genai_release"  # Interaction.extras: frees the job's fair-use slot
 QUEUED_MS = "genai_queued_ms"
+# Discord allows about 5 edits per 5 s on one message; every waiting job's position changes each
+# time a slot frees, so a long queue would flood Discord (and the bot's loop) with edits.
+POSITION_EDIT_INTERVAL_S = 2.0
+
+
+class GenAICommandTree(app_commands.CommandTree):
+    """A command tree that stamps each interaction's arrival, admits it, and reports every
+    error alike."""
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        command = interaction.command
+        name = command.qualified_name if command is not None else describe(interaction).lstrip("/")
+        return await admit(interaction, command=name, gated=name if command is not None else None)
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError, /
+    ) -> None:
+        await report_error(interaction, error)
 
 
 async def admit(
@@ -60,7 +90,10 @@ async def admit(
         if interaction.type is discord.InteractionType.application_command:
             check_options(interaction)
         if gated is not None and gated in COMMAND_RESOURCES:
-            admission = await bot.fair_use.admit(interaction, gated, update=update)
+            admission = await bot.fair_use.take_turn(
+                interaction, gated,
+                wait_for_turn=lambda ticket: _wait_in_queue(interaction, ticket, gated, update=update),
+            )
             interaction.extras[RELEASE] = admission.release
             interaction.extras[AUDITED] = gated
             interaction.extras[QUEUED_MS] = round(admission.waited_s * 1000)
@@ -68,6 +101,38 @@ async def admit(
         await report_error(interaction, refusal)
         return False
     return True
+
+
+async def _wait_in_queue(
+    interaction: discord.Interaction, ticket: Ticket, command: str, *, update: bool
+) -> None:
+    """Defer, then keep the message showing the ticket's position until its turn comes; the
+    result later replaces that notice in the same message. `update`: the result replaces the
+    message holding a button, not a new one."""
+    if not interaction.response.is_done():
+        await interaction.response.defer(thinking=not update)
+    lang = interaction_language(interaction)
+    loop = asyncio.get_running_loop()
+    shown = None
+    while not ticket.granted.done():
+        if ticket.position != shown:
+            shown = ticket.position
+            notice = text("queue_position", lang, position=shown, command=command)
+            try:
+                await interaction.edit_original_response(embed=progress_embed(notice))
+            except discord.HTTPException as exc:  # the user still gets the result later
+                log.warning("could not show a queue position: %s", exc)
+            pause = loop.time() + POSITION_EDIT_INTERVAL_S
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout_at(pause):
+                    await asyncio.shield(ticket.granted)
+            continue
+        ticket.moved.clear()
+        moved = asyncio.ensure_future(ticket.moved.wait())
+        try:
+            await asyncio.wait({moved, ticket.granted}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            moved.cancel()
 
 
 def _finished(bot: GenAIBot, interaction: discord.Interaction, task: asyncio.Task) -> None:

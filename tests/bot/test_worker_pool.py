@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from bot.concurrency import CommandTimeoutError, WorkerPool
+from bot.exceptions import CommandTimeoutError
+from bot.worker_pool import WorkerPool
 
 
 @pytest.fixture

@@ -15,17 +15,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from genai_models.errors import GenAIError
+from bot.exceptions import CommandTimeoutError
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-
-class CommandTimeoutError(GenAIError):
-    """A model call took longer than the bot allows for one command."""
-
-    default_code = "command_timeout"
 
 
 class WorkerPool:

@@ -2,7 +2,7 @@
 
 Each command reads: check what can be checked at once, then reply with the work's result
 (bot.responses defers only if it is slow); the drawing (genai_models.vae.serving.drawing, the
-same functions the CLI calls) runs in the worker pool, and bot.rendering builds the message.
+same functions the CLI calls) runs in the worker pool, and its embeds.py builds the message.
 """
 
 from __future__ import annotations
@@ -16,11 +16,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import attachments, rendering
-from bot.i18n import Lang, command_text, interaction_language, text
-from bot.responses import Reply, reply_with
-from bot.views import OwnedView
-from genai_models.errors import GenAIError
+from bot.exceptions import ModelNotLoadedError
+from bot.features.digits.embeds import digits_reply, handwriting_reply, latent_map_reply, morph_reply
+from bot.interactions import attachments
+from bot.interactions.embeds import BUTTON_LABEL_LIMIT, clip
+from bot.interactions.i18n import Lang, command_text, interaction_language, text
+from bot.interactions.responses import Reply, reply_with
+from bot.interactions.views import OwnedView
 from genai_models.vae.serving.drawing import (
     DEFAULT_FRAMES,
     axis_meaning,
@@ -40,12 +42,6 @@ MAX_SEED = 2**31 - 1
 # Explore: how far one press moves the shown digits across the style plane, in latent units
 # (about a cell of /latent-map digit's grid).
 EXPLORE_STEP = 0.7
-
-
-class ModelNotLoadedError(GenAIError):
-    """The digit model is not loaded (still starting, or this process runs without it)."""
-
-    default_code = "model_loading"
 
 
 def new_seed() -> int:
@@ -165,7 +161,7 @@ class Digits(commands.Cog):
             draw_digits, sampler, request.digit, count=request.count, seed=request.seed,
             offset=request.offset, mark=self.bot.settings.image_mark,
         )
-        reply = rendering.digits_reply(
+        reply = digits_reply(
             png, digit=request.digit, count=request.count, seed=request.seed,
             version=sampler.version, lang=lang, offset=request.offset,
         )
@@ -182,7 +178,7 @@ class Digits(commands.Cog):
             draw_morph, sampler, start, end, frames=frames, seed=seed,
             mark=self.bot.settings.image_mark,
         )
-        return rendering.morph_reply(
+        return morph_reply(
             gif, start=labels[0], end=labels[1], frames=frames, seed=seed,
             version=sampler.version, lang=lang,
         )
@@ -214,7 +210,7 @@ class Digits(commands.Cog):
         png, written = await self.bot.run_blocking(
             draw_handwriting, sampler, data, digit, mark=self.bot.settings.image_mark
         )
-        return rendering.handwriting_reply(
+        return handwriting_reply(
             png, digit=written.digit, confidence=written.confidence, given=written.given,
             version=sampler.version, lang=lang,
         )
@@ -226,7 +222,7 @@ class Digits(commands.Cog):
             self._latent_maps[key] = await self.bot.run_blocking(
                 draw_latent_map, sampler, digit, lang=lang, mark=self.bot.settings.image_mark
             )
-        return rendering.latent_map_reply(
+        return latent_map_reply(
             self._latent_maps[key], digit=digit, version=sampler.version, lang=lang)
 
 
@@ -260,7 +256,7 @@ class DigitView(DigitRequestView):
         axes = cog.require_sampler().style_axes
         for item, names, direction in ((self.explore_left, axes.x, -1), (self.explore_right, axes.x, 1),
                                        (self.explore_up, axes.y, 1), (self.explore_down, axes.y, -1)):
-            item.label = rendering.clip(axis_meaning(names, direction, lang), rendering.BUTTON_LABEL_LIMIT)
+            item.label = clip(axis_meaning(names, direction, lang), BUTTON_LABEL_LIMIT)
 
     @discord.ui.button(label="Again", style=discord.ButtonStyle.primary, emoji="🎲")
     async def again(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:

@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 from prometheus_client.core import GaugeMetricFamily
 
 if TYPE_CHECKING:
-    from bot.gateway_state import ShardState
+    from bot.ops.gateway_state import ShardState
 
 # Seconds: a quick digit grid is well under one, a morph or a poem a few, a stuck call the
 # command timeout (60 s by default).

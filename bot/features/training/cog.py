@@ -17,16 +17,18 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import rendering
-from bot.i18n import Lang, command_text, interaction_language, text
-from bot.logs import user_hash
-from bot.responses import Reply, reply_with
+from bot.features.training.embeds import job_outcome, job_status_reply, model_reply, training_reply
+from bot.interactions.i18n import Lang, command_text, interaction_language, language_of, text
+from bot.interactions.responses import Reply, reply_with
+from bot.ops.logs import user_hash
 from bot.storage.postgres import is_postgres
 from genai_models import imaging
 from genai_models.vae.training.status import TrainingStatus, read_status
 
 if TYPE_CHECKING:
     from bot.client import GenAIBot
+    from bot.storage.schema import TrainingJob
+    from bot.training.spec import Evaluation
     from bot.training.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
@@ -86,6 +88,21 @@ class Training(commands.Cog):
         if self.supervisor is not None:
             await self.supervisor.shutdown()
 
+    @commands.Cog.listener()
+    async def on_training_swapped(self, job: TrainingJob, evaluation: Evaluation) -> None:
+        """A short note in the channel where the job whose model now serves was started."""
+        if job.channel_id is None:
+            return
+        guild = self.bot.get_guild(job.guild_id) if job.guild_id else None
+        lang = language_of(guild.preferred_locale if guild else None)
+        try:
+            await self.bot.get_partial_messageable(job.channel_id).send(
+                text("train_swapped_announce", lang, version=evaluation.version, job=job.id,
+                     elbo=f"{evaluation.negative_elbo:.1f}", fidelity=f"{evaluation.fidelity:.1%}"))
+        except Exception as exc:  # the swap stands; the note is a courtesy
+            log.warning("could not announce model %s in channel %s: %s", evaluation.version,
+                        job.channel_id, exc)
+
     def is_admin(self, interaction: discord.Interaction) -> bool:
         if interaction.user.id in self.bot.settings.owner_ids:
             return True
@@ -130,7 +147,7 @@ class Training(commands.Cog):
             return
         if job.state == "failed":
             await self._refuse(interaction, "train_start_failed",
-                               reason=rendering.job_outcome(job, lang))
+                               reason=job_outcome(job, lang))
             return
         key = "train_resumed" if result.resumed else "train_started"
         await interaction.response.send_message(text(
@@ -159,12 +176,12 @@ class Training(commands.Cog):
         job = await self.supervisor.jobs.latest() if self.supervisor is not None else None
         if job is None:
             status, curve = await self.bot.run_blocking(read_status_and_curve, self.training_dir)
-            return rendering.training_reply(status, curve, shipped_version=serving, lang=lang)
+            return training_reply(status, curve, shipped_version=serving, lang=lang)
         status, curve = await self.bot.run_blocking(read_status_and_curve, Path(job.job_dir))
         last_ended = await self.supervisor.jobs.last_ended()
         can_resume = (self.is_admin(interaction)
                       and await self.supervisor.resumable() is not None and job.state != "running")
-        return rendering.job_status_reply(
+        return job_status_reply(
             job, status, curve,
             last_ended=last_ended if last_ended is not None and last_ended.id != job.id else None,
             can_resume=can_resume, serving_version=serving, lang=lang)
@@ -180,7 +197,7 @@ class Training(commands.Cog):
         loaded = self.bot.sampler.version if self.bot.sampler is not None else "?"
         if serving is not None and serving.version != loaded:
             serving = await registry.find(loaded)
-        reply = rendering.model_reply(serving, previous, loaded_version=loaded,
+        reply = model_reply(serving, previous, loaded_version=loaded,
                                       lang=interaction_language(interaction))
         await interaction.response.send_message(**reply.message_kwargs())
 

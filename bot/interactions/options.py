@@ -15,7 +15,7 @@ import discord
 from discord import app_commands
 from discord.enums import AppCommandOptionType
 
-from genai_models.errors import GenAIError
+from bot.exceptions import OptionValueError
 
 _PYTHON_TYPES: dict[AppCommandOptionType, tuple[type, ...]] = {
     AppCommandOptionType.string: (str,),
@@ -30,15 +30,6 @@ _SNOWFLAKE_TYPES = {
     AppCommandOptionType.mentionable: None,
     AppCommandOptionType.attachment: "attachments",
 }
-
-
-class OptionValueError(GenAIError):
-    """An option value the published command would not accept."""
-
-    default_code = "option_invalid"
-    codes = frozenset(
-        {"option_missing", "option_unknown", "option_range", "option_length", "option_choice"}
-    )
 
 
 def check_options(interaction: discord.Interaction) -> None:

@@ -13,6 +13,10 @@ from collections.abc import Callable
 
 import discord
 
+from bot.interactions.embeds import notice_embed
+from bot.interactions.errors import CREATED_MESSAGE
+from bot.interactions.i18n import interaction_language, text
+
 log = logging.getLogger(__name__)
 
 
@@ -61,3 +65,19 @@ class InFlight:
             task.cancel()
         await asyncio.gather(*left, return_exceptions=True)
         return list(left.values())
+
+
+async def tell_interrupted(interaction: discord.Interaction) -> None:
+    """Replace the user's placeholder (or answer privately) with "restarted, try again"."""
+    message = text("shutdown_interrupted", interaction_language(interaction))
+    try:
+        if not interaction.response.is_done():
+            await interaction.response.send_message(message, ephemeral=True)
+        elif interaction.response.type in CREATED_MESSAGE:
+            await interaction.edit_original_response(
+                content=None, embed=notice_embed(message), attachments=[], view=None
+            )
+        else:
+            await interaction.followup.send(message, ephemeral=True)
+    except discord.HTTPException as exc:
+        log.warning("could not tell user about the restart: %s", exc)

@@ -9,11 +9,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import rendering
-from bot.i18n import Lang, command_text, error_text, interaction_language, text
-from bot.logs import user_hash
-from bot.paced_edits import PacedEditor
-from bot.poem_views import PoemView
+from bot.features.poems.embeds import cut_note, poem_embed, poem_status_embed
+from bot.features.poems.views import PoemView
+from bot.interactions.embeds import notice_embed
+from bot.interactions.i18n import Lang, command_text, error_text, interaction_language, text
+from bot.interactions.paced_edits import PacedEditor
+from bot.ops.logs import user_hash
 from genai_models.errors import ContentFlaggedError
 from genai_models.text import (
     DEFAULT_FORM,
@@ -92,7 +93,7 @@ class Poems(commands.Cog):
                 async for _piece in stream:
                     editor.show(
                         lambda: {
-                            "embed": rendering.poem_embed(
+                            "embed": poem_embed(
                                 stream.text,
                                 topic=request.topic,
                                 lang=lang,
@@ -108,7 +109,7 @@ class Poems(commands.Cog):
                 raise  # nothing was shown: the error handler answers ephemerally
             # The text already on screen failed the check: replace it, in place.
             refusal = error_text(exc, lang)
-            await editor.finish(lambda: {"embed": rendering.notice_embed(refusal)})
+            await editor.finish(lambda: {"embed": notice_embed(refusal)})
             return None
         except BaseException:
             await editor.aclose()
@@ -116,12 +117,12 @@ class Poems(commands.Cog):
         view = PoemView(self, request, poem, owner=interaction.user, lang=lang)
         await editor.finish(
             lambda: {
-                "embed": rendering.poem_embed(
+                "embed": poem_embed(
                     poem.text,
                     topic=request.topic,
                     lang=lang,
                     model=poem.model,
-                    note=rendering.cut_note(poem, lang),
+                    note=cut_note(poem, lang),
                 ),
                 "view": view,
             }
@@ -161,7 +162,7 @@ class _StatusShower:
     def _show(self, status: str) -> None:
         self._editor.show(
             lambda: {
-                "embed": rendering.poem_status_embed(
+                "embed": poem_status_embed(
                     status, topic=self._topic, lang=self._lang, model=self._model
                 )
             }

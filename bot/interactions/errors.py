@@ -13,9 +13,9 @@ import time
 import discord
 from discord import app_commands
 
-from bot.i18n import Lang, error_text, interaction_language, text
-from bot.logs import user_hash
-from bot.rendering import CONTENT_LIMIT, clip
+from bot.interactions.embeds import CONTENT_LIMIT, clip
+from bot.interactions.i18n import Lang, error_text, interaction_language, text
+from bot.ops.logs import user_hash
 from genai_models.errors import GenAIError, ServiceError
 
 log = logging.getLogger(__name__)
@@ -124,19 +124,3 @@ async def send_ephemeral(interaction: discord.Interaction, message: str) -> None
         await interaction.followup.send(message, ephemeral=True)
     except discord.HTTPException as exc:  # the interaction expired or Discord is failing
         log.warning("could not tell user %s about an error: %s", user_hash(interaction.user.id), exc)
-
-
-class GenAICommandTree(app_commands.CommandTree):
-    """A command tree that stamps each interaction's arrival and reports every error alike."""
-
-    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
-        from bot.admission import admit  # it uses this module's reporting: imported late
-
-        command = interaction.command
-        name = command.qualified_name if command is not None else describe(interaction).lstrip("/")
-        return await admit(interaction, command=name, gated=name if command is not None else None)
-
-    async def on_error(
-        self, interaction: discord.Interaction, error: app_commands.AppCommandError, /
-    ) -> None:
-        await report_error(interaction, error)

@@ -16,14 +16,15 @@ from typing import TYPE_CHECKING, ClassVar
 
 import discord
 
-from bot import rendering
-from bot.errors import mark_started, report_error
-from bot.i18n import Lang, text
-from bot.views import OwnedView
+from bot.features.poems.embeds import cut_note, poem_embed
+from bot.interactions.embeds import CONTENT_LIMIT, clip
+from bot.interactions.errors import mark_started, report_error
+from bot.interactions.i18n import Lang, text
+from bot.interactions.views import OwnedView
 from genai_models.text import FORMS, MAX_TOPIC_CHARS, PoemRequest
 
 if TYPE_CHECKING:
-    from bot.cogs.poems import Poems
+    from bot.features.poems.cog import Poems
     from genai_models.text import Poem
 
 log = logging.getLogger(__name__)
@@ -79,13 +80,13 @@ class PoemView(OwnedView):
             "poem_translation_of", self.lang,
             language=text(f"language.{self.target}", self.lang),
             link=interaction.message.jump_url if interaction.message else "",
-            first_line=rendering.clip(self.poem.text.splitlines()[0], QUOTED_LINE_CHARS),
+            first_line=clip(self.poem.text.splitlines()[0], QUOTED_LINE_CHARS),
         )  # fmt: skip
         # A new message at once, so the quote stands above the translation while it streams
         # (a press that waited its turn has that message already: the queue's "thinking…").
         placeholder = {
-            "content": rendering.clip(quote, rendering.CONTENT_LIMIT),
-            "embed": rendering.poem_embed(
+            "content": clip(quote, CONTENT_LIMIT),
+            "embed": poem_embed(
                 "", topic=request.topic, lang=self.lang, model=self.cog.poet.model, streaming=True
             ),
         }
@@ -129,9 +130,9 @@ class PoemView(OwnedView):
 
     def _shown(self) -> discord.Embed:
         """The finished poem these buttons belong to, as its message showed it."""
-        return rendering.poem_embed(
+        return poem_embed(
             self.poem.text, topic=self.request.topic, lang=self.lang, model=self.poem.model,
-            note=rendering.cut_note(self.poem, self.lang),
+            note=cut_note(self.poem, self.lang),
         )  # fmt: skip
 
     def _set_enabled(self, enabled: bool) -> None:
@@ -153,7 +154,7 @@ class NewTopicModal(discord.ui.Modal):
         self.add_item(discord.ui.Label(text=text("poem_new_topic_label", view.lang), component=self.topic))
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
-        from bot.admission import admit  # it imports bot.errors, as bot.views does
+        from bot.interactions.admission import admit  # it imports bot.errors, as bot.views does
 
         mark_started(interaction)
         return await admit(interaction, command="PoemView.new_topic", gated="poem")

@@ -1,0 +1,52 @@
+"""The Discord layer's one error tree: every refusal and failure the bot itself raises.
+
+Each is a `GenAIError` (genai_models.errors), so it carries a code whose message the catalogue
+holds in both languages, and `bot.interactions.errors` answers all of them alike: privately, in
+the user's language, with one log line. The database's own failures live with it
+(bot.storage.errors); the models' with them (genai_models.errors).
+"""
+
+from __future__ import annotations
+
+from genai_models.errors import GenAIError, InvalidInputError
+
+
+class FairUseError(GenAIError):
+    """The request is refused for now: it can be made again later, or elsewhere."""
+
+    default_code = "cooldown"
+    codes = frozenset({"too_many_jobs", "queue_full", "not_allowed_here"})
+
+
+class OptionValueError(GenAIError):
+    """An option value the published command would not accept."""
+
+    default_code = "option_invalid"
+    codes = frozenset(
+        {"option_missing", "option_unknown", "option_range", "option_length", "option_choice"}
+    )
+
+
+class AttachmentError(InvalidInputError):
+    """A Discord attachment that is not an image, too big, or could not be downloaded."""
+
+    codes = frozenset(
+        {
+            "attachment_not_image",
+            "attachment_too_large",
+            "attachment_too_many_pixels",
+            "attachment_unreadable",
+        }
+    )
+
+
+class CommandTimeoutError(GenAIError):
+    """A model call took longer than the bot allows for one command."""
+
+    default_code = "command_timeout"
+
+
+class ModelNotLoadedError(GenAIError):
+    """The digit model is not loaded (still starting, or this process runs without it)."""
+
+    default_code = "model_loading"
