@@ -100,6 +100,7 @@ class GenAIBot(commands.Bot):
         self.fair_use = FairUseGate(
             settings.fair_use,
             workers=pool.workers,
+            text_concurrency=poet.config.concurrency if poet is not None else 1,
             store=usage_store(database),
             on_refusal=lambda command, reason: self.metrics.refusals.labels(
                 command=command, reason=reason

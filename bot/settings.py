@@ -17,7 +17,6 @@ from genai_models.text.config import (
     DEFAULT_LOCAL_CONCURRENCY,
     DEFAULT_MAX_RETRIES,
     DEFAULT_MAX_TOKENS,
-    DEFAULT_MAX_WAITING,
     DEFAULT_MODEL,
     DEFAULT_OPENAI_CONCURRENCY,
     DEFAULT_TEMPERATURE,
@@ -103,10 +102,9 @@ ENVIRONMENT = {
     "GENAI_IMAGE_MARK": "on (default) or off: a small AI mark in a corner of every image",
     "GENAI_OPERATOR_CONTACT": "how users reach the operator, shown by /about (default: none)",
     "OPENAI_MAX_CONCURRENCY": (
-        "poems sent to the text service at once, 1-64 (default: "
+        "poems the text service serves at once, 1-64; more wait in the bot's queue (default: "
         f"{DEFAULT_LOCAL_CONCURRENCY} for a local server, {DEFAULT_OPENAI_CONCURRENCY} for OpenAI)"
     ),
-    "OPENAI_MAX_QUEUE": f"poems that may wait in line for it, 0-1000 (default: {DEFAULT_MAX_WAITING})",
     "OPENAI_DEADLINE": (
         f"seconds one poem may take once sent, retries included, 5-600 (default: {DEFAULT_DEADLINE_S:g})"
     ),
@@ -125,8 +123,8 @@ ENVIRONMENT = {
     "GENAI_JOBS_PER_USER": "requests one user may have running or queued at once (default: 2)",
     "GENAI_JOBS_PER_GUILD": "model or text jobs one server may run at once (default: 4)",
     "GENAI_MODEL_CONCURRENCY": "digit jobs running at once (default: GENAI_WORKERS)",
-    "GENAI_TEXT_CONCURRENCY": "poems being written at once (default: 4)",
-    "GENAI_QUEUE_SIZE": "jobs that may wait for a slot, per kind; more are asked to retry (default: 20)",
+    "GENAI_QUEUE_SIZE": "requests that may wait their turn, per resource (digits, poems); more are "
+                        "asked to retry (default: 20)",
     "GENAI_ALLOW_GUILDS": "server ids the bot answers in (comma-separated; default: all)",
     "GENAI_DENY_GUILDS": "server ids the bot never answers in",
     "GENAI_ALLOW_CHANNELS": "channel ids the bot answers in (default: all)",
@@ -184,7 +182,6 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         max_retries=_int(env, "OPENAI_MAX_RETRIES", DEFAULT_MAX_RETRIES, low=0, high=10),
         moderation=_choice(env, "OPENAI_MODERATION", "auto", ("auto", "on", "off")),
         max_concurrency=_int(env, "OPENAI_MAX_CONCURRENCY", None, low=1, high=64),
-        max_waiting=_int(env, "OPENAI_MAX_QUEUE", DEFAULT_MAX_WAITING, low=0, high=1000),
         deadline_s=_float(env, "OPENAI_DEADLINE", DEFAULT_DEADLINE_S, low=5.0, high=600.0),
         system_prompt_role=_choice(env, "OPENAI_SYSTEM_PROMPT", "system", ("system", "user")),
     )
@@ -229,7 +226,6 @@ def _fair_use(env: Mapping[str, str], owner_ids: frozenset[int]) -> FairUseLimit
         jobs_per_user=_int(env, "GENAI_JOBS_PER_USER", 2, low=1, high=1000),
         jobs_per_guild=_int(env, "GENAI_JOBS_PER_GUILD", 4, low=1, high=1000),
         model_concurrency=_int(env, "GENAI_MODEL_CONCURRENCY", None, low=1, high=256),
-        text_concurrency=_int(env, "GENAI_TEXT_CONCURRENCY", 4, low=1, high=256),
         queue_size=_int(env, "GENAI_QUEUE_SIZE", 20, low=0, high=10_000),
         owner_ids=owner_ids,
         access=AccessLists(

@@ -130,12 +130,7 @@ class RateLimitedError(ServiceError):
     """Too many requests or quota exhausted."""
 
     default_code = "rate_limited"
-    codes = frozenset(
-        {
-            "quota_exhausted",
-            "poem_queue_full",  # the poet's own waiting line (genai_models.text.slots)
-        }
-    )
+    codes = frozenset({"quota_exhausted"})
 
 
 class AuthenticationError(ServiceError):

@@ -35,13 +35,19 @@ class Admission:
 
 class FairUseGate:
     """Cooldowns and jobs per user (in `store`: this process's memory, or the database the
-    processes share), caps and queues per resource (in memory: each process has its own CPU)."""
+    processes share), caps and queues per resource (in memory: each process has its own CPU).
+
+    The bot's only queues: one per resource, "model" as wide as `limits.model_concurrency` (or
+    the worker pool), "text" as wide as `text_concurrency`, what the text endpoint serves at
+    once (PoetConfig.concurrency), so no poem waits a second time at the endpoint.
+    """
 
     def __init__(
         self,
         limits: FairUseLimits,
         *,
         workers: int,
+        text_concurrency: int = 1,
         store: UsageStore | None = None,
         on_refusal: Callable[[str, str], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -56,7 +62,7 @@ class FairUseGate:
                 concurrency=model, per_guild=limits.jobs_per_guild, queue_size=limits.queue_size
             ),
             "text": FairScheduler(
-                concurrency=limits.text_concurrency,
+                concurrency=text_concurrency,
                 per_guild=limits.jobs_per_guild,
                 queue_size=limits.queue_size,
             ),

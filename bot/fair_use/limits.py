@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 # What each rate-limited command costs: "model" work shares the CPU's worker threads, "text" work
-# waits on the remote text service. They queue separately, so slow poems never hold up digits.
+# waits on the text service. Each resource has one queue, so slow poems never hold up digits.
 COMMAND_RESOURCES: Mapping[str, str] = {
     "digit": "model",
     "morph": "model",
@@ -38,14 +38,14 @@ class AccessLists:
 class FairUseLimits:
     """How much of the bot one user, one guild and everyone together may use at once.
 
-    `model_concurrency` None means one job per worker thread (the pool's size).
+    `model_concurrency` None means one job per worker thread (the pool's size). How many poems
+    run at once is the text endpoint's own concurrency (PoetConfig.concurrency), not a limit here.
     """
 
     cooldowns_s: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_COOLDOWNS_S))
     jobs_per_user: int = 2  # running or queued, per user
     jobs_per_guild: int = 4  # running at once, per guild and resource
     model_concurrency: int | None = None
-    text_concurrency: int = 4  # poems mostly wait on the network: a few at once cost little
     queue_size: int = 20  # waiting jobs per resource; beyond it users are asked to come back
     owner_ids: frozenset[int] = frozenset()  # exempt from cooldowns and the per-user limit
     access: AccessLists = field(default_factory=AccessLists)

@@ -27,7 +27,7 @@ from genai_models.text.languages import (
     LANGUAGE_NAMES,
     language_for_locale,
 )
-from genai_models.text.progress import Progress, Queued, Retrying, Started
+from genai_models.text.progress import Progress, Retrying, Started
 from genai_models.text.prompts import DEFAULT_FORM, FORMS
 from genai_models.text.request import MAX_TOPIC_CHARS, PoemRequest
 from genai_models.text.results import Poem, Usage
@@ -48,7 +48,6 @@ __all__ = [
     "Poet",
     "PoetConfig",
     "Progress",
-    "Queued",
     "Retrying",
     "Started",
     "Usage",

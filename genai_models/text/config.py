@@ -22,7 +22,6 @@ DEFAULT_MAX_CHARS = 3500
 # and some end a running stream when another request arrives; OpenAI serves many.
 DEFAULT_LOCAL_CONCURRENCY = 1
 DEFAULT_OPENAI_CONCURRENCY = 8
-DEFAULT_MAX_WAITING = 10
 
 TokenLimitParam = Literal["max_tokens", "max_completion_tokens"]
 ModerationMode = Literal["auto", "on", "off"]
@@ -49,10 +48,9 @@ class PoetConfig:
     system_prompt_role: SystemPromptRole = "system"
     deadline_s: float = DEFAULT_DEADLINE_S
     max_chars: int = DEFAULT_MAX_CHARS
-    # Poems streamed from this endpoint at once (None: 1 for a local server, 8 for OpenAI),
-    # and how many more may wait in line before new ones are refused.
+    # Poems this endpoint serves at once (None: 1 for a local server, 8 for OpenAI). The poet
+    # does not queue: callers keep within it (the bot's fair-use queue is sized by it).
     max_concurrency: int | None = None
-    max_waiting: int = DEFAULT_MAX_WAITING
 
     def __repr__(self) -> str:  # keep the key out of logs and tracebacks
         key = "set" if self.api_key else "unset"
@@ -62,8 +60,7 @@ class PoetConfig:
             f"token_limit_param={self.token_limit_param!r}, timeout_s={self.timeout_s}, "
             f"max_retries={self.max_retries}, moderation={self.moderation!r}, "
             f"system_prompt_role={self.system_prompt_role!r}, deadline_s={self.deadline_s}, "
-            f"max_chars={self.max_chars}, concurrency={self.concurrency}, "
-            f"max_waiting={self.max_waiting})"
+            f"max_chars={self.max_chars}, concurrency={self.concurrency})"
         )
 
     @property
@@ -73,7 +70,7 @@ class PoetConfig:
 
     @property
     def concurrency(self) -> int:
-        """How many poems this endpoint is asked for at once."""
+        """How many poems this endpoint serves at once: the capacity of the queue in front of it."""
         if self.max_concurrency is not None:
             return self.max_concurrency
         return DEFAULT_OPENAI_CONCURRENCY if self.is_openai else DEFAULT_LOCAL_CONCURRENCY

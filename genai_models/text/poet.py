@@ -22,12 +22,11 @@ from genai_models.text.assembly import PoemAssembler
 from genai_models.text.config import OPENAI_BASE_URL, PoetConfig
 from genai_models.text.failures import Phase, describe, loggable_url, to_genai_error
 from genai_models.text.moderation import Moderator, Stage
-from genai_models.text.progress import Progress, ProgressListener, Queued, Retrying, Started
+from genai_models.text.progress import Progress, ProgressListener, Retrying, Started
 from genai_models.text.prompts import build_messages, quotes_the_rules
 from genai_models.text.request import PoemRequest
 from genai_models.text.results import Poem
 from genai_models.text.retries import Deadline, retry_delay
-from genai_models.text.slots import Slots
 from genai_models.text.stream import PoemStream
 
 if TYPE_CHECKING:
@@ -57,6 +56,10 @@ class Poet:
 
     Every failure is a GenAIError with a user-safe message. `http_client`, if given, stays
     owned by the caller (it is not closed by `aclose`).
+
+    The poet sends every poem it is asked for at once: whoever asks for several at a time keeps
+    them within `config.concurrency`, the number the endpoint serves at once (the bot's fair-use
+    queue does, bot/fair_use/; `genai-bot poem` writes one).
     """
 
     def __init__(
@@ -81,7 +84,6 @@ class Poet:
         self._moderator = (
             Moderator(self._client, secret=config.api_key) if config.moderation_enabled else None
         )
-        self._slots = Slots(config.concurrency, max_waiting=config.max_waiting)
 
     @property
     def config(self) -> PoetConfig:
@@ -92,18 +94,13 @@ class Poet:
         """True when topics and poems go through the moderation endpoint."""
         return self._moderator is not None
 
-    @property
-    def slots(self) -> Slots:
-        """The waiting line in front of this endpoint (how many poems are sent at once)."""
-        return self._slots
-
     def write(
         self, request: PoemRequest, *, on_progress: ProgressListener | None = None
     ) -> PoemStream:
         """Start a poem. Nothing is sent until the stream is iterated (or `final()` awaited).
 
-        `on_progress` hears of the wait before the first piece: the place in line (Queued),
-        the poem's turn (Started), a busy service retried (Retrying).
+        `on_progress` hears of the wait before the first piece: the request going out (Started),
+        a busy service retried (Retrying).
         """
         return PoemStream(self._generate(request, on_progress or _ignore_progress))
 
@@ -150,20 +147,19 @@ class Poet:
         self, request: PoemRequest, tell: ProgressListener
     ) -> AsyncGenerator[str | Poem, None]:
         """Text pieces as they arrive, then the Poem (the contract PoemStream relies on)."""
-        async with self._slots.hold(lambda position: tell(Queued(position))):
-            tell(Started())
-            # Closed here, not whenever it is collected: a poem abandoned half-way must release
-            # its HTTP stream before its slot goes to the next poem.
-            async with contextlib.aclosing(self._write_in_slot(request, tell)) as items:
-                async for item in items:
-                    yield item
+        tell(Started())
+        # Closed here, not whenever it is collected: a poem abandoned half-way must release its
+        # HTTP stream before its caller lets the next poem take its place at the endpoint.
+        async with contextlib.aclosing(self._write(request, tell)) as items:
+            async for item in items:
+                yield item
 
-    async def _write_in_slot(
+    async def _write(
         self, request: PoemRequest, tell: ProgressListener
     ) -> AsyncGenerator[str | Poem, None]:
         config = self._config
         started = time.perf_counter()
-        # The deadline counts from the poem's turn: time in line is shown to the user as their
+        # The deadline counts from the request going out: a caller's queue shows the user their
         # place, and each poem ahead is itself bounded by its deadline.
         deadline = Deadline(config.deadline_s)
         # With moderation on, the finished poem is checked too: stop reading early enough.

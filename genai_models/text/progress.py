@@ -1,7 +1,7 @@
 """What a poem is doing before its first words arrive, for whoever shows it to the user.
 
 `Poet.write(request, on_progress=...)` calls the callback with these, synchronously and quickly
-(it must not block): a waiting line ahead of the poem, the poem's turn, a busy service retried.
+(it must not block): the poem's request going out, a busy service retried.
 """
 
 from __future__ import annotations
@@ -11,15 +11,8 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
-class Queued:
-    """The poem waits for a free slot at the text service; `position` 1 is next in line."""
-
-    position: int
-
-
-@dataclass(frozen=True, slots=True)
 class Started:
-    """The poem's request is being sent (after any wait in line)."""
+    """The poem's request is being sent."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,5 +23,5 @@ class Retrying:
     wait_s: float
 
 
-Progress = Queued | Started | Retrying
+Progress = Started | Retrying
 ProgressListener = Callable[[Progress], None]

@@ -16,9 +16,7 @@ from bot.worker_pool import WorkerPool
 from tests.fakes.discord_server import GUILD_READY_TIMEOUT_S, run_bot
 
 # No cooldowns, and caps too high to reach: the worker pool alone decides what runs when.
-NO_LIMITS = FairUseLimits(
-    cooldowns_s={}, jobs_per_user=1000, model_concurrency=1000, text_concurrency=1000, queue_size=1000
-)
+NO_LIMITS = FairUseLimits(cooldowns_s={}, jobs_per_user=1000, model_concurrency=1000, queue_size=1000)
 
 
 @pytest.fixture

@@ -19,18 +19,17 @@ def test_the_poem_settings_are_read():
         LOCAL
         | {
             "OPENAI_MAX_CONCURRENCY": "4",
-            "OPENAI_MAX_QUEUE": "0",
             "OPENAI_DEADLINE": "45",
             "OPENAI_SYSTEM_PROMPT": "User",
         }
     ).poet
-    assert (poet.concurrency, poet.max_waiting, poet.deadline_s) == (4, 0, 45.0)
+    assert (poet.concurrency, poet.deadline_s) == (4, 45.0)
     assert poet.system_prompt_role == "user"
 
 
-def test_the_defaults_are_a_short_line_a_20_s_deadline_and_a_system_prompt():
+def test_the_defaults_are_a_20_s_deadline_and_a_system_prompt():
     poet = load_settings(LOCAL).poet
-    assert (poet.max_waiting, poet.deadline_s, poet.system_prompt_role) == (10, 20.0, "system")
+    assert (poet.deadline_s, poet.system_prompt_role) == (20.0, "system")
 
 
 @pytest.mark.parametrize(
@@ -38,7 +37,7 @@ def test_the_defaults_are_a_short_line_a_20_s_deadline_and_a_system_prompt():
     [
         ("OPENAI_MAX_CONCURRENCY", "0", "between 1 and 64"),
         ("OPENAI_DEADLINE", "2", "between 5.0 and 600.0"),
-        ("OPENAI_MAX_QUEUE", "many", "a whole number"),
+        ("OPENAI_MAX_CONCURRENCY", "many", "a whole number"),
         ("OPENAI_SYSTEM_PROMPT", "developer", "one of system, user"),
     ],
 )

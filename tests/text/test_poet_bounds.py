@@ -12,7 +12,7 @@ import time
 import pytest
 
 from genai_models.errors import RateLimitedError, ServiceUnavailableError
-from genai_models.text import PoemRequest, Queued, Retrying, Started
+from genai_models.text import PoemRequest, Retrying, Started
 from tests.fakes.openai_server import Fault
 
 LUNA = PoemRequest(topic="la luna")
@@ -160,7 +160,7 @@ async def test_a_timeout_longer_than_the_deadline_still_ends_at_the_deadline(
     assert time.perf_counter() - started < 2.7
 
 
-# --- concurrency: one endpoint, a few slots ------------------------------------------------
+# --- concurrency: the poet sends what it is asked; the bot's queue keeps within the endpoint ---
 
 
 async def _two_at_once(poet):
@@ -186,54 +186,8 @@ async def test_a_server_that_interrupts_running_streams_does_break_a_poem(openai
 
 
 @pytest.mark.asyncio
-async def test_one_poem_at_a_time_to_a_local_server_and_both_complete(openai_server, make_poet):
-    openai_server.reply = STANZA
-    openai_server.chunk_delay_s = 0.005
-    openai_server.interrupt_requests = True
-    poet = make_poet()  # a local server: one slot by default
-    assert poet.config.concurrency == 1
-
-    first, second = await _two_at_once(poet)
-
-    assert first.text == second.text == STANZA.strip()
-    assert openai_server.peak_streams == 1
-    assert openai_server.interrupted_streams == 0
-
-
-@pytest.mark.asyncio
-async def test_waiting_poems_hear_their_place_in_line(openai_server, make_poet):
-    openai_server.reply = STANZA
-    openai_server.chunk_delay_s = 0.002
-    poet = make_poet()
-    heard: list[list] = [[], [], []]
-    streams = [poet.write(LUNA, on_progress=heard[i].append) for i in range(3)]
-
-    poems = await asyncio.gather(*(s.final() for s in streams))
-
-    assert all(p.text == STANZA.strip() for p in poems)
-    assert heard[0] == [Started()]
-    assert heard[1] == [Queued(1), Started()]
-    assert heard[2] == [Queued(2), Queued(1), Started()]
-
-
-@pytest.mark.asyncio
-async def test_a_full_line_refuses_new_poems_without_asking_the_server(openai_server, make_poet):
-    openai_server.reply = STANZA
-    openai_server.chunk_delay_s = 0.005
-    poet = make_poet(max_waiting=1)
-    running = [asyncio.create_task(poet.write(LUNA).final()) for _ in range(2)]
-    await asyncio.sleep(0.1)
-
-    with pytest.raises(RateLimitedError, match="Too many poems") as caught:
-        await poet.write(LUNA).final()
-
-    assert caught.value.code == "poem_queue_full"
-    assert all(p.finish_reason == "stop" for p in await asyncio.gather(*running))
-    assert len(openai_server.chat_requests) == 2
-
-
-@pytest.mark.asyncio
-async def test_an_abandoned_poem_frees_its_slot(openai_server, make_poet):
+async def test_an_abandoned_poem_closes_its_stream_at_the_server(openai_server, make_poet):
+    # The bot's queue lets the next poem out when one ends: the endpoint must be free by then.
     openai_server.reply = RUNAWAY
     openai_server.chunk_delay_s = 0.01
     poet = make_poet()
@@ -242,6 +196,10 @@ async def test_an_abandoned_poem_frees_its_slot(openai_server, make_poet):
         async for _ in stream:
             break
 
-    assert poet.slots.holders == 0
+    for _ in range(200):  # the server sees the disconnect when it writes its next chunk
+        if not openai_server._open_streams:
+            break
+        await asyncio.sleep(0.01)
+    assert not openai_server._open_streams
     openai_server.chunk_delay_s = 0.0
     assert (await poet.write(LUNA).final()).text

@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from bot.features.poems.embeds import cut_note, poem_embed, poem_status_embed
 from bot.features.poems.views import PoemView
+from bot.interactions.admission import QUEUED_MS
 from bot.interactions.embeds import notice_embed
 from bot.interactions.i18n import Lang, command_text, error_text, interaction_language, text
 from bot.interactions.paced_edits import PacedEditor
@@ -22,7 +23,6 @@ from genai_models.text import (
     MAX_TOPIC_CHARS,
     PoemRequest,
     Progress,
-    Queued,
     Retrying,
     Started,
     language_for_locale,
@@ -76,18 +76,20 @@ class Poems(commands.Cog):
         await self.write_poem(interaction, request)
 
     async def write_poem(self, interaction: discord.Interaction, request: PoemRequest) -> Poem | None:
-        """The one path every poem takes, /poem's and its buttons' (bot.poem_views), so what
-        applies to poems (moderation, the waiting line, the deadline, the caps) applies to all.
+        """The one path every poem takes, /poem's and its buttons' (views.py), so what applies
+        to poems (moderation, the deadline, the caps) applies to all; every one of them has
+        waited its turn in the fair-use queue already (bot.interactions.admission).
 
-        `interaction` is already answered; its original response shows, in turn: the poem's
-        place in line or a busy service being retried, the poem as it grows (at most one edit
+        `interaction` is already answered; its original response shows, in turn: its place in
+        the queue or a busy service being retried, the poem as it grows (at most one edit
         per `edit_interval_s`), then the finished poem with its buttons, and a note when it was
         cut short. Returns None when the finished poem failed the content check (its notice
         then stands in its place). Any other failure is raised as it came (a GenAIError).
         """
         lang = interaction_language(interaction)
         editor = PacedEditor(interaction.edit_original_response, interval_s=self.edit_interval_s)
-        status = _StatusShower(editor, request.topic, lang, self.poet.model)
+        status = _StatusShower(editor, request.topic, lang, self.poet.model,
+                               waited=bool(interaction.extras.get(QUEUED_MS)))
         try:
             async with self.poet.write(request, on_progress=status.progress) as stream:
                 async for _piece in stream:
@@ -140,20 +142,19 @@ class Poems(commands.Cog):
 
 
 class _StatusShower:
-    """Turns the poet's progress (place in line, retries) into the message's state."""
+    """Turns the poet's progress (its turn, retries) into the message's state. `waited`: the
+    message shows a place in the queue, which the poem's turn replaces."""
 
-    def __init__(self, editor: PacedEditor, topic: str, lang: Lang, model: str) -> None:
+    def __init__(self, editor: PacedEditor, topic: str, lang: Lang, model: str, *,
+                 waited: bool) -> None:
         self._editor = editor
         self._topic = topic
         self._lang = lang
         self._model = model
-        self._waited = False
+        self._waited = waited
 
     def progress(self, progress: Progress) -> None:
-        if isinstance(progress, Queued):
-            self._waited = True
-            self._show(text("poem_waiting", self._lang, position=progress.position))
-        elif isinstance(progress, Started):
+        if isinstance(progress, Started):
             if self._waited:  # replace the place in line; otherwise "thinking…" says it all
                 self._show(text("poem_writing", self._lang))
         elif isinstance(progress, Retrying):
