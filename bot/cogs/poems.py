@@ -93,7 +93,8 @@ class Poems(commands.Cog):
                     editor.show(
                         lambda: {
                             "embed": rendering.poem_embed(
-                                stream.text,
+                                # Only text that passed moderation, when it is on.
+                                stream.checked_text,
                                 topic=request.topic,
                                 lang=lang,
                                 model=self.poet.model,

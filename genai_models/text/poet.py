@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,7 @@ from genai_models.text.config import OPENAI_BASE_URL, PoetConfig
 from genai_models.text.failures import Phase, describe, loggable_url, to_genai_error
 from genai_models.text.moderation import Moderator, Stage
 from genai_models.text.patience import Deadline, retry_delay
+from genai_models.text.prefix_checks import Checked, PrefixChecks
 from genai_models.text.progress import Progress, ProgressListener, Queued, Retrying, Started
 from genai_models.text.prompts import build_messages, quotes_the_rules
 from genai_models.text.request import PoemRequest
@@ -105,7 +106,9 @@ class Poet:
         `on_progress` hears of the wait before the first piece: the place in line (Queued),
         the poem's turn (Started), a busy service retried (Retrying).
         """
-        return PoemStream(self._generate(request, on_progress or _ignore_progress))
+        return PoemStream(
+            self._generate(request, on_progress or _ignore_progress), moderated=self.moderated
+        )
 
     async def aclose(self) -> None:
         """Release connections. The poet cannot be used afterwards."""
@@ -148,8 +151,9 @@ class Poet:
 
     async def _generate(
         self, request: PoemRequest, tell: ProgressListener
-    ) -> AsyncGenerator[str | Poem, None]:
-        """Text pieces as they arrive, then the Poem (the contract PoemStream relies on)."""
+    ) -> AsyncGenerator[str | Checked | Poem, None]:
+        """Text pieces as they arrive (with Checked marks when moderated), then the Poem (the
+        contract PoemStream relies on)."""
         async with self._slots.hold(lambda position: tell(Queued(position))):
             tell(Started())
             # Closed here, not whenever it is collected: a poem abandoned half-way must release
@@ -160,7 +164,7 @@ class Poet:
 
     async def _write_in_slot(
         self, request: PoemRequest, tell: ProgressListener
-    ) -> AsyncGenerator[str | Poem, None]:
+    ) -> AsyncGenerator[str | Checked | Poem, None]:
         config = self._config
         started = time.perf_counter()
         # The deadline counts from the poem's turn: time in line is shown to the user as their
@@ -174,16 +178,25 @@ class Poet:
 
         assembler = PoemAssembler(requested_model=config.model)
         first_piece_at: float | None = None
+        # Moderated: what is shown grows only as far as checked prefixes go.
+        prefixes = PrefixChecks(self._check_prefix(deadline)) if self._moderator else None
         try:
             pieces = self._read(chunks, assembler, deadline.at - reserve_s)
             async with contextlib.aclosing(pieces):
                 async for piece in pieces:
                     first_piece_at = first_piece_at or time.perf_counter()
+                    if prefixes is not None:
+                        checked = prefixes.collect()
+                        if checked is not None:
+                            yield checked
+                        prefixes.offer(assembler.text)
                     yield piece
         except (openai.OpenAIError, ValueError) as exc:
             raise self._failure(exc, "stream") from None
         finally:
             await chunks.close()  # also when the reader abandons the poem half-way
+            if prefixes is not None:
+                await prefixes.aclose()
 
         if assembler.finish_reason is None:
             # The server closed a stream it never said was complete: a truncated poem, which
@@ -293,6 +306,12 @@ class Poet:
             assembler.chars,
             loggable_url(self._config.base_url or OPENAI_BASE_URL),
         )
+
+    def _check_prefix(self, deadline: Deadline) -> Callable[[str], Awaitable[None]]:
+        async def check(prefix: str) -> None:
+            await self._check(prefix, "output", deadline.at)
+
+        return check
 
     async def _check(self, text: str, stage: Stage, until: float) -> None:
         """Moderate `text`, within the poem's deadline."""
