@@ -132,7 +132,7 @@ async def run(rounds: int, words: int) -> None:
     )
     print(
         f"Poet with moderation on: {moderated_total:.2f} ms median total "
-        f"({moderated_total / our_total:.2f}x: two more round trips)"
+        f"({moderated_total / our_total:.2f}x: the topic, growing prefixes and the poem checked)"
     )
 
 

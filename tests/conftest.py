@@ -67,6 +67,8 @@ async def discord_server() -> AsyncIterator[DiscordStandIn]:
     root.addHandler(lines)
     root.setLevel(min(level, logging.INFO))
     try:
+        # Leaving it fails the test if Discord would have refused a request the bot made
+        # (its specification or its limits): see DiscordStandIn.take_rejections.
         async with DiscordStandIn() as server:
             yield server
     finally:

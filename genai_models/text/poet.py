@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,7 @@ from genai_models.text.assembly import PoemAssembler
 from genai_models.text.config import OPENAI_BASE_URL, PoetConfig
 from genai_models.text.failures import Phase, describe, loggable_url, to_genai_error
 from genai_models.text.moderation import Moderator, Stage
+from genai_models.text.prefix_checks import Checked, PrefixChecks
 from genai_models.text.progress import Progress, ProgressListener, Retrying, Started
 from genai_models.text.prompts import build_messages, quotes_the_rules
 from genai_models.text.request import PoemRequest
@@ -78,7 +79,7 @@ class Poet:
             max_retries=config.max_retries,
             http_client=http_client,
         )
-        # Chat requests are retried by the poet itself, within each poem's deadline (patience.py);
+        # Chat requests are retried by the poet itself, within each poem's deadline (retries.py);
         # moderation keeps the client's own retries. Both share one connection pool.
         self._chat = self._client.with_options(max_retries=0)
         self._moderator = (
@@ -102,7 +103,9 @@ class Poet:
         `on_progress` hears of the wait before the first piece: the request going out (Started),
         a busy service retried (Retrying).
         """
-        return PoemStream(self._generate(request, on_progress or _ignore_progress))
+        return PoemStream(
+            self._generate(request, on_progress or _ignore_progress), moderated=self.moderated
+        )
 
     async def aclose(self) -> None:
         """Release connections. The poet cannot be used afterwards."""
@@ -145,8 +148,9 @@ class Poet:
 
     async def _generate(
         self, request: PoemRequest, tell: ProgressListener
-    ) -> AsyncGenerator[str | Poem, None]:
-        """Text pieces as they arrive, then the Poem (the contract PoemStream relies on)."""
+    ) -> AsyncGenerator[str | Checked | Poem, None]:
+        """Text pieces as they arrive (with Checked marks when moderated), then the Poem (the
+        contract PoemStream relies on)."""
         tell(Started())
         # Closed here, not whenever it is collected: a poem abandoned half-way must release its
         # HTTP stream before its caller lets the next poem take its place at the endpoint.
@@ -156,7 +160,7 @@ class Poet:
 
     async def _write(
         self, request: PoemRequest, tell: ProgressListener
-    ) -> AsyncGenerator[str | Poem, None]:
+    ) -> AsyncGenerator[str | Checked | Poem, None]:
         config = self._config
         started = time.perf_counter()
         # The deadline counts from the request going out: a caller's queue shows the user their
@@ -170,16 +174,25 @@ class Poet:
 
         assembler = PoemAssembler(requested_model=config.model)
         first_piece_at: float | None = None
+        # Moderated: what is shown grows only as far as checked prefixes go.
+        prefixes = PrefixChecks(self._check_prefix(deadline)) if self._moderator else None
         try:
             pieces = self._read(chunks, assembler, deadline.at - reserve_s)
             async with contextlib.aclosing(pieces):
                 async for piece in pieces:
                     first_piece_at = first_piece_at or time.perf_counter()
+                    if prefixes is not None:
+                        checked = prefixes.collect()
+                        if checked is not None:
+                            yield checked
+                        prefixes.offer(assembler.text)
                     yield piece
         except (openai.OpenAIError, ValueError) as exc:
             raise self._failure(exc, "stream") from None
         finally:
             await chunks.close()  # also when the reader abandons the poem half-way
+            if prefixes is not None:
+                await prefixes.aclose()
 
         if assembler.finish_reason is None:
             # The server closed a stream it never said was complete: a truncated poem, which
@@ -289,6 +302,12 @@ class Poet:
             assembler.chars,
             loggable_url(self._config.base_url or OPENAI_BASE_URL),
         )
+
+    def _check_prefix(self, deadline: Deadline) -> Callable[[str], Awaitable[None]]:
+        async def check(prefix: str) -> None:
+            await self._check(prefix, "output", deadline.at)
+
+        return check
 
     async def _check(self, text: str, stage: Stage, until: float) -> None:
         """Moderate `text`, within the poem's deadline."""

@@ -1,8 +1,9 @@
 """PoemStream: the text of one poem as it arrives, then the finished Poem.
 
 It knows nothing of HTTP or OpenAI: it drives an async generator that yields text pieces and,
-last, the `Poem`. Whatever that generator raises (always a GenAIError from the poet) comes out
-of the iteration, and again from every later `final()` call.
+last, the `Poem`; a moderated poem's generator also yields `Checked` marks, how much of the
+text has passed the output check (`checked_text`). Whatever that generator raises (always a
+GenAIError from the poet) comes out of the iteration, and again from every later `final()` call.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from types import TracebackType
 
+from genai_models.text.prefix_checks import Checked
 from genai_models.text.results import Poem
 
 
@@ -20,8 +22,12 @@ class PoemStream:
     abandoned: `aclose()` (or `async with`) releases the connection at once.
     """
 
-    def __init__(self, source: AsyncGenerator[str | Poem, None]) -> None:
+    def __init__(
+        self, source: AsyncGenerator[str | Checked | Poem, None], *, moderated: bool = False
+    ) -> None:
         self._source = source
+        self._moderated = moderated
+        self._checked = 0
         self._pieces: list[str] = []
         self._poem: Poem | None = None
         self._error: BaseException | None = None
@@ -37,6 +43,9 @@ class PoemStream:
             raise StopAsyncIteration
         try:
             item = await self._source.__anext__()
+            while isinstance(item, Checked):
+                self._checked = item.chars
+                item = await self._source.__anext__()
         except StopAsyncIteration:
             # The source always ends with a Poem; ending without one is a bug in the poet.
             self._error = RuntimeError("poem source ended without a poem")
@@ -58,6 +67,15 @@ class PoemStream:
     def text(self) -> str:
         """The text received so far (all of it once the stream has ended)."""
         return "".join(self._pieces)
+
+    @property
+    def checked_text(self) -> str:
+        """The part of `text` that may be shown: all of it for a poem without moderation; for a
+        moderated one, the longest prefix that passed the output check (all of it once the
+        finished poem passed)."""
+        if not self._moderated or self._poem is not None:
+            return self.text
+        return self.text[: self._checked]
 
     @property
     def done(self) -> bool:

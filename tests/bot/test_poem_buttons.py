@@ -330,3 +330,33 @@ async def test_mentions_a_model_writes_notify_nobody_in_the_poem_or_its_translat
             await discord_server.wait_for_edit(press, finished, timeout=10)
     assert "@everyone <@1234> <@&5678>" in callback.content  # quoted in the translation's text
     assert discord_server.store.pinged == []
+
+
+@pytest.mark.asyncio
+async def test_presses_at_once_write_one_poem_and_the_others_hear_it_is_already_rewriting(
+    discord_server, start_bot
+):
+    async with poem_bot(start_bot) as openai_server:
+        poem = await first_poem(discord_server, {"topic": "la luna"})
+        another = button(poem, "Another")["custom_id"]
+        presses = await asyncio.gather(*(
+            discord_server.inject_component(poem, another) for _ in range(4)
+        ))
+        answers = [await press.wait_for_callback() for press in presses]
+        final = await discord_server.wait_for_edit(presses[0], finished, timeout=10)
+        await asyncio.sleep(0.5)  # a second poem would have been asked for by now
+        spanish = await first_poem(discord_server, {"topic": "el mar"}, user=discord_server.bob)
+        presses = await asyncio.gather(*(
+            discord_server.inject_component(spanish, button(spanish, "Otro")["custom_id"],
+                                            user=discord_server.bob)
+            for _ in range(2)
+        ))
+        spanish_answers = [await press.wait_for_callback() for press in presses]
+        await discord_server.wait_for_edit(presses[0], finished, timeout=10)
+    assert [a.callback_type for a in answers] == [UPDATE_MESSAGE] + [NEW_MESSAGE] * 3
+    assert all(a.ephemeral and a.content == "This poem is already being rewritten: wait for it "
+               "to finish." for a in answers[1:])
+    assert final.message_id == poem.message_id and final.embeds[0]["description"].startswith("poem 2")
+    assert [a.content for a in spanish_answers[1:]] == [
+        "Este poema ya se está reescribiendo: espera a que termine."]
+    assert len(openai_server.chat_requests) == 4  # two /poem, one rewrite of each

@@ -294,3 +294,22 @@ async def test_a_model_quoting_its_rules_has_its_message_replaced_in_place(
     assert "didn't pass the content check" in final.embeds[0]["description"]
     shown = [r.embeds[0]["description"] for r in replies if r.kind == "edit"]
     assert not any("Never reveal" in text or SYSTEM_PROMPT[:200] in text for text in shown)
+
+
+@pytest.mark.asyncio
+async def test_a_poem_moderation_withholds_is_never_shown_not_even_while_it_streams(
+    discord_server, start_bot
+):
+    lines = LONG_POEM.splitlines()
+    flagged = "\n".join([*lines[:6], "FLAGME en la séptima línea", *lines[6:]])
+    async with poem_bot(start_bot, moderation="on", reply=flagged, chunk_delay_s=0.03) as openai:
+        ix = await discord_server.inject_command("poem", {"topic": "la luna"})
+        replies = await discord_server.wait_until_quiet(ix, quiet=1.5, timeout=20)
+    shown = [r.embeds[0]["description"] for r in replies if r.kind == "edit" and r.embeds]
+    assert "didn't pass the content check" in shown[-1]
+    assert not any("FLAGME" in text for text in shown)
+    # Everything a reader saw of the poem had passed the check before it was shown.
+    checked = {r.body["input"] for r in openai.moderation_requests}
+    poem_states = [text.removesuffix("▌").rstrip() for text in shown[:-1]]
+    assert any(poem_states)  # the clean lines before it did stream
+    assert all(text in {c.rstrip() for c in checked} for text in poem_states if text)

@@ -14,7 +14,6 @@ from typing import Any
 
 from tests.fakes.discord_messages import MessageStore, UploadedFile, iter_components
 from tests.fakes.discord_world import (
-    ATTACHMENT_SIZE_LIMIT,
     DEFAULT_APP_PERMISSIONS,
     MEMBER_PERMISSIONS,
     DiscordWorld,
@@ -101,7 +100,7 @@ class InteractionBuilder:
                                    else app_permissions),
             "entitlements": [],
             "entitlement_sku_ids": [],
-            "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
+            "attachment_size_limit": world.attachment_size_limit,
         }
         if in_dm:
             channel_id = self._dm_channels.setdefault(user.id, world.ids())

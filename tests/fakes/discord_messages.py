@@ -48,7 +48,7 @@ class FormErrors:
 
     def add(self, path: str, code: str, message: str) -> None:
         node = self.tree
-        for part in path.split("."):
+        for part in path.split(".") if path else ():  # "" is the body itself
             node = node.setdefault(part, {})
         node.setdefault("_errors", []).append({"code": code, "message": message})
 
@@ -200,12 +200,14 @@ class MessageStore:
         return copy.deepcopy(self.get(message_id))
 
     def add_upload(self, upload: UploadedFile, *, channel_id: int, entry: dict | None = None,
-                   ephemeral: bool = False, enforce_limit: bool = True) -> dict[str, Any]:
+                   ephemeral: bool = False, enforce_limit: bool = True,
+                   size_limit: int = ATTACHMENT_SIZE_LIMIT) -> dict[str, Any]:
         """Store uploaded bytes and return the attachment object Discord would list.
 
-        Bots are held to the guild's upload limit; users' own uploads are not (Nitro raises it).
+        Bots are held to the upload limit (an interaction's `attachment_size_limit`, else the
+        guild's); users' own uploads are not (Nitro raises it).
         """
-        if enforce_limit and upload.size > ATTACHMENT_SIZE_LIMIT:
+        if enforce_limit and upload.size > size_limit:
             raise ApiError(413, 40005, "Request entity too large")
         attachment_id = self.world.ids()
         filename = (entry or {}).get("filename") or upload.filename
@@ -230,7 +232,8 @@ class MessageStore:
 
     def create(self, payload: dict[str, Any], files: list[UploadedFile], *, channel_id: int,
                message_type: int, loading: bool = False, from_webhook: bool = True,
-               in_guild: bool = True, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+               in_guild: bool = True, metadata: dict[str, Any] | None = None,
+               size_limit: int = ATTACHMENT_SIZE_LIMIT) -> dict[str, Any]:
         """A new bot message (interaction reply or follow-up) built from what the bot sent."""
         flags = int(payload.get("flags") or 0)
         if loading:
@@ -261,16 +264,16 @@ class MessageStore:
             message["webhook_id"] = str(self.world.application_id)
         if metadata:
             message.update(copy.deepcopy(metadata))
-        self._apply(message, payload, files, require_content=not loading)
+        self._apply(message, payload, files, require_content=not loading, size_limit=size_limit)
         self.messages[int(message["id"])] = message
         return copy.deepcopy(message)
 
-    def edit(self, message_id: int, payload: dict[str, Any],
-             files: list[UploadedFile]) -> dict[str, Any]:
+    def edit(self, message_id: int, payload: dict[str, Any], files: list[UploadedFile], *,
+             size_limit: int = ATTACHMENT_SIZE_LIMIT) -> dict[str, Any]:
         message = copy.deepcopy(self.get(message_id))
         message["flags"] = int(message["flags"]) & ~LOADING
         message["edited_timestamp"] = iso_now()
-        self._apply(message, payload, files, require_content=True)
+        self._apply(message, payload, files, require_content=True, size_limit=size_limit)
         self.messages[message_id] = message
         return copy.deepcopy(message)
 
@@ -279,7 +282,7 @@ class MessageStore:
         del self.messages[message_id]
 
     def _apply(self, message: dict, payload: dict, files: list[UploadedFile], *,
-               require_content: bool) -> None:
+               require_content: bool, size_limit: int) -> None:
         validate_message_fields(payload, flags=message["flags"] | int(payload.get("flags") or 0))
         if payload.get("content"):
             self.pinged += [(int(message["id"]), target)
@@ -293,7 +296,7 @@ class MessageStore:
             mutable = SUPPRESS_EMBEDS | COMPONENTS_V2
             message["flags"] = (message["flags"] & ~mutable) | (int(payload["flags"]) & mutable)
         if "attachments" in payload or files:
-            message["attachments"] = self._attachments(message, payload, files)
+            message["attachments"] = self._attachments(message, payload, files, size_limit)
         if len(message["attachments"]) > MAX_ATTACHMENTS:
             raise ApiError(400, 50035, "Invalid Form Body",
                            {"attachments": {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH",
@@ -302,14 +305,16 @@ class MessageStore:
                                 ("content", "embeds", "attachments", "components", "poll")):
             raise ApiError(400, 50006, "Cannot send an empty message")
 
-    def _attachments(self, message: dict, payload: dict, files: list[UploadedFile]) -> list[dict]:
+    def _attachments(self, message: dict, payload: dict, files: list[UploadedFile],
+                     size_limit: int) -> list[dict]:
         current = {int(a["id"]): a for a in message["attachments"]}
         uploads = {f.field: f for f in files}
         ephemeral = bool(message["flags"] & EPHEMERAL)
         channel_id = int(message["channel_id"])
         if "attachments" not in payload or payload["attachments"] is None:
             return list(current.values()) + [
-                self.add_upload(f, channel_id=channel_id, ephemeral=ephemeral) for f in files]
+                self.add_upload(f, channel_id=channel_id, ephemeral=ephemeral, size_limit=size_limit)
+                for f in files]
         result = []
         used: set[str] = set()
         for i, entry in enumerate(payload["attachments"]):
@@ -324,8 +329,9 @@ class MessageStore:
                                  "message": "Attachment data not found"}]}}})
             used.add(upload.field)
             result.append(self.add_upload(upload, channel_id=channel_id, entry=entry,
-                                          ephemeral=ephemeral))
+                                          ephemeral=ephemeral, size_limit=size_limit))
         # Uploaded parts the payload does not mention are still attached, as Discord does.
-        result += [self.add_upload(f, channel_id=channel_id, ephemeral=ephemeral)
+        result += [self.add_upload(f, channel_id=channel_id, ephemeral=ephemeral,
+                                   size_limit=size_limit)
                    for f in files if f.field not in used]
         return result

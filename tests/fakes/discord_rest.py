@@ -4,6 +4,14 @@ Every request is recorded (`DiscordStandIn.requests`) before it is answered, inc
 routes the stand-in does not know (404, also listed in `DiscordStandIn.unhandled`), so a test
 can see exactly what the bot asked for. Answers carry `Content-Type: application/json` exactly,
 the only spelling discord.py parses as JSON.
+
+Before a handler runs, the request passes the checks Discord makes first: its route's rate limit
+(discord_ratelimits: 429, and the bucket headers on every answer of a limited route) and
+Discord's own specification of the operation (discord_spec: 400 with code 50035 "Invalid Form
+Body" and the field paths). Every 400 or 413 answer, whether from the specification or from the
+limits the handlers enforce, is also listed in `DiscordStandIn.rejections`: the stand-in fails
+the test at exit unless the test took them (`take_rejections()`), because a bot whose request
+Discord refuses is broken even when it copes with the refusal.
 """
 
 from __future__ import annotations
@@ -17,7 +25,8 @@ from aiohttp import web
 
 from tests.fakes.discord_messages import EPHEMERAL, ApiError, FormErrors, UploadedFile
 from tests.fakes.discord_records import RecordedRequest, Reply
-from tests.fakes.discord_world import FakeGuild
+from tests.fakes.discord_spec import spec
+from tests.fakes.discord_world import ATTACHMENT_SIZE_LIMIT, FakeGuild
 
 if TYPE_CHECKING:
     from tests.fakes.discord_records import InjectedInteraction
@@ -52,6 +61,31 @@ async def read_body(request: web.Request) -> tuple[Any, list[UploadedFile]]:
         return payload, files
     raw = await request.read()
     return (json.loads(raw) if raw else None), []
+
+
+def _route(request: web.Request) -> str:
+    """The route template that served `request`, relative to /api/v10."""
+    return (request.match_info.route.resource.canonical
+            if request.match_info.route.resource else "").removeprefix(API_PREFIX)
+
+
+def check_against_spec(method: str, path: str, record: RecordedRequest, content_type: str) -> None:
+    """Raise Discord's 50035 answer when the request breaks its operation in Discord's spec."""
+    operation = spec().operation(method, path)
+    if operation is None:  # not an API route Discord has: the router answers 404
+        return
+    multipart = content_type == "multipart/form-data"
+    problems = spec().problems(operation, path, record.query, record.json, multipart=multipart,
+                               file_fields=[f.field for f in record.files])
+    errors = FormErrors()
+    for problem in problems:
+        errors.add(problem.path, problem.code, problem.message)
+    errors.raise_if_any()
+
+
+def _size_limit(interaction: InjectedInteraction) -> int:
+    """The most bytes one upload answering `interaction` may have (Discord tells the bot)."""
+    return int(interaction.payload.get("attachment_size_limit") or ATTACHMENT_SIZE_LIMIT)
 
 
 def validate_commands(commands: list[dict[str, Any]]) -> None:
@@ -148,18 +182,30 @@ class RestApi:
         record = RecordedRequest(request.method, path, dict(request.query), None, [], at,
                                  authorized)
         request[RECORD] = record
+        limit = self.server.rate_limiter.check(request.method, _route(request),
+                                               dict(request.match_info), at)
         try:
             try:
                 record.json, record.files = await read_body(request)
             except ValueError:
                 raise ApiError(400, 50109, "The request body contains invalid JSON.") from None
-            response = await handler(request)
+            if limit is not None and not limit.allowed:
+                response = json_response({"message": "You are being rate limited.",
+                                          "retry_after": round(limit.retry_after, 3),
+                                          "global": False}, 429)
+            else:
+                check_against_spec(request.method, path, record, request.content_type)
+                response = await handler(request)
         except ApiError as error:
             response = json_response(error.body, error.status)
+        if limit is not None:
+            response.headers.update(limit.headers)
         if isinstance(response, web.Response) and response.body is not None and \
                 response.content_type == "application/json":
             record.response = json.loads(response.body)
         record.status = response.status
+        if response.status in (400, 413):
+            self.server.rejections.append(record)
         self.server.requests.append(record)
         return response
 
@@ -326,6 +372,9 @@ class RestApi:
         if not interaction.acknowledged:
             # Discord creates the interaction webhook only once the interaction is answered.
             raise ApiError(404, 10015, "Unknown Webhook")
+        lifetime = self.server.token_lifetime
+        if lifetime is not None and request[RECORD].at - interaction.sent_at > lifetime:
+            raise ApiError(401, 50027, "Invalid Webhook Token")  # 15 minutes after the interaction
         return interaction
 
     def _record_reply(self, interaction: InjectedInteraction, kind: str, request: web.Request,
@@ -364,7 +413,7 @@ class RestApi:
             payload, files, channel_id=int(interaction.payload["channel_id"]),
             message_type=CHAT_INPUT_MESSAGE if interaction.type == 2 else DEFAULT_MESSAGE,
             loading=loading, in_guild="guild_id" in interaction.payload,
-            metadata=self._metadata(interaction))
+            metadata=self._metadata(interaction), size_limit=_size_limit(interaction))
         interaction.message_ids.add(int(message["id"]))
         return message
 
@@ -410,7 +459,8 @@ class RestApi:
                                                       & EPHEMERAL}, [], loading=True)
         elif kind in (6, 7) and on_message:
             target = int(interaction.payload["message"]["id"])
-            message = None if kind == 6 else self.server.store.edit(target, data, files)
+            message = None if kind == 6 else self.server.store.edit(
+                target, data, files, size_limit=_size_limit(interaction))
             interaction.original_message_id = target
             return message
         elif kind == 8 and interaction.type == 4:
@@ -458,7 +508,8 @@ class RestApi:
         interaction, message_id = self._webhook_target(request)
         record: RecordedRequest = request[RECORD]
         payload = record.json or {}
-        message = self.server.store.edit(message_id, payload, record.files)
+        message = self.server.store.edit(message_id, payload, record.files,
+                                         size_limit=_size_limit(interaction))
         self._record_reply(interaction, "edit", request, payload, message,
                            target=request.match_info["message_id"])
         return json_response(message)

@@ -83,8 +83,23 @@ Discord's rules enforced: callback after `callback_deadline` s (3.0; None disabl
 404 "Unknown Webhook"; content > 2000, embed description > 4096 (and the other embed limits),
 > 10 embeds, components over limits, empty messages, bot uploads > 10 MiB → Discord's error
 bodies; callbacks 6/7 only for component and modal interactions; a modal (callback 9) only in
-answer to a command or a component, with a custom_id, a title and components. Rate limits
-(429) are not simulated.
+answer to a command or a component, with a custom_id, a title and components; follow-ups and
+edits more than `token_lifetime` s (900, Discord's 15 minutes; None disables) after the
+interaction → 401 "Invalid Webhook Token" (50027); an edit of a deleted message → 404 (10008);
+uploads over the interaction's `attachment_size_limit` → 413.
+
+Discord's specification. Every REST request is checked against the operation Discord's OpenAPI
+document defines for it (discord_spec.py, discord_openapi.json): parameters, the JSON body or a
+multipart body's payload_json, the file part names, and top-level fields the operation does not
+know. A request that breaks it is answered as Discord answers (400, code 50035 "Invalid Form
+Body", `errors` keyed by the field path). Every 400/413 answer (the specification's or a limit's)
+is listed in `server.rejections`, and leaving the `async with` with any there fails the test:
+a test that provokes them on purpose takes them with `server.take_rejections()`.
+
+Rate limits. `server.rate_limiter` (discord_ratelimits.py) counts requests per bucket: 5 per 5 s
+for each interaction message's edits, each interaction's follow-ups, and each channel's posts and
+edits. Answers on those routes carry the X-RateLimit-* headers; past the limit the answer is 429
+with `retry_after` (discord.py waits and retries). `server.rate_limited` lists the 429s.
 
 Heartbeats. The client heartbeats every `heartbeat_interval_ms` on its own; `async with
 server.heartbeat_probe(period=1.0):` additionally sends op 1 requests each `period` seconds
@@ -104,7 +119,7 @@ its shard serves ((guild_id >> 22) % shard_count), and `inject_command(..., guil
 `wait_until_connected()` waits until every guild has a session serving it.
 
 Not supported: RESUME (answered with INVALID_SESSION), zlib/zstd compression, voice, autocomplete
-helpers (send type 4 through inject_interaction), threads, rate-limit headers.
+helpers (send type 4 through inject_interaction), threads, the global rate limit.
 """
 
 from __future__ import annotations
@@ -132,6 +147,7 @@ from tests.fakes.discord_interactions import (
     Upload,
 )
 from tests.fakes.discord_messages import EPHEMERAL, MessageStore, UploadedFile
+from tests.fakes.discord_ratelimits import RateLimiter
 from tests.fakes.discord_records import (
     DEFAULT_TIMEOUT,
     Feed,
@@ -167,10 +183,13 @@ class DiscordStandIn:
 
     def __init__(self, *, token: str | None = None, heartbeat_interval_ms: int = 41_250,
                  callback_deadline: float | None = 3.0, shard_count: int = 1,
-                 guild_locale: str = "en-US") -> None:
+                 guild_locale: str = "en-US", token_lifetime: float | None = 15 * 60) -> None:
         self.token = token or new_token("stand-in.")
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.callback_deadline = callback_deadline
+        self.token_lifetime = token_lifetime
+        self.rate_limiter = RateLimiter()
+        self.rejections: list[RecordedRequest] = []
         self.shard_count = shard_count
         self.world = DiscordWorld(guild_locale=guild_locale)
         self.requests: Feed[RecordedRequest] = Feed("requests")
@@ -214,8 +233,26 @@ class DiscordStandIn:
         await self.start()
         return self
 
-    async def __aexit__(self, *exc_info: object) -> None:
+    async def __aexit__(self, exc_type: object, *exc_info: object) -> None:
         await self.close()
+        if exc_type is None:  # a test's own failure says more than what followed from it
+            self.assert_no_rejections()
+
+    def take_rejections(self) -> list[RecordedRequest]:
+        """The requests refused with 400/413 so far, which the test expected; forgets them."""
+        taken, self.rejections[:] = list(self.rejections), []
+        return taken
+
+    def assert_no_rejections(self) -> None:
+        """Fail when Discord would have refused a request the bot made (and no test took it)."""
+        assert not self.rejections, "Discord would refuse these requests:\n" + "\n".join(
+            f"  {r.method} {r.path} -> {r.status} {r.response}\n    sent {r.json!r:.600}"
+            for r in self.rejections)
+
+    @property
+    def rate_limited(self) -> list[RecordedRequest]:
+        """Requests answered 429: the bot went faster than a bucket allows."""
+        return [r for r in self.requests.items if r.status == 429]
 
     @property
     def api_base(self) -> str:

@@ -123,6 +123,8 @@ class DiscordWorld:
     bot_name: str = "GenAI Bot"
     guild_name: str = "Stand-in Guild"
     guild_locale: str = "en-US"
+    # What each interaction tells the bot it may upload (a boosted guild's is larger).
+    attachment_size_limit: int = ATTACHMENT_SIZE_LIMIT
     bot_user: FakeUser = field(init=False)
     owner: FakeUser = field(init=False)
     alice: FakeUser = field(init=False)

@@ -15,38 +15,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from tests.fakes.openapi_subset import referenced_schemas, write_extract
+
 REQUEST_SCHEMAS = ("CreateChatCompletionRequest", "CreateModerationRequest")
 OUTPUT = Path(__file__).with_name("openai_schemas.json")
-_SCHEMA_PREFIX = "#/components/schemas/"
-
-
-def referenced_schemas(schemas: dict[str, Any], roots: tuple[str, ...]) -> dict[str, Any]:
-    """`roots` and every schema they reach through `$ref`, by name."""
-    kept: dict[str, Any] = {}
-    pending = list(roots)
-    while pending:
-        name = pending.pop()
-        if name in kept:
-            continue
-        kept[name] = schemas[name]
-        pending += _refs(schemas[name])
-    return dict(sorted(kept.items()))
-
-
-def _refs(node: Any) -> list[str]:
-    if isinstance(node, list):
-        return [name for item in node for name in _refs(item)]
-    if not isinstance(node, dict):
-        return []
-    found = []
-    for key, value in node.items():
-        if key == "$ref":
-            if not value.startswith(_SCHEMA_PREFIX):
-                raise ValueError(f"unexpected $ref {value!r}")
-            found.append(value.removeprefix(_SCHEMA_PREFIX))
-        else:
-            found += _refs(value)
-    return found
 
 
 def extract(document: dict[str, Any]) -> dict[str, Any]:
@@ -73,9 +45,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=OUTPUT, help=f"where to write (default {OUTPUT.name})")
     args = parser.parse_args()
     document = json.loads(args.openapi_json.read_text(encoding="utf-8"))
-    text = json.dumps(extract(document), indent=1, ensure_ascii=False, sort_keys=False) + "\n"
-    args.out.write_text(text, encoding="utf-8")
-    print(f"{args.out}: {len(extract(document)['components']['schemas'])} schemas")
+    extracted = extract(document)
+    write_extract(args.out, extracted)
+    print(f"{args.out}: {len(extracted['components']['schemas'])} schemas")
 
 
 if __name__ == "__main__":

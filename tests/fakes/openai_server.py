@@ -114,6 +114,7 @@ class FakeOpenAI:
 
     reply:            the assistant's text, or a function of the request body giving it
     chunk_delay_s:    pause before each streamed piece
+    moderation_delay_s: how long each moderation answer takes (a remote endpoint's latency)
     models:           models that exist (None: any model name is accepted)
     api_key:          if set, requests with another key get a 401
     flag_marker:      moderation flags inputs containing it (case-insensitive)
@@ -135,6 +136,7 @@ class FakeOpenAI:
 
     reply: Reply = DEFAULT_REPLY
     chunk_delay_s: float = 0.0
+    moderation_delay_s: float = 0.0
     models: tuple[str, ...] | None = None
     api_key: str | None = None
     flag_marker: str = DEFAULT_FLAG_MARKER
@@ -424,6 +426,8 @@ class FakeOpenAI:
         refusal = await self._refusal(request, self._take_fault("moderations"), None)
         if refusal is not None:
             return refusal
+        if self.moderation_delay_s:
+            await asyncio.sleep(self.moderation_delay_s)
         inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
         texts = [item if isinstance(item, str) else item.get("text", "") for item in inputs]
         return web.json_response(

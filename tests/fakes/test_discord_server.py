@@ -248,7 +248,10 @@ async def test_impossible_interactions_are_refused_before_reaching_the_bot(serve
 async def test_content_over_discord_limit_is_rejected_like_discord(server, bot):
     interaction = await server.inject_command("long")
     refused = await server.wait_for(lambda r: r.status == 400)
-    assert refused.response["code"] == 50035 and "content" in refused.response["errors"]
+    assert refused.response["code"] == 50035 and refused.response["message"] == "Invalid Form Body"
+    assert refused.response["errors"]["data"]["content"]["_errors"][0]["code"] == \
+        "BASE_TYPE_MAX_LENGTH"
+    assert server.take_rejections() == [refused]
     assert interaction.replies == []
     await asyncio.sleep(0.05)  # let the bot's error handler run
     assert isinstance(bot.failures[0], discord.HTTPException)

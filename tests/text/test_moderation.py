@@ -80,11 +80,41 @@ async def test_flagged_poem_is_refused_when_the_stream_ends(openai_server, make_
         async for piece in stream:
             pieces.append(piece)
 
-    assert "".join(pieces) == openai_server.reply  # shown while streaming, refused at the end
+    assert "".join(pieces) == openai_server.reply  # received, refused at the end
     assert caught.value.stage == "output"
     assert "won't share it" in str(caught.value)
     with pytest.raises(ContentFlaggedError):
         await stream.final()
+
+
+@pytest.mark.asyncio
+async def test_only_text_that_passed_the_check_may_be_shown_while_the_poem_streams(
+    openai_server, make_poet
+):
+    clean = "".join(f"Verso {i} de la luna.\n" for i in range(6))
+    openai_server.reply = clean + f"con {DEFAULT_FLAG_MARKER} dentro\ny un final."
+    openai_server.chunk_delay_s = 0.02
+    stream = make_poet(moderation="on").write(LUNA)
+    shown = []
+
+    with pytest.raises(ContentFlaggedError) as caught:
+        async for _ in stream:
+            shown.append(stream.checked_text)
+
+    assert caught.value.stage == "output"
+    assert not any(DEFAULT_FLAG_MARKER in text for text in shown)
+    assert shown[-1].startswith("Verso 0")  # the clean lines did stream, once checked
+    checked = [r.body["input"] for r in openai_server.moderation_requests][1:]
+    assert all(text in checked for text in set(shown) if text)
+    assert all(text.endswith("\n") for text in checked[:-1])  # prefixes end at a line end
+
+
+@pytest.mark.asyncio
+async def test_without_moderation_everything_received_may_be_shown(openai_server, make_poet):
+    openai_server.reply = "Un verso\ny otro."
+    stream = make_poet(moderation="off").write(LUNA)
+    async for _ in stream:
+        assert stream.checked_text == stream.text
 
 
 @pytest.mark.asyncio

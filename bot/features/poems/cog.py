@@ -96,7 +96,8 @@ class Poems(commands.Cog):
                     editor.show(
                         lambda: {
                             "embed": poem_embed(
-                                stream.text,
+                                # Only text that passed moderation, when it is on.
+                                stream.checked_text,
                                 topic=request.topic,
                                 lang=lang,
                                 model=self.poet.model,

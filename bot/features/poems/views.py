@@ -19,7 +19,7 @@ import discord
 from bot.features.poems.embeds import cut_note, poem_embed
 from bot.interactions.embeds import CONTENT_LIMIT, clip
 from bot.interactions.errors import mark_started, report_error
-from bot.interactions.i18n import Lang, text
+from bot.interactions.i18n import Lang, interaction_language, text
 from bot.interactions.views import OwnedView
 from genai_models.text import FORMS, MAX_TOPIC_CHARS, PoemRequest
 
@@ -68,6 +68,28 @@ class PoemView(OwnedView):
             discord.SelectOption(label=text(f"form.{form}", lang), value=form)
             for form in FORMS
         ][:25]
+        # Set from the press that starts a rewrite until it ends: greying the buttons out takes
+        # a round trip to Discord, and presses that arrive before it must not start another.
+        self._rewriting = False
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        """One rewrite at a time: while one runs, another press hears so, privately."""
+        _, rewrites = self.work.get(self._attribute_of(interaction) or "", (None, False))
+        if not rewrites or interaction.user.id != self.owner.id:
+            return await super().interaction_check(interaction)
+        if self._rewriting:
+            mark_started(interaction)
+            await interaction.response.send_message(
+                text("poem_already_rewriting", interaction_language(interaction)), ephemeral=True
+            )
+            return False
+        self._rewriting = True  # before any await: the next press sees it
+        admitted = False
+        try:
+            admitted = await super().interaction_check(interaction)
+        finally:
+            self._rewriting = admitted
+        return admitted
 
     @discord.ui.button(label="Another", style=discord.ButtonStyle.primary, emoji="🔁")
     async def another(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
@@ -116,11 +138,13 @@ class PoemView(OwnedView):
         try:
             poem = await self.cog.write_poem(interaction, request)
         except Exception:
+            self._rewriting = False
             self._set_enabled(True)
             with contextlib.suppress(discord.HTTPException):
                 await interaction.edit_original_response(embed=self._shown(), view=self)
             raise
         if poem is None:  # the new poem failed the content check: its notice is shown
+            self._rewriting = False
             self._set_enabled(True)
             with contextlib.suppress(discord.HTTPException):
                 await interaction.edit_original_response(view=self)
