@@ -153,7 +153,16 @@ class RestApi:
                 record.json, record.files = await read_body(request)
             except ValueError:
                 raise ApiError(400, 50109, "The request body contains invalid JSON.") from None
-            response = await handler(request)
+            retry_after = self.server.take_rate_limit(request.method, path)
+            if retry_after is not None:
+                # Discord's body and headers; discord.py retries only a 429 that came "Via" its
+                # proxies (one without is Cloudflare's ban).
+                response = json_response({"message": "You are being rate limited.",
+                                          "retry_after": retry_after, "global": False}, 429)
+                response.headers.update({"Via": "1.1 google", "X-RateLimit-Scope": "user",
+                                         "Retry-After": f"{retry_after:g}"})
+            else:
+                response = await handler(request)
         except ApiError as error:
             response = json_response(error.body, error.status)
         if isinstance(response, web.Response) and response.body is not None and \

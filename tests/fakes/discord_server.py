@@ -84,7 +84,7 @@ Discord's rules enforced: callback after `callback_deadline` s (3.0; None disabl
 > 10 embeds, components over limits, empty messages, bot uploads > 10 MiB → Discord's error
 bodies; callbacks 6/7 only for component and modal interactions; a modal (callback 9) only in
 answer to a command or a component, with a custom_id, a title and components. Rate limits
-(429) are not simulated.
+(429) only where a test asks: `server.rate_limit_next(method, path, retry_after=0.05)`.
 
 Heartbeats. The client heartbeats every `heartbeat_interval_ms` on its own; `async with
 server.heartbeat_probe(period=1.0):` additionally sends op 1 requests each `period` seconds
@@ -112,6 +112,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -181,6 +182,7 @@ class DiscordStandIn:
         self.commands: dict[int | None, list[dict[str, Any]]] = {}
         self.syncs: Feed[tuple[int | None, list[dict[str, Any]]]] = Feed("command syncs")
         self.sessions: list[GatewaySession] = []
+        self.rate_limits: list[tuple[str, re.Pattern[str], float]] = []
         self._connected = asyncio.Event()
         self._probe_period: float | None = None
         self._runner: web.AppRunner | None = None
@@ -283,6 +285,21 @@ class DiscordStandIn:
     @property
     def guilds(self) -> list[FakeGuild]:
         return list(self.world.guilds.values())
+
+    def rate_limit_next(self, method: str, path: str, *, retry_after: float = 0.05) -> None:
+        """Answer the next `method` request to `path` (relative to /api/v10; a {name} segment
+        matches any one segment) with Discord's 429, as a per-route limit would; the request
+        after it is served as usual."""
+        pattern = re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path)) + "$")
+        self.rate_limits.append((method.upper(), pattern, retry_after))
+
+    def take_rate_limit(self, method: str, path: str) -> float | None:
+        """The retry_after of the first pending rate limit matching this request, used up."""
+        for i, (limited_method, pattern, retry_after) in enumerate(self.rate_limits):
+            if limited_method == method and pattern.match(path):
+                del self.rate_limits[i]
+                return retry_after
+        return None
 
     # ---- records --------------------------------------------------------------------------
 
