@@ -29,7 +29,8 @@ COPY pyproject.toml README.md /src/
 COPY bot /src/bot
 COPY genai_models /src/genai_models
 # --no-build-isolation: setuptools and wheel come from the lock too, not a fresh download.
-RUN /opt/venv/bin/pip wheel --no-deps --no-build-isolation --wheel-dir /wheel /src
+RUN /opt/venv/bin/pip wheel --no-deps --no-build-isolation --wheel-dir /wheel /src \
+    && cd /wheel && sha256sum *.whl > /wheel.sha256
 
 # --- runtime stage ------------------------------------------------------------------------
 FROM ${BASE_IMAGE}
@@ -60,6 +61,10 @@ RUN useradd --create-home --uid 10001 genai \
 # from its wheel, mounted for the install only: the source, setuptools' build/ folder and the
 # weights are in the image once.
 COPY --from=deps /opt/venv /opt/venv
+# The wheel's hash first: Buildah (podman build) leaves a bind mount's content out of the RUN
+# step's cache key, so without a COPY that changes with the wheel a rebuild would keep the old
+# code. It also records which wheel the image holds.
+COPY --from=build /wheel.sha256 /opt/venv/genai-bot-wheel.sha256
 RUN --mount=type=bind,from=build,source=/wheel,target=/wheel \
     PIP_NO_CACHE_DIR=1 /opt/venv/bin/pip install --no-deps /wheel/*.whl
 COPY --chmod=755 deploy/container/entrypoint.sh /usr/local/bin/genai-entrypoint

@@ -71,6 +71,10 @@ def test_the_compose_file_loads_and_each_profile_has_its_services(variables):
         assert url == "postgresql://genai:genai@postgres/genai"
     assert compose["services"]["postgres"]["environment"]["POSTGRES_PASSWORD"] == "genai"
     assert compose["networks"]["database"]["internal"] is True
+    networks = {name: service.get("networks") for name, service in compose["services"].items()}
+    assert networks == {"postgres": ["database"], "shard-0": ["default", "database"],
+                        "shard-1": ["default", "database"], **{name: ["default"] for name in (
+                            "bot", "ollama", "ollama-pull", "prometheus", "grafana")}}
     assert "ports" not in compose["services"]["postgres"]  # the default password stays inside
 
 
