@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run demo test lint bench train clean wrong-venv
+.PHONY: run demo test lint bench train lock image clean wrong-venv
 
 # A .venv built by another interpreter (an earlier `make run PYTHON=python3.13`, or one whose
 # Python was removed) is rebuilt rather than reused: pip would fail in it, or install for the
@@ -35,18 +35,35 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/genai-bot demo
 
-# The tests start their own PostgreSQL server (tests/postgres_server.py): its binaries first.
+# The tests start their own PostgreSQL server (tests/postgres_server.py) and check the alert
+# rules with promtool (tests/deploy): their binaries first.
 test: $(STAMP)
 	bash .ci/install-postgresql
+	bash .ci/install-promtool
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
 bench: $(STAMP)
 	$(BIN)/python -m bench --write-docs docs/benchmarks.md
 
-# The shipped recipe; /train-status reads runs/vae (GENAI_TRAINING_DIR) while it runs.
+# The shipped model's recipe, offline, on the 8,000 MNIST digits in datasets/ (its README says
+# where they come from); /train-status reads runs/vae (GENAI_TRAINING_DIR) while it runs.
+# Pass DATA= (empty) to download MNIST's 70,000 digits instead, or another .npz / IDX folder.
+DATA ?= datasets/mnist-digits-8k.npz
 train: $(STAMP)
-	$(BIN)/genai-bot train --data ../shared/data/mnist-digits-8k.npz --epochs 75 --seed 0 --precision float32 --out runs/vae
+	$(BIN)/genai-bot train $(if $(DATA),--data $(DATA)) --epochs 75 --seed 0 --precision float32 --out runs/vae
+
+# requirements.lock: every package the image installs, pinned with its hashes, for Python 3.11
+# and newer on any platform (the Dockerfile installs it with --require-hashes). Run after
+# changing pyproject.toml's dependencies; setuptools and wheel build the image's wheel.
+lock: $(STAMP)
+	$(BIN)/pip install --quiet 'uv>=0.5,<1'
+	printf 'setuptools>=68\nwheel\n' | $(BIN)/uv pip compile pyproject.toml - --universal \
+		--python-version 3.11 --generate-hashes --quiet --custom-compile-command 'make lock' \
+		--output-file requirements.lock
+
+image:
+	docker build -t genai-bot .
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -73,6 +73,7 @@ class GenAIBot(commands.Bot):
     ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True  # interactions need their guild and channel in the cache
+        metrics = BotMetrics()
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents,
@@ -81,6 +82,7 @@ class GenAIBot(commands.Bot):
             # Poems, topics and file names are written by models and users: a line starting with
             # @everyone must never notify a whole server. No message of ours means to ping.
             allowed_mentions=discord.AllowedMentions.none(),
+            http_trace=metrics.discord_http_trace(),  # Discord's answers per route, 429s included
             **options,
         )
         self.settings = settings
@@ -95,7 +97,7 @@ class GenAIBot(commands.Bot):
         self.commands_synced = False
         self.set_up = False  # setup_hook done: from now on interactions may arrive
         self.in_flight = InFlight()
-        self.metrics = BotMetrics()
+        self.metrics = metrics
         self.gateway = GatewayState(self)
         self.fair_use = FairUseGate(
             settings.fair_use,

@@ -96,7 +96,10 @@ class ServiceError(GenAIError):
     """A remote model service failed; `retry_after` (seconds) is set when waiting helps."""
 
     default_code = "service_error"
-    codes = frozenset({"request_rejected", "moderation_unavailable"})
+    codes = frozenset({"request_rejected", "moderation_unavailable", "endpoint_not_found"})
+    # One line for the operator, set where the failure is known (genai_models.text.failures):
+    # the URL or model and the setting to check. Never shown to chat users, who get `str()`.
+    operator_hint: str | None = None
 
     def __init__(
         self,

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import logging
 import sys
+from collections.abc import Iterator
 from typing import TextIO
 
 from bot.cli import add_command
@@ -68,12 +71,37 @@ def handler(args: argparse.Namespace, settings: Settings) -> int:
         print(f"genai-bot: {exc}", file=sys.stderr)
         return 2
     try:
-        asyncio.run(write_poem(settings, request, sys.stdout))
-    except GenAIError as exc:  # already a sentence a user can read
+        with failures_reported_here():
+            asyncio.run(write_poem(settings, request, sys.stdout))
+    except GenAIError as exc:
         # write_poem has already ended any text it printed with a newline.
-        print(f"genai-bot: {exc}", file=sys.stderr)
+        print(f"genai-bot: {failure_line(exc)}", file=sys.stderr)
         return 1
     return 0
+
+
+def failure_line(exc: GenAIError) -> str:
+    """What the command line says of a failed poem. Whoever runs genai-bot is the operator: the
+    operator's line (the URL or the model, and the setting to check) where the failure has one,
+    else the sentence a chat user would read."""
+    return getattr(exc, "operator_hint", None) or str(exc)
+
+
+@contextlib.contextmanager
+def failures_reported_here() -> Iterator[None]:
+    """Leaves out the poet's log line of a failed poem, which `failure_line` prints instead: one
+    line per failure on the terminal."""
+    from genai_models.text.poet import FAILURE_LOGGED
+
+    def not_reported_here(record: logging.LogRecord) -> bool:
+        return not getattr(record, FAILURE_LOGGED, False)
+
+    logger = logging.getLogger("genai_models.text.poet")
+    logger.addFilter(not_reported_here)
+    try:
+        yield
+    finally:
+        logger.removeFilter(not_reported_here)
 
 
 async def write_poem(

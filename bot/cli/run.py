@@ -38,6 +38,7 @@ REJECTED_TOKEN = (
     "of your application at https://discord.com/developers/applications."
 )
 UNREACHABLE = "Check the network connection (and any proxy), then try again."
+POEM_NOT_CONFIGURED = "set OPENAI_API_KEY or OPENAI_BASE_URL"
 WRONG_GUILD = (
     "Discord refused to publish the commands to DEV_GUILD_ID={guild} ({status} {text}). "
     "Check the id (right-click the server > Copy Server ID) and that the bot was invited there "
@@ -85,6 +86,10 @@ def register(subparsers) -> None:
         environment=DEMO_VARIABLES,
     )  # fmt: skip
     demo.add_argument("--out", type=Path, default=Path("out"), help="folder (default: ./out)")
+    demo.add_argument("--poem", action="store_true",
+                      help="fail (exit 1) unless a poem is written too; without it a poem is "
+                           "written when a text endpoint is configured, and its failure is "
+                           "reported without failing the demo")
     demo.set_defaults(handler=handle_demo)
 
     start = add_command(
@@ -351,16 +356,23 @@ def handle_demo(args: argparse.Namespace, settings: Settings) -> int:
     sampler = DigitSampler.load(settings.model_dir)
     for path in write_demo_images(sampler, args.out, mark=settings.image_mark):
         print(f"wrote {path} ({max(1, path.stat().st_size // 1024)} KiB)")
+    # The exit status says whether what was asked was done: the images always, a poem only
+    # with --poem (otherwise it is a bonus, whose failure is said but does not fail the demo).
     status = 0
     if settings.text_configured:
+        from bot.cli.poem import failure_line, failures_reported_here
+
         print(f"\nA poem from {settings.poet.model}, about “{DEMO_TOPIC}”:\n", flush=True)
         try:
-            asyncio.run(print_poem(settings, sys.stdout))
+            with failures_reported_here():
+                asyncio.run(print_poem(settings, sys.stdout))
         except GenAIError as exc:
-            print(f"\ngenai-bot: no poem: {exc}", file=sys.stderr)
-            status = 1
+            print(f"\ngenai-bot: no poem: {failure_line(exc)}", file=sys.stderr)
+            status = 1 if args.poem else 0
+    elif args.poem:
+        raise CliError(f"--poem: {POEM_NOT_CONFIGURED}", exit_code=CONFIG_EXIT_CODE)
     else:
-        print("\nNo text endpoint configured, so no poem (set OPENAI_API_KEY or OPENAI_BASE_URL).")
+        print(f"\nNo text endpoint configured, so no poem ({POEM_NOT_CONFIGURED}).")
     print(f"\n{NEXT_STEPS}")
     return status
 

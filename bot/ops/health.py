@@ -5,7 +5,8 @@ shard this process holds is connected, its commands are synced (where this proce
 them), its models are loaded and it is not shutting down; 503 with what is missing otherwise
 (the container's HEALTHCHECK and orchestrators read it). Its `shards` lists each shard's
 connection and latency (bot.gateway_state). /metrics: the bot's
-Prometheus registry in the text exposition format.
+Prometheus registry in the text exposition format, with genai_ready read at each scrape.
+While the server runs it also measures the event loop's lag (bot.loop_lag) into the registry.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from bot.loop_lag import LoopLagMonitor
 
 if TYPE_CHECKING:
     from bot.client import GenAIBot
@@ -28,6 +31,7 @@ class HealthServer:
         self.host = host
         self.port = port  # 0: any free port; `port` holds the real one once started
         self._runner: web.AppRunner | None = None
+        self._loop_lag = LoopLagMonitor(bot.metrics.loop_lag)
 
     async def start(self) -> None:
         app = web.Application()
@@ -39,9 +43,11 @@ class HealthServer:
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
         self.port = self._runner.addresses[0][1]
+        self._loop_lag.start()
         log.info("health and metrics on http://%s:%d (/healthz /readyz /metrics)", self.host, self.port)
 
     async def close(self) -> None:
+        await self._loop_lag.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -68,5 +74,6 @@ class HealthServer:
         version = self.bot.model_version("model")
         if version is not None:  # read now: a model swapped in since start-up counts
             self.bot.metrics.model.info({"version": version})
+        self.bot.metrics.ready.set(1 if all(self.bot.readiness().values()) else 0)
         body = generate_latest(self.bot.metrics.registry)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

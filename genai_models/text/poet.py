@@ -16,11 +16,18 @@ from genai_models.errors import (
     AuthenticationError,
     ContentFlaggedError,
     GenAIError,
+    ServiceError,
     ServiceUnavailableError,
 )
 from genai_models.text.assembly import PoemAssembler
 from genai_models.text.config import OPENAI_BASE_URL, PoetConfig
-from genai_models.text.failures import Phase, describe, loggable_url, to_genai_error
+from genai_models.text.failures import (
+    Phase,
+    describe,
+    loggable_url,
+    operator_hint,
+    to_genai_error,
+)
 from genai_models.text.moderation import Moderator, Stage
 from genai_models.text.prefix_checks import Checked, PrefixChecks
 from genai_models.text.progress import Progress, ProgressListener, Retrying, Started
@@ -42,6 +49,9 @@ KEYLESS_API_KEY = "no-key-needed"
 OUTPUT_CHECK_RESERVE_S = 2.0
 # How much of the latest text is searched for quoted rules as each piece arrives.
 RULES_CHECK_CHARS = 200
+# Set (true) on the log record of a failed poem, whose error carries the same operator hint:
+# a front end that prints the hint itself may filter the record out.
+FAILURE_LOGGED = "genai_poem_failure"
 
 
 class Poet:
@@ -331,14 +341,21 @@ class Poet:
         return ServiceUnavailableError(code="timeout")
 
     def _failure(self, exc: BaseException, phase: Phase, *, retries: int = 0) -> GenAIError:
-        error = to_genai_error(exc, phase=phase)
+        config = self._config
+        error = to_genai_error(exc, phase=phase, model=config.model)
+        hint = operator_hint(exc, base_url=config.base_url or OPENAI_BASE_URL, model=config.model)
+        if hint is not None and isinstance(error, ServiceError):
+            error.operator_hint = hint
+        # FAILURE_LOGGED: a command line that prints the hint itself leaves this line out.
         log.warning(
-            "chat request to %s (model %s) failed during the %s (after %d retries): %s",
-            loggable_url(self._config.base_url or OPENAI_BASE_URL),
-            self._config.model,
+            "chat request to %s (model %s) failed during the %s (after %d retries): %s%s",
+            loggable_url(config.base_url or OPENAI_BASE_URL),
+            config.model,
             phase,
             retries,
-            describe(exc, secret=self._config.api_key),
+            f"{hint}; " if hint else "",
+            describe(exc, secret=config.api_key),
+            extra={FAILURE_LOGGED: True},
         )
         return error
 

@@ -13,7 +13,7 @@ import random
 
 import openai
 
-from genai_models.text.failures import retry_after_seconds
+from genai_models.text.failures import connection_failure, retry_after_seconds
 
 # The openai client's own backoff: 0.5 s doubling up to 8 s, less up to 25 % jitter.
 INITIAL_DELAY_S = 0.5
@@ -42,11 +42,14 @@ class Deadline:
 def retry_delay(exc: BaseException, retries_done: int) -> float | None:
     """Seconds to wait before sending the request again, or None when retrying can't help.
 
-    Retried like the openai client does: timeouts, connection errors, 408, 409, 429 (not an
-    exhausted quota) and 5xx, unless the server's `x-should-retry` says otherwise.
+    Retried like the openai client does: timeouts, connection errors (not a refused connection
+    or an unknown host), 408, 409, 429 (not an exhausted quota) and 5xx, unless the server's
+    `x-should-retry` says otherwise.
     """
     if isinstance(exc, openai.APIConnectionError):  # timeouts included
-        return _backoff(retries_done)
+        # A refused connection or an unknown host is a setting to fix: a retry would only
+        # make the user wait (and tell them the service is "busy") for the same answer.
+        return None if connection_failure(exc) else _backoff(retries_done)
     if not isinstance(exc, openai.APIStatusError):
         return None
     headers = exc.response.headers

@@ -197,3 +197,31 @@ async def test_a_retry_is_said_on_stderr(openai_server, tmp_path):
     assert run.returncode == 0, run.stderr
     assert run.stdout == openai_server.reply + "\n"
     assert run.stderr == "genai-bot: The text service is busy, retrying…\n"
+
+
+@pytest.mark.asyncio
+async def test_a_closed_port_is_one_line_naming_the_url(tmp_path):
+    import socket
+
+    with socket.socket() as sock:  # free a moment ago: nobody listens there
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+    env = {"OPENAI_BASE_URL": url, "OPENAI_MODERATION": "off", "OPENAI_MAX_RETRIES": "2"}
+
+    run = await run_cli("poem", "la luna", env=env, cwd=tmp_path)
+
+    assert run.returncode == 1
+    assert run.stderr == (
+        f"genai-bot: nothing answers at {url} (connection refused): check that the text server is "
+        "running and that OPENAI_BASE_URL has its host and port\n"
+    )
+
+
+@pytest.mark.asyncio
+async def test_a_base_url_without_v1_is_one_line_saying_to_add_it(openai_server, tmp_path):
+    env = server_env(openai_server) | {"OPENAI_BASE_URL": openai_server.base_url.removesuffix("/v1")}
+
+    run = await run_cli("poem", "la luna", env=env, cwd=tmp_path)
+
+    assert run.returncode == 1
+    assert run.stderr.count("\n") == 1 and "OPENAI_BASE_URL usually ends in /v1" in run.stderr

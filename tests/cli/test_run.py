@@ -297,3 +297,29 @@ async def test_a_dev_guild_the_bot_is_not_in_is_one_clear_line(discord_server, t
     ), run.stderr
     assert run.stderr.count("\n") == 1, run.stderr
     assert discord_server.commands == {}
+
+
+@pytest.mark.asyncio
+async def test_demo_exits_0_when_an_optional_poem_fails_and_1_when_poem_was_asked(tmp_path):
+    async with FakeOpenAI(api_key="sk-right") as openai_server:
+        env = {"OPENAI_BASE_URL": openai_server.base_url, "OPENAI_API_KEY": "sk-wrong",
+               "OPENAI_MODERATION": "off"}
+        optional = await finish(await start_cli("demo", env=env, cwd=tmp_path))
+        asked = await finish(await start_cli("demo", "--poem", "--out", "again", env=env, cwd=tmp_path))
+    for run in (optional, asked):
+        assert (
+            f"genai-bot: no poem: {openai_server.base_url} refused the API key (401): check OPENAI_API_KEY"
+        ) in run.stderr
+        assert "Traceback" not in run.stderr
+    assert optional.returncode == 0, optional.stderr
+    assert asked.returncode == 1
+    assert sorted(p.name for p in (tmp_path / "again").iterdir()) == [
+        "digits.png", "latent-map.png", "morph.gif",
+    ]  # fmt: skip
+
+
+@pytest.mark.asyncio
+async def test_demo_poem_without_a_text_endpoint_is_a_settings_error(tmp_path):
+    run = await finish(await start_cli("demo", "--poem", env={}, cwd=tmp_path))
+    assert run.returncode == 2
+    assert "--poem: set OPENAI_API_KEY or OPENAI_BASE_URL" in run.stderr

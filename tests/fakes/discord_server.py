@@ -100,6 +100,8 @@ Rate limits. `server.rate_limiter` (discord_ratelimits.py) counts requests per b
 for each interaction message's edits, each interaction's follow-ups, and each channel's posts and
 edits. Answers on those routes carry the X-RateLimit-* headers; past the limit the answer is 429
 with `retry_after` (discord.py waits and retries). `server.rate_limited` lists the 429s.
+A test can also have the next request to one route answered 429:
+`server.rate_limit_next(method, path, retry_after=0.05)`.
 
 Heartbeats. The client heartbeats every `heartbeat_interval_ms` on its own; `async with
 server.heartbeat_probe(period=1.0):` additionally sends op 1 requests each `period` seconds
@@ -127,6 +129,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -200,6 +203,7 @@ class DiscordStandIn:
         self.commands: dict[int | None, list[dict[str, Any]]] = {}
         self.syncs: Feed[tuple[int | None, list[dict[str, Any]]]] = Feed("command syncs")
         self.sessions: list[GatewaySession] = []
+        self.rate_limits: list[tuple[str, re.Pattern[str], float]] = []
         self._connected = asyncio.Event()
         self._probe_period: float | None = None
         self._runner: web.AppRunner | None = None
@@ -320,6 +324,21 @@ class DiscordStandIn:
     @property
     def guilds(self) -> list[FakeGuild]:
         return list(self.world.guilds.values())
+
+    def rate_limit_next(self, method: str, path: str, *, retry_after: float = 0.05) -> None:
+        """Answer the next `method` request to `path` (relative to /api/v10; a {name} segment
+        matches any one segment) with Discord's 429, as a per-route limit would; the request
+        after it is served as usual."""
+        pattern = re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path)) + "$")
+        self.rate_limits.append((method.upper(), pattern, retry_after))
+
+    def take_rate_limit(self, method: str, path: str) -> float | None:
+        """The retry_after of the first pending rate limit matching this request, used up."""
+        for i, (limited_method, pattern, retry_after) in enumerate(self.rate_limits):
+            if limited_method == method and pattern.match(path):
+                del self.rate_limits[i]
+                return retry_after
+        return None
 
     # ---- records --------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from genai_models.errors import (
     ContentFlaggedError,
     ModelNotFoundError,
     RateLimitedError,
+    ServiceError,
     ServiceUnavailableError,
 )
 from genai_models.text import PoemRequest, Poet, PoetConfig
@@ -213,3 +214,68 @@ async def test_final_raises_the_same_error_again_after_iteration_failed(openai_s
         await stream.final()
 
     assert from_final.value is during_iteration.value
+
+
+# --- the operator's line: which URL or model, and what to check ---
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:  # a port that was free a moment ago: nobody listens there
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.asyncio
+async def test_a_closed_port_fails_at_once_naming_the_url_without_retrying():
+    url = f"http://127.0.0.1:{_closed_port()}/v1"
+    progress = []
+    async with Poet(config=PoetConfig(base_url=url, max_retries=2, timeout_s=2.0)) as poet:
+        with pytest.raises(ServiceUnavailableError) as caught:
+            await poet.write(LUNA, on_progress=progress.append).final()
+
+    assert caught.value.code == "unreachable"
+    assert caught.value.operator_hint == (
+        f"nothing answers at {url} (connection refused): check that the text server is running "
+        "and that OPENAI_BASE_URL has its host and port"
+    )
+    assert not [p for p in progress if type(p).__name__ == "Retrying"]  # no "busy, retrying…"
+
+
+@pytest.mark.asyncio
+async def test_a_base_url_without_v1_says_to_add_it(openai_server, make_poet):
+    without_v1 = openai_server.base_url.removesuffix("/v1")
+
+    with pytest.raises(ServiceError) as caught:
+        await make_poet(base_url=without_v1).write(LUNA).final()
+
+    assert caught.value.code == "endpoint_not_found"
+    assert str(caught.value) == "The text service isn't set up correctly; please tell the bot's operator."
+    assert caught.value.operator_hint == (
+        f"{without_v1}/chat/completions does not exist (404): OPENAI_BASE_URL usually ends in /v1, "
+        f"e.g. {without_v1}/v1"
+    )
+
+
+@pytest.mark.asyncio
+async def test_an_unknown_model_is_named_with_where_to_check(openai_server, make_poet):
+    openai_server.models = ("gpt-4.1-mini",)
+
+    with pytest.raises(ModelNotFoundError) as caught:
+        await make_poet(model="llama3.2").write(LUNA).final()
+
+    url = openai_server.base_url
+    assert caught.value.operator_hint == (
+        f"{url} has no model 'llama3.2': check OPENAI_MODEL against the server's list "
+        f"(GET {url}/models; on Ollama, `ollama pull llama3.2`)"
+    )
+
+
+@pytest.mark.asyncio
+async def test_a_401_names_the_url_and_the_key_setting_never_the_key(openai_server, make_poet, caplog):
+    with pytest.raises(AuthenticationError) as caught:
+        await make_poet(api_key="sk-wrong-key").write(LUNA).final()
+
+    url = openai_server.base_url
+    assert caught.value.operator_hint == f"{url} refused the API key (401): check OPENAI_API_KEY"
+    (line,) = [r.getMessage() for r in caplog.records if "failed during the request" in r.getMessage()]
+    assert caught.value.operator_hint in line and "sk-wrong-key" not in line
