@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 HELP_WIDTH = 88  # descriptions are wrapped to it; the environment table is laid out by hand
 # Order here is the order shown in --help.
 SUBCOMMAND_MODULES = ("bot.cli.run", "bot.cli.health", "bot.cli.poem", "bot.cli.vae",
-                      "bot.cli.verify")
+                      "bot.cli.verify", "bot.cli.model_report")
 
 
 class CliError(Exception):

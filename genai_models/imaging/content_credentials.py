@@ -17,9 +17,10 @@ Signing runs where the image is encoded: the bot's worker threads, never its eve
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -156,6 +157,7 @@ def manifest_definition(provenance: Provenance, mime: str) -> dict[str, Any]:
 _lock = threading.Lock()
 _source: Callable[[], CredentialSigner] | None = None
 _signer: CredentialSigner | None = None
+_this_thread = threading.local()
 
 
 def install(source: CredentialSigner | Callable[[], CredentialSigner] | None) -> None:
@@ -183,7 +185,19 @@ def installed() -> CredentialSigner | None:
 def seal(data: bytes, mime: str, provenance: Provenance | None) -> bytes:
     """`data` signed by the installed signer; unchanged when no signer is installed or no model
     made the image (`provenance` None, e.g. a training chart)."""
-    if provenance is None:
+    if provenance is None or getattr(_this_thread, "unsigned", False):
         return data
     signer = installed()
     return data if signer is None else signer.sign(data, mime, provenance)
+
+
+@contextlib.contextmanager
+def unsigned() -> Iterator[None]:
+    """Images encoded in this thread inside the block are not signed: the benches' baseline,
+    measured in the same run and process as the signed images it is compared with."""
+    previous = getattr(_this_thread, "unsigned", False)
+    _this_thread.unsigned = True
+    try:
+        yield
+    finally:
+        _this_thread.unsigned = previous
