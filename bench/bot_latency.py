@@ -12,6 +12,8 @@ Discord stand-in on 127.0.0.1; latency is interaction sent (INTERACTION_CREATE o
                 loop (same weights, copied into the seed's decoder);
   `/digit-inline`, `/morph-inline`  our sampler and image code, but called on the event loop
                 instead of the worker pool: what the pool costs when idle and saves under load;
+  `/digit-unsigned`  the real /digit with its PNG left unsigned: what Content Credentials cost
+                (every other image here is signed, as `genai-bot run` signs them);
 - heartbeat answer latency (server asks with op 1, client answers; from the request's send to
   the answer's arrival) while idle, while 50 `/morph` run at once, and while 50 `/morph-inline`
   run at once.
@@ -42,6 +44,7 @@ from tests.fakes.discord_server import DiscordStandIn, percentile
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 DIGIT_GOAL_P50_MS, DIGIT_GOAL_P99_MS, HEARTBEAT_GOAL_P99_MS = 30.0, 100.0, 50.0
+SIGNING_GOAL_RATIO = 1.10  # signed /digit's p50 within +10% of the same /digit unsigned
 PROBE_PERIOD_S = 0.6  # discord.py answers heartbeat requests through a ~2/s rate limiter
 LOST_AFTER_S = 10.0  # no file by then: Discord's 3 s window passed and the interaction is lost
 QUICK_ARGV = ["--requests", "60", "--heartbeat-seconds", "6"]
@@ -89,6 +92,20 @@ async def measure(server: DiscordStandIn, command: str, make_options: Callable[[
 
     await asyncio.gather(*(user() for _ in range(concurrency)))
     return Series(command, concurrency, latencies)
+
+
+async def measure_interleaved(server: DiscordStandIn, command: str, baseline: str,
+                              make_options: Callable[[int], dict], *,
+                              requests: int) -> tuple[Series, Series]:
+    """One user sending `command` and `baseline` in turn, so both meet the same machine load
+    (this machine's other work moves a sequential comparison by more than signing costs)."""
+    ours: list[float] = []
+    theirs: list[float] = []
+    for k in range(requests):
+        for name, latencies in ((command, ours), (baseline, theirs)):
+            took = await one(server, name, make_options(k), timeout=LOST_AFTER_S)
+            latencies.append(math.inf if took is None else took)
+    return Series(command, 1, ours), Series(baseline, 1, theirs)
 
 
 @dataclass
@@ -195,6 +212,7 @@ async def _run_all(server: DiscordStandIn, requests: int, heartbeat_seconds: flo
     plan = [
         ("noop-file", lambda k: {}),
         ("digit", _digit_options),
+        ("digit-unsigned", _digit_options),
         ("digit-inline", lambda k: {}),
         ("digit-seed", lambda k: {}),
         ("morph", _morph_options),
@@ -222,7 +240,7 @@ async def _run_all(server: DiscordStandIn, requests: int, heartbeat_seconds: flo
 
     print("\nratios at concurrency 20 (p50, p99): lower than 1 means ours is faster")
     for ours, baseline in (("digit", "digit-inline"), ("digit", "digit-seed"),
-                           ("morph", "morph-inline")):
+                           ("morph", "morph-inline"), ("digit", "digit-unsigned")):
         a, b = results[ours, 20], results[baseline, 20]
         print(f"  /{ours} vs /{baseline}: {_ratio(a.p(50), b.p(50))}, {_ratio(a.p(99), b.p(99))}"
               + (f" (/{baseline} lost {b.lost} of {len(b.latencies_s)})" if b.lost else ""))
@@ -246,6 +264,12 @@ async def _run_all(server: DiscordStandIn, requests: int, heartbeat_seconds: flo
           f"{percentile(inline.heartbeats_s, 99) * 1000 / p99_pooled:.1f}×")
 
     digit20 = results["digit", 20]
+    signed, unsigned = await measure_interleaved(server, "digit", "digit-unsigned",
+                                                 _digit_options, requests=requests)
+    signing = {1: signed.p(50) / unsigned.p(50)}
+    print(f"\nContent Credentials at concurrency 1, /digit and /digit-unsigned alternating "
+          f"({requests} each): p50 {signed.p(50):.1f} vs {unsigned.p(50):.1f} ms "
+          f"({signing[1]:.2f}×), p99 {signed.p(99):.1f} vs {unsigned.p(99):.1f} ms")
     checks = [
         (f"/digit p50 at concurrency 20 ≤ {DIGIT_GOAL_P50_MS:.0f} ms", digit20.p(50),
          DIGIT_GOAL_P50_MS),
@@ -254,9 +278,12 @@ async def _run_all(server: DiscordStandIn, requests: int, heartbeat_seconds: flo
         (f"heartbeat p99 while 50 /morph run ≤ {HEARTBEAT_GOAL_P99_MS:.0f} ms", p99_pooled,
          HEARTBEAT_GOAL_P99_MS),
     ]
+    checks.append((f"/digit p50 signed ÷ unsigned, alternating, ≤ {SIGNING_GOAL_RATIO:.2f}",
+                   signing[1], SIGNING_GOAL_RATIO))
     print("\ngoals:")
     for name, value, goal in checks:
-        print(f"  {name}: {value:.1f} ms — {'met' if value <= goal else 'MISSED'}")
+        shown = f"{value:.2f}×" if name.startswith("/digit p50 signed") else f"{value:.1f} ms"
+        print(f"  {name}: {shown} — {'met' if value <= goal else 'MISSED'}")
     return all(value <= goal for _, value, goal in checks)
 
 

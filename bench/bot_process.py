@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextvars
+import functools
 import io
 import logging
 import os
 import signal
+import tempfile
 from pathlib import Path
 
 import discord
@@ -31,6 +34,15 @@ from PIL import Image
 
 API_ENV, GATEWAY_ENV, TOKEN_ENV, GUILD_ENV = (
     "BENCH_DISCORD_API", "BENCH_DISCORD_GATEWAY", "BENCH_DISCORD_TOKEN", "BENCH_GUILD_ID")
+# Set by /digit-unsigned for its own interaction: the bot's pool then encodes without signing.
+UNSIGNED = contextvars.ContextVar("unsigned", default=False)
+
+
+def _unsigned_call(func, /, *args, **kwargs):
+    from genai_models.imaging import content_credentials
+
+    with content_credentials.unsigned():
+        return func(*args, **kwargs)
 
 
 def _tiny_png() -> bytes:
@@ -77,6 +89,14 @@ class Baselines(commands.Cog):
         gif = draw_morph(self.bot.sampler, start, end, seed=new_seed())
         await interaction.response.send_message(file=discord.File(io.BytesIO(gif), "morph.gif"))
 
+    @app_commands.command(name="digit-unsigned", description="Bench: /digit without signing.")
+    async def digit_unsigned(self, interaction: discord.Interaction, seed: int | None = None) -> None:
+        """The real /digit (the Digits cog's own callback), its images left unsigned: what
+        Content Credentials cost, measured against the same path in the same run."""
+        UNSIGNED.set(True)
+        digits = self.bot.get_cog("Digits")
+        await type(digits).digit.callback(digits, interaction, None, 1, seed)
+
 
 def seed_decoder_with_our_weights(model_dir: Path, latent_dim: int):
     """The seed's decoder (sigmoid output, predict() per call) drawing our decoder's digits."""
@@ -101,15 +121,25 @@ def fair_use_limits(mode: str):
 
 
 async def serve(sampler, seed_decoder, *, workers: int, fair_use: str = "off") -> None:
+    from bot.cli.signing import make_signer
     from bot.client import GenAIBot
     from bot.ops.gc_pauses import freeze_startup_objects
     from bot.settings import Settings
     from bot.worker_pool import WorkerPool
+    from genai_models.imaging import content_credentials
 
     class BenchBot(GenAIBot):
         async def setup_hook(self) -> None:
             await self.add_cog(Baselines(self, seed_decoder))
             await super().setup_hook()  # loads our cogs and syncs all commands to the guild
+
+        async def run_blocking(self, func, /, *args, **kwargs):
+            if UNSIGNED.get():
+                func = functools.partial(_unsigned_call, func)
+            return await super().run_blocking(func, *args, **kwargs)
+
+    # As `genai-bot run` does with no certificate set: a local authority (here a temporary one).
+    content_credentials.install(make_signer(Settings(data_dir=Path(tempfile.mkdtemp()))))
 
     settings = Settings(dev_guild_id=int(os.environ[GUILD_ENV]), workers=workers,
                         fair_use=fair_use_limits(fair_use))

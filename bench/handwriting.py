@@ -16,7 +16,7 @@ import io
 
 import numpy as np
 
-from bench.generative_metrics import nearness_rank
+from genai_models.vae.training.generative_metrics import nearness_rank
 
 FIDELITY_GOAL = 0.95
 RANK_GOAL = 0.10

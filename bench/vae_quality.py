@@ -28,16 +28,26 @@ import argparse
 import statistics
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+# The judge (an evaluation classifier of its own architecture and seed) lives in the package, so
+# the fairness report and the swap rule score models with the same judge this bench uses.
+from genai_models.vae.training.judge import (  # noqa: F401  (re-exported for the other benches)
+    JUDGES,
+    Judge,
+    build_evaluation_classifier,
+    most_accurate,
+    served_digits,
+    train_judge,
+    unit_images,
+)
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist-digits-8k.npz"
 QUICK_ARGV = ["--seeds", "0", "--fidelity-samples", "200"]  # the variety bench needs 200 a class
 FIDELITY_GOAL = 0.98
 IMPROVEMENT_GOAL = 0.05
-FEATURES_LAYER = "features"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -168,92 +178,6 @@ def retrain_ours(data, *, seed: int, epochs: int):
     out = Path(tempfile.mkdtemp(prefix=f"vae-quality-seed{seed}-"))
     train(data, out, TrainingConfig(epochs=epochs, seed=seed), verbose=0)
     return DigitSampler.load(out)
-
-
-def build_evaluation_classifier(*, augmented: bool = False):
-    """Deliberately unlike the sampler's checker: wider, batch-normalised, its own seed.
-
-    `augmented`: random rotations, shifts and zooms in front, active only while training, so
-    the judge learns the digits' variety rather than 6,000 particular drawings of them.
-    """
-    from genai_models.vae.backend import keras, layers
-
-    images = keras.Input(shape=(28, 28, 1))
-    x = images
-    if augmented:
-        for augmentation in (layers.RandomRotation(0.04, fill_mode="constant"),
-                             layers.RandomTranslation(0.08, 0.08, fill_mode="constant"),
-                             layers.RandomZoom(0.1, fill_mode="constant")):
-            x = augmentation(x)
-    for filters in (32, 64):
-        x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
-        x = layers.BatchNormalization()(x)
-        x = layers.Activation("relu")(x)
-        x = layers.MaxPooling2D()(x)
-    x = layers.Flatten()(x)
-    x = layers.Dropout(0.4)(x)
-    # The variety bench measures in this layer's space (bench.variety).
-    x = layers.Dense(128, activation="relu", name=FEATURES_LAYER)(x)
-    return keras.Model(images, layers.Dense(10, activation="softmax")(x), name="evaluator")
-
-
-@dataclass
-class Judge:
-    name: str
-    model: object
-    accuracy: float  # on the real validation digits
-    per_class: list[float]  # recall on the real validation digits of each class
-
-    def classify(self, images: np.ndarray) -> np.ndarray:
-        """Labels of (N, 28, 28) images: uint8 greys as served, or floats in [0, 1]."""
-        return np.argmax(self.model.predict(unit_images(images), verbose=0, batch_size=500), axis=1)
-
-    def features(self, images: np.ndarray) -> np.ndarray:
-        """The penultimate layer's activations (N, 128): the space variety is measured in."""
-        from genai_models.vae.backend import keras
-
-        extractor = keras.Model(self.model.inputs, self.model.get_layer(FEATURES_LAYER).output)
-        return np.asarray(extractor.predict(unit_images(images), verbose=0, batch_size=500))
-
-
-def unit_images(images: np.ndarray) -> np.ndarray:
-    images = np.asarray(images)
-    scaled = images.astype("float32") / 255.0 if images.dtype == np.uint8 else images.astype("float32")
-    return scaled.reshape(-1, 28, 28, 1)
-
-
-def most_accurate(judges: dict[str, Judge]) -> Judge:
-    """The judge whose verdicts count: chosen on real held-out digits only, never on ours."""
-    return max(judges.values(), key=lambda judge: judge.accuracy)
-
-
-def served_digits(sampler, k: int, samples: int, *, base_seed: int = 0) -> np.ndarray:
-    """`samples` images of `/digit k` as the bot serves them: the sampler's own request path,
-    MAX_COUNT at a time, each request with its own seed."""
-    from genai_models.vae.serving.limits import MAX_COUNT
-
-    return np.concatenate([
-        sampler.digits(k, count=min(MAX_COUNT, samples - start),
-                       seed=1_000_000 * base_seed + 10_000 * k + start)
-        for start in range(0, samples, MAX_COUNT)])
-
-
-JUDGES = {"plain": (False, 12), "augmented": (True, 30)}  # name: (augmented, epochs)
-
-
-def train_judge(data, name: str) -> Judge:
-    from genai_models.vae.backend import keras
-
-    augmented, epochs = JUDGES[name]
-    keras.utils.set_random_seed(1234)
-    model = build_evaluation_classifier(augmented=augmented)
-    model.compile(optimizer=keras.optimizers.Adam(1e-3),
-                  loss="sparse_categorical_crossentropy", jit_compile=False)
-    model.fit(data.train.images, data.train.labels, batch_size=128, epochs=epochs, verbose=0)
-    predicted = np.argmax(model.predict(data.validation.images, verbose=0), axis=1)
-    labels = data.validation.labels
-    return Judge(name, model, float(np.mean(predicted == labels)),
-                 [float(np.mean(predicted[labels == k] == k)) for k in range(10)])
 
 
 def measure_fidelity(sampler, data, judges: dict[str, Judge], *, samples: int) -> dict[int, float]:

@@ -16,7 +16,7 @@ import statistics
 
 import numpy as np
 
-from bench.generative_metrics import K_NEAREST, frechet_distance, precision_recall
+from genai_models.vae.training.generative_metrics import K_NEAREST, frechet_distance, precision_recall
 
 RECALL_GOAL = 0.6  # per class
 PRECISION_GOAL = 0.9

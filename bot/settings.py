@@ -30,6 +30,7 @@ DEFAULT_SHUTDOWN_GRACE_S = 20.0  # inside compose.yaml's stop_grace_period; the 
 DEFAULT_DATA_DIR = Path("data")
 DEFAULT_SWAP_MAX_ELBO_INCREASE = 2.0
 DEFAULT_SWAP_MIN_FIDELITY = 0.98
+DEFAULT_SWAP_MAX_DIGIT_DROP = 0.05
 
 
 class SettingsError(ValueError):
@@ -47,6 +48,11 @@ class Settings:
     log_level: str = "INFO"
     poet: PoetConfig = field(default_factory=PoetConfig)
     image_mark: bool = True  # the visible "AI" corner mark; the file's metadata is always written
+    # Content Credentials: the operator's signing certificate chain and key (PEM files);
+    # None: a local certificate authority under data_dir/c2pa (tamper-evident, not trusted).
+    c2pa_cert: Path | None = None
+    c2pa_key: Path | None = field(default=None, repr=False)
+    c2pa_alg: str = "es256"
     operator_contact: str | None = None  # shown by /about: how users reach the operator
     fair_use: FairUseLimits = field(default_factory=FairUseLimits)
     shutdown_grace_s: float = DEFAULT_SHUTDOWN_GRACE_S
@@ -60,6 +66,7 @@ class Settings:
     training_data: Path | None = None  # None: MNIST through keras.datasets
     swap_max_elbo_increase: float = DEFAULT_SWAP_MAX_ELBO_INCREASE
     swap_min_fidelity: float = DEFAULT_SWAP_MIN_FIDELITY
+    swap_max_digit_drop: float = DEFAULT_SWAP_MAX_DIGIT_DROP
     # Gateway sharding (#13): None = one process takes every shard Discord advises, unsharded
     # below its threshold; shard_ids None with a count = this process takes all of them.
     shard_count: int | None = None
@@ -100,6 +107,11 @@ ENVIRONMENT = {
     "GENAI_COMMAND_TIMEOUT": "seconds one command's model work may take (default: 60)",
     "LOG_LEVEL": "DEBUG, INFO (default), WARNING or ERROR; DEBUG also shows TensorFlow's own lines",
     "GENAI_IMAGE_MARK": "on (default) or off: a small AI mark in a corner of every image",
+    "GENAI_C2PA_CERT": "PEM file: the Content Credentials signing certificate, then its issuers "
+                       "(default: a local, untrusted authority under GENAI_DATA_DIR/c2pa)",
+    "GENAI_C2PA_KEY": "PEM file: the private key of GENAI_C2PA_CERT",
+    "GENAI_C2PA_ALG": "the key's signing algorithm: es256 (default), es384, es512, ps256, ps384, "
+                      "ps512 or ed25519",
     "GENAI_OPERATOR_CONTACT": "how users reach the operator, shown by /about (default: none)",
     "OPENAI_MAX_CONCURRENCY": (
         "poems the text service serves at once, 1-64; more wait in the bot's queue (default: "
@@ -118,6 +130,9 @@ ENVIRONMENT = {
                                     f"one's and still serve (default: {DEFAULT_SWAP_MAX_ELBO_INCREASE:g})",
     "GENAI_SWAP_MIN_FIDELITY": "fraction of drawn digits the checker must read as the asked class "
                                f"for a new model to serve, 0-1 (default: {DEFAULT_SWAP_MIN_FIDELITY:g})",
+    "GENAI_SWAP_MAX_DIGIT_DROP": "how far (0-1) a new model's worst digit may fall below the "
+                                 "serving one's fidelity or recall and still serve "
+                                 f"(default: {DEFAULT_SWAP_MAX_DIGIT_DROP:g})",
     "GENAI_COOLDOWNS": "seconds between uses per user, e.g. "
                        "digit=3,morph=10,latent-map=10,handwriting=10,poem=15",
     "GENAI_JOBS_PER_USER": "requests one user may have running or queued at once (default: 2)",
@@ -200,6 +215,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         poet=poet,
         image_mark=_choice(env, "GENAI_IMAGE_MARK", "on", ("on", "off")) == "on",
         operator_contact=env.get("GENAI_OPERATOR_CONTACT"),
+        **_content_credentials(env),
         data_dir=Path(env.get("GENAI_DATA_DIR", str(DEFAULT_DATA_DIR))),
         database_url=env.get("GENAI_DATABASE_URL"),
         owner_ids=_ids(env, "GENAI_OWNER_IDS"),
@@ -208,6 +224,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
                                       DEFAULT_SWAP_MAX_ELBO_INCREASE, low=0.0, high=1000.0),
         swap_min_fidelity=_float(env, "GENAI_SWAP_MIN_FIDELITY", DEFAULT_SWAP_MIN_FIDELITY,
                                  low=0.0, high=1.0),
+        swap_max_digit_drop=_float(env, "GENAI_SWAP_MAX_DIGIT_DROP", DEFAULT_SWAP_MAX_DIGIT_DROP,
+                                   low=0.0, high=1.0),
         fair_use=_fair_use(env, _ids(env, "GENAI_OWNER_IDS")),
         shutdown_grace_s=_float(env, "GENAI_SHUTDOWN_GRACE", DEFAULT_SHUTDOWN_GRACE_S, low=0.0, high=600.0),
         metrics_port=_int(env, "GENAI_METRICS_PORT", None, low=1, high=65535),
@@ -218,6 +236,19 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         ),
         **_sharding(env),
     )
+
+
+def _content_credentials(env: Mapping[str, str]) -> dict:
+    """GENAI_C2PA_CERT and GENAI_C2PA_KEY go together: one without the other is a mistake."""
+    cert, key = env.get("GENAI_C2PA_CERT") or None, env.get("GENAI_C2PA_KEY") or None
+    if bool(cert) != bool(key):
+        raise SettingsError("set both GENAI_C2PA_CERT and GENAI_C2PA_KEY (the signing "
+                            "certificate and its key), or neither for a local authority")
+    return {
+        "c2pa_cert": Path(cert) if cert else None, "c2pa_key": Path(key) if key else None,
+        "c2pa_alg": _choice(env, "GENAI_C2PA_ALG", "es256",
+                            ("es256", "es384", "es512", "ps256", "ps384", "ps512", "ed25519")),
+    }
 
 
 def _fair_use(env: Mapping[str, str], owner_ids: frozenset[int]) -> FairUseLimits:

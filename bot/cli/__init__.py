@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 
 HELP_WIDTH = 88  # descriptions are wrapped to it; the environment table is laid out by hand
 # Order here is the order shown in --help.
-SUBCOMMAND_MODULES = ("bot.cli.run", "bot.cli.health", "bot.cli.poem", "bot.cli.vae")
+SUBCOMMAND_MODULES = ("bot.cli.run", "bot.cli.health", "bot.cli.poem", "bot.cli.vae",
+                      "bot.cli.verify", "bot.cli.model_report")
 
 
 class CliError(Exception):
@@ -110,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # Below DEBUG the user sees the product's lines only, not TensorFlow's native ones.
         with native_noise_filtered(enabled=settings.log_level != "DEBUG"):
+            # Content Credentials for every image drawn; the bot makes its signer at start-up.
+            from bot.cli.signing import install_signer
+
+            install_signer(settings, now=args.command == "run")
             return int(args.handler(args, settings) or 0)
     except CliError as exc:
         print(f"genai-bot: {exc}", file=sys.stderr)

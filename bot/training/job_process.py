@@ -88,6 +88,7 @@ def evaluate(job_dir: Path, spec: JobSpec, data_split) -> Evaluation:
     serving_card = read_verified_card(serving_dir)
     serving = keras.saving.load_model(serving_dir / VAE_FILE, compile=False)
     images = data_split.validation.images
+    fairness, serving_fairness = per_digit_reports(job_dir, spec, data_split, sampler, serving_dir)
     return Evaluation(
         version=sampler.version,
         negative_elbo=round(vae_negative_elbo(sampler.vae, images).negative_elbo, 3),
@@ -97,7 +98,32 @@ def evaluate(job_dir: Path, spec: JobSpec, data_split) -> Evaluation:
         worst_class=fidelity.worst_class,
         worst_class_fidelity=round(fidelity.per_class[fidelity.worst_class], 4),
         fidelity_samples=fidelity.samples_per_class,
+        fairness=fairness.to_dict(),
+        serving_fairness=serving_fairness.to_dict(),
     )
+
+
+def per_digit_reports(job_dir: Path, spec: JobSpec, data_split, sampler, serving_dir: Path):
+    """The new and the serving model's per-digit reports, by one independent judge trained
+    here; the new model's is written beside its card (it travels into the registry with it)."""
+    import numpy as np
+
+    from bot.training.spec import JUDGE_DIGITS
+    from genai_models.vae.serving.sampler import DigitSampler
+    from genai_models.vae.training.data import Split
+    from genai_models.vae.training.fairness import measure_fairness, write_report
+    from genai_models.vae.training.judge import train_judge
+
+    train = data_split.train
+    if len(train) > JUDGE_DIGITS:
+        train = train.subset(np.random.default_rng(spec.seed).choice(len(train), JUDGE_DIGITS,
+                                                                     replace=False))
+    judge = train_judge(Split(train, data_split.validation), "plain", epochs=spec.judge_epochs)
+    reports = [measure_fairness(model, judge, train.images, train.labels,
+                                samples=spec.fidelity_samples, seeds=(0, 1))
+               for model in (sampler, DigitSampler.load(serving_dir))]
+    write_report(job_dir, reports[0])
+    return reports
 
 
 def _announce(job_dir: Path, spec: JobSpec, message: str) -> None:

@@ -17,6 +17,7 @@ from bot.storage import Database
 from bot.storage.cluster import serialize_transaction
 from bot.storage.schema import ModelVersion, utc_now
 from genai_models.vae.serving.card import CARD_FILE, CARD_FILES
+from genai_models.vae.training.fairness import REPORT_FILE
 
 SERVING, PREVIOUS, REJECTED, ARCHIVED = "serving", "previous", "rejected", "archived"
 # Every process of a cluster changes the registry (start-up adopts, swaps, rollbacks): one at a
@@ -49,6 +50,8 @@ def install_files(job_dir: Path, models_dir: Path, version: str) -> Path:
         staging.mkdir(parents=True)
         for name in (*CARD_FILES, CARD_FILE):
             shutil.copy2(job_dir / name, staging / name)
+        if (job_dir / REPORT_FILE).is_file():  # the per-digit report the card references
+            shutil.copy2(job_dir / REPORT_FILE, staging / REPORT_FILE)
         shutil.rmtree(target, ignore_errors=True)
         staging.rename(target)
     finally:

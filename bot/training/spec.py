@@ -16,6 +16,11 @@ SPEC_FILE = "job.json"
 EVALUATION_FILE = "evaluation.json"
 LOG_FILE = "job.log"
 FIDELITY_SAMPLES = 50  # digits drawn per class for the swap check
+# The per-digit check's judge (genai_models.vae.training.judge, plain recipe) is trained in the
+# job on at most this many of its training digits, for this many epochs: both models are scored
+# by the same judge, so a brief one compares them fairly without costing a second training.
+JUDGE_DIGITS = 6000
+JUDGE_EPOCHS = 12
 
 # The job process's exit codes the bot tells apart (others: it crashed).
 EXIT_DONE, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
@@ -29,6 +34,7 @@ class JobSpec:
     resume: bool = False
     serving_model_dir: str | None = None  # None: the weights shipped with the package
     fidelity_samples: int = FIDELITY_SAMPLES
+    judge_epochs: int = JUDGE_EPOCHS
 
     def write(self, job_dir: Path) -> None:
         write_json_atomic(job_dir / SPEC_FILE, asdict(self))
@@ -48,6 +54,9 @@ class Evaluation:
     worst_class: int
     worst_class_fidelity: float
     fidelity_samples: int
+    # Per-digit reports (genai_models.vae.training.fairness) of both models by one judge.
+    fairness: dict | None = None
+    serving_fairness: dict | None = None
 
     def write(self, job_dir: Path) -> None:
         write_json_atomic(job_dir / EVALUATION_FILE, asdict(self))

@@ -330,7 +330,8 @@ class Supervisor:
         scores = {"negative_elbo": evaluation.negative_elbo, "fidelity": evaluation.fidelity}
         progress["metrics"] = {**progress.get("metrics", {}), "evaluation": evaluation.__dict__}
         verdict = judge(evaluation, max_elbo_increase=settings.swap_max_elbo_increase,
-                        min_fidelity=settings.swap_min_fidelity)
+                        min_fidelity=settings.swap_min_fidelity,
+                        max_digit_drop=settings.swap_max_digit_drop)
         path = None
         try:
             path = await asyncio.to_thread(install_files, job_dir, self.registry.models_dir,

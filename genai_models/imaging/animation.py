@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import GifImagePlugin, Image
 
+from genai_models.imaging.content_credentials import seal
 from genai_models.imaging.pixels import image_stack, resize_nearest, source_index
 from genai_models.imaging.provenance import Provenance, add_mark
 
@@ -37,7 +38,8 @@ def morph_gif(
     `boomerang` (the frames played back in reverse without repeating either end). Delays are
     stored in hundredths of a second, so `frame_ms` is rounded to a multiple of 10.
     `provenance` goes into a comment and an XMP extension before the first frame (and the
-    corner mark onto every frame, when it asks for one).
+    corner mark onto every frame, when it asks for one), then into signed Content Credentials
+    when a signer is installed (`content_credentials`).
     """
     if not MIN_SIZE <= size <= MAX_SIZE:
         raise ValueError(f"size must be between {MIN_SIZE} and {MAX_SIZE} pixels, got {size}")
@@ -84,7 +86,7 @@ def _encode(greys: np.ndarray, size: int, frame_ms: int, provenance: Provenance 
             Image.fromarray(pixels), offset=(left, top), duration=frame_ms, disposal=1
         )
     chunks.append(b";")
-    return b"".join(chunks)
+    return seal(b"".join(chunks), "image/gif", provenance)
 
 
 def _bounds(change: np.ndarray, row_start: np.ndarray, col_start: np.ndarray) -> tuple[int, int, int, int]:

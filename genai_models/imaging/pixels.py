@@ -7,6 +7,7 @@ import io
 import numpy as np
 from PIL import Image
 
+from genai_models.imaging.content_credentials import seal
 from genai_models.imaging.provenance import Provenance, add_mark
 
 
@@ -70,7 +71,8 @@ def png_bytes(pixels: np.ndarray | Image.Image, provenance: Provenance | None) -
     `provenance` is asked for on every call, so no image the product generates leaves without
     saying so: it is written into the file (and the corner mark drawn, if it asks for one).
     None is for images no model made, like the training loss chart.
-    Pillow writes no timestamp of its own, so equal pixels and provenance give equal bytes.
+    Pillow writes no timestamp of its own, so equal pixels and provenance give equal bytes
+    (until Content Credentials are signed in last: each signature is new).
     """
     image = pixels if isinstance(pixels, Image.Image) else Image.fromarray(pixels)
     info = None
@@ -80,4 +82,4 @@ def png_bytes(pixels: np.ndarray | Image.Image, provenance: Provenance | None) -
         info = provenance.png_info()
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", pnginfo=info)
-    return buffer.getvalue()
+    return seal(buffer.getvalue(), "image/png", provenance)

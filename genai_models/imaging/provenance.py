@@ -13,12 +13,16 @@ posts it elsewhere, only the file is left. So the encoders (`png_bytes`, `morph_
 - Optionally a small, low-contrast "AI" in the bottom-right corner, for the eye; the operator
   can switch it off (GENAI_IMAGE_MARK), the metadata stays.
 
+These labels can be edited by anyone. `content_credentials` signs the same facts into the file
+as a C2PA manifest (after these labels are written), so a change after signing shows.
+
 Only NumPy and Pillow: front-ends label images without loading TensorFlow.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -55,6 +59,35 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
+# The first bytes of the upload formats users send, to name an ingredient's format.
+_UPLOAD_SIGNATURES = (
+    (b"\x89PNG", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF8", "image/gif"),
+    (b"RIFF", "image/webp"), (b"BM", "image/bmp"),
+)
+
+
+@dataclass(frozen=True)
+class Ingredient:
+    """A person's image that an output was made from, named by its hash: the file records that
+    a human's image went in without carrying the image (it is the user's)."""
+
+    title: str
+    format: str
+    sha256: str
+
+    @classmethod
+    def of_upload(cls, data: bytes | np.ndarray) -> Ingredient:
+        """An upload as its bytes, or as the pixels a caller already decoded it into."""
+        if isinstance(data, np.ndarray):
+            raw, media = np.ascontiguousarray(data).tobytes(), "application/octet-stream"
+        else:
+            raw = bytes(data)
+            media = next((kind for magic, kind in _UPLOAD_SIGNATURES if raw.startswith(magic)),
+                         "application/octet-stream")
+        return cls(title="a person's uploaded image", format=media,
+                   sha256=hashlib.sha256(raw).hexdigest())
+
+
 @dataclass(frozen=True)
 class Provenance:
     """Who made an image and how. `parameters` are what reproduces it (seed, digit, frames…)."""
@@ -64,6 +97,7 @@ class Provenance:
     created: datetime = field(default_factory=_now)
     mark: bool = True
     product: str = field(default_factory=product_version)
+    ingredients: tuple[Ingredient, ...] = ()  # people's images it was made from (hashes only)
 
     @property
     def created_iso(self) -> str:

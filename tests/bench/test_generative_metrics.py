@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.generative_metrics import frechet_distance, knn_radii, nearness_rank, precision_recall
+from genai_models.vae.training.generative_metrics import (
+    frechet_distance,
+    knn_radii,
+    nearness_rank,
+    precision_recall,
+)
 
 
 def cloud(count: int, *, seed: int, scale: float = 1.0, shift: float = 0.0) -> np.ndarray:

@@ -13,7 +13,7 @@ from bot.cli import main
 from bot.settings import ENVIRONMENT
 
 COMMANDS = ("run", "demo", "start", "sync", "poem", "train", "digit", "morph", "handwriting",
-            "latent-map")
+            "latent-map", "verify", "model-report")
 _ENTRY = re.compile(r"^  (\S.*?)(?:\s{2,}(\S.*))?$")  # an argument's line: "  --out OUT   help"
 
 

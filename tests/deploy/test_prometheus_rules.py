@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from bot.gateway_state import ShardState
-from bot.metrics import BotMetrics
+from bot.ops.gateway_state import ShardState
+from bot.ops.metrics import BotMetrics
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 RULES = DEPLOY / "prometheus/rules/genai-bot.yml"

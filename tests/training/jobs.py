@@ -13,7 +13,7 @@ POLL_S = 0.2
 # The tests' bots: the 600-digit fixture, quick polling, and alice (the stand-in's default user)
 # among the owners is set per test.
 SHORT_JOBS = {"training_data": MNIST_SLICE, "training_options": {"poll_s": POLL_S}}
-ACCEPT_ANY = {"swap_max_elbo_increase": 1000.0, "swap_min_fidelity": 0.0}
+ACCEPT_ANY = {"swap_max_elbo_increase": 1000.0, "swap_min_fidelity": 0.0, "swap_max_digit_drop": 1.0}
 
 
 async def wait_for_job(bot, predicate, *, timeout: float = JOB_TIMEOUT_S):  # noqa: ASYNC109

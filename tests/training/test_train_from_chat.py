@@ -74,6 +74,9 @@ async def test_an_admin_trains_watches_and_the_new_model_serves_without_a_restar
         assert fields(info)["Trained"].startswith("by job #1: 2 epochs on")
         assert fields(info)["Previous version"] == f"VAE {sampler.version}"
         assert fields(info)["Validation −ELBO"].endswith(" nats")
+        # The job's per-digit report (its judge, both models) travelled with the new model.
+        per_digit = fields(info)["Per digit: fidelity and variety"]
+        assert "worst/best" in per_digit and "Worst digit:" in per_digit
 
         not_allowed = await command(discord_server, "model rollback", user=carol)
         assert not_allowed.ephemeral and "Solo" not in not_allowed.content
@@ -84,5 +87,8 @@ async def test_an_admin_trains_watches_and_the_new_model_serves_without_a_restar
         assert rolled.content == (f"Rolled back: VAE {sampler.version} serves again "
                                   f"(VAE {new_version} is archived).")
         assert bot.sampler.version == sampler.version
+        shipped = await command(discord_server, "model info", predicate=lambda r: r.embeds,
+                                user=bob)  # in Spanish: the shipped model's own report
+        assert "peor/mejor" in fields(shipped)["Por dígito: fidelidad y variedad"]
         again = await command(discord_server, "model rollback")
         assert again.content == "There is no previous model to go back to."

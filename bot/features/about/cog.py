@@ -9,7 +9,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.features.about.embeds import about_embed
-from bot.interactions.i18n import command_text, interaction_language
+from bot.interactions.i18n import command_text, interaction_language, text
+from genai_models.imaging import content_credentials
 from genai_models.imaging.provenance import product_version
 
 if TYPE_CHECKING:
@@ -33,8 +34,24 @@ class About(commands.Cog):
             product=product_version(),
             lang=interaction_language(interaction),
         )
+        credentials = self.credentials_text(interaction_language(interaction))
+        if credentials is not None:
+            embed.insert_field_at(1, name=text("about_credentials", interaction_language(interaction)),
+                                  value=credentials, inline=False)
         # Only the asker reads it: a channel needs no copy of the bot's self-description.
         await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @staticmethod
+    def credentials_text(lang: str) -> str | None:
+        """What the images' signature proves: a trusted issuer's, or the local authority's,
+        which shows tampering but names no one a reader can trust. None: images are unsigned.
+        (The bot's start-up made the signer, so asking for it here touches no disk.)"""
+        signer = content_credentials.installed()
+        if signer is None:
+            return None
+        if signer.identity.trusted_issuer:
+            return text("about_credentials_trusted", lang, signer=signer.identity.signer_name)
+        return text("about_credentials_local", lang)
 
 
 async def setup(bot: GenAIBot) -> None:

@@ -197,9 +197,27 @@ class Training(commands.Cog):
         loaded = self.bot.sampler.version if self.bot.sampler is not None else "?"
         if serving is not None and serving.version != loaded:
             serving = await registry.find(loaded)
-        reply = model_reply(serving, previous, loaded_version=loaded,
-                                      lang=interaction_language(interaction))
+        lang = interaction_language(interaction)
+        reply = model_reply(serving, previous, loaded_version=loaded, lang=lang)
+        table = await self.bot.run_blocking(self._fairness_table, serving, lang)
+        reply.embeds[0].add_field(name=text("model_fairness", lang), value=table, inline=False)
         await interaction.response.send_message(**reply.message_kwargs())
+
+    def _fairness_table(self, serving, lang: Lang) -> str:
+        """The serving model's per-digit report (beside its card) as a code block, or a line
+        saying it has none. Blocking (it reads files): run it in the pool."""
+        from genai_models.vae.serving.card import PRETRAINED_DIR
+        from genai_models.vae.training.fairness import read_report, report_table
+
+        sampler = self.bot.sampler
+        # A registry row without a path is the configured model (shipped, or GENAI_MODEL_DIR).
+        folder = Path(serving.path) if serving is not None and serving.path else (
+            self.bot.settings.model_dir or PRETRAINED_DIR)
+        report = read_report(folder, sampler.card if sampler is not None else None)
+        if report is None:
+            return text("model_fairness_missing", lang)
+        table, _, footer = report_table(report, lang).rpartition("\n")
+        return f"```\n{table}\n```{footer}"
 
     @model.command(name="rollback", description=command_text("model-rollback.description"))
     async def model_rollback(self, interaction: discord.Interaction) -> None:

@@ -20,7 +20,7 @@ import numpy as np
 
 from genai_models import imaging
 from genai_models.catalogue import CATALOGUE
-from genai_models.imaging.provenance import Provenance
+from genai_models.imaging.provenance import Ingredient, Provenance
 
 if TYPE_CHECKING:
     import numpy as np
@@ -50,9 +50,12 @@ def new_seed() -> int:
     return secrets.randbelow(MAX_SEED + 1)
 
 
-def provenance_of(sampler: DigitSampler, *, mark: bool, **parameters: object) -> Provenance:
-    """What an image drawn by `sampler` with `parameters` says about itself."""
-    return Provenance(model=f"VAE {sampler.version}", parameters=parameters, mark=mark)
+def provenance_of(sampler: DigitSampler, *, mark: bool, uploads: tuple = (),
+                  **parameters: object) -> Provenance:
+    """What an image drawn by `sampler` with `parameters` says about itself; `uploads` are the
+    people's images it was made from, recorded by hash only."""
+    return Provenance(model=f"VAE {sampler.version}", parameters=parameters, mark=mark,
+                      ingredients=tuple(Ingredient.of_upload(upload) for upload in uploads))
 
 
 def draw_digits(
@@ -77,7 +80,7 @@ def draw_handwriting(sampler: DigitSampler, image: bytes | np.ndarray,
     The file names the digit the upload was read as, never the upload itself (it is the user's)."""
     written = sampler.handwriting(image, digit)
     provenance = provenance_of(
-        sampler, mark=mark, feature="handwriting", upload_read_as=written.digit
+        sampler, mark=mark, feature="handwriting", upload_read_as=written.digit, uploads=(image,)
     )
     return imaging.grid_png(written.images, provenance=provenance), written
 
@@ -92,6 +95,7 @@ def draw_morph(
     provenance = provenance_of(
         sampler, mark=mark, feature="morph", start=_end_name(start), end=_end_name(end),
         frames=frames, seed=seed,
+        uploads=tuple(e for e in (start, end) if not isinstance(e, int | np.integer)),
     )  # fmt: skip
     # The walk is eased at both ends, so forward-then-back loops without a jump.
     return imaging.morph_gif(

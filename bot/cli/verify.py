@@ -1,0 +1,103 @@
+"""`genai-bot verify FILE…`: read the Content Credentials of images, this bot's or anyone's.
+
+For each file: whether its credentials are valid, who signed them, what made the image (a
+trained algorithm? which software and model), and whether the file was changed after signing.
+Exit status 0 when every file carries valid credentials, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from bot.cli import CliError, add_command
+from bot.settings import Settings
+
+DESCRIPTION = (
+    "Check the C2PA Content Credentials inside image files: valid or not, who signed them, what "
+    "made the image, and whether the file was changed after signing. Exit status 0 when every "
+    "file's credentials are valid."
+)
+
+
+def register(subparsers) -> None:
+    parser = add_command(
+        subparsers, "verify", help="check the Content Credentials inside image files",
+        description=DESCRIPTION, environment=("LOG_LEVEL",),
+    )  # fmt: skip
+    parser.add_argument("files", metavar="FILE", nargs="+", type=Path, help="PNG, GIF, JPEG…")
+    parser.add_argument(
+        "--trust", metavar="PEM", type=Path,
+        help="certificates to trust as issuers, e.g. the bot's local authority "
+             "(GENAI_DATA_DIR/c2pa/ca.pem); without it no signer is reported as trusted",
+    )
+    parser.add_argument("--json", action="store_true", help="one JSON object per file")
+    parser.set_defaults(handler=handle_verify)
+
+
+def handle_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from genai_models.imaging.credential_report import read_credentials
+
+    anchors = None
+    if args.trust is not None:
+        try:
+            anchors = args.trust.read_bytes()
+        except OSError as exc:
+            raise CliError(f"cannot read {args.trust}: {exc.strerror or exc}") from None
+    status = 0
+    for path in args.files:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            print(f"{path}: cannot read: {exc.strerror or exc}")
+            status = 1
+            continue
+        report = read_credentials(data, trust_anchors=anchors)
+        if not report.valid:
+            status = 1
+        if args.json:
+            print(json.dumps({"file": str(path), **describe(report)}, ensure_ascii=False))
+        else:
+            print(f"{path}:\n" + "\n".join(f"  {line}" for line in lines(report)))
+    return status
+
+
+def describe(report) -> dict:
+    return {
+        "has_credentials": report.has_credentials, "valid": report.valid,
+        "changed_after_signing": report.changed, "trusted_issuer": report.trusted,
+        "signed_by": report.signer, "digital_source_type": report.digital_source_type,
+        "trained_algorithm": report.trained_algorithm, "software": report.software_agent,
+        "model": report.model, "parameters": report.model_parameters,
+        "ingredients": list(report.ingredients), "problems": list(report.problems),
+    }
+
+
+def lines(report) -> list[str]:
+    """The report as a person reads it."""
+    if not report.has_credentials:
+        return ["no Content Credentials", *report.problems]
+    if report.valid:
+        trust = "from a trusted issuer" if report.trusted else "signer not on a trust list"
+        verdict = f"valid Content Credentials ({trust})"
+    else:
+        verdict = "INVALID Content Credentials"
+    made = ("a trained algorithm (AI-generated)" if report.trained_algorithm
+            else report.digital_source_type or "not stated")
+    tool = ", ".join(part for part in (report.software_agent,
+                                       report.model and f"model {report.model}") if part)
+    result = [
+        verdict,
+        f"signed by: {report.signer or 'unknown'}",
+        f"made by: {made}" + (f", with {tool}" if tool else ""),
+    ]
+    if report.model_parameters:
+        result.append("parameters: " + ", ".join(
+            f"{name} {value}" for name, value in report.model_parameters.items()))
+    for ingredient in report.ingredients:
+        result.append(f"made from: {ingredient.get('title')} ({ingredient.get('format')}, "
+                      f"sha256 {ingredient.get('sha256')}; not embedded)")
+    result.append("changed after signing: " + ("YES" if report.changed else "no"))
+    result += [f"problem: {problem}" for problem in report.problems]
+    return result

@@ -1,0 +1,111 @@
+"""The independent judge that scores a digit model: an evaluation classifier of its own.
+
+Deliberately unlike the sampler's self-check classifier (wider, batch-normalised, its own
+seed), trained on the training digits and used for nothing but grading, so a model is never
+graded by a classifier that shaped it. Its penultimate layer (FEATURES_LAYER) is the feature
+space where variety (improved precision and recall) is measured.
+
+Two recipes (JUDGES): `plain`, 12 epochs on the digits as they are; `augmented`, 30 epochs on
+randomly rotated, shifted and zoomed copies, the more accurate on real held-out digits. Which
+one counts is decided by accuracy on real held-out digits only (`most_accurate`), never by what
+it says of a model. The benches (bench.vae_quality, bench.fairness) and the per-digit fairness
+report (genai_models.vae.training.fairness) all use this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+FEATURES_LAYER = "features"
+JUDGE_SEED = 1234
+
+
+def build_evaluation_classifier(*, augmented: bool = False):
+    """Deliberately unlike the sampler's checker: wider, batch-normalised, its own seed.
+
+    `augmented`: random rotations, shifts and zooms in front, active only while training, so
+    the judge learns the digits' variety rather than 6,000 particular drawings of them.
+    """
+    from genai_models.vae.backend import keras, layers
+
+    images = keras.Input(shape=(28, 28, 1))
+    x = images
+    if augmented:
+        for augmentation in (layers.RandomRotation(0.04, fill_mode="constant"),
+                             layers.RandomTranslation(0.08, 0.08, fill_mode="constant"),
+                             layers.RandomZoom(0.1, fill_mode="constant")):
+            x = augmentation(x)
+    for filters in (32, 64):
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.Activation("relu")(x)
+        x = layers.MaxPooling2D()(x)
+    x = layers.Flatten()(x)
+    x = layers.Dropout(0.4)(x)
+    # The variety bench measures in this layer's space (bench.variety).
+    x = layers.Dense(128, activation="relu", name=FEATURES_LAYER)(x)
+    return keras.Model(images, layers.Dense(10, activation="softmax")(x), name="evaluator")
+
+
+@dataclass
+class Judge:
+    name: str
+    model: object
+    accuracy: float  # on the real validation digits
+    per_class: list[float]  # recall on the real validation digits of each class
+
+    def classify(self, images: np.ndarray) -> np.ndarray:
+        """Labels of (N, 28, 28) images: uint8 greys as served, or floats in [0, 1]."""
+        return np.argmax(self.model.predict(unit_images(images), verbose=0, batch_size=500), axis=1)
+
+    def features(self, images: np.ndarray) -> np.ndarray:
+        """The penultimate layer's activations (N, 128): the space variety is measured in."""
+        from genai_models.vae.backend import keras
+
+        extractor = keras.Model(self.model.inputs, self.model.get_layer(FEATURES_LAYER).output)
+        return np.asarray(extractor.predict(unit_images(images), verbose=0, batch_size=500))
+
+
+def unit_images(images: np.ndarray) -> np.ndarray:
+    images = np.asarray(images)
+    scaled = images.astype("float32") / 255.0 if images.dtype == np.uint8 else images.astype("float32")
+    return scaled.reshape(-1, 28, 28, 1)
+
+
+def most_accurate(judges: dict[str, Judge]) -> Judge:
+    """The judge whose verdicts count: chosen on real held-out digits only, never on ours."""
+    return max(judges.values(), key=lambda judge: judge.accuracy)
+
+
+def served_digits(sampler, k: int, samples: int, *, base_seed: int = 0) -> np.ndarray:
+    """`samples` images of `/digit k` as the bot serves them: the sampler's own request path,
+    MAX_COUNT at a time, each request with its own seed."""
+    from genai_models.vae.serving.limits import MAX_COUNT
+
+    return np.concatenate([
+        sampler.digits(k, count=min(MAX_COUNT, samples - start),
+                       seed=1_000_000 * base_seed + 10_000 * k + start)
+        for start in range(0, samples, MAX_COUNT)])
+
+
+JUDGES = {"plain": (False, 12), "augmented": (True, 30)}  # name: (augmented, epochs)
+
+
+def train_judge(data, name: str, *, epochs: int | None = None) -> Judge:
+    """The judge `name` (JUDGES) trained on `data.train`, scored on `data.validation`; `epochs`
+    overrides its recipe's (tests and training jobs train it briefly)."""
+    from genai_models.vae.backend import keras
+
+    augmented, recipe_epochs = JUDGES[name]
+    epochs = recipe_epochs if epochs is None else epochs
+    keras.utils.set_random_seed(JUDGE_SEED)
+    model = build_evaluation_classifier(augmented=augmented)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3),
+                  loss="sparse_categorical_crossentropy", jit_compile=False)
+    model.fit(data.train.images, data.train.labels, batch_size=128, epochs=epochs, verbose=0)
+    predicted = np.argmax(model.predict(data.validation.images, verbose=0), axis=1)
+    labels = data.validation.labels
+    return Judge(name, model, float(np.mean(predicted == labels)),
+                 [float(np.mean(predicted[labels == k] == k)) for k in range(10)])

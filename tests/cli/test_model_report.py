@@ -1,0 +1,63 @@
+"""`genai-bot model-report` as a user runs it: the shipped model's per-digit table in English
+and Spanish, JSON, and one clear line for a model without a report."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from genai_models.vae.serving.card import CARD_FILE, PRETRAINED_DIR
+from tests.helpers import copy_model
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = json.loads((PRETRAINED_DIR / "fairness.json").read_text())
+
+
+def genai_bot(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("GENAI_", "DISCORD_", "OPENAI_"))}
+    env |= {"PYTHONPATH": str(REPO_ROOT), "LOG_LEVEL": "WARNING"}
+    return subprocess.run(
+        [sys.executable, "-c", "from bot.__main__ import main; main()", *args],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )
+
+
+def test_the_shipped_models_report_shows_every_digit_and_the_worst_to_best_ratios(tmp_path):
+    run = genai_bot("model-report", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0] == f"VAE {SHIPPED['model_version']}"
+    assert lines[1].split() == ["digit", "fidelity", "precision", "variety", "(recall)"]
+    for digit in range(10):
+        row = SHIPPED["digits"][digit]
+        assert lines[2 + digit].split() == [str(digit), f"{row['fidelity']:.1%}",
+                                            f"{row['precision']:.2f}", f"{row['recall']:.2f}"]
+    ratios = SHIPPED["worst_to_best"]
+    assert lines[12].split() == ["worst/best", f"{ratios['fidelity']:.2f}",
+                                 f"{ratios['precision']:.2f}", f"{ratios['recall']:.2f}"]
+    assert "independent augmented judge" in lines[13]
+
+
+def test_in_spanish_and_as_json(tmp_path):
+    spanish = genai_bot("model-report", "--lang", "es", cwd=tmp_path)
+    assert "peor/mejor" in spanish.stdout and "Peor dígito" in spanish.stdout
+    as_json = json.loads(genai_bot("model-report", "--json", cwd=tmp_path).stdout)
+    assert as_json["worst_digit"]["recall"] == SHIPPED["worst_digit"]["recall"]
+
+
+def test_a_model_without_a_report_gets_one_line_saying_how_to_make_it(tmp_path):
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    copy_model(PRETRAINED_DIR, model_dir)
+    (model_dir / "fairness.json").unlink()
+    card = json.loads((model_dir / CARD_FILE).read_text())
+    card.pop("fairness_report")
+    (model_dir / CARD_FILE).write_text(json.dumps(card))
+    run = genai_bot("model-report", "--model-dir", str(model_dir), cwd=tmp_path)
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    (message,) = run.stderr.strip().splitlines()
+    assert "has no per-digit report" in message and "bench.fairness" in message
