@@ -17,6 +17,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.fair_use.gate import FairUseGate
+from bot.guild_rules import ServerRules
 from bot.interactions.admission import GenAICommandTree
 from bot.interactions.i18n import CommandTranslator
 from bot.interactions.inflight import InFlight
@@ -41,6 +42,7 @@ EXTENSIONS = (
     "bot.features.digits.cog",
     "bot.features.training.cog",
     "bot.features.about.cog",
+    "bot.features.settings.cog",
 )
 
 DEFAULT_VIEW_TIMEOUT_S = 180.0  # well inside the 15 minutes an interaction token lives
@@ -108,6 +110,7 @@ class GenAIBot(commands.Bot):
                 command=command, reason=reason
             ).inc(),
         )
+        self.server_rules = server_rules(settings, database)
         self.metrics.watch(
             workers_busy=lambda: pool.busy,
             in_flight=lambda: len(self.in_flight),
@@ -157,6 +160,7 @@ class GenAIBot(commands.Bot):
             self.commands_synced = True
         if self.audit is not None:
             self.audit.start()
+        self.server_rules.start()
         self.set_up = True
 
     async def sync_command_tree(self) -> list[app_commands.AppCommand]:
@@ -190,6 +194,7 @@ class GenAIBot(commands.Bot):
         await super().close()  # cogs unload first: their last writes still reach the database
         if self.audit is not None:
             await self.audit.close()
+        await self.server_rules.close()
         await self.fair_use.store.close()
         if self.database is not None:
             await self.database.close()
@@ -242,6 +247,22 @@ def usage_store(database: Database | None):
 
         return SharedUsageStore(database)
     return None  # the gate's in-memory store
+
+
+def server_rules(settings: Settings, database: Database | None) -> ServerRules:
+    """Each server's settings within the operator's bounds (bot.guild_rules); without a
+    database (`genai-bot sync`), the operator's values alone. Shard processes share PostgreSQL
+    and poll it for each other's changes; one process on SQLite sees its own."""
+    from bot.guild_rules import OperatorBounds, SettingsStore
+    from bot.storage.postgres import is_postgres
+
+    bounds = OperatorBounds(cooldowns_s=settings.fair_use.cooldowns_s,
+                            jobs_per_user=settings.fair_use.jobs_per_user,
+                            image_mark=settings.image_mark)
+    if database is None:
+        return ServerRules(bounds)
+    store = SettingsStore(database, retention_days=settings.audit_retention_days)
+    return ServerRules(bounds, store, poll=is_postgres(database.engine.url))
 
 
 def make_bot(settings: Settings, **options: Any) -> GenAIBot:

@@ -27,6 +27,13 @@ class OptionValueError(GenAIError):
     )
 
 
+class SettingsRefusedError(GenAIError):
+    """/settings by someone who may not change the server's settings, or with no database."""
+
+    default_code = "settings_admins_only"
+    codes = frozenset({"settings_unavailable", "persona_flagged"})
+
+
 class AttachmentError(InvalidInputError):
     """A Discord attachment that is not an image, too big, or could not be downloaded."""
 

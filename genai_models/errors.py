@@ -68,7 +68,7 @@ class InvalidInputError(GenAIError):
         {
             # poem requests (genai_models.text.request)
             "topic_empty", "topic_too_long", "unknown_form", "unknown_language",
-            "original_unusable",
+            "original_unusable", "style_unusable",
             # users' images (genai_models.vae.serving.preprocess)
             "image_empty", "image_too_large", "image_too_many_pixels", "not_an_image",
             "image_unreadable", "image_blank", "image_bad_array",

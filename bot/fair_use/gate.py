@@ -85,21 +85,30 @@ class FairUseGate:
         command: str,
         *,
         wait_for_turn: Callable[[Ticket], Awaitable[None]],
+        cooldown_s: float | None = None,
+        jobs_per_user: int | None = None,
+        cooldown_key: str | None = None,
     ) -> Admission:
         """Let the job in now, or after its turn in the queue; raise FairUseError if not at all.
 
         A job that must wait is handed to `wait_for_turn`, which returns once the ticket is
-        granted (the Discord layer shows the user their place meanwhile).
+        granted (the Discord layer shows the user their place meanwhile). `cooldown_s` and
+        `jobs_per_user`: the server's own (bot.guild_rules), else the operator's limits;
+        `cooldown_key` names the cooldown (default: the command, the same in every server).
         """
         resource = COMMAND_RESOURCES[command]
         user_id = interaction.user.id
         exempt = self.is_exempt(interaction)
         now = self._clock()
-        cooldown = 0.0 if exempt else self.limits.cooldown_s(command)
+        if cooldown_s is None:
+            cooldown_s = self.limits.cooldown_s(command)
+        if jobs_per_user is None:
+            jobs_per_user = self.limits.jobs_per_user
+        cooldown = 0.0 if exempt else cooldown_s
         try:
             taken = await self.store.take(
-                user_id, command, cooldown_s=cooldown,
-                jobs_limit=None if exempt else self.limits.jobs_per_user,
+                user_id, cooldown_key or command, cooldown_s=cooldown,
+                jobs_limit=None if exempt else jobs_per_user,
             )
         except UsageLimited as limited:
             self._on_refusal(command, limited.code)
@@ -107,7 +116,7 @@ class FairUseGate:
                 raise FairUseError(
                     code="cooldown", command=command, retry=_discord_time(limited.wait_s)
                 ) from None
-            raise FairUseError(code="too_many_jobs", limit=self.limits.jobs_per_user) from None
+            raise FairUseError(code="too_many_jobs", limit=jobs_per_user) from None
         scheduler = self.schedulers[resource]
         try:
             ticket = scheduler.enter(user_id, interaction.guild_id)

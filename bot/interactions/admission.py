@@ -34,6 +34,8 @@ from bot.interactions.errors import (
 )
 from bot.interactions.i18n import interaction_language, text
 from bot.interactions.options import check_options
+from bot.interactions.server_context import load as load_server_context
+from bot.interactions.server_context import manages_server, role_ids
 from bot.ops.audit import AUDITED
 from bot.ops.logs import user_hash
 
@@ -84,8 +86,13 @@ async def admit(
         await send_ephemeral(interaction, text("shutting_down", interaction_language(interaction)))
         return False
     limits = bot.fair_use.limits
+    rules = await load_server_context(interaction)
     try:
         if interaction.user.id not in limits.owner_ids and not allowed_here(interaction, limits.access):
+            raise FairUseError(code="not_allowed_here")
+        # A server's own lists never lock its admins out of the command that changes them.
+        settings_by_admin = command.startswith("settings") and manages_server(interaction)
+        if not settings_by_admin and not rules.allows(interaction.channel_id, role_ids(interaction)):
             raise FairUseError(code="not_allowed_here")
         if interaction.type is discord.InteractionType.application_command:
             check_options(interaction)
@@ -93,6 +100,8 @@ async def admit(
             admission = await bot.fair_use.take_turn(
                 interaction, gated,
                 wait_for_turn=lambda ticket: _wait_in_queue(interaction, ticket, gated, update=update),
+                cooldown_s=rules.cooldown_s(gated), jobs_per_user=rules.jobs_per_user,
+                cooldown_key=rules.cooldown_key(gated),
             )
             interaction.extras[RELEASE] = admission.release
             interaction.extras[AUDITED] = gated

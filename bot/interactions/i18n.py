@@ -22,6 +22,9 @@ from genai_models.text.languages import language_for_locale
 log = logging.getLogger(__name__)
 
 Lang = str  # a language the catalogue has a file for: "en", "es", ...
+# Interaction.extras: the reply language admission chose from the user's preference and the
+# server's default (bot.interactions.server_context); absent, the user's Discord language.
+REPLY_LANGUAGE = "genai_reply_language"
 
 _NAME_LOCATIONS = frozenset(
     {
@@ -43,8 +46,9 @@ def language_of(locale: discord.Locale | str | None, catalogue: Catalogue = CATA
 
 
 def interaction_language(interaction: discord.Interaction) -> Lang:
-    """The user's own client language, not the server's: replies are read by that user."""
-    return language_of(interaction.locale)
+    """The user's own client language, not the server's: replies are read by that user
+    (their preference, or their server's default language, when admission found one)."""
+    return interaction.extras.get(REPLY_LANGUAGE) or language_of(interaction.locale)
 
 
 def text(key: str, lang: Lang, **params: Any) -> str:

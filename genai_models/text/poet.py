@@ -105,6 +105,12 @@ class Poet:
         """True when topics and poems go through the moderation endpoint."""
         return self._moderator is not None
 
+    async def check_input(self, text: str) -> None:
+        """Moderate a text users will have written into poems (a server's style note), as a
+        topic is: ContentFlaggedError when flagged; nothing to do when moderation is off."""
+        if self._moderator is not None:
+            await self._check(text, "input", asyncio.get_running_loop().time() + self._config.deadline_s)
+
     def write(
         self, request: PoemRequest, *, on_progress: ProgressListener | None = None
     ) -> PoemStream:

@@ -13,6 +13,8 @@ from genai_models.text.prompts import DEFAULT_FORM, FORMS
 MAX_TOPIC_CHARS = 300  # after cleaning; enough for a sentence, too short to smuggle an essay
 # A poem to translate is one this product wrote and showed in one embed (4096 characters).
 MAX_ORIGINAL_CHARS = 4096
+# A server's style note for its poems: a sentence or two, far too short to carry a second prompt.
+MAX_STYLE_CHARS = 200
 
 # Characters that change how text is displayed without being visible: bidi overrides and
 # isolates can make a topic read differently to moderators than to the model.
@@ -55,13 +57,15 @@ class PoemRequest:
     `language` is a key of `LANGUAGE_NAMES` ("es", "en", "fr", "pt-BR", ...; use
     `language_for_locale` to get one from a Discord locale); `form` is one of `FORMS`.
     `original`, when given, is a poem (on `topic`, in `form`) to translate into `language`
-    instead of writing a new one.
+    instead of writing a new one. `style`, when given, is a community's note on the poems'
+    voice (cleaned like the topic); the model reads it as data, like the topic.
     """
 
     topic: str
     language: str = DEFAULT_LANGUAGE
     form: str = DEFAULT_FORM
     original: str | None = None
+    style: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.topic, str):
@@ -88,3 +92,8 @@ class PoemRequest:
         if self.original is not None and not 0 < len(self.original.strip()) <= MAX_ORIGINAL_CHARS:
             raise InvalidInputError(code="original_unusable", max_chars=MAX_ORIGINAL_CHARS)
         object.__setattr__(self, "topic", topic)
+        if self.style is not None:
+            style = clean_topic(str(self.style))
+            if not is_visible(style) or len(style) > MAX_STYLE_CHARS:
+                raise InvalidInputError(code="style_unusable", max_chars=MAX_STYLE_CHARS)
+            object.__setattr__(self, "style", style)

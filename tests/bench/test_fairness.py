@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from bot.interactions.i18n import text
 
+from bot.interactions.i18n import text
 from bot.training.spec import Evaluation
 from bot.training.swap import judge as swap_judge
 from genai_models.vae.serving.card import CARD_FILE

@@ -46,7 +46,8 @@ def start_bot(discord_server, sampler, tmp_path) -> Callable[..., Any]:
         **settings_fields: Any,
     ) -> AsyncIterator[GenAIBot]:
         settings = Settings(
-            dev_guild_id=discord_server.guild_id,
+            # None publishes the commands globally: for tests that talk in several guilds.
+            dev_guild_id=settings_fields.pop("dev_guild_id", discord_server.guild_id),
             training_dir=training_dir or tmp_path / "runs",
             workers=workers,
             command_timeout_s=command_timeout_s,

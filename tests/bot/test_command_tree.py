@@ -70,7 +70,8 @@ def _options(payload):
 @pytest.mark.asyncio
 async def test_command_and_option_names_are_exactly_the_documented_ones(payloads):
     assert set(payloads) == {
-        "poem", "digit", "morph", "handwriting", "latent-map", "train-status", "train", "model", "about"
+        "poem", "digit", "morph", "handwriting", "latent-map", "train-status", "train", "model", "about",
+        "settings", "preferences",
     }
     assert list(_options(payloads["poem"])) == ["topic", "form", "language"]
     train, model = _options(payloads["train"]), _options(payloads["model"])

@@ -23,6 +23,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("bot.features",),  # one folder per feature; features never import each other
     ("bot.interactions",),  # what every command passes through
     ("bot.training",),  # the training service: supervisor, registry, job process
+    ("bot.guild_rules",),  # each server's settings and each user's preferences
     ("bot.ops",),  # health, metrics, logs, audit, stopping
     ("bot.settings",),
     ("bot.fair_use",),  # who may use what, when, in which order: the only queue

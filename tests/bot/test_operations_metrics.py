@@ -10,13 +10,13 @@ import time
 
 import aiohttp
 import pytest
-from bot.worker_pool import WorkerPool
-from bot.ops.health import HealthServer
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.client import GenAIBot
 from bot.discord_http import route_of
+from bot.ops.health import HealthServer
 from bot.settings import Settings
+from bot.worker_pool import WorkerPool
 from tests.bot.conftest import NO_LIMITS
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from bot.ops.gateway_state import ShardState
 from bot.ops.metrics import BotMetrics
 

@@ -23,7 +23,7 @@ from tests.fakes.discord_world import (
 )
 
 SUB_COMMAND, SUB_COMMAND_GROUP, STRING, INTEGER, BOOLEAN, USER = 1, 2, 3, 4, 5, 6
-NUMBER, ATTACHMENT = 10, 11
+CHANNEL, ROLE, NUMBER, ATTACHMENT = 7, 8, 10, 11
 APPLICATION_COMMAND, MESSAGE_COMPONENT, MODAL_SUBMIT = 2, 3, 5
 
 
@@ -175,6 +175,10 @@ class InteractionBuilder:
                 value = self._attach(value, resolved, channel_id)
             elif kind == USER:
                 value = self._resolve_user(value, resolved)
+            elif kind == CHANNEL:
+                value = self._resolve_channel(value, resolved)
+            elif kind == ROLE:
+                value = self._resolve_role(value, resolved)
             else:
                 value = {INTEGER: int, NUMBER: float, BOOLEAN: bool}.get(kind, str)(value)
                 if check:
@@ -197,6 +201,27 @@ class InteractionBuilder:
         member.pop("user")
         resolved.setdefault("members", {})[str(user.id)] = member
         return str(user.id)
+
+    def _resolve_channel(self, value: Any, resolved: dict[str, Any]) -> str:
+        """A channel picked in the client's picker: a FakeGuild (its channel) or a channel id."""
+        guild = value if isinstance(value, FakeGuild) else self.world.guild_of_channel(int(value))
+        if guild is None:
+            raise InvalidInteraction(f"no channel {value!r} in the stand-in world")
+        channel = self.world.channel_payload(guild)
+        resolved.setdefault("channels", {})[channel["id"]] = {
+            key: channel[key] for key in ("id", "type", "name", "guild_id", "parent_id")
+        } | {"permissions": str(MEMBER_PERMISSIONS)}
+        return channel["id"]
+
+    def _resolve_role(self, value: Any, resolved: dict[str, Any]) -> str:
+        """A role picked in the client's picker: an id from `add_role`."""
+        role_id = int(value)
+        if role_id not in self.world.roles:
+            raise InvalidInteraction(f"no role {role_id} in the stand-in world")
+        position = list(self.world.roles).index(role_id) + 1
+        role = self.world.role_payload(role_id, self.world.roles[role_id], position)
+        resolved.setdefault("roles", {})[str(role_id)] = role
+        return str(role_id)
 
     # ---- components and modals ------------------------------------------------------------
 

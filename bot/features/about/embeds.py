@@ -41,7 +41,7 @@ def about_embed(
                         value=clip(digit_card["attribution"], EMBED_FIELD_VALUE_LIMIT), inline=False)
     audit = (text("about_audit", lang, days=f"{audit_retention_days:g}") if audit_retention_days > 0
              else text("about_audit_disabled", lang))
-    kept = f"{text('about_data_text', lang)}\n{audit}"
+    kept = f"{text('about_data_text', lang)}\n{audit}\n{text('about_settings', lang)}"
     embed.add_field(name=text("about_data", lang), value=clip(kept, EMBED_FIELD_VALUE_LIMIT),
                     inline=False)
     embed.add_field(name=text("about_contact", lang),

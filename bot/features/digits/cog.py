@@ -22,6 +22,7 @@ from bot.interactions import attachments
 from bot.interactions.embeds import BUTTON_LABEL_LIMIT, clip
 from bot.interactions.i18n import Lang, command_text, interaction_language, text
 from bot.interactions.responses import Reply, reply_with
+from bot.interactions.server_context import current_rules
 from bot.interactions.views import OwnedView
 from genai_models.vae.serving.drawing import (
     DEFAULT_FRAMES,
@@ -153,13 +154,19 @@ class Digits(commands.Cog):
 
     # --- replies, shared by the commands and the buttons ---
 
+    def image_mark(self) -> bool:
+        """The visible AI mark: the server's choice, else the operator's (the file's metadata
+        says what made it either way)."""
+        rules = current_rules()
+        return rules.image_mark if rules is not None else self.bot.settings.image_mark
+
     async def digits_reply(
         self, request: DigitRequest, lang: Lang, view: discord.ui.View | None = None
     ) -> Reply:
         sampler = self.require_sampler()
         png = await self.bot.run_blocking(
             draw_digits, sampler, request.digit, count=request.count, seed=request.seed,
-            offset=request.offset, mark=self.bot.settings.image_mark,
+            offset=request.offset, mark=self.image_mark(),
         )
         reply = digits_reply(
             png, digit=request.digit, count=request.count, seed=request.seed,
@@ -176,7 +183,7 @@ class Digits(commands.Cog):
         seed = new_seed()
         gif = await self.bot.run_blocking(
             draw_morph, sampler, start, end, frames=frames, seed=seed,
-            mark=self.bot.settings.image_mark,
+            mark=self.image_mark(),
         )
         return morph_reply(
             gif, start=labels[0], end=labels[1], frames=frames, seed=seed,
@@ -208,7 +215,7 @@ class Digits(commands.Cog):
         sampler = self.require_sampler()
         data = await attachments.download(image)
         png, written = await self.bot.run_blocking(
-            draw_handwriting, sampler, data, digit, mark=self.bot.settings.image_mark
+            draw_handwriting, sampler, data, digit, mark=self.image_mark()
         )
         return handwriting_reply(
             png, digit=written.digit, confidence=written.confidence, given=written.given,
@@ -217,10 +224,10 @@ class Digits(commands.Cog):
 
     async def _latent_map_reply(self, digit: int | None, lang: Lang) -> Reply:
         sampler = self.require_sampler()
-        key = (sampler.version, digit, lang)
+        key = (sampler.version, digit, lang, self.image_mark())
         if key not in self._latent_maps:
             self._latent_maps[key] = await self.bot.run_blocking(
-                draw_latent_map, sampler, digit, lang=lang, mark=self.bot.settings.image_mark
+                draw_latent_map, sampler, digit, lang=lang, mark=self.image_mark()
             )
         return latent_map_reply(
             self._latent_maps[key], digit=digit, version=sampler.version, lang=lang)

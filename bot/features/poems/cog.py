@@ -15,6 +15,7 @@ from bot.interactions.admission import QUEUED_MS
 from bot.interactions.embeds import notice_embed
 from bot.interactions.i18n import Lang, command_text, error_text, interaction_language, text
 from bot.interactions.paced_edits import PacedEditor
+from bot.interactions.server_context import preferences_of, rules_of
 from bot.ops.logs import user_hash
 from genai_models.errors import ContentFlaggedError
 from genai_models.text import (
@@ -64,13 +65,11 @@ class Poems(commands.Cog):
         self,
         interaction: discord.Interaction,
         topic: app_commands.Range[str, 1, MAX_TOPIC_CHARS],
-        form: str = DEFAULT_FORM,
+        form: str | None = None,
         language: str | None = None,
     ) -> None:
         # Built before deferring: a bad topic is refused at once, ephemerally.
-        request = PoemRequest(
-            topic=topic, form=form, language=language or language_for_locale(interaction.locale)
-        )
+        request = poem_request(interaction, topic, form=form, language=language)
         if not interaction.response.is_done():  # a poem that waited its turn is deferred already
             await interaction.response.defer()
         await self.write_poem(interaction, request)
@@ -140,6 +139,20 @@ class Poems(commands.Cog):
             poem.usage.total_tokens if poem.usage else "unknown",
         )
         return poem
+
+
+def poem_request(interaction: discord.Interaction, topic: str, *, form: str | None,
+                 language: str | None) -> PoemRequest:
+    """What the user asked, with the blanks filled in: the form from their preference, else
+    their server's default; the language from their preference, else their Discord's; and the
+    server's style note, which the poet reads as data."""
+    preferences, rules = preferences_of(interaction), rules_of(interaction)
+    return PoemRequest(
+        topic=topic,
+        form=form or preferences.get("poem_form") or rules.poem_form or DEFAULT_FORM,
+        language=language or preferences.get("language") or language_for_locale(interaction.locale),
+        style=rules.persona,
+    )
 
 
 class _StatusShower:

@@ -20,6 +20,7 @@ from discord.ext import commands
 from bot.features.training.embeds import job_outcome, job_status_reply, model_reply, training_reply
 from bot.interactions.i18n import Lang, command_text, interaction_language, language_of, text
 from bot.interactions.responses import Reply, reply_with
+from bot.interactions.server_context import manages_server, role_ids, rules_of
 from bot.ops.logs import user_hash
 from bot.storage.postgres import is_postgres
 from genai_models import imaging
@@ -45,6 +46,8 @@ def read_status_and_curve(training_dir: Path) -> tuple[TrainingStatus | None, by
     return status, imaging.loss_curve_png(status.history)
 
 
+# Why someone may not train here, when the server's settings chose who may.
+TRAINER_REFUSALS = {"role": "train_trainers_role", "nobody": "train_trainers_nobody"}
 FOLLOWER = "follower"  # training_options key: ServingFollower's options (tests shorten its poll)
 
 
@@ -104,9 +107,12 @@ class Training(commands.Cog):
                         job.channel_id, exc)
 
     def is_admin(self, interaction: discord.Interaction) -> bool:
+        """May train and roll back here: the bot's owners always; otherwise whom the server's
+        settings name (by default, members who may manage the server)."""
         if interaction.user.id in self.bot.settings.owner_ids:
             return True
-        return interaction.guild is not None and interaction.permissions.manage_guild
+        return rules_of(interaction).may_train(manages_server=manages_server(interaction),
+                                               role_ids=role_ids(interaction))
 
     async def _refuse(self, interaction: discord.Interaction, key: str, **params) -> None:
         await interaction.response.send_message(
@@ -120,7 +126,8 @@ class Training(commands.Cog):
         if admin and not self.is_admin(interaction):
             log.info("/%s refused to user %s: not an admin", interaction.command.qualified_name,
                      user_hash(interaction.user.id))
-            await self._refuse(interaction, "train_admins_only")
+            who = rules_of(interaction)["trainers"]
+            await self._refuse(interaction, TRAINER_REFUSALS.get(who, "train_admins_only"))
             return False
         return True
 
