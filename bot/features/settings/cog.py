@@ -62,6 +62,27 @@ PREFERENCE_FORM_CHOICES = [*FORM_CHOICES[:24],
                            Choice(name=command_text("preferences-poem-form.auto"), value="auto")]
 
 
+
+class ChatChannel(app_commands.Transformer):
+    """A channel picker offering only channels where commands are run (text, announcement,
+    voice and stage chats, threads): the access lists match the interaction's own channel, so a
+    category, a forum or a media channel could never match. The value is Discord's resolved
+    channel, as AppCommandChannel gives it, needing no cache."""
+
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        return discord.AppCommandOptionType.channel
+
+    @property
+    def channel_types(self) -> list[discord.ChannelType]:
+        kinds = discord.ChannelType
+        return [kinds.text, kinds.news, kinds.voice, kinds.stage_voice, kinds.public_thread,
+                kinds.private_thread, kinds.news_thread]
+
+    async def transform(self, interaction: discord.Interaction, value: Any) -> Any:
+        return value
+
+
 class Settings(commands.Cog):
     """A server's own rules, and each user's own preferences."""
 
@@ -117,7 +138,8 @@ class Settings(commands.Cog):
                            channel=command_text("settings-channel.channel"))
     @app_commands.choices(action=ACTION_CHOICES)
     async def settings_channel(self, interaction: discord.Interaction, action: str,
-                               channel: app_commands.AppCommandChannel) -> None:
+                               channel: app_commands.Transform[app_commands.AppCommandChannel,
+                                                               ChatChannel]) -> None:
         self._require(interaction)
         await self._list_change(interaction, "channels", action, channel.id)
 
