@@ -90,10 +90,15 @@ async def admit(
         if interaction.type is discord.InteractionType.application_command:
             check_options(interaction)
         if gated is not None and gated in COMMAND_RESOURCES:
-            admission = await bot.fair_use.take_turn(
-                interaction, gated,
-                wait_for_turn=lambda ticket: _wait_in_queue(interaction, ticket, gated, update=update),
-            )
+            try:
+                admission = await bot.fair_use.take_turn(
+                    interaction, gated,
+                    wait_for_turn=lambda ticket: _wait_in_queue(interaction, ticket, gated,
+                                                                update=update),
+                )
+            except FairUseError as refusal:  # cooldown, too many jobs, queue full
+                bot.metrics.refusals.labels(command=gated, reason=refusal.code).inc()
+                raise
             interaction.extras[RELEASE] = admission.release
             interaction.extras[AUDITED] = gated
             interaction.extras[QUEUED_MS] = round(admission.waited_s * 1000)

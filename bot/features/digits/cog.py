@@ -57,30 +57,24 @@ class DigitRequest:
 
 
 class Digits(commands.Cog):
-    """Handwritten digits drawn, morphed and mapped by the VAE.
+    """Handwritten digits drawn, morphed and mapped by the VAE that serves now (`bot.sampler`).
 
-    `sampler` None (a process that syncs commands without loading the model) leaves every
-    command answering "model not loaded".
+    No model loaded (a process that syncs commands without loading it) leaves every command
+    answering "model not loaded".
     """
 
-    def __init__(self, bot: GenAIBot, sampler: DigitSampler | None) -> None:
+    def __init__(self, bot: GenAIBot) -> None:
         self.bot = bot
-        self.sampler = sampler
         # Deterministic for a model: each map is drawn once per model version, digit (None:
         # the overview) and language.
         self._latent_maps: dict[tuple[str, int | None, Lang], bytes] = {}
 
-    @commands.Cog.listener()
-    async def on_sampler_swapped(self, sampler: DigitSampler) -> None:
-        """A newly trained model serves from the next request on (bot.swap_sampler)."""
-        self.sampler = sampler
-        self._latent_maps.clear()  # the old model's maps are never shown again
-
     def require_sampler(self) -> DigitSampler:
-        """The loaded model; refuses at once (before any deferral) when there is none."""
-        if self.sampler is None:
+        """The model serving now; refuses at once (before any deferral) when there is none."""
+        sampler = self.bot.sampler
+        if sampler is None:
             raise ModelNotLoadedError()
-        return self.sampler
+        return sampler
 
     @app_commands.command(name="digit", description=command_text("digit.description"))
     @app_commands.describe(
@@ -219,6 +213,8 @@ class Digits(commands.Cog):
         sampler = self.require_sampler()
         key = (sampler.version, digit, lang)
         if key not in self._latent_maps:
+            # A model swapped out is never shown again: its maps go.
+            self._latent_maps = {k: v for k, v in self._latent_maps.items() if k[0] == sampler.version}
             self._latent_maps[key] = await self.bot.run_blocking(
                 draw_latent_map, sampler, digit, lang=lang, mark=self.bot.settings.image_mark
             )
@@ -348,4 +344,4 @@ def _clamp(value: float, limit: float) -> float:
 
 
 async def setup(bot: GenAIBot) -> None:
-    await bot.add_cog(Digits(bot, bot.sampler))
+    await bot.add_cog(Digits(bot))
