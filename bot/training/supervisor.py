@@ -364,14 +364,14 @@ class Supervisor:
             verdict = type(verdict)(False, "train_reject_unloadable", {"detail": detail})
         if not verdict.passed:
             await self.registry.reject(evaluation.version, path=path, card=card, job_id=job_id,
-                                       reason=verdict.reason, **_registry_scores(scores))
+                                       reason=verdict.reason, **scores)
             await self.jobs.end(job_id, "finished", outcome="rejected", reason=verdict.reason,
                                 reason_params=verdict.params, **progress)
             log.info("model %s rejected: %s %s", evaluation.version, verdict.reason, verdict.params)
             return
         async with self.swap_lock:
             await self.registry.promote(evaluation.version, path=path, card=card, job_id=job_id,
-                                        **_registry_scores(scores))
+                                        **scores)
             self._swap(sampler)
         job = await self.jobs.end(job_id, "finished", outcome="swapped", **progress)
         for listener in self.on_model_swapped:
@@ -450,10 +450,6 @@ def _progress(status: TrainingStatus | None) -> dict[str, Any]:
         "loss", "reconstruction_loss", "kl_loss", "val_loss", "val_reconstruction_loss",
         "val_kl_loss", "seconds_per_epoch")}
     return {"epoch": status.epoch, "metrics": metrics}
-
-
-def _registry_scores(scores: dict[str, float]) -> dict[str, float]:
-    return {"negative_elbo": scores["negative_elbo"], "fidelity": scores["fidelity"]}
 
 
 def _signal(pid: int, number: int) -> None:

@@ -78,7 +78,7 @@ class Poet:
             max_retries=config.max_retries,
             http_client=http_client,
         )
-        # Chat requests are retried by the poet itself, within each poem's deadline (patience.py);
+        # Chat requests are retried by the poet itself, within each poem's deadline (retries.py);
         # moderation keeps the client's own retries. Both share one connection pool.
         self._chat = self._client.with_options(max_retries=0)
         self._moderator = (

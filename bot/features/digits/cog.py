@@ -1,14 +1,13 @@
 """/digit (with Explore), /morph, /handwriting and /latent-map: the VAE's handwritten digits.
 
 Each command reads: check what can be checked at once, then reply with the work's result
-(bot.responses defers only if it is slow); the drawing (genai_models.vae.serving.drawing, the
+(bot.interactions.responses defers only if it is slow); the drawing (genai_models.vae.serving.drawing, the
 same functions the CLI calls) runs in the worker pool, and its embeds.py builds the message.
 """
 
 from __future__ import annotations
 
 import logging
-import secrets
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, ClassVar
 
@@ -30,22 +29,21 @@ from genai_models.vae.serving.drawing import (
     draw_handwriting,
     draw_latent_map,
     draw_morph,
+    new_seed,
 )
+from genai_models.vae.serving.limits import MAX_SEED
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from bot.client import GenAIBot
     from genai_models.vae.serving.sampler import DigitSampler, MorphEnd
 
 log = logging.getLogger(__name__)
 
-MAX_SEED = 2**31 - 1
 # Explore: how far one press moves the shown digits across the style plane, in latent units
 # (about a cell of /latent-map digit's grid).
 EXPLORE_STEP = 0.7
-
-
-def new_seed() -> int:
-    return secrets.randbelow(MAX_SEED + 1)
 
 
 @dataclass(frozen=True)
@@ -323,7 +321,9 @@ class MorphTargetView(DigitRequestView):
         if digit is not None and not any(offset):
             start: MorphEnd = digit
         else:  # "any digit", or moved by Explore: morph from the very image the user sees
-            start = self.cog.require_sampler().digits(digit, count=1, seed=seed, offset=offset)[0]
+            start = await self.cog.bot.run_blocking(
+                _shown_digit, self.cog.require_sampler(), digit, seed, offset
+            )
         label = str(digit) if digit is not None else f"#{seed}"
         return await self.cog.morph_reply(
             start, end, labels=(label, str(end)), frames=DEFAULT_FRAMES, lang=self.lang
@@ -337,6 +337,13 @@ class MorphTargetView(DigitRequestView):
             await self._holder.delete_original_response()
         except discord.HTTPException as exc:
             log.debug("could not remove the morph picker: %s", exc)
+
+
+def _shown_digit(
+    sampler: DigitSampler, digit: int | None, seed: int, offset: tuple[float, float]
+) -> np.ndarray:
+    """The one digit a /digit message shows, decoded again (blocking: the worker pool's work)."""
+    return sampler.digits(digit, count=1, seed=seed, offset=offset)[0]
 
 
 def _clamp(value: float, limit: float) -> float:

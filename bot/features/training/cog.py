@@ -23,6 +23,7 @@ from bot.interactions.i18n import Lang, command_text, interaction_language, lang
 from bot.interactions.responses import Reply, reply_with
 from bot.ops.logs import user_hash
 from genai_models import imaging
+from genai_models.vae.serving.limits import MAX_SEED
 from genai_models.vae.training.status import TrainingStatus, read_status
 
 if TYPE_CHECKING:
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_EPOCHS = 500
-MAX_SEED = 2**31 - 1
 
 
 def read_status_and_curve(training_dir: Path) -> tuple[TrainingStatus | None, bytes | None]:
