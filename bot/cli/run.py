@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from bot.app import CONFIG_EXIT_CODE
 from bot.cli import CliError, add_command
 from bot.ops.signals import STOP_SIGNALS, restore_defaults, stop_requested
-from bot.settings import TEXT_VARIABLES, Settings
+from bot.settings import TEXT_VARIABLES, Settings, where_settings_come_from
 from genai_models.errors import GenAIError
 
 if TYPE_CHECKING:
@@ -30,8 +30,9 @@ log = logging.getLogger(__name__)
 DEMO_SEED = 0
 DEMO_TOPIC = "los dígitos escritos a mano"
 MISSING_TOKEN = (
-    "DISCORD_TOKEN is not set. Create a bot at https://discord.com/developers/applications, "
-    "put its token in .env as DISCORD_TOKEN=… (see .env.example), or try `genai-bot demo`."
+    "DISCORD_TOKEN is not set. (Looked in {where}.) Create a bot at "
+    "https://discord.com/developers/applications, put its token in .env as DISCORD_TOKEN=… "
+    "(see .env.example), or try `genai-bot demo`."
 )
 NEXT_STEPS = """\
 To run the real Discord bot, set these in .env (.env.example documents every key):
@@ -142,7 +143,8 @@ def _started(main: Coroutine[Any, Any, int]) -> int:
 
 def _token(settings: Settings) -> str:
     if not settings.discord_token:
-        raise CliError(MISSING_TOKEN, exit_code=CONFIG_EXIT_CODE)
+        raise CliError(MISSING_TOKEN.format(where=where_settings_come_from()),
+                       exit_code=CONFIG_EXIT_CODE)
     return settings.discord_token
 
 
