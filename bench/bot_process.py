@@ -152,7 +152,7 @@ async def serve(sampler, seed_decoder, *, workers: int, fair_use: str = "off") -
             loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
         async with bot:
             await bot.login(os.environ[TOKEN_ENV])  # runs setup_hook: models, cogs, sync
-            freeze_startup_objects()  # as `genai-bot run` does (bot/heap.py)
+            freeze_startup_objects()  # as `genai-bot run` does (bot/ops/gc_pauses.py)
             await bot.connect()
 
 

@@ -46,7 +46,7 @@ async def measure(server: DiscordStandIn, *, seconds: float, digits: int) -> tup
 
 async def run(*, seconds: float, digits: int, data: Path, workers: int) -> bool:
     from bench.bot_process import fair_use_limits
-    from bot.client import GenAIBot
+    from bot.app import build_bot
     from bot.settings import Settings
     from bot.storage import Database, settings_url
     from bot.worker_pool import WorkerPool
@@ -62,8 +62,8 @@ async def run(*, seconds: float, digits: int, data: Path, workers: int) -> bool:
                                 fair_use=fair_use_limits("off"))
             database = await Database.open(settings_url(settings))
             with WorkerPool(workers=workers, timeout_s=60) as pool:
-                bot = GenAIBot(settings=settings, pool=pool, database=database,
-                               load_sampler=lambda: sampler, guild_ready_timeout=GUILD_READY_TIMEOUT_S)
+                bot = build_bot(settings, pool=pool, database=database,
+                                load_sampler=lambda: sampler, guild_ready_timeout=GUILD_READY_TIMEOUT_S)
                 async with run_bot(bot, server):
                     await measure(server, seconds=0, digits=10)  # warm-up: first calls trace
                     idle = await measure(server, seconds=seconds, digits=digits)
@@ -76,6 +76,7 @@ async def run(*, seconds: float, digits: int, data: Path, workers: int) -> bool:
                     still = await jobs.latest()
                     ix = await server.inject_command("train cancel")
                     await server.wait_for_reply(ix)
+            await database.close()  # the composition root's to close, not the bot's
     return report(idle, training, job_epochs=(job.epoch, still.epoch))
 
 

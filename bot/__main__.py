@@ -8,7 +8,7 @@ from bot.ops.signals import note_stops
 
 
 def main() -> None:
-    note_stops()  # before the slow imports below: see bot/stop.py
+    note_stops()  # before the slow imports below: see bot/ops/signals.py
     from bot.cli import main as cli_main
 
     sys.exit(cli_main())

@@ -1,8 +1,8 @@
-"""GenAIBot: holds the services, loads one cog per feature, syncs the command tree.
+"""GenAIBot: holds the services, loads one extension per feature, syncs the command tree.
 
-Services are built by the caller and handed in (so tests and the CLI choose them); the bot only
-owns their use. Heavy start-up work (loading TensorFlow and the VAE) runs in the worker pool
-from `setup_hook`, before the gateway connects, so the event loop never blocks.
+Services are built by the caller and handed in (bot/app.py, the composition root; tests choose
+their own); the bot only owns their use. Heavy start-up work (loading TensorFlow and the VAE)
+runs in a thread from `setup_hook`, before the gateway connects, so the event loop never blocks.
 """
 
 from __future__ import annotations
@@ -24,11 +24,14 @@ from bot.interactions.inflight import InFlight
 from bot.ops.gateway_state import GatewayState
 from bot.ops.metrics import BotMetrics
 from bot.settings import Settings
+from bot.training.serving import ServingModel
 from bot.worker_pool import WorkerPool, run_in_daemon_thread
 
 if TYPE_CHECKING:
     from bot.ops.audit import AuditLog
     from bot.storage import Database
+    from bot.training.follower import ServingFollower
+    from bot.training.supervisor import Supervisor
     from genai_models.text import Poet
     from genai_models.vae.serving.sampler import DigitSampler
 
@@ -51,13 +54,15 @@ DEFAULT_VIEW_TIMEOUT_S = 180.0  # well inside the 15 minutes an interaction toke
 class GenAIBot(commands.Bot):
     """The Discord bot. Slash commands only, so it needs no privileged intents.
 
-    `load_sampler` is called once in a worker thread during `setup_hook`, before the cogs are
-    built, so each cog's `setup` hands the loaded sampler to its cog, as /poem's gets its poet;
-    None leaves the digit commands answering "model not loaded" (used by `genai-bot sync`,
-    which needs no model).
+    `load_sampler` is called once in a worker thread during `setup_hook`, before the features
+    load, and what it returns serves through `serving` (the one holder of the serving model,
+    which training swaps); None leaves the digit commands answering "model not loaded" (used by
+    `genai-bot sync`, which needs no model).
     `poet` None means no text endpoint is configured: /poem is not registered.
-    `database` (bot.storage, opened and migrated by the caller) is the bot's from then on: it is
-    closed when the bot closes. None (only `genai-bot sync`) leaves the training cog unloaded.
+    `database` (bot.storage, opened, migrated and closed by the caller) is None only for
+    `genai-bot sync`; `supervisor` (and `follower`, on PostgreSQL) run /train; without one the
+    training commands say training is unavailable. `fair_use` and `audit` default to an
+    in-memory gate and no audit log.
     """
 
     def __init__(
@@ -68,9 +73,13 @@ class GenAIBot(commands.Bot):
         poet: Poet | None = None,
         database: Database | None = None,
         load_sampler: Callable[[], DigitSampler] | None = None,
+        serving: ServingModel | None = None,
+        fair_use: FairUseGate | None = None,
+        supervisor: Supervisor | None = None,
+        follower: ServingFollower | None = None,
+        audit: AuditLog | None = None,
         sync_commands: bool = True,
         view_timeout_s: float = DEFAULT_VIEW_TIMEOUT_S,
-        training_options: dict[str, Any] | None = None,
         **options: Any,
     ) -> None:
         intents = discord.Intents.none()
@@ -91,9 +100,10 @@ class GenAIBot(commands.Bot):
         self.pool = pool
         self.poet = poet
         self.database = database
-        self.sampler: DigitSampler | None = None
+        self.serving = serving or ServingModel()
+        self.supervisor = supervisor
+        self.follower = follower
         self.view_timeout_s = view_timeout_s
-        self.training_options = training_options or {}  # for bot.training.supervisor.Supervisor
         self._load_sampler = load_sampler
         self._sync_commands = sync_commands
         self.commands_synced = False
@@ -101,14 +111,10 @@ class GenAIBot(commands.Bot):
         self.in_flight = InFlight()
         self.metrics = metrics
         self.gateway = GatewayState(self)
-        self.fair_use = FairUseGate(
+        self.fair_use = fair_use or FairUseGate(
             settings.fair_use,
             workers=pool.workers,
             text_concurrency=poet.config.concurrency if poet is not None else 1,
-            store=usage_store(database),
-            on_refusal=lambda command, reason: self.metrics.refusals.labels(
-                command=command, reason=reason
-            ).inc(),
         )
         self.server_rules = server_rules(settings, database)
         self.metrics.watch(
@@ -120,17 +126,12 @@ class GenAIBot(commands.Bot):
                 for resource in self.fair_use.schedulers
             },
         )
-        # Called with each finished interaction's record (see bot.admission); the audit log
-        # hooks in here.
+        # Called with each finished interaction's record (see bot.interactions.admission); the
+        # audit log hooks in here.
         self.generation_recorders: list[Callable[[discord.Interaction, dict[str, Any], float], None]] = []
-        self.audit: AuditLog | None = None
-        if database is not None and settings.audit_retention_days > 0:
-            from bot.ops.audit import AuditLog
-
-            self.audit = AuditLog(
-                database, retention_days=settings.audit_retention_days, model_version=self.model_version
-            )
-            self.generation_recorders.append(self.audit.record)
+        self.audit = audit
+        if audit is not None:
+            self.generation_recorders.append(audit.record)
 
     @property
     def syncs_commands(self) -> bool:
@@ -147,8 +148,10 @@ class GenAIBot(commands.Bot):
         await self.tree.set_translator(CommandTranslator())
         if self._load_sampler is not None:
             # TensorFlow's import and the model's warm-up take seconds: never on the loop.
-            self.sampler = await run_in_daemon_thread(self._load_sampler, name="genai-model-loader")
-            log.info("digit model %s loaded", self.sampler.version)
+            self.serving.sampler = await run_in_daemon_thread(
+                self._load_sampler, name="genai-model-loader"
+            )
+            log.info("digit model %s loaded", self.serving.sampler.version)
         for extension in EXTENSIONS:
             try:
                 await self.load_extension(extension)
@@ -176,19 +179,11 @@ class GenAIBot(commands.Bot):
             log.info("synced %d global commands (they may take a while to appear)", len(synced))
         return synced
 
-    def swap_sampler(self, sampler: DigitSampler) -> None:
-        """Serve `sampler` from the next request on. Requests in flight hold the old one and
-        finish on it; cogs that keep a reference hear `on_sampler_swapped`."""
-        old = self.sampler
-        self.sampler = sampler
-        log.info("digit model %s now serving (was %s)", sampler.version, old and old.version)
-        self.dispatch("sampler_swapped", sampler)
-
-    def model_version(self, resource: str) -> str | None:
-        """What made a generation of `resource` ("model": the digit VAE, "text": the chat model)."""
-        if resource == "text":
-            return self.poet.model if self.poet is not None else None
-        return str(self.sampler.version) if self.sampler is not None else None
+    @property
+    def sampler(self) -> DigitSampler | None:
+        """The digit model serving now (None: not loaded). Each request reads it once, when its
+        work starts, and finishes on that model whatever is swapped in meanwhile."""
+        return self.serving.sampler
 
     async def close(self) -> None:
         await super().close()  # cogs unload first: their last writes still reach the database
@@ -196,8 +191,6 @@ class GenAIBot(commands.Bot):
             await self.audit.close()
         await self.server_rules.close()
         await self.fair_use.store.close()
-        if self.database is not None:
-            await self.database.close()
 
     async def on_ready(self) -> None:
         log.info("connected as %s (id %s) to %d guilds", self.user, self.user and self.user.id,
@@ -237,24 +230,11 @@ class ShardedGenAIBot(GenAIBot, commands.AutoShardedBot):
     """The same bot over several gateway shards, for when it outgrows ~2,500 guilds."""
 
 
-def usage_store(database: Database | None):
-    """Where fair use keeps per-user state: the shared database when it is PostgreSQL (which
-    shard processes share), else this process's memory (see bot.fair_use.shared_store)."""
-    from bot.storage.postgres import is_postgres
-
-    if database is not None and is_postgres(database.engine.url):
-        from bot.fair_use.shared_store import SharedUsageStore
-
-        return SharedUsageStore(database)
-    return None  # the gate's in-memory store
-
-
 def server_rules(settings: Settings, database: Database | None) -> ServerRules:
     """Each server's settings within the operator's bounds (bot.guild_rules); without a
     database (`genai-bot sync`), the operator's values alone. Shard processes share PostgreSQL
     and poll it for each other's changes; one process on SQLite sees its own."""
     from bot.guild_rules import OperatorBounds, SettingsStore
-    from bot.storage.postgres import is_postgres
 
     bounds = OperatorBounds(cooldowns_s=settings.fair_use.cooldowns_s,
                             jobs_per_user=settings.fair_use.jobs_per_user,
@@ -262,7 +242,7 @@ def server_rules(settings: Settings, database: Database | None) -> ServerRules:
     if database is None:
         return ServerRules(bounds)
     store = SettingsStore(database, retention_days=settings.audit_retention_days)
-    return ServerRules(bounds, store, poll=is_postgres(database.engine.url))
+    return ServerRules(bounds, store, poll=database.is_postgres)
 
 
 def make_bot(settings: Settings, **options: Any) -> GenAIBot:

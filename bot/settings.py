@@ -12,25 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.fair_use.limits import COMMAND_RESOURCES, DEFAULT_COOLDOWNS_S, AccessLists, FairUseLimits
-from genai_models.text.config import (
-    DEFAULT_DEADLINE_S,
-    DEFAULT_LOCAL_CONCURRENCY,
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_MAX_TOKENS,
-    DEFAULT_MODEL,
-    DEFAULT_OPENAI_CONCURRENCY,
-    DEFAULT_TEMPERATURE,
-    DEFAULT_TIMEOUT_S,
-    PoetConfig,
-)
-
-DEFAULT_TRAINING_DIR = Path("runs/vae")
-DEFAULT_AUDIT_RETENTION_DAYS = 90.0
-DEFAULT_SHUTDOWN_GRACE_S = 20.0  # inside compose.yaml's stop_grace_period; the Dockerfile sets 8
-DEFAULT_DATA_DIR = Path("data")
-DEFAULT_SWAP_MAX_ELBO_INCREASE = 2.0
-DEFAULT_SWAP_MIN_FIDELITY = 0.98
-DEFAULT_SWAP_MAX_DIGIT_DROP = 0.05
+from genai_models.text.config import DEFAULT_LOCAL_CONCURRENCY, DEFAULT_OPENAI_CONCURRENCY, PoetConfig
 
 
 class SettingsError(ValueError):
@@ -39,38 +21,48 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True, kw_only=True)
 class Settings:
+    """Every setting, grouped by what it governs; each field's default is THE default (the
+    help lines and .env.example read it from here, the text endpoint's from PoetConfig, fair
+    use's from FairUseLimits)."""
+
+    # Discord
     discord_token: str | None = field(default=None, repr=False)
     dev_guild_id: int | None = None
+    # Gateway sharding: None = one process takes every shard Discord advises, unsharded
+    # below its threshold; shard_ids None with a count = this process takes all of them.
+    shard_count: int | None = None
+    shard_ids: tuple[int, ...] | None = None
+    # Text endpoint
+    poet: PoetConfig = field(default_factory=PoetConfig)
+    # Digits and training
     model_dir: Path | None = None  # None: the weights shipped inside genai_models
-    training_dir: Path = DEFAULT_TRAINING_DIR
+    training_dir: Path = Path("runs/vae")
     workers: int = max(1, os.cpu_count() or 1)
     command_timeout_s: float = 60.0
-    log_level: str = "INFO"
-    poet: PoetConfig = field(default_factory=PoetConfig)
     image_mark: bool = True  # the visible "AI" corner mark; the file's metadata is always written
+    owner_ids: frozenset[int] = frozenset()
+    training_data: Path | None = None  # None: MNIST through keras.datasets
+    swap_max_elbo_increase: float = 2.0
+    swap_min_fidelity: float = 0.98
+    swap_max_digit_drop: float = 0.05  # how far a new model's worst digit may fall (0-1)
     # Content Credentials: the operator's signing certificate chain and key (PEM files);
     # None: a local certificate authority under data_dir/c2pa (tamper-evident, not trusted).
     c2pa_cert: Path | None = None
     c2pa_key: Path | None = field(default=None, repr=False)
     c2pa_alg: str = "es256"
-    operator_contact: str | None = None  # shown by /about: how users reach the operator
+    # Fair use
     fair_use: FairUseLimits = field(default_factory=FairUseLimits)
-    shutdown_grace_s: float = DEFAULT_SHUTDOWN_GRACE_S
+    # Storage
+    data_dir: Path = Path("data")
+    database_url: str | None = field(default=None, repr=False)  # None: a file in data_dir
+    audit_retention_days: float = 90.0
+    # Operations
+    log_level: str = "INFO"
+    log_format: str = "text"
+    operator_contact: str | None = None  # shown by /about: how users reach the operator
+    shutdown_grace_s: float = 20.0  # inside compose.yaml's stop_grace_period; the Dockerfile sets 8
     metrics_port: int | None = None  # None: no health/metrics endpoint
     metrics_host: str = "127.0.0.1"
-    log_format: str = "text"
-    audit_retention_days: float = DEFAULT_AUDIT_RETENTION_DAYS
-    data_dir: Path = DEFAULT_DATA_DIR
-    database_url: str | None = field(default=None, repr=False)  # None: a file in data_dir
-    owner_ids: frozenset[int] = frozenset()
-    training_data: Path | None = None  # None: MNIST through keras.datasets
-    swap_max_elbo_increase: float = DEFAULT_SWAP_MAX_ELBO_INCREASE
-    swap_min_fidelity: float = DEFAULT_SWAP_MIN_FIDELITY
-    swap_max_digit_drop: float = DEFAULT_SWAP_MAX_DIGIT_DROP
-    # Gateway sharding (#13): None = one process takes every shard Discord advises, unsharded
-    # below its threshold; shard_ids None with a count = this process takes all of them.
-    shard_count: int | None = None
-    shard_ids: tuple[int, ...] | None = None
 
     @property
     def text_configured(self) -> bool:
@@ -88,74 +80,100 @@ class Settings:
         return self.shard_ids is None or 0 in self.shard_ids
 
 
-# Every variable the settings read, with the line `--help` shows for it (.env.example says more).
-ENVIRONMENT = {
-    "DISCORD_TOKEN": "the bot's token (Discord developer portal > your app > Bot)",
-    "DEV_GUILD_ID": "a test server's id: commands sync there at once instead of globally",
-    "OPENAI_API_KEY": "API key of the text service (a local server usually needs none)",
-    "OPENAI_BASE_URL": "an OpenAI-compatible server, e.g. http://localhost:11434/v1 (default: OpenAI)",
-    "OPENAI_MODEL": f"chat model name (default: {DEFAULT_MODEL})",
-    "OPENAI_TEMPERATURE": f"sampling temperature, 0-2 (default: {DEFAULT_TEMPERATURE})",
-    "OPENAI_MAX_TOKENS": f"most tokens one poem may use, 16-4096 (default: {DEFAULT_MAX_TOKENS})",
-    "OPENAI_TOKEN_LIMIT_PARAM": "max_tokens (default) or max_completion_tokens",
-    "OPENAI_TIMEOUT": f"seconds to wait for the text service, 1-600 (default: {DEFAULT_TIMEOUT_S:g})",
-    "OPENAI_MAX_RETRIES": f"retries on 429/5xx/connection errors, 0-10 (default: {DEFAULT_MAX_RETRIES})",
-    "OPENAI_MODERATION": "auto (default: on for OpenAI only), on or off",
-    "GENAI_MODEL_DIR": "folder with vae.keras, checker.keras, model_card.json (default: shipped)",
-    "GENAI_TRAINING_DIR": f"where training writes status and checkpoints (default: {DEFAULT_TRAINING_DIR})",
-    "GENAI_WORKERS": "model worker threads (default: the number of CPU cores)",
-    "GENAI_COMMAND_TIMEOUT": "seconds one command's model work may take (default: 60)",
-    "LOG_LEVEL": "DEBUG, INFO (default), WARNING or ERROR; DEBUG also shows TensorFlow's own lines",
-    "GENAI_IMAGE_MARK": "on (default) or off: a small AI mark in a corner of every image",
-    "GENAI_C2PA_CERT": "PEM file: the Content Credentials signing certificate, then its issuers "
-                       "(default: a local, untrusted authority under GENAI_DATA_DIR/c2pa)",
-    "GENAI_C2PA_KEY": "PEM file: the private key of GENAI_C2PA_CERT",
-    "GENAI_C2PA_ALG": "the key's signing algorithm: es256 (default), es384, es512, ps256, ps384, "
-                      "ps512 or ed25519",
-    "GENAI_OPERATOR_CONTACT": "how users reach the operator, shown by /about (default: none)",
-    "OPENAI_MAX_CONCURRENCY": (
-        "poems the text service serves at once, 1-64; more wait in the bot's queue (default: "
-        f"{DEFAULT_LOCAL_CONCURRENCY} for a local server, {DEFAULT_OPENAI_CONCURRENCY} for OpenAI)"
-    ),
-    "OPENAI_DEADLINE": (
-        f"seconds one poem may take once sent, retries included, 5-600 (default: {DEFAULT_DEADLINE_S:g})"
-    ),
-    "OPENAI_SYSTEM_PROMPT": "system (default), or user for servers that drop the system message",
-    "GENAI_DATA_DIR": f"the bot's database, training jobs and model registry (default: ./{DEFAULT_DATA_DIR})",
-    "GENAI_DATABASE_URL": "SQLAlchemy URL of the database (default: GENAI_DATA_DIR/genai-bot.db, SQLite)",
-    "GENAI_OWNER_IDS": "user ids (comma-separated) allowed to /train and /model rollback besides "
-                       "members with Manage Server, and exempt from cooldowns and per-user limits",
-    "GENAI_TRAINING_DATA": "an .npz or IDX folder that /train start trains on (default: download MNIST)",
-    "GENAI_SWAP_MAX_ELBO_INCREASE": "nats a new model's validation -ELBO may exceed the serving "
-                                    f"one's and still serve (default: {DEFAULT_SWAP_MAX_ELBO_INCREASE:g})",
-    "GENAI_SWAP_MIN_FIDELITY": "fraction of drawn digits the checker must read as the asked class "
-                               f"for a new model to serve, 0-1 (default: {DEFAULT_SWAP_MIN_FIDELITY:g})",
-    "GENAI_SWAP_MAX_DIGIT_DROP": "how far (0-1) a new model's worst digit may fall below the "
-                                 "serving one's fidelity or recall and still serve "
-                                 f"(default: {DEFAULT_SWAP_MAX_DIGIT_DROP:g})",
-    "GENAI_COOLDOWNS": "seconds between uses per user, e.g. "
-                       "digit=3,morph=10,latent-map=10,handwriting=10,poem=15",
-    "GENAI_JOBS_PER_USER": "requests one user may have running or queued at once (default: 2)",
-    "GENAI_JOBS_PER_GUILD": "model or text jobs one server may run at once (default: 4)",
-    "GENAI_MODEL_CONCURRENCY": "digit jobs running at once (default: GENAI_WORKERS)",
-    "GENAI_QUEUE_SIZE": "requests that may wait their turn, per resource (digits, poems); more are "
-                        "asked to retry (default: 20)",
-    "GENAI_ALLOW_GUILDS": "server ids the bot answers in (comma-separated; default: all)",
-    "GENAI_DENY_GUILDS": "server ids the bot never answers in",
-    "GENAI_ALLOW_CHANNELS": "channel ids the bot answers in (default: all)",
-    "GENAI_DENY_CHANNELS": "channel ids the bot never answers in",
-    "GENAI_ALLOW_ROLES": "role ids: only members with one of them may use the bot (default: anyone)",
-    "GENAI_DENY_ROLES": "role ids whose members may not use the bot",
-    "GENAI_SHUTDOWN_GRACE": "seconds work in flight may take to finish on SIGTERM/SIGINT "
-    f"(default: {DEFAULT_SHUTDOWN_GRACE_S:g})",
-    "GENAI_METRICS_PORT": "port of /healthz, /readyz and /metrics (default: off)",
-    "GENAI_METRICS_HOST": "address that endpoint binds to (default: 127.0.0.1; 0.0.0.0 in a container)",
-    "LOG_FORMAT": "text (default) or json: one JSON object per line",
-    "GENAI_AUDIT_RETENTION_DAYS": "days the audit log keeps each generation; 0 keeps none "
-    f"(default: {DEFAULT_AUDIT_RETENTION_DAYS:g})",
-    "SHARD_COUNT": "gateway shards across ALL processes (default: one process, as Discord advises)",
-    "SHARD_IDS": "the shards this process runs, e.g. 0,1 or 0-3 (default: all of SHARD_COUNT)",
+# Every default is written once, in the fields of Settings, PoetConfig and FairUseLimits; the
+# help lines below (`--help`, and .env.example, which `python -m bot.settings` writes) read them.
+_D = Settings()
+_COOLDOWNS = ",".join(f"{name}={seconds:g}" for name, seconds in DEFAULT_COOLDOWNS_S.items())
+
+# Every variable the settings read, grouped by what it governs, with the line `--help` shows.
+GROUPS: dict[str, dict[str, str]] = {
+    "Discord": {
+        "DISCORD_TOKEN": "the bot's token (Discord developer portal > your app > Bot); "
+                         "without it `make run` runs the offline demo",
+        "DEV_GUILD_ID": "a test server's id: commands sync there at once instead of globally",
+        "SHARD_COUNT": "gateway shards across ALL processes (default: one process, as Discord advises)",
+        "SHARD_IDS": "the shards this process runs, e.g. 0,1 or 0-3 (default: all of SHARD_COUNT)",
+    },
+    "Text endpoint (/poem): OpenAI or any OpenAI-compatible server": {
+        "OPENAI_API_KEY": "API key of the text service (a local server usually needs none)",
+        "OPENAI_BASE_URL": "an OpenAI-compatible server, e.g. http://localhost:11434/v1 (default: OpenAI)",
+        "OPENAI_MODEL": f"chat model name (default: {_D.poet.model})",
+        "OPENAI_TEMPERATURE": f"sampling temperature, 0-2 (default: {_D.poet.temperature})",
+        "OPENAI_MAX_TOKENS": f"most tokens one poem may use, 16-4096 (default: {_D.poet.max_tokens})",
+        "OPENAI_TOKEN_LIMIT_PARAM": f"max_tokens or max_completion_tokens (OpenAI's reasoning models) "
+                                    f"(default: {_D.poet.token_limit_param})",
+        "OPENAI_TIMEOUT": f"seconds to wait for the text service, 1-600 (default: {_D.poet.timeout_s:g})",
+        "OPENAI_MAX_RETRIES": f"retries on 429/5xx/connection errors, 0-10 (default: {_D.poet.max_retries})",
+        "OPENAI_MODERATION": f"auto (on for OpenAI only), on or off (default: {_D.poet.moderation})",
+        "OPENAI_MAX_CONCURRENCY": (
+            "poems the text service serves at once, 1-64; more wait in the bot's queue (default: "
+            f"{DEFAULT_LOCAL_CONCURRENCY} for a local server, {DEFAULT_OPENAI_CONCURRENCY} for OpenAI)"
+        ),
+        "OPENAI_DEADLINE": "seconds one poem may take once sent, retries included, 5-600 "
+                           f"(default: {_D.poet.deadline_s:g})",
+        "OPENAI_SYSTEM_PROMPT": "system, or user for servers that drop the system message "
+                                f"(default: {_D.poet.system_prompt_role})",
+    },
+    "Digits (/digit, /morph, /handwriting, /latent-map) and training": {
+        "GENAI_MODEL_DIR": "folder with vae.keras, checker.keras, model_card.json (default: shipped)",
+        "GENAI_TRAINING_DIR": "where `genai-bot train` writes status and checkpoints "
+                              f"(default: {_D.training_dir})",
+        "GENAI_WORKERS": "model worker threads (default: the number of CPU cores)",
+        "GENAI_COMMAND_TIMEOUT": "seconds one command's model work may take "
+                                 f"(default: {_D.command_timeout_s:g})",
+        "GENAI_IMAGE_MARK": "on or off: a small AI mark in a corner of every image "
+                            f"(default: {'on' if _D.image_mark else 'off'})",
+        "GENAI_OWNER_IDS": "user ids (comma-separated) allowed to /train and /model rollback besides "
+                           "members with Manage Server, and exempt from cooldowns and per-user limits",
+        "GENAI_TRAINING_DATA": "an .npz or IDX folder that /train start trains on (default: download MNIST)",
+        "GENAI_SWAP_MAX_ELBO_INCREASE": "nats a new model's validation -ELBO may exceed the serving "
+                                        f"one's and still serve (default: {_D.swap_max_elbo_increase:g})",
+        "GENAI_SWAP_MIN_FIDELITY": "fraction of drawn digits the checker must read as the asked class "
+                                   f"for a new model to serve, 0-1 (default: {_D.swap_min_fidelity:g})",
+        "GENAI_SWAP_MAX_DIGIT_DROP": "how far (0-1) a new model's worst digit may fall below the "
+                                     "serving one's fidelity or recall and still serve "
+                                     f"(default: {_D.swap_max_digit_drop:g})",
+        "GENAI_C2PA_CERT": "PEM file: the Content Credentials signing certificate, then its "
+                           "issuers (default: a local, untrusted authority under GENAI_DATA_DIR/c2pa)",
+        "GENAI_C2PA_KEY": "PEM file: the private key of GENAI_C2PA_CERT",
+        "GENAI_C2PA_ALG": "the key's signing algorithm: es256, es384, es512, ps256, ps384, ps512 or "
+                          f"ed25519 (default: {_D.c2pa_alg})",
+    },
+    "Fair use: who may use what, when, in which order": {
+        "GENAI_COOLDOWNS": f"seconds between uses per user, as name=seconds,… (default: {_COOLDOWNS})",
+        "GENAI_JOBS_PER_USER": "requests one user may have running or queued at once "
+                               f"(default: {_D.fair_use.jobs_per_user})",
+        "GENAI_JOBS_PER_GUILD": "model or text jobs one server may run at once "
+                                f"(default: {_D.fair_use.jobs_per_guild})",
+        "GENAI_MODEL_CONCURRENCY": "digit jobs running at once (default: GENAI_WORKERS)",
+        "GENAI_QUEUE_SIZE": "requests that may wait their turn, per resource (digits, poems); more "
+                            f"are asked to retry (default: {_D.fair_use.queue_size})",
+        "GENAI_ALLOW_GUILDS": "server ids the bot answers in (comma-separated; default: all)",
+        "GENAI_DENY_GUILDS": "server ids the bot never answers in",
+        "GENAI_ALLOW_CHANNELS": "channel ids the bot answers in (default: all)",
+        "GENAI_DENY_CHANNELS": "channel ids the bot never answers in",
+        "GENAI_ALLOW_ROLES": "role ids: only members with one of them may use the bot (default: anyone)",
+        "GENAI_DENY_ROLES": "role ids whose members may not use the bot",
+    },
+    "Storage": {
+        "GENAI_DATA_DIR": f"the bot's database, training jobs and model registry (default: ./{_D.data_dir})",
+        "GENAI_DATABASE_URL": "SQLAlchemy URL of the database (default: GENAI_DATA_DIR/genai-bot.db, "
+                              "SQLite; PostgreSQL for shard processes)",
+        "GENAI_AUDIT_RETENTION_DAYS": "days the audit log keeps each generation; 0 keeps none "
+                                      f"(default: {_D.audit_retention_days:g})",
+    },
+    "Operations": {
+        "LOG_LEVEL": f"DEBUG, INFO, WARNING or ERROR; DEBUG also shows TensorFlow's own lines "
+                     f"(default: {_D.log_level})",
+        "LOG_FORMAT": f"text or json: one JSON object per line (default: {_D.log_format})",
+        "GENAI_OPERATOR_CONTACT": "how users reach the operator, shown by /about (default: none)",
+        "GENAI_SHUTDOWN_GRACE": "seconds work in flight may take to finish on SIGTERM/SIGINT "
+                                f"(default: {_D.shutdown_grace_s:g})",
+        "GENAI_METRICS_PORT": "port of /healthz, /readyz and /metrics (default: off)",
+        "GENAI_METRICS_HOST": f"address that endpoint binds to (default: {_D.metrics_host})",
+    },
 }
+ENVIRONMENT = {name: line for group in GROUPS.values() for name, line in group.items()}
 TEXT_VARIABLES = tuple(name for name in ENVIRONMENT if name.startswith("OPENAI_"))
 
 # What earlier copies of .env.example held: a .env still carrying one is not configured yet.
@@ -166,75 +184,98 @@ PLACEHOLDERS = {
 }
 
 
-def dotenv_file() -> Path:
-    """The `.env` settings are read from: the one in the working directory."""
-    return Path.cwd() / ".env"
+PROJECT_DIR = Path(__file__).resolve().parent.parent  # a checkout's root (.env.example is there)
+
+
+def dotenv_candidates() -> list[Path]:
+    """Where a `.env` is looked for, in order: the working directory, then beside the project
+    (so `genai-bot` run from another folder of a checkout still finds it)."""
+    candidates = [Path.cwd() / ".env", PROJECT_DIR / ".env"]
+    return list(dict.fromkeys(path.resolve() for path in candidates))
+
+
+def dotenv_file() -> Path | None:
+    """The `.env` settings are read from: the first of `dotenv_candidates` that exists."""
+    return next((path for path in dotenv_candidates() if path.is_file()), None)
+
+
+def where_settings_come_from() -> str:
+    """For messages about a missing setting: which .env was read, or where none was found."""
+    found = dotenv_file()
+    if found is not None:
+        return f"the environment and {found}"
+    return "the environment (no .env in " + " or ".join(str(p.parent) for p in dotenv_candidates()) + ")"
 
 
 def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
-    """Build settings from `environ` (default: os.environ, after loading `.env` if present)."""
+    """Build settings from `environ` (default: os.environ, after loading `.env` if present).
+
+    A variable set to the empty string means its default, as if it were not set: a `.env`
+    copied from .env.example changes nothing."""
     if environ is None:
-        if dotenv:
+        found = dotenv_file() if dotenv else None
+        if found is not None:
             from dotenv import load_dotenv
 
-            # The .env of the directory the user runs genai-bot from, not one beside the code
-            # (an installed package has none); real environment variables win over it.
-            load_dotenv(dotenv_file(), override=False)
+            load_dotenv(found, override=False)  # real environment variables win over it
         environ = os.environ
     env = {k: v.strip() for k, v in environ.items() if v.strip() != ""}
     _refuse_placeholders(env)
 
+    poet = _D.poet
     poet = PoetConfig(
         api_key=env.get("OPENAI_API_KEY"),
         base_url=_url(env, "OPENAI_BASE_URL"),
-        model=env.get("OPENAI_MODEL", DEFAULT_MODEL),
-        temperature=_float(env, "OPENAI_TEMPERATURE", DEFAULT_TEMPERATURE, low=0.0, high=2.0),
-        max_tokens=_int(env, "OPENAI_MAX_TOKENS", DEFAULT_MAX_TOKENS, low=16, high=4096),
-        token_limit_param=_choice(
-            env, "OPENAI_TOKEN_LIMIT_PARAM", "max_tokens", ("max_tokens", "max_completion_tokens")
-        ),
-        timeout_s=_float(env, "OPENAI_TIMEOUT", DEFAULT_TIMEOUT_S, low=1.0, high=600.0),
-        max_retries=_int(env, "OPENAI_MAX_RETRIES", DEFAULT_MAX_RETRIES, low=0, high=10),
-        moderation=_choice(env, "OPENAI_MODERATION", "auto", ("auto", "on", "off")),
-        max_concurrency=_int(env, "OPENAI_MAX_CONCURRENCY", None, low=1, high=64),
-        deadline_s=_float(env, "OPENAI_DEADLINE", DEFAULT_DEADLINE_S, low=5.0, high=600.0),
-        system_prompt_role=_choice(env, "OPENAI_SYSTEM_PROMPT", "system", ("system", "user")),
+        model=env.get("OPENAI_MODEL", poet.model),
+        temperature=_float(env, "OPENAI_TEMPERATURE", poet.temperature, low=0.0, high=2.0),
+        max_tokens=_int(env, "OPENAI_MAX_TOKENS", poet.max_tokens, low=16, high=4096),
+        token_limit_param=_choice(env, "OPENAI_TOKEN_LIMIT_PARAM", poet.token_limit_param,
+                                  ("max_tokens", "max_completion_tokens")),
+        timeout_s=_float(env, "OPENAI_TIMEOUT", poet.timeout_s, low=1.0, high=600.0),
+        max_retries=_int(env, "OPENAI_MAX_RETRIES", poet.max_retries, low=0, high=10),
+        moderation=_choice(env, "OPENAI_MODERATION", poet.moderation, ("auto", "on", "off")),
+        max_concurrency=_int(env, "OPENAI_MAX_CONCURRENCY", poet.max_concurrency, low=1, high=64),
+        deadline_s=_float(env, "OPENAI_DEADLINE", poet.deadline_s, low=5.0, high=600.0),
+        system_prompt_role=_choice(env, "OPENAI_SYSTEM_PROMPT", poet.system_prompt_role,
+                                   ("system", "user")),
     )
     model_dir = env.get("GENAI_MODEL_DIR")
     training_data = env.get("GENAI_TRAINING_DATA")
+    owner_ids = _ids(env, "GENAI_OWNER_IDS")
     return Settings(
         discord_token=env.get("DISCORD_TOKEN"),
-        dev_guild_id=_int(env, "DEV_GUILD_ID", None, low=1, high=2**64 - 1),
-        model_dir=Path(model_dir) if model_dir else None,
-        training_dir=Path(env.get("GENAI_TRAINING_DIR", str(DEFAULT_TRAINING_DIR))),
-        workers=_int(env, "GENAI_WORKERS", max(1, os.cpu_count() or 1), low=1, high=64),
-        command_timeout_s=_float(env, "GENAI_COMMAND_TIMEOUT", 60.0, low=1.0, high=900.0),
-        log_level=_choice(
-            env, "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"), upper=True
-        ),
-        poet=poet,
-        image_mark=_choice(env, "GENAI_IMAGE_MARK", "on", ("on", "off")) == "on",
-        operator_contact=env.get("GENAI_OPERATOR_CONTACT"),
-        **_content_credentials(env),
-        data_dir=Path(env.get("GENAI_DATA_DIR", str(DEFAULT_DATA_DIR))),
-        database_url=env.get("GENAI_DATABASE_URL"),
-        owner_ids=_ids(env, "GENAI_OWNER_IDS"),
-        training_data=Path(training_data) if training_data else None,
-        swap_max_elbo_increase=_float(env, "GENAI_SWAP_MAX_ELBO_INCREASE",
-                                      DEFAULT_SWAP_MAX_ELBO_INCREASE, low=0.0, high=1000.0),
-        swap_min_fidelity=_float(env, "GENAI_SWAP_MIN_FIDELITY", DEFAULT_SWAP_MIN_FIDELITY,
-                                 low=0.0, high=1.0),
-        swap_max_digit_drop=_float(env, "GENAI_SWAP_MAX_DIGIT_DROP", DEFAULT_SWAP_MAX_DIGIT_DROP,
-                                   low=0.0, high=1.0),
-        fair_use=_fair_use(env, _ids(env, "GENAI_OWNER_IDS")),
-        shutdown_grace_s=_float(env, "GENAI_SHUTDOWN_GRACE", DEFAULT_SHUTDOWN_GRACE_S, low=0.0, high=600.0),
-        metrics_port=_int(env, "GENAI_METRICS_PORT", None, low=1, high=65535),
-        metrics_host=env.get("GENAI_METRICS_HOST", "127.0.0.1"),
-        log_format=_choice(env, "LOG_FORMAT", "text", ("text", "json")),
-        audit_retention_days=_float(
-            env, "GENAI_AUDIT_RETENTION_DAYS", DEFAULT_AUDIT_RETENTION_DAYS, low=0.0, high=36_500.0
-        ),
+        dev_guild_id=_int(env, "DEV_GUILD_ID", _D.dev_guild_id, low=1, high=2**64 - 1),
         **_sharding(env),
+        poet=poet,
+        model_dir=Path(model_dir) if model_dir else _D.model_dir,
+        training_dir=Path(env.get("GENAI_TRAINING_DIR", str(_D.training_dir))),
+        workers=_int(env, "GENAI_WORKERS", _D.workers, low=1, high=64),
+        command_timeout_s=_float(env, "GENAI_COMMAND_TIMEOUT", _D.command_timeout_s, low=1.0,
+                                 high=900.0),
+        image_mark=_choice(env, "GENAI_IMAGE_MARK", "on" if _D.image_mark else "off",
+                           ("on", "off")) == "on",
+        owner_ids=owner_ids,
+        training_data=Path(training_data) if training_data else _D.training_data,
+        swap_max_elbo_increase=_float(env, "GENAI_SWAP_MAX_ELBO_INCREASE", _D.swap_max_elbo_increase,
+                                      low=0.0, high=1000.0),
+        swap_min_fidelity=_float(env, "GENAI_SWAP_MIN_FIDELITY", _D.swap_min_fidelity,
+                                 low=0.0, high=1.0),
+        swap_max_digit_drop=_float(env, "GENAI_SWAP_MAX_DIGIT_DROP", _D.swap_max_digit_drop,
+                                   low=0.0, high=1.0),
+        **_content_credentials(env),
+        fair_use=_fair_use(env, owner_ids),
+        data_dir=Path(env.get("GENAI_DATA_DIR", str(_D.data_dir))),
+        database_url=env.get("GENAI_DATABASE_URL"),
+        audit_retention_days=_float(env, "GENAI_AUDIT_RETENTION_DAYS", _D.audit_retention_days,
+                                    low=0.0, high=36_500.0),
+        log_level=_choice(env, "LOG_LEVEL", _D.log_level, ("DEBUG", "INFO", "WARNING", "ERROR"),
+                          upper=True),
+        log_format=_choice(env, "LOG_FORMAT", _D.log_format, ("text", "json")),
+        operator_contact=env.get("GENAI_OPERATOR_CONTACT"),
+        shutdown_grace_s=_float(env, "GENAI_SHUTDOWN_GRACE", _D.shutdown_grace_s, low=0.0,
+                                high=600.0),
+        metrics_port=_int(env, "GENAI_METRICS_PORT", _D.metrics_port, low=1, high=65535),
+        metrics_host=env.get("GENAI_METRICS_HOST", _D.metrics_host),
     )
 
 
@@ -246,18 +287,20 @@ def _content_credentials(env: Mapping[str, str]) -> dict:
                             "certificate and its key), or neither for a local authority")
     return {
         "c2pa_cert": Path(cert) if cert else None, "c2pa_key": Path(key) if key else None,
-        "c2pa_alg": _choice(env, "GENAI_C2PA_ALG", "es256",
+        "c2pa_alg": _choice(env, "GENAI_C2PA_ALG", _D.c2pa_alg,
                             ("es256", "es384", "es512", "ps256", "ps384", "ps512", "ed25519")),
     }
 
 
 def _fair_use(env: Mapping[str, str], owner_ids: frozenset[int]) -> FairUseLimits:
+    limits = _D.fair_use
     return FairUseLimits(
         cooldowns_s=_cooldowns(env),
-        jobs_per_user=_int(env, "GENAI_JOBS_PER_USER", 2, low=1, high=1000),
-        jobs_per_guild=_int(env, "GENAI_JOBS_PER_GUILD", 4, low=1, high=1000),
-        model_concurrency=_int(env, "GENAI_MODEL_CONCURRENCY", None, low=1, high=256),
-        queue_size=_int(env, "GENAI_QUEUE_SIZE", 20, low=0, high=10_000),
+        jobs_per_user=_int(env, "GENAI_JOBS_PER_USER", limits.jobs_per_user, low=1, high=1000),
+        jobs_per_guild=_int(env, "GENAI_JOBS_PER_GUILD", limits.jobs_per_guild, low=1, high=1000),
+        model_concurrency=_int(env, "GENAI_MODEL_CONCURRENCY", limits.model_concurrency, low=1,
+                               high=256),
+        queue_size=_int(env, "GENAI_QUEUE_SIZE", limits.queue_size, low=0, high=10_000),
         owner_ids=owner_ids,
         access=AccessLists(
             allowed_guilds=_ids(env, "GENAI_ALLOW_GUILDS", "server"),
@@ -285,17 +328,21 @@ def _cooldowns(env: Mapping[str, str]) -> dict[str, float]:
     """GENAI_COOLDOWNS: `command=seconds` pairs; commands left out keep their default."""
     cooldowns = dict(DEFAULT_COOLDOWNS_S)
     raw = env.get("GENAI_COOLDOWNS", "")
+    form = f"name=seconds pairs separated by commas, e.g. {_COOLDOWNS}"
     for part in raw.replace(",", " ").split():
-        command, _, seconds = part.partition("=")
+        command, equals, seconds = part.partition("=")
+        if not equals:
+            raise SettingsError(f"GENAI_COOLDOWNS must be {form}; got {raw!r}")
         if command not in COMMAND_RESOURCES:
-            raise SettingsError(
-                f"GENAI_COOLDOWNS names {command!r}; it takes {', '.join(COMMAND_RESOURCES)}"
-            )
+            raise SettingsError(f"GENAI_COOLDOWNS names {command!r}; the names are "
+                                f"{', '.join(COMMAND_RESOURCES)}, as in {form}")
         try:
             cooldowns[command] = _float({command: seconds}, command, 0.0, low=0.0, high=86_400.0)
         except SettingsError as exc:
             raise SettingsError(f"GENAI_COOLDOWNS: {exc}") from None
     return cooldowns
+
+
 MAX_SHARDS = 16_384  # far past any bot's need; a typo like 20000 is caught at start-up
 
 
@@ -386,3 +433,27 @@ def _url(env: Mapping[str, str], name: str) -> str | None:
     if not raw.startswith(("http://", "https://")):
         raise SettingsError(f"{name} must start with http:// or https://, got {raw!r}")
     return raw.rstrip("/")
+
+
+ENV_EXAMPLE_HEADER = """\
+# genai-bot settings. Copy to .env in the folder you run genai-bot from (or beside the project),
+# and fill in what you need; real environment variables win over .env. Every key is empty here,
+# and empty means the default: a copy changes nothing until you write a value.
+# Never commit .env: it holds secrets (.gitignore already lists it).
+# Written by `python -m bot.settings > .env.example` from bot/settings.py; edit it there.
+"""
+
+
+def env_example() -> str:
+    """.env.example: every variable, grouped as in GROUPS, with its help line, left empty."""
+    lines = [ENV_EXAMPLE_HEADER]
+    for group, variables in GROUPS.items():
+        lines.append(f"# --- {group} " + "-" * max(3, 92 - len(group)))
+        for name, help_line in variables.items():
+            lines += [f"# {help_line[0].upper()}{help_line[1:]}.", f"{name}="]
+        lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+if __name__ == "__main__":
+    print(env_example(), end="")

@@ -12,38 +12,29 @@ import contextlib
 import logging
 import signal
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
+from bot.app import CONFIG_EXIT_CODE
 from bot.cli import CliError, add_command
 from bot.ops.signals import STOP_SIGNALS, restore_defaults, stop_requested
-from bot.settings import TEXT_VARIABLES, Settings
+from bot.settings import TEXT_VARIABLES, Settings, where_settings_come_from
 from genai_models.errors import GenAIError
 
 if TYPE_CHECKING:
-    from genai_models.text import Poet
     from genai_models.vae.serving.sampler import DigitSampler
 
 log = logging.getLogger(__name__)
 
-CONFIG_EXIT_CODE = 2  # DISCORD_TOKEN missing or rejected, DEV_GUILD_ID wrong: fix the settings
 DEMO_SEED = 0
 DEMO_TOPIC = "los dígitos escritos a mano"
 MISSING_TOKEN = (
-    "DISCORD_TOKEN is not set. Create a bot at https://discord.com/developers/applications, "
-    "put its token in .env as DISCORD_TOKEN=… (see .env.example), or try `genai-bot demo`."
+    "DISCORD_TOKEN is not set. (Looked in {where}.) Create a bot at "
+    "https://discord.com/developers/applications, put its token in .env as DISCORD_TOKEN=… "
+    "(see .env.example), or try `genai-bot demo`."
 )
-REJECTED_TOKEN = (
-    "Discord rejected DISCORD_TOKEN (401 Unauthorized). Copy a fresh token from the Bot page "
-    "of your application at https://discord.com/developers/applications."
-)
-UNREACHABLE = "Check the network connection (and any proxy), then try again."
 POEM_NOT_CONFIGURED = "set OPENAI_API_KEY or OPENAI_BASE_URL"
-WRONG_GUILD = (
-    "Discord refused to publish the commands to DEV_GUILD_ID={guild} ({status} {text}). "
-    "Check the id (right-click the server > Copy Server ID) and that the bot was invited there "
-    "with the applications.commands scope, or leave DEV_GUILD_ID empty to publish globally."
-)
 NEXT_STEPS = """\
 To run the real Discord bot, set these in .env (.env.example documents every key):
   DISCORD_TOKEN=…       your bot's token (https://discord.com/developers/applications)
@@ -126,157 +117,40 @@ def handle_run(args: argparse.Namespace, settings: Settings) -> int:
     # ignored, and one during the imports below must still stop the process.
     with _stop_signals_raise():
         try:
-            if stop_requested():  # a stop came during the imports (bot/stop.py)
+            if stop_requested():  # a stop came during the imports (bot/ops/signals.py)
                 raise StopRequestedError()
-            return asyncio.run(serve(settings, token=token))
+            from bot.app import serve
+
+            return _started(serve(settings, token=token))
         except StopRequestedError:
             log.info("stopped before start-up got going")
             return 0
 
 
 def handle_sync(args: argparse.Namespace, settings: Settings) -> int:
-    count = asyncio.run(serve(settings, token=_token(settings), sync_only=True))
+    from bot.app import serve
+
+    count = _started(serve(settings, token=_token(settings), sync_only=True))
     where = f"guild {settings.dev_guild_id}" if settings.dev_guild_id else "all guilds (global)"
     print(f"synced {count} commands to {where}")
     return 0
 
 
+def _started(main: Coroutine[Any, Any, int]) -> int:
+    """Run the bot's `serve`; a start-up failure is one line and its exit code."""
+    from bot.app import StartupError
+
+    try:
+        return asyncio.run(main)
+    except StartupError as exc:
+        raise CliError(str(exc), exit_code=exc.exit_code) from None
+
+
 def _token(settings: Settings) -> str:
     if not settings.discord_token:
-        raise CliError(MISSING_TOKEN, exit_code=CONFIG_EXIT_CODE)
+        raise CliError(MISSING_TOKEN.format(where=where_settings_come_from()),
+                       exit_code=CONFIG_EXIT_CODE)
     return settings.discord_token
-
-
-async def serve(settings: Settings, *, token: str, sync_only: bool = False) -> int:
-    """Run the bot until it is stopped; with `sync_only`, log in, sync, and return the count.
-
-    SIGTERM or SIGINT while serving: no new work, work in flight gets the grace period, the
-    rest is told to retry, then the bot logs out and this returns 0. During start-up (models
-    loading, logging in) the start-up is cancelled instead, and this returns 0 as well.
-    """
-    from bot.client import make_bot
-    from bot.worker_pool import WorkerPool
-
-    stop = asyncio.Event()
-    _set_on_stop_signals(stop)
-    # The database first: a bad file fails in a second, before TensorFlow loads for seconds.
-    database = None if sync_only else await open_database(settings)
-    claim = None
-    registry_model = await _registry_model(database, settings)
-    poet = make_poet(settings)
-    pool = WorkerPool(workers=settings.workers, timeout_s=settings.command_timeout_s)
-    health = None
-    try:
-        claim = None if sync_only else await claim_shards(settings, database)
-        bot = make_bot(
-            settings,
-            pool=pool,
-            poet=poet,
-            database=database,
-            load_sampler=None if sync_only else _sampler_loader(settings, registry_model),
-            # Sharded, only the process holding shard 0 syncs (see make_bot).
-            **({"sync_commands": False} if sync_only else {}),
-        )
-        async with bot:
-            if settings.metrics_port is not None and not sync_only:
-                from bot.ops.health import HealthServer
-
-                health = HealthServer(bot, host=settings.metrics_host, port=settings.metrics_port)
-                await health.start()
-            session = asyncio.create_task(_log_in_and_serve(bot, settings, token, sync_only))
-            stopping = asyncio.create_task(stop.wait())
-            await asyncio.wait({session, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            stopping.cancel()
-            if session.done():
-                return session.result()
-            if bot.set_up:  # serving (interactions arrive even before on_ready)
-                await bot.shut_down()
-                await asyncio.wait({session}, timeout=5.0)
-            else:
-                log.info("stop requested during start-up: stopping")
-            session.cancel()
-            await asyncio.gather(session, return_exceptions=True)
-        return 0
-    finally:
-        if health is not None:
-            await health.close()
-        pool.close()
-        if poet is not None:
-            await poet.aclose()
-        if claim is not None:
-            await claim.release()
-        if database is not None:  # the bot closed it already, unless it never started
-            await database.close()
-
-
-async def open_database(settings: Settings):
-    """The bot's database, migrated; a one-line CliError when it cannot be used."""
-    from bot.storage import Database, DatabaseError, settings_url
-
-    try:
-        return await Database.open(settings_url(settings))
-    except DatabaseError as exc:
-        raise CliError(str(exc), exit_code=CONFIG_EXIT_CODE) from None
-
-
-async def _log_in_and_serve(bot, settings: Settings, token: str, sync_only: bool) -> int:
-    import discord
-
-    from bot.ops.gc_pauses import freeze_startup_objects
-
-    try:
-        await bot.login(token)  # runs setup_hook: the models load, the commands sync
-        if sync_only:
-            return len(await bot.sync_command_tree())
-        freeze_startup_objects()  # see bot/heap.py: no full-GC pauses while serving
-        await bot.connect()
-    except discord.LoginFailure:
-        raise CliError(REJECTED_TOKEN, exit_code=CONFIG_EXIT_CODE) from None
-    except (discord.Forbidden, discord.NotFound) as exc:
-        raise CliError(_refused_message(settings, exc), exit_code=CONFIG_EXIT_CODE) from None
-    except discord.HTTPException as exc:
-        raise CliError(f"Discord answered {exc.status} at start-up: {exc.text or exc}") from None
-    except OSError as exc:  # aiohttp's connection errors are OSErrors: no network, DNS
-        raise CliError(f"cannot reach Discord: {exc.strerror or exc}. {UNREACHABLE}") from None
-    return 0
-
-
-SHARDS_NEED_A_SERVER = (
-    "SHARD_IDS={ids} runs {held} of SHARD_COUNT={count} shards, so other processes run the "
-    "rest, and they must share one database server: set GENAI_DATABASE_URL to a PostgreSQL "
-    "database (postgresql://user:password@host/dbname) in every process; SQLite is for one "
-    "process"
-)
-
-
-async def claim_shards(settings: Settings, database):
-    """Claim this process's shards in the shared database (see bot.storage.cluster); a
-    one-line CliError when another process runs one of them, or when the shards are split
-    over processes that cannot share the database."""
-    if not settings.sharded:
-        return None
-    from bot.storage import DatabaseError
-    from bot.storage.cluster import ShardClaim, needs_shared_database
-    from bot.storage.postgres import is_postgres
-
-    if not is_postgres(database.engine.url):
-        if needs_shared_database(settings.shard_count, settings.shard_ids):
-            raise CliError(SHARDS_NEED_A_SERVER.format(
-                ids=",".join(map(str, settings.shard_ids)), held=len(settings.shard_ids),
-                count=settings.shard_count), exit_code=CONFIG_EXIT_CODE)
-        return None
-    try:
-        return await ShardClaim.take(database, settings.shard_count,
-                                     settings.shard_ids or range(settings.shard_count))
-    except DatabaseError as exc:
-        raise CliError(str(exc), exit_code=CONFIG_EXIT_CODE) from None
-
-
-def _refused_message(settings: Settings, exc) -> str:
-    """A 403/404 at start-up: almost always a DEV_GUILD_ID the bot is not in."""
-    if settings.dev_guild_id is not None:
-        return WRONG_GUILD.format(guild=settings.dev_guild_id, status=exc.status, text=exc.text or "")
-    return f"Discord refused a start-up request ({exc.status} {exc.text or exc})."
 
 
 class StopRequestedError(Exception):
@@ -294,56 +168,6 @@ def _stop_signals_raise():
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-
-
-def _set_on_stop_signals(stop: asyncio.Event) -> None:
-    """`docker stop` sends SIGTERM, Ctrl-C SIGINT: both ask for the same clean stop."""
-    loop = asyncio.get_running_loop()
-    for sig in STOP_SIGNALS:
-        try:
-            loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):  # not the main thread, or not a Unix loop
-            pass
-
-
-def make_poet(settings: Settings) -> Poet | None:
-    """The poet when a text endpoint is configured; None (no /poem) otherwise."""
-    if not settings.text_configured:
-        return None
-    from genai_models.text import Poet
-
-    try:
-        return Poet(config=settings.poet)
-    except GenAIError as exc:
-        log.warning("poems disabled: %s", exc)
-        return None
-
-
-async def _registry_model(database, settings: Settings) -> Path | None:
-    """The model the registry serves (one trained from chat), if any."""
-    if database is None:
-        return None
-    from bot.training.registry import ModelRegistry
-
-    return await ModelRegistry(database, settings.data_dir / "models").serving_path()
-
-
-def _sampler_loader(settings: Settings, registry_model: Path | None = None):
-    """Load the registry's serving model when there is one, else the configured one; a damaged
-    registry model is logged and passed over, so the bot still starts."""
-
-    def load() -> DigitSampler:
-        from genai_models.vae.serving.sampler import DigitSampler
-
-        if registry_model is not None:
-            try:
-                return DigitSampler.load(registry_model)
-            except GenAIError as exc:
-                log.warning("the registry's serving model cannot be loaded (%s); serving the "
-                            "configured one", exc)
-        return DigitSampler.load(settings.model_dir)
-
-    return load
 
 
 # --- the offline demo ----------------------------------------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 from pathlib import Path
 
 from bot.cli import CliError, add_command
@@ -117,7 +116,7 @@ def register(subparsers) -> None:
 
 def run_train(args: argparse.Namespace, settings: Settings) -> int:
     from genai_models.vae.training.checkpoint import has_checkpoint, plan_resume
-    from genai_models.vae.training.data import load_digits, split
+    from genai_models.vae.training.drivers import load_split, sigterm_interrupts
 
     out_dir = args.out or settings.training_dir
     given = {"epochs": args.epochs, "batch_size": args.batch_size, "seed": args.seed,
@@ -129,27 +128,21 @@ def run_train(args: argparse.Namespace, settings: Settings) -> int:
     else:
         data_path = args.data
         values = NEW_RUN | {key: value for key, value in given.items() if value is not None}
-    digits = load_digits(data_path)  # NumPy only: a missing or bad file fails before TensorFlow
-    data_split = split(digits)
+    data_split = load_split(data_path)  # a missing or bad file fails before TensorFlow loads
 
     from genai_models.vae.training.trainer import TrainingConfig, train
 
-    log.info("training on %d digits, validating on %d (%s)", len(data_split.train),
-             len(data_split.validation), digits.source)
     config = TrainingConfig(**{key: value for key, value in values.items()
                                if key in TrainingConfig.__dataclass_fields__})
-    # `docker stop` sends SIGTERM: stop as cleanly as Ctrl-C does (checkpoint kept, resumable).
-    previous = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     try:
-        status = train(data_split, out_dir, config, resume=args.resume, verbose=_verbosity())
+        with sigterm_interrupts():  # `docker stop`: as clean a stop as Ctrl-C, resumable
+            status = train(data_split, out_dir, config, resume=args.resume, verbose=_verbosity())
     except KeyboardInterrupt:
         if not has_checkpoint(out_dir):
             raise CliError("training stopped before its first epoch ended: nothing to resume "
                            "yet; run the same command again to start over", exit_code=130) from None
         raise CliError(f"training interrupted; continue with: genai-bot train --resume "
                        f"--out {out_dir}", exit_code=130) from None
-    finally:
-        signal.signal(signal.SIGTERM, previous)
     print(f"{status.message}; validation loss {status.val_loss:.2f} nats per digit")
     return 0
 
@@ -227,10 +220,6 @@ def _verbosity() -> int:
     import sys
 
     return 1 if sys.stdout.isatty() else 2  # a live progress bar only where someone watches
-
-
-def _raise_keyboard_interrupt(signum, frame):
-    raise KeyboardInterrupt
 
 
 def _whole_number(low: int, high: int | None = None):

@@ -1,10 +1,19 @@
-"""Allow and deny lists: whether the bot answers in this guild, this channel, for these roles."""
+"""Who the bot answers where: the allow and deny lists (guilds, channels, roles), and its admins."""
 
 from __future__ import annotations
 
 import discord
 
 from bot.fair_use.limits import AccessLists
+
+
+def is_admin(interaction: discord.Interaction, owner_ids: frozenset[int]) -> bool:
+    """The bot's admins: its owners (GENAI_OWNER_IDS) and members who may manage the server
+    (Discord's Manage Server permission as resolved for this interaction; none in DMs). They
+    may /train and roll models back, and fair use exempts them from cooldowns and user limits."""
+    if interaction.user.id in owner_ids:
+        return True
+    return interaction.guild_id is not None and interaction.permissions.manage_guild
 
 
 def allowed_here(interaction: discord.Interaction, lists: AccessLists) -> bool:

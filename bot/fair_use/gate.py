@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import discord
 
 from bot.exceptions import FairUseError
+from bot.fair_use.access import is_admin
 from bot.fair_use.limits import COMMAND_RESOURCES, FairUseLimits
 from bot.fair_use.scheduler import FairScheduler, QueueFullError, Ticket
 from bot.fair_use.store import InMemoryUsageStore, UsageLimited, UsageStore
@@ -49,13 +50,11 @@ class FairUseGate:
         workers: int,
         text_concurrency: int = 1,
         store: UsageStore | None = None,
-        on_refusal: Callable[[str, str], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.limits = limits
         self.store = store or InMemoryUsageStore(clock)
         self._clock = clock
-        self._on_refusal = on_refusal or (lambda command, reason: None)
         model = limits.model_concurrency or workers
         self.schedulers = {
             "model": FairScheduler(
@@ -71,13 +70,6 @@ class FairUseGate:
 
     def queue_depth(self, resource: str) -> int:
         return self.schedulers[resource].waiting
-
-    def is_exempt(self, interaction: discord.Interaction) -> bool:
-        """Bot owners, and members who may manage the server, skip cooldowns and user limits."""
-        if interaction.user.id in self.limits.owner_ids:
-            return True
-        # The member's permissions as Discord resolved them for this interaction (none in DMs).
-        return interaction.guild_id is not None and interaction.permissions.manage_guild
 
     async def take_turn(
         self,
@@ -98,7 +90,7 @@ class FairUseGate:
         """
         resource = COMMAND_RESOURCES[command]
         user_id = interaction.user.id
-        exempt = self.is_exempt(interaction)
+        exempt = is_admin(interaction, self.limits.owner_ids)
         now = self._clock()
         if cooldown_s is None:
             cooldown_s = self.limits.cooldown_s(command)
@@ -111,7 +103,6 @@ class FairUseGate:
                 jobs_limit=None if exempt else jobs_per_user,
             )
         except UsageLimited as limited:
-            self._on_refusal(command, limited.code)
             if limited.code == "cooldown":
                 raise FairUseError(
                     code="cooldown", command=command, retry=_discord_time(limited.wait_s)
@@ -122,7 +113,6 @@ class FairUseGate:
             ticket = scheduler.enter(user_id, interaction.guild_id)
         except QueueFullError:
             await self.store.undo(taken)
-            self._on_refusal(command, "queue_full")
             wait_s = self._job_s[resource] * (scheduler.waiting + 1) / scheduler.concurrency
             raise FairUseError(
                 code="queue_full", waiting=scheduler.waiting, retry=_discord_time(wait_s)

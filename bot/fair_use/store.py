@@ -65,9 +65,6 @@ class InMemoryUsageStore:
     def cooldown_ends(self, user_id: int, command: str) -> float | None:
         return self._cooldowns.get((user_id, command))
 
-    def jobs_of(self, user_id: int) -> int:
-        return self._jobs[user_id]
-
     async def take(self, user_id: int, command: str, *, cooldown_s: float,
                    jobs_limit: int | None) -> Taken:
         return self.take_now(user_id, command, cooldown_s=cooldown_s, jobs_limit=jobs_limit)

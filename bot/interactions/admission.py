@@ -97,12 +97,17 @@ async def admit(
         if interaction.type is discord.InteractionType.application_command:
             check_options(interaction)
         if gated is not None and gated in COMMAND_RESOURCES:
-            admission = await bot.fair_use.take_turn(
-                interaction, gated,
-                wait_for_turn=lambda ticket: _wait_in_queue(interaction, ticket, gated, update=update),
-                cooldown_s=rules.cooldown_s(gated), jobs_per_user=rules.jobs_per_user,
-                cooldown_key=rules.cooldown_key(gated),
-            )
+            try:
+                admission = await bot.fair_use.take_turn(
+                    interaction, gated,
+                    wait_for_turn=lambda ticket: _wait_in_queue(interaction, ticket, gated,
+                                                                update=update),
+                    cooldown_s=rules.cooldown_s(gated), jobs_per_user=rules.jobs_per_user,
+                    cooldown_key=rules.cooldown_key(gated),
+                )
+            except FairUseError as refusal:  # cooldown, too many jobs, queue full
+                bot.metrics.refusals.labels(command=gated, reason=refusal.code).inc()
+                raise
             interaction.extras[RELEASE] = admission.release
             interaction.extras[AUDITED] = gated
             interaction.extras[QUEUED_MS] = round(admission.waited_s * 1000)

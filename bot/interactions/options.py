@@ -36,7 +36,7 @@ def check_options(interaction: discord.Interaction) -> None:
     """Raise OptionValueError for the first option value the command does not accept."""
     command = interaction.command
     if not isinstance(command, app_commands.Command):
-        return  # context menus and unknown commands: discord.py and bot.errors answer those
+        return  # context menus and unknown commands: discord.py and bot.interactions.errors answer those
     data: dict[str, Any] = interaction.data or {}  # type: ignore[assignment]
     given = _leaf_options(data.get("options", []))
     resolved = data.get("resolved", {})

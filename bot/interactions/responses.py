@@ -5,7 +5,7 @@ that, but costs a second HTTP round trip and shows a "thinking…" placeholder e
 grid that is ready almost at once. So the work starts at once; if it finishes within
 `DEFER_AFTER_S` the result is the callback itself, otherwise the bot defers at that moment
 (well inside the 3 s) and edits the placeholder when the result is ready. A failure before the
-deferral is answered directly and ephemerally (see bot.errors), with nothing to clean up.
+deferral is answered directly and ephemerally (see bot.interactions.errors), with nothing to clean up.
 """
 
 from __future__ import annotations

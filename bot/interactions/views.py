@@ -8,6 +8,7 @@ from typing import ClassVar
 import discord
 
 from bot.exceptions import OptionValueError
+from bot.interactions.admission import admit
 from bot.interactions.errors import mark_started, report_error
 from bot.interactions.i18n import Lang, interaction_language, text
 
@@ -20,7 +21,7 @@ class OwnedView(discord.ui.View):
     Subclasses call `remember(interaction)` with each interaction whose original response is
     the message holding this view, so the timeout can edit that message through the
     interaction's webhook (which works even where the bot cannot post in the channel).
-    Their `texts` name, per component attribute, the bot.i18n key of its label (a button's) or
+    Their `texts` name, per component attribute, the bot.interactions.i18n key of its label (a button's) or
     placeholder (a select's), shown in the owner's language; `not_yours` names the refusal
     someone else gets (it may mention {owner}).
     """
@@ -47,8 +48,6 @@ class OwnedView(discord.ui.View):
         self._holder = interaction
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
-        from bot.interactions.admission import admit  # it imports bot.errors, as this module does
-
         mark_started(interaction)
         attribute = self._attribute_of(interaction)
         name = f"{type(self).__name__}.{attribute or '?'}"

@@ -4,9 +4,9 @@
 shard this process holds is connected, its commands are synced (where this process syncs
 them), its models are loaded and it is not shutting down; 503 with what is missing otherwise
 (the container's HEALTHCHECK and orchestrators read it). Its `shards` lists each shard's
-connection and latency (bot.gateway_state). /metrics: the bot's
+connection and latency (bot.ops.gateway_state). /metrics: the bot's
 Prometheus registry in the text exposition format, with genai_ready read at each scrape.
-While the server runs it also measures the event loop's lag (bot.loop_lag) into the registry.
+While the server runs it also measures the event loop's lag (bot.ops.loop_lag) into the registry.
 """
 
 from __future__ import annotations

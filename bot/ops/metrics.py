@@ -1,5 +1,5 @@
 """The bot's Prometheus metrics, in a registry of its own (several bots in one test process
-must not share counters), exposed by bot.health on /metrics."""
+must not share counters), exposed by bot.ops.health on /metrics."""
 
 from __future__ import annotations
 

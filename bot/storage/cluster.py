@@ -159,7 +159,7 @@ class ClusterLock:
         self.name = name
         self.key = _key(name)
         self._connection: AsyncConnection | None = None
-        self._local = asyncio.Lock() if not is_postgres(database.engine.url) else None
+        self._local = asyncio.Lock() if not database.is_postgres else None
 
     async def try_acquire(self) -> bool:
         if self._local is not None:

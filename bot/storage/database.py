@@ -76,6 +76,11 @@ class Database:
             engine, expire_on_commit=False
         )
 
+    @property
+    def is_postgres(self) -> bool:
+        """PostgreSQL, which separate processes (shards) share; else SQLite, one process's."""
+        return postgres.is_postgres(self.engine.url)
+
     @classmethod
     async def open(cls, raw_url: str | URL) -> Database:
         """Check, create (a new SQLite file) and migrate the database; DatabaseError if it can't."""

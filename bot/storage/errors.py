@@ -13,7 +13,7 @@ class DatabaseError(Exception):
 class DatabaseUnavailableError(GenAIError):
     """The database went away while the bot serves (a server restarting, a network cut).
 
-    Raised in place of the driver's error by `bot.storage.health`, for connection failures
+    Raised in place of the driver's error by `bot.storage.connection_loss`, for connection failures
     only, so a command that needs the database answers with this; the pool reconnects by
     itself once the database is back. `reason` is the driver's words, for the log only.
     """

@@ -36,10 +36,6 @@ def head_revision() -> str:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
-def current_revision(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
-
-
 def upgrade(connection: Connection, where: str) -> str:
     """Migrate `connection`'s database to the head revision; returns that revision.
 

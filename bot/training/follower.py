@@ -56,18 +56,17 @@ class ServingFollower:
     async def check(self) -> bool:
         """Serve the registry's serving model if this process serves another; True if swapped."""
         supervisor = self.supervisor
-        bot = supervisor.bot
         async with supervisor.swap_lock:
             serving = await supervisor.registry.serving()
-            current = bot.sampler
+            current = supervisor.serving.sampler
             if serving is None or current is None or serving.version == current.version:
                 return False
             if serving.version == self._unloadable:
                 return False
-            path = Path(serving.path) if serving.path else bot.settings.model_dir
+            path = Path(serving.path) if serving.path else supervisor.settings.model_dir
             try:
-                sampler = await bot.run_blocking(supervisor.load_sampler, path,
-                                                 timeout_s=float("inf"))
+                sampler = await supervisor.pool.run(supervisor.load_sampler, path,
+                                                    timeout_s=float("inf"))
             except (OSError, GenAIError) as exc:
                 self._unloadable = serving.version
                 log.warning("model %s serves elsewhere in the cluster but cannot be loaded here "

@@ -1,4 +1,4 @@
-"""`python -m bot.training.job JOB_DIR`: one training job, in its own process.
+"""`python -m bot.training.job_process JOB_DIR`: one training job, in its own process.
 
 Reads job.json, trains through the engine's trainer (status.json and a checkpoint every epoch,
 in JOB_DIR), then checks the new model the way the bot's swap rule needs (validation -ELBO of
@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import sys
 from pathlib import Path
 
 from bot.training.spec import EXIT_DONE, EXIT_FAILED, EXIT_INTERRUPTED, Evaluation, JobSpec
 from genai_models.errors import GenAIError
+from genai_models.vae.training.drivers import load_split, sigterm_interrupts
 from genai_models.vae.training.status import TrainingStatus, now_iso, read_status, write_status
 
 log = logging.getLogger("genai_bot.training.job")
@@ -30,13 +30,13 @@ def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
     job_dir = Path(argv[0])
-    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     try:
         os.nice(NICENESS)
     except OSError:
         pass
     try:
-        run(job_dir, JobSpec.read(job_dir))
+        with sigterm_interrupts():  # the bot's /train cancel and shutdown stop it like Ctrl-C
+            run(job_dir, JobSpec.read(job_dir))
         return EXIT_DONE
     except KeyboardInterrupt:
         _finish(job_dir, "interrupted", None)  # the trainer said so already, once it had begun
@@ -53,12 +53,7 @@ def main(argv: list[str]) -> int:
 
 def run(job_dir: Path, spec: JobSpec) -> None:
     _announce(job_dir, spec, "loading the training data")
-    from genai_models.vae.training.data import load_digits, split
-
-    digits = load_digits(spec.data)
-    data_split = split(digits)
-    log.info("training on %d digits, validating on %d (%s)", len(data_split.train),
-             len(data_split.validation), digits.source)
+    data_split = load_split(spec.data)
 
     from genai_models.vae.training.trainer import TrainingConfig, train
 
@@ -159,10 +154,6 @@ def _finish(job_dir: Path, state: str, reason: str | None) -> None:
         write_status(job_dir, status)
     except OSError as exc:
         log.error("could not record the job's end in %s: %s", job_dir, exc.strerror or exc)
-
-
-def _raise_keyboard_interrupt(signum, frame):
-    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

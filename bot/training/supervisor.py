@@ -23,7 +23,7 @@ import logging
 import os
 import shutil
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from bot.ops.logs import user_hash
 from bot.storage.cluster import ClusterLock
 from bot.storage.schema import TrainingJob
+from bot.training.follower import FOLLOW_EVERY_S
 from bot.training.job_store import JobStore
 from bot.training.launcher import JOB_COMMAND, launch
 from bot.training.registry import ModelRegistry, install_files
@@ -50,7 +51,10 @@ from genai_models.vae.training.liveness import is_running, process_token
 from genai_models.vae.training.status import TrainingStatus, read_status
 
 if TYPE_CHECKING:
-    from bot.client import GenAIBot
+    from bot.settings import Settings
+    from bot.storage import Database
+    from bot.training.serving import ServingModel
+    from bot.worker_pool import WorkerPool
     from genai_models.vae.serving.sampler import DigitSampler
 
 log = logging.getLogger(__name__)
@@ -84,25 +88,43 @@ class StartResult:
     resumed: bool = False
 
 
-class Supervisor:
-    """`load_sampler(path)` loads a model for serving (blocking; run in the worker pool)."""
+@dataclass(frozen=True, kw_only=True)
+class TrainingOptions:
+    """How the supervisor runs jobs; the defaults serve, tests shorten the waits.
 
-    def __init__(self, bot: GenAIBot, *, data_dir: Path, poll_s: float = POLL_S,
-                 command: tuple[str, ...] = JOB_COMMAND,
-                 load_sampler: Callable[[Path], DigitSampler] | None = None) -> None:
-        self.bot = bot
-        self.jobs = JobStore(bot.database)
-        self.registry = ModelRegistry(bot.database, data_dir / "models")
-        self.jobs_dir = data_dir / "jobs"
-        self.poll_s = poll_s
-        self.command = command
-        self._load_sampler = load_sampler or _load_sampler
+    `load_sampler(path)` loads a model for serving (blocking; run in the worker pool);
+    `follow_every_s` is how often the follower of other processes' swaps looks (PostgreSQL)."""
+
+    poll_s: float = POLL_S
+    command: tuple[str, ...] = JOB_COMMAND
+    load_sampler: Callable[[Path | None], DigitSampler] | None = None
+    follow_every_s: float = FOLLOW_EVERY_S
+
+
+class Supervisor:
+    """Jobs in `database`, their folders and the registry's models under `settings.data_dir`;
+    new models load in `pool` and serve through `serving`."""
+
+    def __init__(self, database: Database, *, settings: Settings, pool: WorkerPool,
+                 serving: ServingModel, options: TrainingOptions | None = None) -> None:
+        options = options or TrainingOptions()
+        self.settings = settings
+        self.pool = pool
+        self.serving = serving
+        self.jobs = JobStore(database)
+        self.registry = ModelRegistry(database, settings.data_dir / "models")
+        self.jobs_dir = settings.data_dir / "jobs"
+        self.poll_s = options.poll_s
+        self.command = options.command
+        self._load_sampler = options.load_sampler or _load_sampler
+        # Told of each model a finished job swapped in (the training cog tells the channel).
+        self.on_model_swapped: list[Callable[[TrainingJob, Evaluation], Awaitable[None]]] = []
         self._running: Running | None = None
         # The model a swap replaced, kept loaded: rolling back to it is then instant.
         self._replaced: DigitSampler | None = None
         self._follower: asyncio.Task | None = None
         self._lock = asyncio.Lock()
-        self._cluster = ClusterLock(bot.database, TRAINING_LOCK)
+        self._cluster = ClusterLock(database, TRAINING_LOCK)
         # Held while this process changes what it serves, so the registry follower
         # (bot/training/follower.py) never loads the same model a second time meanwhile.
         self.swap_lock = asyncio.Lock()
@@ -319,7 +341,7 @@ class Supervisor:
 
     async def _judge(self, running: Running, progress: dict[str, Any]) -> None:
         """The swap rule; on a pass, the new model serves from the next request on."""
-        settings = self.bot.settings
+        settings = self.settings
         job_id, job_dir = running.job_id, running.job_dir
         evaluation = await asyncio.to_thread(Evaluation.read, job_dir)
         card = await asyncio.to_thread(_read_card, job_dir)
@@ -337,24 +359,24 @@ class Supervisor:
             path = await asyncio.to_thread(install_files, job_dir, self.registry.models_dir,
                                            evaluation.version)
             if verdict.passed:
-                sampler = await self.bot.run_blocking(self._load_sampler, path, timeout_s=float("inf"))
+                sampler = await self.pool.run(self._load_sampler, path, timeout_s=float("inf"))
         except (OSError, GenAIError) as exc:
             detail = _os_error(exc) if isinstance(exc, OSError) else str(exc)
             verdict = type(verdict)(False, "train_reject_unloadable", {"detail": detail})
         if not verdict.passed:
             await self.registry.reject(evaluation.version, path=path, card=card, job_id=job_id,
-                                       reason=verdict.reason, **_registry_scores(scores))
+                                       reason=verdict.reason, **scores)
             await self.jobs.end(job_id, "finished", outcome="rejected", reason=verdict.reason,
                                 reason_params=verdict.params, **progress)
             log.info("model %s rejected: %s %s", evaluation.version, verdict.reason, verdict.params)
             return
         async with self.swap_lock:
             await self.registry.promote(evaluation.version, path=path, card=card, job_id=job_id,
-                                        **_registry_scores(scores))
+                                        **scores)
             self._swap(sampler)
         job = await self.jobs.end(job_id, "finished", outcome="swapped", **progress)
-        # The training cog tells the channel the job was started in (on_training_swapped).
-        self.bot.dispatch("training_swapped", job, evaluation)
+        for listener in self.on_model_swapped:
+            await listener(job, evaluation)
 
     # -- rollback ---------------------------------------------------------------------------
 
@@ -370,8 +392,8 @@ class Supervisor:
         if self._replaced is not None and self._replaced.version == previous.version:
             sampler = self._replaced
         else:
-            path = Path(previous.path) if previous.path else self.bot.settings.model_dir
-            sampler = await self.bot.run_blocking(self._load_sampler, path, timeout_s=float("inf"))
+            path = Path(previous.path) if previous.path else self.settings.model_dir
+            sampler = await self.pool.run(self._load_sampler, path, timeout_s=float("inf"))
         rows = await self.registry.rollback()
         if rows is not None:
             self._swap(sampler)
@@ -387,8 +409,7 @@ class Supervisor:
         self._swap(sampler)
 
     def _swap(self, sampler: DigitSampler) -> None:
-        self._replaced = self.bot.sampler
-        self.bot.swap_sampler(sampler)
+        self._replaced = self.serving.swap(sampler)
 
 
 def _load_sampler(path: Path | None) -> DigitSampler:
@@ -430,10 +451,6 @@ def _progress(status: TrainingStatus | None) -> dict[str, Any]:
         "loss", "reconstruction_loss", "kl_loss", "val_loss", "val_reconstruction_loss",
         "val_kl_loss", "seconds_per_epoch")}
     return {"epoch": status.epoch, "metrics": metrics}
-
-
-def _registry_scores(scores: dict[str, float]) -> dict[str, float]:
-    return {"negative_elbo": scores["negative_elbo"], "fidelity": scores["fidelity"]}
 
 
 def _signal(pid: int, number: int) -> None:

@@ -1,4 +1,4 @@
-"""Charts as PNG: the training loss curve (/train-status) and the latent scatter (/latent-map)."""
+"""Charts as PNG: the training loss curve (/train-status)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ from genai_models.imaging.plotting import (
     padded_range,
     text_size,
 )
-from genai_models.imaging.provenance import Provenance
 
 MIN_WIDTH, MIN_HEIGHT = 160, 120
 
@@ -67,49 +66,6 @@ def loss_curve_png(
     return png_bytes(image, None)  # a chart of training logs: no model drew it
 
 
-def latent_scatter_png(
-    points: np.ndarray, labels: np.ndarray, *, size: int = 512, empty_text: str = "no data yet",
-    provenance: Provenance | None = None,
-) -> bytes:
-    """A size × size scatter of (N, 2) latent means coloured by their labels 0–9, with a legend.
-
-    Both axes use the same scale, so distances in the picture are distances in the latent plane;
-    points with non-finite coordinates are skipped.
-    """
-    _check_size(size, size)
-    points = np.asarray(points, dtype=np.float64)
-    labels = np.asarray(labels).ravel()
-    if points.ndim != 2 or points.shape[1] != 2 or len(points) != len(labels):
-        raise ValueError(f"expected (N, 2) points and N labels, got {points.shape} and {labels.shape}")
-    if labels.size and (labels.min() < 0 or labels.max() > 9):
-        raise ValueError("labels must be digits 0-9")
-    keep = np.isfinite(points).all(axis=1)
-    points, labels = points[keep], labels[keep].astype(int)
-
-    image = Image.new("RGB", (size, size), PAPER)
-    draw = ImageDraw.Draw(image)
-    if not len(points):
-        _draw_centred(draw, empty_text, size, 0, size)
-        return png_bytes(image, provenance)
-    area = _equal_aspect_area(points, left=48, top=10, right=size - 48, bottom=size - 28)
-    area.draw_axes(draw, nice_ticks(area.x0, area.x1), nice_ticks(area.y0, area.y1))
-    radius = max(1.0, size / 256)
-    for (x, y), label in zip(points, labels, strict=True):
-        px, py = area.to_pixel(x, y)
-        draw.ellipse([px - radius, py - radius, px + radius, py + radius], fill=PALETTE[label])
-    _draw_digit_legend(draw, left=size - 38, top=area.top)
-    return png_bytes(image, provenance)
-
-
-def _equal_aspect_area(points: np.ndarray, *, left: int, top: int, right: int, bottom: int) -> PlotArea:
-    x0, x1 = padded_range(points[:, 0].min(), points[:, 0].max())
-    y0, y1 = padded_range(points[:, 1].min(), points[:, 1].max())
-    per_pixel = max((x1 - x0) / (right - left), (y1 - y0) / (bottom - top))
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    half_w, half_h = per_pixel * (right - left) / 2, per_pixel * (bottom - top) / 2
-    return PlotArea(left, top, right, bottom, cx - half_w, cx + half_w, cy - half_h, cy + half_h)
-
-
 def _draw_series(draw: ImageDraw.ImageDraw, area: PlotArea, values: np.ndarray, colour) -> None:
     """Polylines through consecutive finite values; isolated values become dots."""
     run: list[tuple[float, float]] = []
@@ -136,13 +92,6 @@ def _draw_legend(draw: ImageDraw.ImageDraw, area: PlotArea, names: list[str]) ->
         y = top + 6 + row * line_height + line_height / 2 - 3
         draw.line([(left + 6, y), (left + 24, y)], fill=colour, width=3)
         draw.text((left + 30, y - line_height / 2 + 2), label, fill=INK, font=font())
-
-
-def _draw_digit_legend(draw: ImageDraw.ImageDraw, *, left: int, top: int) -> None:
-    for digit, colour in enumerate(PALETTE):
-        y = top + 4 + digit * 18
-        draw.rectangle([left, y, left + 10, y + 10], fill=colour)
-        draw.text((left + 15, y - 1), str(digit), fill=INK, font=font())
 
 
 def _draw_title(draw: ImageDraw.ImageDraw, title: str | None, width: int) -> int:

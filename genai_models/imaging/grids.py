@@ -56,23 +56,6 @@ def grid_png(
     return png_bytes(canvas, provenance)
 
 
-def manifold_png(grid: np.ndarray, *, cell: int = 28, provenance: Provenance | None = None) -> bytes:
-    """A PNG of an (n, m, H, W) uint8 grid of decoded digits laid edge to edge, grid[i, j] at row i.
-
-    This is the keras.io VAE example's latent-space plot without axes: the caller decides which
-    latent coordinates each row and column stand for (row 0 is the top of the image).
-    """
-    shape = np.shape(grid)
-    if len(shape) != 4 or 0 in shape:
-        raise ValueError(f"expected a grid shaped (n, m, H, W), got {shape}")
-    tiles = image_stack(np.reshape(grid, (shape[0] * shape[1], *shape[2:])))
-    _check_cell(cell, 0)
-    rows, columns = shape[:2]
-    cells = resize_nearest(tiles, cell, cell)
-    canvas = cells.reshape(rows, columns, cell, cell).transpose(0, 2, 1, 3)
-    return png_bytes(np.ascontiguousarray(canvas.reshape(rows * cell, columns * cell)), provenance)
-
-
 def _check_cell(cell: int, margin: int) -> None:
     if cell < 1 or margin < 0:
         raise ValueError(f"cell must be ≥ 1 and margin ≥ 0, got cell={cell}, margin={margin}")

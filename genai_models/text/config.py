@@ -7,8 +7,8 @@ from typing import Literal
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_MODEL = "gpt-4.1-mini"  # small, current, and accepts temperature + max_tokens
-DEFAULT_TEMPERATURE = 0.7  # the seed article's value
-# Enough for a sonnet (14 lines) in Spanish; the seed asked for 150, which cuts sonnets short.
+DEFAULT_TEMPERATURE = 0.7  # the source article's value
+# Enough for a sonnet (14 lines) in Spanish; the source article asked for 150, which cuts sonnets short.
 DEFAULT_MAX_TOKENS = 400
 DEFAULT_TIMEOUT_S = 30.0  # the openai client's own default is 600 s: far too long for a chat reply
 DEFAULT_MAX_RETRIES = 2

@@ -8,7 +8,7 @@ locale Discord offers, keyed by the id `language_for_locale` returns.
 
 from __future__ import annotations
 
-DEFAULT_LANGUAGE = "es"  # the seed article is Spanish
+DEFAULT_LANGUAGE = "es"  # the source article is Spanish
 FALLBACK_LANGUAGE = "en"  # for locales we do not recognise
 
 # English names, because they go into the (English) instructions given to the model.

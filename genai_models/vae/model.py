@@ -1,11 +1,11 @@
-"""The seed article's VAE (the keras.io example) in Keras 3, class-conditional and wider.
+"""The source article's VAE (the keras.io example) in Keras 3, class-conditional and wider.
 
 Encoder: Conv2D 32 and 64 (3×3, stride 2) → Dense 64 → (z_mean, z_log_var) → Sampling.
 Decoder: [z, class] → Dense 7·7·64 → Conv2DTranspose 64 and 32 (stride 2) → Conv2D 32 →
-Conv2DTranspose 1, as logits. Loss: summed binary cross-entropy + KL, as in the seed; the KL is
+Conv2DTranspose 1, as logits. Loss: summed binary cross-entropy + KL, as in the source article; the KL is
 taken against the digit's class prior N(mean_label, I) instead of N(0, I) (see `ClassPrior`).
 
-What differs from the seed, and why: the seed's 2-D code and 16-unit encoder bottleneck cannot
+What differs from the source article, and why: its 2-D code and 16-unit encoder bottleneck cannot
 tell one writer's 7 from another's, so every 7 came back as one average, blurred 7 (recall of
 real handwriting near zero, docs/model.md "Digit quality"). A 16-D code, a 64-unit encoder layer and one
 more convolution at full resolution (strokes drawn from their neighbours, not one transposed
@@ -21,7 +21,7 @@ from genai_models.vae.layers import DEFAULT_PRIOR_RADIUS, PACKAGE, ClassPrior, S
 IMAGE_SHAPE = (28, 28, 1)
 NUM_CLASSES = 10
 DEFAULT_LATENT_DIM = 16
-ENCODER_HIDDEN_UNITS = 64  # the seed had 16: too narrow to carry a hand (module docstring)
+ENCODER_HIDDEN_UNITS = 64  # the source article's VAE had 16: too narrow to carry a hand (module docstring)
 
 
 def build_encoder(latent_dim: int = DEFAULT_LATENT_DIM, seed: int = 1337,
@@ -45,7 +45,7 @@ def build_decoder(latent_dim: int = DEFAULT_LATENT_DIM, num_classes: int = NUM_C
     a sigmoid. The heavy layers follow Keras's global dtype policy; the logits layer is float32
     whatever it is, because the summed cross-entropy over 784 pixels needs float32's precision.
 
-    The class input is the one change to the seed's decoder. An unconditional 2-D plane has to
+    The class input is the one change to the source article's decoder. An unconditional 2-D plane has to
     hold both which digit and how it is written, and crowded classes (4/9, 3/5/8) end up sharing
     a region that decodes to neither (docs/model.md, "Why it differs"). Told the class, the decoder draws
     any k crisply and the plane holds the style.

@@ -8,10 +8,12 @@ from typing import Any
 
 import pytest
 
+from bot.app import build_bot
 from bot.client import GenAIBot
 from bot.fair_use.limits import FairUseLimits
 from bot.settings import Settings
 from bot.storage import Database, settings_url
+from bot.training.supervisor import TrainingOptions
 from bot.worker_pool import WorkerPool
 from tests.fakes.discord_server import GUILD_READY_TIMEOUT_S, run_bot
 
@@ -23,10 +25,11 @@ NO_LIMITS = FairUseLimits(cooldowns_s={}, jobs_per_user=1000, model_concurrency=
 def start_bot(discord_server, sampler, tmp_path) -> Callable[..., Any]:
     """`async with start_bot(**overrides) as bot:` runs a GenAIBot against the stand-in.
 
+    Built by the composition root's `build_bot`, as `genai-bot run` builds it.
     Overrides: poet, load_sampler (default: the session's real sampler), workers,
     command_timeout_s, view_timeout_s, training_dir, data_dir (default: tmp_path / "data",
-    where the bot's real SQLite database is created and migrated), training_options (for the
-    training Supervisor, e.g. poll_s), fair_use (default: NO_LIMITS, so tests of other features
+    where the bot's real SQLite database is created and migrated), training (TrainingOptions
+    for the supervisor, e.g. a short poll_s), fair_use (default: NO_LIMITS, so tests of other features
     are not throttled; the fair-use tests pass their own), and any other `Settings` field as a
     keyword.
     """
@@ -42,7 +45,7 @@ def start_bot(discord_server, sampler, tmp_path) -> Callable[..., Any]:
         training_dir=None,
         fair_use: FairUseLimits = NO_LIMITS,
         data_dir=None,
-        training_options: dict[str, Any] | None = None,
+        training: TrainingOptions | None = None,
         **settings_fields: Any,
     ) -> AsyncIterator[GenAIBot]:
         settings = Settings(
@@ -56,18 +59,21 @@ def start_bot(discord_server, sampler, tmp_path) -> Callable[..., Any]:
             **settings_fields,
         )
         database = await Database.open(settings_url(settings))
-        with WorkerPool(workers=workers, timeout_s=command_timeout_s) as pool:
-            bot = GenAIBot(
-                settings=settings,
-                pool=pool,
-                poet=poet,
-                database=database,
-                training_options=training_options,
-                load_sampler=load_sampler,
-                view_timeout_s=view_timeout_s,
-                guild_ready_timeout=GUILD_READY_TIMEOUT_S,
-            )
-            async with run_bot(bot, discord_server):
-                yield bot
+        try:
+            with WorkerPool(workers=workers, timeout_s=command_timeout_s) as pool:
+                bot = build_bot(
+                    settings,
+                    pool=pool,
+                    poet=poet,
+                    database=database,
+                    training=training,
+                    load_sampler=load_sampler,
+                    view_timeout_s=view_timeout_s,
+                    guild_ready_timeout=GUILD_READY_TIMEOUT_S,
+                )
+                async with run_bot(bot, discord_server):
+                    yield bot
+        finally:
+            await database.close()
 
     return start

@@ -4,6 +4,7 @@ discord.py client."""
 from __future__ import annotations
 
 import io
+import threading
 
 import numpy as np
 import pytest
@@ -146,6 +147,38 @@ async def test_morph_to_asks_for_a_target_then_posts_a_gif(discord_server, start
     assert gif.n_frames == 2 * 24 - 2  # a boomerang of the default 24 frames
     assert not morph.ephemeral
     assert morph.embeds[0]["title"] == "1 → 8"
+
+
+class ThreadRecordingSampler:
+    """The real sampler, noting which thread each decode runs on."""
+
+    def __init__(self, sampler) -> None:
+        self._sampler = sampler
+        self.decoded_on: list[int] = []
+
+    def digits(self, *args, **kwargs):
+        self.decoded_on.append(threading.get_ident())
+        return self._sampler.digits(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._sampler, name)
+
+
+@pytest.mark.asyncio
+async def test_morph_to_from_any_digit_decodes_the_shown_digit_off_the_event_loop(
+    discord_server, start_bot, sampler
+):
+    recording = ThreadRecordingSampler(sampler)
+    async with start_bot(load_sampler=lambda: recording):
+        loop_thread = threading.get_ident()
+        _, _, press = await _digit_then_press(discord_server, {"seed": 4}, "Morph to…")
+        picker = await press.wait_for_callback()
+        select = picker.components[0]["components"][0]
+        pick = await discord_server.inject_component(picker, select["custom_id"], values=["3"])
+        morph = await discord_server.wait_for_reply(pick, lambda r: r.files)
+    assert morph.embeds[0]["title"] == "#4 → 3"
+    assert len(recording.decoded_on) >= 2  # the /digit grid, then the shown digit again
+    assert loop_thread not in recording.decoded_on
 
 
 @pytest.mark.asyncio

@@ -10,7 +10,16 @@ from pathlib import Path
 import pytest
 from dotenv import dotenv_values
 
-from bot.settings import ENVIRONMENT, PLACEHOLDERS, SettingsError, load_settings
+import bot.settings as settings_module
+from bot.settings import (
+    ENVIRONMENT,
+    GROUPS,
+    PLACEHOLDERS,
+    Settings,
+    SettingsError,
+    env_example,
+    load_settings,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / ".env.example"
@@ -48,3 +57,69 @@ def test_dotenv_is_read_from_the_working_directory(tmp_path, monkeypatch):
     settings = load_settings()
     assert settings.workers == 3
     assert settings.poet.model == "from-the-environment"  # real variables win over .env
+
+
+def test_the_example_is_the_one_the_settings_write():
+    assert EXAMPLE.read_text() == env_example(), "run: python -m bot.settings > .env.example"
+
+
+def test_every_key_of_the_example_is_empty_so_a_copy_changes_no_default():
+    values = dotenv_values(EXAMPLE)
+    assert values and all(value in ("", None) for value in values.values()), values
+    assert load_settings({name: "" for name in values}) == load_settings({})
+
+
+@pytest.mark.parametrize("name", sorted(ENVIRONMENT))
+def test_a_variable_set_to_the_empty_string_means_its_default(name):
+    assert load_settings({name: ""}) == load_settings({}) == load_settings({name: "   "})
+
+
+def test_an_empty_metrics_port_keeps_the_default_not_a_blank_port():
+    assert load_settings({"GENAI_METRICS_PORT": ""}).metrics_port == Settings().metrics_port
+
+
+def test_each_group_documents_its_own_variables_once():
+    names = [name for group in GROUPS.values() for name in group]
+    assert len(names) == len(set(names)) == len(ENVIRONMENT)
+
+
+def test_help_lines_state_the_defaults_the_settings_use():
+    defaults = Settings()
+    assert f"(default: {defaults.poet.model})" in ENVIRONMENT["OPENAI_MODEL"]
+    assert f"(default: {defaults.fair_use.queue_size})" in ENVIRONMENT["GENAI_QUEUE_SIZE"]
+    assert f"(default: {defaults.shutdown_grace_s:g})" in ENVIRONMENT["GENAI_SHUTDOWN_GRACE"]
+
+
+def test_dotenv_beside_the_project_is_read_when_the_working_directory_has_none(
+    tmp_path, monkeypatch
+):
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    project.mkdir()
+    elsewhere.mkdir()
+    (project / ".env").write_text("OPENAI_MODEL=from-beside-the-project\n")
+    monkeypatch.setattr(settings_module, "PROJECT_DIR", project)
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.setattr(os, "environ", dict(os.environ))
+    monkeypatch.delenv("OPENAI_MODEL", raising=False)
+    assert load_settings().poet.model == "from-beside-the-project"
+    assert settings_module.where_settings_come_from() == f"the environment and {project / '.env'}"
+
+
+def test_without_any_dotenv_the_settings_say_where_they_looked(tmp_path, monkeypatch):
+    monkeypatch.setattr(settings_module, "PROJECT_DIR", tmp_path / "project")
+    monkeypatch.chdir(tmp_path)
+    where = settings_module.where_settings_come_from()
+    assert where == f"the environment (no .env in {tmp_path.resolve()} or {tmp_path / 'project'})"
+
+
+@pytest.mark.parametrize("value", ["3", "digit", "digit:3"])
+def test_cooldowns_without_a_name_and_seconds_say_the_expected_form(value):
+    with pytest.raises(SettingsError, match=r"^GENAI_COOLDOWNS must be name=seconds pairs") as caught:
+        load_settings({"GENAI_COOLDOWNS": value})
+    assert "digit=3," in str(caught.value) and repr(value) in str(caught.value)
+
+
+def test_cooldowns_naming_an_unknown_command_list_the_names_and_the_form():
+    with pytest.raises(SettingsError, match="names 'dance'; the names are digit, morph") as caught:
+        load_settings({"GENAI_COOLDOWNS": "dance=3"})
+    assert "name=seconds" in str(caught.value)

@@ -1,4 +1,4 @@
-"""bot.heap: start-up objects are exempted from garbage collection before the bot serves."""
+"""bot.ops.gc_pauses: start-up objects are exempted from garbage collection before the bot serves."""
 
 from __future__ import annotations
 

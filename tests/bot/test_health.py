@@ -125,14 +125,12 @@ async def test_genai_bot_health_exits_0_only_when_ready(discord_server, start_bo
 
 async def _sharded_bot(server, sampler, tmp_path, shard_ids, pool):
     from bot.client import make_bot
-    from bot.storage import Database, settings_url
     from tests.fakes.discord_server import GUILD_READY_TIMEOUT_S
 
     settings = Settings(dev_guild_id=server.guild_id, fair_use=NO_LIMITS, workers=1,
                         data_dir=tmp_path / "data", training_dir=tmp_path / "runs",
                         shard_count=2, shard_ids=shard_ids)
-    database = await Database.open(settings_url(settings))
-    return make_bot(settings, pool=pool, database=database, load_sampler=lambda: sampler,
+    return make_bot(settings, pool=pool, load_sampler=lambda: sampler,
                     guild_ready_timeout=GUILD_READY_TIMEOUT_S)
 
 

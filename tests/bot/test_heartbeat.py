@@ -4,7 +4,7 @@ The one timing assertion the issue asks for (generous: 250 ms, where an idle loo
 about a millisecond). The stand-in shares the test's event loop, so if the bot blocked the loop
 the delay would show in these latencies.
 
-As `genai-bot run` does once its models are loaded (bot/heap.py), the test first exempts what is
+As `genai-bot run` does once its models are loaded (bot/ops/gc_pauses.py), the test first exempts what is
 alive from garbage collection: otherwise a full collection of this process's heap (TensorFlow,
 the models, pytest and every fixture) stalls the loop for 100-300 ms, whoever is serving.
 """

@@ -163,3 +163,31 @@ def test_imports_are_read_in_functions_and_relative_but_not_for_type_checking():
     found = runtime_imports(source, "bot.ops", bot_modules())
     assert found == {"bot.client", "bot.ops", "bot.ops.metrics", "bot.interactions",
                      "bot.interactions.embeds"}
+
+
+ERROR_TREES = {"bot.exceptions", "bot.storage.errors"}  # the Discord layer's, the database's
+
+
+def test_the_bots_user_facing_errors_live_in_its_error_trees():
+    """Every GenAIError subclass bot/ defines is in bot/exceptions.py (or, for the database's
+    failures, bot/storage/errors.py): one tree a reader can see whole."""
+    family = {"GenAIError"}
+    sources = {module_name(path): ast.parse(path.read_text()) for path in BOT_DIR.rglob("*.py")}
+    errors_module = BOT_DIR.parent / "genai_models" / "errors.py"
+    for tree in (ast.parse(errors_module.read_text()), *sources.values()):
+        for _ in range(3):  # subclasses of subclasses
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ClassDef) and {_base_name(b) for b in node.bases} & family:
+                    family.add(node.name)
+    strays = [
+        f"{module}.{node.name}"
+        for module, tree in sources.items()
+        if module not in ERROR_TREES
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ClassDef) and {_base_name(b) for b in node.bases} & family
+    ]
+    assert strays == []
+
+
+def _base_name(base: ast.expr) -> str:
+    return base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")

@@ -16,7 +16,7 @@ import re
 
 import pytest
 
-from bot.client import make_bot
+from bot.app import build_bot
 from bot.fair_use.limits import FairUseLimits
 from bot.fair_use.shared_store import SharedUsageStore
 from bot.fair_use.store import UsageLimited
@@ -36,11 +36,14 @@ async def shard_bot(server, sampler, tmp_path, database_url, shard_id):
                         database_url=database_url, fair_use=LIMITS, shard_count=2,
                         shard_ids=(shard_id,))
     database = await Database.open(database_url)
-    with WorkerPool(workers=1, timeout_s=30) as pool:
-        bot = make_bot(settings, pool=pool, database=database, load_sampler=lambda: sampler,
-                       guild_ready_timeout=GUILD_READY_TIMEOUT_S)
-        async with run_bot(bot, server, ready_timeout=30):
-            yield bot
+    try:
+        with WorkerPool(workers=1, timeout_s=30) as pool:
+            bot = build_bot(settings, pool=pool, database=database, load_sampler=lambda: sampler,
+                            guild_ready_timeout=GUILD_READY_TIMEOUT_S)
+            async with run_bot(bot, server, ready_timeout=30):
+                yield bot
+    finally:
+        await database.close()
 
 
 async def test_a_cooldown_taken_on_one_shard_process_is_refused_on_the_other(

@@ -84,6 +84,7 @@ async def test_run_without_a_token_says_how_to_get_one_and_exits_2(tmp_path):
     assert run.returncode == 2
     assert run.stdout == ""
     assert run.stderr.startswith("genai-bot: DISCORD_TOKEN is not set.")
+    assert f"(Looked in the environment (no .env in {tmp_path.resolve()} or " in run.stderr
     assert "https://discord.com/developers/applications" in run.stderr
     assert "Traceback" not in run.stderr
 

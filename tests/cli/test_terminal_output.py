@@ -86,3 +86,15 @@ def test_log_level_debug_shows_tensorflows_own_lines(tmp_path):
     assert run.returncode == 0, run.stderr
     assert any(is_noise(line.encode()) for line in run.stderr.splitlines()), run.stderr[-2000:]
     assert (tmp_path / "one.png").is_file()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("level", "shows_info"), [("WARNING", False), ("INFO", True)])
+def test_log_level_warning_prints_no_info_lines(tmp_path, level, shows_info):
+    run = subprocess.run(
+        [INSTALLED_CLI, "digit", "--count", "1", "--out", "one.png"],
+        cwd=tmp_path, env=_env(LOG_LEVEL=level), capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    info_lines = [line for line in run.stderr.splitlines() if " INFO " in line]
+    assert bool(info_lines) is shows_info, run.stderr

@@ -13,9 +13,7 @@ from PIL import Image, ImageFilter, ImageSequence
 from genai_models.imaging import (
     grid_png,
     grid_size,
-    latent_scatter_png,
     loss_curve_png,
-    manifold_png,
     morph_gif,
     to_uint8,
 )
@@ -116,7 +114,7 @@ def test_grid_png_refuses_an_empty_batch() -> None:
         grid_png(np.zeros((0, 28, 28), dtype=np.uint8))
 
 
-@pytest.mark.parametrize("render", [grid_png, morph_gif, lambda x: manifold_png(x[None])])
+@pytest.mark.parametrize("render", [grid_png, morph_gif])
 def test_images_that_are_not_uint8_are_refused_naming_the_conversion(render) -> None:
     # One way through: the sampler serves uint8, and floats are converted by to_uint8 once.
     with pytest.raises(TypeError, match="to_uint8"):
@@ -229,38 +227,6 @@ def test_loss_curve_skips_non_finite_values_and_accented_titles() -> None:
     data = loss_curve_png({"loss": [3.0, float("nan"), 2.0, float("inf"), 1.0]}, title="Pérdida ¿ok?")
     assert decode(data).size == (640, 360)
     assert BLUE in colours(data)
-
-
-def test_latent_scatter_colours_each_digit_and_keeps_its_size() -> None:
-    rng = np.random.default_rng(0)
-    labels = np.repeat(np.arange(10), 30)
-    points = rng.normal(size=(10, 2))[labels] * 3 + rng.normal(scale=0.3, size=(300, 2))
-    data = latent_scatter_png(points, labels, size=400)
-    assert decode(data).size == (400, 400)
-    palette = {
-        (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
-        (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207),
-    }  # fmt: skip
-    assert palette <= colours(data)
-
-
-def test_latent_scatter_without_points_is_still_an_image() -> None:
-    data = latent_scatter_png(np.zeros((0, 2)), np.zeros(0, dtype=int))
-    assert decode(data).size == (512, 512)
-
-
-def test_latent_scatter_refuses_labels_that_are_not_digits() -> None:
-    with pytest.raises(ValueError, match="0-9"):
-        latent_scatter_png(np.zeros((2, 2)), np.array([3, 10]))
-
-
-def test_manifold_lays_decoded_digits_edge_to_edge(digits: np.ndarray) -> None:
-    grid = digits[:12].reshape(3, 4, 28, 28)
-    image = decode(manifold_png(grid, cell=56))
-    assert image.size == (4 * 56, 3 * 56)
-    pixels = np.asarray(image)
-    expected = np.kron(grid[1, 2], np.ones((2, 2), dtype=np.uint8))
-    assert np.array_equal(pixels[56:112, 112:168], expected)
 
 
 def test_imaging_imports_without_tensorflow() -> None:

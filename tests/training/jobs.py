@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+from bot.training.supervisor import TrainingOptions
 from tests.helpers import MNIST_SLICE
 
 JOB_TIMEOUT_S = 300.0  # a two-epoch job on the 600-digit fixture, on a busy two-core machine
@@ -12,7 +13,7 @@ POLL_S = 0.2
 
 # The tests' bots: the 600-digit fixture, quick polling, and alice (the stand-in's default user)
 # among the owners is set per test.
-SHORT_JOBS = {"training_data": MNIST_SLICE, "training_options": {"poll_s": POLL_S}}
+SHORT_JOBS = {"training_data": MNIST_SLICE, "training": TrainingOptions(poll_s=POLL_S)}
 ACCEPT_ANY = {"swap_max_elbo_increase": 1000.0, "swap_min_fidelity": 0.0, "swap_max_digit_drop": 1.0}
 
 

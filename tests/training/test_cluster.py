@@ -14,10 +14,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from dataclasses import replace
 
 import pytest
 
-from bot.client import make_bot
+from bot.app import build_bot
 from bot.settings import Settings
 from bot.storage import Database
 from bot.worker_pool import WorkerPool
@@ -38,13 +39,15 @@ async def shard_bot(server, sampler, tmp_path, database_url, shard_id, *, owner)
                         training_data=SHORT_JOBS["training_data"], shard_count=2,
                         shard_ids=(shard_id,), **ACCEPT_ANY)
     database = await Database.open(database_url)
-    with WorkerPool(workers=1, timeout_s=60) as pool:
-        bot = make_bot(settings, pool=pool, database=database, load_sampler=lambda: sampler,
-                       training_options={**SHORT_JOBS["training_options"],
-                                         "follower": {"every_s": FOLLOW_S}},
-                       guild_ready_timeout=GUILD_READY_TIMEOUT_S)
-        async with run_bot(bot, server, ready_timeout=30):
-            yield bot
+    try:
+        with WorkerPool(workers=1, timeout_s=60) as pool:
+            bot = build_bot(settings, pool=pool, database=database, load_sampler=lambda: sampler,
+                            training=replace(SHORT_JOBS["training"], follow_every_s=FOLLOW_S),
+                            guild_ready_timeout=GUILD_READY_TIMEOUT_S)
+            async with run_bot(bot, server, ready_timeout=30):
+                yield bot
+    finally:
+        await database.close()
 
 
 async def until(predicate, timeout: float) -> float:  # noqa: ASYNC109

@@ -120,7 +120,7 @@ async def test_a_malformed_training_data_file_fails_the_job_with_its_reason(
     bad = tmp_path / "digits.npz"
     bad.write_bytes(b"these are not digits")
     async with start_bot(owner_ids=frozenset({discord_server.alice.id}), training_data=bad,
-                         training_options=SHORT_JOBS["training_options"]) as bot:
+                         training=SHORT_JOBS["training"]) as bot:
         await command(discord_server, "train start", {"epochs": 2})
         job = await wait_for_job(bot, ended, timeout=60)
         assert (job.state, job.reason) == ("failed", "train_reason_failed")

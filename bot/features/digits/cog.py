@@ -1,14 +1,13 @@
 """/digit (with Explore), /morph, /handwriting and /latent-map: the VAE's handwritten digits.
 
 Each command reads: check what can be checked at once, then reply with the work's result
-(bot.responses defers only if it is slow); the drawing (genai_models.vae.serving.drawing, the
+(bot.interactions.responses defers only if it is slow); the drawing (genai_models.vae.serving.drawing, the
 same functions the CLI calls) runs in the worker pool, and its embeds.py builds the message.
 """
 
 from __future__ import annotations
 
 import logging
-import secrets
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, ClassVar
 
@@ -31,22 +30,21 @@ from genai_models.vae.serving.drawing import (
     draw_handwriting,
     draw_latent_map,
     draw_morph,
+    new_seed,
 )
+from genai_models.vae.serving.limits import MAX_SEED
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from bot.client import GenAIBot
     from genai_models.vae.serving.sampler import DigitSampler, MorphEnd
 
 log = logging.getLogger(__name__)
 
-MAX_SEED = 2**31 - 1
 # Explore: how far one press moves the shown digits across the style plane, in latent units
 # (about a cell of /latent-map digit's grid).
 EXPLORE_STEP = 0.7
-
-
-def new_seed() -> int:
-    return secrets.randbelow(MAX_SEED + 1)
 
 
 @dataclass(frozen=True)
@@ -58,30 +56,24 @@ class DigitRequest:
 
 
 class Digits(commands.Cog):
-    """Handwritten digits drawn, morphed and mapped by the VAE.
+    """Handwritten digits drawn, morphed and mapped by the VAE that serves now (`bot.sampler`).
 
-    `sampler` None (a process that syncs commands without loading the model) leaves every
-    command answering "model not loaded".
+    No model loaded (a process that syncs commands without loading it) leaves every command
+    answering "model not loaded".
     """
 
-    def __init__(self, bot: GenAIBot, sampler: DigitSampler | None) -> None:
+    def __init__(self, bot: GenAIBot) -> None:
         self.bot = bot
-        self.sampler = sampler
         # Deterministic for a model: each map is drawn once per model version, digit (None:
         # the overview) and language.
         self._latent_maps: dict[tuple[str, int | None, Lang], bytes] = {}
 
-    @commands.Cog.listener()
-    async def on_sampler_swapped(self, sampler: DigitSampler) -> None:
-        """A newly trained model serves from the next request on (bot.swap_sampler)."""
-        self.sampler = sampler
-        self._latent_maps.clear()  # the old model's maps are never shown again
-
     def require_sampler(self) -> DigitSampler:
-        """The loaded model; refuses at once (before any deferral) when there is none."""
-        if self.sampler is None:
+        """The model serving now; refuses at once (before any deferral) when there is none."""
+        sampler = self.bot.sampler
+        if sampler is None:
             raise ModelNotLoadedError()
-        return self.sampler
+        return sampler
 
     @app_commands.command(name="digit", description=command_text("digit.description"))
     @app_commands.describe(
@@ -226,6 +218,8 @@ class Digits(commands.Cog):
         sampler = self.require_sampler()
         key = (sampler.version, digit, lang, self.image_mark())
         if key not in self._latent_maps:
+            # A model swapped out is never shown again: its maps go.
+            self._latent_maps = {k: v for k, v in self._latent_maps.items() if k[0] == sampler.version}
             self._latent_maps[key] = await self.bot.run_blocking(
                 draw_latent_map, sampler, digit, lang=lang, mark=self.image_mark()
             )
@@ -334,7 +328,9 @@ class MorphTargetView(DigitRequestView):
         if digit is not None and not any(offset):
             start: MorphEnd = digit
         else:  # "any digit", or moved by Explore: morph from the very image the user sees
-            start = self.cog.require_sampler().digits(digit, count=1, seed=seed, offset=offset)[0]
+            start = await self.cog.bot.run_blocking(
+                _shown_digit, self.cog.require_sampler(), digit, seed, offset
+            )
         label = str(digit) if digit is not None else f"#{seed}"
         return await self.cog.morph_reply(
             start, end, labels=(label, str(end)), frames=DEFAULT_FRAMES, lang=self.lang
@@ -350,9 +346,16 @@ class MorphTargetView(DigitRequestView):
             log.debug("could not remove the morph picker: %s", exc)
 
 
+def _shown_digit(
+    sampler: DigitSampler, digit: int | None, seed: int, offset: tuple[float, float]
+) -> np.ndarray:
+    """The one digit a /digit message shows, decoded again (blocking: the worker pool's work)."""
+    return sampler.digits(digit, count=1, seed=seed, offset=offset)[0]
+
+
 def _clamp(value: float, limit: float) -> float:
     return max(-limit, min(limit, value))
 
 
 async def setup(bot: GenAIBot) -> None:
-    await bot.add_cog(Digits(bot, bot.sampler))
+    await bot.add_cog(Digits(bot))

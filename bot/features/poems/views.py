@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, ClassVar
 import discord
 
 from bot.features.poems.embeds import cut_note, poem_embed
+from bot.interactions.admission import admit
 from bot.interactions.embeds import CONTENT_LIMIT, clip
 from bot.interactions.errors import mark_started, report_error
 from bot.interactions.i18n import Lang, interaction_language, text
@@ -46,7 +47,7 @@ class PoemView(OwnedView):
         "form": "poem_form_placeholder",
     }
     not_yours = "not_your_poem_buttons"
-    # Presses that write a poem count as /poem for fair use (bot.admission); New topic is
+    # Presses that write a poem count as /poem for fair use (bot.interactions.admission); New topic is
     # counted when its form is submitted, since a form must be the press's first answer.
     work: ClassVar[dict[str, tuple[str, bool]]] = {
         "another": ("poem", True), "form": ("poem", True), "translate": ("poem", False),
@@ -178,8 +179,6 @@ class NewTopicModal(discord.ui.Modal):
         self.add_item(discord.ui.Label(text=text("poem_new_topic_label", view.lang), component=self.topic))
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
-        from bot.interactions.admission import admit  # it imports bot.errors, as bot.views does
-
         mark_started(interaction)
         return await admit(interaction, command="PoemView.new_topic", gated="poem")
 

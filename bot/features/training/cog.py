@@ -17,25 +17,26 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.fair_use.access import is_admin
 from bot.features.training.embeds import job_outcome, job_status_reply, model_reply, training_reply
 from bot.interactions.i18n import Lang, command_text, interaction_language, language_of, text
 from bot.interactions.responses import Reply, reply_with
 from bot.interactions.server_context import manages_server, role_ids, rules_of
 from bot.ops.logs import user_hash
-from bot.storage.postgres import is_postgres
 from genai_models import imaging
+from genai_models.vae.serving.limits import MAX_SEED
 from genai_models.vae.training.status import TrainingStatus, read_status
 
 if TYPE_CHECKING:
     from bot.client import GenAIBot
     from bot.storage.schema import TrainingJob
+    from bot.training.follower import ServingFollower
     from bot.training.spec import Evaluation
     from bot.training.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
 
 MAX_EPOCHS = 500
-MAX_SEED = 2**31 - 1
 
 
 def read_status_and_curve(training_dir: Path) -> tuple[TrainingStatus | None, bytes | None]:
@@ -48,7 +49,6 @@ def read_status_and_curve(training_dir: Path) -> tuple[TrainingStatus | None, by
 
 # Why someone may not train here, when the server's settings chose who may.
 TRAINER_REFUSALS = {"role": "train_trainers_role", "nobody": "train_trainers_nobody"}
-FOLLOWER = "follower"  # training_options key: ServingFollower's options (tests shorten its poll)
 
 
 class Training(commands.Cog):
@@ -56,23 +56,21 @@ class Training(commands.Cog):
 
     `training_dir` is where `genai-bot train` writes its status (shown while no job has been
     started from chat); `shipped_version` is the version of the model this process loaded.
+    The supervisor (and its follower of other processes' swaps) are built by the composition
+    root (bot/app.py); this cog starts them with itself and stops them when it unloads.
     """
 
     train = app_commands.Group(name="train", description=command_text("train.description"))
     model = app_commands.Group(name="model", description=command_text("model.description"))
 
     def __init__(self, bot: GenAIBot, *, training_dir: Path, shipped_version: str | None,
-                 supervisor: Supervisor | None = None) -> None:
+                 supervisor: Supervisor | None = None,
+                 follower: ServingFollower | None = None) -> None:
         self.bot = bot
         self.training_dir = training_dir
         self.shipped_version = shipped_version
         self.supervisor = supervisor
-        self.follower = None
-        if supervisor is not None and is_postgres(bot.database.engine.url):
-            # Other processes share this registry: serve what they swap in (#13).
-            from bot.training.follower import ServingFollower
-
-            self.follower = ServingFollower(supervisor, **bot.training_options.get(FOLLOWER, {}))
+        self.follower = follower
 
     async def cog_load(self) -> None:
         if self.supervisor is None:
@@ -82,6 +80,7 @@ class Training(commands.Cog):
             # The model loaded at start-up serves: the registry's, or else the configured one.
             await self.supervisor.registry.adopt(sampler.version, sampler.card, path=None)
         await self.supervisor.recover()
+        self.supervisor.on_model_swapped.append(self.announce_swap)
         if self.follower is not None:
             self.follower.start()
 
@@ -90,9 +89,10 @@ class Training(commands.Cog):
             await self.follower.stop()
         if self.supervisor is not None:
             await self.supervisor.shutdown()
+            if self.announce_swap in self.supervisor.on_model_swapped:
+                self.supervisor.on_model_swapped.remove(self.announce_swap)
 
-    @commands.Cog.listener()
-    async def on_training_swapped(self, job: TrainingJob, evaluation: Evaluation) -> None:
+    async def announce_swap(self, job: TrainingJob, evaluation: Evaluation) -> None:
         """A short note in the channel where the job whose model now serves was started."""
         if job.channel_id is None:
             return
@@ -186,7 +186,7 @@ class Training(commands.Cog):
             return training_reply(status, curve, shipped_version=serving, lang=lang)
         status, curve = await self.bot.run_blocking(read_status_and_curve, Path(job.job_dir))
         last_ended = await self.supervisor.jobs.last_ended()
-        can_resume = (self.is_admin(interaction)
+        can_resume = (is_admin(interaction, self.bot.settings.owner_ids)
                       and await self.supervisor.resumable() is not None and job.state != "running")
         return job_status_reply(
             job, status, curve,
@@ -247,11 +247,6 @@ class Training(commands.Cog):
 
 
 async def setup(bot: GenAIBot) -> None:
-    from bot.training.supervisor import Supervisor
-
     shipped = bot.sampler.version if bot.sampler is not None else None
-    options = {k: v for k, v in bot.training_options.items() if k != FOLLOWER}
-    supervisor = (Supervisor(bot, data_dir=bot.settings.data_dir, **options)
-                  if bot.database is not None else None)
-    await bot.add_cog(Training(bot, training_dir=bot.settings.training_dir,
-                               shipped_version=shipped, supervisor=supervisor))
+    await bot.add_cog(Training(bot, training_dir=bot.settings.training_dir, shipped_version=shipped,
+                               supervisor=bot.supervisor, follower=bot.follower))

@@ -21,6 +21,7 @@ import numpy as np
 from genai_models import imaging
 from genai_models.catalogue import CATALOGUE
 from genai_models.imaging.provenance import Ingredient, Provenance
+from genai_models.vae.serving.limits import MAX_SEED
 
 if TYPE_CHECKING:
     import numpy as np
@@ -41,8 +42,6 @@ STYLE_WORDS = {
     ("ink", 1): "style_ink_more", ("ink", -1): "style_ink_less",
 }
 
-
-MAX_SEED = 2**31 - 1
 
 
 def new_seed() -> int:

@@ -11,3 +11,6 @@ MIN_FRAMES = 2  # a morph needs both of its ends
 MAX_FRAMES = 240
 MIN_MAP_SIZE = 2  # latent-map grid side: at least the two corners of each axis
 MAX_MAP_SIZE = 40
+# Seeds of drawings and of training runs: what a signed 32-bit integer holds, so every
+# random generator the models use accepts it.
+MAX_SEED = 2**31 - 1

@@ -1,11 +1,11 @@
 """Held-out quality: the negative ELBO in nats per digit, estimated the same way for any VAE.
 
 Two kinds of model are scored:
-- an unconditional decoder with a N(0, I) prior (the seed article's VAE): reconstruction by Monte
+- an unconditional decoder with a N(0, I) prior (the source article's VAE): reconstruction by Monte
   Carlo, KL in closed form;
 - our class-conditional decoder with class priors N(mean_y, I): each class y gives a bound
   ELBO_y(x) <= log p(x, y), so log p(x) >= log sum_y p(y) exp(ELBO_y(x)). Every class is tried
-  and the label is never looked at, so the figure is directly comparable with the seed's.
+  and the label is never looked at, so the figure is directly comparable with the source article's.
 """
 
 from __future__ import annotations
@@ -99,6 +99,6 @@ def _class_prior_batch(decode, batch, z_mean, z_log_var, prior_means, rng, sampl
 def _bce(targets, pixels, *, logits: bool):
     if logits:  # log(1 + e^-|l|) + max(l, 0) - t*l : stable for any logit
         return np.maximum(pixels, 0) - pixels * targets + np.log1p(np.exp(-np.abs(pixels)))
-    eps = 1e-7  # Keras's clipping, so the seed is scored exactly as it trains
+    eps = 1e-7  # Keras's clipping, so the source article's VAE is scored exactly as it trains
     p = np.clip(pixels, eps, 1 - eps)
     return -(targets * np.log(p) + (1 - targets) * np.log(1 - p))
