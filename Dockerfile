@@ -10,7 +10,7 @@
 #
 # The base is a build argument so a registry build can pin it by digest
 # (--build-arg BASE_IMAGE=python:3.11-slim@sha256:…). requirements.lock (`make lock`) is
-# resolved for Python 3.11 and newer.
+# resolved for this base: Linux x86_64, Python 3.11.
 ARG BASE_IMAGE=python:3.11-slim
 
 # --- dependencies: a virtual environment with exactly what requirements.lock pins -----------

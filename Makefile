@@ -53,14 +53,15 @@ DATA ?= datasets/mnist-digits-8k.npz
 train: $(STAMP)
 	$(BIN)/genai-bot train $(if $(DATA),--data $(DATA)) --epochs 75 --seed 0 --precision float32 --out runs/vae
 
-# requirements.lock: every package the image installs, pinned with its hashes, for Python 3.11
-# and newer on any platform (the Dockerfile installs it with --require-hashes). Run after
-# changing pyproject.toml's dependencies; setuptools and wheel build the image's wheel.
+# requirements.lock: every package the image installs, pinned with its hashes, resolved for the
+# image (Linux x86_64, Python 3.11: python:3.11-slim); the Dockerfile installs it with
+# --require-hashes. Run after changing pyproject.toml's dependencies; setuptools and wheel build
+# the image's wheel. (Elsewhere, pip installs from pyproject.toml's ranges.)
 lock: $(STAMP)
 	$(BIN)/pip install --quiet 'uv>=0.5,<1'
-	printf 'setuptools>=68\nwheel\n' | $(BIN)/uv pip compile pyproject.toml - --universal \
-		--python-version 3.11 --generate-hashes --quiet --custom-compile-command 'make lock' \
-		--output-file requirements.lock
+	printf 'setuptools>=68\nwheel\n' | $(BIN)/uv pip compile pyproject.toml - \
+		--python-platform x86_64-manylinux_2_28 --python-version 3.11 --generate-hashes --quiet \
+		--custom-compile-command 'make lock' --output-file requirements.lock
 
 image:
 	docker build -t genai-bot .

@@ -107,3 +107,10 @@ def test_every_key_of_env_example_is_empty_or_commented_out():
 ])
 def test_interpolation_follows_compose(text, variables, expected):
     assert interpolate(text, variables) == expected
+
+
+def test_every_pulled_image_is_named_in_full_so_podman_finds_it():
+    compose = yaml.safe_load(interpolate(COMPOSE.read_text(), {}))
+    for name, service in compose["services"].items():
+        if "build" not in service:
+            assert service["image"].startswith("docker.io/"), name
