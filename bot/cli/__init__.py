@@ -111,10 +111,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # Below DEBUG the user sees the product's lines only, not TensorFlow's native ones.
         with native_noise_filtered(enabled=settings.log_level != "DEBUG"):
-            # Content Credentials for every image drawn; the bot makes its signer at start-up.
+            # Content Credentials for every image drawn; the bot makes its signer at start-up
+            # (its log says which signature its images get, and /about reads no disk).
             from bot.cli.signing import install_signer
 
-            install_signer(settings, now=args.command == "run")
+            runs_bot = args.command in ("run", "start") and bool(settings.discord_token)
+            install_signer(settings, now=runs_bot)
             return int(args.handler(args, settings) or 0)
     except CliError as exc:
         print(f"genai-bot: {exc}", file=sys.stderr)

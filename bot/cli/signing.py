@@ -44,8 +44,9 @@ def make_signer(settings: Settings) -> CredentialSigner:
         raise SigningError(f"cannot create the local signing certificate in {folder}: "
                            f"{exc.strerror or exc}") from None
     signer = CredentialSigner(identity)
-    log.warning("Content Credentials are signed by this bot's local certificate authority (%s): "
-                "%s", folder, UNTRUSTED_NOTE)
+    # INFO, not WARNING: the default set-up, not a fault (and a failing start stays one line).
+    log.info("Content Credentials are signed by this bot's local certificate authority (%s): "
+             "%s", folder, UNTRUSTED_NOTE)
     return signer
 
 

@@ -51,9 +51,9 @@ def local_identity(folder: Path) -> SigningIdentity:
         chain, key = _issue_signer(ca_cert, ca_key)
         _write(signer_key, key, private=True)
         _write(signer_pem, chain)
-        log.warning("created a local Content Credentials signing certificate in %s: images are "
-                    "signed %s (set GENAI_C2PA_CERT and GENAI_C2PA_KEY for a trusted issuer)",
-                    folder, UNTRUSTED_NOTE)
+        log.info("created a local Content Credentials signing certificate in %s: images are "
+                 "signed %s (set GENAI_C2PA_CERT and GENAI_C2PA_KEY for a trusted issuer)",
+                 folder, UNTRUSTED_NOTE)
     return SigningIdentity(cert_chain=signer_pem.read_bytes(), private_key=signer_key.read_bytes(),
                            algorithm="es256", trusted_issuer=False)
 

@@ -19,6 +19,7 @@ from genai_models.imaging.provenance import Provenance
 
 MARGIN = 10
 TICK_SPACE = 34  # left of and under each panel, for tick labels
+RING_EDGE = (0, 0, 0)  # the dark ring round each real digit's coloured one
 
 
 @dataclass(frozen=True)
@@ -77,11 +78,16 @@ def _draw_panel(image, draw, panel: StylePanel, left: int, top: int, size: int, 
     def to_pixel(x: float, y: float) -> tuple[float, float]:
         return left + (x + extent) / (2 * extent) * side, top + (extent - y) / (2 * extent) * side
 
-    radius = max(1.5, side / 160)
+    # Real digits as hollow rings, a dark one round one in the digit's colour: the glyphs stay
+    # visible through them, and they show on black cells and on white ink alike (a filled grey
+    # dot vanished on the grey edges of the 7's glyphs and hid the strokes under it).
+    radius = max(2.0, side / 140)
     for x, y in np.asarray(panel.points, "float64").reshape(-1, 2):
         if abs(x) <= extent and abs(y) <= extent:
             px, py = to_pixel(x, y)
-            draw.ellipse([px - radius, py - radius, px + radius, py + radius], fill=panel.colour)
+            draw.ellipse([px - radius - 1, py - radius - 1, px + radius + 1, py + radius + 1],
+                         outline=RING_EDGE)
+            draw.ellipse([px - radius, py - radius, px + radius, py + radius], outline=panel.colour)
     draw.rectangle([left - 1, top - 1, left + side, top + side], outline=INK)
     caption_width, _ = text_size(draw, panel.caption)
     draw.text((left + (side - caption_width) / 2, top - line), drawable(panel.caption),

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from genai_models.imaging import grid_size
+from genai_models.imaging.credential_report import read_credentials
 from tests.fakes.discord_server import DiscordStandIn
 from tests.fakes.openai_server import FakeOpenAI
 from tests.helpers import assert_labelled_ai, image_of
@@ -109,7 +110,8 @@ async def test_a_rejected_token_says_so_and_exits_2(discord_server, tmp_path, co
 async def test_run_connects_syncs_to_the_dev_guild_answers_and_stops_on_sigterm(
     discord_server, tmp_path
 ):
-    env = stand_in_env(discord_server, discord_server.token)
+    # INFO: the start-up line saying which signature the images get.
+    env = stand_in_env(discord_server, discord_server.token) | {"LOG_LEVEL": "INFO"}
     process = await start_cli("run", env=env, cwd=tmp_path, entry=ENTRY_VIA_STAND_IN)
     try:
         synced = await discord_server.wait_for_sync(discord_server.guild_id, timeout=60)
@@ -126,6 +128,12 @@ async def test_run_connects_syncs_to_the_dev_guild_answers_and_stops_on_sigterm(
     assert reply.files[0].filename == "digits.png"
     assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stderr
+    # Signed Content Credentials, by the local authority it created at start-up and said so.
+    assert "signed by this bot's local certificate authority" in run.stderr
+    assert (tmp_path / "data" / "c2pa" / "signer.pem").is_file()
+    credentials = read_credentials(reply.files[0].data)
+    assert credentials.valid and credentials.trained_algorithm
+    assert credentials.model_parameters["seed"] == 1
 
 
 @pytest.mark.asyncio

@@ -19,10 +19,10 @@ SHIPPED_VERSION = json.loads((PRETRAINED_DIR / "model_card.json").read_text())["
 DEMO_FILES = ("digits.png", "morph.gif", "latent-map.png")
 
 
-def genai_bot(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+def genai_bot(*args: str, cwd: Path, log_level: str = "WARNING") -> subprocess.CompletedProcess:
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("GENAI_", "DISCORD_", "OPENAI_"))}
-    env |= {"PYTHONPATH": str(REPO_ROOT), "LOG_LEVEL": "WARNING"}
+    env |= {"PYTHONPATH": str(REPO_ROOT), "LOG_LEVEL": log_level}
     return subprocess.run(
         [sys.executable, "-c", "from bot.__main__ import main; main()", *args],
         cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False,
@@ -33,7 +33,7 @@ def genai_bot(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 def demo(tmp_path_factory) -> Path:
     """The demo's files, drawn once by a real `genai-bot demo` in a fresh folder."""
     folder = tmp_path_factory.mktemp("demo")
-    run = genai_bot("demo", "--out", "out", cwd=folder)
+    run = genai_bot("demo", "--out", "out", cwd=folder, log_level="INFO")
     assert run.returncode == 0, run.stderr
     # No certificate configured: the CLI said it signs with its own local authority.
     assert "local certificate authority" in run.stderr and "not from a trusted issuer" in run.stderr

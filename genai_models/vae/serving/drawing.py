@@ -20,6 +20,7 @@ import numpy as np
 
 from genai_models import imaging
 from genai_models.catalogue import CATALOGUE
+from genai_models.imaging.legibility import fade_where
 from genai_models.imaging.provenance import Ingredient, Provenance
 from genai_models.vae.serving.limits import MAX_SEED
 
@@ -42,6 +43,11 @@ STYLE_WORDS = {
     ("ink", 1): "style_ink_more", ("ink", -1): "style_ink_less",
 }
 
+
+# The self-check's confidence a drawn cell needs to be shown as its digit: the bar the sampler
+# holds /digit's drawings and /handwriting's digits to (sampler.ACCEPT_CONFIDENCE; not imported,
+# as importing the sampler module loads TensorFlow).
+LEGIBLE_CONFIDENCE = 0.999
 
 
 def new_seed() -> int:
@@ -81,7 +87,9 @@ def draw_handwriting(sampler: DigitSampler, image: bytes | np.ndarray,
     provenance = provenance_of(
         sampler, mark=mark, feature="handwriting", upload_read_as=written.digit, uploads=(image,)
     )
-    return imaging.grid_png(written.images, provenance=provenance), written
+    readable = reads_as(sampler, written.images, np.arange(10))
+    images = fade_where(written.images, readable)  # never drawn as a digit the check can't read
+    return imaging.grid_png(images, provenance=provenance), written
 
 
 def draw_morph(
@@ -111,14 +119,13 @@ def draw_latent_map(sampler: DigitSampler, digit: int | None = None, *, lang: st
     same axes. The axes are labelled with what the model's plane does to the handwriting,
     measured (`DigitSampler.style_axes`), not assumed.
     """
-    from genai_models.imaging.style_map import StylePanel, digit_colour, style_map_png
+    from genai_models.imaging.style_map import style_map_png
 
     if cells is None:
         cells = LATENT_MAP_CELLS if digit is not None else OVERVIEW_CELLS
     plane = sampler.style_map(digit, cells)
     axes = sampler.style_axes
-    panels = [StylePanel(str(k), grid, points, digit_colour(k))
-              for k, grid, points in zip(plane.digits, plane.grids, plane.points, strict=True)]
+    panels = map_panels(sampler, plane)
     if digit is None:
         title = CATALOGUE.render("style_map_overview_title", lang)
         legend = CATALOGUE.render("style_map_legend_all", lang)
@@ -133,6 +140,26 @@ def draw_latent_map(sampler: DigitSampler, digit: int | None = None, *, lang: st
         provenance=provenance_of(sampler, mark=mark, feature="latent-map",
                                  digit="all" if digit is None else digit, cells=cells),
     )
+
+
+def map_panels(sampler: DigitSampler, plane) -> list:
+    """One panel per digit of a `StyleMap`; a cell the self-check does not read as the panel's
+    digit is drawn faded and struck through, never as if it were that digit."""
+    from genai_models.imaging.style_map import StylePanel, digit_colour
+
+    return [StylePanel(str(k), fade_where(grid, reads_as(sampler, grid, k)), points, digit_colour(k))
+            for k, grid, points in zip(plane.digits, plane.grids, plane.points, strict=True)]
+
+
+def reads_as(sampler: DigitSampler, images: np.ndarray, digits) -> np.ndarray:
+    """Whether the self-check reads each of `images` (..., 28, 28) as its digit (`digits`: one
+    per image, or one for all) at the bar /digit's drawings must pass, by the sampler's public
+    `classify_mnist`: a cell it merely leans towards reading as its digit is not legible."""
+    flat = np.asarray(images).reshape(-1, 28, 28)
+    expected = np.broadcast_to(np.asarray(digits), np.shape(images)[:-2]).ravel()
+    confidence = np.array([sampler.classify_mnist(image)[k] for image, k in zip(flat, expected,
+                                                                                 strict=True)])
+    return (confidence >= LEGIBLE_CONFIDENCE).reshape(np.shape(images)[:-2])
 
 
 def axis_meaning(names: tuple[tuple[str, int], ...], direction: int, lang: str) -> str:
