@@ -27,6 +27,7 @@ from bench.report import Section, Tee, write_benchmarks_doc
 # Run order: cheap, TensorFlow-free benches first, so their figures come even if TF misbehaves.
 BENCHES = (
     "imaging_gif", "imaging_provenance", "text_overhead", "bot_latency", "fair_use_flood",
+    "settings_cache",
     "training_heartbeat", "shard_throughput", "vae_speed", "vae_quality",
 )
 # Defaults that keep `make bench` to a few minutes on the 2-core CPU; the modules' own defaults
