@@ -60,10 +60,14 @@ async def test_forgetting_a_user_deletes_their_preferences_and_their_history(dat
         await store.set_preference(77, "language", "es")
         await store.set_preference(78, "language", "en")
         await store.set_guild(5, "persona", "calm", actor_id=77)  # as an admin of server 5
+        await run_sql(database_url,
+                      "INSERT INTO fair_use_cooldowns (user_id, command, ends_at) VALUES "
+                      "(77, 'digit', '2026-01-01 00:00:00+00'), (77, 'poem', '2999-01-01 00:00:00+00')")
         before = await store.version()
         await store.forget_user(77)
         kept_of_other = await store.preferences(78)
         rows = await run_sql(database_url, "SELECT guild_id, actor_hash FROM settings_changes")
+        cooldowns = await run_sql(database_url, "SELECT command FROM fair_use_cooldowns")
         after = await store.version()
         assert await store.preferences(77) == {}
     finally:
@@ -72,3 +76,4 @@ async def test_forgetting_a_user_deletes_their_preferences_and_their_history(dat
     # The server's own change stays (the server's history), under the hashed id alone.
     assert sorted(rows, key=str) == sorted([(5, user_hash(77)), (None, user_hash(78))], key=str)
     assert after == before + 1  # every process's cache hears of it
+    assert cooldowns == [("poem",)]  # a cooldown still running stays until it ends
