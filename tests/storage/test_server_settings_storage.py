@@ -77,3 +77,27 @@ async def test_forgetting_a_user_deletes_their_preferences_and_their_history(dat
     assert sorted(rows, key=str) == sorted([(5, user_hash(77)), (None, user_hash(78))], key=str)
     assert after == before + 1  # every process's cache hears of it
     assert cooldowns == [("poem",)]  # a cooldown still running stays until it ends
+
+
+async def test_a_database_that_goes_away_leaves_commands_on_the_operators_values(
+        own_postgres_server, caplog):
+    import logging
+
+    from bot.guild_rules import OperatorBounds, ServerRules
+
+    database = await Database.open(own_postgres_server.url())
+    rules = ServerRules(OperatorBounds(cooldowns_s={"digit": 3.0}),
+                        SettingsStore(database, retention_days=90), poll=True)
+    try:
+        await rules.set_guild(1, "cooldown.digit", 30.0, actor_id=7)
+        own_postgres_server.stop()
+        with caplog.at_level(logging.WARNING, logger="bot.guild_rules.cache"):
+            during = [await rules.rules(1) for _ in range(3)]
+        own_postgres_server.start()
+        after = await rules.rules(1)
+    finally:
+        await database.close()
+    assert [r.cooldown_s("digit") for r in during] == [3.0, 3.0, 3.0]
+    assert after.cooldown_s("digit") == 30.0  # read again once it is back
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "the operator's values apply" in warnings[0].getMessage()
