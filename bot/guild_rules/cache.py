@@ -48,6 +48,7 @@ class ServerRules:
         # With preload: every stored setting and preference, kept current by this process.
         self._all: tuple[dict[int, dict[str, Any]], dict[int, dict[str, Any]]] | None = None
         self._version: int | None = None
+        self.version_checks = 0  # how many times the settings version was read (tests count them)
         self._polling: asyncio.Task | None = None
         self._pruning: asyncio.Task | None = None
         self._warned_at = -WARN_EVERY_S
@@ -190,6 +191,7 @@ class ServerRules:
     async def check_version(self) -> None:
         """Clear the cache if another process changed a setting since the last check."""
         version = await self._required().version()
+        self.version_checks += 1
         if self._version is not None and version != self._version:
             self.clear()
         self._version = version
