@@ -27,8 +27,8 @@ from bench.report import Section, Tee, write_benchmarks_doc
 # Run order: cheap, TensorFlow-free benches first, so their figures come even if TF misbehaves.
 BENCHES = (
     "imaging_gif", "imaging_provenance", "content_credentials", "text_overhead",
-    "streaming_moderation", "bot_latency", "fair_use_flood", "training_heartbeat",
-    "shard_throughput", "vae_speed", "vae_quality", "fairness",
+    "streaming_moderation", "bot_latency", "fair_use_flood", "settings_cache",
+    "training_heartbeat", "shard_throughput", "vae_speed", "vae_quality", "fairness",
 )
 # Defaults that keep `make bench` to a few minutes on the 2-core CPU; the modules' own defaults
 # (run them directly) are the thorough ones.

@@ -163,7 +163,7 @@ class GenAIBot(commands.Bot):
             self.commands_synced = True
         if self.audit is not None:
             self.audit.start()
-        self.server_rules.start()
+        await self.server_rules.start()
         self.set_up = True
 
     async def sync_command_tree(self) -> list[app_commands.AppCommand]:
@@ -242,7 +242,8 @@ def server_rules(settings: Settings, database: Database | None) -> ServerRules:
     if database is None:
         return ServerRules(bounds)
     store = SettingsStore(database, retention_days=settings.audit_retention_days)
-    return ServerRules(bounds, store, poll=database.is_postgres)
+    shared = database.is_postgres
+    return ServerRules(bounds, store, poll=shared, preload=not shared)
 
 
 def make_bot(settings: Settings, **options: Any) -> GenAIBot:

@@ -52,6 +52,20 @@ class SettingsStore:
                 select(UserPreference.key, UserPreference.value).where(UserPreference.user_id == user_id))
         return dict(rows.tuples().all())
 
+    async def everything(self) -> tuple[dict[int, dict[str, Any]], dict[int, dict[str, Any]]]:
+        """Every server's settings and every user's preferences (for one process on SQLite,
+        which then never reads them on a command's path)."""
+        guilds: dict[int, dict[str, Any]] = {}
+        users: dict[int, dict[str, Any]] = {}
+        async with self.database.session() as session:
+            for guild_id, key, value in await session.execute(
+                    select(GuildSetting.guild_id, GuildSetting.key, GuildSetting.value)):
+                guilds.setdefault(guild_id, {})[key] = value
+            for user_id, key, value in await session.execute(
+                    select(UserPreference.user_id, UserPreference.key, UserPreference.value)):
+                users.setdefault(user_id, {})[key] = value
+        return guilds, users
+
     async def set_guild(self, guild_id: int, key: str, value: Any, *, actor_id: int) -> Any:
         """Store (None: remove) one server setting; the old value."""
         return await self._set(GuildSetting, {"guild_id": guild_id}, key, value,
