@@ -61,8 +61,11 @@ class HealthServer:
         ready = all(checks.values())
         shards = {str(shard_id): {"connected": state.connected, "latency_s": state.latency_s}
                   for shard_id, state in self.bot.gateway.states().items()}
-        return web.json_response({"ready": ready, **checks, "shards": shards},
-                                 status=200 if ready else 503)
+        body = {"ready": ready, **checks, "shards": shards}
+        problem = self.bot.database.problem() if self.bot.database is not None else None
+        if problem is not None:
+            body["database_problem"] = problem
+        return web.json_response(body, status=200 if ready else 503)
 
     async def _metrics(self, request: web.Request) -> web.Response:
         version = self.bot.model_version("model")
