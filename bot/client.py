@@ -206,6 +206,7 @@ class GenAIBot(commands.Bot):
             "commands_synced": self.commands_synced or not self._sync_commands,
             "models_loaded": self._load_sampler is None or self.sampler is not None,
             "accepting_work": not self.in_flight.draining,
+            "database": self.database is None or self.database.problem() is None,
         }
 
     def record_generation(

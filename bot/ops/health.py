@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from bot.loop_lag import LoopLagMonitor
+from bot.ops.loop_lag import LoopLagMonitor
 
 if TYPE_CHECKING:
     from bot.client import GenAIBot
@@ -67,8 +67,11 @@ class HealthServer:
         ready = all(checks.values())
         shards = {str(shard_id): {"connected": state.connected, "latency_s": state.latency_s}
                   for shard_id, state in self.bot.gateway.states().items()}
-        return web.json_response({"ready": ready, **checks, "shards": shards},
-                                 status=200 if ready else 503)
+        body = {"ready": ready, **checks, "shards": shards}
+        problem = self.bot.database.problem() if self.bot.database is not None else None
+        if problem is not None:
+            body["database_problem"] = problem
+        return web.json_response(body, status=200 if ready else 503)
 
     async def _metrics(self, request: web.Request) -> web.Response:
         version = self.bot.model_version("model")

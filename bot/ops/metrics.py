@@ -65,7 +65,7 @@ class BotMetrics:
     def discord_http_trace(self):
         """The aiohttp TraceConfig that feeds `discord_http`: pass it as discord.Client's
         `http_trace`."""
-        from bot.discord_http import discord_http_trace
+        from bot.ops.discord_http import discord_http_trace
 
         return discord_http_trace(self.discord_http)
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.storage import migrate, postgres, sqlite
 from bot.storage.connection_loss import raise_unavailable_on_connection_loss
 from bot.storage.errors import DatabaseError, DatabaseUnavailableError
+from bot.storage.file_guard import DatabaseFileGuard
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -70,6 +71,7 @@ class Database:
         self.where = where
         self.revision = revision  # the schema revision it was migrated to
         self._closing: asyncio.Future | None = None
+        self.file_guard: DatabaseFileGuard | None = None  # an SQLite file's: see file_guard.py
         # expire_on_commit=False: rows stay readable after their session commits, with no lazy
         # reload (which async sessions cannot do implicitly).
         self.session: async_sessionmaker[AsyncSession] = async_sessionmaker(
@@ -123,7 +125,16 @@ class Database:
             raise DatabaseError(f"cannot open database {where}: {exc.strerror or exc}") from None
 
         log.info("database %s at schema revision %s", where, revision)
-        return cls(engine, where=where, revision=revision)
+        database = cls(engine, where=where, revision=revision)
+        path = sqlite.database_file(url) if sqlite.is_sqlite(url) else None
+        if path is not None:
+            database.file_guard = DatabaseFileGuard(path)
+            database.file_guard.install(engine)
+        return database
+
+    def problem(self) -> str | None:
+        """Why the database can no longer be used (its file deleted or replaced), or None."""
+        return self.file_guard.problem() if self.file_guard is not None else None
 
     async def close(self) -> None:
         """Close every connection. Safe to call from several tasks at once (a signal handler's

@@ -82,6 +82,12 @@ class Running:
 
 
 @dataclass(frozen=True)
+class Cancelling:
+    job: TrainingJob
+    by: int  # who cancelled it first: later cancels do not change who the job records
+
+
+@dataclass(frozen=True)
 class StartResult:
     job: TrainingJob
     started: bool  # False: another job is running (`job` is that one)
@@ -257,14 +263,16 @@ class Supervisor:
             return None
         return last if await asyncio.to_thread(has_checkpoint, Path(last.job_dir)) else None
 
-    async def cancel(self, *, user_id: int) -> TrainingJob | None:
-        """Stop the running job (it ends as cancelled); None when none runs."""
+    async def cancel(self, *, user_id: int) -> Cancelling | None:
+        """Stop the running job (it ends as cancelled); None when none runs. Whoever cancels
+        first is who the job records, however many cancel it before it has stopped."""
         running = self._running
         if running is None:
             return None
-        running.cancelled_by = user_id
-        _signal(running.pid, signal.SIGTERM)
-        return await self.jobs.get(running.job_id)
+        if running.cancelled_by is None:
+            running.cancelled_by = user_id
+            _signal(running.pid, signal.SIGTERM)
+        return Cancelling(await self.jobs.get(running.job_id), running.cancelled_by)
 
     # -- following --------------------------------------------------------------------------
 

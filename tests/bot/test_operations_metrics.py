@@ -13,7 +13,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.client import GenAIBot
-from bot.discord_http import route_of
+from bot.ops.discord_http import route_of
 from bot.ops.health import HealthServer
 from bot.settings import Settings
 from bot.worker_pool import WorkerPool

@@ -115,17 +115,13 @@ async def test_a_job_that_died_while_no_bot_ran_is_marked_interrupted_at_start_u
     assert fields(reply)["Epoch"] == "4 / 10"
 
 
-async def test_a_malformed_training_data_file_fails_the_job_with_its_reason(
+async def test_a_malformed_training_data_file_is_refused_before_any_job_starts(
         discord_server, start_bot, sampler, tmp_path):
     bad = tmp_path / "digits.npz"
     bad.write_bytes(b"these are not digits")
     async with start_bot(owner_ids=frozenset({discord_server.alice.id}), training_data=bad,
                          training=SHORT_JOBS["training"]) as bot:
-        await command(discord_server, "train start", {"epochs": 2})
-        job = await wait_for_job(bot, ended, timeout=60)
-        assert (job.state, job.reason) == ("failed", "train_reason_failed")
-        assert job.metrics["reason_params"]["detail"].startswith("digits.npz: not a readable .npz")
-        reply = await command(discord_server, "train-status", predicate=lambda r: r.embeds)
-        assert fields(reply)["State"] == "failed"
-        assert fields(reply)["Outcome"].startswith("Training failed: ")
+        refused = await command(discord_server, "train start", {"epochs": 2})
+        assert refused.ephemeral and refused.content.startswith("The training data can't be read")
+        assert await bot.get_cog("Training").supervisor.jobs.latest() is None
         assert bot.sampler is sampler

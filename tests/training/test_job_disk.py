@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.features.training.embeds import without_paths
 from tests.training.jobs import SHORT_JOBS, ended, wait_for_job
 from tests.training.test_train_from_chat import command, fields
 
@@ -54,7 +55,9 @@ async def test_a_full_disk_fails_the_job_with_a_clear_reason_and_leaves_nothing_
             assert bot.sampler is sampler
             reply = await command(discord_server, "train-status", predicate=lambda r: r.embeds)
             assert fields(reply)["State"] == "failed"
-            assert fields(reply)["Outcome"] == f"Training failed: {detail}"
+            # Public: the diagnostic without the server's paths.
+            assert fields(reply)["Outcome"] == f"Training failed: {without_paths(detail)}"
+            assert str(tmp_path) not in fields(reply)["Outcome"]
         assert leftovers(jobs) == []
         assert not (jobs / "job-0001" / "vae.keras").exists()
 

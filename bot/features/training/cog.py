@@ -51,6 +51,19 @@ def read_status_and_curve(training_dir: Path) -> tuple[TrainingStatus | None, by
 TRAINER_REFUSALS = {"role": "train_trainers_role", "nobody": "train_trainers_nobody"}
 
 
+def training_data_problem(path: Path) -> str | None:
+    """Why the training data file cannot be trained on (for the log), or None when it can."""
+    from genai_models.errors import DataError
+    from genai_models.vae.training.data import load_digits
+
+    try:
+        load_digits(path)
+    except (DataError, OSError) as exc:
+        return str(exc)
+    return None
+
+
+
 class Training(commands.Cog):
     """The VAE's training, seen and steered from Discord.
 
@@ -142,6 +155,12 @@ class Training(commands.Cog):
         if not await self._require(interaction, admin=True):
             return
         lang = interaction_language(interaction)
+        data = self.bot.settings.training_data
+        problem = None if data is None else await self.bot.run_blocking(training_data_problem, data)
+        if problem is not None:  # say so now, not "started" and a failure a minute later
+            log.warning("/train start refused: the training data %s cannot be used: %s", data, problem)
+            await self._refuse(interaction, "train_data_unusable")
+            return
         result = await self.supervisor.start(
             user_id=interaction.user.id, guild_id=interaction.guild_id,
             channel_id=interaction.channel_id, epochs=epochs, seed=seed,
@@ -165,9 +184,14 @@ class Training(commands.Cog):
     async def train_cancel(self, interaction: discord.Interaction) -> None:
         if not await self._require(interaction, admin=True):
             return
-        job = await self.supervisor.cancel(user_id=interaction.user.id)
-        if job is None:
+        cancelling = await self.supervisor.cancel(user_id=interaction.user.id)
+        if cancelling is None:
             await self._refuse(interaction, "train_nothing_to_cancel")
+            return
+        job = cancelling.job
+        if cancelling.by != interaction.user.id:  # another admin got there first
+            await self._refuse(interaction, "train_already_cancelling", job=job.id,
+                               user=f"<@{cancelling.by}>")
             return
         await interaction.response.send_message(text(
             "train_cancelling", interaction_language(interaction), job=job.id, epoch=job.epoch))

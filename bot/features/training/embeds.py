@@ -3,6 +3,7 @@ progress and outcome, and the serving model's record."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -71,11 +72,24 @@ def training_embed(
     updated = _timestamp(status.updated_at)
     if updated:
         embed.add_field(name=text("train_updated", lang), value=updated)
-    if status.message:
+    # The trainer's note is an English diagnostic: shown to English readers, without the
+    # server's paths; a reply in another language keeps to its own words (state and outcome).
+    if status.message and lang == "en":
         embed.add_field(
-            name=text("train_message", lang), value=clip(status.message, EMBED_FIELD_VALUE_LIMIT)
+            name=text("train_message", lang),
+            value=clip(without_paths(status.message), EMBED_FIELD_VALUE_LIMIT),
         )
     return embed
+
+
+# A file-system path in a diagnostic (/srv/bot/data/x.npz, C:\data\x.npz, ~/x): what a public
+# message must not show of the server.
+_PATH = re.compile(r"(?<![\w/~])(?:[A-Za-z]:\\|~?/)[^\s'\"()]*[^\s'\"().,;:]")
+
+
+def without_paths(diagnostic: str) -> str:
+    """`diagnostic` with every file-system path replaced by its last part (the file's name)."""
+    return _PATH.sub(lambda m: re.split(r"[\\/]", m.group(0))[-1] or "…", diagnostic)
 
 
 _STATES = {"state_running", "state_finished", "state_failed", "state_interrupted"}
@@ -133,6 +147,13 @@ def job_outcome(job: TrainingJob, lang: Lang) -> str:
     if job.outcome == "swapped":
         version = (job.metrics or {}).get("evaluation", {}).get("version", "?")
         return text("train_outcome_swapped", lang, version=version)
+    if "detail" in params:
+        # An English diagnostic: English readers get it without the server's paths; others get
+        # their language's plain sentence for the reason, without it.
+        if lang == "en":
+            params["detail"] = without_paths(str(params["detail"]))
+        elif job.reason == "train_reason_failed":
+            return text("train_reason_failed_plain", lang)
     reason = text(job.reason, lang, **params) if job.reason else text("unknown", lang)
     if job.outcome == "rejected":
         return text("train_outcome_rejected", lang, reason=reason)
