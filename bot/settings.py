@@ -437,20 +437,21 @@ def _url(env: Mapping[str, str], name: str) -> str | None:
 
 ENV_EXAMPLE_HEADER = """\
 # genai-bot settings. Copy to .env in the folder you run genai-bot from (or beside the project),
-# and fill in what you need; real environment variables win over .env. Every key is empty here,
-# and empty means the default: a copy changes nothing until you write a value.
+# then uncomment and fill in what you need; real environment variables win over .env. Every key
+# is commented out here, so a copy changes no default, and `docker run --env-file .env` passes
+# nothing that would override the image's own settings. A key set empty means its default too.
 # Never commit .env: it holds secrets (.gitignore already lists it).
 # Written by `python -m bot.settings > .env.example` from bot/settings.py; edit it there.
 """
 
 
 def env_example() -> str:
-    """.env.example: every variable, grouped as in GROUPS, with its help line, left empty."""
+    """.env.example: every variable, grouped as in GROUPS, with its help line, commented out."""
     lines = [ENV_EXAMPLE_HEADER]
     for group, variables in GROUPS.items():
         lines.append(f"# --- {group} " + "-" * max(3, 92 - len(group)))
         for name, help_line in variables.items():
-            lines += [f"# {help_line[0].upper()}{help_line[1:]}.", f"{name}="]
+            lines += [f"# {help_line[0].upper()}{help_line[1:]}.", f"# {name}="]
         lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n"
 

@@ -1,0 +1,1 @@
+"""One folder per feature: its cog (the slash commands), views (buttons) and embeds."""
