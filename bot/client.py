@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -20,6 +21,7 @@ from bot.fair_use.gate import FairUseGate
 from bot.interactions.admission import GenAICommandTree
 from bot.interactions.i18n import CommandTranslator
 from bot.interactions.inflight import InFlight
+from bot.interactions.views import answer_stale
 from bot.ops.gateway_state import GatewayState
 from bot.ops.metrics import BotMetrics
 from bot.settings import Settings
@@ -43,8 +45,6 @@ EXTENSIONS = (
     "bot.features.about.cog",
 )
 
-DEFAULT_VIEW_TIMEOUT_S = 180.0  # well inside the 15 minutes an interaction token lives
-
 
 class GenAIBot(commands.Bot):
     """The Discord bot. Slash commands only, so it needs no privileged intents.
@@ -67,7 +67,6 @@ class GenAIBot(commands.Bot):
         database: Database | None = None,
         load_sampler: Callable[[], DigitSampler] | None = None,
         sync_commands: bool = True,
-        view_timeout_s: float = DEFAULT_VIEW_TIMEOUT_S,
         training_options: dict[str, Any] | None = None,
         **options: Any,
     ) -> None:
@@ -88,12 +87,13 @@ class GenAIBot(commands.Bot):
         self.poet = poet
         self.database = database
         self.sampler: DigitSampler | None = None
-        self.view_timeout_s = view_timeout_s
         self.training_options = training_options or {}  # for bot.training.supervisor.Supervisor
         self._load_sampler = load_sampler
         self._sync_commands = sync_commands
         self.commands_synced = False
         self.set_up = False  # setup_hook done: from now on interactions may arrive
+        # The custom_id templates of the features' buttons and selects (add_persistent_items).
+        self.persistent_templates: list[re.Pattern[str]] = []
         self.in_flight = InFlight()
         self.metrics = BotMetrics()
         self.gateway = GatewayState(self)
@@ -139,6 +139,7 @@ class GenAIBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         await self.tree.set_translator(CommandTranslator())
+        self.add_listener(answer_stale, "on_interaction")  # no press is ever left unanswered
         if self._load_sampler is not None:
             # TensorFlow's import and the model's warm-up take seconds: never on the loop.
             self.sampler = await run_in_daemon_thread(self._load_sampler, name="genai-model-loader")

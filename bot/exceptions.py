@@ -50,3 +50,10 @@ class ModelNotLoadedError(GenAIError):
     """The digit model is not loaded (still starting, or this process runs without it)."""
 
     default_code = "model_loading"
+
+
+class StaleComponentError(GenAIError):
+    """A button or select whose state is gone: sent by an older release, or its stored state
+    pruned with the audit log."""
+
+    default_code = "buttons_expired"

@@ -4,7 +4,8 @@ Add one import line per new module (see the package docstring).
 """
 
 from bot.storage.audit_schema import Generation
+from bot.storage.component_state_schema import ComponentState
 from bot.storage.fair_use_schema import Cooldown, JobInFlight
 from bot.storage.schema import Base, ModelVersion, TrainingJob
 
-__all__ = ["Base", "Cooldown", "Generation", "JobInFlight", "ModelVersion", "TrainingJob"]
+__all__ = ["Base", "ComponentState", "Cooldown", "Generation", "JobInFlight", "ModelVersion", "TrainingJob"]

@@ -26,7 +26,7 @@ def start_bot(discord_server, sampler, tmp_path) -> Callable[..., Any]:
     """`async with start_bot(**overrides) as bot:` runs a GenAIBot against the stand-in.
 
     Overrides: poet, load_sampler (default: the session's real sampler), workers,
-    command_timeout_s, view_timeout_s, training_dir, data_dir (default: tmp_path / "data",
+    command_timeout_s, training_dir, data_dir (default: tmp_path / "data",
     where the bot's real SQLite database is created and migrated), training_options (for the
     training Supervisor, e.g. poll_s), fair_use (default: NO_LIMITS, so tests of other features
     are not throttled; the fair-use tests pass their own), and any other `Settings` field as a
@@ -40,7 +40,6 @@ def start_bot(discord_server, sampler, tmp_path) -> Callable[..., Any]:
         load_sampler: Callable[[], Any] | None = lambda: sampler,
         workers: int = 2,
         command_timeout_s: float = 30.0,
-        view_timeout_s: float = 60.0,
         training_dir=None,
         fair_use: FairUseLimits = NO_LIMITS,
         data_dir=None,
@@ -65,7 +64,6 @@ def start_bot(discord_server, sampler, tmp_path) -> Callable[..., Any]:
                 database=database,
                 training_options=training_options,
                 load_sampler=load_sampler,
-                view_timeout_s=view_timeout_s,
                 guild_ready_timeout=GUILD_READY_TIMEOUT_S,
             )
             async with run_bot(bot, discord_server):

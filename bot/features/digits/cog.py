@@ -8,9 +8,7 @@ same functions the CLI calls) runs in the worker pool, and its embeds.py builds 
 from __future__ import annotations
 
 import logging
-import secrets
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -18,14 +16,20 @@ from discord.ext import commands
 
 from bot.exceptions import ModelNotLoadedError
 from bot.features.digits.embeds import digits_reply, handwriting_reply, latent_map_reply, morph_reply
+from bot.features.digits.requests import MAX_SEED, DigitRequest, new_seed
+from bot.features.digits.views import (
+    DigitButton,
+    GridState,
+    MorphTargetSelect,
+    grid_controls,
+    short_version,
+)
 from bot.interactions import attachments
-from bot.interactions.embeds import BUTTON_LABEL_LIMIT, clip
 from bot.interactions.i18n import Lang, command_text, interaction_language, text
 from bot.interactions.responses import Reply, reply_with
-from bot.interactions.views import OwnedView
+from bot.interactions.views import add_persistent_items
 from genai_models.vae.serving.drawing import (
     DEFAULT_FRAMES,
-    axis_meaning,
     draw_digits,
     draw_handwriting,
     draw_latent_map,
@@ -37,24 +41,6 @@ if TYPE_CHECKING:
     from genai_models.vae.serving.sampler import DigitSampler, MorphEnd
 
 log = logging.getLogger(__name__)
-
-MAX_SEED = 2**31 - 1
-# Explore: how far one press moves the shown digits across the style plane, in latent units
-# (about a cell of /latent-map digit's grid).
-EXPLORE_STEP = 0.7
-
-
-def new_seed() -> int:
-    return secrets.randbelow(MAX_SEED + 1)
-
-
-@dataclass(frozen=True)
-class DigitRequest:
-    digit: int | None
-    count: int
-    seed: int
-    offset: tuple[float, float] = (0.0, 0.0)  # Explore's move across the style plane
-
 
 class Digits(commands.Cog):
     """Handwritten digits drawn, morphed and mapped by the VAE.
@@ -98,9 +84,7 @@ class Digits(commands.Cog):
         self.require_sampler()
         request = DigitRequest(digit, count, new_seed() if seed is None else seed)
         lang = interaction_language(interaction)
-        view = DigitView(self, request, owner=interaction.user, lang=lang)
-        await reply_with(interaction, self.digits_reply(request, lang, view))
-        view.remember(interaction)
+        await reply_with(interaction, self.digits_reply(request, lang, owner_id=interaction.user.id))
 
     @app_commands.command(name="morph", description=command_text("morph.description"))
     @app_commands.describe(
@@ -154,8 +138,11 @@ class Digits(commands.Cog):
     # --- replies, shared by the commands and the buttons ---
 
     async def digits_reply(
-        self, request: DigitRequest, lang: Lang, view: discord.ui.View | None = None
+        self, request: DigitRequest, lang: Lang, *, owner_id: int | None = None,
+        note: str | None = None,
     ) -> Reply:
+        """The grid `request` asks for; with its buttons when it has an owner, and `note` (the
+        model has changed since) under the image."""
         sampler = self.require_sampler()
         png = await self.bot.run_blocking(
             draw_digits, sampler, request.digit, count=request.count, seed=request.seed,
@@ -163,13 +150,16 @@ class Digits(commands.Cog):
         )
         reply = digits_reply(
             png, digit=request.digit, count=request.count, seed=request.seed,
-            version=sampler.version, lang=lang, offset=request.offset,
+            version=sampler.version, lang=lang, offset=request.offset, note=note,
         )
-        reply.view = view
+        if owner_id is not None:
+            state = GridState(owner_id, request, short_version(sampler.version))
+            reply.view = grid_controls(state, sampler, lang)
         return reply
 
     async def morph_reply(
-        self, start: MorphEnd, end: MorphEnd, *, labels: tuple[str, str], frames: int, lang: Lang
+        self, start: MorphEnd, end: MorphEnd, *, labels: tuple[str, str], frames: int, lang: Lang,
+        note: str | None = None,
     ) -> Reply:
         """A morph GIF; a user's image bytes go to the sampler as they are, in the pool."""
         sampler = self.require_sampler()
@@ -180,7 +170,7 @@ class Digits(commands.Cog):
         )
         return morph_reply(
             gif, start=labels[0], end=labels[1], frames=frames, seed=seed,
-            version=sampler.version, lang=lang,
+            version=sampler.version, lang=lang, note=note,
         )
 
     async def _user_morph_reply(
@@ -226,126 +216,6 @@ class Digits(commands.Cog):
             self._latent_maps[key], digit=digit, version=sampler.version, lang=lang)
 
 
-class DigitRequestView(OwnedView):
-    """A view about one /digit request, for the cog to act on."""
-
-    def __init__(self, cog: Digits, request: DigitRequest, *, owner: discord.abc.User, lang: Lang):
-        super().__init__(owner=owner, lang=lang, timeout=cog.bot.view_timeout_s)
-        self.cog = cog
-        self.request = request
-
-
-class DigitView(DigitRequestView):
-    """"Again" redraws with a new seed; "Morph to…" asks for a target digit and animates.
-
-    Explore (the second row) moves the shown digits across the style plane and redraws them in
-    place: one batched decode per press. Its buttons are named after what each direction does
-    to the handwriting, as measured on this model (DigitSampler.style_axes).
-    """
-
-    texts: ClassVar[dict[str, str]] = {"again": "again", "morph_to": "morph_to",
-                                       "explore_reset": "explore_reset"}
-    # Every press that draws counts as a /digit for fair use, and redraws in place.
-    work: ClassVar[dict[str, tuple[str, bool]]] = {
-        name: ("digit", True) for name in
-        ("again", "explore_left", "explore_right", "explore_up", "explore_down", "explore_reset")
-    }
-
-    def __init__(self, cog: Digits, request: DigitRequest, *, owner: discord.abc.User, lang: Lang):
-        super().__init__(cog, request, owner=owner, lang=lang)
-        axes = cog.require_sampler().style_axes
-        for item, names, direction in ((self.explore_left, axes.x, -1), (self.explore_right, axes.x, 1),
-                                       (self.explore_up, axes.y, 1), (self.explore_down, axes.y, -1)):
-            item.label = clip(axis_meaning(names, direction, lang), BUTTON_LABEL_LIMIT)
-
-    @discord.ui.button(label="Again", style=discord.ButtonStyle.primary, emoji="🎲")
-    async def again(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
-        self.request = replace(self.request, seed=new_seed())
-        await self._redraw(interaction)
-
-    async def _redraw(self, interaction: discord.Interaction) -> None:
-        work = self.cog.digits_reply(self.request, self.lang, view=self)
-        await reply_with(interaction, work, update=True)  # redraws the message in place
-        self.remember(interaction)
-
-    async def _explore(self, interaction: discord.Interaction, dx: int, dy: int) -> None:
-        limit = self.cog.require_sampler().style_extent
-        x, y = self.request.offset
-        offset = (_clamp(round(x + dx * EXPLORE_STEP, 2), limit),
-                  _clamp(round(y + dy * EXPLORE_STEP, 2), limit))
-        self.request = replace(self.request, offset=offset)
-        await self._redraw(interaction)
-
-    @discord.ui.button(label="left", emoji="⬅️", row=1)
-    async def explore_left(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
-        await self._explore(interaction, -1, 0)
-
-    @discord.ui.button(label="right", emoji="➡️", row=1)
-    async def explore_right(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
-        await self._explore(interaction, 1, 0)
-
-    @discord.ui.button(label="up", emoji="⬆️", row=1)
-    async def explore_up(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
-        await self._explore(interaction, 0, 1)
-
-    @discord.ui.button(label="down", emoji="⬇️", row=1)
-    async def explore_down(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
-        await self._explore(interaction, 0, -1)
-
-    @discord.ui.button(label="Back", emoji="↩️", row=1)
-    async def explore_reset(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
-        self.request = replace(self.request, offset=(0.0, 0.0))
-        await self._redraw(interaction)
-
-    @discord.ui.button(label="Morph to…", style=discord.ButtonStyle.secondary, emoji="🔀")
-    async def morph_to(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
-        picker = MorphTargetView(self.cog, self.request, owner=self.owner, lang=self.lang)
-        await interaction.response.send_message(
-            text("pick_target", self.lang), view=picker, ephemeral=True
-        )
-        picker.remember(interaction)
-
-
-class MorphTargetView(DigitRequestView):
-    """An ephemeral picker: which digit should the shown digit turn into?"""
-
-    texts: ClassVar[dict[str, str]] = {"target": "target_placeholder"}
-    work: ClassVar[dict[str, tuple[str, bool]]] = {"target": ("morph", False)}
-
-    @discord.ui.select(
-        placeholder="Target digit",
-        options=[discord.SelectOption(label=str(k), value=str(k)) for k in range(10)],
-    )
-    async def target(self, interaction: discord.Interaction, select: discord.ui.Select) -> None:
-        end = int(select.values[0])
-        self.stop()  # one morph per picker
-        await reply_with(interaction, self._morph_reply(end))  # a new, public message
-        await self._dismiss()
-
-    async def _morph_reply(self, end: int) -> Reply:
-        digit, seed, offset = self.request.digit, self.request.seed, self.request.offset
-        if digit is not None and not any(offset):
-            start: MorphEnd = digit
-        else:  # "any digit", or moved by Explore: morph from the very image the user sees
-            start = self.cog.require_sampler().digits(digit, count=1, seed=seed, offset=offset)[0]
-        label = str(digit) if digit is not None else f"#{seed}"
-        return await self.cog.morph_reply(
-            start, end, labels=(label, str(end)), frames=DEFAULT_FRAMES, lang=self.lang
-        )
-
-    async def _dismiss(self) -> None:
-        """Remove the ephemeral picker once used; it has nothing more to offer."""
-        if self._holder is None:
-            return
-        try:
-            await self._holder.delete_original_response()
-        except discord.HTTPException as exc:
-            log.debug("could not remove the morph picker: %s", exc)
-
-
-def _clamp(value: float, limit: float) -> float:
-    return max(-limit, min(limit, value))
-
-
 async def setup(bot: GenAIBot) -> None:
     await bot.add_cog(Digits(bot, bot.sampler))
+    add_persistent_items(bot, DigitButton, MorphTargetSelect)
