@@ -59,7 +59,9 @@ Talking to the bot (each returns an `InjectedInteraction` with `.id`, `.token`, 
   callback, `opened_by.modal`), with text `values` by input custom_id; fields left out keep
   their pre-filled value. check=True refuses what Discord's client would not send (an empty
   required field, a text over max_length).
-- `await server.inject_interaction(payload)` / `await server.dispatch(event, data)`: raw.
+- `await server.inject_interaction(payload, shard=None)` / `await server.dispatch(event, data)`:
+  raw. `shard=` (also on inject_component) sends it to that shard's session whatever its guild,
+  as after Discord reshards a bot and a guild's events move to another shard and process.
 
 Waiting and asserting. Every REST call is a `RecordedRequest` in `server.requests` (method, path
 relative to /api/v10, query, json or payload_json, files, at=time.monotonic(), status).
@@ -384,8 +386,12 @@ class DiscordStandIn:
                                "(use run_bot; a sharded bot must hold that guild's shard)")
         return owner[-1]
 
-    async def inject_interaction(self, payload: dict[str, Any]) -> InjectedInteraction:
-        """Send a raw INTERACTION_CREATE payload (fields as built by InteractionBuilder.base)."""
+    async def inject_interaction(self, payload: dict[str, Any], *,
+                                 shard: int | None = None) -> InjectedInteraction:
+        """Send a raw INTERACTION_CREATE payload (fields as built by InteractionBuilder.base).
+
+        `shard`: the session of that shard gets it, whatever guild it names (as after Discord
+        resharded, when a guild's events move to another shard and process)."""
         user_id = int((payload.get("member") or {}).get("user", payload.get("user", {}))["id"])
         interaction = InjectedInteraction(
             server=self, id=int(payload["id"]), token=payload["token"], type=payload["type"],
@@ -396,7 +402,11 @@ class DiscordStandIn:
         self.interactions[interaction.id] = interaction
         self.by_token[interaction.token] = interaction
         guild_id = payload.get("guild_id")
-        session = self._session_for(None if guild_id is None else int(guild_id))
+        if shard is not None:
+            session = next(s for s in self.sessions
+                           if s.ready.is_set() and not s.closed and s.shard[0] == shard)
+        else:
+            session = self._session_for(None if guild_id is None else int(guild_id))
         interaction.sent_at = time.monotonic()
         await session.dispatch("INTERACTION_CREATE", payload)
         return interaction
@@ -434,8 +444,10 @@ class DiscordStandIn:
     async def inject_component(self, message: Reply | dict[str, Any] | int, custom_id: str, *,
                                user: FakeUser | None = None, values: list[str] | None = None,
                                locale: str | None = None, guild_locale: str | None = None,
-                               app_permissions: int | None = None) -> InjectedInteraction:
-        """A user presses a button (or picks select `values`) on a message the bot sent."""
+                               app_permissions: int | None = None,
+                               shard: int | None = None) -> InjectedInteraction:
+        """A user presses a button (or picks select `values`) on a message the bot sent
+        (`shard`: sent to that shard's session, see inject_interaction)."""
         user = user or self.alice
         message_id = (message.message_id if isinstance(message, Reply)
                       else int(message["id"]) if isinstance(message, dict) else int(message))
@@ -452,7 +464,7 @@ class DiscordStandIn:
                                     in_dm=guild is None, guild=guild)
         payload["data"] = self.builder.component_data(component, values)
         payload["message"] = stored
-        return await self.inject_interaction(payload)
+        return await self.inject_interaction(payload, shard=shard)
 
     async def inject_modal_submit(self, opened_by: InjectedInteraction, values: dict[str, Any], *,
                                   user: FakeUser | None = None, locale: str | None = None,
