@@ -376,6 +376,8 @@ class DiscordStandIn:
     def _owner_sessions(self, guild_id: int | None) -> list[GatewaySession]:
         """Live sessions that Discord would send `guild_id`'s events to (None: DMs, shard 0)."""
         live = [s for s in self.sessions if s.ready.is_set() and not s.closed]
+        if guild_id is not None and guild_id not in self.world.guilds:
+            guild_id = None  # a guild without the bot: a user install's events come as DMs do
         return [s for s in live if (s.shard[0] == 0 if guild_id is None else s.owns_guild(guild_id))]
 
     def _session_for(self, guild_id: int | None) -> GatewaySession:
@@ -424,19 +426,29 @@ class DiscordStandIn:
                              guild_locale: str | None = None, app_permissions: int | None = None,
                              in_dm: bool = False, check: bool = True,
                              guild: FakeGuild | None = None,
-                             member_permissions: int | None = None) -> InjectedInteraction:
+                             member_permissions: int | None = None,
+                             installed_by: str = "guild",
+                             private_channel: bool = False) -> InjectedInteraction:
         """A user runs a slash command (in `guild`, default the first); see the module
         docstring. `member_permissions`: the user's own permission bits in the guild (default:
-        an ordinary member's)."""
+        an ordinary member's). `installed_by="user"`: through the user's own install of the app
+        (in any guild, even one without the bot, `server.add_foreign_guild()`; in the bot's DM;
+        or with `private_channel=True` in a DM between users). check=True also refuses a
+        command whose synced integration_types or contexts leave this use out."""
         user = user or self.alice
         guild = guild or self.world.guild
-        definition = self._find_command(name, None if in_dm else guild.id)
+        outside = in_dm or private_channel or guild.id not in self.world.guilds
+        definition = self._find_command(name, None if outside else guild.id)
         if check and definition is None:
             raise InvalidInteraction(f"/{name.split()[0]} was never synced; synced: "
                                      f"{[c['name'] for v in self.commands.values() for c in v]}")
         payload = self.builder.base(APPLICATION_COMMAND, user=user, locale=locale,
                                     guild_locale=guild_locale, app_permissions=app_permissions,
-                                    in_dm=in_dm, guild=guild, member_permissions=member_permissions)
+                                    in_dm=in_dm, guild=guild, member_permissions=member_permissions,
+                                    installed_by=installed_by, private_channel=private_channel)
+        if check and definition is not None:
+            self.builder.check_availability(definition, installed_by=installed_by,
+                                            context=payload["context"])
         payload["data"] = self.builder.command_data(
             name, options or {}, definition, channel_id=int(payload["channel_id"]), check=check)
         return await self.inject_interaction(payload)
@@ -458,10 +470,13 @@ class DiscordStandIn:
         owner = (stored.get("interaction_metadata") or {}).get("user", {}).get("id")
         if stored["flags"] & EPHEMERAL and owner != str(user.id):
             raise InvalidInteraction("only the requester can see an ephemeral message")
-        guild = self.world.guilds.get(int(stored["guild_id"])) if "guild_id" in stored else None
+        guild = self.world.find_guild(int(stored["guild_id"])) if "guild_id" in stored else None
+        # A press goes through the installation that sent the message.
+        owners = (stored.get("interaction_metadata") or {}).get("authorizing_integration_owners")
+        installed_by = "user" if owners and "0" not in owners else "guild"
         payload = self.builder.base(MESSAGE_COMPONENT, user=user, locale=locale,
                                     guild_locale=guild_locale, app_permissions=app_permissions,
-                                    in_dm=guild is None, guild=guild)
+                                    in_dm=guild is None, guild=guild, installed_by=installed_by)
         payload["data"] = self.builder.component_data(component, values)
         payload["message"] = stored
         return await self.inject_interaction(payload, shard=shard)
