@@ -80,6 +80,11 @@ class GenAIBot(commands.Bot):
             # Poems, topics and file names are written by models and users: a line starting with
             # @everyone must never notify a whole server. No message of ours means to ping.
             allowed_mentions=discord.AllowedMentions.none(),
+            # Every command may be installed by a server or by a user (who then uses it in DMs
+            # and in servers without the bot), unless it says otherwise (training: servers only).
+            allowed_installs=app_commands.AppInstallationType(guild=True, user=True),
+            allowed_contexts=app_commands.AppCommandContext(
+                guild=True, dm_channel=True, private_channel=True),
             **options,
         )
         self.settings = settings

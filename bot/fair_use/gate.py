@@ -71,7 +71,9 @@ class FairUseGate:
         if interaction.user.id in self.limits.owner_ids:
             return True
         # The member's permissions as Discord resolved them for this interaction (none in DMs).
-        return interaction.guild_id is not None and interaction.permissions.manage_guild
+        # Only in a server that installed the bot: a server's admin using their own install of
+        # the app in it is one more user there.
+        return interaction.is_guild_integration() and interaction.permissions.manage_guild
 
     async def take_turn(
         self,
@@ -104,7 +106,7 @@ class FairUseGate:
             raise FairUseError(code="too_many_jobs", limit=self.limits.jobs_per_user) from None
         scheduler = self.schedulers[resource]
         try:
-            ticket = scheduler.enter(user_id, interaction.guild_id)
+            ticket = scheduler.enter(user_id, community(interaction))
         except QueueFullError:
             await self.store.undo(taken)
             self._on_refusal(command, "queue_full")
@@ -140,3 +142,10 @@ class FairUseGate:
 def _discord_time(seconds_from_now: float) -> str:
     """A Discord timestamp that each reader's client shows as "in 8 seconds", in their language."""
     return f"<t:{math.ceil(time.time() + max(1.0, seconds_from_now))}:R>"
+
+
+def community(interaction: discord.Interaction) -> int | None:
+    """The server whose share of the queue a job counts against: the one the interaction came
+    from when that server installed the bot; None (the user alone) for a user's own install
+    used in a DM or a server without the bot."""
+    return interaction.guild_id if interaction.is_guild_integration() else None

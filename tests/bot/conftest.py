@@ -46,8 +46,8 @@ def start_bot(discord_server, sampler, tmp_path) -> Callable[..., Any]:
         training_options: dict[str, Any] | None = None,
         **settings_fields: Any,
     ) -> AsyncIterator[GenAIBot]:
+        settings_fields.setdefault("dev_guild_id", discord_server.guild_id)  # None: global sync
         settings = Settings(
-            dev_guild_id=discord_server.guild_id,
             training_dir=training_dir or tmp_path / "runs",
             workers=workers,
             command_timeout_s=command_timeout_s,
