@@ -54,6 +54,10 @@ Talking to the bot (each returns an `InjectedInteraction` with `.id`, `.token`, 
   button (or pick select `values`) on a message the bot sent (a Reply, message dict or id). Pressing
   a disabled button, or another user's ephemeral message, raises InvalidInteraction, as the
   Discord client would not let a user do it.
+- `server.post_as_user(content, user=None, files=[Upload…], guild=None, in_dm=False)`: a message a
+  person posts; `await server.inject_message_command(name, message, user=None, locale=None,
+  installed_by="guild", check=True)`: Apps → `name` on it (a message command, type 3, with the
+  message resolved as Discord sends it).
 - `await server.inject_modal_submit(opened_by, values, *, user=None, locale=None, check=True)`:
   submit the modal the bot opened in answer to `opened_by` (the interaction that got the type 9
   callback, `opened_by.modal`), with text `values` by input custom_id; fields left out keep
@@ -413,13 +417,55 @@ class DiscordStandIn:
         await session.dispatch("INTERACTION_CREATE", payload)
         return interaction
 
-    def _find_command(self, name: str, guild_id: int | None) -> dict[str, Any] | None:
-        top = name.split()[0]
+    def _find_command(self, name: str, guild_id: int | None, *,
+                      kind: int = 1) -> dict[str, Any] | None:
+        top = name.split()[0] if kind == 1 else name
         for scope in (guild_id, None):
             for command in self.commands.get(scope, []):
-                if command["name"] == top and command.get("type", 1) == 1:
+                if command["name"] == top and command.get("type", 1) == kind:
                     return command
         return None
+
+    def post_as_user(self, content: str = "", *, user: FakeUser | None = None,
+                     files: list[Upload] = (), guild: FakeGuild | None = None,
+                     in_dm: bool = False) -> dict[str, Any]:
+        """A message a person posts (in `guild`'s channel, or their DM with the bot), with
+        `files` attached: what a message command (Apps → …) is then used on."""
+        user = user or self.alice
+        if in_dm:
+            channel_id = self.builder._dm_channels.setdefault(user.id, self.world.ids())
+            guild_id = None
+        else:
+            guild = guild or self.world.guild
+            channel_id, guild_id = guild.channel_id, guild.id
+        return self.store.post_as_user(user, channel_id=channel_id, content=content,
+                                       files=[f.as_uploaded() for f in files], guild_id=guild_id)
+
+    async def inject_message_command(self, name: str, message: dict[str, Any], *,
+                                     user: FakeUser | None = None, locale: str | None = None,
+                                     installed_by: str = "guild", check: bool = True,
+                                     guild: FakeGuild | None = None) -> InjectedInteraction:
+        """A user picks Apps → `name` on `message` (a message context-menu command, type 3):
+        Discord sends the message, resolved, with the target's id."""
+        user = user or self.alice
+        in_dm = "guild_id" not in message
+        guild = guild or (None if in_dm else self.world.find_guild(int(message["guild_id"])))
+        outside = in_dm or guild.id not in self.world.guilds
+        definition = self._find_command(name, None if outside else guild.id, kind=3)
+        if check and definition is None:
+            raise InvalidInteraction(f"no message command {name!r} was synced")
+        payload = self.builder.base(APPLICATION_COMMAND, user=user, locale=locale, guild_locale=None,
+                                    app_permissions=None, in_dm=in_dm, guild=guild,
+                                    installed_by=installed_by)
+        if check and definition is not None:
+            self.builder.check_availability(definition, installed_by=installed_by,
+                                            context=payload["context"])
+        payload["data"] = {"id": str((definition or {}).get("id") or self.world.ids()),
+                           "name": name, "type": 3, "target_id": message["id"],
+                           "resolved": {"messages": {message["id"]: message}}}
+        if definition and definition.get("guild_id"):
+            payload["data"]["guild_id"] = definition["guild_id"]
+        return await self.inject_interaction(payload)
 
     async def inject_command(self, name: str, options: dict[str, Any] | None = None, *,
                              user: FakeUser | None = None, locale: str | None = None,
