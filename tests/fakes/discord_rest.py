@@ -248,8 +248,9 @@ class RestApi:
         stored = []
         for command in commands:
             kind = command.get("type", 1)
+            # Discord answers every command with a description: "" for user and message ones.
             entry = {"type": kind, "default_member_permissions": None, "nsfw": False,
-                     "dm_permission": True, "options": []} | command
+                     "dm_permission": True, "options": [], "description": ""} | command
             entry |= {"id": known.get((command["name"], kind)) or str(world.ids()),
                       "application_id": str(world.application_id), "version": str(world.ids())}
             if scope is not None:
