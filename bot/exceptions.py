@@ -57,3 +57,10 @@ class StaleComponentError(GenAIError):
     pruned with the audit log."""
 
     default_code = "buttons_expired"
+
+
+class MessageCommandError(GenAIError):
+    """A message command (Apps → …) used on a message that has nothing for it to work on."""
+
+    default_code = "message_without_text"
+    codes = frozenset({"message_without_image"})

@@ -16,6 +16,7 @@ from discord.ext import commands
 
 from bot.exceptions import ModelNotLoadedError
 from bot.features.digits.embeds import digits_reply, handwriting_reply, latent_map_reply, morph_reply
+from bot.features.digits.menus import handwriting_from_message
 from bot.features.digits.requests import MAX_SEED, DigitRequest, new_seed
 from bot.features.digits.views import (
     DigitButton,
@@ -125,7 +126,7 @@ class Digits(commands.Cog):
         self.require_sampler()
         attachments.check_attachment(image)  # a wrong file is refused before any deferral
         lang = interaction_language(interaction)
-        await reply_with(interaction, self._handwriting_reply(image, digit, lang))
+        await reply_with(interaction, self.reply_to_handwriting(image, digit, lang))
 
     @app_commands.command(name="latent-map", description=command_text("latent-map.description"))
     @app_commands.describe(digit=command_text("latent-map.digit"))
@@ -191,7 +192,7 @@ class Digits(commands.Cog):
         labels = tuple(text("your_image", lang) if isinstance(x, bytes) else str(x) for x in ends)
         return await self.morph_reply(ends[0], ends[1], labels=labels, frames=frames, lang=lang)
 
-    async def _handwriting_reply(
+    async def reply_to_handwriting(
         self, image: discord.Attachment, digit: int | None, lang: Lang
     ) -> Reply:
         """The upload downloaded here, checked and written as 0–9 in the pool."""
@@ -217,5 +218,7 @@ class Digits(commands.Cog):
 
 
 async def setup(bot: GenAIBot) -> None:
-    await bot.add_cog(Digits(bot, bot.sampler))
+    cog = Digits(bot, bot.sampler)
+    await bot.add_cog(cog)
     add_persistent_items(bot, DigitButton, MorphTargetSelect)
+    bot.tree.add_command(handwriting_from_message(cog))

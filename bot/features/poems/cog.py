@@ -11,6 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.features.poems.embeds import cut_note, poem_embed, poem_status_embed
+from bot.features.poems.menus import poem_about_message
 from bot.features.poems.state import PoemStates, ShownPoem
 from bot.features.poems.views import PoemButton, PoemFormSelect, poem_controls
 from bot.interactions.embeds import notice_embed
@@ -206,5 +207,7 @@ async def setup(bot: GenAIBot) -> None:
     if bot.poet is None:
         log.warning("no text endpoint configured (OPENAI_API_KEY / OPENAI_BASE_URL): no /poem")
         return
-    await bot.add_cog(Poems(bot, bot.poet))
+    cog = Poems(bot, bot.poet)
+    await bot.add_cog(cog)
     add_persistent_items(bot, PoemButton, PoemFormSelect)
+    bot.tree.add_command(poem_about_message(cog))
