@@ -276,3 +276,23 @@ async def test_a_press_on_a_button_from_an_older_release_is_answered_not_dropped
         answer = await press.wait_for_callback()
     assert answer.ephemeral and answer.content == EXPIRED_ES
     assert answer.elapsed < 3.0
+
+
+@pytest.mark.asyncio
+async def test_a_new_topic_form_sent_after_a_restart_is_told_it_expired(
+    discord_server, start_bot, tmp_path
+):
+    """The form itself lives in the process that opened it: one submitted to a new process is
+    answered (privately, in time), not dropped."""
+    poem = await a_poem(discord_server, start_bot, tmp_path / "data")
+    async with poem_bot(start_bot, tmp_path / "data"):
+        press = await discord_server.inject_component(poem, button(poem, "New topic…")["custom_id"])
+        await press.wait_for_callback()
+    async with poem_bot(start_bot, tmp_path / "data") as (_, api):
+        field = press.modal["components"][0]["component"]
+        submit = await discord_server.inject_modal_submit(press, {field["custom_id"]: "el mar"},
+                                                          locale="es-ES")
+        answer = await submit.wait_for_callback()
+    assert answer.ephemeral and answer.content == EXPIRED_ES
+    assert answer.elapsed < 3.0
+    assert api.chat_requests == []
