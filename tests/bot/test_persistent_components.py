@@ -296,3 +296,37 @@ async def test_a_new_topic_form_sent_after_a_restart_is_told_it_expired(
     assert answer.ephemeral and answer.content == EXPIRED_ES
     assert answer.elapsed < 3.0
     assert api.chat_requests == []
+
+
+@pytest.mark.asyncio
+async def test_every_component_the_bot_sends_is_one_it_can_answer_after_any_restart(
+    discord_server, start_bot, tmp_path
+):
+    """Any custom id outside the registered templates is answered 'expired' at once, so every
+    component the bot sends must match one."""
+    async with poem_bot(start_bot, tmp_path / "data") as (bot, _):
+        ix = await discord_server.inject_command("poem", {"topic": "la luna"})
+        await discord_server.wait_for_edit(ix, finished_poem, timeout=10)
+        ix = await discord_server.inject_command("digit", {})
+        grid = await discord_server.wait_for_reply(ix, lambda r: r.files)
+        press = await discord_server.inject_component(grid, button(grid, "Morph to…")["custom_id"])
+        await press.wait_for_callback()
+        templates = list(bot.persistent_templates)
+    custom_ids = [c["custom_id"] for m in discord_server.store.messages.values()
+                  for _, c in iter_components(m.get("components") or []) if "custom_id" in c]
+    assert len(custom_ids) == 4 + 7 + 1  # a poem's, a grid's, the picker's
+    assert all(any(t.fullmatch(i) for t in templates) for i in custom_ids), custom_ids
+
+
+def test_the_largest_grid_state_fits_a_custom_id():
+    from bot.features.digits.requests import MAX_SEED, DigitRequest
+    from bot.features.digits.views import ACTIONS, DigitButton, GridState, MorphTargetSelect
+
+    request = DigitRequest(None, 25, MAX_SEED, (-99.99, -99.99))
+    state = GridState(2**64 - 1, request, "f" * 16)
+    longest = max([f"digit:{action}:{state.encode()}" for action in ACTIONS]
+                  + [f"morph-to:{state.encode()}"], key=len)
+    assert len(longest) <= 100
+    assert DigitButton.__discord_ui_compiled_template__.fullmatch(
+        f"digit:explore:{state.encode()}".replace("explore", "right"))
+    assert MorphTargetSelect.__discord_ui_compiled_template__.fullmatch(f"morph-to:{state.encode()}")
