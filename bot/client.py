@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -21,6 +22,7 @@ from bot.guild_rules import ServerRules
 from bot.interactions.admission import GenAICommandTree
 from bot.interactions.i18n import CommandTranslator
 from bot.interactions.inflight import InFlight
+from bot.interactions.views import answer_stale
 from bot.ops.gateway_state import GatewayState
 from bot.ops.metrics import BotMetrics
 from bot.settings import Settings
@@ -47,8 +49,6 @@ EXTENSIONS = (
     "bot.features.about.cog",
     "bot.features.settings.cog",
 )
-
-DEFAULT_VIEW_TIMEOUT_S = 180.0  # well inside the 15 minutes an interaction token lives
 
 
 class GenAIBot(commands.Bot):
@@ -79,7 +79,6 @@ class GenAIBot(commands.Bot):
         follower: ServingFollower | None = None,
         audit: AuditLog | None = None,
         sync_commands: bool = True,
-        view_timeout_s: float = DEFAULT_VIEW_TIMEOUT_S,
         **options: Any,
     ) -> None:
         intents = discord.Intents.none()
@@ -94,6 +93,11 @@ class GenAIBot(commands.Bot):
             # @everyone must never notify a whole server. No message of ours means to ping.
             allowed_mentions=discord.AllowedMentions.none(),
             http_trace=metrics.discord_http_trace(),  # Discord's answers per route, 429s included
+            # Every command may be installed by a server or by a user (who then uses it in DMs
+            # and in servers without the bot), unless it says otherwise (training: servers only).
+            allowed_installs=app_commands.AppInstallationType(guild=True, user=True),
+            allowed_contexts=app_commands.AppCommandContext(
+                guild=True, dm_channel=True, private_channel=True),
             **options,
         )
         self.settings = settings
@@ -103,11 +107,12 @@ class GenAIBot(commands.Bot):
         self.serving = serving or ServingModel()
         self.supervisor = supervisor
         self.follower = follower
-        self.view_timeout_s = view_timeout_s
         self._load_sampler = load_sampler
         self._sync_commands = sync_commands
         self.commands_synced = False
         self.set_up = False  # setup_hook done: from now on interactions may arrive
+        # The custom_id templates of the features' buttons and selects (add_persistent_items).
+        self.persistent_templates: list[re.Pattern[str]] = []
         self.in_flight = InFlight()
         self.metrics = metrics
         self.gateway = GatewayState(self)
@@ -146,6 +151,7 @@ class GenAIBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         await self.tree.set_translator(CommandTranslator())
+        self.add_listener(answer_stale, "on_interaction")  # no press is ever left unanswered
         if self._load_sampler is not None:
             # TensorFlow's import and the model's warm-up take seconds: never on the loop.
             self.serving.sampler = await run_in_daemon_thread(

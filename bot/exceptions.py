@@ -57,3 +57,17 @@ class ModelNotLoadedError(GenAIError):
     """The digit model is not loaded (still starting, or this process runs without it)."""
 
     default_code = "model_loading"
+
+
+class StaleComponentError(GenAIError):
+    """A button or select whose state is gone: sent by an older release, or its stored state
+    pruned with the audit log."""
+
+    default_code = "buttons_expired"
+
+
+class MessageCommandError(GenAIError):
+    """A message command (Apps → …) used on a message that has nothing for it to work on."""
+
+    default_code = "message_without_text"
+    codes = frozenset({"message_without_image"})

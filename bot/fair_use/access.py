@@ -10,10 +10,12 @@ from bot.fair_use.limits import AccessLists
 def is_admin(interaction: discord.Interaction, owner_ids: frozenset[int]) -> bool:
     """The bot's admins: its owners (GENAI_OWNER_IDS) and members who may manage the server
     (Discord's Manage Server permission as resolved for this interaction; none in DMs). They
-    may /train and roll models back, and fair use exempts them from cooldowns and user limits."""
+    may /train and roll models back, and fair use exempts them from cooldowns and user limits.
+    Only in a server that installed the bot: a server's admin using their own install of the
+    app there is one more user."""
     if interaction.user.id in owner_ids:
         return True
-    return interaction.guild_id is not None and interaction.permissions.manage_guild
+    return interaction.is_guild_integration() and interaction.permissions.manage_guild
 
 
 def allowed_here(interaction: discord.Interaction, lists: AccessLists) -> bool:

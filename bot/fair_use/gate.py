@@ -110,7 +110,7 @@ class FairUseGate:
             raise FairUseError(code="too_many_jobs", limit=jobs_per_user) from None
         scheduler = self.schedulers[resource]
         try:
-            ticket = scheduler.enter(user_id, interaction.guild_id)
+            ticket = scheduler.enter(user_id, community(interaction))
         except QueueFullError:
             await self.store.undo(taken)
             wait_s = self._job_s[resource] * (scheduler.waiting + 1) / scheduler.concurrency
@@ -145,3 +145,10 @@ class FairUseGate:
 def _discord_time(seconds_from_now: float) -> str:
     """A Discord timestamp that each reader's client shows as "in 8 seconds", in their language."""
     return f"<t:{math.ceil(time.time() + max(1.0, seconds_from_now))}:R>"
+
+
+def community(interaction: discord.Interaction) -> int | None:
+    """The server whose share of the queue a job counts against: the one the interaction came
+    from when that server installed the bot; None (the user alone) for a user's own install
+    used in a DM or a server without the bot."""
+    return interaction.guild_id if interaction.is_guild_integration() else None

@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 COMMAND = "genai_command"  # Interaction.extras: the command's name for metrics and logs
 RELEASE = "genai_release"  # Interaction.extras: frees the job's fair-use slot
 QUEUED_MS = "genai_queued_ms"
+FAIR_USE_AS = "fair_use_as"  # a command's extras: the fair-use command it counts as
 # Discord allows about 5 edits per 5 s on one message; every waiting job's position changes each
 # time a slot frees, so a long queue would flood Discord (and the bot's loop) with edits.
 POSITION_EDIT_INTERVAL_S = 2.0
@@ -59,7 +60,9 @@ class GenAICommandTree(app_commands.CommandTree):
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         command = interaction.command
         name = command.qualified_name if command is not None else describe(interaction).lstrip("/")
-        return await admit(interaction, command=name, gated=name if command is not None else None)
+        # A context menu counts as the command it stands for (FAIR_USE_AS in its extras).
+        gated = command.extras.get(FAIR_USE_AS, name) if command is not None else None
+        return await admit(interaction, command=name, gated=gated)
 
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError, /

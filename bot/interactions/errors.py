@@ -56,8 +56,19 @@ def describe(interaction: discord.Interaction) -> str:
         return f"/{interaction.command.qualified_name}"
     data = interaction.data or {}
     if "custom_id" in data:
-        return f"component {data['custom_id']}"
+        return f"component {component_kind(data['custom_id'])}"
     return f"/{data.get('name', '?')}"
+
+
+def component_kind(custom_id: str) -> str:
+    """'digit:again' for 'digit:again:<owner id>:…': custom ids carry their owner's raw id,
+    which never goes into a log."""
+    kept = []
+    for part in custom_id.split(":"):
+        if part.isdigit():
+            break
+        kept.append(part)
+    return ":".join(kept) or "?"
 
 
 def user_message(error: BaseException, lang: Lang) -> str:

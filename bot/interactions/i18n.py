@@ -4,7 +4,8 @@ The texts live in `genai_models/locales/<language>.po` (see `genai_models.catalo
 format and why); this module only decides which language a Discord user reads and looks the
 texts up: reply texts by key, errors by their code, and the command tree's descriptions and
 choice labels by the explicit key each `locale_str` carries (`command_text`). Command and
-option *names* stay as documented, in English, in every locale: users and docs rely on them.
+option *names* stay as documented, in English, in every locale: users and docs rely on them;
+a context menu's name (Apps → "Write a poem about this") is its label, so it is translated.
 """
 
 from __future__ import annotations
@@ -93,8 +94,10 @@ class CommandTranslator(app_commands.Translator):
         locale: discord.Locale,
         context: app_commands.TranslationContextTypes,
     ) -> str | None:
-        if context.location in _NAME_LOCATIONS:
-            return None
+        if context.location in _NAME_LOCATIONS and not isinstance(
+            getattr(context, "data", None), app_commands.ContextMenu
+        ):
+            return None  # a context menu's name is all its users read of it: translated
         lang = language_of(locale, self.catalogue)
         if lang == SOURCE_LANGUAGE:
             return None  # the English text is the default every other locale falls back to

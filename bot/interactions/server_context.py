@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.fair_use.access import is_admin
 from bot.interactions.i18n import REPLY_LANGUAGE
 from genai_models.catalogue import CATALOGUE, SOURCE_LANGUAGE
 from genai_models.text.languages import language_for_locale
@@ -71,8 +72,5 @@ def role_ids(interaction: discord.Interaction) -> set[int]:
 
 
 def manages_server(interaction: discord.Interaction) -> bool:
-    """The one admin rule: the bot's owners (GENAI_OWNER_IDS), or members who may manage the
-    server (as Discord resolved their permissions for this interaction; none in DMs)."""
-    if interaction.user.id in interaction.client.settings.owner_ids:  # type: ignore[attr-defined]
-        return True
-    return interaction.guild_id is not None and interaction.permissions.manage_guild
+    """The one admin rule (bot.fair_use.access.is_admin) for this interaction's bot."""
+    return is_admin(interaction, interaction.client.settings.owner_ids)  # type: ignore[attr-defined]

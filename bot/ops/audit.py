@@ -21,6 +21,7 @@ from sqlalchemy import delete
 from bot.fair_use.limits import COMMAND_RESOURCES
 from bot.storage import Database
 from bot.storage.audit_schema import Generation
+from bot.storage.component_state_schema import ComponentState
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +72,17 @@ class AuditLog:
             log.warning("could not write the audit row for %s: %s", row.command, exc)
 
     async def prune(self, *, now: datetime | None = None) -> int:
-        """Delete rows older than the retention period; how many went."""
+        """Delete rows older than the retention period, and the button state of messages as
+        old; how many generations went."""
         cutoff = (now or datetime.now(UTC)) - self.retention
         async with self.database.session.begin() as session:
             result = await session.execute(delete(Generation).where(Generation.created_at < cutoff))
+            # What old messages' buttons acted on (a poem's topic and text) goes with them.
+            states = await session.execute(
+                delete(ComponentState).where(ComponentState.created_at < cutoff))
+        if states.rowcount:
+            log.info("removed the button state of %d messages older than %s", states.rowcount,
+                     cutoff.date())
         if result.rowcount:
             log.info("audit log: removed %d rows older than %s", result.rowcount, cutoff.date())
         return result.rowcount or 0

@@ -4,6 +4,7 @@ Add one import line per new module (see the package docstring).
 """
 
 from bot.storage.audit_schema import Generation
+from bot.storage.component_state_schema import ComponentState
 from bot.storage.fair_use_schema import Cooldown, JobInFlight
 from bot.storage.schema import Base, ModelVersion, TrainingJob
 from bot.storage.server_settings_schema import (
@@ -13,5 +14,5 @@ from bot.storage.server_settings_schema import (
     UserPreference,
 )
 
-__all__ = ["Base", "Cooldown", "Generation", "GuildSetting", "JobInFlight", "ModelVersion",
-           "SettingsChange", "SettingsVersion", "TrainingJob", "UserPreference"]
+__all__ = ["Base", "ComponentState", "Cooldown", "Generation", "GuildSetting", "JobInFlight",
+           "ModelVersion", "SettingsChange", "SettingsVersion", "TrainingJob", "UserPreference"]

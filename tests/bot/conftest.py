@@ -27,7 +27,7 @@ def start_bot(discord_server, sampler, tmp_path) -> Callable[..., Any]:
 
     Built by the composition root's `build_bot`, as `genai-bot run` builds it.
     Overrides: poet, load_sampler (default: the session's real sampler), workers,
-    command_timeout_s, view_timeout_s, training_dir, data_dir (default: tmp_path / "data",
+    command_timeout_s, training_dir, data_dir (default: tmp_path / "data",
     where the bot's real SQLite database is created and migrated), training (TrainingOptions
     for the supervisor, e.g. a short poll_s), fair_use (default: NO_LIMITS, so tests of other features
     are not throttled; the fair-use tests pass their own), and any other `Settings` field as a
@@ -41,7 +41,6 @@ def start_bot(discord_server, sampler, tmp_path) -> Callable[..., Any]:
         load_sampler: Callable[[], Any] | None = lambda: sampler,
         workers: int = 2,
         command_timeout_s: float = 30.0,
-        view_timeout_s: float = 60.0,
         training_dir=None,
         fair_use: FairUseLimits = NO_LIMITS,
         data_dir=None,
@@ -68,7 +67,6 @@ def start_bot(discord_server, sampler, tmp_path) -> Callable[..., Any]:
                     database=database,
                     training=training,
                     load_sampler=load_sampler,
-                    view_timeout_s=view_timeout_s,
                     guild_ready_timeout=GUILD_READY_TIMEOUT_S,
                 )
                 async with run_bot(bot, discord_server):

@@ -55,7 +55,14 @@ async def translated():
 
 @pytest.fixture
 def payloads(translated):
-    return translated[0]
+    """The slash commands' payloads."""
+    return {name: p for name, p in translated[0].items() if p.get("type", 1) == 1}
+
+
+@pytest.fixture
+def menus(translated):
+    """The message commands' payloads (Apps → …)."""
+    return {name: p for name, p in translated[0].items() if p.get("type", 1) == 3}
 
 
 @pytest.fixture
@@ -83,6 +90,16 @@ async def test_command_and_option_names_are_exactly_the_documented_ones(payloads
     ]
     assert list(_options(payloads["handwriting"])) == ["image", "digit"]
     assert list(_options(payloads["latent-map"])) == ["digit"]
+
+
+@pytest.mark.asyncio
+async def test_message_commands_are_named_in_each_language(menus):
+    """A context menu's name is its only label: unlike a slash command's, it is translated."""
+    assert set(menus) == {"Write a poem about this", "Handwriting → digits"}
+    for payload in menus.values():
+        assert set(payload["name_localizations"]) == set(SPANISH)
+    assert menus["Write a poem about this"]["name_localizations"]["es-419"] == (
+        "Escribir un poema sobre esto")
 
 
 @pytest.mark.asyncio

@@ -13,7 +13,6 @@ import pytest
 from bot.fair_use.limits import FairUseLimits
 from genai_models.text import Poet, PoetConfig
 from tests.fakes.discord_messages import iter_components
-from tests.fakes.discord_server import InvalidInteraction
 from tests.fakes.openai_server import FakeOpenAI, Fault
 
 MODEL = "fake-poet-1"
@@ -28,14 +27,14 @@ def numbered_poems():
 
 
 @contextlib.asynccontextmanager
-async def poem_bot(start_bot, *, moderation: str = "off", view_timeout_s: float = 60.0, **bot_options):
+async def poem_bot(start_bot, *, moderation: str = "off", **bot_options):
     async with FakeOpenAI(reply=numbered_poems()) as openai_server:
         config = PoetConfig(
             base_url=openai_server.base_url, api_key="sk-test-secret", model=MODEL,
             moderation=moderation, max_retries=0, timeout_s=5.0,
         )  # fmt: skip
         async with Poet(config=config) as poet, start_bot(
-            poet=poet, view_timeout_s=view_timeout_s, **bot_options
+            poet=poet, **bot_options
         ):
             yield openai_server
 
@@ -225,22 +224,6 @@ async def test_a_flagged_topic_from_the_form_gets_the_private_refusal(discord_se
     assert answer.content == "I can't write a poem about that topic; please choose a different one."
     assert len(openai_server.chat_requests) == 1
     assert [r.body["input"] for r in openai_server.moderation_requests][-1] == "FLAGME now"
-
-
-@pytest.mark.asyncio
-async def test_buttons_are_disabled_in_place_when_the_view_expires(discord_server, start_bot):
-    async with poem_bot(start_bot, view_timeout_s=1.0):
-        ix = await discord_server.inject_command("poem", {"topic": "la luna"})
-        poem = await discord_server.wait_for_edit(ix, finished, timeout=10)
-        expired = await discord_server.wait_for_edit(
-            ix, lambda r: r.buttons() and all(b.get("disabled") for b in r.buttons()), timeout=10
-        )
-        await asyncio.sleep(0)
-    assert expired.message_id == poem.message_id
-    assert expired.embeds[0]["description"] == poem.embeds[0]["description"]  # the poem stays
-    assert form_select(expired).get("disabled")
-    with pytest.raises(InvalidInteraction, match="disabled"):
-        await discord_server.inject_component(expired, button(expired, "Another")["custom_id"])
 
 
 @pytest.mark.asyncio

@@ -123,7 +123,8 @@ async def test_run_connects_syncs_to_the_dev_guild_answers_and_stops_on_sigterm(
             process.send_signal(signal.SIGTERM)  # what `docker stop` sends
     run = await finish(process, timeout=30)
     assert {c["name"] for c in synced} == {
-        "digit", "morph", "handwriting", "latent-map", "train-status", "train", "model", "about"
+        "digit", "morph", "handwriting", "latent-map", "train-status", "train", "model", "about",
+        "Handwriting → digits",  # the message command; without a text endpoint, no poem one
     }
     assert reply.files[0].filename == "digits.png"
     assert run.returncode == 0, run.stderr
@@ -208,7 +209,8 @@ async def test_sync_publishes_the_commands_to_the_dev_guild_and_exits_without_th
     assert "Traceback" not in run.stderr
     synced = {c["name"]: c for c in discord_server.synced_commands(discord_server.guild_id)}
     assert set(synced) == {
-        "poem", "digit", "morph", "handwriting", "latent-map", "train-status", "train", "model", "about"
+        "poem", "digit", "morph", "handwriting", "latent-map", "train-status", "train", "model", "about",
+        "Write a poem about this", "Handwriting → digits",  # the message commands
     }
     assert _option_names(synced["poem"]) == ["topic", "form", "language"]
     assert _option_names(synced["digit"]) == ["digit", "count", "seed"]
@@ -219,7 +221,7 @@ async def test_sync_publishes_the_commands_to_the_dev_guild_and_exits_without_th
     assert _option_names(synced["about"]) == []
     assert discord_server.synced_commands(None) == []  # the dev guild only, not globally
     assert discord_server.sessions == []  # it published over REST and never went online
-    assert run.stdout.strip() == f"synced 9 commands to guild {discord_server.guild_id}"
+    assert run.stdout.strip() == f"synced 11 commands to guild {discord_server.guild_id}"
 
 
 @pytest.mark.asyncio
@@ -234,12 +236,13 @@ async def test_sync_without_dev_guild_publishes_globally_and_without_a_text_endp
     assert "TENSORFLOW IMPORTED" not in run.stderr
     synced = {c["name"]: c for c in discord_server.synced_commands(None)}
     assert set(synced) == {
-        "digit", "morph", "handwriting", "latent-map", "train-status", "train", "model", "about"
+        "digit", "morph", "handwriting", "latent-map", "train-status", "train", "model", "about",
+        "Handwriting → digits",  # the message command; without a text endpoint, no poem one
     }
     assert _option_names(synced["digit"]) == ["digit", "count", "seed"]
     assert _option_names(synced["morph"]) == ["start", "end", "frames", "start_image", "end_image"]
     assert discord_server.synced_commands(discord_server.guild_id) == []
-    assert run.stdout.strip() == "synced 8 commands to all guilds (global)"
+    assert run.stdout.strip() == "synced 9 commands to all guilds (global)"
 
 
 INSTALLED_CLI = Path(sys.executable).with_name("genai-bot")  # the console script pip installed

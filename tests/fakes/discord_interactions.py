@@ -1,5 +1,10 @@
 """INTERACTION_CREATE payloads as Discord builds them: slash commands, components, modal submits.
 
+Where the app is installed (to the guild or to the user) and where it is used (a guild, the
+bot's DM, other people's DMs) travel as Discord sends them: `authorizing_integration_owners`,
+`context`, `app_permissions`; a command is only offered where its synced `integration_types`
+and `contexts` allow (`check_availability`).
+
 Option values are typed from the command definition the bot synced (so a test writes
 `{"digit": 3}` and the payload says type 4, integer), and checked the way Discord's own client
 checks them before sending: required options present, choices and min/max respected. A test that
@@ -83,11 +88,25 @@ class InteractionBuilder:
     def base(self, kind: int, *, user: FakeUser, locale: str | None, guild_locale: str | None,
              app_permissions: int | None, in_dm: bool,
              guild: FakeGuild | None = None,
-             member_permissions: int | None = None) -> dict[str, Any]:
+             member_permissions: int | None = None,
+             installed_by: str = "guild", private_channel: bool = False) -> dict[str, Any]:
         """Fields every interaction carries: fresh id and token, locales, permissions, place
         (`guild`'s channel; default: the world's first guild).
 
-        `member_permissions`: the invoking member's (default: an ordinary member's)."""
+        `member_permissions`: the invoking member's (default: an ordinary member's).
+        `installed_by`: "guild" (the server added the bot) or "user" (the user installed the
+        app to their account); Discord says which in `authorizing_integration_owners`: key "0"
+        (guild install) maps to the guild's id ("0" in the bot's DM), key "1" (user install) to
+        the user's. `context` is 0 in a guild, 1 in the bot's DM, 2 in a private channel (a
+        DM between users or a group DM: `private_channel`, reached only by a user install).
+        """
+        if installed_by not in ("guild", "user"):
+            raise InvalidInteraction(f"installed_by is 'guild' or 'user', not {installed_by!r}")
+        if private_channel and installed_by != "user":
+            raise InvalidInteraction("only a user-installed app is used in other people's DMs")
+        if (guild is not None and guild.id in self.world.foreign_guilds
+                and installed_by != "user"):
+            raise InvalidInteraction(f"the bot is not in {guild.name}: only a user install works")
         world = self.world
         payload: dict[str, Any] = {
             "id": str(world.ids()),
@@ -102,15 +121,22 @@ class InteractionBuilder:
             "entitlement_sku_ids": [],
             "attachment_size_limit": world.attachment_size_limit,
         }
-        if in_dm:
-            channel_id = self._dm_channels.setdefault(user.id, world.ids())
+        if in_dm or private_channel:
+            if private_channel:  # a DM between the user and someone else, not the bot
+                channel_id = world.ids()
+                recipients = [user.to_payload(), world.bob.to_payload() if user is not world.bob
+                              else world.alice.to_payload()]
+            else:
+                channel_id = self._dm_channels.setdefault(user.id, world.ids())
+                recipients = [user.to_payload()]
+            owners = ({"1": str(user.id)} if installed_by == "user" else {"0": "0"})
             payload |= {
                 "channel_id": str(channel_id),
                 "channel": {"id": str(channel_id), "type": 1, "flags": 0,
-                            "recipients": [user.to_payload()], "last_message_id": None},
+                            "recipients": recipients, "last_message_id": None},
                 "user": user.to_payload(),
-                "context": 1,
-                "authorizing_integration_owners": {"0": str(user.id)},
+                "context": 2 if private_channel else 1,
+                "authorizing_integration_owners": owners,
             }
             return payload
         guild = guild or world.guild
@@ -124,7 +150,8 @@ class InteractionBuilder:
             "channel": world.channel_payload(guild) | {"permissions": str(member)},
             "member": user.member_payload(permissions=member),
             "context": 0,
-            "authorizing_integration_owners": {"0": str(guild.id)},
+            "authorizing_integration_owners": ({"1": str(user.id)} if installed_by == "user"
+                                               else {"0": str(guild.id)}),
         }
         return payload
 
@@ -224,6 +251,20 @@ class InteractionBuilder:
         return str(role_id)
 
     # ---- components and modals ------------------------------------------------------------
+
+    @staticmethod
+    def check_availability(definition: dict[str, Any], *, installed_by: str, context: int) -> None:
+        """Refuse what Discord's client would not offer: a command whose synced definition
+        leaves out this installation type (0 guild, 1 user) or this context."""
+        name = definition["name"]
+        kinds = definition.get("integration_types") or [0]
+        if {"guild": 0, "user": 1}[installed_by] not in kinds:
+            raise InvalidInteraction(f"/{name} is not offered to a {installed_by} install "
+                                     f"(integration_types {kinds})")
+        contexts = definition.get("contexts")
+        if contexts is not None and context not in contexts:
+            raise InvalidInteraction(f"/{name} is not offered in context {context} "
+                                     f"(contexts {contexts})")
 
     @staticmethod
     def find_component(message: dict[str, Any], custom_id: str) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from tests.fakes.discord_world import ATTACHMENT_SIZE_LIMIT, DiscordWorld, iso_now
+from tests.fakes.discord_world import ATTACHMENT_SIZE_LIMIT, DiscordWorld, FakeUser, iso_now
 
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
@@ -265,6 +265,22 @@ class MessageStore:
         if metadata:
             message.update(copy.deepcopy(metadata))
         self._apply(message, payload, files, require_content=not loading, size_limit=size_limit)
+        self.messages[int(message["id"])] = message
+        return copy.deepcopy(message)
+
+    def post_as_user(self, author: FakeUser, *, channel_id: int, content: str = "",
+                     files: list[UploadedFile] = (), guild_id: int | None = None) -> dict[str, Any]:
+        """A message a person wrote in a channel (with their uploads), for message commands."""
+        message: dict[str, Any] = {
+            "id": str(self.world.ids()), "type": 0, "channel_id": str(channel_id),
+            "author": author.to_payload(), "content": content, "embeds": [], "components": [],
+            "attachments": [self.add_upload(f, channel_id=channel_id, enforce_limit=False)
+                            for f in files],
+            "mentions": [], "mention_roles": [], "mention_everyone": False, "pinned": False,
+            "tts": False, "timestamp": iso_now(), "edited_timestamp": None, "flags": 0,
+        }
+        if guild_id is not None:
+            message["guild_id"] = str(guild_id)
         self.messages[int(message["id"])] = message
         return copy.deepcopy(message)
 

@@ -39,6 +39,16 @@ NAME_PATTERN = re.compile(r"^[-_'\w]{1,32}$")
 RECORD = web.RequestKey("record", RecordedRequest)
 
 
+# Discord: an app used through a user's install where the bot is not (a guild without it, other
+# people's DMs) may send at most 5 follow-up messages per interaction.
+USER_INSTALL_FOLLOWUPS = 5
+
+
+def _user_install_elsewhere(payload: dict[str, Any]) -> bool:
+    owners = payload.get("authorizing_integration_owners") or {}
+    return "0" not in owners and payload.get("context") in (0, 2)
+
+
 def json_response(body: Any, status: int = 200) -> web.Response:
     return web.Response(status=status, body=json.dumps(body).encode(),
                         headers={"Content-Type": "application/json"})
@@ -292,8 +302,9 @@ class RestApi:
         stored = []
         for command in commands:
             kind = command.get("type", 1)
+            # Discord answers every command with a description: "" for user and message ones.
             entry = {"type": kind, "default_member_permissions": None, "nsfw": False,
-                     "dm_permission": True, "options": []} | command
+                     "dm_permission": True, "options": [], "description": ""} | command
             entry |= {"id": known.get((command["name"], kind)) or str(world.ids()),
                       "application_id": str(world.application_id), "version": str(world.ids())}
             if scope is not None:
@@ -491,6 +502,11 @@ class RestApi:
         interaction = self._interaction_by_token(request)
         record: RecordedRequest = request[RECORD]
         payload = record.json or {}
+        if _user_install_elsewhere(interaction.payload):
+            sent = sum(1 for r in interaction.replies if r.kind == "followup")
+            if sent >= USER_INSTALL_FOLLOWUPS:
+                raise ApiError(400, 40094, "This interaction has hit the maximum number of "
+                                           "follow up messages")
         message = self._new_message(interaction, payload, record.files)
         self._record_reply(interaction, "followup", request, payload, message)
         if record.query.get("wait") in ("1", "true", "True"):

@@ -54,12 +54,18 @@ Talking to the bot (each returns an `InjectedInteraction` with `.id`, `.token`, 
   button (or pick select `values`) on a message the bot sent (a Reply, message dict or id). Pressing
   a disabled button, or another user's ephemeral message, raises InvalidInteraction, as the
   Discord client would not let a user do it.
+- `server.post_as_user(content, user=None, files=[Upload…], guild=None, in_dm=False)`: a message a
+  person posts; `await server.inject_message_command(name, message, user=None, locale=None,
+  installed_by="guild", check=True)`: Apps → `name` on it (a message command, type 3, with the
+  message resolved as Discord sends it).
 - `await server.inject_modal_submit(opened_by, values, *, user=None, locale=None, check=True)`:
   submit the modal the bot opened in answer to `opened_by` (the interaction that got the type 9
   callback, `opened_by.modal`), with text `values` by input custom_id; fields left out keep
   their pre-filled value. check=True refuses what Discord's client would not send (an empty
   required field, a text over max_length).
-- `await server.inject_interaction(payload)` / `await server.dispatch(event, data)`: raw.
+- `await server.inject_interaction(payload, shard=None)` / `await server.dispatch(event, data)`:
+  raw. `shard=` (also on inject_component) sends it to that shard's session whatever its guild,
+  as after Discord reshards a bot and a guild's events move to another shard and process.
 
 Waiting and asserting. Every REST call is a `RecordedRequest` in `server.requests` (method, path
 relative to /api/v10, query, json or payload_json, files, at=time.monotonic(), status).
@@ -430,6 +436,8 @@ class DiscordStandIn:
     def _owner_sessions(self, guild_id: int | None) -> list[GatewaySession]:
         """Live sessions that Discord would send `guild_id`'s events to (None: DMs, shard 0)."""
         live = [s for s in self.sessions if s.ready.is_set() and not s.closed]
+        if guild_id is not None and guild_id not in self.world.guilds:
+            guild_id = None  # a guild without the bot: a user install's events come as DMs do
         return [s for s in live if (s.shard[0] == 0 if guild_id is None else s.owns_guild(guild_id))]
 
     def _session_for(self, guild_id: int | None) -> GatewaySession:
@@ -440,8 +448,12 @@ class DiscordStandIn:
                                "(use run_bot; a sharded bot must hold that guild's shard)")
         return owner[-1]
 
-    async def inject_interaction(self, payload: dict[str, Any]) -> InjectedInteraction:
-        """Send a raw INTERACTION_CREATE payload (fields as built by InteractionBuilder.base)."""
+    async def inject_interaction(self, payload: dict[str, Any], *,
+                                 shard: int | None = None) -> InjectedInteraction:
+        """Send a raw INTERACTION_CREATE payload (fields as built by InteractionBuilder.base).
+
+        `shard`: the session of that shard gets it, whatever guild it names (as after Discord
+        resharded, when a guild's events move to another shard and process)."""
         user_id = int((payload.get("member") or {}).get("user", payload.get("user", {}))["id"])
         interaction = InjectedInteraction(
             server=self, id=int(payload["id"]), token=payload["token"], type=payload["type"],
@@ -452,37 +464,93 @@ class DiscordStandIn:
         self.interactions[interaction.id] = interaction
         self.by_token[interaction.token] = interaction
         guild_id = payload.get("guild_id")
-        session = self._session_for(None if guild_id is None else int(guild_id))
+        if shard is not None:
+            session = next(s for s in self.sessions
+                           if s.ready.is_set() and not s.closed and s.shard[0] == shard)
+        else:
+            session = self._session_for(None if guild_id is None else int(guild_id))
         interaction.sent_at = time.monotonic()
         await session.dispatch("INTERACTION_CREATE", payload)
         return interaction
 
-    def _find_command(self, name: str, guild_id: int | None) -> dict[str, Any] | None:
-        top = name.split()[0]
+    def _find_command(self, name: str, guild_id: int | None, *,
+                      kind: int = 1) -> dict[str, Any] | None:
+        top = name.split()[0] if kind == 1 else name
         for scope in (guild_id, None):
             for command in self.commands.get(scope, []):
-                if command["name"] == top and command.get("type", 1) == 1:
+                if command["name"] == top and command.get("type", 1) == kind:
                     return command
         return None
+
+    def post_as_user(self, content: str = "", *, user: FakeUser | None = None,
+                     files: list[Upload] = (), guild: FakeGuild | None = None,
+                     in_dm: bool = False) -> dict[str, Any]:
+        """A message a person posts (in `guild`'s channel, or their DM with the bot), with
+        `files` attached: what a message command (Apps → …) is then used on."""
+        user = user or self.alice
+        if in_dm:
+            channel_id = self.builder._dm_channels.setdefault(user.id, self.world.ids())
+            guild_id = None
+        else:
+            guild = guild or self.world.guild
+            channel_id, guild_id = guild.channel_id, guild.id
+        return self.store.post_as_user(user, channel_id=channel_id, content=content,
+                                       files=[f.as_uploaded() for f in files], guild_id=guild_id)
+
+    async def inject_message_command(self, name: str, message: dict[str, Any], *,
+                                     user: FakeUser | None = None, locale: str | None = None,
+                                     installed_by: str = "guild", check: bool = True,
+                                     guild: FakeGuild | None = None) -> InjectedInteraction:
+        """A user picks Apps → `name` on `message` (a message context-menu command, type 3):
+        Discord sends the message, resolved, with the target's id."""
+        user = user or self.alice
+        in_dm = "guild_id" not in message
+        guild = guild or (None if in_dm else self.world.find_guild(int(message["guild_id"])))
+        outside = in_dm or guild.id not in self.world.guilds
+        definition = self._find_command(name, None if outside else guild.id, kind=3)
+        if check and definition is None:
+            raise InvalidInteraction(f"no message command {name!r} was synced")
+        payload = self.builder.base(APPLICATION_COMMAND, user=user, locale=locale, guild_locale=None,
+                                    app_permissions=None, in_dm=in_dm, guild=guild,
+                                    installed_by=installed_by)
+        if check and definition is not None:
+            self.builder.check_availability(definition, installed_by=installed_by,
+                                            context=payload["context"])
+        payload["data"] = {"id": str((definition or {}).get("id") or self.world.ids()),
+                           "name": name, "type": 3, "target_id": message["id"],
+                           "resolved": {"messages": {message["id"]: message}}}
+        if definition and definition.get("guild_id"):
+            payload["data"]["guild_id"] = definition["guild_id"]
+        return await self.inject_interaction(payload)
 
     async def inject_command(self, name: str, options: dict[str, Any] | None = None, *,
                              user: FakeUser | None = None, locale: str | None = None,
                              guild_locale: str | None = None, app_permissions: int | None = None,
                              in_dm: bool = False, check: bool = True,
                              guild: FakeGuild | None = None,
-                             member_permissions: int | None = None) -> InjectedInteraction:
+                             member_permissions: int | None = None,
+                             installed_by: str = "guild",
+                             private_channel: bool = False) -> InjectedInteraction:
         """A user runs a slash command (in `guild`, default the first); see the module
         docstring. `member_permissions`: the user's own permission bits in the guild (default:
-        an ordinary member's)."""
+        an ordinary member's). `installed_by="user"`: through the user's own install of the app
+        (in any guild, even one without the bot, `server.add_foreign_guild()`; in the bot's DM;
+        or with `private_channel=True` in a DM between users). check=True also refuses a
+        command whose synced integration_types or contexts leave this use out."""
         user = user or self.alice
         guild = guild or self.world.guild
-        definition = self._find_command(name, None if in_dm else guild.id)
+        outside = in_dm or private_channel or guild.id not in self.world.guilds
+        definition = self._find_command(name, None if outside else guild.id)
         if check and definition is None:
             raise InvalidInteraction(f"/{name.split()[0]} was never synced; synced: "
                                      f"{[c['name'] for v in self.commands.values() for c in v]}")
         payload = self.builder.base(APPLICATION_COMMAND, user=user, locale=locale,
                                     guild_locale=guild_locale, app_permissions=app_permissions,
-                                    in_dm=in_dm, guild=guild, member_permissions=member_permissions)
+                                    in_dm=in_dm, guild=guild, member_permissions=member_permissions,
+                                    installed_by=installed_by, private_channel=private_channel)
+        if check and definition is not None:
+            self.builder.check_availability(definition, installed_by=installed_by,
+                                            context=payload["context"])
         payload["data"] = self.builder.command_data(
             name, options or {}, definition, channel_id=int(payload["channel_id"]), check=check)
         return await self.inject_interaction(payload)
@@ -490,8 +558,10 @@ class DiscordStandIn:
     async def inject_component(self, message: Reply | dict[str, Any] | int, custom_id: str, *,
                                user: FakeUser | None = None, values: list[str] | None = None,
                                locale: str | None = None, guild_locale: str | None = None,
-                               app_permissions: int | None = None) -> InjectedInteraction:
-        """A user presses a button (or picks select `values`) on a message the bot sent."""
+                               app_permissions: int | None = None,
+                               shard: int | None = None) -> InjectedInteraction:
+        """A user presses a button (or picks select `values`) on a message the bot sent
+        (`shard`: sent to that shard's session, see inject_interaction)."""
         user = user or self.alice
         message_id = (message.message_id if isinstance(message, Reply)
                       else int(message["id"]) if isinstance(message, dict) else int(message))
@@ -502,13 +572,16 @@ class DiscordStandIn:
         owner = (stored.get("interaction_metadata") or {}).get("user", {}).get("id")
         if stored["flags"] & EPHEMERAL and owner != str(user.id):
             raise InvalidInteraction("only the requester can see an ephemeral message")
-        guild = self.world.guilds.get(int(stored["guild_id"])) if "guild_id" in stored else None
+        guild = self.world.find_guild(int(stored["guild_id"])) if "guild_id" in stored else None
+        # A press goes through the installation that sent the message.
+        owners = (stored.get("interaction_metadata") or {}).get("authorizing_integration_owners")
+        installed_by = "user" if owners and "0" not in owners else "guild"
         payload = self.builder.base(MESSAGE_COMPONENT, user=user, locale=locale,
                                     guild_locale=guild_locale, app_permissions=app_permissions,
-                                    in_dm=guild is None, guild=guild)
+                                    in_dm=guild is None, guild=guild, installed_by=installed_by)
         payload["data"] = self.builder.component_data(component, values)
         payload["message"] = stored
-        return await self.inject_interaction(payload)
+        return await self.inject_interaction(payload, shard=shard)
 
     async def inject_modal_submit(self, opened_by: InjectedInteraction, values: dict[str, Any], *,
                                   user: FakeUser | None = None, locale: str | None = None,

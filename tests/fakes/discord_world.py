@@ -132,6 +132,8 @@ class DiscordWorld:
     users: dict[int, FakeUser] = field(init=False, default_factory=dict)
     roles: dict[int, str] = field(init=False, default_factory=dict)  # besides @everyone
     guilds: dict[int, FakeGuild] = field(init=False, default_factory=dict)
+    # Guilds that never added the bot: only a user-installed app is used there.
+    foreign_guilds: dict[int, FakeGuild] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.bot_user = FakeUser(self.ids(), "genai-bot", bot=True)
@@ -166,6 +168,17 @@ class DiscordWorld:
                           locale)
         self.guilds[guild.id] = guild
         return guild
+
+    def add_foreign_guild(self, name: str = "Elsewhere", *, locale: str = "en-US") -> FakeGuild:
+        """A guild the bot was never added to (no GUILD_CREATE, no REST access): its members
+        reach the bot only through their own user install."""
+        guild = FakeGuild(self.ids(), self.ids(), name, locale)
+        self.foreign_guilds[guild.id] = guild
+        return guild
+
+    def find_guild(self, guild_id: int) -> FakeGuild | None:
+        """A guild by id, whether the bot is in it or not."""
+        return self.guilds.get(guild_id) or self.foreign_guilds.get(guild_id)
 
     def move_guild_to_shard(self, guild: FakeGuild, shard_id: int, shard_count: int) -> FakeGuild:
         """Give `guild` new ids on `shard_id` (before any bot connects); the first stays first."""

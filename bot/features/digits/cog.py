@@ -16,11 +16,20 @@ from discord.ext import commands
 
 from bot.exceptions import ModelNotLoadedError
 from bot.features.digits.embeds import digits_reply, handwriting_reply, latent_map_reply, morph_reply
-from bot.features.digits.views import DigitRequest, DigitView
+from bot.features.digits.menus import handwriting_from_message
+from bot.features.digits.requests import DigitRequest
+from bot.features.digits.views import (
+    DigitButton,
+    GridState,
+    MorphTargetSelect,
+    grid_controls,
+    short_version,
+)
 from bot.interactions import attachments
 from bot.interactions.i18n import Lang, command_text, interaction_language, text
 from bot.interactions.responses import Reply, reply_with
 from bot.interactions.server_context import current_rules
+from bot.interactions.views import add_persistent_items
 from genai_models.vae.serving.drawing import (
     DEFAULT_FRAMES,
     draw_digits,
@@ -74,9 +83,7 @@ class Digits(commands.Cog):
         self.require_sampler()
         request = DigitRequest(digit, count, new_seed() if seed is None else seed)
         lang = interaction_language(interaction)
-        view = DigitView(self, request, owner=interaction.user, lang=lang)
-        await reply_with(interaction, self.digits_reply(request, lang, view))
-        view.remember(interaction)
+        await reply_with(interaction, self.digits_reply(request, lang, owner_id=interaction.user.id))
 
     @app_commands.command(name="morph", description=command_text("morph.description"))
     @app_commands.describe(
@@ -117,7 +124,7 @@ class Digits(commands.Cog):
         self.require_sampler()
         attachments.check_attachment(image)  # a wrong file is refused before any deferral
         lang = interaction_language(interaction)
-        await reply_with(interaction, self._handwriting_reply(image, digit, lang))
+        await reply_with(interaction, self.reply_to_handwriting(image, digit, lang))
 
     @app_commands.command(name="latent-map", description=command_text("latent-map.description"))
     @app_commands.describe(digit=command_text("latent-map.digit"))
@@ -136,8 +143,11 @@ class Digits(commands.Cog):
         return rules.image_mark if rules is not None else self.bot.settings.image_mark
 
     async def digits_reply(
-        self, request: DigitRequest, lang: Lang, view: discord.ui.View | None = None
+        self, request: DigitRequest, lang: Lang, *, owner_id: int | None = None,
+        note: str | None = None,
     ) -> Reply:
+        """The grid `request` asks for; with its buttons when it has an owner, and `note` (the
+        model has changed since) under the image."""
         sampler = self.require_sampler()
         png = await self.bot.run_blocking(
             draw_digits, sampler, request.digit, count=request.count, seed=request.seed,
@@ -145,13 +155,16 @@ class Digits(commands.Cog):
         )
         reply = digits_reply(
             png, digit=request.digit, count=request.count, seed=request.seed,
-            version=sampler.version, lang=lang, offset=request.offset,
+            version=sampler.version, lang=lang, offset=request.offset, note=note,
         )
-        reply.view = view
+        if owner_id is not None:
+            state = GridState(owner_id, request, short_version(sampler.version))
+            reply.view = grid_controls(state, sampler, lang)
         return reply
 
     async def morph_reply(
-        self, start: MorphEnd, end: MorphEnd, *, labels: tuple[str, str], frames: int, lang: Lang
+        self, start: MorphEnd, end: MorphEnd, *, labels: tuple[str, str], frames: int, lang: Lang,
+        note: str | None = None,
     ) -> Reply:
         """A morph GIF; a user's image bytes go to the sampler as they are, in the pool."""
         sampler = self.require_sampler()
@@ -162,7 +175,7 @@ class Digits(commands.Cog):
         )
         return morph_reply(
             gif, start=labels[0], end=labels[1], frames=frames, seed=seed,
-            version=sampler.version, lang=lang,
+            version=sampler.version, lang=lang, note=note,
         )
 
     async def _user_morph_reply(
@@ -183,7 +196,7 @@ class Digits(commands.Cog):
         labels = tuple(text("your_image", lang) if isinstance(x, bytes) else str(x) for x in ends)
         return await self.morph_reply(ends[0], ends[1], labels=labels, frames=frames, lang=lang)
 
-    async def _handwriting_reply(
+    async def reply_to_handwriting(
         self, image: discord.Attachment, digit: int | None, lang: Lang
     ) -> Reply:
         """The upload downloaded here, checked and written as 0–9 in the pool."""
@@ -210,6 +223,8 @@ class Digits(commands.Cog):
             self._latent_maps[key], digit=digit, version=sampler.version, lang=lang)
 
 
-
 async def setup(bot: GenAIBot) -> None:
-    await bot.add_cog(Digits(bot))
+    cog = Digits(bot)
+    await bot.add_cog(cog)
+    add_persistent_items(bot, DigitButton, MorphTargetSelect)
+    bot.tree.add_command(handwriting_from_message(cog))

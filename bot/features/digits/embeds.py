@@ -17,17 +17,18 @@ HANDWRITING_FILE = "handwriting.png"
 
 def digits_reply(
     png: bytes, *, digit: int | None, count: int, seed: int, version: str, lang: Lang,
-    offset: tuple[float, float] = (0.0, 0.0),
+    offset: tuple[float, float] = (0.0, 0.0), note: str | None = None,
 ) -> Reply:
     """/digit's grid with its digit, seed and model (and how far Explore moved its style); the
-    caller may add a view."""
+    caller may add a view. `note` (the model changed since the grid was first drawn) is its
+    description."""
     if digit is None:
         title = text("any_digit_title", lang)
     elif count == 1:
         title = text("digit_title", lang, digit=digit)
     else:
         title = text("digits_title", lang, digit=digit, count=count)
-    embed = vae_embed(title, version=version, lang=lang)
+    embed = vae_embed(title, version=version, lang=lang, description=note)
     embed.add_field(name=text("seed", lang), value=f"`{seed}`")
     embed.add_field(name=text("model", lang), value=vae_label(version))
     if any(offset):
@@ -51,11 +52,12 @@ def handwriting_reply(
 
 
 def morph_reply(
-    gif: bytes, *, start: str, end: str, frames: int, seed: int, version: str, lang: Lang
+    gif: bytes, *, start: str, end: str, frames: int, seed: int, version: str, lang: Lang,
+    note: str | None = None,
 ) -> Reply:
     """/morph's GIF; `start` and `end` are how its ends are named (a digit, "your image"…)."""
     title = clip(text("morph_title", lang, start=start, end=end), EMBED_TITLE_LIMIT)
-    embed = vae_embed(title, version=version, lang=lang)
+    embed = vae_embed(title, version=version, lang=lang, description=note)
     embed.add_field(name=text("frames", lang), value=str(frames))
     embed.add_field(name=text("seed", lang), value=f"`{seed}`")
     embed.add_field(name=text("model", lang), value=vae_label(version))

@@ -1,168 +1,202 @@
-"""The buttons under a /digit message: Again, Explore (move the digits across the style plane)
-and Morph to… (an ephemeral picker of the target digit). Only the user who asked may press
-them (OwnedView); the work goes back to the Digits cog and its worker pool."""
+"""The buttons under a digit grid and the "Morph to…" picker, with their state in their ids.
+
+Each component's custom_id carries what its press needs: the owner, the digit (or "-" for any),
+the count, the seed, Explore's position (in hundredths of a latent unit) and the short id of
+the model that drew the grid. So a press works after a restart or on another shard process,
+however old its message. When the model has been swapped since, the press draws with the model
+serving now and says so under the image (a user pressing "Again" wants digits, not an error;
+the embed names the model that drew them).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import re
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.features.digits.requests import DigitRequest, new_seed
 from bot.interactions.embeds import BUTTON_LABEL_LIMIT, clip
-from bot.interactions.i18n import Lang, text
-from bot.interactions.responses import Reply, reply_with
-from bot.interactions.views import OwnedView
-from genai_models.vae.serving.drawing import DEFAULT_FRAMES, axis_meaning, new_seed
+from bot.interactions.i18n import Lang, interaction_language, text
+from bot.interactions.responses import reply_with
+from bot.interactions.views import OwnedItem, persistent_view
+from genai_models.vae.serving.drawing import DEFAULT_FRAMES, axis_meaning
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from bot.features.digits.cog import Digits
     from genai_models.vae.serving.sampler import DigitSampler, MorphEnd
 
 log = logging.getLogger(__name__)
 
-# Explore: how far one press moves the shown digits across the style plane, in latent units
-# (about a cell of /latent-map digit's grid).
-EXPLORE_STEP = 0.7
+_STATE = (r"(?P<owner>[0-9]{1,20}):(?P<digit>[0-9-]):(?P<count>[0-9]{1,2}):(?P<seed>[0-9]{1,10})"
+          r":(?P<x>-?[0-9]{1,5}):(?P<y>-?[0-9]{1,5}):(?P<model>[0-9a-z]{1,16})")
+# Each action's name in metrics and logs (as before these buttons outlived their process).
+ACTIONS = {"again": "again", "morph": "morph_to", "left": "explore_left",
+           "right": "explore_right", "up": "explore_up", "down": "explore_down",
+           "back": "explore_reset"}
+MOVES = {"left": (-1, 0), "right": (1, 0), "up": (0, 1), "down": (0, -1)}
+
+
+def short_version(version: str) -> str:
+    """A model version's hash part ("vae16d-b8153a1926" → "b8153a1926"), for custom ids."""
+    return re.sub(r"[^0-9a-z]", "", version.rsplit("-", 1)[-1].lower())[:16] or "0"
 
 
 @dataclass(frozen=True)
-class DigitRequest:
-    digit: int | None
-    count: int
-    seed: int
-    offset: tuple[float, float] = (0.0, 0.0)  # Explore's move across the style plane
+class GridState:
+    """What the grid shows: whose it is, what was drawn, and by which model."""
+
+    owner_id: int
+    request: DigitRequest
+    model: str  # short_version of the model that drew it
+
+    def encode(self) -> str:
+        r = self.request
+        digit = "-" if r.digit is None else str(r.digit)
+        x, y = (round(v * 100) for v in r.offset)
+        return f"{self.owner_id}:{digit}:{r.count}:{r.seed}:{x}:{y}:{self.model}"
+
+    @classmethod
+    def decode(cls, match: re.Match[str]) -> GridState:
+        digit = None if match["digit"] == "-" else int(match["digit"])
+        offset = (int(match["x"]) / 100, int(match["y"]) / 100)
+        request = DigitRequest(digit, int(match["count"]), int(match["seed"]), offset)
+        return cls(int(match["owner"]), request, match["model"])
 
 
-
-class DigitRequestView(OwnedView):
-    """A view about one /digit request, for the cog to act on."""
-
-    def __init__(self, cog: Digits, request: DigitRequest, *, owner: discord.abc.User, lang: Lang):
-        super().__init__(owner=owner, lang=lang, timeout=cog.bot.view_timeout_s)
-        self.cog = cog
-        self.request = request
+def digits_cog(interaction: discord.Interaction) -> Digits:
+    return interaction.client.get_cog("Digits")  # type: ignore[union-attr, return-value]
 
 
-class DigitView(DigitRequestView):
-    """"Again" redraws with a new seed; "Morph to…" asks for a target digit and animates.
+def model_note(state: GridState, sampler: DigitSampler, lang: Lang) -> str | None:
+    """Said under a redraw when the model that drew the grid no longer serves."""
+    if state.model == short_version(sampler.version):
+        return None
+    return text("model_changed_note", lang, version=sampler.version)
 
-    Explore (the second row) moves the shown digits across the style plane and redraws them in
-    place: one batched decode per press. Its buttons are named after what each direction does
-    to the handwriting, as measured on this model (DigitSampler.style_axes).
+
+class DigitButton(OwnedItem, discord.ui.DynamicItem[discord.ui.Button],
+                  template=r"digit:(?P<action>again|morph|left|right|up|down|back):" + _STATE):
+    """One button under a grid: Again, Morph to…, or one of Explore's five."""
+
+    def __init__(self, action: str, state: GridState, *, button: discord.ui.Button) -> None:
+        button.custom_id = f"digit:{action}:{state.encode()}"
+        super().__init__(button)
+        self.action = action
+        self.state = state
+        self.owner_id = state.owner_id
+        self.name = f"DigitView.{ACTIONS[action]}"
+        # Every press that draws counts as a /digit for fair use, and redraws in place.
+        self.gated, self.update = (None, False) if action == "morph" else ("digit", True)
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
+    ) -> DigitButton:
+        return cls(match["action"], GridState.decode(match), button=item)
+
+    async def press(self, interaction: discord.Interaction) -> None:
+        cog = digits_cog(interaction)
+        lang = interaction_language(interaction)
+        request = self.state.request
+        if self.action == "morph":
+            picker = persistent_view(MorphTargetSelect(self.state, lang=lang))
+            await interaction.response.send_message(text("pick_target", lang), view=picker,
+                                                    ephemeral=True)
+            return
+        sampler = cog.require_sampler()
+        if self.action == "again":
+            request = replace(request, seed=new_seed())
+        elif self.action == "back":
+            request = replace(request, offset=(0.0, 0.0))
+        else:
+            request = request.explored(*MOVES[self.action], limit=sampler.style_extent)
+        note = model_note(self.state, sampler, lang)
+        work = cog.digits_reply(request, lang, owner_id=self.owner_id, note=note)
+        await reply_with(interaction, work, update=True)  # redraws the message in place
+
+
+def grid_controls(state: GridState, sampler: DigitSampler, lang: Lang) -> discord.ui.View:
+    """Again and Morph to… (first row), Explore's moves and Back (second row).
+
+    Explore's buttons are named after what each direction does to the handwriting, as
+    measured on this model (DigitSampler.style_axes).
+    """
+    axes = sampler.style_axes
+    explore_labels = {"left": axis_meaning(axes.x, -1, lang), "right": axis_meaning(axes.x, 1, lang),
+                      "up": axis_meaning(axes.y, 1, lang), "down": axis_meaning(axes.y, -1, lang),
+                      "back": text("explore_reset", lang)}
+    emoji = {"left": "⬅️", "right": "➡️", "up": "⬆️", "down": "⬇️", "back": "↩️"}
+    items = [
+        DigitButton("again", state, button=discord.ui.Button(
+            label=text("again", lang), emoji="🎲", style=discord.ButtonStyle.primary, row=0)),
+        DigitButton("morph", state, button=discord.ui.Button(
+            label=text("morph_to", lang), emoji="🔀", style=discord.ButtonStyle.secondary, row=0)),
+    ]
+    items += [
+        DigitButton(action, state, button=discord.ui.Button(
+            label=clip(label, BUTTON_LABEL_LIMIT), emoji=emoji[action], row=1))
+        for action, label in explore_labels.items()
+    ]
+    return persistent_view(*items)
+
+
+class MorphTargetSelect(OwnedItem, discord.ui.DynamicItem[discord.ui.Select],
+                        template=r"morph-to:" + _STATE):
+    """An ephemeral picker: which digit should the shown digit turn into?
+
+    Its answer is a new public message with the morph; the picker then goes away, removed
+    through this very press (it answers by deferring an update of the picker's message).
     """
 
-    texts: ClassVar[dict[str, str]] = {"again": "again", "morph_to": "morph_to",
-                                       "explore_reset": "explore_reset"}
-    # Every press that draws counts as a /digit for fair use, and redraws in place.
-    work: ClassVar[dict[str, tuple[str, bool]]] = {
-        name: ("digit", True) for name in
-        ("again", "explore_left", "explore_right", "explore_up", "explore_down", "explore_reset")
-    }
-
-    def __init__(self, cog: Digits, request: DigitRequest, *, owner: discord.abc.User, lang: Lang):
-        super().__init__(cog, request, owner=owner, lang=lang)
-        axes = cog.require_sampler().style_axes
-        for item, names, direction in ((self.explore_left, axes.x, -1), (self.explore_right, axes.x, 1),
-                                       (self.explore_up, axes.y, 1), (self.explore_down, axes.y, -1)):
-            item.label = clip(axis_meaning(names, direction, lang), BUTTON_LABEL_LIMIT)
-
-    @discord.ui.button(label="Again", style=discord.ButtonStyle.primary, emoji="🎲")
-    async def again(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
-        self.request = replace(self.request, seed=new_seed())
-        await self._redraw(interaction)
-
-    async def _redraw(self, interaction: discord.Interaction) -> None:
-        work = self.cog.digits_reply(self.request, self.lang, view=self)
-        await reply_with(interaction, work, update=True)  # redraws the message in place
-        self.remember(interaction)
-
-    async def _explore(self, interaction: discord.Interaction, dx: int, dy: int) -> None:
-        limit = self.cog.require_sampler().style_extent
-        x, y = self.request.offset
-        offset = (_clamp(round(x + dx * EXPLORE_STEP, 2), limit),
-                  _clamp(round(y + dy * EXPLORE_STEP, 2), limit))
-        self.request = replace(self.request, offset=offset)
-        await self._redraw(interaction)
-
-    @discord.ui.button(label="left", emoji="⬅️", row=1)
-    async def explore_left(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
-        await self._explore(interaction, -1, 0)
-
-    @discord.ui.button(label="right", emoji="➡️", row=1)
-    async def explore_right(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
-        await self._explore(interaction, 1, 0)
-
-    @discord.ui.button(label="up", emoji="⬆️", row=1)
-    async def explore_up(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
-        await self._explore(interaction, 0, 1)
-
-    @discord.ui.button(label="down", emoji="⬇️", row=1)
-    async def explore_down(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
-        await self._explore(interaction, 0, -1)
-
-    @discord.ui.button(label="Back", emoji="↩️", row=1)
-    async def explore_reset(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
-        self.request = replace(self.request, offset=(0.0, 0.0))
-        await self._redraw(interaction)
-
-    @discord.ui.button(label="Morph to…", style=discord.ButtonStyle.secondary, emoji="🔀")
-    async def morph_to(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
-        picker = MorphTargetView(self.cog, self.request, owner=self.owner, lang=self.lang)
-        await interaction.response.send_message(
-            text("pick_target", self.lang), view=picker, ephemeral=True
-        )
-        picker.remember(interaction)
-
-
-class MorphTargetView(DigitRequestView):
-    """An ephemeral picker: which digit should the shown digit turn into?"""
-
-    texts: ClassVar[dict[str, str]] = {"target": "target_placeholder"}
-    work: ClassVar[dict[str, tuple[str, bool]]] = {"target": ("morph", False)}
-
-    @discord.ui.select(
-        placeholder="Target digit",
-        options=[discord.SelectOption(label=str(k), value=str(k)) for k in range(10)],
-    )
-    async def target(self, interaction: discord.Interaction, select: discord.ui.Select) -> None:
-        end = int(select.values[0])
-        self.stop()  # one morph per picker
-        await reply_with(interaction, self._morph_reply(end))  # a new, public message
-        await self._dismiss()
-
-    async def _morph_reply(self, end: int) -> Reply:
-        digit, seed, offset = self.request.digit, self.request.seed, self.request.offset
-        if digit is not None and not any(offset):
-            start: MorphEnd = digit
-        else:  # "any digit", or moved by Explore: morph from the very image the user sees
-            start = await self.cog.bot.run_blocking(
-                _shown_digit, self.cog.require_sampler(), digit, seed, offset
+    def __init__(self, state: GridState, *, lang: Lang | None = None,
+                 select: discord.ui.Select | None = None) -> None:
+        if select is None:
+            select = discord.ui.Select(
+                placeholder=text("target_placeholder", lang or "en"),
+                options=[discord.SelectOption(label=str(k), value=str(k)) for k in range(10)],
             )
+        select.custom_id = f"morph-to:{state.encode()}"
+        super().__init__(select)
+        self.state = state
+        self.owner_id = state.owner_id
+        self.name = "MorphTargetView.target"
+        self.gated, self.update = "morph", True  # waits, if it must, in the picker
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Select, match: re.Match[str], /
+    ) -> MorphTargetSelect:
+        return cls(GridState.decode(match), select=item)
+
+    async def press(self, interaction: discord.Interaction) -> None:
+        cog = digits_cog(interaction)
+        lang = interaction_language(interaction)
+        end = int(self.item.values[0])
+        sampler = cog.require_sampler()
+        if not interaction.response.is_done():
+            await interaction.response.defer()  # a deferred update of the picker
+        start, label = await self._start(cog, sampler)
+        reply = await cog.morph_reply(start, end, labels=(label, str(end)), frames=DEFAULT_FRAMES,
+                                      lang=lang, note=model_note(self.state, sampler, lang))
+        await interaction.followup.send(**_public(reply.message_kwargs()), files=reply.files)
+        with contextlib.suppress(discord.HTTPException):  # already dismissed by the user
+            await interaction.delete_original_response()
+
+    async def _start(self, cog: Digits, sampler: DigitSampler) -> tuple[MorphEnd, str]:
+        """The morph's first end and its name: the digit, or the very image the user saw."""
+        request = self.state.request
+        digit, seed, offset = request.digit, request.seed, request.offset
         label = str(digit) if digit is not None else f"#{seed}"
-        return await self.cog.morph_reply(
-            start, end, labels=(label, str(end)), frames=DEFAULT_FRAMES, lang=self.lang
-        )
-
-    async def _dismiss(self) -> None:
-        """Remove the ephemeral picker once used; it has nothing more to offer."""
-        if self._holder is None:
-            return
-        try:
-            await self._holder.delete_original_response()
-        except discord.HTTPException as exc:
-            log.debug("could not remove the morph picker: %s", exc)
+        if digit is not None and not any(offset):
+            return digit, label
+        # "any digit", or moved by Explore: decoded in the pool, as every drawing is
+        images = await cog.bot.run_blocking(sampler.digits, digit, count=1, seed=seed, offset=offset)
+        return images[0], label
 
 
-def _shown_digit(
-    sampler: DigitSampler, digit: int | None, seed: int, offset: tuple[float, float]
-) -> np.ndarray:
-    """The one digit a /digit message shows, decoded again (blocking: the worker pool's work)."""
-    return sampler.digits(digit, count=1, seed=seed, offset=offset)[0]
-
-
-def _clamp(value: float, limit: float) -> float:
-    return max(-limit, min(limit, value))
+def _public(kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {**kwargs, "ephemeral": False}

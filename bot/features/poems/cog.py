@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.features.poems.embeds import cut_note, poem_embed, poem_status_embed
-from bot.features.poems.views import PoemView
+from bot.features.poems.menus import poem_about_message
+from bot.features.poems.state import PoemStates, ShownPoem
+from bot.features.poems.views import PoemButton, PoemFormSelect, poem_controls
 from bot.interactions.admission import QUEUED_MS
 from bot.interactions.embeds import notice_embed
 from bot.interactions.i18n import Lang, command_text, error_text, interaction_language, text
 from bot.interactions.paced_edits import PacedEditor
 from bot.interactions.server_context import preferences_of, rules_of
+from bot.interactions.views import add_persistent_items
 from bot.ops.logs import user_hash
 from genai_models.errors import ContentFlaggedError
 from genai_models.text import (
@@ -53,6 +57,11 @@ class Poems(commands.Cog):
         self.bot = bot
         self.poet = poet
         self.edit_interval_s = edit_interval_s
+        # What each poem's buttons act on, kept as long as the audit log keeps its generations.
+        keep = bot.database if bot.settings.audit_retention_days > 0 else None
+        self.states = PoemStates(keep)
+        # Messages whose poem is being rewritten in this process (bot.features.poems.views).
+        self.rewriting: set[int] = set()
 
     @app_commands.command(name="poem", description=command_text("poem.description"))
     @app_commands.describe(
@@ -86,7 +95,12 @@ class Poems(commands.Cog):
         then stands in its place). Any other failure is raised as it came (a GenAIError).
         """
         lang = interaction_language(interaction)
-        editor = PacedEditor(interaction.edit_original_response, interval_s=self.edit_interval_s)
+        shown: list[discord.Message] = []  # the message the poem is written into, once edited
+
+        async def edit(**fields: Any) -> None:
+            shown[:] = [await interaction.edit_original_response(**fields)]
+
+        editor = PacedEditor(edit, interval_s=self.edit_interval_s)
         status = _StatusShower(editor, request.topic, lang, self.poet.model,
                                waited=bool(interaction.extras.get(QUEUED_MS)))
         try:
@@ -116,7 +130,13 @@ class Poems(commands.Cog):
         except BaseException:
             await editor.aclose()
             raise
-        view = PoemView(self, request, poem, owner=interaction.user, lang=lang)
+        # A translation's buttons write new poems in its language, not more translations.
+        state = ShownPoem(replace(request, original=None), poem.text)
+        if self.states.keeps:  # before the buttons show: no press comes before what it acts on
+            message_id = await _message_id(interaction, shown)
+            if message_id is not None:
+                await self.states.save(message_id, state)
+        view = poem_controls(interaction.user.id, request.language, lang)
         await editor.finish(
             lambda: {
                 "embed": poem_embed(
@@ -129,7 +149,6 @@ class Poems(commands.Cog):
                 "view": view,
             }
         )
-        view.remember(interaction)
         log.info(
             "poem for user %s: %s, %d chars, finish=%s, tokens=%s",
             user_hash(interaction.user.id),
@@ -153,6 +172,23 @@ def poem_request(interaction: discord.Interaction, topic: str, *, form: str | No
         language=language or preferences.get("language") or language_for_locale(interaction.locale),
         style=rules.persona,
     )
+
+
+async def _message_id(interaction: discord.Interaction, shown: list[discord.Message]) -> int | None:
+    """The id of the message `interaction`'s poem is written into (None: Discord won't say)."""
+    if shown:
+        return shown[0].id
+    if interaction.message is not None and interaction.response.type in _UPDATES:
+        return interaction.message.id  # a button's poem, rewritten in the button's message
+    try:  # a poem that came in one piece: not edited yet
+        return (await interaction.original_response()).id
+    except discord.HTTPException as exc:
+        log.warning("could not read a poem's message id (its buttons will not work): %s", exc)
+        return None
+
+
+_UPDATES = frozenset({discord.InteractionResponseType.message_update,
+                      discord.InteractionResponseType.deferred_message_update})
 
 
 class _StatusShower:
@@ -188,4 +224,7 @@ async def setup(bot: GenAIBot) -> None:
     if bot.poet is None:
         log.warning("no text endpoint configured (OPENAI_API_KEY / OPENAI_BASE_URL): no /poem")
         return
-    await bot.add_cog(Poems(bot, bot.poet))
+    cog = Poems(bot, bot.poet)
+    await bot.add_cog(cog)
+    add_persistent_items(bot, PoemButton, PoemFormSelect)
+    bot.tree.add_command(poem_about_message(cog))

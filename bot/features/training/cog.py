@@ -64,6 +64,10 @@ def training_data_problem(path: Path) -> str | None:
 
 
 
+SERVER_INSTALL = app_commands.AppInstallationType(guild=True, user=False)
+IN_SERVERS = app_commands.AppCommandContext(guild=True, dm_channel=False, private_channel=False)
+
+
 class Training(commands.Cog):
     """The VAE's training, seen and steered from Discord.
 
@@ -73,8 +77,12 @@ class Training(commands.Cog):
     root (bot/app.py); this cog starts them with itself and stops them when it unloads.
     """
 
-    train = app_commands.Group(name="train", description=command_text("train.description"))
-    model = app_commands.Group(name="model", description=command_text("model.description"))
+    # Admin commands steer the whole bot: only where a server installed it, never through a
+    # user's own install, in DMs or in servers without it.
+    train = app_commands.Group(name="train", description=command_text("train.description"),
+                               allowed_installs=SERVER_INSTALL, allowed_contexts=IN_SERVERS)
+    model = app_commands.Group(name="model", description=command_text("model.description"),
+                               allowed_installs=SERVER_INSTALL, allowed_contexts=IN_SERVERS)
 
     def __init__(self, bot: GenAIBot, *, training_dir: Path, shipped_version: str | None,
                  supervisor: Supervisor | None = None,
@@ -135,6 +143,9 @@ class Training(commands.Cog):
         """True when the command may go on; otherwise the user has had a refusal."""
         if self.supervisor is None:
             await self._refuse(interaction, "train_unavailable")
+            return False
+        if not interaction.is_guild_integration():  # a client that still offers it elsewhere
+            await self._refuse(interaction, "train_needs_server")
             return False
         if admin and not self.is_admin(interaction):
             log.info("/%s refused to user %s: not an admin", interaction.command.qualified_name,
@@ -199,6 +210,8 @@ class Training(commands.Cog):
     # -- /train-status ------------------------------------------------------------------------
 
     @app_commands.command(name="train-status", description=command_text("train-status.description"))
+    @app_commands.allowed_installs(guilds=True, users=False)
+    @app_commands.allowed_contexts(guilds=True, dms=False, private_channels=False)
     async def train_status(self, interaction: discord.Interaction) -> None:
         await reply_with(interaction, self._status_reply(interaction, interaction_language(interaction)))
 
