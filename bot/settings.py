@@ -456,5 +456,25 @@ def env_example() -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
+REFERENCE_START = "<!-- settings reference: written by `python -m bot.settings --markdown` -->"
+REFERENCE_END = "<!-- end of the settings reference -->"
+
+
+def settings_reference() -> str:
+    """docs/configuration.md's tables: every variable, grouped as in GROUPS, with its help line."""
+    lines = [REFERENCE_START]
+    for group, variables in GROUPS.items():
+        lines += ["", f"### {group}", "", "| setting | what it does |", "|---|---|"]
+        lines += [f"| `{name}` | {_cell(help_line)} |" for name, help_line in variables.items()]
+    lines += ["", REFERENCE_END]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
 if __name__ == "__main__":
-    print(env_example(), end="")
+    import sys
+
+    print(settings_reference() if "--markdown" in sys.argv[1:] else env_example(), end="")
