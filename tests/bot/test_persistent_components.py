@@ -319,8 +319,9 @@ async def test_every_component_the_bot_sends_is_one_it_can_answer_after_any_rest
 
 
 def test_the_largest_grid_state_fits_a_custom_id():
-    from bot.features.digits.requests import MAX_SEED, DigitRequest
+    from bot.features.digits.requests import DigitRequest
     from bot.features.digits.views import ACTIONS, DigitButton, GridState, MorphTargetSelect
+    from genai_models.vae.serving.limits import MAX_SEED
 
     request = DigitRequest(None, 25, MAX_SEED, (-99.99, -99.99))
     state = GridState(2**64 - 1, request, "f" * 16)

@@ -28,6 +28,9 @@ def _limited_disk() -> None:
 def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GENAI_", "DISCORD_", "OPENAI_"))}
     env["LOG_LEVEL"] = "ERROR"
+    # The signing authority the CLI creates on first use lives in the data folder: outside the
+    # folder whose contents the tests check.
+    env["GENAI_DATA_DIR"] = str(cwd.with_name(cwd.name + "-data"))
     return subprocess.run(
         [str(GENAI_BOT), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
         preexec_fn=_limited_disk, check=False,

@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.features.digits.requests import DigitRequest, new_seed
+from bot.features.digits.requests import DigitRequest
 from bot.interactions.embeds import BUTTON_LABEL_LIMIT, clip
 from bot.interactions.i18n import Lang, interaction_language, text
 from bot.interactions.responses import reply_with
 from bot.interactions.views import OwnedItem, persistent_view
-from genai_models.vae.serving.drawing import DEFAULT_FRAMES, axis_meaning
+from genai_models.vae.serving.drawing import DEFAULT_FRAMES, axis_meaning, new_seed
 
 if TYPE_CHECKING:
     from bot.features.digits.cog import Digits
