@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, ClassVar
 
@@ -25,6 +26,7 @@ from genai_models.vae.serving.drawing import (
     DEFAULT_FRAMES,
     axis_meaning,
     draw_digits,
+    draw_drawn_digits,
     draw_handwriting,
     draw_latent_map,
     draw_morph,
@@ -40,6 +42,10 @@ MAX_SEED = 2**31 - 1
 # Explore: how far one press moves the shown digits across the style plane, in latent units
 # (about a cell of /latent-map digit's grid).
 EXPLORE_STEP = 0.7
+# /digit grids up to this many digits whose drawings are ready are answered on the event loop:
+# a lookup and a small PNG cost less than the hop to the worker pool (bench.bot_latency).
+# Bigger grids, and anything that decodes, go to the pool.
+LOOP_GRID_MAX = 9
 
 
 class ModelNotLoadedError(GenAIError):
@@ -73,12 +79,31 @@ class Digits(commands.Cog):
         # Deterministic for a model: each map is drawn once per model version, digit (None:
         # the overview) and language.
         self._latent_maps: dict[tuple[str, int | None, Lang], bytes] = {}
+        self._stop_drawing = threading.Event()
+
+    async def cog_load(self) -> None:
+        self._draw_pools_soon(self.sampler)
+
+    async def cog_unload(self) -> None:
+        self._stop_drawing.set()
 
     @commands.Cog.listener()
     async def on_sampler_swapped(self, sampler: DigitSampler) -> None:
         """A newly trained model serves from the next request on (bot.swap_sampler)."""
         self.sampler = sampler
         self._latent_maps.clear()  # the old model's maps are never shown again
+        self._draw_pools_soon(sampler)
+
+    def _draw_pools_soon(self, sampler: DigitSampler | None) -> None:
+        """Draw the model's pools ahead, off the loop, so that /digit becomes a lookup
+        (`digits_reply`): in a thread of its own, not the worker pool, so no request waits
+        behind it; it stops within a chunk when told to or when the process exits."""
+        self._stop_drawing.set()  # the previous model's, if still drawing
+        if sampler is None:
+            return
+        self._stop_drawing = threading.Event()
+        threading.Thread(target=_draw_pools, args=(sampler, self._stop_drawing),
+                         name="genai-digit-pools").start()
 
     def require_sampler(self) -> DigitSampler:
         """The loaded model; refuses at once (before any deferral) when there is none."""
@@ -161,10 +186,15 @@ class Digits(commands.Cog):
         self, request: DigitRequest, lang: Lang, view: discord.ui.View | None = None
     ) -> Reply:
         sampler = self.require_sampler()
-        png = await self.bot.run_blocking(
-            draw_digits, sampler, request.digit, count=request.count, seed=request.seed,
-            offset=request.offset, mark=self.bot.settings.image_mark,
-        )
+        png = None
+        if request.count <= LOOP_GRID_MAX and not any(request.offset):
+            png = draw_drawn_digits(sampler, request.digit, count=request.count,
+                                    seed=request.seed, mark=self.bot.settings.image_mark)
+        if png is None:
+            png = await self.bot.run_blocking(
+                draw_digits, sampler, request.digit, count=request.count, seed=request.seed,
+                offset=request.offset, mark=self.bot.settings.image_mark,
+            )
         reply = rendering.digits_reply(
             png, digit=request.digit, count=request.count, seed=request.seed,
             version=sampler.version, lang=lang, offset=request.offset,
@@ -349,6 +379,14 @@ class MorphTargetView(DigitRequestView):
 
 def _clamp(value: float, limit: float) -> float:
     return max(-limit, min(limit, value))
+
+
+def _draw_pools(sampler: DigitSampler, stop: threading.Event) -> None:
+    try:
+        sampler.draw_pools(stop)
+    except Exception as exc:  # only a speed-up: requests draw the digits they pick themselves
+        log.warning("drawing the digit pools ahead failed (%s): requests draw their own",
+                    type(exc).__name__)
 
 
 async def setup(bot: GenAIBot) -> None:

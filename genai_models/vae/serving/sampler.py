@@ -70,6 +70,7 @@ STYLE_RETREAT = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 # The bar the pools pass: a 16-D style carries more of the upload's own digit's shape into the
 # others, and a laxer bar let through cells the evaluation judge misreads (bench.handwriting).
 LEGIBLE_CONFIDENCE = ACCEPT_CONFIDENCE
+POOL_DRAW_CHUNK = 64  # rows drawn between two checks of draw_pools' stop signals
 
 
 # A morph's end: a digit 0–9, a user's image bytes, or a 28×28 MNIST-like image.
@@ -247,10 +248,17 @@ class DigitSampler:
             return None
         return np.stack([self._pool_images[c][r] for c, r in zip(classes, rows, strict=True)])
 
-    def draw_pools(self) -> None:
-        """Draw every pool point now (seconds), so that every later `digits` is a lookup."""
-        for k, pool in enumerate(self._pools):
-            self._draw_pool_points(np.full(len(pool), k), list(range(len(pool))))
+    def draw_pools(self, stop: threading.Event | None = None) -> None:
+        """Draw every pool point not drawn yet (seconds), so that every later `digits` is a
+        lookup. Returns early, between two chunks, once `stop` is set or the main thread has
+        ended (the process is exiting: a session must not be mid-run when it is torn down)."""
+        for k in range(NUM_CLASSES):
+            missing = np.flatnonzero(~self._drawn[k])
+            for start in range(0, len(missing), POOL_DRAW_CHUNK):
+                if (stop is not None and stop.is_set()) or not threading.main_thread().is_alive():
+                    return
+                rows = missing[start:start + POOL_DRAW_CHUNK]
+                self._draw_pool_points(np.full(len(rows), k), rows.tolist())
 
     def _draw_pool_points(self, classes: np.ndarray, rows: list[int]) -> None:
         missing = sorted({(int(c), r) for c, r in zip(classes, rows, strict=True)

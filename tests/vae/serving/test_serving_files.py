@@ -136,3 +136,20 @@ def test_serving_every_feature_leaves_tensorflow_and_keras_unimported(tmp_path, 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
     assert {path.name for path in tmp_path.iterdir()} >= {"d.png", "m.gif", "h.png", "l.png"}
+
+
+def test_digits_are_drawn_once_then_looked_up_and_drawing_ahead_can_stop():
+    import threading
+
+    fresh = DigitSampler.load()
+    assert fresh.drawn_digits(3, count=4, seed=1) is None  # nothing drawn at load
+    served = fresh.digits(3, count=4, seed=1)
+    np.testing.assert_array_equal(fresh.drawn_digits(3, count=4, seed=1), served)
+    stop = threading.Event()
+    stop.set()
+    fresh.draw_pools(stop)
+    assert fresh.drawn_digits(5, count=9, seed=2) is None  # told to stop: drew nothing
+    fresh.draw_pools()
+    np.testing.assert_array_equal(fresh.drawn_digits(5, count=9, seed=2),
+                                  fresh.draw(fresh.sample_latents(5, count=9, seed=2),
+                                             np.full(9, 5)))
