@@ -27,12 +27,12 @@ from bench.report import Section, Tee, write_benchmarks_doc
 # Run order: cheap, TensorFlow-free benches first, so their figures come even if TF misbehaves.
 BENCHES = (
     "imaging_gif", "imaging_provenance", "text_overhead", "bot_latency", "fair_use_flood",
-    "training_heartbeat", "shard_throughput", "vae_speed", "vae_quality",
+    "training_heartbeat", "shard_throughput", "serving_start", "vae_speed", "vae_quality",
 )
 # Defaults that keep `make bench` to a few minutes on the 2-core CPU; the modules' own defaults
 # (run them directly) are the thorough ones.
 # Benches whose main() takes --model-dir (a trained VAE folder).
-MODEL_BENCHES = ("bot_latency", "vae_speed", "vae_quality")
+MODEL_BENCHES = ("bot_latency", "serving_start", "vae_speed", "vae_quality")
 QUICK_ARGV: dict[str, list[str]] = {
     "text_overhead": ["--rounds", "100"],
     "vae_speed": ["--repeats", "20", "--epochs", "3", "--rounds", "1"],
