@@ -28,13 +28,14 @@ from bench.report import Section, Tee, write_benchmarks_doc
 BENCHES = (
     "imaging_gif", "imaging_provenance", "content_credentials", "text_overhead",
     "streaming_moderation", "bot_latency", "fair_use_flood", "settings_cache",
-    "training_heartbeat", "shard_throughput", "vae_speed", "vae_quality", "fairness",
-    "handwriting_refusals",
+    "training_heartbeat", "shard_throughput", "serving_start", "vae_speed", "vae_quality",
+    "fairness", "handwriting_refusals",
 )
 # Defaults that keep `make bench` to a few minutes on the 2-core CPU; the modules' own defaults
 # (run them directly) are the thorough ones.
 # Benches whose main() takes --model-dir (a trained VAE folder).
-MODEL_BENCHES = ("bot_latency", "vae_speed", "vae_quality", "fairness", "handwriting_refusals")
+MODEL_BENCHES = ("bot_latency", "serving_start", "vae_speed", "vae_quality", "fairness",
+                 "handwriting_refusals")
 QUICK_ARGV: dict[str, list[str]] = {
     "text_overhead": ["--rounds", "100"],
     "vae_speed": ["--repeats", "20", "--epochs", "3", "--rounds", "1"],

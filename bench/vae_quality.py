@@ -167,8 +167,9 @@ def seed_port_elbo(vae, data) -> float:
 def our_elbo(sampler, images: np.ndarray) -> float:
     # Label-free: every class is tried for every digit (see genai_models.vae.training.evaluation).
     from genai_models.vae.training.evaluation import vae_negative_elbo
+    from genai_models.vae.training.onnx_export import load_keras_models
 
-    return vae_negative_elbo(sampler.vae, images).negative_elbo
+    return vae_negative_elbo(load_keras_models(sampler.model_dir)[0], images).negative_elbo
 
 
 def retrain_ours(data, *, seed: int, epochs: int):

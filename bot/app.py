@@ -288,12 +288,15 @@ def sampler_loader(settings: Settings, registry_model: Path | None = None):
     def load() -> DigitSampler:
         from genai_models.vae.serving.sampler import DigitSampler
 
+        cache_dir = settings.data_dir / "model-cache"  # older exports' serving files
         if registry_model is not None:
             try:
-                return DigitSampler.load(registry_model)
+                # It passed the swap rule, which judges fidelity: no second verdict here.
+                return DigitSampler.load(registry_model, cache_dir=cache_dir,
+                                         refuse_undertrained=False)
             except GenAIError as exc:
                 log.warning("the registry's serving model cannot be loaded (%s); serving the "
                             "configured one", exc)
-        return DigitSampler.load(settings.model_dir)
+        return DigitSampler.load(settings.model_dir, cache_dir=cache_dir)
 
     return load

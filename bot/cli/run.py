@@ -176,8 +176,8 @@ def _stop_signals_raise():
 def handle_demo(args: argparse.Namespace, settings: Settings) -> int:
     from genai_models.vae.serving.sampler import DigitSampler
 
-    print("Loading the digit model (TensorFlow takes a few seconds)…", flush=True)
-    sampler = DigitSampler.load(settings.model_dir)
+    print("Loading the digit model…", flush=True)
+    sampler = DigitSampler.load(settings.model_dir, cache_dir=settings.data_dir / "model-cache")
     for path in write_demo_images(sampler, args.out, mark=settings.image_mark):
         print(f"wrote {path} ({max(1, path.stat().st_size // 1024)} KiB)")
     # The exit status says whether what was asked was done: the images always, a poem only

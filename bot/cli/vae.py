@@ -65,28 +65,36 @@ def register(subparsers) -> None:
 
     digit = add_command(subparsers, "digit", help="write a PNG grid of generated digits",
                         environment=MODEL_VARIABLES)
-    digit.add_argument("k", nargs="?", type=_digit, default=None, help="digit 0-9 (default: any)")
+    digit.add_argument("k", nargs="?", type=_digit, default=None, metavar="DIGIT",
+                       help="digit 0-9, the same as --digit (default: any)")
+    digit.add_argument("--digit", type=_digit, default=None, dest="digit_option",
+                       help="digit 0-9 (default: any)")
     digit.add_argument("--count", type=_whole_number(1, MAX_COUNT), default=9,
                        help=f"how many digits, 1-{MAX_COUNT} (default: 9)")
     digit.add_argument("--seed", type=int, default=None, help=SEED_HELP)
     digit.add_argument("--out", type=Path, default=Path("digits.png"),
                        help="the PNG to write (default: digits.png)")
+    digit.set_defaults(out_suffix=".png")
     digit.set_defaults(handler=run_digit)
 
     morph = add_command(subparsers, "morph", help="write a GIF morphing one digit into another",
                         environment=MODEL_VARIABLES)
-    morph.add_argument("a", type=_digit, help="start digit 0-9")
-    morph.add_argument("b", type=_digit, help="end digit 0-9")
+    morph.add_argument("ends", nargs="*", type=_digit, metavar="DIGIT",
+                       help="the start and end digits 0-9; with --start-image or --end-image, "
+                            "only the other one is needed")
     morph.add_argument("--frames", type=_whole_number(MIN_FRAMES, MAX_FRAMES), default=DEFAULT_FRAMES,
                        help=f"frames from start to end, {MIN_FRAMES}-{MAX_FRAMES} "
                             f"(default: {DEFAULT_FRAMES})")
     morph.add_argument("--seed", type=int, default=None, help=SEED_HELP)
     morph.add_argument("--out", type=Path, default=Path("morph.gif"),
                        help="the GIF to write (default: morph.gif)")
+    morph.set_defaults(out_suffix=".gif")
     morph.add_argument("--start-image", type=Path, default=None,
-                       help="your own digit to start from (a photo or drawing; replaces a)")
+                       help="your own digit to start from (a photo or drawing), instead of a "
+                            "start digit")
     morph.add_argument("--end-image", type=Path, default=None,
-                       help="your own digit to end at (a photo or drawing; replaces b)")
+                       help="your own digit to end at (a photo or drawing), instead of an "
+                            "end digit")
     morph.set_defaults(handler=run_morph)
 
     handwriting = add_command(subparsers, "handwriting",
@@ -98,6 +106,7 @@ def register(subparsers) -> None:
                              help="which digit the image shows, 0-9 (default: the model reads it)")
     handwriting.add_argument("--out", type=Path, default=Path("handwriting.png"),
                              help="the PNG to write (default: handwriting.png)")
+    handwriting.set_defaults(out_suffix=".png")
     handwriting.set_defaults(handler=run_handwriting)
 
     latent = add_command(subparsers, "latent-map",
@@ -111,6 +120,7 @@ def register(subparsers) -> None:
                              f"{LATENT_MAP_CELLS} with --digit, else {OVERVIEW_CELLS})")
     latent.add_argument("--out", type=Path, default=Path("latent-map.png"),
                         help="the PNG to write (default: latent-map.png)")
+    latent.set_defaults(out_suffix=".png")
     latent.set_defaults(handler=run_latent_map)
 
 
@@ -148,23 +158,48 @@ def run_train(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_digit(args: argparse.Namespace, settings: Settings) -> int:
+    _check_out(args)
+    if None not in (args.k, args.digit_option) and args.k != args.digit_option:
+        raise CliError(f"two different digits asked for ({args.k} and --digit "
+                       f"{args.digit_option}): give one", exit_code=2)
+    digit = args.digit_option if args.digit_option is not None else args.k
+    seed = _announced_seed(args.seed)
     sampler = _load_sampler(settings)
-    _write(args.out, draw_digits(sampler, args.k, count=args.count, seed=args.seed,
+    _write(args.out, draw_digits(sampler, digit, count=args.count, seed=seed,
                                  mark=settings.image_mark))
     return 0
 
 
 def run_morph(args: argparse.Namespace, settings: Settings) -> int:
+    _check_out(args)
+    images = [args.start_image, args.end_image]
+    wanted = images.count(None)  # the ends no image gives: one digit each, in order
+    if len(args.ends) == 2:  # both digits, as before the image options could stand for one
+        wanted = 2
+    if len(args.ends) != wanted:
+        given = " and ".join(option for option, image in
+                             (("--start-image", args.start_image), ("--end-image", args.end_image))
+                             if image is not None)
+        needs = {2: "a start and an end digit", 1: f"one digit besides {given}",
+                 0: f"no digit besides {given}"}[wanted]
+        raise CliError(f"morph takes {needs}, got {len(args.ends)} "
+                       f"({' '.join(map(str, args.ends)) or 'none'})", exit_code=2)
     # The user's images first: a wrong path or a non-image fails before the model loads.
-    start = _user_digit(args.start_image) if args.start_image else args.a
-    end = _user_digit(args.end_image) if args.end_image else args.b
+    if len(args.ends) == 2:  # an image replaces its digit
+        start, end = (_user_digit(image) if image is not None else digit
+                      for image, digit in zip(images, args.ends, strict=True))
+    else:
+        digits = iter(args.ends)
+        start, end = (_user_digit(image) if image is not None else next(digits) for image in images)
+    seed = _announced_seed(args.seed)
     sampler = _load_sampler(settings)
-    _write(args.out, draw_morph(sampler, start, end, frames=args.frames, seed=args.seed,
+    _write(args.out, draw_morph(sampler, start, end, frames=args.frames, seed=seed,
                                 mark=settings.image_mark))
     return 0
 
 
 def run_handwriting(args: argparse.Namespace, settings: Settings) -> int:
+    _check_out(args)
     image = _user_digit(args.image)  # a wrong path or a non-image fails before the model loads
     sampler = _load_sampler(settings)
     try:
@@ -180,6 +215,7 @@ def run_handwriting(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_latent_map(args: argparse.Namespace, settings: Settings) -> int:
+    _check_out(args)
     sampler = _load_sampler(settings)
     _write(args.out, draw_latent_map(sampler, args.digit, cells=args.size, mark=settings.image_mark))
     return 0
@@ -188,7 +224,39 @@ def run_latent_map(args: argparse.Namespace, settings: Settings) -> int:
 def _load_sampler(settings: Settings):
     from genai_models.vae.serving.sampler import DigitSampler
 
-    return DigitSampler.load(settings.model_dir)
+    return DigitSampler.load(settings.model_dir, cache_dir=settings.data_dir / "model-cache")
+
+
+def _check_out(args: argparse.Namespace) -> None:
+    """Refuse an --out that cannot be written, before anything loads: the format its name says
+    must be the one the command writes (a .jpg holding PNG bytes misleads every viewer), and
+    the nearest existing folder on its path must be writable."""
+    import os
+
+    out: Path = args.out
+    if out.suffix.lower() != args.out_suffix:
+        kind = args.out_suffix[1:].upper()
+        raise CliError(f"--out {out}: this command writes {kind} images; give a file name "
+                       f"ending in {args.out_suffix}", exit_code=2)
+    if out.is_dir():
+        raise CliError(f"--out {out} is a folder; name the file to write in it", exit_code=2)
+    folder = out.absolute().parent
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise CliError(f"cannot write {out}: {folder} is not a folder this user can write to",
+                       exit_code=2)
+
+
+def _announced_seed(seed: int | None) -> int:
+    """`seed`, or a new one, said on the terminal so the same picture can be drawn again."""
+    if seed is not None:
+        return seed
+    from genai_models.vae.serving.drawing import new_seed
+
+    seed = new_seed()
+    print(f"seed {seed} (pass --seed {seed} to draw the same again)")
+    return seed
 
 
 def _user_digit(path: Path):

@@ -11,6 +11,7 @@ keeps its latency while it trains.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from bot.training.spec import EXIT_DONE, EXIT_FAILED, EXIT_INTERRUPTED, Evaluation, JobSpec
 from genai_models.errors import GenAIError
+from genai_models.vae.files import write_json_atomic
 from genai_models.vae.training.drivers import load_split, sigterm_interrupts
 from genai_models.vae.training.status import TrainingStatus, now_iso, read_status, write_status
 
@@ -70,25 +72,36 @@ def run(job_dir: Path, spec: JobSpec) -> None:
 
 def evaluate(job_dir: Path, spec: JobSpec, data_split) -> Evaluation:
     """Score the new model and the serving one on the same held-out digits, and the new
-    model's fidelity; loading it through the sampler also proves its files are sound."""
-    from genai_models.vae.backend import keras
-    from genai_models.vae.serving.card import PRETRAINED_DIR, VAE_FILE, read_verified_card
+    model's fidelity; loading it through the sampler also proves its files are sound.
+
+    Each -ELBO takes minutes (every class tried for every digit), so none is computed twice:
+    the export scored the new model on these very digits, the same way (its card holds it), and
+    a model's score on a set of digits is kept in the jobs folder (SCORES_FILE), so the serving
+    model is scored once per data set, and a model swapped in never again."""
+    from genai_models.vae.serving.card import PRETRAINED_DIR, read_verified_card
     from genai_models.vae.serving.sampler import DigitSampler
-    from genai_models.vae.training.evaluation import vae_negative_elbo
     from genai_models.vae.training.fidelity import self_check_fidelity
 
-    sampler = DigitSampler.load(job_dir)
+    # As the bot will serve it (its ONNX files); an undertrained model is judged by its
+    # fidelity (the swap rule), not refused here.
+    sampler = DigitSampler.load(job_dir, refuse_undertrained=False)
     fidelity = self_check_fidelity(sampler, samples_per_class=spec.fidelity_samples)
     serving_dir = Path(spec.serving_model_dir) if spec.serving_model_dir else PRETRAINED_DIR
     serving_card = read_verified_card(serving_dir)
-    serving = keras.saving.load_model(serving_dir / VAE_FILE, compile=False)
-    images = data_split.validation.images
+    digits = data_split.validation
+    scores = ValidationScores(job_dir.parent / SCORES_FILE, digits.fingerprint())
+    negative_elbo = sampler.card["validation"]["negative_elbo_nats"]  # rounded as below
+    scores.remember(sampler.version, negative_elbo)
+    serving_negative_elbo = scores.get(serving_card["version"])
+    if serving_negative_elbo is None:
+        serving_negative_elbo = _negative_elbo(serving_dir, digits.images)
+        scores.remember(serving_card["version"], serving_negative_elbo)
     fairness, serving_fairness = per_digit_reports(job_dir, spec, data_split, sampler, serving_dir)
     return Evaluation(
         version=sampler.version,
-        negative_elbo=round(vae_negative_elbo(sampler.vae, images).negative_elbo, 3),
+        negative_elbo=negative_elbo,
         serving_version=serving_card["version"],
-        serving_negative_elbo=round(vae_negative_elbo(serving, images).negative_elbo, 3),
+        serving_negative_elbo=serving_negative_elbo,
         fidelity=round(fidelity.overall, 4),
         worst_class=fidelity.worst_class,
         worst_class_fidelity=round(fidelity.per_class[fidelity.worst_class], 4),
@@ -119,6 +132,45 @@ def per_digit_reports(job_dir: Path, spec: JobSpec, data_split, sampler, serving
                for model in (sampler, DigitSampler.load(serving_dir))]
     write_report(job_dir, reports[0])
     return reports
+
+
+SCORES_FILE = "validation-scores.json"
+
+
+class ValidationScores:
+    """Validation -ELBOs already computed: {model version: {digits' fingerprint: nats}}."""
+
+    def __init__(self, path: Path, fingerprint: str) -> None:
+        self.path, self.fingerprint = path, fingerprint
+
+    def _all(self) -> dict:
+        try:
+            return json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def get(self, version: str) -> float | None:
+        value = self._all().get(version, {}).get(self.fingerprint)
+        return float(value) if isinstance(value, int | float) else None
+
+    def remember(self, version: str, negative_elbo: float) -> None:
+        scores = self._all()
+        scores.setdefault(version, {})[self.fingerprint] = negative_elbo
+        try:
+            write_json_atomic(self.path, scores)
+        except OSError as exc:  # only a saving: the next job scores it again
+            log.warning("could not keep the validation scores in %s: %s", self.path,
+                        exc.strerror or exc)
+
+
+def _negative_elbo(model_dir: Path, images) -> float:
+    """The label-free validation -ELBO of the VAE in `model_dir`, as the export computes it."""
+    from genai_models.vae.backend import keras
+    from genai_models.vae.serving.card import VAE_FILE
+    from genai_models.vae.training.evaluation import vae_negative_elbo
+
+    vae = keras.saving.load_model(model_dir / VAE_FILE, compile=False)
+    return round(vae_negative_elbo(vae, images).negative_elbo, 3)
 
 
 def _announce(job_dir: Path, spec: JobSpec, message: str) -> None:

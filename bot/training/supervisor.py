@@ -423,7 +423,9 @@ class Supervisor:
 def _load_sampler(path: Path | None) -> DigitSampler:
     from genai_models.vae.serving.sampler import DigitSampler
 
-    return DigitSampler.load(path)
+    # A model here passed the operator's swap rule (or is the configured one, which served
+    # before): the rule, not the loader, judges how well it draws.
+    return DigitSampler.load(path, refuse_undertrained=False)
 
 
 def _prepare_dir(job_dir: Path, spec: JobSpec) -> None:

@@ -1,6 +1,7 @@
 """The digit VAE: data, model, training and serving (TensorFlow / Keras 3).
 
-Importing this package is cheap; its submodules import Keras and TensorFlow. The environment
+Importing this package is cheap; the model and training import Keras and TensorFlow, serving
+does not (serving/runtime.py). The environment
 defaults below are set here, before any submodule can import TensorFlow.
 """
 

@@ -33,6 +33,12 @@ class StuckSampler:
         self.release.wait(10)
         return self._sampler.digits(*args, **kwargs)
 
+    def drawn_digits(self, *args, **kwargs):
+        return None  # nothing drawn ahead: every request goes to `digits`, in the pool
+
+    def draw_pools(self, stop=None):
+        pass
+
 
 class BrokenSampler:
     """A sampler with a bug: what users see must not be its traceback."""
@@ -43,6 +49,12 @@ class BrokenSampler:
 
     def digits(self, *args, **kwargs):
         raise ZeroDivisionError("secret internal detail")
+
+    def drawn_digits(self, *args, **kwargs):
+        return None
+
+    def draw_pools(self, stop=None):
+        pass
 
 
 async def _private_answer(server, ix):

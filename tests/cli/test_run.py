@@ -124,7 +124,8 @@ async def test_run_connects_syncs_to_the_dev_guild_answers_and_stops_on_sigterm(
     run = await finish(process, timeout=30)
     assert {c["name"] for c in synced} == {
         "digit", "morph", "handwriting", "latent-map", "train-status", "train", "model", "about",
-        "settings", "preferences", "Handwriting → digits",  # the message command; without a text endpoint, no poem one
+        "settings", "preferences",
+        "Handwriting → digits",  # the message command; without a text endpoint, no poem one
     }
     assert reply.files[0].filename == "digits.png"
     assert run.returncode == 0, run.stderr
@@ -237,7 +238,8 @@ async def test_sync_without_dev_guild_publishes_globally_and_without_a_text_endp
     synced = {c["name"]: c for c in discord_server.synced_commands(None)}
     assert set(synced) == {
         "digit", "morph", "handwriting", "latent-map", "train-status", "train", "model", "about",
-        "settings", "preferences", "Handwriting → digits",  # the message command; without a text endpoint, no poem one
+        "settings", "preferences",
+        "Handwriting → digits",  # the message command; without a text endpoint, no poem one
     }
     assert _option_names(synced["digit"]) == ["digit", "count", "seed"]
     assert _option_names(synced["morph"]) == ["start", "end", "frames", "start_image", "end_image"]

@@ -11,8 +11,10 @@ import time
 
 import pytest
 
+from genai_models.vae.serving.card import PRETRAINED_DIR
 from tests.cli.test_run import ENTRY_VIA_STAND_IN, finish, stand_in_env, start_cli
-from tests.helpers import final_state
+from tests.helpers import copy_model, final_state
+from tests.vae.serving.older_export import make_older_export
 
 BUSY_ENV = {
     "GENAI_WORKERS": "1",
@@ -65,8 +67,10 @@ ENTRY_SAYING_WHEN = ENTRY_VIA_STAND_IN.replace(
 )
 
 
-async def _stop_during_start_up(discord_server, tmp_path, wait_for) -> tuple[object, float]:
+async def _stop_during_start_up(discord_server, tmp_path, wait_for,
+                                extra_env=None) -> tuple[object, float]:
     env = stand_in_env(discord_server, discord_server.token) | {"LOG_LEVEL": "INFO"}
+    env |= extra_env or {}
     process = await start_cli("run", env=env, cwd=tmp_path, entry=ENTRY_SAYING_WHEN)
     try:
         await wait_for(process)
@@ -83,12 +87,20 @@ async def _stop_during_start_up(discord_server, tmp_path, wait_for) -> tuple[obj
 async def test_sigterm_while_the_model_loads_ends_the_process_quickly_and_cleanly(
     discord_server, tmp_path
 ):
-    # The login request comes just before the model starts loading (setup_hook).
+    # The login request comes just before the model starts loading (setup_hook). The shipped
+    # model loads in a fraction of a second; a model exported before the serving files takes
+    # seconds (its first load converts it with TensorFlow), long enough to stop it midway.
+    model = tmp_path / "older-model"
+    model.mkdir()
+    make_older_export(copy_model(PRETRAINED_DIR, model))
+
     async def logged_in(process):
         await discord_server.wait_for(lambda r: r.path == "/users/@me", timeout=60)
         await asyncio.sleep(0.5)
 
-    run, took = await _stop_during_start_up(discord_server, tmp_path, logged_in)
+    run, took = await _stop_during_start_up(
+        discord_server, tmp_path, logged_in,
+        {"GENAI_MODEL_DIR": str(model), "GENAI_DATA_DIR": str(tmp_path / "data")})
     assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stderr and "Session is closed" not in run.stderr
     assert "stop requested during start-up" in run.stderr

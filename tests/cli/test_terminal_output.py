@@ -76,8 +76,9 @@ def test_training_shows_only_the_products_lines_on_stderr(tmp_path):
 
 @pytest.mark.slow
 def test_log_level_debug_shows_tensorflows_own_lines(tmp_path):
+    # `train`: serving commands no longer import TensorFlow (docs/serving.md).
     run = subprocess.run(
-        [INSTALLED_CLI, "digit", "--count", "1", "--out", "one.png"],
+        [INSTALLED_CLI, "train", "--data", str(MNIST_SLICE), "--epochs", "1", "--out", "run"],
         # TF_CPP_MIN_LOG_LEVEL=0: TensorFlow then writes its start-up info lines on any CPU
         # (oneDNN's notice on some, the CPU-feature notice on others); the filter would drop them.
         cwd=tmp_path, env=_env(LOG_LEVEL="DEBUG", TF_CPP_MIN_LOG_LEVEL="0"), capture_output=True,
@@ -85,7 +86,7 @@ def test_log_level_debug_shows_tensorflows_own_lines(tmp_path):
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     assert any(is_noise(line.encode()) for line in run.stderr.splitlines()), run.stderr[-2000:]
-    assert (tmp_path / "one.png").is_file()
+    assert (tmp_path / "run" / "model_card.json").is_file()
 
 
 @pytest.mark.slow

@@ -11,6 +11,10 @@ them back into the card as
 The training digits' latent codes (TRAINING_LATENTS_FILE, schema 3) are what /digit samples
 from: each class's aggregate posterior, so the served digits vary as much as the digits the
 model was trained on. They load as `card["training_latents"] = {"points", "spreads", "labels"}`.
+Schema 4 adds the serving files (SERVING_FILES: the networks as ONNX and the vetted pools, see
+serving/runtime.py and serving/vetting.py), and keeps the card's two bulky data fields beside
+it: each class's latent mean and covariance (CLASS_LATENTS_FILE, loaded back as
+`card["class_latents"]`) and the per-epoch training history (HISTORY_FILE).
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ import numpy as np
 
 from genai_models.errors import ModelFileError
 from genai_models.vae.files import npz_bytes, sha256_of, write_atomic, write_json_atomic
+from genai_models.vae.serving.runtime import ONNX_FILES
+from genai_models.vae.serving.vetting import SERVING_STATE_FILE
 
 # The weights that ship inside the package, so every feature works without training first.
 PRETRAINED_DIR = Path(__file__).parents[1] / "pretrained"
@@ -33,13 +39,20 @@ VAE_FILE = "vae.keras"
 CHECKER_FILE = "checker.keras"
 LATENTS_FILE = "validation_latents.npz"
 TRAINING_LATENTS_FILE = "training_latents.npz"
+CLASS_LATENTS_FILE = "class_latents.npz"
+HISTORY_FILE = "history.json"
 WEIGHT_FILES = (VAE_FILE, CHECKER_FILE)
-CARD_FILES = (*WEIGHT_FILES, LATENTS_FILE, TRAINING_LATENTS_FILE)  # every file the card vouches for
+SERVING_FILES = (*ONNX_FILES, SERVING_STATE_FILE)
+# Every file a current card vouches for.
+CARD_FILES = (*WEIGHT_FILES, LATENTS_FILE, TRAINING_LATENTS_FILE, CLASS_LATENTS_FILE,
+              HISTORY_FILE, *SERVING_FILES)
+SCHEMA_3_FILES = (*WEIGHT_FILES, LATENTS_FILE, TRAINING_LATENTS_FILE)
 # 2: the validation latents moved out of the card into LATENTS_FILE. Schema-1 cards (models
 # trained before) still hold them inline and are read as they are.
 # 3: the training digits' latent codes (TRAINING_LATENTS_FILE). Older cards have none; their
 # sampler falls back to a Gaussian region per class.
-CARD_SCHEMA = 3
+# 4: the serving files, and the class statistics and history in files of their own.
+CARD_SCHEMA = 4
 
 MNIST_ATTRIBUTION = (
     "MNIST by Yann LeCun, Corinna Cortes and Christopher J. C. Burges (CC BY-SA 3.0). "
@@ -67,8 +80,22 @@ def write_training_latents(model_dir: Path, points: np.ndarray, spreads: np.ndar
         "labels": np.asarray(labels, "int32")}))
 
 
+def write_card_data(model_dir: Path, fields: dict[str, Any]) -> dict[str, Any]:
+    """Write `fields`' class statistics and history to their files; returns the other fields."""
+    fields = dict(fields)
+    stats = fields.pop("class_latents")
+    write_atomic(model_dir / CLASS_LATENTS_FILE, npz_bytes({
+        "means": np.array([stats[str(k)]["mean"] for k in range(10)], "float64"),
+        "covariances": np.array([stats[str(k)]["covariance"] for k in range(10)], "float64"),
+        "counts": np.array([stats[str(k)]["count"] for k in range(10)], "int64")}))
+    write_json_atomic(model_dir / HISTORY_FILE, fields.pop("history", {}))
+    return fields
+
+
 def write_card(model_dir: Path, fields: dict[str, Any]) -> dict[str, Any]:
-    """Hash the weights and latents files in `model_dir`, then write the card; returns it."""
+    """Write the class statistics and history beside the card, hash every file in
+    `model_dir` the card vouches for, then write the card; returns it."""
+    fields = write_card_data(model_dir, fields) if "class_latents" in fields else fields
     hashes = {name: sha256_of(model_dir / name) for name in CARD_FILES}
     card = {
         "schema": CARD_SCHEMA,
@@ -94,15 +121,39 @@ def read_verified_card(model_dir: Path) -> dict[str, Any]:
     except (OSError, ValueError) as exc:
         raise ModelFileError(f"Model card {card_path} is unreadable ({exc})") from exc
     schema = card.get("schema", 1)
-    names = WEIGHT_FILES if schema < 2 else CARD_FILES if schema >= 3 else CARD_FILES[:3]
+    names = {1: WEIGHT_FILES, 2: SCHEMA_3_FILES[:3], 3: SCHEMA_3_FILES}.get(schema, CARD_FILES)
     for name in names:
         _verify(model_dir / name, card, card_path)
+    return with_card_data(model_dir, card)
+
+
+def with_card_data(model_dir: Path, card: dict[str, Any]) -> dict[str, Any]:
+    """`card` with the arrays its files beside it hold (read as they are, unverified)."""
+    schema = card.get("schema", 1)
+    if schema >= 4:
+        card["class_latents"] = _read_class_latents(model_dir / CLASS_LATENTS_FILE)
     if schema >= 2:
         card["validation_latents"] = _read_latents(model_dir / LATENTS_FILE)
     if schema >= 3:
         card["training_latents"] = _read_latents(model_dir / TRAINING_LATENTS_FILE,
                                                  extra=("spreads",))
     return card
+
+
+def has_serving_files(card: dict[str, Any]) -> bool:
+    """The card vouches for the serving files (export from schema 4 on)."""
+    return all(name in card.get("files", {}) for name in SERVING_FILES)
+
+
+def _read_class_latents(path: Path) -> dict[str, dict[str, Any]]:
+    try:
+        with np.load(io.BytesIO(path.read_bytes()), allow_pickle=False) as archive:
+            means, covariances = archive["means"], archive["covariances"]
+            counts = archive["counts"]
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise ModelFileError(f"Model file {path} is unreadable ({exc})") from exc
+    return {str(k): {"count": int(counts[k]), "mean": means[k], "covariance": covariances[k]}
+            for k in range(len(means))}
 
 
 def _verify(path: Path, card: dict[str, Any], card_path: Path) -> None:

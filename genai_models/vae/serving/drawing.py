@@ -79,6 +79,19 @@ def draw_digits(
     )
 
 
+def draw_drawn_digits(sampler: DigitSampler, digit: int | None, *, count: int, seed: int,
+                      mark: bool = True) -> bytes | None:
+    """`draw_digits` without an offset when every digit it shows was drawn before: a lookup
+    and a PNG (cheaper than a hop to a worker thread for a small grid); None when some digit
+    still needs the decoder."""
+    images = sampler.drawn_digits(digit, count=count, seed=seed)
+    if images is None:
+        return None
+    parameters = {"digit": "any" if digit is None else digit, "count": count, "seed": seed}
+    provenance = provenance_of(sampler, mark=mark, feature="digit", **parameters)
+    return imaging.grid_png(images, provenance=provenance)
+
+
 def draw_handwriting(sampler: DigitSampler, image: bytes | np.ndarray,
                      digit: int | None = None, *, mark: bool = True) -> tuple[bytes, Handwriting]:
     """The ten digits 0–9 in the hand of a user's digit, as /digit count:10's PNG grid.

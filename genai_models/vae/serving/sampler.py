@@ -1,58 +1,46 @@
-"""Serving the VAE: load once, decode in batches through compiled functions, thread-safe.
+"""Serving the VAE: load once, decode in batches through ONNX Runtime, thread-safe.
 
 All public methods are synchronous and safe to call from several executor threads at once:
-they share only read-only weights and compiled `tf.function`s, and every call owns its RNG.
+they share only read-only weights and ONNX Runtime sessions, and every call owns its RNG.
 What users see (`digits`, `morph`, `handwriting`, `style_map`) comes out as uint8 greys,
 0 = background and 255 = ink, the form every PNG and GIF stores, so `genai_models.imaging`
 encodes it as it is.
 The primitives (`decode`, `encode_mnist`, `classify_mnist`) keep the model's float32 in [0, 1].
+Nothing here imports TensorFlow or Keras (serving_files.py does, once, for an older model).
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
 
 from genai_models.errors import InvalidInputError, ModelFileError
 from genai_models.imaging.pixels import to_uint8
-from genai_models.vae import model as _registers_vae_classes  # noqa: F401  (see below)
-from genai_models.vae.backend import keras
-from genai_models.vae.serving.card import (
-    CARD_FILE,
-    CHECKER_FILE,
-    PRETRAINED_DIR,
-    VAE_FILE,
-    read_verified_card,
-)
+from genai_models.vae.serving import serving_files
+from genai_models.vae.serving.card import CARD_FILE, PRETRAINED_DIR, read_verified_card
 from genai_models.vae.serving.likeness import DigitLikeness
 from genai_models.vae.serving.limits import MAX_COUNT, MAX_FRAMES, MAX_MAP_SIZE, MIN_FRAMES, MIN_MAP_SIZE
-from genai_models.vae.serving.plane import StylePlane
 from genai_models.vae.serving.preprocess import to_mnist
-from genai_models.vae.serving.style import AxisMeaning, describe_axes, stroke_measures
-
-# `_registers_vae_classes`: importing model.py registers VAE, Sampling and ClassPrior with Keras,
-# so `load_model` rebuilds them in a fresh process without hand-passed custom_objects.
+from genai_models.vae.serving.style import AxisMeaning
+from genai_models.vae.serving.vetting import (
+    ACCEPT_CONFIDENCE,
+    POOL_CANDIDATES,
+    POOL_MINIMUM,
+    ServingState,
+    check_servable,
+    class_gaussians,
+    pool_candidates,
+)
 
 log = logging.getLogger(__name__)
 
 NUM_CLASSES = 10
-# A latent point is served only when the self-check classifier is at least this sure that its
-# decoding shows the class it was drawn for.
-# (0.95 let through thin eights that people and a second classifier read as ones.)
-ACCEPT_CONFIDENCE = 0.999
-POOL_CANDIDATES = 2048  # drawn per class at load
-# Models without the training digits' codes (card schema < 3) draw candidates from within this
-# fraction of the class's Gaussian spread: its typical handwriting, not the rim where styles
-# blur into other digits.
-REGION_SCALE = 0.6
-POOL_MINIMUM = 32  # fewer accepted than this: serve the most convincing candidates instead
 # What users see is drawn with the decoder's logits multiplied by this: real handwriting is ink
 # or paper with thin anti-aliased edges, while the decoder's mean image is a blur of every
 # stroke it could be. The judge's features (bench.variety) tell blurred digits from real ones.
@@ -88,8 +76,7 @@ STYLE_RETREAT = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 # The bar the pools pass: a 16-D style carries more of the upload's own digit's shape into the
 # others, and a laxer bar let through cells the evaluation judge misreads (bench.handwriting).
 LEGIBLE_CONFIDENCE = ACCEPT_CONFIDENCE
-DEFAULT_STYLE_EXTENT = 3.0  # a model without validation codes: about where N(0, I)-ish codes lie
-AXIS_PROBE_CELLS = 7  # per side, per digit, when measuring what the axes do
+POOL_DRAW_CHUNK = 64  # rows drawn between two checks of draw_pools' stop signals
 
 
 # A morph's end: a digit 0–9, a user's image bytes, or a 28×28 MNIST-like image.
@@ -120,73 +107,79 @@ class StyleMap:
 
 
 class DigitSampler:
-    """Generates, morphs and encodes MNIST-style digits with a trained VAE (see model.py)."""
+    """Generates, morphs and encodes MNIST-style digits with a trained VAE (see model.py),
+    through `networks` (runtime.OnnxNetworks when serving; the Keras models in training's
+    equivalence checks)."""
 
-    def __init__(self, vae, checker, card: dict) -> None:
+    def __init__(self, networks, card: dict) -> None:
         self.card = card
-        self.vae = vae  # for evaluation (bench/vae_quality.py); serving uses the compiled paths
+        self.networks = networks
         self.version: str = card["version"]
-        self.latent_dim = int(vae.decoder.inputs[0].shape[-1])
-        stats = card["class_latents"]
-        self._class_means = np.array([stats[str(k)]["mean"] for k in range(10)], "float64")
-        self._class_chol = np.array(
-            [np.linalg.cholesky(np.asarray(stats[str(k)]["covariance"]) + 1e-6 * np.eye(self.latent_dim))
-             for k in range(10)]
-        )
+        self.model_dir: Path | None = None  # where `load` found it
+        self.latent_dim = int(networks.latent_dim)
+        self.class_means, self._class_chol = class_gaussians(card, self.latent_dim)
         # The class prior's means (the KL's targets); real codes spread round them and overlap.
         self._prior_means = np.asarray(card["prior_means"], "float64")
         scatter = card.get("validation_latents", {})
-        validation_codes = np.asarray(scatter.get("points", []), "float32").reshape(-1, self.latent_dim)
+        self._validation_codes = np.asarray(scatter.get("points", []), "float32").reshape(
+            -1, self.latent_dim)
         self._scatter_labels = np.asarray(scatter.get("labels", []), "int32")
-        self._training_latents = card.get("training_latents")
-        spec = tf.TensorSpec([None, self.latent_dim], tf.float32, name="z")
-        class_spec = tf.TensorSpec([None, NUM_CLASSES], tf.float32, name="class_probabilities")
-        images = tf.TensorSpec([None, 28, 28, 1], tf.float32, name="images")
-        # Fixed signatures: one trace each, instead of predict()'s per-call set-up, which costs
-        # far more than a one-digit decode itself (bench.vae_speed, docs/benchmarks.md).
-        # Called as concrete functions: that skips tf.function's per-call argument matching,
-        # a visible share of a one-digit decode.
-        self._decode = tf.function(
-            lambda z, classes: vae.decoder([z, classes], training=False)[..., 0],
-            input_signature=[spec, class_spec]).get_concrete_function()  # logits
-        self._encode = tf.function(lambda x: vae.encoder(x, training=False)[0],
-                                   input_signature=[images]).get_concrete_function()
-        self._classify = tf.function(lambda x: checker(x, training=False),
-                                     input_signature=[images]).get_concrete_function()
-        self._warm_up()
-        self._pools, self._pool_images = self._vet_pools()
-        self._likeness = DigitLikeness.from_decodings(np.concatenate([
-            self.decode(points, np.full(len(points), k)) for k, points in enumerate(self._pools)
-        ]))
-        self.plane = self._fit_plane()
-        self._scatter_points = self.plane.coordinates(validation_codes, self._scatter_labels)  # (N, 2)
+        self._lock = threading.Lock()
+
+    def serve(self, state: ServingState, where: Path | str, *, refuse_undertrained: bool = True) -> None:
+        """Take the vetted pools, the style plane and its axes (vetting.py). Refuses a model
+        that has no acceptable drawing of some digit, unless told not to."""
+        if refuse_undertrained:
+            check_servable(state, where)
+        for k, count in enumerate(state.accepted_counts()):
+            if count < POOL_MINIMUM:
+                log.warning("digit %d: only %d of %d samples pass the self-check; serving the "
+                            "%d most convincing", k, count, POOL_CANDIDATES, POOL_MINIMUM)
+        candidates = pool_candidates(self.card, self.latent_dim)
+        self._pools = [points[keep] for points, keep in zip(candidates, state.served, strict=True)]
+        # Each pool point's drawing, made the first time a request picks it (`_drawn` says
+        # which), so a repeated request is a lookup.
+        self._pool_images = [np.zeros((len(pool), 28, 28), "uint8") for pool in self._pools]
+        self._drawn = [np.zeros(len(pool), bool) for pool in self._pools]
+        # What /handwriting measures an upload against (likeness.py): every pool point drawn as
+        # its digit, made on the first upload and kept.
+        self._likeness: DigitLikeness | None = None
+        self._likeness_lock = threading.Lock()
+        self.plane = state.plane
+        self.style_extent = state.extent
+        self._scatter_points = self.plane.coordinates(self._validation_codes, self._scatter_labels)
         # Explore's buttons and the latent map's axes say what each direction does (style.py).
-        self.style_axes: AxisMeaning = self._measure_style_axes()
+        self.style_axes: AxisMeaning = state.axes
 
     @classmethod
-    def load(cls, model_dir: Path | str | None = None) -> DigitSampler:
-        """Load and verify the models in `model_dir` (default: the weights shipped with us)."""
+    def load(cls, model_dir: Path | str | None = None, *, cache_dir: Path | str | None = None,
+             refuse_undertrained: bool = True) -> DigitSampler:
+        """Load and verify the model in `model_dir` (default: the weights shipped with us),
+        served by ONNX Runtime without TensorFlow.
+
+        The export writes the serving files (the networks as ONNX, the vetted pools and the
+        style plane) beside the weights. A folder without them (an older export) gets them made
+        once, with TensorFlow, into `cache_dir` (default: GENAI_DATA_DIR/model-cache), under
+        the weights' hash; later loads read them from there.
+
+        A model with some digit its own self-check never reads in its drawings is refused
+        (ModelFileError), unless `refuse_undertrained` is False: the bot's swap rule judges
+        trained models by their fidelity instead, and may be set to let any through.
+        """
         model_dir = Path(model_dir) if model_dir is not None else PRETRAINED_DIR
         started = time.perf_counter()
         card = read_verified_card(model_dir)
-        vae = _load_model_file(model_dir / VAE_FILE)
-        checker = _load_model_file(model_dir / CHECKER_FILE)
-        _check_models(model_dir, vae, checker)
         try:
-            sampler = cls(vae, checker, card)
+            sampler = serving_files.load_sampler(cls, model_dir, card, cache_dir,
+                                                 refuse_undertrained=refuse_undertrained)
+            sampler.model_dir = model_dir
         except (KeyError, IndexError, TypeError, ValueError, np.linalg.LinAlgError) as exc:
             raise ModelFileError(f"Model card {model_dir / CARD_FILE} does not describe these "
                                  f"models ({type(exc).__name__}: {exc}): retrain, or copy the "
                                  "folder again") from None
-        log.info("loaded VAE %s from %s in %.1f s", sampler.version, model_dir,
-                 time.perf_counter() - started)
+        log.debug("loaded VAE %s from %s in %.2f s", sampler.version, model_dir,
+                  time.perf_counter() - started)
         return sampler
-
-    def _warm_up(self) -> None:
-        for batch in (1, 8):
-            self.decode(np.zeros((batch, self.latent_dim), "float32"), np.zeros(batch, "int64"))
-            self._classify(tf.zeros((batch, 28, 28, 1)))
-            self._encode(tf.zeros((batch, 28, 28, 1)))
 
     # -- primitives -------------------------------------------------------------------------
 
@@ -211,7 +204,7 @@ class DigitSampler:
             classes = np.asarray(classes)
             weights = (np.eye(NUM_CLASSES, dtype="float32")[classes] if classes.ndim == 1
                        else classes.astype("float32"))
-        return self._decode(tf.convert_to_tensor(z), tf.convert_to_tensor(weights)).numpy()
+        return self.networks.logits(z, weights)
 
     def class_weights(self, z: np.ndarray) -> np.ndarray:
         """p(class | z) under the class prior: a soft class for any point of the plane."""
@@ -222,8 +215,11 @@ class DigitSampler:
 
     def classify_mnist(self, image: np.ndarray) -> np.ndarray:
         """The self-check's class probabilities (10,) for an MNIST-like (28, 28) image."""
-        image = _unit_float(image)
-        return self._classify(tf.convert_to_tensor(image[None, :, :, None])).numpy()[0]
+        return self.classify_images(np.asarray(image)[None])[0]
+
+    def classify_images(self, images: np.ndarray) -> np.ndarray:
+        """The self-check's class probabilities (N, 10) for (N, 28, 28) images (uint8 or [0, 1])."""
+        return self.networks.classify(_unit_float(images)[..., None])
 
     def encode(self, image) -> np.ndarray:
         """A user's digit (bytes, PIL image or array, any size/colours) → its latent point."""
@@ -234,7 +230,7 @@ class DigitSampler:
         image = _unit_float(image)
         if image.shape != (28, 28):
             raise InvalidInputError(f"expected a 28x28 image, got shape {image.shape}")
-        return self._encode(tf.convert_to_tensor(image[None, :, :, None])).numpy()[0]
+        return self.networks.encode(image[None, :, :, None])[0]
 
     # -- features ---------------------------------------------------------------------------
 
@@ -250,7 +246,41 @@ class DigitSampler:
         if offset is not None and any(offset):
             z = np.stack([self._pools[c][r] for c, r in zip(classes, rows, strict=True)])
             return self.draw(z + self.plane.shift(offset), classes)
+        self._draw_pool_points(classes, rows)
         return np.stack([self._pool_images[c][r] for c, r in zip(classes, rows, strict=True)])
+
+    def drawn_digits(self, k: int | None = None, count: int = 1,
+                     seed: int | None = None) -> np.ndarray | None:
+        """`digits(k, count, seed)` when every point it picks was drawn before (a lookup, cheap
+        enough for an event loop), else None. Raises InvalidInputError as `digits` does."""
+        classes, rows = self._pick(k, count, seed)
+        if not all(self._drawn[c][r] for c, r in zip(classes, rows, strict=True)):
+            return None
+        return np.stack([self._pool_images[c][r] for c, r in zip(classes, rows, strict=True)])
+
+    def draw_pools(self, stop: threading.Event | None = None) -> None:
+        """Draw every pool point not drawn yet (seconds), so that every later `digits` is a
+        lookup. Returns early, between two chunks, once `stop` is set or the main thread has
+        ended (the process is exiting: a session must not be mid-run when it is torn down)."""
+        for k in range(NUM_CLASSES):
+            missing = np.flatnonzero(~self._drawn[k])
+            for start in range(0, len(missing), POOL_DRAW_CHUNK):
+                if (stop is not None and stop.is_set()) or not threading.main_thread().is_alive():
+                    return
+                rows = missing[start:start + POOL_DRAW_CHUNK]
+                self._draw_pool_points(np.full(len(rows), k), rows.tolist())
+
+    def _draw_pool_points(self, classes: np.ndarray, rows: list[int]) -> None:
+        missing = sorted({(int(c), r) for c, r in zip(classes, rows, strict=True)
+                          if not self._drawn[c][r]})
+        if not missing:
+            return
+        z = np.stack([self._pools[c][r] for c, r in missing])
+        images = self.draw(z, np.array([c for c, _ in missing]))
+        with self._lock:  # the same pixels whoever draws them first; the flag goes up after
+            for (c, r), image in zip(missing, images, strict=True):
+                self._pool_images[c][r] = image
+                self._drawn[c][r] = True
 
     def sample_latents(self, k: int | None = None, count: int = 1,
                        seed: int | None = None) -> np.ndarray:
@@ -292,30 +322,6 @@ class DigitSampler:
         return self.draw(z_a + steps * (z_b - z_a), class_a + steps * (class_b - class_a))
 
     # -- the style plane ----------------------------------------------------------------------
-
-    @property
-    def style_extent(self) -> float:
-        """Half the side of the square of the style plane (plane.py) that real digits fill (95%
-        of the validation codes lie within it on each axis), rounded up to a half unit."""
-        points = self._scatter_points
-        if not len(points):
-            return DEFAULT_STYLE_EXTENT
-        return float(np.ceil(2 * np.percentile(np.abs(points), 95, axis=0).max()) / 2)
-
-    def _fit_plane(self) -> StylePlane:
-        """The style plane (plane.py) along which the served digits' slant and width change:
-        measured on the vetted pools' drawings, what users see."""
-        codes = np.concatenate(self._pools)
-        labels = np.repeat(np.arange(NUM_CLASSES), [len(pool) for pool in self._pools])
-        measures = stroke_measures(np.concatenate(self._pool_images))[:, :2]  # slant, width
-        return StylePlane.fit(self._class_means, codes, labels, measures)
-
-    def _measure_style_axes(self) -> AxisMeaning:
-        """What moving along x and along y does to the digits, measured on every digit drawn
-        across the plane (one batched decode, at load)."""
-        plane = self.style_map(None, AXIS_PROBE_CELLS)
-        coordinates = np.linspace(-plane.extent, plane.extent, AXIS_PROBE_CELLS)
-        return describe_axes(plane.grids, coordinates)
 
     def style_map(self, digit: int | None = None, n: int = 9) -> StyleMap:
         """Digit `digit` (every digit when None) decoded on an n × n grid across the style plane,
@@ -364,7 +370,16 @@ class DigitSampler:
     def unlikeness(self, image: np.ndarray) -> float:
         """How far an MNIST-like (28, 28) image lies from the digits this model writes (see
         likeness.py): small for real digits, larger for letters and symbols."""
-        return self._likeness.distance(_unit_float(image))
+        return self._digit_likeness().distance(_unit_float(image))
+
+    def _digit_likeness(self) -> DigitLikeness:
+        with self._likeness_lock:
+            if self._likeness is None:
+                self._likeness = DigitLikeness.from_decodings(np.concatenate([
+                    self.decode(points, np.full(len(points), k))
+                    for k, points in enumerate(self._pools)
+                ]))
+            return self._likeness
 
     def _write_all_digits(self, style: np.ndarray) -> np.ndarray:
         """Digits 0–9 at `style`; a digit the self-check would not read there is drawn the least
@@ -374,7 +389,7 @@ class DigitSampler:
         slanted 1 is common, a very slanted 0 less so): the nearest legible point keeps most of
         the hand instead of drawing a scribble."""
         steps = np.asarray(STYLE_RETREAT, "float32")
-        targets = self._class_means.astype("float32")  # (10, latent_dim)
+        targets = self.class_means.astype("float32")  # (10, latent_dim)
         points = style[None, None] + steps[None, :, None] * (targets[:, None] - style[None, None])
         classes = np.repeat(np.arange(NUM_CLASSES), len(steps))
         images, confidence = self._decode_and_check(points.reshape(-1, self.latent_dim), classes)
@@ -386,7 +401,7 @@ class DigitSampler:
     def _atypicality(self, code: np.ndarray, digit: int) -> float:
         """Squared Mahalanobis distance of `code` from the training codes of `digit`."""
         whitened = np.linalg.solve(self._class_chol[digit], np.asarray(code, "float64")
-                                   - self._class_means[digit])
+                                   - self.class_means[digit])
         return float(whitened @ whitened)
 
     def _fit_style(self, image: np.ndarray, code: np.ndarray, digit: int) -> tuple[np.ndarray, float]:
@@ -415,76 +430,13 @@ class DigitSampler:
         return (self.encode_mnist(end).astype("float64"),
                 self.classify_mnist(end).astype("float64"))
 
-    def _vet_pools(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """Per class: latent points from its region whose decodings the checker accepts, and
-        those decodings as uint8 (a byte a pixel, so keeping every pool's images costs little).
-
-        Some real digits' codes, jittered, decode to an ambiguous digit (a 4 half-way to a 9);
-        vetting a fixed, seeded pool once, at load, keeps them out and every request cheap and
-        deterministic. bench.vae_quality's recall counts the variety the vetting throws away.
-        """
-        rng = np.random.default_rng(0)
-        pools, pool_images = [], []
-        for k in range(10):
-            candidates = self._pool_candidates(k, rng)
-            images, confidence = map(np.concatenate, zip(*[
-                self._decode_and_check(batch, np.full(len(batch), k))
-                for batch in np.array_split(candidates, 4)
-            ], strict=True))
-            keep = confidence >= ACCEPT_CONFIDENCE
-            if keep.sum() < POOL_MINIMUM:
-                log.warning("digit %d: only %d of %d samples pass the self-check; serving the "
-                            "%d most convincing", k, keep.sum(), POOL_CANDIDATES, POOL_MINIMUM)
-                keep = np.argsort(confidence)[-POOL_MINIMUM:]
-            pools.append(candidates[keep].astype("float32"))
-            pool_images.append(images[keep])
-        return pools, pool_images
-
-    def _pool_candidates(self, k: int, rng: np.random.Generator) -> np.ndarray:
-        """Candidate points for class k: its aggregate posterior, i.e. the codes of the training
-        digits of that class, each jittered within its own posterior spread, so the pool varies
-        as the training digits do. Older models: a Gaussian region around the class mean."""
-        latents = self._training_latents
-        if latents is not None and np.any(latents["labels"] == k):
-            members = np.flatnonzero(latents["labels"] == k)
-            picked = rng.choice(members, POOL_CANDIDATES)
-            noise = rng.standard_normal((POOL_CANDIDATES, self.latent_dim))
-            return latents["points"][picked] + latents["spreads"][picked] * noise
-        noise = rng.standard_normal((POOL_CANDIDATES, self.latent_dim))
-        return self._class_means[k] + REGION_SCALE * noise @ self._class_chol[k].T
-
     def _decode_and_check(self, z: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Drawings of `z` as `classes` (uint8), and the checker's confidence that each shows
         its class: the checker vets what users will see."""
         images = self.draw(z, classes)
-        probabilities = self._classify(tf.convert_to_tensor(_unit_float(images)[..., None])).numpy()
-        return images, probabilities[np.arange(len(classes)), classes]
+        return images, self.classify_images(images)[np.arange(len(classes)), classes]
 
 
-def _load_model_file(path: Path):
-    """One Keras file, or a ModelFileError naming it: a file can match its card's hash and still
-    be no model (a card rewritten over the wrong file, an archive from elsewhere)."""
-    try:
-        return keras.saving.load_model(path, compile=False)
-    except (OSError, ValueError, TypeError, KeyError, AttributeError, zipfile.BadZipFile) as exc:
-        # Keras's message can hold the whole model config: log it, keep the user's line short.
-        log.error("loading %s failed: %s", path, exc)
-        raise ModelFileError(
-            f"Model file {path} is not a loadable Keras model ({type(exc).__name__}): it is "
-            "damaged or from an incompatible version; copy it again or retrain"
-        ) from None
-
-
-def _check_models(model_dir: Path, vae, checker) -> None:
-    """The two files hold the models serving needs, with the shapes it feeds them."""
-    from genai_models.vae.model import VAE
-
-    if not isinstance(vae, VAE):
-        raise ModelFileError(f"Model file {model_dir / VAE_FILE} holds a {type(vae).__name__}, "
-                             "not the digit VAE: the folder's files are mixed up")
-    if tuple(checker.input_shape) != (None, 28, 28, 1) or tuple(checker.output_shape) != (None, 10):
-        raise ModelFileError(f"Model file {model_dir / CHECKER_FILE} maps {checker.input_shape} to "
-                             f"{checker.output_shape}, not 28x28 digits to 10 classes: wrong file")
 def _sigmoid(logits: np.ndarray) -> np.ndarray:
     return (0.5 * (1 + np.tanh(0.5 * np.asarray(logits, "float32")))).astype("float32")
 

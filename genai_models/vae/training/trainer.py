@@ -7,6 +7,8 @@ Layout of the output folder:
     vae.keras, checker.keras     the served models (no optimizer state), written at the end
     validation_latents.npz       the validation digits' latent points (the latent map's scatter)
     training_latents.npz         the training digits' latent codes (what /digit samples from)
+    class_latents.npz, history.json   each class's code statistics; the loss per epoch
+    decoder.onnx, encoder.onnx, checker.onnx, serving_state.npz   what serving runs and reads
     model_card.json              what they are, with the files' SHA-256 (see card.py)
 
 `train` runs three steps: `prepare` (seed, build, restore), `fit` (Keras's fit with a
@@ -52,6 +54,7 @@ from genai_models.vae.training.data import Split
 from genai_models.vae.training.evaluation import vae_negative_elbo
 from genai_models.vae.training.latents import class_latent_statistics
 from genai_models.vae.training.precision import resolve_precision, training_precision
+from genai_models.vae.training.serving_export import write_serving_files
 from genai_models.vae.training.status import TrainingStatus, now_iso, write_status
 
 log = logging.getLogger(__name__)
@@ -174,7 +177,7 @@ def finish(run: TrainingRun, split: Split) -> TrainingStatus:
 class ExportProgress:
     """Reports one step of the export: a log line, and the status message /train-status shows."""
 
-    STEPS = 4
+    STEPS = 4  # the checker, the served models, the scoring, the serving files
 
     def __init__(self, out_dir: Path, status: TrainingStatus) -> None:
         self.out_dir, self.status, self.step = out_dir, status, 0
@@ -306,8 +309,7 @@ def _export_into(out_dir: Path, vae: VAE, checker: keras.Model, split: Split,
     checker_accuracy = float(np.mean(
         np.argmax(checker(split.validation.images, training=False), axis=1)
         == split.validation.labels))
-    progress("writing the model card")
-    return write_card(out_dir, {
+    fields = {
         "name": f"genai-bot MNIST VAE ({config.latent_dim}-D latent, class prior)",
         "created_at": now_iso(),
         "data": {"source": split.train.source, "train_size": len(split.train),
@@ -324,7 +326,10 @@ def _export_into(out_dir: Path, vae: VAE, checker: keras.Model, split: Split,
         "history": status.history,
         "class_latents": class_latent_statistics(train_codes, split.train.labels),
         "prior_means": prior_means.round(5).tolist(),
-    })
+    }
+    progress("converting for serving and vetting its digits")
+    fields = write_serving_files(out_dir, served, checker, fields)
+    return write_card(out_dir, fields)
 
 
 def _without_optimizer(trained, build, *, example):

@@ -11,6 +11,8 @@ from genai_models.errors import ModelFileError
 from genai_models.vae.files import npz_bytes
 from genai_models.vae.serving.card import (
     CARD_FILE,
+    CLASS_LATENTS_FILE,
+    HISTORY_FILE,
     LATENTS_FILE,
     PRETRAINED_DIR,
     TRAINING_LATENTS_FILE,
@@ -18,6 +20,7 @@ from genai_models.vae.serving.card import (
     version_id,
 )
 from tests.helpers import copy_model
+from tests.vae.serving.older_export import make_older_export
 
 
 def test_a_trained_card_keeps_its_latents_in_the_file_beside_it(tiny_model_dir, mnist_slice):
@@ -61,7 +64,7 @@ def test_missing_latents_are_refused_naming_the_file(tiny_model_dir, tmp_path):
 
 def test_a_card_from_before_the_latents_file_still_loads(tiny_model_dir, tmp_path):
     """Schema-1 cards (models trained by earlier versions) held the latents inline."""
-    model_dir = copy_model(tiny_model_dir, tmp_path)
+    model_dir = make_older_export(copy_model(tiny_model_dir, tmp_path))
     card = read_verified_card(model_dir)
     latents = card.pop("validation_latents")
     card.pop("training_latents")
@@ -77,7 +80,7 @@ def test_a_card_from_before_the_latents_file_still_loads(tiny_model_dir, tmp_pat
 
 def test_a_trained_card_keeps_the_training_codes_that_digits_sample_from(tiny_model_dir):
     raw = json.loads((tiny_model_dir / CARD_FILE).read_text())
-    assert raw["schema"] == 3 and TRAINING_LATENTS_FILE in raw["files"]
+    assert raw["schema"] >= 3 and TRAINING_LATENTS_FILE in raw["files"]
     latents = read_verified_card(tiny_model_dir)["training_latents"]
     train_size = raw["data"]["train_size"]
     assert latents["points"].shape == latents["spreads"].shape == (train_size, raw["training"]["latent_dim"])
@@ -114,3 +117,20 @@ def test_latents_file_bytes_depend_only_on_the_arrays(tmp_path):
     with np.load(path) as archive:
         for name, value in arrays.items():
             np.testing.assert_array_equal(archive[name], value)
+
+
+def test_the_card_keeps_class_statistics_and_history_in_files_beside_it(tiny_model_dir):
+    raw = json.loads((tiny_model_dir / CARD_FILE).read_text())
+    assert "class_latents" not in raw and "history" not in raw
+    assert {CLASS_LATENTS_FILE, HISTORY_FILE} <= set(raw["files"])
+    stats = read_verified_card(tiny_model_dir)["class_latents"]
+    dim = raw["training"]["latent_dim"]
+    assert [np.shape(stats[str(k)]["covariance"]) for k in range(10)] == [(dim, dim)] * 10
+    assert json.loads((tiny_model_dir / HISTORY_FILE).read_text())["loss"]
+
+
+def test_corrupted_class_statistics_are_refused_naming_the_file(tiny_model_dir, tmp_path):
+    model_dir = copy_model(tiny_model_dir, tmp_path)
+    (model_dir / CLASS_LATENTS_FILE).write_bytes(b"not an archive")
+    with pytest.raises(ModelFileError, match=r"class_latents\.npz.*corrupted or truncated"):
+        read_verified_card(model_dir)

@@ -57,7 +57,7 @@ def test_drawn_digits_are_the_decoders_mean_image_with_sharper_ink(sampler):
 
 def test_any_class_mixes_classes(sampler):
     z = sampler.sample_latents(None, count=25, seed=3)
-    codes = sampler._class_means
+    codes = sampler.class_means
     nearest = np.argmin(((z[:, None, :] - codes[None]) ** 2).sum(-1), axis=1)
     assert len(set(nearest.tolist())) >= 5
 
@@ -289,10 +289,12 @@ def test_handwriting_refuses_a_digit_outside_0_to_9(sampler, mnist_slice):
 
 
 def test_reloading_in_a_fresh_process_gives_identical_digits(tiny_model_dir):
-    here = DigitSampler.load(tiny_model_dir).digits(3, count=4, seed=9)
+    # The tiny model is undertrained (see test_serving_files): loaded for its mechanics only.
+    here = DigitSampler.load(tiny_model_dir, refuse_undertrained=False).digits(3, count=4, seed=9)
     script = (
         "import hashlib, sys; from genai_models.vae.serving.sampler import DigitSampler; "
-        "images = DigitSampler.load(sys.argv[1]).digits(3, count=4, seed=9); "
+        "images = DigitSampler.load(sys.argv[1], refuse_undertrained=False)"
+        ".digits(3, count=4, seed=9); "
         "print(hashlib.sha256(images.tobytes()).hexdigest())"
     )
     result = subprocess.run([sys.executable, "-c", script, str(tiny_model_dir)],

@@ -1,0 +1,201 @@
+"""What a model file determines about serving, computed once: the vetted pools, the style plane,
+and what its axes do. NumPy plus the sampler's own drawing and self-check.
+
+For a given model the sampler always draws the same seeded candidates per class and keeps those
+its self-check reads as their class; the plane is fitted to the kept drawings, and its axes are
+named from a grid decoded across it. All of that is a pure function of the weights, so the
+export computes it (`vet`) and writes it beside them (`write_serving_state`), and loading reads
+it back (`read_serving_state`): a bot, a shard or a CLI command starts without decoding
+thousands of digits. A model without the file (an older export, a hand-copied folder) is vetted
+on its first load and the result cached (sampler.py).
+
+What is stored is compact: which candidates passed (a bit each), not the latents (the seeded
+candidates are recomputed from the training codes in milliseconds) nor their drawings (drawn
+when a request picks them).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from genai_models.errors import ModelFileError
+from genai_models.vae.files import npz_bytes, write_atomic
+from genai_models.vae.serving.plane import StylePlane
+from genai_models.vae.serving.style import AxisMeaning, describe_axes, stroke_measures
+
+SERVING_STATE_FILE = "serving_state.npz"
+# Bump when what `vet` computes changes: a state or cache of another version is recomputed.
+SERVING_STATE_VERSION = 1
+NUM_CLASSES = 10
+# A latent point is served only when the self-check classifier is at least this sure that its
+# drawing shows the class it was drawn for.
+# (0.95 let through thin eights that people and a second classifier read as ones.)
+ACCEPT_CONFIDENCE = 0.999
+POOL_CANDIDATES = 2048  # drawn per class
+POOL_SEED = 0
+# Fewer accepted than this for a digit: its pool is its most convincing candidates instead.
+POOL_MINIMUM = 32
+# Models without the training digits' codes (card schema < 3) draw candidates from within this
+# fraction of the class's Gaussian spread: its typical handwriting, not the rim where styles
+# blur into other digits.
+REGION_SCALE = 0.6
+DEFAULT_STYLE_EXTENT = 3.0  # a model without validation codes: about where N(0, I)-ish codes lie
+AXIS_PROBE_CELLS = 7  # per side, per digit, when measuring what the axes do
+
+
+@dataclass(frozen=True)
+class ServingState:
+    """`served[k, i]`: candidate i of digit k is in its pool; `accepted[k]`: how many of
+    digit k's candidates passed the self-check (the pool is those, or, when fewer than
+    POOL_MINIMUM passed, the most convincing POOL_MINIMUM); the style plane, its half-width
+    `extent`, and what its axes do."""
+
+    served: np.ndarray  # (10, POOL_CANDIDATES) bool
+    accepted: np.ndarray  # (10,) int
+    plane: StylePlane
+    extent: float
+    axes: AxisMeaning
+
+    def accepted_counts(self) -> list[int]:
+        return [int(count) for count in self.accepted]
+
+
+def pool_candidates(card: dict, latent_dim: int) -> list[np.ndarray]:
+    """Per class, the seeded candidate points (POOL_CANDIDATES, latent_dim) float32: the
+    codes of that class's training digits, each jittered within its own posterior spread, so
+    the pool varies as the training digits do. Older models: a Gaussian region around the class
+    mean."""
+    rng = np.random.default_rng(POOL_SEED)
+    latents = card.get("training_latents")
+    means, chols = class_gaussians(card, latent_dim)
+    candidates = []
+    for k in range(NUM_CLASSES):
+        if latents is not None and np.any(latents["labels"] == k):
+            members = np.flatnonzero(latents["labels"] == k)
+            picked = rng.choice(members, POOL_CANDIDATES)
+            noise = rng.standard_normal((POOL_CANDIDATES, latent_dim))
+            points = latents["points"][picked] + latents["spreads"][picked] * noise
+        else:
+            noise = rng.standard_normal((POOL_CANDIDATES, latent_dim))
+            points = means[k] + REGION_SCALE * noise @ chols[k].T
+        candidates.append(points.astype("float32"))
+    return candidates
+
+
+def class_gaussians(card: dict, latent_dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each class's mean code (10, D) and the Cholesky factor of its covariance (10, D, D)."""
+    stats = card["class_latents"]
+    means = np.array([stats[str(k)]["mean"] for k in range(NUM_CLASSES)], "float64")
+    chols = np.array([np.linalg.cholesky(np.asarray(stats[str(k)]["covariance"])
+                                         + 1e-6 * np.eye(latent_dim)) for k in range(NUM_CLASSES)])
+    return means, chols
+
+
+def vet(sampler, candidates: list[np.ndarray], validation_codes: np.ndarray,
+        validation_labels: np.ndarray) -> ServingState:
+    """Draw every candidate with `sampler.draw`, keep those `sampler.classify_images` reads as
+    their class, fit the style plane on the kept drawings and name its axes."""
+    served, accepted, codes, drawings = [], [], [], []
+    for k, points in enumerate(candidates):
+        classes = np.full(len(points), k)
+        images = sampler.draw(points, classes)
+        confidence = sampler.classify_images(images)[np.arange(len(points)), classes]
+        keep = confidence >= ACCEPT_CONFIDENCE
+        accepted.append(int(keep.sum()))
+        if keep.sum() < POOL_MINIMUM:
+            keep = np.zeros(len(points), bool)
+            keep[np.argsort(confidence, kind="stable")[-POOL_MINIMUM:]] = True
+        served.append(keep)
+        codes.append(points[keep])
+        drawings.append(images[keep])
+    served = np.stack(served)
+    labels = np.repeat(np.arange(NUM_CLASSES), served.sum(axis=1))
+    measures = stroke_measures(np.concatenate(drawings))[:, :2]  # slant, width
+    plane = StylePlane.fit(sampler.class_means, np.concatenate(codes), labels, measures)
+    extent = style_extent(plane.coordinates(validation_codes, validation_labels))
+    return ServingState(served, np.array(accepted), plane, extent,
+                        _measure_axes(sampler, plane, extent))
+
+
+def style_extent(points: np.ndarray) -> float:
+    """Half the side of the square of the style plane that real digits fill (95% of the
+    validation codes lie within it on each axis), rounded up to a half unit."""
+    if not len(points):
+        return DEFAULT_STYLE_EXTENT
+    return float(np.ceil(2 * np.percentile(np.abs(points), 95, axis=0).max()) / 2)
+
+
+def _measure_axes(sampler, plane: StylePlane, extent: float) -> AxisMeaning:
+    """What moving along x and along y does to the digits, measured on every digit drawn on a
+    grid across the plane (one batched decode)."""
+    axis = np.linspace(-extent, extent, AXIS_PROBE_CELLS)
+    grid = np.array([[x, y] for y in axis[::-1] for x in axis], "float32")  # top = high y
+    classes = np.repeat(np.arange(NUM_CLASSES), len(grid))
+    images = sampler.draw(plane.point(np.tile(grid, (NUM_CLASSES, 1)), classes), classes)
+    cells = AXIS_PROBE_CELLS
+    return describe_axes(list(images.reshape(NUM_CLASSES, cells, cells, 28, 28)), axis)
+
+
+def check_servable(state: ServingState, where: Path | str) -> None:
+    """A ModelFileError when some digit has no drawing the self-check accepts: such a model
+    would serve near-blank squares for it."""
+    missing = [k for k, count in enumerate(state.accepted_counts()) if count == 0]
+    if missing:
+        digits = ", ".join(map(str, missing))
+        raise ModelFileError(
+            f"The model in {where} draws no {digits} that its own self-check reads as "
+            f"{'that digit' if len(missing) == 1 else 'those digits'} (of {POOL_CANDIDATES} "
+            "tries each): it is undertrained; train it for more epochs, or serve another model")
+
+
+def write_serving_state(path: Path, state: ServingState, *, key: str = "") -> None:
+    """Write `state` to `path` (an .npz whose bytes depend only on the state)."""
+    axes = {"x": [list(name) for name in state.axes.x], "y": [list(name) for name in state.axes.y]}
+    write_atomic(path, npz_bytes({
+        "version": np.int32(SERVING_STATE_VERSION),
+        "key": np.array(key),
+        "served": np.packbits(state.served, axis=1),
+        "candidates": np.int32(state.served.shape[1]),
+        "accepted": np.asarray(state.accepted, "int32"),
+        "basis": np.asarray(state.plane.basis, "float64"),
+        "anchors": np.asarray(state.plane.anchors, "float64"),
+        "extent": np.float64(state.extent),
+        "axes": np.array(json.dumps(axes)),
+    }))
+
+
+def read_serving_state(path: Path, *, key: str = "") -> ServingState | None:
+    """The state in `path`; None when it is missing, of another version or (`key`) another
+    model. A damaged file raises ModelFileError."""
+    if not path.is_file():
+        return None
+    try:
+        with np.load(io.BytesIO(path.read_bytes()), allow_pickle=False) as archive:
+            if (_scalar(archive["version"]) != SERVING_STATE_VERSION
+                    or _scalar(archive["key"]) != key):
+                return None
+            candidates = int(_scalar(archive["candidates"]))
+            served = np.unpackbits(archive["served"], axis=1)[:, :candidates].astype(bool)
+            accepted = archive["accepted"].astype("int64")
+            plane = StylePlane(archive["basis"], archive["anchors"])
+            axes = json.loads(_scalar(archive["axes"]))
+            extent = float(_scalar(archive["extent"]))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise ModelFileError(f"Model file {path} is unreadable ({exc}): copy it again or "
+                             "retrain") from None
+    if served.shape != (NUM_CLASSES, POOL_CANDIDATES) or accepted.shape != (NUM_CLASSES,):
+        raise ModelFileError(f"Model file {path} vets {served.shape} candidates, not "
+                             f"{(NUM_CLASSES, POOL_CANDIDATES)}: it is from another version")
+    meaning = AxisMeaning(*(tuple((name, int(sign)) for name, sign in axes[axis]) for axis in "xy"))
+    return ServingState(served, accepted, plane, extent, meaning)
+
+
+def _scalar(array: np.ndarray):
+    """The one value of an array that npz_bytes stored (it stores scalars as one-element arrays)."""
+    return array.reshape(-1)[0].item()
