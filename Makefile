@@ -41,6 +41,7 @@ test: $(STAMP)
 	bash .ci/install-postgresql
 	bash .ci/install-promtool
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
 bench: $(STAMP)

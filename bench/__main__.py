@@ -26,16 +26,33 @@ from bench.report import Section, Tee, write_benchmarks_doc
 
 # Run order: cheap, TensorFlow-free benches first, so their figures come even if TF misbehaves.
 BENCHES = (
-    "imaging_gif", "imaging_provenance", "content_credentials", "text_overhead",
-    "streaming_moderation", "bot_latency", "fair_use_flood", "settings_cache",
-    "training_heartbeat", "shard_throughput", "serving_start", "vae_speed", "vae_quality",
-    "fairness", "handwriting_refusals",
+    "imaging_gif",
+    "imaging_provenance",
+    "content_credentials",
+    "text_overhead",
+    "streaming_moderation",
+    "bot_latency",
+    "fair_use_flood",
+    "settings_cache",
+    "training_heartbeat",
+    "shard_throughput",
+    "serving_start",
+    "vae_speed",
+    "vae_quality",
+    "fairness",
+    "handwriting_refusals",
 )
 # Defaults that keep `make bench` to a few minutes on the 2-core CPU; the modules' own defaults
 # (run them directly) are the thorough ones.
 # Benches whose main() takes --model-dir (a trained VAE folder).
-MODEL_BENCHES = ("bot_latency", "serving_start", "vae_speed", "vae_quality", "fairness",
-                 "handwriting_refusals")
+MODEL_BENCHES = (
+    "bot_latency",
+    "serving_start",
+    "vae_speed",
+    "vae_quality",
+    "fairness",
+    "handwriting_refusals",
+)
 QUICK_ARGV: dict[str, list[str]] = {
     "text_overhead": ["--rounds", "100"],
     "vae_speed": ["--repeats", "20", "--epochs", "3", "--rounds", "1"],
@@ -80,15 +97,25 @@ def main(argv: list[str] | None = None) -> int:
     bench_argv = None
     if "--" in argv:
         at = argv.index("--")
-        argv, bench_argv = argv[:at], argv[at + 1:]
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("names", nargs="*", metavar="NAME",
-                        help=f"benches to run (default: all of {', '.join(BENCHES)})")
-    parser.add_argument("--model-dir", default=None,
-                        help="trained VAE folder for the benches that serve one (default: shipped)")
-    parser.add_argument("--write-docs", type=Path, default=None, metavar="PATH",
-                        help="also write every bench's output to PATH (e.g. docs/benchmarks.md)")
+        argv, bench_argv = argv[:at], argv[at + 1 :]
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "names", nargs="*", metavar="NAME", help=f"benches to run (default: all of {', '.join(BENCHES)})"
+    )
+    parser.add_argument(
+        "--model-dir",
+        default=None,
+        help="trained VAE folder for the benches that serve one (default: shipped)",
+    )
+    parser.add_argument(
+        "--write-docs",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="also write every bench's output to PATH (e.g. docs/benchmarks.md)",
+    )
     args = parser.parse_args(argv)
     names = args.names or list(BENCHES)
     unknown = [name for name in names if name not in BENCHES]

@@ -67,8 +67,7 @@ class Series:
         return self.latencies_s.count(math.inf)
 
 
-async def one(server: DiscordStandIn, command: str, options: dict, *,
-              timeout: float = 120.0) -> float | None:  # noqa: ASYNC109
+async def one(server: DiscordStandIn, command: str, options: dict, *, timeout: float = 120.0) -> float | None:  # noqa: ASYNC109
     """Seconds from interaction sent to file received; None if no file came within `timeout`
     (with a blocked loop the 3 s window passes and Discord drops the interaction)."""
     ix = await server.inject_command(command, options)
@@ -79,8 +78,14 @@ async def one(server: DiscordStandIn, command: str, options: dict, *,
     return reply.elapsed
 
 
-async def measure(server: DiscordStandIn, command: str, make_options: Callable[[int], dict], *,
-                  requests: int, concurrency: int) -> Series:
+async def measure(
+    server: DiscordStandIn,
+    command: str,
+    make_options: Callable[[int], dict],
+    *,
+    requests: int,
+    concurrency: int,
+) -> Series:
     """`requests` commands, `concurrency` users each keeping one in flight."""
     latencies: list[float] = []
     counter = iter(range(requests))
@@ -94,9 +99,9 @@ async def measure(server: DiscordStandIn, command: str, make_options: Callable[[
     return Series(command, concurrency, latencies)
 
 
-async def measure_interleaved(server: DiscordStandIn, command: str, baseline: str,
-                              make_options: Callable[[int], dict], *,
-                              requests: int) -> tuple[Series, Series]:
+async def measure_interleaved(
+    server: DiscordStandIn, command: str, baseline: str, make_options: Callable[[int], dict], *, requests: int
+) -> tuple[Series, Series]:
     """One user sending `command` and `baseline` in turn, so both meet the same machine load
     (this machine's other work moves a sequential comparison by more than signing costs)."""
     ours: list[float] = []
@@ -116,13 +121,13 @@ class Load:
     lost: int = 0  # interactions that got no file (the 3 s window passed)
 
 
-async def heartbeats_under(server: DiscordStandIn, command: str | None, *, users: int,
-                           seconds: float) -> Load:
+async def heartbeats_under(
+    server: DiscordStandIn, command: str | None, *, users: int, seconds: float
+) -> Load:
     """Heartbeat answer latencies for requests due while `users` keep `command` in flight."""
 
     def due_between(start: float, end: float):
-        return [r for s in server.sessions for r in s.heartbeats.requests
-                if start <= r.due_at <= end]
+        return [r for s in server.sessions for r in s.heartbeats.requests if start <= r.due_at <= end]
 
     started = time.monotonic()
     stop_at = started + seconds
@@ -143,8 +148,12 @@ async def heartbeats_under(server: DiscordStandIn, command: str | None, *, users
     lost = outcomes.count(None)
     # From the request's send: the bot's own answer time. The stand-in's lateness in sending
     # (its loop is busy receiving the uploads) is its own, reported beside it.
-    return Load([inf_if_none(r.answer_latency) for r in beats],
-                [r.sent_at - r.due_at for r in beats], len(outcomes) - lost, lost)
+    return Load(
+        [inf_if_none(r.answer_latency) for r in beats],
+        [r.sent_at - r.due_at for r in beats],
+        len(outcomes) - lost,
+        lost,
+    )
 
 
 def inf_if_none(value: float | None) -> float:
@@ -165,18 +174,19 @@ def _morph_options(k: int) -> dict:
     return {"start": k % 10, "end": (k + 3) % 10}
 
 
-async def run(*, model_dir: Path | None, requests: int, heartbeat_seconds: float,
-              workers: int) -> bool:
+async def run(*, model_dir: Path | None, requests: int, heartbeat_seconds: float, workers: int) -> bool:
     async with DiscordStandIn() as server:
         env = os.environ | {
-            API_ENV: server.api_base, GATEWAY_ENV: server.gateway_url,
-            TOKEN_ENV: server.token, GUILD_ENV: str(server.guild_id),
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT),
-                                                         os.environ.get("PYTHONPATH")])),
+            API_ENV: server.api_base,
+            GATEWAY_ENV: server.gateway_url,
+            TOKEN_ENV: server.token,
+            GUILD_ENV: str(server.guild_id),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
         }
         args = ["--workers", str(workers)] + (["--model-dir", str(model_dir)] if model_dir else [])
-        bot = await asyncio.create_subprocess_exec(sys.executable, "-m", "bench.bot_process",
-                                                   *args, env=env, cwd=REPO_ROOT)
+        bot = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bench.bot_process", *args, env=env, cwd=REPO_ROOT
+        )
         try:
             await _until_connected_or_exited(server, bot)
             return await _run_all(server, requests, heartbeat_seconds)
@@ -190,8 +200,7 @@ async def run(*, model_dir: Path | None, requests: int, heartbeat_seconds: float
                 await bot.wait()
 
 
-async def _until_connected_or_exited(server: DiscordStandIn,
-                                     bot: asyncio.subprocess.Process) -> None:
+async def _until_connected_or_exited(server: DiscordStandIn, bot: asyncio.subprocess.Process) -> None:
     """Wait for the bot's command sync and gateway session; fail at once if it exits first."""
 
     async def connected() -> None:
@@ -202,8 +211,9 @@ async def _until_connected_or_exited(server: DiscordStandIn,
     await asyncio.wait({ready, exited}, return_when=asyncio.FIRST_COMPLETED)
     if not ready.done():
         ready.cancel()
-        raise RuntimeError(f"the bot process exited with code {bot.returncode} before "
-                           "connecting (its error is above)")
+        raise RuntimeError(
+            f"the bot process exited with code {bot.returncode} before connecting (its error is above)"
+        )
     exited.cancel()
     ready.result()
 
@@ -226,60 +236,83 @@ async def _run_all(server: DiscordStandIn, requests: int, heartbeat_seconds: flo
         for command, options in plan:
             n = requests if command.startswith(("noop", "digit")) else max(20, requests // 3)
             results[command, concurrency] = await measure(
-                server, command, options, requests=n, concurrency=concurrency)
+                server, command, options, requests=n, concurrency=concurrency
+            )
 
     floor = {c: results["noop-file", c] for c in (1, 20)}
-    print(f"{'command':14s} {'conc':>4s} {'n':>4s} {'lost':>4s} {'p50 ms':>8s} {'p99 ms':>8s} "
-          f"{'p50 vs noop':>11s} {'p99 vs noop':>11s}")
+    print(
+        f"{'command':14s} {'conc':>4s} {'n':>4s} {'lost':>4s} {'p50 ms':>8s} {'p99 ms':>8s} "
+        f"{'p50 vs noop':>11s} {'p99 vs noop':>11s}"
+    )
     for (command, concurrency), series in results.items():
         base = floor[concurrency]
-        print(f"/{command:13s} {concurrency:4d} {len(series.latencies_s):4d} {series.lost:4d} "
-              f"{series.p(50):8.1f} {series.p(99):8.1f} "
-              f"{series.p(50) / base.p(50):10.2f}× {series.p(99) / base.p(99):10.2f}×")
+        print(
+            f"/{command:13s} {concurrency:4d} {len(series.latencies_s):4d} {series.lost:4d} "
+            f"{series.p(50):8.1f} {series.p(99):8.1f} "
+            f"{series.p(50) / base.p(50):10.2f}× {series.p(99) / base.p(99):10.2f}×"
+        )
     print("(lost: no file within the 3 s Discord allows; p99 is inf when over 1% are lost)")
 
     print("\nratios at concurrency 20 (p50, p99): lower than 1 means ours is faster")
-    for ours, baseline in (("digit", "digit-inline"), ("digit", "digit-seed"),
-                           ("morph", "morph-inline"), ("digit", "digit-unsigned")):
+    for ours, baseline in (
+        ("digit", "digit-inline"),
+        ("digit", "digit-seed"),
+        ("morph", "morph-inline"),
+        ("digit", "digit-unsigned"),
+    ):
         a, b = results[ours, 20], results[baseline, 20]
-        print(f"  /{ours} vs /{baseline}: {_ratio(a.p(50), b.p(50))}, {_ratio(a.p(99), b.p(99))}"
-              + (f" (/{baseline} lost {b.lost} of {len(b.latencies_s)})" if b.lost else ""))
+        print(
+            f"  /{ours} vs /{baseline}: {_ratio(a.p(50), b.p(50))}, {_ratio(a.p(99), b.p(99))}"
+            + (f" (/{baseline} lost {b.lost} of {len(b.latencies_s)})" if b.lost else "")
+        )
 
     async with server.heartbeat_probe(period=PROBE_PERIOD_S):
         idle = await heartbeats_under(server, None, users=0, seconds=heartbeat_seconds / 2)
         pooled = await heartbeats_under(server, "morph", users=50, seconds=heartbeat_seconds)
-        inline = await heartbeats_under(server, "morph-inline", users=50,
-                                        seconds=heartbeat_seconds)
+        inline = await heartbeats_under(server, "morph-inline", users=50, seconds=heartbeat_seconds)
     print(f"\nheartbeat answer latency (requests every {PROBE_PERIOD_S} s):")
     for name, load in (("idle", idle), ("50 × /morph", pooled), ("50 × /morph-inline", inline)):
         values = load.heartbeats_s
         worst = max(values, default=float("inf"))
-        print(f"  {name:20s} n={len(values):3d}  p50 {percentile(values, 50) * 1000:8.1f} ms  "
-              f"p99 {percentile(values, 99) * 1000:8.1f} ms  max {worst * 1000:8.1f} ms  "
-              f"morphs answered {load.answered}, lost {load.lost}; stand-in sent requests "
-              f"{percentile(load.stand_in_late_s, 50) * 1000:.1f} ms late (p50), "
-              f"{max(load.stand_in_late_s, default=0) * 1000:.1f} ms (max)")
+        print(
+            f"  {name:20s} n={len(values):3d}  p50 {percentile(values, 50) * 1000:8.1f} ms  "
+            f"p99 {percentile(values, 99) * 1000:8.1f} ms  max {worst * 1000:8.1f} ms  "
+            f"morphs answered {load.answered}, lost {load.lost}; stand-in sent requests "
+            f"{percentile(load.stand_in_late_s, 50) * 1000:.1f} ms late (p50), "
+            f"{max(load.stand_in_late_s, default=0) * 1000:.1f} ms (max)"
+        )
     p99_pooled = percentile(pooled.heartbeats_s, 99) * 1000
-    print(f"  p99 50 × /morph-inline vs 50 × /morph: "
-          f"{percentile(inline.heartbeats_s, 99) * 1000 / p99_pooled:.1f}×")
+    print(
+        f"  p99 50 × /morph-inline vs 50 × /morph: "
+        f"{percentile(inline.heartbeats_s, 99) * 1000 / p99_pooled:.1f}×"
+    )
 
     digit20 = results["digit", 20]
-    signed, unsigned = await measure_interleaved(server, "digit", "digit-unsigned",
-                                                 _digit_options, requests=requests)
+    signed, unsigned = await measure_interleaved(
+        server, "digit", "digit-unsigned", _digit_options, requests=requests
+    )
     signing = {1: signed.p(50) / unsigned.p(50)}
-    print(f"\nContent Credentials at concurrency 1, /digit and /digit-unsigned alternating "
-          f"({requests} each): p50 {signed.p(50):.1f} vs {unsigned.p(50):.1f} ms "
-          f"({signing[1]:.2f}×), p99 {signed.p(99):.1f} vs {unsigned.p(99):.1f} ms")
+    print(
+        f"\nContent Credentials at concurrency 1, /digit and /digit-unsigned alternating "
+        f"({requests} each): p50 {signed.p(50):.1f} vs {unsigned.p(50):.1f} ms "
+        f"({signing[1]:.2f}×), p99 {signed.p(99):.1f} vs {unsigned.p(99):.1f} ms"
+    )
     checks = [
-        (f"/digit p50 at concurrency 20 ≤ {DIGIT_GOAL_P50_MS:.0f} ms", digit20.p(50),
-         DIGIT_GOAL_P50_MS),
-        (f"/digit p99 at concurrency 20 ≤ {DIGIT_GOAL_P99_MS:.0f} ms", digit20.p(99),
-         DIGIT_GOAL_P99_MS),
-        (f"heartbeat p99 while 50 /morph run ≤ {HEARTBEAT_GOAL_P99_MS:.0f} ms", p99_pooled,
-         HEARTBEAT_GOAL_P99_MS),
+        (f"/digit p50 at concurrency 20 ≤ {DIGIT_GOAL_P50_MS:.0f} ms", digit20.p(50), DIGIT_GOAL_P50_MS),
+        (f"/digit p99 at concurrency 20 ≤ {DIGIT_GOAL_P99_MS:.0f} ms", digit20.p(99), DIGIT_GOAL_P99_MS),
+        (
+            f"heartbeat p99 while 50 /morph run ≤ {HEARTBEAT_GOAL_P99_MS:.0f} ms",
+            p99_pooled,
+            HEARTBEAT_GOAL_P99_MS,
+        ),
     ]
-    checks.append((f"/digit p50 signed ÷ unsigned, alternating, ≤ {SIGNING_GOAL_RATIO:.2f}",
-                   signing[1], SIGNING_GOAL_RATIO))
+    checks.append(
+        (
+            f"/digit p50 signed ÷ unsigned, alternating, ≤ {SIGNING_GOAL_RATIO:.2f}",
+            signing[1],
+            SIGNING_GOAL_RATIO,
+        )
+    )
     print("\ngoals:")
     for name, value, goal in checks:
         shown = f"{value:.2f}×" if name.startswith("/digit p50 signed") else f"{value:.1f} ms"
@@ -288,28 +321,51 @@ async def _run_all(server: DiscordStandIn, requests: int, heartbeat_seconds: flo
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.bot_latency", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model-dir", type=Path, default=None,
-                        help="trained model folder (default: the weights shipped in the package)")
-    parser.add_argument("--requests", type=int, default=200,
-                        help="requests per /digit series (morph series: a third, at least 20)")
-    parser.add_argument("--heartbeat-seconds", type=float, default=15.0,
-                        help="how long each heartbeat load runs")
-    parser.add_argument("--workers", type=int, default=max(1, os.cpu_count() or 1),
-                        help="worker pool size (default: the cores, as the bot does)")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.bot_latency",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--model-dir",
+        type=Path,
+        default=None,
+        help="trained model folder (default: the weights shipped in the package)",
+    )
+    parser.add_argument(
+        "--requests",
+        type=int,
+        default=200,
+        help="requests per /digit series (morph series: a third, at least 20)",
+    )
+    parser.add_argument(
+        "--heartbeat-seconds", type=float, default=15.0, help="how long each heartbeat load runs"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=max(1, os.cpu_count() or 1),
+        help="worker pool size (default: the cores, as the bot does)",
+    )
     args = parser.parse_args(argv)
 
     from genai_models.vae.serving.card import PRETRAINED_DIR, read_verified_card
 
     card = read_verified_card(args.model_dir or PRETRAINED_DIR)
-    print(f"model {card['version']} from {args.model_dir or PRETRAINED_DIR}; bot in its own "
-          f"process with {args.workers} workers; {os.cpu_count()} cores\n")
+    print(
+        f"model {card['version']} from {args.model_dir or PRETRAINED_DIR}; bot in its own "
+        f"process with {args.workers} workers; {os.cpu_count()} cores\n"
+    )
     started = time.perf_counter()
-    met = asyncio.run(run(model_dir=args.model_dir, requests=args.requests,
-                          heartbeat_seconds=args.heartbeat_seconds, workers=args.workers))
-    print(f"\n{'all goals met' if met else 'some goals MISSED'} "
-          f"({time.perf_counter() - started:.0f} s)")
+    met = asyncio.run(
+        run(
+            model_dir=args.model_dir,
+            requests=args.requests,
+            heartbeat_seconds=args.heartbeat_seconds,
+            workers=args.workers,
+        )
+    )
+    print(f"\n{'all goals met' if met else 'some goals MISSED'} ({time.perf_counter() - started:.0f} s)")
 
 
 if __name__ == "__main__":

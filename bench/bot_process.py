@@ -33,7 +33,11 @@ from discord.ext import commands
 from PIL import Image
 
 API_ENV, GATEWAY_ENV, TOKEN_ENV, GUILD_ENV = (
-    "BENCH_DISCORD_API", "BENCH_DISCORD_GATEWAY", "BENCH_DISCORD_TOKEN", "BENCH_GUILD_ID")
+    "BENCH_DISCORD_API",
+    "BENCH_DISCORD_GATEWAY",
+    "BENCH_DISCORD_TOKEN",
+    "BENCH_GUILD_ID",
+)
 # Set by /digit-unsigned for its own interaction: the bot's pool then encodes without signing.
 UNSIGNED = contextvars.ContextVar("unsigned", default=False)
 
@@ -141,12 +145,12 @@ async def serve(sampler, seed_decoder, *, workers: int, fair_use: str = "off") -
     # As `genai-bot run` does with no certificate set: a local authority (here a temporary one).
     content_credentials.install(make_signer(Settings(data_dir=Path(tempfile.mkdtemp()))))
 
-    settings = Settings(dev_guild_id=int(os.environ[GUILD_ENV]), workers=workers,
-                        fair_use=fair_use_limits(fair_use))
+    settings = Settings(
+        dev_guild_id=int(os.environ[GUILD_ENV]), workers=workers, fair_use=fair_use_limits(fair_use)
+    )
     with WorkerPool(workers=workers, timeout_s=120) as pool:
         # discord.py waits 2 s after the last GUILD_CREATE by default; the stand-in sends its one.
-        bot = BenchBot(settings=settings, pool=pool, load_sampler=lambda: sampler,
-                       guild_ready_timeout=0.05)
+        bot = BenchBot(settings=settings, pool=pool, load_sampler=lambda: sampler, guild_ready_timeout=0.05)
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
@@ -157,8 +161,11 @@ async def serve(sampler, seed_decoder, *, workers: int, fair_use: str = "off") -
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.bot_process", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.bot_process",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--model-dir", type=Path, default=None)
     parser.add_argument("--workers", type=int, required=True)
     parser.add_argument("--fair-use", choices=("off", "queue", "defaults"), default="off")

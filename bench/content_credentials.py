@@ -48,13 +48,18 @@ def compare(title: str, encode: Callable[[], bytes], repeats: int) -> None:
     added = signed[0][1] - unsigned[0][1]
     print(f"{title}, median of {repeats} (interleaved, same run)")
     print(f"  labelled, unsigned {base:7.2f} ms  ×1.00  {unsigned[0][1] / 1024:6.1f} KiB")
-    print(f"  labelled + signed  {ours:7.2f} ms  ×{ours / base:4.2f}  {signed[0][1] / 1024:6.1f} KiB"
-          f"  (+{added} bytes; signing {ours - base:.2f} ms)")
+    print(
+        f"  labelled + signed  {ours:7.2f} ms  ×{ours / base:4.2f}  {signed[0][1] / 1024:6.1f} KiB"
+        f"  (+{added} bytes; signing {ours - base:.2f} ms)"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.content_credentials", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.content_credentials",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--repeats", type=int, default=REPEATS)
     args = parser.parse_args(argv)
     images = digits()
@@ -63,13 +68,19 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as folder:
         content_credentials.install(CredentialSigner(local_identity(Path(folder) / "c2pa")))
         try:
-            compare("/digit PNG, 1 digit (the default count)",
-                    lambda: grid_png(images[:1], provenance=provenance), args.repeats)
-            compare("/digit PNG, 25 digits",
-                    lambda: grid_png(images[:25], provenance=provenance), args.repeats)
-            compare("46-frame 224 px /morph GIF",
-                    lambda: morph_gif(frames, size=224, frame_ms=50, boomerang=True,
-                                      provenance=provenance), args.repeats)
+            compare(
+                "/digit PNG, 1 digit (the default count)",
+                lambda: grid_png(images[:1], provenance=provenance),
+                args.repeats,
+            )
+            compare(
+                "/digit PNG, 25 digits", lambda: grid_png(images[:25], provenance=provenance), args.repeats
+            )
+            compare(
+                "46-frame 224 px /morph GIF",
+                lambda: morph_gif(frames, size=224, frame_ms=50, boomerang=True, provenance=provenance),
+                args.repeats,
+            )
         finally:
             content_credentials.install(None)
 

@@ -59,8 +59,7 @@ async def _flood(server: DiscordStandIn, user, count: int) -> tuple[int, int, fl
     sent = [await server.inject_command("morph", o, user=user) for o in options]
     results = refusals = 0
     for ix in sent:
-        reply = await server.wait_for_reply(ix, lambda r: r.files or (r.ephemeral and r.content),
-                                            timeout=180)
+        reply = await server.wait_for_reply(ix, lambda r: r.files or (r.ephemeral and r.content), timeout=180)
         if reply.files:
             results += 1
         else:
@@ -72,13 +71,22 @@ async def run_mode(mode: str, *, flood: int, rounds: int, workers: int) -> dict:
     async with DiscordStandIn() as server:
         other = server.add_user("other")
         env = os.environ | {
-            API_ENV: server.api_base, GATEWAY_ENV: server.gateway_url,
-            TOKEN_ENV: server.token, GUILD_ENV: str(server.guild_id),
+            API_ENV: server.api_base,
+            GATEWAY_ENV: server.gateway_url,
+            TOKEN_ENV: server.token,
+            GUILD_ENV: str(server.guild_id),
             "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
         }
         bot = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bench.bot_process", "--workers", str(workers), "--fair-use", mode,
-            env=env, cwd=REPO_ROOT,
+            sys.executable,
+            "-m",
+            "bench.bot_process",
+            "--workers",
+            str(workers),
+            "--fair-use",
+            mode,
+            env=env,
+            cwd=REPO_ROOT,
         )
         idle, loaded, results, refusals, flood_s = [], [], 0, 0, []
         try:
@@ -101,32 +109,53 @@ async def run_mode(mode: str, *, flood: int, rounds: int, workers: int) -> dict:
             except TimeoutError:
                 bot.kill()
                 await bot.wait()
-    return {"idle": idle, "loaded": loaded, "results": results, "refusals": refusals,
-            "flood_s": sum(flood_s) / max(1, len(flood_s))}
+    return {
+        "idle": idle,
+        "loaded": loaded,
+        "results": results,
+        "refusals": refusals,
+        "flood_s": sum(flood_s) / max(1, len(flood_s)),
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.fair_use_flood", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.fair_use_flood",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--flood", type=int, default=30, help="/morph the flooder sends at once")
-    parser.add_argument("--rounds", type=int, default=10,
-                        help="floods (by a new user each), each with one /digit of the other user")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=10,
+        help="floods (by a new user each), each with one /digit of the other user",
+    )
     parser.add_argument("--workers", type=int, default=max(1, os.cpu_count() or 1))
     parser.add_argument("--modes", nargs="*", choices=MODES, default=list(MODES))
     args = parser.parse_args(argv)
-    print(f"{args.rounds} rounds: one user sends {args.flood} /morph at once, 0.3 s later another "
-          f"sends one /digit; {args.workers} workers, {os.cpu_count()} cores\n")
-    print(f"{'fair use':9s} {'idle p50':>9s} {'p99':>7s} {'flood p50':>10s} {'p99':>7s} "
-          f"{'p50 ratio':>10s} {'p99 ratio':>10s} {'morphs run':>11s} {'refused':>8s} {'flood s':>8s}")
+    print(
+        f"{args.rounds} rounds: one user sends {args.flood} /morph at once, 0.3 s later another "
+        f"sends one /digit; {args.workers} workers, {os.cpu_count()} cores\n"
+    )
+    print(
+        f"{'fair use':9s} {'idle p50':>9s} {'p99':>7s} {'flood p50':>10s} {'p99':>7s} "
+        f"{'p50 ratio':>10s} {'p99 ratio':>10s} {'morphs run':>11s} {'refused':>8s} {'flood s':>8s}"
+    )
     for mode in args.modes:
         r = asyncio.run(run_mode(mode, flood=args.flood, rounds=args.rounds, workers=args.workers))
         idle50, idle99 = _ms(r["idle"], 50), _ms(r["idle"], 99)
         load50, load99 = _ms(r["loaded"], 50), _ms(r["loaded"], 99)
-        print(f"{mode:9s} {idle50:7.0f}ms {idle99:5.0f}ms {load50:8.0f}ms {load99:5.0f}ms "
-              f"{load50 / idle50:9.2f}× {load99 / idle99:9.2f}× {r['results']:11d} {r['refusals']:8d} "
-              f"{r['flood_s']:8.1f}", flush=True)
-    print("\nratio: the other user's /digit latency during a flood ÷ the same bot idle; flood s: "
-          "from the first /morph sent to the last answer, per round.")
+        print(
+            f"{mode:9s} {idle50:7.0f}ms {idle99:5.0f}ms {load50:8.0f}ms {load99:5.0f}ms "
+            f"{load50 / idle50:9.2f}× {load99 / idle99:9.2f}× {r['results']:11d} {r['refusals']:8d} "
+            f"{r['flood_s']:8.1f}",
+            flush=True,
+        )
+    print(
+        "\nratio: the other user's /digit latency during a flood ÷ the same bot idle; flood s: "
+        "from the first /morph sent to the last answer, per round."
+    )
 
 
 if __name__ == "__main__":

@@ -44,15 +44,20 @@ def measure_handwriting(sampler, data, judge, *, per_class: int = 20) -> dict:
             misread += written.digit != k
             cells_right.append(np.mean(judge.classify(written.images) == np.arange(10)))
             others = members[members != index]
-            cell = judge.features(written.images[k:k + 1])[0]
+            cell = judge.features(written.images[k : k + 1])[0]
             ranks.append(nearness_rank(cell, features[index], features[others]))
     fidelity, median_rank = float(np.mean(cells_right)), float(np.median(ranks))
-    print(f"\n/handwriting: {len(ranks)} validation digits as uploads ({per_class} per class, "
-          f"no digit given; {refused} refused, {misread} read as another digit)")
-    print(f"  (a) cells the {judge.name} judge reads as their own class: {fidelity:.1%} "
-          f"(goal ≥ {FIDELITY_GOAL:.0%})")
-    print(f"  (b) style: other writers of the class nearer to the cell than the upload: median "
-          f"{median_rank:.1%}, quartiles {np.percentile(ranks, 25):.1%}–"
-          f"{np.percentile(ranks, 75):.1%} (goal: median ≤ {RANK_GOAL:.0%})")
-    return {"fidelity": fidelity, "median_rank": median_rank, "refused": refused,
-            "misread": misread}
+    print(
+        f"\n/handwriting: {len(ranks)} validation digits as uploads ({per_class} per class, "
+        f"no digit given; {refused} refused, {misread} read as another digit)"
+    )
+    print(
+        f"  (a) cells the {judge.name} judge reads as their own class: {fidelity:.1%} "
+        f"(goal ≥ {FIDELITY_GOAL:.0%})"
+    )
+    print(
+        f"  (b) style: other writers of the class nearer to the cell than the upload: median "
+        f"{median_rank:.1%}, quartiles {np.percentile(ranks, 25):.1%}–"
+        f"{np.percentile(ranks, 75):.1%} (goal: median ≤ {RANK_GOAL:.0%})"
+    )
+    return {"fidelity": fidelity, "median_rank": median_rank, "refused": refused, "misread": misread}

@@ -65,14 +65,19 @@ def refused(sampler, uploads: list[bytes]) -> np.ndarray:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.handwriting_refusals",
-                                     description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.handwriting_refusals", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--digits", type=int, default=2000, help="held-out digits (default 2000)")
     parser.add_argument("--model-dir", default=None, help="a trained VAE folder (default: shipped)")
-    parser.add_argument("--data", type=Path, default=DIGITS_8K,
-                        help="the 8k training file, for its validation digits (default: "
-                             "../shared/data/mnist-digits-8k.npz; without it, the 400 of "
-                             "tests/fixtures/mnist-heldout-400.npz)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=DIGITS_8K,
+        help="the 8k training file, for its validation digits (default: "
+        "../shared/data/mnist-digits-8k.npz; without it, the 400 of "
+        "tests/fixtures/mnist-heldout-400.npz)",
+    )
     args = parser.parse_args()
 
     from genai_models.vae.serving import sampler as sampler_module
@@ -91,22 +96,30 @@ def main() -> None:
     sampler_module.READ_LIKENESS_LIMIT = limit
     unlikeness = np.array([sampler.unlikeness(sampler_module.to_mnist(u)) for u in digit_uploads])
 
-    print(f"/handwriting refusals: {len(digit_uploads)} held-out real digits, "
-          f"{len(other_uploads)} rendered letters and symbols "
-          f"({len(set(fixture['chars']))} glyphs x {len(set(fixture['fonts']))} fonts/strokes)")
+    print(
+        f"/handwriting refusals: {len(digit_uploads)} held-out real digits, "
+        f"{len(other_uploads)} rendered letters and symbols "
+        f"({len(set(fixture['chars']))} glyphs x {len(set(fixture['fonts']))} fonts/strokes)"
+    )
     print(f"{'':32}{'digits refused':>16}{'non-digits accepted':>22}")
     for name, (digits, others) in results.items():
         print(f"{name:32}{digits.mean():>15.1%}{1 - others.mean():>21.1%}")
     base, ours = results["baseline (no likeness check)"], results["with likeness"]
-    print(f"ratio with/baseline: non-digits accepted {(1 - ours[1].mean()) / (1 - base[1].mean()):.2f}x, "
-          f"digits refused {ours[0].mean() / max(base[0].mean(), 1e-9):.2f}x "
-          f"(budget {REFUSAL_BUDGET:.0%}: {'met' if ours[0].mean() <= REFUSAL_BUDGET else 'MISSED'})")
-    print(f"held-out digits' unlikeness percentiles 95/98/99/99.5: "
-          f"{np.percentile(unlikeness, [95, 98, 99, 99.5]).round(1).tolist()} "
-          f"(limit {limit:g})")
+    print(
+        f"ratio with/baseline: non-digits accepted {(1 - ours[1].mean()) / (1 - base[1].mean()):.2f}x, "
+        f"digits refused {ours[0].mean() / max(base[0].mean(), 1e-9):.2f}x "
+        f"(budget {REFUSAL_BUDGET:.0%}: {'met' if ours[0].mean() <= REFUSAL_BUDGET else 'MISSED'})"
+    )
+    print(
+        f"held-out digits' unlikeness percentiles 95/98/99/99.5: "
+        f"{np.percentile(unlikeness, [95, 98, 99, 99.5]).round(1).tolist()} "
+        f"(limit {limit:g})"
+    )
     accepted = collections.Counter(c for c, r in zip(fixture["chars"], ours[1], strict=True) if not r)
-    print("non-digits still accepted most often: "
-          + ", ".join(f"{char} {n}" for char, n in accepted.most_common(10)))
+    print(
+        "non-digits still accepted most often: "
+        + ", ".join(f"{char} {n}" for char, n in accepted.most_common(10))
+    )
     by_class = [ours[0][labels == k].mean() for k in range(10)]
     print("digits refused by class: " + " ".join(f"{k}:{r:.0%}" for k, r in enumerate(by_class)))
 

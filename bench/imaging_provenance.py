@@ -56,8 +56,9 @@ def compare(title: str, encode: Callable[[Provenance | None], bytes]) -> None:
     for name in variants:
         ms = median_ms(timings[name])
         added = sizes[name] - sizes["unlabelled"]
-        print(f"  {name:16s} {ms:7.2f} ms  ×{ms / base:5.2f}  {sizes[name] / 1024:6.1f} KiB"
-              f"  (+{added} bytes)")
+        print(
+            f"  {name:16s} {ms:7.2f} ms  ×{ms / base:5.2f}  {sizes[name] / 1024:6.1f} KiB  (+{added} bytes)"
+        )
 
 
 def main() -> None:
@@ -65,8 +66,10 @@ def main() -> None:
     grid = images[:25]
     frames = morph_frames(images)
     compare("25-digit /digit grid PNG", lambda p: grid_png(grid, provenance=p))
-    compare(f"{2 * GIF_FRAMES - 2}-frame 224 px /morph GIF",
-            lambda p: morph_gif(frames, size=224, frame_ms=50, boomerang=True, provenance=p))
+    compare(
+        f"{2 * GIF_FRAMES - 2}-frame 224 px /morph GIF",
+        lambda p: morph_gif(frames, size=224, frame_ms=50, boomerang=True, provenance=p),
+    )
 
 
 if __name__ == "__main__":

@@ -32,8 +32,11 @@ SAMPLES = 200  # per class, as bench.variety
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.latent_width", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.latent_width",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--widths", type=int, nargs="+", default=[2, 8, 16])
     parser.add_argument("--epochs", type=int, default=40)
@@ -47,8 +50,10 @@ def main(argv: list[str] | None = None) -> int:
 
     data = split(load_digits(args.data))
     judge = train_judge(data, "augmented")
-    print(f"data: {data.train.source}: {len(data.train)} train / {len(data.validation)} "
-          f"validation; judge {judge.name}, {judge.accuracy:.1%} accurate on real digits")
+    print(
+        f"data: {data.train.source}: {len(data.train)} train / {len(data.validation)} "
+        f"validation; judge {judge.name}, {judge.accuracy:.1%} accurate on real digits"
+    )
     train_features = judge.features(data.train.images)
     rows = {}
     for width in args.widths:
@@ -56,33 +61,39 @@ def main(argv: list[str] | None = None) -> int:
         model_dir = retrain(data, width=width, epochs=args.epochs, seed=args.seed)
         sampler, images, labels = served_samples(model_dir)
         result = score(train_features, data.train.labels, judge.features(images), labels)
-        result["fidelity"] = [float(np.mean(judge.classify(images[labels == k]) == k))
-                              for k in range(10)]
+        result["fidelity"] = [float(np.mean(judge.classify(images[labels == k]) == k)) for k in range(10)]
         result["elbo"] = our_elbo(sampler, data.validation.images)
         rows[width] = result
-        print(f"width {width:3d}: {describe(result)} ({time.perf_counter() - started:.0f} s)",
-              flush=True)
+        print(f"width {width:3d}: {describe(result)} ({time.perf_counter() - started:.0f} s)", flush=True)
         print("    per class 0–9 recall " + " ".join(f"{r:.2f}" for r in result["recall_per_class"]))
 
     base = rows[2]
-    print(f"\nagainst width 2 (same recipe, {args.epochs} epochs, seed {args.seed}); "
-          "goal: every class's recall ≥ 0.6, precision ≥ 0.9, fidelity ≥ 98%, −ELBO ≤ 140.7")
-    print(f"{'width':>5}  {'recall':>7}  {'worst class':>11}  {'precision':>9}  {'Fréchet':>8}  "
-          f"{'fidelity':>8}  {'−ELBO':>7}")
+    print(
+        f"\nagainst width 2 (same recipe, {args.epochs} epochs, seed {args.seed}); "
+        "goal: every class's recall ≥ 0.6, precision ≥ 0.9, fidelity ≥ 98%, −ELBO ≤ 140.7"
+    )
+    print(
+        f"{'width':>5}  {'recall':>7}  {'worst class':>11}  {'precision':>9}  {'Fréchet':>8}  "
+        f"{'fidelity':>8}  {'−ELBO':>7}"
+    )
     for width, r in rows.items():
-        print(f"{width:5d}  {ratio(r['recall'], base['recall']):>7}  "
-              f"{ratio(min(r['recall_per_class']), min(base['recall_per_class'])):>11}  "
-              f"{ratio(r['precision'], base['precision']):>9}  "
-              f"{ratio(r['frechet'], base['frechet']):>8}  "
-              f"{ratio(min(r['fidelity']), min(base['fidelity'])):>8}  "
-              f"{ratio(r['elbo'], base['elbo']):>7}")
+        print(
+            f"{width:5d}  {ratio(r['recall'], base['recall']):>7}  "
+            f"{ratio(min(r['recall_per_class']), min(base['recall_per_class'])):>11}  "
+            f"{ratio(r['precision'], base['precision']):>9}  "
+            f"{ratio(r['frechet'], base['frechet']):>8}  "
+            f"{ratio(min(r['fidelity']), min(base['fidelity'])):>8}  "
+            f"{ratio(r['elbo'], base['elbo']):>7}"
+        )
     return 0
 
 
 def describe(result: dict) -> str:
-    return (f"precision {result['precision']:.2f}, recall {result['recall']:.2f} (worst class "
-            f"{min(result['recall_per_class']):.2f}), Fréchet distance {result['frechet']:.1f}, "
-            f"worst-class fidelity {min(result['fidelity']):.1%}, −ELBO {result['elbo']:.2f} nats")
+    return (
+        f"precision {result['precision']:.2f}, recall {result['recall']:.2f} (worst class "
+        f"{min(result['recall_per_class']):.2f}), Fréchet distance {result['frechet']:.1f}, "
+        f"worst-class fidelity {min(result['fidelity']):.1%}, −ELBO {result['elbo']:.2f} nats"
+    )
 
 
 def ratio(value: float, baseline: float) -> str:
@@ -93,8 +104,9 @@ def retrain(data, *, width: int, epochs: int, seed: int) -> Path:
     from genai_models.vae.training.trainer import TrainingConfig, train
 
     out = Path(tempfile.mkdtemp(prefix=f"latent-width-{width}-"))
-    train(data, out, TrainingConfig(epochs=epochs, seed=seed, latent_dim=width,
-                                    precision="float32"), verbose=0)
+    train(
+        data, out, TrainingConfig(epochs=epochs, seed=seed, latent_dim=width, precision="float32"), verbose=0
+    )
     return out
 
 

@@ -192,19 +192,28 @@ async def run(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.poem_server", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.poem_server",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--base-url", default=None, help="the server's /v1 URL (default: a fake)")
     parser.add_argument("--model", default="gemma-3-270m", help="model name (default gemma-3-270m)")
     parser.add_argument("--deadline", type=float, default=20.0, help="OPENAI_DEADLINE (default 20)")
     parser.add_argument("--max-tokens", type=int, default=400, help="OPENAI_MAX_TOKENS (default 400)")
-    parser.add_argument("--runaway-samples", type=int, default=3,
-                        help="runaway-case poems, one after another (default 3)")
-    parser.add_argument("--system-prompt", choices=("system", "user"), default="system",
-                        help="OPENAI_SYSTEM_PROMPT (default system; with user, the base Gemma "
-                             "3 270M echoes the rules and every poem is withheld)")
-    parser.add_argument("--write-docs", type=Path, default=None, metavar="PATH",
-                        help="also write the output to PATH")
+    parser.add_argument(
+        "--runaway-samples", type=int, default=3, help="runaway-case poems, one after another (default 3)"
+    )
+    parser.add_argument(
+        "--system-prompt",
+        choices=("system", "user"),
+        default="system",
+        help="OPENAI_SYSTEM_PROMPT (default system; with user, the base Gemma "
+        "3 270M echoes the rules and every poem is withheld)",
+    )
+    parser.add_argument(
+        "--write-docs", type=Path, default=None, metavar="PATH", help="also write the output to PATH"
+    )
     args = parser.parse_args(argv)
     tee = Tee(sys.stdout)
     with contextlib.redirect_stdout(tee):
@@ -215,8 +224,7 @@ def main(argv: list[str] | None = None) -> None:
         args.write_docs.write_text(
             f"# /poem against a real local server\n\nWritten by `{command.strip()}` on {date}.\n"
             "The server, started before the bench: llama-cpp-python's, serving "
-            "Gemma 3 270M (see bench/poem_server.py).\n\n```\n"
-            + tee.copy.getvalue().strip() + "\n```\n"
+            "Gemma 3 270M (see bench/poem_server.py).\n\n```\n" + tee.copy.getvalue().strip() + "\n```\n"
         )
 
 

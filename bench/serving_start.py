@@ -143,16 +143,23 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(args.repeats):
             for variant in ("onnx", "tensorflow"):
                 figures = results.setdefault(variant, {})
-                command = ([str(cli), "digit", "7", "--count", "9", "--seed", "1", "--out", str(out)]
-                           if variant == "onnx" else
-                           [sys.executable, "-c", CLI_TENSORFLOW.format(load=LOAD[variant]),
-                            str(model_dir), str(out)])
+                command = (
+                    [str(cli), "digit", "7", "--count", "9", "--seed", "1", "--out", str(out)]
+                    if variant == "onnx"
+                    else [
+                        sys.executable,
+                        "-c",
+                        CLI_TENSORFLOW.format(load=LOAD[variant]),
+                        str(model_dir),
+                        str(out),
+                    ]
+                )
                 wall, peak, _ = run_measured(command, env)
                 figures.setdefault("cli_wall_s", []).append(wall)
                 figures.setdefault("cli_peak_mib", []).append(peak)
                 wall, peak, stdout = run_measured(
-                    [sys.executable, "-c", BOT_ROUND.format(load=LOAD[variant]), str(model_dir)],
-                    env)
+                    [sys.executable, "-c", BOT_ROUND.format(load=LOAD[variant]), str(model_dir)], env
+                )
                 round_figures = json.loads(stdout.strip().splitlines()[-1])
                 figures.setdefault("bot_ready_s", []).append(round_figures["ready_s"])
                 figures.setdefault("bot_steady_mib", []).append(round_figures["steady_rss_mib"])
@@ -172,18 +179,24 @@ LABELS = {
 
 
 def report(results: dict, repeats: int, model_dir: Path) -> None:
-    print(f"serving from a process's start, model in {model_dir}; medians of {repeats} runs "
-          "each, alternating (ONNX Runtime + stored serving files vs the TensorFlow path)")
+    print(
+        f"serving from a process's start, model in {model_dir}; medians of {repeats} runs "
+        "each, alternating (ONNX Runtime + stored serving files vs the TensorFlow path)"
+    )
     print(f"  {'':48} {'ONNX':>9} {'TensorFlow':>11} {'ratio':>7}")
     for key, (label, unit) in LABELS.items():
         ours = statistics.median(results["onnx"][key])
         theirs = statistics.median(results["tensorflow"][key])
-        print(f"  {label:48} {ours:8.2f}{unit[0] if unit == 's' else ''} "
-              f"{theirs:10.2f}{unit[0] if unit == 's' else ''} {ours / theirs:7.2f}x"
-              + ("" if unit == "s" else f"   ({unit})"))
-    print(f"  TensorFlow imported by the bot-like process: ONNX path "
-          f"{any(results['onnx']['tensorflow_imported'])}, TensorFlow path "
-          f"{any(results['tensorflow']['tensorflow_imported'])}")
+        print(
+            f"  {label:48} {ours:8.2f}{unit[0] if unit == 's' else ''} "
+            f"{theirs:10.2f}{unit[0] if unit == 's' else ''} {ours / theirs:7.2f}x"
+            + ("" if unit == "s" else f"   ({unit})")
+        )
+    print(
+        f"  TensorFlow imported by the bot-like process: ONNX path "
+        f"{any(results['onnx']['tensorflow_imported'])}, TensorFlow path "
+        f"{any(results['tensorflow']['tensorflow_imported'])}"
+    )
 
 
 if __name__ == "__main__":

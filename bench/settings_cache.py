@@ -75,8 +75,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         hit, miss = asyncio.run(_measure(args.rounds, Path(scratch)))
     digit = _digit_seconds(args.digits)
-    print(f"server rules + preferences, cache hit : {hit * 1e6:8.1f} µs per command "
-          f"({args.rounds} rounds)")
+    print(f"server rules + preferences, cache hit : {hit * 1e6:8.1f} µs per command ({args.rounds} rounds)")
     print(f"server rules + preferences, cache miss: {miss * 1e3:8.2f} ms (SQLite, median)")
     print(f"baseline: one /digit image drawn       : {digit * 1e3:8.2f} ms (median of {args.digits})")
     print(f"ratio hit / digit: {hit / digit:.5f}   ratio miss / digit: {miss / digit:.3f}")

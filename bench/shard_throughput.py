@@ -42,8 +42,9 @@ async def load(server: DiscordStandIn, guilds, *, requests: int, concurrency: in
 
     async def one(k: int) -> None:
         async with gate:
-            ix = await server.inject_command("digit", {"digit": k % 10, "seed": k},
-                                             guild=guilds[k % len(guilds)])
+            ix = await server.inject_command(
+                "digit", {"digit": k % 10, "seed": k}, guild=guilds[k % len(guilds)]
+            )
             await server.wait_for_reply(ix, lambda r: r.files, timeout=120)
 
     started = time.monotonic()
@@ -51,29 +52,47 @@ async def load(server: DiscordStandIn, guilds, *, requests: int, concurrency: in
     return requests / (time.monotonic() - started)
 
 
-async def phase(postgres: PostgresServer, layout: tuple[str, ...], *, workdir: Path,
-                requests: int, concurrency: int, swap_too: bool = False):
+async def phase(
+    postgres: PostgresServer,
+    layout: tuple[str, ...],
+    *,
+    workdir: Path,
+    requests: int,
+    concurrency: int,
+    swap_too: bool = False,
+):
     database = f"bench_{len(layout)}_{int(time.time())}"
     await _create_database(postgres, database)
-    env = {"GENAI_DATABASE_URL": postgres.url(database), "GENAI_DATA_DIR": str(workdir / "data"),
-           "LOG_LEVEL": "WARNING", "GENAI_WORKERS": "1", "GENAI_TRAINING_DATA": str(FIXTURE),
-           # A one-epoch model swaps whatever its scores: the bench times the swap, not the rule.
-           "GENAI_SWAP_MAX_ELBO_INCREASE": "1000", "GENAI_SWAP_MIN_FIDELITY": "0"}
+    env = {
+        "GENAI_DATABASE_URL": postgres.url(database),
+        "GENAI_DATA_DIR": str(workdir / "data"),
+        "LOG_LEVEL": "WARNING",
+        "GENAI_WORKERS": "1",
+        "GENAI_TRAINING_DATA": str(FIXTURE),
+        # A one-epoch model swaps whatever its scores: the bench times the swap, not the rule.
+        "GENAI_SWAP_MAX_ELBO_INCREASE": "1000",
+        "GENAI_SWAP_MIN_FIDELITY": "0",
+    }
     async with DiscordStandIn(shard_count=2) as server:
         first = server.world.move_guild_to_shard(server.world.guild, 0, 2)
         second = server.add_guild("Second", on_shard=(1, 2))
         env["GENAI_OWNER_IDS"] = str(server.alice.id)
-        processes = [await start_shard_process(server, shard_ids=ids, shard_count=2,
-                                               workdir=workdir / f"run-{len(layout)}", env=env)
-                     for ids in layout]
+        processes = [
+            await start_shard_process(
+                server, shard_ids=ids, shard_count=2, workdir=workdir / f"run-{len(layout)}", env=env
+            )
+            for ids in layout
+        ]
         try:
             await until_serving(server, processes)
             # Warm-up: each process traces its model calls on its first requests.
             await load(server, [first, second], requests=20, concurrency=concurrency)
-            throughput = await load(server, [first, second], requests=requests,
-                                    concurrency=concurrency)
-            swap_s = await time_to_serve_everywhere(server, postgres, database, first, second) \
-                if swap_too else None
+            throughput = await load(server, [first, second], requests=requests, concurrency=concurrency)
+            swap_s = (
+                await time_to_serve_everywhere(server, postgres, database, first, second)
+                if swap_too
+                else None
+            )
         finally:
             for process in processes:
                 await process.stop()
@@ -93,7 +112,8 @@ async def time_to_serve_everywhere(server, postgres, database, first, second) ->
         while True:
             row = await connection.fetchrow(
                 "SELECT j.state, j.outcome, m.version, m.state_changed_at FROM training_jobs j "
-                "LEFT JOIN model_versions m ON m.created_by_job = j.id WHERE j.id = 1")
+                "LEFT JOIN model_versions m ON m.created_by_job = j.id WHERE j.id = 1"
+            )
             if row["state"] != "running":
                 break
             await asyncio.sleep(0.2)
@@ -120,27 +140,41 @@ async def _create_database(postgres: PostgresServer, name: str) -> None:
 
 async def run(*, requests: int, concurrency: int) -> None:
     with PostgresServer() as postgres, tempfile.TemporaryDirectory() as scratch:
-        one, _ = await phase(postgres, ("0-1",), workdir=Path(scratch) / "one",
-                             requests=requests, concurrency=concurrency)
-        two, swap_s = await phase(postgres, ("0", "1"), workdir=Path(scratch) / "two",
-                                  requests=requests, concurrency=concurrency, swap_too=True)
-    print(f"{'/digit throughput (requests/s)':40} {'one process':>12} {'two processes':>14} "
-          f"{'ratio':>7}")
+        one, _ = await phase(
+            postgres, ("0-1",), workdir=Path(scratch) / "one", requests=requests, concurrency=concurrency
+        )
+        two, swap_s = await phase(
+            postgres,
+            ("0", "1"),
+            workdir=Path(scratch) / "two",
+            requests=requests,
+            concurrency=concurrency,
+            swap_too=True,
+        )
+    print(f"{'/digit throughput (requests/s)':40} {'one process':>12} {'two processes':>14} {'ratio':>7}")
     print(f"{'two guilds, two shards':40} {one:>12.2f} {two:>14.2f} {two / one:>6.2f}×")
-    print(f"(ideal on separate machines: 2.00×; here {two / one / 2:.0%} of it, on "
-          f"{os.cpu_count()} shared cores)")
-    print(f"hot swap: model passed its check → the other process draws with it: {swap_s:.1f} s "
-          "(bound: the 2 s follower poll plus one model load)")
+    print(
+        f"(ideal on separate machines: 2.00×; here {two / one / 2:.0%} of it, on "
+        f"{os.cpu_count()} shared cores)"
+    )
+    print(
+        f"hot swap: model passed its check → the other process draws with it: {swap_s:.1f} s "
+        "(bound: the 2 s follower poll plus one model load)"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.shard_throughput", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.shard_throughput",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--requests", type=int, default=200, help="/digit requests per phase")
     parser.add_argument("--concurrency", type=int, default=16, help="requests in flight")
     args = parser.parse_args(argv)
-    print(f"{args.requests} /digit requests, {args.concurrency} in flight, each phase; "
-          f"{os.cpu_count()} cores\n")
+    print(
+        f"{args.requests} /digit requests, {args.concurrency} in flight, each phase; {os.cpu_count()} cores\n"
+    )
     asyncio.run(run(requests=args.requests, concurrency=args.concurrency))
 
 

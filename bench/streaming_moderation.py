@@ -42,8 +42,9 @@ class Reading:
     moderation_requests: int
 
 
-async def read_poem(poet: Poet, server: FakeOpenAI, *, checked: bool,
-                    moderate: openai.AsyncOpenAI | None = None) -> Reading:
+async def read_poem(
+    poet: Poet, server: FakeOpenAI, *, checked: bool, moderate: openai.AsyncOpenAI | None = None
+) -> Reading:
     """One poem; `moderate` (the baseline) checks the topic and the poem around it."""
     before = len(server.moderation_requests)
     started = time.perf_counter()
@@ -64,16 +65,20 @@ async def read_poem(poet: Poet, server: FakeOpenAI, *, checked: bool,
     arrived += [done] * (len(poem.text) - len(arrived))
     visible_at += [done] * (len(poem.text) - len(visible_at))  # the finished poem is shown whole
     lags = [v - a for a, v in zip(arrived, visible_at, strict=True)]
-    return Reading(visible_at[0] - started, statistics.fmean(lags), done - started,
-                   len(server.moderation_requests) - before)
+    return Reading(
+        visible_at[0] - started,
+        statistics.fmean(lags),
+        done - started,
+        len(server.moderation_requests) - before,
+    )
 
 
 async def run(rounds: int, lines: int, chunk_delay_s: float, moderation_delay_s: float) -> None:
     reply = "\n".join(f"verso {i} de la luna que canta sobre el mar" for i in range(lines))
-    async with FakeOpenAI(reply=reply, api_key=API_KEY, chunk_delay_s=chunk_delay_s,
-                          moderation_delay_s=moderation_delay_s) as server:
-        config = PoetConfig(api_key=API_KEY, base_url=server.base_url, moderation="on",
-                            max_retries=0)
+    async with FakeOpenAI(
+        reply=reply, api_key=API_KEY, chunk_delay_s=chunk_delay_s, moderation_delay_s=moderation_delay_s
+    ) as server:
+        config = PoetConfig(api_key=API_KEY, base_url=server.base_url, moderation="on", max_retries=0)
         async with (
             Poet(config=config) as poet,
             Poet(config=dataclasses.replace(config, moderation="off")) as unmoderated,
@@ -95,29 +100,40 @@ async def run(rounds: int, lines: int, chunk_delay_s: float, moderation_delay_s:
     def median(readings: list[Reading], name: str) -> float:
         return statistics.median(getattr(r, name) for r in readings)
 
-    print(f"streaming moderation: {rounds} rounds, {lines}-line poem, {chunk_delay_s * 1000:.0f} ms "
-          f"a piece, moderation answering in {moderation_delay_s * 1000:.0f} ms (FakeOpenAI)")
+    print(
+        f"streaming moderation: {rounds} rounds, {lines}-line poem, {chunk_delay_s * 1000:.0f} ms "
+        f"a piece, moderation answering in {moderation_delay_s * 1000:.0f} ms (FakeOpenAI)"
+    )
     print(f"{'':30}{'moderation calls':>18}{'first visible':>15}{'mean lag':>11}{'total':>11}")
     for name, rows in (("baseline (shown unchecked)", baseline), ("checked prefixes", checked)):
-        print(f"{name:30}{median(rows, 'moderation_requests'):>18.0f}"
-              f"{median(rows, 'first_visible_s') * 1000:>12.0f} ms"
-              f"{median(rows, 'mean_lag_s') * 1000:>8.0f} ms"
-              f"{median(rows, 'total_s') * 1000:>8.0f} ms")
-    ratios = [median(checked, n) / median(baseline, n)
-              for n in ("moderation_requests", "first_visible_s", "total_s")]
-    print(f"ratio checked/baseline: {ratios[0]:.2f}x moderation calls, {ratios[1]:.2f}x time to "
-          f"first visible text, {ratios[2]:.2f}x time to the finished poem")
+        print(
+            f"{name:30}{median(rows, 'moderation_requests'):>18.0f}"
+            f"{median(rows, 'first_visible_s') * 1000:>12.0f} ms"
+            f"{median(rows, 'mean_lag_s') * 1000:>8.0f} ms"
+            f"{median(rows, 'total_s') * 1000:>8.0f} ms"
+        )
+    ratios = [
+        median(checked, n) / median(baseline, n)
+        for n in ("moderation_requests", "first_visible_s", "total_s")
+    ]
+    print(
+        f"ratio checked/baseline: {ratios[0]:.2f}x moderation calls, {ratios[1]:.2f}x time to "
+        f"first visible text, {ratios[2]:.2f}x time to the finished poem"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.streaming_moderation",
-                                     description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.streaming_moderation", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--rounds", type=int, default=20, help="poems per variant (default 20)")
     parser.add_argument("--lines", type=int, default=12, help="lines in the poem (default 12)")
-    parser.add_argument("--chunk-delay-ms", type=float, default=40.0,
-                        help="pause before each streamed piece (default 40)")
-    parser.add_argument("--moderation-ms", type=float, default=150.0,
-                        help="moderation endpoint latency (default 150)")
+    parser.add_argument(
+        "--chunk-delay-ms", type=float, default=40.0, help="pause before each streamed piece (default 40)"
+    )
+    parser.add_argument(
+        "--moderation-ms", type=float, default=150.0, help="moderation endpoint latency (default 150)"
+    )
     args = parser.parse_args()
     asyncio.run(run(args.rounds, args.lines, args.chunk_delay_ms / 1000, args.moderation_ms / 1000))
 

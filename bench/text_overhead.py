@@ -49,9 +49,7 @@ async def raw_poem(client: openai.AsyncOpenAI, arguments: dict) -> Timing:
             first = first or time.perf_counter()
             parts.append(chunk.choices[0].delta.content)
     "".join(parts)
-    return Timing(
-        first - started, time.perf_counter() - started, time.process_time() - cpu_started
-    )
+    return Timing(first - started, time.perf_counter() - started, time.process_time() - cpu_started)
 
 
 async def our_poem(poet: Poet) -> Timing:
@@ -61,9 +59,7 @@ async def our_poem(poet: Poet) -> Timing:
     async for _ in stream:
         first = first or time.perf_counter()
     await stream.final()
-    return Timing(
-        first - started, time.perf_counter() - started, time.process_time() - cpu_started
-    )
+    return Timing(first - started, time.perf_counter() - started, time.process_time() - cpu_started)
 
 
 def _median_ms(values: list[float]) -> float:
@@ -71,13 +67,9 @@ def _median_ms(values: list[float]) -> float:
 
 
 async def run(rounds: int, words: int) -> None:
-    reply = "\n".join(
-        " ".join(f"palabra{line}_{i}" for i in range(10)) for line in range(words // 10)
-    )
+    reply = "\n".join(" ".join(f"palabra{line}_{i}" for i in range(10)) for line in range(words // 10))
     async with FakeOpenAI(reply=reply, api_key=API_KEY) as server:
-        config = PoetConfig(
-            api_key=API_KEY, base_url=server.base_url, moderation="off", max_retries=0
-        )
+        config = PoetConfig(api_key=API_KEY, base_url=server.base_url, moderation="off", max_retries=0)
         async with (
             Poet(config=config) as poet,
             Poet(config=dataclasses.replace(config, moderation="on")) as moderated,
@@ -126,10 +118,7 @@ async def run(rounds: int, words: int) -> None:
         print(f"{name:24}{total:>11.2f} ms{ttft:>11.2f} ms{cpu:>11.2f} ms")
     ratios = (our_total / raw_total, our_ttft / raw_ttft, our_cpu / raw_cpu)
     print(f"{'ratio ours/raw':24}" + "".join(f"{r:>14.3f}" for r in ratios))
-    print(
-        f"median paired difference (ours - raw): {paired:+.2f} ms wall, "
-        f"{paired_cpu:+.2f} ms CPU per poem"
-    )
+    print(f"median paired difference (ours - raw): {paired:+.2f} ms wall, {paired_cpu:+.2f} ms CPU per poem")
     print(
         f"Poet with moderation on: {moderated_total:.2f} ms median total "
         f"({moderated_total / our_total:.2f}x: the topic, growing prefixes and the poem checked)"

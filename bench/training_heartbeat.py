@@ -39,8 +39,12 @@ async def measure(server: DiscordStandIn, *, seconds: float, digits: int) -> tup
             reply = await server.wait_for_reply(ix, lambda r: r.files, timeout=30)
             latencies.append(reply.elapsed)
         await asyncio.sleep(max(0.0, started + seconds - time.monotonic()))
-    beats = [r.answer_latency for s in server.sessions for r in s.heartbeats.requests
-             if r.due_at >= started and r.answer_latency is not None]
+    beats = [
+        r.answer_latency
+        for s in server.sessions
+        for r in s.heartbeats.requests
+        if r.due_at >= started and r.answer_latency is not None
+    ]
     return beats, latencies
 
 
@@ -55,15 +59,24 @@ async def run(*, seconds: float, digits: int, data: Path, workers: int) -> bool:
     sampler = DigitSampler.load()
     with tempfile.TemporaryDirectory() as scratch:
         async with DiscordStandIn() as server:
-            settings = Settings(dev_guild_id=server.guild_id, workers=workers,
-                                data_dir=Path(scratch), owner_ids=frozenset({server.alice.id}),
-                                training_data=data,
-                                # One user asks /digit back to back: measure latency, not cooldowns.
-                                fair_use=fair_use_limits("off"))
+            settings = Settings(
+                dev_guild_id=server.guild_id,
+                workers=workers,
+                data_dir=Path(scratch),
+                owner_ids=frozenset({server.alice.id}),
+                training_data=data,
+                # One user asks /digit back to back: measure latency, not cooldowns.
+                fair_use=fair_use_limits("off"),
+            )
             database = await Database.open(settings_url(settings))
             with WorkerPool(workers=workers, timeout_s=60) as pool:
-                bot = build_bot(settings, pool=pool, database=database,
-                                load_sampler=lambda: sampler, guild_ready_timeout=GUILD_READY_TIMEOUT_S)
+                bot = build_bot(
+                    settings,
+                    pool=pool,
+                    database=database,
+                    load_sampler=lambda: sampler,
+                    guild_ready_timeout=GUILD_READY_TIMEOUT_S,
+                )
                 async with run_bot(bot, server):
                     await measure(server, seconds=0, digits=10)  # warm-up: first calls trace
                     idle = await measure(server, seconds=seconds, digits=digits)
@@ -89,25 +102,31 @@ def report(idle, training, *, job_epochs) -> bool:
         for q in (50, 99):
             a, b = ms(idle[index], q), ms(training[index], q)
             print(f"{label + f' p{q} (ms)':26} {a:>18.1f} {b:>16.1f} {b / a:>6.2f}×")
-    print(f"(heartbeats: {len(idle[0])} and {len(training[0])}; /digit: {len(idle[1])} each; "
-          f"the job trained epochs {job_epochs[0]} to {job_epochs[1]} meanwhile)")
+    print(
+        f"(heartbeats: {len(idle[0])} and {len(training[0])}; /digit: {len(idle[1])} each; "
+        f"the job trained epochs {job_epochs[0]} to {job_epochs[1]} meanwhile)"
+    )
     p99 = ms(training[0], 99)
     met = p99 <= HEARTBEAT_GOAL_P99_MS
-    print(f"goal: heartbeat p99 while training ≤ {HEARTBEAT_GOAL_P99_MS:.0f} ms: {p99:.1f} ms, "
-          f"{'met' if met else 'MISSED'}")
+    print(
+        f"goal: heartbeat p99 while training ≤ {HEARTBEAT_GOAL_P99_MS:.0f} ms: {p99:.1f} ms, "
+        f"{'met' if met else 'MISSED'}"
+    )
     return met
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.training_heartbeat", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.training_heartbeat",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--seconds", type=float, default=30.0, help="length of each phase")
     parser.add_argument("--digits", type=int, default=60, help="/digit requests in each phase")
     parser.add_argument("--data", type=Path, default=FIXTURE, help="what the job trains on")
     parser.add_argument("--workers", type=int, default=max(1, os.cpu_count() or 1))
     args = parser.parse_args(argv)
-    print(f"training on {args.data.name}; bot with {args.workers} workers; "
-          f"{os.cpu_count()} cores\n")
+    print(f"training on {args.data.name}; bot with {args.workers} workers; {os.cpu_count()} cores\n")
     asyncio.run(run(seconds=args.seconds, digits=args.digits, data=args.data, workers=args.workers))
 
 

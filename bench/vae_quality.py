@@ -51,22 +51,45 @@ IMPROVEMENT_GOAL = 0.05
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.vae_quality", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.vae_quality",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--model-dir", type=Path, default=None, help="default: shipped weights")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2],
-                        help="seeds for the seed article's VAE (30 epochs each)")
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=[0, 1, 2],
+        help="seeds for the seed article's VAE (30 epochs each)",
+    )
     parser.add_argument("--seed-epochs", type=int, default=30)
-    parser.add_argument("--our-seeds", type=int, nargs="*", default=[],
-                        help="retrain our recipe on these seeds too (slow: --our-epochs each)")
+    parser.add_argument(
+        "--our-seeds",
+        type=int,
+        nargs="*",
+        default=[],
+        help="retrain our recipe on these seeds too (slow: --our-epochs each)",
+    )
     parser.add_argument("--our-epochs", type=int, default=75)
-    parser.add_argument("--fidelity-samples", type=int, default=200,
-                        help="images per class, for fidelity and variety")
-    parser.add_argument("--handwriting-uploads", type=int, default=20,
-                        help="validation digits per class used as /handwriting uploads")
-    parser.add_argument("--variety-seeds", type=int, nargs="+", default=[0, 1, 2],
-                        help="request seeds: variety is measured on each seed's /digit draws")
+    parser.add_argument(
+        "--fidelity-samples", type=int, default=200, help="images per class, for fidelity and variety"
+    )
+    parser.add_argument(
+        "--handwriting-uploads",
+        type=int,
+        default=20,
+        help="validation digits per class used as /handwriting uploads",
+    )
+    parser.add_argument(
+        "--variety-seeds",
+        type=int,
+        nargs="+",
+        default=[0, 1, 2],
+        help="request seeds: variety is measured on each seed's /digit draws",
+    )
     args = parser.parse_args(argv)
 
     from genai_models.vae.serving.sampler import DigitSampler
@@ -81,31 +104,42 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         seed_vaes[seed] = train_seed_port(data, seed=seed, epochs=args.seed_epochs)
         seed_scores[seed] = seed_port_elbo(seed_vaes[seed], data)
-        print(f"seed article VAE, seed {seed}, {args.seed_epochs} epochs: −ELBO "
-              f"{seed_scores[seed]:.2f} nats ({time.perf_counter() - started:.0f} s)", flush=True)
+        print(
+            f"seed article VAE, seed {seed}, {args.seed_epochs} epochs: −ELBO "
+            f"{seed_scores[seed]:.2f} nats ({time.perf_counter() - started:.0f} s)",
+            flush=True,
+        )
 
     sampler = DigitSampler.load(args.model_dir)
     ours = {"shipped": our_elbo(sampler, validation)}
     card = sampler.card
-    print(f"ours, shipped {card['version']} (seed {card['training']['seed']}, "
-          f"{card['training']['epochs_run']} epochs): −ELBO {ours['shipped']:.2f} nats", flush=True)
+    print(
+        f"ours, shipped {card['version']} (seed {card['training']['seed']}, "
+        f"{card['training']['epochs_run']} epochs): −ELBO {ours['shipped']:.2f} nats",
+        flush=True,
+    )
     retrained_samplers = {}
     for seed in args.our_seeds:
         started = time.perf_counter()
         retrained_samplers[seed] = retrained = retrain_ours(data, seed=seed, epochs=args.our_epochs)
         ours[f"seed {seed}"] = our_elbo(retrained, validation)
-        print(f"ours, seed {seed}, {args.our_epochs} epochs: −ELBO {ours[f'seed {seed}']:.2f} nats "
-              f"({time.perf_counter() - started:.0f} s)", flush=True)
+        print(
+            f"ours, seed {seed}, {args.our_epochs} epochs: −ELBO {ours[f'seed {seed}']:.2f} nats "
+            f"({time.perf_counter() - started:.0f} s)",
+            flush=True,
+        )
 
     seed_mean = statistics.fmean(seed_scores.values())
     ours_mean = statistics.fmean(ours.values())
     improvement = 1 - ours_mean / seed_mean
-    print(f"\n−ELBO, nats per validation digit (lower is better)\n"
-          f"  seed article: {fmt(seed_scores.values())}   mean {seed_mean:.2f}\n"
-          f"  ours:         {fmt(ours.values())}   mean {ours_mean:.2f}\n"
-          f"  ratio ours/seed {ours_mean / seed_mean:.3f}: {improvement:+.1%} better "
-          f"(goal ≥ {IMPROVEMENT_GOAL:.0%}); against the seed's best seed "
-          f"{1 - ours_mean / min(seed_scores.values()):+.1%}")
+    print(
+        f"\n−ELBO, nats per validation digit (lower is better)\n"
+        f"  seed article: {fmt(seed_scores.values())}   mean {seed_mean:.2f}\n"
+        f"  ours:         {fmt(ours.values())}   mean {ours_mean:.2f}\n"
+        f"  ratio ours/seed {ours_mean / seed_mean:.3f}: {improvement:+.1%} better "
+        f"(goal ≥ {IMPROVEMENT_GOAL:.0%}); against the seed's best seed "
+        f"{1 - ours_mean / min(seed_scores.values()):+.1%}"
+    )
 
     judges = {name: train_judge(data, name) for name in JUDGES}
     fidelity = measure_fidelity(sampler, data, judges, samples=args.fidelity_samples)
@@ -114,15 +148,22 @@ def main(argv: list[str] | None = None) -> int:
 
     from bench.variety import measure_variety
 
-    measure_variety(sampler, data, most_accurate(judges), samples=args.fidelity_samples,
-                    sampling_seeds=args.variety_seeds, seed_vae=seed_vaes[args.seeds[0]])
+    measure_variety(
+        sampler,
+        data,
+        most_accurate(judges),
+        samples=args.fidelity_samples,
+        sampling_seeds=args.variety_seeds,
+        seed_vae=seed_vaes[args.seeds[0]],
+    )
 
     from bench.handwriting import measure_handwriting
 
     measure_handwriting(sampler, data, most_accurate(judges), per_class=args.handwriting_uploads)
     if retrained_samplers:
-        summarize_retrained(retrained_samplers, ours, data, most_accurate(judges),
-                            samples=args.fidelity_samples)
+        summarize_retrained(
+            retrained_samplers, ours, data, most_accurate(judges), samples=args.fidelity_samples
+        )
     return 0
 
 
@@ -131,18 +172,20 @@ def summarize_retrained(samplers: dict, elbos: dict, data, judge, *, samples: in
     from bench.variety import score
 
     train_features = judge.features(data.train.images)
-    print(f"\nour recipe retrained on other seeds ({judge.name} judge, {samples} per class, "
-          "request seed 0)")
+    print(f"\nour recipe retrained on other seeds ({judge.name} judge, {samples} per class, request seed 0)")
     for seed, sampler in samplers.items():
         images = {k: served_digits(sampler, k, samples) for k in range(10)}
         fidelity = [float(np.mean(judge.classify(x) == k)) for k, x in images.items()]
         stacked = np.concatenate(list(images.values()))
-        result = score(train_features, data.train.labels, judge.features(stacked),
-                       np.repeat(np.arange(10), samples))
-        print(f"  seed {seed}: −ELBO {elbos[f'seed {seed}']:.2f} nats, precision "
-              f"{result['precision']:.2f} (worst class {min(result['precision_per_class']):.2f}), "
-              f"recall {result['recall']:.2f} (worst class {min(result['recall_per_class']):.2f}), "
-              f"Fréchet distance {result['frechet']:.1f}, worst-class fidelity {min(fidelity):.1%}")
+        result = score(
+            train_features, data.train.labels, judge.features(stacked), np.repeat(np.arange(10), samples)
+        )
+        print(
+            f"  seed {seed}: −ELBO {elbos[f'seed {seed}']:.2f} nats, precision "
+            f"{result['precision']:.2f} (worst class {min(result['precision_per_class']):.2f}), "
+            f"recall {result['recall']:.2f} (worst class {min(result['recall_per_class']):.2f}), "
+            f"Fréchet distance {result['frechet']:.1f}, worst-class fidelity {min(fidelity):.1%}"
+        )
 
 
 def fmt(values) -> str:
@@ -160,8 +203,9 @@ def seed_port_elbo(vae, data) -> float:
 
     encode = lambda images: vae.encoder(images, training=False)[:2]  # noqa: E731
     decode = lambda z: vae.decoder(z, training=False)  # noqa: E731
-    return estimate_negative_elbo(encode, decode, data.validation.images,
-                                  decoder_gives_logits=False).negative_elbo
+    return estimate_negative_elbo(
+        encode, decode, data.validation.images, decoder_gives_logits=False
+    ).negative_elbo
 
 
 def our_elbo(sampler, images: np.ndarray) -> float:
@@ -184,8 +228,10 @@ def retrain_ours(data, *, seed: int, epochs: int):
 def measure_fidelity(sampler, data, judges: dict[str, Judge], *, samples: int) -> dict[int, float]:
     """The goal's verdict: the fidelity the most accurate judge measures; all are printed."""
     images = {k: served_digits(sampler, k, samples) for k in range(10)}
-    print("\nrequested-class fidelity: the share of digits(k) images a judge labels k, beside the "
-          "judge's own recall of k on real validation digits")
+    print(
+        "\nrequested-class fidelity: the share of digits(k) images a judge labels k, beside the "
+        "judge's own recall of k on real validation digits"
+    )
     verdicts = {}
     for name, judge in judges.items():
         verdicts[name] = {k: float(np.mean(judge.classify(x) == k)) for k, x in images.items()}

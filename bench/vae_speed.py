@@ -68,8 +68,7 @@ def seed_decoder_like(sampler_model_dir: Path, digit: int = DECODE_CLASS):
     ours = keras.saving.load_model(sampler_model_dir / VAE_FILE, compile=False)
     z = keras.Input(shape=(ours.latent_dim,), name="z")
     # A batch of one-hot rows for `digit`, as many as z has.
-    classes = layers.Lambda(
-        lambda z: ops.zeros_like(z[:, :1]) + ops.one_hot(digit, NUM_CLASSES)[None, :])(z)
+    classes = layers.Lambda(lambda z: ops.zeros_like(z[:, :1]) + ops.one_hot(digit, NUM_CLASSES)[None, :])(z)
     pixels = layers.Activation("sigmoid")(ours.decoder([z, classes]))
     return keras.Model(z, pixels, name="seed_style_decoder")
 
@@ -93,8 +92,10 @@ def bench_decode(sampler, seed_decoder, repeats: int) -> None:
     print(f"1. decode one latent point (median; {len(seed_t)} seed calls, {len(ours_t)} ours)")
     print(f"   seed decoder.predict   {median_ms(seed_t):8.2f} ms")
     print(f"   DigitSampler.decode    {median_ms(ours_t):8.2f} ms")
-    print(f"   speed-up {ratio:.0f}×  (goal ≥ {DECODE_GOAL_RATIO:.0f}×: "
-          f"{verdict(ratio >= DECODE_GOAL_RATIO)}); same image: max |diff| {same:.1e}")
+    print(
+        f"   speed-up {ratio:.0f}×  (goal ≥ {DECODE_GOAL_RATIO:.0f}×: "
+        f"{verdict(ratio >= DECODE_GOAL_RATIO)}); same image: max |diff| {same:.1e}"
+    )
 
 
 # -- 2. a 60-frame morph GIF ---------------------------------------------------------------
@@ -105,17 +106,20 @@ def seed_morph_gif(seed_decoder, a: np.ndarray, b: np.ndarray) -> tuple[bytes, f
     from bench.imaging_gif import naive_gif
 
     start = time.perf_counter()
-    frames = np.stack([
-        seed_decoder.predict((a + t * (b - a))[None, :].astype("float32"), verbose=0)[0, :, :, 0]
-        for t in np.linspace(0.0, 1.0, GIF_FRAMES)
-    ])
+    frames = np.stack(
+        [
+            seed_decoder.predict((a + t * (b - a))[None, :].astype("float32"), verbose=0)[0, :, :, 0]
+            for t in np.linspace(0.0, 1.0, GIF_FRAMES)
+        ]
+    )
     decoded = time.perf_counter()
     gif = naive_gif(frames)
     return gif, decoded - start, time.perf_counter() - decoded
 
 
-def our_morph_gif(sampler, start_digit: int, end_digit: int, seed: int,
-                  boomerang: bool = False) -> tuple[bytes, float, float]:
+def our_morph_gif(
+    sampler, start_digit: int, end_digit: int, seed: int, boomerang: bool = False
+) -> tuple[bytes, float, float]:
     from genai_models.imaging import morph_gif
 
     start = time.perf_counter()
@@ -143,19 +147,27 @@ def bench_morph(sampler, seed_decoder, repeats: int, seed_repeats: int) -> None:
         decode = median_ms([t[0] for t in times])
         encode = median_ms([t[1] for t in times])
         total = median_ms([t[0] + t[1] for t in times])
-        print(f"   {name:24s} decode {decode:7.1f} ms  encode {encode:6.1f} ms  "
-              f"total {total:7.1f} ms  {size / 1024:6.1f} KiB")
+        print(
+            f"   {name:24s} decode {decode:7.1f} ms  encode {encode:6.1f} ms  "
+            f"total {total:7.1f} ms  {size / 1024:6.1f} KiB"
+        )
         return total
 
-    print(f"2. {GIF_FRAMES}-frame {GIF_SIZE}px morph GIF, 3 → 8 (median; "
-          f"{len(theirs)} seed runs, {len(ours)} ours)")
+    print(
+        f"2. {GIF_FRAMES}-frame {GIF_SIZE}px morph GIF, 3 → 8 (median; "
+        f"{len(theirs)} seed runs, {len(ours)} ours)"
+    )
     seed_total = line("seed: predict per frame", theirs, len(seed_gif))
     our_total = line("sampler.morph+morph_gif", ours, len(gif))
-    print(f"   (boomerang, as the bot sends it: {Image.open(io.BytesIO(boomerang_gif)).n_frames} "
-          f"frames, {sum(boomerang_times) * 1000:.1f} ms, {len(boomerang_gif) / 1024:.1f} KiB)")
-    print(f"   speed-up {seed_total / our_total:.0f}×, frames {n_frames}/{GIF_FRAMES}; goals "
-          f"≤ {GIF_GOAL_MS:.0f} ms {verdict(our_total <= GIF_GOAL_MS)}, "
-          f"≤ {GIF_GOAL_BYTES // 1024} KiB {verdict(len(gif) <= GIF_GOAL_BYTES)}")
+    print(
+        f"   (boomerang, as the bot sends it: {Image.open(io.BytesIO(boomerang_gif)).n_frames} "
+        f"frames, {sum(boomerang_times) * 1000:.1f} ms, {len(boomerang_gif) / 1024:.1f} KiB)"
+    )
+    print(
+        f"   speed-up {seed_total / our_total:.0f}×, frames {n_frames}/{GIF_FRAMES}; goals "
+        f"≤ {GIF_GOAL_MS:.0f} ms {verdict(our_total <= GIF_GOAL_MS)}, "
+        f"≤ {GIF_GOAL_BYTES // 1024} KiB {verdict(len(gif) <= GIF_GOAL_BYTES)}"
+    )
 
 
 # -- 3. training epoch time ----------------------------------------------------------------
@@ -178,8 +190,9 @@ class EpochClock:
 
     def on_epoch_end(self, epoch, logs=None):
         super().on_epoch_end(epoch, logs)  # our reporter checkpoints here: count it
-        self.epoch_seconds.append((time.perf_counter() - self._began[0],
-                                   time.process_time() - self._began[1]))
+        self.epoch_seconds.append(
+            (time.perf_counter() - self._began[0], time.process_time() - self._began[1])
+        )
 
 
 def _clock_class(base):
@@ -230,13 +243,16 @@ def time_our_training(split, epochs: int, batch_size: int) -> list[float]:
     from genai_models.vae.training import trainer as training
 
     clocks.clear()
-    with tempfile.TemporaryDirectory() as out, \
-            mock.patch.object(training, "EpochReporter", _clock_class(training.EpochReporter)), \
-            mock.patch.object(training, "finish", lambda run, split: run.status):
+    with (
+        tempfile.TemporaryDirectory() as out,
+        mock.patch.object(training, "EpochReporter", _clock_class(training.EpochReporter)),
+        mock.patch.object(training, "finish", lambda run, split: run.status),
+    ):
         # finish (checker, export, card) runs once after training, not per epoch: left out.
         try:
-            training.train(split, Path(out), training.TrainingConfig(
-                epochs=epochs, batch_size=batch_size), verbose=0)
+            training.train(
+                split, Path(out), training.TrainingConfig(epochs=epochs, batch_size=batch_size), verbose=0
+            )
         finally:
             from tensorflow.python.framework import config as tf_config
 
@@ -244,8 +260,16 @@ def time_our_training(split, epochs: int, batch_size: int) -> list[float]:
     return clocks[-1].epoch_seconds
 
 
-def time_our_fit(split, epochs: int, batch_size: int, *, determinism: bool, validation: bool,
-                 checkpoint: bool, precision: str = "auto") -> list[float]:
+def time_our_fit(
+    split,
+    epochs: int,
+    batch_size: int,
+    *,
+    determinism: bool,
+    validation: bool,
+    checkpoint: bool,
+    precision: str = "auto",
+) -> list[float]:
     """Our model, compiled as training.train compiles it, with one extra at a time."""
     from genai_models.vae.backend import keras
     from genai_models.vae.training import trainer as training
@@ -253,16 +277,20 @@ def time_our_fit(split, epochs: int, batch_size: int, *, determinism: bool, vali
     from genai_models.vae.training.precision import resolve_precision, training_precision
     from genai_models.vae.training.status import TrainingStatus, now_iso
 
-    config = training.TrainingConfig(epochs=epochs, batch_size=batch_size,
-                                     precision=resolve_precision(precision))
+    config = training.TrainingConfig(
+        epochs=epochs, batch_size=batch_size, precision=resolve_precision(precision)
+    )
     keras.utils.set_random_seed(config.seed)
-    with op_determinism(determinism), tempfile.TemporaryDirectory() as out, \
-            training_precision(config.precision):
-        vae = training._compiled_vae(config, steps_per_epoch=training._steps(len(split.train),
-                                                                             batch_size))
+    with (
+        op_determinism(determinism),
+        tempfile.TemporaryDirectory() as out,
+        training_precision(config.precision),
+    ):
+        vae = training._compiled_vae(config, steps_per_epoch=training._steps(len(split.train), batch_size))
         if checkpoint:
-            status = TrainingStatus(state="running", epoch=0, total_epochs=epochs,
-                                    started_at=now_iso(), updated_at=now_iso())
+            status = TrainingStatus(
+                state="running", epoch=0, total_epochs=epochs, started_at=now_iso(), updated_at=now_iso()
+            )
             clock = _clock_class(training.EpochReporter)(Path(out), status, config, "bench")
             # As training.fit orders them: the weights are saved, then the reporter commits them.
             callbacks = [weights_checkpoint(Path(out)), clock]
@@ -274,9 +302,15 @@ def time_our_fit(split, epochs: int, batch_size: int, *, determinism: bool, vali
             # The digits training.train validates on every epoch, not all of them.
             monitored = split.validation.subset(np.arange(config.validation_digits_per_epoch))
             extra["validation_data"] = ({"image": monitored.images, "label": monitored.labels},)
-        vae.fit({"image": split.train.images, "label": split.train.labels},
-                batch_size=batch_size, epochs=epochs, shuffle=True, verbose=0,
-                callbacks=callbacks, **extra)
+        vae.fit(
+            {"image": split.train.images, "label": split.train.labels},
+            batch_size=batch_size,
+            epochs=epochs,
+            shuffle=True,
+            verbose=0,
+            callbacks=callbacks,
+            **extra,
+        )
     return clock.epoch_seconds
 
 
@@ -289,8 +323,7 @@ def precision_name() -> str:
 
 def steady(epochs: list[tuple[float, float]]) -> tuple[float, float]:
     """Median (wall, cpu) seconds per epoch."""
-    return (statistics.median(wall for wall, _ in epochs),
-            statistics.median(cpu for _, cpu in epochs))
+    return (statistics.median(wall for wall, _ in epochs), statistics.median(cpu for _, cpu in epochs))
 
 
 def bench_training(epochs: int, batch_size: int, rounds: int, diagnose: bool) -> None:
@@ -304,17 +337,23 @@ def bench_training(epochs: int, batch_size: int, rounds: int, diagnose: bool) ->
         our_epochs += time_our_training(data, epochs, batch_size)[1:]
     (seed_wall, seed_cpu), (our_wall, our_cpu) = steady(seed_epochs), steady(our_epochs)
     ratio = our_wall / seed_wall
-    print(f"3. training epoch on {len(data.train):,} digits, batch {batch_size} (median of "
-          f"{len(seed_epochs)} epochs each, first epochs dropped, {rounds} alternating round(s))")
+    print(
+        f"3. training epoch on {len(data.train):,} digits, batch {batch_size} (median of "
+        f"{len(seed_epochs)} epochs each, first epochs dropped, {rounds} alternating round(s))"
+    )
     print("                                   wall     CPU (all threads)")
     print(f"   seed's Keras code          {seed_wall:6.2f} s  {seed_cpu:6.2f} s   (train only)")
     from genai_models.vae.training.trainer import TrainingConfig
 
     monitored = min(len(data.validation), TrainingConfig().validation_digits_per_epoch)
-    print(f"   training.train (ours)      {our_wall:6.2f} s  {our_cpu:6.2f} s   ({precision_name()}; "
-          f"+ validation on {monitored:,}, checkpoint, status, op determinism)")
-    print(f"   ratio {ratio:.2f}× wall, {our_cpu / seed_cpu:.2f}× CPU  (goal ≤ {EPOCH_GOAL_RATIO:.1f}×: "
-          f"{verdict(ratio <= EPOCH_GOAL_RATIO)})")
+    print(
+        f"   training.train (ours)      {our_wall:6.2f} s  {our_cpu:6.2f} s   ({precision_name()}; "
+        f"+ validation on {monitored:,}, checkpoint, status, op determinism)"
+    )
+    print(
+        f"   ratio {ratio:.2f}× wall, {our_cpu / seed_cpu:.2f}× CPU  (goal ≤ {EPOCH_GOAL_RATIO:.1f}×: "
+        f"{verdict(ratio <= EPOCH_GOAL_RATIO)})"
+    )
     if not (diagnose or ratio > EPOCH_GOAL_RATIO):
         return
     variants = {
@@ -335,29 +374,42 @@ def bench_training(epochs: int, batch_size: int, rounds: int, diagnose: bool) ->
             flags = {"determinism": False, "validation": False, "checkpoint": False, **switches}
             timings[name] += time_our_fit(data, epochs, batch_size, **flags)[1:]
     base_wall, base_cpu = steady(timings["seed's Keras code"])
-    print(f"   where our epoch time goes (our model's fit with one extra at a time, {rounds} "
-          "round-robin round(s)):")
+    print(
+        f"   where our epoch time goes (our model's fit with one extra at a time, {rounds} "
+        "round-robin round(s)):"
+    )
     for name, epochs_timed in timings.items():
         wall, cpu = steady(epochs_timed)
-        print(f"     {name:22s} {wall:6.2f} s {wall / base_wall:5.2f}×   "
-              f"CPU {cpu:6.2f} s {cpu / base_cpu:5.2f}×")
+        print(
+            f"     {name:22s} {wall:6.2f} s {wall / base_wall:5.2f}×   "
+            f"CPU {cpu:6.2f} s {cpu / base_cpu:5.2f}×"
+        )
 
 
 # -- main ----------------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.vae_speed", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model-dir", type=Path, default=None,
-                        help="trained model folder (default: GENAI_MODEL_DIR, else the weights "
-                             "shipped in the package)")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.vae_speed",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--model-dir",
+        type=Path,
+        default=None,
+        help="trained model folder (default: GENAI_MODEL_DIR, else the weights shipped in the package)",
+    )
     parser.add_argument("--repeats", type=int, default=30, help="timed rounds for 1 and 2")
     parser.add_argument("--epochs", type=int, default=4, help="epochs per training run (≥ 2)")
     parser.add_argument("--rounds", type=int, default=2, help="alternating training rounds")
     parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--diagnose", action="store_true",
-                        help="always break our epoch time down (automatic when the goal is missed)")
+    parser.add_argument(
+        "--diagnose",
+        action="store_true",
+        help="always break our epoch time down (automatic when the goal is missed)",
+    )
     parser.add_argument("--skip-training", action="store_true", help="only parts 1 and 2")
     args = parser.parse_args(argv)
 

@@ -87,8 +87,7 @@ def build_bot(
         from bot.training.supervisor import Supervisor, TrainingOptions
 
         training = training or TrainingOptions()
-        supervisor = Supervisor(database, settings=settings, pool=pool, serving=serving,
-                                options=training)
+        supervisor = Supervisor(database, settings=settings, pool=pool, serving=serving, options=training)
         if database.is_postgres:  # other processes share the registry: serve what they swap in
             from bot.training.follower import ServingFollower
 
@@ -96,11 +95,24 @@ def build_bot(
         if settings.audit_retention_days > 0:
             from bot.ops.audit import AuditLog
 
-            audit = AuditLog(database, retention_days=settings.audit_retention_days,
-                             model_version=_model_versions(poet, serving))
-    return make_bot(settings, pool=pool, poet=poet, database=database, serving=serving,
-                    fair_use=gate, supervisor=supervisor, follower=follower, audit=audit,
-                    load_sampler=load_sampler, **options)
+            audit = AuditLog(
+                database,
+                retention_days=settings.audit_retention_days,
+                model_version=_model_versions(poet, serving),
+            )
+    return make_bot(
+        settings,
+        pool=pool,
+        poet=poet,
+        database=database,
+        serving=serving,
+        fair_use=gate,
+        supervisor=supervisor,
+        follower=follower,
+        audit=audit,
+        load_sampler=load_sampler,
+        **options,
+    )
 
 
 def _usage_store(database: Database | None):
@@ -170,8 +182,9 @@ async def serve(settings: Settings, *, token: str, sync_only: bool = False) -> i
             return await _run_until_stopped(bot, settings, token, sync_only, stop)
 
 
-async def _run_until_stopped(bot, settings: Settings, token: str, sync_only: bool,
-                             stop: asyncio.Event) -> int:
+async def _run_until_stopped(
+    bot, settings: Settings, token: str, sync_only: bool, stop: asyncio.Event
+) -> int:
     session = asyncio.create_task(_log_in_and_serve(bot, settings, token, sync_only))
     stopping = asyncio.create_task(stop.wait())
     await asyncio.wait({session, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -231,13 +244,19 @@ async def claim_shards(settings: Settings, database: Database):
 
     if not database.is_postgres:
         if needs_shared_database(settings.shard_count, settings.shard_ids):
-            raise StartupError(SHARDS_NEED_A_SERVER.format(
-                ids=",".join(map(str, settings.shard_ids)), held=len(settings.shard_ids),
-                count=settings.shard_count), exit_code=CONFIG_EXIT_CODE)
+            raise StartupError(
+                SHARDS_NEED_A_SERVER.format(
+                    ids=",".join(map(str, settings.shard_ids)),
+                    held=len(settings.shard_ids),
+                    count=settings.shard_count,
+                ),
+                exit_code=CONFIG_EXIT_CODE,
+            )
         return None
     try:
-        return await ShardClaim.take(database, settings.shard_count,
-                                     settings.shard_ids or range(settings.shard_count))
+        return await ShardClaim.take(
+            database, settings.shard_count, settings.shard_ids or range(settings.shard_count)
+        )
     except DatabaseError as exc:
         raise StartupError(str(exc), exit_code=CONFIG_EXIT_CODE) from None
 
@@ -292,11 +311,11 @@ def sampler_loader(settings: Settings, registry_model: Path | None = None):
         if registry_model is not None:
             try:
                 # It passed the swap rule, which judges fidelity: no second verdict here.
-                return DigitSampler.load(registry_model, cache_dir=cache_dir,
-                                         refuse_undertrained=False)
+                return DigitSampler.load(registry_model, cache_dir=cache_dir, refuse_undertrained=False)
             except GenAIError as exc:
-                log.warning("the registry's serving model cannot be loaded (%s); serving the "
-                            "configured one", exc)
+                log.warning(
+                    "the registry's serving model cannot be loaded (%s); serving the configured one", exc
+                )
         return DigitSampler.load(settings.model_dir, cache_dir=cache_dir)
 
     return load

@@ -97,7 +97,8 @@ class GenAIBot(commands.Bot):
             # and in servers without the bot), unless it says otherwise (training: servers only).
             allowed_installs=app_commands.AppInstallationType(guild=True, user=True),
             allowed_contexts=app_commands.AppCommandContext(
-                guild=True, dm_channel=True, private_channel=True),
+                guild=True, dm_channel=True, private_channel=True
+            ),
             **options,
         )
         self.settings = settings
@@ -154,9 +155,7 @@ class GenAIBot(commands.Bot):
         self.add_listener(answer_stale, "on_interaction")  # no press is ever left unanswered
         if self._load_sampler is not None:
             # TensorFlow's import and the model's warm-up take seconds: never on the loop.
-            self.serving.sampler = await run_in_daemon_thread(
-                self._load_sampler, name="genai-model-loader"
-            )
+            self.serving.sampler = await run_in_daemon_thread(self._load_sampler, name="genai-model-loader")
             log.info("digit model %s loaded", self.serving.sampler.version)
         for extension in EXTENSIONS:
             try:
@@ -199,8 +198,9 @@ class GenAIBot(commands.Bot):
         await self.fair_use.store.close()
 
     async def on_ready(self) -> None:
-        log.info("connected as %s (id %s) to %d guilds", self.user, self.user and self.user.id,
-                 len(self.guilds))
+        log.info(
+            "connected as %s (id %s) to %d guilds", self.user, self.user and self.user.id, len(self.guilds)
+        )
 
     def readiness(self) -> dict[str, bool]:
         """What /readyz reports: ready when all are true. `shards_connected`: every shard this
@@ -229,8 +229,11 @@ class GenAIBot(commands.Bot):
         from bot.interactions.inflight import tell_interrupted
         from bot.ops.shutdown import shut_down
 
-        await shut_down(self, grace_s=self.settings.shutdown_grace_s if grace_s is None else grace_s,
-                        tell_interrupted=tell_interrupted)
+        await shut_down(
+            self,
+            grace_s=self.settings.shutdown_grace_s if grace_s is None else grace_s,
+            tell_interrupted=tell_interrupted,
+        )
 
 
 class ShardedGenAIBot(GenAIBot, commands.AutoShardedBot):
@@ -243,9 +246,11 @@ def server_rules(settings: Settings, database: Database | None) -> ServerRules:
     and poll it for each other's changes; one process on SQLite sees its own."""
     from bot.guild_rules import OperatorBounds, SettingsStore
 
-    bounds = OperatorBounds(cooldowns_s=settings.fair_use.cooldowns_s,
-                            jobs_per_user=settings.fair_use.jobs_per_user,
-                            image_mark=settings.image_mark)
+    bounds = OperatorBounds(
+        cooldowns_s=settings.fair_use.cooldowns_s,
+        jobs_per_user=settings.fair_use.jobs_per_user,
+        image_mark=settings.image_mark,
+    )
     if database is None:
         return ServerRules(bounds)
     store = SettingsStore(database, retention_days=settings.audit_retention_days)
@@ -266,8 +271,12 @@ def make_bot(settings: Settings, **options: Any) -> GenAIBot:
     if "sync_commands" not in options:
         options["sync_commands"] = settings.syncs_commands
         if not settings.syncs_commands:
-            log.info("shards %s of %d: the process holding shard 0 publishes the commands",
-                     ",".join(map(str, settings.shard_ids or ())), settings.shard_count)
+            log.info(
+                "shards %s of %d: the process holding shard 0 publishes the commands",
+                ",".join(map(str, settings.shard_ids or ())),
+                settings.shard_count,
+            )
     shard_ids = list(settings.shard_ids) if settings.shard_ids is not None else None
-    return ShardedGenAIBot(settings=settings, shard_count=settings.shard_count,
-                           shard_ids=shard_ids, **options)
+    return ShardedGenAIBot(
+        settings=settings, shard_count=settings.shard_count, shard_ids=shard_ids, **options
+    )

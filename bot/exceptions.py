@@ -22,9 +22,7 @@ class OptionValueError(GenAIError):
     """An option value the published command would not accept."""
 
     default_code = "option_invalid"
-    codes = frozenset(
-        {"option_missing", "option_unknown", "option_range", "option_length", "option_choice"}
-    )
+    codes = frozenset({"option_missing", "option_unknown", "option_range", "option_length", "option_choice"})
 
 
 class SettingsRefusedError(GenAIError):

@@ -89,7 +89,7 @@ _COOLDOWNS = ",".join(f"{name}={seconds:g}" for name, seconds in DEFAULT_COOLDOW
 GROUPS: dict[str, dict[str, str]] = {
     "Discord": {
         "DISCORD_TOKEN": "the bot's token (Discord developer portal > your app > Bot); "
-                         "without it `make run` runs the offline demo",
+        "without it `make run` runs the offline demo",
         "DEV_GUILD_ID": "a test server's id: commands sync there at once instead of globally",
         "SHARD_COUNT": "gateway shards across ALL processes (default: one process, as Discord advises)",
         "SHARD_IDS": "the shards this process runs, e.g. 0,1 or 0-3 (default: all of SHARD_COUNT)",
@@ -101,7 +101,7 @@ GROUPS: dict[str, dict[str, str]] = {
         "OPENAI_TEMPERATURE": f"sampling temperature, 0-2 (default: {_D.poet.temperature})",
         "OPENAI_MAX_TOKENS": f"most tokens one poem may use, 16-4096 (default: {_D.poet.max_tokens})",
         "OPENAI_TOKEN_LIMIT_PARAM": f"max_tokens or max_completion_tokens (OpenAI's reasoning models) "
-                                    f"(default: {_D.poet.token_limit_param})",
+        f"(default: {_D.poet.token_limit_param})",
         "OPENAI_TIMEOUT": f"seconds to wait for the text service, 1-600 (default: {_D.poet.timeout_s:g})",
         "OPENAI_MAX_RETRIES": f"retries on 429/5xx/connection errors, 0-10 (default: {_D.poet.max_retries})",
         "OPENAI_MODERATION": f"auto (on for OpenAI only), on or off (default: {_D.poet.moderation})",
@@ -110,44 +110,44 @@ GROUPS: dict[str, dict[str, str]] = {
             f"{DEFAULT_LOCAL_CONCURRENCY} for a local server, {DEFAULT_OPENAI_CONCURRENCY} for OpenAI)"
         ),
         "OPENAI_DEADLINE": "seconds one poem may take once sent, retries included, 5-600 "
-                           f"(default: {_D.poet.deadline_s:g})",
+        f"(default: {_D.poet.deadline_s:g})",
         "OPENAI_SYSTEM_PROMPT": "system, or user for servers that drop the system message "
-                                f"(default: {_D.poet.system_prompt_role})",
+        f"(default: {_D.poet.system_prompt_role})",
     },
     "Digits (/digit, /morph, /handwriting, /latent-map) and training": {
         "GENAI_MODEL_DIR": "folder with vae.keras, checker.keras, model_card.json (default: shipped)",
         "GENAI_TRAINING_DIR": "where `genai-bot train` writes status and checkpoints "
-                              f"(default: {_D.training_dir})",
+        f"(default: {_D.training_dir})",
         "GENAI_WORKERS": "model worker threads (default: the number of CPU cores)",
         "GENAI_COMMAND_TIMEOUT": "seconds one command's model work may take "
-                                 f"(default: {_D.command_timeout_s:g})",
+        f"(default: {_D.command_timeout_s:g})",
         "GENAI_IMAGE_MARK": "on or off: a small AI mark in a corner of every image "
-                            f"(default: {'on' if _D.image_mark else 'off'})",
+        f"(default: {'on' if _D.image_mark else 'off'})",
         "GENAI_OWNER_IDS": "user ids (comma-separated) allowed to /train and /model rollback besides "
-                           "members with Manage Server, and exempt from cooldowns and per-user limits",
+        "members with Manage Server, and exempt from cooldowns and per-user limits",
         "GENAI_TRAINING_DATA": "an .npz or IDX folder that /train start trains on (default: download MNIST)",
         "GENAI_SWAP_MAX_ELBO_INCREASE": "nats a new model's validation -ELBO may exceed the serving "
-                                        f"one's and still serve (default: {_D.swap_max_elbo_increase:g})",
+        f"one's and still serve (default: {_D.swap_max_elbo_increase:g})",
         "GENAI_SWAP_MIN_FIDELITY": "fraction of drawn digits the checker must read as the asked class "
-                                   f"for a new model to serve, 0-1 (default: {_D.swap_min_fidelity:g})",
+        f"for a new model to serve, 0-1 (default: {_D.swap_min_fidelity:g})",
         "GENAI_SWAP_MAX_DIGIT_DROP": "how far (0-1) a new model's worst digit may fall below the "
-                                     "serving one's fidelity or recall and still serve "
-                                     f"(default: {_D.swap_max_digit_drop:g})",
+        "serving one's fidelity or recall and still serve "
+        f"(default: {_D.swap_max_digit_drop:g})",
         "GENAI_C2PA_CERT": "PEM file: the Content Credentials signing certificate, then its "
-                           "issuers (default: a local, untrusted authority under GENAI_DATA_DIR/c2pa)",
+        "issuers (default: a local, untrusted authority under GENAI_DATA_DIR/c2pa)",
         "GENAI_C2PA_KEY": "PEM file: the private key of GENAI_C2PA_CERT",
         "GENAI_C2PA_ALG": "the key's signing algorithm: es256, es384, es512, ps256, ps384, ps512 or "
-                          f"ed25519 (default: {_D.c2pa_alg})",
+        f"ed25519 (default: {_D.c2pa_alg})",
     },
     "Fair use: who may use what, when, in which order": {
         "GENAI_COOLDOWNS": f"seconds between uses per user, as name=seconds,… (default: {_COOLDOWNS})",
         "GENAI_JOBS_PER_USER": "requests one user may have running or queued at once "
-                               f"(default: {_D.fair_use.jobs_per_user})",
+        f"(default: {_D.fair_use.jobs_per_user})",
         "GENAI_JOBS_PER_GUILD": "model or text jobs one server may run at once "
-                                f"(default: {_D.fair_use.jobs_per_guild})",
+        f"(default: {_D.fair_use.jobs_per_guild})",
         "GENAI_MODEL_CONCURRENCY": "digit jobs running at once (default: GENAI_WORKERS)",
         "GENAI_QUEUE_SIZE": "requests that may wait their turn, per resource (digits, poems); more "
-                            f"are asked to retry (default: {_D.fair_use.queue_size})",
+        f"are asked to retry (default: {_D.fair_use.queue_size})",
         "GENAI_ALLOW_GUILDS": "server ids the bot answers in (comma-separated; default: all)",
         "GENAI_DENY_GUILDS": "server ids the bot never answers in",
         "GENAI_ALLOW_CHANNELS": "channel ids the bot answers in (default: all)",
@@ -158,17 +158,17 @@ GROUPS: dict[str, dict[str, str]] = {
     "Storage": {
         "GENAI_DATA_DIR": f"the bot's database, training jobs and model registry (default: ./{_D.data_dir})",
         "GENAI_DATABASE_URL": "SQLAlchemy URL of the database (default: GENAI_DATA_DIR/genai-bot.db, "
-                              "SQLite; PostgreSQL for shard processes)",
+        "SQLite; PostgreSQL for shard processes)",
         "GENAI_AUDIT_RETENTION_DAYS": "days the audit log keeps each generation; 0 keeps none "
-                                      f"(default: {_D.audit_retention_days:g})",
+        f"(default: {_D.audit_retention_days:g})",
     },
     "Operations": {
         "LOG_LEVEL": f"DEBUG, INFO, WARNING or ERROR; DEBUG also shows TensorFlow's own lines "
-                     f"(default: {_D.log_level})",
+        f"(default: {_D.log_level})",
         "LOG_FORMAT": f"text or json: one JSON object per line (default: {_D.log_format})",
         "GENAI_OPERATOR_CONTACT": "how users reach the operator, shown by /about (default: none)",
         "GENAI_SHUTDOWN_GRACE": "seconds work in flight may take to finish on SIGTERM/SIGINT "
-                                f"(default: {_D.shutdown_grace_s:g})",
+        f"(default: {_D.shutdown_grace_s:g})",
         "GENAI_METRICS_PORT": "port of /healthz, /readyz and /metrics (default: off)",
         "GENAI_METRICS_HOST": f"address that endpoint binds to (default: {_D.metrics_host})",
     },
@@ -229,15 +229,15 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         model=env.get("OPENAI_MODEL", poet.model),
         temperature=_float(env, "OPENAI_TEMPERATURE", poet.temperature, low=0.0, high=2.0),
         max_tokens=_int(env, "OPENAI_MAX_TOKENS", poet.max_tokens, low=16, high=4096),
-        token_limit_param=_choice(env, "OPENAI_TOKEN_LIMIT_PARAM", poet.token_limit_param,
-                                  ("max_tokens", "max_completion_tokens")),
+        token_limit_param=_choice(
+            env, "OPENAI_TOKEN_LIMIT_PARAM", poet.token_limit_param, ("max_tokens", "max_completion_tokens")
+        ),
         timeout_s=_float(env, "OPENAI_TIMEOUT", poet.timeout_s, low=1.0, high=600.0),
         max_retries=_int(env, "OPENAI_MAX_RETRIES", poet.max_retries, low=0, high=10),
         moderation=_choice(env, "OPENAI_MODERATION", poet.moderation, ("auto", "on", "off")),
         max_concurrency=_int(env, "OPENAI_MAX_CONCURRENCY", poet.max_concurrency, low=1, high=64),
         deadline_s=_float(env, "OPENAI_DEADLINE", poet.deadline_s, low=5.0, high=600.0),
-        system_prompt_role=_choice(env, "OPENAI_SYSTEM_PROMPT", poet.system_prompt_role,
-                                   ("system", "user")),
+        system_prompt_role=_choice(env, "OPENAI_SYSTEM_PROMPT", poet.system_prompt_role, ("system", "user")),
     )
     model_dir = env.get("GENAI_MODEL_DIR")
     training_data = env.get("GENAI_TRAINING_DATA")
@@ -250,30 +250,28 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         model_dir=Path(model_dir) if model_dir else _D.model_dir,
         training_dir=Path(env.get("GENAI_TRAINING_DIR", str(_D.training_dir))),
         workers=_int(env, "GENAI_WORKERS", _D.workers, low=1, high=64),
-        command_timeout_s=_float(env, "GENAI_COMMAND_TIMEOUT", _D.command_timeout_s, low=1.0,
-                                 high=900.0),
-        image_mark=_choice(env, "GENAI_IMAGE_MARK", "on" if _D.image_mark else "off",
-                           ("on", "off")) == "on",
+        command_timeout_s=_float(env, "GENAI_COMMAND_TIMEOUT", _D.command_timeout_s, low=1.0, high=900.0),
+        image_mark=_choice(env, "GENAI_IMAGE_MARK", "on" if _D.image_mark else "off", ("on", "off")) == "on",
         owner_ids=owner_ids,
         training_data=Path(training_data) if training_data else _D.training_data,
-        swap_max_elbo_increase=_float(env, "GENAI_SWAP_MAX_ELBO_INCREASE", _D.swap_max_elbo_increase,
-                                      low=0.0, high=1000.0),
-        swap_min_fidelity=_float(env, "GENAI_SWAP_MIN_FIDELITY", _D.swap_min_fidelity,
-                                 low=0.0, high=1.0),
-        swap_max_digit_drop=_float(env, "GENAI_SWAP_MAX_DIGIT_DROP", _D.swap_max_digit_drop,
-                                   low=0.0, high=1.0),
+        swap_max_elbo_increase=_float(
+            env, "GENAI_SWAP_MAX_ELBO_INCREASE", _D.swap_max_elbo_increase, low=0.0, high=1000.0
+        ),
+        swap_min_fidelity=_float(env, "GENAI_SWAP_MIN_FIDELITY", _D.swap_min_fidelity, low=0.0, high=1.0),
+        swap_max_digit_drop=_float(
+            env, "GENAI_SWAP_MAX_DIGIT_DROP", _D.swap_max_digit_drop, low=0.0, high=1.0
+        ),
         **_content_credentials(env),
         fair_use=_fair_use(env, owner_ids),
         data_dir=Path(env.get("GENAI_DATA_DIR", str(_D.data_dir))),
         database_url=env.get("GENAI_DATABASE_URL"),
-        audit_retention_days=_float(env, "GENAI_AUDIT_RETENTION_DAYS", _D.audit_retention_days,
-                                    low=0.0, high=36_500.0),
-        log_level=_choice(env, "LOG_LEVEL", _D.log_level, ("DEBUG", "INFO", "WARNING", "ERROR"),
-                          upper=True),
+        audit_retention_days=_float(
+            env, "GENAI_AUDIT_RETENTION_DAYS", _D.audit_retention_days, low=0.0, high=36_500.0
+        ),
+        log_level=_choice(env, "LOG_LEVEL", _D.log_level, ("DEBUG", "INFO", "WARNING", "ERROR"), upper=True),
         log_format=_choice(env, "LOG_FORMAT", _D.log_format, ("text", "json")),
         operator_contact=env.get("GENAI_OPERATOR_CONTACT"),
-        shutdown_grace_s=_float(env, "GENAI_SHUTDOWN_GRACE", _D.shutdown_grace_s, low=0.0,
-                                high=600.0),
+        shutdown_grace_s=_float(env, "GENAI_SHUTDOWN_GRACE", _D.shutdown_grace_s, low=0.0, high=600.0),
         metrics_port=_int(env, "GENAI_METRICS_PORT", _D.metrics_port, low=1, high=65535),
         metrics_host=env.get("GENAI_METRICS_HOST", _D.metrics_host),
     )
@@ -283,12 +281,19 @@ def _content_credentials(env: Mapping[str, str]) -> dict:
     """GENAI_C2PA_CERT and GENAI_C2PA_KEY go together: one without the other is a mistake."""
     cert, key = env.get("GENAI_C2PA_CERT") or None, env.get("GENAI_C2PA_KEY") or None
     if bool(cert) != bool(key):
-        raise SettingsError("set both GENAI_C2PA_CERT and GENAI_C2PA_KEY (the signing "
-                            "certificate and its key), or neither for a local authority")
+        raise SettingsError(
+            "set both GENAI_C2PA_CERT and GENAI_C2PA_KEY (the signing "
+            "certificate and its key), or neither for a local authority"
+        )
     return {
-        "c2pa_cert": Path(cert) if cert else None, "c2pa_key": Path(key) if key else None,
-        "c2pa_alg": _choice(env, "GENAI_C2PA_ALG", _D.c2pa_alg,
-                            ("es256", "es384", "es512", "ps256", "ps384", "ps512", "ed25519")),
+        "c2pa_cert": Path(cert) if cert else None,
+        "c2pa_key": Path(key) if key else None,
+        "c2pa_alg": _choice(
+            env,
+            "GENAI_C2PA_ALG",
+            _D.c2pa_alg,
+            ("es256", "es384", "es512", "ps256", "ps384", "ps512", "ed25519"),
+        ),
     }
 
 
@@ -298,8 +303,7 @@ def _fair_use(env: Mapping[str, str], owner_ids: frozenset[int]) -> FairUseLimit
         cooldowns_s=_cooldowns(env),
         jobs_per_user=_int(env, "GENAI_JOBS_PER_USER", limits.jobs_per_user, low=1, high=1000),
         jobs_per_guild=_int(env, "GENAI_JOBS_PER_GUILD", limits.jobs_per_guild, low=1, high=1000),
-        model_concurrency=_int(env, "GENAI_MODEL_CONCURRENCY", limits.model_concurrency, low=1,
-                               high=256),
+        model_concurrency=_int(env, "GENAI_MODEL_CONCURRENCY", limits.model_concurrency, low=1, high=256),
         queue_size=_int(env, "GENAI_QUEUE_SIZE", limits.queue_size, low=0, high=10_000),
         owner_ids=owner_ids,
         access=AccessLists(
@@ -334,8 +338,10 @@ def _cooldowns(env: Mapping[str, str]) -> dict[str, float]:
         if not equals:
             raise SettingsError(f"GENAI_COOLDOWNS must be {form}; got {raw!r}")
         if command not in COMMAND_RESOURCES:
-            raise SettingsError(f"GENAI_COOLDOWNS names {command!r}; the names are "
-                                f"{', '.join(COMMAND_RESOURCES)}, as in {form}")
+            raise SettingsError(
+                f"GENAI_COOLDOWNS names {command!r}; the names are "
+                f"{', '.join(COMMAND_RESOURCES)}, as in {form}"
+            )
         try:
             cooldowns[command] = _float({command: seconds}, command, 0.0, low=0.0, high=86_400.0)
         except SettingsError as exc:
@@ -356,13 +362,15 @@ def _sharding(env: Mapping[str, str]) -> dict:
         raise SettingsError(
             "SHARD_IDS is set but SHARD_COUNT is not: set SHARD_COUNT to the number of shards "
             "across all processes (e.g. SHARD_COUNT=2, with SHARD_IDS=0 in one process and "
-            "SHARD_IDS=1 in the other)")
+            "SHARD_IDS=1 in the other)"
+        )
     ids = parse_shard_ids(raw_ids)
     outside = [i for i in ids if i >= count]
     if outside:
         raise SettingsError(
             f"SHARD_IDS has shard {outside[0]}, but with SHARD_COUNT={count} the shards are "
-            f"0 to {count - 1}: raise SHARD_COUNT or fix SHARD_IDS")
+            f"0 to {count - 1}: raise SHARD_COUNT or fix SHARD_IDS"
+        )
     return {"shard_count": count, "shard_ids": ids}
 
 
@@ -376,10 +384,13 @@ def parse_shard_ids(raw: str) -> tuple[int, ...]:
             last = int(high) if dash else first
         except ValueError:
             raise SettingsError(
-                f"SHARD_IDS must list shard numbers such as 0,1 or 0-3; got {raw!r}") from None
+                f"SHARD_IDS must list shard numbers such as 0,1 or 0-3; got {raw!r}"
+            ) from None
         if first < 0 or last < first:
-            raise SettingsError(f"SHARD_IDS has the range {part.strip()!r}: write low-high, "
-                                "with whole numbers from 0, e.g. 0-3")
+            raise SettingsError(
+                f"SHARD_IDS has the range {part.strip()!r}: write low-high, "
+                "with whole numbers from 0, e.g. 0-3"
+            )
         ids.extend(range(first, last + 1))
     repeated = sorted({i for i in ids if ids.count(i) > 1})
     if repeated:

@@ -116,4 +116,3 @@ async def run_in_daemon_thread(func: Callable[[], T], *, name: str) -> T:
 
     threading.Thread(target=run, name=name, daemon=True).start()
     return await future
-

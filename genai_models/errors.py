@@ -67,15 +67,26 @@ class InvalidInputError(GenAIError):
     codes = frozenset(
         {
             # poem requests (genai_models.text.request)
-            "topic_empty", "topic_too_long", "unknown_form", "unknown_language",
-            "original_unusable", "style_unusable",
+            "topic_empty",
+            "topic_too_long",
+            "unknown_form",
+            "unknown_language",
+            "original_unusable",
+            "style_unusable",
             # users' images (genai_models.vae.serving.preprocess)
-            "image_empty", "image_too_large", "image_too_many_pixels", "not_an_image",
-            "image_unreadable", "image_blank", "image_bad_array",
+            "image_empty",
+            "image_too_large",
+            "image_too_many_pixels",
+            "not_an_image",
+            "image_unreadable",
+            "image_blank",
+            "image_bad_array",
             # /handwriting: an upload the self-check cannot read as any digit
             "image_not_a_digit",
             # the sampler's arguments
-            "bad_digit", "bad_count", "bad_frames",
+            "bad_digit",
+            "bad_count",
+            "bad_frames",
         }
     )
 
@@ -124,9 +135,7 @@ class ServiceUnavailableError(ServiceError):
     """Unreachable, timed out, or answering with server errors."""
 
     default_code = "service_unavailable"
-    codes = frozenset(
-        {"timeout", "unreachable", "stream_broken", "stream_error", "bad_reply", "empty_reply"}
-    )
+    codes = frozenset({"timeout", "unreachable", "stream_broken", "stream_error", "bad_reply", "empty_reply"})
 
 
 class RateLimitedError(ServiceError):
@@ -155,9 +164,7 @@ class ContentFlaggedError(GenAIError):
     default_code = "content_flagged"
     codes = frozenset({"content_flagged_output"})
 
-    def __init__(
-        self, detail: str | None = None, /, *, stage: str, categories: tuple[str, ...] = ()
-    ) -> None:
+    def __init__(self, detail: str | None = None, /, *, stage: str, categories: tuple[str, ...] = ()) -> None:
         code = "content_flagged_output" if stage == "output" else self.default_code
         super().__init__(detail, code=code, stage=stage, categories=", ".join(categories))
         self.stage = stage

@@ -39,8 +39,10 @@ def find_bindir() -> Path:
     if on_path and shutil.which("initdb"):
         return Path(os.path.realpath(on_path)).parent
     # Debian puts the server in /usr/lib/postgresql/<major>/bin, off PATH.
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"),
-                        key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0)
+    candidates = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"),
+        key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0,
+    )
     if candidates:
         return Path(candidates[-1]).parent
     raise PostgresUnavailable(f"no PostgreSQL server found (pg_ctl, initdb): {INSTALL_HINT}")
@@ -64,8 +66,19 @@ class PostgresServer:
         self._account = self._server_account()
         if self._account is not None:
             os.chown(self.root, self._account.pw_uid, self._account.pw_gid)
-        self._run("initdb", "-D", str(self.data_dir), "-U", SUPERUSER, "-A", "trust",
-                  "-E", "UTF8", "--locale=C", "--no-sync")
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data_dir),
+            "-U",
+            SUPERUSER,
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        )
 
     @staticmethod
     def _server_account() -> pwd.struct_passwd | None:
@@ -75,19 +88,28 @@ class PostgresServer:
         for name in ("postgres", "nobody"):
             with contextlib.suppress(KeyError):
                 return pwd.getpwnam(name)
-        raise PostgresUnavailable("running as root with no `postgres` user to run the server as: "
-                                  + INSTALL_HINT)
+        raise PostgresUnavailable(
+            "running as root with no `postgres` user to run the server as: " + INSTALL_HINT
+        )
 
     def _run(self, tool: str, *args: str) -> subprocess.CompletedProcess:
         account = self._account
         result = subprocess.run(
-            [str(self.bindir / tool), *args], capture_output=True, text=True, cwd=self.root,
-            user=account.pw_uid if account else None, group=account.pw_gid if account else None,
+            [str(self.bindir / tool), *args],
+            capture_output=True,
+            text=True,
+            cwd=self.root,
+            user=account.pw_uid if account else None,
+            group=account.pw_gid if account else None,
             env={"PATH": os.environ.get("PATH", ""), "LC_ALL": "C", "HOME": str(self.root)},
-            timeout=START_TIMEOUT_S + 30, check=False)
+            timeout=START_TIMEOUT_S + 30,
+            check=False,
+        )
         if result.returncode != 0:
-            raise PostgresUnavailable(f"{tool} failed ({result.returncode}): "
-                                      f"{(result.stderr or result.stdout).strip()}{self._log_tail()}")
+            raise PostgresUnavailable(
+                f"{tool} failed ({result.returncode}): "
+                f"{(result.stderr or result.stdout).strip()}{self._log_tail()}"
+            )
         return result
 
     def _log_tail(self) -> str:
@@ -100,10 +122,23 @@ class PostgresServer:
     # ---- lifecycle ------------------------------------------------------------------------
 
     def start(self) -> None:
-        options = (f"-c port={self.port} -c listen_addresses=127.0.0.1 "
-                   f"-c unix_socket_directories={self.root} -c max_connections=200 {FAST_UNSAFE}")
-        self._run("pg_ctl", "-D", str(self.data_dir), "-l", str(self.log_file), "-w",
-                  "-t", str(START_TIMEOUT_S), "-o", options, "start")
+        options = (
+            f"-c port={self.port} -c listen_addresses=127.0.0.1 "
+            f"-c unix_socket_directories={self.root} -c max_connections=200 {FAST_UNSAFE}"
+        )
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data_dir),
+            "-l",
+            str(self.log_file),
+            "-w",
+            "-t",
+            str(START_TIMEOUT_S),
+            "-o",
+            options,
+            "start",
+        )
 
     def stop(self) -> None:
         """Stop the server (fast mode: open connections are cut, as in a crash or restart)."""

@@ -37,7 +37,7 @@ class ShardProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    async def stop(self, timeout: float = 30.0) -> int:  # noqa: ASYNC109
+    async def stop(self, timeout: float = 30.0) -> int:
         """SIGTERM (what `docker stop` sends), then the exit code; killed if it hangs."""
         if self.process.returncode is None:
             self.process.send_signal(signal.SIGTERM)
@@ -51,20 +51,33 @@ class ShardProcess:
 
 def bot_environment(server: DiscordStandIn, extra: dict[str, str]) -> dict[str, str]:
     """The process environment: the stand-in's URLs and token, no developer settings."""
-    base = {k: v for k, v in os.environ.items()
-            if not k.startswith(("OPENAI_", "DISCORD_", "GENAI_", "DEV_GUILD", "SHARD_"))}
-    return base | {
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
-        "TEST_DISCORD_API": server.api_base,
-        "TEST_DISCORD_GATEWAY": server.gateway_url,
-        "DISCORD_TOKEN": server.token,
-        "GENAI_WORKERS": "1",
-        "LOG_LEVEL": "INFO",
-    } | extra
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("OPENAI_", "DISCORD_", "GENAI_", "DEV_GUILD", "SHARD_"))
+    }
+    return (
+        base
+        | {
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
+            "TEST_DISCORD_API": server.api_base,
+            "TEST_DISCORD_GATEWAY": server.gateway_url,
+            "DISCORD_TOKEN": server.token,
+            "GENAI_WORKERS": "1",
+            "LOG_LEVEL": "INFO",
+        }
+        | extra
+    )
 
 
-async def start_shard_process(server: DiscordStandIn, *, shard_ids: str, shard_count: int,
-                              workdir: Path, env: dict[str, str] | None = None) -> ShardProcess:
+async def start_shard_process(
+    server: DiscordStandIn,
+    *,
+    shard_ids: str,
+    shard_count: int,
+    workdir: Path,
+    env: dict[str, str] | None = None,
+) -> ShardProcess:
     """`genai-bot run` with SHARD_COUNT and SHARD_IDS, from its own folder under `workdir`."""
     folder = workdir / f"shards-{shard_ids.replace(',', '_')}"
     folder.mkdir(parents=True, exist_ok=True)
@@ -72,13 +85,21 @@ async def start_shard_process(server: DiscordStandIn, *, shard_ids: str, shard_c
     extra = {"SHARD_COUNT": str(shard_count), "SHARD_IDS": shard_ids} | (env or {})
     with log_path.open("wb") as log:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", ENTRY_VIA_STAND_IN, "run", env=bot_environment(server, extra),
-            cwd=folder, stdout=log, stderr=asyncio.subprocess.STDOUT)
+            sys.executable,
+            "-c",
+            ENTRY_VIA_STAND_IN,
+            "run",
+            env=bot_environment(server, extra),
+            cwd=folder,
+            stdout=log,
+            stderr=asyncio.subprocess.STDOUT,
+        )
     return ShardProcess(process, log_path)
 
 
-async def until_serving(server: DiscordStandIn, processes: list[ShardProcess], *,
-                        timeout: float = 240.0) -> None:  # noqa: ASYNC109
+async def until_serving(
+    server: DiscordStandIn, processes: list[ShardProcess], *, timeout: float = 240.0
+) -> None:
     """Until the commands are synced and every guild is served; fail at once if one exits."""
 
     async def serving() -> None:
@@ -95,6 +116,7 @@ async def until_serving(server: DiscordStandIn, processes: list[ShardProcess], *
     if not ready.done():
         ready.cancel()
         gone = next(p for p in processes if p.process.returncode is not None)
-        raise RuntimeError(f"a shard process exited with {gone.process.returncode} before "
-                           f"serving:\n{gone.log[-3000:]}")
+        raise RuntimeError(
+            f"a shard process exited with {gone.process.returncode} before serving:\n{gone.log[-3000:]}"
+        )
     ready.result()

@@ -14,8 +14,13 @@ from packaging.utils import canonicalize_name
 
 REPO = Path(__file__).resolve().parents[1]
 # What requirements.lock is resolved for (`make lock`): the image's python:3.11-slim on x86_64.
-IMAGE_PLATFORM = {"sys_platform": "linux", "platform_system": "Linux", "platform_machine": "x86_64",
-                  "python_version": "3.11", "python_full_version": "3.11.0"}
+IMAGE_PLATFORM = {
+    "sys_platform": "linux",
+    "platform_system": "Linux",
+    "platform_machine": "x86_64",
+    "python_version": "3.11",
+    "python_full_version": "3.11.0",
+}
 
 
 def _sent_to_the_build(path: str) -> bool:
@@ -27,16 +32,26 @@ def _sent_to_the_build(path: str) -> bool:
             continue
         negate = rule.startswith("!")
         pattern = rule.lstrip("!").rstrip("/")
-        if fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(path, pattern + "/*") or (
-            pattern.startswith("**/") and fnmatch.fnmatch(Path(path).name, pattern[3:])
+        if (
+            fnmatch.fnmatch(path, pattern)
+            or fnmatch.fnmatch(path, pattern + "/*")
+            or (pattern.startswith("**/") and fnmatch.fnmatch(Path(path).name, pattern[3:]))
         ):
             sent = negate
     return sent
 
 
 def test_the_build_context_holds_no_secret_and_no_clutter():
-    for path in (".env", ".git/config", ".venv/bin/python", "runs/vae/status.json", "out/digits.png",
-                 "build/lib/bot/client.py", "tests/conftest.py", "bot/__pycache__/client.cpython-311.pyc"):
+    for path in (
+        ".env",
+        ".git/config",
+        ".venv/bin/python",
+        "runs/vae/status.json",
+        "out/digits.png",
+        "build/lib/bot/client.py",
+        "tests/conftest.py",
+        "bot/__pycache__/client.cpython-311.pyc",
+    ):
         assert not _sent_to_the_build(path), path
     for path in ("pyproject.toml", "README.md", "bot/client.py", "genai_models/vae/pretrained/vae.keras"):
         assert _sent_to_the_build(path), path
@@ -91,15 +106,23 @@ def _locked_versions() -> dict[str, list[str]]:
 def test_the_entrypoint_gives_empty_settings_the_images_defaults(empty):
     """An env file copied from .env.example passes `GENAI_METRICS_PORT=`: that means 8080 here,
     as an unset variable does, while a value the operator set is kept."""
-    names = ("GENAI_METRICS_PORT", "GENAI_METRICS_HOST", "GENAI_SHUTDOWN_GRACE", "GENAI_DATA_DIR",
-             "GENAI_TRAINING_DIR")
+    names = (
+        "GENAI_METRICS_PORT",
+        "GENAI_METRICS_HOST",
+        "GENAI_SHUTDOWN_GRACE",
+        "GENAI_DATA_DIR",
+        "GENAI_TRAINING_DIR",
+    )
     environment = {"PATH": os.environ["PATH"], **dict.fromkeys(names, "")}
     if not empty:
         environment.pop("GENAI_DATA_DIR")
         environment["GENAI_METRICS_PORT"] = "9100"
     shown = subprocess.run(
         ["sh", str(REPO / "deploy/container/entrypoint.sh"), "env"],
-        env=environment, capture_output=True, text=True, check=True,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.splitlines()
     assert ("GENAI_METRICS_PORT=8080" if empty else "GENAI_METRICS_PORT=9100") in shown
     assert "GENAI_METRICS_HOST=0.0.0.0" in shown and "GENAI_SHUTDOWN_GRACE=8" in shown

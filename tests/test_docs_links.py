@@ -76,10 +76,17 @@ def test_no_page_sends_a_clean_clone_outside_it(page: Path):
 
 def test_anchors_follow_githubs_rules(tmp_path: Path):
     page = tmp_path / "page.md"
-    page.write_text("# /poem on local servers\n## Health, metrics and logs\n## `vae_quality`\n"
-                    "## Notes\n## Notes\n```\n# not a heading\n```\n")
-    assert anchors(page) == {"poem-on-local-servers", "health-metrics-and-logs", "vae_quality",
-                             "notes", "notes-1"}
+    page.write_text(
+        "# /poem on local servers\n## Health, metrics and logs\n## `vae_quality`\n"
+        "## Notes\n## Notes\n```\n# not a heading\n```\n"
+    )
+    assert anchors(page) == {
+        "poem-on-local-servers",
+        "health-metrics-and-logs",
+        "vae_quality",
+        "notes",
+        "notes-1",
+    }
 
 
 def test_the_settings_page_documents_exactly_the_settings_the_bot_reads():

@@ -15,7 +15,8 @@ async def test_a_fresh_database_is_empty_and_writable(postgres_database):
     connection = await asyncpg.connect(postgres_database.dsn)
     try:
         tables = await connection.fetchval(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'")
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
+        )
         await connection.execute("CREATE TABLE notes (body text)")
         await connection.execute("INSERT INTO notes VALUES ('hola')")
         body = await connection.fetchval("SELECT body FROM notes")
@@ -36,7 +37,8 @@ async def test_each_test_gets_its_own_database(postgres_server, postgres_databas
         await admin.close()
     assert postgres_database.name in names
     assert postgres_database.url == (
-        f"postgresql+asyncpg://genai@127.0.0.1:{postgres_server.port}/{postgres_database.name}")
+        f"postgresql+asyncpg://genai@127.0.0.1:{postgres_server.port}/{postgres_database.name}"
+    )
 
 
 @pytest.mark.asyncio

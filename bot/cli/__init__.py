@@ -26,8 +26,14 @@ log = logging.getLogger(__name__)
 
 HELP_WIDTH = 88  # descriptions are wrapped to it; the environment table is laid out by hand
 # Order here is the order shown in --help.
-SUBCOMMAND_MODULES = ("bot.cli.run", "bot.cli.health", "bot.cli.poem", "bot.cli.vae",
-                      "bot.cli.verify", "bot.cli.model_report")
+SUBCOMMAND_MODULES = (
+    "bot.cli.run",
+    "bot.cli.health",
+    "bot.cli.poem",
+    "bot.cli.vae",
+    "bot.cli.verify",
+    "bot.cli.model_report",
+)
 
 
 class CliError(Exception):
@@ -67,9 +73,7 @@ def add_command(
 def environment_epilog(names) -> str:
     width = max(len(name) for name in names)
     lines = [f"  {name:<{width}}  {ENVIRONMENT[name]}" for name in names]
-    return (
-        "environment (real variables, else .env in the working directory):\n" + "\n".join(lines)
-    )
+    return "environment (real variables, else .env in the working directory):\n" + "\n".join(lines)
 
 
 def configure_logging(level: str, log_format: str = "text") -> None:

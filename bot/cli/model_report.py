@@ -24,8 +24,12 @@ def register(subparsers) -> None:
         help="show the digit model's per-digit fidelity and variety, worst to best",
         environment=("GENAI_MODEL_DIR", "LOG_LEVEL"),
     )  # fmt: skip
-    parser.add_argument("--model-dir", type=Path, default=None,
-                        help="a model folder (default: GENAI_MODEL_DIR, else the shipped model)")
+    parser.add_argument(
+        "--model-dir",
+        type=Path,
+        default=None,
+        help="a model folder (default: GENAI_MODEL_DIR, else the shipped model)",
+    )
     parser.add_argument("--lang", choices=LANGUAGES, default="en", help="en (default) or es")
     parser.add_argument("--json", action="store_true", help="the report as JSON")
     parser.set_defaults(handler=handle_model_report)
@@ -39,13 +43,16 @@ def handle_model_report(args: argparse.Namespace, settings: Settings) -> int:
     try:
         card = json.loads((model_dir / CARD_FILE).read_text())
     except (OSError, ValueError) as exc:
-        raise CliError(f"cannot read the model card in {model_dir}: "
-                       f"{getattr(exc, 'strerror', None) or exc}") from None
+        raise CliError(
+            f"cannot read the model card in {model_dir}: {getattr(exc, 'strerror', None) or exc}"
+        ) from None
     report = read_report(model_dir, card)
     if report is None:
-        raise CliError(f"model {card.get('version', '?')} in {model_dir} has no per-digit report; "
-                       "write one with `python -m bench.fairness --model-dir "
-                       f"{model_dir} --write`")
+        raise CliError(
+            f"model {card.get('version', '?')} in {model_dir} has no per-digit report; "
+            "write one with `python -m bench.fairness --model-dir "
+            f"{model_dir} --write`"
+        )
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
     else:

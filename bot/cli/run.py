@@ -77,10 +77,13 @@ def register(subparsers) -> None:
         environment=DEMO_VARIABLES,
     )  # fmt: skip
     demo.add_argument("--out", type=Path, default=Path("out"), help="folder (default: ./out)")
-    demo.add_argument("--poem", action="store_true",
-                      help="fail (exit 1) unless a poem is written too; without it a poem is "
-                           "written when a text endpoint is configured, and its failure is "
-                           "reported without failing the demo")
+    demo.add_argument(
+        "--poem",
+        action="store_true",
+        help="fail (exit 1) unless a poem is written too; without it a poem is "
+        "written when a text endpoint is configured, and its failure is "
+        "reported without failing the demo",
+    )
     demo.set_defaults(handler=handle_demo)
 
     start = add_command(
@@ -88,9 +91,7 @@ def register(subparsers) -> None:
         help="`run` when DISCORD_TOKEN is set, otherwise `demo` (what `make run` does)",
         environment=BOT_VARIABLES,
     )  # fmt: skip
-    start.add_argument(
-        "--out", type=Path, default=Path("out"), help="the demo's folder (default: ./out)"
-    )
+    start.add_argument("--out", type=Path, default=Path("out"), help="the demo's folder (default: ./out)")
     start.set_defaults(handler=handle_start, handles_stop_signals=True)
 
     sync = add_command(
@@ -148,8 +149,7 @@ def _started(main: Coroutine[Any, Any, int]) -> int:
 
 def _token(settings: Settings) -> str:
     if not settings.discord_token:
-        raise CliError(MISSING_TOKEN.format(where=where_settings_come_from()),
-                       exit_code=CONFIG_EXIT_CODE)
+        raise CliError(MISSING_TOKEN.format(where=where_settings_come_from()), exit_code=CONFIG_EXIT_CODE)
     return settings.discord_token
 
 
@@ -227,9 +227,10 @@ def write_demo_images(sampler: DigitSampler, out_dir: Path, *, mark: bool = True
 async def print_poem(settings: Settings, out: TextIO) -> None:
     from genai_models.text import PoemRequest, Poet
 
-    async with Poet(config=settings.poet) as poet, poet.write(
-        PoemRequest(topic=DEMO_TOPIC, language="es", form="free")
-    ) as stream:
+    async with (
+        Poet(config=settings.poet) as poet,
+        poet.write(PoemRequest(topic=DEMO_TOPIC, language="es", form="free")) as stream,
+    ):
         async for piece in stream:
             out.write(piece)
             out.flush()

@@ -26,12 +26,16 @@ def make_signer(settings: Settings) -> CredentialSigner:
     """The operator's certificate when set, else the local authority's (created on first use)."""
     if settings.c2pa_cert is not None and settings.c2pa_key is not None:
         try:
-            identity = SigningIdentity(cert_chain=settings.c2pa_cert.read_bytes(),
-                                       private_key=settings.c2pa_key.read_bytes(),
-                                       algorithm=settings.c2pa_alg, trusted_issuer=True)
+            identity = SigningIdentity(
+                cert_chain=settings.c2pa_cert.read_bytes(),
+                private_key=settings.c2pa_key.read_bytes(),
+                algorithm=settings.c2pa_alg,
+                trusted_issuer=True,
+            )
         except OSError as exc:
-            raise SigningError(f"cannot read GENAI_C2PA_CERT or GENAI_C2PA_KEY: "
-                               f"{exc.strerror or exc} ({exc.filename})") from None
+            raise SigningError(
+                f"cannot read GENAI_C2PA_CERT or GENAI_C2PA_KEY: {exc.strerror or exc} ({exc.filename})"
+            ) from None
         signer = CredentialSigner(identity)
         log.info("Content Credentials are signed by %s (GENAI_C2PA_CERT)", identity.signer_name)
         return signer
@@ -41,12 +45,16 @@ def make_signer(settings: Settings) -> CredentialSigner:
     try:
         identity = local_identity(folder)
     except OSError as exc:
-        raise SigningError(f"cannot create the local signing certificate in {folder}: "
-                           f"{exc.strerror or exc}") from None
+        raise SigningError(
+            f"cannot create the local signing certificate in {folder}: {exc.strerror or exc}"
+        ) from None
     signer = CredentialSigner(identity)
     # INFO, not WARNING: the default set-up, not a fault (and a failing start stays one line).
-    log.info("Content Credentials are signed by this bot's local certificate authority (%s): "
-             "%s", folder, UNTRUSTED_NOTE)
+    log.info(
+        "Content Credentials are signed by this bot's local certificate authority (%s): %s",
+        folder,
+        UNTRUSTED_NOTE,
+    )
     return signer
 
 

@@ -36,90 +36,167 @@ SEED_HELP = "random seed: the same seed gives the same picture (default: a new o
 
 
 def register(subparsers) -> None:
-    train = add_command(subparsers, "train", help="train the digit VAE (status + checkpoints)",
-                        description="Train the digit VAE and its checker, writing status.json and "
-                        "checkpoints as it goes (what /train-status shows); Ctrl-C stops it "
-                        "resumably. The folder then serves as GENAI_MODEL_DIR.",
-                        environment=("GENAI_TRAINING_DIR", "LOG_LEVEL"))
+    train = add_command(
+        subparsers,
+        "train",
+        help="train the digit VAE (status + checkpoints)",
+        description="Train the digit VAE and its checker, writing status.json and "
+        "checkpoints as it goes (what /train-status shows); Ctrl-C stops it "
+        "resumably. The folder then serves as GENAI_MODEL_DIR.",
+        environment=("GENAI_TRAINING_DIR", "LOG_LEVEL"),
+    )
     # None = not given: a new run takes the defaults, a resumed one what its checkpoint says.
-    train.add_argument("--data", type=Path, default=None,
-                       help="an .npz (x_train/y_train or x/y) or IDX folder; default: download "
-                            "MNIST (with --resume: the run's own data)")
-    train.add_argument("--epochs", type=_whole_number(1), default=None,
-                       help=f"passes over the training digits (default: {NEW_RUN['epochs']}; "
-                            "with --resume: the run's own)")
-    train.add_argument("--batch-size", type=_whole_number(1), default=None,
-                       help=f"digits per training step (default: {NEW_RUN['batch_size']})")
-    train.add_argument("--seed", type=int, default=None,
-                       help="seed of the split, the initial weights and the shuffling "
-                            f"(default: {NEW_RUN['seed']}; with --resume: the run's own)")
-    train.add_argument("--out", type=Path, default=None,
-                       help="output folder (default: GENAI_TRAINING_DIR, runs/vae)")
-    train.add_argument("--resume", action="store_true",
-                       help="continue from the last checkpoint, with the run's own data, epochs "
-                            "and seed unless given")
-    train.add_argument("--precision", choices=PRECISIONS, default=None,
-                       help="the convolutions' arithmetic: auto (default) = bfloat16 where the CPU "
-                            "has native bfloat16 instructions (faster), else float32")
+    train.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="an .npz (x_train/y_train or x/y) or IDX folder; default: download "
+        "MNIST (with --resume: the run's own data)",
+    )
+    train.add_argument(
+        "--epochs",
+        type=_whole_number(1),
+        default=None,
+        help=f"passes over the training digits (default: {NEW_RUN['epochs']}; with --resume: the run's own)",
+    )
+    train.add_argument(
+        "--batch-size",
+        type=_whole_number(1),
+        default=None,
+        help=f"digits per training step (default: {NEW_RUN['batch_size']})",
+    )
+    train.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="seed of the split, the initial weights and the shuffling "
+        f"(default: {NEW_RUN['seed']}; with --resume: the run's own)",
+    )
+    train.add_argument(
+        "--out", type=Path, default=None, help="output folder (default: GENAI_TRAINING_DIR, runs/vae)"
+    )
+    train.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from the last checkpoint, with the run's own data, epochs and seed unless given",
+    )
+    train.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default=None,
+        help="the convolutions' arithmetic: auto (default) = bfloat16 where the CPU "
+        "has native bfloat16 instructions (faster), else float32",
+    )
     train.set_defaults(handler=run_train)
 
-    digit = add_command(subparsers, "digit", help="write a PNG grid of generated digits",
-                        environment=MODEL_VARIABLES)
-    digit.add_argument("k", nargs="?", type=_digit, default=None, metavar="DIGIT",
-                       help="digit 0-9, the same as --digit (default: any)")
-    digit.add_argument("--digit", type=_digit, default=None, dest="digit_option",
-                       help="digit 0-9 (default: any)")
-    digit.add_argument("--count", type=_whole_number(1, MAX_COUNT), default=9,
-                       help=f"how many digits, 1-{MAX_COUNT} (default: 9)")
+    digit = add_command(
+        subparsers, "digit", help="write a PNG grid of generated digits", environment=MODEL_VARIABLES
+    )
+    digit.add_argument(
+        "k",
+        nargs="?",
+        type=_digit,
+        default=None,
+        metavar="DIGIT",
+        help="digit 0-9, the same as --digit (default: any)",
+    )
+    digit.add_argument(
+        "--digit", type=_digit, default=None, dest="digit_option", help="digit 0-9 (default: any)"
+    )
+    digit.add_argument(
+        "--count",
+        type=_whole_number(1, MAX_COUNT),
+        default=9,
+        help=f"how many digits, 1-{MAX_COUNT} (default: 9)",
+    )
     digit.add_argument("--seed", type=int, default=None, help=SEED_HELP)
-    digit.add_argument("--out", type=Path, default=Path("digits.png"),
-                       help="the PNG to write (default: digits.png)")
+    digit.add_argument(
+        "--out", type=Path, default=Path("digits.png"), help="the PNG to write (default: digits.png)"
+    )
     digit.set_defaults(out_suffix=".png")
     digit.set_defaults(handler=run_digit)
 
-    morph = add_command(subparsers, "morph", help="write a GIF morphing one digit into another",
-                        environment=MODEL_VARIABLES)
-    morph.add_argument("ends", nargs="*", type=_digit, metavar="DIGIT",
-                       help="the start and end digits 0-9; with --start-image or --end-image, "
-                            "only the other one is needed")
-    morph.add_argument("--frames", type=_whole_number(MIN_FRAMES, MAX_FRAMES), default=DEFAULT_FRAMES,
-                       help=f"frames from start to end, {MIN_FRAMES}-{MAX_FRAMES} "
-                            f"(default: {DEFAULT_FRAMES})")
+    morph = add_command(
+        subparsers, "morph", help="write a GIF morphing one digit into another", environment=MODEL_VARIABLES
+    )
+    morph.add_argument(
+        "ends",
+        nargs="*",
+        type=_digit,
+        metavar="DIGIT",
+        help="the start and end digits 0-9; with --start-image or --end-image, only the other one is needed",
+    )
+    morph.add_argument(
+        "--frames",
+        type=_whole_number(MIN_FRAMES, MAX_FRAMES),
+        default=DEFAULT_FRAMES,
+        help=f"frames from start to end, {MIN_FRAMES}-{MAX_FRAMES} (default: {DEFAULT_FRAMES})",
+    )
     morph.add_argument("--seed", type=int, default=None, help=SEED_HELP)
-    morph.add_argument("--out", type=Path, default=Path("morph.gif"),
-                       help="the GIF to write (default: morph.gif)")
+    morph.add_argument(
+        "--out", type=Path, default=Path("morph.gif"), help="the GIF to write (default: morph.gif)"
+    )
     morph.set_defaults(out_suffix=".gif")
-    morph.add_argument("--start-image", type=Path, default=None,
-                       help="your own digit to start from (a photo or drawing), instead of a "
-                            "start digit")
-    morph.add_argument("--end-image", type=Path, default=None,
-                       help="your own digit to end at (a photo or drawing), instead of an "
-                            "end digit")
+    morph.add_argument(
+        "--start-image",
+        type=Path,
+        default=None,
+        help="your own digit to start from (a photo or drawing), instead of a start digit",
+    )
+    morph.add_argument(
+        "--end-image",
+        type=Path,
+        default=None,
+        help="your own digit to end at (a photo or drawing), instead of an end digit",
+    )
     morph.set_defaults(handler=run_morph)
 
-    handwriting = add_command(subparsers, "handwriting",
-                              help="write the ten digits 0-9 in the hand of your own digit",
-                              environment=MODEL_VARIABLES)
-    handwriting.add_argument("--image", type=Path, required=True,
-                             help="a photo or drawing of one handwritten digit")
-    handwriting.add_argument("--digit", type=_digit, default=None,
-                             help="which digit the image shows, 0-9 (default: the model reads it)")
-    handwriting.add_argument("--out", type=Path, default=Path("handwriting.png"),
-                             help="the PNG to write (default: handwriting.png)")
+    handwriting = add_command(
+        subparsers,
+        "handwriting",
+        help="write the ten digits 0-9 in the hand of your own digit",
+        environment=MODEL_VARIABLES,
+    )
+    handwriting.add_argument(
+        "--image", type=Path, required=True, help="a photo or drawing of one handwritten digit"
+    )
+    handwriting.add_argument(
+        "--digit",
+        type=_digit,
+        default=None,
+        help="which digit the image shows, 0-9 (default: the model reads it)",
+    )
+    handwriting.add_argument(
+        "--out",
+        type=Path,
+        default=Path("handwriting.png"),
+        help="the PNG to write (default: handwriting.png)",
+    )
     handwriting.set_defaults(out_suffix=".png")
     handwriting.set_defaults(handler=run_handwriting)
 
-    latent = add_command(subparsers, "latent-map",
-                         help="write the style plane: one digit across it, or all ten",
-                         environment=MODEL_VARIABLES)
-    latent.add_argument("--digit", type=_digit, default=None,
-                        help="one digit 0-9 across the plane, with its real digits "
-                             "(default: all ten as small multiples)")
-    latent.add_argument("--size", type=_whole_number(MIN_MAP_SIZE, MAX_MAP_SIZE), default=None,
-                        help=f"cells a side of each grid, {MIN_MAP_SIZE}-{MAX_MAP_SIZE} (default: "
-                             f"{LATENT_MAP_CELLS} with --digit, else {OVERVIEW_CELLS})")
-    latent.add_argument("--out", type=Path, default=Path("latent-map.png"),
-                        help="the PNG to write (default: latent-map.png)")
+    latent = add_command(
+        subparsers,
+        "latent-map",
+        help="write the style plane: one digit across it, or all ten",
+        environment=MODEL_VARIABLES,
+    )
+    latent.add_argument(
+        "--digit",
+        type=_digit,
+        default=None,
+        help="one digit 0-9 across the plane, with its real digits (default: all ten as small multiples)",
+    )
+    latent.add_argument(
+        "--size",
+        type=_whole_number(MIN_MAP_SIZE, MAX_MAP_SIZE),
+        default=None,
+        help=f"cells a side of each grid, {MIN_MAP_SIZE}-{MAX_MAP_SIZE} (default: "
+        f"{LATENT_MAP_CELLS} with --digit, else {OVERVIEW_CELLS})",
+    )
+    latent.add_argument(
+        "--out", type=Path, default=Path("latent-map.png"), help="the PNG to write (default: latent-map.png)"
+    )
     latent.set_defaults(out_suffix=".png")
     latent.set_defaults(handler=run_latent_map)
 
@@ -129,8 +206,12 @@ def run_train(args: argparse.Namespace, settings: Settings) -> int:
     from genai_models.vae.training.drivers import load_split, sigterm_interrupts
 
     out_dir = args.out or settings.training_dir
-    given = {"epochs": args.epochs, "batch_size": args.batch_size, "seed": args.seed,
-             "precision": args.precision}
+    given = {
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "seed": args.seed,
+        "precision": args.precision,
+    }
     if args.resume:  # the run's own data, epochs and seed, unless given here
         plan = plan_resume(out_dir, **given)
         data_path, values = args.data or plan.data, plan.config
@@ -142,17 +223,22 @@ def run_train(args: argparse.Namespace, settings: Settings) -> int:
 
     from genai_models.vae.training.trainer import TrainingConfig, train
 
-    config = TrainingConfig(**{key: value for key, value in values.items()
-                               if key in TrainingConfig.__dataclass_fields__})
+    config = TrainingConfig(
+        **{key: value for key, value in values.items() if key in TrainingConfig.__dataclass_fields__}
+    )
     try:
         with sigterm_interrupts():  # `docker stop`: as clean a stop as Ctrl-C, resumable
             status = train(data_split, out_dir, config, resume=args.resume, verbose=_verbosity())
     except KeyboardInterrupt:
         if not has_checkpoint(out_dir):
-            raise CliError("training stopped before its first epoch ended: nothing to resume "
-                           "yet; run the same command again to start over", exit_code=130) from None
-        raise CliError(f"training interrupted; continue with: genai-bot train --resume "
-                       f"--out {out_dir}", exit_code=130) from None
+            raise CliError(
+                "training stopped before its first epoch ended: nothing to resume "
+                "yet; run the same command again to start over",
+                exit_code=130,
+            ) from None
+        raise CliError(
+            f"training interrupted; continue with: genai-bot train --resume --out {out_dir}", exit_code=130
+        ) from None
     print(f"{status.message}; validation loss {status.val_loss:.2f} nats per digit")
     return 0
 
@@ -160,13 +246,14 @@ def run_train(args: argparse.Namespace, settings: Settings) -> int:
 def run_digit(args: argparse.Namespace, settings: Settings) -> int:
     _check_out(args)
     if None not in (args.k, args.digit_option) and args.k != args.digit_option:
-        raise CliError(f"two different digits asked for ({args.k} and --digit "
-                       f"{args.digit_option}): give one", exit_code=2)
+        raise CliError(
+            f"two different digits asked for ({args.k} and --digit {args.digit_option}): give one",
+            exit_code=2,
+        )
     digit = args.digit_option if args.digit_option is not None else args.k
     seed = _announced_seed(args.seed)
     sampler = _load_sampler(settings)
-    _write(args.out, draw_digits(sampler, digit, count=args.count, seed=seed,
-                                 mark=settings.image_mark))
+    _write(args.out, draw_digits(sampler, digit, count=args.count, seed=seed, mark=settings.image_mark))
     return 0
 
 
@@ -177,24 +264,32 @@ def run_morph(args: argparse.Namespace, settings: Settings) -> int:
     if len(args.ends) == 2:  # both digits, as before the image options could stand for one
         wanted = 2
     if len(args.ends) != wanted:
-        given = " and ".join(option for option, image in
-                             (("--start-image", args.start_image), ("--end-image", args.end_image))
-                             if image is not None)
-        needs = {2: "a start and an end digit", 1: f"one digit besides {given}",
-                 0: f"no digit besides {given}"}[wanted]
-        raise CliError(f"morph takes {needs}, got {len(args.ends)} "
-                       f"({' '.join(map(str, args.ends)) or 'none'})", exit_code=2)
+        given = " and ".join(
+            option
+            for option, image in (("--start-image", args.start_image), ("--end-image", args.end_image))
+            if image is not None
+        )
+        needs = {
+            2: "a start and an end digit",
+            1: f"one digit besides {given}",
+            0: f"no digit besides {given}",
+        }[wanted]
+        raise CliError(
+            f"morph takes {needs}, got {len(args.ends)} ({' '.join(map(str, args.ends)) or 'none'})",
+            exit_code=2,
+        )
     # The user's images first: a wrong path or a non-image fails before the model loads.
     if len(args.ends) == 2:  # an image replaces its digit
-        start, end = (_user_digit(image) if image is not None else digit
-                      for image, digit in zip(images, args.ends, strict=True))
+        start, end = (
+            _user_digit(image) if image is not None else digit
+            for image, digit in zip(images, args.ends, strict=True)
+        )
     else:
         digits = iter(args.ends)
         start, end = (_user_digit(image) if image is not None else next(digits) for image in images)
     seed = _announced_seed(args.seed)
     sampler = _load_sampler(settings)
-    _write(args.out, draw_morph(sampler, start, end, frames=args.frames, seed=seed,
-                                mark=settings.image_mark))
+    _write(args.out, draw_morph(sampler, start, end, frames=args.frames, seed=seed, mark=settings.image_mark))
     return 0
 
 
@@ -236,16 +331,17 @@ def _check_out(args: argparse.Namespace) -> None:
     out: Path = args.out
     if out.suffix.lower() != args.out_suffix:
         kind = args.out_suffix[1:].upper()
-        raise CliError(f"--out {out}: this command writes {kind} images; give a file name "
-                       f"ending in {args.out_suffix}", exit_code=2)
+        raise CliError(
+            f"--out {out}: this command writes {kind} images; give a file name ending in {args.out_suffix}",
+            exit_code=2,
+        )
     if out.is_dir():
         raise CliError(f"--out {out} is a folder; name the file to write in it", exit_code=2)
     folder = out.absolute().parent
     while not folder.exists():
         folder = folder.parent
     if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
-        raise CliError(f"cannot write {out}: {folder} is not a folder this user can write to",
-                       exit_code=2)
+        raise CliError(f"cannot write {out}: {folder} is not a folder this user can write to", exit_code=2)
 
 
 def _announced_seed(seed: int | None) -> int:

@@ -28,9 +28,11 @@ def register(subparsers) -> None:
     )  # fmt: skip
     parser.add_argument("files", metavar="FILE", nargs="+", type=Path, help="PNG, GIF, JPEG…")
     parser.add_argument(
-        "--trust", metavar="PEM", type=Path,
+        "--trust",
+        metavar="PEM",
+        type=Path,
         help="certificates to trust as issuers, e.g. the bot's local authority "
-             "(GENAI_DATA_DIR/c2pa/ca.pem); without it no signer is reported as trusted",
+        "(GENAI_DATA_DIR/c2pa/ca.pem); without it no signer is reported as trusted",
     )
     parser.add_argument("--json", action="store_true", help="one JSON object per file")
     parser.set_defaults(handler=handle_verify)
@@ -65,12 +67,18 @@ def handle_verify(args: argparse.Namespace, settings: Settings) -> int:
 
 def describe(report) -> dict:
     return {
-        "has_credentials": report.has_credentials, "valid": report.valid,
-        "changed_after_signing": report.changed, "trusted_issuer": report.trusted,
-        "signed_by": report.signer, "digital_source_type": report.digital_source_type,
-        "trained_algorithm": report.trained_algorithm, "software": report.software_agent,
-        "model": report.model, "parameters": report.model_parameters,
-        "ingredients": list(report.ingredients), "problems": list(report.problems),
+        "has_credentials": report.has_credentials,
+        "valid": report.valid,
+        "changed_after_signing": report.changed,
+        "trusted_issuer": report.trusted,
+        "signed_by": report.signer,
+        "digital_source_type": report.digital_source_type,
+        "trained_algorithm": report.trained_algorithm,
+        "software": report.software_agent,
+        "model": report.model,
+        "parameters": report.model_parameters,
+        "ingredients": list(report.ingredients),
+        "problems": list(report.problems),
     }
 
 
@@ -83,21 +91,28 @@ def lines(report) -> list[str]:
         verdict = f"valid Content Credentials ({trust})"
     else:
         verdict = "INVALID Content Credentials"
-    made = ("a trained algorithm (AI-generated)" if report.trained_algorithm
-            else report.digital_source_type or "not stated")
-    tool = ", ".join(part for part in (report.software_agent,
-                                       report.model and f"model {report.model}") if part)
+    made = (
+        "a trained algorithm (AI-generated)"
+        if report.trained_algorithm
+        else report.digital_source_type or "not stated"
+    )
+    tool = ", ".join(
+        part for part in (report.software_agent, report.model and f"model {report.model}") if part
+    )
     result = [
         verdict,
         f"signed by: {report.signer or 'unknown'}",
         f"made by: {made}" + (f", with {tool}" if tool else ""),
     ]
     if report.model_parameters:
-        result.append("parameters: " + ", ".join(
-            f"{name} {value}" for name, value in report.model_parameters.items()))
+        result.append(
+            "parameters: " + ", ".join(f"{name} {value}" for name, value in report.model_parameters.items())
+        )
     for ingredient in report.ingredients:
-        result.append(f"made from: {ingredient.get('title')} ({ingredient.get('format')}, "
-                      f"sha256 {ingredient.get('sha256')}; not embedded)")
+        result.append(
+            f"made from: {ingredient.get('title')} ({ingredient.get('format')}, "
+            f"sha256 {ingredient.get('sha256')}; not embedded)"
+        )
     result.append("changed after signing: " + ("YES" if report.changed else "no"))
     result += [f"problem: {problem}" for problem in report.problems]
     return result

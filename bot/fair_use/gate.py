@@ -99,7 +99,9 @@ class FairUseGate:
         cooldown = 0.0 if exempt else cooldown_s
         try:
             taken = await self.store.take(
-                user_id, cooldown_key or command, cooldown_s=cooldown,
+                user_id,
+                cooldown_key or command,
+                cooldown_s=cooldown,
                 jobs_limit=None if exempt else jobs_per_user,
             )
         except UsageLimited as limited:

@@ -18,7 +18,11 @@ COMMAND_RESOURCES: Mapping[str, str] = {
 # Seconds between two uses of a command by one user: enough to stop a flood, short enough that
 # pressing "Again" a few times in a row still feels responsive.
 DEFAULT_COOLDOWNS_S: Mapping[str, float] = {
-    "digit": 3.0, "morph": 10.0, "latent-map": 10.0, "handwriting": 10.0, "poem": 15.0,
+    "digit": 3.0,
+    "morph": 10.0,
+    "latent-map": 10.0,
+    "handwriting": 10.0,
+    "poem": 15.0,
 }
 
 

@@ -55,8 +55,13 @@ PRUNE_EVERY_S = 600.0  # expired cooldowns and left-over jobs are deleted this o
 
 # What a lost or failing database raises here: a connection lost (health.py's translation), a
 # server that stopped answering, or one refusing work (shutting down, read-only).
-UNAVAILABLE = (DatabaseUnavailableError, OSError, TimeoutError, sa_exc.OperationalError,
-               sa_exc.InterfaceError)
+UNAVAILABLE = (
+    DatabaseUnavailableError,
+    OSError,
+    TimeoutError,
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+)
 
 
 class SharedUsageStore:
@@ -74,21 +79,22 @@ class SharedUsageStore:
         """False while limits fall back to this process's memory."""
         return time.monotonic() >= self._down_until
 
-    async def take(self, user_id: int, command: str, *, cooldown_s: float,
-                   jobs_limit: int | None) -> Taken:
+    async def take(self, user_id: int, command: str, *, cooldown_s: float, jobs_limit: int | None) -> Taken:
         if self.shared:
             try:
                 async with asyncio.timeout(TAKE_TIMEOUT_S):
                     return await self._take_shared(user_id, command, cooldown_s, jobs_limit)
             except UNAVAILABLE as exc:
                 self._down_until = time.monotonic() + RETRY_AFTER_S
-                log.warning("fair use: database unavailable (%s); limits are per process until "
-                            "it is back", getattr(exc, "reason", None) or type(exc).__name__)
-        return self.fallback.take_now(user_id, command, cooldown_s=cooldown_s,
-                                      jobs_limit=jobs_limit)
+                log.warning(
+                    "fair use: database unavailable (%s); limits are per process until it is back",
+                    getattr(exc, "reason", None) or type(exc).__name__,
+                )
+        return self.fallback.take_now(user_id, command, cooldown_s=cooldown_s, jobs_limit=jobs_limit)
 
-    async def _take_shared(self, user_id: int, command: str, cooldown_s: float,
-                           jobs_limit: int | None) -> Taken:
+    async def _take_shared(
+        self, user_id: int, command: str, cooldown_s: float, jobs_limit: int | None
+    ) -> Taken:
         now = datetime.fromtimestamp(self._clock(), UTC)
         async with self.database.session.begin() as session:
             await serialize_transaction(session, f"fair-use user {user_id}")
@@ -97,9 +103,13 @@ class SharedUsageStore:
                 raise UsageLimited("cooldown", (cooldown.ends_at - now).total_seconds())
             if jobs_limit is not None:
                 running = await session.scalar(
-                    select(func.count()).select_from(JobInFlight).where(
+                    select(func.count())
+                    .select_from(JobInFlight)
+                    .where(
                         JobInFlight.user_id == user_id,
-                        JobInFlight.started_at > now - timedelta(seconds=JOB_MAX_AGE_S)))
+                        JobInFlight.started_at > now - timedelta(seconds=JOB_MAX_AGE_S),
+                    )
+                )
                 if running >= jobs_limit:
                     raise UsageLimited("too_many_jobs")
             job = JobInFlight(user_id=user_id, process=self.process, started_at=now)
@@ -132,12 +142,18 @@ class SharedUsageStore:
                 await session.execute(delete(JobInFlight).where(JobInFlight.id == taken.job))
                 if taken.cooldown_ends is not None:
                     ends = datetime.fromtimestamp(taken.cooldown_ends, UTC)
-                    await session.execute(delete(Cooldown).where(
-                        Cooldown.user_id == taken.user_id, Cooldown.command == taken.command,
-                        Cooldown.ends_at == ends))
+                    await session.execute(
+                        delete(Cooldown).where(
+                            Cooldown.user_id == taken.user_id,
+                            Cooldown.command == taken.command,
+                            Cooldown.ends_at == ends,
+                        )
+                    )
         except UNAVAILABLE as exc:  # the row ages out; the cooldown stays, a small unfairness
-            log.warning("fair use: could not undo a job in the database (%s)",
-                        getattr(exc, "reason", None) or type(exc).__name__)
+            log.warning(
+                "fair use: could not undo a job in the database (%s)",
+                getattr(exc, "reason", None) or type(exc).__name__,
+            )
 
     def finish(self, taken: Taken) -> None:
         if taken.store is not self:
@@ -152,9 +168,12 @@ class SharedUsageStore:
             async with self.database.session.begin() as session:
                 await session.execute(delete(JobInFlight).where(JobInFlight.id == job_id))
         except UNAVAILABLE as exc:
-            log.warning("fair use: could not record a job's end in the database (%s); it stops "
-                        "counting within %d minutes", getattr(exc, "reason", None)
-                        or type(exc).__name__, JOB_MAX_AGE_S // 60)
+            log.warning(
+                "fair use: could not record a job's end in the database (%s); it stops "
+                "counting within %d minutes",
+                getattr(exc, "reason", None) or type(exc).__name__,
+                JOB_MAX_AGE_S // 60,
+            )
 
     async def close(self) -> None:
         """Write the ends of jobs already finished (before the database closes)."""
@@ -164,5 +183,6 @@ class SharedUsageStore:
 
 async def _prune(session, now: datetime) -> None:
     await session.execute(delete(Cooldown).where(Cooldown.ends_at < now))
-    await session.execute(delete(JobInFlight).where(
-        JobInFlight.started_at < now - timedelta(seconds=JOB_MAX_AGE_S)))
+    await session.execute(
+        delete(JobInFlight).where(JobInFlight.started_at < now - timedelta(seconds=JOB_MAX_AGE_S))
+    )

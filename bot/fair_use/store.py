@@ -39,8 +39,7 @@ class Taken:
 
 
 class UsageStore(Protocol):
-    async def take(self, user_id: int, command: str, *, cooldown_s: float,
-                   jobs_limit: int | None) -> Taken:
+    async def take(self, user_id: int, command: str, *, cooldown_s: float, jobs_limit: int | None) -> Taken:
         """Record a job of `user_id` (and start `command`'s cooldown when `cooldown_s` > 0), or
         raise UsageLimited if a cooldown runs or the user has `jobs_limit` jobs (None: no limit)."""
 
@@ -65,12 +64,10 @@ class InMemoryUsageStore:
     def cooldown_ends(self, user_id: int, command: str) -> float | None:
         return self._cooldowns.get((user_id, command))
 
-    async def take(self, user_id: int, command: str, *, cooldown_s: float,
-                   jobs_limit: int | None) -> Taken:
+    async def take(self, user_id: int, command: str, *, cooldown_s: float, jobs_limit: int | None) -> Taken:
         return self.take_now(user_id, command, cooldown_s=cooldown_s, jobs_limit=jobs_limit)
 
-    def take_now(self, user_id: int, command: str, *, cooldown_s: float,
-                 jobs_limit: int | None) -> Taken:
+    def take_now(self, user_id: int, command: str, *, cooldown_s: float, jobs_limit: int | None) -> Taken:
         now = self._clock()
         ends = self._cooldowns.get((user_id, command))
         if ends is not None and ends > now:

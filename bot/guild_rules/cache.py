@@ -34,8 +34,15 @@ WARN_EVERY_S = 60.0
 
 
 class ServerRules:
-    def __init__(self, bounds: OperatorBounds, store: SettingsStore | None = None, *,
-                 poll: bool = False, preload: bool = False, poll_s: float = POLL_S) -> None:
+    def __init__(
+        self,
+        bounds: OperatorBounds,
+        store: SettingsStore | None = None,
+        *,
+        poll: bool = False,
+        preload: bool = False,
+        poll_s: float = POLL_S,
+    ) -> None:
         self.bounds = bounds
         self.store = store
         self._poll = poll and store is not None
@@ -66,8 +73,7 @@ class ServerRules:
         if cached is not None:
             return cached
         if self._all is not None:
-            rules = self._guilds[guild_id] = resolve(self._all[0].get(guild_id, {}), self.bounds,
-                                                     guild_id)
+            rules = self._guilds[guild_id] = resolve(self._all[0].get(guild_id, {}), self.bounds, guild_id)
             return rules
         stored = await self._load(("guild", guild_id), self.store.guild, guild_id)
         if stored is None:

@@ -32,8 +32,17 @@ SERVER, OPERATOR, CAP = "server", "operator", "cap"
 
 LISTS = ("allowed_channels", "denied_channels", "allowed_roles", "denied_roles")
 COOLDOWN_KEYS = tuple(f"cooldown.{command}" for command in COMMAND_RESOURCES)
-GUILD_KEYS = (*COOLDOWN_KEYS, "jobs_per_user", *LISTS, "persona", "poem_form", "language",
-              "image_mark", "trainers", "trainer_role")
+GUILD_KEYS = (
+    *COOLDOWN_KEYS,
+    "jobs_per_user",
+    *LISTS,
+    "persona",
+    "poem_form",
+    "language",
+    "image_mark",
+    "trainers",
+    "trainer_role",
+)
 PREFERENCE_KEYS = ("language", "poem_form")
 
 
@@ -116,13 +125,16 @@ class GuildRules:
 
 def operator_values(bounds: OperatorBounds) -> dict[str, Any]:
     values: dict[str, Any] = {
-        f"cooldown.{command}": float(bounds.cooldowns_s.get(command, 0.0))
-        for command in COMMAND_RESOURCES
+        f"cooldown.{command}": float(bounds.cooldowns_s.get(command, 0.0)) for command in COMMAND_RESOURCES
     }
     values |= dict.fromkeys(LISTS, ())
     values |= {
-        "jobs_per_user": bounds.jobs_per_user, "persona": None, "poem_form": bounds.poem_form,
-        "language": bounds.language, "image_mark": bounds.image_mark, "trainers": "admins",
+        "jobs_per_user": bounds.jobs_per_user,
+        "persona": None,
+        "poem_form": bounds.poem_form,
+        "language": bounds.language,
+        "image_mark": bounds.image_mark,
+        "trainers": "admins",
         "trainer_role": None,
     }
     return values
@@ -153,26 +165,24 @@ def check_persona(raw: str) -> str:
     """The persona cleaned like a topic (no control or bidi characters, one line), bounded."""
     persona = clean_topic(raw)
     if not is_visible(persona):
-        raise OptionValueError(code="option_length", option="text", minimum=1,
-                               maximum=MAX_PERSONA_CHARS)
+        raise OptionValueError(code="option_length", option="text", minimum=1, maximum=MAX_PERSONA_CHARS)
     if len(persona) > MAX_PERSONA_CHARS:
-        raise OptionValueError(code="option_length", option="text", minimum=1,
-                               maximum=MAX_PERSONA_CHARS)
+        raise OptionValueError(code="option_length", option="text", minimum=1, maximum=MAX_PERSONA_CHARS)
     return persona
 
 
 def check_cooldown(command: str, seconds: float, bounds: OperatorBounds, *, option: str) -> float:
     floor = float(bounds.cooldowns_s.get(command, 0.0))
     if not floor <= seconds <= MAX_COOLDOWN_S:
-        raise OptionValueError(code="option_range", option=option, minimum=_shown(floor),
-                               maximum=_shown(MAX_COOLDOWN_S))
+        raise OptionValueError(
+            code="option_range", option=option, minimum=_shown(floor), maximum=_shown(MAX_COOLDOWN_S)
+        )
     return float(seconds)
 
 
 def check_jobs_per_user(count: int, bounds: OperatorBounds, *, option: str) -> int:
     if not 1 <= count <= bounds.jobs_per_user:
-        raise OptionValueError(code="option_range", option=option, minimum=1,
-                               maximum=bounds.jobs_per_user)
+        raise OptionValueError(code="option_range", option=option, minimum=1, maximum=bounds.jobs_per_user)
     return int(count)
 
 

@@ -43,13 +43,15 @@ class SettingsStore:
     async def guild(self, guild_id: int) -> dict[str, Any]:
         async with self.database.session() as session:
             rows = await session.execute(
-                select(GuildSetting.key, GuildSetting.value).where(GuildSetting.guild_id == guild_id))
+                select(GuildSetting.key, GuildSetting.value).where(GuildSetting.guild_id == guild_id)
+            )
         return dict(rows.tuples().all())
 
     async def preferences(self, user_id: int) -> dict[str, Any]:
         async with self.database.session() as session:
             rows = await session.execute(
-                select(UserPreference.key, UserPreference.value).where(UserPreference.user_id == user_id))
+                select(UserPreference.key, UserPreference.value).where(UserPreference.user_id == user_id)
+            )
         return dict(rows.tuples().all())
 
     async def everything(self) -> tuple[dict[int, dict[str, Any]], dict[int, dict[str, Any]]]:
@@ -59,24 +61,29 @@ class SettingsStore:
         users: dict[int, dict[str, Any]] = {}
         async with self.database.session() as session:
             for guild_id, key, value in await session.execute(
-                    select(GuildSetting.guild_id, GuildSetting.key, GuildSetting.value)):
+                select(GuildSetting.guild_id, GuildSetting.key, GuildSetting.value)
+            ):
                 guilds.setdefault(guild_id, {})[key] = value
             for user_id, key, value in await session.execute(
-                    select(UserPreference.user_id, UserPreference.key, UserPreference.value)):
+                select(UserPreference.user_id, UserPreference.key, UserPreference.value)
+            ):
                 users.setdefault(user_id, {})[key] = value
         return guilds, users
 
     async def set_guild(self, guild_id: int, key: str, value: Any, *, actor_id: int) -> Any:
         """Store (None: remove) one server setting; the old value."""
-        return await self._set(GuildSetting, {"guild_id": guild_id}, key, value,
-                               actor_id=actor_id, guild_id=guild_id)
+        return await self._set(
+            GuildSetting, {"guild_id": guild_id}, key, value, actor_id=actor_id, guild_id=guild_id
+        )
 
     async def set_preference(self, user_id: int, key: str, value: Any) -> Any:
-        return await self._set(UserPreference, {"user_id": user_id}, key, value,
-                               actor_id=user_id, guild_id=None)
+        return await self._set(
+            UserPreference, {"user_id": user_id}, key, value, actor_id=user_id, guild_id=None
+        )
 
-    async def _set(self, table, owner: dict[str, int], key: str, value: Any, *, actor_id: int,
-                   guild_id: int | None) -> Any:
+    async def _set(
+        self, table, owner: dict[str, int], key: str, value: Any, *, actor_id: int, guild_id: int | None
+    ) -> Any:
         async with self.database.session.begin() as session:
             row = await session.get(table, {**owner, "key": key})
             old = row.value if row is not None else None
@@ -89,8 +96,11 @@ class SettingsStore:
                 row.value = value
                 row.updated_at = datetime.now(UTC)
             if self.retention_days > 0 and old != value:
-                session.add(SettingsChange(guild_id=guild_id, actor_hash=user_hash(actor_id),
-                                           key=key, old=old, new=value))
+                session.add(
+                    SettingsChange(
+                        guild_id=guild_id, actor_hash=user_hash(actor_id), key=key, old=old, new=value
+                    )
+                )
             await _bump(session)
         return old
 
@@ -102,30 +112,43 @@ class SettingsStore:
         now = datetime.now(UTC)
         async with self.database.session.begin() as session:
             await session.execute(delete(UserPreference).where(UserPreference.user_id == user_id))
-            await session.execute(delete(SettingsChange).where(
-                SettingsChange.guild_id.is_(None), SettingsChange.actor_hash == user_hash(user_id)))
-            await session.execute(delete(Cooldown).where(Cooldown.user_id == user_id,
-                                                         Cooldown.ends_at <= now))
-            await session.execute(delete(JobInFlight).where(
-                JobInFlight.user_id == user_id,
-                JobInFlight.started_at < now - timedelta(seconds=JOB_MAX_AGE_S)))
+            await session.execute(
+                delete(SettingsChange).where(
+                    SettingsChange.guild_id.is_(None), SettingsChange.actor_hash == user_hash(user_id)
+                )
+            )
+            await session.execute(
+                delete(Cooldown).where(Cooldown.user_id == user_id, Cooldown.ends_at <= now)
+            )
+            await session.execute(
+                delete(JobInFlight).where(
+                    JobInFlight.user_id == user_id,
+                    JobInFlight.started_at < now - timedelta(seconds=JOB_MAX_AGE_S),
+                )
+            )
             await _bump(session)
 
     async def changes(self, guild_id: int | None = None) -> list[SettingsChange]:
         async with self.database.session() as session:
-            rows = await session.scalars(select(SettingsChange).where(
-                SettingsChange.guild_id == guild_id if guild_id is not None
-                else SettingsChange.guild_id.is_(None)).order_by(SettingsChange.id))
+            rows = await session.scalars(
+                select(SettingsChange)
+                .where(
+                    SettingsChange.guild_id == guild_id
+                    if guild_id is not None
+                    else SettingsChange.guild_id.is_(None)
+                )
+                .order_by(SettingsChange.id)
+            )
         return list(rows)
 
     async def prune(self, *, now: datetime | None = None) -> int:
         cutoff = (now or datetime.now(UTC)) - timedelta(days=self.retention_days)
         async with self.database.session.begin() as session:
-            result = await session.execute(delete(SettingsChange).where(
-                SettingsChange.created_at < cutoff))
+            result = await session.execute(delete(SettingsChange).where(SettingsChange.created_at < cutoff))
         return result.rowcount or 0
 
 
 async def _bump(session) -> None:
-    await session.execute(update(SettingsVersion).where(SettingsVersion.id == 1)
-                          .values(version=SettingsVersion.version + 1))
+    await session.execute(
+        update(SettingsVersion).where(SettingsVersion.id == 1).values(version=SettingsVersion.version + 1)
+    )

@@ -102,10 +102,11 @@ async def admit(
         if gated is not None and gated in COMMAND_RESOURCES:
             try:
                 admission = await bot.fair_use.take_turn(
-                    interaction, gated,
-                    wait_for_turn=lambda ticket: _wait_in_queue(interaction, ticket, gated,
-                                                                update=update),
-                    cooldown_s=rules.cooldown_s(gated), jobs_per_user=rules.jobs_per_user,
+                    interaction,
+                    gated,
+                    wait_for_turn=lambda ticket: _wait_in_queue(interaction, ticket, gated, update=update),
+                    cooldown_s=rules.cooldown_s(gated),
+                    jobs_per_user=rules.jobs_per_user,
                     cooldown_key=rules.cooldown_key(gated),
                 )
             except FairUseError as refusal:  # cooldown, too many jobs, queue full

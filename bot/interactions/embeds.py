@@ -54,9 +54,7 @@ def vae_label(version: str) -> str:
     return f"VAE {version}"
 
 
-def vae_embed(
-    title: str, *, version: str, lang: Lang, description: str | None = None
-) -> discord.Embed:
+def vae_embed(title: str, *, version: str, lang: Lang, description: str | None = None) -> discord.Embed:
     """An embed of the digit model's work, labelled AI-generated with the model's version."""
     embed = discord.Embed(title=title, description=description, colour=DIGIT_COLOUR)
     embed.set_footer(text=ai_label(vae_label(version), lang))
@@ -71,4 +69,3 @@ def notice_embed(message: str) -> discord.Embed:
 def progress_embed(message: str) -> discord.Embed:
     """A placeholder saying where a request stands (its place in the queue); the result replaces it."""
     return discord.Embed(description=clip(message, EMBED_DESCRIPTION_LIMIT), colour=PROGRESS_COLOUR)
-

@@ -60,9 +60,7 @@ async def reply_with(
         if done:
             reply = task.result()  # raises the work's error, answered before any deferral
             if update:
-                await interaction.response.edit_message(
-                    attachments=reply.files, **reply.message_kwargs()
-                )
+                await interaction.response.edit_message(attachments=reply.files, **reply.message_kwargs())
             else:
                 await interaction.response.send_message(files=reply.files, **reply.message_kwargs())
             return

@@ -55,8 +55,9 @@ def preferences_of(interaction: discord.Interaction) -> dict[str, Any]:
     return interaction.extras.get(PREFERENCES) or {}
 
 
-def reply_language(locale: discord.Locale | str | None, preferences: dict[str, Any],
-                   rules: GuildRules) -> str:
+def reply_language(
+    locale: discord.Locale | str | None, preferences: dict[str, Any], rules: GuildRules
+) -> str:
     chosen = preferences.get("language")
     if chosen in CATALOGUE.languages:
         return chosen

@@ -78,11 +78,9 @@ class AuditLog:
         async with self.database.session.begin() as session:
             result = await session.execute(delete(Generation).where(Generation.created_at < cutoff))
             # What old messages' buttons acted on (a poem's topic and text) goes with them.
-            states = await session.execute(
-                delete(ComponentState).where(ComponentState.created_at < cutoff))
+            states = await session.execute(delete(ComponentState).where(ComponentState.created_at < cutoff))
         if states.rowcount:
-            log.info("removed the button state of %d messages older than %s", states.rowcount,
-                     cutoff.date())
+            log.info("removed the button state of %d messages older than %s", states.rowcount, cutoff.date())
         if result.rowcount:
             log.info("audit log: removed %d rows older than %s", result.rowcount, cutoff.date())
         return result.rowcount or 0

@@ -35,17 +35,19 @@ def discord_http_trace(counter: Counter) -> aiohttp.TraceConfig:
     and CDN downloads share the session but are not REST calls: left out."""
     trace = aiohttp.TraceConfig()
 
-    async def on_request_end(session: aiohttp.ClientSession, context: SimpleNamespace,
-                             params: aiohttp.TraceRequestEndParams) -> None:
+    async def on_request_end(
+        session: aiohttp.ClientSession, context: SimpleNamespace, params: aiohttp.TraceRequestEndParams
+    ) -> None:
         if _API_PREFIX.match(params.url.path):
-            counter.labels(method=params.method, route=route_of(params.url.path),
-                           status=str(params.response.status)).inc()
+            counter.labels(
+                method=params.method, route=route_of(params.url.path), status=str(params.response.status)
+            ).inc()
 
-    async def on_request_exception(session: aiohttp.ClientSession, context: SimpleNamespace,
-                                   params: aiohttp.TraceRequestExceptionParams) -> None:
+    async def on_request_exception(
+        session: aiohttp.ClientSession, context: SimpleNamespace, params: aiohttp.TraceRequestExceptionParams
+    ) -> None:
         if _API_PREFIX.match(params.url.path):
-            counter.labels(method=params.method, route=route_of(params.url.path),
-                           status="error").inc()
+            counter.labels(method=params.method, route=route_of(params.url.path), status="error").inc()
 
     trace.on_request_end.append(on_request_end)
     trace.on_request_exception.append(on_request_exception)

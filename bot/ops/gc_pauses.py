@@ -25,6 +25,9 @@ def freeze_startup_objects() -> int:
     gc.collect()
     gc.freeze()
     frozen = gc.get_freeze_count()
-    log.info("exempted %d start-up objects from garbage collection (%.0f ms)", frozen,
-             (time.perf_counter() - started) * 1000)
+    log.info(
+        "exempted %d start-up objects from garbage collection (%.0f ms)",
+        frozen,
+        (time.perf_counter() - started) * 1000,
+    )
     return frozen

@@ -65,8 +65,10 @@ class HealthServer:
     async def _readyz(self, request: web.Request) -> web.Response:
         checks = self.bot.readiness()
         ready = all(checks.values())
-        shards = {str(shard_id): {"connected": state.connected, "latency_s": state.latency_s}
-                  for shard_id, state in self.bot.gateway.states().items()}
+        shards = {
+            str(shard_id): {"connected": state.connected, "latency_s": state.latency_s}
+            for shard_id, state in self.bot.gateway.states().items()
+        }
         body = {"ready": ready, **checks, "shards": shards}
         problem = self.bot.database.problem() if self.bot.database is not None else None
         if problem is not None:

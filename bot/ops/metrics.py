@@ -97,16 +97,20 @@ class ShardCollector:
         self._shards = shards
 
     def collect(self):
-        latency = GaugeMetricFamily("genai_gateway_latency_seconds",
-                                    "Discord gateway heartbeat latency, per shard (NaN while "
-                                    "disconnected)", labels=["shard"])
-        connected = GaugeMetricFamily("genai_gateway_connected",
-                                      "1 while the shard's gateway session is up, else 0",
-                                      labels=["shard"])
-        ecosystem_latency = GaugeMetricFamily("discord_latency", "Latency to Discord (seconds), per shard",
-                                              labels=["shard"])
-        ecosystem_connected = GaugeMetricFamily("discord_connected",
-                                                "Whether the shard is connected to Discord", labels=["shard"])
+        latency = GaugeMetricFamily(
+            "genai_gateway_latency_seconds",
+            "Discord gateway heartbeat latency, per shard (NaN while disconnected)",
+            labels=["shard"],
+        )
+        connected = GaugeMetricFamily(
+            "genai_gateway_connected", "1 while the shard's gateway session is up, else 0", labels=["shard"]
+        )
+        ecosystem_latency = GaugeMetricFamily(
+            "discord_latency", "Latency to Discord (seconds), per shard", labels=["shard"]
+        )
+        ecosystem_connected = GaugeMetricFamily(
+            "discord_connected", "Whether the shard is connected to Discord", labels=["shard"]
+        )
         for shard_id, state in self._shards().items():
             label = [str(shard_id)]
             value = state.latency_s if state.latency_s is not None else math.nan

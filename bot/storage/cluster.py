@@ -40,14 +40,21 @@ _HELD_IN_SPACE = text(
     "FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
     "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 "
     "AND l.classid = CAST(:space AS oid) AND l.pid <> pg_backend_pid() "
-    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())")
+    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
 
 
 class ShardClaim:
     """This process's shards, held in the database for as long as the process runs."""
 
-    def __init__(self, database: Database, shard_count: int, shard_ids: tuple[int, ...], *,
-                 keep_every_s: float = KEEP_EVERY_S) -> None:
+    def __init__(
+        self,
+        database: Database,
+        shard_count: int,
+        shard_ids: tuple[int, ...],
+        *,
+        keep_every_s: float = KEEP_EVERY_S,
+    ) -> None:
         self.database = database
         self.shard_count = shard_count
         self.shard_ids = shard_ids
@@ -56,8 +63,14 @@ class ShardClaim:
         self._keeper: asyncio.Task | None = None
 
     @classmethod
-    async def take(cls, database: Database, shard_count: int, shard_ids: Iterable[int], *,
-                   keep_every_s: float = KEEP_EVERY_S) -> ShardClaim:
+    async def take(
+        cls,
+        database: Database,
+        shard_count: int,
+        shard_ids: Iterable[int],
+        *,
+        keep_every_s: float = KEEP_EVERY_S,
+    ) -> ShardClaim:
         """Claim `shard_ids` of `shard_count`; DatabaseError (one line) if another process has
         one of them or runs another SHARD_COUNT. Keeps the claim through database restarts."""
         claim = cls(database, shard_count, tuple(shard_ids), keep_every_s=keep_every_s)
@@ -73,8 +86,9 @@ class ShardClaim:
             await _discard(connection)  # with any lock it took before failing
             raise
         self._connection = connection
-        log.info("shards %s of %d claimed in the database",
-                 ",".join(map(str, self.shard_ids)), self.shard_count)
+        log.info(
+            "shards %s of %d claimed in the database", ",".join(map(str, self.shard_ids)), self.shard_count
+        )
 
     async def _keep(self) -> None:
         """The locks live on one connection: if the database restarts they go with it, so
@@ -86,8 +100,10 @@ class ShardClaim:
                 await self._connection.commit()
                 continue
             except Exception as exc:  # the connection is gone, or unusable: start afresh
-                log.warning("shard claim lost its database connection (%s); taking it again",
-                            getattr(exc, "reason", exc))
+                log.warning(
+                    "shard claim lost its database connection (%s); taking it again",
+                    getattr(exc, "reason", exc),
+                )
             with contextlib.suppress(Exception):  # already dead: nothing left to free
                 await _discard(self._connection)
             self._connection = None
@@ -119,27 +135,31 @@ async def _discard(connection: AsyncConnection) -> None:
         await connection.close()
 
 
-async def _claim_on(connection: AsyncConnection, shard_count: int,
-                    shard_ids: tuple[int, ...]) -> None:
-    await connection.execute(text("SELECT pg_advisory_lock_shared(:space, :count)"),
-                             {"space": SHARD_COUNT_SPACE, "count": shard_count})
+async def _claim_on(connection: AsyncConnection, shard_count: int, shard_ids: tuple[int, ...]) -> None:
+    await connection.execute(
+        text("SELECT pg_advisory_lock_shared(:space, :count)"),
+        {"space": SHARD_COUNT_SPACE, "count": shard_count},
+    )
     counts = (await connection.execute(_HELD_IN_SPACE, {"space": SHARD_COUNT_SPACE})).all()
     other = next((row for row in counts if row.number != shard_count), None)
     if other is not None:
         raise DatabaseError(
             f"another process of this bot{_from(other)} runs with SHARD_COUNT={other.number}, "
             f"this one with SHARD_COUNT={shard_count}: every process must use the same "
-            "SHARD_COUNT")
+            "SHARD_COUNT"
+        )
     for shard_id in shard_ids:
-        took = await connection.scalar(text("SELECT pg_try_advisory_lock(:space, :id)"),
-                                       {"space": SHARD_SPACE, "id": shard_id})
+        took = await connection.scalar(
+            text("SELECT pg_try_advisory_lock(:space, :id)"), {"space": SHARD_SPACE, "id": shard_id}
+        )
         if not took:
             holders = (await connection.execute(_HELD_IN_SPACE, {"space": SHARD_SPACE})).all()
             holder = next((row for row in holders if row.number == shard_id), None)
             raise DatabaseError(
                 f"shard {shard_id} is already run by another process of this bot"
                 f"{_from(holder) if holder else ''}: give each process its own SHARD_IDS "
-                "(together they cover 0 to SHARD_COUNT-1, each shard once)")
+                "(together they cover 0 to SHARD_COUNT-1, each shard once)"
+            )
     await connection.commit()  # session-level locks outlive the transaction that took them
 
 
@@ -171,8 +191,9 @@ class ClusterLock:
             return False  # this process holds it already
         connection = await self.database.engine.connect()
         try:
-            took = await connection.scalar(text("SELECT pg_try_advisory_lock(:space, :key)"),
-                                           {"space": NAMED_SPACE, "key": self.key})
+            took = await connection.scalar(
+                text("SELECT pg_try_advisory_lock(:space, :key)"), {"space": NAMED_SPACE, "key": self.key}
+            )
             await connection.commit()
         except BaseException:
             await _discard(connection)
@@ -202,8 +223,9 @@ async def serialize_transaction(session, name: str) -> None:
     read-then-write changes of two processes run one after the other. SQLite needs none: one
     process, and its write lock serializes writers."""
     if is_postgres(session.bind.url):
-        await session.execute(text("SELECT pg_advisory_xact_lock(:space, :key)"),
-                              {"space": NAMED_SPACE, "key": _key(name)})
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(:space, :key)"), {"space": NAMED_SPACE, "key": _key(name)}
+        )
 
 
 def _key(name: str) -> int:

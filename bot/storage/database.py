@@ -24,8 +24,11 @@ log = logging.getLogger(__name__)
 
 DATABASE_FILE = "genai-bot.db"
 # A URL naming a database without its driver gets the async driver of that database.
-ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg",
-                 "postgres": "postgresql+asyncpg"}
+ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+}
 SYNC_ONLY_DRIVERS = {"sqlite+pysqlite": "sqlite+aiosqlite", "postgresql+psycopg2": "postgresql+asyncpg"}
 
 
@@ -44,12 +47,14 @@ def parse_url(raw: str | URL) -> URL:
     try:
         url = make_url(raw)
     except sa_exc.ArgumentError:
-        raise DatabaseError("GENAI_DATABASE_URL is not a database URL (expected e.g. "
-                            "sqlite+aiosqlite:///data/genai-bot.db)") from None
+        raise DatabaseError(
+            "GENAI_DATABASE_URL is not a database URL (expected e.g. sqlite+aiosqlite:///data/genai-bot.db)"
+        ) from None
     driver = url.drivername
     if driver in SYNC_ONLY_DRIVERS:
-        raise DatabaseError(f"GENAI_DATABASE_URL uses {driver}, which blocks: use "
-                            f"{SYNC_ONLY_DRIVERS[driver]}")
+        raise DatabaseError(
+            f"GENAI_DATABASE_URL uses {driver}, which blocks: use {SYNC_ONLY_DRIVERS[driver]}"
+        )
     return url.set(drivername=ASYNC_DRIVERS.get(driver, driver))
 
 
@@ -74,9 +79,7 @@ class Database:
         self.file_guard: DatabaseFileGuard | None = None  # an SQLite file's: see file_guard.py
         # expire_on_commit=False: rows stay readable after their session commits, with no lazy
         # reload (which async sessions cannot do implicitly).
-        self.session: async_sessionmaker[AsyncSession] = async_sessionmaker(
-            engine, expire_on_commit=False
-        )
+        self.session: async_sessionmaker[AsyncSession] = async_sessionmaker(engine, expire_on_commit=False)
 
     @property
     def is_postgres(self) -> bool:
@@ -114,9 +117,13 @@ class Database:
             await engine.dispose()
             cause = exc.__cause__
             refused = postgres.refusal_message(where, cause) if cause is not None else None
-            raise DatabaseError(refused or (
-                f"cannot reach database {where} ({exc.reason}): is its server running, and "
-                "are the host and port in GENAI_DATABASE_URL right?")) from None
+            raise DatabaseError(
+                refused
+                or (
+                    f"cannot reach database {where} ({exc.reason}): is its server running, and "
+                    "are the host and port in GENAI_DATABASE_URL right?"
+                )
+            ) from None
         except sa_exc.DBAPIError as exc:
             await engine.dispose()
             raise DatabaseError(failure_message(where, exc)) from None
@@ -146,13 +153,22 @@ class Database:
 
 # What the database drivers say, and what an operator should do about it.
 _ADVICE = (
-    ("locked", "is locked by another process (is another genai-bot using the same data "
-               "folder?): stop it, or give this one its own GENAI_DATA_DIR"),
-    ("readonly", "is read-only: the bot needs to write to it (check the file's and its folder's "
-                 "permissions, or the mode=ro in GENAI_DATABASE_URL)"),
+    (
+        "locked",
+        "is locked by another process (is another genai-bot using the same data "
+        "folder?): stop it, or give this one its own GENAI_DATA_DIR",
+    ),
+    (
+        "readonly",
+        "is read-only: the bot needs to write to it (check the file's and its folder's "
+        "permissions, or the mode=ro in GENAI_DATABASE_URL)",
+    ),
     ("read-only", "is read-only: the bot needs to write to it"),
-    ("not a database", "is not a database (damaged, or another kind of file): move it aside or "
-                       "set GENAI_DATABASE_URL to another file"),
+    (
+        "not a database",
+        "is not a database (damaged, or another kind of file): move it aside or "
+        "set GENAI_DATABASE_URL to another file",
+    ),
     ("malformed", "is damaged (SQLite says it is malformed): restore a backup or move it aside"),
     ("unable to open", "cannot be opened: check that its folder exists and is writable"),
 )

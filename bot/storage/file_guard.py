@@ -54,8 +54,7 @@ class DatabaseFileGuard:
     def _before_connect(self, dialect, connection_record, cargs, cparams) -> None:
         self.refuse_if_changed()  # returning None: the dialect connects as usual
 
-    def _before_statement(self, connection, cursor, statement, parameters, context,
-                          executemany) -> None:
+    def _before_statement(self, connection, cursor, statement, parameters, context, executemany) -> None:
         self.refuse_if_changed()
 
     def refuse_if_changed(self) -> None:
@@ -65,8 +64,12 @@ class DatabaseFileGuard:
             return
         if problem != self._reported:  # once, not at every command
             self._reported = problem
-            log.error("database %s: %s; nothing more is written to it. Put the file back (or "
-                      "restore it) and restart the bot", self.path, problem)
+            log.error(
+                "database %s: %s; nothing more is written to it. Put the file back (or "
+                "restore it) and restart the bot",
+                self.path,
+                problem,
+            )
         raise DatabaseUnavailableError(problem)
 
 

@@ -65,8 +65,9 @@ def upgrade(connection: Connection, where: str) -> str:
     command.upgrade(config, "head")
     head = script.get_current_head()
     if current != (head,):
-        log.info("database %s migrated from %s to schema revision %s", where,
-                 ", ".join(current) or "empty", head)
+        log.info(
+            "database %s migrated from %s to schema revision %s", where, ", ".join(current) or "empty", head
+        )
     # A write now, inside the same transaction: a read-only or locked database fails here, at
     # start-up, rather than at the first /train start.
     connection.execute(text(f"UPDATE {VERSION_TABLE} SET version_num = version_num"))

@@ -41,11 +41,12 @@ def refusal_message(where: str, error: BaseException) -> str | None:
         return None
     said = str(error).splitlines()[0] if str(error) else type(error).__name__
     if isinstance(error, asyncpg.InvalidCatalogNameError):
-        return (f"database {where} does not exist on the server: create it (createdb, or "
-                "CREATE DATABASE) or fix the database name in GENAI_DATABASE_URL")
+        return (
+            f"database {where} does not exist on the server: create it (createdb, or "
+            "CREATE DATABASE) or fix the database name in GENAI_DATABASE_URL"
+        )
     if isinstance(error, asyncpg.InvalidAuthorizationSpecificationError):
-        return (f"the server of database {where} refused the user or password in "
-                f"GENAI_DATABASE_URL ({said})")
+        return f"the server of database {where} refused the user or password in GENAI_DATABASE_URL ({said})"
     if isinstance(error, asyncpg.PostgresError):
         return f"database {where} cannot be used: {said}"
     return None

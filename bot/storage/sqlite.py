@@ -30,7 +30,7 @@ def database_file(url: URL) -> Path | None:
     if not name or name == ":memory:" or url.query.get("mode") == "memory":
         return None
     if name.startswith("file:"):  # a URI filename (uri=true), e.g. file:/data/bot.db?mode=ro
-        name = name[len("file:"):].split("?", 1)[0]
+        name = name[len("file:") :].split("?", 1)[0]
     return Path(name)
 
 
@@ -40,8 +40,7 @@ def check_file(path: Path) -> None:
     An existing file is never replaced or emptied: a wrong one is the operator's to move aside.
     """
     if path.is_dir():
-        raise DatabaseError(f"database {path} is a folder, not a file: point GENAI_DATABASE_URL "
-                            "at a file")
+        raise DatabaseError(f"database {path} is a folder, not a file: point GENAI_DATABASE_URL at a file")
     if path.exists():
         try:
             with path.open("rb") as handle:
@@ -49,14 +48,18 @@ def check_file(path: Path) -> None:
         except OSError as exc:
             raise DatabaseError(f"cannot read database {path}: {exc.strerror or exc}") from None
         if header and header != SQLITE_HEADER:
-            raise DatabaseError(f"{path} is not an SQLite database (damaged, or another kind of "
-                                "file): move it aside or set GENAI_DATABASE_URL to another file")
+            raise DatabaseError(
+                f"{path} is not an SQLite database (damaged, or another kind of "
+                "file): move it aside or set GENAI_DATABASE_URL to another file"
+            )
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise DatabaseError(f"cannot create the folder {path.parent} for the database: "
-                            f"{exc.strerror or exc} (set GENAI_DATA_DIR or GENAI_DATABASE_URL)") from None
+        raise DatabaseError(
+            f"cannot create the folder {path.parent} for the database: "
+            f"{exc.strerror or exc} (set GENAI_DATA_DIR or GENAI_DATABASE_URL)"
+        ) from None
 
 
 def configure(engine: AsyncEngine) -> None:

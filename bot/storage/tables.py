@@ -14,5 +14,16 @@ from bot.storage.server_settings_schema import (
     UserPreference,
 )
 
-__all__ = ["Base", "ComponentState", "Cooldown", "Generation", "GuildSetting", "JobInFlight",
-           "ModelVersion", "SettingsChange", "SettingsVersion", "TrainingJob", "UserPreference"]
+__all__ = [
+    "Base",
+    "ComponentState",
+    "Cooldown",
+    "Generation",
+    "GuildSetting",
+    "JobInFlight",
+    "ModelVersion",
+    "SettingsChange",
+    "SettingsVersion",
+    "TrainingJob",
+    "UserPreference",
+]

@@ -65,15 +65,17 @@ class ServingFollower:
                 return False
             path = Path(serving.path) if serving.path else supervisor.settings.model_dir
             try:
-                sampler = await supervisor.pool.run(supervisor.load_sampler, path,
-                                                    timeout_s=float("inf"))
+                sampler = await supervisor.pool.run(supervisor.load_sampler, path, timeout_s=float("inf"))
             except (OSError, GenAIError) as exc:
                 self._unloadable = serving.version
-                log.warning("model %s serves elsewhere in the cluster but cannot be loaded here "
-                            "from %s (%s): is the models folder shared?", serving.version, path,
-                            exc)
+                log.warning(
+                    "model %s serves elsewhere in the cluster but cannot be loaded here "
+                    "from %s (%s): is the models folder shared?",
+                    serving.version,
+                    path,
+                    exc,
+                )
                 return False
             supervisor.swap(sampler)
-            log.info("model %s serves here too: swapped in from the shared registry",
-                     serving.version)
+            log.info("model %s serves here too: swapped in from the shared registry", serving.version)
             return True

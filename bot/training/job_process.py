@@ -29,8 +29,9 @@ NICENESS = 10  # below the bot, which shares the machine's cores
 
 
 def main(argv: list[str]) -> int:
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+    )
     job_dir = Path(argv[0])
     try:
         os.nice(NICENESS)
@@ -59,8 +60,9 @@ def run(job_dir: Path, spec: JobSpec) -> None:
 
     from genai_models.vae.training.trainer import TrainingConfig, train
 
-    status = train(data_split, job_dir, TrainingConfig(epochs=spec.epochs, seed=spec.seed),
-                   resume=spec.resume, verbose=0)
+    status = train(
+        data_split, job_dir, TrainingConfig(epochs=spec.epochs, seed=spec.seed), resume=spec.resume, verbose=0
+    )
     status.message = "checking the new model before it serves"
     write_status(job_dir, status)
     evaluation = evaluate(job_dir, spec, data_split)
@@ -124,12 +126,14 @@ def per_digit_reports(job_dir: Path, spec: JobSpec, data_split, sampler, serving
 
     train = data_split.train
     if len(train) > JUDGE_DIGITS:
-        train = train.subset(np.random.default_rng(spec.seed).choice(len(train), JUDGE_DIGITS,
-                                                                     replace=False))
+        train = train.subset(np.random.default_rng(spec.seed).choice(len(train), JUDGE_DIGITS, replace=False))
     judge = train_judge(Split(train, data_split.validation), "plain", epochs=spec.judge_epochs)
-    reports = [measure_fairness(model, judge, train.images, train.labels,
-                                samples=spec.fidelity_samples, seeds=(0, 1))
-               for model in (sampler, DigitSampler.load(serving_dir))]
+    reports = [
+        measure_fairness(
+            model, judge, train.images, train.labels, samples=spec.fidelity_samples, seeds=(0, 1)
+        )
+        for model in (sampler, DigitSampler.load(serving_dir))
+    ]
     write_report(job_dir, reports[0])
     return reports
 
@@ -159,8 +163,7 @@ class ValidationScores:
         try:
             write_json_atomic(self.path, scores)
         except OSError as exc:  # only a saving: the next job scores it again
-            log.warning("could not keep the validation scores in %s: %s", self.path,
-                        exc.strerror or exc)
+            log.warning("could not keep the validation scores in %s: %s", self.path, exc.strerror or exc)
 
 
 def _negative_elbo(model_dir: Path, images) -> float:
@@ -176,8 +179,9 @@ def _negative_elbo(model_dir: Path, images) -> float:
 def _announce(job_dir: Path, spec: JobSpec, message: str) -> None:
     """A status from the first moment, before the trainer writes its own."""
     previous = read_status(job_dir) if spec.resume else None
-    status = previous or TrainingStatus(state="running", epoch=0, total_epochs=spec.epochs,
-                                        started_at=now_iso(), updated_at=now_iso())
+    status = previous or TrainingStatus(
+        state="running", epoch=0, total_epochs=spec.epochs, started_at=now_iso(), updated_at=now_iso()
+    )
     status.state, status.message, status.total_epochs = "running", message, spec.epochs
     status.updated_at = now_iso()
     status.claim()

@@ -30,7 +30,8 @@ class JobStore:
     async def running(self) -> list[TrainingJob]:
         async with self.database.session() as session:
             rows = await session.scalars(
-                select(TrainingJob).where(TrainingJob.state == RUNNING).order_by(TrainingJob.id))
+                select(TrainingJob).where(TrainingJob.state == RUNNING).order_by(TrainingJob.id)
+            )
             return list(rows)
 
     async def latest(self) -> TrainingJob | None:
@@ -40,8 +41,11 @@ class JobStore:
     async def last_ended(self) -> TrainingJob | None:
         async with self.database.session() as session:
             return await session.scalar(
-                select(TrainingJob).where(TrainingJob.state.in_(ENDED))
-                .order_by(TrainingJob.id.desc()).limit(1))
+                select(TrainingJob)
+                .where(TrainingJob.state.in_(ENDED))
+                .order_by(TrainingJob.id.desc())
+                .limit(1)
+            )
 
     async def update(self, job_id: int, **fields: Any) -> TrainingJob:
         async with self.database.session.begin() as session:
@@ -50,13 +54,27 @@ class JobStore:
                 setattr(job, name, value)
         return job
 
-    async def end(self, job_id: int, state: str, *, reason: str | None = None,
-                  reason_params: dict[str, Any] | None = None, outcome: str | None = None,
-                  **fields: Any) -> TrainingJob:
+    async def end(
+        self,
+        job_id: int,
+        state: str,
+        *,
+        reason: str | None = None,
+        reason_params: dict[str, Any] | None = None,
+        outcome: str | None = None,
+        **fields: Any,
+    ) -> TrainingJob:
         """Close the job: its final state, and why (a catalogue key and its parameters)."""
         job = await self.get(job_id)
         metrics = {**(job.metrics or {}), **fields.pop("metrics", {})}
         if reason_params is not None:
             metrics["reason_params"] = reason_params
-        return await self.update(job_id, state=state, reason=reason, outcome=outcome,
-                                 metrics=metrics, finished_at=utc_now(), **fields)
+        return await self.update(
+            job_id,
+            state=state,
+            reason=reason,
+            outcome=outcome,
+            metrics=metrics,
+            finished_at=utc_now(),
+            **fields,
+        )

@@ -19,6 +19,10 @@ JOB_COMMAND = (sys.executable, "-m", "bot.training.job_process")
 async def launch(job_dir: Path, command: tuple[str, ...] = JOB_COMMAND) -> asyncio.subprocess.Process:
     with open(job_dir / LOG_FILE, "ab") as log:  # noqa: ASYNC230  (a local file, opened once)
         return await asyncio.create_subprocess_exec(
-            *command, str(job_dir), stdin=asyncio.subprocess.DEVNULL, stdout=log,
-            stderr=asyncio.subprocess.STDOUT, start_new_session=True,
+            *command,
+            str(job_dir),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=log,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
         )

@@ -67,8 +67,11 @@ class ModelRegistry:
     async def in_state(self, state: str) -> ModelVersion | None:
         async with self.database.session() as session:
             return await session.scalar(
-                select(ModelVersion).where(ModelVersion.state == state)
-                .order_by(ModelVersion.state_changed_at.desc(), ModelVersion.id.desc()).limit(1))
+                select(ModelVersion)
+                .where(ModelVersion.state == state)
+                .order_by(ModelVersion.state_changed_at.desc(), ModelVersion.id.desc())
+                .limit(1)
+            )
 
     async def serving(self) -> ModelVersion | None:
         return await self.in_state(SERVING)
@@ -90,20 +93,44 @@ class ModelRegistry:
         current = await self.serving()
         if current is not None and current.version == version:
             return current
-        return await self._make_serving(version, path=path, card=card, job_id=None,
-                                        scores={"validation_negative_elbo": card.get(
-                                            "validation", {}).get("negative_elbo_nats")})
+        return await self._make_serving(
+            version,
+            path=path,
+            card=card,
+            job_id=None,
+            scores={"validation_negative_elbo": card.get("validation", {}).get("negative_elbo_nats")},
+        )
 
-    async def promote(self, version: str, *, path: Path, card: dict[str, Any], job_id: int,
-                      negative_elbo: float, fidelity: float) -> ModelVersion:
+    async def promote(
+        self,
+        version: str,
+        *,
+        path: Path,
+        card: dict[str, Any],
+        job_id: int,
+        negative_elbo: float,
+        fidelity: float,
+    ) -> ModelVersion:
         """A checked model serves; the one it replaces becomes the previous."""
-        return await self._make_serving(version, path=path, card=card, job_id=job_id,
-                                        scores={"validation_negative_elbo": negative_elbo,
-                                                "fidelity": fidelity})
+        return await self._make_serving(
+            version,
+            path=path,
+            card=card,
+            job_id=job_id,
+            scores={"validation_negative_elbo": negative_elbo, "fidelity": fidelity},
+        )
 
-    async def reject(self, version: str, *, path: Path | None, card: dict[str, Any] | None,
-                     job_id: int, reason: str, negative_elbo: float | None,
-                     fidelity: float | None) -> ModelVersion:
+    async def reject(
+        self,
+        version: str,
+        *,
+        path: Path | None,
+        card: dict[str, Any] | None,
+        job_id: int,
+        reason: str,
+        negative_elbo: float | None,
+        fidelity: float | None,
+    ) -> ModelVersion:
         async with self.database.session.begin() as session:
             row = await session.scalar(select(ModelVersion).where(ModelVersion.version == version))
             if row is None:
@@ -120,9 +147,9 @@ class ModelRegistry:
         async with self.database.session.begin() as session:
             await serialize_transaction(session, REGISTRY_LOCK)
             previous = await session.scalar(
-                select(ModelVersion).where(ModelVersion.state == PREVIOUS).limit(1))
-            serving = await session.scalar(
-                select(ModelVersion).where(ModelVersion.state == SERVING).limit(1))
+                select(ModelVersion).where(ModelVersion.state == PREVIOUS).limit(1)
+            )
+            serving = await session.scalar(select(ModelVersion).where(ModelVersion.state == SERVING).limit(1))
             if previous is None or serving is None:
                 return None
             now = utc_now()
@@ -130,13 +157,21 @@ class ModelRegistry:
             previous.state, previous.state_changed_at = SERVING, now
         return previous, serving
 
-    async def _make_serving(self, version: str, *, path: Path | None, card: dict[str, Any],
-                            job_id: int | None, scores: dict[str, float | None]) -> ModelVersion:
+    async def _make_serving(
+        self,
+        version: str,
+        *,
+        path: Path | None,
+        card: dict[str, Any],
+        job_id: int | None,
+        scores: dict[str, float | None],
+    ) -> ModelVersion:
         async with self.database.session.begin() as session:
             await serialize_transaction(session, REGISTRY_LOCK)
             now = utc_now()
             for old in await session.scalars(
-                    select(ModelVersion).where(ModelVersion.state.in_((SERVING, PREVIOUS)))):
+                select(ModelVersion).where(ModelVersion.state.in_((SERVING, PREVIOUS)))
+            ):
                 old.state = PREVIOUS if old.state == SERVING else ARCHIVED
                 old.state_changed_at = now
             row = await session.scalar(select(ModelVersion).where(ModelVersion.version == version))

@@ -111,8 +111,15 @@ class Supervisor:
     """Jobs in `database`, their folders and the registry's models under `settings.data_dir`;
     new models load in `pool` and serve through `serving`."""
 
-    def __init__(self, database: Database, *, settings: Settings, pool: WorkerPool,
-                 serving: ServingModel, options: TrainingOptions | None = None) -> None:
+    def __init__(
+        self,
+        database: Database,
+        *,
+        settings: Settings,
+        pool: WorkerPool,
+        serving: ServingModel,
+        options: TrainingOptions | None = None,
+    ) -> None:
         options = options or TrainingOptions()
         self.settings = settings
         self.pool = pool
@@ -161,8 +168,9 @@ class Supervisor:
                 log.info("re-attached to training job %d (pid %d)", job.id, pid)
                 self._follow(Running(job.id, Path(job.job_dir), pid, token or "", None))
                 continue
-            await self.jobs.end(job.id, "interrupted", reason="train_reason_died_unwatched",
-                                **_progress(status))
+            await self.jobs.end(
+                job.id, "interrupted", reason="train_reason_died_unwatched", **_progress(status)
+            )
             log.info("training job %d had stopped while the bot was away: interrupted", job.id)
 
     async def shutdown(self) -> None:
@@ -175,8 +183,7 @@ class Supervisor:
         try:
             await asyncio.wait_for(asyncio.shield(follower), STOP_TIMEOUT_S)
         except TimeoutError:
-            log.warning("training job %d did not stop in %.0f s: killing it", running.job_id,
-                        STOP_TIMEOUT_S)
+            log.warning("training job %d did not stop in %.0f s: killing it", running.job_id, STOP_TIMEOUT_S)
             _signal(running.pid, signal.SIGKILL)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(follower), 10)
@@ -187,17 +194,30 @@ class Supervisor:
     def running(self) -> Running | None:
         return self._running
 
-    async def start(self, *, user_id: int, guild_id: int | None, channel_id: int | None,
-                    epochs: int | None, seed: int | None, data: Path | None) -> StartResult:
+    async def start(
+        self,
+        *,
+        user_id: int,
+        guild_id: int | None,
+        channel_id: int | None,
+        epochs: int | None,
+        seed: int | None,
+        data: Path | None,
+    ) -> StartResult:
         async with self._lock:
             if self._running is not None:
                 return StartResult(await self.jobs.get(self._running.job_id), started=False)
             if not await self._cluster.try_acquire():
                 return StartResult(await self._job_elsewhere(), started=False)
             try:
-                result = await self._start(user_id=user_id, guild_id=guild_id,
-                                           channel_id=channel_id, epochs=epochs, seed=seed,
-                                           data=data)
+                result = await self._start(
+                    user_id=user_id,
+                    guild_id=guild_id,
+                    channel_id=channel_id,
+                    epochs=epochs,
+                    seed=seed,
+                    data=data,
+                )
             except BaseException:
                 await self._cluster.release()
                 raise
@@ -215,40 +235,68 @@ class Supervisor:
             await asyncio.sleep(0.1)
         return running[-1] if running else await self.jobs.latest()
 
-    async def _start(self, *, user_id: int, guild_id: int | None, channel_id: int | None,
-                     epochs: int | None, seed: int | None, data: Path | None) -> StartResult:
+    async def _start(
+        self,
+        *,
+        user_id: int,
+        guild_id: int | None,
+        channel_id: int | None,
+        epochs: int | None,
+        seed: int | None,
+        data: Path | None,
+    ) -> StartResult:
         resumable = await self.resumable(epochs=epochs, seed=seed)
         if resumable is not None:
             job_dir = Path(resumable.job_dir)
-            spec = JobSpec(epochs=resumable.total_epochs, seed=resumable.parameters["seed"],
-                           data=resumable.parameters.get("data"), resume=True)
+            spec = JobSpec(
+                epochs=resumable.total_epochs,
+                seed=resumable.parameters["seed"],
+                data=resumable.parameters.get("data"),
+                resume=True,
+            )
         else:
             job_dir = None
-            spec = JobSpec(epochs=epochs or DEFAULT_EPOCHS,
-                           seed=DEFAULT_SEED if seed is None else seed,
-                           data=str(data) if data else None)
+            spec = JobSpec(
+                epochs=epochs or DEFAULT_EPOCHS,
+                seed=DEFAULT_SEED if seed is None else seed,
+                data=str(data) if data else None,
+            )
         serving = await self.registry.serving()
-        spec = JobSpec(**{**spec.__dict__,
-                          "serving_model_dir": serving.path if serving and serving.path else None})
+        spec = JobSpec(
+            **{**spec.__dict__, "serving_model_dir": serving.path if serving and serving.path else None}
+        )
         job = await self.jobs.create(
-            started_by=user_id, guild_id=guild_id, channel_id=channel_id,
+            started_by=user_id,
+            guild_id=guild_id,
+            channel_id=channel_id,
             parameters={"epochs": spec.epochs, "seed": spec.seed, "data": spec.data},
-            total_epochs=spec.epochs, job_dir=str(job_dir or ""),
+            total_epochs=spec.epochs,
+            job_dir=str(job_dir or ""),
             resumed_from=resumable.id if resumable else None,
-            epoch=resumable.epoch if resumable else 0)
+            epoch=resumable.epoch if resumable else 0,
+        )
         job_dir = job_dir or self.jobs_dir / f"job-{job.id:04d}"
         try:
             await asyncio.to_thread(_prepare_dir, job_dir, spec)
             process = await launch(job_dir, self.command)
         except OSError as exc:
             log.warning("could not start training job %d in %s: %s", job.id, job_dir, exc)
-            job = await self.jobs.end(job.id, "failed", reason="train_reason_failed",
-                                      reason_params={"detail": _os_error(exc)},
-                                      job_dir=str(job_dir))
+            job = await self.jobs.end(
+                job.id,
+                "failed",
+                reason="train_reason_failed",
+                reason_params={"detail": _os_error(exc)},
+                job_dir=str(job_dir),
+            )
             return StartResult(job, started=True, resumed=resumable is not None)
         job = await self.jobs.update(job.id, job_dir=str(job_dir), pid=process.pid)
-        log.info("training job %d started by user %s (pid %d, %s)", job.id, user_hash(user_id),
-                 process.pid, "resumed" if resumable else "new")
+        log.info(
+            "training job %d started by user %s (pid %d, %s)",
+            job.id,
+            user_hash(user_id),
+            process.pid,
+            "resumed" if resumable else "new",
+        )
         self._follow(Running(job.id, job_dir, process.pid, process_token(process.pid), process))
         return StartResult(job, started=True, resumed=resumable is not None)
 
@@ -297,8 +345,12 @@ class Supervisor:
         except Exception:
             log.exception("following training job %d failed", running.job_id)
             with contextlib.suppress(Exception):
-                await self.jobs.end(running.job_id, "failed", reason="train_reason_failed",
-                                    reason_params={"detail": "the bot lost track of the job"})
+                await self.jobs.end(
+                    running.job_id,
+                    "failed",
+                    reason="train_reason_failed",
+                    reason_params={"detail": "the bot lost track of the job"},
+                )
         finally:
             self._running = None
             with contextlib.suppress(Exception):  # a lost connection has freed it already
@@ -309,8 +361,7 @@ class Supervisor:
     async def _wait_for_exit(self, running: Running) -> tuple[bool, int | None]:
         if running.process is not None:
             try:
-                return True, await asyncio.wait_for(asyncio.shield(running.process.wait()),
-                                                    self.poll_s)
+                return True, await asyncio.wait_for(asyncio.shield(running.process.wait()), self.poll_s)
             except TimeoutError:
                 return False, None
         await asyncio.sleep(self.poll_s)
@@ -319,8 +370,13 @@ class Supervisor:
     async def _conclude(self, running: Running, code: int | None, status: TrainingStatus | None) -> None:
         job_id, progress = running.job_id, _progress(status)
         if running.cancelled_by is not None:
-            await self.jobs.end(job_id, "cancelled", reason="train_reason_cancelled",
-                                reason_params={"user": f"<@{running.cancelled_by}>"}, **progress)
+            await self.jobs.end(
+                job_id,
+                "cancelled",
+                reason="train_reason_cancelled",
+                reason_params={"user": f"<@{running.cancelled_by}>"},
+                **progress,
+            )
         elif running.stopping:
             await self.jobs.end(job_id, "interrupted", reason="train_reason_bot_stopped", **progress)
         elif code == EXIT_DONE:
@@ -330,22 +386,32 @@ class Supervisor:
             if detail is None:  # it could not even write why: most likely, no room to
                 free = await asyncio.to_thread(_free_mb, running.job_dir)
                 detail = f"it could not record why; {free} MB free in {running.job_dir}"
-            await self.jobs.end(job_id, "failed", reason="train_reason_failed",
-                                reason_params={"detail": detail}, **progress)
+            await self.jobs.end(
+                job_id, "failed", reason="train_reason_failed", reason_params={"detail": detail}, **progress
+            )
         elif code in (EXIT_INTERRUPTED, -signal.SIGTERM, -signal.SIGINT):
             await self.jobs.end(job_id, "interrupted", reason="train_reason_stopped", **progress)
         elif code is None or code < 0:
-            name = signal.Signals(-code).name if code is not None and -code in signal.valid_signals() \
-                else None
-            await self.jobs.end(job_id, "interrupted", reason="train_reason_killed",
-                                reason_params={"signal": name or "?"}, **progress)
+            name = (
+                signal.Signals(-code).name if code is not None and -code in signal.valid_signals() else None
+            )
+            await self.jobs.end(
+                job_id,
+                "interrupted",
+                reason="train_reason_killed",
+                reason_params={"signal": name or "?"},
+                **progress,
+            )
         else:
-            await self.jobs.end(job_id, "failed", reason="train_reason_failed",
-                                reason_params={"detail": f"the training process exited with {code}"},
-                                **progress)
+            await self.jobs.end(
+                job_id,
+                "failed",
+                reason="train_reason_failed",
+                reason_params={"detail": f"the training process exited with {code}"},
+                **progress,
+            )
         job = await self.jobs.get(job_id)
-        log.info("training job %d ended: %s%s", job_id, job.state,
-                 f" ({job.outcome})" if job.outcome else "")
+        log.info("training job %d ended: %s%s", job_id, job.state, f" ({job.outcome})" if job.outcome else "")
 
     async def _judge(self, running: Running, progress: dict[str, Any]) -> None:
         """The swap rule; on a pass, the new model serves from the next request on."""
@@ -354,33 +420,48 @@ class Supervisor:
         evaluation = await asyncio.to_thread(Evaluation.read, job_dir)
         card = await asyncio.to_thread(_read_card, job_dir)
         if evaluation is None or card is None:
-            await self.jobs.end(job_id, "failed", reason="train_reason_failed",
-                                reason_params={"detail": "the job left no checked model"}, **progress)
+            await self.jobs.end(
+                job_id,
+                "failed",
+                reason="train_reason_failed",
+                reason_params={"detail": "the job left no checked model"},
+                **progress,
+            )
             return
         scores = {"negative_elbo": evaluation.negative_elbo, "fidelity": evaluation.fidelity}
         progress["metrics"] = {**progress.get("metrics", {}), "evaluation": evaluation.__dict__}
-        verdict = judge(evaluation, max_elbo_increase=settings.swap_max_elbo_increase,
-                        min_fidelity=settings.swap_min_fidelity,
-                        max_digit_drop=settings.swap_max_digit_drop)
+        verdict = judge(
+            evaluation,
+            max_elbo_increase=settings.swap_max_elbo_increase,
+            min_fidelity=settings.swap_min_fidelity,
+            max_digit_drop=settings.swap_max_digit_drop,
+        )
         path = None
         try:
-            path = await asyncio.to_thread(install_files, job_dir, self.registry.models_dir,
-                                           evaluation.version)
+            path = await asyncio.to_thread(
+                install_files, job_dir, self.registry.models_dir, evaluation.version
+            )
             if verdict.passed:
                 sampler = await self.pool.run(self._load_sampler, path, timeout_s=float("inf"))
         except (OSError, GenAIError) as exc:
             detail = _os_error(exc) if isinstance(exc, OSError) else str(exc)
             verdict = type(verdict)(False, "train_reject_unloadable", {"detail": detail})
         if not verdict.passed:
-            await self.registry.reject(evaluation.version, path=path, card=card, job_id=job_id,
-                                       reason=verdict.reason, **scores)
-            await self.jobs.end(job_id, "finished", outcome="rejected", reason=verdict.reason,
-                                reason_params=verdict.params, **progress)
+            await self.registry.reject(
+                evaluation.version, path=path, card=card, job_id=job_id, reason=verdict.reason, **scores
+            )
+            await self.jobs.end(
+                job_id,
+                "finished",
+                outcome="rejected",
+                reason=verdict.reason,
+                reason_params=verdict.params,
+                **progress,
+            )
             log.info("model %s rejected: %s %s", evaluation.version, verdict.reason, verdict.params)
             return
         async with self.swap_lock:
-            await self.registry.promote(evaluation.version, path=path, card=card, job_id=job_id,
-                                        **scores)
+            await self.registry.promote(evaluation.version, path=path, card=card, job_id=job_id, **scores)
             self._swap(sampler)
         job = await self.jobs.end(job_id, "finished", outcome="swapped", **progress)
         for listener in self.on_model_swapped:
@@ -457,9 +538,18 @@ def _read_card(job_dir: Path) -> dict[str, Any] | None:
 def _progress(status: TrainingStatus | None) -> dict[str, Any]:
     if status is None:
         return {}
-    metrics = {name: getattr(status, name) for name in (
-        "loss", "reconstruction_loss", "kl_loss", "val_loss", "val_reconstruction_loss",
-        "val_kl_loss", "seconds_per_epoch")}
+    metrics = {
+        name: getattr(status, name)
+        for name in (
+            "loss",
+            "reconstruction_loss",
+            "kl_loss",
+            "val_loss",
+            "val_reconstruction_loss",
+            "val_kl_loss",
+            "seconds_per_epoch",
+        )
+    }
     return {"epoch": status.epoch, "metrics": metrics}
 
 

@@ -27,27 +27,54 @@ class Verdict:
     params: dict[str, Any] | None = None
 
 
-def judge(evaluation: Evaluation, *, max_elbo_increase: float, min_fidelity: float,
-          max_digit_drop: float | None = None) -> Verdict:
+def judge(
+    evaluation: Evaluation,
+    *,
+    max_elbo_increase: float,
+    min_fidelity: float,
+    max_digit_drop: float | None = None,
+) -> Verdict:
     if evaluation.fidelity < min_fidelity:
-        return Verdict(False, "train_reject_fidelity", {
-            "fidelity": f"{evaluation.fidelity:.1%}", "minimum": f"{min_fidelity:.1%}",
-            "worst": evaluation.worst_class,
-            "worst_fidelity": f"{evaluation.worst_class_fidelity:.0%}"})
+        return Verdict(
+            False,
+            "train_reject_fidelity",
+            {
+                "fidelity": f"{evaluation.fidelity:.1%}",
+                "minimum": f"{min_fidelity:.1%}",
+                "worst": evaluation.worst_class,
+                "worst_fidelity": f"{evaluation.worst_class_fidelity:.0%}",
+            },
+        )
     increase = evaluation.negative_elbo - evaluation.serving_negative_elbo
     if increase > max_elbo_increase:
-        return Verdict(False, "train_reject_elbo", {
-            "elbo": f"{evaluation.negative_elbo:.1f}",
-            "serving": f"{evaluation.serving_negative_elbo:.1f}",
-            "increase": f"{increase:.1f}", "maximum": f"{max_elbo_increase:g}"})
+        return Verdict(
+            False,
+            "train_reject_elbo",
+            {
+                "elbo": f"{evaluation.negative_elbo:.1f}",
+                "serving": f"{evaluation.serving_negative_elbo:.1f}",
+                "increase": f"{increase:.1f}",
+                "maximum": f"{max_elbo_increase:g}",
+            },
+        )
     if max_digit_drop is not None and evaluation.fairness and evaluation.serving_fairness:
         from genai_models.vae.training.fairness import FairnessReport, fails_margin
 
-        failing = fails_margin(FairnessReport.from_dict(evaluation.fairness),
-                               FairnessReport.from_dict(evaluation.serving_fairness), max_digit_drop)
+        failing = fails_margin(
+            FairnessReport.from_dict(evaluation.fairness),
+            FairnessReport.from_dict(evaluation.serving_fairness),
+            max_digit_drop,
+        )
         if failing is not None:
             measure, digit, score, serving = failing
-            return Verdict(False, DIGIT_REASONS[measure], {
-                "digit": digit, "score": f"{score:.2f}", "serving": f"{serving:.2f}",
-                "margin": f"{max_digit_drop:g}"})
+            return Verdict(
+                False,
+                DIGIT_REASONS[measure],
+                {
+                    "digit": digit,
+                    "score": f"{score:.2f}",
+                    "serving": f"{serving:.2f}",
+                    "margin": f"{max_digit_drop:g}",
+                },
+            )
     return Verdict(True)

@@ -29,7 +29,11 @@ _GREY_PALETTE = bytes(value for value in range(256) for _ in range(3))
 
 
 def morph_gif(
-    frames: np.ndarray, *, size: int = 224, frame_ms: int = 50, boomerang: bool = False,
+    frames: np.ndarray,
+    *,
+    size: int = 224,
+    frame_ms: int = 50,
+    boomerang: bool = False,
     provenance: Provenance | None = None,
 ) -> bytes:
     """An animated GIF of (N, H, W) uint8 frames, size × size pixels, looping forever.

@@ -36,8 +36,7 @@ ALGORITHMS = ("es256", "es384", "es512", "ps256", "ps384", "ps512", "ed25519")
 # What c2pa's builder does by default and we do not want: a JPEG thumbnail of the image inside
 # its own manifest (it made a small /digit PNG many times larger), and reading the file back
 # after signing (it roughly doubled the signing time; `genai-bot verify` is where files are read).
-BUILDER_SETTINGS = {"builder": {"thumbnail": {"enabled": False}},
-                    "verify": {"verify_after_sign": False}}
+BUILDER_SETTINGS = {"builder": {"thumbnail": {"enabled": False}}, "verify": {"verify_after_sign": False}}
 
 
 class SigningError(GenAIError):
@@ -63,8 +62,11 @@ class SigningIdentity:
         from cryptography.x509.oid import NameOID
 
         subject = x509.load_pem_x509_certificate(self.cert_chain).subject
-        names = [attribute.value for oid in (NameOID.COMMON_NAME, NameOID.ORGANIZATION_NAME)
-                 for attribute in subject.get_attributes_for_oid(oid)]
+        names = [
+            attribute.value
+            for oid in (NameOID.COMMON_NAME, NameOID.ORGANIZATION_NAME)
+            for attribute in subject.get_attributes_for_oid(oid)
+        ]
         return ", ".join(str(name) for name in dict.fromkeys(names)) or subject.rfc4514_string()
 
 
@@ -74,8 +76,9 @@ class CredentialSigner:
 
     def __init__(self, identity: SigningIdentity) -> None:
         if identity.algorithm not in ALGORITHMS:
-            raise SigningError(f"unknown signing algorithm {identity.algorithm!r}; "
-                               f"use one of {', '.join(ALGORITHMS)}")
+            raise SigningError(
+                f"unknown signing algorithm {identity.algorithm!r}; use one of {', '.join(ALGORITHMS)}"
+            )
         self.identity = identity
         self._local = threading.local()
         self._check()
@@ -98,13 +101,14 @@ class CredentialSigner:
             import c2pa
 
             try:
-                signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo(
-                    self.identity.algorithm, self.identity.cert_chain, self.identity.private_key,
-                    None))
+                signer = c2pa.Signer.from_info(
+                    c2pa.C2paSignerInfo(
+                        self.identity.algorithm, self.identity.cert_chain, self.identity.private_key, None
+                    )
+                )
             except c2pa.C2paError as exc:
                 raise SigningError(f"the signing certificate or key cannot be used: {exc}") from None
-            handles = self._local.handles = (c2pa.Context(c2pa.Settings.from_dict(BUILDER_SETTINGS)),
-                                             signer)
+            handles = self._local.handles = (c2pa.Context(c2pa.Settings.from_dict(BUILDER_SETTINGS)), signer)
         return handles
 
     def sign(self, data: bytes, mime: str, provenance: Provenance) -> bytes:
@@ -132,8 +136,13 @@ def manifest_definition(provenance: Provenance, mime: str) -> dict[str, Any]:
         "model": provenance.model,
         "model_parameters": dict(provenance.parameters),
     }
-    created = {"action": "c2pa.created", "digitalSourceType": TRAINED_ALGORITHMIC_MEDIA,
-               "softwareAgent": agent, "when": provenance.created_iso, "parameters": parameters}
+    created = {
+        "action": "c2pa.created",
+        "digitalSourceType": TRAINED_ALGORITHMIC_MEDIA,
+        "softwareAgent": agent,
+        "when": provenance.created_iso,
+        "parameters": parameters,
+    }
     definition: dict[str, Any] = {
         "claim_generator_info": [agent],
         "title": f"{provenance.parameters.get('feature', 'image')}.{mime.rpartition('/')[2]}",
@@ -143,9 +152,13 @@ def manifest_definition(provenance: Provenance, mime: str) -> dict[str, Any]:
     if provenance.ingredients:
         # inputTo: a person's image the output was made from; listed by hash, never embedded.
         definition["ingredients"] = [
-            {"title": ingredient.title, "format": ingredient.format, "relationship": "inputTo",
-             "instance_id": f"sha256:{ingredient.sha256}",
-             "metadata": {"sha256": ingredient.sha256}}
+            {
+                "title": ingredient.title,
+                "format": ingredient.format,
+                "relationship": "inputTo",
+                "instance_id": f"sha256:{ingredient.sha256}",
+                "metadata": {"sha256": ingredient.sha256},
+            }
             for ingredient in provenance.ingredients
         ]
         parameters["ingredientIds"] = [f"sha256:{i.sha256}" for i in provenance.ingredients]

@@ -48,11 +48,13 @@ def read_credentials(data: bytes, *, trust_anchors: bytes | None = None) -> Cred
 
     context = None
     if trust_anchors:
-        context = c2pa.Context(c2pa.Settings.from_dict(
-            {"verify": {"verify_trust": True}, "trust": {"user_anchors": trust_anchors.decode()}}))
+        context = c2pa.Context(
+            c2pa.Settings.from_dict(
+                {"verify": {"verify_trust": True}, "trust": {"user_anchors": trust_anchors.decode()}}
+            )
+        )
     try:
-        reader = c2pa.Reader(io.BytesIO(data), context=context) if context else c2pa.Reader(
-            io.BytesIO(data))
+        reader = c2pa.Reader(io.BytesIO(data), context=context) if context else c2pa.Reader(io.BytesIO(data))
     except c2pa.C2paError as exc:
         if "ManifestNotFound" in type(exc).__name__ or "no JUMBF" in str(exc):
             return CredentialReport(has_credentials=False)
@@ -65,14 +67,26 @@ def read_credentials(data: bytes, *, trust_anchors: bytes | None = None) -> Cred
 
 def _report(store: dict, state: str) -> CredentialReport:
     manifest = store.get("manifests", {}).get(store.get("active_manifest"), {})
-    failures = (store.get("validation_results", {}).get("activeManifest", {}).get("failure")
-                or store.get("validation_status") or [])
-    problems = tuple(f"{f.get('code')}: {f.get('explanation', '')}".rstrip(": ") for f in failures
-                     if not str(f.get("code", "")).startswith(_TRUST_ONLY))
+    failures = (
+        store.get("validation_results", {}).get("activeManifest", {}).get("failure")
+        or store.get("validation_status")
+        or []
+    )
+    problems = tuple(
+        f"{f.get('code')}: {f.get('explanation', '')}".rstrip(": ")
+        for f in failures
+        if not str(f.get("code", "")).startswith(_TRUST_ONLY)
+    )
     changed = any(marker in problem for problem in problems for marker in _CHANGED_MARKERS)
     signature = manifest.get("signature_info") or {}
-    signer = ", ".join(str(part) for part in dict.fromkeys(
-        (signature.get("common_name"), signature.get("issuer"))) if part) or None
+    signer = (
+        ", ".join(
+            str(part)
+            for part in dict.fromkeys((signature.get("common_name"), signature.get("issuer")))
+            if part
+        )
+        or None
+    )
     created = _created_action(manifest)
     agent = created.get("softwareAgent") or {}
     if isinstance(agent, dict):

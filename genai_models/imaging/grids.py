@@ -34,7 +34,11 @@ def grid_size(count: int, *, cell: int = 84, margin: int = 8, columns: int | Non
 
 
 def grid_png(
-    images: np.ndarray, *, cell: int = 84, margin: int = 8, columns: int | None = None,
+    images: np.ndarray,
+    *,
+    cell: int = 84,
+    margin: int = 8,
+    columns: int | None = None,
     provenance: Provenance | None = None,
 ) -> bytes:
     """A greyscale PNG of (N, H, W) uint8 images, each scaled to cell × cell pixels.

@@ -30,8 +30,9 @@ CA_DAYS = 3650
 SIGNER_DAYS = 730
 RENEW_BEFORE_DAYS = 30  # a signing certificate this close to expiry is replaced at start-up
 CLOCK_SKEW = datetime.timedelta(minutes=5)  # valid a little before now, for readers' clocks
-UNTRUSTED_NOTE = ("tamper-evident but not from a trusted issuer: C2PA readers will show the "
-                  "signer as untrusted")
+UNTRUSTED_NOTE = (
+    "tamper-evident but not from a trusted issuer: C2PA readers will show the signer as untrusted"
+)
 
 
 def local_identity(folder: Path) -> SigningIdentity:
@@ -51,11 +52,18 @@ def local_identity(folder: Path) -> SigningIdentity:
         chain, key = _issue_signer(ca_cert, ca_key)
         _write(signer_key, key, private=True)
         _write(signer_pem, chain)
-        log.info("created a local Content Credentials signing certificate in %s: images are "
-                 "signed %s (set GENAI_C2PA_CERT and GENAI_C2PA_KEY for a trusted issuer)",
-                 folder, UNTRUSTED_NOTE)
-    return SigningIdentity(cert_chain=signer_pem.read_bytes(), private_key=signer_key.read_bytes(),
-                           algorithm="es256", trusted_issuer=False)
+        log.info(
+            "created a local Content Credentials signing certificate in %s: images are "
+            "signed %s (set GENAI_C2PA_CERT and GENAI_C2PA_KEY for a trusted issuer)",
+            folder,
+            UNTRUSTED_NOTE,
+        )
+    return SigningIdentity(
+        cert_chain=signer_pem.read_bytes(),
+        private_key=signer_key.read_bytes(),
+        algorithm="es256",
+        trusted_issuer=False,
+    )
 
 
 def _authority(folder: Path):
@@ -65,15 +73,19 @@ def _authority(folder: Path):
 
     cert_path, key_path = folder / "ca.pem", folder / "ca.key"
     if cert_path.exists() and key_path.exists():
-        return (x509.load_pem_x509_certificate(cert_path.read_bytes()),
-                serialization.load_pem_private_key(key_path.read_bytes(), password=None))
+        return (
+            x509.load_pem_x509_certificate(cert_path.read_bytes()),
+            serialization.load_pem_private_key(key_path.read_bytes(), password=None),
+        )
     key = ec.generate_private_key(ec.SECP256R1())
     name = _name(f"{PRODUCT} local authority")
     usage = _key_usage(digital_signature=False, key_cert_sign=True, crl_sign=True)
-    cert = (_builder(name, name, key.public_key(), CA_DAYS)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(usage, critical=True)
-            .sign(key, _hash()))
+    cert = (
+        _builder(name, name, key.public_key(), CA_DAYS)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(usage, critical=True)
+        .sign(key, _hash())
+    )
     _write(key_path, _private_pem(key), private=True)
     _write(cert_path, cert.public_bytes(serialization.Encoding.PEM))
     return cert, key
@@ -86,17 +98,17 @@ def _issue_signer(ca_cert, ca_key) -> tuple[bytes, bytes]:
     from cryptography.x509.oid import ExtendedKeyUsageOID
 
     key = ec.generate_private_key(ec.SECP256R1())
-    cert = (_builder(_name(f"{PRODUCT} (local, untrusted)"), ca_cert.subject, key.public_key(),
-                     SIGNER_DAYS)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(_key_usage(digital_signature=True), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]),
-                           critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
-                           critical=False)
-            .sign(ca_key, _hash()))
-    chain = cert.public_bytes(serialization.Encoding.PEM) + ca_cert.public_bytes(
-        serialization.Encoding.PEM)
+    cert = (
+        _builder(_name(f"{PRODUCT} (local, untrusted)"), ca_cert.subject, key.public_key(), SIGNER_DAYS)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_key_usage(digital_signature=True), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, _hash())
+    )
+    chain = cert.public_bytes(serialization.Encoding.PEM) + ca_cert.public_bytes(serialization.Encoding.PEM)
     return chain, _private_pem(key)
 
 
@@ -104,27 +116,44 @@ def _name(common_name: str):
     from cryptography import x509
     from cryptography.x509.oid import NameOID
 
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, PRODUCT)])
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, PRODUCT),
+        ]
+    )
 
 
 def _builder(subject, issuer, public_key, days: int):
     from cryptography import x509
 
     now = datetime.datetime.now(datetime.UTC)
-    return (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer)
-            .public_key(public_key).serial_number(x509.random_serial_number())
-            .not_valid_before(now - CLOCK_SKEW).not_valid_after(now + datetime.timedelta(days=days))
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False))
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - CLOCK_SKEW)
+        .not_valid_after(now + datetime.timedelta(days=days))
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+    )
 
 
 def _key_usage(*, digital_signature: bool, key_cert_sign: bool = False, crl_sign: bool = False):
     from cryptography import x509
 
-    return x509.KeyUsage(digital_signature=digital_signature, content_commitment=False,
-                         key_encipherment=False, data_encipherment=False, key_agreement=False,
-                         key_cert_sign=key_cert_sign, crl_sign=crl_sign, encipher_only=False,
-                         decipher_only=False)
+    return x509.KeyUsage(
+        digital_signature=digital_signature,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=key_cert_sign,
+        crl_sign=crl_sign,
+        encipher_only=False,
+        decipher_only=False,
+    )
 
 
 def _hash():
@@ -136,15 +165,15 @@ def _hash():
 def _private_pem(key) -> bytes:
     from cryptography.hazmat.primitives import serialization
 
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def _write(path: Path, data: bytes, *, private: bool = False) -> None:
     """Atomically, and a key readable by its owner only from the moment it exists."""
     temporary = path.with_name(f".{path.name}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
-                         0o600 if private else 0o644)
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)
     with os.fdopen(descriptor, "wb") as file:
         file.write(data)
     os.replace(temporary, path)

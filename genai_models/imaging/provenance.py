@@ -61,8 +61,11 @@ def _now() -> datetime:
 
 # The first bytes of the upload formats users send, to name an ingredient's format.
 _UPLOAD_SIGNATURES = (
-    (b"\x89PNG", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF8", "image/gif"),
-    (b"RIFF", "image/webp"), (b"BM", "image/bmp"),
+    (b"\x89PNG", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF8", "image/gif"),
+    (b"RIFF", "image/webp"),
+    (b"BM", "image/bmp"),
 )
 
 
@@ -82,10 +85,11 @@ class Ingredient:
             raw, media = np.ascontiguousarray(data).tobytes(), "application/octet-stream"
         else:
             raw = bytes(data)
-            media = next((kind for magic, kind in _UPLOAD_SIGNATURES if raw.startswith(magic)),
-                         "application/octet-stream")
-        return cls(title="a person's uploaded image", format=media,
-                   sha256=hashlib.sha256(raw).hexdigest())
+            media = next(
+                (kind for magic, kind in _UPLOAD_SIGNATURES if raw.startswith(magic)),
+                "application/octet-stream",
+            )
+        return cls(title="a person's uploaded image", format=media, sha256=hashlib.sha256(raw).hexdigest())
 
 
 @dataclass(frozen=True)
@@ -154,9 +158,7 @@ class Provenance:
 
     def gif_extensions(self) -> bytes:
         """A comment extension and an XMP application extension, to go before the first frame."""
-        return _gif_comment(self.describe().encode("ascii", "replace")) + _gif_xmp(
-            self.xmp().encode("utf-8")
-        )
+        return _gif_comment(self.describe().encode("ascii", "replace")) + _gif_xmp(self.xmp().encode("utf-8"))
 
 
 def _gif_comment(text: bytes) -> bytes:
@@ -197,4 +199,3 @@ def add_mark(pixels: np.ndarray) -> np.ndarray:
     corner = marked[bottom - mask.shape[0] : bottom, right - mask.shape[1] : right]
     corner[mask] = MARK_GREY
     return marked
-

@@ -30,9 +30,18 @@ class StylePanel:
     colour: tuple[int, int, int]
 
 
-def style_map_png(panels: list[StylePanel], *, extent: float, x_label: str, y_label: str,
-                  title: str, legend: str, columns: int = 5, panel_size: int = 252,
-                  provenance: Provenance | None = None) -> bytes:
+def style_map_png(
+    panels: list[StylePanel],
+    *,
+    extent: float,
+    x_label: str,
+    y_label: str,
+    title: str,
+    legend: str,
+    columns: int = 5,
+    panel_size: int = 252,
+    provenance: Provenance | None = None,
+) -> bytes:
     """Panels `columns` to a row on white, each `panel_size` pixels a side, with labelled axes.
 
     `x_label` / `y_label` say what each axis does (the caller measures it); `legend` says what
@@ -63,15 +72,16 @@ def style_map_png(panels: list[StylePanel], *, extent: float, x_label: str, y_la
     return png_bytes(image, provenance)
 
 
-def _draw_panel(image, draw, panel: StylePanel, left: int, top: int, size: int, extent: float,
-                line: int) -> None:
+def _draw_panel(
+    image, draw, panel: StylePanel, left: int, top: int, size: int, extent: float, line: int
+) -> None:
     n, m, height, width = panel.grid.shape
     tiles = resize_nearest(panel.grid.reshape(n * m, height, width), size // n, size // m)
     tile = tiles.shape[1]
     canvas = np.zeros((n * tile, m * tile), np.uint8)
     for index, pixels in enumerate(tiles):
         row, column = divmod(index, m)
-        canvas[row * tile:(row + 1) * tile, column * tile:(column + 1) * tile] = pixels
+        canvas[row * tile : (row + 1) * tile, column * tile : (column + 1) * tile] = pixels
     side = n * tile
     image.paste(Image.fromarray(canvas).convert("RGB"), (left, top))
 
@@ -85,13 +95,18 @@ def _draw_panel(image, draw, panel: StylePanel, left: int, top: int, size: int, 
     for x, y in np.asarray(panel.points, "float64").reshape(-1, 2):
         if abs(x) <= extent and abs(y) <= extent:
             px, py = to_pixel(x, y)
-            draw.ellipse([px - radius - 1, py - radius - 1, px + radius + 1, py + radius + 1],
-                         outline=RING_EDGE)
+            draw.ellipse(
+                [px - radius - 1, py - radius - 1, px + radius + 1, py + radius + 1], outline=RING_EDGE
+            )
             draw.ellipse([px - radius, py - radius, px + radius, py + radius], outline=panel.colour)
     draw.rectangle([left - 1, top - 1, left + side, top + side], outline=INK)
     caption_width, _ = text_size(draw, panel.caption)
-    draw.text((left + (side - caption_width) / 2, top - line), drawable(panel.caption),
-              fill=panel.colour, font=font())
+    draw.text(
+        (left + (side - caption_width) / 2, top - line),
+        drawable(panel.caption),
+        fill=panel.colour,
+        font=font(),
+    )
     for value in nice_ticks(-extent, extent, target=4):
         px, _ = to_pixel(value, 0)
         label = f"{value:g}"

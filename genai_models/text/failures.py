@@ -74,12 +74,15 @@ def operator_hint(exc: BaseException, *, base_url: str, model: str) -> str | Non
     URL or model, and which setting to check. None where the error's own text says enough."""
     url = loggable_url(base_url).rstrip("/")
     if isinstance(exc, openai.APITimeoutError):
-        return (f"{url} did not answer in time: check that the server is not overloaded, "
-                "or raise OPENAI_TIMEOUT")
+        return (
+            f"{url} did not answer in time: check that the server is not overloaded, or raise OPENAI_TIMEOUT"
+        )
     failure = connection_failure(exc)
     if failure == "refused":
-        return (f"nothing answers at {url} (connection refused): check that the text server is "
-                "running and that OPENAI_BASE_URL has its host and port")
+        return (
+            f"nothing answers at {url} (connection refused): check that the text server is "
+            "running and that OPENAI_BASE_URL has its host and port"
+        )
     if failure == "unknown_host":
         return f"the host of {url} is unknown: check OPENAI_BASE_URL"
     if isinstance(exc, openai.APIConnectionError):
@@ -92,14 +95,20 @@ def operator_hint(exc: BaseException, *, base_url: str, model: str) -> str | Non
     if status == 403:
         return f"{url} refused the API key access to model '{model}' (403): check OPENAI_API_KEY"
     if status == 404 and is_missing_model(exc, model):
-        return (f"{url} has no model '{model}': check OPENAI_MODEL against the server's list "
-                f"(GET {url}/models; on Ollama, `ollama pull {model}`)")
+        return (
+            f"{url} has no model '{model}': check OPENAI_MODEL against the server's list "
+            f"(GET {url}/models; on Ollama, `ollama pull {model}`)"
+        )
     if status == 404:
         if not url.endswith("/v1"):
-            return (f"{url}/chat/completions does not exist (404): OPENAI_BASE_URL usually ends "
-                    f"in /v1, e.g. {url}/v1")
-        return (f"{url}/chat/completions does not exist (404): check that OPENAI_BASE_URL is the "
-                "server's OpenAI-compatible address")
+            return (
+                f"{url}/chat/completions does not exist (404): OPENAI_BASE_URL usually ends "
+                f"in /v1, e.g. {url}/v1"
+            )
+        return (
+            f"{url}/chat/completions does not exist (404): check that OPENAI_BASE_URL is the "
+            "server's OpenAI-compatible address"
+        )
     return None
 
 
@@ -185,4 +194,3 @@ def retry_after_seconds(headers) -> float | None:
         if math.isfinite(seconds) and seconds >= 0:
             return seconds
     return None
-

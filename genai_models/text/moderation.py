@@ -21,6 +21,7 @@ MODERATION_MODEL = "omni-moderation-latest"
 
 Stage = Literal["input", "output"]
 
+
 class Moderator:
     """Raises ContentFlaggedError when the moderation endpoint flags a text."""
 
@@ -40,9 +41,7 @@ class Moderator:
             )
             raise ServiceError(code="moderation_unavailable") from None
         except (openai.OpenAIError, ValueError) as exc:
-            log.warning(
-                "moderation of the %s failed: %s", stage, describe(exc, secret=self._secret)
-            )
+            log.warning("moderation of the %s failed: %s", stage, describe(exc, secret=self._secret))
             raise to_genai_error(exc, phase="request") from None
 
         flagged = [result for result in response.results if result.flagged]
@@ -59,4 +58,3 @@ class Moderator:
         # The text itself is not logged: it may be exactly what should not be kept.
         log.info("moderation flagged the %s (categories: %s)", stage, ", ".join(categories))
         raise ContentFlaggedError(stage=stage, categories=tuple(categories))
-

@@ -73,9 +73,7 @@ class Poet:
     queue does, bot/fair_use/; `genai-bot poem` writes one).
     """
 
-    def __init__(
-        self, *, config: PoetConfig, http_client: httpx2.AsyncClient | None = None
-    ) -> None:
+    def __init__(self, *, config: PoetConfig, http_client: httpx2.AsyncClient | None = None) -> None:
         if config.is_openai and not config.api_key:
             raise AuthenticationError(code="not_configured")
         self._config = config
@@ -111,17 +109,13 @@ class Poet:
         if self._moderator is not None:
             await self._check(text, "input", asyncio.get_running_loop().time() + self._config.deadline_s)
 
-    def write(
-        self, request: PoemRequest, *, on_progress: ProgressListener | None = None
-    ) -> PoemStream:
+    def write(self, request: PoemRequest, *, on_progress: ProgressListener | None = None) -> PoemStream:
         """Start a poem. Nothing is sent until the stream is iterated (or `final()` awaited).
 
         `on_progress` hears of the wait before the first piece: the request going out (Started),
         a busy service retried (Retrying).
         """
-        return PoemStream(
-            self._generate(request, on_progress or _ignore_progress), moderated=self.moderated
-        )
+        return PoemStream(self._generate(request, on_progress or _ignore_progress), moderated=self.moderated)
 
     async def aclose(self) -> None:
         """Release connections. The poet cannot be used afterwards."""
@@ -336,8 +330,7 @@ class Poet:
 
     def _out_of_time(self, what: str, retries: int) -> GenAIError:
         log.warning(
-            "chat request to %s (model %s) ran out of its %g s deadline during %s "
-            "(after %d retries)",
+            "chat request to %s (model %s) ran out of its %g s deadline during %s (after %d retries)",
             loggable_url(self._config.base_url or OPENAI_BASE_URL),
             self._config.model,
             self._config.deadline_s,

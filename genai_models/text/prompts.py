@@ -30,9 +30,7 @@ FORM_INSTRUCTIONS: dict[str, str] = {
     "sonnet": "a sonnet: 14 lines in two quatrains and two tercets, with rhyme",
     "limerick": "a limerick: five humorous lines rhyming AABBA",
     "ballad": "a short ballad: three or four rhyming quatrains telling a small story",
-    "acrostic": (
-        "an acrostic poem whose line initials, read downwards, spell one key word of the topic"
-    ),
+    "acrostic": ("an acrostic poem whose line initials, read downwards, spell one key word of the topic"),
     "ode": "a short ode (at most 16 lines) praising the topic",
     "quatrain": "a single rhyming quatrain (four lines)",
 }

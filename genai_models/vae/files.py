@@ -43,8 +43,11 @@ def require_free_space(folder: Path, needed_bytes: int, what: str) -> None:
 
     free = shutil.disk_usage(folder).free
     if free < needed_bytes:
-        raise OSError(errno.ENOSPC, f"not enough disk space for {what} in {folder}: "
-                                    f"{free / 1e6:.1f} MB free, about {needed_bytes / 1e6:.1f} MB needed")
+        raise OSError(
+            errno.ENOSPC,
+            f"not enough disk space for {what} in {folder}: "
+            f"{free / 1e6:.1f} MB free, about {needed_bytes / 1e6:.1f} MB needed",
+        )
 
 
 def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
@@ -89,8 +92,7 @@ def signals_deferred(signals: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM))
         yield
         return
     received: list[int] = []
-    previous = {number: signal.signal(number, lambda n, frame: received.append(n))
-                for number in signals}
+    previous = {number: signal.signal(number, lambda n, frame: received.append(n)) for number in signals}
     try:
         yield
     finally:

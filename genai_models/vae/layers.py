@@ -39,8 +39,9 @@ class ClassPrior(layers.Layer):
     digits have (sampler.py), not this prior.
     """
 
-    def __init__(self, num_classes: int = 10, latent_dim: int = 16,
-                 radius: float = DEFAULT_PRIOR_RADIUS, **kwargs):
+    def __init__(
+        self, num_classes: int = 10, latent_dim: int = 16, radius: float = DEFAULT_PRIOR_RADIUS, **kwargs
+    ):
         super().__init__(**kwargs)
         self.num_classes = num_classes
         self.latent_dim = latent_dim

@@ -24,8 +24,9 @@ DEFAULT_LATENT_DIM = 16
 ENCODER_HIDDEN_UNITS = 64  # the source article's VAE had 16: too narrow to carry a hand (module docstring)
 
 
-def build_encoder(latent_dim: int = DEFAULT_LATENT_DIM, seed: int = 1337,
-                  hidden_units: int = ENCODER_HIDDEN_UNITS) -> keras.Model:
+def build_encoder(
+    latent_dim: int = DEFAULT_LATENT_DIM, seed: int = 1337, hidden_units: int = ENCODER_HIDDEN_UNITS
+) -> keras.Model:
     """The heavy layers follow Keras's global dtype policy (training may set mixed_bfloat16,
     see precision.py). The latent code and its sampling are float32 whatever the policy: the KL
     and the sampler's latent statistics need its full precision."""
@@ -125,19 +126,20 @@ class VAE(keras.Model):
 
 def gaussian_kl(z_mean, z_log_var, prior_mean):
     """KL(N(z_mean, exp(z_log_var)) || N(prior_mean, I)) per example, summed over latent dims."""
-    return -0.5 * ops.sum(
-        1 + z_log_var - ops.square(z_mean - prior_mean) - ops.exp(z_log_var), axis=1
-    )
+    return -0.5 * ops.sum(1 + z_log_var - ops.square(z_mean - prior_mean) - ops.exp(z_log_var), axis=1)
 
 
-def build_vae(latent_dim: int = DEFAULT_LATENT_DIM, seed: int = 1337,
-              prior_radius: float = DEFAULT_PRIOR_RADIUS, learn_prior_means: bool = False) -> VAE:
+def build_vae(
+    latent_dim: int = DEFAULT_LATENT_DIM,
+    seed: int = 1337,
+    prior_radius: float = DEFAULT_PRIOR_RADIUS,
+    learn_prior_means: bool = False,
+) -> VAE:
     vae = VAE(
         build_encoder(latent_dim, seed=seed),
         build_decoder(latent_dim),
         # float32 whatever the global policy: its means enter the KL beside the float32 code.
-        ClassPrior(NUM_CLASSES, latent_dim, radius=prior_radius, name="class_prior",
-                   dtype="float32"),
+        ClassPrior(NUM_CLASSES, latent_dim, radius=prior_radius, name="class_prior", dtype="float32"),
         name="vae",
     )
     vae.prior.build()
@@ -146,4 +148,3 @@ def build_vae(latent_dim: int = DEFAULT_LATENT_DIM, seed: int = 1337,
     # The decoder is told the class, so neither is needed to draw the right digit.
     vae.prior.trainable = learn_prior_means
     return vae
-

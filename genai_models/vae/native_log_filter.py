@@ -76,4 +76,4 @@ def _forward(read_end: int, real_stderr: int) -> None:
 def _write_all(fd: int, data: bytes) -> None:
     with contextlib.suppress(OSError):  # a closed terminal must not kill the program
         while data:
-            data = data[os.write(fd, data):]
+            data = data[os.write(fd, data) :]

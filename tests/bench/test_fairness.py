@@ -58,9 +58,15 @@ class OneDigitWorse:
 
 
 def _report(model, judge, data) -> FairnessReport:
-    return measure_fairness(model, judge, data.train.images, data.train.labels,
-                            samples=SAMPLES, seeds=(0,),
-                            validation=(data.validation.images, data.validation.labels))
+    return measure_fairness(
+        model,
+        judge,
+        data.train.images,
+        data.train.labels,
+        samples=SAMPLES,
+        seeds=(0,),
+        validation=(data.validation.images, data.validation.labels),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -94,40 +100,60 @@ def test_a_model_worse_at_one_digit_shows_it_as_its_worst(shipped_report, worse_
 
 
 def _evaluation(new: FairnessReport, serving: FairnessReport) -> Evaluation:
-    return Evaluation(version=new.model_version, negative_elbo=100.0,
-                      serving_version=serving.model_version, serving_negative_elbo=100.0,
-                      fidelity=0.99, worst_class=3, worst_class_fidelity=0.98, fidelity_samples=50,
-                      fairness=new.to_dict(), serving_fairness=serving.to_dict())
+    return Evaluation(
+        version=new.model_version,
+        negative_elbo=100.0,
+        serving_version=serving.model_version,
+        serving_negative_elbo=100.0,
+        fidelity=0.99,
+        worst_class=3,
+        worst_class_fidelity=0.98,
+        fidelity_samples=50,
+        fairness=new.to_dict(),
+        serving_fairness=serving.to_dict(),
+    )
 
 
-def test_the_swap_rule_rejects_the_model_worse_at_one_digit_and_names_it(
-    shipped_report, worse_report
-):
-    verdict = swap_judge(_evaluation(worse_report, shipped_report), max_elbo_increase=2.0,
-                         min_fidelity=0.9, max_digit_drop=0.05)
+def test_the_swap_rule_rejects_the_model_worse_at_one_digit_and_names_it(shipped_report, worse_report):
+    verdict = swap_judge(
+        _evaluation(worse_report, shipped_report),
+        max_elbo_increase=2.0,
+        min_fidelity=0.9,
+        max_digit_drop=0.05,
+    )
     assert (verdict.passed, verdict.reason) == (False, "train_reject_digit_fidelity")
     assert verdict.params["digit"] == 7
     assert text(verdict.reason, "en", **verdict.params).startswith("its digit 7 is read as")
     assert text(verdict.reason, "es", **verdict.params).startswith("su dígito 7 se reconoce")
-    passed = swap_judge(_evaluation(shipped_report, shipped_report), max_elbo_increase=2.0,
-                        min_fidelity=0.9, max_digit_drop=0.05)
+    passed = swap_judge(
+        _evaluation(shipped_report, shipped_report),
+        max_elbo_increase=2.0,
+        min_fidelity=0.9,
+        max_digit_drop=0.05,
+    )
     assert passed.passed
 
 
 def test_a_wide_margin_lets_it_serve_and_old_evaluations_without_reports_still_judge(
     shipped_report, worse_report
 ):
-    assert swap_judge(_evaluation(worse_report, shipped_report), max_elbo_increase=2.0,
-                      min_fidelity=0.9, max_digit_drop=1.0).passed
-    old = Evaluation(version="a", negative_elbo=100.0, serving_version="b",
-                     serving_negative_elbo=100.0, fidelity=0.99, worst_class=3,
-                     worst_class_fidelity=0.98, fidelity_samples=50)
+    assert swap_judge(
+        _evaluation(worse_report, shipped_report), max_elbo_increase=2.0, min_fidelity=0.9, max_digit_drop=1.0
+    ).passed
+    old = Evaluation(
+        version="a",
+        negative_elbo=100.0,
+        serving_version="b",
+        serving_negative_elbo=100.0,
+        fidelity=0.99,
+        worst_class=3,
+        worst_class_fidelity=0.98,
+        fidelity_samples=50,
+    )
     assert swap_judge(old, max_elbo_increase=2.0, min_fidelity=0.9, max_digit_drop=0.05).passed
 
 
-def test_the_report_is_written_beside_the_card_and_referenced_from_it(
-    shipped_report, tmp_path
-):
+def test_the_report_is_written_beside_the_card_and_referenced_from_it(shipped_report, tmp_path):
     from genai_models.vae.serving.card import PRETRAINED_DIR, read_verified_card
 
     model_dir = copy_model(PRETRAINED_DIR, tmp_path)
@@ -145,8 +171,8 @@ def test_the_report_is_written_beside_the_card_and_referenced_from_it(
 
 
 def test_per_seed_recall_is_kept(sampler, judge, data):
-    report = measure_fairness(sampler, judge, data.train.images, data.train.labels,
-                              samples=SAMPLES, seeds=(0, 1))
+    report = measure_fairness(
+        sampler, judge, data.train.images, data.train.labels, samples=SAMPLES, seeds=(0, 1)
+    )
     assert all(len(d.recall_per_seed) == 2 for d in report.digits)
-    assert all(d.recall == pytest.approx(np.mean(d.recall_per_seed), abs=1e-3)
-               for d in report.digits)
+    assert all(d.recall == pytest.approx(np.mean(d.recall_per_seed), abs=1e-3) for d in report.digits)

@@ -16,8 +16,16 @@ def _fields(reply) -> dict[str, str]:
 
 def _everything(reply) -> str:
     embed = reply.embeds[0]
-    return " ".join([reply.content, embed["title"], embed["description"],
-                     embed["footer"]["text"], *_fields(reply), *_fields(reply).values()])
+    return " ".join(
+        [
+            reply.content,
+            embed["title"],
+            embed["description"],
+            embed["footer"]["text"],
+            *_fields(reply),
+            *_fields(reply).values(),
+        ]
+    )
 
 
 @pytest.mark.asyncio
@@ -25,10 +33,12 @@ async def test_about_in_english_names_the_models_the_data_and_what_is_kept(
     discord_server, start_bot, sampler
 ):
     async with FakeOpenAI() as openai_server:
-        config = PoetConfig(base_url=openai_server.base_url, api_key=SECRET, model="fake-poet-1",
-                            moderation="off")
-        async with Poet(config=config) as poet, start_bot(
-            poet=poet, operator_contact="DM @mod-team", audit_retention_days=30
+        config = PoetConfig(
+            base_url=openai_server.base_url, api_key=SECRET, model="fake-poet-1", moderation="off"
+        )
+        async with (
+            Poet(config=config) as poet,
+            start_bot(poet=poet, operator_contact="DM @mod-team", audit_retention_days=30),
         ):
             ix = await discord_server.inject_command("about")
             reply = await ix.wait_for_callback()
@@ -36,8 +46,9 @@ async def test_about_in_english_names_the_models_the_data_and_what_is_kept(
     fields = _fields(reply)
     assert reply.embeds[0]["title"] == "About this bot"
     assert "Poems: the chat model **fake-poet-1**." in fields["Models"]
-    assert f"version **{sampler.version}**, trained on 6\u202f000 handwritten digits from MNIST" in (
-        fields["Models"]
+    assert (
+        f"version **{sampler.version}**, trained on 6\u202f000 handwritten digits from MNIST"
+        in (fields["Models"])
     )
     assert "Yann LeCun" in fields["Training data"] and "CC BY-SA 3.0" in fields["Training data"]
     assert "never topics, poems or images" in fields["What is kept about you"]

@@ -35,11 +35,13 @@ async def test_each_generation_is_recorded_with_who_where_what_and_which_model(
         grid = await discord_server.wait_for_reply(digit, lambda r: r.files)
         cooled = await discord_server.inject_command("digit", {"digit": 3})  # refused: no row
         await discord_server.wait_for_reply(cooled, lambda r: r.ephemeral)
-        forged = await discord_server.inject_command("morph", {"start": 1, "end": 2, "frames": 0},
-                                                     check=False)  # refused: no row
+        forged = await discord_server.inject_command(
+            "morph", {"start": 1, "end": 2, "frames": 0}, check=False
+        )  # refused: no row
         await discord_server.wait_for_reply(forged, lambda r: r.ephemeral)
-        morph = await discord_server.inject_command("morph", {"start": 1, "end": 7, "frames": 4},
-                                                    user=discord_server.bob)
+        morph = await discord_server.inject_command(
+            "morph", {"start": 1, "end": 7, "frames": 4}, user=discord_server.bob
+        )
         await discord_server.wait_for_reply(morph, lambda r: r.files)
         poem = await discord_server.inject_command("poem", {"topic": "la luna"})
         await discord_server.wait_for_reply(poem, lambda r: "AI-generated" in str(r.embeds), timeout=10)
@@ -53,7 +55,9 @@ async def test_each_generation_is_recorded_with_who_where_what_and_which_model(
     rows = sorted(_rows(data_dir), key=lambda row: order.index(row["command"]))
     alice, bob = user_hash(discord_server.alice.id), user_hash(discord_server.bob.id)
     assert [(r["command"], r["user_hash"], r["outcome"]) for r in rows] == [
-        ("digit", alice, "ok"), ("morph", bob, "ok"), ("poem", alice, "ok"),
+        ("digit", alice, "ok"),
+        ("morph", bob, "ok"),
+        ("poem", alice, "ok"),
     ]
     digit_row, morph_row, poem_row = rows
     assert digit_row["guild_id"] == discord_server.guild_id
@@ -73,8 +77,15 @@ async def test_rows_past_the_retention_period_are_removed(discord_server, start_
         now = datetime.now(UTC)
         async with bot.database.session.begin() as session:
             for age_days in (30, 8, 6, 0):
-                session.add(Generation(created_at=now - timedelta(days=age_days), user_hash="x" * 16,
-                                       command=f"digit-{age_days}", outcome="ok", duration_ms=1))
+                session.add(
+                    Generation(
+                        created_at=now - timedelta(days=age_days),
+                        user_hash="x" * 16,
+                        command=f"digit-{age_days}",
+                        outcome="ok",
+                        duration_ms=1,
+                    )
+                )
         removed = await bot.audit.prune(now=now)
     assert removed == 2
     assert [r["command"] for r in _rows(data_dir)] == ["digit-6", "digit-0"]

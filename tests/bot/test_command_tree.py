@@ -77,17 +77,24 @@ def _options(payload):
 @pytest.mark.asyncio
 async def test_command_and_option_names_are_exactly_the_documented_ones(payloads):
     assert set(payloads) == {
-        "poem", "digit", "morph", "handwriting", "latent-map", "train-status", "train", "model", "about",
-        "settings", "preferences",
+        "poem",
+        "digit",
+        "morph",
+        "handwriting",
+        "latent-map",
+        "train-status",
+        "train",
+        "model",
+        "about",
+        "settings",
+        "preferences",
     }
     assert list(_options(payloads["poem"])) == ["topic", "form", "language"]
     train, model = _options(payloads["train"]), _options(payloads["model"])
     assert list(train) == ["start", "cancel"] and list(model) == ["info", "rollback"]
     assert list(_options(train["start"])) == ["epochs", "seed"]
     assert list(_options(payloads["digit"])) == ["digit", "count", "seed"]
-    assert list(_options(payloads["morph"])) == [
-        "start", "end", "frames", "start_image", "end_image"
-    ]
+    assert list(_options(payloads["morph"])) == ["start", "end", "frames", "start_image", "end_image"]
     assert list(_options(payloads["handwriting"])) == ["image", "digit"]
     assert list(_options(payloads["latent-map"])) == ["digit"]
 
@@ -99,7 +106,8 @@ async def test_message_commands_are_named_in_each_language(menus):
     for payload in menus.values():
         assert set(payload["name_localizations"]) == set(SPANISH)
     assert menus["Write a poem about this"]["name_localizations"]["es-419"] == (
-        "Escribir un poema sobre esto")
+        "Escribir un poema sobre esto"
+    )
 
 
 @pytest.mark.asyncio

@@ -43,8 +43,9 @@ async def test_digit_morph_and_handwriting_files_verify_as_made_by_the_serving_m
     four, two = _handwritten(4), _handwritten(2)
     async with start_bot():
         digit = await _file(discord_server, "digit", {"digit": 5, "count": 4, "seed": 77})
-        morph = await _file(discord_server, "morph",
-                            {"start": 0, "end": 7, "frames": 6, "start_image": Upload("a.png", two)})
+        morph = await _file(
+            discord_server, "morph", {"start": 0, "end": 7, "frames": 6, "start_image": Upload("a.png", two)}
+        )
         hand = await _file(discord_server, "handwriting", {"image": Upload("my-four.png", four)})
     for data in (digit, morph, hand):
         report = read_credentials(data)
@@ -66,8 +67,9 @@ async def test_about_says_the_local_signature_shows_tampering_but_is_not_trusted
 ):
     async with start_bot():
         english = await (await discord_server.inject_command("about")).wait_for_callback()
-        spanish = await (await discord_server.inject_command(
-            "about", user=discord_server.bob)).wait_for_callback()
+        spanish = await (
+            await discord_server.inject_command("about", user=discord_server.bob)
+        ).wait_for_callback()
     fields = {f["name"]: f["value"] for f in english.embeds[0]["fields"]}
     assert "not from a trusted issuer" in fields["Content Credentials"]
     assert "genai-bot verify" not in fields["Content Credentials"]  # that's the trusted text
@@ -76,9 +78,7 @@ async def test_about_says_the_local_signature_shows_tampering_but_is_not_trusted
 
 
 @pytest.mark.asyncio
-async def test_about_names_the_operators_certificate_when_one_is_set(
-    discord_server, start_bot, signing
-):
+async def test_about_names_the_operators_certificate_when_one_is_set(discord_server, start_bot, signing):
     # The local authority's files stand in for an operator's certificate from a real issuer.
     settings = Settings(c2pa_cert=signing / "signer.pem", c2pa_key=signing / "signer.key")
     content_credentials.install(make_signer(settings))

@@ -21,10 +21,13 @@ def _database_files(data_dir) -> dict[str, int]:
 
 @pytest.mark.parametrize("change", ["deleted", "replaced"])
 async def test_a_database_file_gone_from_under_the_bot_is_noticed(
-        discord_server, start_bot, tmp_path, change):
+    discord_server, start_bot, tmp_path, change
+):
     data_dir = tmp_path / "data"
-    async with start_bot(data_dir=data_dir, owner_ids=frozenset({discord_server.alice.id})) as bot, \
-            HealthServer(bot, host="127.0.0.1", port=0) as health:
+    async with (
+        start_bot(data_dir=data_dir, owner_ids=frozenset({discord_server.alice.id})) as bot,
+        HealthServer(bot, host="127.0.0.1", port=0) as health,
+    ):
         status, _ = await _get(health, "/readyz")
         assert status == 200
         database = data_dir / "genai-bot.db"
@@ -40,8 +43,7 @@ async def test_a_database_file_gone_from_under_the_bot_is_noticed(
         status, body = await _get(health, "/readyz")
         english = await discord_server.inject_command("train-status")
         spanish = await discord_server.inject_command("train-status", user=discord_server.bob)
-        answers = [await discord_server.wait_for_reply(ix, lambda r: r.content) for ix in
-                   (english, spanish)]
+        answers = [await discord_server.wait_for_reply(ix, lambda r: r.content) for ix in (english, spanish)]
         digit = await discord_server.inject_command("digit", {"digit": 4})
         await discord_server.wait_for_reply(digit, lambda r: r.files)  # no database needed
 

@@ -26,6 +26,8 @@ EPHEMERAL = 1 << 6
 
 def pixels(data: bytes) -> np.ndarray:
     return np.asarray(image_of(data))
+
+
 DISCORD_WINDOW_S = 3.0
 
 
@@ -52,9 +54,7 @@ async def _digit_then_press(server, options: dict, label: str, *, user=None):
 
 
 @pytest.mark.asyncio
-async def test_digit_answers_with_a_png_grid_laid_out_in_square_root_columns(
-    discord_server, start_bot
-):
+async def test_digit_answers_with_a_png_grid_laid_out_in_square_root_columns(discord_server, start_bot):
     async with start_bot():
         ix = await discord_server.inject_command("digit", {"digit": 3, "count": 7, "seed": 11})
         reply = await _final(discord_server, ix)
@@ -68,9 +68,7 @@ async def test_digit_answers_with_a_png_grid_laid_out_in_square_root_columns(
 
 
 @pytest.mark.asyncio
-async def test_digit_embed_shows_seed_model_version_and_ai_label(
-    discord_server, start_bot, sampler
-):
+async def test_digit_embed_shows_seed_model_version_and_ai_label(discord_server, start_bot, sampler):
     async with start_bot():
         ix = await discord_server.inject_command("digit", {"digit": 5, "seed": 1234})
         reply = await _final(discord_server, ix)
@@ -182,9 +180,7 @@ async def test_morph_to_from_any_digit_decodes_the_shown_digit_off_the_event_loo
 
 
 @pytest.mark.asyncio
-async def test_morph_answers_with_a_looping_gif_of_the_requested_frames(
-    discord_server, start_bot, sampler
-):
+async def test_morph_answers_with_a_looping_gif_of_the_requested_frames(discord_server, start_bot, sampler):
     async with start_bot():
         ix = await discord_server.inject_command("morph", {"start": 1, "end": 7, "frames": 10})
         reply = await _final(discord_server, ix)
@@ -228,8 +224,12 @@ async def test_latent_map_of_one_digit_sends_that_digits_plane(discord_server, s
 
 def _explore_labels(sampler) -> dict[str, str]:
     axes = sampler.style_axes
-    return {"right": axis_meaning(axes.x, 1, "en"), "left": axis_meaning(axes.x, -1, "en"),
-            "up": axis_meaning(axes.y, 1, "en"), "down": axis_meaning(axes.y, -1, "en")}
+    return {
+        "right": axis_meaning(axes.x, 1, "en"),
+        "left": axis_meaning(axes.x, -1, "en"),
+        "up": axis_meaning(axes.y, 1, "en"),
+        "down": axis_meaning(axes.y, -1, "en"),
+    }
 
 
 @pytest.mark.asyncio
@@ -245,13 +245,12 @@ async def test_explore_buttons_say_what_each_direction_does(discord_server, star
 
 
 @pytest.mark.asyncio
-async def test_explore_moves_the_digits_across_the_style_plane_in_place(
-    discord_server, start_bot, sampler
-):
+async def test_explore_moves_the_digits_across_the_style_plane_in_place(discord_server, start_bot, sampler):
     labels = _explore_labels(sampler)
     async with start_bot():
         _, first, press = await _digit_then_press(
-            discord_server, {"digit": 7, "count": 4, "seed": 5}, labels["right"])
+            discord_server, {"digit": 7, "count": 4, "seed": 5}, labels["right"]
+        )
         moved = await discord_server.wait_for_reply(press, lambda r: r.files)
         up = await discord_server.inject_component(moved, _button(moved, labels["up"])["custom_id"])
         twice = await discord_server.wait_for_reply(up, lambda r: r.files)
@@ -276,8 +275,8 @@ async def test_explore_presses_by_someone_else_are_refused_and_change_nothing(
 ):
     async with start_bot():
         ix, first, press = await _digit_then_press(
-            discord_server, {"digit": 1, "seed": 2}, _explore_labels(sampler)["up"],
-            user=discord_server.bob)
+            discord_server, {"digit": 1, "seed": 2}, _explore_labels(sampler)["up"], user=discord_server.bob
+        )
         refusal = await press.wait_for_callback()
         await discord_server.wait_until_quiet(ix, quiet=0.3)
     assert refusal.ephemeral and str(discord_server.alice.id) in refusal.content
@@ -317,8 +316,8 @@ async def test_handwriting_answers_with_all_ten_digits_in_the_uploads_hand(
 async def test_handwriting_in_spanish_with_the_digit_given(discord_server, start_bot):
     async with start_bot():
         ix = await discord_server.inject_command(
-            "handwriting", {"image": Upload("cinco.png", _handwritten(5)), "digit": 5},
-            locale="es-ES")
+            "handwriting", {"image": Upload("cinco.png", _handwritten(5)), "digit": 5}, locale="es-ES"
+        )
         reply = await _final(discord_server, ix)
     assert reply.embeds[0]["title"] == "Tu letra, 0-9"
     assert reply.embeds[0]["description"].startswith("Dices que tu imagen muestra un **5**")
@@ -332,7 +331,8 @@ async def test_handwriting_refuses_an_upload_it_cannot_read_as_a_digit(discord_s
     square.save(buffer, format="PNG")
     async with start_bot():
         ix = await discord_server.inject_command(
-            "handwriting", {"image": Upload("square.png", buffer.getvalue())})
+            "handwriting", {"image": Upload("square.png", buffer.getvalue())}
+        )
         reply = await discord_server.wait_for_reply(ix, lambda r: r.content)
     assert reply.ephemeral and not reply.files
     assert "can't read that image as a handwritten digit" in reply.content
@@ -342,7 +342,8 @@ async def test_handwriting_refuses_an_upload_it_cannot_read_as_a_digit(discord_s
 async def test_handwriting_refuses_a_file_that_is_not_an_image_at_once(discord_server, start_bot):
     async with start_bot():
         ix = await discord_server.inject_command(
-            "handwriting", {"image": Upload("notes.txt", b"hello")}, locale="es-ES")
+            "handwriting", {"image": Upload("notes.txt", b"hello")}, locale="es-ES"
+        )
         reply = await discord_server.wait_for_reply(ix, lambda r: r.content)
     assert reply.callback_type == 4 and reply.ephemeral  # refused before any deferral
     assert "`notes.txt`" in reply.content
@@ -355,6 +356,7 @@ async def test_handwriting_refuses_a_blank_drawing(discord_server, start_bot):
     Image.new("L", (120, 120), 255).save(buffer, format="PNG")
     async with start_bot():
         ix = await discord_server.inject_command(
-            "handwriting", {"image": Upload("blank.png", buffer.getvalue())})
+            "handwriting", {"image": Upload("blank.png", buffer.getvalue())}
+        )
         reply = await discord_server.wait_for_reply(ix, lambda r: r.content)
     assert reply.ephemeral and "blank" in reply.content

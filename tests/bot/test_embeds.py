@@ -36,9 +36,7 @@ def test_a_very_long_topic_is_clipped_in_the_title():
 
 
 def test_digits_reply_shows_seed_and_model_version_and_attaches_the_image_it_shows():
-    reply = digits_reply(
-        b"png bytes", digit=3, count=4, seed=42, version="v1-abc", lang="en"
-    )
+    reply = digits_reply(b"png bytes", digit=3, count=4, seed=42, version="v1-abc", lang="en")
     (embed,), (file,) = reply.embeds, reply.files
     fields = {f.name: f.value for f in embed.fields}
     assert fields["Seed"] == "`42`"
@@ -50,9 +48,7 @@ def test_digits_reply_shows_seed_and_model_version_and_attaches_the_image_it_sho
 
 
 def test_morph_reply_names_its_ends_frames_and_seed():
-    reply = morph_reply(
-        b"gif", start="your image", end="5", frames=24, seed=7, version="v2", lang="en"
-    )
+    reply = morph_reply(b"gif", start="your image", end="5", frames=24, seed=7, version="v2", lang="en")
     (embed,), (file,) = reply.embeds, reply.files
     assert "your image" in embed.title and "5" in embed.title
     assert {f.name: f.value for f in embed.fields}["Frames"] == "24"
@@ -71,18 +67,15 @@ def test_latent_map_reply_shows_its_map_and_says_what_the_plane_holds():
 
 
 def test_handwriting_reply_says_what_it_read_or_what_it_was_told():
-    read = handwriting_reply(b"png", digit=7, confidence=0.934, given=False,
-                                       version="v4", lang="en")
+    read = handwriting_reply(b"png", digit=7, confidence=0.934, given=False, version="v4", lang="en")
     assert "**7** (93% sure)" in read.embeds[0].description
-    told = handwriting_reply(b"png", digit=7, confidence=0.2, given=True,
-                                       version="v4", lang="en")
+    told = handwriting_reply(b"png", digit=7, confidence=0.2, given=True, version="v4", lang="en")
     assert told.embeds[0].description.startswith("You said your upload shows a **7**")
     assert told.embeds[0].image.url == "attachment://handwriting.png"
 
 
 def test_digits_reply_shows_how_far_explore_moved_the_style():
-    moved = digits_reply(b"png", digit=2, count=1, seed=3, version="v", lang="en",
-                                   offset=(-1.4, 0.7))
+    moved = digits_reply(b"png", digit=2, count=1, seed=3, version="v", lang="en", offset=(-1.4, 0.7))
     assert {f.name: f.value for f in moved.embeds[0].fields}["Style moved"] == "x -1.4, y +0.7"
     still = digits_reply(b"png", digit=2, count=1, seed=3, version="v", lang="en")
     assert "Style moved" not in {f.name for f in still.embeds[0].fields}
@@ -104,10 +97,20 @@ def test_training_embed_without_any_run_says_so_and_names_the_shipped_model():
 
 def test_training_embed_shows_state_epoch_losses_and_eta():
     status = SimpleNamespace(
-        state="running", epoch=3, total_epochs=30, loss=170.456, reconstruction_loss=160.0,
-        kl_loss=10.456, val_loss=171.0, val_reconstruction_loss=None, val_kl_loss=None,
-        eta_seconds=125.0, started_at="2026-01-01T00:00:00+00:00",
-        updated_at="2026-01-01T00:01:00+00:00", history={"loss": [1.0]}, message=None,
+        state="running",
+        epoch=3,
+        total_epochs=30,
+        loss=170.456,
+        reconstruction_loss=160.0,
+        kl_loss=10.456,
+        val_loss=171.0,
+        val_reconstruction_loss=None,
+        val_kl_loss=None,
+        eta_seconds=125.0,
+        started_at="2026-01-01T00:00:00+00:00",
+        updated_at="2026-01-01T00:01:00+00:00",
+        history={"loss": [1.0]},
+        message=None,
         model_version=None,
     )
     embed = training_embed(status, shipped_version="v7", lang="es")

@@ -97,9 +97,7 @@ def test_help_lines_state_the_defaults_the_settings_use():
     assert f"(default: {defaults.shutdown_grace_s:g})" in ENVIRONMENT["GENAI_SHUTDOWN_GRACE"]
 
 
-def test_dotenv_beside_the_project_is_read_when_the_working_directory_has_none(
-    tmp_path, monkeypatch
-):
+def test_dotenv_beside_the_project_is_read_when_the_working_directory_has_none(tmp_path, monkeypatch):
     project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
     project.mkdir()
     elsewhere.mkdir()

@@ -80,9 +80,7 @@ async def test_a_model_call_past_the_timeout_is_answered_privately_in_time(
     assert callback.callback_type == 5  # slow work: deferred, well inside the window
     assert callback.elapsed < 1.5
     assert answer.kind == "followup"
-    assert answer.content == (
-        "That took longer than 1.5 s, so I stopped waiting. Please try again."
-    )
+    assert answer.content == ("That took longer than 1.5 s, so I stopped waiting. Please try again.")
     assert 1.4 < answer.elapsed
 
 
@@ -103,12 +101,11 @@ async def test_a_bug_is_logged_with_context_and_users_get_one_polite_line(
         async with start_bot(load_sampler=lambda: BrokenSampler(sampler)):
             ix = await discord_server.inject_command("digit", {"seed": 1})
             answer = await _private_answer(discord_server, ix)
-    assert answer.content == (
-        "Sorry, something went wrong on my side. It has been logged; please try again."
-    )
+    assert answer.content == ("Sorry, something went wrong on my side. It has been logged; please try again.")
     assert "secret internal detail" not in answer.content
-    [record] = [r for r in caplog.records
-                if r.levelno == logging.ERROR and r.name == "bot.interactions.errors"]
+    [record] = [
+        r for r in caplog.records if r.levelno == logging.ERROR and r.name == "bot.interactions.errors"
+    ]
     # The user appears as the hash logs and the audit use, never as the raw id.
     assert "/digit" in record.getMessage() and user_hash(discord_server.alice.id) in record.getMessage()
     assert str(discord_server.alice.id) not in record.getMessage()
@@ -116,9 +113,7 @@ async def test_a_bug_is_logged_with_context_and_users_get_one_polite_line(
 
 
 @pytest.mark.asyncio
-async def test_poem_without_a_text_service_is_not_offered_and_explains_itself(
-    discord_server, start_bot
-):
+async def test_poem_without_a_text_service_is_not_offered_and_explains_itself(discord_server, start_bot):
     async with start_bot(poet=None):
         synced = {c["name"] for c in await discord_server.wait_for_sync(discord_server.guild_id)}
         # A client with a stale command list can still send /poem.
@@ -128,7 +123,5 @@ async def test_poem_without_a_text_service_is_not_offered_and_explains_itself(
         other = await _private_answer(discord_server, stale)
     assert "poem" not in synced and "digit" in synced
     assert answer.callback_type == 4
-    assert answer.content == (
-        "Poems aren't set up on this bot: its owner hasn't configured a text service."
-    )
+    assert answer.content == ("Poems aren't set up on this bot: its owner hasn't configured a text service.")
     assert other.content.startswith("/haiku no está disponible")

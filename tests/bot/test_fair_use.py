@@ -74,8 +74,9 @@ async def test_a_flood_by_one_user_queues_with_positions_and_others_go_first(
             await discord_server.wait_for_reply(floods[3], lambda r: "number 4 in" in _description(r))
             held.release.set()
             bob_done = await discord_server.wait_for_reply(bob, lambda r: r.files, timeout=20)
-            results = [await discord_server.wait_for_reply(ix, lambda r: r.files, timeout=30)
-                       for ix in floods]
+            results = [
+                await discord_server.wait_for_reply(ix, lambda r: r.files, timeout=30) for ix in floods
+            ]
     finally:
         held.release.set()
     assert bob_done.files[0].filename == "digits.png"
@@ -105,8 +106,9 @@ async def test_a_cooldown_says_when_to_try_again_and_owners_are_exempt(discord_s
         refused = await discord_server.wait_for_reply(again, lambda r: r.ephemeral and r.content)
         spanish = await discord_server.inject_command("digit", {"digit": 1}, locale="es-ES")
         refused_es = await discord_server.wait_for_reply(spanish, lambda r: r.ephemeral and r.content)
-        owner_runs = [await discord_server.inject_command("digit", {}, user=discord_server.bob)
-                      for _ in range(2)]
+        owner_runs = [
+            await discord_server.inject_command("digit", {}, user=discord_server.bob) for _ in range(2)
+        ]
         for ix in owner_runs:
             await discord_server.wait_for_reply(ix, lambda r: r.files)
         other = await discord_server.inject_command("morph", {"start": 1, "end": 2, "frames": 2})
@@ -125,8 +127,7 @@ async def test_one_user_may_have_only_so_many_jobs_at_once(discord_server, start
     held = HeldSampler(sampler)
     try:
         async with start_bot(load_sampler=lambda: held, fair_use=_limits(jobs_per_user=2)):
-            running = [await discord_server.inject_command("morph", {"start": 3, "end": 4})
-                       for _ in range(2)]
+            running = [await discord_server.inject_command("morph", {"start": 3, "end": 4}) for _ in range(2)]
             await discord_server.wait_for_reply(running[1], lambda r: "queue" in _description(r))
             third = await discord_server.inject_command("morph", {"start": 3, "end": 4})
             refused = await discord_server.wait_for_reply(third, lambda r: r.ephemeral and r.content)
@@ -165,8 +166,9 @@ async def test_a_full_queue_asks_to_come_back_later(discord_server, start_bot, s
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("rule", ["deny_guild", "allow_other_guild", "deny_channel", "allow_role",
-                                  "deny_role"])
+@pytest.mark.parametrize(
+    "rule", ["deny_guild", "allow_other_guild", "deny_channel", "allow_role", "deny_role"]
+)
 async def test_allow_and_deny_lists(discord_server, start_bot, rule):
     member = discord_server.add_role("members")
     muted = discord_server.add_role("muted")
@@ -224,14 +226,21 @@ async def test_members_who_manage_the_server_skip_the_cooldown(discord_server, s
     manage_guild = 1 << 5
 
     async def digit_as(permissions: int):
-        definition = next(c for c in discord_server.synced_commands(discord_server.guild_id)
-                          if c["name"] == "digit")
-        payload = discord_server.builder.base(APPLICATION_COMMAND, user=discord_server.bob,
-                                              locale="en-US", guild_locale=None,
-                                              app_permissions=None, in_dm=False)
+        definition = next(
+            c for c in discord_server.synced_commands(discord_server.guild_id) if c["name"] == "digit"
+        )
+        payload = discord_server.builder.base(
+            APPLICATION_COMMAND,
+            user=discord_server.bob,
+            locale="en-US",
+            guild_locale=None,
+            app_permissions=None,
+            in_dm=False,
+        )
         payload["member"]["permissions"] = str(permissions)
         payload["data"] = discord_server.builder.command_data(
-            "digit", {"digit": 2}, definition, channel_id=discord_server.channel_id, check=True)
+            "digit", {"digit": 2}, definition, channel_id=discord_server.channel_id, check=True
+        )
         ix = await discord_server.inject_interaction(payload)
         return await discord_server.wait_for_reply(ix, lambda r: r.files or r.ephemeral)
 
@@ -242,4 +251,3 @@ async def test_members_who_manage_the_server_skip_the_cooldown(discord_server, s
     # Without it the same user is held to the cooldown (exempt uses started none).
     assert [bool(reply.files) for reply in member] == [True, False]
     assert member[1].content.startswith("You can use /digit again <t:")
-

@@ -25,8 +25,9 @@ print(frozen, tracked, dead() is None)
 
 
 def test_startup_objects_leave_the_collectors_walk_after_garbage_is_freed():
-    out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True,
-                         check=True, timeout=60).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.split()
     frozen, tracked, cycle_freed = int(out[0]), int(out[1]), out[2] == "True"
     assert frozen >= 50_000  # the survivors are frozen...
     assert tracked < 1_000  # ...so a full collection walks almost nothing

@@ -16,9 +16,10 @@ from tests.fakes.openai_server import Fault
 
 
 async def _get(server: HealthServer, path: str) -> tuple[int, str]:
-    async with aiohttp.ClientSession() as session, session.get(
-        f"http://127.0.0.1:{server.port}{path}"
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"http://127.0.0.1:{server.port}{path}") as response,
+    ):
         return response.status, await response.text()
 
 
@@ -62,8 +63,9 @@ async def test_metrics_count_commands_outcomes_latency_refusals_and_the_model(
         await discord_server.wait_for_reply(ok, lambda r: r.files)
         refused = await discord_server.inject_command("digit", {"digit": 1})
         await discord_server.wait_for_reply(refused, lambda r: r.ephemeral)
-        forged = await discord_server.inject_command("morph", {"start": 1, "end": 2, "frames": 999},
-                                                     check=False)
+        forged = await discord_server.inject_command(
+            "morph", {"start": 1, "end": 2, "frames": 999}, check=False
+        )
         await discord_server.wait_for_reply(forged, lambda r: r.ephemeral)
         status, text = await _get(health, "/metrics")
     assert status == 200
@@ -123,15 +125,23 @@ async def test_genai_bot_health_exits_0_only_when_ready(discord_server, start_bo
 
 # --- sharded: /readyz and /metrics per shard (#13) ---
 
+
 async def _sharded_bot(server, sampler, tmp_path, shard_ids, pool):
     from bot.client import make_bot
     from tests.fakes.discord_server import GUILD_READY_TIMEOUT_S
 
-    settings = Settings(dev_guild_id=server.guild_id, fair_use=NO_LIMITS, workers=1,
-                        data_dir=tmp_path / "data", training_dir=tmp_path / "runs",
-                        shard_count=2, shard_ids=shard_ids)
-    return make_bot(settings, pool=pool, load_sampler=lambda: sampler,
-                    guild_ready_timeout=GUILD_READY_TIMEOUT_S)
+    settings = Settings(
+        dev_guild_id=server.guild_id,
+        fair_use=NO_LIMITS,
+        workers=1,
+        data_dir=tmp_path / "data",
+        training_dir=tmp_path / "runs",
+        shard_count=2,
+        shard_ids=shard_ids,
+    )
+    return make_bot(
+        settings, pool=pool, load_sampler=lambda: sampler, guild_ready_timeout=GUILD_READY_TIMEOUT_S
+    )
 
 
 def _json(response: tuple[int, str]) -> tuple[int, dict]:
@@ -153,8 +163,7 @@ async def _until_ready(health: HealthServer, timeout: float = 30.0) -> tuple[int
 
 
 @pytest.mark.asyncio
-async def test_readyz_and_metrics_report_each_shard_and_a_dropped_shard_makes_it_503(
-        sampler, tmp_path):
+async def test_readyz_and_metrics_report_each_shard_and_a_dropped_shard_makes_it_503(sampler, tmp_path):
     import asyncio
 
     from tests.fakes.discord_server import DiscordStandIn, run_bot
@@ -188,7 +197,9 @@ async def test_readyz_and_metrics_report_each_shard_and_a_dropped_shard_makes_it
                     down = _samples(text)
                     back = await _until_ready(health)
     assert before[0] == 503 and before[1]["shards"] == {
-        "0": {"connected": False, "latency_s": None}, "1": {"connected": False, "latency_s": None}}
+        "0": {"connected": False, "latency_s": None},
+        "1": {"connected": False, "latency_s": None},
+    }
     assert before[1]["shards_connected"] is False
     assert ready[0] == 200, ready
     assert set(ready[1]["shards"]) == {"0", "1"}
@@ -203,16 +214,17 @@ async def test_readyz_and_metrics_report_each_shard_and_a_dropped_shard_makes_it
 
 
 @pytest.mark.asyncio
-async def test_a_process_holding_only_shard_1_is_ready_without_syncing_and_lists_its_shard(
-        sampler, tmp_path):
+async def test_a_process_holding_only_shard_1_is_ready_without_syncing_and_lists_its_shard(sampler, tmp_path):
     from tests.fakes.discord_server import DiscordStandIn, run_bot
 
     async with DiscordStandIn(shard_count=2) as server:
         server.world.move_guild_to_shard(server.world.guild, 1, 2)
         with WorkerPool(workers=1, timeout_s=30) as pool:
             bot = await _sharded_bot(server, sampler, tmp_path, (1,), pool)
-            async with run_bot(bot, server, ready_timeout=30), \
-                    HealthServer(bot, host="127.0.0.1", port=0) as health:
+            async with (
+                run_bot(bot, server, ready_timeout=30),
+                HealthServer(bot, host="127.0.0.1", port=0) as health,
+            ):
                 ready = await _until_ready(health)
                 _, text = await _get(health, "/metrics")
     samples = _samples(text)

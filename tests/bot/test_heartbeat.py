@@ -37,9 +37,7 @@ def _beats_due_between(server, start: float, end: float):
 
 
 @pytest.mark.asyncio
-async def test_heartbeats_are_answered_within_250_ms_while_20_morphs_run(
-    discord_server, start_bot
-):
+async def test_heartbeats_are_answered_within_250_ms_while_20_morphs_run(discord_server, start_bot):
     """20 users keep a /morph in flight each (a new one as soon as theirs lands) until enough
     heartbeats were requested during the load to measure."""
     replies = []

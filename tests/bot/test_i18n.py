@@ -31,8 +31,14 @@ SOURCES = sorted([*(ROOT / "bot").rglob("*.py"), *(ROOT / "genai_models").rglob(
 
 def every_code() -> frozenset[str]:
     """The closed set, once every module that defines a GenAIError class is imported."""
-    for module in ("bot.interactions.attachments", "bot.worker_pool", "bot.fair_use.gate",
-                   "bot.interactions.options", "bot.storage", *EXTENSIONS):
+    for module in (
+        "bot.interactions.attachments",
+        "bot.worker_pool",
+        "bot.fair_use.gate",
+        "bot.interactions.options",
+        "bot.storage",
+        *EXTENSIONS,
+    ):
         importlib.import_module(module)
     return all_codes()
 
@@ -78,10 +84,7 @@ def test_spanish_locales_get_spanish_and_everyone_else_english(locale, lang):
 
 def test_every_error_code_has_a_text_in_every_language():
     missing = [
-        (code, lang)
-        for code in every_code()
-        for lang in CATALOGUE.languages
-        if not CATALOGUE.has(code, lang)
+        (code, lang) for code in every_code() for lang in CATALOGUE.languages if not CATALOGUE.has(code, lang)
     ]
     assert not missing
 
@@ -132,9 +135,7 @@ def test_spanish_names_the_wait_when_known_and_degrades_when_not():
 
 def test_spanish_fills_the_errors_parameters():
     error = InvalidInputError(code="topic_too_long", length=412, max_chars=300)
-    assert error_text(error, "es") == (
-        "El tema es demasiado largo (412 caracteres); usa menos de 300."
-    )
+    assert error_text(error, "es") == ("El tema es demasiado largo (412 caracteres); usa menos de 300.")
 
 
 def test_output_flag_has_its_own_text_distinct_from_input_flag():
@@ -165,7 +166,7 @@ def test_a_translation_of_a_key_english_lacks_is_an_orphan_too():
         assert CATALOGUE.keys(lang) <= CATALOGUE.keys("en"), lang
 
 
-FRENCH = '''\
+FRENCH = """\
 msgid ""
 msgstr ""
 "Language: fr\\n"
@@ -180,7 +181,7 @@ msgstr "Dessine des chiffres manuscrits avec le VAE."
 #, fuzzy
 msgid "seed"
 msgstr "Graine ?"
-'''
+"""
 
 
 @pytest.fixture

@@ -17,9 +17,7 @@ async def _files(server, name: str, options: dict | None = None):
 
 
 @pytest.mark.asyncio
-async def test_digit_morph_and_latent_map_files_say_they_are_ai_made(
-    discord_server, start_bot, sampler
-):
+async def test_digit_morph_and_latent_map_files_say_they_are_ai_made(discord_server, start_bot, sampler):
     async with start_bot():
         digit = await _files(discord_server, "digit", {"digit": 5, "count": 4, "seed": 77})
         morph = await _files(discord_server, "morph", {"start": 2, "end": 6, "frames": 4})

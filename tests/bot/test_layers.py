@@ -139,7 +139,7 @@ def test_no_import_circle():
             if module.startswith(target + "."):
                 continue
             if state.get(target) == "open":
-                circles.append([*path[path.index(target):], target])
+                circles.append([*path[path.index(target) :], target])
             elif target not in state:
                 walk(target, [*path, target])
         state[module] = "done"
@@ -161,8 +161,13 @@ def test_imports_are_read_in_functions_and_relative_but_not_for_type_checking():
         "    from bot.interactions import embeds\n"
     )
     found = runtime_imports(source, "bot.ops", bot_modules())
-    assert found == {"bot.client", "bot.ops", "bot.ops.metrics", "bot.interactions",
-                     "bot.interactions.embeds"}
+    assert found == {
+        "bot.client",
+        "bot.ops",
+        "bot.ops.metrics",
+        "bot.interactions",
+        "bot.interactions.embeds",
+    }
 
 
 ERROR_TREES = {"bot.exceptions", "bot.storage.errors"}  # the Discord layer's, the database's

@@ -21,15 +21,24 @@ MESSAGE_COMMAND = 3
 
 
 def finished_poem(reply) -> bool:
-    return bool(reply.embeds) and not reply.embeds[0]["description"].endswith("▌") and any(
-        not b.get("disabled") for b in reply.buttons())
+    return (
+        bool(reply.embeds)
+        and not reply.embeds[0]["description"].endswith("▌")
+        and any(not b.get("disabled") for b in reply.buttons())
+    )
 
 
 @contextlib.asynccontextmanager
 async def poem_bot(start_bot, *, moderation: str = "off", **options):
     async with FakeOpenAI(reply=lambda body: "olas de tinta\ny sal") as api:
-        config = PoetConfig(base_url=api.base_url, api_key="sk-test-secret", model="fake-poet-1",
-                            moderation=moderation, max_retries=0, timeout_s=5.0)
+        config = PoetConfig(
+            base_url=api.base_url,
+            api_key="sk-test-secret",
+            model="fake-poet-1",
+            moderation=moderation,
+            max_retries=0,
+            timeout_s=5.0,
+        )
         async with Poet(config=config) as poet, start_bot(poet=poet, **options):
             yield api
 
@@ -40,9 +49,7 @@ def handwritten(label: int) -> bytes:
 
 
 @pytest.mark.asyncio
-async def test_both_menus_are_synced_as_message_commands_named_in_each_language(
-    discord_server, start_bot
-):
+async def test_both_menus_are_synced_as_message_commands_named_in_each_language(discord_server, start_bot):
     async with poem_bot(start_bot):
         synced = {c["name"]: c for c in discord_server.synced_commands(discord_server.guild_id)}
     assert synced[POEM_MENU]["type"] == synced[DIGITS_MENU]["type"] == MESSAGE_COMMAND
@@ -52,10 +59,13 @@ async def test_both_menus_are_synced_as_message_commands_named_in_each_language(
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize(("locale", "title", "language"), [
-    ("en-US", "A poem about the sea at night", "English"),
-    ("es-ES", "Un poema sobre the sea at night", "Spanish"),
-])
+@pytest.mark.parametrize(
+    ("locale", "title", "language"),
+    [
+        ("en-US", "A poem about the sea at night", "English"),
+        ("es-ES", "Un poema sobre the sea at night", "Spanish"),
+    ],
+)
 async def test_write_a_poem_about_this_takes_the_messages_text_as_topic(
     discord_server, start_bot, locale, title, language
 ):
@@ -89,10 +99,13 @@ async def test_a_long_message_is_cut_at_a_word_to_fit_a_topic(discord_server, st
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize(("locale", "expected"), [
-    ("en-US", "I can't write a poem about that topic; please choose a different one."),
-    ("es-ES", "Prefiero no escribir sobre eso. Prueba con otro tema, por favor."),
-])
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        ("en-US", "I can't write a poem about that topic; please choose a different one."),
+        ("es-ES", "Prefiero no escribir sobre eso. Prueba con otro tema, por favor."),
+    ],
+)
 async def test_a_flagged_message_gets_the_private_refusal_in_the_users_language(
     discord_server, start_bot, locale, expected
 ):
@@ -106,13 +119,14 @@ async def test_a_flagged_message_gets_the_private_refusal_in_the_users_language(
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize(("locale", "expected"), [
-    ("en-US", "That message has no text to write a poem about."),
-    ("es-ES", "Ese mensaje no tiene texto sobre el que escribir un poema."),
-])
-async def test_a_message_without_text_is_answered_clearly(
-    discord_server, start_bot, locale, expected
-):
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        ("en-US", "That message has no text to write a poem about."),
+        ("es-ES", "Ese mensaje no tiene texto sobre el que escribir un poema."),
+    ],
+)
+async def test_a_message_without_text_is_answered_clearly(discord_server, start_bot, locale, expected):
     async with poem_bot(start_bot) as api:
         message = discord_server.post_as_user("", files=[Upload("cat.png", handwritten(1))])
         ix = await discord_server.inject_message_command(POEM_MENU, message, locale=locale)
@@ -135,16 +149,20 @@ async def test_the_poem_menu_counts_as_poem_for_fair_use(discord_server, start_b
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize(("locale", "title", "read"), [
-    ("en-US", "Your handwriting, 0-9", "I read your upload as a **3**"),
-    ("es-ES", None, "**3**"),
-])
+@pytest.mark.parametrize(
+    ("locale", "title", "read"),
+    [
+        ("en-US", "Your handwriting, 0-9", "I read your upload as a **3**"),
+        ("es-ES", None, "**3**"),
+    ],
+)
 async def test_handwriting_to_digits_writes_the_messages_image_as_every_digit(
     discord_server, start_bot, locale, title, read
 ):
     async with start_bot():
-        message = discord_server.post_as_user("mira", user=discord_server.bob,
-                                              files=[Upload("three.png", handwritten(3))])
+        message = discord_server.post_as_user(
+            "mira", user=discord_server.bob, files=[Upload("three.png", handwritten(3))]
+        )
         ix = await discord_server.inject_message_command(DIGITS_MENU, message, locale=locale)
         grid = await discord_server.wait_for_reply(ix, lambda r: r.files)
     assert grid.files[0].filename == "handwriting.png" and not grid.ephemeral
@@ -155,11 +173,16 @@ async def test_handwriting_to_digits_writes_the_messages_image_as_every_digit(
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize(("locale", "expected"), [
-    ("en-US", "That message has no image: use it on a message with a photo of handwritten digits."),
-    ("es-ES", "Ese mensaje no tiene imagen: úsalo en un mensaje con una foto de dígitos escritos "
-              "a mano."),
-])
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        ("en-US", "That message has no image: use it on a message with a photo of handwritten digits."),
+        (
+            "es-ES",
+            "Ese mensaje no tiene imagen: úsalo en un mensaje con una foto de dígitos escritos a mano.",
+        ),
+    ],
+)
 async def test_handwriting_on_a_message_without_an_image_is_answered_clearly(
     discord_server, start_bot, locale, expected
 ):
@@ -173,9 +196,7 @@ async def test_handwriting_on_a_message_without_an_image_is_answered_clearly(
 @pytest.mark.asyncio
 async def test_a_user_installed_menu_works_in_a_dm(discord_server, start_bot):
     async with start_bot(dev_guild_id=None):
-        message = discord_server.post_as_user("", in_dm=True,
-                                              files=[Upload("seven.png", handwritten(7))])
-        ix = await discord_server.inject_message_command(DIGITS_MENU, message,
-                                                         installed_by="user")
+        message = discord_server.post_as_user("", in_dm=True, files=[Upload("seven.png", handwritten(7))])
+        ix = await discord_server.inject_message_command(DIGITS_MENU, message, installed_by="user")
         grid = await discord_server.wait_for_reply(ix, lambda r: r.files)
     assert grid.files[0].filename == "handwriting.png"

@@ -57,8 +57,12 @@ async def test_a_users_own_digit_starts_the_morph(discord_server, start_bot, sam
     from genai_models.vae.serving.preprocess import to_mnist
 
     mnist_like = to_mnist(upload.data)
-    expected = sampler.draw(sampler.encode_mnist(mnist_like)[None, :],
-                            sampler.classify_mnist(mnist_like)[None, :])[0] / 255
+    expected = (
+        sampler.draw(sampler.encode_mnist(mnist_like)[None, :], sampler.classify_mnist(mnist_like)[None, :])[
+            0
+        ]
+        / 255
+    )
     first_frame = np.asarray(gif.convert("L"), dtype="float32")[::8, ::8] / 255  # 224 px → 28
     assert np.abs(first_frame - expected).mean() < 0.03
 
@@ -129,9 +133,7 @@ async def test_a_decompression_bomb_is_refused_without_decoding_it(discord_serve
 
 
 @pytest.mark.asyncio
-async def test_bytes_that_only_claim_to_be_an_image_are_refused_by_the_decoder(
-    discord_server, start_bot
-):
+async def test_bytes_that_only_claim_to_be_an_image_are_refused_by_the_decoder(discord_server, start_bot):
     fake = Upload("digit.png", b"this is not a png at all", content_type="image/png")
     async with start_bot():
         ix = await discord_server.inject_command(

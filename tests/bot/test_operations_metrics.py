@@ -21,9 +21,10 @@ from tests.bot.conftest import NO_LIMITS
 
 
 async def _metrics(server: HealthServer) -> dict[tuple[str, tuple], float]:
-    async with aiohttp.ClientSession() as session, session.get(
-        f"http://127.0.0.1:{server.port}/metrics"
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"http://127.0.0.1:{server.port}/metrics") as response,
+    ):
         text = await response.text()
     return {
         (sample.name, tuple(sorted(sample.labels.items()))): sample.value
@@ -65,12 +66,18 @@ async def test_discord_429s_are_counted_per_route_without_the_interaction_token(
         await discord_server.wait_for_reply(ix, lambda r: r.files)  # discord.py retried it
         samples = await _metrics(health)
     callback = "/interactions/{id}/{param}/callback"
-    by_status = {dict(labels)["status"]: value for (name, labels), value in samples.items()
-                 if name == "discord_http_responses_total" and dict(labels)["route"] == callback}
+    by_status = {
+        dict(labels)["status"]: value
+        for (name, labels), value in samples.items()
+        if name == "discord_http_responses_total" and dict(labels)["route"] == callback
+    }
     assert by_status.pop("429") == 1
     assert sum(by_status.values()) == 1 and all(s.startswith("2") for s in by_status)
-    routes = {dict(labels)["route"] for (name, labels), _ in samples.items()
-              if name == "discord_http_responses_total"}
+    routes = {
+        dict(labels)["route"]
+        for (name, labels), _ in samples.items()
+        if name == "discord_http_responses_total"
+    }
     assert "/users/@me" in routes  # the login, counted like any other call
     assert not any(ix.token in route for route in routes)
 
@@ -85,13 +92,20 @@ async def test_shards_are_exported_under_the_discord_ext_prometheus_names(discor
     assert latency == samples[("genai_gateway_latency_seconds", (("shard", "0"),))]
 
 
-@pytest.mark.parametrize(("path", "route"), [
-    ("/api/v10/channels/1234567890123/messages/99", "/channels/{id}/messages/{id}"),
-    ("/api/v10/webhooks/123/aW50ZXJhY3Rpb246MTIz0Kx/messages/@original",
-     "/webhooks/{id}/{param}/messages/@original"),
-    ("/api/v10/applications/5/guilds/6/commands", "/applications/{id}/guilds/{id}/commands"),
-    ("/api/v10/channels/1/messages/2/reactions/%F0%9F%91%8D/@me",
-     "/channels/{id}/messages/{id}/reactions/{param}/@me"),
-])
+@pytest.mark.parametrize(
+    ("path", "route"),
+    [
+        ("/api/v10/channels/1234567890123/messages/99", "/channels/{id}/messages/{id}"),
+        (
+            "/api/v10/webhooks/123/aW50ZXJhY3Rpb246MTIz0Kx/messages/@original",
+            "/webhooks/{id}/{param}/messages/@original",
+        ),
+        ("/api/v10/applications/5/guilds/6/commands", "/applications/{id}/guilds/{id}/commands"),
+        (
+            "/api/v10/channels/1/messages/2/reactions/%F0%9F%91%8D/@me",
+            "/channels/{id}/messages/{id}/reactions/{param}/@me",
+        ),
+    ],
+)
 def test_routes_name_endpoints_not_ids_or_tokens(path, route):
     assert route_of(path) == route

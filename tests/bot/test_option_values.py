@@ -17,10 +17,15 @@ async def _forged(server, name: str, valid: dict, *, change: dict | None = None,
     """/name built from `valid` options, then changed as no client would: `change` maps an
     option to (type, value), `drop` removes options, `add` appends raw ones."""
     definition = next(c for c in server.synced_commands(server.guild_id) if c["name"] == name)
-    payload = server.builder.base(APPLICATION_COMMAND, user=server.alice, locale=None,
-                                  guild_locale=None, app_permissions=None, in_dm=False)
-    data = server.builder.command_data(name, valid, definition, channel_id=server.channel_id,
-                                       check=False)
+    payload = server.builder.base(
+        APPLICATION_COMMAND,
+        user=server.alice,
+        locale=None,
+        guild_locale=None,
+        app_permissions=None,
+        in_dm=False,
+    )
+    data = server.builder.command_data(name, valid, definition, channel_id=server.channel_id, check=False)
     options = [o for o in data.get("options", []) if o["name"] not in drop]
     for option in options:
         if option["name"] in (change or {}):
@@ -34,23 +39,49 @@ CASES = {
     "negative seed": ("digit", {"seed": -1}, {}, "`seed` must be between 0 and 2147483647."),
     "count over the advertised 25": ("digit", {"count": 100}, {}, "`count` must be between 1 and 25."),
     "count zero": ("digit", {"count": 0}, {}, "`count` must be between 1 and 25."),
-    "count=true": ("digit", {"count": 3}, {"change": {"count": (BOOLEAN, True)}},
-                   f"`count`: that value isn't valid. {STALE}"),
-    "digit as a float": ("digit", {"digit": 3}, {"change": {"digit": (INTEGER, 3.5)}},
-                         f"`digit`: that value isn't valid. {STALE}"),
-    'end="nine"': ("morph", {"start": 1, "end": 9}, {"change": {"end": (STRING, "nine")}},
-                   f"`end`: that value isn't valid. {STALE}"),
-    "frames over the advertised 60": ("morph", {"start": 1, "end": 2, "frames": 240}, {},
-                                      "`frames` must be between 2 and 60."),
-    "missing required end": ("morph", {"start": 1, "end": 2}, {"drop": ("end",)},
-                             "`end` is required. Fill it in and try again."),
+    "count=true": (
+        "digit",
+        {"count": 3},
+        {"change": {"count": (BOOLEAN, True)}},
+        f"`count`: that value isn't valid. {STALE}",
+    ),
+    "digit as a float": (
+        "digit",
+        {"digit": 3},
+        {"change": {"digit": (INTEGER, 3.5)}},
+        f"`digit`: that value isn't valid. {STALE}",
+    ),
+    'end="nine"': (
+        "morph",
+        {"start": 1, "end": 9},
+        {"change": {"end": (STRING, "nine")}},
+        f"`end`: that value isn't valid. {STALE}",
+    ),
+    "frames over the advertised 60": (
+        "morph",
+        {"start": 1, "end": 2, "frames": 240},
+        {},
+        "`frames` must be between 2 and 60.",
+    ),
+    "missing required end": (
+        "morph",
+        {"start": 1, "end": 2},
+        {"drop": ("end",)},
+        "`end` is required. Fill it in and try again.",
+    ),
     "an option the command no longer has": (
-        "digit", {"digit": 1}, {"add": [{"name": "style", "type": STRING, "value": "bold"}]},
+        "digit",
+        {"digit": 1},
+        {"add": [{"name": "style", "type": STRING, "value": "bold"}]},
         "This command has no `style` option any more. Reload Discord (Ctrl+R) to get the current "
-        "command, then try again."),
+        "command, then try again.",
+    ),
     "a morph image that is not an attachment": (
-        "morph", {"start": 1, "end": 2}, {"add": [{"name": "start_image", "type": 11, "value": "123"}]},
-        f"`start_image`: that value isn't valid. {STALE}"),
+        "morph",
+        {"start": 1, "end": 2},
+        {"add": [{"name": "start_image", "type": 11, "value": "123"}]},
+        f"`start_image`: that value isn't valid. {STALE}",
+    ),
 }
 
 
@@ -88,9 +119,7 @@ async def test_the_advertised_limits_themselves_are_accepted(discord_server, sta
 
 
 @pytest.mark.asyncio
-async def test_a_forged_morph_target_is_refused_without_an_error(
-    discord_server, start_bot, caplog
-):
+async def test_a_forged_morph_target_is_refused_without_an_error(discord_server, start_bot, caplog):
     with caplog.at_level(logging.INFO):
         async with start_bot():
             ix = await discord_server.inject_command("digit", {"digit": 4, "seed": 1})
@@ -106,9 +135,7 @@ async def test_a_forged_morph_target_is_refused_without_an_error(
 
 
 @pytest.mark.asyncio
-async def test_a_topic_of_invisible_characters_is_refused_like_an_empty_one(
-    discord_server, start_bot, poet
-):
+async def test_a_topic_of_invisible_characters_is_refused_like_an_empty_one(discord_server, start_bot, poet):
     async with start_bot(poet=poet):
         ix = await discord_server.inject_command("poem", {"topic": "\u200b\u200b\u200d"})
         answer = await discord_server.wait_for_reply(ix, lambda r: r.ephemeral and r.content)

@@ -30,26 +30,33 @@ def select(reply) -> dict:
 
 
 def finished_poem(reply) -> bool:
-    return bool(reply.embeds) and not reply.embeds[0]["description"].endswith("▌") and any(
-        not b.get("disabled") for b in reply.buttons())
+    return (
+        bool(reply.embeds)
+        and not reply.embeds[0]["description"].endswith("▌")
+        and any(not b.get("disabled") for b in reply.buttons())
+    )
 
 
 @contextlib.asynccontextmanager
 async def poem_bot(start_bot, data_dir, **options):
     counter = itertools.count(1)
     async with FakeOpenAI(reply=lambda body: f"poem {next(counter)}, first line\nsecond") as api:
-        config = PoetConfig(base_url=api.base_url, api_key="sk-test-secret", model=MODEL,
-                            moderation="off", max_retries=0, timeout_s=5.0)
-        async with Poet(config=config) as poet, start_bot(poet=poet, data_dir=data_dir,
-                                                          **options) as bot:
+        config = PoetConfig(
+            base_url=api.base_url,
+            api_key="sk-test-secret",
+            model=MODEL,
+            moderation="off",
+            max_retries=0,
+            timeout_s=5.0,
+        )
+        async with Poet(config=config) as poet, start_bot(poet=poet, data_dir=data_dir, **options) as bot:
             yield bot, api
 
 
 async def a_grid(server, start_bot, data_dir, options=None, **command):
     """/digit answered by a bot that is then stopped: the grid its buttons are under."""
     async with start_bot(data_dir=data_dir):
-        ix = await server.inject_command("digit", options or {"digit": 7, "count": 2, "seed": 5},
-                                         **command)
+        ix = await server.inject_command("digit", options or {"digit": 7, "count": 2, "seed": 5}, **command)
         return await server.wait_for_reply(ix, lambda r: r.files)
 
 
@@ -106,16 +113,13 @@ def axis_label(sampler, axis: str, direction: int) -> str:
 
 
 @pytest.mark.asyncio
-async def test_morph_to_after_a_restart_and_its_picker_after_another(
-    discord_server, start_bot, tmp_path
-):
+async def test_morph_to_after_a_restart_and_its_picker_after_another(discord_server, start_bot, tmp_path):
     grid = await a_grid(discord_server, start_bot, tmp_path / "data", {"digit": 1, "seed": 4})
     async with start_bot(data_dir=tmp_path / "data"):
         press = await discord_server.inject_component(grid, button(grid, "Morph to…")["custom_id"])
         picker = await press.wait_for_callback()
     async with start_bot(data_dir=tmp_path / "data"):
-        pick = await discord_server.inject_component(picker, select(picker)["custom_id"],
-                                                     values=["8"])
+        pick = await discord_server.inject_component(picker, select(picker)["custom_id"], values=["8"])
         morph = await discord_server.wait_for_reply(pick, lambda r: r.files, timeout=15)
         await discord_server.wait_for_reply(pick, kind="delete")  # the picker goes away
     assert picker.ephemeral and picker.content == "Morph into which digit?"
@@ -136,11 +140,11 @@ async def test_a_grid_drawn_by_an_older_model_is_redrawn_by_the_serving_one_whic
         component["custom_id"] = f"{head}:0ld0"
     again = next(c for _, c in iter_components(stored["components"]) if c.get("label") == "Otra vez")
     async with start_bot(data_dir=tmp_path / "data"):
-        press = await discord_server.inject_component(grid.message_id, again["custom_id"],
-                                                      locale="es-ES")
+        press = await discord_server.inject_component(grid.message_id, again["custom_id"], locale="es-ES")
         redrawn = await discord_server.wait_for_reply(press, lambda r: r.files)
     assert redrawn.embeds[0]["description"] == (
-        f"El modelo de dígitos ha cambiado desde este mensaje: ahora dibuja VAE {sampler.version}.")
+        f"El modelo de dígitos ha cambiado desde este mensaje: ahora dibuja VAE {sampler.version}."
+    )
     assert fields(redrawn)["Modelo"] == f"VAE {sampler.version}"
     assert all(":0ld0" not in b["custom_id"] for b in redrawn.buttons())  # now the serving one's
 
@@ -189,8 +193,7 @@ async def test_the_form_select_after_a_restart_rewrites_in_the_picked_form(
 ):
     poem = await a_poem(discord_server, start_bot, tmp_path / "data")
     async with poem_bot(start_bot, tmp_path / "data") as (_, api):
-        pick = await discord_server.inject_component(poem, select(poem)["custom_id"],
-                                                     values=["limerick"])
+        pick = await discord_server.inject_component(poem, select(poem)["custom_id"], values=["limerick"])
         final = await discord_server.wait_for_edit(pick, finished_poem, timeout=10)
     asked = api.chat_requests[0].body["messages"][-1]["content"]
     assert final.message_id == poem.message_id
@@ -215,16 +218,16 @@ async def test_new_topic_after_a_restart_opens_the_form_and_writes_in_the_same_f
 
 
 @pytest.mark.asyncio
-async def test_someone_elses_press_after_a_restart_is_still_refused(
-    discord_server, start_bot, tmp_path
-):
+async def test_someone_elses_press_after_a_restart_is_still_refused(discord_server, start_bot, tmp_path):
     poem = await a_poem(discord_server, start_bot, tmp_path / "data")
     async with poem_bot(start_bot, tmp_path / "data") as (_, api):
-        press = await discord_server.inject_component(poem, button(poem, "Another")["custom_id"],
-                                                      user=discord_server.bob)
+        press = await discord_server.inject_component(
+            poem, button(poem, "Another")["custom_id"], user=discord_server.bob
+        )
         refusal = await press.wait_for_callback()
     assert refusal.ephemeral and refusal.content == (
-        f"Estos botones son de <@{discord_server.alice.id}>. Usa /poem para tener los tuyos.")
+        f"Estos botones son de <@{discord_server.alice.id}>. Usa /poem para tener los tuyos."
+    )
     assert api.chat_requests == []
 
 
@@ -244,16 +247,15 @@ async def test_a_press_on_a_poem_whose_state_was_pruned_is_told_its_buttons_expi
         answers = []
         for custom_id in (button(poem, "Another")["custom_id"], select(poem)["custom_id"]):
             press = await discord_server.inject_component(
-                poem, custom_id, locale=locale, values=["ode"] if "form" in custom_id else None)
+                poem, custom_id, locale=locale, values=["ode"] if "form" in custom_id else None
+            )
             answers.append(await press.wait_for_callback())
     assert all(a.ephemeral and a.content == expected for a in answers)
     assert api.chat_requests == []  # and no fair use spent on it
 
 
 @pytest.mark.asyncio
-async def test_a_month_old_poem_still_works_within_the_retention(
-    discord_server, start_bot, tmp_path
-):
+async def test_a_month_old_poem_still_works_within_the_retention(discord_server, start_bot, tmp_path):
     poem = await a_poem(discord_server, start_bot, tmp_path / "data")
     async with poem_bot(start_bot, tmp_path / "data") as (bot, api):
         await bot.audit.prune(now=datetime.now(UTC) + timedelta(days=31))
@@ -271,17 +273,14 @@ async def test_a_press_on_a_button_from_an_older_release_is_answered_not_dropped
     first = next(c for _, c in iter_components(stored["components"]) if c["type"] == 2)
     first["custom_id"] = "0f3c5e1a9b7d4c2e8f6a0b1c2d3e4f5a"  # a random id, as views had before
     async with start_bot(data_dir=tmp_path / "data"):
-        press = await discord_server.inject_component(grid.message_id, first["custom_id"],
-                                                      locale="es-ES")
+        press = await discord_server.inject_component(grid.message_id, first["custom_id"], locale="es-ES")
         answer = await press.wait_for_callback()
     assert answer.ephemeral and answer.content == EXPIRED_ES
     assert answer.elapsed < 3.0
 
 
 @pytest.mark.asyncio
-async def test_a_new_topic_form_sent_after_a_restart_is_told_it_expired(
-    discord_server, start_bot, tmp_path
-):
+async def test_a_new_topic_form_sent_after_a_restart_is_told_it_expired(discord_server, start_bot, tmp_path):
     """The form itself lives in the process that opened it: one submitted to a new process is
     answered (privately, in time), not dropped."""
     poem = await a_poem(discord_server, start_bot, tmp_path / "data")
@@ -290,8 +289,9 @@ async def test_a_new_topic_form_sent_after_a_restart_is_told_it_expired(
         await press.wait_for_callback()
     async with poem_bot(start_bot, tmp_path / "data") as (_, api):
         field = press.modal["components"][0]["component"]
-        submit = await discord_server.inject_modal_submit(press, {field["custom_id"]: "el mar"},
-                                                          locale="es-ES")
+        submit = await discord_server.inject_modal_submit(
+            press, {field["custom_id"]: "el mar"}, locale="es-ES"
+        )
         answer = await submit.wait_for_callback()
     assert answer.ephemeral and answer.content == EXPIRED_ES
     assert answer.elapsed < 3.0
@@ -312,8 +312,12 @@ async def test_every_component_the_bot_sends_is_one_it_can_answer_after_any_rest
         press = await discord_server.inject_component(grid, button(grid, "Morph to…")["custom_id"])
         await press.wait_for_callback()
         templates = list(bot.persistent_templates)
-    custom_ids = [c["custom_id"] for m in discord_server.store.messages.values()
-                  for _, c in iter_components(m.get("components") or []) if "custom_id" in c]
+    custom_ids = [
+        c["custom_id"]
+        for m in discord_server.store.messages.values()
+        for _, c in iter_components(m.get("components") or [])
+        if "custom_id" in c
+    ]
     assert len(custom_ids) == 4 + 7 + 1  # a poem's, a grid's, the picker's
     assert all(any(t.fullmatch(i) for t in templates) for i in custom_ids), custom_ids
 
@@ -325,9 +329,11 @@ def test_the_largest_grid_state_fits_a_custom_id():
 
     request = DigitRequest(None, 25, MAX_SEED, (-99.99, -99.99))
     state = GridState(2**64 - 1, request, "f" * 16)
-    longest = max([f"digit:{action}:{state.encode()}" for action in ACTIONS]
-                  + [f"morph-to:{state.encode()}"], key=len)
+    longest = max(
+        [f"digit:{action}:{state.encode()}" for action in ACTIONS] + [f"morph-to:{state.encode()}"], key=len
+    )
     assert len(longest) <= 100
     assert DigitButton.__discord_ui_compiled_template__.fullmatch(
-        f"digit:explore:{state.encode()}".replace("explore", "right"))
+        f"digit:explore:{state.encode()}".replace("explore", "right")
+    )
     assert MorphTargetSelect.__discord_ui_compiled_template__.fullmatch(f"morph-to:{state.encode()}")

@@ -33,16 +33,16 @@ async def poem_bot(start_bot, *, moderation: str = "off", **bot_options):
             base_url=openai_server.base_url, api_key="sk-test-secret", model=MODEL,
             moderation=moderation, max_retries=0, timeout_s=5.0,
         )  # fmt: skip
-        async with Poet(config=config) as poet, start_bot(
-            poet=poet, **bot_options
-        ):
+        async with Poet(config=config) as poet, start_bot(poet=poet, **bot_options):
             yield openai_server
 
 
 def finished(reply) -> bool:
     """A finished poem with its buttons (not a streaming edit, not the greyed-out press)."""
-    return bool(reply.embeds) and not reply.embeds[0]["description"].endswith("▌") and any(
-        not b.get("disabled") for b in reply.buttons()
+    return (
+        bool(reply.embeds)
+        and not reply.embeds[0]["description"].endswith("▌")
+        and any(not b.get("disabled") for b in reply.buttons())
     )
 
 
@@ -64,9 +64,7 @@ async def first_poem(server, options: dict, *, user=None):
 
 
 @pytest.mark.asyncio
-async def test_a_finished_poem_has_the_four_controls_in_the_readers_language(
-    discord_server, start_bot
-):
+async def test_a_finished_poem_has_the_four_controls_in_the_readers_language(discord_server, start_bot):
     async with poem_bot(start_bot):
         english = await first_poem(discord_server, {"topic": "la luna"})
         spanish = await first_poem(discord_server, {"topic": "la luna"}, user=discord_server.bob)
@@ -119,17 +117,17 @@ async def test_someone_else_pressing_gets_the_polite_refusal_and_nothing_is_writ
 
 
 @pytest.mark.asyncio
-async def test_translate_posts_a_new_message_quoting_the_poem_english_to_spanish(
-    discord_server, start_bot
-):
+async def test_translate_posts_a_new_message_quoting_the_poem_english_to_spanish(discord_server, start_bot):
     async with poem_bot(start_bot) as openai_server:
         poem = await first_poem(discord_server, {"topic": "the moon", "language": "en"})
         press = await discord_server.inject_component(poem, button(poem, "In Spanish")["custom_id"])
         callback = await press.wait_for_callback()
         final = await discord_server.wait_for_edit(press, finished, timeout=10)
     assert callback.callback_type == NEW_MESSAGE and callback.elapsed < DISCORD_WINDOW_S
-    link = (f"https://discord.com/channels/{discord_server.guild_id}/{discord_server.channel_id}/"
-            f"{poem.message_id}")
+    link = (
+        f"https://discord.com/channels/{discord_server.guild_id}/{discord_server.channel_id}/"
+        f"{poem.message_id}"
+    )
     assert callback.content == f"Spanish translation of {link}\n> poem 1, first line"
     assert final.message_id != poem.message_id and final.content == callback.content
     assert final.embeds[0]["description"].startswith("poem 2")
@@ -179,9 +177,7 @@ async def _open_new_topic(server, poem, *, user=None):
 
 
 @pytest.mark.asyncio
-async def test_new_topic_opens_a_form_and_writes_a_new_poem_in_a_new_message(
-    discord_server, start_bot
-):
+async def test_new_topic_opens_a_form_and_writes_a_new_poem_in_a_new_message(discord_server, start_bot):
     async with poem_bot(start_bot) as openai_server:
         poem = await first_poem(discord_server, {"topic": "la luna", "form": "haiku"})
         press = await _open_new_topic(discord_server, poem)
@@ -261,12 +257,16 @@ async def test_a_rewrite_that_fails_the_content_check_shows_the_notice_and_keeps
 
 @pytest.mark.parametrize(
     ("language", "reader", "target"),
-    [("es", "es", "en"), ("es", "en", "en"), ("en", "en", "es"), ("en", "es", "es"),
-     ("fr", "en", "en"), ("fr", "es", "es")],
+    [
+        ("es", "es", "en"),
+        ("es", "en", "en"),
+        ("en", "en", "es"),
+        ("en", "es", "es"),
+        ("fr", "en", "en"),
+        ("fr", "es", "es"),
+    ],
 )
-def test_translations_swap_spanish_and_english_and_bring_others_to_the_reader(
-    language, reader, target
-):
+def test_translations_swap_spanish_and_english_and_bring_others_to_the_reader(language, reader, target):
     from bot.features.poems.views import translation_language
 
     assert translation_language(language, reader) == target
@@ -283,8 +283,7 @@ async def test_presses_that_write_a_poem_count_as_poem_for_fair_use(discord_serv
         for label in ("Another", "In Spanish"):
             press = await discord_server.inject_component(poem, button(poem, label)["custom_id"])
             refusals.append(await discord_server.wait_for_reply(press, lambda r: r.ephemeral))
-        pick = await discord_server.inject_component(poem, form_select(poem)["custom_id"],
-                                                     values=["haiku"])
+        pick = await discord_server.inject_component(poem, form_select(poem)["custom_id"], values=["haiku"])
         refusals.append(await discord_server.wait_for_reply(pick, lambda r: r.ephemeral))
         press = await _open_new_topic(discord_server, poem)
         field = press.modal["components"][0]["component"]
@@ -304,8 +303,14 @@ async def test_mentions_a_model_writes_notify_nobody_in_the_poem_or_its_translat
     is shown as written, but Discord is told to notify no one."""
     hostile = "@everyone <@1234> <@&5678> look\n@here and a second line"
     async with FakeOpenAI(reply=lambda body: hostile) as openai_server:
-        config = PoetConfig(base_url=openai_server.base_url, api_key="sk-test-secret", model=MODEL,
-                            moderation="off", max_retries=0, timeout_s=5.0)
+        config = PoetConfig(
+            base_url=openai_server.base_url,
+            api_key="sk-test-secret",
+            model=MODEL,
+            moderation="off",
+            max_retries=0,
+            timeout_s=5.0,
+        )
         async with Poet(config=config) as poet, start_bot(poet=poet):
             poem = await first_poem(discord_server, {"topic": "@everyone", "language": "en"})
             press = await discord_server.inject_component(poem, button(poem, "In Spanish")["custom_id"])
@@ -322,24 +327,28 @@ async def test_presses_at_once_write_one_poem_and_the_others_hear_it_is_already_
     async with poem_bot(start_bot) as openai_server:
         poem = await first_poem(discord_server, {"topic": "la luna"})
         another = button(poem, "Another")["custom_id"]
-        presses = await asyncio.gather(*(
-            discord_server.inject_component(poem, another) for _ in range(4)
-        ))
+        presses = await asyncio.gather(*(discord_server.inject_component(poem, another) for _ in range(4)))
         answers = [await press.wait_for_callback() for press in presses]
         final = await discord_server.wait_for_edit(presses[0], finished, timeout=10)
         await asyncio.sleep(0.5)  # a second poem would have been asked for by now
         spanish = await first_poem(discord_server, {"topic": "el mar"}, user=discord_server.bob)
-        presses = await asyncio.gather(*(
-            discord_server.inject_component(spanish, button(spanish, "Otro")["custom_id"],
-                                            user=discord_server.bob)
-            for _ in range(2)
-        ))
+        presses = await asyncio.gather(
+            *(
+                discord_server.inject_component(
+                    spanish, button(spanish, "Otro")["custom_id"], user=discord_server.bob
+                )
+                for _ in range(2)
+            )
+        )
         spanish_answers = [await press.wait_for_callback() for press in presses]
         await discord_server.wait_for_edit(presses[0], finished, timeout=10)
     assert [a.callback_type for a in answers] == [UPDATE_MESSAGE] + [NEW_MESSAGE] * 3
-    assert all(a.ephemeral and a.content == "This poem is already being rewritten: wait for it "
-               "to finish." for a in answers[1:])
+    assert all(
+        a.ephemeral and a.content == "This poem is already being rewritten: wait for it to finish."
+        for a in answers[1:]
+    )
     assert final.message_id == poem.message_id and final.embeds[0]["description"].startswith("poem 2")
     assert [a.content for a in spanish_answers[1:]] == [
-        "Este poema ya se está reescribiendo: espera a que termine."]
+        "Este poema ya se está reescribiendo: espera a que termine."
+    ]
     assert len(openai_server.chat_requests) == 4  # two /poem, one rewrite of each

@@ -36,11 +36,7 @@ def is_status(reply) -> bool:
 
 def finished(reply) -> bool:
     """The last edit of a poem: no streaming cursor, and not a status line."""
-    return (
-        bool(reply.embeds)
-        and not reply.embeds[0]["description"].endswith("▌")
-        and not is_status(reply)
-    )
+    return bool(reply.embeds) and not reply.embeds[0]["description"].endswith("▌") and not is_status(reply)
 
 
 async def _ephemeral_answer(server, ix):
@@ -52,9 +48,7 @@ async def _ephemeral_answer(server, ix):
 
 
 @pytest.mark.asyncio
-async def test_poem_defers_at_once_and_streams_editing_at_most_once_a_second(
-    discord_server, start_bot
-):
+async def test_poem_defers_at_once_and_streams_editing_at_most_once_a_second(discord_server, start_bot):
     async with poem_bot(start_bot, reply=LONG_POEM, chunk_delay_s=0.03):
         ix = await discord_server.inject_command("poem", {"topic": "la luna"})
         callback = await ix.wait_for_callback()
@@ -72,9 +66,7 @@ async def test_poem_defers_at_once_and_streams_editing_at_most_once_a_second(
 
 
 @pytest.mark.asyncio
-async def test_the_finished_poem_is_labelled_ai_generated_with_the_model(
-    discord_server, start_bot
-):
+async def test_the_finished_poem_is_labelled_ai_generated_with_the_model(discord_server, start_bot):
     async with poem_bot(start_bot, reply=LONG_POEM):
         ix = await discord_server.inject_command("poem", {"topic": "la luna", "form": "sonnet"})
         final = await discord_server.wait_for_edit(ix, finished)
@@ -86,13 +78,9 @@ async def test_the_finished_poem_is_labelled_ai_generated_with_the_model(
 
 
 @pytest.mark.asyncio
-async def test_the_poem_is_written_in_the_users_discord_language_by_default(
-    discord_server, start_bot
-):
+async def test_the_poem_is_written_in_the_users_discord_language_by_default(discord_server, start_bot):
     async with poem_bot(start_bot) as openai_server:
-        spanish = await discord_server.inject_command(
-            "poem", {"topic": "el mar"}, user=discord_server.bob
-        )
+        spanish = await discord_server.inject_command("poem", {"topic": "el mar"}, user=discord_server.bob)
         await discord_server.wait_for_edit(spanish, finished)
         english = await discord_server.inject_command(
             "poem", {"topic": "el mar", "language": "en"}, user=discord_server.bob
@@ -105,9 +93,7 @@ async def test_the_poem_is_written_in_the_users_discord_language_by_default(
 
 
 @pytest.mark.asyncio
-async def test_a_blank_topic_is_refused_at_once_without_calling_the_model(
-    discord_server, start_bot
-):
+async def test_a_blank_topic_is_refused_at_once_without_calling_the_model(discord_server, start_bot):
     async with poem_bot(start_bot) as openai_server:
         ix = await discord_server.inject_command("poem", {"topic": "  \t "})
         callback, answer = await _ephemeral_answer(discord_server, ix)
@@ -119,9 +105,7 @@ async def test_a_blank_topic_is_refused_at_once_without_calling_the_model(
 @pytest.mark.asyncio
 async def test_a_flagged_topic_gets_a_polite_private_refusal(discord_server, start_bot):
     async with poem_bot(start_bot, moderation="on") as openai_server:
-        ix = await discord_server.inject_command(
-            "poem", {"topic": "FLAGME please"}, user=discord_server.bob
-        )
+        ix = await discord_server.inject_command("poem", {"topic": "FLAGME please"}, user=discord_server.bob)
         callback, answer = await _ephemeral_answer(discord_server, ix)
         await discord_server.wait_for_reply(ix, kind="delete")  # no public "thinking…" left
     assert callback.callback_type == 5
@@ -195,9 +179,7 @@ async def test_a_runaway_generation_ends_at_the_deadline_at_a_whole_line_and_say
 
 
 @pytest.mark.asyncio
-async def test_a_server_ignoring_max_completion_tokens_is_cut_at_the_token_limit(
-    discord_server, start_bot
-):
+async def test_a_server_ignoring_max_completion_tokens_is_cut_at_the_token_limit(discord_server, start_bot):
     async with poem_bot(
         start_bot, reply=RUNAWAY, llama_cpp=True,
         config={"token_limit_param": "max_completion_tokens", "max_tokens": 60},
@@ -207,31 +189,22 @@ async def test_a_server_ignoring_max_completion_tokens_is_cut_at_the_token_limit
 
     lines = _poem_lines(final)
     assert 7 <= len(lines) <= 9 and set(lines) <= set(STANZA.splitlines())
-    assert final.embeds[0]["description"].endswith(
-        "*✂ Cut short: the poem reached its length limit.*"
-    )
+    assert final.embeds[0]["description"].endswith("*✂ Cut short: the poem reached its length limit.*")
 
 
 @pytest.mark.asyncio
-async def test_a_poem_the_token_limit_stops_mid_word_ends_at_its_last_line(
-    discord_server, start_bot
-):
-    async with poem_bot(
-        start_bot, reply=STANZA, subword_tokens=True, config={"max_tokens": 29}
-    ):
+async def test_a_poem_the_token_limit_stops_mid_word_ends_at_its_last_line(discord_server, start_bot):
+    async with poem_bot(start_bot, reply=STANZA, subword_tokens=True, config={"max_tokens": 29}):
         ix = await discord_server.inject_command("poem", {"topic": "la luna"}, user=discord_server.bob)
         final = await discord_server.wait_for_edit(ix, finished, timeout=10)
 
     assert final.embeds[0]["description"] == (
-        "\n".join(STANZA.splitlines()[:2])
-        + "\n\n*✂ Cortado: el poema llegó a su límite de longitud.*"
+        "\n".join(STANZA.splitlines()[:2]) + "\n\n*✂ Cortado: el poema llegó a su límite de longitud.*"
     )
 
 
 @pytest.mark.asyncio
-async def test_a_retry_after_beyond_the_deadline_is_answered_at_once_with_the_wait(
-    discord_server, start_bot
-):
+async def test_a_retry_after_beyond_the_deadline_is_answered_at_once_with_the_wait(discord_server, start_bot):
     async with poem_bot(start_bot, config={"max_retries": 2, "deadline_s": 20.0}) as server:
         server.inject(Fault.RATE_LIMITED, retry_after=30)
         ix = await discord_server.inject_command("poem", {"topic": "la luna"})
@@ -257,9 +230,7 @@ async def test_a_rate_limited_poem_says_it_is_retrying_then_arrives(discord_serv
 
 
 @pytest.mark.asyncio
-async def test_a_slow_first_byte_gets_a_clear_answer_before_the_deadline(
-    discord_server, start_bot
-):
+async def test_a_slow_first_byte_gets_a_clear_answer_before_the_deadline(discord_server, start_bot):
     async with poem_bot(
         start_bot, slow_first_byte_s=60.0,
         config={"max_retries": 5, "timeout_s": 1.5, "deadline_s": 4.0},
@@ -275,9 +246,7 @@ async def test_a_slow_first_byte_gets_a_clear_answer_before_the_deadline(
 
 
 @pytest.mark.asyncio
-async def test_a_model_quoting_its_rules_has_its_message_replaced_in_place(
-    discord_server, start_bot
-):
+async def test_a_model_quoting_its_rules_has_its_message_replaced_in_place(discord_server, start_bot):
     from genai_models.text.prompts import SYSTEM_PROMPT
     from tests.fakes.openai_server import echo_user_message
 

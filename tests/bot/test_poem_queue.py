@@ -23,8 +23,15 @@ pytestmark = pytest.mark.asyncio
 async def queued_poems(start_bot, *, fair_use: FairUseLimits | None = None, **config):
     """A bot whose poet streams LONG_POEM slowly from a fresh FakeOpenAI; yields (bot, server)."""
     async with FakeOpenAI(reply=LONG_POEM, chunk_delay_s=0.02, interrupt_requests=True) as server:
-        poet_config = PoetConfig(base_url=server.base_url, api_key="sk-test", model=MODEL,
-                                 moderation="off", max_retries=0, timeout_s=5.0, **config)
+        poet_config = PoetConfig(
+            base_url=server.base_url,
+            api_key="sk-test",
+            model=MODEL,
+            moderation="off",
+            max_retries=0,
+            timeout_s=5.0,
+            **config,
+        )
         options = {"fair_use": fair_use} if fair_use is not None else {}
         async with Poet(config=poet_config) as poet, start_bot(poet=poet, **options) as bot:
             yield bot, server
@@ -33,26 +40,23 @@ async def queued_poems(start_bot, *, fair_use: FairUseLimits | None = None, **co
 def queue_depth(bot, resource: str) -> float:
     """genai_queue_depth{resource=…} as /metrics shows it."""
     line = f'genai_queue_depth{{resource="{resource}"}} '
-    [value] = [row[len(line):] for row in generate_latest(bot.metrics.registry).decode().splitlines()
-               if row.startswith(line)]
+    [value] = [
+        row[len(line) :]
+        for row in generate_latest(bot.metrics.registry).decode().splitlines()
+        if row.startswith(line)
+    ]
     return float(value)
 
 
-async def test_a_poem_behind_a_busy_local_server_shows_its_place_in_the_one_queue(
-    discord_server, start_bot
-):
+async def test_a_poem_behind_a_busy_local_server_shows_its_place_in_the_one_queue(discord_server, start_bot):
     async with queued_poems(start_bot) as (bot, server):
         assert bot.fair_use.schedulers["text"].concurrency == 1  # a local server: one at a time
         first = await discord_server.inject_command("poem", {"topic": "la luna"})
         await discord_server.wait_for_edit(first)  # the first poem is streaming
-        second = await discord_server.inject_command(
-            "poem", {"topic": "el mar"}, user=discord_server.bob
-        )
+        second = await discord_server.inject_command("poem", {"topic": "el mar"}, user=discord_server.bob)
         place = await discord_server.wait_for_edit(second)
         depth_while_waiting = queue_depth(bot, "text")
-        finals = [
-            await discord_server.wait_for_edit(ix, finished, timeout=20) for ix in (first, second)
-        ]
+        finals = [await discord_server.wait_for_edit(ix, finished, timeout=20) for ix in (first, second)]
         depth_after = queue_depth(bot, "text")
 
     # bob's client is Spanish: the fair-use queue's message, the same every command shows.
@@ -63,9 +67,7 @@ async def test_a_poem_behind_a_busy_local_server_shows_its_place_in_the_one_queu
     assert server.peak_streams == 1 and server.interrupted_streams == 0
 
 
-async def test_a_full_queue_refuses_a_poem_privately_with_the_fair_use_refusal(
-    discord_server, start_bot
-):
+async def test_a_full_queue_refuses_a_poem_privately_with_the_fair_use_refusal(discord_server, start_bot):
     no_room = FairUseLimits(cooldowns_s={}, jobs_per_user=1000, queue_size=0)
     async with queued_poems(start_bot, fair_use=no_room) as (bot, server):
         first = await discord_server.inject_command("poem", {"topic": "la luna"})
@@ -86,13 +88,9 @@ async def test_the_queue_is_as_wide_as_the_endpoint_serves_at_once(discord_serve
         server.interrupt_requests = False  # a server that serves two at once
         first = await discord_server.inject_command("poem", {"topic": "la luna"})
         await discord_server.wait_for_edit(first)
-        second = await discord_server.inject_command(
-            "poem", {"topic": "el mar"}, user=discord_server.bob
-        )
+        second = await discord_server.inject_command("poem", {"topic": "el mar"}, user=discord_server.bob)
         await asyncio.sleep(0)
-        finals = [
-            await discord_server.wait_for_edit(ix, finished, timeout=20) for ix in (first, second)
-        ]
+        finals = [await discord_server.wait_for_edit(ix, finished, timeout=20) for ix in (first, second)]
         second_replies = await discord_server.wait_until_quiet(second, quiet=0.5)
 
     queued = text("queue_position", "es", position=1, command="poem")

@@ -20,12 +20,15 @@ NO_COOLDOWNS = FairUseLimits(cooldowns_s={}, jobs_per_user=10, model_concurrency
 
 async def _two_poems(server, start_bot) -> list:
     """Alice's and Bob's poems, Bob's queued behind Alice's; the finished edit of each."""
-    async with poem_bot(functools.partial(start_bot, fair_use=NO_COOLDOWNS), reply=LONG_POEM,
-                        config={"max_concurrency": 1}, chunk_delay_s=0.02):
+    async with poem_bot(
+        functools.partial(start_bot, fair_use=NO_COOLDOWNS),
+        reply=LONG_POEM,
+        config={"max_concurrency": 1},
+        chunk_delay_s=0.02,
+    ):
         first = await server.inject_command("poem", {"topic": "la luna"})
         second = await server.inject_command("poem", {"topic": "el mar"}, user=server.bob)
-        return [await server.wait_for_edit(ix, _with_buttons, timeout=40)
-                for ix in (first, second)]
+        return [await server.wait_for_edit(ix, _with_buttons, timeout=40) for ix in (first, second)]
 
 
 def _with_buttons(reply) -> bool:
@@ -41,8 +44,12 @@ async def test_streaming_poems_and_a_place_in_line_stay_within_discords_rate_lim
     assert [r.embeds[0]["description"] for r in done] == [LONG_POEM, LONG_POEM]
     assert discord_server.rate_limited == []  # the bot's own pace kept inside every bucket
     # Whichever poem reached the queue second (both are sent at once) showed its place in line.
-    shown = [r.embeds[0]["description"] for reply in done
-             for r in discord_server.messages_for(reply.interaction_id) if r.embeds]
+    shown = [
+        r.embeds[0]["description"]
+        for reply in done
+        for r in discord_server.messages_for(reply.interaction_id)
+        if r.embeds
+    ]
     assert any("in the queue" in d or "puesto 1 de la cola" in d for d in shown)
 
 
@@ -50,9 +57,17 @@ async def test_streaming_poems_and_a_place_in_line_stay_within_discords_rate_lim
 async def test_a_stricter_bucket_slows_the_poems_but_both_arrive_whole(discord_server, start_bot):
     # One edit per 1.5 s per message: stricter than the bot's pace, so discord.py must wait out
     # spent buckets (and retry any 429) for the poems to finish.
-    discord_server.rate_limiter = RateLimiter(limits=(RouteLimit(
-        "PATCH", "/webhooks/{app_id}/{token}/messages/{message_id}", ("token", "message_id"),
-        limit=1, per_s=1.5),))
+    discord_server.rate_limiter = RateLimiter(
+        limits=(
+            RouteLimit(
+                "PATCH",
+                "/webhooks/{app_id}/{token}/messages/{message_id}",
+                ("token", "message_id"),
+                limit=1,
+                per_s=1.5,
+            ),
+        )
+    )
     done = await _two_poems(discord_server, start_bot)
     assert [r.embeds[0]["description"] for r in done] == [LONG_POEM, LONG_POEM]
     for reply in done:

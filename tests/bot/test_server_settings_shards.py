@@ -37,13 +37,24 @@ PATIENCE_S = 10.0  # how long the test waits on a loaded machine before calling 
 
 @contextlib.asynccontextmanager
 async def shard_bot(server, sampler, tmp_path, database_url, shard_id):
-    settings = Settings(training_dir=tmp_path / "runs", workers=1, data_dir=tmp_path / "data",
-                        database_url=database_url, fair_use=LIMITS, shard_count=2,
-                        shard_ids=(shard_id,))
+    settings = Settings(
+        training_dir=tmp_path / "runs",
+        workers=1,
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        fair_use=LIMITS,
+        shard_count=2,
+        shard_ids=(shard_id,),
+    )
     database = await Database.open(database_url)
     with WorkerPool(workers=1, timeout_s=30) as pool:
-        bot = make_bot(settings, pool=pool, database=database, load_sampler=lambda: sampler,
-                       guild_ready_timeout=GUILD_READY_TIMEOUT_S)
+        bot = make_bot(
+            settings,
+            pool=pool,
+            database=database,
+            load_sampler=lambda: sampler,
+            guild_ready_timeout=GUILD_READY_TIMEOUT_S,
+        )
         async with run_bot(bot, server, ready_timeout=30):
             yield bot
 
@@ -63,24 +74,33 @@ async def polls_until(bot, check) -> int:
 
 
 async def test_a_change_on_one_shard_process_is_enforced_on_the_other_within_a_second(
-        sampler, tmp_path, postgres_database):
+    sampler, tmp_path, postgres_database
+):
     async with DiscordStandIn(shard_count=2) as server:
         first = server.world.move_guild_to_shard(server.world.guild, 0, 2)
         second = server.add_guild("Segundo", on_shard=(1, 2))
-        async with shard_bot(server, sampler, tmp_path, postgres_database.url, 0) as a, \
-                shard_bot(server, sampler, tmp_path, postgres_database.url, 1) as b:
+        async with (
+            shard_bot(server, sampler, tmp_path, postgres_database.url, 0) as a,
+            shard_bot(server, sampler, tmp_path, postgres_database.url, 1) as b,
+        ):
             await server.wait_until_connected()
             assert await digit_outcome(server, second) == "served"  # b has cached its rules
 
             # A user's preference set through the process serving the first guild...
-            await settle(server, "preferences language", {"language": "es"}, guild=first,
-                         permissions=MEMBER_PERMISSIONS)
+            await settle(
+                server,
+                "preferences language",
+                {"language": "es"},
+                guild=first,
+                permissions=MEMBER_PERMISSIONS,
+            )
             spanish = await polls_until(b, lambda: _speaks_spanish(b, server.alice.id))
             # ... and a server's rule written by one process (an admin tool, a re-shard) while
             # the other serves that server, from its cache.
             assert await digit_outcome(server, second) == "served"
-            await a.server_rules.set_guild(second.id, "denied_channels", [second.channel_id],
-                                           actor_id=server.world.owner.id)
+            await a.server_rules.set_guild(
+                second.id, "denied_channels", [second.channel_id], actor_id=server.world.owner.id
+            )
             denied = await polls_until(b, lambda: _denies(b, second))
             refused = await digit_outcome(server, second)
             admin_sees = await settle(server, "settings show", {}, guild=second, permissions=ADMIN)

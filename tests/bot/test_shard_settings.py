@@ -9,26 +9,37 @@ from bot.settings import SettingsError, load_settings
 from bot.worker_pool import WorkerPool
 
 
-@pytest.mark.parametrize(("raw", "ids"), [
-    ("0", (0,)), ("0,1", (0, 1)), ("0-3", (0, 1, 2, 3)), ("5, 0-1 ,3", (0, 1, 3, 5)),
-    ("2-2", (2,)),
-])
+@pytest.mark.parametrize(
+    ("raw", "ids"),
+    [
+        ("0", (0,)),
+        ("0,1", (0, 1)),
+        ("0-3", (0, 1, 2, 3)),
+        ("5, 0-1 ,3", (0, 1, 3, 5)),
+        ("2-2", (2,)),
+    ],
+)
 def test_shard_ids_take_lists_and_ranges(raw, ids):
     settings = load_settings({"SHARD_COUNT": "8", "SHARD_IDS": raw})
     assert settings.shard_ids == ids and settings.shard_count == 8 and settings.sharded
 
 
-@pytest.mark.parametrize(("env", "message"), [
-    ({"SHARD_IDS": "0"}, r"^SHARD_IDS is set but SHARD_COUNT is not: set SHARD_COUNT"),
-    ({"SHARD_COUNT": "2", "SHARD_IDS": "0,2"},
-     r"^SHARD_IDS has shard 2, but with SHARD_COUNT=2 the shards are 0 to 1"),
-    ({"SHARD_COUNT": "4", "SHARD_IDS": "0-2,2"}, r"^SHARD_IDS lists shard 2 more than once"),
-    ({"SHARD_COUNT": "4", "SHARD_IDS": "3-1"}, r"^SHARD_IDS has the range '3-1': write low-high"),
-    ({"SHARD_COUNT": "4", "SHARD_IDS": "one"}, r"^SHARD_IDS must list shard numbers such as 0,1"),
-    ({"SHARD_COUNT": "4", "SHARD_IDS": "0,,1"}, r"^SHARD_IDS must list shard numbers"),
-    ({"SHARD_COUNT": "0"}, r"^SHARD_COUNT must be between 1 and"),
-    ({"SHARD_COUNT": "two"}, r"^SHARD_COUNT must be a whole number"),
-])
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"SHARD_IDS": "0"}, r"^SHARD_IDS is set but SHARD_COUNT is not: set SHARD_COUNT"),
+        (
+            {"SHARD_COUNT": "2", "SHARD_IDS": "0,2"},
+            r"^SHARD_IDS has shard 2, but with SHARD_COUNT=2 the shards are 0 to 1",
+        ),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "0-2,2"}, r"^SHARD_IDS lists shard 2 more than once"),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "3-1"}, r"^SHARD_IDS has the range '3-1': write low-high"),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "one"}, r"^SHARD_IDS must list shard numbers such as 0,1"),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "0,,1"}, r"^SHARD_IDS must list shard numbers"),
+        ({"SHARD_COUNT": "0"}, r"^SHARD_COUNT must be between 1 and"),
+        ({"SHARD_COUNT": "two"}, r"^SHARD_COUNT must be a whole number"),
+    ],
+)
 def test_wrong_combinations_are_refused_naming_the_setting(env, message):
     with pytest.raises(SettingsError, match=message):
         load_settings(env)
@@ -40,11 +51,14 @@ def test_unset_means_one_unsharded_process_that_syncs():
     assert not settings.sharded and settings.syncs_commands
 
 
-@pytest.mark.parametrize(("env", "syncs"), [
-    ({"SHARD_COUNT": "2"}, True),  # one process holding every shard
-    ({"SHARD_COUNT": "4", "SHARD_IDS": "0-1"}, True),
-    ({"SHARD_COUNT": "4", "SHARD_IDS": "2-3"}, False),
-])
+@pytest.mark.parametrize(
+    ("env", "syncs"),
+    [
+        ({"SHARD_COUNT": "2"}, True),  # one process holding every shard
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "0-1"}, True),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "2-3"}, False),
+    ],
+)
 def test_only_the_process_holding_shard_0_syncs_the_commands(env, syncs):
     assert load_settings(env).syncs_commands is syncs
 
@@ -54,8 +68,7 @@ def test_make_bot_opens_only_this_processs_shards():
         plain = make_bot(load_settings({}), pool=pool)
         some = make_bot(load_settings({"SHARD_COUNT": "4", "SHARD_IDS": "2,3"}), pool=pool)
         every = make_bot(load_settings({"SHARD_COUNT": "3"}), pool=pool)
-        told = make_bot(load_settings({"SHARD_COUNT": "4", "SHARD_IDS": "2"}), pool=pool,
-                        sync_commands=True)
+        told = make_bot(load_settings({"SHARD_COUNT": "4", "SHARD_IDS": "2"}), pool=pool, sync_commands=True)
     # Never started, so nothing to close.
     assert type(plain) is GenAIBot and plain.syncs_commands
     assert isinstance(some, ShardedGenAIBot)

@@ -34,8 +34,12 @@ async def test_sharded_bot_asks_for_its_shards_and_answers_digit_on_the_guilds_s
         put_guild_on_shard(server, GUILD_SHARD)
         settings = Settings(dev_guild_id=server.guild_id, training_dir=tmp_path, workers=1)
         with WorkerPool(workers=1, timeout_s=30) as pool:
-            bot = ShardedGenAIBot(settings=settings, pool=pool, load_sampler=lambda: sampler,
-                                  guild_ready_timeout=GUILD_READY_TIMEOUT_S)
+            bot = ShardedGenAIBot(
+                settings=settings,
+                pool=pool,
+                load_sampler=lambda: sampler,
+                guild_ready_timeout=GUILD_READY_TIMEOUT_S,
+            )
             async with run_bot(bot, server, ready_timeout=READY_TIMEOUT_S):
                 assert bot.shard_count == SHARDS  # taken from /gateway/bot, not configured
                 assert sorted(bot.shards) == [0, 1]

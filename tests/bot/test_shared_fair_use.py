@@ -32,14 +32,25 @@ LIMITS = FairUseLimits(cooldowns_s={"digit": 60.0}, jobs_per_user=10, model_conc
 
 @contextlib.asynccontextmanager
 async def shard_bot(server, sampler, tmp_path, database_url, shard_id):
-    settings = Settings(training_dir=tmp_path / "runs", workers=1, data_dir=tmp_path / "data",
-                        database_url=database_url, fair_use=LIMITS, shard_count=2,
-                        shard_ids=(shard_id,))
+    settings = Settings(
+        training_dir=tmp_path / "runs",
+        workers=1,
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        fair_use=LIMITS,
+        shard_count=2,
+        shard_ids=(shard_id,),
+    )
     database = await Database.open(database_url)
     try:
         with WorkerPool(workers=1, timeout_s=30) as pool:
-            bot = build_bot(settings, pool=pool, database=database, load_sampler=lambda: sampler,
-                            guild_ready_timeout=GUILD_READY_TIMEOUT_S)
+            bot = build_bot(
+                settings,
+                pool=pool,
+                database=database,
+                load_sampler=lambda: sampler,
+                guild_ready_timeout=GUILD_READY_TIMEOUT_S,
+            )
             async with run_bot(bot, server, ready_timeout=30):
                 yield bot
     finally:
@@ -47,23 +58,26 @@ async def shard_bot(server, sampler, tmp_path, database_url, shard_id):
 
 
 async def test_a_cooldown_taken_on_one_shard_process_is_refused_on_the_other(
-        sampler, tmp_path, postgres_database):
+    sampler, tmp_path, postgres_database
+):
     async with DiscordStandIn(shard_count=2) as server:
         first = server.world.move_guild_to_shard(server.world.guild, 0, 2)
         second = server.add_guild("Segundo", on_shard=(1, 2))
-        async with shard_bot(server, sampler, tmp_path, postgres_database.url, 0) as a, \
-                shard_bot(server, sampler, tmp_path, postgres_database.url, 1) as b:
+        async with (
+            shard_bot(server, sampler, tmp_path, postgres_database.url, 0) as a,
+            shard_bot(server, sampler, tmp_path, postgres_database.url, 1) as b,
+        ):
             await server.wait_until_connected()
             assert isinstance(a.fair_use.store, SharedUsageStore)
             taken = await server.inject_command("digit", {"digit": 3}, guild=first)
             assert (await server.wait_for_reply(taken, lambda r: r.files, timeout=30)).files
             again = await server.inject_command("digit", {"digit": 3}, guild=second)
             refused = await server.wait_for_reply(again, lambda r: r.ephemeral and r.content)
-            other_user = await server.inject_command("digit", {"digit": 3}, guild=second,
-                                                     user=server.bob)
+            other_user = await server.inject_command("digit", {"digit": 3}, guild=second, user=server.bob)
             served = await server.wait_for_reply(other_user, lambda r: r.files, timeout=30)
-            refusals = [bot.metrics.refusals.labels(command="digit", reason="cooldown")._value.get()
-                        for bot in (a, b)]
+            refusals = [
+                bot.metrics.refusals.labels(command="digit", reason="cooldown")._value.get() for bot in (a, b)
+            ]
     assert re.fullmatch(r"You can use /digit again <t:\d+:R>\.", refused.content)
     assert served.files  # the cooldown is one user's, not the guild's or the process's
     assert refusals == [0, 1]  # refused by the process that did not take it
@@ -77,8 +91,7 @@ async def _two_stores(url):
     return databases, [SharedUsageStore(database) for database in databases]
 
 
-async def test_jobs_in_flight_count_across_processes_and_one_of_two_at_once_wins(
-        postgres_database):
+async def test_jobs_in_flight_count_across_processes_and_one_of_two_at_once_wins(postgres_database):
     databases, (a, b) = await _two_stores(postgres_database.url)
     try:
         job = await a.take(7, "morph", cooldown_s=0, jobs_limit=1)
@@ -91,8 +104,9 @@ async def test_jobs_in_flight_count_across_processes_and_one_of_two_at_once_wins
         await a.close()
         await b.close()
         # Two requests of one user at once, one per process, limit one: exactly one passes.
-        outcomes = await asyncio.gather(*(store.take(9, "digit", cooldown_s=30, jobs_limit=1)
-                                          for store in (a, b)), return_exceptions=True)
+        outcomes = await asyncio.gather(
+            *(store.take(9, "digit", cooldown_s=30, jobs_limit=1) for store in (a, b)), return_exceptions=True
+        )
         again = await b.take(7, "digit", cooldown_s=0, jobs_limit=1)  # its job ended on a
     finally:
         for database in databases:
@@ -102,7 +116,8 @@ async def test_jobs_in_flight_count_across_processes_and_one_of_two_at_once_wins
 
 
 async def test_a_database_that_goes_away_leaves_limits_per_process_until_it_is_back(
-        own_postgres_server, caplog, monkeypatch):
+    own_postgres_server, caplog, monkeypatch
+):
     import bot.fair_use.shared_store as shared_store
 
     monkeypatch.setattr(shared_store, "RETRY_AFTER_S", 0.2)

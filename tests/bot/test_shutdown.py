@@ -22,8 +22,10 @@ async def test_work_in_flight_finishes_within_the_grace_period_and_new_work_is_r
     held = HeldSampler(sampler)
     try:
         async with start_bot(load_sampler=lambda: held, fair_use=_limits()) as bot:
-            jobs = [await discord_server.inject_command("morph", {"start": 2, "end": 5, "frames": 6})
-                    for _ in range(3)]
+            jobs = [
+                await discord_server.inject_command("morph", {"start": 2, "end": 5, "frames": 6})
+                for _ in range(3)
+            ]
             await discord_server.wait_for_reply(jobs[2], lambda r: "queue" in str(r.embeds))
             stopping = asyncio.create_task(bot.shut_down(grace_s=15.0))
             await asyncio.sleep(0.2)
@@ -43,8 +45,7 @@ async def test_work_left_after_the_grace_period_is_told_in_place(discord_server,
     held = HeldSampler(sampler)
     try:
         async with start_bot(load_sampler=lambda: held, fair_use=_limits()) as bot:
-            jobs = [await discord_server.inject_command("morph", {"start": 2, "end": 5})
-                    for _ in range(3)]
+            jobs = [await discord_server.inject_command("morph", {"start": 2, "end": 5}) for _ in range(3)]
             await discord_server.wait_for_reply(jobs[0], kind="callback")  # deferred, held
             await discord_server.wait_for_reply(jobs[2], lambda r: "queue" in str(r.embeds))
             loop = asyncio.get_running_loop()

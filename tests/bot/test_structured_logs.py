@@ -38,8 +38,9 @@ async def test_each_interaction_is_one_structured_line_without_secrets(
         bad = await discord_server.inject_command("digit", {"count": 99}, check=False)
         await discord_server.wait_for_reply(bad, lambda r: r.ephemeral)
         poem = await discord_server.inject_command("poem", {"topic": topic})
-        await discord_server.wait_for_reply(poem, lambda r: r.embeds and "AI-generated" in str(r.embeds)
-                                            and not r.loading, timeout=10)
+        await discord_server.wait_for_reply(
+            poem, lambda r: r.embeds and "AI-generated" in str(r.embeds) and not r.loading, timeout=10
+        )
         for _ in range(100):  # the poem's last edit keeps the streaming pace: wait for its line
             if any(line.get("command") == "poem" for line in json_lines()):
                 break

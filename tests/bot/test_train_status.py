@@ -74,9 +74,7 @@ async def test_a_running_job_shows_state_epoch_losses_eta_version_and_a_loss_cur
 
 
 @pytest.mark.asyncio
-async def test_an_unreadable_status_file_is_reported_not_crashed_on(
-    discord_server, start_bot, tmp_path
-):
+async def test_an_unreadable_status_file_is_reported_not_crashed_on(discord_server, start_bot, tmp_path):
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "status.json").write_text("{half a json")
     async with start_bot(training_dir=tmp_path / "run"):

@@ -24,14 +24,21 @@ GUILD, BOT_DM, PRIVATE_CHANNEL = 0, 1, 2
 
 
 def finished_poem(reply) -> bool:
-    return bool(reply.embeds) and not reply.embeds[0]["description"].endswith("▌") and any(
-        not b.get("disabled") for b in reply.buttons())
+    return (
+        bool(reply.embeds)
+        and not reply.embeds[0]["description"].endswith("▌")
+        and any(not b.get("disabled") for b in reply.buttons())
+    )
 
 
 @pytest.mark.asyncio
 async def test_synced_commands_say_where_they_may_be_installed_and_used(discord_server, start_bot):
-    async with FakeOpenAI() as api, Poet(config=PoetConfig(
-            base_url=api.base_url, api_key="sk-test-secret", model="m", moderation="off")) as poet:
+    async with (
+        FakeOpenAI() as api,
+        Poet(
+            config=PoetConfig(base_url=api.base_url, api_key="sk-test-secret", model="m", moderation="off")
+        ) as poet,
+    ):
         async with start_bot(poet=poet, **GLOBAL):
             synced = {c["name"]: c for c in discord_server.synced_commands(None)}
     for name in CREATIVE:
@@ -48,8 +55,9 @@ async def test_a_user_installed_digit_works_in_a_server_without_the_bot_buttons_
 ):
     elsewhere = discord_server.world.add_foreign_guild("Elsewhere", locale="es-ES")
     async with start_bot(**GLOBAL):
-        ix = await discord_server.inject_command("digit", {"digit": 3, "seed": 2}, guild=elsewhere,
-                                                 installed_by="user", locale="es-ES")
+        ix = await discord_server.inject_command(
+            "digit", {"digit": 3, "seed": 2}, guild=elsewhere, installed_by="user", locale="es-ES"
+        )
         grid = await discord_server.wait_for_reply(ix, lambda r: r.files)
         again = next(b for b in grid.buttons() if b["label"] == "Otra vez")
         press = await discord_server.inject_component(grid, again["custom_id"], locale="es-ES")
@@ -62,20 +70,30 @@ async def test_a_user_installed_digit_works_in_a_server_without_the_bot_buttons_
 
 
 @pytest.mark.asyncio
-async def test_a_user_installed_poem_works_in_the_bots_dm_and_in_other_peoples_dms(
-    discord_server, start_bot
-):
-    async with FakeOpenAI(reply=lambda body: "un verso\ny otro") as api, Poet(config=PoetConfig(
-            base_url=api.base_url, api_key="sk-test-secret", model="m", moderation="off",
-            max_retries=0, timeout_s=5.0)) as poet:
+async def test_a_user_installed_poem_works_in_the_bots_dm_and_in_other_peoples_dms(discord_server, start_bot):
+    async with (
+        FakeOpenAI(reply=lambda body: "un verso\ny otro") as api,
+        Poet(
+            config=PoetConfig(
+                base_url=api.base_url,
+                api_key="sk-test-secret",
+                model="m",
+                moderation="off",
+                max_retries=0,
+                timeout_s=5.0,
+            )
+        ) as poet,
+    ):
         async with start_bot(poet=poet, **GLOBAL):
             poems = []
             for where in ({"in_dm": True}, {"private_channel": True}):
-                ix = await discord_server.inject_command("poem", {"topic": "el mar"},
-                                                         installed_by="user", **where)
+                ix = await discord_server.inject_command(
+                    "poem", {"topic": "el mar"}, installed_by="user", **where
+                )
                 poems.append(await discord_server.wait_for_edit(ix, finished_poem, timeout=10))
             press = await discord_server.inject_component(
-                poems[1], next(b for b in poems[1].buttons() if b["label"] == "Another")["custom_id"])
+                poems[1], next(b for b in poems[1].buttons() if b["label"] == "Another")["custom_id"]
+            )
             await discord_server.wait_for_edit(press, finished_poem, timeout=10)
     assert [p.embeds[0]["title"] for p in poems] == ["A poem about el mar"] * 2
     assert all(p.embeds[0]["footer"]["text"] == "AI-generated · m" for p in poems)
@@ -86,14 +104,15 @@ async def test_a_user_installed_poem_works_in_the_bots_dm_and_in_other_peoples_d
 @pytest.mark.asyncio
 async def test_user_installed_morph_and_handwriting_work_in_a_dm(discord_server, start_bot):
     async with start_bot(**GLOBAL):
-        morph = await discord_server.inject_command("morph", {"start": 1, "end": 7, "frames": 4},
-                                                    installed_by="user", in_dm=True)
+        morph = await discord_server.inject_command(
+            "morph", {"start": 1, "end": 7, "frames": 4}, installed_by="user", in_dm=True
+        )
         gif = await discord_server.wait_for_reply(morph, lambda r: r.files)
         data = np.load(MNIST_SLICE)
-        upload = Upload("three.png", png_of(data["x_train"][data["y_train"] == 3][0] / 255.0,
-                                            scale=10))
-        written = await discord_server.inject_command("handwriting", {"image": upload},
-                                                      installed_by="user", in_dm=True)
+        upload = Upload("three.png", png_of(data["x_train"][data["y_train"] == 3][0] / 255.0, scale=10))
+        written = await discord_server.inject_command(
+            "handwriting", {"image": upload}, installed_by="user", in_dm=True
+        )
         grid = await discord_server.wait_for_reply(written, lambda r: r.files)
     assert gif.files[0].filename == "morph.gif"
     assert grid.files[0].filename == "handwriting.png"
@@ -109,12 +128,12 @@ async def test_fair_use_is_per_user_where_no_server_installed_the_bot(discord_se
     async with start_bot(fair_use=limits, **GLOBAL):
         answers = []
         for _ in range(2):  # the installing server: its admin is exempt, as before
-            ix = await discord_server.inject_command("digit", {"digit": 1},
-                                                     member_permissions=admin)
+            ix = await discord_server.inject_command("digit", {"digit": 1}, member_permissions=admin)
             answers.append(await discord_server.wait_for_reply(ix, lambda r: r.files or r.ephemeral))
         for _ in range(2):
-            ix = await discord_server.inject_command("digit", {"digit": 1}, guild=elsewhere,
-                                                     installed_by="user", member_permissions=admin)
+            ix = await discord_server.inject_command(
+                "digit", {"digit": 1}, guild=elsewhere, installed_by="user", member_permissions=admin
+            )
             answers.append(await discord_server.wait_for_reply(ix, lambda r: r.files or r.ephemeral))
     assert [bool(a.files) for a in answers] == [True, True, True, False]
     assert answers[3].ephemeral
@@ -133,10 +152,13 @@ async def test_training_commands_are_not_offered_to_a_user_install(discord_serve
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize(("locale", "expected"), [
-    ("en-US", "Training commands work only in a server that added the bot."),
-    ("es-ES", "Los comandos de entrenamiento solo funcionan en un servidor que haya añadido el bot."),
-])
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        ("en-US", "Training commands work only in a server that added the bot."),
+        ("es-ES", "Los comandos de entrenamiento solo funcionan en un servidor que haya añadido el bot."),
+    ],
+)
 async def test_an_admin_command_sent_from_a_server_without_the_bot_is_refused(
     discord_server, start_bot, tmp_path, locale, expected
 ):
@@ -144,7 +166,12 @@ async def test_an_admin_command_sent_from_a_server_without_the_bot_is_refused(
     elsewhere = discord_server.world.add_foreign_guild()
     async with start_bot(training_dir=tmp_path / "runs", **GLOBAL):
         ix = await discord_server.inject_command(
-            "model rollback", guild=elsewhere, installed_by="user", locale=locale,
-            member_permissions=MEMBER_PERMISSIONS | MANAGE_GUILD, check=False)
+            "model rollback",
+            guild=elsewhere,
+            installed_by="user",
+            locale=locale,
+            member_permissions=MEMBER_PERMISSIONS | MANAGE_GUILD,
+            check=False,
+        )
         answer = await ix.wait_for_callback()
     assert answer.ephemeral and answer.content == expected

@@ -12,8 +12,20 @@ import pytest
 from bot.cli import main
 from bot.settings import ENVIRONMENT
 
-COMMANDS = ("run", "demo", "start", "sync", "poem", "train", "digit", "morph", "handwriting",
-            "latent-map", "verify", "model-report")
+COMMANDS = (
+    "run",
+    "demo",
+    "start",
+    "sync",
+    "poem",
+    "train",
+    "digit",
+    "morph",
+    "handwriting",
+    "latent-map",
+    "verify",
+    "model-report",
+)
 _ENTRY = re.compile(r"^  (\S.*?)(?:\s{2,}(\S.*))?$")  # an argument's line: "  --out OUT   help"
 
 

@@ -17,12 +17,20 @@ SHIPPED = json.loads((PRETRAINED_DIR / "fairness.json").read_text())
 
 
 def genai_bot(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("GENAI_", "DISCORD_", "OPENAI_"))}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("GENAI_", "DISCORD_", "OPENAI_"))
+    }
     env |= {"PYTHONPATH": str(REPO_ROOT), "LOG_LEVEL": "WARNING"}
     return subprocess.run(
         [sys.executable, "-c", "from bot.__main__ import main; main()", *args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -34,11 +42,19 @@ def test_the_shipped_models_report_shows_every_digit_and_the_worst_to_best_ratio
     assert lines[1].split() == ["digit", "fidelity", "precision", "variety", "(recall)"]
     for digit in range(10):
         row = SHIPPED["digits"][digit]
-        assert lines[2 + digit].split() == [str(digit), f"{row['fidelity']:.1%}",
-                                            f"{row['precision']:.2f}", f"{row['recall']:.2f}"]
+        assert lines[2 + digit].split() == [
+            str(digit),
+            f"{row['fidelity']:.1%}",
+            f"{row['precision']:.2f}",
+            f"{row['recall']:.2f}",
+        ]
     ratios = SHIPPED["worst_to_best"]
-    assert lines[12].split() == ["worst/best", f"{ratios['fidelity']:.2f}",
-                                 f"{ratios['precision']:.2f}", f"{ratios['recall']:.2f}"]
+    assert lines[12].split() == [
+        "worst/best",
+        f"{ratios['fidelity']:.2f}",
+        f"{ratios['precision']:.2f}",
+        f"{ratios['recall']:.2f}",
+    ]
     assert "independent augmented judge" in lines[13]
 
 

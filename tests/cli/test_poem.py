@@ -127,9 +127,7 @@ async def test_empty_topic_is_refused_before_any_request(openai_server, tmp_path
 
 
 @pytest.mark.asyncio
-async def test_the_installed_command_reads_the_dotenv_of_the_directory_it_runs_in(
-    openai_server, tmp_path
-):
+async def test_the_installed_command_reads_the_dotenv_of_the_directory_it_runs_in(openai_server, tmp_path):
     elsewhere = tmp_path / "somewhere" / "else"
     elsewhere.mkdir(parents=True)
     (elsewhere / ".env").write_text(
@@ -151,9 +149,7 @@ RUNAWAY = "".join(f"la luna canta sobre el mar {i}\n" for i in range(12)) * 40
 
 
 @pytest.mark.asyncio
-async def test_a_server_ignoring_the_token_limit_is_cut_and_the_cut_is_said(
-    openai_server, tmp_path
-):
+async def test_a_server_ignoring_the_token_limit_is_cut_and_the_cut_is_said(openai_server, tmp_path):
     openai_server.llama_cpp = True  # ignores max_completion_tokens, as in issue 14
     openai_server.reply = RUNAWAY
     env = server_env(openai_server) | {

@@ -19,13 +19,20 @@ def button(reply, label: str) -> dict:
 
 
 def finished_poem(reply) -> bool:
-    return bool(reply.embeds) and not reply.embeds[0]["description"].endswith("▌") and any(
-        not b.get("disabled") for b in reply.buttons())
+    return (
+        bool(reply.embeds)
+        and not reply.embeds[0]["description"].endswith("▌")
+        and any(not b.get("disabled") for b in reply.buttons())
+    )
 
 
 def poem_env(api: FakeOpenAI) -> dict[str, str]:
-    return {"OPENAI_BASE_URL": api.base_url, "OPENAI_API_KEY": "sk-test-secret",
-            "OPENAI_MODEL": "fake-poet-1", "OPENAI_MODERATION": "off"}
+    return {
+        "OPENAI_BASE_URL": api.base_url,
+        "OPENAI_API_KEY": "sk-test-secret",
+        "OPENAI_MODEL": "fake-poet-1",
+        "OPENAI_MODERATION": "off",
+    }
 
 
 def numbered_poems():
@@ -47,8 +54,7 @@ async def until_a_new_session(server: DiscordStandIn, before: int, *, timeout: f
 async def test_after_a_kill_9_a_new_process_answers_the_old_buttons(tmp_path):
     async with DiscordStandIn() as server, FakeOpenAI(reply=numbered_poems()) as api:
         env = poem_env(api) | {"DEV_GUILD_ID": str(server.guild_id)}
-        first = await start_shard_process(server, shard_ids="0", shard_count=1, workdir=tmp_path,
-                                          env=env)
+        first = await start_shard_process(server, shard_ids="0", shard_count=1, workdir=tmp_path, env=env)
         try:
             await until_serving(server, [first])
             ix = await server.inject_command("digit", {"digit": 4, "count": 2, "seed": 9})
@@ -60,8 +66,7 @@ async def test_after_a_kill_9_a_new_process_answers_the_old_buttons(tmp_path):
             await first.process.wait()
         sessions = len(server.sessions)
         # The same folder (so the same data folder and database), as a supervisor restarts it.
-        second = await start_shard_process(server, shard_ids="0", shard_count=1, workdir=tmp_path,
-                                           env=env)
+        second = await start_shard_process(server, shard_ids="0", shard_count=1, workdir=tmp_path, env=env)
         try:
             await until_a_new_session(server, sessions)
             again = await server.inject_component(grid, button(grid, "Again")["custom_id"])
@@ -80,18 +85,17 @@ async def test_after_a_kill_9_a_new_process_answers_the_old_buttons(tmp_path):
 
 @pytest.mark.asyncio
 @pytest.mark.slow
-async def test_a_press_reaching_the_other_shard_process_is_answered_by_it(
-    tmp_path, postgres_database
-):
+async def test_a_press_reaching_the_other_shard_process_is_answered_by_it(tmp_path, postgres_database):
     """Discord resharding moves a guild's events to another shard, held by another process:
     a press there on a message the first process sent is answered as if nothing moved."""
     async with DiscordStandIn(shard_count=2) as server, FakeOpenAI(reply=numbered_poems()) as api:
         guild = server.world.move_guild_to_shard(server.world.guild, 0, 2)
-        env = poem_env(api) | {"GENAI_DATABASE_URL": postgres_database.url,
-                               "GENAI_COOLDOWNS": "poem=0,digit=0"}
+        env = poem_env(api) | {
+            "GENAI_DATABASE_URL": postgres_database.url,
+            "GENAI_COOLDOWNS": "poem=0,digit=0",
+        }
         processes: list[ShardProcess] = [
-            await start_shard_process(server, shard_ids=ids, shard_count=2, workdir=tmp_path,
-                                      env=env)
+            await start_shard_process(server, shard_ids=ids, shard_count=2, workdir=tmp_path, env=env)
             for ids in ("0", "1")
         ]
         try:

@@ -23,9 +23,9 @@ from tests.fakes.openai_server import FakeOpenAI
 from tests.helpers import assert_labelled_ai, image_of
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SHIPPED_VERSION = json.loads(
-    (REPO_ROOT / "genai_models/vae/pretrained/model_card.json").read_text()
-)["version"]
+SHIPPED_VERSION = json.loads((REPO_ROOT / "genai_models/vae/pretrained/model_card.json").read_text())[
+    "version"
+]
 # `python -c`, run in a temporary directory, so a developer's own .env cannot leak in.
 ENTRY = "from bot.__main__ import main; main()"
 ENTRY_VIA_STAND_IN = """
@@ -107,9 +107,7 @@ async def test_a_rejected_token_says_so_and_exits_2(discord_server, tmp_path, co
 
 
 @pytest.mark.asyncio
-async def test_run_connects_syncs_to_the_dev_guild_answers_and_stops_on_sigterm(
-    discord_server, tmp_path
-):
+async def test_run_connects_syncs_to_the_dev_guild_answers_and_stops_on_sigterm(discord_server, tmp_path):
     # INFO: the start-up line saying which signature the images get.
     env = stand_in_env(discord_server, discord_server.token) | {"LOG_LEVEL": "INFO"}
     process = await start_cli("run", env=env, cwd=tmp_path, entry=ENTRY_VIA_STAND_IN)
@@ -123,8 +121,16 @@ async def test_run_connects_syncs_to_the_dev_guild_answers_and_stops_on_sigterm(
             process.send_signal(signal.SIGTERM)  # what `docker stop` sends
     run = await finish(process, timeout=30)
     assert {c["name"] for c in synced} == {
-        "digit", "morph", "handwriting", "latent-map", "train-status", "train", "model", "about",
-        "settings", "preferences",
+        "digit",
+        "morph",
+        "handwriting",
+        "latent-map",
+        "train-status",
+        "train",
+        "model",
+        "about",
+        "settings",
+        "preferences",
         "Handwriting → digits",  # the message command; without a text endpoint, no poem one
     }
     assert reply.files[0].filename == "digits.png"
@@ -210,8 +216,19 @@ async def test_sync_publishes_the_commands_to_the_dev_guild_and_exits_without_th
     assert "Traceback" not in run.stderr
     synced = {c["name"]: c for c in discord_server.synced_commands(discord_server.guild_id)}
     assert set(synced) == {
-        "poem", "digit", "morph", "handwriting", "latent-map", "train-status", "train", "model", "about",
-        "settings", "preferences", "Write a poem about this", "Handwriting → digits",  # the message commands
+        "poem",
+        "digit",
+        "morph",
+        "handwriting",
+        "latent-map",
+        "train-status",
+        "train",
+        "model",
+        "about",
+        "settings",
+        "preferences",
+        "Write a poem about this",
+        "Handwriting → digits",  # the message commands
     }
     assert _option_names(synced["poem"]) == ["topic", "form", "language"]
     assert _option_names(synced["digit"]) == ["digit", "count", "seed"]
@@ -237,8 +254,16 @@ async def test_sync_without_dev_guild_publishes_globally_and_without_a_text_endp
     assert "TENSORFLOW IMPORTED" not in run.stderr
     synced = {c["name"]: c for c in discord_server.synced_commands(None)}
     assert set(synced) == {
-        "digit", "morph", "handwriting", "latent-map", "train-status", "train", "model", "about",
-        "settings", "preferences",
+        "digit",
+        "morph",
+        "handwriting",
+        "latent-map",
+        "train-status",
+        "train",
+        "model",
+        "about",
+        "settings",
+        "preferences",
         "Handwriting → digits",  # the message command; without a text endpoint, no poem one
     }
     assert _option_names(synced["digit"]) == ["digit", "count", "seed"]
@@ -273,9 +298,7 @@ async def test_a_dotenv_with_the_old_placeholder_token_is_refused_in_one_line(tm
     (tmp_path / ".env").write_text("DISCORD_TOKEN=your-discord-bot-token\n")
     run = await run_installed_cli("run", cwd=tmp_path)
     assert run.returncode == 2
-    assert run.stderr.startswith(
-        "genai-bot: configuration error: DISCORD_TOKEN is still the example value"
-    )
+    assert run.stderr.startswith("genai-bot: configuration error: DISCORD_TOKEN is still the example value")
     assert run.stderr.count("\n") == 1
 
 
@@ -316,8 +339,11 @@ async def test_a_dev_guild_the_bot_is_not_in_is_one_clear_line(discord_server, t
 @pytest.mark.asyncio
 async def test_demo_exits_0_when_an_optional_poem_fails_and_1_when_poem_was_asked(tmp_path):
     async with FakeOpenAI(api_key="sk-right") as openai_server:
-        env = {"OPENAI_BASE_URL": openai_server.base_url, "OPENAI_API_KEY": "sk-wrong",
-               "OPENAI_MODERATION": "off"}
+        env = {
+            "OPENAI_BASE_URL": openai_server.base_url,
+            "OPENAI_API_KEY": "sk-wrong",
+            "OPENAI_MODERATION": "off",
+        }
         optional = await finish(await start_cli("demo", env=env, cwd=tmp_path))
         asked = await finish(await start_cli("demo", "--poem", "--out", "again", env=env, cwd=tmp_path))
     for run in (optional, asked):

@@ -25,7 +25,6 @@ BUSY_ENV = {
 }
 
 
-
 @pytest.mark.asyncio
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 async def test_a_stop_with_ten_morphs_in_flight_answers_all_of_them_and_exits_0(
@@ -36,8 +35,10 @@ async def test_a_stop_with_ten_morphs_in_flight_answers_all_of_them_and_exits_0(
     try:
         await discord_server.wait_for_sync(discord_server.guild_id, timeout=60)
         await discord_server.wait_until_connected(timeout=30)
-        jobs = [await discord_server.inject_command("morph", {"start": 0, "end": 8, "frames": 60})
-                for _ in range(10)]
+        jobs = [
+            await discord_server.inject_command("morph", {"start": 0, "end": 8, "frames": 60})
+            for _ in range(10)
+        ]
         process.send_signal(stop_signal)
         signalled = time.monotonic()
         await asyncio.sleep(0.3)
@@ -67,8 +68,7 @@ ENTRY_SAYING_WHEN = ENTRY_VIA_STAND_IN.replace(
 )
 
 
-async def _stop_during_start_up(discord_server, tmp_path, wait_for,
-                                extra_env=None) -> tuple[object, float]:
+async def _stop_during_start_up(discord_server, tmp_path, wait_for, extra_env=None) -> tuple[object, float]:
     env = stand_in_env(discord_server, discord_server.token) | {"LOG_LEVEL": "INFO"}
     env |= extra_env or {}
     process = await start_cli("run", env=env, cwd=tmp_path, entry=ENTRY_SAYING_WHEN)
@@ -84,9 +84,7 @@ async def _stop_during_start_up(discord_server, tmp_path, wait_for,
 
 
 @pytest.mark.asyncio
-async def test_sigterm_while_the_model_loads_ends_the_process_quickly_and_cleanly(
-    discord_server, tmp_path
-):
+async def test_sigterm_while_the_model_loads_ends_the_process_quickly_and_cleanly(discord_server, tmp_path):
     # The login request comes just before the model starts loading (setup_hook). The shipped
     # model loads in a fraction of a second; a model exported before the serving files takes
     # seconds (its first load converts it with TensorFlow), long enough to stop it midway.
@@ -99,8 +97,11 @@ async def test_sigterm_while_the_model_loads_ends_the_process_quickly_and_cleanl
         await asyncio.sleep(0.5)
 
     run, took = await _stop_during_start_up(
-        discord_server, tmp_path, logged_in,
-        {"GENAI_MODEL_DIR": str(model), "GENAI_DATA_DIR": str(tmp_path / "data")})
+        discord_server,
+        tmp_path,
+        logged_in,
+        {"GENAI_MODEL_DIR": str(model), "GENAI_DATA_DIR": str(tmp_path / "data")},
+    )
     assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stderr and "Session is closed" not in run.stderr
     assert "stop requested during start-up" in run.stderr
@@ -109,9 +110,7 @@ async def test_sigterm_while_the_model_loads_ends_the_process_quickly_and_cleanl
 
 
 @pytest.mark.asyncio
-async def test_sigterm_in_the_first_moments_of_start_up_ends_the_process_cleanly(
-    discord_server, tmp_path
-):
+async def test_sigterm_in_the_first_moments_of_start_up_ends_the_process_cleanly(discord_server, tmp_path):
     async def main_called(process):  # SIGTERM while genai-bot's own imports still run
         line = await asyncio.wait_for(process.stderr.readline(), 30)
         assert line == b"entry: main\n"

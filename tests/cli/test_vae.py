@@ -32,15 +32,23 @@ CELL, MARGIN = 84, 8  # the PNG grid's layout, as the issue specifies it (ceil(â
 
 
 def genai_bot(*args: str, cwd: Path, model_dir: Path | None = None) -> subprocess.CompletedProcess:
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("GENAI_", "DISCORD_", "OPENAI_"))}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("GENAI_", "DISCORD_", "OPENAI_"))
+    }
     env["LOG_LEVEL"] = "ERROR"  # stderr then holds only what a user must read
     if model_dir is not None:
         env["GENAI_MODEL_DIR"] = str(model_dir)
     # cwd is a temporary folder: no .env from the repository leaks settings in.
     return subprocess.run(
-        [str(GENAI_BOT), *args], cwd=cwd, env=env,
-        capture_output=True, text=True, timeout=TIMEOUT_S, check=False,
+        [str(GENAI_BOT), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+        check=False,
     )
 
 
@@ -60,23 +68,27 @@ def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) 
 
 # TensorFlow's C++ runtime writes these to fd 2 at start-up whatever TF_CPP_MIN_LOG_LEVEL says
 # (TF 2.21 logs through absl before InitializeLog). They are TF's chatter, not our messages.
-TF_STARTUP_NOISE = re.compile(r"^(WARNING: All log messages before absl::InitializeLog\(\)"
-                              r"|[IWEF]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ \S+:\d+\])")
+TF_STARTUP_NOISE = re.compile(
+    r"^(WARNING: All log messages before absl::InitializeLog\(\)"
+    r"|[IWEF]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ \S+:\d+\])"
+)
 
 
 def messages(result: subprocess.CompletedProcess) -> list[str]:
     """What the user is told on stderr: without argparse's usage block or TF's start-up chatter."""
     lines = result.stderr.strip().splitlines()
-    return [line for line in lines
-            if not line.startswith(("usage:", " ")) and not TF_STARTUP_NOISE.match(line)]
+    return [
+        line for line in lines if not line.startswith(("usage:", " ")) and not TF_STARTUP_NOISE.match(line)
+    ]
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     """`genai-bot train` for one epoch on the fixture: (output folder, the finished process)."""
     out = tmp_path_factory.mktemp("cli-model")
-    result = genai_bot("train", "--data", str(MNIST_SLICE), "--epochs", "1", "--seed", "5",
-                       "--out", str(out), cwd=out)
+    result = genai_bot(
+        "train", "--data", str(MNIST_SLICE), "--epochs", "1", "--seed", "5", "--out", str(out), cwd=out
+    )
     return out, result
 
 
@@ -103,8 +115,14 @@ print(json.dumps({"help": shown.getvalue(), "modules": sorted(sys.modules)}))
 def test_help_does_not_import_tensorflow(tmp_path):
     # sys.modules, not `-X importtime`: importtime misses importlib.import_module, which the CLI
     # uses to load its subcommand modules.
-    result = subprocess.run([sys.executable, "-c", HELP_THEN_LIST_MODULES], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=TIMEOUT_S, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", HELP_THEN_LIST_MODULES],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     shown = json.loads(result.stdout)
     for command in ("train", "digit", "morph", "latent-map"):
@@ -133,18 +151,26 @@ def test_train_one_epoch_writes_status_checkpoint_and_a_verified_model(trained):
 
 
 @pytest.mark.parametrize(("count", "columns", "rows"), [(5, 3, 2)])
-def test_digit_writes_a_grid_png_the_same_for_the_same_seed(tmp_path, count, columns,
-                                                            rows):
+def test_digit_writes_a_grid_png_the_same_for_the_same_seed(tmp_path, count, columns, rows):
     paths = [tmp_path / "first.png", tmp_path / "second.png"]
     for path in paths:
-        result = genai_bot("digit", "7", "--count", str(count), "--seed", "11", "--out", str(path),
-                           cwd=tmp_path, model_dir=PRETRAINED)
+        result = genai_bot(
+            "digit",
+            "7",
+            "--count",
+            str(count),
+            "--seed",
+            "11",
+            "--out",
+            str(path),
+            cwd=tmp_path,
+            model_dir=PRETRAINED,
+        )
         assert result.returncode == 0, result.stderr
         assert str(path) in result.stdout
     with Image.open(paths[0]) as image:
         assert image.format == "PNG"
-        assert image.size == (columns * CELL + (columns + 1) * MARGIN,
-                              rows * CELL + (rows + 1) * MARGIN)
+        assert image.size == (columns * CELL + (columns + 1) * MARGIN, rows * CELL + (rows + 1) * MARGIN)
         pixels = np.asarray(image.convert("L"))
     assert pixels.min() == 0 and pixels.max() >= 200  # ink on a black background
     with Image.open(paths[1]) as again:
@@ -165,8 +191,19 @@ def test_digit_without_a_class_uses_the_default_count(tmp_path):
 
 def test_morph_writes_a_looping_boomerang_gif(tmp_path):
     out = tmp_path / "morph.gif"
-    result = genai_bot("morph", "3", "8", "--frames", "12", "--seed", "4", "--out", str(out),
-                       cwd=tmp_path, model_dir=PRETRAINED)
+    result = genai_bot(
+        "morph",
+        "3",
+        "8",
+        "--frames",
+        "12",
+        "--seed",
+        "4",
+        "--out",
+        str(out),
+        cwd=tmp_path,
+        model_dir=PRETRAINED,
+    )
     assert result.returncode == 0, result.stderr
     with Image.open(out) as gif:
         assert gif.format == "GIF"
@@ -187,8 +224,19 @@ def test_morph_starts_from_a_users_image(tmp_path):
     photo = tmp_path / "four.png"
     Image.fromarray(canvas).convert("RGB").save(photo)
     out = tmp_path / "from-photo.gif"
-    result = genai_bot("morph", "3", "8", "--frames", "6", "--start-image", str(photo),
-                       "--out", str(out), cwd=tmp_path, model_dir=PRETRAINED)
+    result = genai_bot(
+        "morph",
+        "3",
+        "8",
+        "--frames",
+        "6",
+        "--start-image",
+        str(photo),
+        "--out",
+        str(out),
+        cwd=tmp_path,
+        model_dir=PRETRAINED,
+    )
     assert result.returncode == 0, result.stderr
     with Image.open(out) as gif:
         assert gif.n_frames == 2 * 6 - 2
@@ -214,8 +262,17 @@ def test_handwriting_writes_the_ten_digits_in_the_uploads_hand(tmp_path):
     six = digits.images[digits.labels == 6][0, ..., 0]
     Image.fromarray((255 - six * 255).astype(np.uint8)).resize((140, 140)).save(upload)
     out = tmp_path / "hand.png"
-    result = genai_bot("handwriting", "--image", str(upload), "--digit", "6", "--out", str(out),
-                       cwd=tmp_path, model_dir=PRETRAINED)
+    result = genai_bot(
+        "handwriting",
+        "--image",
+        str(upload),
+        "--digit",
+        "6",
+        "--out",
+        str(out),
+        cwd=tmp_path,
+        model_dir=PRETRAINED,
+    )
     assert result.returncode == 0, result.stderr
     assert "shows a 6 (as given)" in result.stdout
     with Image.open(out) as image:
@@ -254,22 +311,31 @@ def test_bad_arguments_are_refused_before_loading_anything(tmp_path, args, fragm
 
 def test_a_missing_data_file_is_refused(tmp_path):
     missing = tmp_path / "nowhere.npz"
-    result = genai_bot("train", "--data", str(missing), "--epochs", "1",
-                       "--out", str(tmp_path / "run"), cwd=tmp_path)
+    result = genai_bot(
+        "train", "--data", str(missing), "--epochs", "1", "--out", str(tmp_path / "run"), cwd=tmp_path
+    )
     assert_one_line_error(result, "nowhere.npz")
     assert messages(result) == [result.stderr.strip().splitlines()[-1]]
 
 
-@pytest.mark.parametrize(("content", "fragment"),
-                         [(None, "cannot read"), (b"this is not a picture", "not an image")],
-                         ids=["missing", "not-an-image"])
-def test_handwriting_refuses_an_unreadable_image_before_the_model_loads(tmp_path, content,
-                                                                         fragment):
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [(None, "cannot read"), (b"this is not a picture", "not an image")],
+    ids=["missing", "not-an-image"],
+)
+def test_handwriting_refuses_an_unreadable_image_before_the_model_loads(tmp_path, content, fragment):
     image = tmp_path / "mine.png"
     if content is not None:
         image.write_bytes(content)
-    result = genai_bot("handwriting", "--image", str(image), "--out", str(tmp_path / "h.png"),
-                       cwd=tmp_path, model_dir=tmp_path / "no-model")
+    result = genai_bot(
+        "handwriting",
+        "--image",
+        str(image),
+        "--out",
+        str(tmp_path / "h.png"),
+        cwd=tmp_path,
+        model_dir=tmp_path / "no-model",
+    )
     message = assert_one_line_error(result, "mine.png", fragment)
     assert result.stderr.strip().splitlines() == [message]
     assert not (tmp_path / "h.png").exists()
@@ -280,24 +346,41 @@ def test_handwriting_refuses_an_image_that_is_no_digit(tmp_path):
     square.paste(0, (40, 40, 160, 160))
     path = tmp_path / "square.png"
     square.save(path)
-    result = genai_bot("handwriting", "--image", str(path), "--out", str(tmp_path / "h.png"),
-                       cwd=tmp_path, model_dir=PRETRAINED)
+    result = genai_bot(
+        "handwriting",
+        "--image",
+        str(path),
+        "--out",
+        str(tmp_path / "h.png"),
+        cwd=tmp_path,
+        model_dir=PRETRAINED,
+    )
     assert_one_line_error(result, "square.png", "handwritten digit")
     assert not (tmp_path / "h.png").exists()
 
 
 @pytest.mark.parametrize("option", ["--start-image", "--end-image"])
-@pytest.mark.parametrize(("content", "fragment"),
-                         [(None, "cannot read"), (b"this is not a picture", "not an image")],
-                         ids=["missing", "not-an-image"])
-def test_an_unreadable_image_is_refused_before_the_model_loads(tmp_path, option, content,
-                                                                fragment):
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [(None, "cannot read"), (b"this is not a picture", "not an image")],
+    ids=["missing", "not-an-image"],
+)
+def test_an_unreadable_image_is_refused_before_the_model_loads(tmp_path, option, content, fragment):
     image = tmp_path / "digit.png"
     if content is not None:
         image.write_bytes(content)
     # No model where GENAI_MODEL_DIR points: had it been loaded first, the message would say so.
-    result = genai_bot("morph", "3", "8", option, str(image), "--out", str(tmp_path / "m.gif"),
-                       cwd=tmp_path, model_dir=tmp_path / "no-model")
+    result = genai_bot(
+        "morph",
+        "3",
+        "8",
+        option,
+        str(image),
+        "--out",
+        str(tmp_path / "m.gif"),
+        cwd=tmp_path,
+        model_dir=tmp_path / "no-model",
+    )
     message = assert_one_line_error(result, "digit.png", fragment)
     assert "model_card" not in message and "GENAI_MODEL_DIR" not in message
     assert result.stderr.strip().splitlines() == [message]  # not even TensorFlow's start-up lines
@@ -305,8 +388,7 @@ def test_an_unreadable_image_is_refused_before_the_model_loads(tmp_path, option,
 
 
 def test_an_undertrained_model_is_refused_instead_of_drawing_blanks(model_dir, tmp_path):
-    result = genai_bot("digit", "7", "--out", str(tmp_path / "d.png"), cwd=tmp_path,
-                       model_dir=model_dir)
+    result = genai_bot("digit", "7", "--out", str(tmp_path / "d.png"), cwd=tmp_path, model_dir=model_dir)
     message = assert_one_line_error(result, str(model_dir), "undertrained", "more epochs")
     assert messages(result) == [message] and result.returncode == 1
     assert not (tmp_path / "d.png").exists()
@@ -318,8 +400,7 @@ def test_corrupt_weights_are_refused_naming_the_file(model_dir, tmp_path):
     weights = broken / "vae.keras"
     data = weights.read_bytes()
     weights.write_bytes(data[: len(data) // 2])  # a truncated download
-    result = genai_bot("digit", "1", "--out", str(tmp_path / "d.png"), cwd=tmp_path,
-                       model_dir=broken)
+    result = genai_bot("digit", "1", "--out", str(tmp_path / "d.png"), cwd=tmp_path, model_dir=broken)
     message = assert_one_line_error(result, "vae.keras")
     assert messages(result) == [message]
     assert not (tmp_path / "d.png").exists()

@@ -19,19 +19,22 @@ from tests.helpers import MNIST_SLICE, png_of
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize(("args", "fragments"), [
-    (("digit", "7", "--out", "x.jpg"), ("x.jpg", "PNG", "ending in .png")),
-    (("latent-map", "--out", "map"), ("map", "PNG", "ending in .png")),
-    (("morph", "1", "2", "--out", "walk.png"), ("walk.png", "GIF", "ending in .gif")),
-    (("handwriting", "--image", "a.png", "--out", "h.webp"), ("h.webp", "ending in .png")),
-    (("digit", "--out", "a-file/x.png"), ("cannot write", "a-file", "not a folder")),
-    (("digit", "--out", "a-folder"), ("a-folder",)),
-    (("digit", "--out", "a-folder.png"), ("a-folder.png", "is a folder")),
-    (("morph", "3"), ("a start and an end digit", "got 1")),
-    (("morph", "--end-image", "a.png"), ("one digit besides --end-image", "got 0")),
-    (("morph", "--start-image", "a.png", "--end-image", "a.png", "4"), ("no digit besides",)),
-    (("digit", "3", "--digit", "4"), ("two different digits", "3", "4")),
-])
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (("digit", "7", "--out", "x.jpg"), ("x.jpg", "PNG", "ending in .png")),
+        (("latent-map", "--out", "map"), ("map", "PNG", "ending in .png")),
+        (("morph", "1", "2", "--out", "walk.png"), ("walk.png", "GIF", "ending in .gif")),
+        (("handwriting", "--image", "a.png", "--out", "h.webp"), ("h.webp", "ending in .png")),
+        (("digit", "--out", "a-file/x.png"), ("cannot write", "a-file", "not a folder")),
+        (("digit", "--out", "a-folder"), ("a-folder",)),
+        (("digit", "--out", "a-folder.png"), ("a-folder.png", "is a folder")),
+        (("morph", "3"), ("a start and an end digit", "got 1")),
+        (("morph", "--end-image", "a.png"), ("one digit besides --end-image", "got 0")),
+        (("morph", "--start-image", "a.png", "--end-image", "a.png", "4"), ("no digit besides",)),
+        (("digit", "3", "--digit", "4"), ("two different digits", "3", "4")),
+    ],
+)
 def test_what_cannot_work_is_refused_before_anything_loads(tmp_path, args, fragments):
     (tmp_path / "a-file").write_text("not a folder")
     (tmp_path / "a-folder").mkdir()
@@ -50,21 +53,36 @@ def test_a_morph_from_a_users_image_needs_only_the_end_digit(tmp_path):
     photo.write_bytes(png_of(digits.images[digits.labels == 4][0, :, :, 0]))
     for args in (("--start-image", str(photo), "8"), ("3", "--end-image", str(photo))):
         out = tmp_path / "walk.gif"
-        result = genai_bot("morph", *args, "--frames", "6", "--seed", "1", "--out", str(out),
-                           cwd=tmp_path, model_dir=PRETRAINED_DIR)
+        result = genai_bot(
+            "morph",
+            *args,
+            "--frames",
+            "6",
+            "--seed",
+            "1",
+            "--out",
+            str(out),
+            cwd=tmp_path,
+            model_dir=PRETRAINED_DIR,
+        )
         assert result.returncode == 0, result.stderr
         with Image.open(out) as gif:
             assert gif.n_frames == 2 * 6 - 2
 
 
 def test_digit_takes_digit_as_an_option_like_the_other_commands(tmp_path):
-    for args, name in ((("7",), "positional.png"), (("--digit", "7"), "option.png"),
-                       (("7", "--digit", "7"), "both.png")):
-        result = genai_bot("digit", *args, "--seed", "3", "--out", name, cwd=tmp_path,
-                           model_dir=PRETRAINED_DIR)
+    for args, name in (
+        (("7",), "positional.png"),
+        (("--digit", "7"), "option.png"),
+        (("7", "--digit", "7"), "both.png"),
+    ):
+        result = genai_bot(
+            "digit", *args, "--seed", "3", "--out", name, cwd=tmp_path, model_dir=PRETRAINED_DIR
+        )
         assert result.returncode == 0, result.stderr
-    pixels = [np.asarray(Image.open(tmp_path / name)) for name in
-              ("positional.png", "option.png", "both.png")]
+    pixels = [
+        np.asarray(Image.open(tmp_path / name)) for name in ("positional.png", "option.png", "both.png")
+    ]
     assert all(np.array_equal(pixels[0], other) for other in pixels[1:])
 
 
@@ -73,21 +91,32 @@ def test_an_unseeded_digit_says_its_seed_and_that_seed_draws_it_again(tmp_path):
     assert first.returncode == 0, first.stderr
     seed = re.search(r"seed (\d+) \(pass --seed \1 to draw the same again\)", first.stdout)
     assert seed, first.stdout
-    again = genai_bot("digit", "5", "--seed", seed.group(1), "--out", "again.png", cwd=tmp_path,
-                      model_dir=PRETRAINED_DIR)
+    again = genai_bot(
+        "digit", "5", "--seed", seed.group(1), "--out", "again.png", cwd=tmp_path, model_dir=PRETRAINED_DIR
+    )
     assert again.returncode == 0 and "seed" not in again.stdout  # a given seed is not repeated
-    assert np.array_equal(np.asarray(Image.open(tmp_path / "first.png")),
-                          np.asarray(Image.open(tmp_path / "again.png")))
+    assert np.array_equal(
+        np.asarray(Image.open(tmp_path / "first.png")), np.asarray(Image.open(tmp_path / "again.png"))
+    )
 
 
 def test_a_command_at_the_default_log_level_prints_only_its_own_lines(tmp_path):
     """No timestamped INFO line with a path of the installation: only what the user asked."""
     import subprocess
 
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("GENAI_", "DISCORD_", "OPENAI_", "LOG_"))}
-    result = subprocess.run([str(GENAI_BOT), "digit", "2", "--seed", "1", "--out", "d.png"],
-                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("GENAI_", "DISCORD_", "OPENAI_", "LOG_"))
+    }
+    result = subprocess.run(
+        [str(GENAI_BOT), "digit", "2", "--seed", "1", "--out", "d.png"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0
     assert result.stderr == ""
     assert re.fullmatch(r"wrote d\.png \(\d+ KiB\)\n", result.stdout)

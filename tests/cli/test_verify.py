@@ -20,12 +20,20 @@ DEMO_FILES = ("digits.png", "morph.gif", "latent-map.png")
 
 
 def genai_bot(*args: str, cwd: Path, log_level: str = "WARNING") -> subprocess.CompletedProcess:
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("GENAI_", "DISCORD_", "OPENAI_"))}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("GENAI_", "DISCORD_", "OPENAI_"))
+    }
     env |= {"PYTHONPATH": str(REPO_ROOT), "LOG_LEVEL": log_level}
     return subprocess.run(
         [sys.executable, "-c", "from bot.__main__ import main; main()", *args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
 
 
@@ -68,8 +76,7 @@ def test_verify_reports_one_flipped_byte_as_changed(demo):
 
 def test_verify_trusts_the_local_authority_only_when_told_to_and_names_unsigned_files(demo):
     (demo / "plain.txt").write_text("not an image")
-    run = genai_bot("verify", "--trust", "data/c2pa/ca.pem", "out/digits.png", "plain.txt",
-                    cwd=demo)
+    run = genai_bot("verify", "--trust", "data/c2pa/ca.pem", "out/digits.png", "plain.txt", cwd=demo)
     assert "valid Content Credentials (from a trusted issuer)" in run.stdout
     assert "plain.txt:" in run.stdout and "no Content Credentials" in run.stdout
     assert run.returncode == 1 and "Traceback" not in run.stderr

@@ -53,14 +53,20 @@ def test_every_variable_the_compose_file_uses_has_a_default():
 
 @pytest.mark.parametrize("variables", ["none", "a copied .env.example"])
 def test_the_compose_file_loads_and_each_profile_has_its_services(variables):
-    values = {} if variables == "none" else {
-        k: v or "" for k, v in dotenv_values(REPO / ".env.example").items()}
+    values = (
+        {} if variables == "none" else {k: v or "" for k, v in dotenv_values(REPO / ".env.example").items()}
+    )
     compose = yaml.safe_load(interpolate(COMPOSE.read_text(), values))
     profiles = {name: tuple(service.get("profiles", ())) for name, service in compose["services"].items()}
     assert profiles == {
-        "bot": (), "ollama": ("local-llm",), "ollama-pull": ("local-llm",),
-        "prometheus": ("monitoring",), "grafana": ("monitoring",),
-        "postgres": ("shards",), "shard-0": ("shards",), "shard-1": ("shards",),
+        "bot": (),
+        "ollama": ("local-llm",),
+        "ollama-pull": ("local-llm",),
+        "prometheus": ("monitoring",),
+        "grafana": ("monitoring",),
+        "postgres": ("shards",),
+        "shard-0": ("shards",),
+        "shard-1": ("shards",),
     }
     for name in ("bot", "shard-0", "shard-1"):
         environment = compose["services"][name]["environment"]
@@ -72,9 +78,12 @@ def test_the_compose_file_loads_and_each_profile_has_its_services(variables):
     assert compose["services"]["postgres"]["environment"]["POSTGRES_PASSWORD"] == "genai"
     assert compose["networks"]["database"]["internal"] is True
     networks = {name: service.get("networks") for name, service in compose["services"].items()}
-    assert networks == {"postgres": ["database"], "shard-0": ["default", "database"],
-                        "shard-1": ["default", "database"], **{name: ["default"] for name in (
-                            "bot", "ollama", "ollama-pull", "prometheus", "grafana")}}
+    assert networks == {
+        "postgres": ["database"],
+        "shard-0": ["default", "database"],
+        "shard-1": ["default", "database"],
+        **{name: ["default"] for name in ("bot", "ollama", "ollama-pull", "prometheus", "grafana")},
+    }
     assert "ports" not in compose["services"]["postgres"]  # the default password stays inside
 
 
@@ -101,10 +110,17 @@ def test_every_key_of_env_example_is_empty_or_commented_out():
     assert not set_keys, f"give these their default by leaving them empty: {sorted(set_keys)}"
 
 
-@pytest.mark.parametrize(("text", "variables", "expected"), [
-    ("${A:-x}", {}, "x"), ("${A:-x}", {"A": ""}, "x"), ("${A-x}", {"A": ""}, ""),
-    ("${A:-x}", {"A": "y"}, "y"), ("$$A", {"A": "y"}, "$A"), ("$A/${B}", {"A": "1"}, "1/"),
-])
+@pytest.mark.parametrize(
+    ("text", "variables", "expected"),
+    [
+        ("${A:-x}", {}, "x"),
+        ("${A:-x}", {"A": ""}, "x"),
+        ("${A-x}", {"A": ""}, ""),
+        ("${A:-x}", {"A": "y"}, "y"),
+        ("$$A", {"A": "y"}, "$A"),
+        ("$A/${B}", {"A": "1"}, "1/"),
+    ],
+)
 def test_interpolation_follows_compose(text, variables, expected):
     assert interpolate(text, variables) == expected
 

@@ -26,8 +26,10 @@ METRIC_NAME = re.compile(r"\b((?:genai|discord)_[a-z0-9_]+|up)\b(?!\s*\()")
 
 def _promtool(*args: str) -> subprocess.CompletedProcess[str]:
     promtool = shutil.which("promtool")
-    assert promtool, ("promtool is not installed: `make test` installs it (Debian's prometheus "
-                      "package, .ci/install-promtool)")
+    assert promtool, (
+        "promtool is not installed: `make test` installs it (Debian's prometheus "
+        "package, .ci/install-promtool)"
+    )
     return subprocess.run([promtool, *args], capture_output=True, text=True, timeout=120)
 
 
@@ -39,12 +41,27 @@ def test_promtool_accepts_the_rules_and_the_prometheus_config():
 
 
 def test_each_alert_has_a_promtool_case_and_every_case_passes():
-    alerts = {rule["alert"] for group in yaml.safe_load(RULES.read_text())["groups"]
-              for rule in group["rules"] if "alert" in rule}
-    tested = {case["alertname"] for test in yaml.safe_load(RULE_TESTS.read_text())["tests"]
-              for case in test.get("alert_rule_test", []) if case["exp_alerts"]}
-    assert {"GenAIBotDown", "GenAIBotNotReady", "DiscordShardDisconnected", "EventLoopLagHigh",
-            "QueueFullRefusalsRising", "TextServiceErrors", "DiscordRateLimited"} <= alerts
+    alerts = {
+        rule["alert"]
+        for group in yaml.safe_load(RULES.read_text())["groups"]
+        for rule in group["rules"]
+        if "alert" in rule
+    }
+    tested = {
+        case["alertname"]
+        for test in yaml.safe_load(RULE_TESTS.read_text())["tests"]
+        for case in test.get("alert_rule_test", [])
+        if case["exp_alerts"]
+    }
+    assert {
+        "GenAIBotDown",
+        "GenAIBotNotReady",
+        "DiscordShardDisconnected",
+        "EventLoopLagHigh",
+        "QueueFullRefusalsRising",
+        "TextServiceErrors",
+        "DiscordRateLimited",
+    } <= alerts
     assert alerts == tested, f"alerts without a firing case: {sorted(alerts - tested)}"
     result = _promtool("test", "rules", str(RULE_TESTS))
     assert result.returncode == 0, result.stdout + result.stderr
@@ -53,18 +70,32 @@ def test_each_alert_has_a_promtool_case_and_every_case_passes():
 def _exported_series() -> set[str]:
     """Every series name the bot's /metrics can carry, from its real registry."""
     metrics = BotMetrics()
-    metrics.watch(workers_busy=lambda: 0, in_flight=lambda: 0, queue_depths={"model": lambda: 0},
-                  shards=lambda: {0: ShardState(connected=True, latency_s=0.05)})
-    suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_count", "_sum"), "info": ("_info",),
-                "gauge": ("",)}
-    return {family.name + suffix for family in metrics.registry.collect()
-            for suffix in suffixes.get(family.type, ("",))}
+    metrics.watch(
+        workers_busy=lambda: 0,
+        in_flight=lambda: 0,
+        queue_depths={"model": lambda: 0},
+        shards=lambda: {0: ShardState(connected=True, latency_s=0.05)},
+    )
+    suffixes = {
+        "counter": ("_total",),
+        "histogram": ("_bucket", "_count", "_sum"),
+        "info": ("_info",),
+        "gauge": ("",),
+    }
+    return {
+        family.name + suffix
+        for family in metrics.registry.collect()
+        for suffix in suffixes.get(family.type, ("",))
+    }
 
 
 def _queried_series() -> dict[str, set[str]]:
     dashboard = json.loads(DASHBOARD.read_text())
-    expressions = {f"dashboard panel {panel['title']!r}": target["expr"]
-                   for panel in dashboard["panels"] for target in panel.get("targets", [])}
+    expressions = {
+        f"dashboard panel {panel['title']!r}": target["expr"]
+        for panel in dashboard["panels"]
+        for target in panel.get("targets", [])
+    }
     for group in yaml.safe_load(RULES.read_text())["groups"]:
         for rule in group["rules"]:
             expressions[f"alert {rule['alert']}"] = rule["expr"]
@@ -73,10 +104,16 @@ def _queried_series() -> dict[str, set[str]]:
 
 def test_the_rules_and_the_dashboard_query_only_series_the_bot_exports():
     exported = _exported_series() | PROMETHEUS_SERIES
-    assert {"genai_event_loop_lag_seconds_bucket", "discord_connected", "discord_latency",
-            "discord_http_responses_total", "genai_ready"} <= exported
-    unknown = {where: sorted(names - exported) for where, names in _queried_series().items()
-               if names - exported}
+    assert {
+        "genai_event_loop_lag_seconds_bucket",
+        "discord_connected",
+        "discord_latency",
+        "discord_http_responses_total",
+        "genai_ready",
+    } <= exported
+    unknown = {
+        where: sorted(names - exported) for where, names in _queried_series().items() if names - exported
+    }
     assert not unknown, unknown
 
 

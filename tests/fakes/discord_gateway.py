@@ -152,8 +152,14 @@ class GatewaySession:
     async def serve(self) -> None:
         """Run the session until the client (or the server's shutdown) closes it."""
         interval_ms = self.server.heartbeat_interval_ms
-        await self.send({"op": HELLO, "s": None, "t": None,
-                         "d": {"heartbeat_interval": interval_ms, "_trace": ["stand-in"]}})
+        await self.send(
+            {
+                "op": HELLO,
+                "s": None,
+                "t": None,
+                "d": {"heartbeat_interval": interval_ms, "_trace": ["stand-in"]},
+            }
+        )
         try:
             async for msg in self.ws:
                 if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
@@ -173,12 +179,17 @@ class GatewaySession:
         elif op == RESUME:
             await self.send({"op": INVALID_SESSION, "d": False})
         elif op == REQUEST_GUILD_MEMBERS:
-            await self.dispatch("GUILD_MEMBERS_CHUNK", {
-                "guild_id": str(data.get("guild_id") or self.server.world.guild_id),
-                "members": [u.member_payload() for u in self.server.world.users.values()],
-                "chunk_index": 0, "chunk_count": 1, "not_found": [],
-                "nonce": data.get("nonce"),
-            })
+            await self.dispatch(
+                "GUILD_MEMBERS_CHUNK",
+                {
+                    "guild_id": str(data.get("guild_id") or self.server.world.guild_id),
+                    "members": [u.member_payload() for u in self.server.world.users.values()],
+                    "chunk_index": 0,
+                    "chunk_count": 1,
+                    "not_found": [],
+                    "nonce": data.get("nonce"),
+                },
+            )
 
     async def _identify(self, data: dict[str, Any]) -> None:
         if data.get("token") != self.server.token:
@@ -189,13 +200,18 @@ class GatewaySession:
             self.shard = (int(data["shard"][0]), int(data["shard"][1]))
         world = self.server.world
         guilds = self.owned_guilds()
-        await self.dispatch("READY", world.ready_payload(
-            session_id=self.session_id, resume_url=self.server.gateway_url,
-            shard=list(self.shard) if data.get("shard") else None, guilds=guilds))
+        await self.dispatch(
+            "READY",
+            world.ready_payload(
+                session_id=self.session_id,
+                resume_url=self.server.gateway_url,
+                shard=list(self.shard) if data.get("shard") else None,
+                guilds=guilds,
+            ),
+        )
         members_intent = bool(int(data.get("intents") or 0) & GUILD_MEMBERS_INTENT)
         for guild in guilds:
-            await self.dispatch("GUILD_CREATE",
-                                world.guild_payload(guild, with_members=members_intent))
+            await self.dispatch("GUILD_CREATE", world.guild_payload(guild, with_members=members_intent))
         self.ready.set()
         self.server.session_ready(self)
 

@@ -72,8 +72,9 @@ def _check_value(definition: dict[str, Any], value: Any) -> None:
     if (low is not None and value < low) or (high is not None and value > high):
         raise InvalidInteraction(f"option {name!r}: {value!r} outside [{low}, {high}]")
     low, high = definition.get("min_length"), definition.get("max_length")
-    if isinstance(value, str) and ((low is not None and len(value) < low)
-                                   or (high is not None and len(value) > high)):
+    if isinstance(value, str) and (
+        (low is not None and len(value) < low) or (high is not None and len(value) > high)
+    ):
         raise InvalidInteraction(f"option {name!r}: length {len(value)} outside [{low}, {high}]")
 
 
@@ -85,11 +86,20 @@ class InteractionBuilder:
         self.store = store
         self._dm_channels: dict[int, int] = {}
 
-    def base(self, kind: int, *, user: FakeUser, locale: str | None, guild_locale: str | None,
-             app_permissions: int | None, in_dm: bool,
-             guild: FakeGuild | None = None,
-             member_permissions: int | None = None,
-             installed_by: str = "guild", private_channel: bool = False) -> dict[str, Any]:
+    def base(
+        self,
+        kind: int,
+        *,
+        user: FakeUser,
+        locale: str | None,
+        guild_locale: str | None,
+        app_permissions: int | None,
+        in_dm: bool,
+        guild: FakeGuild | None = None,
+        member_permissions: int | None = None,
+        installed_by: str = "guild",
+        private_channel: bool = False,
+    ) -> dict[str, Any]:
         """Fields every interaction carries: fresh id and token, locales, permissions, place
         (`guild`'s channel; default: the world's first guild).
 
@@ -104,8 +114,7 @@ class InteractionBuilder:
             raise InvalidInteraction(f"installed_by is 'guild' or 'user', not {installed_by!r}")
         if private_channel and installed_by != "user":
             raise InvalidInteraction("only a user-installed app is used in other people's DMs")
-        if (guild is not None and guild.id in self.world.foreign_guilds
-                and installed_by != "user"):
+        if guild is not None and guild.id in self.world.foreign_guilds and installed_by != "user":
             raise InvalidInteraction(f"the bot is not in {guild.name}: only a user install works")
         world = self.world
         payload: dict[str, Any] = {
@@ -115,8 +124,7 @@ class InteractionBuilder:
             "token": new_token("aW50ZXJhY3Rpb246"),
             "version": 1,
             "locale": locale or user.locale,
-            "app_permissions": str(DEFAULT_APP_PERMISSIONS if app_permissions is None
-                                   else app_permissions),
+            "app_permissions": str(DEFAULT_APP_PERMISSIONS if app_permissions is None else app_permissions),
             "entitlements": [],
             "entitlement_sku_ids": [],
             "attachment_size_limit": world.attachment_size_limit,
@@ -124,16 +132,23 @@ class InteractionBuilder:
         if in_dm or private_channel:
             if private_channel:  # a DM between the user and someone else, not the bot
                 channel_id = world.ids()
-                recipients = [user.to_payload(), world.bob.to_payload() if user is not world.bob
-                              else world.alice.to_payload()]
+                recipients = [
+                    user.to_payload(),
+                    world.bob.to_payload() if user is not world.bob else world.alice.to_payload(),
+                ]
             else:
                 channel_id = self._dm_channels.setdefault(user.id, world.ids())
                 recipients = [user.to_payload()]
-            owners = ({"1": str(user.id)} if installed_by == "user" else {"0": "0"})
+            owners = {"1": str(user.id)} if installed_by == "user" else {"0": "0"}
             payload |= {
                 "channel_id": str(channel_id),
-                "channel": {"id": str(channel_id), "type": 1, "flags": 0,
-                            "recipients": recipients, "last_message_id": None},
+                "channel": {
+                    "id": str(channel_id),
+                    "type": 1,
+                    "flags": 0,
+                    "recipients": recipients,
+                    "last_message_id": None,
+                },
                 "user": user.to_payload(),
                 "context": 2 if private_channel else 1,
                 "authorizing_integration_owners": owners,
@@ -150,20 +165,25 @@ class InteractionBuilder:
             "channel": world.channel_payload(guild) | {"permissions": str(member)},
             "member": user.member_payload(permissions=member),
             "context": 0,
-            "authorizing_integration_owners": ({"1": str(user.id)} if installed_by == "user"
-                                               else {"0": str(guild.id)}),
+            "authorizing_integration_owners": (
+                {"1": str(user.id)} if installed_by == "user" else {"0": str(guild.id)}
+            ),
         }
         return payload
 
     # ---- slash commands -------------------------------------------------------------------
 
-    def command_data(self, name: str, options: dict[str, Any], definition: dict | None, *,
-                     channel_id: int, check: bool) -> dict[str, Any]:
+    def command_data(
+        self, name: str, options: dict[str, Any], definition: dict | None, *, channel_id: int, check: bool
+    ) -> dict[str, Any]:
         """The `data` of a type 2 interaction; `name` may be "group sub" for subcommands."""
         top, *path = name.split()
         resolved: dict[str, Any] = {}
-        data: dict[str, Any] = {"id": str((definition or {}).get("id") or self.world.ids()),
-                                "name": top, "type": 1}
+        data: dict[str, Any] = {
+            "id": str((definition or {}).get("id") or self.world.ids()),
+            "name": top,
+            "type": 1,
+        }
         if definition and definition.get("guild_id"):
             data["guild_id"] = definition["guild_id"]
         # Walk "group sub" down the synced definition: each level's type and the leaf's options.
@@ -184,8 +204,15 @@ class InteractionBuilder:
             data["resolved"] = resolved
         return data
 
-    def _options(self, given: dict[str, Any], definitions: list[dict] | None,
-                 resolved: dict[str, Any], *, channel_id: int, check: bool) -> list[dict]:
+    def _options(
+        self,
+        given: dict[str, Any],
+        definitions: list[dict] | None,
+        resolved: dict[str, Any],
+        *,
+        channel_id: int,
+        check: bool,
+    ) -> list[dict]:
         by_name = {d["name"]: d for d in definitions or [] if d["type"] not in (1, 2)}
         if check and definitions is not None:
             unknown = set(given) - set(by_name)
@@ -193,7 +220,8 @@ class InteractionBuilder:
             if unknown or missing:
                 raise InvalidInteraction(
                     f"unknown options {sorted(unknown)}, missing required {missing}; "
-                    f"the synced command has {list(by_name)}")
+                    f"the synced command has {list(by_name)}"
+                )
         options = []
         for name, value in given.items():
             definition = by_name.get(name, {"name": name})
@@ -216,8 +244,9 @@ class InteractionBuilder:
     def _attach(self, value: Any, resolved: dict[str, Any], channel_id: int) -> str:
         if not isinstance(value, Upload):
             raise InvalidInteraction(f"attachment options take an Upload, not {type(value)}")
-        attachment = self.store.add_upload(value.as_uploaded(), channel_id=channel_id,
-                                           ephemeral=True, enforce_limit=False)
+        attachment = self.store.add_upload(
+            value.as_uploaded(), channel_id=channel_id, ephemeral=True, enforce_limit=False
+        )
         resolved.setdefault("attachments", {})[attachment["id"]] = attachment
         return attachment["id"]
 
@@ -259,22 +288,24 @@ class InteractionBuilder:
         name = definition["name"]
         kinds = definition.get("integration_types") or [0]
         if {"guild": 0, "user": 1}[installed_by] not in kinds:
-            raise InvalidInteraction(f"/{name} is not offered to a {installed_by} install "
-                                     f"(integration_types {kinds})")
+            raise InvalidInteraction(
+                f"/{name} is not offered to a {installed_by} install (integration_types {kinds})"
+            )
         contexts = definition.get("contexts")
         if contexts is not None and context not in contexts:
-            raise InvalidInteraction(f"/{name} is not offered in context {context} "
-                                     f"(contexts {contexts})")
+            raise InvalidInteraction(f"/{name} is not offered in context {context} (contexts {contexts})")
 
     @staticmethod
     def find_component(message: dict[str, Any], custom_id: str) -> dict[str, Any]:
         for _, component in iter_components(message.get("components") or []):
             if component.get("custom_id") == custom_id:
                 return component
-        present = [c.get("custom_id") for _, c in iter_components(message.get("components") or [])
-                   if c.get("custom_id")]
-        raise InvalidInteraction(
-            f"message {message['id']} has no component {custom_id!r}; it has {present}")
+        present = [
+            c.get("custom_id")
+            for _, c in iter_components(message.get("components") or [])
+            if c.get("custom_id")
+        ]
+        raise InvalidInteraction(f"message {message['id']} has no component {custom_id!r}; it has {present}")
 
     @staticmethod
     def component_data(component: dict[str, Any], values: list[str] | None) -> dict[str, Any]:
@@ -296,8 +327,9 @@ class InteractionBuilder:
         submitted = []
         for top in modal.get("components", []):
             if top.get("type") == 1:
-                submitted.append({"type": 1, "components": [filled(c) for c in top["components"]
-                                                            if c.get("custom_id")]})
+                submitted.append(
+                    {"type": 1, "components": [filled(c) for c in top["components"] if c.get("custom_id")]}
+                )
             elif top.get("type") == 18 and top.get("component", {}).get("custom_id"):
                 submitted.append({"type": 18, "component": filled(top["component"])})
         return submitted
@@ -319,7 +351,7 @@ class InteractionBuilder:
             if field.get("required", True) and not value:
                 raise InvalidInteraction(f"modal field {custom_id!r} is required")
             low, high = field.get("min_length"), field.get("max_length")
-            if value and ((low is not None and len(value) < low)
-                          or (high is not None and len(value) > high)):
+            if value and ((low is not None and len(value) < low) or (high is not None and len(value) > high)):
                 raise InvalidInteraction(
-                    f"modal field {custom_id!r}: length {len(value)} outside [{low}, {high}]")
+                    f"modal field {custom_id!r}: length {len(value)} outside [{low}, {high}]"
+                )

@@ -105,8 +105,7 @@ def validate_message_fields(payload: dict[str, Any], *, flags: int = 0) -> None:
         for j, fld in enumerate(fields):
             for key, limit in (("name", 256), ("value", 1024)):
                 if not fld.get(key):
-                    errors.add(f"embeds.{i}.fields.{j}.{key}", "BASE_TYPE_REQUIRED",
-                               "This field is required")
+                    errors.add(f"embeds.{i}.fields.{j}.{key}", "BASE_TYPE_REQUIRED", "This field is required")
                 errors.too_long(f"embeds.{i}.fields.{j}.{key}", fld.get(key), limit)
         total += sum(len(embed.get(k) or "") for k in ("title", "description"))
         total += len((embed.get("footer") or {}).get("text") or "")
@@ -121,8 +120,11 @@ def validate_message_fields(payload: dict[str, Any], *, flags: int = 0) -> None:
 def _validate_components(payload: dict[str, Any], errors: FormErrors, *, v2: bool) -> None:
     components = payload.get("components") or []
     if v2 and (payload.get("content") or payload.get("embeds")):
-        errors.add("content", "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2",
-                   "The 'content' and 'embeds' fields cannot be used when using components v2")
+        errors.add(
+            "content",
+            "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2",
+            "The 'content' and 'embeds' fields cannot be used when using components v2",
+        )
     if not v2 and len(components) > 5:
         errors.add("components", "BASE_TYPE_MAX_LENGTH", "Must be 5 or fewer in length.")
     seen: set[str] = set()
@@ -131,8 +133,11 @@ def _validate_components(payload: dict[str, Any], errors: FormErrors, *, v2: boo
         if custom_id is not None:
             errors.too_long(f"{path}.custom_id", custom_id, 100)
             if custom_id in seen:
-                errors.add(f"{path}.custom_id", "COMPONENT_CUSTOM_ID_DUPLICATED",
-                           "Component custom id cannot be duplicated")
+                errors.add(
+                    f"{path}.custom_id",
+                    "COMPONENT_CUSTOM_ID_DUPLICATED",
+                    "Component custom id cannot be duplicated",
+                )
             seen.add(custom_id)
         if comp.get("type") == 2:
             errors.too_long(f"{path}.label", comp.get("label"), 80)
@@ -173,8 +178,11 @@ def pings(content: str, allowed_mentions: dict[str, Any] | None) -> list[str]:
     targets = []
     for match in MENTION.finditer(content):
         everyone, user, role = match.groups()
-        if (everyone and "everyone" in parse) or (user and ("users" in parse or user in users)) \
-                or (role and ("roles" in parse or role in roles)):
+        if (
+            (everyone and "everyone" in parse)
+            or (user and ("users" in parse or user in users))
+            or (role and ("roles" in parse or role in roles))
+        ):
             targets.append(match.group(0))
     return targets
 
@@ -199,9 +207,16 @@ class MessageStore:
     def snapshot(self, message_id: int) -> dict[str, Any]:
         return copy.deepcopy(self.get(message_id))
 
-    def add_upload(self, upload: UploadedFile, *, channel_id: int, entry: dict | None = None,
-                   ephemeral: bool = False, enforce_limit: bool = True,
-                   size_limit: int = ATTACHMENT_SIZE_LIMIT) -> dict[str, Any]:
+    def add_upload(
+        self,
+        upload: UploadedFile,
+        *,
+        channel_id: int,
+        entry: dict | None = None,
+        ephemeral: bool = False,
+        enforce_limit: bool = True,
+        size_limit: int = ATTACHMENT_SIZE_LIMIT,
+    ) -> dict[str, Any]:
         """Store uploaded bytes and return the attachment object Discord would list.
 
         Bots are held to the upload limit (an interaction's `attachment_size_limit`, else the
@@ -230,10 +245,19 @@ class MessageStore:
         self.files[attachment_id] = upload
         return data
 
-    def create(self, payload: dict[str, Any], files: list[UploadedFile], *, channel_id: int,
-               message_type: int, loading: bool = False, from_webhook: bool = True,
-               in_guild: bool = True, metadata: dict[str, Any] | None = None,
-               size_limit: int = ATTACHMENT_SIZE_LIMIT) -> dict[str, Any]:
+    def create(
+        self,
+        payload: dict[str, Any],
+        files: list[UploadedFile],
+        *,
+        channel_id: int,
+        message_type: int,
+        loading: bool = False,
+        from_webhook: bool = True,
+        in_guild: bool = True,
+        metadata: dict[str, Any] | None = None,
+        size_limit: int = ATTACHMENT_SIZE_LIMIT,
+    ) -> dict[str, Any]:
         """A new bot message (interaction reply or follow-up) built from what the bot sent."""
         flags = int(payload.get("flags") or 0)
         if loading:
@@ -268,24 +292,47 @@ class MessageStore:
         self.messages[int(message["id"])] = message
         return copy.deepcopy(message)
 
-    def post_as_user(self, author: FakeUser, *, channel_id: int, content: str = "",
-                     files: list[UploadedFile] = (), guild_id: int | None = None) -> dict[str, Any]:
+    def post_as_user(
+        self,
+        author: FakeUser,
+        *,
+        channel_id: int,
+        content: str = "",
+        files: list[UploadedFile] = (),
+        guild_id: int | None = None,
+    ) -> dict[str, Any]:
         """A message a person wrote in a channel (with their uploads), for message commands."""
         message: dict[str, Any] = {
-            "id": str(self.world.ids()), "type": 0, "channel_id": str(channel_id),
-            "author": author.to_payload(), "content": content, "embeds": [], "components": [],
-            "attachments": [self.add_upload(f, channel_id=channel_id, enforce_limit=False)
-                            for f in files],
-            "mentions": [], "mention_roles": [], "mention_everyone": False, "pinned": False,
-            "tts": False, "timestamp": iso_now(), "edited_timestamp": None, "flags": 0,
+            "id": str(self.world.ids()),
+            "type": 0,
+            "channel_id": str(channel_id),
+            "author": author.to_payload(),
+            "content": content,
+            "embeds": [],
+            "components": [],
+            "attachments": [self.add_upload(f, channel_id=channel_id, enforce_limit=False) for f in files],
+            "mentions": [],
+            "mention_roles": [],
+            "mention_everyone": False,
+            "pinned": False,
+            "tts": False,
+            "timestamp": iso_now(),
+            "edited_timestamp": None,
+            "flags": 0,
         }
         if guild_id is not None:
             message["guild_id"] = str(guild_id)
         self.messages[int(message["id"])] = message
         return copy.deepcopy(message)
 
-    def edit(self, message_id: int, payload: dict[str, Any], files: list[UploadedFile], *,
-             size_limit: int = ATTACHMENT_SIZE_LIMIT) -> dict[str, Any]:
+    def edit(
+        self,
+        message_id: int,
+        payload: dict[str, Any],
+        files: list[UploadedFile],
+        *,
+        size_limit: int = ATTACHMENT_SIZE_LIMIT,
+    ) -> dict[str, Any]:
         message = copy.deepcopy(self.get(message_id))
         message["flags"] = int(message["flags"]) & ~LOADING
         message["edited_timestamp"] = iso_now()
@@ -297,16 +344,24 @@ class MessageStore:
         self.get(message_id)
         del self.messages[message_id]
 
-    def _apply(self, message: dict, payload: dict, files: list[UploadedFile], *,
-               require_content: bool, size_limit: int) -> None:
+    def _apply(
+        self,
+        message: dict,
+        payload: dict,
+        files: list[UploadedFile],
+        *,
+        require_content: bool,
+        size_limit: int,
+    ) -> None:
         validate_message_fields(payload, flags=message["flags"] | int(payload.get("flags") or 0))
         if payload.get("content"):
-            self.pinged += [(int(message["id"]), target)
-                            for target in pings(payload["content"], payload.get("allowed_mentions"))]
+            self.pinged += [
+                (int(message["id"]), target)
+                for target in pings(payload["content"], payload.get("allowed_mentions"))
+            ]
         for key in ("content", "embeds", "components", "poll", "tts"):
             if key in payload:
-                message[key] = payload[key] if payload[key] is not None else (
-                    "" if key == "content" else [])
+                message[key] = payload[key] if payload[key] is not None else ("" if key == "content" else [])
         if "flags" in payload and payload["flags"] is not None:
             # Only SUPPRESS_EMBEDS and COMPONENTS_V2 may change after creation.
             mutable = SUPPRESS_EMBEDS | COMPONENTS_V2
@@ -314,15 +369,24 @@ class MessageStore:
         if "attachments" in payload or files:
             message["attachments"] = self._attachments(message, payload, files, size_limit)
         if len(message["attachments"]) > MAX_ATTACHMENTS:
-            raise ApiError(400, 50035, "Invalid Form Body",
-                           {"attachments": {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH",
-                                                         "message": "Must be 10 or fewer."}]}})
-        if require_content and not any(message.get(k) for k in
-                                ("content", "embeds", "attachments", "components", "poll")):
+            raise ApiError(
+                400,
+                50035,
+                "Invalid Form Body",
+                {
+                    "attachments": {
+                        "_errors": [{"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be 10 or fewer."}]
+                    }
+                },
+            )
+        if require_content and not any(
+            message.get(k) for k in ("content", "embeds", "attachments", "components", "poll")
+        ):
             raise ApiError(400, 50006, "Cannot send an empty message")
 
-    def _attachments(self, message: dict, payload: dict, files: list[UploadedFile],
-                     size_limit: int) -> list[dict]:
+    def _attachments(
+        self, message: dict, payload: dict, files: list[UploadedFile], size_limit: int
+    ) -> list[dict]:
         current = {int(a["id"]): a for a in message["attachments"]}
         uploads = {f.field: f for f in files}
         ephemeral = bool(message["flags"] & EPHEMERAL)
@@ -330,7 +394,8 @@ class MessageStore:
         if "attachments" not in payload or payload["attachments"] is None:
             return list(current.values()) + [
                 self.add_upload(f, channel_id=channel_id, ephemeral=ephemeral, size_limit=size_limit)
-                for f in files]
+                for f in files
+            ]
         result = []
         used: set[str] = set()
         for i, entry in enumerate(payload["attachments"]):
@@ -340,14 +405,30 @@ class MessageStore:
                 continue
             upload = uploads.get(f"files[{key}]")
             if upload is None:
-                raise ApiError(400, 50035, "Invalid Form Body", {"attachments": {str(i): {
-                    "_errors": [{"code": "ATTACHMENT_NOT_FOUND",
-                                 "message": "Attachment data not found"}]}}})
+                raise ApiError(
+                    400,
+                    50035,
+                    "Invalid Form Body",
+                    {
+                        "attachments": {
+                            str(i): {
+                                "_errors": [
+                                    {"code": "ATTACHMENT_NOT_FOUND", "message": "Attachment data not found"}
+                                ]
+                            }
+                        }
+                    },
+                )
             used.add(upload.field)
-            result.append(self.add_upload(upload, channel_id=channel_id, entry=entry,
-                                          ephemeral=ephemeral, size_limit=size_limit))
+            result.append(
+                self.add_upload(
+                    upload, channel_id=channel_id, entry=entry, ephemeral=ephemeral, size_limit=size_limit
+                )
+            )
         # Uploaded parts the payload does not mention are still attached, as Discord does.
-        result += [self.add_upload(f, channel_id=channel_id, ephemeral=ephemeral,
-                                   size_limit=size_limit)
-                   for f in files if f.field not in used]
+        result += [
+            self.add_upload(f, channel_id=channel_id, ephemeral=ephemeral, size_limit=size_limit)
+            for f in files
+            if f.field not in used
+        ]
         return result

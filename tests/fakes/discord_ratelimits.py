@@ -58,8 +58,9 @@ class RateLimiter:
     limits: tuple[RouteLimit, ...] = DEFAULT_LIMITS
     _windows: dict[tuple, _Window] = field(default_factory=dict)
 
-    def check(self, method: str, route: str, match_info: dict[str, str],
-              now: float | None = None) -> Verdict | None:
+    def check(
+        self, method: str, route: str, match_info: dict[str, str], now: float | None = None
+    ) -> Verdict | None:
         """Count one request; None when its route has no limit here."""
         rule = next((r for r in self.limits if r.method == method and r.route == route), None)
         if rule is None:
@@ -82,6 +83,9 @@ class RateLimiter:
             "X-RateLimit-Bucket": bucket,
         }
         if not allowed:
-            headers |= {"Retry-After": str(max(1, round(reset_after))), "X-RateLimit-Scope": "user",
-                        "Via": "1.1 google"}
+            headers |= {
+                "Retry-After": str(max(1, round(reset_after))),
+                "X-RateLimit-Scope": "user",
+                "Via": "1.1 google",
+            }
         return Verdict(allowed, headers, reset_after)

@@ -45,8 +45,13 @@ class Feed(Generic[T]):
             except Exception as exc:  # a broken predicate should fail the test, not hang it
                 future.set_exception(exc)
 
-    async def wait_for(self, predicate: Callable[[T], bool], *, timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109
-                       what: str = "item") -> T:
+    async def wait_for(
+        self,
+        predicate: Callable[[T], bool],
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        what: str = "item",
+    ) -> T:
         """The first item, already recorded or still to come, for which predicate is true."""
         for item in self.items:
             if predicate(item):
@@ -59,24 +64,35 @@ class Feed(Generic[T]):
         except TimeoutError:
             raise TimeoutError(
                 f"no {what} within {timeout:.1f}s; {self.name} holds {len(self.items)} item(s):\n"
-                + "\n".join(f"  {item!r}" for item in self.items[-10:])) from None
+                + "\n".join(f"  {item!r}" for item in self.items[-10:])
+            ) from None
         finally:
             self._waiters.remove(waiter)
 
-    async def wait_for_count(self, predicate: Callable[[T], bool], count: int, *,
-                             timeout: float = DEFAULT_TIMEOUT, what: str = "item") -> list[T]:  # noqa: ASYNC109
+    async def wait_for_count(
+        self,
+        predicate: Callable[[T], bool],
+        count: int,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        what: str = "item",
+    ) -> list[T]:
         """Wait until `count` matching items exist; returns the first `count` of them."""
 
         def matching() -> list[T]:
             return [item for item in self.items if predicate(item)]
 
         if len(matching()) < count:
-            await self.wait_for(lambda item: predicate(item) and len(matching()) >= count,
-                                timeout=timeout, what=f"{count} x {what}")
+            await self.wait_for(
+                lambda item: predicate(item) and len(matching()) >= count,
+                timeout=timeout,
+                what=f"{count} x {what}",
+            )
         return matching()[:count]
 
-    async def wait_until_quiet(self, predicate: Callable[[T], bool], *, quiet: float,
-                               timeout: float = DEFAULT_TIMEOUT) -> list[T]:  # noqa: ASYNC109
+    async def wait_until_quiet(
+        self, predicate: Callable[[T], bool], *, quiet: float, timeout: float = DEFAULT_TIMEOUT
+    ) -> list[T]:
         """Wait until no matching item has arrived for `quiet` seconds; returns all matches."""
 
         def matching() -> list[T]:
@@ -86,8 +102,9 @@ class Feed(Generic[T]):
         while True:
             seen = len(matching())
             try:
-                await self.wait_for(lambda item, seen=seen: predicate(item)
-                                    and len(matching()) > seen, timeout=quiet)
+                await self.wait_for(
+                    lambda item, seen=seen: predicate(item) and len(matching()) > seen, timeout=quiet
+                )
             except TimeoutError:
                 return matching()
             if time.monotonic() > deadline:
@@ -171,8 +188,10 @@ class Reply:
 
     def __repr__(self) -> str:
         extra = f" type={self.callback_type}" if self.callback_type is not None else ""
-        return (f"<Reply {self.kind}{extra} +{self.elapsed:.3f}s msg={self.message_id} "
-                f"content={self.content[:40]!r} files={[f.filename for f in self.files]}>")
+        return (
+            f"<Reply {self.kind}{extra} +{self.elapsed:.3f}s msg={self.message_id} "
+            f"content={self.content[:40]!r} files={[f.filename for f in self.files]}>"
+        )
 
 
 @dataclass(eq=False)
@@ -193,8 +212,7 @@ class InjectedInteraction:
 
     @property
     def name(self) -> str | None:
-        return self.payload.get("data", {}).get("name") or self.payload.get("data", {}).get(
-            "custom_id")
+        return self.payload.get("data", {}).get("name") or self.payload.get("data", {}).get("custom_id")
 
     @property
     def acknowledged(self) -> bool:
@@ -205,22 +223,27 @@ class InjectedInteraction:
         """Callbacks, edits, follow-ups and deletes for this interaction, oldest first."""
         return self.server.messages_for(self)
 
-    async def wait_for_callback(self, *, timeout: float = DEFAULT_TIMEOUT) -> Reply:  # noqa: ASYNC109
+    async def wait_for_callback(self, *, timeout: float = DEFAULT_TIMEOUT) -> Reply:
         return await self.server.wait_for_callback(self, timeout=timeout)
 
-    async def wait_for_followup(self, predicate: Callable[[Reply], bool] | None = None, *,
-                                timeout: float = DEFAULT_TIMEOUT) -> Reply:  # noqa: ASYNC109
+    async def wait_for_followup(
+        self, predicate: Callable[[Reply], bool] | None = None, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> Reply:
         return await self.server.wait_for_followup(self, predicate, timeout=timeout)
 
-    async def wait_for_edit(self, predicate: Callable[[Reply], bool] | None = None, *,
-                            timeout: float = DEFAULT_TIMEOUT) -> Reply:  # noqa: ASYNC109
+    async def wait_for_edit(
+        self, predicate: Callable[[Reply], bool] | None = None, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> Reply:
         return await self.server.wait_for_edit(self, predicate, timeout=timeout)
 
-    async def wait_for_reply(self, predicate: Callable[[Reply], bool] | None = None, *,
-                             kind: str | None = None,
-                             timeout: float = DEFAULT_TIMEOUT) -> Reply:  # noqa: ASYNC109
+    async def wait_for_reply(
+        self,
+        predicate: Callable[[Reply], bool] | None = None,
+        *,
+        kind: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> Reply:
         return await self.server.wait_for_reply(self, predicate, kind=kind, timeout=timeout)
 
-    async def wait_until_quiet(self, *, quiet: float = 0.5,
-                               timeout: float = 10.0) -> list[Reply]:  # noqa: ASYNC109
+    async def wait_until_quiet(self, *, quiet: float = 0.5, timeout: float = 10.0) -> list[Reply]:
         return await self.server.wait_until_quiet(self, quiet=quiet, timeout=timeout)

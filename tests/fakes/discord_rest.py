@@ -50,8 +50,9 @@ def _user_install_elsewhere(payload: dict[str, Any]) -> bool:
 
 
 def json_response(body: Any, status: int = 200) -> web.Response:
-    return web.Response(status=status, body=json.dumps(body).encode(),
-                        headers={"Content-Type": "application/json"})
+    return web.Response(
+        status=status, body=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
 
 
 async def read_body(request: web.Request) -> tuple[Any, list[UploadedFile]]:
@@ -64,10 +65,14 @@ async def read_body(request: web.Request) -> tuple[Any, list[UploadedFile]]:
             if part.name == "payload_json":
                 payload = json.loads(data)
             else:
-                files.append(UploadedFile(part.name or "", part.filename or "",
-                                          part.headers.get("Content-Type",
-                                                           "application/octet-stream"),
-                                          bytes(data)))
+                files.append(
+                    UploadedFile(
+                        part.name or "",
+                        part.filename or "",
+                        part.headers.get("Content-Type", "application/octet-stream"),
+                        bytes(data),
+                    )
+                )
         return payload, files
     raw = await request.read()
     return (json.loads(raw) if raw else None), []
@@ -75,8 +80,9 @@ async def read_body(request: web.Request) -> tuple[Any, list[UploadedFile]]:
 
 def _route(request: web.Request) -> str:
     """The route template that served `request`, relative to /api/v10."""
-    return (request.match_info.route.resource.canonical
-            if request.match_info.route.resource else "").removeprefix(API_PREFIX)
+    return (
+        request.match_info.route.resource.canonical if request.match_info.route.resource else ""
+    ).removeprefix(API_PREFIX)
 
 
 def check_against_spec(method: str, path: str, record: RecordedRequest, content_type: str) -> None:
@@ -85,8 +91,14 @@ def check_against_spec(method: str, path: str, record: RecordedRequest, content_
     if operation is None:  # not an API route Discord has: the router answers 404
         return
     multipart = content_type == "multipart/form-data"
-    problems = spec().problems(operation, path, record.query, record.json, multipart=multipart,
-                               file_fields=[f.field for f in record.files])
+    problems = spec().problems(
+        operation,
+        path,
+        record.query,
+        record.json,
+        multipart=multipart,
+        file_fields=[f.field for f in record.files],
+    )
     errors = FormErrors()
     for problem in problems:
         errors.add(problem.path, problem.code, problem.message)
@@ -114,8 +126,7 @@ def _validate_named(errors: FormErrors, path: str, item: dict, chat_input: bool)
         errors.add(f"{path}.name", "APPLICATION_COMMAND_INVALID_NAME", f"Invalid name {name!r}")
     description = item.get("description") or ""
     if chat_input and not 1 <= len(description) <= 100:
-        errors.add(f"{path}.description", "BASE_TYPE_BAD_LENGTH",
-                   "Must be between 1 and 100 in length.")
+        errors.add(f"{path}.description", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")
 
 
 def _validate_options(errors: FormErrors, path: str, options: list[dict]) -> None:
@@ -126,8 +137,11 @@ def _validate_options(errors: FormErrors, path: str, options: list[dict]) -> Non
         _validate_named(errors, f"{path}.{j}", option, True)
         if option.get("required"):
             if seen_optional:
-                errors.add(f"{path}.{j}.required", "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
-                           "Required options must be placed before non-required options")
+                errors.add(
+                    f"{path}.{j}.required",
+                    "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
+                    "Required options must be placed before non-required options",
+                )
         else:
             seen_optional = True
         if len(option.get("choices") or []) > 25:
@@ -166,10 +180,8 @@ class RestApi:
             web.post(p + "/channels/{channel_id}/typing", self.no_content),
             web.post(p + "/channels/{channel_id}/messages", self.post_channel_message),
             web.get(p + "/channels/{channel_id}/messages/{message_id}", self.get_channel_message),
-            web.patch(p + "/channels/{channel_id}/messages/{message_id}",
-                      self.edit_channel_message),
-            web.delete(p + "/channels/{channel_id}/messages/{message_id}",
-                       self.delete_channel_message),
+            web.patch(p + "/channels/{channel_id}/messages/{message_id}", self.edit_channel_message),
+            web.delete(p + "/channels/{channel_id}/messages/{message_id}", self.delete_channel_message),
             web.post(p + "/interactions/{interaction_id}/{token}/callback", self.callback),
             web.post(p + hook, self.followup),
             web.get(p + hook + "/messages/{message_id}", self.get_webhook_message),
@@ -189,11 +201,9 @@ class RestApi:
         header = request.headers.get("Authorization")
         authorized = None if header is None else header == f"Bot {self.server.token}"
         path = request.path.removeprefix(API_PREFIX)
-        record = RecordedRequest(request.method, path, dict(request.query), None, [], at,
-                                 authorized)
+        record = RecordedRequest(request.method, path, dict(request.query), None, [], at, authorized)
         request[RECORD] = record
-        limit = self.server.rate_limiter.check(request.method, _route(request),
-                                               dict(request.match_info), at)
+        limit = self.server.rate_limiter.check(request.method, _route(request), dict(request.match_info), at)
         try:
             try:
                 record.json, record.files = await read_body(request)
@@ -203,14 +213,21 @@ class RestApi:
             if forced is not None:
                 # A 429 a test asked for, with Discord's headers (discord.py retries only a 429
                 # that came "Via" Discord's proxies: one without is Cloudflare's ban).
-                response = json_response({"message": "You are being rate limited.",
-                                          "retry_after": forced, "global": False}, 429)
-                response.headers.update({"Via": "1.1 google", "X-RateLimit-Scope": "user",
-                                         "Retry-After": f"{forced:g}"})
+                response = json_response(
+                    {"message": "You are being rate limited.", "retry_after": forced, "global": False}, 429
+                )
+                response.headers.update(
+                    {"Via": "1.1 google", "X-RateLimit-Scope": "user", "Retry-After": f"{forced:g}"}
+                )
             elif limit is not None and not limit.allowed:
-                response = json_response({"message": "You are being rate limited.",
-                                          "retry_after": round(limit.retry_after, 3),
-                                          "global": False}, 429)
+                response = json_response(
+                    {
+                        "message": "You are being rate limited.",
+                        "retry_after": round(limit.retry_after, 3),
+                        "global": False,
+                    },
+                    429,
+                )
             else:
                 check_against_spec(request.method, path, record, request.content_type)
                 response = await handler(request)
@@ -218,8 +235,11 @@ class RestApi:
             response = json_response(error.body, error.status)
         if limit is not None:
             response.headers.update(limit.headers)
-        if isinstance(response, web.Response) and response.body is not None and \
-                response.content_type == "application/json":
+        if (
+            isinstance(response, web.Response)
+            and response.body is not None
+            and response.content_type == "application/json"
+        ):
             record.response = json.loads(response.body)
         record.status = response.status
         if response.status in (400, 413):
@@ -236,8 +256,9 @@ class RestApi:
     async def me(self, request: web.Request) -> web.Response:
         self._require_bot(request)
         world = self.server.world
-        return json_response(world.bot_user.to_payload() | {"verified": True, "flags": 0,
-                                                             "mfa_enabled": False})
+        return json_response(
+            world.bot_user.to_payload() | {"verified": True, "flags": 0, "mfa_enabled": False}
+        )
 
     async def user(self, request: web.Request) -> web.Response:
         self._require_bot(request)
@@ -251,12 +272,18 @@ class RestApi:
 
     async def gateway_bot(self, request: web.Request) -> web.Response:
         self._require_bot(request)
-        return json_response({
-            "url": self.server.gateway_url,
-            "shards": self.server.shard_count,
-            "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0,
-                                    "max_concurrency": 1},
-        })
+        return json_response(
+            {
+                "url": self.server.gateway_url,
+                "shards": self.server.shard_count,
+                "session_start_limit": {
+                    "total": 1000,
+                    "remaining": 999,
+                    "reset_after": 0,
+                    "max_concurrency": 1,
+                },
+            }
+        )
 
     async def application(self, request: web.Request) -> web.Response:
         self._require_bot(request)
@@ -297,16 +324,24 @@ class RestApi:
         commands = request[RECORD].json or []
         validate_commands(commands)
         world = self.server.world
-        known = {(c["name"], c.get("type", 1)): c["id"]
-                 for c in self.server.commands.get(scope, [])}
+        known = {(c["name"], c.get("type", 1)): c["id"] for c in self.server.commands.get(scope, [])}
         stored = []
         for command in commands:
             kind = command.get("type", 1)
             # Discord answers every command with a description: "" for user and message ones.
-            entry = {"type": kind, "default_member_permissions": None, "nsfw": False,
-                     "dm_permission": True, "options": [], "description": ""} | command
-            entry |= {"id": known.get((command["name"], kind)) or str(world.ids()),
-                      "application_id": str(world.application_id), "version": str(world.ids())}
+            entry = {
+                "type": kind,
+                "default_member_permissions": None,
+                "nsfw": False,
+                "dm_permission": True,
+                "options": [],
+                "description": "",
+            } | command
+            entry |= {
+                "id": known.get((command["name"], kind)) or str(world.ids()),
+                "application_id": str(world.application_id),
+                "version": str(world.ids()),
+            }
             if scope is not None:
                 entry["guild_id"] = str(scope)
             stored.append(entry)
@@ -353,8 +388,13 @@ class RestApi:
     async def post_channel_message(self, request: web.Request) -> web.Response:
         channel_id = self._check_channel(request)
         record = request[RECORD]
-        message = self.server.store.create(record.json or {}, record.files, channel_id=channel_id,
-                                           message_type=DEFAULT_MESSAGE, from_webhook=False)
+        message = self.server.store.create(
+            record.json or {},
+            record.files,
+            channel_id=channel_id,
+            message_type=DEFAULT_MESSAGE,
+            from_webhook=False,
+        )
         return json_response(message)
 
     def _channel_message(self, request: web.Request) -> int:
@@ -385,8 +425,7 @@ class RestApi:
 
     def _interaction_by_token(self, request: web.Request) -> InjectedInteraction:
         interaction = self.server.by_token.get(request.match_info["token"])
-        if interaction is None or \
-                int(request.match_info["app_id"]) != self.server.world.application_id:
+        if interaction is None or int(request.match_info["app_id"]) != self.server.world.application_id:
             raise ApiError(404, 10015, "Unknown Webhook")
         if not interaction.acknowledged:
             # Discord creates the interaction webhook only once the interaction is answered.
@@ -396,16 +435,34 @@ class RestApi:
             raise ApiError(401, 50027, "Invalid Webhook Token")  # 15 minutes after the interaction
         return interaction
 
-    def _record_reply(self, interaction: InjectedInteraction, kind: str, request: web.Request,
-                      payload: dict, message: dict | None, *, message_id: int | None = None,
-                      callback_type: int | None = None, target: str = "") -> Reply:
+    def _record_reply(
+        self,
+        interaction: InjectedInteraction,
+        kind: str,
+        request: web.Request,
+        payload: dict,
+        message: dict | None,
+        *,
+        message_id: int | None = None,
+        callback_type: int | None = None,
+        target: str = "",
+    ) -> Reply:
         record: RecordedRequest = request[RECORD]
         if message is not None:
             message_id = int(message["id"])
-        reply = Reply(kind=kind, interaction_id=interaction.id, at=record.at,
-                      elapsed=record.at - interaction.sent_at, request=record, payload=payload,
-                      files=record.files, message=message, message_id=message_id,
-                      callback_type=callback_type, target=target)
+        reply = Reply(
+            kind=kind,
+            interaction_id=interaction.id,
+            at=record.at,
+            elapsed=record.at - interaction.sent_at,
+            request=record,
+            payload=payload,
+            files=record.files,
+            message=message,
+            message_id=message_id,
+            callback_type=callback_type,
+            target=target,
+        )
         self.server.replies.append(reply)
         return reply
 
@@ -414,25 +471,43 @@ class RestApi:
         user = interaction.user.to_payload()
         metadata = {
             "interaction_metadata": {
-                "id": str(interaction.id), "type": interaction.type, "user": user,
-                "authorizing_integration_owners":
-                    interaction.payload.get("authorizing_integration_owners", {}),
+                "id": str(interaction.id),
+                "type": interaction.type,
+                "user": user,
+                "authorizing_integration_owners": interaction.payload.get(
+                    "authorizing_integration_owners", {}
+                ),
             },
         }
         if interaction.type == 2:
             metadata["interaction_metadata"]["name"] = interaction.name
             metadata["interaction_metadata"]["command_type"] = 1
-            metadata["interaction"] = {"id": str(interaction.id), "type": 2,
-                                       "name": interaction.name, "user": user}
+            metadata["interaction"] = {
+                "id": str(interaction.id),
+                "type": 2,
+                "name": interaction.name,
+                "user": user,
+            }
         return metadata
 
-    def _new_message(self, interaction: InjectedInteraction, payload: dict,
-                     files: list[UploadedFile], *, loading: bool = False) -> dict[str, Any]:
+    def _new_message(
+        self,
+        interaction: InjectedInteraction,
+        payload: dict,
+        files: list[UploadedFile],
+        *,
+        loading: bool = False,
+    ) -> dict[str, Any]:
         message = self.server.store.create(
-            payload, files, channel_id=int(interaction.payload["channel_id"]),
+            payload,
+            files,
+            channel_id=int(interaction.payload["channel_id"]),
             message_type=CHAT_INPUT_MESSAGE if interaction.type == 2 else DEFAULT_MESSAGE,
-            loading=loading, in_guild="guild_id" in interaction.payload,
-            metadata=self._metadata(interaction), size_limit=_size_limit(interaction))
+            loading=loading,
+            in_guild="guild_id" in interaction.payload,
+            metadata=self._metadata(interaction),
+            size_limit=_size_limit(interaction),
+        )
         interaction.message_ids.add(int(message["id"]))
         return message
 
@@ -451,50 +526,87 @@ class RestApi:
         kind, data = body.get("type"), body.get("data") or {}
         message = self._answer(interaction, kind, data, record.files)
         interaction.callback_type = kind
-        self._record_reply(interaction, "callback", request, data, message, callback_type=kind,
-                           message_id=interaction.original_message_id)
+        self._record_reply(
+            interaction,
+            "callback",
+            request,
+            data,
+            message,
+            callback_type=kind,
+            message_id=interaction.original_message_id,
+        )
         flags = int((message or {}).get("flags") or 0)
         resource: dict[str, Any] = {"type": kind}
         if message is not None:
             resource["message"] = message
-        return json_response({
-            "interaction": {
-                "id": str(interaction.id), "type": interaction.type,
-                "response_message_id": message["id"] if message else None,
-                "response_message_loading": kind == 5,
-                "response_message_ephemeral": bool(flags & EPHEMERAL),
-            },
-            "resource": resource,
-        })
+        return json_response(
+            {
+                "interaction": {
+                    "id": str(interaction.id),
+                    "type": interaction.type,
+                    "response_message_id": message["id"] if message else None,
+                    "response_message_loading": kind == 5,
+                    "response_message_ephemeral": bool(flags & EPHEMERAL),
+                },
+                "resource": resource,
+            }
+        )
 
-    def _answer(self, interaction: InjectedInteraction, kind: Any, data: dict,
-                files: list[UploadedFile]) -> dict[str, Any] | None:
+    def _answer(
+        self, interaction: InjectedInteraction, kind: Any, data: dict, files: list[UploadedFile]
+    ) -> dict[str, Any] | None:
         """Apply one callback; returns the message it created or updated, if any."""
         on_message = "message" in interaction.payload
         if kind == 4:
             message = self._new_message(interaction, data, files)
         elif kind == 5:
-            message = self._new_message(interaction, {"flags": int(data.get("flags") or 0)
-                                                      & EPHEMERAL}, [], loading=True)
+            message = self._new_message(
+                interaction, {"flags": int(data.get("flags") or 0) & EPHEMERAL}, [], loading=True
+            )
         elif kind in (6, 7) and on_message:
             target = int(interaction.payload["message"]["id"])
-            message = None if kind == 6 else self.server.store.edit(
-                target, data, files, size_limit=_size_limit(interaction))
+            message = (
+                None
+                if kind == 6
+                else self.server.store.edit(target, data, files, size_limit=_size_limit(interaction))
+            )
             interaction.original_message_id = target
             return message
         elif kind == 8 and interaction.type == 4:
             return None
         elif kind == 9 and interaction.type in (2, 3):
             if not data.get("custom_id") or not data.get("title") or not data.get("components"):
-                raise ApiError(400, 50035, "Invalid Form Body", {"data": {"_errors": [
-                    {"code": "MODAL_INVALID", "message": "custom_id, title, components needed"}]}})
+                raise ApiError(
+                    400,
+                    50035,
+                    "Invalid Form Body",
+                    {
+                        "data": {
+                            "_errors": [
+                                {"code": "MODAL_INVALID", "message": "custom_id, title, components needed"}
+                            ]
+                        }
+                    },
+                )
             interaction.modal = data
             return None
         else:
-            raise ApiError(400, 50035, "Invalid Form Body", {"type": {"_errors": [
-                {"code": "INTERACTION_CALLBACK_TYPE_INVALID",
-                 "message": f"Callback type {kind} is invalid for interaction type "
-                            f"{interaction.type}"}]}})
+            raise ApiError(
+                400,
+                50035,
+                "Invalid Form Body",
+                {
+                    "type": {
+                        "_errors": [
+                            {
+                                "code": "INTERACTION_CALLBACK_TYPE_INVALID",
+                                "message": f"Callback type {kind} is invalid for interaction type "
+                                f"{interaction.type}",
+                            }
+                        ]
+                    }
+                },
+            )
         interaction.original_message_id = int(message["id"])
         return message
 
@@ -505,8 +617,9 @@ class RestApi:
         if _user_install_elsewhere(interaction.payload):
             sent = sum(1 for r in interaction.replies if r.kind == "followup")
             if sent >= USER_INSTALL_FOLLOWUPS:
-                raise ApiError(400, 40094, "This interaction has hit the maximum number of "
-                                           "follow up messages")
+                raise ApiError(
+                    400, 40094, "This interaction has hit the maximum number of follow up messages"
+                )
         message = self._new_message(interaction, payload, record.files)
         self._record_reply(interaction, "followup", request, payload, message)
         if record.query.get("wait") in ("1", "true", "True"):
@@ -532,15 +645,24 @@ class RestApi:
         interaction, message_id = self._webhook_target(request)
         record: RecordedRequest = request[RECORD]
         payload = record.json or {}
-        message = self.server.store.edit(message_id, payload, record.files,
-                                         size_limit=_size_limit(interaction))
-        self._record_reply(interaction, "edit", request, payload, message,
-                           target=request.match_info["message_id"])
+        message = self.server.store.edit(
+            message_id, payload, record.files, size_limit=_size_limit(interaction)
+        )
+        self._record_reply(
+            interaction, "edit", request, payload, message, target=request.match_info["message_id"]
+        )
         return json_response(message)
 
     async def delete_webhook_message(self, request: web.Request) -> web.Response:
         interaction, message_id = self._webhook_target(request)
         self.server.store.delete(message_id)
-        self._record_reply(interaction, "delete", request, {}, None, message_id=message_id,
-                           target=request.match_info["message_id"])
+        self._record_reply(
+            interaction,
+            "delete",
+            request,
+            {},
+            None,
+            message_id=message_id,
+            target=request.match_info["message_id"],
+        )
         return web.Response(status=204)

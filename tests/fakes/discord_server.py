@@ -190,9 +190,16 @@ class DiscordStandIn:
     See the module docstring for the usage guide.
     """
 
-    def __init__(self, *, token: str | None = None, heartbeat_interval_ms: int = 41_250,
-                 callback_deadline: float | None = 3.0, shard_count: int = 1,
-                 guild_locale: str = "en-US", token_lifetime: float | None = 15 * 60) -> None:
+    def __init__(
+        self,
+        *,
+        token: str | None = None,
+        heartbeat_interval_ms: int = 41_250,
+        callback_deadline: float | None = 3.0,
+        shard_count: int = 1,
+        guild_locale: str = "en-US",
+        token_lifetime: float | None = 15 * 60,
+    ) -> None:
         self.token = token or new_token("stand-in.")
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.callback_deadline = callback_deadline
@@ -257,7 +264,8 @@ class DiscordStandIn:
         """Fail when Discord would have refused a request the bot made (and no test took it)."""
         assert not self.rejections, "Discord would refuse these requests:\n" + "\n".join(
             f"  {r.method} {r.path} -> {r.status} {r.response}\n    sent {r.json!r:.600}"
-            for r in self.rejections)
+            for r in self.rejections
+        )
 
     @property
     def rate_limited(self) -> list[RecordedRequest]:
@@ -322,8 +330,9 @@ class DiscordStandIn:
     def add_role(self, name: str) -> int:
         return self.world.add_role(name)
 
-    def add_guild(self, name: str | None = None, *, locale: str = "en-US",
-                  on_shard: tuple[int, int] | None = None) -> FakeGuild:
+    def add_guild(
+        self, name: str | None = None, *, locale: str = "en-US", on_shard: tuple[int, int] | None = None
+    ) -> FakeGuild:
         """Another guild (before the bot connects); `on_shard=(shard_id, shard_count)`."""
         return self.world.add_guild(name, locale=locale, on_shard=on_shard)
 
@@ -373,56 +382,86 @@ class DiscordStandIn:
 
     # ---- waiting --------------------------------------------------------------------------
 
-    async def wait_for(self, predicate: Callable[[RecordedRequest], bool], *,
-                       timeout: float = DEFAULT_TIMEOUT) -> RecordedRequest:  # noqa: ASYNC109
+    async def wait_for(
+        self, predicate: Callable[[RecordedRequest], bool], *, timeout: float = DEFAULT_TIMEOUT
+    ) -> RecordedRequest:
         return await self.requests.wait_for(predicate, timeout=timeout, what="matching request")
 
-    def _reply_filter(self, interaction: InteractionRef, predicate: Callable | None,
-                      kind: str | None) -> Callable[[Reply], bool]:
+    def _reply_filter(
+        self, interaction: InteractionRef, predicate: Callable | None, kind: str | None
+    ) -> Callable[[Reply], bool]:
         interaction_id = self._interaction(interaction).id
-        return lambda r: (r.interaction_id == interaction_id and (kind is None or r.kind == kind)
-                          and (predicate is None or bool(predicate(r))))
+        return lambda r: (
+            r.interaction_id == interaction_id
+            and (kind is None or r.kind == kind)
+            and (predicate is None or bool(predicate(r)))
+        )
 
-    async def wait_for_reply(self, interaction: InteractionRef,
-                             predicate: Callable[[Reply], bool] | None = None, *,
-                             kind: str | None = None,
-                             timeout: float = DEFAULT_TIMEOUT) -> Reply:  # noqa: ASYNC109
-        return await self.replies.wait_for(self._reply_filter(interaction, predicate, kind),
-                                           timeout=timeout, what=f"{kind or 'reply'} matching")
+    async def wait_for_reply(
+        self,
+        interaction: InteractionRef,
+        predicate: Callable[[Reply], bool] | None = None,
+        *,
+        kind: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> Reply:
+        return await self.replies.wait_for(
+            self._reply_filter(interaction, predicate, kind),
+            timeout=timeout,
+            what=f"{kind or 'reply'} matching",
+        )
 
-    async def wait_for_callback(self, interaction: InteractionRef, *,
-                                timeout: float = DEFAULT_TIMEOUT) -> Reply:  # noqa: ASYNC109
+    async def wait_for_callback(
+        self, interaction: InteractionRef, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> Reply:
         return await self.wait_for_reply(interaction, kind="callback", timeout=timeout)
 
-    async def wait_for_followup(self, interaction: InteractionRef,
-                                predicate: Callable[[Reply], bool] | None = None, *,
-                                timeout: float = DEFAULT_TIMEOUT) -> Reply:  # noqa: ASYNC109
-        return await self.wait_for_reply(interaction, predicate, kind="followup",
-                                         timeout=timeout)
+    async def wait_for_followup(
+        self,
+        interaction: InteractionRef,
+        predicate: Callable[[Reply], bool] | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> Reply:
+        return await self.wait_for_reply(interaction, predicate, kind="followup", timeout=timeout)
 
-    async def wait_for_edit(self, interaction: InteractionRef,
-                            predicate: Callable[[Reply], bool] | None = None, *,
-                            timeout: float = DEFAULT_TIMEOUT) -> Reply:  # noqa: ASYNC109
+    async def wait_for_edit(
+        self,
+        interaction: InteractionRef,
+        predicate: Callable[[Reply], bool] | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> Reply:
         return await self.wait_for_reply(interaction, predicate, kind="edit", timeout=timeout)
 
-    async def wait_for_replies(self, interaction: InteractionRef, count: int, *,
-                               kind: str | None = None,
-                               timeout: float = DEFAULT_TIMEOUT) -> list[Reply]:  # noqa: ASYNC109
-        return await self.replies.wait_for_count(self._reply_filter(interaction, None, kind),
-                                                 count, timeout=timeout, what=kind or "reply")
+    async def wait_for_replies(
+        self,
+        interaction: InteractionRef,
+        count: int,
+        *,
+        kind: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> list[Reply]:
+        return await self.replies.wait_for_count(
+            self._reply_filter(interaction, None, kind), count, timeout=timeout, what=kind or "reply"
+        )
 
-    async def wait_until_quiet(self, interaction: InteractionRef, *, quiet: float = 0.5,
-                               timeout: float = 10.0) -> list[Reply]:  # noqa: ASYNC109
-        return await self.replies.wait_until_quiet(self._reply_filter(interaction, None, None),
-                                                   quiet=quiet, timeout=timeout)
+    async def wait_until_quiet(
+        self, interaction: InteractionRef, *, quiet: float = 0.5, timeout: float = 10.0
+    ) -> list[Reply]:
+        return await self.replies.wait_until_quiet(
+            self._reply_filter(interaction, None, None), quiet=quiet, timeout=timeout
+        )
 
-    async def wait_for_sync(self, guild_id: int | None = None, *,
-                            timeout: float = DEFAULT_TIMEOUT) -> list[dict]:  # noqa: ASYNC109
-        _, commands = await self.syncs.wait_for(lambda s: s[0] == guild_id, timeout=timeout,
-                                                what=f"command sync for {guild_id or 'global'}")
+    async def wait_for_sync(
+        self, guild_id: int | None = None, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> list[dict]:
+        _, commands = await self.syncs.wait_for(
+            lambda s: s[0] == guild_id, timeout=timeout, what=f"command sync for {guild_id or 'global'}"
+        )
         return copy.deepcopy(commands)
 
-    async def wait_until_connected(self, *, timeout: float = DEFAULT_TIMEOUT) -> None:  # noqa: ASYNC109
+    async def wait_until_connected(self, *, timeout: float = DEFAULT_TIMEOUT) -> None:
         """Until every guild has a gateway session serving it (READY and GUILD_CREATE sent)."""
         await asyncio.wait_for(self._connected.wait(), timeout)
 
@@ -444,20 +483,28 @@ class DiscordStandIn:
         owner = self._owner_sessions(guild_id)
         if not owner:
             where = "DMs" if guild_id is None else f"guild {guild_id}"
-            raise RuntimeError(f"no bot is connected to the stand-in's gateway for {where} "
-                               "(use run_bot; a sharded bot must hold that guild's shard)")
+            raise RuntimeError(
+                f"no bot is connected to the stand-in's gateway for {where} "
+                "(use run_bot; a sharded bot must hold that guild's shard)"
+            )
         return owner[-1]
 
-    async def inject_interaction(self, payload: dict[str, Any], *,
-                                 shard: int | None = None) -> InjectedInteraction:
+    async def inject_interaction(
+        self, payload: dict[str, Any], *, shard: int | None = None
+    ) -> InjectedInteraction:
         """Send a raw INTERACTION_CREATE payload (fields as built by InteractionBuilder.base).
 
         `shard`: the session of that shard gets it, whatever guild it names (as after Discord
         resharded, when a guild's events move to another shard and process)."""
         user_id = int((payload.get("member") or {}).get("user", payload.get("user", {}))["id"])
         interaction = InjectedInteraction(
-            server=self, id=int(payload["id"]), token=payload["token"], type=payload["type"],
-            user=self.world.users[user_id], payload=payload)
+            server=self,
+            id=int(payload["id"]),
+            token=payload["token"],
+            type=payload["type"],
+            user=self.world.users[user_id],
+            payload=payload,
+        )
         if "message" in payload:
             interaction.message_ids.add(int(payload["message"]["id"]))
             interaction.original_message_id = int(payload["message"]["id"])
@@ -465,16 +512,16 @@ class DiscordStandIn:
         self.by_token[interaction.token] = interaction
         guild_id = payload.get("guild_id")
         if shard is not None:
-            session = next(s for s in self.sessions
-                           if s.ready.is_set() and not s.closed and s.shard[0] == shard)
+            session = next(
+                s for s in self.sessions if s.ready.is_set() and not s.closed and s.shard[0] == shard
+            )
         else:
             session = self._session_for(None if guild_id is None else int(guild_id))
         interaction.sent_at = time.monotonic()
         await session.dispatch("INTERACTION_CREATE", payload)
         return interaction
 
-    def _find_command(self, name: str, guild_id: int | None, *,
-                      kind: int = 1) -> dict[str, Any] | None:
+    def _find_command(self, name: str, guild_id: int | None, *, kind: int = 1) -> dict[str, Any] | None:
         top = name.split()[0] if kind == 1 else name
         for scope in (guild_id, None):
             for command in self.commands.get(scope, []):
@@ -482,9 +529,15 @@ class DiscordStandIn:
                     return command
         return None
 
-    def post_as_user(self, content: str = "", *, user: FakeUser | None = None,
-                     files: list[Upload] = (), guild: FakeGuild | None = None,
-                     in_dm: bool = False) -> dict[str, Any]:
+    def post_as_user(
+        self,
+        content: str = "",
+        *,
+        user: FakeUser | None = None,
+        files: list[Upload] = (),
+        guild: FakeGuild | None = None,
+        in_dm: bool = False,
+    ) -> dict[str, Any]:
         """A message a person posts (in `guild`'s channel, or their DM with the bot), with
         `files` attached: what a message command (Apps → …) is then used on."""
         user = user or self.alice
@@ -494,13 +547,25 @@ class DiscordStandIn:
         else:
             guild = guild or self.world.guild
             channel_id, guild_id = guild.channel_id, guild.id
-        return self.store.post_as_user(user, channel_id=channel_id, content=content,
-                                       files=[f.as_uploaded() for f in files], guild_id=guild_id)
+        return self.store.post_as_user(
+            user,
+            channel_id=channel_id,
+            content=content,
+            files=[f.as_uploaded() for f in files],
+            guild_id=guild_id,
+        )
 
-    async def inject_message_command(self, name: str, message: dict[str, Any], *,
-                                     user: FakeUser | None = None, locale: str | None = None,
-                                     installed_by: str = "guild", check: bool = True,
-                                     guild: FakeGuild | None = None) -> InjectedInteraction:
+    async def inject_message_command(
+        self,
+        name: str,
+        message: dict[str, Any],
+        *,
+        user: FakeUser | None = None,
+        locale: str | None = None,
+        installed_by: str = "guild",
+        check: bool = True,
+        guild: FakeGuild | None = None,
+    ) -> InjectedInteraction:
         """A user picks Apps → `name` on `message` (a message context-menu command, type 3):
         Discord sends the message, resolved, with the target's id."""
         user = user or self.alice
@@ -510,27 +575,45 @@ class DiscordStandIn:
         definition = self._find_command(name, None if outside else guild.id, kind=3)
         if check and definition is None:
             raise InvalidInteraction(f"no message command {name!r} was synced")
-        payload = self.builder.base(APPLICATION_COMMAND, user=user, locale=locale, guild_locale=None,
-                                    app_permissions=None, in_dm=in_dm, guild=guild,
-                                    installed_by=installed_by)
+        payload = self.builder.base(
+            APPLICATION_COMMAND,
+            user=user,
+            locale=locale,
+            guild_locale=None,
+            app_permissions=None,
+            in_dm=in_dm,
+            guild=guild,
+            installed_by=installed_by,
+        )
         if check and definition is not None:
-            self.builder.check_availability(definition, installed_by=installed_by,
-                                            context=payload["context"])
-        payload["data"] = {"id": str((definition or {}).get("id") or self.world.ids()),
-                           "name": name, "type": 3, "target_id": message["id"],
-                           "resolved": {"messages": {message["id"]: message}}}
+            self.builder.check_availability(definition, installed_by=installed_by, context=payload["context"])
+        payload["data"] = {
+            "id": str((definition or {}).get("id") or self.world.ids()),
+            "name": name,
+            "type": 3,
+            "target_id": message["id"],
+            "resolved": {"messages": {message["id"]: message}},
+        }
         if definition and definition.get("guild_id"):
             payload["data"]["guild_id"] = definition["guild_id"]
         return await self.inject_interaction(payload)
 
-    async def inject_command(self, name: str, options: dict[str, Any] | None = None, *,
-                             user: FakeUser | None = None, locale: str | None = None,
-                             guild_locale: str | None = None, app_permissions: int | None = None,
-                             in_dm: bool = False, check: bool = True,
-                             guild: FakeGuild | None = None,
-                             member_permissions: int | None = None,
-                             installed_by: str = "guild",
-                             private_channel: bool = False) -> InjectedInteraction:
+    async def inject_command(
+        self,
+        name: str,
+        options: dict[str, Any] | None = None,
+        *,
+        user: FakeUser | None = None,
+        locale: str | None = None,
+        guild_locale: str | None = None,
+        app_permissions: int | None = None,
+        in_dm: bool = False,
+        check: bool = True,
+        guild: FakeGuild | None = None,
+        member_permissions: int | None = None,
+        installed_by: str = "guild",
+        private_channel: bool = False,
+    ) -> InjectedInteraction:
         """A user runs a slash command (in `guild`, default the first); see the module
         docstring. `member_permissions`: the user's own permission bits in the guild (default:
         an ordinary member's). `installed_by="user"`: through the user's own install of the app
@@ -542,29 +625,51 @@ class DiscordStandIn:
         outside = in_dm or private_channel or guild.id not in self.world.guilds
         definition = self._find_command(name, None if outside else guild.id)
         if check and definition is None:
-            raise InvalidInteraction(f"/{name.split()[0]} was never synced; synced: "
-                                     f"{[c['name'] for v in self.commands.values() for c in v]}")
-        payload = self.builder.base(APPLICATION_COMMAND, user=user, locale=locale,
-                                    guild_locale=guild_locale, app_permissions=app_permissions,
-                                    in_dm=in_dm, guild=guild, member_permissions=member_permissions,
-                                    installed_by=installed_by, private_channel=private_channel)
+            raise InvalidInteraction(
+                f"/{name.split()[0]} was never synced; synced: "
+                f"{[c['name'] for v in self.commands.values() for c in v]}"
+            )
+        payload = self.builder.base(
+            APPLICATION_COMMAND,
+            user=user,
+            locale=locale,
+            guild_locale=guild_locale,
+            app_permissions=app_permissions,
+            in_dm=in_dm,
+            guild=guild,
+            member_permissions=member_permissions,
+            installed_by=installed_by,
+            private_channel=private_channel,
+        )
         if check and definition is not None:
-            self.builder.check_availability(definition, installed_by=installed_by,
-                                            context=payload["context"])
+            self.builder.check_availability(definition, installed_by=installed_by, context=payload["context"])
         payload["data"] = self.builder.command_data(
-            name, options or {}, definition, channel_id=int(payload["channel_id"]), check=check)
+            name, options or {}, definition, channel_id=int(payload["channel_id"]), check=check
+        )
         return await self.inject_interaction(payload)
 
-    async def inject_component(self, message: Reply | dict[str, Any] | int, custom_id: str, *,
-                               user: FakeUser | None = None, values: list[str] | None = None,
-                               locale: str | None = None, guild_locale: str | None = None,
-                               app_permissions: int | None = None,
-                               shard: int | None = None) -> InjectedInteraction:
+    async def inject_component(
+        self,
+        message: Reply | dict[str, Any] | int,
+        custom_id: str,
+        *,
+        user: FakeUser | None = None,
+        values: list[str] | None = None,
+        locale: str | None = None,
+        guild_locale: str | None = None,
+        app_permissions: int | None = None,
+        shard: int | None = None,
+    ) -> InjectedInteraction:
         """A user presses a button (or picks select `values`) on a message the bot sent
         (`shard`: sent to that shard's session, see inject_interaction)."""
         user = user or self.alice
-        message_id = (message.message_id if isinstance(message, Reply)
-                      else int(message["id"]) if isinstance(message, dict) else int(message))
+        message_id = (
+            message.message_id
+            if isinstance(message, Reply)
+            else int(message["id"])
+            if isinstance(message, dict)
+            else int(message)
+        )
         stored = self.store.snapshot(message_id)
         component = self.builder.find_component(stored, custom_id)
         if component.get("disabled"):
@@ -576,41 +681,61 @@ class DiscordStandIn:
         # A press goes through the installation that sent the message.
         owners = (stored.get("interaction_metadata") or {}).get("authorizing_integration_owners")
         installed_by = "user" if owners and "0" not in owners else "guild"
-        payload = self.builder.base(MESSAGE_COMPONENT, user=user, locale=locale,
-                                    guild_locale=guild_locale, app_permissions=app_permissions,
-                                    in_dm=guild is None, guild=guild, installed_by=installed_by)
+        payload = self.builder.base(
+            MESSAGE_COMPONENT,
+            user=user,
+            locale=locale,
+            guild_locale=guild_locale,
+            app_permissions=app_permissions,
+            in_dm=guild is None,
+            guild=guild,
+            installed_by=installed_by,
+        )
         payload["data"] = self.builder.component_data(component, values)
         payload["message"] = stored
         return await self.inject_interaction(payload, shard=shard)
 
-    async def inject_modal_submit(self, opened_by: InjectedInteraction, values: dict[str, Any], *,
-                                  user: FakeUser | None = None, locale: str | None = None,
-                                  check: bool = True) -> InjectedInteraction:
+    async def inject_modal_submit(
+        self,
+        opened_by: InjectedInteraction,
+        values: dict[str, Any],
+        *,
+        user: FakeUser | None = None,
+        locale: str | None = None,
+        check: bool = True,
+    ) -> InjectedInteraction:
         """A user submits the modal the bot opened in answer to `opened_by`."""
         modal = opened_by.modal
         if modal is None:
             raise InvalidInteraction(f"{opened_by!r} opened no modal (no type 9 callback)")
         if check:
             self.builder.check_modal_values(modal, values)
-        payload = self.builder.base(MODAL_SUBMIT, user=user or opened_by.user, locale=locale,
-                                    guild_locale=None, app_permissions=None,
-                                    in_dm="guild_id" not in opened_by.payload)
-        payload["data"] = {"custom_id": modal["custom_id"],
-                           "components": self.builder.modal_components(modal, values)}
+        payload = self.builder.base(
+            MODAL_SUBMIT,
+            user=user or opened_by.user,
+            locale=locale,
+            guild_locale=None,
+            app_permissions=None,
+            in_dm="guild_id" not in opened_by.payload,
+        )
+        payload["data"] = {
+            "custom_id": modal["custom_id"],
+            "components": self.builder.modal_components(modal, values),
+        }
         if "message" in opened_by.payload:  # opened from a component: the submit names its message
             payload["message"] = self.store.snapshot(int(opened_by.payload["message"]["id"]))
         return await self.inject_interaction(payload)
 
-    async def dispatch(self, event: str, data: dict[str, Any], *,
-                       guild: FakeGuild | None = None) -> None:
+    async def dispatch(self, event: str, data: dict[str, Any], *, guild: FakeGuild | None = None) -> None:
         """Send any gateway event to the session that serves `guild` (default: the first)."""
         await self._session_for((guild or self.world.guild).id).dispatch(event, data)
 
     # ---- heartbeats -----------------------------------------------------------------------
 
     @contextlib.asynccontextmanager
-    async def heartbeat_probe(self, *, period: float = 1.0,
-                              drain: float = 2.0) -> AsyncIterator[DiscordStandIn]:
+    async def heartbeat_probe(
+        self, *, period: float = 1.0, drain: float = 2.0
+    ) -> AsyncIterator[DiscordStandIn]:
         """Request heartbeats every `period` s while inside; on exit wait `drain` s for answers."""
         self._probe_period = period
         for session in self.sessions:
@@ -643,17 +768,20 @@ GUILD_READY_TIMEOUT_S = 0.05
 
 
 @contextlib.asynccontextmanager
-async def run_bot(bot: discord.Client, server: DiscordStandIn, *, token: str | None = None,
-                  ready_timeout: float = 10.0) -> AsyncIterator[discord.Client]:
+async def run_bot(
+    bot: discord.Client, server: DiscordStandIn, *, token: str | None = None, ready_timeout: float = 10.0
+) -> AsyncIterator[discord.Client]:
     """Run `bot` against `server` until READY; close it (and await its task) on exit."""
     with server.patch_discord():
         async with bot:
-            runner = asyncio.create_task(bot.start(server.token if token is None else token),
-                                         name="stand-in-bot")
+            runner = asyncio.create_task(
+                bot.start(server.token if token is None else token), name="stand-in-bot"
+            )
             ready = asyncio.create_task(bot.wait_until_ready())
             try:
-                done, _ = await asyncio.wait({runner, ready}, timeout=ready_timeout,
-                                             return_when=asyncio.FIRST_COMPLETED)
+                done, _ = await asyncio.wait(
+                    {runner, ready}, timeout=ready_timeout, return_when=asyncio.FIRST_COMPLETED
+                )
                 if runner in done:
                     runner.result()  # re-raises LoginFailure and friends
                     raise RuntimeError("bot.start() returned before READY")

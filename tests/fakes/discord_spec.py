@@ -40,11 +40,18 @@ _MAX_FILES = 10
 
 # Discord's error codes for each kind of schema failure, as its 50035 answers name them.
 _CODES = {
-    "maxLength": "BASE_TYPE_MAX_LENGTH", "maxItems": "BASE_TYPE_MAX_LENGTH",
-    "minLength": "BASE_TYPE_MIN_LENGTH", "minItems": "BASE_TYPE_MIN_LENGTH",
-    "required": "BASE_TYPE_REQUIRED", "enum": "BASE_TYPE_CHOICES", "const": "BASE_TYPE_CHOICES",
-    "maximum": "NUMBER_TYPE_MAX", "minimum": "NUMBER_TYPE_MIN", "type": "BASE_TYPE_BAD_TYPE",
-    "pattern": "STRING_TYPE_REGEX", "uniqueItems": "BASE_TYPE_UNIQUE",
+    "maxLength": "BASE_TYPE_MAX_LENGTH",
+    "maxItems": "BASE_TYPE_MAX_LENGTH",
+    "minLength": "BASE_TYPE_MIN_LENGTH",
+    "minItems": "BASE_TYPE_MIN_LENGTH",
+    "required": "BASE_TYPE_REQUIRED",
+    "enum": "BASE_TYPE_CHOICES",
+    "const": "BASE_TYPE_CHOICES",
+    "maximum": "NUMBER_TYPE_MAX",
+    "minimum": "NUMBER_TYPE_MIN",
+    "type": "BASE_TYPE_BAD_TYPE",
+    "pattern": "STRING_TYPE_REGEX",
+    "uniqueItems": "BASE_TYPE_UNIQUE",
 }
 
 
@@ -81,12 +88,21 @@ class DiscordSpec:
                     continue
                 parts = template.strip("/").split("/")
                 regex = "/".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts)
-                bodies = {kind: body["schema"]
-                          for kind, body in (op.get("requestBody") or {}).get("content", {}).items()}
-                self.operations.append(Operation(
-                    method.upper(), template, op["operationId"], re.compile(f"^/{regex}$"),
-                    sum(not p.startswith("{") for p in parts),
-                    tuple(shared) + tuple(op.get("parameters", ())), bodies))
+                bodies = {
+                    kind: body["schema"]
+                    for kind, body in (op.get("requestBody") or {}).get("content", {}).items()
+                }
+                self.operations.append(
+                    Operation(
+                        method.upper(),
+                        template,
+                        op["operationId"],
+                        re.compile(f"^/{regex}$"),
+                        sum(not p.startswith("{") for p in parts),
+                        tuple(shared) + tuple(op.get("parameters", ())),
+                        bodies,
+                    )
+                )
 
     def operation(self, method: str, path: str) -> Operation | None:
         """The operation serving `method path` (path relative to /api/v10); literal segments win
@@ -94,15 +110,24 @@ class DiscordSpec:
         matches = [op for op in self.operations if op.method == method and op.pattern.match(path)]
         return max(matches, key=lambda op: op.literal_parts, default=None)
 
-    def problems(self, operation: Operation, path: str, query: dict[str, str], body: Any, *,
-                 multipart: bool, file_fields: list[str]) -> list[Problem]:
+    def problems(
+        self,
+        operation: Operation,
+        path: str,
+        query: dict[str, str],
+        body: Any,
+        *,
+        multipart: bool,
+        file_fields: list[str],
+    ) -> list[Problem]:
         """Every way one request breaks `operation` (empty when it conforms)."""
         found = self._parameter_problems(operation, path, query)
         schema = operation.bodies.get(_JSON)
         if schema is None:
             if body is not None:
-                found.append(Problem("", "BASE_TYPE_BAD_TYPE",
-                                     f"{operation.operation_id} takes no request body"))
+                found.append(
+                    Problem("", "BASE_TYPE_BAD_TYPE", f"{operation.operation_id} takes no request body")
+                )
             return found
         if multipart:
             found += self._file_problems(operation, file_fields)
@@ -113,8 +138,7 @@ class DiscordSpec:
             found += self._body_problems(schema, body)
         return found
 
-    def _parameter_problems(self, operation: Operation, path: str,
-                            query: dict[str, str]) -> list[Problem]:
+    def _parameter_problems(self, operation: Operation, path: str, query: dict[str, str]) -> list[Problem]:
         found = []
         template_parts = operation.template.strip("/").split("/")
         values = dict(zip(template_parts, path.strip("/").split("/"), strict=True))
@@ -127,25 +151,32 @@ class DiscordSpec:
                 continue
             if raw is None:
                 if param.get("required"):
-                    found.append(Problem(param["name"], "BASE_TYPE_REQUIRED",
-                                         "This field is required"))
+                    found.append(Problem(param["name"], "BASE_TYPE_REQUIRED", "This field is required"))
                 continue
             value = _coerce(raw, resolve(self.document, param["schema"]))
             validator = self._validator(param["schema"])
-            found += [Problem(param["name"], _problem(e).code, _problem(e).message)
-                      for e in validator.iter_errors(value)]
+            found += [
+                Problem(param["name"], _problem(e).code, _problem(e).message)
+                for e in validator.iter_errors(value)
+            ]
         return found
 
     def _file_problems(self, operation: Operation, file_fields: list[str]) -> list[Problem]:
-        listed = {name for name in property_names(self.document, operation.bodies.get(_MULTIPART, {}))
-                  if _FILE_PART.match(name)}
+        listed = {
+            name
+            for name in property_names(self.document, operation.bodies.get(_MULTIPART, {}))
+            if _FILE_PART.match(name)
+        }
         found = []
         for field in file_fields:
             match = _FILE_PART.match(field)
             allowed = field in listed if listed else bool(match) and int(match[1]) < _MAX_FILES
             if not allowed:
-                found.append(Problem(field, "UNKNOWN_FILE_FIELD",
-                                     f"{operation.operation_id} takes no file part {field!r}"))
+                found.append(
+                    Problem(
+                        field, "UNKNOWN_FILE_FIELD", f"{operation.operation_id} takes no file part {field!r}"
+                    )
+                )
         return found
 
     def _validator(self, schema: dict[str, Any]) -> Draft202012Validator:
@@ -157,8 +188,7 @@ class DiscordSpec:
 
     def _body_problems(self, schema: dict[str, Any], body: Any) -> list[Problem]:
         validator = self._validator(schema)
-        found = [_problem(leaf) for error in validator.iter_errors(body)
-                 for leaf in _leaves(error)]
+        found = [_problem(leaf) for error in validator.iter_errors(body) for leaf in _leaves(error)]
         return found
 
 
@@ -194,8 +224,9 @@ def _is_discriminator_miss(error: ValidationError) -> bool:
     """Whether a union branch failed only because the value is another branch's kind: not its
     JSON type at all (`null` versus an object), or another `type` number (a button versus a row)."""
     relative = list(error.relative_path)
-    return (error.validator == "type" and not relative) or \
-        (relative == ["type"] and error.validator in ("enum", "const"))
+    return (error.validator == "type" and not relative) or (
+        relative == ["type"] and error.validator in ("enum", "const")
+    )
 
 
 def _leaves(error: ValidationError) -> list[ValidationError]:
@@ -207,8 +238,7 @@ def _leaves(error: ValidationError) -> list[ValidationError]:
     branches: dict[Any, list[ValidationError]] = {}
     for sub in error.context:
         branches.setdefault(sub.schema_path[0], []).append(sub)
-    candidates = [errs for errs in branches.values()
-                  if not any(_is_discriminator_miss(e) for e in errs)]
+    candidates = [errs for errs in branches.values() if not any(_is_discriminator_miss(e) for e in errs)]
     if len(candidates) != 1:
         return [error]
     return [leaf for sub in candidates[0] for leaf in _leaves(sub)]
@@ -220,8 +250,9 @@ def spec() -> DiscordSpec:
     document, _ = load_document(SPEC_FILE, _DOCUMENT_URI)
     # Absolute $refs, so any schema of the document (a parameter's, a body's) validates on its own.
     document = _allow_upload_indexes(_absolute_refs(document))
-    return DiscordSpec(document, Registry().with_resource(_DOCUMENT_URI,
-                                                          DRAFT202012.create_resource(document)))
+    return DiscordSpec(
+        document, Registry().with_resource(_DOCUMENT_URI, DRAFT202012.create_resource(document))
+    )
 
 
 def _absolute_refs(node: Any) -> Any:
@@ -229,8 +260,10 @@ def _absolute_refs(node: Any) -> Any:
         return [_absolute_refs(item) for item in node]
     if not isinstance(node, dict):
         return node
-    return {key: (_DOCUMENT_URI + value if key == "$ref" and value.startswith("#/")
-                  else _absolute_refs(value)) for key, value in node.items()}
+    return {
+        key: (_DOCUMENT_URI + value if key == "$ref" and value.startswith("#/") else _absolute_refs(value))
+        for key, value in node.items()
+    }
 
 
 def _allow_upload_indexes(document: dict[str, Any]) -> dict[str, Any]:
@@ -243,6 +276,7 @@ def _allow_upload_indexes(document: dict[str, Any]) -> dict[str, Any]:
     """
     document = copy.deepcopy(document)
     attachment = document["components"]["schemas"]["MessageAttachmentRequest"]
-    attachment["properties"]["id"] = {"anyOf": [attachment["properties"]["id"],
-                                                {"type": "integer", "minimum": 0}]}
+    attachment["properties"]["id"] = {
+        "anyOf": [attachment["properties"]["id"], {"type": "integer", "minimum": 0}]
+    }
     return document

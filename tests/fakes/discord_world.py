@@ -27,8 +27,14 @@ ADD_REACTIONS = 1 << 6
 MANAGE_GUILD = 1 << 5  # "Manage Server": who may steer training from chat
 #: What a freshly invited bot typically holds in a text channel; sent as `app_permissions`.
 DEFAULT_APP_PERMISSIONS = (
-    VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | ATTACH_FILES | READ_MESSAGE_HISTORY
-    | USE_EXTERNAL_EMOJIS | USE_APPLICATION_COMMANDS | ADD_REACTIONS
+    VIEW_CHANNEL
+    | SEND_MESSAGES
+    | EMBED_LINKS
+    | ATTACH_FILES
+    | READ_MESSAGE_HISTORY
+    | USE_EXTERNAL_EMOJIS
+    | USE_APPLICATION_COMMANDS
+    | ADD_REACTIONS
 )
 #: An ordinary member's permissions (no administrator, no manage_*).
 MEMBER_PERMISSIONS = DEFAULT_APP_PERMISSIONS
@@ -156,16 +162,16 @@ class DiscordWorld:
     def channel_id(self) -> int:
         return self.guild.channel_id
 
-    def add_guild(self, name: str | None = None, *, locale: str = "en-US",
-                  on_shard: tuple[int, int] | None = None) -> FakeGuild:
+    def add_guild(
+        self, name: str | None = None, *, locale: str = "en-US", on_shard: tuple[int, int] | None = None
+    ) -> FakeGuild:
         """A new guild; `on_shard=(shard_id, shard_count)` draws ids until it falls on that shard."""
         guild_id = self.ids()
         if on_shard is not None:
             shard_id, shard_count = on_shard
             while (guild_id >> 22) % shard_count != shard_id:
                 guild_id = self.ids()
-        guild = FakeGuild(guild_id, self.ids(), name or f"Stand-in Guild {len(self.guilds) + 1}",
-                          locale)
+        guild = FakeGuild(guild_id, self.ids(), name or f"Stand-in Guild {len(self.guilds) + 1}", locale)
         self.guilds[guild.id] = guild
         return guild
 
@@ -186,8 +192,10 @@ class DiscordWorld:
         while (ids >> 22) % shard_count != shard_id:
             ids = self.ids()
         moved = FakeGuild(ids, self.ids(), guild.name, guild.locale)
-        self.guilds = {(moved.id if k == guild.id else k): (moved if k == guild.id else g)
-                       for k, g in self.guilds.items()}
+        self.guilds = {
+            (moved.id if k == guild.id else k): (moved if k == guild.id else g)
+            for k, g in self.guilds.items()
+        }
         return moved
 
     def guild_of_channel(self, channel_id: int) -> FakeGuild | None:
@@ -209,8 +217,9 @@ class DiscordWorld:
         self.roles[role_id] = name
         return role_id
 
-    def role_payload(self, role_id: int, name: str, position: int,
-                     guild: FakeGuild | None = None) -> dict[str, Any]:
+    def role_payload(
+        self, role_id: int, name: str, position: int, guild: FakeGuild | None = None
+    ) -> dict[str, Any]:
         """A role added with `add_role`; every guild of the world has it."""
         return self.everyone_role_payload(guild) | {"id": str(role_id), "name": name, "position": position}
 
@@ -266,15 +275,15 @@ class DiscordWorld:
             "flags": 0,
         }
 
-    def guild_payload(self, guild: FakeGuild | None = None, *,
-                      with_members: bool = True) -> dict[str, Any]:
+    def guild_payload(self, guild: FakeGuild | None = None, *, with_members: bool = True) -> dict[str, Any]:
         """The GUILD_CREATE body: the guild (default: the first) with its channel and roles.
 
         Without the GUILD_MEMBERS intent Discord lists only the bot's own member.
         """
         guild = guild or self.guild
-        members = [u.member_payload() for u in self.users.values()
-                   if with_members or u.id == self.bot_user.id]
+        members = [
+            u.member_payload() for u in self.users.values() if with_members or u.id == self.bot_user.id
+        ]
         return {
             "id": str(guild.id),
             "name": guild.name,
@@ -294,7 +303,8 @@ class DiscordWorld:
             "unavailable": False,
             "member_count": len(self.users),
             "joined_at": "2024-01-01T00:00:00+00:00",
-            "roles": [self.everyone_role_payload(guild)] + [
+            "roles": [self.everyone_role_payload(guild)]
+            + [
                 self.role_payload(role_id, name, position, guild)
                 for position, (role_id, name) in enumerate(self.roles.items(), start=1)
             ],
@@ -310,14 +320,14 @@ class DiscordWorld:
             "soundboard_sounds": [],
         }
 
-    def ready_payload(self, *, session_id: str, resume_url: str, shard: list[int] | None,
-                      guilds: list[FakeGuild]) -> dict:
+    def ready_payload(
+        self, *, session_id: str, resume_url: str, shard: list[int] | None, guilds: list[FakeGuild]
+    ) -> dict:
         """READY for one shard: it lists (as unavailable) only the guilds that shard serves."""
         guilds = [{"id": str(g.id), "unavailable": True} for g in guilds]
         data: dict[str, Any] = {
             "v": 10,
-            "user": self.bot_user.to_payload() | {"verified": True, "mfa_enabled": False,
-                                                   "flags": 0},
+            "user": self.bot_user.to_payload() | {"verified": True, "mfa_enabled": False, "flags": 0},
             "guilds": guilds,
             "session_id": session_id,
             "session_type": "normal",
@@ -341,4 +351,3 @@ class DiscordWorld:
 
     def guilds_on_shard(self, shard_id: int, shard_count: int) -> list[FakeGuild]:
         return [g for g in self.guilds.values() if g.shard(shard_count) == shard_id]
-

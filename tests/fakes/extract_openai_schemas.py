@@ -33,9 +33,7 @@ def extract(document: dict[str, Any]) -> dict[str, Any]:
             "note": "Only the schemas FakeOpenAI validates against; see tests/fakes/README.md.",
             "regenerate": "python -m tests.fakes.extract_openai_schemas PATH/TO/openapi.json",
         },
-        "components": {
-            "schemas": referenced_schemas(document["components"]["schemas"], REQUEST_SCHEMAS)
-        },
+        "components": {"schemas": referenced_schemas(document["components"]["schemas"], REQUEST_SCHEMAS)},
     }
 
 

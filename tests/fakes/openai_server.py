@@ -170,9 +170,7 @@ class FakeOpenAI:
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_post("/v1/moderations", self._moderations)
         # handler_cancellation: a client that gives up (a timeout test) ends its handler.
-        self._runner = web.AppRunner(
-            app, handler_cancellation=True, shutdown_timeout=1.0, access_log=None
-        )
+        self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=1.0, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -250,9 +248,7 @@ class FakeOpenAI:
             body = json.loads(raw) if raw else None
         except ValueError:
             body = None
-        self.requests.append(
-            ReceivedRequest(request.method, request.path, dict(request.headers), body)
-        )
+        self.requests.append(ReceivedRequest(request.method, request.path, dict(request.headers), body))
         problems = validator(schema).errors(body) if body is not None else ["body is not JSON"]
         if problems:
             self.schema_violations += [f"{request.path}: {p}" for p in problems]

@@ -23,8 +23,11 @@ class ContractBot(commands.Bot):
     """Commands that each break, or lean on, one rule of Discord's."""
 
     def __init__(self) -> None:
-        super().__init__(command_prefix=commands.when_mentioned, intents=discord.Intents.default(),
-                         guild_ready_timeout=GUILD_READY_TIMEOUT_S)
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=discord.Intents.default(),
+            guild_ready_timeout=GUILD_READY_TIMEOUT_S,
+        )
         self.failures: list[BaseException] = []
         self.tree.on_error = self._record_failure
 
@@ -56,8 +59,7 @@ class ContractBot(commands.Bot):
 
         @tree.command(name="big", description="Uploads 2 kB")
         async def big(interaction: discord.Interaction) -> None:
-            await interaction.response.send_message(
-                file=discord.File(io.BytesIO(b"x" * 2048), "big.bin"))
+            await interaction.response.send_message(file=discord.File(io.BytesIO(b"x" * 2048), "big.bin"))
 
         await tree.sync()
 
@@ -98,12 +100,24 @@ def _form(payload: dict, files: dict[str, bytes]) -> aiohttp.FormData:
 @pytest.mark.asyncio
 async def test_a_body_that_breaks_discords_specification_gets_invalid_form_body(server, http):
     channel = f"/channels/{server.channel_id}/messages"
-    button_without_style = {"components": [{"type": 1, "components": [
-        {"type": 2, "label": "Again", "custom_id": "again"}]}]}
+    button_without_style = {
+        "components": [{"type": 1, "components": [{"type": 2, "label": "Again", "custom_id": "again"}]}]
+    }
     status, body, _ = await _send(http, server, "POST", channel, json=button_without_style)
     assert status == 400 and body["code"] == 50035 and body["message"] == "Invalid Form Body"
-    assert body["errors"] == {"components": {"0": {"components": {"0": {"style": {"_errors": [
-        {"code": "BASE_TYPE_REQUIRED", "message": "This field is required"}]}}}}}}
+    assert body["errors"] == {
+        "components": {
+            "0": {
+                "components": {
+                    "0": {
+                        "style": {
+                            "_errors": [{"code": "BASE_TYPE_REQUIRED", "message": "This field is required"}]
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     status, body, _ = await _send(http, server, "POST", channel, json={"content": 5})
     assert status == 400 and body["errors"]["content"]["_errors"][0]["code"] == "BASE_TYPE_BAD_TYPE"
@@ -116,16 +130,17 @@ async def test_multipart_payload_json_and_file_parts_are_checked_too(server, htt
     channel = f"/channels/{server.channel_id}/messages"
     too_long = _form({"content": "x" * 2001, "attachments": [{"id": 0}]}, {"files[0]": b"png"})
     status, body, _ = await _send(http, server, "POST", channel, data=too_long)
-    assert status == 400 and body["errors"]["content"]["_errors"][0]["message"] == \
-        "Must be 2000 or fewer in length."
+    assert (
+        status == 400
+        and body["errors"]["content"]["_errors"][0]["message"] == "Must be 2000 or fewer in length."
+    )
 
     misnamed = _form({"content": "hi"}, {"upload": b"png"})
     status, body, _ = await _send(http, server, "POST", channel, data=misnamed)
     assert status == 400 and body["errors"]["upload"]["_errors"][0]["code"] == "UNKNOWN_FILE_FIELD"
 
     # A new upload's attachment id is its files[n] index, an integer (see discord_spec.py).
-    fine = _form({"content": "hi", "attachments": [{"id": 0, "filename": "a.png"}]},
-                 {"files[0]": b"png"})
+    fine = _form({"content": "hi", "attachments": [{"id": 0, "filename": "a.png"}]}, {"files[0]": b"png"})
     status, body, _ = await _send(http, server, "POST", channel, data=fine)
     assert status == 200 and body["attachments"][0]["filename"] == "a.png"
     assert len(server.take_rejections()) == 2
@@ -134,16 +149,31 @@ async def test_multipart_payload_json_and_file_parts_are_checked_too(server, htt
 @pytest.mark.asyncio
 async def test_a_modal_title_over_45_and_a_select_over_25_options_are_refused(server, http):
     ix = await _raw_command(server)
-    modal = {"type": 9, "data": {"custom_id": "m", "title": "t" * 46, "components": [
-        {"type": 1, "components": [{"type": 4, "custom_id": "a", "style": 1, "label": "A"}]}]}}
-    status, body, _ = await _send(http, server, "POST",
-                                  f"/interactions/{ix.id}/{ix.token}/callback", json=modal)
+    modal = {
+        "type": 9,
+        "data": {
+            "custom_id": "m",
+            "title": "t" * 46,
+            "components": [
+                {"type": 1, "components": [{"type": 4, "custom_id": "a", "style": 1, "label": "A"}]}
+            ],
+        },
+    }
+    status, body, _ = await _send(
+        http, server, "POST", f"/interactions/{ix.id}/{ix.token}/callback", json=modal
+    )
     assert status == 400 and "title" in body["errors"]["data"]
     options = [{"label": str(i), "value": str(i)} for i in range(26)]
-    select = {"type": 4, "data": {"content": "pick", "components": [
-        {"type": 1, "components": [{"type": 3, "custom_id": "s", "options": options}]}]}}
-    status, body, _ = await _send(http, server, "POST",
-                                  f"/interactions/{ix.id}/{ix.token}/callback", json=select)
+    select = {
+        "type": 4,
+        "data": {
+            "content": "pick",
+            "components": [{"type": 1, "components": [{"type": 3, "custom_id": "s", "options": options}]}],
+        },
+    }
+    status, body, _ = await _send(
+        http, server, "POST", f"/interactions/{ix.id}/{ix.token}/callback", json=select
+    )
     assert status == 400
     assert "options" in body["errors"]["data"]["components"]["0"]["components"]["0"]
     assert len(server.take_rejections()) == 2
@@ -151,11 +181,18 @@ async def test_a_modal_title_over_45_and_a_select_over_25_options_are_refused(se
 
 async def _raw_command(server: DiscordStandIn):
     """An interaction no bot is listening to (the test answers it over raw HTTP)."""
-    payload = server.builder.base(2, user=server.alice, locale=None, guild_locale=None,
-                                  app_permissions=None, in_dm=False)
+    payload = server.builder.base(
+        2, user=server.alice, locale=None, guild_locale=None, app_permissions=None, in_dm=False
+    )
     payload["data"] = {"id": "1", "name": "raw", "type": 1}
-    interaction = InjectedInteraction(server=server, id=int(payload["id"]), token=payload["token"],
-                                      type=2, user=server.alice, payload=payload)
+    interaction = InjectedInteraction(
+        server=server,
+        id=int(payload["id"]),
+        token=payload["token"],
+        type=2,
+        user=server.alice,
+        payload=payload,
+    )
     server.interactions[interaction.id] = interaction
     server.by_token[interaction.token] = interaction
     interaction.sent_at = time.monotonic()
@@ -179,16 +216,24 @@ async def test_editing_one_message_too_fast_gets_429_with_the_bucket_headers(ser
     channel = f"/channels/{server.channel_id}/messages"
     status, message, _ = await _send(http, server, "POST", channel, json={"content": "0"})
     assert status == 200
-    answers = [await _send(http, server, "PATCH", f"{channel}/{message['id']}",
-                           json={"content": str(i)}) for i in range(1, 7)]
+    answers = [
+        await _send(http, server, "PATCH", f"{channel}/{message['id']}", json={"content": str(i)})
+        for i in range(1, 7)
+    ]
     assert [status for status, _, _ in answers] == [200] * 5 + [429]
     _, first_headers = answers[0][1], answers[0][2]
     assert first_headers["X-RateLimit-Limit"] == "5" and first_headers["X-RateLimit-Remaining"] == "4"
     _, limited, headers = answers[-1]
     assert limited["message"] == "You are being rate limited." and limited["global"] is False
     assert 0 < limited["retry_after"] <= 5.0
-    for name in ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset",
-                 "X-RateLimit-Reset-After", "X-RateLimit-Bucket", "Retry-After"):
+    for name in (
+        "X-RateLimit-Limit",
+        "X-RateLimit-Remaining",
+        "X-RateLimit-Reset",
+        "X-RateLimit-Reset-After",
+        "X-RateLimit-Bucket",
+        "Retry-After",
+    ):
         assert name in headers
     assert headers["X-RateLimit-Remaining"] == "0"
     assert server.message(int(message["id"]))["content"] == "5"  # the refused edit changed nothing
@@ -198,9 +243,17 @@ async def test_editing_one_message_too_fast_gets_429_with_the_bucket_headers(ser
 @pytest.mark.asyncio
 async def test_discord_py_waits_out_the_bucket_so_a_fast_stream_arrives_whole(server, bot):
     # Discord's numbers, scaled down so the test takes a second, not ten.
-    server.rate_limiter = RateLimiter(limits=(RouteLimit(
-        "PATCH", "/webhooks/{app_id}/{token}/messages/{message_id}", ("token", "message_id"),
-        limit=2, per_s=0.3),))
+    server.rate_limiter = RateLimiter(
+        limits=(
+            RouteLimit(
+                "PATCH",
+                "/webhooks/{app_id}/{token}/messages/{message_id}",
+                ("token", "message_id"),
+                limit=2,
+                per_s=0.3,
+            ),
+        )
+    )
     ix = await server.inject_command("stream")
     edits = await server.wait_for_replies(ix, 8, kind="edit")
     assert edits[-1].content == "".join(f"line {i}\n" for i in range(8))

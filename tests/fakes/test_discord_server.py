@@ -59,8 +59,11 @@ class EchoBot(commands.Bot):
     """A throwaway bot with just enough commands to drive every part of the stand-in."""
 
     def __init__(self, *, sharded: bool = False) -> None:
-        super().__init__(command_prefix=commands.when_mentioned, intents=discord.Intents.default(),
-                         guild_ready_timeout=GUILD_READY_TIMEOUT_S)
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=discord.Intents.default(),
+            guild_ready_timeout=GUILD_READY_TIMEOUT_S,
+        )
         self.failures: list[BaseException] = []
         self.tree.on_error = self._record_failure
 
@@ -72,8 +75,11 @@ class EchoBot(commands.Bot):
 
         @tree.command(name="pic", description="A black square PNG")
         @app_commands.describe(size="Side in pixels", image="Any file, echoed back by size")
-        async def pic(interaction: discord.Interaction, size: app_commands.Range[int, 1, 64],
-                      image: discord.Attachment | None = None) -> None:
+        async def pic(
+            interaction: discord.Interaction,
+            size: app_commands.Range[int, 1, 64],
+            image: discord.Attachment | None = None,
+        ) -> None:
             await interaction.response.defer(thinking=True)
             extra = ""
             if image is not None:
@@ -81,14 +87,14 @@ class EchoBot(commands.Bot):
             buffer = io.BytesIO()
             Image.new("L", (size, size)).save(buffer, "PNG")
             buffer.seek(0)
-            await interaction.followup.send(f"{interaction.locale.value}{extra}",
-                                            file=discord.File(buffer, "square.png"))
+            await interaction.followup.send(
+                f"{interaction.locale.value}{extra}", file=discord.File(buffer, "square.png")
+            )
             await interaction.edit_original_response(content="done")
 
         @tree.command(name="press", description="A message with a button")
         async def press(interaction: discord.Interaction) -> None:
-            await interaction.response.send_message("press it",
-                                                    view=ButtonView(interaction.user.id))
+            await interaction.response.send_message("press it", view=ButtonView(interaction.user.id))
 
         @tree.command(name="long", description="Too long for Discord")
         async def long(interaction: discord.Interaction) -> None:
@@ -117,8 +123,11 @@ class EchoBot(commands.Bot):
 
 class ShardedEchoBot(commands.AutoShardedBot):
     def __init__(self) -> None:
-        super().__init__(command_prefix=commands.when_mentioned, intents=discord.Intents.default(),
-                         guild_ready_timeout=GUILD_READY_TIMEOUT_S)
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=discord.Intents.default(),
+            guild_ready_timeout=GUILD_READY_TIMEOUT_S,
+        )
 
 
 @pytest_asyncio.fixture
@@ -249,8 +258,7 @@ async def test_content_over_discord_limit_is_rejected_like_discord(server, bot):
     interaction = await server.inject_command("long")
     refused = await server.wait_for(lambda r: r.status == 400)
     assert refused.response["code"] == 50035 and refused.response["message"] == "Invalid Form Body"
-    assert refused.response["errors"]["data"]["content"]["_errors"][0]["code"] == \
-        "BASE_TYPE_MAX_LENGTH"
+    assert refused.response["errors"]["data"]["content"]["_errors"][0]["code"] == "BASE_TYPE_MAX_LENGTH"
     assert server.take_rejections() == [refused]
     assert interaction.replies == []
     await asyncio.sleep(0.05)  # let the bot's error handler run
@@ -289,16 +297,21 @@ class ShardProcessBot(commands.AutoShardedBot):
     """One of several bots holding some shards each, as separate shard processes would."""
 
     def __init__(self, label: str, shard_ids: list[int], shard_count: int, *, sync: bool) -> None:
-        super().__init__(command_prefix=commands.when_mentioned, intents=discord.Intents.default(),
-                         guild_ready_timeout=GUILD_READY_TIMEOUT_S, shard_ids=shard_ids,
-                         shard_count=shard_count)
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=discord.Intents.default(),
+            guild_ready_timeout=GUILD_READY_TIMEOUT_S,
+            shard_ids=shard_ids,
+            shard_count=shard_count,
+        )
         self.label, self.sync = label, sync
 
     async def setup_hook(self) -> None:
         @self.tree.command(name="where", description="Which bot and shard answered")
         async def where(interaction: discord.Interaction) -> None:
             await interaction.response.send_message(
-                f"{self.label} shard {interaction.guild.shard_id} guild {interaction.guild_id}")
+                f"{self.label} shard {interaction.guild.shard_id} guild {interaction.guild_id}"
+            )
 
         if self.sync:
             await self.tree.sync()
@@ -321,13 +334,14 @@ async def test_guilds_on_two_shards_reach_only_the_bot_holding_each_shard():
                 ix = await server.inject_command("where", guild=guild)
                 answers[guild.id] = (await ix.wait_for_reply()).message["content"]
                 assert (await ix.wait_for_reply()).message["guild_id"] == str(guild.id)
-    assert answers == {first.id: f"a shard 0 guild {first.id}",
-                       second.id: f"b shard 1 guild {second.id}",
-                       third.id: f"b shard 1 guild {third.id}"}
+    assert answers == {
+        first.id: f"a shard 0 guild {first.id}",
+        second.id: f"b shard 1 guild {second.id}",
+        third.id: f"b shard 1 guild {third.id}",
+    }
     assert sorted(s.identify["shard"] for s in server.sessions) == [[0, 2], [1, 2]]
     assert not any(r.path == "/gateway/bot" for r in server.requests.items)  # count was given
-    creates = {tuple(s.shard): [n for _, _, n in s.sent].count("GUILD_CREATE")
-               for s in server.sessions}
+    creates = {tuple(s.shard): [n for _, _, n in s.sent].count("GUILD_CREATE") for s in server.sessions}
     assert creates == {(0, 2): 1, (1, 2): 2}
     assert len(server.syncs.items) == 1
     assert server.errors == [] and server.unhandled == []

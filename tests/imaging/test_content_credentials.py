@@ -46,8 +46,10 @@ def _digits(count: int = 4) -> np.ndarray:
 
 
 def _provenance(**changes) -> Provenance:
-    fields = {"model": "VAE vae16d-0123456789",
-              "parameters": {"feature": "digit", "digit": 1, "count": 4, "seed": 11}} | changes
+    fields = {
+        "model": "VAE vae16d-0123456789",
+        "parameters": {"feature": "digit", "digit": 1, "count": 4, "seed": 11},
+    } | changes
     return Provenance(**fields)
 
 
@@ -147,16 +149,16 @@ def test_threads_sign_at_once_and_every_file_verifies(signing):
     assert len(results) == 20 and all(read_credentials(data).valid for data in results)
 
 
-def test_the_local_authority_issues_a_certificate_c2pa_accepts_and_keeps_its_keys_private(
-    authority, signer
-):
+def test_the_local_authority_issues_a_certificate_c2pa_accepts_and_keeps_its_keys_private(authority, signer):
     chain = x509.load_pem_x509_certificates((authority / "signer.pem").read_bytes())
     leaf, root = chain
     assert leaf.issuer == root.subject != leaf.subject  # not self-signed: c2pa refuses those
     usage = leaf.extensions.get_extension_for_class(x509.KeyUsage)
     assert usage.critical and usage.value.digital_signature
-    assert ExtendedKeyUsageOID.EMAIL_PROTECTION in leaf.extensions.get_extension_for_class(
-        x509.ExtendedKeyUsage).value
+    assert (
+        ExtendedKeyUsageOID.EMAIL_PROTECTION
+        in leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    )
     assert not leaf.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
     for key in ("ca.key", "signer.key"):
         assert stat.S_IMODE((authority / key).stat().st_mode) == 0o600
@@ -171,8 +173,9 @@ def test_with_the_local_authority_as_trust_anchor_the_signer_is_trusted(signing,
 
 def test_a_self_signed_certificate_is_refused_when_the_signer_is_made(tmp_path, authority):
     # The authority's own root: self-signed, a CA, no document-signing use.
-    identity = SigningIdentity(cert_chain=(authority / "ca.pem").read_bytes(),
-                               private_key=(authority / "ca.key").read_bytes())
+    identity = SigningIdentity(
+        cert_chain=(authority / "ca.pem").read_bytes(), private_key=(authority / "ca.key").read_bytes()
+    )
     with pytest.raises(SigningError):
         CredentialSigner(identity)
 

@@ -30,10 +30,7 @@ def digits() -> np.ndarray:
 @pytest.fixture(scope="module")
 def morph_frames(digits: np.ndarray) -> np.ndarray:
     """60 uint8 frames blending two slightly blurred digits: as soft and changing as a VAE morph."""
-    soft = [
-        np.asarray(Image.fromarray(d).filter(ImageFilter.GaussianBlur(0.8))) / 255.0
-        for d in digits[:2]
-    ]
+    soft = [np.asarray(Image.fromarray(d).filter(ImageFilter.GaussianBlur(0.8))) / 255.0 for d in digits[:2]]
     weights = np.linspace(0.0, 1.0, 60)[:, None, None]
     return to_uint8((1 - weights) * soft[0] + weights * soft[1])
 

@@ -29,8 +29,10 @@ def _legible_or_faded(sampler, images: np.ndarray, digits) -> list[bool]:
     """For each cell: it reads as its digit at the serving bar, or it is drawn faded."""
     expected = np.broadcast_to(np.asarray(digits), images.shape[:-2]).ravel()
     flat = images.reshape(-1, 28, 28)
-    return [_is_faded(image) or sampler.classify_mnist(image)[k] >= LEGIBLE_CONFIDENCE
-            for image, k in zip(flat, expected, strict=True)]
+    return [
+        _is_faded(image) or sampler.classify_mnist(image)[k] >= LEGIBLE_CONFIDENCE
+        for image, k in zip(flat, expected, strict=True)
+    ]
 
 
 def test_a_faded_digit_keeps_a_third_of_its_ink_and_is_struck_through():
@@ -79,7 +81,7 @@ def _cells(png: bytes) -> np.ndarray:
     for index in range(10):
         row, column = divmod(index, 4)
         top, left = MARGIN + row * (CELL + MARGIN), MARGIN + column * (CELL + MARGIN)
-        cells.append(pixels[top:top + CELL:SCALE, left:left + CELL:SCALE])
+        cells.append(pixels[top : top + CELL : SCALE, left : left + CELL : SCALE])
     return np.stack(cells)
 
 
@@ -88,9 +90,10 @@ def test_every_digit_handwriting_draws_reads_as_itself_or_is_faded(sampler, mnis
     upload = png_of(_thick(digit_image(mnist_slice, 4), thickness), scale=10)
     png, written = draw_handwriting(sampler, upload, 4, mark=False)
     cells = _cells(png)
-    assert np.array_equal(cells[~reads_as(sampler, written.images, np.arange(10))],
-                          fade_where(written.images, np.zeros(10, bool))[
-                              ~reads_as(sampler, written.images, np.arange(10))])
+    assert np.array_equal(
+        cells[~reads_as(sampler, written.images, np.arange(10))],
+        fade_where(written.images, np.zeros(10, bool))[~reads_as(sampler, written.images, np.arange(10))],
+    )
     assert all(_legible_or_faded(sampler, cells, np.arange(10)))
 
 
@@ -98,11 +101,13 @@ def test_the_maps_rings_leave_the_glyphs_under_them_visible_and_show_on_ink():
     grid = np.zeros((1, 1, 28, 28), np.uint8)
     grid[0, 0, 2:26, 4:24] = 255  # one big block of ink filling most of the panel
     points = np.array([[x, y] for x in np.linspace(-0.6, 0.6, 5) for y in np.linspace(-0.6, 0.6, 5)])
-    options = {"extent": 1.0, "x_label": "x", "y_label": "y", "title": "t", "legend": "l",
-               "panel_size": 224}
-    bare, ringed = (np.asarray(image_of(style_map_png(
-        [StylePanel("7", grid, shown, (127, 127, 127))], **options)).convert("L"))
-        for shown in (points[:0], points))
+    options = {"extent": 1.0, "x_label": "x", "y_label": "y", "title": "t", "legend": "l", "panel_size": 224}
+    bare, ringed = (
+        np.asarray(
+            image_of(style_map_png([StylePanel("7", grid, shown, (127, 127, 127))], **options)).convert("L")
+        )
+        for shown in (points[:0], points)
+    )
     changed = np.argwhere(bare != ringed)
     (top, left), (bottom, right) = changed.min(0), changed.max(0)
     # Each ring's centre: the glyph's white shows through (a filled grey dot hid it).

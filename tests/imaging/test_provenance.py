@@ -16,8 +16,12 @@ WHEN = datetime(2026, 12, 2, 15, 30, 5, tzinfo=UTC)
 
 
 def _provenance(**changes) -> Provenance:
-    fields = {"model": "VAE vae2d-0123456789", "parameters": {"digit": 3, "seed": 11},
-              "created": WHEN, "mark": True} | changes
+    fields = {
+        "model": "VAE vae2d-0123456789",
+        "parameters": {"digit": 3, "seed": 11},
+        "created": WHEN,
+        "mark": True,
+    } | changes
     return Provenance(**fields)
 
 

@@ -19,9 +19,13 @@ pytestmark = pytest.mark.asyncio
 
 async def held_shards(database: Database) -> list[int]:
     async with database.engine.connect() as connection:
-        rows = await connection.execute(text(
-            "SELECT objid::int FROM pg_locks WHERE locktype = 'advisory' AND granted "
-            "AND classid = CAST(:space AS oid) ORDER BY 1"), {"space": SHARD_SPACE})
+        rows = await connection.execute(
+            text(
+                "SELECT objid::int FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                "AND classid = CAST(:space AS oid) ORDER BY 1"
+            ),
+            {"space": SHARD_SPACE},
+        )
         return [row[0] for row in rows]
 
 
@@ -38,9 +42,12 @@ async def databases(postgres_database):
 async def test_a_shard_another_process_runs_is_refused_and_free_again_once_it_ends(databases):
     first, second = databases
     claim = await ShardClaim.take(first, 4, [0, 1])
-    with pytest.raises(DatabaseError, match=r"^shard 1 is already run by another process of "
-                                            r"this bot \(from 127\.0\.0\.1, database backend "
-                                            r"pid \d+\): give each process its own SHARD_IDS"):
+    with pytest.raises(
+        DatabaseError,
+        match=r"^shard 1 is already run by another process of "
+        r"this bot \(from 127\.0\.0\.1, database backend "
+        r"pid \d+\): give each process its own SHARD_IDS",
+    ):
         await ShardClaim.take(second, 4, [2, 1])
     assert await held_shards(second) == [0, 1]  # the refused claim kept nothing (not even 2)
     other = await ShardClaim.take(second, 4, [2, 3])  # disjoint: fine
@@ -55,9 +62,12 @@ async def test_a_shard_another_process_runs_is_refused_and_free_again_once_it_en
 async def test_processes_with_different_shard_counts_are_refused(databases):
     first, second = databases
     claim = await ShardClaim.take(first, 2, [0])
-    with pytest.raises(DatabaseError, match=r"^another process of this bot \(from .*\) runs with "
-                                            r"SHARD_COUNT=2, this one with SHARD_COUNT=4: every "
-                                            r"process must use the same SHARD_COUNT"):
+    with pytest.raises(
+        DatabaseError,
+        match=r"^another process of this bot \(from .*\) runs with "
+        r"SHARD_COUNT=2, this one with SHARD_COUNT=4: every "
+        r"process must use the same SHARD_COUNT",
+    ):
         await ShardClaim.take(second, 4, [1])
     await claim.release()
 
@@ -131,9 +141,18 @@ CONTENDER = textwrap.dedent("""
 
 
 async def test_two_processes_trying_at_once_get_exactly_one_lock(postgres_database):
-    processes = [await asyncio.create_subprocess_exec(
-        sys.executable, "-c", CONTENDER, postgres_database.url, cwd=REPO_ROOT,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE) for _ in range(2)]
+    processes = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            CONTENDER,
+            postgres_database.url,
+            cwd=REPO_ROOT,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        for _ in range(2)
+    ]
     try:
         for process in processes:
             assert await asyncio.wait_for(process.stdout.readline(), 60) == b"ready\n"
@@ -144,9 +163,13 @@ async def test_two_processes_trying_at_once_get_exactly_one_lock(postgres_databa
         assert sorted(answers) == [b"lost", b"won"]
         database = await Database.open(postgres_database.url)
         async with database.engine.connect() as connection:
-            holders = await connection.scalar(text(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                "AND classid = CAST(:space AS oid)"), {"space": NAMED_SPACE})
+            holders = await connection.scalar(
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                    "AND classid = CAST(:space AS oid)"
+                ),
+                {"space": NAMED_SPACE},
+            )
         await database.close()
         assert holders == 1
     finally:

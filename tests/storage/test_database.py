@@ -33,8 +33,7 @@ async def test_a_new_file_is_created_in_wal_mode_at_the_newest_schema(tmp_path):
     with sqlite3.connect(path) as connection:
         assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
-        assert (connection.execute("SELECT version_num FROM alembic_version").fetchone()
-                == (head_revision(),))
+        assert connection.execute("SELECT version_num FROM alembic_version").fetchone() == (head_revision(),)
     assert {"training_jobs", "model_versions", "alembic_version"} <= tables
     assert database.revision == head_revision()
 
@@ -43,8 +42,14 @@ async def test_rows_survive_reopening_and_times_come_back_in_utc(database_url):
     url = database_url
     database = await Database.open(url)
     async with database.session.begin() as session:
-        job = TrainingJob(started_by=123456789012345678, guild_id=2**62, state="running",
-                          total_epochs=2, job_dir="jobs/1", parameters={"epochs": 2})
+        job = TrainingJob(
+            started_by=123456789012345678,
+            guild_id=2**62,
+            state="running",
+            total_epochs=2,
+            job_dir="jobs/1",
+            parameters={"epochs": 2},
+        )
         session.add(job)
     await database.close()
 
@@ -53,7 +58,10 @@ async def test_rows_survive_reopening_and_times_come_back_in_utc(database_url):
         stored = (await session.scalars(select(TrainingJob))).one()
     await database.close()
     assert (stored.started_by, stored.guild_id, stored.parameters) == (
-        123456789012345678, 2**62, {"epochs": 2})
+        123456789012345678,
+        2**62,
+        {"epochs": 2},
+    )
     assert stored.created_at.utcoffset().total_seconds() == 0
 
 
@@ -129,19 +137,24 @@ async def test_another_programs_database_is_refused_and_not_touched(database_url
     await run_sql(database_url, "CREATE TABLE invoices (id INTEGER)")
     with pytest.raises(DatabaseError, match=r"holds tables \(invoices\) but no genai-bot schema"):
         await Database.open(database_url)
-    tables = await run_sql(database_url, "SELECT table_name FROM information_schema.tables "
-                           "WHERE table_schema = 'public'"
-                           if database_url.startswith("postgresql")
-                           else "SELECT name FROM sqlite_master")
+    tables = await run_sql(
+        database_url,
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+        if database_url.startswith("postgresql")
+        else "SELECT name FROM sqlite_master",
+    )
     assert tables == [("invoices",)]
 
 
-@pytest.mark.parametrize(("url", "expected"), [
-    ("not a url", "is not a database URL"),
-    ("sqlite+pysqlite:///x.db", r"which blocks: use sqlite\+aiosqlite"),
-    ("postgresql+psycopg2://h/db", r"which blocks: use postgresql\+asyncpg"),
-    ("nosuchdb://host/x", "cannot use GENAI_DATABASE_URL"),
-])
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("not a url", "is not a database URL"),
+        ("sqlite+pysqlite:///x.db", r"which blocks: use sqlite\+aiosqlite"),
+        ("postgresql+psycopg2://h/db", r"which blocks: use postgresql\+asyncpg"),
+        ("nosuchdb://host/x", "cannot use GENAI_DATABASE_URL"),
+    ],
+)
 async def test_unusable_urls_are_refused_in_one_line(url, expected):
     with pytest.raises(DatabaseError, match=expected):
         await Database.open(url)
@@ -154,8 +167,7 @@ async def test_a_data_folder_that_cannot_be_created_is_refused(tmp_path):
         await Database.open(default_url(blocker))
 
 
-async def test_a_transaction_that_reads_then_writes_survives_another_writer_committing_between(
-        tmp_path):
+async def test_a_transaction_that_reads_then_writes_survives_another_writer_committing_between(tmp_path):
     """In WAL mode a deferred transaction whose snapshot went stale cannot take the write lock:
     SQLite fails it at once ("database is locked"), busy timeout or not. The bot's transactions
     take the lock when they begin, so the second one waits for the first instead."""
@@ -163,8 +175,9 @@ async def test_a_transaction_that_reads_then_writes_survives_another_writer_comm
     first, second = await Database.open(url_of(path)), await Database.open(url_of(path))
     try:
         async with first.session.begin() as session:
-            session.add(TrainingJob(started_by=1, state="running", total_epochs=2,
-                                    job_dir="jobs/1", parameters={}))
+            session.add(
+                TrainingJob(started_by=1, state="running", total_epochs=2, job_dir="jobs/1", parameters={})
+            )
         reader_has_read = asyncio.Event()
 
         async def read_then_write() -> None:
@@ -177,8 +190,11 @@ async def test_a_transaction_that_reads_then_writes_survives_another_writer_comm
         async def write_meanwhile() -> None:
             await reader_has_read.wait()
             async with second.session.begin() as session:
-                session.add(TrainingJob(started_by=2, state="running", total_epochs=2,
-                                        job_dir="jobs/2", parameters={}))
+                session.add(
+                    TrainingJob(
+                        started_by=2, state="running", total_epochs=2, job_dir="jobs/2", parameters={}
+                    )
+                )
 
         await asyncio.gather(read_then_write(), write_meanwhile())
         async with first.session() as session:

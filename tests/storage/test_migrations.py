@@ -33,8 +33,9 @@ async def migrate_to(url: str, revision: str, *, down: bool = False) -> None:
 
 
 async def schema_differences(url: str) -> list:
-    return await run_sync(url, lambda connection: compare_metadata(
-        MigrationContext.configure(connection), Base.metadata))
+    return await run_sync(
+        url, lambda connection: compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    )
 
 
 @pytest.mark.asyncio
@@ -50,9 +51,12 @@ async def test_an_empty_database_is_migrated_to_exactly_the_tables_the_code_decl
 
 def test_revisions_form_one_line_numbered_in_order():
     assert [revision.revision for revision in REVISIONS] == [
-        f"{number:04d}" for number in range(1, len(REVISIONS) + 1)]
+        f"{number:04d}" for number in range(1, len(REVISIONS) + 1)
+    ]
     assert [revision.down_revision for revision in REVISIONS] == [
-        None, *(revision.revision for revision in REVISIONS[:-1])]
+        None,
+        *(revision.revision for revision in REVISIONS[:-1]),
+    ]
 
 
 # Every revision but the head; while there is one revision, the test starts from it.
@@ -60,16 +64,17 @@ def test_revisions_form_one_line_numbered_in_order():
 @pytest.mark.asyncio
 async def test_a_database_at_an_earlier_revision_is_migrated_keeping_its_rows(database_url, revision):
     await migrate_to(database_url, revision.revision)
-    await run_sql(database_url,
-                  "INSERT INTO training_jobs (started_by, created_at, parameters, state, epoch, "
-                  "total_epochs, metrics, job_dir) VALUES (7, '2026-01-01 00:00:00+00', '{}', "
-                  "'finished', 2, 2, '{}', 'jobs/1')")
+    await run_sql(
+        database_url,
+        "INSERT INTO training_jobs (started_by, created_at, parameters, state, epoch, "
+        "total_epochs, metrics, job_dir) VALUES (7, '2026-01-01 00:00:00+00', '{}', "
+        "'finished', 2, 2, '{}', 'jobs/1')",
+    )
     database = await Database.open(database_url)
     await database.close()
     assert database.revision == head_revision()
     assert await schema_differences(database_url) == []
-    assert await run_sql(database_url, "SELECT started_by, state FROM training_jobs") == [
-        (7, "finished")]
+    assert await run_sql(database_url, "SELECT started_by, state FROM training_jobs") == [(7, "finished")]
 
 
 @pytest.mark.asyncio

@@ -45,8 +45,7 @@ async def test_an_unreachable_server_is_refused_in_one_line_saying_what_to_check
         await Database.open(url)
     message = str(caught.value)
     assert message.startswith(f"cannot reach database {url} (ConnectionRefusedError")
-    assert message.endswith("is its server running, and are the host and port in "
-                            "GENAI_DATABASE_URL right?")
+    assert message.endswith("is its server running, and are the host and port in GENAI_DATABASE_URL right?")
     assert "\n" not in message
 
 
@@ -87,8 +86,9 @@ async def test_errors_that_are_not_outages_stay_what_they_are(postgres_database)
     try:
         with pytest.raises(Exception) as caught:
             async with database.session.begin() as session:
-                session.add(TrainingJob(started_by=1, state="x", total_epochs=1, job_dir="j",
-                                        resumed_from=12345))
+                session.add(
+                    TrainingJob(started_by=1, state="x", total_epochs=1, job_dir="j", resumed_from=12345)
+                )
         assert not isinstance(caught.value, DatabaseUnavailableError)
         assert "foreign key" in str(caught.value).lower()
     finally:

@@ -18,11 +18,13 @@ BEFORE_SETTINGS = "0003"
 
 async def test_a_database_from_before_settings_is_upgraded_in_place(database_url):
     await migrate_to(database_url, BEFORE_SETTINGS)
-    await run_sql(database_url,
-                  "INSERT INTO fair_use_cooldowns (user_id, command, ends_at) "
-                  "VALUES (42, 'digit', '2026-01-01 00:00:00+00')",
-                  "INSERT INTO generations (created_at, user_hash, command, options, outcome, "
-                  "duration_ms) VALUES ('2026-01-01 00:00:00+00', 'abc', 'digit', '{}', 'ok', 5)")
+    await run_sql(
+        database_url,
+        "INSERT INTO fair_use_cooldowns (user_id, command, ends_at) "
+        "VALUES (42, 'digit', '2026-01-01 00:00:00+00')",
+        "INSERT INTO generations (created_at, user_hash, command, options, outcome, "
+        "duration_ms) VALUES ('2026-01-01 00:00:00+00', 'abc', 'digit', '{}', 'ok', 5)",
+    )
     database = await Database.open(database_url)
     try:
         store = SettingsStore(database, retention_days=90)
@@ -32,8 +34,7 @@ async def test_a_database_from_before_settings_is_upgraded_in_place(database_url
         assert await store.version() == 1
     finally:
         await database.close()
-    assert await run_sql(database_url, "SELECT user_id, command FROM fair_use_cooldowns") == [
-        (42, "digit")]
+    assert await run_sql(database_url, "SELECT user_id, command FROM fair_use_cooldowns") == [(42, "digit")]
     assert await run_sql(database_url, "SELECT user_hash FROM generations") == [("abc",)]
 
 
@@ -60,9 +61,11 @@ async def test_forgetting_a_user_deletes_their_preferences_and_their_history(dat
         await store.set_preference(77, "language", "es")
         await store.set_preference(78, "language", "en")
         await store.set_guild(5, "persona", "calm", actor_id=77)  # as an admin of server 5
-        await run_sql(database_url,
-                      "INSERT INTO fair_use_cooldowns (user_id, command, ends_at) VALUES "
-                      "(77, 'digit', '2026-01-01 00:00:00+00'), (77, 'poem', '2999-01-01 00:00:00+00')")
+        await run_sql(
+            database_url,
+            "INSERT INTO fair_use_cooldowns (user_id, command, ends_at) VALUES "
+            "(77, 'digit', '2026-01-01 00:00:00+00'), (77, 'poem', '2999-01-01 00:00:00+00')",
+        )
         before = await store.version()
         await store.forget_user(77)
         kept_of_other = await store.preferences(78)
@@ -79,15 +82,15 @@ async def test_forgetting_a_user_deletes_their_preferences_and_their_history(dat
     assert cooldowns == [("poem",)]  # a cooldown still running stays until it ends
 
 
-async def test_a_database_that_goes_away_leaves_commands_on_the_operators_values(
-        own_postgres_server, caplog):
+async def test_a_database_that_goes_away_leaves_commands_on_the_operators_values(own_postgres_server, caplog):
     import logging
 
     from bot.guild_rules import OperatorBounds, ServerRules
 
     database = await Database.open(own_postgres_server.url())
-    rules = ServerRules(OperatorBounds(cooldowns_s={"digit": 3.0}),
-                        SettingsStore(database, retention_days=90), poll=True)
+    rules = ServerRules(
+        OperatorBounds(cooldowns_s={"digit": 3.0}), SettingsStore(database, retention_days=90), poll=True
+    )
     try:
         await rules.set_guild(1, "cooldown.digit", 30.0, actor_id=7)
         own_postgres_server.stop()

@@ -35,9 +35,7 @@ async def test_invalid_request_body_is_refused_and_fails_the_test_on_close():
 async def test_misspelt_parameter_is_a_schema_violation():
     async with FakeOpenAI() as server, _raw_client(server) as client:
         with pytest.raises(openai.BadRequestError):
-            await client.chat.completions.create(
-                model="m", messages=MESSAGES, extra_body={"max_token": 10}
-            )
+            await client.chat.completions.create(model="m", messages=MESSAGES, extra_body={"max_token": 10})
         assert server.schema_violations == [
             "/v1/chat/completions: max_token: not a field of CreateChatCompletionRequest"
         ]

@@ -63,9 +63,7 @@ async def test_flagged_topic_is_refused_before_any_text(openai_server, make_poet
         await anext(stream)
 
     assert caught.value.stage == "input"
-    assert str(caught.value) == (
-        "I can't write a poem about that topic; please choose a different one."
-    )
+    assert str(caught.value) == ("I can't write a poem about that topic; please choose a different one.")
     assert caught.value.categories == ("violence",)
     assert openai_server.chat_requests == []  # no poem was even asked for
 
@@ -88,9 +86,7 @@ async def test_flagged_poem_is_refused_when_the_stream_ends(openai_server, make_
 
 
 @pytest.mark.asyncio
-async def test_only_text_that_passed_the_check_may_be_shown_while_the_poem_streams(
-    openai_server, make_poet
-):
+async def test_only_text_that_passed_the_check_may_be_shown_while_the_poem_streams(openai_server, make_poet):
     clean = "".join(f"Verso {i} de la luna.\n" for i in range(6))
     openai_server.reply = clean + f"con {DEFAULT_FLAG_MARKER} dentro\ny un final."
     openai_server.chunk_delay_s = 0.02
@@ -128,9 +124,7 @@ async def test_moderation_off_sends_nothing_to_the_moderation_endpoint(openai_se
 
 
 @pytest.mark.asyncio
-async def test_moderation_on_for_a_server_without_it_asks_for_the_operator(
-    openai_server, make_poet
-):
+async def test_moderation_on_for_a_server_without_it_asks_for_the_operator(openai_server, make_poet):
     openai_server.llama_cpp = True  # no /v1/moderations
 
     with pytest.raises(ServiceError, match="doesn't offer them") as caught:

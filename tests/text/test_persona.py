@@ -61,8 +61,7 @@ def test_an_empty_or_oversized_style_is_refused(style):
 
 
 @pytest.mark.asyncio
-async def test_a_model_that_obeys_an_injected_style_and_repeats_the_rules_is_stopped(
-        openai_server, poet):
+async def test_a_model_that_obeys_an_injected_style_and_repeats_the_rules_is_stopped(openai_server, poet):
     openai_server.reply = lambda body: "As asked:\n" + body["messages"][0]["content"]
     stream = poet.write(PoemRequest(topic="el mar", style=INJECTIONS[0]))
     with pytest.raises(ContentFlaggedError) as caught:

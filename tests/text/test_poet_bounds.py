@@ -147,9 +147,7 @@ async def test_slow_first_bytes_are_retried_only_until_the_deadline(openai_serve
 
 
 @pytest.mark.asyncio
-async def test_a_timeout_longer_than_the_deadline_still_ends_at_the_deadline(
-    openai_server, make_poet
-):
+async def test_a_timeout_longer_than_the_deadline_still_ends_at_the_deadline(openai_server, make_poet):
     openai_server.inject(Fault.SLOW_FIRST_BYTE)
     openai_server.slow_first_byte_s = 30.0
     started = time.perf_counter()

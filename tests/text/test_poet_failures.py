@@ -85,9 +85,7 @@ async def test_server_errors_say_the_service_is_having_trouble(openai_server, po
     with pytest.raises(ServiceUnavailableError) as caught:
         await poet.write(LUNA).final()
 
-    assert str(caught.value) == (
-        "The text service is having trouble right now; try again in a few minutes."
-    )
+    assert str(caught.value) == ("The text service is having trouble right now; try again in a few minutes.")
 
 
 @pytest.mark.asyncio
@@ -101,9 +99,7 @@ async def test_server_error_is_retried_before_giving_up(openai_server, make_poet
 
 
 @pytest.mark.asyncio
-async def test_disconnect_mid_stream_keeps_the_pieces_and_reports_a_broken_poem(
-    openai_server, poet
-):
+async def test_disconnect_mid_stream_keeps_the_pieces_and_reports_a_broken_poem(openai_server, poet):
     openai_server.reply = LONG_REPLY
     openai_server.inject(Fault.DISCONNECT)
     stream = poet.write(LUNA)

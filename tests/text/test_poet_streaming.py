@@ -102,9 +102,7 @@ async def test_token_limit_is_sent_as_max_tokens_by_default(openai_server, make_
 
 
 @pytest.mark.asyncio
-async def test_token_limit_is_sent_as_max_completion_tokens_when_configured(
-    openai_server, make_poet
-):
+async def test_token_limit_is_sent_as_max_completion_tokens_when_configured(openai_server, make_poet):
     poet = make_poet(max_tokens=123, token_limit_param="max_completion_tokens")
 
     await poet.write(LUNA).final()
@@ -166,9 +164,7 @@ async def test_a_server_ignoring_max_completion_tokens_is_still_stopped_by_the_p
     openai_server.reply = " ".join(["verso"] * 40)
 
     limited = await make_poet(max_tokens=16).write(LUNA).final()
-    ignored = await make_poet(
-        max_tokens=16, token_limit_param="max_completion_tokens"
-    ).write(LUNA).final()
+    ignored = await make_poet(max_tokens=16, token_limit_param="max_completion_tokens").write(LUNA).final()
 
     assert (limited.finish_reason, len(limited.text.split())) == ("length", 16)
     # The server sent on past the limit; the poet stopped reading one token past it.
@@ -200,9 +196,7 @@ async def test_write_returns_a_poem_stream(poet):
 
 
 @pytest.mark.asyncio
-async def test_slow_first_byte_beyond_the_configured_timeout_fails_in_time(
-    openai_server, make_poet
-):
+async def test_slow_first_byte_beyond_the_configured_timeout_fails_in_time(openai_server, make_poet):
     openai_server.inject(Fault.SLOW_FIRST_BYTE)
     openai_server.slow_first_byte_s = 10.0
     poet = make_poet(timeout_s=0.3, max_retries=0)

@@ -61,9 +61,7 @@ def test_locale_language_beyond_es_and_en_is_named_for_the_model():
 
 
 @pytest.mark.asyncio
-async def test_injection_topic_reaches_the_server_as_data_and_no_prompt_comes_back(
-    openai_server, poet
-):
+async def test_injection_topic_reaches_the_server_as_data_and_no_prompt_comes_back(openai_server, poet):
     openai_server.reply = echo_user_message  # the "model" repeats what it was given
 
     poem = await poet.write(PoemRequest(topic=INJECTION)).final()
@@ -181,9 +179,7 @@ def test_a_text_repeating_six_words_of_the_rules_quotes_them():
 
 
 @pytest.mark.asyncio
-async def test_a_model_repeating_the_rules_is_stopped_and_its_poem_withheld(
-    openai_server, make_poet
-):
+async def test_a_model_repeating_the_rules_is_stopped_and_its_poem_withheld(openai_server, make_poet):
     # A base model given the rules in its user message often echoes them back.
     openai_server.reply = lambda body: "Here you go:\n" + echo_user_message(body) * 3
     poet = make_poet(system_prompt_role="user")

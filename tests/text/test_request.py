@@ -96,8 +96,7 @@ def test_a_refusal_says_what_was_wrong_in_english():
     with pytest.raises(InvalidInputError) as caught:
         PoemRequest(topic="a" * (MAX_TOPIC_CHARS + 12))
     assert str(caught.value) == (
-        f"The topic is too long ({MAX_TOPIC_CHARS + 12} characters); "
-        f"please keep it under {MAX_TOPIC_CHARS}."
+        f"The topic is too long ({MAX_TOPIC_CHARS + 12} characters); please keep it under {MAX_TOPIC_CHARS}."
     )
 
 

@@ -16,9 +16,7 @@ LUNA = PoemRequest(topic="la luna")
 
 
 def _everything_logged(caplog: pytest.LogCaptureFixture) -> str:
-    return "\n".join(
-        f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in caplog.records
-    ) + caplog.text
+    return "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in caplog.records) + caplog.text
 
 
 @pytest.mark.asyncio
@@ -32,9 +30,7 @@ async def test_key_is_not_logged_while_writing_a_poem(openai_server, make_poet, 
 
 
 @pytest.mark.asyncio
-async def test_key_echoed_by_the_server_stays_out_of_logs_and_the_error(
-    openai_server, make_poet, caplog
-):
+async def test_key_echoed_by_the_server_stays_out_of_logs_and_the_error(openai_server, make_poet, caplog):
     caplog.set_level(logging.DEBUG)
     openai_server.inject(Fault.UNAUTHORIZED)  # its message quotes the key it was given
 
@@ -49,9 +45,7 @@ async def test_key_echoed_by_the_server_stays_out_of_logs_and_the_error(
 
 
 @pytest.mark.asyncio
-async def test_key_stays_out_of_the_error_when_moderation_is_refused(
-    openai_server, make_poet, caplog
-):
+async def test_key_stays_out_of_the_error_when_moderation_is_refused(openai_server, make_poet, caplog):
     caplog.set_level(logging.DEBUG)
     openai_server.inject(Fault.UNAUTHORIZED, endpoint="moderations")
 

@@ -26,8 +26,10 @@ async def wait_for_job(bot, predicate, *, timeout: float = JOB_TIMEOUT_S):  # no
         if job is not None and predicate(job):
             return job
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for the job; last seen: "
-                                 f"{job and (job.id, job.state, job.epoch, job.reason)}")
+            raise AssertionError(
+                f"timed out waiting for the job; last seen: "
+                f"{job and (job.id, job.state, job.epoch, job.reason)}"
+            )
         await asyncio.sleep(POLL_S)
 
 

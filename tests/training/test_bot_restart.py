@@ -34,13 +34,16 @@ async def wait_for_epoch(job_dir, epoch: int, timeout: float = 240):  # noqa: AS
 
 
 async def test_a_bot_killed_mid_training_is_followed_by_one_that_reattaches_then_stops_it_cleanly(
-        discord_server, start_bot, tmp_path):
+    discord_server, start_bot, tmp_path
+):
     alice = discord_server.alice
     data_dir = tmp_path / "data"
     job_dir = data_dir / "jobs" / "job-0001"
     env = stand_in_env(discord_server, discord_server.token) | {
-        "GENAI_DATA_DIR": str(data_dir), "GENAI_OWNER_IDS": str(alice.id),
-        "GENAI_TRAINING_DATA": str(MNIST_SLICE)}
+        "GENAI_DATA_DIR": str(data_dir),
+        "GENAI_OWNER_IDS": str(alice.id),
+        "GENAI_TRAINING_DATA": str(MNIST_SLICE),
+    }
     first_bot = await start_cli("run", env=env, cwd=tmp_path, entry=ENTRY_VIA_STAND_IN)
     try:
         await discord_server.wait_for_sync(discord_server.guild_id, timeout=120)

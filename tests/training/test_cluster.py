@@ -34,16 +34,28 @@ SWAP_BOUND_S = 15.0  # the follower's poll plus loading a model, on a busy two-c
 
 @contextlib.asynccontextmanager
 async def shard_bot(server, sampler, tmp_path, database_url, shard_id, *, owner):
-    settings = Settings(training_dir=tmp_path / "runs", workers=1, data_dir=tmp_path / "data",
-                        database_url=database_url, owner_ids=frozenset({owner}),
-                        training_data=SHORT_JOBS["training_data"], shard_count=2,
-                        shard_ids=(shard_id,), **ACCEPT_ANY)
+    settings = Settings(
+        training_dir=tmp_path / "runs",
+        workers=1,
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        owner_ids=frozenset({owner}),
+        training_data=SHORT_JOBS["training_data"],
+        shard_count=2,
+        shard_ids=(shard_id,),
+        **ACCEPT_ANY,
+    )
     database = await Database.open(database_url)
     try:
         with WorkerPool(workers=1, timeout_s=60) as pool:
-            bot = build_bot(settings, pool=pool, database=database, load_sampler=lambda: sampler,
-                            training=replace(SHORT_JOBS["training"], follow_every_s=FOLLOW_S),
-                            guild_ready_timeout=GUILD_READY_TIMEOUT_S)
+            bot = build_bot(
+                settings,
+                pool=pool,
+                database=database,
+                load_sampler=lambda: sampler,
+                training=replace(SHORT_JOBS["training"], follow_every_s=FOLLOW_S),
+                guild_ready_timeout=GUILD_READY_TIMEOUT_S,
+            )
             async with run_bot(bot, server, ready_timeout=30):
                 yield bot
     finally:
@@ -61,29 +73,31 @@ async def until(predicate, timeout: float) -> float:  # noqa: ASYNC109
 
 
 async def test_two_processes_start_training_at_once_one_runs_and_both_serve_its_model(
-        sampler, tmp_path, postgres_database):
+    sampler, tmp_path, postgres_database
+):
     async with DiscordStandIn(shard_count=2) as server:
         first = server.world.move_guild_to_shard(server.world.guild, 0, 2)
         second = server.add_guild("Segundo", on_shard=(1, 2))
         owner = server.alice.id
-        async with shard_bot(server, sampler, tmp_path, postgres_database.url, 0,
-                             owner=owner) as a, \
-                shard_bot(server, sampler, tmp_path, postgres_database.url, 1,
-                          owner=owner) as b:
+        async with (
+            shard_bot(server, sampler, tmp_path, postgres_database.url, 0, owner=owner) as a,
+            shard_bot(server, sampler, tmp_path, postgres_database.url, 1, owner=owner) as b,
+        ):
             await server.wait_until_connected()
             await server.syncs.wait_for(lambda sync: True, what="command sync")
-            asks = await asyncio.gather(*(
-                server.inject_command("train start", {"epochs": 2, "seed": 1}, guild=guild)
-                for guild in (first, second)))
-            replies = await asyncio.gather(*(
-                server.wait_for_reply(ix, lambda r: r.content, timeout=30) for ix in asks))
+            asks = await asyncio.gather(
+                *(
+                    server.inject_command("train start", {"epochs": 2, "seed": 1}, guild=guild)
+                    for guild in (first, second)
+                )
+            )
+            replies = await asyncio.gather(
+                *(server.wait_for_reply(ix, lambda r: r.content, timeout=30) for ix in asks)
+            )
             contents = sorted(reply.content for reply in replies)
-            assert contents[0].startswith("A training job is already running: job #1, started "
-                                          f"by <@{owner}>")
-            assert contents[1] == ("Training job #1 started: 2 epochs, seed 1. "
-                                   "Follow it with /train-status.")
-            runners = [bot for bot in (a, b)
-                       if bot.get_cog("Training").supervisor.running is not None]
+            assert contents[0].startswith(f"A training job is already running: job #1, started by <@{owner}>")
+            assert contents[1] == ("Training job #1 started: 2 epochs, seed 1. Follow it with /train-status.")
+            runners = [bot for bot in (a, b) if bot.get_cog("Training").supervisor.running is not None]
             assert len(runners) == 1
             winner = runners[0]
             other = b if winner is a else a
@@ -108,7 +122,8 @@ async def test_two_processes_start_training_at_once_one_runs_and_both_serve_its_
 
 
 async def test_a_database_that_goes_away_fails_only_the_commands_that_need_it(
-        discord_server, start_bot, own_postgres_server):
+    discord_server, start_bot, own_postgres_server
+):
     async with start_bot(database_url=own_postgres_server.url()) as bot:
         status = await discord_server.inject_command("train-status")
         assert (await discord_server.wait_for_reply(status, lambda r: r.embeds)).embeds

@@ -30,7 +30,8 @@ STRICT = {"swap_max_elbo_increase": 0.0, "swap_min_fidelity": 0.0}
 
 @pytest.mark.slow
 async def test_kill_9_mid_epoch_is_interrupted_at_once_and_resuming_loses_only_that_epoch(
-        discord_server, start_bot, sampler, tmp_path):
+    discord_server, start_bot, sampler, tmp_path
+):
     alice, bob = discord_server.alice, discord_server.bob
     async with start_bot(owner_ids=frozenset({alice.id}), **SHORT_JOBS, **STRICT) as bot:
         await command(discord_server, "train start", {"epochs": 3, "seed": 2})
@@ -48,15 +49,18 @@ async def test_kill_9_mid_epoch_is_interrupted_at_once_and_resuming_loses_only_t
 
         status = await command(discord_server, "train-status", predicate=lambda r: r.embeds)
         assert fields(status)["State"] == "interrupted"
-        assert fields(status)["Outcome"] == ("The training process was killed (SIGKILL); its last "
-                                             "saved epoch is kept.")
+        assert fields(status)["Outcome"] == (
+            "The training process was killed (SIGKILL); its last saved epoch is kept."
+        )
         assert fields(status)["Resume"].endswith("with /train start.")
         others = await command(discord_server, "train-status", user=bob, predicate=lambda r: r.embeds)
         assert "Reanudar" not in fields(others)  # resuming is offered to admins only
 
         resumed = await command(discord_server, "train start")
-        assert resumed.content == (f"Training job #2 resumes the interrupted run from epoch {saved} "
-                                   "of 3 (seed 2). Follow it with /train-status.")
+        assert resumed.content == (
+            f"Training job #2 resumes the interrupted run from epoch {saved} "
+            "of 3 (seed 2). Follow it with /train-status."
+        )
         job = await wait_for_job(bot, lambda job: job.id == 2 and ended(job))
         assert (job.state, job.outcome, job.reason) == ("finished", "rejected", "train_reject_elbo")
         assert job.resumed_from == 1
@@ -72,7 +76,8 @@ async def test_kill_9_mid_epoch_is_interrupted_at_once_and_resuming_loses_only_t
         assert row.state == REJECTED and (tmp_path / "data" / "models" / version / "vae.keras").is_file()
         shown = await command(discord_server, "train-status", predicate=lambda r: r.embeds)
         assert fields(shown)["Outcome"].startswith(
-            "The new model was kept aside, not served: its validation −ELBO of ")
+            "The new model was kept aside, not served: its validation −ELBO of "
+        )
         assert "nats worse than the serving model's" in fields(shown)["Outcome"]
 
 
@@ -94,17 +99,32 @@ async def test_cancel_stops_the_job_and_says_who(discord_server, start_bot, samp
 
 
 async def test_a_job_that_died_while_no_bot_ran_is_marked_interrupted_at_start_up(
-        discord_server, start_bot, tmp_path):
+    discord_server, start_bot, tmp_path
+):
     data_dir = tmp_path / "data"
     job_dir = data_dir / "jobs" / "job-0001"
     gone = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
     await gone.wait()  # a real process that has ended: its pid runs nothing now
-    status = TrainingStatus(state="running", epoch=4, total_epochs=10, started_at=now_iso(),
-                            updated_at=now_iso(), pid=gone.pid, process_token="1")
+    status = TrainingStatus(
+        state="running",
+        epoch=4,
+        total_epochs=10,
+        started_at=now_iso(),
+        updated_at=now_iso(),
+        pid=gone.pid,
+        process_token="1",
+    )
     write_status(job_dir, status)
     database = await Database.open(settings_url(Settings(data_dir=data_dir)))
-    await JobStore(database).create(started_by=7, guild_id=None, channel_id=None, parameters={
-        "epochs": 10, "seed": 0, "data": None}, total_epochs=10, job_dir=str(job_dir), pid=gone.pid)
+    await JobStore(database).create(
+        started_by=7,
+        guild_id=None,
+        channel_id=None,
+        parameters={"epochs": 10, "seed": 0, "data": None},
+        total_epochs=10,
+        job_dir=str(job_dir),
+        pid=gone.pid,
+    )
     await database.close()
 
     async with start_bot(data_dir=data_dir) as bot:
@@ -116,11 +136,13 @@ async def test_a_job_that_died_while_no_bot_ran_is_marked_interrupted_at_start_u
 
 
 async def test_a_malformed_training_data_file_is_refused_before_any_job_starts(
-        discord_server, start_bot, sampler, tmp_path):
+    discord_server, start_bot, sampler, tmp_path
+):
     bad = tmp_path / "digits.npz"
     bad.write_bytes(b"these are not digits")
-    async with start_bot(owner_ids=frozenset({discord_server.alice.id}), training_data=bad,
-                         training=SHORT_JOBS["training"]) as bot:
+    async with start_bot(
+        owner_ids=frozenset({discord_server.alice.id}), training_data=bad, training=SHORT_JOBS["training"]
+    ) as bot:
         refused = await command(discord_server, "train start", {"epochs": 2})
         assert refused.ephemeral and refused.content.startswith("The training data can't be read")
         assert await bot.get_cog("Training").supervisor.jobs.latest() is None

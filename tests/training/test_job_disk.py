@@ -36,17 +36,20 @@ def small_disk(folder: Path, *, read_only: bool = False):
 
 
 def leftovers(folder: Path) -> list[str]:
-    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*")
-                  if p.name.startswith(".") or p.suffix == ".tmp")
+    return sorted(
+        str(p.relative_to(folder)) for p in folder.rglob("*") if p.name.startswith(".") or p.suffix == ".tmp"
+    )
 
 
 @pytest.mark.slow
 async def test_a_full_disk_fails_the_job_with_a_clear_reason_and_leaves_nothing_behind(
-        discord_server, start_bot, sampler, tmp_path):
+    discord_server, start_bot, sampler, tmp_path
+):
     data_dir = tmp_path / "data"
     with small_disk(data_dir / "jobs") as jobs:
-        async with start_bot(data_dir=data_dir, owner_ids=frozenset({discord_server.alice.id}),
-                             **SHORT_JOBS) as bot:
+        async with start_bot(
+            data_dir=data_dir, owner_ids=frozenset({discord_server.alice.id}), **SHORT_JOBS
+        ) as bot:
             await command(discord_server, "train start", {"epochs": 2})
             job = await wait_for_job(bot, ended)
             assert (job.state, job.reason) == ("failed", "train_reason_failed")
@@ -63,15 +66,18 @@ async def test_a_full_disk_fails_the_job_with_a_clear_reason_and_leaves_nothing_
 
 
 async def test_a_read_only_jobs_folder_refuses_to_start_with_the_reason(
-        discord_server, start_bot, sampler, tmp_path):
+    discord_server, start_bot, sampler, tmp_path
+):
     data_dir = tmp_path / "data"
     with small_disk(data_dir / "jobs", read_only=True):
-        async with start_bot(data_dir=data_dir, owner_ids=frozenset({discord_server.alice.id}),
-                             **SHORT_JOBS) as bot:
+        async with start_bot(
+            data_dir=data_dir, owner_ids=frozenset({discord_server.alice.id}), **SHORT_JOBS
+        ) as bot:
             reply = await command(discord_server, "train start", {"epochs": 2})
             assert reply.ephemeral
-            assert reply.content.startswith("The training job could not start: Training failed: "
-                                            "Read-only file system")
+            assert reply.content.startswith(
+                "The training job could not start: Training failed: Read-only file system"
+            )
             job = await bot.get_cog("Training").supervisor.jobs.latest()
             assert job.state == "failed" and bot.get_cog("Training").supervisor.running is None
             assert bot.sampler is sampler

@@ -40,8 +40,10 @@ def test_scores_are_the_same_and_each_is_computed_once(tiny_model_dir, tmp_path,
     kept = json.loads((jobs / SCORES_FILE).read_text())
     fingerprint = data_split.validation.fingerprint()
     serving_version = read_verified_card(PRETRAINED_DIR)["version"]
-    assert kept == {first.version: {fingerprint: first.negative_elbo},
-                    serving_version: {fingerprint: first.serving_negative_elbo}}
+    assert kept == {
+        first.version: {fingerprint: first.negative_elbo},
+        serving_version: {fingerprint: first.serving_negative_elbo},
+    }
 
     # The next job reads the serving model's score instead of computing it again.
     kept[serving_version][fingerprint] = 123.456

@@ -15,12 +15,12 @@ pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 
 # Every other check passes; no digit may fall below the serving model's worst at all. A
 # two-epoch model of 600 digits draws some digit worse than the shipped model's worst.
-PER_DIGIT_ONLY = {"swap_max_elbo_increase": 1000.0, "swap_min_fidelity": 0.0,
-                  "swap_max_digit_drop": 0.0}
+PER_DIGIT_ONLY = {"swap_max_elbo_increase": 1000.0, "swap_min_fidelity": 0.0, "swap_max_digit_drop": 0.0}
 
 
 async def test_a_model_worse_at_a_digit_is_rejected_and_train_status_names_the_digit(
-        discord_server, start_bot, sampler):
+    discord_server, start_bot, sampler
+):
     alice = discord_server.alice
     async with start_bot(owner_ids=frozenset({alice.id}), **SHORT_JOBS, **PER_DIGIT_ONLY) as bot:
         await command(discord_server, "train start", {"epochs": 2, "seed": 1})
@@ -31,8 +31,9 @@ async def test_a_model_worse_at_a_digit_is_rejected_and_train_status_names_the_d
         evaluation = job.metrics["evaluation"]
         worst = evaluation["fairness"]["worst_digit"]
         status = await command(discord_server, "train-status", predicate=lambda r: r.embeds)
-        espanol = await command(discord_server, "train-status", predicate=lambda r: r.embeds,
-                                user=discord_server.bob)
+        espanol = await command(
+            discord_server, "train-status", predicate=lambda r: r.embeds, user=discord_server.bob
+        )
     outcome = fields(status)["Outcome"]
     named = re.search(r"its digit (\d) ", outcome)
     assert named, outcome

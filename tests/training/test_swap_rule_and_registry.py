@@ -17,29 +17,39 @@ from bot.training.swap import judge
 
 
 def evaluation(*, elbo: float, serving: float, fidelity: float) -> Evaluation:
-    return Evaluation(version="vae2d-new", negative_elbo=elbo, serving_version="vae2d-old",
-                      serving_negative_elbo=serving, fidelity=fidelity, worst_class=8,
-                      worst_class_fidelity=0.9, fidelity_samples=50)
+    return Evaluation(
+        version="vae2d-new",
+        negative_elbo=elbo,
+        serving_version="vae2d-old",
+        serving_negative_elbo=serving,
+        fidelity=fidelity,
+        worst_class=8,
+        worst_class_fidelity=0.9,
+        fidelity_samples=50,
+    )
 
 
 def test_a_model_within_both_thresholds_passes():
-    assert judge(evaluation(elbo=101.5, serving=100.0, fidelity=0.99),
-                 max_elbo_increase=2.0, min_fidelity=0.98).passed
+    assert judge(
+        evaluation(elbo=101.5, serving=100.0, fidelity=0.99), max_elbo_increase=2.0, min_fidelity=0.98
+    ).passed
 
 
 def test_low_fidelity_is_refused_with_its_figures_in_both_languages():
-    verdict = judge(evaluation(elbo=90.0, serving=100.0, fidelity=0.95),
-                    max_elbo_increase=2.0, min_fidelity=0.98)
+    verdict = judge(
+        evaluation(elbo=90.0, serving=100.0, fidelity=0.95), max_elbo_increase=2.0, min_fidelity=0.98
+    )
     assert (verdict.passed, verdict.reason) == (False, "train_reject_fidelity")
     assert text(verdict.reason, "en", **verdict.params) == (
-        "only 95.0% of its digits are read as the digit asked for (at least 98.0% needed; "
-        "worst: 8 at 90%).")
+        "only 95.0% of its digits are read as the digit asked for (at least 98.0% needed; worst: 8 at 90%)."
+    )
     assert "95.0%" in text(verdict.reason, "es", **verdict.params)
 
 
 def test_a_worse_elbo_than_allowed_is_refused():
-    verdict = judge(evaluation(elbo=103.0, serving=100.0, fidelity=1.0),
-                    max_elbo_increase=2.0, min_fidelity=0.98)
+    verdict = judge(
+        evaluation(elbo=103.0, serving=100.0, fidelity=1.0), max_elbo_increase=2.0, min_fidelity=0.98
+    )
     assert (verdict.passed, verdict.reason) == (False, "train_reject_elbo")
     assert verdict.params["increase"] == "3.0"
 
@@ -51,19 +61,21 @@ def test_the_progress_bar_fills_with_the_epochs():
 
 
 @pytest.mark.asyncio
-async def test_promotions_keep_one_serving_model_and_rollback_returns_to_the_previous(
-        tmp_path, database_url):
+async def test_promotions_keep_one_serving_model_and_rollback_returns_to_the_previous(tmp_path, database_url):
     database = await Database.open(database_url)
     registry = ModelRegistry(database, tmp_path / "models")
     card = {"training": {"epochs_run": 2, "seed": 0}, "data": {"train_size": 540}}
     await registry.adopt("shipped", card, path=None)
     await registry.adopt("shipped", card, path=None)  # a restart: nothing changes
-    await registry.promote("v1", path=tmp_path / "v1", card=card, job_id=None,
-                           negative_elbo=120.0, fidelity=0.99)
-    await registry.reject("v2", path=tmp_path / "v2", card=card, job_id=None, reason="x",
-                          negative_elbo=300.0, fidelity=0.5)
-    await registry.promote("v3", path=tmp_path / "v3", card=card, job_id=None,
-                           negative_elbo=110.0, fidelity=0.99)
+    await registry.promote(
+        "v1", path=tmp_path / "v1", card=card, job_id=None, negative_elbo=120.0, fidelity=0.99
+    )
+    await registry.reject(
+        "v2", path=tmp_path / "v2", card=card, job_id=None, reason="x", negative_elbo=300.0, fidelity=0.5
+    )
+    await registry.promote(
+        "v3", path=tmp_path / "v3", card=card, job_id=None, negative_elbo=110.0, fidelity=0.99
+    )
     states = {v: (await registry.find(v)).state for v in ("shipped", "v1", "v2", "v3")}
     assert states == {"shipped": ARCHIVED, "v1": PREVIOUS, "v2": REJECTED, "v3": SERVING}
     now_serving, rolled_back = await registry.rollback()
@@ -75,8 +87,7 @@ async def test_promotions_keep_one_serving_model_and_rollback_returns_to_the_pre
 
 
 @pytest.mark.asyncio
-async def test_processes_adopting_their_model_at_once_leave_one_serving_row(
-        tmp_path, postgres_database):
+async def test_processes_adopting_their_model_at_once_leave_one_serving_row(tmp_path, postgres_database):
     """Shard processes starting together on one PostgreSQL database each adopt the model they
     loaded (#13). (SQLite is one process's database: nothing to race there.)"""
     databases = [await Database.open(postgres_database.url) for _ in range(3)]

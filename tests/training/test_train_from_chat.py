@@ -18,12 +18,12 @@ def fields(reply) -> dict[str, str]:
 
 async def command(server, name, options=None, *, predicate=None, timeout=5.0, **kwargs):  # noqa: ASYNC109
     ix = await server.inject_command(name, options, **kwargs)
-    return await server.wait_for_reply(ix, predicate or (lambda r: r.content or r.embeds),
-                                       timeout=timeout)
+    return await server.wait_for_reply(ix, predicate or (lambda r: r.content or r.embeds), timeout=timeout)
 
 
 async def test_an_admin_trains_watches_and_the_new_model_serves_without_a_restart(
-        discord_server, start_bot, sampler):
+    discord_server, start_bot, sampler
+):
     alice, bob = discord_server.alice, discord_server.bob
     carol = discord_server.add_user("carol")
     async with start_bot(owner_ids=frozenset({alice.id}), **SHORT_JOBS, **ACCEPT_ANY) as bot:
@@ -32,15 +32,15 @@ async def test_an_admin_trains_watches_and_the_new_model_serves_without_a_restar
         assert refused.content.startswith("Solo los administradores del servidor")  # bob reads Spanish
 
         started = await command(discord_server, "train start", {"epochs": 2, "seed": 1})
-        assert started.content == ("Training job #1 started: 2 epochs, seed 1. "
-                                   "Follow it with /train-status.")
+        assert started.content == ("Training job #1 started: 2 epochs, seed 1. Follow it with /train-status.")
         assert not started.ephemeral
 
         # carol manages the server: she may start jobs, but one runs already
         busy = await command(discord_server, "train start", user=carol, member_permissions=MANAGE_GUILD)
         assert busy.ephemeral
-        assert busy.content.startswith(f"A training job is already running: job #1, started by "
-                                       f"<@{alice.id}> <t:")
+        assert busy.content.startswith(
+            f"A training job is already running: job #1, started by <@{alice.id}> <t:"
+        )
 
         first_epoch = await wait_for_job(bot, lambda job: job.epoch >= 1 or ended(job))
         assert first_epoch.state == "running", first_epoch.reason
@@ -57,17 +57,20 @@ async def test_an_admin_trains_watches_and_the_new_model_serves_without_a_restar
         assert bot.sampler.version == new_version != sampler.version
 
         announcement = await discord_server.wait_for(
-            lambda r: r.method == "POST" and r.path == f"/channels/{discord_server.channel_id}/messages")
+            lambda r: r.method == "POST" and r.path == f"/channels/{discord_server.channel_id}/messages"
+        )
         assert announcement.json["content"].startswith(
-            f"The digit model was retrained (job #1): VAE {new_version} now serves")
+            f"The digit model was retrained (job #1): VAE {new_version} now serves"
+        )
 
         digit = await command(discord_server, "digit", {"digit": 3}, predicate=lambda r: r.files)
         assert new_version in digit.embeds[0]["footer"]["text"]  # the next request: new model
 
         done = await command(discord_server, "train-status", predicate=lambda r: r.embeds)
         assert fields(done)["State"] == "finished"
-        assert fields(done)["Outcome"] == (f"The new model VAE {new_version} passed its checks "
-                                           "and now serves.")
+        assert fields(done)["Outcome"] == (
+            f"The new model VAE {new_version} passed its checks and now serves."
+        )
 
         info = await command(discord_server, "model info", predicate=lambda r: r.embeds)
         assert fields(info)["Version"] == f"VAE {new_version}"
@@ -82,13 +85,14 @@ async def test_an_admin_trains_watches_and_the_new_model_serves_without_a_restar
         assert not_allowed.ephemeral and "Solo" not in not_allowed.content
         assert bot.sampler.version == new_version
 
-        rolled = await command(discord_server, "model rollback", predicate=lambda r: r.content,
-                               timeout=60)
-        assert rolled.content == (f"Rolled back: VAE {sampler.version} serves again "
-                                  f"(VAE {new_version} is archived).")
+        rolled = await command(discord_server, "model rollback", predicate=lambda r: r.content, timeout=60)
+        assert rolled.content == (
+            f"Rolled back: VAE {sampler.version} serves again (VAE {new_version} is archived)."
+        )
         assert bot.sampler.version == sampler.version
-        shipped = await command(discord_server, "model info", predicate=lambda r: r.embeds,
-                                user=bob)  # in Spanish: the shipped model's own report
+        shipped = await command(
+            discord_server, "model info", predicate=lambda r: r.embeds, user=bob
+        )  # in Spanish: the shipped model's own report
         assert "peor/mejor" in fields(shipped)["Por dígito: fidelidad y variedad"]
         again = await command(discord_server, "model rollback")
         assert again.content == "There is no previous model to go back to."

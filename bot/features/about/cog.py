@@ -36,8 +36,12 @@ class About(commands.Cog):
         )
         credentials = self.credentials_text(interaction_language(interaction))
         if credentials is not None:
-            embed.insert_field_at(1, name=text("about_credentials", interaction_language(interaction)),
-                                  value=credentials, inline=False)
+            embed.insert_field_at(
+                1,
+                name=text("about_credentials", interaction_language(interaction)),
+                value=credentials,
+                inline=False,
+            )
         # Only the asker reads it: a channel needs no copy of the bot's self-description.
         await interaction.response.send_message(embed=embed, ephemeral=True)
 

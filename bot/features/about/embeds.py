@@ -13,8 +13,13 @@ ABOUT_COLOUR = discord.Colour.from_rgb(120, 120, 130)
 
 
 def about_embed(
-    *, poem_model: str | None, digit_card: dict[str, Any] | None, contact: str | None, product: str,
-    audit_retention_days: float = 0.0, lang: Lang,
+    *,
+    poem_model: str | None,
+    digit_card: dict[str, Any] | None,
+    contact: str | None,
+    product: str,
+    audit_retention_days: float = 0.0,
+    lang: Lang,
 ) -> discord.Embed:
     """/about: what the bot does, its models, what it keeps, whom to ask. Only what a user may
     read: model names and versions, never endpoints or keys."""
@@ -22,31 +27,41 @@ def about_embed(
         title=text("about_title", lang), description=text("about_text", lang), colour=ABOUT_COLOUR
     )
     models = [
-        text("about_poem_model", lang, model=poem_model) if poem_model
-        else text("about_no_poems", lang)
+        text("about_poem_model", lang, model=poem_model) if poem_model else text("about_no_poems", lang)
     ]
     if digit_card is None:
         models.append(text("about_no_digits", lang))
     else:
         train_size = (digit_card.get("data") or {}).get("train_size")
-        models.append(text(
-            "about_digit_model", lang, version=digit_card["version"],
-            # SI grouping (6 000): correct in English and Spanish alike.
-            train_size=f"{train_size:,}".replace(",", "\u202f") if isinstance(train_size, int) else None,
-        ))
-    embed.add_field(name=text("about_models", lang), value=clip("\n".join(models), EMBED_FIELD_VALUE_LIMIT),
-                    inline=False)
+        models.append(
+            text(
+                "about_digit_model",
+                lang,
+                version=digit_card["version"],
+                # SI grouping (6 000): correct in English and Spanish alike.
+                train_size=f"{train_size:,}".replace(",", "\u202f") if isinstance(train_size, int) else None,
+            )
+        )
+    embed.add_field(
+        name=text("about_models", lang), value=clip("\n".join(models), EMBED_FIELD_VALUE_LIMIT), inline=False
+    )
     if digit_card is not None and digit_card.get("attribution"):
-        embed.add_field(name=text("about_credit", lang),
-                        value=clip(digit_card["attribution"], EMBED_FIELD_VALUE_LIMIT), inline=False)
-    audit = (text("about_audit", lang, days=f"{audit_retention_days:g}") if audit_retention_days > 0
-             else text("about_audit_disabled", lang))
+        embed.add_field(
+            name=text("about_credit", lang),
+            value=clip(digit_card["attribution"], EMBED_FIELD_VALUE_LIMIT),
+            inline=False,
+        )
+    audit = (
+        text("about_audit", lang, days=f"{audit_retention_days:g}")
+        if audit_retention_days > 0
+        else text("about_audit_disabled", lang)
+    )
     kept = f"{text('about_data_text', lang)}\n{audit}\n{text('about_settings', lang)}"
-    embed.add_field(name=text("about_data", lang), value=clip(kept, EMBED_FIELD_VALUE_LIMIT),
-                    inline=False)
-    embed.add_field(name=text("about_contact", lang),
-                    value=clip(contact or text("about_contact_default", lang), EMBED_FIELD_VALUE_LIMIT),
-                    inline=False)
+    embed.add_field(name=text("about_data", lang), value=clip(kept, EMBED_FIELD_VALUE_LIMIT), inline=False)
+    embed.add_field(
+        name=text("about_contact", lang),
+        value=clip(contact or text("about_contact_default", lang), EMBED_FIELD_VALUE_LIMIT),
+        inline=False,
+    )
     embed.set_footer(text=clip(product, EMBED_FOOTER_LIMIT))
     return embed
-

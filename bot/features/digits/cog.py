@@ -41,11 +41,11 @@ from genai_models.vae.serving.drawing import (
 from genai_models.vae.serving.limits import MAX_SEED
 
 if TYPE_CHECKING:
-
     from bot.client import GenAIBot
     from genai_models.vae.serving.sampler import DigitSampler, MorphEnd
 
 log = logging.getLogger(__name__)
+
 
 class Digits(commands.Cog):
     """Handwritten digits drawn, morphed and mapped by the VAE that serves now (`bot.sampler`).
@@ -113,8 +113,7 @@ class Digits(commands.Cog):
         )
 
     @app_commands.command(name="handwriting", description=command_text("handwriting.description"))
-    @app_commands.describe(
-        image=command_text("handwriting.image"), digit=command_text("handwriting.digit"))
+    @app_commands.describe(image=command_text("handwriting.image"), digit=command_text("handwriting.digit"))
     async def handwriting(
         self,
         interaction: discord.Interaction,
@@ -143,19 +142,34 @@ class Digits(commands.Cog):
         return rules.image_mark if rules is not None else self.bot.settings.image_mark
 
     async def digits_reply(
-        self, request: DigitRequest, lang: Lang, *, owner_id: int | None = None,
+        self,
+        request: DigitRequest,
+        lang: Lang,
+        *,
+        owner_id: int | None = None,
         note: str | None = None,
     ) -> Reply:
         """The grid `request` asks for; with its buttons when it has an owner, and `note` (the
         model has changed since) under the image."""
         sampler = self.require_sampler()
         png = await self.bot.run_blocking(
-            draw_digits, sampler, request.digit, count=request.count, seed=request.seed,
-            offset=request.offset, mark=self.image_mark(),
+            draw_digits,
+            sampler,
+            request.digit,
+            count=request.count,
+            seed=request.seed,
+            offset=request.offset,
+            mark=self.image_mark(),
         )
         reply = digits_reply(
-            png, digit=request.digit, count=request.count, seed=request.seed,
-            version=sampler.version, lang=lang, offset=request.offset, note=note,
+            png,
+            digit=request.digit,
+            count=request.count,
+            seed=request.seed,
+            version=sampler.version,
+            lang=lang,
+            offset=request.offset,
+            note=note,
         )
         if owner_id is not None:
             state = GridState(owner_id, request, short_version(sampler.version))
@@ -163,19 +177,36 @@ class Digits(commands.Cog):
         return reply
 
     async def morph_reply(
-        self, start: MorphEnd, end: MorphEnd, *, labels: tuple[str, str], frames: int, lang: Lang,
+        self,
+        start: MorphEnd,
+        end: MorphEnd,
+        *,
+        labels: tuple[str, str],
+        frames: int,
+        lang: Lang,
         note: str | None = None,
     ) -> Reply:
         """A morph GIF; a user's image bytes go to the sampler as they are, in the pool."""
         sampler = self.require_sampler()
         seed = new_seed()
         gif = await self.bot.run_blocking(
-            draw_morph, sampler, start, end, frames=frames, seed=seed,
+            draw_morph,
+            sampler,
+            start,
+            end,
+            frames=frames,
+            seed=seed,
             mark=self.image_mark(),
         )
         return morph_reply(
-            gif, start=labels[0], end=labels[1], frames=frames, seed=seed,
-            version=sampler.version, lang=lang, note=note,
+            gif,
+            start=labels[0],
+            end=labels[1],
+            frames=frames,
+            seed=seed,
+            version=sampler.version,
+            lang=lang,
+            note=note,
         )
 
     async def _user_morph_reply(
@@ -196,9 +227,7 @@ class Digits(commands.Cog):
         labels = tuple(text("your_image", lang) if isinstance(x, bytes) else str(x) for x in ends)
         return await self.morph_reply(ends[0], ends[1], labels=labels, frames=frames, lang=lang)
 
-    async def reply_to_handwriting(
-        self, image: discord.Attachment, digit: int | None, lang: Lang
-    ) -> Reply:
+    async def reply_to_handwriting(self, image: discord.Attachment, digit: int | None, lang: Lang) -> Reply:
         """The upload downloaded here, checked and written as 0–9 in the pool."""
         sampler = self.require_sampler()
         data = await attachments.download(image)
@@ -206,8 +235,12 @@ class Digits(commands.Cog):
             draw_handwriting, sampler, data, digit, mark=self.image_mark()
         )
         return handwriting_reply(
-            png, digit=written.digit, confidence=written.confidence, given=written.given,
-            version=sampler.version, lang=lang,
+            png,
+            digit=written.digit,
+            confidence=written.confidence,
+            given=written.given,
+            version=sampler.version,
+            lang=lang,
         )
 
     async def _latent_map_reply(self, digit: int | None, lang: Lang) -> Reply:
@@ -219,8 +252,7 @@ class Digits(commands.Cog):
             self._latent_maps[key] = await self.bot.run_blocking(
                 draw_latent_map, sampler, digit, lang=lang, mark=self.image_mark()
             )
-        return latent_map_reply(
-            self._latent_maps[key], digit=digit, version=sampler.version, lang=lang)
+        return latent_map_reply(self._latent_maps[key], digit=digit, version=sampler.version, lang=lang)
 
 
 async def setup(bot: GenAIBot) -> None:

@@ -16,8 +16,15 @@ HANDWRITING_FILE = "handwriting.png"
 
 
 def digits_reply(
-    png: bytes, *, digit: int | None, count: int, seed: int, version: str, lang: Lang,
-    offset: tuple[float, float] = (0.0, 0.0), note: str | None = None,
+    png: bytes,
+    *,
+    digit: int | None,
+    count: int,
+    seed: int,
+    version: str,
+    lang: Lang,
+    offset: tuple[float, float] = (0.0, 0.0),
+    note: str | None = None,
 ) -> Reply:
     """/digit's grid with its digit, seed and model (and how far Explore moved its style); the
     caller may add a view. `note` (the model changed since the grid was first drawn) is its
@@ -32,8 +39,7 @@ def digits_reply(
     embed.add_field(name=text("seed", lang), value=f"`{seed}`")
     embed.add_field(name=text("model", lang), value=vae_label(version))
     if any(offset):
-        embed.add_field(name=text("explore_position", lang),
-                        value=f"x {offset[0]:+.1f}, y {offset[1]:+.1f}")
+        embed.add_field(name=text("explore_position", lang), value=f"x {offset[0]:+.1f}, y {offset[1]:+.1f}")
     return Reply(embeds=[embed], files=[attach_image(embed, png, DIGITS_FILE)])
 
 
@@ -45,14 +51,20 @@ def handwriting_reply(
         description = text("handwriting_given", lang, digit=digit)
     else:
         description = text("handwriting_read", lang, digit=digit, percent=round(100 * confidence))
-    embed = vae_embed(text("handwriting_title", lang), version=version, lang=lang,
-                       description=description)
+    embed = vae_embed(text("handwriting_title", lang), version=version, lang=lang, description=description)
     embed.add_field(name=text("model", lang), value=vae_label(version))
     return Reply(embeds=[embed], files=[attach_image(embed, png, HANDWRITING_FILE)])
 
 
 def morph_reply(
-    gif: bytes, *, start: str, end: str, frames: int, seed: int, version: str, lang: Lang,
+    gif: bytes,
+    *,
+    start: str,
+    end: str,
+    frames: int,
+    seed: int,
+    version: str,
+    lang: Lang,
     note: str | None = None,
 ) -> Reply:
     """/morph's GIF; `start` and `end` are how its ends are named (a digit, "your image"…)."""
@@ -66,8 +78,8 @@ def morph_reply(
 
 def latent_map_reply(png: bytes, *, digit: int | None, version: str, lang: Lang) -> Reply:
     """/latent-map: one digit across the style plane, or all ten as small multiples."""
-    title = (text("latent_map_title", lang) if digit is None
-             else text("latent_map_digit_title", lang, digit=digit))
+    title = (
+        text("latent_map_title", lang) if digit is None else text("latent_map_digit_title", lang, digit=digit)
+    )
     embed = vae_embed(title, version=version, lang=lang, description=text("latent_map_text", lang))
     return Reply(embeds=[embed], files=[attach_image(embed, png, LATENT_MAP_FILE)])
-

@@ -35,5 +35,8 @@ def handwriting_from_message(cog: Digits) -> app_commands.ContextMenu:
         lang = interaction_language(interaction)
         await reply_with(interaction, cog.reply_to_handwriting(image, None, lang))
 
-    return app_commands.ContextMenu(name=command_text("menu.handwriting-from-message"),
-                                    callback=write_digits, extras={FAIR_USE_AS: "handwriting"})
+    return app_commands.ContextMenu(
+        name=command_text("menu.handwriting-from-message"),
+        callback=write_digits,
+        extras={FAIR_USE_AS: "handwriting"},
+    )

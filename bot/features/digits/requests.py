@@ -19,8 +19,10 @@ class DigitRequest:
     def explored(self, dx: int, dy: int, *, limit: float) -> DigitRequest:
         """Moved `dx`, `dy` steps across the style plane, kept within ±`limit`."""
         x, y = self.offset
-        offset = (_clamp(round(x + dx * EXPLORE_STEP, 2), limit),
-                  _clamp(round(y + dy * EXPLORE_STEP, 2), limit))
+        offset = (
+            _clamp(round(x + dx * EXPLORE_STEP, 2), limit),
+            _clamp(round(y + dy * EXPLORE_STEP, 2), limit),
+        )
         return replace(self, offset=offset)
 
 

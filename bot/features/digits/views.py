@@ -31,12 +31,20 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_STATE = (r"(?P<owner>[0-9]{1,20}):(?P<digit>[0-9-]):(?P<count>[0-9]{1,2}):(?P<seed>[0-9]{1,10})"
-          r":(?P<x>-?[0-9]{1,5}):(?P<y>-?[0-9]{1,5}):(?P<model>[0-9a-z]{1,16})")
+_STATE = (
+    r"(?P<owner>[0-9]{1,20}):(?P<digit>[0-9-]):(?P<count>[0-9]{1,2}):(?P<seed>[0-9]{1,10})"
+    r":(?P<x>-?[0-9]{1,5}):(?P<y>-?[0-9]{1,5}):(?P<model>[0-9a-z]{1,16})"
+)
 # Each action's name in metrics and logs (as before these buttons outlived their process).
-ACTIONS = {"again": "again", "morph": "morph_to", "left": "explore_left",
-           "right": "explore_right", "up": "explore_up", "down": "explore_down",
-           "back": "explore_reset"}
+ACTIONS = {
+    "again": "again",
+    "morph": "morph_to",
+    "left": "explore_left",
+    "right": "explore_right",
+    "up": "explore_up",
+    "down": "explore_down",
+    "back": "explore_reset",
+}
 MOVES = {"left": (-1, 0), "right": (1, 0), "up": (0, 1), "down": (0, -1)}
 
 
@@ -78,8 +86,11 @@ def model_note(state: GridState, sampler: DigitSampler, lang: Lang) -> str | Non
     return text("model_changed_note", lang, version=sampler.version)
 
 
-class DigitButton(OwnedItem, discord.ui.DynamicItem[discord.ui.Button],
-                  template=r"digit:(?P<action>again|morph|left|right|up|down|back):" + _STATE):
+class DigitButton(
+    OwnedItem,
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"digit:(?P<action>again|morph|left|right|up|down|back):" + _STATE,
+):
     """One button under a grid: Again, Morph to…, or one of Explore's five."""
 
     def __init__(self, action: str, state: GridState, *, button: discord.ui.Button) -> None:
@@ -104,8 +115,7 @@ class DigitButton(OwnedItem, discord.ui.DynamicItem[discord.ui.Button],
         request = self.state.request
         if self.action == "morph":
             picker = persistent_view(MorphTargetSelect(self.state, lang=lang))
-            await interaction.response.send_message(text("pick_target", lang), view=picker,
-                                                    ephemeral=True)
+            await interaction.response.send_message(text("pick_target", lang), view=picker, ephemeral=True)
             return
         sampler = cog.require_sampler()
         if self.action == "again":
@@ -126,34 +136,51 @@ def grid_controls(state: GridState, sampler: DigitSampler, lang: Lang) -> discor
     measured on this model (DigitSampler.style_axes).
     """
     axes = sampler.style_axes
-    explore_labels = {"left": axis_meaning(axes.x, -1, lang), "right": axis_meaning(axes.x, 1, lang),
-                      "up": axis_meaning(axes.y, 1, lang), "down": axis_meaning(axes.y, -1, lang),
-                      "back": text("explore_reset", lang)}
+    explore_labels = {
+        "left": axis_meaning(axes.x, -1, lang),
+        "right": axis_meaning(axes.x, 1, lang),
+        "up": axis_meaning(axes.y, 1, lang),
+        "down": axis_meaning(axes.y, -1, lang),
+        "back": text("explore_reset", lang),
+    }
     emoji = {"left": "⬅️", "right": "➡️", "up": "⬆️", "down": "⬇️", "back": "↩️"}
     items = [
-        DigitButton("again", state, button=discord.ui.Button(
-            label=text("again", lang), emoji="🎲", style=discord.ButtonStyle.primary, row=0)),
-        DigitButton("morph", state, button=discord.ui.Button(
-            label=text("morph_to", lang), emoji="🔀", style=discord.ButtonStyle.secondary, row=0)),
+        DigitButton(
+            "again",
+            state,
+            button=discord.ui.Button(
+                label=text("again", lang), emoji="🎲", style=discord.ButtonStyle.primary, row=0
+            ),
+        ),
+        DigitButton(
+            "morph",
+            state,
+            button=discord.ui.Button(
+                label=text("morph_to", lang), emoji="🔀", style=discord.ButtonStyle.secondary, row=0
+            ),
+        ),
     ]
     items += [
-        DigitButton(action, state, button=discord.ui.Button(
-            label=clip(label, BUTTON_LABEL_LIMIT), emoji=emoji[action], row=1))
+        DigitButton(
+            action,
+            state,
+            button=discord.ui.Button(label=clip(label, BUTTON_LABEL_LIMIT), emoji=emoji[action], row=1),
+        )
         for action, label in explore_labels.items()
     ]
     return persistent_view(*items)
 
 
-class MorphTargetSelect(OwnedItem, discord.ui.DynamicItem[discord.ui.Select],
-                        template=r"morph-to:" + _STATE):
+class MorphTargetSelect(OwnedItem, discord.ui.DynamicItem[discord.ui.Select], template=r"morph-to:" + _STATE):
     """An ephemeral picker: which digit should the shown digit turn into?
 
     Its answer is a new public message with the morph; the picker then goes away, removed
     through this very press (it answers by deferring an update of the picker's message).
     """
 
-    def __init__(self, state: GridState, *, lang: Lang | None = None,
-                 select: discord.ui.Select | None = None) -> None:
+    def __init__(
+        self, state: GridState, *, lang: Lang | None = None, select: discord.ui.Select | None = None
+    ) -> None:
         if select is None:
             select = discord.ui.Select(
                 placeholder=text("target_placeholder", lang or "en"),
@@ -180,8 +207,14 @@ class MorphTargetSelect(OwnedItem, discord.ui.DynamicItem[discord.ui.Select],
         if not interaction.response.is_done():
             await interaction.response.defer()  # a deferred update of the picker
         start, label = await self._start(cog, sampler)
-        reply = await cog.morph_reply(start, end, labels=(label, str(end)), frames=DEFAULT_FRAMES,
-                                      lang=lang, note=model_note(self.state, sampler, lang))
+        reply = await cog.morph_reply(
+            start,
+            end,
+            labels=(label, str(end)),
+            frames=DEFAULT_FRAMES,
+            lang=lang,
+            note=model_note(self.state, sampler, lang),
+        )
         await interaction.followup.send(**_public(reply.message_kwargs()), files=reply.files)
         with contextlib.suppress(discord.HTTPException):  # already dismissed by the user
             await interaction.delete_original_response()

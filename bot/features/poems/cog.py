@@ -101,8 +101,9 @@ class Poems(commands.Cog):
             shown[:] = [await interaction.edit_original_response(**fields)]
 
         editor = PacedEditor(edit, interval_s=self.edit_interval_s)
-        status = _StatusShower(editor, request.topic, lang, self.poet.model,
-                               waited=bool(interaction.extras.get(QUEUED_MS)))
+        status = _StatusShower(
+            editor, request.topic, lang, self.poet.model, waited=bool(interaction.extras.get(QUEUED_MS))
+        )
         try:
             async with self.poet.write(request, on_progress=status.progress) as stream:
                 async for _piece in stream:
@@ -160,8 +161,9 @@ class Poems(commands.Cog):
         return poem
 
 
-def poem_request(interaction: discord.Interaction, topic: str, *, form: str | None,
-                 language: str | None) -> PoemRequest:
+def poem_request(
+    interaction: discord.Interaction, topic: str, *, form: str | None, language: str | None
+) -> PoemRequest:
     """What the user asked, with the blanks filled in: the form from their preference, else
     their server's default; the language from their preference, else their Discord's; and the
     server's style note, which the poet reads as data."""
@@ -187,16 +189,16 @@ async def _message_id(interaction: discord.Interaction, shown: list[discord.Mess
         return None
 
 
-_UPDATES = frozenset({discord.InteractionResponseType.message_update,
-                      discord.InteractionResponseType.deferred_message_update})
+_UPDATES = frozenset(
+    {discord.InteractionResponseType.message_update, discord.InteractionResponseType.deferred_message_update}
+)
 
 
 class _StatusShower:
     """Turns the poet's progress (its turn, retries) into the message's state. `waited`: the
     message shows a place in the queue, which the poem's turn replaces."""
 
-    def __init__(self, editor: PacedEditor, topic: str, lang: Lang, model: str, *,
-                 waited: bool) -> None:
+    def __init__(self, editor: PacedEditor, topic: str, lang: Lang, model: str, *, waited: bool) -> None:
         self._editor = editor
         self._topic = topic
         self._lang = lang
@@ -213,9 +215,7 @@ class _StatusShower:
     def _show(self, status: str) -> None:
         self._editor.show(
             lambda: {
-                "embed": poem_status_embed(
-                    status, topic=self._topic, lang=self._lang, model=self._model
-                )
+                "embed": poem_status_embed(status, topic=self._topic, lang=self._lang, model=self._model)
             }
         )
 

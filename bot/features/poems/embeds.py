@@ -55,4 +55,3 @@ def poem_status_embed(status: str, *, topic: str, lang: Lang, model: str) -> dis
     embed = discord.Embed(title=title, description=body, colour=POEM_COLOUR)
     embed.set_footer(text=ai_label(model, lang))
     return embed
-

@@ -37,11 +37,13 @@ def poem_about_message(cog: Poems) -> app_commands.ContextMenu:
     """The message command, bound to `cog` (discord.py takes menus outside a cog's class)."""
 
     async def write_about(interaction: discord.Interaction, message: discord.Message) -> None:
-        request = PoemRequest(topic=topic_of(message.content),
-                              language=language_for_locale(interaction.locale))
+        request = PoemRequest(
+            topic=topic_of(message.content), language=language_for_locale(interaction.locale)
+        )
         if not interaction.response.is_done():  # a poem that waited its turn is deferred already
             await interaction.response.defer()
         await cog.write_poem(interaction, request)
 
-    return app_commands.ContextMenu(name=command_text("menu.poem-about-message"),
-                                    callback=write_about, extras={FAIR_USE_AS: "poem"})
+    return app_commands.ContextMenu(
+        name=command_text("menu.poem-about-message"), callback=write_about, extras={FAIR_USE_AS: "poem"}
+    )

@@ -40,8 +40,12 @@ QUOTED_LINE_CHARS = 120  # the translated poem's first line, as the translation 
 # Long enough to write a topic; a form never submitted is then forgotten.
 NEW_TOPIC_FORM_S = 900.0
 _OWNER = r"(?P<owner>[0-9]{1,20})"
-NAMES = {"another": "PoemView.another", "translate": "PoemView.translate",
-         "topic": "PoemView.new_topic", "form": "PoemView.form"}
+NAMES = {
+    "another": "PoemView.another",
+    "translate": "PoemView.translate",
+    "topic": "PoemView.new_topic",
+    "form": "PoemView.form",
+}
 
 
 def translation_language(language: str, reader: Lang) -> str:
@@ -61,17 +65,40 @@ def poem_controls(owner_id: int, language: str, lang: Lang, *, enabled: bool = T
     reader's language, under a poem in `language` that `owner_id` asked for."""
     target = translation_language(language, lang)
     items: list[discord.ui.Item] = [
-        PoemButton("another", owner_id, button=discord.ui.Button(
-            label=text("poem_another", lang), style=discord.ButtonStyle.primary, emoji="🔁")),
-        PoemButton("translate", owner_id, target=target, button=discord.ui.Button(
-            label=text("poem_translate", lang, language=text(f"language.{target}", lang)),
-            style=discord.ButtonStyle.secondary, emoji="🌐")),
-        PoemButton("topic", owner_id, button=discord.ui.Button(
-            label=text("poem_new_topic", lang), style=discord.ButtonStyle.secondary, emoji="✏️")),
-        PoemFormSelect(owner_id, select=discord.ui.Select(
-            placeholder=text("poem_form_placeholder", lang), row=1,
-            options=[discord.SelectOption(label=text(f"form.{form}", lang), value=form)
-                     for form in FORMS][:25])),
+        PoemButton(
+            "another",
+            owner_id,
+            button=discord.ui.Button(
+                label=text("poem_another", lang), style=discord.ButtonStyle.primary, emoji="🔁"
+            ),
+        ),
+        PoemButton(
+            "translate",
+            owner_id,
+            target=target,
+            button=discord.ui.Button(
+                label=text("poem_translate", lang, language=text(f"language.{target}", lang)),
+                style=discord.ButtonStyle.secondary,
+                emoji="🌐",
+            ),
+        ),
+        PoemButton(
+            "topic",
+            owner_id,
+            button=discord.ui.Button(
+                label=text("poem_new_topic", lang), style=discord.ButtonStyle.secondary, emoji="✏️"
+            ),
+        ),
+        PoemFormSelect(
+            owner_id,
+            select=discord.ui.Select(
+                placeholder=text("poem_form_placeholder", lang),
+                row=1,
+                options=[
+                    discord.SelectOption(label=text(f"form.{form}", lang), value=form) for form in FORMS
+                ][:25],
+            ),
+        ),
     ]
     for item in items:
         item.item.disabled = not enabled  # type: ignore[attr-defined]
@@ -91,13 +118,18 @@ class PoemPress(OwnedItem):
         privately. Greying the buttons out takes a round trip to Discord, and presses that
         arrive before it must not start a second poem into the same message."""
         message, cog = interaction.message, interaction.client.get_cog("Poems")  # type: ignore[union-attr]
-        if not (self.gated and self.update) or message is None or cog is None \
-                or interaction.user.id != self.owner_id:
+        if (
+            not (self.gated and self.update)
+            or message is None
+            or cog is None
+            or interaction.user.id != self.owner_id
+        ):
             return await super().interaction_check(interaction)
         if message.id in cog.rewriting:
             mark_started(interaction)
             await interaction.response.send_message(
-                text("poem_already_rewriting", interaction_language(interaction)), ephemeral=True)
+                text("poem_already_rewriting", interaction_language(interaction)), ephemeral=True
+            )
             return False
         cog.rewriting.add(message.id)  # before any await: the next press sees it
         self._holds_rewrite = True
@@ -151,13 +183,16 @@ class PoemPress(OwnedItem):
                 await interaction.edit_original_response(view=buttons)
 
 
-class PoemButton(PoemPress, discord.ui.DynamicItem[discord.ui.Button],
-                 template=r"poem:(?P<action>another|translate|topic):" + _OWNER
-                 + r"(?::(?P<target>[A-Za-z-]{2,8}))?"):
+class PoemButton(
+    PoemPress,
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"poem:(?P<action>another|translate|topic):" + _OWNER + r"(?::(?P<target>[A-Za-z-]{2,8}))?",
+):
     """Another, Translate (into `target`) or New topic, under one poem."""
 
-    def __init__(self, action: str, owner_id: int, *, button: discord.ui.Button,
-                 target: str | None = None) -> None:
+    def __init__(
+        self, action: str, owner_id: int, *, button: discord.ui.Button, target: str | None = None
+    ) -> None:
         button.custom_id = f"poem:{action}:{owner_id}" + (f":{target}" if target else "")
         super().__init__(button)
         self.action = action
@@ -167,8 +202,11 @@ class PoemButton(PoemPress, discord.ui.DynamicItem[discord.ui.Button],
         # Presses that write a poem count as /poem for fair use (bot.interactions.admission);
         # New topic is counted when its form is submitted, since a form must be the press's
         # first answer.
-        self.gated, self.update = {"another": ("poem", True), "translate": ("poem", False),
-                                   "topic": (None, False)}[action]
+        self.gated, self.update = {
+            "another": ("poem", True),
+            "translate": ("poem", False),
+            "topic": (None, False),
+        }[action]
 
     @classmethod
     async def from_custom_id(
@@ -200,8 +238,7 @@ class PoemButton(PoemPress, discord.ui.DynamicItem[discord.ui.Button],
         # (a press that waited its turn has that message already: the queue's "thinking…").
         placeholder = {
             "content": clip(quote, CONTENT_LIMIT),
-            "embed": poem_embed("", topic=request.topic, lang=lang, model=cog.poet.model,
-                                streaming=True),
+            "embed": poem_embed("", topic=request.topic, lang=lang, model=cog.poet.model, streaming=True),
         }
         if interaction.response.is_done():
             await interaction.edit_original_response(**placeholder)
@@ -210,8 +247,7 @@ class PoemButton(PoemPress, discord.ui.DynamicItem[discord.ui.Button],
         await cog.write_poem(interaction, request)
 
 
-class PoemFormSelect(PoemPress, discord.ui.DynamicItem[discord.ui.Select],
-                     template=r"poem:form:" + _OWNER):
+class PoemFormSelect(PoemPress, discord.ui.DynamicItem[discord.ui.Select], template=r"poem:form:" + _OWNER):
     """Rewrite as…: the same topic and language in another form, in the same message."""
 
     def __init__(self, owner_id: int, *, select: discord.ui.Select) -> None:

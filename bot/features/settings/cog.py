@@ -33,16 +33,23 @@ log = logging.getLogger(__name__)
 Choice = app_commands.Choice
 COMMAND_CHOICES = [Choice(name=command_text(f"settings-command.{c}"), value=c) for c in COMMAND_RESOURCES]
 FORM_CHOICES = [Choice(name=command_text(f"form.{f}"), value=f) for f in FORMS][:25]
-LANGUAGE_CHOICES = [Choice(name=command_text(f"language.{code}"), value=code)
-                    for code in model.REPLY_LANGUAGES]
-ACTION_CHOICES = [Choice(name=command_text("action.allow"), value="allow"),
-                  Choice(name=command_text("action.deny"), value="deny"),
-                  Choice(name=command_text("action.remove"), value="remove")]
-MARK_CHOICES = [Choice(name=command_text("mark.on"), value="on"),
-                Choice(name=command_text("mark.off"), value="off")]
-TRAINER_CHOICES = [Choice(name=command_text("trainers.admins"), value="admins"),
-                   Choice(name=command_text("trainers.role"), value="role"),
-                   Choice(name=command_text("trainers.nobody"), value="nobody")]
+LANGUAGE_CHOICES = [
+    Choice(name=command_text(f"language.{code}"), value=code) for code in model.REPLY_LANGUAGES
+]
+ACTION_CHOICES = [
+    Choice(name=command_text("action.allow"), value="allow"),
+    Choice(name=command_text("action.deny"), value="deny"),
+    Choice(name=command_text("action.remove"), value="remove"),
+]
+MARK_CHOICES = [
+    Choice(name=command_text("mark.on"), value="on"),
+    Choice(name=command_text("mark.off"), value="off"),
+]
+TRAINER_CHOICES = [
+    Choice(name=command_text("trainers.admins"), value="admins"),
+    Choice(name=command_text("trainers.role"), value="role"),
+    Choice(name=command_text("trainers.nobody"), value="nobody"),
+]
 # What `/settings reset` can put back to the operator's value, and the keys each one covers.
 RESETS: dict[str, tuple[str, ...]] = {
     "cooldowns": model.COOLDOWN_KEYS,
@@ -56,11 +63,14 @@ RESETS: dict[str, tuple[str, ...]] = {
     "trainers": ("trainers", "trainer_role"),
 }
 RESET_CHOICES = [Choice(name=command_text(f"setting.{key}"), value=key) for key in RESETS]
-PREFERENCE_LANGUAGE_CHOICES = [*LANGUAGE_CHOICES,
-                               Choice(name=command_text("preferences-language.auto"), value="auto")]
-PREFERENCE_FORM_CHOICES = [*FORM_CHOICES[:24],
-                           Choice(name=command_text("preferences-poem-form.auto"), value="auto")]
-
+PREFERENCE_LANGUAGE_CHOICES = [
+    *LANGUAGE_CHOICES,
+    Choice(name=command_text("preferences-language.auto"), value="auto"),
+]
+PREFERENCE_FORM_CHOICES = [
+    *FORM_CHOICES[:24],
+    Choice(name=command_text("preferences-poem-form.auto"), value="auto"),
+]
 
 
 class ChatChannel(app_commands.Transformer):
@@ -76,8 +86,15 @@ class ChatChannel(app_commands.Transformer):
     @property
     def channel_types(self) -> list[discord.ChannelType]:
         kinds = discord.ChannelType
-        return [kinds.text, kinds.news, kinds.voice, kinds.stage_voice, kinds.public_thread,
-                kinds.private_thread, kinds.news_thread]
+        return [
+            kinds.text,
+            kinds.news,
+            kinds.voice,
+            kinds.stage_voice,
+            kinds.public_thread,
+            kinds.private_thread,
+            kinds.news_thread,
+        ]
 
     async def transform(self, interaction: discord.Interaction, value: Any) -> Any:
         return value
@@ -87,10 +104,12 @@ class Settings(commands.Cog):
     """A server's own rules, and each user's own preferences."""
 
     settings = app_commands.Group(
-        name="settings", description=command_text("settings.description"), guild_only=True,
-        default_permissions=discord.Permissions(manage_guild=True))
-    preferences = app_commands.Group(name="preferences",
-                                     description=command_text("preferences.description"))
+        name="settings",
+        description=command_text("settings.description"),
+        guild_only=True,
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
+    preferences = app_commands.Group(name="preferences", description=command_text("preferences.description"))
 
     def __init__(self, bot: GenAIBot) -> None:
         self.bot = bot
@@ -104,8 +123,11 @@ class Settings(commands.Cog):
         if not self.rules.stored:
             raise SettingsRefusedError(code="settings_unavailable")
         if admin and (interaction.guild_id is None or not manages_server(interaction)):
-            log.info("/%s refused to user %s: not an admin", interaction.command.qualified_name,
-                     user_hash(interaction.user.id))
+            log.info(
+                "/%s refused to user %s: not an admin",
+                interaction.command.qualified_name,
+                user_hash(interaction.user.id),
+            )
             raise SettingsRefusedError(code="settings_admins_only")
 
     @settings.command(name="show", description=command_text("settings-show.description"))
@@ -113,49 +135,61 @@ class Settings(commands.Cog):
         self._require(interaction)
         rules = await self.rules.rules(interaction.guild_id)
         await interaction.response.send_message(
-            embed=settings_embed(rules, interaction_language(interaction)), ephemeral=True)
+            embed=settings_embed(rules, interaction_language(interaction)), ephemeral=True
+        )
 
     @settings.command(name="cooldown", description=command_text("settings-cooldown.description"))
-    @app_commands.describe(command=command_text("settings-cooldown.command"),
-                           seconds=command_text("settings-cooldown.seconds"))
+    @app_commands.describe(
+        command=command_text("settings-cooldown.command"), seconds=command_text("settings-cooldown.seconds")
+    )
     @app_commands.choices(command=COMMAND_CHOICES)
-    async def settings_cooldown(self, interaction: discord.Interaction, command: str,
-                                seconds: app_commands.Range[float, 0.0, model.MAX_COOLDOWN_S]) -> None:
+    async def settings_cooldown(
+        self,
+        interaction: discord.Interaction,
+        command: str,
+        seconds: app_commands.Range[float, 0.0, model.MAX_COOLDOWN_S],
+    ) -> None:
         self._require(interaction)
         value = model.check_cooldown(command, seconds, self.rules.bounds, option="seconds")
         await self._set(interaction, f"cooldown.{command}", value)
 
     @settings.command(name="jobs-per-user", description=command_text("settings-jobs.description"))
     @app_commands.describe(count=command_text("settings-jobs.count"))
-    async def settings_jobs(self, interaction: discord.Interaction,
-                            count: app_commands.Range[int, 1, 1000]) -> None:
+    async def settings_jobs(
+        self, interaction: discord.Interaction, count: app_commands.Range[int, 1, 1000]
+    ) -> None:
         self._require(interaction)
         value = model.check_jobs_per_user(count, self.rules.bounds, option="count")
         await self._set(interaction, "jobs_per_user", value)
 
     @settings.command(name="channel", description=command_text("settings-channel.description"))
-    @app_commands.describe(action=command_text("settings-channel.action"),
-                           channel=command_text("settings-channel.channel"))
+    @app_commands.describe(
+        action=command_text("settings-channel.action"), channel=command_text("settings-channel.channel")
+    )
     @app_commands.choices(action=ACTION_CHOICES)
-    async def settings_channel(self, interaction: discord.Interaction, action: str,
-                               channel: app_commands.Transform[app_commands.AppCommandChannel,
-                                                               ChatChannel]) -> None:
+    async def settings_channel(
+        self,
+        interaction: discord.Interaction,
+        action: str,
+        channel: app_commands.Transform[app_commands.AppCommandChannel, ChatChannel],
+    ) -> None:
         self._require(interaction)
         await self._list_change(interaction, "channels", action, channel.id)
 
     @settings.command(name="role", description=command_text("settings-role.description"))
-    @app_commands.describe(action=command_text("settings-role.action"),
-                           role=command_text("settings-role.role"))
+    @app_commands.describe(
+        action=command_text("settings-role.action"), role=command_text("settings-role.role")
+    )
     @app_commands.choices(action=ACTION_CHOICES)
-    async def settings_role(self, interaction: discord.Interaction, action: str,
-                            role: discord.Role) -> None:
+    async def settings_role(self, interaction: discord.Interaction, action: str, role: discord.Role) -> None:
         self._require(interaction)
         await self._list_change(interaction, "roles", action, role.id)
 
     @settings.command(name="persona", description=command_text("settings-persona.description"))
     @app_commands.describe(text=command_text("settings-persona.text"))
     async def settings_persona(
-        self, interaction: discord.Interaction,
+        self,
+        interaction: discord.Interaction,
         text: app_commands.Range[str, 1, model.MAX_PERSONA_CHARS] | None = None,
     ) -> None:
         self._require(interaction)
@@ -191,15 +225,18 @@ class Settings(commands.Cog):
     @app_commands.choices(mark=MARK_CHOICES)
     async def settings_image_mark(self, interaction: discord.Interaction, mark: str) -> None:
         self._require(interaction)
-        await self._set(interaction, "image_mark",
-                        model.check_choice(mark, ("on", "off"), option="mark") == "on")
+        await self._set(
+            interaction, "image_mark", model.check_choice(mark, ("on", "off"), option="mark") == "on"
+        )
 
     @settings.command(name="trainers", description=command_text("settings-trainers.description"))
-    @app_commands.describe(who=command_text("settings-trainers.who"),
-                           role=command_text("settings-trainers.role"))
+    @app_commands.describe(
+        who=command_text("settings-trainers.who"), role=command_text("settings-trainers.role")
+    )
     @app_commands.choices(who=TRAINER_CHOICES)
-    async def settings_trainers(self, interaction: discord.Interaction, who: str,
-                                role: discord.Role | None = None) -> None:
+    async def settings_trainers(
+        self, interaction: discord.Interaction, who: str, role: discord.Role | None = None
+    ) -> None:
         self._require(interaction)
         model.check_choice(who, model.TRAINERS, option="who")
         if who == "role" and role is None:
@@ -215,24 +252,23 @@ class Settings(commands.Cog):
         keys = RESETS[model.check_choice(setting, tuple(RESETS), option="setting")]
         await self._set(interaction, keys[0], None, also=dict.fromkeys(keys[1:]))
 
-    async def _list_change(self, interaction: discord.Interaction, kind: str, action: str,
-                           item: int) -> None:
+    async def _list_change(self, interaction: discord.Interaction, kind: str, action: str, item: int) -> None:
         model.check_choice(action, ("allow", "deny", "remove"), option="action")
         rules = rules_of(interaction)
-        lists = {name: [i for i in rules[f"{name}_{kind}"] if i != item]
-                 for name in ("allowed", "denied")}
+        lists = {name: [i for i in rules[f"{name}_{kind}"] if i != item] for name in ("allowed", "denied")}
         if action != "remove":
             lists["allowed" if action == "allow" else "denied"].append(item)
         for items in lists.values():
             if len(items) > model.MAX_LISTED:
-                raise OptionValueError(code="option_range", option=kind, minimum=0,
-                                       maximum=model.MAX_LISTED)
+                raise OptionValueError(code="option_range", option=kind, minimum=0, maximum=model.MAX_LISTED)
         allowed, denied = lists["allowed"], lists["denied"]
-        await self._set(interaction, f"allowed_{kind}", allowed or None,
-                        also={f"denied_{kind}": denied or None})
+        await self._set(
+            interaction, f"allowed_{kind}", allowed or None, also={f"denied_{kind}": denied or None}
+        )
 
-    async def _set(self, interaction: discord.Interaction, key: str, value: Any, *,
-                   also: dict[str, Any] | None = None) -> None:
+    async def _set(
+        self, interaction: discord.Interaction, key: str, value: Any, *, also: dict[str, Any] | None = None
+    ) -> None:
         """Store `key` (and the keys of `also`, which change with it), then say old → new."""
         lang = interaction_language(interaction)
         guild_id, actor = interaction.guild_id, interaction.user.id
@@ -243,8 +279,16 @@ class Settings(commands.Cog):
         after = await self.rules.rules(guild_id)
         log.info("settings of guild %s: %s changed by %s", guild_id, key, user_hash(actor))
         keys = [k for k in (key, *(also or {})) if before[k] != after[k]] or [key]
-        lines = [text("settings_changed", lang, setting=setting_name(k, lang),
-                      old=shown(k, before[k], lang), new=shown(k, after[k], lang)) for k in keys]
+        lines = [
+            text(
+                "settings_changed",
+                lang,
+                setting=setting_name(k, lang),
+                old=shown(k, before[k], lang),
+                new=shown(k, after[k], lang),
+            )
+            for k in keys
+        ]
         message = "\n".join(lines)
         if interaction.response.is_done():
             await interaction.followup.send(message, ephemeral=True)
@@ -258,7 +302,8 @@ class Settings(commands.Cog):
         self._require(interaction, admin=False)
         found = await self.rules.preferences(interaction.user.id)
         await interaction.response.send_message(
-            embed=preferences_embed(found, interaction_language(interaction)), ephemeral=True)
+            embed=preferences_embed(found, interaction_language(interaction)), ephemeral=True
+        )
 
     @preferences.command(name="language", description=command_text("preferences-language.description"))
     @app_commands.describe(language=command_text("preferences-language.language"))
@@ -283,7 +328,8 @@ class Settings(commands.Cog):
         await self.rules.forget_user(interaction.user.id)
         log.info("user %s asked to be forgotten: preferences deleted", user_hash(interaction.user.id))
         await interaction.response.send_message(
-            text("preferences_forgotten", interaction_language(interaction)), ephemeral=True)
+            text("preferences_forgotten", interaction_language(interaction)), ephemeral=True
+        )
 
     async def _prefer(self, interaction: discord.Interaction, key: str, value: str | None) -> None:
         await self.rules.set_preference(interaction.user.id, key, value)

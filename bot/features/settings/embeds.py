@@ -32,8 +32,9 @@ def shown(key: str, value: Any, lang: Lang) -> str:
     if key == "image_mark":
         return text("mark.on" if value else "mark.off", lang)
     if key == "trainers":
-        return text({"admins": "trainers.admins", "role": "trainers.role",
-                     "nobody": "trainers.nobody"}[value], lang)
+        return text(
+            {"admins": "trainers.admins", "role": "trainers.role", "nobody": "trainers.nobody"}[value], lang
+        )
     if key == "persona":
         return f"“{discord.utils.escape_markdown(str(value))}”"
     return str(value)
@@ -67,17 +68,19 @@ def settings_embed(rules: GuildRules, lang: Lang) -> discord.Embed:
         line = f"**{setting_name(key, lang)}**: {shown(key, effective.value, lang)}"
         source = SOURCE_KEYS.get(effective.source)
         lines.append(f"{line} · *{text(source, lang) if source else text('settings_source_server', lang)}*")
-    return discord.Embed(title=text("settings_show_title", lang),
-                         description=clip("\n".join(lines), EMBED_DESCRIPTION_LIMIT),
-                         colour=SETTINGS_COLOUR)
+    return discord.Embed(
+        title=text("settings_show_title", lang),
+        description=clip("\n".join(lines), EMBED_DESCRIPTION_LIMIT),
+        colour=SETTINGS_COLOUR,
+    )
 
 
 def preferences_embed(preferences: dict[str, Any], lang: Lang) -> discord.Embed:
     lines = [
         f"**{text(NAME_KEYS[key], lang)}**: "
-        + (shown(key, preferences[key], lang) if key in preferences
-           else text("preferences_unset", lang))
+        + (shown(key, preferences[key], lang) if key in preferences else text("preferences_unset", lang))
         for key in ("language", "poem_form")
     ]
-    return discord.Embed(title=text("preferences_show_title", lang), description="\n".join(lines),
-                         colour=SETTINGS_COLOUR)
+    return discord.Embed(
+        title=text("preferences_show_title", lang), description="\n".join(lines), colour=SETTINGS_COLOUR
+    )

@@ -63,7 +63,6 @@ def training_data_problem(path: Path) -> str | None:
     return None
 
 
-
 SERVER_INSTALL = app_commands.AppInstallationType(guild=True, user=False)
 IN_SERVERS = app_commands.AppCommandContext(guild=True, dm_channel=False, private_channel=False)
 
@@ -79,14 +78,28 @@ class Training(commands.Cog):
 
     # Admin commands steer the whole bot: only where a server installed it, never through a
     # user's own install, in DMs or in servers without it.
-    train = app_commands.Group(name="train", description=command_text("train.description"),
-                               allowed_installs=SERVER_INSTALL, allowed_contexts=IN_SERVERS)
-    model = app_commands.Group(name="model", description=command_text("model.description"),
-                               allowed_installs=SERVER_INSTALL, allowed_contexts=IN_SERVERS)
+    train = app_commands.Group(
+        name="train",
+        description=command_text("train.description"),
+        allowed_installs=SERVER_INSTALL,
+        allowed_contexts=IN_SERVERS,
+    )
+    model = app_commands.Group(
+        name="model",
+        description=command_text("model.description"),
+        allowed_installs=SERVER_INSTALL,
+        allowed_contexts=IN_SERVERS,
+    )
 
-    def __init__(self, bot: GenAIBot, *, training_dir: Path, shipped_version: str | None,
-                 supervisor: Supervisor | None = None,
-                 follower: ServingFollower | None = None) -> None:
+    def __init__(
+        self,
+        bot: GenAIBot,
+        *,
+        training_dir: Path,
+        shipped_version: str | None,
+        supervisor: Supervisor | None = None,
+        follower: ServingFollower | None = None,
+    ) -> None:
         self.bot = bot
         self.training_dir = training_dir
         self.shipped_version = shipped_version
@@ -121,23 +134,33 @@ class Training(commands.Cog):
         lang = language_of(guild.preferred_locale if guild else None)
         try:
             await self.bot.get_partial_messageable(job.channel_id).send(
-                text("train_swapped_announce", lang, version=evaluation.version, job=job.id,
-                     elbo=f"{evaluation.negative_elbo:.1f}", fidelity=f"{evaluation.fidelity:.1%}"))
+                text(
+                    "train_swapped_announce",
+                    lang,
+                    version=evaluation.version,
+                    job=job.id,
+                    elbo=f"{evaluation.negative_elbo:.1f}",
+                    fidelity=f"{evaluation.fidelity:.1%}",
+                )
+            )
         except Exception as exc:  # the swap stands; the note is a courtesy
-            log.warning("could not announce model %s in channel %s: %s", evaluation.version,
-                        job.channel_id, exc)
+            log.warning(
+                "could not announce model %s in channel %s: %s", evaluation.version, job.channel_id, exc
+            )
 
     def is_admin(self, interaction: discord.Interaction) -> bool:
         """May train and roll back here: the bot's owners always; otherwise whom the server's
         settings name (by default, members who may manage the server)."""
         if interaction.user.id in self.bot.settings.owner_ids:
             return True
-        return rules_of(interaction).may_train(manages_server=manages_server(interaction),
-                                               role_ids=role_ids(interaction))
+        return rules_of(interaction).may_train(
+            manages_server=manages_server(interaction), role_ids=role_ids(interaction)
+        )
 
     async def _refuse(self, interaction: discord.Interaction, key: str, **params) -> None:
         await interaction.response.send_message(
-            text(key, interaction_language(interaction), **params), ephemeral=True)
+            text(key, interaction_language(interaction), **params), ephemeral=True
+        )
 
     async def _require(self, interaction: discord.Interaction, *, admin: bool) -> bool:
         """True when the command may go on; otherwise the user has had a refusal."""
@@ -148,8 +171,11 @@ class Training(commands.Cog):
             await self._refuse(interaction, "train_needs_server")
             return False
         if admin and not self.is_admin(interaction):
-            log.info("/%s refused to user %s: not an admin", interaction.command.qualified_name,
-                     user_hash(interaction.user.id))
+            log.info(
+                "/%s refused to user %s: not an admin",
+                interaction.command.qualified_name,
+                user_hash(interaction.user.id),
+            )
             who = rules_of(interaction)["trainers"]
             await self._refuse(interaction, TRAINER_REFUSALS.get(who, "train_admins_only"))
             return False
@@ -158,11 +184,13 @@ class Training(commands.Cog):
     # -- /train start | cancel ----------------------------------------------------------------
 
     @train.command(name="start", description=command_text("train-start.description"))
-    @app_commands.describe(epochs=command_text("train-start.epochs"),
-                           seed=command_text("train-start.seed"))
-    async def train_start(self, interaction: discord.Interaction,
-                          epochs: app_commands.Range[int, 1, MAX_EPOCHS] | None = None,
-                          seed: app_commands.Range[int, 0, MAX_SEED] | None = None) -> None:
+    @app_commands.describe(epochs=command_text("train-start.epochs"), seed=command_text("train-start.seed"))
+    async def train_start(
+        self,
+        interaction: discord.Interaction,
+        epochs: app_commands.Range[int, 1, MAX_EPOCHS] | None = None,
+        seed: app_commands.Range[int, 0, MAX_SEED] | None = None,
+    ) -> None:
         if not await self._require(interaction, admin=True):
             return
         lang = interaction_language(interaction)
@@ -173,23 +201,32 @@ class Training(commands.Cog):
             await self._refuse(interaction, "train_data_unusable")
             return
         result = await self.supervisor.start(
-            user_id=interaction.user.id, guild_id=interaction.guild_id,
-            channel_id=interaction.channel_id, epochs=epochs, seed=seed,
-            data=self.bot.settings.training_data)
+            user_id=interaction.user.id,
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id,
+            epochs=epochs,
+            seed=seed,
+            data=self.bot.settings.training_data,
+        )
         job = result.job
         if not result.started:
-            await self._refuse(interaction, "train_busy", job=job.id, user=f"<@{job.started_by}>",
-                               since=discord.utils.format_dt(job.created_at, style="R"),
-                               epoch=job.epoch, epochs=job.total_epochs)
+            await self._refuse(
+                interaction,
+                "train_busy",
+                job=job.id,
+                user=f"<@{job.started_by}>",
+                since=discord.utils.format_dt(job.created_at, style="R"),
+                epoch=job.epoch,
+                epochs=job.total_epochs,
+            )
             return
         if job.state == "failed":
-            await self._refuse(interaction, "train_start_failed",
-                               reason=job_outcome(job, lang))
+            await self._refuse(interaction, "train_start_failed", reason=job_outcome(job, lang))
             return
         key = "train_resumed" if result.resumed else "train_started"
-        await interaction.response.send_message(text(
-            key, lang, job=job.id, epochs=job.total_epochs, seed=job.parameters["seed"],
-            epoch=job.epoch))
+        await interaction.response.send_message(
+            text(key, lang, job=job.id, epochs=job.total_epochs, seed=job.parameters["seed"], epoch=job.epoch)
+        )
 
     @train.command(name="cancel", description=command_text("train-cancel.description"))
     async def train_cancel(self, interaction: discord.Interaction) -> None:
@@ -201,11 +238,13 @@ class Training(commands.Cog):
             return
         job = cancelling.job
         if cancelling.by != interaction.user.id:  # another admin got there first
-            await self._refuse(interaction, "train_already_cancelling", job=job.id,
-                               user=f"<@{cancelling.by}>")
+            await self._refuse(
+                interaction, "train_already_cancelling", job=job.id, user=f"<@{cancelling.by}>"
+            )
             return
-        await interaction.response.send_message(text(
-            "train_cancelling", interaction_language(interaction), job=job.id, epoch=job.epoch))
+        await interaction.response.send_message(
+            text("train_cancelling", interaction_language(interaction), job=job.id, epoch=job.epoch)
+        )
 
     # -- /train-status ------------------------------------------------------------------------
 
@@ -223,12 +262,20 @@ class Training(commands.Cog):
             return training_reply(status, curve, shipped_version=serving, lang=lang)
         status, curve = await self.bot.run_blocking(read_status_and_curve, Path(job.job_dir))
         last_ended = await self.supervisor.jobs.last_ended()
-        can_resume = (is_admin(interaction, self.bot.settings.owner_ids)
-                      and await self.supervisor.resumable() is not None and job.state != "running")
+        can_resume = (
+            is_admin(interaction, self.bot.settings.owner_ids)
+            and await self.supervisor.resumable() is not None
+            and job.state != "running"
+        )
         return job_status_reply(
-            job, status, curve,
+            job,
+            status,
+            curve,
             last_ended=last_ended if last_ended is not None and last_ended.id != job.id else None,
-            can_resume=can_resume, serving_version=serving, lang=lang)
+            can_resume=can_resume,
+            serving_version=serving,
+            lang=lang,
+        )
 
     # -- /model info | rollback ---------------------------------------------------------------
 
@@ -255,8 +302,11 @@ class Training(commands.Cog):
 
         sampler = self.bot.sampler
         # A registry row without a path is the configured model (shipped, or GENAI_MODEL_DIR).
-        folder = Path(serving.path) if serving is not None and serving.path else (
-            self.bot.settings.model_dir or PRETRAINED_DIR)
+        folder = (
+            Path(serving.path)
+            if serving is not None and serving.path
+            else (self.bot.settings.model_dir or PRETRAINED_DIR)
+        )
         report = read_report(folder, sampler.card if sampler is not None else None)
         if report is None:
             return text("model_fairness_missing", lang)
@@ -277,13 +327,25 @@ class Training(commands.Cog):
             await interaction.edit_original_response(content=text("model_no_previous", lang))
             return
         now_serving, rolled_back = rows
-        log.info("user %s rolled the digit model back from %s to %s", user_hash(interaction.user.id),
-                 rolled_back.version, now_serving.version)
-        await interaction.edit_original_response(content=text(
-            "model_rolled_back", lang, version=now_serving.version, old=rolled_back.version))
+        log.info(
+            "user %s rolled the digit model back from %s to %s",
+            user_hash(interaction.user.id),
+            rolled_back.version,
+            now_serving.version,
+        )
+        await interaction.edit_original_response(
+            content=text("model_rolled_back", lang, version=now_serving.version, old=rolled_back.version)
+        )
 
 
 async def setup(bot: GenAIBot) -> None:
     shipped = bot.sampler.version if bot.sampler is not None else None
-    await bot.add_cog(Training(bot, training_dir=bot.settings.training_dir, shipped_version=shipped,
-                               supervisor=bot.supervisor, follower=bot.follower))
+    await bot.add_cog(
+        Training(
+            bot,
+            training_dir=bot.settings.training_dir,
+            shipped_version=shipped,
+            supervisor=bot.supervisor,
+            follower=bot.follower,
+        )
+    )

@@ -27,7 +27,10 @@ LOSS_CURVE_FILE = "loss-curve.png"
 
 
 def training_reply(
-    status: TrainingStatus | None, curve_png: bytes | None, *, shipped_version: str | None,
+    status: TrainingStatus | None,
+    curve_png: bytes | None,
+    *,
+    shipped_version: str | None,
     lang: Lang,
 ) -> Reply:
     """/train-status: `training_embed`, with the loss curve as its image when there is one."""
@@ -50,9 +53,7 @@ def training_embed(
     state_key = f"state_{status.state}"
     state = text(state_key, lang) if state_key in _STATES else status.state
     embed.add_field(name=text("train_state", lang), value=state)
-    embed.add_field(
-        name=text("train_epoch", lang), value=f"{status.epoch} / {status.total_epochs}"
-    )
+    embed.add_field(name=text("train_epoch", lang), value=f"{status.epoch} / {status.total_epochs}")
     embed.add_field(
         name=text("train_eta", lang),
         value=format_duration(status.eta_seconds) if status.state == "running" else "—",
@@ -66,9 +67,7 @@ def training_embed(
         value=_losses(status.val_loss, status.val_reconstruction_loss, status.val_kl_loss),
     )
     version = status.model_version or shipped_version
-    embed.add_field(
-        name=text("train_model", lang), value=vae_label(version) if version else "—"
-    )
+    embed.add_field(name=text("train_model", lang), value=vae_label(version) if version else "—")
     updated = _timestamp(status.updated_at)
     if updated:
         embed.add_field(name=text("train_updated", lang), value=updated)
@@ -161,14 +160,21 @@ def job_outcome(job: TrainingJob, lang: Lang) -> str:
 
 
 def job_status_reply(
-    job: TrainingJob, status: TrainingStatus | None, curve_png: bytes | None, *,
-    last_ended: TrainingJob | None, can_resume: bool, serving_version: str | None, lang: Lang,
+    job: TrainingJob,
+    status: TrainingStatus | None,
+    curve_png: bytes | None,
+    *,
+    last_ended: TrainingJob | None,
+    can_resume: bool,
+    serving_version: str | None,
+    lang: Lang,
 ) -> Reply:
     """/train-status for a job started from chat: the trainer's fields, plus who started it,
     a progress bar, how it (or the last finished job) ended, and whether it can be resumed."""
     # While the bot still judges a finished run's model, the job is running, not finished.
-    state = job.state if job.state != "running" or status is None or status.state == "finished" \
-        else status.state
+    state = (
+        job.state if job.state != "running" or status is None or status.state == "finished" else status.state
+    )
     state_key = f"state_{state}"
     state_text = text(state_key, lang) if state_key in _JOB_STATES else state
     if status is None:  # the job's process has not written its first status yet
@@ -178,18 +184,31 @@ def job_status_reply(
         embed = training_embed(status, shipped_version=serving_version, lang=lang)
         embed.set_field_at(0, name=text("train_state", lang), value=state_text)
     embed.description = progress_bar(job.epoch if status is None else status.epoch, job.total_epochs)
-    embed.add_field(name=text("train_job", lang), inline=False, value=text(
-        "train_job_line", lang, job=job.id, user=f"<@{job.started_by}>",
-        since=discord.utils.format_dt(job.created_at, style="R")))
+    embed.add_field(
+        name=text("train_job", lang),
+        inline=False,
+        value=text(
+            "train_job_line",
+            lang,
+            job=job.id,
+            user=f"<@{job.started_by}>",
+            since=discord.utils.format_dt(job.created_at, style="R"),
+        ),
+    )
     if job.state != "running":
-        embed.add_field(name=text("train_outcome", lang), inline=False,
-                        value=clip(job_outcome(job, lang), EMBED_FIELD_VALUE_LIMIT))
+        embed.add_field(
+            name=text("train_outcome", lang),
+            inline=False,
+            value=clip(job_outcome(job, lang), EMBED_FIELD_VALUE_LIMIT),
+        )
     elif last_ended is not None:
-        embed.add_field(name=text("train_last_outcome", lang, job=last_ended.id), inline=False,
-                        value=clip(job_outcome(last_ended, lang), EMBED_FIELD_VALUE_LIMIT))
+        embed.add_field(
+            name=text("train_last_outcome", lang, job=last_ended.id),
+            inline=False,
+            value=clip(job_outcome(last_ended, lang), EMBED_FIELD_VALUE_LIMIT),
+        )
     if can_resume:
-        embed.add_field(name=text("train_resume", lang), value=text("train_resume_hint", lang),
-                        inline=False)
+        embed.add_field(name=text("train_resume", lang), value=text("train_resume_hint", lang), inline=False)
     files = [] if curve_png is None else [attach_image(embed, curve_png, LOSS_CURVE_FILE)]
     return Reply(embeds=[embed], files=files)
 
@@ -197,28 +216,38 @@ def job_status_reply(
 _JOB_STATES = _STATES | {"state_cancelled"}
 
 
-def model_reply(serving: ModelVersion | None, previous: ModelVersion | None, *, loaded_version: str,
-                lang: Lang) -> Reply:
+def model_reply(
+    serving: ModelVersion | None, previous: ModelVersion | None, *, loaded_version: str, lang: Lang
+) -> Reply:
     """/model info: the serving model, how it was trained and how it scored."""
     embed = discord.Embed(title=text("model_title", lang), colour=DIGIT_COLOUR)
     version = serving.version if serving is not None else loaded_version
     embed.add_field(name=text("model_version", lang), value=vae_label(version))
     summary = (serving.card_summary if serving is not None else None) or {}
     if serving is not None and serving.created_by_job is not None:
-        trained = text("model_trained_by_job", lang, job=serving.created_by_job,
-                       epochs=summary.get("epochs", "?"), digits=summary.get("train_size", "?"))
+        trained = text(
+            "model_trained_by_job",
+            lang,
+            job=serving.created_by_job,
+            epochs=summary.get("epochs", "?"),
+            digits=summary.get("train_size", "?"),
+        )
     else:
-        trained = text("model_trained_shipped", lang, epochs=summary.get("epochs", "?"),
-                       digits=summary.get("train_size", "?"))
+        trained = text(
+            "model_trained_shipped",
+            lang,
+            epochs=summary.get("epochs", "?"),
+            digits=summary.get("train_size", "?"),
+        )
     created = _timestamp(summary.get("created_at"))
-    embed.add_field(name=text("model_trained", lang),
-                    value=f"{trained} {created}" if created else trained, inline=False)
+    embed.add_field(
+        name=text("model_trained", lang), value=f"{trained} {created}" if created else trained, inline=False
+    )
     elbo = serving.validation_negative_elbo if serving is not None else None
     embed.add_field(name=text("model_elbo", lang), value="—" if elbo is None else f"{elbo:.1f} nats")
     fidelity = serving.fidelity if serving is not None else None
-    embed.add_field(name=text("model_fidelity", lang),
-                    value="—" if fidelity is None else f"{fidelity:.1%}")
-    embed.add_field(name=text("model_previous", lang),
-                    value=vae_label(previous.version) if previous is not None else "—")
+    embed.add_field(name=text("model_fidelity", lang), value="—" if fidelity is None else f"{fidelity:.1%}")
+    embed.add_field(
+        name=text("model_previous", lang), value=vae_label(previous.version) if previous is not None else "—"
+    )
     return Reply(embeds=[embed])
-

@@ -14,7 +14,6 @@ if connection is None:
     raise RuntimeError("run migrations through bot.storage (start-up) or python -m bot.storage.revision")
 
 
-
 def render_item(kind, item, autogen_context):
     """Revisions spell column types in SQLAlchemy's own terms, so a later change to our Python
     types never changes what an old revision creates."""

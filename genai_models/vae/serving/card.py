@@ -44,8 +44,14 @@ HISTORY_FILE = "history.json"
 WEIGHT_FILES = (VAE_FILE, CHECKER_FILE)
 SERVING_FILES = (*ONNX_FILES, SERVING_STATE_FILE)
 # Every file a current card vouches for.
-CARD_FILES = (*WEIGHT_FILES, LATENTS_FILE, TRAINING_LATENTS_FILE, CLASS_LATENTS_FILE,
-              HISTORY_FILE, *SERVING_FILES)
+CARD_FILES = (
+    *WEIGHT_FILES,
+    LATENTS_FILE,
+    TRAINING_LATENTS_FILE,
+    CLASS_LATENTS_FILE,
+    HISTORY_FILE,
+    *SERVING_FILES,
+)
 SCHEMA_3_FILES = (*WEIGHT_FILES, LATENTS_FILE, TRAINING_LATENTS_FILE)
 # 2: the validation latents moved out of the card into LATENTS_FILE. Schema-1 cards (models
 # trained before) still hold them inline and are read as they are.
@@ -68,26 +74,42 @@ def version_id(weights_sha256: str, latent_dim: int) -> str:
 
 def write_validation_latents(model_dir: Path, points: np.ndarray, labels: np.ndarray) -> None:
     """Write the latent map's scatter (latent means and labels of the validation digits)."""
-    write_atomic(model_dir / LATENTS_FILE, npz_bytes({
-        "points": np.asarray(points, "float32"), "labels": np.asarray(labels, "int32")}))
+    write_atomic(
+        model_dir / LATENTS_FILE,
+        npz_bytes({"points": np.asarray(points, "float32"), "labels": np.asarray(labels, "int32")}),
+    )
 
 
-def write_training_latents(model_dir: Path, points: np.ndarray, spreads: np.ndarray,
-                           labels: np.ndarray) -> None:
+def write_training_latents(
+    model_dir: Path, points: np.ndarray, spreads: np.ndarray, labels: np.ndarray
+) -> None:
     """Write the training digits' latent means, their posterior standard deviations and labels."""
-    write_atomic(model_dir / TRAINING_LATENTS_FILE, npz_bytes({
-        "points": np.asarray(points, "float32"), "spreads": np.asarray(spreads, "float32"),
-        "labels": np.asarray(labels, "int32")}))
+    write_atomic(
+        model_dir / TRAINING_LATENTS_FILE,
+        npz_bytes(
+            {
+                "points": np.asarray(points, "float32"),
+                "spreads": np.asarray(spreads, "float32"),
+                "labels": np.asarray(labels, "int32"),
+            }
+        ),
+    )
 
 
 def write_card_data(model_dir: Path, fields: dict[str, Any]) -> dict[str, Any]:
     """Write `fields`' class statistics and history to their files; returns the other fields."""
     fields = dict(fields)
     stats = fields.pop("class_latents")
-    write_atomic(model_dir / CLASS_LATENTS_FILE, npz_bytes({
-        "means": np.array([stats[str(k)]["mean"] for k in range(10)], "float64"),
-        "covariances": np.array([stats[str(k)]["covariance"] for k in range(10)], "float64"),
-        "counts": np.array([stats[str(k)]["count"] for k in range(10)], "int64")}))
+    write_atomic(
+        model_dir / CLASS_LATENTS_FILE,
+        npz_bytes(
+            {
+                "means": np.array([stats[str(k)]["mean"] for k in range(10)], "float64"),
+                "covariances": np.array([stats[str(k)]["covariance"] for k in range(10)], "float64"),
+                "counts": np.array([stats[str(k)]["count"] for k in range(10)], "int64"),
+            }
+        ),
+    )
     write_json_atomic(model_dir / HISTORY_FILE, fields.pop("history", {}))
     return fields
 
@@ -135,8 +157,7 @@ def with_card_data(model_dir: Path, card: dict[str, Any]) -> dict[str, Any]:
     if schema >= 2:
         card["validation_latents"] = _read_latents(model_dir / LATENTS_FILE)
     if schema >= 3:
-        card["training_latents"] = _read_latents(model_dir / TRAINING_LATENTS_FILE,
-                                                 extra=("spreads",))
+        card["training_latents"] = _read_latents(model_dir / TRAINING_LATENTS_FILE, extra=("spreads",))
     return card
 
 
@@ -152,8 +173,10 @@ def _read_class_latents(path: Path) -> dict[str, dict[str, Any]]:
             counts = archive["counts"]
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise ModelFileError(f"Model file {path} is unreadable ({exc})") from exc
-    return {str(k): {"count": int(counts[k]), "mean": means[k], "covariance": covariances[k]}
-            for k in range(len(means))}
+    return {
+        str(k): {"count": int(counts[k]), "mean": means[k], "covariance": covariances[k]}
+        for k in range(len(means))
+    }
 
 
 def _verify(path: Path, card: dict[str, Any], card_path: Path) -> None:
@@ -177,8 +200,13 @@ def _read_latents(path: Path, extra: tuple[str, ...] = ()) -> dict[str, np.ndarr
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise ModelFileError(f"Model file {path} is unreadable ({exc})") from exc
     points, labels = arrays["points"], arrays["labels"]
-    if (points.ndim != 2 or labels.shape != (len(points),)
-            or any(arrays[name].shape != points.shape for name in extra)):
-        raise ModelFileError(f"Model file {path} holds points {points.shape} and labels "
-                             f"{labels.shape}: expected (N, latent_dim) and (N,)")
+    if (
+        points.ndim != 2
+        or labels.shape != (len(points),)
+        or any(arrays[name].shape != points.shape for name in extra)
+    ):
+        raise ModelFileError(
+            f"Model file {path} holds points {points.shape} and labels "
+            f"{labels.shape}: expected (N, latent_dim) and (N,)"
+        )
     return arrays

@@ -38,9 +38,12 @@ DIGIT_PANEL = 440  # pixels a side of one digit's panel
 OVERVIEW_PANEL = 196  # of each small multiple (7 cells of 28 px: one source pixel per pixel)
 # The catalogue's words for a stroke measure (style.MEASURES) growing (+1) or shrinking (-1).
 STYLE_WORDS = {
-    ("slant", 1): "style_slant_more", ("slant", -1): "style_slant_less",
-    ("width", 1): "style_width_more", ("width", -1): "style_width_less",
-    ("ink", 1): "style_ink_more", ("ink", -1): "style_ink_less",
+    ("slant", 1): "style_slant_more",
+    ("slant", -1): "style_slant_less",
+    ("width", 1): "style_width_more",
+    ("width", -1): "style_width_less",
+    ("ink", 1): "style_ink_more",
+    ("ink", -1): "style_ink_less",
 }
 
 
@@ -55,17 +58,27 @@ def new_seed() -> int:
     return secrets.randbelow(MAX_SEED + 1)
 
 
-def provenance_of(sampler: DigitSampler, *, mark: bool, uploads: tuple = (),
-                  **parameters: object) -> Provenance:
+def provenance_of(
+    sampler: DigitSampler, *, mark: bool, uploads: tuple = (), **parameters: object
+) -> Provenance:
     """What an image drawn by `sampler` with `parameters` says about itself; `uploads` are the
     people's images it was made from, recorded by hash only."""
-    return Provenance(model=f"VAE {sampler.version}", parameters=parameters, mark=mark,
-                      ingredients=tuple(Ingredient.of_upload(upload) for upload in uploads))
+    return Provenance(
+        model=f"VAE {sampler.version}",
+        parameters=parameters,
+        mark=mark,
+        ingredients=tuple(Ingredient.of_upload(upload) for upload in uploads),
+    )
 
 
 def draw_digits(
-    sampler: DigitSampler, digit: int | None, *, count: int, seed: int | None,
-    offset: tuple[float, float] | None = None, mark: bool = True,
+    sampler: DigitSampler,
+    digit: int | None,
+    *,
+    count: int,
+    seed: int | None,
+    offset: tuple[float, float] | None = None,
+    mark: bool = True,
 ) -> bytes:
     """A PNG grid of `count` digits `digit` (any when None): a lookup and a PNG, no model call;
     `offset` (Explore) moves them across the style plane, for one batched decode."""
@@ -79,8 +92,9 @@ def draw_digits(
     )
 
 
-def draw_drawn_digits(sampler: DigitSampler, digit: int | None, *, count: int, seed: int,
-                      mark: bool = True) -> bytes | None:
+def draw_drawn_digits(
+    sampler: DigitSampler, digit: int | None, *, count: int, seed: int, mark: bool = True
+) -> bytes | None:
     """`draw_digits` without an offset when every digit it shows was drawn before: a lookup
     and a PNG (cheaper than a hop to a worker thread for a small grid); None when some digit
     still needs the decoder."""
@@ -92,8 +106,9 @@ def draw_drawn_digits(sampler: DigitSampler, digit: int | None, *, count: int, s
     return imaging.grid_png(images, provenance=provenance)
 
 
-def draw_handwriting(sampler: DigitSampler, image: bytes | np.ndarray,
-                     digit: int | None = None, *, mark: bool = True) -> tuple[bytes, Handwriting]:
+def draw_handwriting(
+    sampler: DigitSampler, image: bytes | np.ndarray, digit: int | None = None, *, mark: bool = True
+) -> tuple[bytes, Handwriting]:
     """The ten digits 0–9 in the hand of a user's digit, as /digit count:10's PNG grid.
     The file names the digit the upload was read as, never the upload itself (it is the user's)."""
     written = sampler.handwriting(image, digit)
@@ -106,8 +121,13 @@ def draw_handwriting(sampler: DigitSampler, image: bytes | np.ndarray,
 
 
 def draw_morph(
-    sampler: DigitSampler, start: MorphEnd, end: MorphEnd, *, frames: int = DEFAULT_FRAMES,
-    seed: int | None = None, mark: bool = True,
+    sampler: DigitSampler,
+    start: MorphEnd,
+    end: MorphEnd,
+    *,
+    frames: int = DEFAULT_FRAMES,
+    seed: int | None = None,
+    mark: bool = True,
 ) -> bytes:
     """A looping GIF of `start` turning into `end` (see `DigitSampler.morph` for what ends are)."""
     seed = new_seed() if seed is None else seed
@@ -123,8 +143,14 @@ def draw_morph(
     )
 
 
-def draw_latent_map(sampler: DigitSampler, digit: int | None = None, *, lang: str = "en",
-                    cells: int | None = None, mark: bool = True) -> bytes:
+def draw_latent_map(
+    sampler: DigitSampler,
+    digit: int | None = None,
+    *,
+    lang: str = "en",
+    cells: int | None = None,
+    mark: bool = True,
+) -> bytes:
     """The readable latent map as a PNG, its texts in `lang`.
 
     With `digit`: that digit decoded across the style plane (cells × cells), the real validation
@@ -146,12 +172,16 @@ def draw_latent_map(sampler: DigitSampler, digit: int | None = None, *, lang: st
         title = CATALOGUE.render("style_map_title", lang, {"digit": digit})
         legend = CATALOGUE.render("style_map_legend_one", lang, {"digit": digit})
     return style_map_png(
-        panels, extent=plane.extent, title=title, legend=legend,
+        panels,
+        extent=plane.extent,
+        title=title,
+        legend=legend,
         x_label=CATALOGUE.render("style_axis_x", lang, {"meaning": axis_meaning(axes.x, +1, lang)}),
         y_label=CATALOGUE.render("style_axis_y", lang, {"meaning": axis_meaning(axes.y, +1, lang)}),
         panel_size=OVERVIEW_PANEL if digit is None else DIGIT_PANEL,
-        provenance=provenance_of(sampler, mark=mark, feature="latent-map",
-                                 digit="all" if digit is None else digit, cells=cells),
+        provenance=provenance_of(
+            sampler, mark=mark, feature="latent-map", digit="all" if digit is None else digit, cells=cells
+        ),
     )
 
 
@@ -160,8 +190,10 @@ def map_panels(sampler: DigitSampler, plane) -> list:
     digit is drawn faded and struck through, never as if it were that digit."""
     from genai_models.imaging.style_map import StylePanel, digit_colour
 
-    return [StylePanel(str(k), fade_where(grid, reads_as(sampler, grid, k)), points, digit_colour(k))
-            for k, grid, points in zip(plane.digits, plane.grids, plane.points, strict=True)]
+    return [
+        StylePanel(str(k), fade_where(grid, reads_as(sampler, grid, k)), points, digit_colour(k))
+        for k, grid, points in zip(plane.digits, plane.grids, plane.points, strict=True)
+    ]
 
 
 def reads_as(sampler: DigitSampler, images: np.ndarray, digits) -> np.ndarray:
@@ -170,8 +202,7 @@ def reads_as(sampler: DigitSampler, images: np.ndarray, digits) -> np.ndarray:
     `classify_mnist`: a cell it merely leans towards reading as its digit is not legible."""
     flat = np.asarray(images).reshape(-1, 28, 28)
     expected = np.broadcast_to(np.asarray(digits), np.shape(images)[:-2]).ravel()
-    confidence = np.array([sampler.classify_mnist(image)[k] for image, k in zip(flat, expected,
-                                                                                 strict=True)])
+    confidence = np.array([sampler.classify_mnist(image)[k] for image, k in zip(flat, expected, strict=True)])
     return (confidence >= LEGIBLE_CONFIDENCE).reshape(np.shape(images)[:-2])
 
 

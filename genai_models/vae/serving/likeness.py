@@ -33,7 +33,7 @@ class DigitLikeness:
         query = np.asarray(image, "float32").reshape(-1)
         nearest = np.full(NEIGHBOURS, np.inf, "float32")
         for start in range(0, len(self._references), _CHUNK):
-            rows = self._references[start:start + _CHUNK].astype("float32") / 255.0
+            rows = self._references[start : start + _CHUNK].astype("float32") / 255.0
             distances = ((rows - query) ** 2).sum(axis=1)
             nearest = np.sort(np.concatenate([nearest, distances]))[:NEIGHBOURS]
         return float(nearest.mean())

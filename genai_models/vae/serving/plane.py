@@ -27,8 +27,9 @@ class StylePlane:
     anchors: np.ndarray  # (10, latent_dim): each class's plane origin
 
     @classmethod
-    def fit(cls, class_means: np.ndarray, codes: np.ndarray, labels: np.ndarray,
-            measures: np.ndarray) -> StylePlane:
+    def fit(
+        cls, class_means: np.ndarray, codes: np.ndarray, labels: np.ndarray, measures: np.ndarray
+    ) -> StylePlane:
         """The plane of a model whose classes' typical codes are `class_means` (10, D), from
         digits' `codes` (N, D), their `labels` (N,) and two measures of their drawings (N, 2)
         for the x and y axes to follow (style.py's slant and width). A 2-D model keeps its own

@@ -54,10 +54,14 @@ class OnnxNetworks:
         if not len(z):
             return np.zeros((0, 28, 28), "float32")
         names = [node.name for node in self.decoder.get_inputs()]
-        return np.concatenate([
-            self.decoder.run(None, {names[0]: z[i:i + DECODE_CHUNK],
-                                    names[1]: weights[i:i + DECODE_CHUNK]})[0][..., 0]
-            for i in range(0, len(z), DECODE_CHUNK)])
+        return np.concatenate(
+            [
+                self.decoder.run(
+                    None, {names[0]: z[i : i + DECODE_CHUNK], names[1]: weights[i : i + DECODE_CHUNK]}
+                )[0][..., 0]
+                for i in range(0, len(z), DECODE_CHUNK)
+            ]
+        )
 
     def encode(self, images: np.ndarray) -> np.ndarray:
         """Images (N, 28, 28, 1) in [0, 1] → latent means (N, D)."""
@@ -71,8 +75,12 @@ class OnnxNetworks:
 def _run(session, images: np.ndarray) -> np.ndarray:
     images = np.ascontiguousarray(images, "float32")
     name = session.get_inputs()[0].name
-    return np.concatenate([session.run(None, {name: images[i:i + DECODE_CHUNK]})[0]
-                           for i in range(0, max(len(images), 1), DECODE_CHUNK)])
+    return np.concatenate(
+        [
+            session.run(None, {name: images[i : i + DECODE_CHUNK]})[0]
+            for i in range(0, max(len(images), 1), DECODE_CHUNK)
+        ]
+    )
 
 
 def session_options():
@@ -94,11 +102,11 @@ def _session(path: Path):
     if not path.is_file():
         raise ModelFileError(f"Model file missing: {path}")
     try:
-        return onnxruntime.InferenceSession(str(path), session_options(),
-                                            providers=["CPUExecutionProvider"])
+        return onnxruntime.InferenceSession(str(path), session_options(), providers=["CPUExecutionProvider"])
     except Exception as exc:  # ONNX Runtime raises its own exception types for a bad file
-        raise ModelFileError(f"Model file {path} is not a loadable ONNX model "
-                             f"({type(exc).__name__}): copy it again or retrain") from None
+        raise ModelFileError(
+            f"Model file {path} is not a loadable ONNX model ({type(exc).__name__}): copy it again or retrain"
+        ) from None
 
 
 def _check_shapes(folder: Path, decoder, encoder, checker) -> int:
@@ -108,17 +116,27 @@ def _check_shapes(folder: Path, decoder, encoder, checker) -> int:
         return tuple(dim if isinstance(dim, int) else None for dim in node.shape)
 
     decoder_inputs = [shape(node) for node in decoder.get_inputs()]
-    if (len(decoder_inputs) != 2 or len(decoder_inputs[0]) != 2 or decoder_inputs[1] != (None, 10)
-            or shape(decoder.get_outputs()[0]) != (None, *IMAGE_SHAPE)):
-        raise ModelFileError(f"Model file {folder / DECODER_ONNX} maps {decoder_inputs} to "
-                             f"{shape(decoder.get_outputs()[0])}, not latent codes and classes "
-                             "to 28x28 digits: the folder's files are mixed up")
+    if (
+        len(decoder_inputs) != 2
+        or len(decoder_inputs[0]) != 2
+        or decoder_inputs[1] != (None, 10)
+        or shape(decoder.get_outputs()[0]) != (None, *IMAGE_SHAPE)
+    ):
+        raise ModelFileError(
+            f"Model file {folder / DECODER_ONNX} maps {decoder_inputs} to "
+            f"{shape(decoder.get_outputs()[0])}, not latent codes and classes "
+            "to 28x28 digits: the folder's files are mixed up"
+        )
     latent_dim = decoder_inputs[0][1]
-    for name, session, output in ((ENCODER_ONNX, encoder, (None, latent_dim)),
-                                  (CHECKER_ONNX, checker, (None, NUM_CLASSES))):
+    for name, session, output in (
+        (ENCODER_ONNX, encoder, (None, latent_dim)),
+        (CHECKER_ONNX, checker, (None, NUM_CLASSES)),
+    ):
         inputs = [shape(node) for node in session.get_inputs()]
         if inputs != [(None, *IMAGE_SHAPE)] or shape(session.get_outputs()[0]) != output:
-            raise ModelFileError(f"Model file {folder / name} maps {inputs} to "
-                                 f"{shape(session.get_outputs()[0])}, not 28x28 digits to "
-                                 f"{output[1]} values: the folder's files are mixed up")
+            raise ModelFileError(
+                f"Model file {folder / name} maps {inputs} to "
+                f"{shape(session.get_outputs()[0])}, not 28x28 digits to "
+                f"{output[1]} values: the folder's files are mixed up"
+            )
     return int(latent_dim)

@@ -121,8 +121,7 @@ class DigitSampler:
         # The class prior's means (the KL's targets); real codes spread round them and overlap.
         self._prior_means = np.asarray(card["prior_means"], "float64")
         scatter = card.get("validation_latents", {})
-        self._validation_codes = np.asarray(scatter.get("points", []), "float32").reshape(
-            -1, self.latent_dim)
+        self._validation_codes = np.asarray(scatter.get("points", []), "float32").reshape(-1, self.latent_dim)
         self._scatter_labels = np.asarray(scatter.get("labels", []), "int32")
         self._lock = threading.Lock()
 
@@ -133,8 +132,13 @@ class DigitSampler:
             check_servable(state, where)
         for k, count in enumerate(state.accepted_counts()):
             if count < POOL_MINIMUM:
-                log.warning("digit %d: only %d of %d samples pass the self-check; serving the "
-                            "%d most convincing", k, count, POOL_CANDIDATES, POOL_MINIMUM)
+                log.warning(
+                    "digit %d: only %d of %d samples pass the self-check; serving the %d most convincing",
+                    k,
+                    count,
+                    POOL_CANDIDATES,
+                    POOL_MINIMUM,
+                )
         candidates = pool_candidates(self.card, self.latent_dim)
         self._pools = [points[keep] for points, keep in zip(candidates, state.served, strict=True)]
         # Each pool point's drawing, made the first time a request picks it (`_drawn` says
@@ -152,8 +156,13 @@ class DigitSampler:
         self.style_axes: AxisMeaning = state.axes
 
     @classmethod
-    def load(cls, model_dir: Path | str | None = None, *, cache_dir: Path | str | None = None,
-             refuse_undertrained: bool = True) -> DigitSampler:
+    def load(
+        cls,
+        model_dir: Path | str | None = None,
+        *,
+        cache_dir: Path | str | None = None,
+        refuse_undertrained: bool = True,
+    ) -> DigitSampler:
         """Load and verify the model in `model_dir` (default: the weights shipped with us),
         served by ONNX Runtime without TensorFlow.
 
@@ -170,15 +179,19 @@ class DigitSampler:
         started = time.perf_counter()
         card = read_verified_card(model_dir)
         try:
-            sampler = serving_files.load_sampler(cls, model_dir, card, cache_dir,
-                                                 refuse_undertrained=refuse_undertrained)
+            sampler = serving_files.load_sampler(
+                cls, model_dir, card, cache_dir, refuse_undertrained=refuse_undertrained
+            )
             sampler.model_dir = model_dir
         except (KeyError, IndexError, TypeError, ValueError, np.linalg.LinAlgError) as exc:
-            raise ModelFileError(f"Model card {model_dir / CARD_FILE} does not describe these "
-                                 f"models ({type(exc).__name__}: {exc}): retrain, or copy the "
-                                 "folder again") from None
-        log.debug("loaded VAE %s from %s in %.2f s", sampler.version, model_dir,
-                  time.perf_counter() - started)
+            raise ModelFileError(
+                f"Model card {model_dir / CARD_FILE} does not describe these "
+                f"models ({type(exc).__name__}: {exc}): retrain, or copy the "
+                "folder again"
+            ) from None
+        log.debug(
+            "loaded VAE %s from %s in %.2f s", sampler.version, model_dir, time.perf_counter() - started
+        )
         return sampler
 
     # -- primitives -------------------------------------------------------------------------
@@ -202,8 +215,11 @@ class DigitSampler:
             weights = self.class_weights(z)
         else:
             classes = np.asarray(classes)
-            weights = (np.eye(NUM_CLASSES, dtype="float32")[classes] if classes.ndim == 1
-                       else classes.astype("float32"))
+            weights = (
+                np.eye(NUM_CLASSES, dtype="float32")[classes]
+                if classes.ndim == 1
+                else classes.astype("float32")
+            )
         return self.networks.logits(z, weights)
 
     def class_weights(self, z: np.ndarray) -> np.ndarray:
@@ -234,8 +250,13 @@ class DigitSampler:
 
     # -- features ---------------------------------------------------------------------------
 
-    def digits(self, k: int | None = None, count: int = 1, seed: int | None = None,
-               offset: tuple[float, float] | None = None) -> np.ndarray:
+    def digits(
+        self,
+        k: int | None = None,
+        count: int = 1,
+        seed: int | None = None,
+        offset: tuple[float, float] | None = None,
+    ) -> np.ndarray:
         """`count` (count, 28, 28) uint8 images of digit `k` (random classes when k is None); seeded.
 
         The drawings of the pool points `sample_latents` picks: vetting drew each pool point
@@ -249,8 +270,9 @@ class DigitSampler:
         self._draw_pool_points(classes, rows)
         return np.stack([self._pool_images[c][r] for c, r in zip(classes, rows, strict=True)])
 
-    def drawn_digits(self, k: int | None = None, count: int = 1,
-                     seed: int | None = None) -> np.ndarray | None:
+    def drawn_digits(
+        self, k: int | None = None, count: int = 1, seed: int | None = None
+    ) -> np.ndarray | None:
         """`digits(k, count, seed)` when every point it picks was drawn before (a lookup, cheap
         enough for an event loop), else None. Raises InvalidInputError as `digits` does."""
         classes, rows = self._pick(k, count, seed)
@@ -267,12 +289,11 @@ class DigitSampler:
             for start in range(0, len(missing), POOL_DRAW_CHUNK):
                 if (stop is not None and stop.is_set()) or not threading.main_thread().is_alive():
                     return
-                rows = missing[start:start + POOL_DRAW_CHUNK]
+                rows = missing[start : start + POOL_DRAW_CHUNK]
                 self._draw_pool_points(np.full(len(rows), k), rows.tolist())
 
     def _draw_pool_points(self, classes: np.ndarray, rows: list[int]) -> None:
-        missing = sorted({(int(c), r) for c, r in zip(classes, rows, strict=True)
-                          if not self._drawn[c][r]})
+        missing = sorted({(int(c), r) for c, r in zip(classes, rows, strict=True) if not self._drawn[c][r]})
         if not missing:
             return
         z = np.stack([self._pools[c][r] for c, r in missing])
@@ -282,8 +303,7 @@ class DigitSampler:
                 self._pool_images[c][r] = image
                 self._drawn[c][r] = True
 
-    def sample_latents(self, k: int | None = None, count: int = 1,
-                       seed: int | None = None) -> np.ndarray:
+    def sample_latents(self, k: int | None = None, count: int = 1, seed: int | None = None) -> np.ndarray:
         """The latent points `digits(k, count, seed)` decodes (with their classes)."""
         return self._sample(k, count, seed)[0]
 
@@ -302,8 +322,7 @@ class DigitSampler:
         classes = rng.integers(0, 10, count) if k is None else np.full(count, k)
         return classes, [int(rng.integers(len(self._pools[c]))) for c in classes]
 
-    def morph(self, start: MorphEnd, end: MorphEnd, frames: int = 24,
-              seed: int | None = None) -> np.ndarray:
+    def morph(self, start: MorphEnd, end: MorphEnd, frames: int = 24, seed: int | None = None) -> np.ndarray:
         """A latent walk from `start` to `end`, as (frames, 28, 28) uint8 images.
 
         Each end is a digit 0–9, a user's image bytes (checked and made MNIST-like here, so
@@ -312,8 +331,7 @@ class DigitSampler:
         it loops smoothly.
         """
         if not MIN_FRAMES <= frames <= MAX_FRAMES:
-            raise InvalidInputError(
-                code="bad_frames", minimum=MIN_FRAMES, maximum=MAX_FRAMES, frames=frames)
+            raise InvalidInputError(code="bad_frames", minimum=MIN_FRAMES, maximum=MAX_FRAMES, frames=frames)
         rng_seed = np.random.default_rng(seed).integers(2**31, size=2)
         z_a, class_a = self._anchor(start, int(rng_seed[0]))
         z_b, class_b = self._anchor(end, int(rng_seed[1]))
@@ -328,8 +346,7 @@ class DigitSampler:
         with the real validation digits of each class: one batched decode."""
         _check_class(digit)
         if not MIN_MAP_SIZE <= n <= MAX_MAP_SIZE:
-            raise InvalidInputError(
-                f"map size must be between {MIN_MAP_SIZE} and {MAX_MAP_SIZE}, got {n}")
+            raise InvalidInputError(f"map size must be between {MIN_MAP_SIZE} and {MAX_MAP_SIZE}, got {n}")
         digits = list(range(NUM_CLASSES)) if digit is None else [digit]
         extent = self.style_extent
         axis = np.linspace(-extent, extent, n)
@@ -375,10 +392,11 @@ class DigitSampler:
     def _digit_likeness(self) -> DigitLikeness:
         with self._likeness_lock:
             if self._likeness is None:
-                self._likeness = DigitLikeness.from_decodings(np.concatenate([
-                    self.decode(points, np.full(len(points), k))
-                    for k, points in enumerate(self._pools)
-                ]))
+                self._likeness = DigitLikeness.from_decodings(
+                    np.concatenate(
+                        [self.decode(points, np.full(len(points), k)) for k, points in enumerate(self._pools)]
+                    )
+                )
             return self._likeness
 
     def _write_all_digits(self, style: np.ndarray) -> np.ndarray:
@@ -400,8 +418,9 @@ class DigitSampler:
 
     def _atypicality(self, code: np.ndarray, digit: int) -> float:
         """Squared Mahalanobis distance of `code` from the training codes of `digit`."""
-        whitened = np.linalg.solve(self._class_chol[digit], np.asarray(code, "float64")
-                                   - self.class_means[digit])
+        whitened = np.linalg.solve(
+            self._class_chol[digit], np.asarray(code, "float64") - self.class_means[digit]
+        )
         return float(whitened @ whitened)
 
     def _fit_style(self, image: np.ndarray, code: np.ndarray, digit: int) -> tuple[np.ndarray, float]:
@@ -427,8 +446,7 @@ class DigitSampler:
             return z[0].astype("float64"), np.eye(NUM_CLASSES)[classes[0]]
         if isinstance(end, bytes | bytearray | memoryview):
             end = to_mnist(end)  # untrusted: open_user_image refuses what is not a safe image
-        return (self.encode_mnist(end).astype("float64"),
-                self.classify_mnist(end).astype("float64"))
+        return (self.encode_mnist(end).astype("float64"), self.classify_mnist(end).astype("float64"))
 
     def _decode_and_check(self, z: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Drawings of `z` as `classes` (uint8), and the checker's confidence that each shows

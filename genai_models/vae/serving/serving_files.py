@@ -44,20 +44,26 @@ def default_cache_dir() -> Path:
 
 def cache_key(card: dict) -> str:
     """Names the model by the hashes of the files that determine its serving files."""
-    files = {name: entry.get("sha256") for name, entry in card.get("files", {}).items()
-             if name not in SERVING_FILES}
+    files = {
+        name: entry.get("sha256")
+        for name, entry in card.get("files", {}).items()
+        if name not in SERVING_FILES
+    }
     return hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:24]
 
 
-def load_sampler(cls, model_dir: Path, card: dict, cache_dir: Path | str | None, *,
-                 refuse_undertrained: bool = True):
+def load_sampler(
+    cls, model_dir: Path, card: dict, cache_dir: Path | str | None, *, refuse_undertrained: bool = True
+):
     """A `cls` (DigitSampler) serving the verified `card`'s model in `model_dir`."""
     if has_serving_files(card):
         sampler = cls(OnnxNetworks.load(model_dir), card)
         state = read_serving_state(model_dir / SERVING_STATE_FILE)
         if state is None:
-            raise ModelFileError(f"Model file {model_dir / SERVING_STATE_FILE} is from another "
-                                 "version of genai-bot: export the model again")
+            raise ModelFileError(
+                f"Model file {model_dir / SERVING_STATE_FILE} is from another "
+                "version of genai-bot: export the model again"
+            )
         sampler.serve(state, model_dir, refuse_undertrained=refuse_undertrained)
         return sampler
     key = cache_key(card)
@@ -74,8 +80,11 @@ def load_sampler(cls, model_dir: Path, card: dict, cache_dir: Path | str | None,
         try:
             write_serving_state(folder / SERVING_STATE_FILE, state, key=key)
         except OSError as exc:
-            log.warning("could not keep the vetted digits in %s (%s): the next start vets "
-                        "them again", folder, exc.strerror or exc)
+            log.warning(
+                "could not keep the vetted digits in %s (%s): the next start vets them again",
+                folder,
+                exc.strerror or exc,
+            )
     sampler.serve(state, model_dir, refuse_undertrained=refuse_undertrained)
     return sampler
 
@@ -101,8 +110,10 @@ def _publish_networks(model_dir: Path, folder: Path) -> None:
         for name in ONNX_FILES:
             os.replace(staging / name, folder / name)
     except OSError as exc:
-        raise ModelFileError(f"cannot convert the model in {model_dir} for serving into "
-                             f"{folder}: {exc.strerror or exc}; set GENAI_DATA_DIR to a "
-                             "writable folder") from None
+        raise ModelFileError(
+            f"cannot convert the model in {model_dir} for serving into "
+            f"{folder}: {exc.strerror or exc}; set GENAI_DATA_DIR to a "
+            "writable folder"
+        ) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -74,5 +74,8 @@ def describe_axes(grids: list[np.ndarray], coordinates: np.ndarray) -> AxisMeani
 def _names(effects: np.ndarray) -> tuple[tuple[str, int], ...]:
     order = np.argsort(-np.abs(effects))
     strongest = abs(effects[order[0]])
-    return tuple((MEASURES[i], 1 if effects[i] > 0 else -1) for i in order[:MAX_NAMES]
-                 if abs(effects[i]) >= NAMING_SHARE * strongest)
+    return tuple(
+        (MEASURES[i], 1 if effects[i] > 0 else -1)
+        for i in order[:MAX_NAMES]
+        if abs(effects[i]) >= NAMING_SHARE * strongest
+    )

@@ -92,13 +92,18 @@ def class_gaussians(card: dict, latent_dim: int) -> tuple[np.ndarray, np.ndarray
     """Each class's mean code (10, D) and the Cholesky factor of its covariance (10, D, D)."""
     stats = card["class_latents"]
     means = np.array([stats[str(k)]["mean"] for k in range(NUM_CLASSES)], "float64")
-    chols = np.array([np.linalg.cholesky(np.asarray(stats[str(k)]["covariance"])
-                                         + 1e-6 * np.eye(latent_dim)) for k in range(NUM_CLASSES)])
+    chols = np.array(
+        [
+            np.linalg.cholesky(np.asarray(stats[str(k)]["covariance"]) + 1e-6 * np.eye(latent_dim))
+            for k in range(NUM_CLASSES)
+        ]
+    )
     return means, chols
 
 
-def vet(sampler, candidates: list[np.ndarray], validation_codes: np.ndarray,
-        validation_labels: np.ndarray) -> ServingState:
+def vet(
+    sampler, candidates: list[np.ndarray], validation_codes: np.ndarray, validation_labels: np.ndarray
+) -> ServingState:
     """Draw every candidate with `sampler.draw`, keep those `sampler.classify_images` reads as
     their class, fit the style plane on the kept drawings and name its axes."""
     served, accepted, codes, drawings = [], [], [], []
@@ -119,8 +124,7 @@ def vet(sampler, candidates: list[np.ndarray], validation_codes: np.ndarray,
     measures = stroke_measures(np.concatenate(drawings))[:, :2]  # slant, width
     plane = StylePlane.fit(sampler.class_means, np.concatenate(codes), labels, measures)
     extent = style_extent(plane.coordinates(validation_codes, validation_labels))
-    return ServingState(served, np.array(accepted), plane, extent,
-                        _measure_axes(sampler, plane, extent))
+    return ServingState(served, np.array(accepted), plane, extent, _measure_axes(sampler, plane, extent))
 
 
 def style_extent(points: np.ndarray) -> float:
@@ -151,23 +155,29 @@ def check_servable(state: ServingState, where: Path | str) -> None:
         raise ModelFileError(
             f"The model in {where} draws no {digits} that its own self-check reads as "
             f"{'that digit' if len(missing) == 1 else 'those digits'} (of {POOL_CANDIDATES} "
-            "tries each): it is undertrained; train it for more epochs, or serve another model")
+            "tries each): it is undertrained; train it for more epochs, or serve another model"
+        )
 
 
 def write_serving_state(path: Path, state: ServingState, *, key: str = "") -> None:
     """Write `state` to `path` (an .npz whose bytes depend only on the state)."""
     axes = {"x": [list(name) for name in state.axes.x], "y": [list(name) for name in state.axes.y]}
-    write_atomic(path, npz_bytes({
-        "version": np.int32(SERVING_STATE_VERSION),
-        "key": np.array(key),
-        "served": np.packbits(state.served, axis=1),
-        "candidates": np.int32(state.served.shape[1]),
-        "accepted": np.asarray(state.accepted, "int32"),
-        "basis": np.asarray(state.plane.basis, "float64"),
-        "anchors": np.asarray(state.plane.anchors, "float64"),
-        "extent": np.float64(state.extent),
-        "axes": np.array(json.dumps(axes)),
-    }))
+    write_atomic(
+        path,
+        npz_bytes(
+            {
+                "version": np.int32(SERVING_STATE_VERSION),
+                "key": np.array(key),
+                "served": np.packbits(state.served, axis=1),
+                "candidates": np.int32(state.served.shape[1]),
+                "accepted": np.asarray(state.accepted, "int32"),
+                "basis": np.asarray(state.plane.basis, "float64"),
+                "anchors": np.asarray(state.plane.anchors, "float64"),
+                "extent": np.float64(state.extent),
+                "axes": np.array(json.dumps(axes)),
+            }
+        ),
+    )
 
 
 def read_serving_state(path: Path, *, key: str = "") -> ServingState | None:
@@ -177,8 +187,7 @@ def read_serving_state(path: Path, *, key: str = "") -> ServingState | None:
         return None
     try:
         with np.load(io.BytesIO(path.read_bytes()), allow_pickle=False) as archive:
-            if (_scalar(archive["version"]) != SERVING_STATE_VERSION
-                    or _scalar(archive["key"]) != key):
+            if _scalar(archive["version"]) != SERVING_STATE_VERSION or _scalar(archive["key"]) != key:
                 return None
             candidates = int(_scalar(archive["candidates"]))
             served = np.unpackbits(archive["served"], axis=1)[:, :candidates].astype(bool)
@@ -187,11 +196,12 @@ def read_serving_state(path: Path, *, key: str = "") -> ServingState | None:
             axes = json.loads(_scalar(archive["axes"]))
             extent = float(_scalar(archive["extent"]))
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
-        raise ModelFileError(f"Model file {path} is unreadable ({exc}): copy it again or "
-                             "retrain") from None
+        raise ModelFileError(f"Model file {path} is unreadable ({exc}): copy it again or retrain") from None
     if served.shape != (NUM_CLASSES, POOL_CANDIDATES) or accepted.shape != (NUM_CLASSES,):
-        raise ModelFileError(f"Model file {path} vets {served.shape} candidates, not "
-                             f"{(NUM_CLASSES, POOL_CANDIDATES)}: it is from another version")
+        raise ModelFileError(
+            f"Model file {path} vets {served.shape} candidates, not "
+            f"{(NUM_CLASSES, POOL_CANDIDATES)}: it is from another version"
+        )
     meaning = AxisMeaning(*(tuple((name, int(sign)) for name, sign in axes[axis]) for axis in "xy"))
     return ServingState(served, accepted, plane, extent, meaning)
 

@@ -45,13 +45,13 @@ def weights_checkpoint(out_dir: Path) -> keras.callbacks.ModelCheckpoint:
     class SpaceCheckedCheckpoint(keras.callbacks.ModelCheckpoint):
         def on_epoch_end(self, epoch, logs=None):
             folder.mkdir(parents=True, exist_ok=True)
-            require_free_space(folder, weights_bytes(self.model, optimizer=True),
-                               "the training checkpoint")
+            require_free_space(folder, weights_bytes(self.model, optimizer=True), "the training checkpoint")
             super().on_epoch_end(epoch, logs)
 
     # ModelCheckpoint formats its path with str.format: braces in a folder name stay literal.
-    return SpaceCheckedCheckpoint(pending.replace("{", "{{").replace("}", "}}"),
-                                  monitor="loss", save_weights_only=True)
+    return SpaceCheckedCheckpoint(
+        pending.replace("{", "{{").replace("}", "}}"), monitor="loss", save_weights_only=True
+    )
 
 
 def weights_bytes(model, *, optimizer: bool) -> int:
@@ -80,10 +80,15 @@ def checkpoint_weights_path(out_dir: Path, meta: dict[str, Any]) -> Path:
     return out_dir / CHECKPOINT_DIR / meta.get("weights", LEGACY_WEIGHTS)
 
 
-def checkpoint_meta(epoch: int, config: TrainingConfig, fingerprint: str,
-                    status: TrainingStatus) -> dict[str, Any]:
-    return {"epoch": epoch, "config": asdict(config), "data_fingerprint": fingerprint,
-            "status": status.to_json()}
+def checkpoint_meta(
+    epoch: int, config: TrainingConfig, fingerprint: str, status: TrainingStatus
+) -> dict[str, Any]:
+    return {
+        "epoch": epoch,
+        "config": asdict(config),
+        "data_fingerprint": fingerprint,
+        "status": status.to_json(),
+    }
 
 
 @dataclass(frozen=True)
@@ -112,13 +117,17 @@ def plan_resume(out_dir: Path, **overrides: Any) -> ResumePlan:
     status = TrainingStatus.from_json(meta["status"]) if "status" in meta else None
     source = status.data_source if status else None
     if config["epochs"] < epoch:
-        raise TrainingError(f"Cannot resume: the run in {out_dir} already trained {epoch} epochs; "
-                            f"ask for {epoch} or more")
+        raise TrainingError(
+            f"Cannot resume: the run in {out_dir} already trained {epoch} epochs; ask for {epoch} or more"
+        )
     if config["epochs"] == epoch and _finished(out_dir):
-        raise TrainingError(f"The run in {out_dir} already finished all {epoch} epochs: ask for "
-                            "more epochs to train it further")
-    return ResumePlan(data=None if source in (None, KERAS_MNIST) else Path(source),
-                      config=config, epoch=epoch)
+        raise TrainingError(
+            f"The run in {out_dir} already finished all {epoch} epochs: ask for "
+            "more epochs to train it further"
+        )
+    return ResumePlan(
+        data=None if source in (None, KERAS_MNIST) else Path(source), config=config, epoch=epoch
+    )
 
 
 def _finished(out_dir: Path) -> bool:

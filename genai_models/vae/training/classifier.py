@@ -23,8 +23,9 @@ def build_checker() -> keras.Model:
     return keras.Model(images, probabilities, name="checker")
 
 
-def train_checker(images: np.ndarray, labels: np.ndarray, *, epochs: int = 12, seed: int = 0,
-                  verbose: int = 0) -> keras.Model:
+def train_checker(
+    images: np.ndarray, labels: np.ndarray, *, epochs: int = 12, seed: int = 0, verbose: int = 0
+) -> keras.Model:
     keras.utils.set_random_seed(seed)
     checker = build_checker()
     checker.compile(

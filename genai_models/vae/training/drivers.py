@@ -21,8 +21,12 @@ def load_split(data: Path | None) -> Split:
     NumPy only: a missing or bad file fails before TensorFlow loads."""
     digits = load_digits(data)
     data_split = split(digits)
-    log.info("training on %d digits, validating on %d (%s)", len(data_split.train),
-             len(data_split.validation), digits.source)
+    log.info(
+        "training on %d digits, validating on %d (%s)",
+        len(data_split.train),
+        len(data_split.validation),
+        digits.source,
+    )
     return data_split
 
 

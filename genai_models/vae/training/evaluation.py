@@ -24,8 +24,15 @@ class ElboEstimate:
 
 
 def estimate_negative_elbo(
-    encode, decode, images: np.ndarray, *, prior_means: np.ndarray | None = None,
-    decoder_gives_logits: bool, samples: int = 8, seed: int = 0, batch_size: int = 500,
+    encode,
+    decode,
+    images: np.ndarray,
+    *,
+    prior_means: np.ndarray | None = None,
+    decoder_gives_logits: bool,
+    samples: int = 8,
+    seed: int = 0,
+    batch_size: int = 500,
 ) -> ElboEstimate:
     """`encode(images) -> (z_mean, z_log_var)`.
 
@@ -40,17 +47,27 @@ def estimate_negative_elbo(
         z_mean, z_log_var = (np.asarray(t, dtype="float64") for t in encode(batch))
         if prior_means is None:
             bound, reconstruction, kl = _standard_prior_batch(
-                decode, batch, z_mean, z_log_var, rng, samples, decoder_gives_logits)
+                decode, batch, z_mean, z_log_var, rng, samples, decoder_gives_logits
+            )
         else:
             bound, reconstruction, kl = _class_prior_batch(
-                decode, batch, z_mean, z_log_var, np.asarray(prior_means, "float64"), rng,
-                samples, decoder_gives_logits)
+                decode,
+                batch,
+                z_mean,
+                z_log_var,
+                np.asarray(prior_means, "float64"),
+                rng,
+                samples,
+                decoder_gives_logits,
+            )
         bounds.append(bound)
         reconstructions.append(reconstruction)
         kls.append(kl)
-    return ElboEstimate(float(-np.concatenate(bounds).mean()),
-                        float(np.concatenate(reconstructions).mean()),
-                        float(np.concatenate(kls).mean()))
+    return ElboEstimate(
+        float(-np.concatenate(bounds).mean()),
+        float(np.concatenate(reconstructions).mean()),
+        float(np.concatenate(kls).mean()),
+    )
 
 
 def vae_negative_elbo(vae, images: np.ndarray, *, samples: int = 8) -> ElboEstimate:
@@ -58,7 +75,9 @@ def vae_negative_elbo(vae, images: np.ndarray, *, samples: int = 8) -> ElboEstim
     return estimate_negative_elbo(
         lambda batch: vae.encoder(batch, training=False)[:2],
         lambda z, classes: vae.decoder([z, classes], training=False),
-        images, prior_means=np.asarray(vae.prior.means), decoder_gives_logits=True,
+        images,
+        prior_means=np.asarray(vae.prior.means),
+        decoder_gives_logits=True,
         samples=samples,
     )
 
@@ -83,8 +102,9 @@ def _class_prior_batch(decode, batch, z_mean, z_log_var, prior_means, rng, sampl
     reconstruction = np.zeros((num_classes, size))
     for _ in range(samples):
         z = z_mean + np.exp(0.5 * z_log_var) * rng.standard_normal(z_mean.shape)
-        pixels = np.asarray(decode(np.tile(z, (num_classes, 1)).astype("float32"), classes),
-                            dtype="float64").reshape(num_classes * size, -1)
+        pixels = np.asarray(
+            decode(np.tile(z, (num_classes, 1)).astype("float32"), classes), dtype="float64"
+        ).reshape(num_classes * size, -1)
         reconstruction += _bce(flat, pixels, logits=logits).sum(axis=1).reshape(num_classes, size)
     reconstruction /= samples
     squared = ((z_mean[None, :, :] - prior_means[:, None, :]) ** 2).sum(axis=2)  # (K, B)

@@ -74,16 +74,24 @@ class FairnessReport:
         fields = {key: raw[key] for key in cls.__dataclass_fields__ if key in raw}
         fields["digits"] = tuple(
             DigitScores(**{**d, "recall_per_seed": tuple(d.get("recall_per_seed", ()))})
-            for d in raw["digits"])
+            for d in raw["digits"]
+        )
         fields["request_seeds"] = tuple(raw.get("request_seeds", ()))
         fields["real_recall"] = tuple(raw.get("real_recall", ()))
         return cls(**fields)
 
 
-def measure_fairness(sampler, judge, train_images: np.ndarray, train_labels: np.ndarray, *,
-                     samples: int = DEFAULT_SAMPLES, seeds: tuple[int, ...] = (0, 1),
-                     validation: tuple[np.ndarray, np.ndarray] | None = None,
-                     data: str = "") -> FairnessReport:
+def measure_fairness(
+    sampler,
+    judge,
+    train_images: np.ndarray,
+    train_labels: np.ndarray,
+    *,
+    samples: int = DEFAULT_SAMPLES,
+    seeds: tuple[int, ...] = (0, 1),
+    validation: tuple[np.ndarray, np.ndarray] | None = None,
+    data: str = "",
+) -> FairnessReport:
     """Score every digit of `sampler`'s /digit with `judge` against the real training digits;
     `validation` (images, labels) adds the real-vs-real recall per class, the ceiling."""
     from genai_models.vae.training.generative_metrics import K_NEAREST, precision_recall
@@ -102,21 +110,34 @@ def measure_fairness(sampler, judge, train_images: np.ndarray, train_labels: np.
             p, r = precision_recall(real, judge.features(images))
             precision.append(p)
             recall.append(r)
-        per_digit.append(DigitScores(
-            digit=k, fidelity=round(float(np.mean(fidelity)), 4),
-            precision=round(float(np.mean(precision)), 4), recall=round(float(np.mean(recall)), 4),
-            recall_per_seed=tuple(round(r, 4) for r in recall)))
+        per_digit.append(
+            DigitScores(
+                digit=k,
+                fidelity=round(float(np.mean(fidelity)), 4),
+                precision=round(float(np.mean(precision)), 4),
+                recall=round(float(np.mean(recall)), 4),
+                recall_per_seed=tuple(round(r, 4) for r in recall),
+            )
+        )
     real_recall: tuple[float, ...] = ()
     if validation is not None:
         features, labels = judge.features(validation[0]), np.asarray(validation[1])
         real_recall = tuple(
-            round(precision_recall(train_features[np.asarray(train_labels) == k],
-                                   features[labels == k])[1], 4)
-            for k in range(10))
+            round(
+                precision_recall(train_features[np.asarray(train_labels) == k], features[labels == k])[1], 4
+            )
+            for k in range(10)
+        )
     return FairnessReport(
-        model_version=sampler.version, judge=judge.name, judge_accuracy=round(judge.accuracy, 4),
-        samples_per_digit=samples, request_seeds=tuple(seeds), digits=tuple(per_digit),
-        real_recall=real_recall, data=data)
+        model_version=sampler.version,
+        judge=judge.name,
+        judge_accuracy=round(judge.accuracy, 4),
+        samples_per_digit=samples,
+        request_seeds=tuple(seeds),
+        digits=tuple(per_digit),
+        real_recall=real_recall,
+        data=data,
+    )
 
 
 def write_report(model_dir: Path, report: FairnessReport) -> None:
@@ -129,8 +150,11 @@ def write_report(model_dir: Path, report: FairnessReport) -> None:
     write_json_atomic(model_dir / REPORT_FILE, report.to_dict())
     card_path = model_dir / CARD_FILE
     card = json.loads(card_path.read_text())
-    card[CARD_FIELD] = {"file": REPORT_FILE, "sha256": sha256_of(model_dir / REPORT_FILE),
-                        "model_version": report.model_version}
+    card[CARD_FIELD] = {
+        "file": REPORT_FILE,
+        "sha256": sha256_of(model_dir / REPORT_FILE),
+        "model_version": report.model_version,
+    }
     write_json_atomic(card_path, card)
 
 
@@ -148,8 +172,12 @@ def read_report(model_dir: Path, card: dict | None = None) -> FairnessReport | N
     return report
 
 
-def fails_margin(new: FairnessReport, serving: FairnessReport, margin: float,
-                 measures: tuple[str, ...] = ("fidelity", "recall")) -> tuple[str, int, float, float] | None:
+def fails_margin(
+    new: FairnessReport,
+    serving: FairnessReport,
+    margin: float,
+    measures: tuple[str, ...] = ("fidelity", "recall"),
+) -> tuple[str, int, float, float] | None:
     """The first measure whose worst digit in `new` is more than `margin` below the worst digit
     in `serving`, as (measure, digit, new score, serving's worst score); None when none is."""
     for measure in measures:
@@ -168,21 +196,33 @@ def report_table(report: FairnessReport, lang: str = "en") -> str:
     def say(key: str, **params: object) -> str:
         return CATALOGUE.render(key, lang, params)
 
-    headers = [say("fairness_digit"), say("fairness_fidelity"), say("fairness_precision"),
-               say("fairness_recall")]
+    headers = [
+        say("fairness_digit"),
+        say("fairness_fidelity"),
+        say("fairness_precision"),
+        say("fairness_recall"),
+    ]
     widths = [max(len(h), 6) for h in headers]
-    rows = [[str(d.digit), f"{d.fidelity:.1%}", f"{d.precision:.2f}", f"{d.recall:.2f}"]
-            for d in report.digits]
+    rows = [
+        [str(d.digit), f"{d.fidelity:.1%}", f"{d.precision:.2f}", f"{d.recall:.2f}"] for d in report.digits
+    ]
     ratios = [say("fairness_worst_to_best")] + [f"{report.worst_to_best(m):.2f}" for m in MEASURES]
     widths[0] = max(widths[0], len(ratios[0]))
 
     def line(cells: list[str]) -> str:
-        return "  ".join(cell.rjust(width) if i else cell.ljust(width)
-                         for i, (cell, width) in enumerate(zip(cells, widths, strict=True)))
+        return "  ".join(
+            cell.rjust(width) if i else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
+        )
 
     worst = {m: report.worst(m).digit for m in MEASURES}
-    footer = say("fairness_footer", judge=report.judge, accuracy=f"{report.judge_accuracy:.1%}",
-                 samples=report.samples_per_digit,
-                 seeds=", ".join(str(seed) for seed in report.request_seeds),
-                 worst_fidelity=worst["fidelity"], worst_recall=worst["recall"])
+    footer = say(
+        "fairness_footer",
+        judge=report.judge,
+        accuracy=f"{report.judge_accuracy:.1%}",
+        samples=report.samples_per_digit,
+        seeds=", ".join(str(seed) for seed in report.request_seeds),
+        worst_fidelity=worst["fidelity"],
+        worst_recall=worst["recall"],
+    )
     return "\n".join([line(headers), *(line(row) for row in rows), line(ratios), footer])

@@ -32,20 +32,24 @@ def knn_radii(features: np.ndarray, k: int = K_NEAREST) -> np.ndarray:
     if len(features) <= k:
         raise ValueError(f"need more than k={k} points for k-NN radii, got {len(features)}")
     # Column 0 of each sorted row is the point itself (distance 0).
-    return np.concatenate([
-        np.partition(pairwise_distances(features[start:start + CHUNK], features), k, axis=1)[:, k]
-        for start in range(0, len(features), CHUNK)])
+    return np.concatenate(
+        [
+            np.partition(pairwise_distances(features[start : start + CHUNK], features), k, axis=1)[:, k]
+            for start in range(0, len(features), CHUNK)
+        ]
+    )
 
 
 def coverage_share(points: np.ndarray, centres: np.ndarray, radii: np.ndarray) -> float:
     """The share of `points` inside at least one ball (centre, radius)."""
-    inside = [(pairwise_distances(points[start:start + CHUNK], centres) <= radii[None, :]).any(1)
-              for start in range(0, len(points), CHUNK)]
+    inside = [
+        (pairwise_distances(points[start : start + CHUNK], centres) <= radii[None, :]).any(1)
+        for start in range(0, len(points), CHUNK)
+    ]
     return float(np.concatenate(inside).mean())
 
 
-def precision_recall(real: np.ndarray, generated: np.ndarray,
-                     k: int = K_NEAREST) -> tuple[float, float]:
+def precision_recall(real: np.ndarray, generated: np.ndarray, k: int = K_NEAREST) -> tuple[float, float]:
     """(precision, recall) of `generated` against `real` features, improved k-NN version."""
     precision = coverage_share(generated, real, knn_radii(real, k))
     recall = coverage_share(real, generated, knn_radii(generated, k))

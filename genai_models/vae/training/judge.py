@@ -33,9 +33,11 @@ def build_evaluation_classifier(*, augmented: bool = False):
     images = keras.Input(shape=(28, 28, 1))
     x = images
     if augmented:
-        for augmentation in (layers.RandomRotation(0.04, fill_mode="constant"),
-                             layers.RandomTranslation(0.08, 0.08, fill_mode="constant"),
-                             layers.RandomZoom(0.1, fill_mode="constant")):
+        for augmentation in (
+            layers.RandomRotation(0.04, fill_mode="constant"),
+            layers.RandomTranslation(0.08, 0.08, fill_mode="constant"),
+            layers.RandomZoom(0.1, fill_mode="constant"),
+        ):
             x = augmentation(x)
     for filters in (32, 64):
         x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
@@ -84,10 +86,14 @@ def served_digits(sampler, k: int, samples: int, *, base_seed: int = 0) -> np.nd
     MAX_COUNT at a time, each request with its own seed."""
     from genai_models.vae.serving.limits import MAX_COUNT
 
-    return np.concatenate([
-        sampler.digits(k, count=min(MAX_COUNT, samples - start),
-                       seed=1_000_000 * base_seed + 10_000 * k + start)
-        for start in range(0, samples, MAX_COUNT)])
+    return np.concatenate(
+        [
+            sampler.digits(
+                k, count=min(MAX_COUNT, samples - start), seed=1_000_000 * base_seed + 10_000 * k + start
+            )
+            for start in range(0, samples, MAX_COUNT)
+        ]
+    )
 
 
 JUDGES = {"plain": (False, 12), "augmented": (True, 30)}  # name: (augmented, epochs)
@@ -102,10 +108,15 @@ def train_judge(data, name: str, *, epochs: int | None = None) -> Judge:
     epochs = recipe_epochs if epochs is None else epochs
     keras.utils.set_random_seed(JUDGE_SEED)
     model = build_evaluation_classifier(augmented=augmented)
-    model.compile(optimizer=keras.optimizers.Adam(1e-3),
-                  loss="sparse_categorical_crossentropy", jit_compile=False)
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", jit_compile=False
+    )
     model.fit(data.train.images, data.train.labels, batch_size=128, epochs=epochs, verbose=0)
     predicted = np.argmax(model.predict(data.validation.images, verbose=0), axis=1)
     labels = data.validation.labels
-    return Judge(name, model, float(np.mean(predicted == labels)),
-                 [float(np.mean(predicted[labels == k] == k)) for k in range(10)])
+    return Judge(
+        name,
+        model,
+        float(np.mean(predicted == labels)),
+        [float(np.mean(predicted[labels == k] == k)) for k in range(10)],
+    )

@@ -20,7 +20,7 @@ def _stat_fields(pid: int) -> list[str] | None:
     except OSError:
         return []
     # The command name (field 2) is in parentheses and may hold spaces: split after it.
-    return raw[raw.rfind(")") + 2:].split()
+    return raw[raw.rfind(")") + 2 :].split()
 
 
 def process_token(pid: int) -> str:

@@ -35,8 +35,7 @@ def export_onnx(vae, checker, folder: Path) -> None:
     with warnings.catch_warnings():
         # tf2onnx probes NumPy for aliases NumPy 2 deprecates; nothing of ours to act on.
         warnings.simplefilter("ignore")
-        for model, name in ((vae.decoder, DECODER_ONNX), (encoder, ENCODER_ONNX),
-                            (checker, CHECKER_ONNX)):
+        for model, name in ((vae.decoder, DECODER_ONNX), (encoder, ENCODER_ONNX), (checker, CHECKER_ONNX)):
             model.export(str(folder / name), format="onnx", verbose=False)
 
 
@@ -53,11 +52,15 @@ def load_keras_models(model_dir: Path):
     vae = _load_model_file(model_dir / VAE_FILE)
     checker = _load_model_file(model_dir / CHECKER_FILE)
     if not isinstance(vae, VAE):
-        raise ModelFileError(f"Model file {model_dir / VAE_FILE} holds a {type(vae).__name__}, "
-                             "not the digit VAE: the folder's files are mixed up")
+        raise ModelFileError(
+            f"Model file {model_dir / VAE_FILE} holds a {type(vae).__name__}, "
+            "not the digit VAE: the folder's files are mixed up"
+        )
     if tuple(checker.input_shape) != (None, 28, 28, 1) or tuple(checker.output_shape) != (None, 10):
-        raise ModelFileError(f"Model file {model_dir / CHECKER_FILE} maps {checker.input_shape} to "
-                             f"{checker.output_shape}, not 28x28 digits to 10 classes: wrong file")
+        raise ModelFileError(
+            f"Model file {model_dir / CHECKER_FILE} maps {checker.input_shape} to "
+            f"{checker.output_shape}, not 28x28 digits to 10 classes: wrong file"
+        )
     return vae, checker
 
 
@@ -77,9 +80,9 @@ class KerasNetworks:
         return int(self.vae.decoder.inputs[0].shape[-1])
 
     def logits(self, z: np.ndarray, class_weights: np.ndarray) -> np.ndarray:
-        return np.asarray(self.vae.decoder([np.asarray(z, "float32"),
-                                            np.asarray(class_weights, "float32")],
-                                           training=False))[..., 0]
+        return np.asarray(
+            self.vae.decoder([np.asarray(z, "float32"), np.asarray(class_weights, "float32")], training=False)
+        )[..., 0]
 
     def encode(self, images: np.ndarray) -> np.ndarray:
         return np.asarray(self.vae.encoder(np.asarray(images, "float32"), training=False)[0])

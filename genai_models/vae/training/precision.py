@@ -34,7 +34,7 @@ def cpu_computes_bfloat16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
 
 
 def resolve_precision(requested: str, cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
-    """"auto" → "bfloat16" or "float32" for this machine; explicit choices pass through."""
+    """ "auto" → "bfloat16" or "float32" for this machine; explicit choices pass through."""
     if requested not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {requested!r}")
     if requested != "auto":

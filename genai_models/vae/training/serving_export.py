@@ -39,16 +39,21 @@ def write_serving_files(folder: Path, vae, checker, fields: dict[str, Any]) -> d
     write_serving_state(folder / SERVING_STATE_FILE, state)
     counts = state.accepted_counts()
     if min(counts) == 0:
-        log.warning("the model draws no acceptable %s yet: serving refuses it until it is "
-                    "trained longer", ", ".join(str(k) for k, count in enumerate(counts) if not count))
+        log.warning(
+            "the model draws no acceptable %s yet: serving refuses it until it is trained longer",
+            ", ".join(str(k) for k, count in enumerate(counts) if not count),
+        )
     return {**fields, "serving": {"runtime": "onnxruntime", "accepted_per_digit": counts}}
 
 
 def upgrade(model_dir: Path) -> dict[str, Any]:
     """Give an older export its serving files; returns the new card."""
     read_verified_card(model_dir)  # refuse a damaged folder before rewriting its card
-    fields = {key: value for key, value in json.loads((model_dir / CARD_FILE).read_text()).items()
-              if key not in _DERIVED}
+    fields = {
+        key: value
+        for key, value in json.loads((model_dir / CARD_FILE).read_text()).items()
+        if key not in _DERIVED
+    }
     vae, checker = load_keras_models(model_dir)
     return write_card(model_dir, write_serving_files(model_dir, vae, checker, fields))
 
@@ -57,8 +62,10 @@ def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     for folder in argv:
         card = upgrade(Path(folder))
-        print(f"{folder}: model {card['version']} now carries its serving files "
-              f"(accepted per digit: {card['serving']['accepted_per_digit']})")
+        print(
+            f"{folder}: model {card['version']} now carries its serving files "
+            f"(accepted per digit: {card['serving']['accepted_per_digit']})"
+        )
     return 0
 
 

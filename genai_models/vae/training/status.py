@@ -80,9 +80,12 @@ class TrainingStatus:
         interrupted, whatever the file last said (a kill -9 leaves no chance to write it)."""
         if self.state != "running" or self.pid is None or is_running(self.pid, self.process_token):
             return self
-        return replace(self, state="interrupted", eta_seconds=None,
-                       message="the training process stopped without finishing "
-                               f"(last saved epoch {self.epoch})")
+        return replace(
+            self,
+            state="interrupted",
+            eta_seconds=None,
+            message=f"the training process stopped without finishing (last saved epoch {self.epoch})",
+        )
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -108,7 +111,11 @@ def read_status(training_dir: Path, *, observed: bool = True) -> TrainingStatus 
         return None
     except (OSError, ValueError) as exc:
         return TrainingStatus(
-            state="failed", epoch=0, total_epochs=0, started_at="", updated_at="",
+            state="failed",
+            epoch=0,
+            total_epochs=0,
+            started_at="",
+            updated_at="",
             message=f"status file unreadable: {type(exc).__name__}",
         )
     status = TrainingStatus.from_json(payload)

@@ -95,8 +95,9 @@ class TrainingRun:
     start_epoch: int
 
 
-def train(split: Split, out_dir: Path, config: TrainingConfig, *, resume: bool = False,
-          verbose: int = 1) -> TrainingStatus:
+def train(
+    split: Split, out_dir: Path, config: TrainingConfig, *, resume: bool = False, verbose: int = 1
+) -> TrainingStatus:
     """Train, checkpointing every epoch; returns the final status (finished or interrupted).
 
     Ctrl-C (KeyboardInterrupt) stops after the last finished epoch's checkpoint, marks the run
@@ -131,8 +132,12 @@ def prepare(split: Split, out_dir: Path, config: TrainingConfig, *, resume: bool
         start_epoch, status = _restore(vae, out_dir, config, fingerprint)
     if status is None:
         status = TrainingStatus(
-            state="running", epoch=0, total_epochs=config.epochs, started_at=now_iso(),
-            updated_at=now_iso(), data_source=split.train.source,
+            state="running",
+            epoch=0,
+            total_epochs=config.epochs,
+            started_at=now_iso(),
+            updated_at=now_iso(),
+            data_source=split.train.source,
         )
     status.state, status.message, status.total_epochs = "running", None, config.epochs
     status.claim()  # readers check this process, not the file's word, to see that it runs
@@ -145,16 +150,22 @@ def fit(run: TrainingRun, split: Split, *, verbose: int) -> None:
     if run.start_epoch >= run.config.epochs:
         return
     # The split is already shuffled (seeded), so its first digits are a fair sample of it.
-    monitored = split.validation.subset(np.arange(min(len(split.validation),
-                                                      run.config.validation_digits_per_epoch)))
+    monitored = split.validation.subset(
+        np.arange(min(len(split.validation), run.config.validation_digits_per_epoch))
+    )
     run.vae.fit(
         {"image": split.train.images, "label": split.train.labels},
         validation_data=({"image": monitored.images, "label": monitored.labels},),
-        batch_size=run.config.batch_size, epochs=run.config.epochs,
-        initial_epoch=run.start_epoch, shuffle=True, verbose=verbose,
+        batch_size=run.config.batch_size,
+        epochs=run.config.epochs,
+        initial_epoch=run.start_epoch,
+        shuffle=True,
+        verbose=verbose,
         # In this order: the weights are saved before the reporter commits them with the meta.
-        callbacks=[weights_checkpoint(run.out_dir),
-                   EpochReporter(run.out_dir, run.status, run.config, run.fingerprint)],
+        callbacks=[
+            weights_checkpoint(run.out_dir),
+            EpochReporter(run.out_dir, run.status, run.config, run.fingerprint),
+        ],
     )
 
 
@@ -166,8 +177,7 @@ def finish(run: TrainingRun, split: Split) -> TrainingStatus:
     progress = ExportProgress(run.out_dir, run.status)
     progress("training the self-check classifier")
     checker = train_checker(split.train.images, split.train.labels, seed=run.config.seed)
-    card = export_model(run.vae, checker, split, run.out_dir, run.config, run.status,
-                        progress=progress)
+    card = export_model(run.vae, checker, split, run.out_dir, run.config, run.status, progress=progress)
     run.status.model_version = card["version"]
     run.status.finish("finished", f"model {card['version']} saved to {run.out_dir}")
     write_status(run.out_dir, run.status)
@@ -198,8 +208,9 @@ def _stop(run: TrainingRun, state, message: str) -> None:
 class EpochReporter(keras.callbacks.Callback):
     """After every epoch: commit the checkpoint just saved, then rewrite the status with an ETA."""
 
-    def __init__(self, out_dir: Path, status: TrainingStatus, config: TrainingConfig,
-                 fingerprint: str) -> None:
+    def __init__(
+        self, out_dir: Path, status: TrainingStatus, config: TrainingConfig, fingerprint: str
+    ) -> None:
         super().__init__()
         self.out_dir, self.status = out_dir, status
         self.config, self.fingerprint = config, fingerprint
@@ -213,8 +224,9 @@ class EpochReporter(keras.callbacks.Callback):
         self._durations.append(time.monotonic() - self._epoch_started)
         recent = self._durations[-5:]  # the first epoch includes tracing; recent ones predict best
         self.status.record_epoch(epoch + 1, logs or {}, sum(recent) / len(recent))
-        commit_checkpoint(self.out_dir, checkpoint_meta(epoch + 1, self.config, self.fingerprint,
-                                                        self.status))
+        commit_checkpoint(
+            self.out_dir, checkpoint_meta(epoch + 1, self.config, self.fingerprint, self.status)
+        )
         write_status(self.out_dir, self.status)
 
 
@@ -238,10 +250,15 @@ def _restore(vae: VAE, out_dir: Path, config: TrainingConfig, fingerprint: str):
 
 def _compiled_vae(config: TrainingConfig, *, steps_per_epoch: int) -> VAE:
     """The training model; its layers take the global dtype policy (`training_precision`)."""
-    vae = build_vae(config.latent_dim, seed=config.seed, prior_radius=config.prior_radius,
-                    learn_prior_means=config.learn_prior_means)
+    vae = build_vae(
+        config.latent_dim,
+        seed=config.seed,
+        prior_radius=config.prior_radius,
+        learn_prior_means=config.learn_prior_means,
+    )
     schedule = keras.optimizers.schedules.CosineDecay(
-        config.learning_rate, decay_steps=max(1, config.epochs * steps_per_epoch),
+        config.learning_rate,
+        decay_steps=max(1, config.epochs * steps_per_epoch),
         alpha=config.final_learning_rate_fraction,
     )
     optimizer = keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay)
@@ -260,8 +277,16 @@ def _steps(count: int, batch_size: int) -> int:
 EXPORT_DIR = ".export"  # the served files are written here, then moved in together
 
 
-def export_model(vae: VAE, checker: keras.Model, split: Split, out_dir: Path,
-                 config: TrainingConfig, status: TrainingStatus, *, progress=None) -> dict:
+def export_model(
+    vae: VAE,
+    checker: keras.Model,
+    split: Split,
+    out_dir: Path,
+    config: TrainingConfig,
+    status: TrainingStatus,
+    *,
+    progress=None,
+) -> dict:
     """Save the served models without optimizer state, the validation latents, and the card.
 
     The files are written beside `out_dir` first and moved in together, card last, with
@@ -284,15 +309,31 @@ def export_model(vae: VAE, checker: keras.Model, split: Split, out_dir: Path,
     return card
 
 
-def _export_into(out_dir: Path, vae: VAE, checker: keras.Model, split: Split,
-                 config: TrainingConfig, status: TrainingStatus, progress) -> dict:
+def _export_into(
+    out_dir: Path,
+    vae: VAE,
+    checker: keras.Model,
+    split: Split,
+    config: TrainingConfig,
+    status: TrainingStatus,
+    progress,
+) -> dict:
     progress("saving the served models")
-    require_free_space(out_dir, weights_bytes(vae, optimizer=False)
-                       + weights_bytes(checker, optimizer=False), "the trained model")
-    served = _without_optimizer(vae, lambda: build_vae(config.latent_dim, seed=config.seed,
-                                                          prior_radius=config.prior_radius,
-                                                          learn_prior_means=config.learn_prior_means),
-                                example=_example_batch())
+    require_free_space(
+        out_dir,
+        weights_bytes(vae, optimizer=False) + weights_bytes(checker, optimizer=False),
+        "the trained model",
+    )
+    served = _without_optimizer(
+        vae,
+        lambda: build_vae(
+            config.latent_dim,
+            seed=config.seed,
+            prior_radius=config.prior_radius,
+            learn_prior_means=config.learn_prior_means,
+        ),
+        example=_example_batch(),
+    )
     served.save(out_dir / VAE_FILE)
     checker = _without_optimizer(checker, build_checker, example=_example_batch()["image"])
     checker.save(out_dir / CHECKER_FILE)
@@ -304,18 +345,28 @@ def _export_into(out_dir: Path, vae: VAE, checker: keras.Model, split: Split,
     train_codes = _latent_means(encode, split.train.images)
     validation_codes = _latent_means(encode, split.validation.images)
     write_validation_latents(out_dir, validation_codes, split.validation.labels)
-    write_training_latents(out_dir, train_codes, _latent_spreads(encode, split.train.images),
-                           split.train.labels)
-    checker_accuracy = float(np.mean(
-        np.argmax(checker(split.validation.images, training=False), axis=1)
-        == split.validation.labels))
+    write_training_latents(
+        out_dir, train_codes, _latent_spreads(encode, split.train.images), split.train.labels
+    )
+    checker_accuracy = float(
+        np.mean(
+            np.argmax(checker(split.validation.images, training=False), axis=1) == split.validation.labels
+        )
+    )
     fields = {
         "name": f"genai-bot MNIST VAE ({config.latent_dim}-D latent, class prior)",
         "created_at": now_iso(),
-        "data": {"source": split.train.source, "train_size": len(split.train),
-                 "validation_size": len(split.validation)},
-        "training": {**asdict(config), "epochs_run": status.epoch,
-                     "tensorflow": tf.__version__, "keras": keras.__version__},
+        "data": {
+            "source": split.train.source,
+            "train_size": len(split.train),
+            "validation_size": len(split.validation),
+        },
+        "training": {
+            **asdict(config),
+            "epochs_run": status.epoch,
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+        },
         "validation": {
             "negative_elbo_nats": round(elbo.negative_elbo, 3),
             "reconstruction_nats": round(elbo.reconstruction, 3),
@@ -346,11 +397,11 @@ def _example_batch() -> dict:
 
 
 def _latent_means(encode, images: np.ndarray) -> np.ndarray:
-    return np.concatenate([np.asarray(encode(images[i:i + 1000])[0])
-                           for i in range(0, len(images), 1000)])
+    return np.concatenate([np.asarray(encode(images[i : i + 1000])[0]) for i in range(0, len(images), 1000)])
 
 
 def _latent_spreads(encode, images: np.ndarray) -> np.ndarray:
     """Posterior standard deviations: how far each training code may be jittered when sampled."""
-    return np.concatenate([np.exp(0.5 * np.asarray(encode(images[i:i + 1000])[1]))
-                           for i in range(0, len(images), 1000)])
+    return np.concatenate(
+        [np.exp(0.5 * np.asarray(encode(images[i : i + 1000])[1])) for i in range(0, len(images), 1000)]
+    )

@@ -23,8 +23,13 @@ def make_older_export(folder: Path) -> Path:
     card = json.loads((folder / CARD_FILE).read_text())
     with np.load(io.BytesIO((folder / CLASS_LATENTS_FILE).read_bytes())) as stats:
         card["class_latents"] = {
-            str(k): {"count": int(stats["counts"][k]), "mean": stats["means"][k].tolist(),
-                     "covariance": stats["covariances"][k].tolist()} for k in range(10)}
+            str(k): {
+                "count": int(stats["counts"][k]),
+                "mean": stats["means"][k].tolist(),
+                "covariance": stats["covariances"][k].tolist(),
+            }
+            for k in range(10)
+        }
     card["history"] = json.loads((folder / HISTORY_FILE).read_text())
     for name in (*SERVING_FILES, CLASS_LATENTS_FILE, HISTORY_FILE):
         (folder / name).unlink()

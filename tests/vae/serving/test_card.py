@@ -38,8 +38,7 @@ def test_a_trained_card_keeps_its_latents_in_the_file_beside_it(tiny_model_dir, 
 
 def test_the_shipped_card_loads_its_latents_and_keeps_its_version():
     card = read_verified_card(PRETRAINED_DIR)
-    assert card["version"] == version_id(card["files"]["vae.keras"]["sha256"],
-                                         card["training"]["latent_dim"])
+    assert card["version"] == version_id(card["files"]["vae.keras"]["sha256"], card["training"]["latent_dim"])
     assert card["version"] == "vae16d-b8153a1926"  # the shipped weights (make train), unchanged
     assert card["validation_latents"]["points"].shape == (2000, card["training"]["latent_dim"])
     # Metadata only: the latents live beside it (a 16-D code's per-class covariances are most of it).
@@ -72,8 +71,7 @@ def test_a_card_from_before_the_latents_file_still_loads(tiny_model_dir, tmp_pat
         (model_dir / name).unlink()
         del card["files"][name]
     card["schema"] = 1
-    card["validation_latents"] = {"points": latents["points"].tolist(),
-                                  "labels": latents["labels"].tolist()}
+    card["validation_latents"] = {"points": latents["points"].tolist(), "labels": latents["labels"].tolist()}
     (model_dir / CARD_FILE).write_text(json.dumps(card))
     assert read_verified_card(model_dir)["validation_latents"]["labels"] == latents["labels"].tolist()
 
@@ -108,8 +106,7 @@ def test_a_schema_2_card_without_training_codes_still_loads(tiny_model_dir, tmp_
 
 
 def test_latents_file_bytes_depend_only_on_the_arrays(tmp_path):
-    arrays = {"points": np.arange(6, dtype="float32").reshape(3, 2),
-              "labels": np.array([1, 2, 3], "int32")}
+    arrays = {"points": np.arange(6, dtype="float32").reshape(3, 2), "labels": np.array([1, 2, 3], "int32")}
     first = npz_bytes(arrays)
     assert npz_bytes({name: value.copy() for name, value in arrays.items()}) == first
     path = tmp_path / "latents.npz"

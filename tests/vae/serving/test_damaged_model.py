@@ -32,7 +32,7 @@ def vouch_for(folder, *names):
 def not_a_model(folder):
     """Garbage where the decoder's ONNX graph should be, with a card that vouches for it."""
     data = bytearray((folder / "decoder.onnx").read_bytes())
-    data[:len(data) // 2] = b"\x00" * (len(data) // 2)
+    data[: len(data) // 2] = b"\x00" * (len(data) // 2)
     (folder / "decoder.onnx").write_bytes(bytes(data))
     vouch_for(folder, "decoder.onnx")
     return "decoder.onnx", "is not a loadable ONNX model"
@@ -49,7 +49,7 @@ def keras_not_a_zip(folder):
     """An older export (no serving files) whose Keras file is damaged: its conversion says so."""
     make_older_export(folder)
     data = bytearray((folder / "vae.keras").read_bytes())
-    data[:len(data) // 2] = b"\x00" * (len(data) // 2)
+    data[: len(data) // 2] = b"\x00" * (len(data) // 2)
     (folder / "vae.keras").write_bytes(bytes(data))
     vouch_for(folder, "vae.keras")
     return "vae.keras", "is not a loadable Keras model (BadZipFile)"
@@ -81,9 +81,18 @@ def card_of_another_model(folder):
     return "model_card.json", "does not describe these models (KeyError"
 
 
-@pytest.mark.parametrize("damage", [not_a_model, files_swapped, keras_not_a_zip,
-                                    keras_files_swapped, bad_hash, missing_card,
-                                    card_of_another_model])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        not_a_model,
+        files_swapped,
+        keras_not_a_zip,
+        keras_files_swapped,
+        bad_hash,
+        missing_card,
+        card_of_another_model,
+    ],
+)
 def test_a_damaged_model_is_refused_in_one_line_naming_the_file(tiny_model_dir, tmp_path, damage):
     folder = damaged_copy(tiny_model_dir, tmp_path)
     name, fragment = damage(folder)

@@ -38,12 +38,15 @@ def _pixels(data: bytes) -> np.ndarray:
 
 
 def test_every_drawing_says_inside_the_file_what_made_it_and_how(sampler):
-    assert_labelled_ai(draw_digits(sampler, 6, count=4, seed=3), version=sampler.version,
-                       digit=6, count=4, seed=3)
-    assert_labelled_ai(draw_morph(sampler, 2, 9, frames=4, seed=1), version=sampler.version,
-                       start=2, end=9, frames=4, seed=1)
-    assert_labelled_ai(draw_latent_map(sampler, cells=3), version=sampler.version,
-                       feature="latent-map", digit="all", cells=3)
+    assert_labelled_ai(
+        draw_digits(sampler, 6, count=4, seed=3), version=sampler.version, digit=6, count=4, seed=3
+    )
+    assert_labelled_ai(
+        draw_morph(sampler, 2, 9, frames=4, seed=1), version=sampler.version, start=2, end=9, frames=4, seed=1
+    )
+    assert_labelled_ai(
+        draw_latent_map(sampler, cells=3), version=sampler.version, feature="latent-map", digit="all", cells=3
+    )
     assert_labelled_ai(draw_latent_map(sampler, 4), version=sampler.version, digit=4)
     png, _ = draw_handwriting(sampler, sampler.digits(5, count=1, seed=0)[0])
     assert_labelled_ai(png, version=sampler.version, feature="handwriting")

@@ -37,8 +37,7 @@ def _refused(sampler, upload: bytes) -> bool:
 
 def test_most_letters_and_symbols_are_refused_as_no_digit(sampler):
     rendered = np.load(FIXTURES / "non-digits.npz")
-    refused = np.array([_refused(sampler, _png(Image.fromarray(image)))
-                        for image in rendered["images"]])
+    refused = np.array([_refused(sampler, _png(Image.fromarray(image))) for image in rendered["images"]])
     # Before the likeness check about three in four were read as a confident digit.
     assert 1 - refused.mean() <= 0.35, f"{1 - refused.mean():.0%} of non-digits accepted"
     by_char = {char: refused[rendered["chars"] == char].mean() for char in ("A", "%", "@", "π")}
@@ -47,7 +46,8 @@ def test_most_letters_and_symbols_are_refused_as_no_digit(sampler):
 
 def test_held_out_real_digits_are_refused_at_most_one_time_in_fifty(sampler):
     held_out = np.load(FIXTURES / "mnist-heldout-400.npz")
-    uploads = [_png(Image.fromarray(255 - x).resize((112, 112), Image.Resampling.BILINEAR))
-               for x in held_out["x"]]
+    uploads = [
+        _png(Image.fromarray(255 - x).resize((112, 112), Image.Resampling.BILINEAR)) for x in held_out["x"]
+    ]
     refused = np.array([_refused(sampler, upload) for upload in uploads])
     assert refused.mean() <= 0.02, f"{refused.mean():.1%} of real digits refused"

@@ -18,13 +18,16 @@ def synthetic_codes(latent_dim: int = 8, per_class: int = 200, seed: int = 0):
     means[:, 4] = 3 * np.cos(np.arange(10))
     means[:, 5] = 3 * np.sin(np.arange(10))
     labels = np.repeat(np.arange(10), per_class)
-    codes = (means[labels] + rng.normal(0, [2.0, 1.0], (len(labels), 2)) @ style
-             + rng.normal(0, 0.05, (len(labels), latent_dim)))
+    codes = (
+        means[labels]
+        + rng.normal(0, [2.0, 1.0], (len(labels), 2)) @ style
+        + rng.normal(0, 0.05, (len(labels), latent_dim))
+    )
     return means, codes, labels, style
 
 
 def measured(means, codes, labels, style, seed: int = 5):
-    """"Slant" grows along the weaker style direction, "width" along a mix of both; each class
+    """ "Slant" grows along the weaker style direction, "width" along a mix of both; each class
     has its own typical width (which the plane must not chase), and both are a little noisy."""
     rng = np.random.default_rng(seed)
     offsets = codes - means[labels]

@@ -36,8 +36,7 @@ def test_same_seed_gives_the_same_digits_and_another_seed_differs(sampler):
 
 
 @pytest.mark.parametrize(("k", "seed"), [(8, 0), (None, 11)])
-def test_digits_serve_exactly_what_the_decoder_draws_for_the_picked_points(sampler, k,
-                                                                           seed):
+def test_digits_serve_exactly_what_the_decoder_draws_for_the_picked_points(sampler, k, seed):
     # digits() serves drawings cached when the pools were vetted: they must be the sampler's
     # drawings of the very points (and classes) sample_latents picks.
     z = sampler.sample_latents(k, count=6, seed=seed)
@@ -88,8 +87,9 @@ def test_morph_eases_so_a_boomerang_loops_smoothly(sampler):
 def test_morph_from_a_user_image_starts_near_it(sampler, mnist_slice):
     user_two = digit_image(mnist_slice, 2)
     frames = _unit(sampler.morph(user_two, 5, frames=10, seed=0))
-    reconstruction = _unit(sampler.draw(sampler.encode_mnist(user_two)[None],
-                                        sampler.classify_mnist(user_two)[None])[0])
+    reconstruction = _unit(
+        sampler.draw(sampler.encode_mnist(user_two)[None], sampler.classify_mnist(user_two)[None])[0]
+    )
     np.testing.assert_allclose(frames[0], reconstruction, atol=1e-6)
     assert np.corrcoef(frames[0].ravel(), user_two.ravel())[0, 1] > 0.6
 
@@ -124,8 +124,7 @@ def test_a_served_digit_can_start_a_morph(sampler):
     shown = sampler.digits(None, count=1, seed=4)[0]
     first = _unit(sampler.morph(shown, 1, frames=8, seed=0))[0]
     assert _correlation(first, _unit(shown)) > 0.8
-    np.testing.assert_allclose(sampler.encode_mnist(shown), sampler.encode_mnist(_unit(shown)),
-                               atol=1e-5)
+    np.testing.assert_allclose(sampler.encode_mnist(shown), sampler.encode_mnist(_unit(shown)), atol=1e-5)
 
 
 def _reconstruct(sampler, image):
@@ -158,13 +157,11 @@ def test_encode_accepts_a_photo_like_inverted_rgb_image(sampler, mnist_slice):
     photo = Image.fromarray((255 - seven * 255).astype(np.uint8)).resize((200, 200)).convert("RGB")
     mnist_like = to_mnist(photo)
     # The photo reads as the digit it was made from (this seven's curl looks like a 0 to some).
-    assert (np.argmax(sampler.classify_mnist(mnist_like))
-            == np.argmax(sampler.classify_mnist(seven)))
+    assert np.argmax(sampler.classify_mnist(mnist_like)) == np.argmax(sampler.classify_mnist(seven))
     z_photo = sampler.encode(photo)
     np.testing.assert_allclose(z_photo, sampler.encode_mnist(mnist_like), atol=1e-5)
     # ...and is drawn back as the clean digit is: the photo path loses nothing that matters.
-    assert _correlation(_reconstruct(sampler, mnist_like),
-                        _reconstruct(sampler, seven)) > 0.8
+    assert _correlation(_reconstruct(sampler, mnist_like), _reconstruct(sampler, seven)) > 0.8
 
 
 def test_style_map_writes_one_digit_across_the_plane_with_its_real_digits(sampler):
@@ -204,8 +201,12 @@ def test_an_offset_moves_the_same_digits_across_the_style_plane(sampler):
     np.testing.assert_array_equal(moved, sampler.draw(z + sampler.plane.shift((1.0, -0.5)), np.full(5, 4)))
     assert not np.array_equal(moved, still)
     # The move is along the plane: the same offset in plane coordinates for every digit.
-    np.testing.assert_allclose(sampler.plane.coordinates(z + sampler.plane.shift((1.0, -0.5)), np.full(5, 4))
-                               - sampler.plane.coordinates(z, np.full(5, 4)), [[1.0, -0.5]] * 5, atol=1e-5)
+    np.testing.assert_allclose(
+        sampler.plane.coordinates(z + sampler.plane.shift((1.0, -0.5)), np.full(5, 4))
+        - sampler.plane.coordinates(z, np.full(5, 4)),
+        [[1.0, -0.5]] * 5,
+        atol=1e-5,
+    )
 
 
 def test_moving_right_slants_the_digits_and_moving_up_widens_them(sampler):
@@ -297,8 +298,13 @@ def test_reloading_in_a_fresh_process_gives_identical_digits(tiny_model_dir):
         ".digits(3, count=4, seed=9); "
         "print(hashlib.sha256(images.tobytes()).hexdigest())"
     )
-    result = subprocess.run([sys.executable, "-c", script, str(tiny_model_dir)],
-                            capture_output=True, text=True, timeout=120, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(tiny_model_dir)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     assert result.stdout.strip() == hashlib.sha256(here.tobytes()).hexdigest()
 
 
@@ -337,8 +343,7 @@ def test_decoding_without_classes_lets_the_plane_choose(sampler):
     weights = sampler.class_weights(points)
     assert (np.argmax(weights, axis=1) == np.arange(10)).all()
     np.testing.assert_allclose(weights.sum(axis=1), 1.0, rtol=1e-5)
-    np.testing.assert_allclose(sampler.decode(points),
-                               sampler.decode(points, weights), atol=1e-6)
+    np.testing.assert_allclose(sampler.decode(points), sampler.decode(points, weights), atol=1e-6)
 
 
 def test_pools_hold_varied_points_for_every_class(sampler):

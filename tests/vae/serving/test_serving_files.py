@@ -35,8 +35,12 @@ def assert_same_networks(onnx: DigitSampler, keras: DigitSampler, images: np.nda
     """Same latents → drawings within MAX_DRAWING_DIFFERENCE; same images → the same class
     from the self-check and the same code from the encoder (to float32's precision)."""
     rng = np.random.default_rng(0)
-    z = np.concatenate([onnx.sample_latents(None, count=64, seed=1),
-                        rng.normal(0, 2, (64, onnx.latent_dim)).astype("float32")])
+    z = np.concatenate(
+        [
+            onnx.sample_latents(None, count=64, seed=1),
+            rng.normal(0, 2, (64, onnx.latent_dim)).astype("float32"),
+        ]
+    )
     classes = np.arange(len(z)) % 10
     difference = np.abs(onnx.decode(z, classes) - keras.decode(z, classes)).max()
     assert difference <= MAX_DRAWING_DIFFERENCE
@@ -44,13 +48,14 @@ def assert_same_networks(onnx: DigitSampler, keras: DigitSampler, images: np.nda
     assert mixed <= MAX_DRAWING_DIFFERENCE
     drawn = onnx.draw(z, classes)
     for batch in (images, drawn):
-        np.testing.assert_array_equal(np.argmax(onnx.classify_images(batch), axis=1),
-                                      np.argmax(keras.classify_images(batch), axis=1))
-        np.testing.assert_allclose(onnx.classify_images(batch), keras.classify_images(batch),
-                                   atol=1e-4)
+        np.testing.assert_array_equal(
+            np.argmax(onnx.classify_images(batch), axis=1), np.argmax(keras.classify_images(batch), axis=1)
+        )
+        np.testing.assert_allclose(onnx.classify_images(batch), keras.classify_images(batch), atol=1e-4)
     codes = np.stack([onnx.encode_mnist(image) for image in images[:32]])
-    np.testing.assert_allclose(codes, np.stack([keras.encode_mnist(image) for image in images[:32]]),
-                               atol=1e-4)
+    np.testing.assert_allclose(
+        codes, np.stack([keras.encode_mnist(image) for image in images[:32]]), atol=1e-4
+    )
 
 
 def test_onnx_runtime_draws_what_keras_draws_for_the_shipped_model(sampler, mnist_slice):
@@ -82,11 +87,16 @@ def test_an_older_export_is_converted_and_vetted_once_then_read_from_the_cache(s
     older = make_older_export(copy_model(PRETRAINED_DIR, tmp_path / "model"))
     cache = tmp_path / "cache"
     first = DigitSampler.load(older, cache_dir=cache)
-    np.testing.assert_array_equal(first.digits(None, count=16, seed=5),
-                                  sampler.digits(None, count=16, seed=5))
+    np.testing.assert_array_equal(
+        first.digits(None, count=16, seed=5), sampler.digits(None, count=16, seed=5)
+    )
     key = cache_key(read_verified_card(older))
     assert sorted(path.name for path in (cache / key).iterdir()) == [
-        "checker.onnx", "decoder.onnx", "encoder.onnx", "serving_state.npz"]
+        "checker.onnx",
+        "decoder.onnx",
+        "encoder.onnx",
+        "serving_state.npz",
+    ]
     # A second process reads the cache: no TensorFlow, no vetting, the same digits.
     script = textwrap.dedent(f"""
         import sys, hashlib
@@ -97,12 +107,16 @@ def test_an_older_export_is_converted_and_vetted_once_then_read_from_the_cache(s
         print(hashlib.sha256(s.digits(None, count=16, seed=5).tobytes()).hexdigest())
         print("tensorflow" in sys.modules, "keras" in sys.modules)
     """)
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         timeout=120, check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    ).stdout.split()
     import hashlib
 
-    assert out == [hashlib.sha256(sampler.digits(None, count=16, seed=5).tobytes()).hexdigest(),
-                   "False", "False"]
+    assert out == [
+        hashlib.sha256(sampler.digits(None, count=16, seed=5).tobytes()).hexdigest(),
+        "False",
+        "False",
+    ]
 
 
 def test_an_undertrained_model_is_refused_naming_the_digits(tiny_model_dir):
@@ -131,8 +145,9 @@ def test_serving_every_feature_leaves_tensorflow_and_keras_unimported(tmp_path, 
     """)
     env = {**os.environ, "GENAI_DATA_DIR": str(tmp_path / "data")}
     env.pop("GENAI_MODEL_DIR", None)
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            timeout=180, cwd=tmp_path, env=env)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=180, cwd=tmp_path, env=env
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
     assert {path.name for path in tmp_path.iterdir()} >= {"d.png", "m.gif", "h.png", "l.png"}
@@ -150,6 +165,7 @@ def test_digits_are_drawn_once_then_looked_up_and_drawing_ahead_can_stop():
     fresh.draw_pools(stop)
     assert fresh.drawn_digits(5, count=9, seed=2) is None  # told to stop: drew nothing
     fresh.draw_pools()
-    np.testing.assert_array_equal(fresh.drawn_digits(5, count=9, seed=2),
-                                  fresh.draw(fresh.sample_latents(5, count=9, seed=2),
-                                             np.full(9, 5)))
+    np.testing.assert_array_equal(
+        fresh.drawn_digits(5, count=9, seed=2),
+        fresh.draw(fresh.sample_latents(5, count=9, seed=2), np.full(9, 5)),
+    )

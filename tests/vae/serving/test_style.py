@@ -20,8 +20,7 @@ def stroke(slant: float = 0.0, width: int = 0, thickness: int = 2) -> np.ndarray
 
 
 def test_slant_is_positive_leaning_right_and_grows_with_the_lean():
-    upright, right, more, left = (stroke_measures(stroke(s)[None])[0, 0]
-                                  for s in (0.0, 0.3, 0.6, -0.3))
+    upright, right, more, left = (stroke_measures(stroke(s)[None])[0, 0] for s in (0.0, 0.3, 0.6, -0.3))
     assert abs(upright) < 0.05
     assert 0 < right < more and left < 0
 
@@ -40,8 +39,12 @@ def test_an_empty_image_measures_nan_instead_of_failing():
 def test_axes_are_named_after_the_measure_that_changes_along_them():
     # x leans the stroke right, y (upwards) widens it: a grid drawn to say exactly that.
     coordinates = np.linspace(-1, 1, 5)
-    grid = np.stack([np.stack([stroke(slant=0.4 * x, width=int(8 + 6 * y)) for x in coordinates])
-                     for y in coordinates[::-1]])  # row 0 = highest y
+    grid = np.stack(
+        [
+            np.stack([stroke(slant=0.4 * x, width=int(8 + 6 * y)) for x in coordinates])
+            for y in coordinates[::-1]
+        ]
+    )  # row 0 = highest y
     meaning = describe_axes([grid], coordinates)
     assert meaning.x[0] == ("slant", 1)
     assert meaning.y[0] == ("width", 1)

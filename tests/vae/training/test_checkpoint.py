@@ -26,8 +26,13 @@ def test_a_checkpoint_restores_weights_and_optimizer_state_exactly(tmp_path, mni
     config = TrainingConfig(epochs=1, seed=5, precision="float32")
     data = split(mnist_slice)
     vae = _compiled_vae(config, steps_per_epoch=4)
-    vae.fit({"image": data.train.images, "label": data.train.labels}, batch_size=128,
-            epochs=1, verbose=0, callbacks=[weights_checkpoint(tmp_path)])
+    vae.fit(
+        {"image": data.train.images, "label": data.train.labels},
+        batch_size=128,
+        epochs=1,
+        verbose=0,
+        callbacks=[weights_checkpoint(tmp_path)],
+    )
     commit_checkpoint(tmp_path, {"epoch": 1})
     assert not (tmp_path / CHECKPOINT_DIR / PENDING_WEIGHTS).exists()
     meta = read_checkpoint_meta(tmp_path)
@@ -38,8 +43,10 @@ def test_a_checkpoint_restores_weights_and_optimizer_state_exactly(tmp_path, mni
     assert int(fresh.optimizer.iterations) == int(vae.optimizer.iterations) == 4
     for mine, theirs in zip(fresh.get_weights(), vae.get_weights(), strict=True):
         np.testing.assert_array_equal(mine, theirs)
-    moments = [(np.asarray(a), np.asarray(b))
-               for a, b in zip(fresh.optimizer.variables, vae.optimizer.variables, strict=True)]
+    moments = [
+        (np.asarray(a), np.asarray(b))
+        for a, b in zip(fresh.optimizer.variables, vae.optimizer.variables, strict=True)
+    ]
     assert len(moments) > 2 * len(vae.trainable_weights)  # AdamW's two moments per weight, too
     for mine, theirs in moments:
         np.testing.assert_array_equal(mine, theirs)
@@ -50,8 +57,7 @@ def test_a_failed_write_fails_the_run_and_says_why(tmp_path, mnist_slice):
 
     (tmp_path / CHECKPOINT_DIR).write_text("a file where the checkpoint folder should go")
     with pytest.raises(OSError):
-        train(split(mnist_slice), tmp_path, TrainingConfig(epochs=2, precision="bfloat16"),
-              verbose=0)
+        train(split(mnist_slice), tmp_path, TrainingConfig(epochs=2, precision="bfloat16"), verbose=0)
     status = read_status(tmp_path)
     assert status.state == "failed" and status.epoch == 0  # no epoch claimed as saved
     assert "Error" in status.message

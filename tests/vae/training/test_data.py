@@ -51,7 +51,8 @@ def test_idx_folder_with_gzipped_files_loads(tmp_path):
 def test_truncated_idx_file_is_refused(tmp_path):
     images, labels = _good(7)
     (tmp_path / "train-images-idx3-ubyte").write_bytes(
-        struct.pack(">HBB3I", 0, 8, 3, 7, 28, 28) + images.tobytes()[:-10])
+        struct.pack(">HBB3I", 0, 8, 3, 7, 28, 28) + images.tobytes()[:-10]
+    )
     (tmp_path / "train-labels-idx1-ubyte").write_bytes(struct.pack(">HBBI", 0, 8, 1, 7) + labels.tobytes())
     with pytest.raises(DataError, match="truncated"):
         load_digits(tmp_path)
@@ -70,8 +71,17 @@ def test_truncated_idx_file_is_refused(tmp_path):
         ({"x_train": np.array([["a"] * 28] * 28)[None], "y_train": np.zeros(1)}, "numbers"),
         ({"images": np.zeros((3, 28, 28), np.uint8)}, "expected arrays"),
     ],
-    ids=["shape", "empty", "too-bright", "negative", "no-labels", "label-range", "label-count",
-         "strings", "wrong-keys"],
+    ids=[
+        "shape",
+        "empty",
+        "too-bright",
+        "negative",
+        "no-labels",
+        "label-range",
+        "label-count",
+        "strings",
+        "wrong-keys",
+    ],
 )
 def test_malformed_npz_is_refused_with_its_reason(tmp_path, arrays, message):
     with pytest.raises(DataError, match=message):

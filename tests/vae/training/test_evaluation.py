@@ -22,8 +22,10 @@ def _model(z_mean, z_log_var, *, logit_for_class=None):
 
 def _codes(count, seed=3):
     rng = np.random.default_rng(seed)
-    return (rng.normal(size=(count, 2)).astype("float32"),
-            rng.normal(-1, 0.3, size=(count, 2)).astype("float32"))
+    return (
+        rng.normal(size=(count, 2)).astype("float32"),
+        rng.normal(-1, 0.3, size=(count, 2)).astype("float32"),
+    )
 
 
 def test_one_class_at_the_origin_is_the_standard_normal_bound():
@@ -32,8 +34,9 @@ def test_one_class_at_the_origin_is_the_standard_normal_bound():
     encode, decode = _model(z_mean, z_log_var)
 
     standard = estimate_negative_elbo(encode, decode, images, decoder_gives_logits=True)
-    one_class = estimate_negative_elbo(encode, decode, images, prior_means=np.zeros((1, 2)),
-                                       decoder_gives_logits=True)
+    one_class = estimate_negative_elbo(
+        encode, decode, images, prior_means=np.zeros((1, 2)), decoder_gives_logits=True
+    )
 
     assert standard.reconstruction == pytest.approx(784 * LN2, rel=1e-6)
     assert one_class.negative_elbo == pytest.approx(standard.negative_elbo, rel=1e-9)
@@ -44,10 +47,12 @@ def test_two_identical_classes_cost_nothing_more():
     images = np.zeros((200, 28, 28, 1), "float32")
     encode, decode = _model(z_mean, z_log_var)
 
-    one = estimate_negative_elbo(encode, decode, images, prior_means=np.zeros((1, 2)),
-                                 decoder_gives_logits=True)
-    two = estimate_negative_elbo(encode, decode, images, prior_means=np.zeros((2, 2)),
-                                 decoder_gives_logits=True)
+    one = estimate_negative_elbo(
+        encode, decode, images, prior_means=np.zeros((1, 2)), decoder_gives_logits=True
+    )
+    two = estimate_negative_elbo(
+        encode, decode, images, prior_means=np.zeros((2, 2)), decoder_gives_logits=True
+    )
 
     assert two.negative_elbo == pytest.approx(one.negative_elbo, rel=1e-9)
 
@@ -58,8 +63,9 @@ def test_the_bound_follows_the_class_that_explains_the_digit_without_its_label()
     images = np.zeros((100, 28, 28, 1), "float32")
     encode, decode = _model(z_mean, z_log_var, logit_for_class=[-10.0, 10.0])
 
-    estimate = estimate_negative_elbo(encode, decode, images, prior_means=np.zeros((2, 2)),
-                                      decoder_gives_logits=True)
+    estimate = estimate_negative_elbo(
+        encode, decode, images, prior_means=np.zeros((2, 2)), decoder_gives_logits=True
+    )
     kl = 0.5 * (np.exp(z_log_var) - 1 - z_log_var + z_mean**2).sum(axis=1).mean()
     expected = 784 * np.log1p(np.exp(-10.0)) + kl + LN2  # the right class, plus ln 2 for not knowing
 

@@ -12,17 +12,22 @@ OLDER_FLAGS = "fpu vme avx avx2 fma avx512f"  # AVX-512 but no bfloat16 instruct
 
 def _cpuinfo(tmp_path, flags: str):
     path = tmp_path / "cpuinfo"
-    path.write_text(f"processor\t: 0\nmodel name\t: test cpu\nflags\t\t: {flags}\n\n"
-                    f"processor\t: 1\nflags\t\t: {flags}\n")
+    path.write_text(
+        f"processor\t: 0\nmodel name\t: test cpu\nflags\t\t: {flags}\n\nprocessor\t: 1\nflags\t\t: {flags}\n"
+    )
     return path
 
 
-@pytest.mark.parametrize(("flags", "expected"), [
-    (ZEN4_FLAGS, "bfloat16"),
-    ("fpu sse2 avx512f amx_bf16 amx_tile", "bfloat16"),
-    (OLDER_FLAGS, "float32"),
-    ("", "float32"),
-], ids=["avx512_bf16", "amx_bf16", "no-bf16", "no-flags"])
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (ZEN4_FLAGS, "bfloat16"),
+        ("fpu sse2 avx512f amx_bf16 amx_tile", "bfloat16"),
+        (OLDER_FLAGS, "float32"),
+        ("", "float32"),
+    ],
+    ids=["avx512_bf16", "amx_bf16", "no-bf16", "no-flags"],
+)
 def test_auto_follows_the_cpu_flags(tmp_path, flags, expected):
     assert resolve_precision("auto", _cpuinfo(tmp_path, flags)) == expected
 

@@ -49,10 +49,24 @@ def test_resume_takes_the_runs_data_and_seed_and_trains_to_the_epochs_asked(tiny
 
 @pytest.mark.slow
 def test_a_stop_before_the_first_epoch_ends_says_there_is_nothing_to_resume(tmp_path):
-    command = [sys.executable, "-m", "bot", "train", "--data", str(MNIST_SLICE), "--epochs", "5",
-               "--out", str(tmp_path)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    command = [
+        sys.executable,
+        "-m",
+        "bot",
+        "train",
+        "--data",
+        str(MNIST_SLICE),
+        "--epochs",
+        "5",
+        "--out",
+        str(tmp_path),
+    ]
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.monotonic() + 120
     while (status := read_status(tmp_path)) is None or status.state != "running":
         assert time.monotonic() < deadline and process.poll() is None
@@ -62,7 +76,8 @@ def test_a_stop_before_the_first_epoch_ends_says_there_is_nothing_to_resume(tmp_
     assert process.returncode == 130
     assert stderr.decode().strip().splitlines()[-1] == (
         "genai-bot: training stopped before its first epoch ended: nothing to resume yet; run "
-        "the same command again to start over")
+        "the same command again to start over"
+    )
     status = read_status(tmp_path)
     assert status.state == "interrupted"
     assert status.message == "stopped before the first epoch ended: nothing to resume yet"
@@ -106,8 +121,15 @@ def test_an_export_stopped_midway_leaves_the_previous_model_whole(tiny_model_dir
             raise KeyboardInterrupt  # Ctrl-C with every other file already written aside
 
     with pytest.raises(KeyboardInterrupt):
-        export_model(vae, checker, split(mnist_slice), run, TrainingConfig(epochs=2, seed=3),
-                     read_status(run), progress=progress)
+        export_model(
+            vae,
+            checker,
+            split(mnist_slice),
+            run,
+            TrainingConfig(epochs=2, seed=3),
+            read_status(run),
+            progress=progress,
+        )
     assert steps[0] == "saving the served models"
     assert read_verified_card(run)["version"] == before  # files and card still agree
     assert not (run / ".export").exists()
@@ -117,11 +139,19 @@ def test_an_export_stopped_midway_leaves_the_previous_model_whole(tiny_model_dir
 async def test_a_running_status_whose_process_died_reads_as_interrupted(tmp_path):
     gone = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
     await gone.wait()
-    status = TrainingStatus(state="running", epoch=3, total_epochs=9, started_at=now_iso(),
-                            updated_at=now_iso(), eta_seconds=29.0, pid=gone.pid)
+    status = TrainingStatus(
+        state="running",
+        epoch=3,
+        total_epochs=9,
+        started_at=now_iso(),
+        updated_at=now_iso(),
+        eta_seconds=29.0,
+        pid=gone.pid,
+    )
     write_status(tmp_path / "dead", status)
-    alive = TrainingStatus(state="running", epoch=3, total_epochs=9, started_at=now_iso(),
-                           updated_at=now_iso(), eta_seconds=29.0)
+    alive = TrainingStatus(
+        state="running", epoch=3, total_epochs=9, started_at=now_iso(), updated_at=now_iso(), eta_seconds=29.0
+    )
     alive.claim()  # this very process
     write_status(tmp_path / "alive", alive)
     dead = read_status(tmp_path / "dead")

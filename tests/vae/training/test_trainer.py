@@ -107,13 +107,28 @@ def test_resume_on_different_data_is_refused(tmp_path, mnist_slice):
 
 def test_ctrl_c_stops_cleanly_and_resume_finishes(tmp_path, mnist_slice_path):
     """A real `genai-bot train` process: SIGINT mid-run, then --resume completes the job."""
-    command = [sys.executable, "-m", "bot", "train", "--data", str(mnist_slice_path),
-               "--epochs", "40", "--out", str(tmp_path)]
+    command = [
+        sys.executable,
+        "-m",
+        "bot",
+        "train",
+        "--data",
+        str(mnist_slice_path),
+        "--epochs",
+        "40",
+        "--out",
+        str(tmp_path),
+    ]
     env = {**os.environ, "GENAI_TRAINING_DIR": str(tmp_path)}
     # A background shell (nohup, `&`) starts children with SIGINT ignored, and Python keeps it
     # so: give the process the default disposition a terminal's Ctrl-C meets.
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    process = subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         status = read_status(tmp_path)
@@ -130,16 +145,19 @@ def test_ctrl_c_stops_cleanly_and_resume_finishes(tmp_path, mnist_slice_path):
     meta = json.loads((tmp_path / CHECKPOINT_DIR / CHECKPOINT_META).read_text())
     assert meta["epoch"] == stopped_at
 
-    resumed = subprocess.run([*command[:-4], "--epochs", str(stopped_at + 1), "--out", str(tmp_path),
-                              "--resume"], env=env, capture_output=True, timeout=180)
+    resumed = subprocess.run(
+        [*command[:-4], "--epochs", str(stopped_at + 1), "--out", str(tmp_path), "--resume"],
+        env=env,
+        capture_output=True,
+        timeout=180,
+    )
     assert resumed.returncode == 0, resumed.stderr.decode()[-2000:]
     status = read_status(tmp_path)
     assert status.state == "finished" and status.epoch == stopped_at + 1
     assert len(status.history["loss"]) == stopped_at + 1
 
 
-def test_bfloat16_training_computes_convolutions_in_bfloat16_and_serves_float32(tmp_path,
-                                                                                mnist_slice):
+def test_bfloat16_training_computes_convolutions_in_bfloat16_and_serves_float32(tmp_path, mnist_slice):
     from genai_models.vae.backend import keras
     from genai_models.vae.training.precision import training_precision
     from genai_models.vae.training.trainer import _compiled_vae
@@ -147,24 +165,29 @@ def test_bfloat16_training_computes_convolutions_in_bfloat16_and_serves_float32(
     with training_precision("bfloat16"):
         training_model = _compiled_vae(TrainingConfig(precision="bfloat16"), steps_per_epoch=1)
     assert keras.config.dtype_policy().name == "float32"  # set for the block only
-    compute = {layer.name: layer.dtype_policy.compute_dtype
-               for part in (training_model.encoder, training_model.decoder)
-               for layer in part.layers if layer.weights}
+    compute = {
+        layer.name: layer.dtype_policy.compute_dtype
+        for part in (training_model.encoder, training_model.decoder)
+        for layer in part.layers
+        if layer.weights
+    }
     assert compute.pop("z_mean") == compute.pop("z_log_var") == "float32"
     assert compute.pop("pixel_logits") == "float32"  # the loss reads float32 logits
     assert set(compute.values()) == {"bfloat16"} and len(compute) == 7  # 3 conv, 2 dense, 2 deconv
     assert training_model.prior.dtype_policy.compute_dtype == "float32"  # the KL's prior means
     assert all(w.dtype == "float32" for w in training_model.weights)  # float32 master weights
 
-    status = train(split(mnist_slice), tmp_path, TrainingConfig(epochs=1, seed=2,
-                                                                precision="bfloat16"), verbose=0)
+    status = train(
+        split(mnist_slice), tmp_path, TrainingConfig(epochs=1, seed=2, precision="bfloat16"), verbose=0
+    )
     assert status.state == "finished" and np.isfinite(status.val_loss)
     assert keras.config.dtype_policy().name == "float32"  # train() put the global policy back
     card = json.loads((tmp_path / "model_card.json").read_text())
     assert card["training"]["precision"] == "bfloat16"
     served = keras.saving.load_model(tmp_path / "vae.keras", compile=False)
-    assert {layer.dtype_policy.name for part in (served.encoder, served.decoder)
-            for layer in part.layers} == {"float32"}
+    assert {
+        layer.dtype_policy.name for part in (served.encoder, served.decoder) for layer in part.layers
+    } == {"float32"}
     assert served.prior.dtype_policy.name == "float32"
 
 
@@ -180,5 +203,4 @@ def test_resume_in_another_precision_is_refused(tmp_path, mnist_slice):
     data = split(mnist_slice)
     train(data, tmp_path, TrainingConfig(epochs=1, seed=4, precision="float32"), verbose=0)
     with pytest.raises(TrainingError, match=r"precision=float32.*precision=bfloat16"):
-        train(data, tmp_path, TrainingConfig(epochs=2, seed=4, precision="bfloat16"),
-              resume=True, verbose=0)
+        train(data, tmp_path, TrainingConfig(epochs=2, seed=4, precision="bfloat16"), resume=True, verbose=0)
