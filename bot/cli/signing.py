@@ -22,8 +22,10 @@ log = logging.getLogger(__name__)
 LOCAL_AUTHORITY_FOLDER = "c2pa"  # under the data folder
 
 
-def make_signer(settings: Settings) -> CredentialSigner:
-    """The operator's certificate when set, else the local authority's (created on first use)."""
+def make_signer(settings: Settings, *, level: int = logging.INFO) -> CredentialSigner:
+    """The operator's certificate when set, else the local authority's (created on first use).
+    `level`: of the line saying which (the bot's log says it at start-up; a CLI command, which
+    prints only its own result, says it at DEBUG)."""
     if settings.c2pa_cert is not None and settings.c2pa_key is not None:
         try:
             identity = SigningIdentity(
@@ -37,7 +39,7 @@ def make_signer(settings: Settings) -> CredentialSigner:
                 f"cannot read GENAI_C2PA_CERT or GENAI_C2PA_KEY: {exc.strerror or exc} ({exc.filename})"
             ) from None
         signer = CredentialSigner(identity)
-        log.info("Content Credentials are signed by %s (GENAI_C2PA_CERT)", identity.signer_name)
+        log.log(level, "Content Credentials are signed by %s (GENAI_C2PA_CERT)", identity.signer_name)
         return signer
     from genai_models.imaging.local_authority import UNTRUSTED_NOTE, local_identity
 
@@ -49,8 +51,9 @@ def make_signer(settings: Settings) -> CredentialSigner:
             f"cannot create the local signing certificate in {folder}: {exc.strerror or exc}"
         ) from None
     signer = CredentialSigner(identity)
-    # INFO, not WARNING: the default set-up, not a fault (and a failing start stays one line).
-    log.info(
+    # Not a WARNING: the default set-up, not a fault (and a failing start stays one line).
+    log.log(
+        level,
         "Content Credentials are signed by this bot's local certificate authority (%s): %s",
         folder,
         UNTRUSTED_NOTE,
@@ -63,4 +66,4 @@ def install_signer(settings: Settings, *, now: bool) -> None:
     if now:
         content_credentials.install(make_signer(settings))
     else:
-        content_credentials.install(lambda: make_signer(settings))
+        content_credentials.install(lambda: make_signer(settings, level=logging.DEBUG))
