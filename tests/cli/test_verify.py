@@ -43,8 +43,9 @@ def demo(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("demo")
     run = genai_bot("demo", "--out", "out", cwd=folder, log_level="INFO")
     assert run.returncode == 0, run.stderr
-    # No certificate configured: the CLI said it signs with its own local authority.
-    assert "local certificate authority" in run.stderr and "not from a trusted issuer" in run.stderr
+    # No certificate configured: the CLI said it made its own local signing certificate.
+    assert "created a local Content Credentials signing certificate" in run.stderr
+    assert "not from a trusted issuer" in run.stderr
     return folder
 
 
