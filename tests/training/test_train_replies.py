@@ -7,7 +7,7 @@ import asyncio
 import json
 
 import pytest
-from bot.training.jobs import JobStore
+from bot.training.job_store import JobStore
 
 from bot.settings import Settings
 from bot.storage import Database, settings_url
