@@ -7,10 +7,10 @@ import asyncio
 import json
 
 import pytest
-from bot.training.job_store import JobStore
 
 from bot.settings import Settings
 from bot.storage import Database, settings_url
+from bot.training.job_store import JobStore
 from genai_models.vae.training.status import TrainingStatus, now_iso, write_status
 from tests.training.jobs import SHORT_JOBS, ended, wait_for_job
 from tests.training.test_train_from_chat import command, fields
