@@ -76,9 +76,9 @@ class HealthServer:
         return web.json_response(body, status=200 if ready else 503)
 
     async def _metrics(self, request: web.Request) -> web.Response:
-        version = self.bot.model_version("model")
-        if version is not None:  # read now: a model swapped in since start-up counts
-            self.bot.metrics.model.info({"version": version})
+        sampler = self.bot.sampler
+        if sampler is not None:  # read now: a model swapped in since start-up counts
+            self.bot.metrics.model.info({"version": str(sampler.version)})
         self.bot.metrics.ready.set(1 if all(self.bot.readiness().values()) else 0)
         body = generate_latest(self.bot.metrics.registry)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -239,7 +239,7 @@ async def test_sync_publishes_the_commands_to_the_dev_guild_and_exits_without_th
     assert _option_names(synced["about"]) == []
     assert discord_server.synced_commands(None) == []  # the dev guild only, not globally
     assert discord_server.sessions == []  # it published over REST and never went online
-    assert run.stdout.strip() == f"synced 11 commands to guild {discord_server.guild_id}"
+    assert run.stdout.strip() == f"synced 13 commands to guild {discord_server.guild_id}"
 
 
 @pytest.mark.asyncio
@@ -269,7 +269,7 @@ async def test_sync_without_dev_guild_publishes_globally_and_without_a_text_endp
     assert _option_names(synced["digit"]) == ["digit", "count", "seed"]
     assert _option_names(synced["morph"]) == ["start", "end", "frames", "start_image", "end_image"]
     assert discord_server.synced_commands(discord_server.guild_id) == []
-    assert run.stdout.strip() == "synced 9 commands to all guilds (global)"
+    assert run.stdout.strip() == "synced 11 commands to all guilds (global)"
 
 
 INSTALLED_CLI = Path(sys.executable).with_name("genai-bot")  # the console script pip installed

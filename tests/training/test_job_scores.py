@@ -27,7 +27,8 @@ def test_scores_are_the_same_and_each_is_computed_once(tiny_model_dir, tmp_path,
     from genai_models.vae.training.evaluation import vae_negative_elbo
 
     data_split = split(mnist_slice)  # as the tiny model was trained (tests/conftest.py)
-    spec = JobSpec(epochs=2, seed=3, data=None, fidelity_samples=2)
+    # Enough drawings per digit for the per-digit report's k-NN variety; a quick judge.
+    spec = JobSpec(epochs=2, seed=3, data=None, fidelity_samples=8, judge_epochs=1)
     jobs = tmp_path / "jobs"
     first = evaluate(job_folder(tiny_model_dir, jobs, 1), spec, data_split)
 
