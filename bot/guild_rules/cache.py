@@ -58,6 +58,9 @@ class ServerRules:
         self.version_checks = 0  # how many times the settings version was read (tests count them)
         self._polling: asyncio.Task | None = None
         self._pruning: asyncio.Task | None = None
+        # Set by close(): the loops finish the query under way and stop. Cancelling them
+        # mid-query would leave the driver's thread answering a loop that may be gone.
+        self._closing = asyncio.Event()
         self._warned_at = -WARN_EVERY_S
         self.defaults = resolve({}, bounds, None)
 
@@ -179,20 +182,25 @@ class ServerRules:
 
     async def _prune_regularly(self) -> None:
         assert self.store is not None
-        while True:
+        while not self._closing.is_set():
             try:
                 await self.store.prune()
             except Exception as exc:
                 log.warning("could not prune the settings audit: %s", exc)
-            await asyncio.sleep(PRUNE_EVERY_S)
+            await self._pause(PRUNE_EVERY_S)
 
     async def _watch(self) -> None:
-        while True:
+        while not self._closing.is_set():
             try:
                 await self.check_version()
             except Exception as exc:  # the database went away: its own retry finds it again
                 self._warn(exc)
-            await asyncio.sleep(self._poll_s)
+            await self._pause(self._poll_s)
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._closing.wait()
 
     async def check_version(self) -> None:
         """Clear the cache if another process changed a setting since the last check."""
@@ -203,11 +211,11 @@ class ServerRules:
         self._version = version
 
     async def close(self) -> None:
-        for task in (self._polling, self._pruning):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        """Stop polling and pruning, and let every query under way finish: the database is
+        closed next."""
+        self._closing.set()
+        tasks = [t for t in (self._polling, self._pruning, *self._loading.values()) if t is not None]
+        await asyncio.gather(*tasks, return_exceptions=True)
         self._polling = self._pruning = None
 
 

@@ -43,6 +43,7 @@ class AuditLog:
         self._model_version = model_version
         self._writes: set[asyncio.Task] = set()
         self._pruning: asyncio.Task | None = None
+        self._closing = asyncio.Event()  # close() was called: prune no more
 
     def record(self, interaction: discord.Interaction, fields: dict[str, Any], finished_at: float) -> None:
         """A GenAIBot generation recorder: queue the row for a write (the caller is not async)."""
@@ -89,19 +90,21 @@ class AuditLog:
         self._pruning = asyncio.get_running_loop().create_task(self._prune_regularly())
 
     async def _prune_regularly(self) -> None:
-        while True:
+        while not self._closing.is_set():
             try:
                 await self.prune()
             except Exception as exc:
                 log.warning("could not prune the audit log: %s", exc)
-            await asyncio.sleep(PRUNE_EVERY_S)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(PRUNE_EVERY_S):
+                    await self._closing.wait()
 
     async def close(self) -> None:
-        """Finish the writes under way (before the database closes); stop pruning."""
+        """Finish the writes and the pruning under way (before the database closes): a query
+        cancelled half-way would leave the driver's thread answering a loop that may be gone."""
+        self._closing.set()
         if self._pruning is not None:
-            self._pruning.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._pruning
+            await asyncio.gather(self._pruning, return_exceptions=True)
         if self._writes:
             await asyncio.gather(*self._writes, return_exceptions=True)
 
