@@ -14,6 +14,21 @@ from pathlib import Path
 from bot.fair_use.limits import COMMAND_RESOURCES, DEFAULT_COOLDOWNS_S, AccessLists, FairUseLimits
 from genai_models.text.config import DEFAULT_LOCAL_CONCURRENCY, DEFAULT_OPENAI_CONCURRENCY, PoetConfig
 
+# Variables an older release read, and what took their place: set, they change nothing, and
+# the bot says so at start-up instead of ignoring them without a word.
+RETIRED = {
+    "GENAI_TEXT_CONCURRENCY": "poems wait in one queue, as wide as OPENAI_MAX_CONCURRENCY",
+    "OPENAI_MAX_QUEUE": "GENAI_QUEUE_SIZE bounds that one queue",
+}
+
+
+def retired_notices(settings: Settings) -> list[str]:
+    """One line for each retired variable still set."""
+    return [
+        f"{name} is no longer read ({RETIRED[name]}): remove it from the environment or .env"
+        for name in settings.retired
+    ]
+
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names the variable and how to fix it."""
@@ -63,6 +78,8 @@ class Settings:
     shutdown_grace_s: float = 20.0  # inside compose.yaml's stop_grace_period; the Dockerfile sets 8
     metrics_port: int | None = None  # None: no health/metrics endpoint
     metrics_host: str = "127.0.0.1"
+    # Variables an older release read that are set here: said at start-up (retired_notices).
+    retired: tuple[str, ...] = ()
 
     @property
     def text_configured(self) -> bool:
@@ -221,6 +238,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         environ = os.environ
     env = {k: v.strip() for k, v in environ.items() if v.strip() != ""}
     _refuse_placeholders(env)
+    retired = tuple(name for name in RETIRED if name in env)
 
     poet = _D.poet
     poet = PoetConfig(
@@ -243,6 +261,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
     training_data = env.get("GENAI_TRAINING_DATA")
     owner_ids = _ids(env, "GENAI_OWNER_IDS")
     return Settings(
+        retired=retired,
         discord_token=env.get("DISCORD_TOKEN"),
         dev_guild_id=_int(env, "DEV_GUILD_ID", _D.dev_guild_id, low=1, high=2**64 - 1),
         **_sharding(env),
