@@ -101,3 +101,12 @@ def final_state(server, ix) -> str:
     if embeds and embeds[0].get("description") == INTERRUPTED:
         return "interrupted"
     return f"other: {replies}"
+
+
+# Every slash command the bot publishes besides /poem (published only with a text endpoint), and
+# the message commands: the one list the command-tree and sync tests compare against.
+SLASH_COMMANDS = frozenset({
+    "digit", "morph", "handwriting", "latent-map", "train-status", "train", "model", "about",
+    "settings", "preferences",
+})  # fmt: skip
+POEM_MENU, HANDWRITING_MENU = "Write a poem about this", "Handwriting → digits"

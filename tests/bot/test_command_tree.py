@@ -16,6 +16,7 @@ from bot.worker_pool import WorkerPool
 from genai_models.catalogue import CATALOGUE, base_key
 from genai_models.text import Poet, PoetConfig
 from tests.bot.test_i18n import SOURCES, every_code
+from tests.helpers import SLASH_COMMANDS
 
 SPANISH = ("es-ES", "es-419")
 
@@ -76,19 +77,7 @@ def _options(payload):
 
 @pytest.mark.asyncio
 async def test_command_and_option_names_are_exactly_the_documented_ones(payloads):
-    assert set(payloads) == {
-        "poem",
-        "digit",
-        "morph",
-        "handwriting",
-        "latent-map",
-        "train-status",
-        "train",
-        "model",
-        "about",
-        "settings",
-        "preferences",
-    }
+    assert set(payloads) == SLASH_COMMANDS | {"poem"}
     assert list(_options(payloads["poem"])) == ["topic", "form", "language"]
     train, model = _options(payloads["train"]), _options(payloads["model"])
     assert list(train) == ["start", "cancel"] and list(model) == ["info", "rollback"]

@@ -20,7 +20,7 @@ from genai_models.imaging import grid_size
 from genai_models.imaging.credential_report import read_credentials
 from tests.fakes.discord_server import DiscordStandIn
 from tests.fakes.openai_server import FakeOpenAI
-from tests.helpers import assert_labelled_ai, image_of
+from tests.helpers import HANDWRITING_MENU, POEM_MENU, SLASH_COMMANDS, assert_labelled_ai, image_of
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_VERSION = json.loads((REPO_ROOT / "genai_models/vae/pretrained/model_card.json").read_text())[
@@ -120,19 +120,9 @@ async def test_run_connects_syncs_to_the_dev_guild_answers_and_stops_on_sigterm(
         if process.returncode is None:
             process.send_signal(signal.SIGTERM)  # what `docker stop` sends
     run = await finish(process, timeout=30)
-    assert {c["name"] for c in synced} == {
-        "digit",
-        "morph",
-        "handwriting",
-        "latent-map",
-        "train-status",
-        "train",
-        "model",
-        "about",
-        "settings",
-        "preferences",
-        "Handwriting → digits",  # the message command; without a text endpoint, no poem one
-    }
+    assert {c["name"] for c in synced} == SLASH_COMMANDS | {
+        HANDWRITING_MENU
+    }  # without a text endpoint: no /poem, no poem menu
     assert reply.files[0].filename == "digits.png"
     assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stderr
@@ -215,21 +205,7 @@ async def test_sync_publishes_the_commands_to_the_dev_guild_and_exits_without_th
     assert "TENSORFLOW IMPORTED" not in run.stderr
     assert "Traceback" not in run.stderr
     synced = {c["name"]: c for c in discord_server.synced_commands(discord_server.guild_id)}
-    assert set(synced) == {
-        "poem",
-        "digit",
-        "morph",
-        "handwriting",
-        "latent-map",
-        "train-status",
-        "train",
-        "model",
-        "about",
-        "settings",
-        "preferences",
-        "Write a poem about this",
-        "Handwriting → digits",  # the message commands
-    }
+    assert set(synced) == SLASH_COMMANDS | {"poem", POEM_MENU, HANDWRITING_MENU}
     assert _option_names(synced["poem"]) == ["topic", "form", "language"]
     assert _option_names(synced["digit"]) == ["digit", "count", "seed"]
     assert _option_names(synced["morph"]) == ["start", "end", "frames", "start_image", "end_image"]
@@ -253,19 +229,9 @@ async def test_sync_without_dev_guild_publishes_globally_and_without_a_text_endp
     assert run.returncode == 0, run.stderr
     assert "TENSORFLOW IMPORTED" not in run.stderr
     synced = {c["name"]: c for c in discord_server.synced_commands(None)}
-    assert set(synced) == {
-        "digit",
-        "morph",
-        "handwriting",
-        "latent-map",
-        "train-status",
-        "train",
-        "model",
-        "about",
-        "settings",
-        "preferences",
-        "Handwriting → digits",  # the message command; without a text endpoint, no poem one
-    }
+    assert set(synced) == SLASH_COMMANDS | {
+        HANDWRITING_MENU
+    }  # without a text endpoint: no /poem, no poem menu
     assert _option_names(synced["digit"]) == ["digit", "count", "seed"]
     assert _option_names(synced["morph"]) == ["start", "end", "frames", "start_image", "end_image"]
     assert discord_server.synced_commands(discord_server.guild_id) == []
