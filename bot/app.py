@@ -22,6 +22,7 @@ from genai_models.errors import GenAIError
 
 if TYPE_CHECKING:
     from bot.client import GenAIBot
+    from bot.guild_rules import ServerRules
     from bot.storage import Database
     from bot.training.supervisor import TrainingOptions
     from bot.worker_pool import WorkerPool
@@ -110,9 +111,25 @@ def build_bot(
         supervisor=supervisor,
         follower=follower,
         audit=audit,
+        server_rules=server_rules(settings, database),
         load_sampler=load_sampler,
         **options,
     )
+
+
+def server_rules(settings: Settings, database: Database | None) -> ServerRules:
+    """Each server's settings within the operator's bounds (bot.guild_rules); without a
+    database (`genai-bot sync`), the operator's values alone. Shard processes share PostgreSQL
+    and poll it for each other's changes; one process on SQLite sees its own."""
+    from bot.client import operator_bounds
+    from bot.guild_rules import ServerRules, SettingsStore
+
+    bounds = operator_bounds(settings)
+    if database is None:
+        return ServerRules(bounds)
+    store = SettingsStore(database, retention_days=settings.audit_retention_days)
+    shared = database.is_postgres
+    return ServerRules(bounds, store, poll=shared, preload=not shared)
 
 
 def _usage_store(database: Database | None):

@@ -18,7 +18,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.fair_use.gate import FairUseGate
-from bot.guild_rules import ServerRules
+from bot.guild_rules import OperatorBounds, ServerRules
 from bot.interactions.admission import GenAICommandTree
 from bot.interactions.i18n import CommandTranslator
 from bot.interactions.inflight import InFlight
@@ -61,8 +61,8 @@ class GenAIBot(commands.Bot):
     `poet` None means no text endpoint is configured: /poem is not registered.
     `database` (bot.storage, opened, migrated and closed by the caller) is None only for
     `genai-bot sync`; `supervisor` (and `follower`, on PostgreSQL) run /train; without one the
-    training commands say training is unavailable. `fair_use` and `audit` default to an
-    in-memory gate and no audit log.
+    training commands say training is unavailable. `fair_use`, `audit` and `server_rules`
+    default to an in-memory gate, no audit log and the operator's values for every server.
     """
 
     def __init__(
@@ -78,6 +78,7 @@ class GenAIBot(commands.Bot):
         supervisor: Supervisor | None = None,
         follower: ServingFollower | None = None,
         audit: AuditLog | None = None,
+        server_rules: ServerRules | None = None,
         sync_commands: bool = True,
         **options: Any,
     ) -> None:
@@ -122,7 +123,7 @@ class GenAIBot(commands.Bot):
             workers=pool.workers,
             text_concurrency=poet.config.concurrency if poet is not None else 1,
         )
-        self.server_rules = server_rules(settings, database)
+        self.server_rules = server_rules or ServerRules(operator_bounds(settings))
         self.metrics.watch(
             workers_busy=lambda: pool.busy,
             in_flight=lambda: len(self.in_flight),
@@ -240,24 +241,6 @@ class ShardedGenAIBot(GenAIBot, commands.AutoShardedBot):
     """The same bot over several gateway shards, for when it outgrows ~2,500 guilds."""
 
 
-def server_rules(settings: Settings, database: Database | None) -> ServerRules:
-    """Each server's settings within the operator's bounds (bot.guild_rules); without a
-    database (`genai-bot sync`), the operator's values alone. Shard processes share PostgreSQL
-    and poll it for each other's changes; one process on SQLite sees its own."""
-    from bot.guild_rules import OperatorBounds, SettingsStore
-
-    bounds = OperatorBounds(
-        cooldowns_s=settings.fair_use.cooldowns_s,
-        jobs_per_user=settings.fair_use.jobs_per_user,
-        image_mark=settings.image_mark,
-    )
-    if database is None:
-        return ServerRules(bounds)
-    store = SettingsStore(database, retention_days=settings.audit_retention_days)
-    shared = database.is_postgres
-    return ServerRules(bounds, store, poll=shared, preload=not shared)
-
-
 def make_bot(settings: Settings, **options: Any) -> GenAIBot:
     """The bot these settings ask for: sharded (SHARD_COUNT, SHARD_IDS) or not.
 
@@ -279,4 +262,13 @@ def make_bot(settings: Settings, **options: Any) -> GenAIBot:
     shard_ids = list(settings.shard_ids) if settings.shard_ids is not None else None
     return ShardedGenAIBot(
         settings=settings, shard_count=settings.shard_count, shard_ids=shard_ids, **options
+    )
+
+
+def operator_bounds(settings: Settings) -> OperatorBounds:
+    """The operator's defaults and caps that no server's settings may exceed."""
+    return OperatorBounds(
+        cooldowns_s=settings.fair_use.cooldowns_s,
+        jobs_per_user=settings.fair_use.jobs_per_user,
+        image_mark=settings.image_mark,
     )

@@ -123,7 +123,7 @@ async def test_genai_bot_health_exits_0_only_when_ready(discord_server, start_bo
     assert nobody[0] == 1 and "no answer from http://127.0.0.1:" in nobody[1]
 
 
-# --- sharded: /readyz and /metrics per shard (#13) ---
+# --- sharded: /readyz and /metrics per shard ---
 
 
 async def _sharded_bot(server, sampler, tmp_path, shard_ids, pool):

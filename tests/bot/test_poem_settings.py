@@ -1,4 +1,4 @@
-"""The settings of /poem on local servers (#14): read, defaulted and checked like the others."""
+"""The settings of /poem on local servers: read, defaulted and checked like the others."""
 
 from __future__ import annotations
 

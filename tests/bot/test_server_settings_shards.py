@@ -19,6 +19,7 @@ import time
 
 import pytest
 
+from bot.app import server_rules
 from bot.client import make_bot
 from bot.fair_use.limits import FairUseLimits
 from bot.guild_rules.cache import POLL_S
@@ -52,6 +53,7 @@ async def shard_bot(server, sampler, tmp_path, database_url, shard_id):
             settings,
             pool=pool,
             database=database,
+            server_rules=server_rules(settings, database),
             load_sampler=lambda: sampler,
             guild_ready_timeout=GUILD_READY_TIMEOUT_S,
         )

@@ -122,7 +122,7 @@ class FakeOpenAI:
                       stream_options.include_usage, and have no /v1/moderations
     reject_max_tokens: behave like OpenAI's reasoning models: 400 when max_tokens is sent
     slow_first_byte_s: how long Fault.SLOW_FIRST_BYTE keeps the client waiting
-    The behaviours of real local servers (llama-cpp-python 0.3's, issue #14), as fault modes:
+    The behaviours of real local servers (llama-cpp-python 0.3's), as fault modes:
     interrupt_requests: a new chat request ends every running stream with `data: [DONE]` and
                       no finish reason (llama-cpp-python's default `--interrupt_requests`)
     ignore_token_limit: stream the whole reply whatever token limit the request sets (a

@@ -1,6 +1,6 @@
 """The poet bounds every poem itself, on servers that ignore limits, interrupt streams or stall.
 
-Each behaviour of llama-cpp-python's server seen in issue #14 is a FakeOpenAI fault mode here;
+Each behaviour of llama-cpp-python's server seen in practice is a FakeOpenAI fault mode here;
 the real openai client streams from it.
 """
 
@@ -94,7 +94,7 @@ async def test_a_finished_poem_is_not_cut(openai_server, poet):
     assert poem.text == STANZA.strip()
 
 
-# --- the overall deadline across retries (#12) ----------------------------------------------
+# --- the overall deadline across retries -----------------------------------------------
 
 
 @pytest.mark.asyncio

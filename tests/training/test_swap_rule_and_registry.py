@@ -89,7 +89,7 @@ async def test_promotions_keep_one_serving_model_and_rollback_returns_to_the_pre
 @pytest.mark.asyncio
 async def test_processes_adopting_their_model_at_once_leave_one_serving_row(tmp_path, postgres_database):
     """Shard processes starting together on one PostgreSQL database each adopt the model they
-    loaded (#13). (SQLite is one process's database: nothing to race there.)"""
+    loaded. (SQLite is one process's database: nothing to race there.)"""
     databases = [await Database.open(postgres_database.url) for _ in range(3)]
     card = {"training": {"epochs_run": 2, "seed": 0}, "data": {"train_size": 540}}
     registries = [ModelRegistry(database, tmp_path / "models") for database in databases]
