@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# How long close() lets interactions still running finish before it cancels them.
+CLOSE_GRACE_S = 5.0
+
 T = TypeVar("T")
 
 # One extension per feature; each module's `setup(bot)` adds its cog.
@@ -192,6 +195,10 @@ class GenAIBot(commands.Bot):
         return self.serving.sampler
 
     async def close(self) -> None:
+        # Interactions still running (a close without shut_down's grace period: a failed start,
+        # a test) end before the services they write to close: a database query abandoned
+        # half-way leaves the driver's thread answering an event loop that may be gone.
+        await self.in_flight.drain(CLOSE_GRACE_S)
         await super().close()  # cogs unload first: their last writes still reach the database
         if self.audit is not None:
             await self.audit.close()

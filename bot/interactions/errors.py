@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 
+import aiohttp
 import discord
 from discord import app_commands
 
@@ -133,5 +134,6 @@ async def send_ephemeral(interaction: discord.Interaction, message: str) -> None
             except discord.HTTPException as exc:
                 log.warning("could not remove the original response: %s", exc)
         await interaction.followup.send(message, ephemeral=True)
-    except discord.HTTPException as exc:  # the interaction expired or Discord is failing
+    # The interaction expired, Discord is failing, or the bot is closing its connection.
+    except (discord.HTTPException, aiohttp.ClientError) as exc:
         log.warning("could not tell user %s about an error: %s", user_hash(interaction.user.id), exc)

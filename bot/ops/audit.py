@@ -105,7 +105,7 @@ class AuditLog:
         self._closing.set()
         if self._pruning is not None:
             await asyncio.gather(self._pruning, return_exceptions=True)
-        if self._writes:
+        while self._writes:  # a write queued while waiting is waited for too
             await asyncio.gather(*self._writes, return_exceptions=True)
 
 

@@ -4,6 +4,7 @@ generations; rows older than the retention period are removed."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
@@ -99,3 +100,19 @@ async def test_a_retention_of_zero_keeps_no_audit_log(discord_server, start_bot,
         await discord_server.wait_for_reply(ix, lambda r: r.files)
         assert bot.audit is None
     assert _rows(data_dir) == []
+
+
+@pytest.mark.asyncio
+async def test_closing_the_bot_lets_a_command_in_flight_reply_and_be_recorded(
+    discord_server, start_bot, tmp_path
+):
+    """A close without shut_down's grace (a failed start, a supervisor's stop) still lets the
+    work in flight finish before the database closes: the user gets the morph, the log its row."""
+    data_dir = tmp_path / "closing"
+    async with start_bot(data_dir=data_dir) as bot:
+        morph = await discord_server.inject_command("morph", {"start": 1, "end": 7, "frames": 8})
+        while not len(bot.in_flight):  # noqa: ASYNC110 (no event says "admitted"; polled)
+            await asyncio.sleep(0.001)
+    reply = await discord_server.wait_for_reply(morph, lambda r: r.files, timeout=5)
+    assert reply.files
+    assert [(r["command"], r["outcome"]) for r in _rows(data_dir)] == [("morph", "ok")]
