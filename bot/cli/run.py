@@ -92,7 +92,8 @@ def register(subparsers) -> None:
         environment=BOT_VARIABLES,
     )  # fmt: skip
     start.add_argument("--out", type=Path, default=Path("out"), help="the demo's folder (default: ./out)")
-    start.set_defaults(handler=handle_start, handles_stop_signals=True)
+    # Without a token it is the demo, whose poem stays optional (demo's --poem unset).
+    start.set_defaults(handler=handle_start, handles_stop_signals=True, poem=False)
 
     sync = add_command(
         subparsers, "sync", help="publish the slash commands to Discord, then exit",

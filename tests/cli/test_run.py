@@ -171,6 +171,18 @@ async def test_demo_without_a_text_endpoint_still_draws_and_says_how_to_add_poem
     assert "OPENAI_API_KEY=" in run.stdout
 
 
+@pytest.mark.asyncio
+async def test_start_without_a_token_is_the_demo(tmp_path):
+    """What `make run`, the README's first command, does on a fresh machine."""
+    run = await finish(await start_cli("start", env={}, cwd=tmp_path))
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("DISCORD_TOKEN is not set, so here is the offline demo")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "digits.png", "latent-map.png", "morph.gif",
+    ]  # fmt: skip
+    assert "Traceback" not in run.stderr
+
+
 # `genai-bot sync` must publish the commands without the model: importing TensorFlow at all
 # would mean it loads (seconds and hundreds of MiB for nothing), so this process refuses it.
 ENTRY_SYNC_WITHOUT_TENSORFLOW = (
