@@ -7,7 +7,8 @@ failed.
 Arguments after `--` go to every selected bench's main(); without them each gets its quick
 default from QUICK_ARGV below (or the module's own `QUICK_ARGV`, when it defines one).
 `--model-dir DIR` is passed on to the benches that serve a trained VAE (default: the shipped one).
-`--write-docs PATH` also writes what every bench printed to PATH (`make bench`: docs/benchmarks.md).
+`--write-docs PATH` also writes what every bench printed to PATH (`make bench`: docs/benchmarks.md),
+replacing those benches' sections and keeping the others'.
 """
 
 from __future__ import annotations
@@ -114,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         default=None,
         metavar="PATH",
-        help="also write every bench's output to PATH (e.g. docs/benchmarks.md)",
+        help="also write the benches' output into PATH (e.g. docs/benchmarks.md), replacing "
+        "their sections and keeping the others'",
     )
     args = parser.parse_args(argv)
     names = args.names or list(BENCHES)
@@ -136,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         sections.append(Section(name, command, outcome, seconds, tee.copy.getvalue()))
         sys.stdout.flush()
     if args.write_docs is not None:
-        write_benchmarks_doc(args.write_docs, sections)
+        write_benchmarks_doc(args.write_docs, sections, order=BENCHES)
         print(f"\nwrote {args.write_docs}")
     print("\n=== summary ===")
     for name, (outcome, seconds) in outcomes.items():

@@ -38,3 +38,22 @@ def test_a_failing_bench_is_recorded_as_failed_and_fails_the_run(tmp_path, monke
 
     assert bench_main.main(["--write-docs", str(doc)]) == 1
     assert "`python -m bench.fake_broken` — failed" in doc.read_text()
+
+
+def test_running_one_bench_replaces_its_section_and_keeps_the_others(tmp_path, monkeypatch):
+    printed = {"fake_a": "a: first run", "fake_b": "b: first run"}
+    for name in printed:
+        fake = types.ModuleType(f"bench.{name}")
+        fake.main = lambda argv, name=name: print(printed[name]) or 0
+        monkeypatch.setitem(sys.modules, f"bench.{name}", fake)
+    monkeypatch.setattr(bench_main, "BENCHES", ("fake_a", "fake_b"))
+    doc = tmp_path / "benchmarks.md"
+    assert bench_main.main(["--write-docs", str(doc)]) == 0
+
+    printed["fake_a"], printed["fake_b"] = "a: second run", "b: never shown"
+    assert bench_main.main(["fake_a", "--write-docs", str(doc)]) == 0
+
+    text = doc.read_text()
+    assert "a: second run" in text and "a: first run" not in text
+    assert "b: first run" in text and "b: never shown" not in text
+    assert text.index("## fake_a") < text.index("## fake_b") and text.count("# Benchmarks") == 1
