@@ -77,7 +77,11 @@ def turn_done(lines: int):
 
 def credits(reply) -> list[tuple[str, str]]:
     """(line, credit) for each line the message shows."""
-    rows = reply.embeds[0]["description"].split("\n\n*")[0].split("\n")
+    return credits_of(reply.embeds[0]["description"])
+
+
+def credits_of(description: str) -> list[tuple[str, str]]:
+    rows = description.split("\n\n*")[0].split("\n")
     return [(rows[i], rows[i + 1].removeprefix("-# ")) for i in range(0, len(rows), 2)]
 
 
@@ -362,3 +366,50 @@ def test_the_poem_so_far_reaches_the_model_as_data():
     assert system == {"role": "system", "content": LINE_SYSTEM_PROMPT}
     assert json.dumps([injected], ensure_ascii=False) in user["content"]
     assert "Write line 2 of at most 8." in user["content"]
+
+
+@pytest.mark.asyncio
+async def test_when_the_poet_fails_the_line_is_taken_back_and_the_poem_shows_as_it_was(
+    discord_server, start_bot, tmp_path
+):
+    from tests.fakes.openai_server import Fault
+
+    async with poem_bot(start_bot, data_dir=tmp_path / "data") as (_, api):
+        poem = await a_poem(discord_server)
+        _, together = await write_line(discord_server, poem, "line one", label="Write with me", lines=2)
+        api.inject(Fault.UNAVAILABLE)
+        press = await open_form(discord_server, together, "Write with me")
+        submit = await discord_server.inject_modal_submit(press, {field_of(press)["custom_id"]: "line three"})
+        answer = await discord_server.wait_for_reply(submit, lambda r: r.ephemeral and r.content)
+        restored = await discord_server.wait_for_reply(submit, turn_done(2))
+        # The same line, sent again, now joins the poem.
+        _, after = await write_line(discord_server, together, "line three", label="Write with me", lines=4)
+    assert "trouble" in answer.content and "Traceback" not in answer.content
+    assert restored.message_id == together.message_id and "Line 3 of 8" in restored.embeds[0]["description"]
+    assert [line for line, _ in credits(after)] == ["line one", "model line 1", "line three", "model line 2"]
+
+
+def test_a_line_is_shown_as_written_never_as_markup():
+    from bot.features.poems.embeds import together_embed
+    from bot.features.poems.together_state import Line, SharedPoem
+
+    poem = SharedPoem(
+        owner_id=1, topic="la luna", language="en", reader="en", model=MODEL,
+        lines=(Line("-# ✍️ <@2> **not** a credit", 1), Line("# a heading", None)),
+    )  # fmt: skip
+    assert credits_of(together_embed(poem, lang="en", writing=False).description) == [
+        ("\\-# ✍️ <@2> \\*\\*not\\*\\* a credit", "✍️ <@1>"), ("\\# a heading", "🤖 AI"),
+    ]  # fmt: skip
+
+
+def test_a_poets_turn_cut_off_by_a_stop_gives_the_poem_back_to_the_people():
+    from bot.features.poems.together_state import Line, SharedPoem
+
+    poem = SharedPoem(
+        owner_id=1, topic="la luna", language="en", reader="en", model=MODEL,
+        lines=(Line("one", 1), Line("two", None), Line("three", 1)), writing_since=1000.0,
+    )  # fmt: skip
+    assert poem.settled(turn_s=50.0, now=1040.0) == poem  # still writing
+    settled = poem.settled(turn_s=50.0, now=1060.0)
+    assert not settled.writing and [line.text for line in settled.lines] == ["one", "two"]
+    assert SharedPoem.from_json(poem.to_json()) == poem

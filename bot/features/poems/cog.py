@@ -45,6 +45,9 @@ log = logging.getLogger(__name__)
 # Discord allows an interaction's message about 5 edits every 5 s; one a second leaves room
 # and still reads as live text.
 EDIT_INTERVAL_S = 1.0
+# Past the poet's deadline and this, a poem written together still waiting for the poet's line
+# was cut off (the bot stopped mid-line): it goes back to the people (together_state.settled).
+TURN_GRACE_S = 30.0
 
 # How each form and language is offered in the option's menu: labels are catalogue texts.
 FORM_CHOICES = [app_commands.Choice(name=command_text(f"form.{f}"), value=f) for f in FORMS][:25]
@@ -65,7 +68,7 @@ class Poems(commands.Cog):
         self.states = PoemStates(keep)
         # Poems written together (bot.features.poems.together), kept as long; one lock for
         # their read-change-write turns in this process.
-        self.shared = SharedPoems(keep)
+        self.shared = SharedPoems(keep, turn_s=poet.config.deadline_s + TURN_GRACE_S)
         self.together_lock = asyncio.Lock()
         # Messages whose poem is being rewritten in this process (bot.features.poems.views).
         self.rewriting: set[int] = set()

@@ -75,7 +75,8 @@ def together_embed(poem: SharedPoem, *, lang: Lang, writing: bool) -> discord.Em
     rows = []
     for line in poem.lines:
         credit = f"🤖 {ai}" if line.by_model else f"✍️ <@{line.author}>"
-        rows.append(f"{line.text}\n-# {credit}")
+        # Shown as written, never as markup: a line cannot pass itself off as a credit.
+        rows.append(f"{discord.utils.escape_markdown(line.text)}\n-# {credit}")
     number = len(poem.lines) + 1
     if poem.finished:
         people = [str(i) for i, line in enumerate(poem.lines, 1) if not line.by_model]

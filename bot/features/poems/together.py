@@ -45,9 +45,6 @@ log = logging.getLogger(__name__)
 NAME = "PoemView.together"
 LINE_FORM = re.compile(r"poem:line:(?P<message>[0-9]{1,20})")
 LINE_FIELD = "line"
-# Past the poet's deadline, a turn still marked as the poet's was cut off (the bot stopped
-# mid-line): the poem goes back to the people rather than waiting for a line that won't come.
-STALE_TURN_GRACE_S = 30.0
 PLACEHOLDER_CHARS = 100  # Discord's limit on a text field's placeholder
 
 
@@ -88,17 +85,13 @@ def message_fields(poem: SharedPoem, *, writing: bool) -> dict[str, Any]:
     }
 
 
-def stale_after_s(cog: Poems) -> float:
-    return cog.poet.config.deadline_s + STALE_TURN_GRACE_S
-
-
-def refusal(poem: SharedPoem, user_id: int, lang: Lang, cog: Poems) -> str | None:
+def refusal(poem: SharedPoem, user_id: int, lang: Lang) -> str | None:
     """Why `user_id` may not write the next line of `poem` now (None: they may)."""
     if poem.finished:
         return text("poem_together_finished", lang)
     if not poem.may_write(user_id):
         return text("poem_together_closed", lang, owner=f"<@{poem.owner_id}>")
-    if poem.writing(stale_after_s=stale_after_s(cog)):
+    if poem.writing:
         return text("poem_together_wait", lang, number=len(poem.lines) + 1)
     return None
 
@@ -134,7 +127,7 @@ class TogetherButton(discord.ui.DynamicItem[discord.ui.Button], template=r"poem:
             if shared is not None:
                 self.number = len(shared.lines) + 1
                 self.after = shared.lines[-1].text if shared.lines else None
-                why = refusal(shared, interaction.user.id, lang, cog)
+                why = refusal(shared, interaction.user.id, lang)
             elif await cog.states.load(message.id) is None:
                 raise StaleComponentError()
             else:  # a poem: its owner starts one written together
@@ -205,8 +198,7 @@ class TogetherOpenButton(
                 raise StaleComponentError()
             shared = replace(shared, open=not shared.open)
             await cog.shared.save(message.id, shared)
-        writing = shared.writing(stale_after_s=stale_after_s(cog))
-        await interaction.response.edit_message(**message_fields(shared, writing=writing))
+        await interaction.response.edit_message(**message_fields(shared, writing=shared.writing))
         state = "opened" if shared.open else "closed"
         log.info("poem written together %s by %s", state, user_hash(self.owner_id))
 
@@ -235,23 +227,22 @@ def _submitted(data: dict[str, Any]) -> str:
 
 
 async def _take_line(cog: Poems, interaction: discord.Interaction, message_id: int, raw: str) -> None:
+    """A person's line for the poem in `message_id`'s message (or, under a poem, the first
+    line of one written together): checked, admitted as a /poem, moderated, then answered."""
     from bot.interactions.admission import admit  # it imports this layer's errors too
 
     mark_started(interaction)
-    lang, user_id = interaction_language(interaction), interaction.user.id
-    shared = await cog.shared.load(message_id)
-    start = None
+    lang = interaction_language(interaction)
+    shared, start = await cog.shared.load(message_id), None
     if shared is None:
         start = await cog.states.load(message_id)
         if start is None:
             raise StaleComponentError()
-    else:
-        why = refusal(shared, user_id, lang, cog)
-        if why is not None:  # before admission: a refused line spends no fair use
-            await send_ephemeral(interaction, why)
-            return
+    elif (why := refusal(shared, interaction.user.id, lang)) is not None:
+        await send_ephemeral(interaction, why)  # before admission: it spends no fair use
+        return
     line = clean_line(raw)  # a blank or over-long line is refused at once, privately
-    if not await admit(interaction, command=NAME, gated="poem", update=shared is not None):
+    if not await admit(interaction, command=NAME, gated="poem", update=start is None):
         return
     if not interaction.response.is_done():  # deferred already if it waited its turn
         await interaction.response.defer(thinking=start is not None)  # a start: a new message
@@ -262,28 +253,36 @@ async def _take_line(cog: Poems, interaction: discord.Interaction, message_id: i
         raise ContentFlaggedError(stage="line", categories=exc.categories) from None
     if start is not None:
         shared = SharedPoem(
-            owner_id=user_id, topic=start.request.topic, language=start.request.language, reader=lang,
-            model=cog.poet.model,
-        )
-        shown = await interaction.edit_original_response(embed=together_embed(
-            shared.with_line(Line(line, user_id), writing=True), lang=shared.reader, writing=True
-        ))  # fmt: skip
-        message_id = shown.id
+            owner_id=interaction.user.id, topic=start.request.topic, language=start.request.language,
+            reader=lang, model=cog.poet.model,
+        )  # fmt: skip
+        # Its buttons come once its state is kept: no press comes before what it acts on.
+        first = shared.with_line(Line(line, shared.owner_id), writing=True)
+        embed = together_embed(first, lang=lang, writing=True)
+        placed = await interaction.edit_original_response(embed=embed)
+        message_id = placed.id
+    await _add_line(cog, interaction, message_id, line, new=shared if start is not None else None)
+
+
+async def _add_line(
+    cog: Poems, interaction: discord.Interaction, message_id: int, line: str, *, new: SharedPoem | None
+) -> None:
+    """The person's line joins the poem (`new`: the one it starts), if it is still theirs to
+    write (presses in between may have changed that), and the poet answers it."""
+    lang, user_id = interaction_language(interaction), interaction.user.id
     async with cog.together_lock:
-        current = await cog.shared.load(message_id) if start is None else shared
-        why = None if current is None else refusal(current, user_id, lang, cog)
-        if current is None or why is not None:  # someone else's line got in first
-            taken = None
-        else:
+        current = new or await cog.shared.load(message_id)
+        why = text("poem_together_finished", lang) if current is None else refusal(current, user_id, lang)
+        if current is not None and why is None:
             taken = current.with_line(Line(line, user_id), writing=True)
             await cog.shared.save(message_id, taken)
-    if taken is None:
+    if why is not None:  # someone else's line got in first: theirs back, to send again
         await _show_as_kept(cog, interaction, message_id)
-        await send_ephemeral(interaction, (why or text("poem_together_finished", lang)) + "\n> " + line)
+        await send_ephemeral(interaction, f"{why}\n> {line}")
         return
     await interaction.edit_original_response(**message_fields(taken, writing=True))
     interaction.extras[AUDIT_OPTIONS] = audit_options(message_id, taken)
-    await _poet_turn(cog, interaction, message_id, taken, started=start is not None)
+    await _poet_turn(cog, interaction, message_id, taken, started=new is not None)
 
 
 async def _poet_turn(
@@ -345,8 +344,7 @@ async def _show_as_kept(cog: Poems, interaction: discord.Interaction, message_id
     if current is None:
         return
     try:
-        writing = current.writing(stale_after_s=stale_after_s(cog))
-        await interaction.edit_original_response(**message_fields(current, writing=writing))
+        await interaction.edit_original_response(**message_fields(current, writing=current.writing))
     except discord.HTTPException as exc:
         log.warning("could not restore a poem written together: %s", exc)
 

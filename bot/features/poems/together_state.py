@@ -57,12 +57,19 @@ class SharedPoem:
     def finished(self) -> bool:
         return len(self.lines) >= MAX_LINES
 
-    def writing(self, *, stale_after_s: float, now: float | None = None) -> bool:
-        """True while the poet writes its line. A turn older than `stale_after_s` was cut off
-        (the bot stopped mid-line): the poem is the people's again."""
-        if self.writing_since is None:
-            return False
-        return (now if now is not None else time.time()) - self.writing_since < stale_after_s
+    @property
+    def writing(self) -> bool:
+        """True while the poet writes its line (the people's line it answers is the last)."""
+        return self.writing_since is not None
+
+    def settled(self, *, turn_s: float, now: float | None = None) -> SharedPoem:
+        """The poem as it stands: a poet's turn older than `turn_s` was cut off (the bot
+        stopped mid-line), and the person's line it was answering is taken back, as when the
+        poet fails; the people write again."""
+        now = time.time() if now is None else now
+        if self.writing_since is None or now - self.writing_since < turn_s:
+            return self
+        return replace(self, lines=self.lines[:-1], writing_since=None)
 
     def may_write(self, user_id: int) -> bool:
         return self.open or user_id == self.owner_id
@@ -92,8 +99,9 @@ class SharedPoems:
     """The rows of the poems written together, by message id. `database` None keeps none (and
     the bot then offers no Write with me: a poem it could not take up again is not offered)."""
 
-    def __init__(self, database: Database | None) -> None:
+    def __init__(self, database: Database | None, *, turn_s: float) -> None:
         self.database = database
+        self.turn_s = turn_s  # the longest a poet's turn takes (see SharedPoem.settled)
 
     async def save(self, message_id: int, poem: SharedPoem) -> None:
         """Keep (or replace) what `message_id` shows. Unlike a poem's state, a failure here is
@@ -105,15 +113,15 @@ class SharedPoems:
             await session.merge(row)
 
     async def load(self, message_id: int) -> SharedPoem | None:
-        """The poem written together in `message_id`; None when there is none (another kind of
-        message, or a row pruned or never kept)."""
+        """The poem written together in `message_id`, settled; None when there is none (another
+        kind of message, or a row pruned or never kept)."""
         if self.database is None:
             return None
         async with self.database.session() as session:
             row = await session.get(ComponentState, message_id)
         if row is None or row.kind != KIND:
             return None
-        return SharedPoem.from_json(row.state)
+        return SharedPoem.from_json(row.state).settled(turn_s=self.turn_s)
 
     async def forget(self, message_id: int) -> None:
         """Drop the row of a poem that never got past its first line (its message is gone)."""
