@@ -40,13 +40,13 @@ def replies():
 
 
 @contextlib.asynccontextmanager
-async def poem_bot(start_bot, *, moderation: str = "off", data_dir=None):
+async def poem_bot(start_bot, *, moderation: str = "off", data_dir=None, **options):
     async with FakeOpenAI(reply=replies()) as api:
         config = PoetConfig(
             base_url=api.base_url, api_key="sk-test-secret", model=MODEL, moderation=moderation,
             max_retries=0, timeout_s=5.0,
         )  # fmt: skip
-        async with Poet(config=config) as poet, start_bot(poet=poet, data_dir=data_dir) as bot:
+        async with Poet(config=config) as poet, start_bot(poet=poet, data_dir=data_dir, **options) as bot:
             yield bot, api
 
 
@@ -413,3 +413,19 @@ def test_a_poets_turn_cut_off_by_a_stop_gives_the_poem_back_to_the_people():
     settled = poem.settled(turn_s=50.0, now=1060.0)
     assert not settled.writing and [line.text for line in settled.lines] == ["one", "two"]
     assert SharedPoem.from_json(poem.to_json()) == poem
+
+
+@pytest.mark.asyncio
+async def test_each_line_sent_counts_as_a_poem_for_fair_use(discord_server, start_bot, tmp_path):
+    """A cooldown on /poem applies to the lines of a poem written together: otherwise the form
+    would be a way round the operator's limits."""
+    from bot.fair_use.limits import FairUseLimits
+
+    limits = FairUseLimits(cooldowns_s={"poem": 60.0}, jobs_per_user=10, queue_size=10)
+    async with poem_bot(start_bot, data_dir=tmp_path / "data", fair_use=limits) as (_, api):
+        poem = await a_poem(discord_server)
+        press = await open_form(discord_server, poem, "Write with me")  # the form itself is free
+        submit = await discord_server.inject_modal_submit(press, {field_of(press)["custom_id"]: "line one"})
+        refusal = await submit.wait_for_callback()
+    assert refusal.ephemeral and refusal.content.startswith("You can use /poem again <t:")
+    assert len(api.chat_requests) == 1
