@@ -237,17 +237,35 @@ async def test_a_press_while_the_poet_writes_hears_to_wait_for_its_line(discord_
             submit, lambda r: bool(r.embeds) and "I'm writing line 4 of 8" in r.embeds[0]["description"]
         )
         waits = []
-        for user in (discord_server.alice, discord_server.bob):
-            again = await discord_server.inject_component(
-                writing, button(writing, "Write with me")["custom_id"], user=user
-            )
+        for user, label in [
+            (discord_server.alice, "Write with me"), (discord_server.bob, "Write with me"),
+            (discord_server.alice, "Finish here"),
+        ]:  # fmt: skip
+            again = await press_on(discord_server, writing, label, user=user)
             waits.append(await again.wait_for_callback())
         done = await discord_server.wait_for_reply(submit, turn_done(4), timeout=15)
     assert waits[0].ephemeral and waits[0].content == "Wait for my line: I'm writing line 4."
     assert waits[1].ephemeral  # bob may not write at all: told so rather than to wait
+    assert waits[2].ephemeral and waits[2].content == waits[0].content  # its line is on its way
     assert credits(writing)[-1] == ("line three", f"✍️ <@{discord_server.alice.id}>")
     assert credits(done)[-1] == ("model line 2", "🤖 AI")
     assert len(api.chat_requests) == 3
+
+
+@pytest.mark.asyncio
+async def test_the_owner_may_finish_the_poem_before_eight_lines(discord_server, start_bot, tmp_path):
+    async with poem_bot(start_bot, data_dir=tmp_path / "data") as (_, api):
+        poem = await a_poem(discord_server)
+        _, together = await write_line(discord_server, poem, "line one", label="Write with me", lines=2)
+        _, together = await write_line(discord_server, together, "line three", label="Write with me", lines=4)
+        refused = await press_on(discord_server, together, "Finish here", user=discord_server.bob)
+        refusal = await refused.wait_for_callback()
+        ending = await press_on(discord_server, together, "Finish here")
+        ended = await ending.wait_for_callback()
+    assert refusal.ephemeral and len(api.chat_requests) == 3
+    assert ended.callback_type == UPDATE_MESSAGE and ended.message_id == together.message_id
+    assert ended.embeds[0]["description"].endswith("*Finished. Lines 1, 3 by people; lines 2, 4 by AI.*")
+    assert discord_server.message(together.message_id)["components"] == []
 
 
 # ---- refused lines ---------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from discord.ext import commands
 from bot.features.poems.embeds import cut_note, poem_embed, poem_status_embed
 from bot.features.poems.menus import poem_about_message
 from bot.features.poems.state import PoemStates, ShownPoem
-from bot.features.poems.together import TogetherButton, TogetherOpenButton, on_line_submitted
+from bot.features.poems.together import TogetherButton, TogetherOwnerButton, on_line_submitted
 from bot.features.poems.together_state import SharedPoems
 from bot.features.poems.views import PoemButton, PoemFormSelect, poem_controls
 from bot.interactions.admission import QUEUED_MS
@@ -240,5 +240,5 @@ async def setup(bot: GenAIBot) -> None:
         return
     cog = Poems(bot, bot.poet)
     await bot.add_cog(cog)
-    add_persistent_items(bot, PoemButton, PoemFormSelect, TogetherButton, TogetherOpenButton)
+    add_persistent_items(bot, PoemButton, PoemFormSelect, TogetherButton, TogetherOwnerButton)
     bot.tree.add_command(poem_about_message(cog))

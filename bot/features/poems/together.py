@@ -56,8 +56,8 @@ def together_button(owner_id: int, lang: Lang, *, enabled: bool = True) -> Toget
 
 
 def together_controls(poem: SharedPoem, lang: Lang) -> discord.ui.View | None:
-    """Write with me and Open to everyone (or Only me) under a poem written together; none
-    under a finished one."""
+    """Write with me, Open to everyone (or Only me) and Finish here under a poem written
+    together; none under a finished one."""
     if poem.finished:
         return None
     toggle = discord.ui.Button(
@@ -65,8 +65,13 @@ def together_controls(poem: SharedPoem, lang: Lang) -> discord.ui.View | None:
         style=discord.ButtonStyle.secondary,
         emoji="🔒" if poem.open else "🔓",
     )
+    end = discord.ui.Button(
+        label=text("poem_together_end", lang), style=discord.ButtonStyle.secondary, emoji="🏁"
+    )
     return persistent_view(
-        together_button(poem.owner_id, lang), TogetherOpenButton(poem.owner_id, button=toggle)
+        together_button(poem.owner_id, lang),
+        TogetherOwnerButton("open", poem.owner_id, button=toggle),
+        TogetherOwnerButton("end", poem.owner_id, button=end),
     )
 
 
@@ -171,36 +176,45 @@ def line_form(message_id: int, lang: Lang, *, number: int, after: str | None) ->
     return modal
 
 
-class TogetherOpenButton(
-    OwnedItem, discord.ui.DynamicItem[discord.ui.Button], template=r"poem:together-open:" + _OWNER
+class TogetherOwnerButton(
+    OwnedItem,
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"poem:together-(?P<action>open|end):" + _OWNER,
 ):
-    """Open to everyone / Only me: whether anyone in the channel may write the people's lines."""
+    """The owner's: Open to everyone / Only me (whether anyone in the channel may write the
+    people's lines), and Finish here (the poem ends with the lines it has)."""
 
     not_yours = "not_your_poem_buttons"
 
-    def __init__(self, owner_id: int, *, button: discord.ui.Button) -> None:
-        button.custom_id = f"poem:together-open:{owner_id}"
+    def __init__(self, action: str, owner_id: int, *, button: discord.ui.Button) -> None:
+        button.custom_id = f"poem:together-{action}:{owner_id}"
         super().__init__(button)
+        self.action = action
         self.owner_id = owner_id
-        self.name = "PoemView.together_open"
+        self.name = f"PoemView.together_{action}"
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
-    ) -> TogetherOpenButton:
-        return cls(int(match["owner"]), button=item)
+    ) -> TogetherOwnerButton:
+        return cls(match["action"], int(match["owner"]), button=item)
 
     async def press(self, interaction: discord.Interaction) -> None:
-        cog, message = _cog(interaction), interaction.message
+        cog, message, lang = _cog(interaction), interaction.message, interaction_language(interaction)
         async with cog.together_lock:
             shared = await cog.shared.load(message.id) if message else None
             if shared is None or message is None:
                 raise StaleComponentError()
-            shared = replace(shared, open=not shared.open)
+            if self.action == "end" and shared.writing:  # its line is on its way: not lost
+                why = text("poem_together_wait", lang, number=len(shared.lines) + 1)
+                await interaction.response.send_message(why, ephemeral=True)
+                return
+            changed = {"open": not shared.open} if self.action == "open" else {"ended": True}
+            shared = replace(shared, **changed)
             await cog.shared.save(message.id, shared)
         await interaction.response.edit_message(**message_fields(shared, writing=shared.writing))
-        state = "opened" if shared.open else "closed"
-        log.info("poem written together %s by %s", state, user_hash(self.owner_id))
+        what = "finished" if shared.finished else "opened" if shared.open else "closed"
+        log.info("poem written together %s by %s", what, user_hash(self.owner_id))
 
 
 async def on_line_submitted(cog: Poems, interaction: discord.Interaction) -> None:

@@ -51,11 +51,12 @@ class SharedPoem:
     model: str  # the poet's, for the AI label
     lines: tuple[Line, ...] = ()
     open: bool = False  # anyone in the channel may write the people's lines
+    ended: bool = False  # its owner finished it before MAX_LINES
     writing_since: float | None = None  # the poet's turn since then (epoch seconds)
 
     @property
     def finished(self) -> bool:
-        return len(self.lines) >= MAX_LINES
+        return self.ended or len(self.lines) >= MAX_LINES
 
     @property
     def writing(self) -> bool:
@@ -81,7 +82,7 @@ class SharedPoem:
         return {
             "owner": self.owner_id, "topic": self.topic, "language": self.language,
             "reader": self.reader, "model": self.model, "open": self.open,
-            "writing_since": self.writing_since,
+            "ended": self.ended, "writing_since": self.writing_since,
             "lines": [{"text": line.text, "author": line.author} for line in self.lines],
         }  # fmt: skip
 
@@ -90,7 +91,7 @@ class SharedPoem:
         return cls(
             owner_id=int(state["owner"]), topic=state["topic"], language=state["language"],
             reader=state["reader"], model=state["model"], open=bool(state["open"]),
-            writing_since=state.get("writing_since"),
+            ended=bool(state.get("ended")), writing_since=state.get("writing_since"),
             lines=tuple(Line(line["text"], line["author"]) for line in state["lines"]),
         )  # fmt: skip
 
