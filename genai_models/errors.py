@@ -73,6 +73,9 @@ class InvalidInputError(GenAIError):
             "unknown_language",
             "original_unusable",
             "style_unusable",
+            # a line of a poem written together (genai_models.text.together)
+            "line_empty",
+            "line_too_long",
             # users' images (genai_models.vae.serving.preprocess)
             "image_empty",
             "image_too_large",
@@ -159,13 +162,14 @@ class ModelNotFoundError(ServiceError):
 
 
 class ContentFlaggedError(GenAIError):
-    """Moderation flagged the request (stage "input") or the generated text ("output")."""
+    """Moderation flagged the request (stage "input"), the generated text ("output"), or a
+    person's line of a poem written together ("line")."""
 
     default_code = "content_flagged"
-    codes = frozenset({"content_flagged_output"})
+    codes = frozenset({"content_flagged_output", "line_flagged"})
 
     def __init__(self, detail: str | None = None, /, *, stage: str, categories: tuple[str, ...] = ()) -> None:
-        code = "content_flagged_output" if stage == "output" else self.default_code
+        code = {"output": "content_flagged_output", "line": "line_flagged"}.get(stage, self.default_code)
         super().__init__(detail, code=code, stage=stage, categories=", ".join(categories))
         self.stage = stage
         self.categories = categories

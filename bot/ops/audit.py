@@ -26,6 +26,9 @@ from bot.storage.component_state_schema import ComponentState
 log = logging.getLogger(__name__)
 
 AUDITED = "genai_audited"  # Interaction.extras: the fair-use command a generation counted as
+# Interaction.extras: what a generation acted on, where neither options nor a button's message
+# say it (a line of a poem written together: its lines and their hashed authors).
+AUDIT_OPTIONS = "genai_audit_options"
 MAX_OPTION_CHARS = 300  # a poem's topic at most; longer strings are cut
 PRUNE_EVERY_S = 6 * 3600.0
 
@@ -111,6 +114,8 @@ class AuditLog:
 
 def options_of(interaction: discord.Interaction) -> dict[str, Any]:
     """A slash command's option values (long strings cut), or what a button acted on."""
+    if AUDIT_OPTIONS in interaction.extras:
+        return interaction.extras[AUDIT_OPTIONS]
     data: dict[str, Any] = interaction.data or {}  # type: ignore[assignment]
     if interaction.type is discord.InteractionType.component:
         message = interaction.message

@@ -32,6 +32,13 @@ from genai_models.text.prompts import DEFAULT_FORM, FORMS
 from genai_models.text.request import MAX_TOPIC_CHARS, PoemRequest
 from genai_models.text.results import Poem, Usage
 from genai_models.text.stream import PoemStream
+from genai_models.text.together import (
+    MAX_LINE_CHARS,
+    MAX_LINES,
+    NextLineRequest,
+    clean_line,
+    next_line_of,
+)
 
 if TYPE_CHECKING:
     from genai_models.text.poet import Poet
@@ -41,7 +48,10 @@ __all__ = [
     "DEFAULT_LANGUAGE",
     "FORMS",
     "LANGUAGE_NAMES",
+    "MAX_LINES",
+    "MAX_LINE_CHARS",
     "MAX_TOPIC_CHARS",
+    "NextLineRequest",
     "Poem",
     "PoemRequest",
     "PoemStream",
@@ -51,7 +61,9 @@ __all__ = [
     "Retrying",
     "Started",
     "Usage",
+    "clean_line",
     "language_for_locale",
+    "next_line_of",
 ]
 
 

@@ -36,6 +36,7 @@ from genai_models.text.request import PoemRequest
 from genai_models.text.results import Poem
 from genai_models.text.retries import Deadline, retry_delay
 from genai_models.text.stream import PoemStream
+from genai_models.text.together import NextLineRequest, build_line_messages, quotes_the_line_rules
 
 if TYPE_CHECKING:
     import httpx2
@@ -117,6 +118,15 @@ class Poet:
         """
         return PoemStream(self._generate(request, on_progress or _ignore_progress), moderated=self.moderated)
 
+    def write_line(
+        self, request: NextLineRequest, *, on_progress: ProgressListener | None = None
+    ) -> PoemStream:
+        """The next line of a poem written together (genai_models.text.together), as a stream
+        like a poem's: the same deadline, caps, retries and output moderation. The lines sent
+        are not checked again: each was checked (`check_input`) as it joined the poem.
+        """
+        return PoemStream(self._generate(request, on_progress or _ignore_progress), moderated=self.moderated)
+
     async def aclose(self) -> None:
         """Release connections. The poet cannot be used afterwards."""
         if self._owns_http_client:
@@ -141,12 +151,13 @@ class Poet:
     def __repr__(self) -> str:
         return f"Poet({self._config!r})"  # PoetConfig's repr leaves the key out
 
-    def chat_arguments(self, request: PoemRequest) -> dict[str, Any]:
-        """The keyword arguments of `chat.completions.create` for one poem."""
+    def chat_arguments(self, request: PoemRequest | NextLineRequest) -> dict[str, Any]:
+        """The keyword arguments of `chat.completions.create` for one poem (or next line)."""
         config = self._config
+        build = build_line_messages if isinstance(request, NextLineRequest) else build_messages
         return {
             "model": config.model,
-            "messages": build_messages(request, rules_in=config.system_prompt_role),
+            "messages": build(request, rules_in=config.system_prompt_role),
             "temperature": config.temperature,
             # max_tokens for llama.cpp, Ollama, vLLM and most OpenAI models; reasoning models
             # need max_completion_tokens instead (see PoetConfig.token_limit_param).
@@ -157,7 +168,7 @@ class Poet:
         }
 
     async def _generate(
-        self, request: PoemRequest, tell: ProgressListener
+        self, request: PoemRequest | NextLineRequest, tell: ProgressListener
     ) -> AsyncGenerator[str | Checked | Poem, None]:
         """Text pieces as they arrive (with Checked marks when moderated), then the Poem (the
         contract PoemStream relies on)."""
@@ -169,7 +180,7 @@ class Poet:
                 yield item
 
     async def _write(
-        self, request: PoemRequest, tell: ProgressListener
+        self, request: PoemRequest | NextLineRequest, tell: ProgressListener
     ) -> AsyncGenerator[str | Checked | Poem, None]:
         config = self._config
         started = time.perf_counter()
@@ -178,7 +189,8 @@ class Poet:
         deadline = Deadline(config.deadline_s)
         # With moderation on, the finished poem is checked too: stop reading early enough.
         reserve_s = min(OUTPUT_CHECK_RESERVE_S, config.deadline_s / 4) if self._moderator else 0.0
-        if self._moderator is not None:
+        # A next line's lines were each checked as they joined the poem (write_line).
+        if self._moderator is not None and isinstance(request, PoemRequest):
             await self._check(request.topic, "input", deadline.at)
         chunks = await self._open(request, deadline, tell)
 
@@ -234,7 +246,7 @@ class Poet:
         yield poem
 
     async def _open(
-        self, request: PoemRequest, deadline: Deadline, tell: ProgressListener
+        self, request: PoemRequest | NextLineRequest, deadline: Deadline, tell: ProgressListener
     ) -> openai.AsyncStream:
         """The chat stream, retried within the deadline; the last failure if none comes."""
         arguments = self.chat_arguments(request)
@@ -286,7 +298,8 @@ class Poet:
                 self._note_cut(assembler, "deadline")
                 return
             piece = assembler.add(chunk)
-            if piece and quotes_the_rules(assembler.text[-RULES_CHECK_CHARS:]):
+            latest = assembler.text[-RULES_CHECK_CHARS:]
+            if piece and (quotes_the_rules(latest) or quotes_the_line_rules(latest)):
                 # Stopped before the rules are all on screen; shown like a flagged poem.
                 log.warning(
                     "the model quoted the poem rules after %d characters (system prompt in the %s "

@@ -98,15 +98,15 @@ QUOTE_WORDS = 6
 _WORD = re.compile(r"\w+")
 
 
-def _runs(text: str) -> set[tuple[str, ...]]:
+def rule_runs(text: str) -> set[tuple[str, ...]]:
     words = _WORD.findall(text.lower())
     return {tuple(words[i : i + QUOTE_WORDS]) for i in range(len(words) - QUOTE_WORDS + 1)}
 
 
-_RULE_RUNS = frozenset(_runs(SYSTEM_PROMPT))
+_RULE_RUNS = frozenset(rule_runs(SYSTEM_PROMPT))
 
 
 def quotes_the_rules(text: str) -> bool:
     """Whether `text` repeats the rules: the guard says never to, and a model that obeyed an
     injected topic, or a base model given the rules in its user message, does anyway."""
-    return not _RULE_RUNS.isdisjoint(_runs(text))
+    return not _RULE_RUNS.isdisjoint(rule_runs(text))

@@ -318,7 +318,7 @@ async def test_every_component_the_bot_sends_is_one_it_can_answer_after_any_rest
         for _, c in iter_components(m.get("components") or [])
         if "custom_id" in c
     ]
-    assert len(custom_ids) == 4 + 7 + 1  # a poem's, a grid's, the picker's
+    assert len(custom_ids) == 5 + 7 + 1  # a poem's, a grid's, the picker's
     assert all(any(t.fullmatch(i) for t in templates) for i in custom_ids), custom_ids
 
 

@@ -64,12 +64,12 @@ async def first_poem(server, options: dict, *, user=None):
 
 
 @pytest.mark.asyncio
-async def test_a_finished_poem_has_the_four_controls_in_the_readers_language(discord_server, start_bot):
+async def test_a_finished_poem_has_the_five_controls_in_the_readers_language(discord_server, start_bot):
     async with poem_bot(start_bot):
         english = await first_poem(discord_server, {"topic": "la luna"})
         spanish = await first_poem(discord_server, {"topic": "la luna"}, user=discord_server.bob)
-    assert [b["label"] for b in english.buttons()] == ["Another", "In Spanish", "New topic…"]
-    assert [b["label"] for b in spanish.buttons()] == ["Otro", "En inglés", "Nuevo tema…"]
+    assert [b["label"] for b in english.buttons()] == ["Another", "In Spanish", "New topic…", "Write with me"]
+    assert [b["label"] for b in spanish.buttons()] == ["Otro", "En inglés", "Nuevo tema…", "Escribe conmigo"]
     select = form_select(english)
     assert select["placeholder"] == "Rewrite as…"
     assert [o["value"] for o in select["options"]][:3] == ["free", "haiku", "sonnet"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -13,6 +14,8 @@ from discord.ext import commands
 from bot.features.poems.embeds import cut_note, poem_embed, poem_status_embed
 from bot.features.poems.menus import poem_about_message
 from bot.features.poems.state import PoemStates, ShownPoem
+from bot.features.poems.together import TogetherButton, TogetherOwnerButton, on_line_submitted
+from bot.features.poems.together_state import SharedPoems
 from bot.features.poems.views import PoemButton, PoemFormSelect, poem_controls
 from bot.interactions.admission import QUEUED_MS
 from bot.interactions.embeds import notice_embed
@@ -42,6 +45,9 @@ log = logging.getLogger(__name__)
 # Discord allows an interaction's message about 5 edits every 5 s; one a second leaves room
 # and still reads as live text.
 EDIT_INTERVAL_S = 1.0
+# Past the poet's deadline and this, a poem written together still waiting for the poet's line
+# was cut off (the bot stopped mid-line): it goes back to the people (together_state.settled).
+TURN_GRACE_S = 30.0
 
 # How each form and language is offered in the option's menu: labels are catalogue texts.
 FORM_CHOICES = [app_commands.Choice(name=command_text(f"form.{f}"), value=f) for f in FORMS][:25]
@@ -60,6 +66,10 @@ class Poems(commands.Cog):
         # What each poem's buttons act on, kept as long as the audit log keeps its generations.
         keep = bot.database if bot.settings.audit_retention_days > 0 else None
         self.states = PoemStates(keep)
+        # Poems written together (bot.features.poems.together), kept as long; one lock for
+        # their read-change-write turns in this process.
+        self.shared = SharedPoems(keep, turn_s=poet.config.deadline_s + TURN_GRACE_S)
+        self.together_lock = asyncio.Lock()
         # Messages whose poem is being rewritten in this process (bot.features.poems.views).
         self.rewriting: set[int] = set()
 
@@ -137,7 +147,7 @@ class Poems(commands.Cog):
             message_id = await _message_id(interaction, shown)
             if message_id is not None:
                 await self.states.save(message_id, state)
-        view = poem_controls(interaction.user.id, request.language, lang)
+        view = poem_controls(interaction.user.id, request.language, lang, together=self.states.keeps)
         await editor.finish(
             lambda: {
                 "embed": poem_embed(
@@ -159,6 +169,10 @@ class Poems(commands.Cog):
             poem.usage.total_tokens if poem.usage else "unknown",
         )
         return poem
+
+    @commands.Cog.listener("on_interaction")
+    async def line_submitted(self, interaction: discord.Interaction) -> None:
+        await on_line_submitted(self, interaction)
 
 
 def poem_request(
@@ -226,5 +240,5 @@ async def setup(bot: GenAIBot) -> None:
         return
     cog = Poems(bot, bot.poet)
     await bot.add_cog(cog)
-    add_persistent_items(bot, PoemButton, PoemFormSelect)
+    add_persistent_items(bot, PoemButton, PoemFormSelect, TogetherButton, TogetherOwnerButton)
     bot.tree.add_command(poem_about_message(cog))

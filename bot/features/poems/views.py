@@ -24,6 +24,7 @@ import discord
 
 from bot.exceptions import StaleComponentError
 from bot.features.poems.embeds import poem_embed
+from bot.features.poems.together import together_button
 from bot.interactions.embeds import CONTENT_LIMIT, clip
 from bot.interactions.errors import mark_started, report_error
 from bot.interactions.i18n import Lang, interaction_language, text
@@ -60,9 +61,12 @@ def poems_cog(interaction: discord.Interaction) -> Poems:
     return cog  # type: ignore[return-value]
 
 
-def poem_controls(owner_id: int, language: str, lang: Lang, *, enabled: bool = True) -> discord.ui.View:
-    """Another, a translation, New topic (first row) and Rewrite as… (second row), in the
-    reader's language, under a poem in `language` that `owner_id` asked for."""
+def poem_controls(
+    owner_id: int, language: str, lang: Lang, *, enabled: bool = True, together: bool = False
+) -> discord.ui.View:
+    """Another, a translation, New topic, and Write with me where poems written together can be
+    kept (`together`; first row), and Rewrite as… (second row), in the reader's language, under
+    a poem in `language` that `owner_id` asked for."""
     target = translation_language(language, lang)
     items: list[discord.ui.Item] = [
         PoemButton(
@@ -100,6 +104,8 @@ def poem_controls(owner_id: int, language: str, lang: Lang, *, enabled: bool = T
             ),
         ),
     ]
+    if together:
+        items.insert(3, together_button(owner_id, lang))
     for item in items:
         item.item.disabled = not enabled  # type: ignore[attr-defined]
     return persistent_view(*items)
@@ -165,12 +171,13 @@ class PoemPress(OwnedItem):
         come back, under the poem the user had."""
         lang = interaction_language(interaction)
         language = self.shown.request.language
-        greyed = poem_controls(self.owner_id, language, lang, enabled=False)
+        together = poems_cog(interaction).states.keeps
+        greyed = poem_controls(self.owner_id, language, lang, enabled=False, together=together)
         if interaction.response.is_done():  # it waited its turn in the fair-use queue
             await interaction.edit_original_response(view=greyed)
         else:
             await interaction.response.edit_message(view=greyed)
-        buttons = poem_controls(self.owner_id, language, lang)
+        buttons = poem_controls(self.owner_id, language, lang, together=together)
         try:
             poem = await poems_cog(interaction).write_poem(interaction, request)
         except Exception:
