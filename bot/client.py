@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
@@ -142,6 +142,8 @@ class GenAIBot(commands.Bot):
         self.audit = audit
         if audit is not None:
             self.generation_recorders.append(audit.record)
+        # What each feature keeps about a user, deleted by /preferences forget (their user id).
+        self.forgetters: list[Callable[[int], Awaitable[None]]] = []
 
     @property
     def syncs_commands(self) -> bool:

@@ -164,10 +164,13 @@ async def test_two_people_and_the_poet_write_a_poem_of_eight_lines_each_line_cre
     ]  # fmt: skip
     assert final["components"] == []  # finished: no more Write with me
     status = message.embeds[0]["description"].split("\n\n*")[1]
-    assert status == {
-        "en": "Finished. Lines 1, 3, 5, 7 by people; lines 2, 4, 6, 8 by AI.*",
-        "es": "Terminado. Versos 1, 3, 5, 7 de personas; versos 2, 4, 6, 8 de la IA.*",
-    }[reader]
+    assert (
+        status
+        == {
+            "en": "Finished. Lines 1, 3, 5, 7 by people; lines 2, 4, 6, 8 by AI.*",
+            "es": "Terminado. Versos 1, 3, 5, 7 de personas; versos 2, 4, 6, 8 de la IA.*",
+        }[reader]
+    )
     assert MODEL in message.embeds[0]["footer"]["text"]
     assert ("AI-generated" if reader == "en" else "generados con IA") in message.embeds[0]["footer"]["text"]
     # The poet saw the poem so far, as data, and wrote in the poem's language.
@@ -447,3 +450,32 @@ async def test_each_line_sent_counts_as_a_poem_for_fair_use(discord_server, star
         refusal = await submit.wait_for_callback()
     assert refusal.ephemeral and refusal.content.startswith("You can use /poem again <t:")
     assert len(api.chat_requests) == 1
+
+
+# ---- /preferences forget ---------------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_preferences_forget_takes_a_writer_off_the_poems_and_drops_the_poems_they_started(
+    discord_server, start_bot, tmp_path
+):
+    alice, bob = discord_server.alice, discord_server.bob
+    async with poem_bot(start_bot, data_dir=tmp_path / "data") as _:
+        poem = await a_poem(discord_server)
+        _, together = await write_line(discord_server, poem, "line one", label="Write with me", lines=2)
+        opening = await press_on(discord_server, together, "Open to everyone")
+        opened = await opening.wait_for_callback()
+        _, message = await write_line(
+            discord_server, opened, "line three", label="Write with me", user=bob, lines=4
+        )
+        bob_forgets = await discord_server.inject_command("preferences forget", user=bob)
+        await discord_server.wait_for_reply(bob_forgets, lambda r: r.ephemeral)
+        _, after_bob = await write_line(discord_server, message, "line five", label="Write with me", lines=6)
+        alice_forgets = await discord_server.inject_command("preferences forget")
+        await discord_server.wait_for_reply(alice_forgets, lambda r: r.ephemeral)
+        late = await press_on(discord_server, after_bob, "Write with me")
+        expired = await late.wait_for_callback()
+    assert credits(after_bob)[2] == ("line three", "✍️ someone")  # bob's line, his id gone
+    assert credits(after_bob)[0] == ("line one", f"✍️ <@{alice.id}>")
+    assert str(bob.id) not in json.dumps(after_bob.embeds)
+    assert expired.ephemeral and "expired" in expired.content  # alice's poem is no longer kept

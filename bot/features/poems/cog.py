@@ -69,6 +69,7 @@ class Poems(commands.Cog):
         # Poems written together (bot.features.poems.together), kept as long; one lock for
         # their read-change-write turns in this process.
         self.shared = SharedPoems(keep, turn_s=poet.config.deadline_s + TURN_GRACE_S)
+        bot.forgetters.append(self.shared.forget_user)
         self.together_lock = asyncio.Lock()
         # Messages whose poem is being rewritten in this process (bot.features.poems.views).
         self.rewriting: set[int] = set()

@@ -74,7 +74,12 @@ def together_embed(poem: SharedPoem, *, lang: Lang, writing: bool) -> discord.Em
     ai = text("poem_together_ai", lang)
     rows = []
     for line in poem.lines:
-        credit = f"🤖 {ai}" if line.by_model else f"✍️ <@{line.author}>"
+        if line.by_model:
+            credit = f"🤖 {ai}"
+        elif line.by_someone_forgotten:
+            credit = "✍️ " + text("poem_together_someone", lang)
+        else:
+            credit = f"✍️ <@{line.author}>"
         # Shown as written, never as markup: a line cannot pass itself off as a credit.
         rows.append(f"{discord.utils.escape_markdown(line.text)}\n-# {credit}")
     number = len(poem.lines) + 1

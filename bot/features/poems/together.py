@@ -369,9 +369,12 @@ def audit_options(message_id: int, poem: SharedPoem) -> dict[str, Any]:
     return {
         "message_id": message_id,
         "topic": poem.topic[:MAX_OPTION_CHARS],
-        "lines": [
-            {"by": "model" if line.by_model else user_hash(line.author), "text": line.text[:MAX_OPTION_CHARS]}
-            for line in poem.lines
-        ],
+        "lines": [{"by": _audited_author(line), "text": line.text[:MAX_OPTION_CHARS]} for line in poem.lines],
         "finished": poem.finished,
     }
+
+
+def _audited_author(line: Line) -> str:
+    if line.by_model:
+        return "model"
+    return "forgotten" if line.by_someone_forgotten else user_hash(line.author)

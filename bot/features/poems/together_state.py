@@ -4,7 +4,9 @@ it is: one row per message in the bot's database (bot.storage.component_state_sc
 it was. The audit log's retention prunes the rows with its own, as it does a poem's.
 
 A line's author is kept as the Discord user id its credit mentions (the message shows the same
-mention); the logs and the audit log only ever get its hash.
+mention); the logs and the audit log only ever get its hash. `/preferences forget` removes a
+user from every poem kept here: their lines are then credited to "someone", and a poem they
+started is no longer kept (its buttons say they expired).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from bot.storage.component_state_schema import ComponentState
 from bot.storage.schema import utc_now
@@ -28,9 +30,14 @@ log = logging.getLogger(__name__)
 KIND = "together"
 
 
+# The author of a line whose writer asked to be forgotten (no Discord id is 0).
+FORGOTTEN = 0
+
+
 @dataclass(frozen=True)
 class Line:
-    """One line of the poem: its text, and who wrote it (a user id; None: the poet)."""
+    """One line of the poem: its text, and who wrote it (a user id; None: the poet;
+    FORGOTTEN: a person who asked to be forgotten)."""
 
     text: str
     author: int | None
@@ -38,6 +45,10 @@ class Line:
     @property
     def by_model(self) -> bool:
         return self.author is None
+
+    @property
+    def by_someone_forgotten(self) -> bool:
+        return self.author == FORGOTTEN
 
 
 @dataclass(frozen=True)
@@ -77,6 +88,11 @@ class SharedPoem:
 
     def with_line(self, line: Line, *, writing: bool) -> SharedPoem:
         return replace(self, lines=(*self.lines, line), writing_since=time.time() if writing else None)
+
+    def without(self, user_id: int) -> SharedPoem:
+        """The poem with `user_id`'s lines credited to no one in particular."""
+        lines = tuple(Line(line.text, FORGOTTEN) if line.author == user_id else line for line in self.lines)
+        return replace(self, lines=lines)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -123,6 +139,20 @@ class SharedPoems:
         if row is None or row.kind != KIND:
             return None
         return SharedPoem.from_json(row.state).settled(turn_s=self.turn_s)
+
+    async def forget_user(self, user_id: int) -> None:
+        """/preferences forget: drop the poems `user_id` started, and take their id off the
+        lines they wrote in others' poems."""
+        if self.database is None:
+            return
+        async with self.database.session.begin() as session:
+            rows = await session.scalars(select(ComponentState).where(ComponentState.kind == KIND))
+            for row in rows:
+                poem = SharedPoem.from_json(row.state)
+                if poem.owner_id == user_id:
+                    await session.delete(row)
+                elif any(line.author == user_id for line in poem.lines):
+                    row.state = poem.without(user_id).to_json()
 
     async def forget(self, message_id: int) -> None:
         """Drop the row of a poem that never got past its first line (its message is gone)."""

@@ -326,6 +326,8 @@ class Settings(commands.Cog):
     async def preferences_forget(self, interaction: discord.Interaction) -> None:
         self._require(interaction, admin=False)
         await self.rules.forget_user(interaction.user.id)
+        for forget in self.bot.forgetters:  # what the features keep: poems written together
+            await forget(interaction.user.id)
         log.info("user %s asked to be forgotten: preferences deleted", user_hash(interaction.user.id))
         await interaction.response.send_message(
             text("preferences_forgotten", interaction_language(interaction)), ephemeral=True
