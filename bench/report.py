@@ -80,7 +80,7 @@ def machine() -> str:
 def written_sections(text: str) -> dict[str, str]:
     """The sections of a page this module wrote, by bench name, as their markdown."""
     starts = list(_MARKER.finditer(text))
-    ends = [match.start() for match in starts[1:]] + [len(text)]
+    ends = [match.start() for match in starts[1:]] + [len(text)] * bool(starts)
     return {
         match["name"]: "\n" + text[match.start() : end].strip() + "\n"
         for match, end in zip(starts, ends, strict=True)

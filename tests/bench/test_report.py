@@ -48,7 +48,9 @@ def test_running_one_bench_replaces_its_section_and_keeps_the_others(tmp_path, m
         monkeypatch.setitem(sys.modules, f"bench.{name}", fake)
     monkeypatch.setattr(bench_main, "BENCHES", ("fake_a", "fake_b"))
     doc = tmp_path / "benchmarks.md"
+    doc.write_text("# Benchmarks\n\nan older page, written by hand\n")
     assert bench_main.main(["--write-docs", str(doc)]) == 0
+    assert "written by hand" not in doc.read_text()
 
     printed["fake_a"], printed["fake_b"] = "a: second run", "b: never shown"
     assert bench_main.main(["fake_a", "--write-docs", str(doc)]) == 0
