@@ -92,7 +92,8 @@ import io, json, sys, time
 started = time.perf_counter()
 from pathlib import Path
 MODEL_DIR = Path(sys.argv[1])
-import bot.client, bot.cli.run, bot.cogs.digits, bot.cogs.poems, bot.cogs.training, bot.cogs.about
+import bot.client, bot.cli.run
+import bot.features.digits.cog, bot.features.poems.cog, bot.features.training.cog, bot.features.about.cog
 {load}
 ready = time.perf_counter() - started
 from genai_models.vae.serving.drawing import (

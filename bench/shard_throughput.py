@@ -72,6 +72,7 @@ async def phase(
         # A one-epoch model swaps whatever its scores: the bench times the swap, not the rule.
         "GENAI_SWAP_MAX_ELBO_INCREASE": "1000",
         "GENAI_SWAP_MIN_FIDELITY": "0",
+        "GENAI_SWAP_MAX_DIGIT_DROP": "1",
     }
     async with DiscordStandIn(shard_count=2) as server:
         first = server.world.move_guild_to_shard(server.world.guild, 0, 2)
