@@ -16,9 +16,12 @@ ca.pem, ca.key, signer.pem (signing certificate then the root), signer.key.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import fcntl
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from genai_models.imaging.content_credentials import SigningIdentity
@@ -38,9 +41,17 @@ UNTRUSTED_NOTE = (
 def local_identity(folder: Path) -> SigningIdentity:
     """The local authority's signing identity, created under `folder` on first use (and the
     signing certificate renewed when it nears expiry)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    # Shard processes sharing a data folder start together: one creates the authority and the
+    # signing certificate, the others wait and read them (two authorities would leave one
+    # process's key beside the other's certificate).
+    with _exclusive(folder / ".lock"):
+        return _identity(folder)
+
+
+def _identity(folder: Path) -> SigningIdentity:
     from cryptography import x509
 
-    folder.mkdir(parents=True, exist_ok=True)
     ca_cert, ca_key = _authority(folder)
     signer_pem, signer_key = folder / "signer.pem", folder / "signer.key"
     renew = True
@@ -168,6 +179,18 @@ def _private_pem(key) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
+
+
+@contextlib.contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    """Hold an advisory lock on `lock_path` against other processes (released at exit, even
+    when the process dies)."""
+    descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
 
 
 def _write(path: Path, data: bytes, *, private: bool = False) -> None:

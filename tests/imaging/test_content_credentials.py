@@ -187,3 +187,33 @@ def test_the_manifest_names_the_software_and_the_created_action():
     assert action["digitalSourceType"] == TRAINED_ALGORITHMIC_MEDIA
     assert action["softwareAgent"]["name"] == "genai-bot"
     assert json.dumps(definition)  # plain JSON, as c2pa takes it
+
+
+def test_processes_sharing_a_data_folder_make_one_authority_and_all_sign_with_it(tmp_path):
+    """Shard processes start together on one data folder: one creates the certificates, the
+    others read them; every one ends with the same signing certificate."""
+    import subprocess
+    import sys
+
+    make = (
+        "import hashlib, sys; from pathlib import Path; "
+        "from genai_models.imaging.local_authority import local_identity; "
+        "print(hashlib.sha256(local_identity(Path(sys.argv[1])).cert_chain).hexdigest())"
+    )
+    folder = tmp_path / "data" / "c2pa"
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", make, str(folder)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        for _ in range(4)
+    ]
+    outcomes = [(*p.communicate(timeout=60), p.returncode) for p in processes]
+    assert [code for _, _, code in outcomes] == [0] * 4, [err.decode() for _, err, _ in outcomes]
+    assert len({out for out, _, _ in outcomes}) == 1
+    assert sorted(p.name for p in folder.iterdir()) == [
+        ".lock",
+        "ca.key",
+        "ca.pem",
+        "signer.key",
+        "signer.pem",
+    ]
