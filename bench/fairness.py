@@ -3,6 +3,7 @@
     python -m bench.fairness                          # the shipped model, request seeds 0 1
     python -m bench.fairness --write                  # ...and write it beside its model card
     python -m bench.fairness --model-dir DIR --seeds 0 1 2
+    python -m bench.fairness --sweep-bars             # per-digit acceptance bars to vet at
 
 For each digit: requested-class fidelity (the share of `/digit k` the judge reads as k) and
 variety (improved precision and recall against the real training digits of k, in the judge's
@@ -11,6 +12,13 @@ digits against the training digits: the ceiling); and for each measure the worst
 Both judges of bench.vae_quality are trained; the one more accurate on real held-out digits
 scores (genai_models.vae.training.judge). `--write` stores the report as fairness.json beside
 the card and references it from the card: /model info and `genai-bot model-report` show it.
+
+`--sweep-bars` vets the pools again at each bar of SWEEP_BARS for every digit, scores each on
+request seeds of their own (`--sweep-seeds`, not the report's, so the bars are not fitted to the
+seeds that score them) and suggests, per digit, the lowest bar whose fidelity and precision are
+at least SWEEP_FIDELITY_FLOOR and SWEEP_PRECISION_FLOOR (a bar above it only throws styles away,
+and with them variety), or the default bar (vetting.ACCEPT_CONFIDENCE) where no bar reaches them.
+Export the bars with `python -m genai_models.vae.training.serving_export DIR --accept-confidence …`.
 """
 
 from __future__ import annotations
@@ -22,6 +30,12 @@ from bench.vae_quality import DEFAULT_DATA
 
 QUICK_ARGV = ["--samples", "200", "--seeds", "0", "1"]
 RECALL_GAP_GOAL = 0.05  # every digit's recall within this of the best digit's
+# From the least at which the self-check still reads a drawing as its digit up to the default.
+SWEEP_BARS = (0.5, 0.9, 0.99, 0.999)
+# A margin above the report's own floor of 0.99 (one misread in a hundred), which a bar tuned
+# right at it would cross on other seeds.
+SWEEP_FIDELITY_FLOOR = 0.995
+SWEEP_PRECISION_FLOOR = 0.99
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,6 +59,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="write fairness.json beside the model card and reference it there",
     )
+    parser.add_argument(
+        "--sweep-bars",
+        action="store_true",
+        help="score the pools vetted at each bar of SWEEP_BARS and suggest a bar per digit",
+    )
+    parser.add_argument("--sweep-seeds", type=int, nargs="+", default=[2, 3], help="request seeds")
     args = parser.parse_args(argv)
 
     from genai_models.vae.serving.card import PRETRAINED_DIR
@@ -64,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
         + ", ".join(f"{j.name} {j.accuracy:.1%}" for j in judges.values())
         + f"; scoring: {judge.name}"
     )
+    if args.sweep_bars:
+        sweep_bars(sampler, judge, data, args.samples, tuple(args.sweep_seeds))
+        return 0
     report = measure_fairness(
         sampler,
         judge,
@@ -80,6 +103,46 @@ def main(argv: list[str] | None = None) -> int:
         write_report(model_dir, report)
         print(f"\nwrote {model_dir / 'fairness.json'} and its reference in the model card")
     return 0
+
+
+def sweep_bars(sampler, judge, data, samples: int, seeds: tuple[int, ...]) -> list[float]:
+    """Score the pools vetted at every bar of SWEEP_BARS; print each digit's scores per bar and
+    the suggested bars (see the module's docstring); returns them."""
+    import numpy as np
+
+    from genai_models.vae.serving.serving_files import vet_sampler
+    from genai_models.vae.serving.vetting import ACCEPT_CONFIDENCE
+    from genai_models.vae.training.fairness import measure_fairness
+
+    reports = {}
+    for bar in SWEEP_BARS:
+        sampler.serve(vet_sampler(sampler, np.full(10, bar)), "the sweep", refuse_undertrained=False)
+        reports[bar] = measure_fairness(
+            sampler, judge, data.train.images, data.train.labels, samples=samples, seeds=seeds
+        )
+    print(f"\nper digit and bar, {samples} per digit and request seed {', '.join(map(str, seeds))}")
+    print("digit  " + "  ".join(f"{f'bar {bar}: fid prec recall':>28s}" for bar in SWEEP_BARS))
+    suggested = []
+    for k in range(10):
+        scores = [reports[bar].digits[k] for bar in SWEEP_BARS]
+        print(
+            f"  {k}    "
+            + "  ".join(f"{d.fidelity:15.2%} {d.precision:5.3f} {d.recall:6.3f}" for d in scores)
+        )
+        fit = [
+            bar
+            for bar, d in zip(SWEEP_BARS, scores, strict=True)
+            if d.fidelity >= SWEEP_FIDELITY_FLOOR and d.precision >= SWEEP_PRECISION_FLOOR
+        ]
+        suggested.append(fit[0] if fit else ACCEPT_CONFIDENCE)
+    print(
+        f"\nper digit, the lowest bar with fidelity >= {SWEEP_FIDELITY_FLOOR:.1%} and precision >= "
+        f"{SWEEP_PRECISION_FLOOR} (else the default, {ACCEPT_CONFIDENCE}): "
+        f"{' '.join(map(str, suggested))}\n"
+        "export them: python -m genai_models.vae.training.serving_export MODEL_DIR "
+        f"--accept-confidence {' '.join(map(str, suggested))}"
+    )
+    return suggested
 
 
 def print_report(report) -> None:

@@ -176,3 +176,15 @@ def test_per_seed_recall_is_kept(sampler, judge, data):
     )
     assert all(len(d.recall_per_seed) == 2 for d in report.digits)
     assert all(d.recall == pytest.approx(np.mean(d.recall_per_seed), abs=1e-3) for d in report.digits)
+
+
+def test_the_bar_sweep_suggests_a_bar_per_digit_and_the_command_to_export_them(judge, data, capsys):
+    from bench.fairness import SWEEP_BARS, sweep_bars
+    from genai_models.vae.serving.sampler import DigitSampler
+
+    own = DigitSampler.load()  # the sweep re-vets the sampler it is given
+    bars = sweep_bars(own, judge, data, SAMPLES, (2,))
+    assert len(bars) == 10 and set(bars) <= set(SWEEP_BARS)
+    out = capsys.readouterr().out
+    assert f"--accept-confidence {' '.join(map(str, bars))}" in out
+    assert len([line for line in out.splitlines() if line.startswith("  ")]) == 10  # a row per digit

@@ -141,12 +141,15 @@ class DigitSampler:
                 )
         candidates = pool_candidates(self.card, self.latent_dim)
         self._pools = [points[keep] for points, keep in zip(candidates, state.served, strict=True)]
+        # The model's legible digits (vetting.py): what /handwriting measures uploads against.
+        self._legible = [points[keep] for points, keep in zip(candidates, state.legible, strict=True)]
+        self.accept_bars = state.bars  # each digit's acceptance bar for its pool
         # Each pool point's drawing, made the first time a request picks it (`_drawn` says
         # which), so a repeated request is a lookup.
         self._pool_images = [np.zeros((len(pool), 28, 28), "uint8") for pool in self._pools]
         self._drawn = [np.zeros(len(pool), bool) for pool in self._pools]
-        # What /handwriting measures an upload against (likeness.py): every pool point drawn as
-        # its digit, made on the first upload and kept.
+        # What /handwriting measures an upload against (likeness.py): every legible point drawn
+        # as its digit, made on the first upload and kept.
         self._likeness: DigitLikeness | None = None
         self._likeness_lock = threading.Lock()
         self.plane = state.plane
@@ -394,7 +397,10 @@ class DigitSampler:
             if self._likeness is None:
                 self._likeness = DigitLikeness.from_decodings(
                     np.concatenate(
-                        [self.decode(points, np.full(len(points), k)) for k, points in enumerate(self._pools)]
+                        [
+                            self.decode(points, np.full(len(points), k))
+                            for k, points in enumerate(self._legible)
+                        ]
                     )
                 )
             return self._likeness

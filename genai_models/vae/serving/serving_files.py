@@ -24,8 +24,10 @@ from genai_models.errors import ModelFileError
 from genai_models.vae.serving.card import SERVING_FILES, has_serving_files
 from genai_models.vae.serving.runtime import ONNX_FILES, OnnxNetworks
 from genai_models.vae.serving.vetting import (
+    ACCEPT_FIELD,
     SERVING_STATE_FILE,
     ServingState,
+    accept_bars,
     pool_candidates,
     read_serving_state,
     vet,
@@ -43,12 +45,16 @@ def default_cache_dir() -> Path:
 
 
 def cache_key(card: dict) -> str:
-    """Names the model by the hashes of the files that determine its serving files."""
+    """Names the model by the hashes of the files that determine its serving files, and by
+    the card's acceptance bars when it sets them."""
     files = {
         name: entry.get("sha256")
         for name, entry in card.get("files", {}).items()
         if name not in SERVING_FILES
     }
+    bars = (card.get("serving") or {}).get(ACCEPT_FIELD)
+    if bars is not None:
+        files[ACCEPT_FIELD] = bars
     return hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:24]
 
 
@@ -89,13 +95,14 @@ def load_sampler(
     return sampler
 
 
-def vet_sampler(sampler) -> ServingState:
-    """Vet a sampler's pools from its card (vetting.py)."""
+def vet_sampler(sampler, bars=None) -> ServingState:
+    """Vet a sampler's pools from its card (vetting.py), at `bars` (default: the card's)."""
     card = sampler.card
     scatter = card.get("validation_latents", {})
     codes = np.asarray(scatter.get("points", []), "float32").reshape(-1, sampler.latent_dim)
     labels = np.asarray(scatter.get("labels", []), "int32")
-    return vet(sampler, pool_candidates(card, sampler.latent_dim), codes, labels)
+    bars = accept_bars(card) if bars is None else bars
+    return vet(sampler, pool_candidates(card, sampler.latent_dim), codes, labels, bars)
 
 
 def _publish_networks(model_dir: Path, folder: Path) -> None:

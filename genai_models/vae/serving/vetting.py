@@ -1,17 +1,21 @@
 """What a model file determines about serving, computed once: the vetted pools, the style plane,
 and what its axes do. NumPy plus the sampler's own drawing and self-check.
 
-For a given model the sampler always draws the same seeded candidates per class and keeps those
-its self-check reads as their class; the plane is fitted to the kept drawings, and its axes are
-named from a grid decoded across it. All of that is a pure function of the weights, so the
-export computes it (`vet`) and writes it beside them (`write_serving_state`), and loading reads
-it back (`read_serving_state`): a bot, a shard or a CLI command starts without decoding
-thousands of digits. A model without the file (an older export, a hand-copied folder) is vetted
-on its first load and the result cached (sampler.py).
+For a given model the sampler always draws the same seeded candidates per class. A digit's pool
+keeps those its self-check reads as the digit at that digit's acceptance bar (`accept_bars`:
+the model card's, chosen by the fairness bench, else ACCEPT_CONFIDENCE). The candidates the
+self-check reads at ACCEPT_CONFIDENCE are the model's legible digits whatever the bars: the
+plane is fitted to their drawings (its axes named from a grid decoded across it), and
+/handwriting measures uploads against them (likeness.py), so a laxer bar for /digit changes
+neither. All of that is a pure function of the weights and the card's bars, so the export
+computes it (`vet`) and writes it beside them (`write_serving_state`), and loading reads it back
+(`read_serving_state`): a bot, a shard or a CLI command starts without decoding thousands of
+digits. A model without the file (an older export, a hand-copied folder) is vetted on its first
+load and the result cached (sampler.py).
 
-What is stored is compact: which candidates passed (a bit each), not the latents (the seeded
-candidates are recomputed from the training codes in milliseconds) nor their drawings (drawn
-when a request picks them).
+What is stored is compact: which candidates are served and which are legible (a bit each), not
+the latents (the seeded candidates are recomputed from the training codes in milliseconds) nor
+their drawings (drawn when a request picks them).
 """
 
 from __future__ import annotations
@@ -31,12 +35,20 @@ from genai_models.vae.serving.style import AxisMeaning, describe_axes, stroke_me
 
 SERVING_STATE_FILE = "serving_state.npz"
 # Bump when what `vet` computes changes: a state or cache of another version is recomputed.
-SERVING_STATE_VERSION = 1
+SERVING_STATE_VERSION = 2
 NUM_CLASSES = 10
-# A latent point is served only when the self-check classifier is at least this sure that its
-# drawing shows the class it was drawn for.
-# (0.95 let through thin eights that people and a second classifier read as ones.)
+# A latent point is legible when the self-check classifier is at least this sure that its
+# drawing shows the class it was drawn for; /digit serves legible points only, unless the model
+# card sets a bar per digit (ACCEPT_FIELD).
+# (0.95 for every digit let through thin eights that people and a second classifier read as ones.)
 ACCEPT_CONFIDENCE = 0.999
+# The card's per-digit bars, card["serving"][ACCEPT_FIELD]: ten numbers chosen by the fairness
+# bench (`python -m bench.fairness --sweep-bars`) where the independent judge still reads the
+# served digits as asked. A bar as strict as ACCEPT_CONFIDENCE for a digit whose rarer styles
+# the self-check doubts (nines) throws those styles away, and with them the digit's variety.
+ACCEPT_FIELD = "accept_confidence"
+# No bar below this: the self-check must read every served drawing as its digit, not another.
+MIN_ACCEPT_CONFIDENCE = 0.5
 POOL_CANDIDATES = 2048  # drawn per class
 POOL_SEED = 0
 # Fewer accepted than this for a digit: its pool is its most convincing candidates instead.
@@ -52,15 +64,17 @@ AXIS_PROBE_CELLS = 7  # per side, per digit, when measuring what the axes do
 @dataclass(frozen=True)
 class ServingState:
     """`served[k, i]`: candidate i of digit k is in its pool; `accepted[k]`: how many of
-    digit k's candidates passed the self-check (the pool is those, or, when fewer than
-    POOL_MINIMUM passed, the most convincing POOL_MINIMUM); the style plane, its half-width
-    `extent`, and what its axes do."""
+    digit k's candidates passed the self-check at `bars[k]` (the pool is those, or, when fewer
+    than POOL_MINIMUM passed, the most convincing POOL_MINIMUM); `legible[k, i]`: the same at
+    ACCEPT_CONFIDENCE; the style plane, its half-width `extent`, and what its axes do."""
 
     served: np.ndarray  # (10, POOL_CANDIDATES) bool
     accepted: np.ndarray  # (10,) int
     plane: StylePlane
     extent: float
     axes: AxisMeaning
+    legible: np.ndarray  # (10, POOL_CANDIDATES) bool
+    bars: np.ndarray  # (10,) each digit's acceptance bar
 
     def accepted_counts(self) -> list[int]:
         return [int(count) for count in self.accepted]
@@ -88,6 +102,21 @@ def pool_candidates(card: dict, latent_dim: int) -> list[np.ndarray]:
     return candidates
 
 
+def accept_bars(card: dict) -> np.ndarray:
+    """Each digit's acceptance bar (10,): the card's (ACCEPT_FIELD), else ACCEPT_CONFIDENCE.
+    A ValueError when the card's are not ten numbers from MIN_ACCEPT_CONFIDENCE up to 1."""
+    raw = (card.get("serving") or {}).get(ACCEPT_FIELD)
+    if raw is None:
+        return np.full(NUM_CLASSES, ACCEPT_CONFIDENCE)
+    bars = np.asarray(raw, "float64")
+    if bars.shape != (NUM_CLASSES,) or not ((bars >= MIN_ACCEPT_CONFIDENCE) & (bars < 1)).all():
+        raise ValueError(
+            f"serving.{ACCEPT_FIELD} must be {NUM_CLASSES} numbers from {MIN_ACCEPT_CONFIDENCE} "
+            f"up to 1, got {raw!r}"
+        )
+    return bars
+
+
 def class_gaussians(card: dict, latent_dim: int) -> tuple[np.ndarray, np.ndarray]:
     """Each class's mean code (10, D) and the Cholesky factor of its covariance (10, D, D)."""
     stats = card["class_latents"]
@@ -102,29 +131,44 @@ def class_gaussians(card: dict, latent_dim: int) -> tuple[np.ndarray, np.ndarray
 
 
 def vet(
-    sampler, candidates: list[np.ndarray], validation_codes: np.ndarray, validation_labels: np.ndarray
+    sampler,
+    candidates: list[np.ndarray],
+    validation_codes: np.ndarray,
+    validation_labels: np.ndarray,
+    bars: np.ndarray | None = None,
 ) -> ServingState:
-    """Draw every candidate with `sampler.draw`, keep those `sampler.classify_images` reads as
-    their class, fit the style plane on the kept drawings and name its axes."""
-    served, accepted, codes, drawings = [], [], [], []
+    """Draw every candidate with `sampler.draw`; serve those `sampler.classify_images` reads
+    as their class at the class's bar (`bars`, default ACCEPT_CONFIDENCE); fit the style plane
+    on the legible drawings (at ACCEPT_CONFIDENCE) and name its axes."""
+    bars = np.full(NUM_CLASSES, ACCEPT_CONFIDENCE) if bars is None else np.asarray(bars, "float64")
+    served, legible, accepted, codes, drawings = [], [], [], [], []
     for k, points in enumerate(candidates):
         classes = np.full(len(points), k)
         images = sampler.draw(points, classes)
         confidence = sampler.classify_images(images)[np.arange(len(points)), classes]
-        keep = confidence >= ACCEPT_CONFIDENCE
-        accepted.append(int(keep.sum()))
-        if keep.sum() < POOL_MINIMUM:
-            keep = np.zeros(len(points), bool)
-            keep[np.argsort(confidence, kind="stable")[-POOL_MINIMUM:]] = True
+        keep = _passing(confidence, bars[k])
+        accepted.append(int((confidence >= bars[k]).sum()))
         served.append(keep)
-        codes.append(points[keep])
-        drawings.append(images[keep])
-    served = np.stack(served)
-    labels = np.repeat(np.arange(NUM_CLASSES), served.sum(axis=1))
+        legible.append(_passing(confidence, ACCEPT_CONFIDENCE))
+        codes.append(points[legible[-1]])
+        drawings.append(images[legible[-1]])
+    served, legible = np.stack(served), np.stack(legible)
+    labels = np.repeat(np.arange(NUM_CLASSES), legible.sum(axis=1))
     measures = stroke_measures(np.concatenate(drawings))[:, :2]  # slant, width
     plane = StylePlane.fit(sampler.class_means, np.concatenate(codes), labels, measures)
     extent = style_extent(plane.coordinates(validation_codes, validation_labels))
-    return ServingState(served, np.array(accepted), plane, extent, _measure_axes(sampler, plane, extent))
+    axes = _measure_axes(sampler, plane, extent)
+    return ServingState(served, np.array(accepted), plane, extent, axes, legible, bars)
+
+
+def _passing(confidence: np.ndarray, bar: float) -> np.ndarray:
+    """The candidates at or above `bar`, or, when fewer than POOL_MINIMUM are, the most
+    convincing POOL_MINIMUM."""
+    keep = confidence >= bar
+    if keep.sum() < POOL_MINIMUM:
+        keep = np.zeros(len(confidence), bool)
+        keep[np.argsort(confidence, kind="stable")[-POOL_MINIMUM:]] = True
+    return keep
 
 
 def style_extent(points: np.ndarray) -> float:
@@ -169,8 +213,10 @@ def write_serving_state(path: Path, state: ServingState, *, key: str = "") -> No
                 "version": np.int32(SERVING_STATE_VERSION),
                 "key": np.array(key),
                 "served": np.packbits(state.served, axis=1),
+                "legible": np.packbits(state.legible, axis=1),
                 "candidates": np.int32(state.served.shape[1]),
                 "accepted": np.asarray(state.accepted, "int32"),
+                "bars": np.asarray(state.bars, "float64"),
                 "basis": np.asarray(state.plane.basis, "float64"),
                 "anchors": np.asarray(state.plane.anchors, "float64"),
                 "extent": np.float64(state.extent),
@@ -191,19 +237,26 @@ def read_serving_state(path: Path, *, key: str = "") -> ServingState | None:
                 return None
             candidates = int(_scalar(archive["candidates"]))
             served = np.unpackbits(archive["served"], axis=1)[:, :candidates].astype(bool)
+            legible = np.unpackbits(archive["legible"], axis=1)[:, :candidates].astype(bool)
             accepted = archive["accepted"].astype("int64")
+            bars = archive["bars"].astype("float64")
             plane = StylePlane(archive["basis"], archive["anchors"])
             axes = json.loads(_scalar(archive["axes"]))
             extent = float(_scalar(archive["extent"]))
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise ModelFileError(f"Model file {path} is unreadable ({exc}): copy it again or retrain") from None
-    if served.shape != (NUM_CLASSES, POOL_CANDIDATES) or accepted.shape != (NUM_CLASSES,):
+    if (
+        served.shape != (NUM_CLASSES, POOL_CANDIDATES)
+        or legible.shape != served.shape
+        or accepted.shape != (NUM_CLASSES,)
+        or bars.shape != (NUM_CLASSES,)
+    ):
         raise ModelFileError(
             f"Model file {path} vets {served.shape} candidates, not "
             f"{(NUM_CLASSES, POOL_CANDIDATES)}: it is from another version"
         )
     meaning = AxisMeaning(*(tuple((name, int(sign)) for name, sign in axes[axis]) for axis in "xy"))
-    return ServingState(served, accepted, plane, extent, meaning)
+    return ServingState(served, accepted, plane, extent, meaning, legible, bars)
 
 
 def _scalar(array: np.ndarray):

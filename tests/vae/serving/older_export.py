@@ -16,6 +16,7 @@ from genai_models.vae.serving.card import (
     SCHEMA_3_FILES,
     SERVING_FILES,
 )
+from genai_models.vae.serving.vetting import ACCEPT_FIELD
 
 
 def make_older_export(folder: Path) -> Path:
@@ -33,7 +34,9 @@ def make_older_export(folder: Path) -> Path:
     card["history"] = json.loads((folder / HISTORY_FILE).read_text())
     for name in (*SERVING_FILES, CLASS_LATENTS_FILE, HISTORY_FILE):
         (folder / name).unlink()
-    card.pop("serving", None)
+    serving = card.pop("serving", {})
+    if ACCEPT_FIELD in serving:  # the per-digit acceptance bars are the card's, not a serving file's
+        card["serving"] = {ACCEPT_FIELD: serving[ACCEPT_FIELD]}
     card["schema"] = 3
     card["files"] = {name: {"sha256": sha256_of(folder / name)} for name in SCHEMA_3_FILES}
     (folder / CARD_FILE).write_text(json.dumps(card))

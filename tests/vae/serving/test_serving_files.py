@@ -169,3 +169,56 @@ def test_digits_are_drawn_once_then_looked_up_and_drawing_ahead_can_stop():
         fresh.drawn_digits(5, count=9, seed=2),
         fresh.draw(fresh.sample_latents(5, count=9, seed=2), np.full(9, 5)),
     )
+
+
+def test_the_cards_per_digit_bars_serve_more_of_a_digit_and_leave_its_legible_digits_alone(sampler):
+    """The shipped card sets laxer acceptance bars for some digits (chosen by the fairness
+    bench): their pools hold every candidate the default bar keeps and more, every served
+    drawing still reads as its digit to the self-check, and what /handwriting and the latent
+    map use (the legible digits and the plane fitted on them) is what the default bar gives."""
+    from genai_models.vae.serving.vetting import ACCEPT_CONFIDENCE
+
+    lax = sampler.accept_bars < ACCEPT_CONFIDENCE
+    assert lax.any()
+    strict = vet_sampler(sampler, np.full(10, ACCEPT_CONFIDENCE))
+    for k in range(10):
+        served = again_pool(sampler, strict, k)
+        if lax[k]:
+            assert len(sampler._pools[k]) > len(served)
+            assert {row.tobytes() for row in served} <= {row.tobytes() for row in sampler._pools[k]}
+        else:
+            np.testing.assert_array_equal(sampler._pools[k], served)
+        np.testing.assert_array_equal(sampler._legible[k], served)
+        drawn = sampler.digits(k, count=100, seed=k)
+        assert (np.argmax(sampler.classify_images(drawn), axis=1) == k).all(), k
+    np.testing.assert_allclose(sampler.plane.basis, strict.plane.basis, atol=1e-9)
+    assert (sampler.style_axes, sampler.style_extent) == (strict.axes, strict.extent)
+
+
+def test_the_export_vets_a_model_again_at_the_bars_it_is_given(tiny_model_dir, tmp_path):
+    """`python -m genai_models.vae.training.serving_export DIR --accept-confidence …` records the
+    bars in the card, vets the pools at them, keeps the networks, and refuses bars under the
+    least at which the self-check still reads a drawing as its digit."""
+    import json
+
+    from genai_models.vae.serving.card import CARD_FILE
+    from genai_models.vae.serving.vetting import ACCEPT_FIELD, MIN_ACCEPT_CONFIDENCE
+    from genai_models.vae.training.serving_export import main
+
+    model_dir = copy_model(tiny_model_dir, tmp_path)
+    before = read_verified_card(model_dir)
+    bars = [0.5] * 5 + [0.999] * 5
+    assert main([str(model_dir), "--accept-confidence", *map(str, bars)]) == 0
+    card = read_verified_card(model_dir)
+    assert card["serving"][ACCEPT_FIELD] == bars
+    assert card["version"] == before["version"]
+    for name in ("encoder.onnx", "decoder.onnx", "checker.onnx"):
+        assert card["files"][name] == before["files"][name]
+    served = DigitSampler.load(model_dir, refuse_undertrained=False)
+    np.testing.assert_array_equal(served.accept_bars, bars)
+    # Vetting it again without bars keeps the card's.
+    assert main([str(model_dir)]) == 0
+    assert json.loads((model_dir / CARD_FILE).read_text())["serving"][ACCEPT_FIELD] == bars
+    with pytest.raises(SystemExit):
+        main([str(model_dir), "--accept-confidence", *map(str, [MIN_ACCEPT_CONFIDENCE / 2] * 10)])
+    assert read_verified_card(model_dir)["serving"][ACCEPT_FIELD] == bars
