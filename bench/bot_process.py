@@ -185,7 +185,7 @@ def main(argv: list[str] | None = None) -> None:
     DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(os.environ[GATEWAY_ENV])
     model_dir = args.model_dir or PRETRAINED_DIR
     sampler = DigitSampler.load(model_dir)
-    sampler.draw_pools()  # what the bot's digit cog does after start-up: measure steady state
+    sampler.draw_pools()  # every pool point drawn: a bot that has served many /digit, at steady state
     seed_decoder = seed_decoder_with_our_weights(model_dir, sampler.latent_dim)
     asyncio.run(serve(sampler, seed_decoder, workers=args.workers, fair_use=args.fair_use))
 

@@ -98,7 +98,7 @@ import bot.features.digits.cog, bot.features.poems.cog, bot.features.training.co
 ready = time.perf_counter() - started
 from genai_models.vae.serving.drawing import (
     draw_digits, draw_handwriting, draw_latent_map, draw_morph)
-sampler.draw_pools()  # as the bot's digit cog does after start-up
+sampler.draw_pools()  # every pool point drawn: a bot that has served many /digit
 digits = sampler.digits(4, count=1, seed=0)[0]
 draw_digits(sampler, None, count=9, seed=1)
 draw_morph(sampler, 3, 8, frames=24, seed=2)
