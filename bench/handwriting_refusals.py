@@ -96,8 +96,6 @@ def main() -> None:
 
     sampler = sampler_module.DigitSampler.load(args.model_dir)
     digitness = sampler.digitness
-    if digitness is None:
-        raise SystemExit("this model folder has no digit-ness model: nothing to compare with the baseline")
     images, labels = held_out_digits(args.digits, args.data)
     digit_uploads = [png(255 - image, 112) for image in images]
     fixture = np.load(NON_DIGITS)
@@ -105,11 +103,14 @@ def main() -> None:
     typed_uploads = typed_digits()
 
     limit = sampler_module.READ_LIKENESS_LIMIT
-    configurations = (
-        ("today's checks (baseline)", None, limit),
-        ("with digit-ness", digitness, limit),
-        ("digit-ness, no likeness", digitness, float("inf")),
-    )
+    configurations = (("today's checks (baseline)", None, limit),)
+    if digitness is None:
+        print("this model folder has no digit-ness model: only the baseline is measured")
+    else:
+        configurations += (
+            ("with digit-ness", digitness, limit),
+            ("digit-ness, no likeness", digitness, float("inf")),
+        )
     results = {}
     for name, check, likeness_limit in configurations:
         sampler.digitness, sampler_module.READ_LIKENESS_LIMIT = check, likeness_limit
@@ -117,7 +118,6 @@ def main() -> None:
             refused(sampler, uploads) for uploads in (digit_uploads, other_uploads, typed_uploads)
         )
     sampler.digitness, sampler_module.READ_LIKENESS_LIMIT = digitness, limit
-    scores = digitness.digitness(np.stack([sampler_module.to_mnist(u) for u in digit_uploads]))
 
     print(
         f"/handwriting refusals: {len(digit_uploads)} held-out real digits, "
@@ -128,18 +128,21 @@ def main() -> None:
     print(f"{'':28}{'digits refused':>16}{'non-digits accepted':>22}{'typed digits refused':>23}")
     for name, (digits, others, typed) in results.items():
         print(f"{name:28}{digits.mean():>15.1%}{1 - others.mean():>21.1%}{typed.mean():>22.1%}")
-    base, ours = results["today's checks (baseline)"], results["with digit-ness"]
+    base = results["today's checks (baseline)"]
+    ours = results.get("with digit-ness", base)
     print(
         f"ratio with digit-ness/baseline: non-digits accepted "
         f"{(1 - ours[1].mean()) / max(1 - base[1].mean(), 1e-9):.2f}x, "
         f"digits refused {ours[0].mean() / max(base[0].mean(), 1e-9):.2f}x "
         f"(budget {REFUSAL_BUDGET:.0%}: {'met' if ours[0].mean() <= REFUSAL_BUDGET else 'MISSED'})"
     )
-    print(
-        f"held-out digits' digit-ness percentiles 0.5/1/2/5: "
-        f"{np.percentile(scores, [0.5, 1, 2, 5]).round(3).tolist()} "
-        f"(refused below {digitness.refuse_below:.3f}, chosen on the model's own tuning split)"
-    )
+    if digitness is not None:
+        scores = digitness.digitness(np.stack([sampler_module.to_mnist(u) for u in digit_uploads]))
+        print(
+            f"held-out digits' digit-ness percentiles 0.5/1/2/5: "
+            f"{np.percentile(scores, [0.5, 1, 2, 5]).round(3).tolist()} "
+            f"(refused below {digitness.refuse_below:.3f}, chosen on the model's own tuning split)"
+        )
     accepted = collections.Counter(c for c, r in zip(fixture["chars"], ours[1], strict=True) if not r)
     print(
         "non-digits still accepted most often: "
