@@ -1,10 +1,10 @@
 """Training the digit-ness model that lets /handwriting refuse what is not a digit, and its export.
 
 A small convolutional network with eleven outputs: the ten digits and "not a digit". It learns
-from real training digits, as an upload of each would arrive (some with a thicker, thinner or
-crisper pen), against pictures that are no digit and were drawn without any font
-(non_digits.py). Every picture goes through the uploads' own preprocessing first
-(serving/preprocess.py), so the model sees exactly what serving will give it.
+from real training digits, as an upload of each would arrive (plainly, and twice more slanted,
+tilted, or with a thicker, thinner or crisper pen), against pictures that are no digit and were
+drawn without any font (non_digits.py). Every picture goes through the uploads' own
+preprocessing first (serving/preprocess.py), so the model sees exactly what serving will give it.
 
 The bar (the digit-ness below which serving refuses an upload) is chosen here, on digits and
 negatives kept out of its training: the TUNING_SHARE of the training digits this model never

@@ -53,7 +53,8 @@ def non_digit_pictures(count: int, digits: np.ndarray, labels: np.ndarray, seed:
 
 def upload_of(digit: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
     """A real (28, 28) digit in [0, 1] as an upload: dark on white, enlarged to CANVAS; with
-    `rng`, sometimes thickened, thinned or made crisp, as people's pens and scans vary."""
+    `rng`, sometimes slanted, tilted, thickened, thinned or made crisp, as people's hands, pens
+    and scans vary."""
     ink = Image.fromarray(np.round(np.clip(digit, 0, 1) * 255).astype("uint8"))
     ink = np.asarray(ink.resize((CANVAS, CANVAS), Image.Resampling.BILINEAR), "float32") / 255
     if rng is not None:
@@ -275,7 +276,8 @@ def _turned_digit(rng, images, labels) -> np.ndarray:
 
 
 def _vary_pen(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Ink at CANVAS px drawn with a thicker or thinner pen, or with crisp edges, at random."""
+    """Ink at CANVAS px slanted or tilted, and drawn with a thicker or thinner pen or with crisp
+    edges, at random."""
     if rng.random() < 0.5:  # a slant or a tilt of the page
         layer = Image.fromarray(np.round(ink * 255).astype("uint8"))
         shear = rng.uniform(-0.3, 0.3)
