@@ -52,6 +52,7 @@ from genai_models.vae.training.checkpoint import (
 )
 from genai_models.vae.training.classifier import build_checker, train_checker
 from genai_models.vae.training.data import Split
+from genai_models.vae.training.digitness import EPOCHS as DIGITNESS_EPOCHS
 from genai_models.vae.training.digitness import write_digitness
 from genai_models.vae.training.evaluation import vae_negative_elbo
 from genai_models.vae.training.latents import class_latent_statistics
@@ -381,7 +382,9 @@ def _export_into(
         "prior_means": prior_means.round(5).tolist(),
     }
     progress("training the digit-ness model that /handwriting refuses non-digits with")
-    write_digitness(out_dir, split.train, seed=config.seed)
+    # A short VAE run (a try-out, a test) gets a short digit-ness training too; its bar is still
+    # chosen on digits it never saw, so it refuses no more real digits, only fewer non-digits.
+    write_digitness(out_dir, split.train, seed=config.seed, epochs=min(DIGITNESS_EPOCHS, config.epochs))
     progress("converting for serving and vetting its digits")
     fields = write_serving_files(out_dir, served, checker, fields)
     return write_card(out_dir, fields)
