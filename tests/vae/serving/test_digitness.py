@@ -115,3 +115,25 @@ def test_a_digitness_file_without_its_bar_is_refused(tmp_path):
     (folder / CARD_FILE).write_text(json.dumps(card))
     with pytest.raises(ModelFileError, match="below which digit-ness"):
         DigitSampler.load(folder)
+
+
+def test_the_digitness_check_runs_without_tensorflow():
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(f"""
+        import sys
+        from genai_models.vae.serving.sampler import DigitSampler
+        from genai_models.errors import InvalidInputError
+        sampler = DigitSampler.load()
+        try:
+            sampler.handwriting({_typed("K", 0)!r})
+        except InvalidInputError:
+            print("refused")
+        print("tensorflow" in sys.modules, "keras" in sys.modules)
+    """)
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=True
+    )
+    assert out.stdout.split() == ["refused", "False", "False"]
