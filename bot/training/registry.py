@@ -16,7 +16,7 @@ from sqlalchemy import select
 from bot.storage import Database
 from bot.storage.cluster import serialize_transaction
 from bot.storage.schema import ModelVersion, utc_now
-from genai_models.vae.serving.card import CARD_FILE, CARD_FILES
+from genai_models.vae.serving.card import CARD_FILE, files_of
 from genai_models.vae.training.fairness import REPORT_FILE
 
 SERVING, PREVIOUS, REJECTED, ARCHIVED = "serving", "previous", "rejected", "archived"
@@ -48,7 +48,7 @@ def install_files(job_dir: Path, models_dir: Path, version: str) -> Path:
     shutil.rmtree(staging, ignore_errors=True)
     try:
         staging.mkdir(parents=True)
-        for name in (*CARD_FILES, CARD_FILE):
+        for name in (*files_of(job_dir), CARD_FILE):
             shutil.copy2(job_dir / name, staging / name)
         if (job_dir / REPORT_FILE).is_file():  # the per-digit report the card references
             shutil.copy2(job_dir / REPORT_FILE, staging / REPORT_FILE)

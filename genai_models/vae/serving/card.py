@@ -29,6 +29,7 @@ import numpy as np
 
 from genai_models.errors import ModelFileError
 from genai_models.vae.files import npz_bytes, sha256_of, write_atomic, write_json_atomic
+from genai_models.vae.serving.digitness import DIGITNESS_ONNX
 from genai_models.vae.serving.runtime import ONNX_FILES
 from genai_models.vae.serving.vetting import SERVING_STATE_FILE
 
@@ -52,6 +53,9 @@ CARD_FILES = (
     HISTORY_FILE,
     *SERVING_FILES,
 )
+# Files a card vouches for when the folder has them: a model exported before they existed
+# serves without them (/handwriting without its digit-ness check, see digitness.py).
+OPTIONAL_FILES = (DIGITNESS_ONNX,)
 SCHEMA_3_FILES = (*WEIGHT_FILES, LATENTS_FILE, TRAINING_LATENTS_FILE)
 # 2: the validation latents moved out of the card into LATENTS_FILE. Schema-1 cards (models
 # trained before) still hold them inline and are read as they are.
@@ -114,11 +118,16 @@ def write_card_data(model_dir: Path, fields: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
+def files_of(model_dir: Path) -> tuple[str, ...]:
+    """The files a card for `model_dir` vouches for: CARD_FILES and the optional ones it has."""
+    return (*CARD_FILES, *(name for name in OPTIONAL_FILES if (model_dir / name).is_file()))
+
+
 def write_card(model_dir: Path, fields: dict[str, Any]) -> dict[str, Any]:
     """Write the class statistics and history beside the card, hash every file in
     `model_dir` the card vouches for, then write the card; returns it."""
     fields = write_card_data(model_dir, fields) if "class_latents" in fields else fields
-    hashes = {name: sha256_of(model_dir / name) for name in CARD_FILES}
+    hashes = {name: sha256_of(model_dir / name) for name in files_of(model_dir)}
     card = {
         "schema": CARD_SCHEMA,
         **fields,
@@ -144,7 +153,8 @@ def read_verified_card(model_dir: Path) -> dict[str, Any]:
         raise ModelFileError(f"Model card {card_path} is unreadable ({exc})") from exc
     schema = card.get("schema", 1)
     names = {1: WEIGHT_FILES, 2: SCHEMA_3_FILES[:3], 3: SCHEMA_3_FILES}.get(schema, CARD_FILES)
-    for name in names:
+    listed = card.get("files", {})
+    for name in (*names, *(name for name in OPTIONAL_FILES if name in listed)):
         _verify(model_dir / name, card, card_path)
     return with_card_data(model_dir, card)
 

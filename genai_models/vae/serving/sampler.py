@@ -24,6 +24,7 @@ from genai_models.errors import InvalidInputError, ModelFileError
 from genai_models.imaging.pixels import to_uint8
 from genai_models.vae.serving import serving_files
 from genai_models.vae.serving.card import CARD_FILE, PRETRAINED_DIR, read_verified_card
+from genai_models.vae.serving.digitness import DigitnessCheck
 from genai_models.vae.serving.likeness import DigitLikeness
 from genai_models.vae.serving.limits import MAX_COUNT, MAX_FRAMES, MAX_MAP_SIZE, MIN_FRAMES, MIN_MAP_SIZE
 from genai_models.vae.serving.preprocess import to_mnist
@@ -124,6 +125,8 @@ class DigitSampler:
         self._validation_codes = np.asarray(scatter.get("points", []), "float32").reshape(-1, self.latent_dim)
         self._scatter_labels = np.asarray(scatter.get("labels", []), "int32")
         self._lock = threading.Lock()
+        # /handwriting's digit-or-not model (digitness.py), set by `load` where the card has one.
+        self.digitness: DigitnessCheck | None = None
 
     def serve(self, state: ServingState, where: Path | str, *, refuse_undertrained: bool = True) -> None:
         """Take the vetted pools, the style plane and its axes (vetting.py). Refuses a model
@@ -375,6 +378,8 @@ class DigitSampler:
         probabilities = self.classify_mnist(mnist)
         read = int(np.argmax(probabilities)) if digit is None else digit
         if digit is None and probabilities[read] < READ_CONFIDENCE:
+            raise InvalidInputError(code="image_not_a_digit")
+        if self.digitness is not None and self.digitness.refuses(mnist):  # a letter, a symbol, a scribble
             raise InvalidInputError(code="image_not_a_digit")
         if self.unlikeness(mnist) > READ_LIKENESS_LIMIT:  # not near any digit the model writes
             raise InvalidInputError(code="image_not_a_digit")

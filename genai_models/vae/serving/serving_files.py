@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from genai_models.errors import ModelFileError
-from genai_models.vae.serving.card import SERVING_FILES, has_serving_files
+from genai_models.vae.serving.card import OPTIONAL_FILES, SERVING_FILES, has_serving_files
+from genai_models.vae.serving.digitness import DIGITNESS_ONNX, DigitnessCheck
 from genai_models.vae.serving.runtime import ONNX_FILES, OnnxNetworks
 from genai_models.vae.serving.vetting import (
     ACCEPT_FIELD,
@@ -50,7 +51,7 @@ def cache_key(card: dict) -> str:
     files = {
         name: entry.get("sha256")
         for name, entry in card.get("files", {}).items()
-        if name not in SERVING_FILES
+        if name not in SERVING_FILES and name not in OPTIONAL_FILES
     }
     bars = (card.get("serving") or {}).get(ACCEPT_FIELD)
     if bars is not None:
@@ -62,6 +63,25 @@ def load_sampler(
     cls, model_dir: Path, card: dict, cache_dir: Path | str | None, *, refuse_undertrained: bool = True
 ):
     """A `cls` (DigitSampler) serving the verified `card`'s model in `model_dir`."""
+    sampler = _load_sampler(cls, model_dir, card, cache_dir, refuse_undertrained=refuse_undertrained)
+    sampler.digitness = digitness_check(model_dir, card)
+    return sampler
+
+
+def digitness_check(model_dir: Path, card: dict) -> DigitnessCheck | None:
+    """The model's digit-ness check for /handwriting, when its card vouches for one."""
+    if DIGITNESS_ONNX in card.get("files", {}):
+        return DigitnessCheck.load(model_dir / DIGITNESS_ONNX)
+    log.info(
+        "the model in %s has no %s: /handwriting refuses what is not a digit with its older "
+        "checks only (python -m genai_models.vae.training.digitness adds it)",
+        model_dir,
+        DIGITNESS_ONNX,
+    )
+    return None
+
+
+def _load_sampler(cls, model_dir: Path, card: dict, cache_dir, *, refuse_undertrained: bool):
     if has_serving_files(card):
         sampler = cls(OnnxNetworks.load(model_dir), card)
         state = read_serving_state(model_dir / SERVING_STATE_FILE)

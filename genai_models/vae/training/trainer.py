@@ -9,6 +9,7 @@ Layout of the output folder:
     training_latents.npz         the training digits' latent codes (what /digit samples from)
     class_latents.npz, history.json   each class's code statistics; the loss per epoch
     decoder.onnx, encoder.onnx, checker.onnx, serving_state.npz   what serving runs and reads
+    digitness.onnx               /handwriting's digit-or-not model, with its bar (see digitness.py)
     model_card.json              what they are, with the files' SHA-256 (see card.py)
 
 `train` runs three steps: `prepare` (seed, build, restore), `fit` (Keras's fit with a
@@ -33,9 +34,9 @@ from genai_models.vae.files import require_free_space, signals_deferred
 from genai_models.vae.model import DEFAULT_LATENT_DIM, DEFAULT_PRIOR_RADIUS, VAE, build_vae
 from genai_models.vae.serving.card import (
     CARD_FILE,
-    CARD_FILES,
     CHECKER_FILE,
     VAE_FILE,
+    files_of,
     write_card,
     write_training_latents,
     write_validation_latents,
@@ -51,6 +52,8 @@ from genai_models.vae.training.checkpoint import (
 )
 from genai_models.vae.training.classifier import build_checker, train_checker
 from genai_models.vae.training.data import Split
+from genai_models.vae.training.digitness import EPOCHS as DIGITNESS_EPOCHS
+from genai_models.vae.training.digitness import write_digitness
 from genai_models.vae.training.evaluation import vae_negative_elbo
 from genai_models.vae.training.latents import class_latent_statistics
 from genai_models.vae.training.precision import resolve_precision, training_precision
@@ -187,7 +190,7 @@ def finish(run: TrainingRun, split: Split) -> TrainingStatus:
 class ExportProgress:
     """Reports one step of the export: a log line, and the status message /train-status shows."""
 
-    STEPS = 4  # the checker, the served models, the scoring, the serving files
+    STEPS = 5  # the checker, the served models, the scoring, the digit-ness model, the serving files
 
     def __init__(self, out_dir: Path, status: TrainingStatus) -> None:
         self.out_dir, self.status, self.step = out_dir, status, 0
@@ -302,7 +305,7 @@ def export_model(
     try:
         card = _export_into(staging, vae, checker, split, config, status, progress)
         with signals_deferred():
-            for name in (*CARD_FILES, CARD_FILE):  # the card last: it vouches for the others
+            for name in (*files_of(staging), CARD_FILE):  # the card last: it vouches for the others
                 os.replace(staging / name, out_dir / name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -378,6 +381,10 @@ def _export_into(
         "class_latents": class_latent_statistics(train_codes, split.train.labels),
         "prior_means": prior_means.round(5).tolist(),
     }
+    progress("training the digit-ness model that /handwriting refuses non-digits with")
+    # A short VAE run (a try-out, a test) gets a short digit-ness training too; its bar is still
+    # chosen on digits it never saw, so it refuses no more real digits, only fewer non-digits.
+    write_digitness(out_dir, split.train, seed=config.seed, epochs=min(DIGITNESS_EPOCHS, config.epochs))
     progress("converting for serving and vetting its digits")
     fields = write_serving_files(out_dir, served, checker, fields)
     return write_card(out_dir, fields)

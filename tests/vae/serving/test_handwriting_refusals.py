@@ -38,8 +38,9 @@ def _refused(sampler, upload: bytes) -> bool:
 def test_most_letters_and_symbols_are_refused_as_no_digit(sampler):
     rendered = np.load(FIXTURES / "non-digits.npz")
     refused = np.array([_refused(sampler, _png(Image.fromarray(image))) for image in rendered["images"]])
-    # Before the likeness check about three in four were read as a confident digit.
-    assert 1 - refused.mean() <= 0.35, f"{1 - refused.mean():.0%} of non-digits accepted"
+    # Before the likeness check about three in four were read as a confident digit, and before
+    # the digit-ness model about three in ten.
+    assert 1 - refused.mean() <= 0.08, f"{1 - refused.mean():.0%} of non-digits accepted"
     by_char = {char: refused[rendered["chars"] == char].mean() for char in ("A", "%", "@", "π")}
     assert all(share >= 0.9 for share in by_char.values()), by_char
 
