@@ -161,7 +161,7 @@ class GenAIBot(commands.Bot):
         self.add_listener(answer_stale, "on_interaction")  # no press is ever left unanswered
         if self._load_sampler is not None:
             # TensorFlow's import and the model's warm-up take seconds: never on the loop.
-            self.serving.sampler = await run_in_daemon_thread(self._load_sampler, name="genai-model-loader")
+            self.serving.serve(await run_in_daemon_thread(self._load_sampler, name="genai-model-loader"))
             log.info("digit model %s loaded", self.serving.sampler.version)
         for extension in EXTENSIONS:
             try:

@@ -8,6 +8,7 @@ digit command when its work starts, so a request in flight finishes on the model
 from __future__ import annotations
 
 import logging
+import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -20,8 +21,29 @@ class ServingModel:
     def __init__(self, sampler: DigitSampler | None = None) -> None:
         self.sampler = sampler
 
+    def serve(self, sampler: DigitSampler) -> None:
+        """Serve `sampler` from now on (at start-up), and get it ready for uploads meanwhile."""
+        self.sampler = sampler
+        _prepare_in_background(sampler)
+
     def swap(self, sampler: DigitSampler) -> DigitSampler | None:
         """Serve `sampler` from the next request on; returns the model it replaced."""
         old, self.sampler = self.sampler, sampler
         log.info("digit model %s now serving (was %s)", sampler.version, old and old.version)
+        _prepare_in_background(sampler)
         return old
+
+
+def _prepare_in_background(sampler: DigitSampler) -> None:
+    """The first /handwriting after a load would otherwise decode every legible pool point
+    while its user waits: a daemon thread does it now (an upload meanwhile waits for it)."""
+
+    def prepare() -> None:
+        try:
+            sampler.prepare_uploads()
+        except Exception as exc:  # the first upload tries again, and reports its own failure
+            if not threading.main_thread().is_alive():
+                return  # the process is exiting
+            log.warning("could not prepare digit model %s for uploads: %s", sampler.version, exc)
+
+    threading.Thread(target=prepare, name="genai-uploads-ready", daemon=True).start()

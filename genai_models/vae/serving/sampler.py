@@ -397,17 +397,24 @@ class DigitSampler:
         likeness.py): small for real digits, larger for letters and symbols."""
         return self._digit_likeness().distance(_unit_float(image))
 
-    def _digit_likeness(self) -> DigitLikeness:
+    def prepare_uploads(self) -> None:
+        """Make now what the first /handwriting would otherwise wait seconds for: the model's own
+        digits that uploads are compared with (every legible pool point, decoded). Blocking; a
+        server runs it in a background thread once the model is loaded. Like draw_pools, it
+        stops between two chunks once the main thread has ended (the process is exiting)."""
+        self._digit_likeness(until_exit=True)
+
+    def _digit_likeness(self, *, until_exit: bool = False) -> DigitLikeness:
         with self._likeness_lock:
             if self._likeness is None:
-                self._likeness = DigitLikeness.from_decodings(
-                    np.concatenate(
-                        [
-                            self.decode(points, np.full(len(points), k))
-                            for k, points in enumerate(self._legible)
-                        ]
-                    )
-                )
+                decoded = []
+                for k, points in enumerate(self._legible):
+                    for start in range(0, len(points), POOL_DRAW_CHUNK):
+                        if until_exit and not threading.main_thread().is_alive():
+                            raise RuntimeError("the process is exiting")
+                        chunk = points[start : start + POOL_DRAW_CHUNK]
+                        decoded.append(self.decode(chunk, np.full(len(chunk), k)))
+                self._likeness = DigitLikeness.from_decodings(np.concatenate(decoded))
             return self._likeness
 
     def _write_all_digits(self, style: np.ndarray) -> np.ndarray:
