@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("genai_bot.training.job")
 
 NICENESS = 10  # below the bot, which shares the machine's cores
+REPORT_SEEDS = (0, 1)  # the request seeds of both models' per-digit reports
 
 
 def main(argv: list[str]) -> int:
@@ -88,7 +89,9 @@ def run(job_dir: Path, spec: JobSpec) -> None:
 class ServingSide:
     """What the swap check compares the new model with, ready before training starts: the
     serving model's -ELBO on the job's validation digits and its per-digit report by the judge
-    (trained here, on the job's digits only), and the judge with the training digits' features."""
+    (trained on the job's digits only), and the judge with the training digits' features. Each
+    is kept in the jobs folder (kept_checks, SCORES_FILE): a later job on the same digits reads
+    them instead of computing them again."""
 
     version: str
     negative_elbo: float
@@ -103,12 +106,12 @@ class ServingSide:
         """Each -ELBO takes a while (every class tried for every digit), so none is computed
         twice: a model's score on a set of digits is kept in the jobs folder (SCORES_FILE), so
         the serving model is scored once per data set, and a model swapped in never again."""
+        from bot.training.kept_checks import ServingReports, kept_judge
         from bot.training.spec import JUDGE_DIGITS
         from genai_models.vae.serving.card import PRETRAINED_DIR, read_verified_card
         from genai_models.vae.serving.sampler import DigitSampler
         from genai_models.vae.training.data import Split
         from genai_models.vae.training.fairness import measure_fairness
-        from genai_models.vae.training.judge import train_judge
 
         serving_dir = Path(spec.serving_model_dir) if spec.serving_model_dir else PRETRAINED_DIR
         version = read_verified_card(serving_dir)["version"]
@@ -126,14 +129,18 @@ class ServingSide:
         if len(train) > JUDGE_DIGITS:
             chosen = np.random.default_rng(spec.seed).choice(len(train), JUDGE_DIGITS, replace=False)
             train = train.subset(chosen)
-        log.info("training the per-digit judge on %d digits", len(train))
-        judge = train_judge(Split(train, data_split.validation), "plain", epochs=spec.judge_epochs)
-        log.info("scoring the serving model %s digit by digit", version)
+        jobs_dir = job_dir.parent
+        judge, key = kept_judge(jobs_dir, Split(train, data_split.validation), spec.judge_epochs)
         train_features = judge.features(train.images)
-        fairness = measure_fairness(
-            DigitSampler.load(serving_dir), judge, train.images, train.labels,
-            samples=spec.fidelity_samples, seeds=(0, 1), train_features=train_features,
-        )  # fmt: skip
+        reports = ServingReports(jobs_dir, key, spec.fidelity_samples, REPORT_SEEDS)
+        fairness = reports.get(version)
+        if fairness is None:
+            log.info("scoring the serving model %s digit by digit", version)
+            fairness = measure_fairness(
+                DigitSampler.load(serving_dir), judge, train.images, train.labels,
+                samples=spec.fidelity_samples, seeds=REPORT_SEEDS, train_features=train_features,
+            )  # fmt: skip
+            reports.remember(version, fairness)
         return cls(version, negative_elbo, fairness, judge, train.images, train.labels, train_features)
 
 
@@ -177,7 +184,7 @@ def new_model_report(job_dir: Path, spec: JobSpec, sampler, serving: ServingSide
 
     report = measure_fairness(
         sampler, serving.judge, serving.train_images, serving.train_labels,
-        samples=spec.fidelity_samples, seeds=(0, 1), train_features=serving.train_features,
+        samples=spec.fidelity_samples, seeds=REPORT_SEEDS, train_features=serving.train_features,
     )  # fmt: skip
     write_report(job_dir, report)
     return report
