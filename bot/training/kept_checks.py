@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from genai_models.vae.files import write_json_atomic
+from genai_models.vae.files import require_free_space, write_json_atomic
 
 if TYPE_CHECKING:
     from genai_models.vae.training.data import Split
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 JUDGES_DIR = "judges"  # in the jobs folder: <key>.keras and <key>.json per judge
 REPORTS_FILE = "serving-reports.json"  # {model version: {report key: report}}
 JUDGE_RECIPE = "plain"
+ROOM_LEFT = 64 << 20  # bytes a job's checkpoints and export need besides a kept judge
 
 
 def judge_key(split: Split, epochs: int) -> str:
@@ -42,6 +43,7 @@ def kept_judge(jobs_dir: Path, split: Split, epochs: int) -> tuple[Judge, str]:
     """The judge for `split` (trained on its training digits) and its key: the one kept in
     `jobs_dir`, else trained now and kept."""
     from genai_models.vae.backend import keras
+    from genai_models.vae.training.checkpoint import weights_bytes
     from genai_models.vae.training.judge import Judge, train_judge
 
     key = judge_key(split, epochs)
@@ -57,14 +59,19 @@ def kept_judge(jobs_dir: Path, split: Split, epochs: int) -> tuple[Judge, str]:
         log.warning("the kept judge %s cannot be read (%s): training it again", key, exc)
     log.info("training the per-digit judge on %d digits", len(split.train))
     judge = train_judge(split, JUDGE_RECIPE, epochs=epochs)
+    partial = folder / f".{key}.partial.keras"
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        partial = folder / f".{key}.partial.keras"
+        # Keras writes weights through HDF5, which crashes the process when the disk fills
+        # under it; and a kept judge is only a saving: it is kept only where the job's own
+        # files (checkpoints, the export) still have room.
+        require_free_space(folder, weights_bytes(judge.model, optimizer=True) + ROOM_LEFT, "the judge")
         judge.model.save(partial)
         os.replace(partial, model_path)
         meta = {"name": judge.name, "accuracy": judge.accuracy, "per_class": judge.per_class}
         write_json_atomic(meta_path, meta)  # last: it vouches for the model file
     except OSError as exc:
+        partial.unlink(missing_ok=True)
         log.warning("could not keep the judge in %s: %s", folder, exc.strerror or exc)
     return judge, key
 
