@@ -36,6 +36,7 @@ BENCHES = (
     "fair_use_flood",
     "settings_cache",
     "training_heartbeat",
+    "training_swap",
     "shard_throughput",
     "serving_start",
     "vae_speed",

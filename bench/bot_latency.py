@@ -5,6 +5,9 @@ Discord stand-in on 127.0.0.1; latency is interaction sent (INTERACTION_CREATE o
 → the reply carrying the file recorded by the stand-in. Measured in the same run:
 
 - `/digit` and `/morph` at concurrency 1 and 20 (20 users each keeping one request in flight);
+- `/noop-file`, `/digit` and `/digit-unsigned` interleaved at concurrency 20 (each user sends
+  them in turn), so all three meet the same load: on a machine others share, a series measured
+  after another can meet a different one;
 - baselines, added to the same bot by this bench only:
   `/noop-file`  answers at once with a fixed PNG: the transport floor (gateway, discord.py,
                 multipart upload, stand-in) that no command can beat;
@@ -111,6 +114,25 @@ async def measure_interleaved(
             took = await one(server, name, make_options(k), timeout=LOST_AFTER_S)
             latencies.append(math.inf if took is None else took)
     return Series(command, 1, ours), Series(baseline, 1, theirs)
+
+
+async def measure_mixed(
+    server: DiscordStandIn, plan: list[tuple[str, Callable[[int], dict]]], *, requests: int, concurrency: int
+) -> dict[str, Series]:
+    """`concurrency` users, each sending the commands of `plan` in turn (`requests` of each in
+    all): every command meets the same load at the same moments, which a series run after
+    another on this shared machine does not."""
+    latencies: dict[str, list[float]] = {name: [] for name, _ in plan}
+    counter = iter(range(requests * len(plan)))
+
+    async def user() -> None:
+        for k in counter:
+            name, options = plan[k % len(plan)]
+            took = await one(server, name, options(k // len(plan)), timeout=LOST_AFTER_S)
+            latencies[name].append(math.inf if took is None else took)
+
+    await asyncio.gather(*(user() for _ in range(concurrency)))
+    return {name: Series(name, concurrency, values) for name, values in latencies.items()}
 
 
 @dataclass
@@ -264,6 +286,23 @@ async def _run_all(server: DiscordStandIn, requests: int, heartbeat_seconds: flo
         print(
             f"  /{ours} vs /{baseline}: {_ratio(a.p(50), b.p(50))}, {_ratio(a.p(99), b.p(99))}"
             + (f" (/{baseline} lost {b.lost} of {len(b.latencies_s)})" if b.lost else "")
+        )
+
+    mixed = await measure_mixed(
+        server,
+        [("noop-file", lambda k: {}), ("digit", _digit_options), ("digit-unsigned", _digit_options)],
+        requests=requests,
+        concurrency=20,
+    )
+    floor20 = mixed["noop-file"]
+    print(
+        "\nat concurrency 20, each user sending /noop-file, /digit and /digit-unsigned in turn "
+        f"({requests} each; all three meet the same load):"
+    )
+    for name, series in mixed.items():
+        print(
+            f"  /{name:15s} p50 {series.p(50):7.1f} ms ({series.p(50) / floor20.p(50):.2f}× /noop-file)  "
+            f"p99 {series.p(99):7.1f} ms ({series.p(99) / floor20.p(99):.2f}×)  lost {series.lost}"
         )
 
     async with server.heartbeat_probe(period=PROBE_PERIOD_S):

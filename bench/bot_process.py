@@ -112,16 +112,20 @@ def seed_decoder_with_our_weights(model_dir: Path, latent_dim: int):
 
 
 def fair_use_limits(mode: str):
-    """off: no limits (the pool alone queues); queue: the fair queue without cooldowns or a
-    per-user cap, so a flood is queued; defaults: what `genai-bot run` uses, except /digit's
-    cooldown (the bench's other user sends /digit back to back to measure it)."""
+    """off: no limits (the pool alone queues; the bench's users all share one server, so its
+    per-server cap is lifted too, or most of them would wait in the fair-use queue, deferred);
+    queue: the fair queue without cooldowns or a per-user cap, so a flood is queued; defaults:
+    what `genai-bot run` uses, except /digit's cooldown (the bench's other user sends /digit
+    back to back to measure it)."""
     from bot.fair_use.limits import DEFAULT_COOLDOWNS_S, FairUseLimits
 
     if mode == "defaults":
         return FairUseLimits(cooldowns_s=dict(DEFAULT_COOLDOWNS_S) | {"digit": 0.0})
     if mode == "queue":
         return FairUseLimits(cooldowns_s={}, jobs_per_user=1000, queue_size=1000)
-    return FairUseLimits(cooldowns_s={}, jobs_per_user=1000, model_concurrency=1000, queue_size=1000)
+    return FairUseLimits(
+        cooldowns_s={}, jobs_per_user=1000, jobs_per_guild=1000, model_concurrency=1000, queue_size=1000
+    )
 
 
 async def serve(sampler, seed_decoder, *, workers: int, fair_use: str = "off") -> None:

@@ -37,6 +37,9 @@ class Catalogue:
         if SOURCE_LANGUAGE not in texts:
             raise ValueError(f"a catalogue needs {SOURCE_LANGUAGE}.po, the source language")
         self._texts = {language: dict(entries) for language, entries in texts.items()}
+        # Finding a key's variants scans its language's whole file; the texts never change
+        # once read, so each (key, language) is scanned once (every reply renders several).
+        self._found: dict[tuple[str, str], tuple[str, ...]] = {}
 
     @classmethod
     def from_dir(cls, folder: Path) -> Catalogue:
@@ -65,7 +68,7 @@ class Catalogue:
 
     def templates(self, key: str, language: str) -> list[str]:
         """`language`'s templates for `key`: the key's own, then its variants in file order."""
-        return self._templates(key, language)
+        return list(self._templates(key, language))
 
     def render(self, key: str, language: str, params: Mapping[str, Any] | None = None) -> str:
         """The text `key` in `language` (English where it has none), filled with `params`.
@@ -84,12 +87,16 @@ class Catalogue:
                 continue
         raise KeyError(f"text {key!r} ({language}) needs parameters not given: {sorted(known)}")
 
-    def _templates(self, key: str, language: str) -> list[str]:
-        entries = self._texts.get(language, {})
-        prefix = key + VARIANT_SEPARATOR
-        # dicts keep file order, so variants are tried in the order the translator wrote them
-        own = [entries[key]] if key in entries else []
-        return own + [text for name, text in entries.items() if name.startswith(prefix)]
+    def _templates(self, key: str, language: str) -> tuple[str, ...]:
+        found = self._found.get((key, language))
+        if found is None:
+            entries = self._texts.get(language, {})
+            prefix = key + VARIANT_SEPARATOR
+            # dicts keep file order, so variants are tried in the order the translator wrote them
+            own = [entries[key]] if key in entries else []
+            found = tuple(own + [text for name, text in entries.items() if name.startswith(prefix)])
+            self._found[key, language] = found
+        return found
 
 
 def base_key(key: str) -> str:

@@ -15,7 +15,11 @@ import json
 import logging
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from bot.training.spec import EXIT_DONE, EXIT_FAILED, EXIT_INTERRUPTED, Evaluation, JobSpec
 from genai_models.errors import GenAIError
@@ -23,9 +27,14 @@ from genai_models.vae.files import write_json_atomic
 from genai_models.vae.training.drivers import load_split, sigterm_interrupts
 from genai_models.vae.training.status import TrainingStatus, now_iso, read_status, write_status
 
+if TYPE_CHECKING:
+    from genai_models.vae.training.fairness import FairnessReport
+    from genai_models.vae.training.judge import Judge
+
 log = logging.getLogger("genai_bot.training.job")
 
 NICENESS = 10  # below the bot, which shares the machine's cores
+REPORT_SEEDS = (0, 1)  # the request seeds of both models' per-digit reports
 
 
 def main(argv: list[str]) -> int:
@@ -57,6 +66,10 @@ def main(argv: list[str]) -> int:
 def run(job_dir: Path, spec: JobSpec) -> None:
     _announce(job_dir, spec, "loading the training data")
     data_split = load_split(spec.data)
+    # What the checks need of the digits and of the serving model, before the first epoch:
+    # none of it depends on the new model, so none of it is left for after the last.
+    _say(job_dir, "preparing the checks of the new model")
+    serving = ServingSide.prepare(job_dir, spec, data_split)
 
     from genai_models.vae.training.trainer import TrainingConfig, train
 
@@ -65,45 +78,96 @@ def run(job_dir: Path, spec: JobSpec) -> None:
     )
     status.message = "checking the new model before it serves"
     write_status(job_dir, status)
-    evaluation = evaluate(job_dir, spec, data_split)
+    evaluation = evaluate(job_dir, spec, data_split, serving)
     evaluation.write(job_dir)
     status.message = f"model {evaluation.version} trained and checked"
     status.updated_at = now_iso()
     write_status(job_dir, status)
 
 
-def evaluate(job_dir: Path, spec: JobSpec, data_split) -> Evaluation:
-    """Score the new model and the serving one on the same held-out digits, and the new
-    model's fidelity; loading it through the sampler also proves its files are sound.
+@dataclass
+class ServingSide:
+    """What the swap check compares the new model with, ready before training starts: the
+    serving model's -ELBO on the job's validation digits and its per-digit report by the judge
+    (trained on the job's digits only), and the judge with the training digits' features. Each
+    is kept in the jobs folder (kept_checks, SCORES_FILE): a later job on the same digits reads
+    them instead of computing them again."""
 
-    Each -ELBO takes minutes (every class tried for every digit), so none is computed twice:
-    the export scored the new model on these very digits, the same way (its card holds it), and
-    a model's score on a set of digits is kept in the jobs folder (SCORES_FILE), so the serving
-    model is scored once per data set, and a model swapped in never again."""
-    from genai_models.vae.serving.card import PRETRAINED_DIR, read_verified_card
+    version: str
+    negative_elbo: float
+    fairness: FairnessReport
+    judge: Judge
+    train_images: np.ndarray
+    train_labels: np.ndarray
+    train_features: np.ndarray
+
+    @classmethod
+    def prepare(cls, job_dir: Path, spec: JobSpec, data_split) -> ServingSide:
+        """Each -ELBO takes a while (every class tried for every digit), so none is computed
+        twice: a model's score on a set of digits is kept in the jobs folder (SCORES_FILE), so
+        the serving model is scored once per data set, and a model swapped in never again."""
+        from bot.training.kept_checks import ServingReports, kept_judge
+        from bot.training.spec import JUDGE_DIGITS
+        from genai_models.vae.serving.card import PRETRAINED_DIR, read_verified_card
+        from genai_models.vae.serving.sampler import DigitSampler
+        from genai_models.vae.training.data import Split
+        from genai_models.vae.training.fairness import measure_fairness
+
+        serving_dir = Path(spec.serving_model_dir) if spec.serving_model_dir else PRETRAINED_DIR
+        version = read_verified_card(serving_dir)["version"]
+        digits = data_split.validation
+        scores = ValidationScores(job_dir.parent / SCORES_FILE, digits.fingerprint())
+        negative_elbo = scores.get(version)
+        if negative_elbo is None:
+            log.info("scoring the serving model %s on the %d validation digits", version, len(digits))
+            negative_elbo = _negative_elbo(serving_dir, digits.images)
+            scores.remember(version, negative_elbo)
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()  # the same judge for the same digits
+        train = data_split.train
+        if len(train) > JUDGE_DIGITS:
+            chosen = np.random.default_rng(spec.seed).choice(len(train), JUDGE_DIGITS, replace=False)
+            train = train.subset(chosen)
+        jobs_dir = job_dir.parent
+        judge, key = kept_judge(jobs_dir, Split(train, data_split.validation), spec.judge_epochs)
+        train_features = judge.features(train.images)
+        reports = ServingReports(jobs_dir, key, spec.fidelity_samples, REPORT_SEEDS)
+        fairness = reports.get(version)
+        if fairness is None:
+            log.info("scoring the serving model %s digit by digit", version)
+            fairness = measure_fairness(
+                DigitSampler.load(serving_dir), judge, train.images, train.labels,
+                samples=spec.fidelity_samples, seeds=REPORT_SEEDS, train_features=train_features,
+            )  # fmt: skip
+            reports.remember(version, fairness)
+        return cls(version, negative_elbo, fairness, judge, train.images, train.labels, train_features)
+
+
+def evaluate(job_dir: Path, spec: JobSpec, data_split, serving: ServingSide) -> Evaluation:
+    """Score the new model against the serving one (`serving`, ready since before training),
+    on the same held-out digits, and its fidelity; loading it through the sampler also proves
+    its files are sound. The export scored the new model on these very digits, the same way
+    (its card holds it)."""
     from genai_models.vae.serving.sampler import DigitSampler
     from genai_models.vae.training.fidelity import self_check_fidelity
 
     # As the bot will serve it (its ONNX files); an undertrained model is judged by its
     # fidelity (the swap rule), not refused here.
+    log.info("checking the new model: its fidelity, then its per-digit report")
     sampler = DigitSampler.load(job_dir, refuse_undertrained=False)
     fidelity = self_check_fidelity(sampler, samples_per_class=spec.fidelity_samples)
-    serving_dir = Path(spec.serving_model_dir) if spec.serving_model_dir else PRETRAINED_DIR
-    serving_card = read_verified_card(serving_dir)
     digits = data_split.validation
     scores = ValidationScores(job_dir.parent / SCORES_FILE, digits.fingerprint())
     negative_elbo = sampler.card["validation"]["negative_elbo_nats"]  # rounded as below
     scores.remember(sampler.version, negative_elbo)
-    serving_negative_elbo = scores.get(serving_card["version"])
-    if serving_negative_elbo is None:
-        serving_negative_elbo = _negative_elbo(serving_dir, digits.images)
-        scores.remember(serving_card["version"], serving_negative_elbo)
-    fairness, serving_fairness = per_digit_reports(job_dir, spec, data_split, sampler, serving_dir)
+    fairness = new_model_report(job_dir, spec, sampler, serving)
+    serving_fairness = serving.fairness
     return Evaluation(
         version=sampler.version,
         negative_elbo=negative_elbo,
-        serving_version=serving_card["version"],
-        serving_negative_elbo=serving_negative_elbo,
+        serving_version=serving.version,
+        serving_negative_elbo=serving.negative_elbo,
         fidelity=round(fidelity.overall, 4),
         worst_class=fidelity.worst_class,
         worst_class_fidelity=round(fidelity.per_class[fidelity.worst_class], 4),
@@ -113,29 +177,17 @@ def evaluate(job_dir: Path, spec: JobSpec, data_split) -> Evaluation:
     )
 
 
-def per_digit_reports(job_dir: Path, spec: JobSpec, data_split, sampler, serving_dir: Path):
-    """The new and the serving model's per-digit reports, by one independent judge trained
-    here; the new model's is written beside its card (it travels into the registry with it)."""
-    import numpy as np
-
-    from bot.training.spec import JUDGE_DIGITS
-    from genai_models.vae.serving.sampler import DigitSampler
-    from genai_models.vae.training.data import Split
+def new_model_report(job_dir: Path, spec: JobSpec, sampler, serving: ServingSide) -> FairnessReport:
+    """The new model's per-digit report by the judge that scored the serving model, written
+    beside its card (it travels into the registry with it)."""
     from genai_models.vae.training.fairness import measure_fairness, write_report
-    from genai_models.vae.training.judge import train_judge
 
-    train = data_split.train
-    if len(train) > JUDGE_DIGITS:
-        train = train.subset(np.random.default_rng(spec.seed).choice(len(train), JUDGE_DIGITS, replace=False))
-    judge = train_judge(Split(train, data_split.validation), "plain", epochs=spec.judge_epochs)
-    reports = [
-        measure_fairness(
-            model, judge, train.images, train.labels, samples=spec.fidelity_samples, seeds=(0, 1)
-        )
-        for model in (sampler, DigitSampler.load(serving_dir))
-    ]
-    write_report(job_dir, reports[0])
-    return reports
+    report = measure_fairness(
+        sampler, serving.judge, serving.train_images, serving.train_labels,
+        samples=spec.fidelity_samples, seeds=REPORT_SEEDS, train_features=serving.train_features,
+    )  # fmt: skip
+    write_report(job_dir, report)
+    return report
 
 
 SCORES_FILE = "validation-scores.json"
@@ -167,13 +219,25 @@ class ValidationScores:
 
 
 def _negative_elbo(model_dir: Path, images) -> float:
-    """The label-free validation -ELBO of the VAE in `model_dir`, as the export computes it."""
+    """The label-free validation -ELBO of the VAE in `model_dir`, as the export computes it
+    (decoding with its ONNX file, where the folder has one)."""
     from genai_models.vae.backend import keras
+    from genai_models.vae.model import VAE  # noqa: F401  (registers the VAE's classes with Keras)
     from genai_models.vae.serving.card import VAE_FILE
-    from genai_models.vae.training.evaluation import vae_negative_elbo
+    from genai_models.vae.serving.runtime import DECODER_ONNX
+    from genai_models.vae.training.evaluation import onnx_decoder, vae_negative_elbo
 
     vae = keras.saving.load_model(model_dir / VAE_FILE, compile=False)
-    return round(vae_negative_elbo(vae, images).negative_elbo, 3)
+    decode = onnx_decoder(model_dir / DECODER_ONNX) if (model_dir / DECODER_ONNX).is_file() else None
+    return round(vae_negative_elbo(vae, images, decode=decode).negative_elbo, 3)
+
+
+def _say(job_dir: Path, message: str) -> None:
+    """What the job is doing now, in the status it announced."""
+    status = read_status(job_dir)
+    if status is not None:
+        status.message, status.updated_at = message, now_iso()
+        write_status(job_dir, status)
 
 
 def _announce(job_dir: Path, spec: JobSpec, message: str) -> None:

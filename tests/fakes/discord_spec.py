@@ -11,6 +11,11 @@ lets them through (discord.py sends `tts` on every webhook edit, a field only cr
 
 Problems come back as (field path, code, message), the pieces of Discord's own 50035 "Invalid
 Form Body" answer.
+
+A body is first checked by jsonschema-rs against the same document (about a hundred times faster
+than `jsonschema` on a message with components: the stand-in checks every message of every
+test, and in the latency benches it shares the bot's cores); only a body it finds invalid is
+checked again by `jsonschema`, whose errors name the fields as Discord's answer does.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 from referencing import Registry
@@ -81,6 +87,8 @@ class DiscordSpec:
         self.registry = registry
         self.operations: list[Operation] = []
         self._validators: dict[int, Draft202012Validator] = {}
+        self._fast_validators: dict[int, Any] = {}
+        self._fast_registry = jsonschema_rs.Registry([(_DOCUMENT_URI, document)])
         for template, item in document["paths"].items():
             shared = item.get("parameters", [])
             for method, op in item.items():
@@ -186,7 +194,15 @@ class DiscordSpec:
             self._validators[key] = Draft202012Validator(schema, registry=self.registry)
         return self._validators[key]
 
+    def _fast_validator(self, schema: dict[str, Any]) -> Any:
+        key = id(schema)
+        if key not in self._fast_validators:
+            self._fast_validators[key] = jsonschema_rs.validator_for(schema, registry=self._fast_registry)
+        return self._fast_validators[key]
+
     def _body_problems(self, schema: dict[str, Any], body: Any) -> list[Problem]:
+        if self._fast_validator(schema).is_valid(body):
+            return []
         validator = self._validator(schema)
         found = [_problem(leaf) for error in validator.iter_errors(body) for leaf in _leaves(error)]
         return found

@@ -11,6 +11,7 @@ the embed names the model that drew them).
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import re
 from dataclasses import dataclass, replace
@@ -28,6 +29,7 @@ from genai_models.vae.serving.drawing import DEFAULT_FRAMES, axis_meaning, new_s
 if TYPE_CHECKING:
     from bot.features.digits.cog import Digits
     from genai_models.vae.serving.sampler import DigitSampler, MorphEnd
+    from genai_models.vae.serving.style import AxisMeaning
 
 log = logging.getLogger(__name__)
 
@@ -135,40 +137,46 @@ def grid_controls(state: GridState, sampler: DigitSampler, lang: Lang) -> discor
     Explore's buttons are named after what each direction does to the handwriting, as
     measured on this model (DigitSampler.style_axes).
     """
-    axes = sampler.style_axes
-    explore_labels = {
-        "left": axis_meaning(axes.x, -1, lang),
-        "right": axis_meaning(axes.x, 1, lang),
-        "up": axis_meaning(axes.y, 1, lang),
-        "down": axis_meaning(axes.y, -1, lang),
-        "back": text("explore_reset", lang),
-    }
-    emoji = {"left": "⬅️", "right": "➡️", "up": "⬆️", "down": "⬇️", "back": "↩️"}
+    labels = button_labels(sampler.style_axes, lang)
     items = [
         DigitButton(
             "again",
             state,
             button=discord.ui.Button(
-                label=text("again", lang), emoji="🎲", style=discord.ButtonStyle.primary, row=0
+                label=labels["again"], emoji="🎲", style=discord.ButtonStyle.primary, row=0
             ),
         ),
         DigitButton(
             "morph",
             state,
             button=discord.ui.Button(
-                label=text("morph_to", lang), emoji="🔀", style=discord.ButtonStyle.secondary, row=0
+                label=labels["morph"], emoji="🔀", style=discord.ButtonStyle.secondary, row=0
             ),
         ),
     ]
     items += [
-        DigitButton(
-            action,
-            state,
-            button=discord.ui.Button(label=clip(label, BUTTON_LABEL_LIMIT), emoji=emoji[action], row=1),
-        )
-        for action, label in explore_labels.items()
+        DigitButton(action, state, button=discord.ui.Button(label=labels[action], emoji=emoji, row=1))
+        for action, emoji in EXPLORE_EMOJI.items()
     ]
     return persistent_view(*items)
+
+
+EXPLORE_EMOJI = {"left": "⬅️", "right": "➡️", "up": "⬆️", "down": "⬇️", "back": "↩️"}
+
+
+@functools.lru_cache(maxsize=64)
+def button_labels(axes: AxisMeaning, lang: Lang) -> dict[str, str]:
+    """Each button's label for a model's style axes in `lang`: the same for every grid the
+    model draws, so worked out once rather than for every reply. (Read only: it is shared.)"""
+    return {
+        "again": text("again", lang),
+        "morph": text("morph_to", lang),
+        "left": clip(axis_meaning(axes.x, -1, lang), BUTTON_LABEL_LIMIT),
+        "right": clip(axis_meaning(axes.x, 1, lang), BUTTON_LABEL_LIMIT),
+        "up": clip(axis_meaning(axes.y, 1, lang), BUTTON_LABEL_LIMIT),
+        "down": clip(axis_meaning(axes.y, -1, lang), BUTTON_LABEL_LIMIT),
+        "back": clip(text("explore_reset", lang), BUTTON_LABEL_LIMIT),
+    }
 
 
 class MorphTargetSelect(OwnedItem, discord.ui.DynamicItem[discord.ui.Select], template=r"morph-to:" + _STATE):

@@ -36,26 +36,26 @@ class DigitnessCheck:
 
     @classmethod
     def load(cls, path: Path) -> DigitnessCheck:
-        from genai_models.vae.serving.runtime import IMAGE_SHAPE, _session
+        from genai_models.vae.serving.runtime import IMAGE_SHAPE, session
 
-        session = _session(path)
+        loaded = session(path)
         inputs = [
-            tuple(d if isinstance(d, int) else None for d in node.shape) for node in session.get_inputs()
+            tuple(d if isinstance(d, int) else None for d in node.shape) for node in loaded.get_inputs()
         ]
-        output = tuple(d if isinstance(d, int) else None for d in session.get_outputs()[0].shape)
+        output = tuple(d if isinstance(d, int) else None for d in loaded.get_outputs()[0].shape)
         if inputs != [(None, *IMAGE_SHAPE)] or output != (None, OUTPUTS):
             raise ModelFileError(
                 f"Model file {path} maps {inputs} to {output}, not 28x28 pictures to "
                 f"{OUTPUTS} values: the folder's files are mixed up"
             )
-        metadata = session.get_modelmeta().custom_metadata_map
+        metadata = loaded.get_modelmeta().custom_metadata_map
         try:
             refuse_below = float(metadata[BAR_KEY])
         except (KeyError, ValueError):
             raise ModelFileError(
                 f"Model file {path} does not say below which digit-ness to refuse an upload: export it again"
             ) from None
-        return cls(session, refuse_below)
+        return cls(loaded, refuse_below)
 
     def digitness(self, images: np.ndarray) -> np.ndarray:
         """(N, 28, 28) images in [0, 1] → (N,) how sure the model is that each is one digit."""

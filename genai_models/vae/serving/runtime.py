@@ -43,7 +43,7 @@ class OnnxNetworks:
     @classmethod
     def load(cls, folder: Path) -> OnnxNetworks:
         """The three sessions from `folder`, checked to take and give the shapes serving uses."""
-        decoder, encoder, checker = (_session(folder / name) for name in ONNX_FILES)
+        decoder, encoder, checker = (session(folder / name) for name in ONNX_FILES)
         latent_dim = _check_shapes(folder, decoder, encoder, checker)
         return cls(decoder, encoder, checker, latent_dim)
 
@@ -96,7 +96,8 @@ def session_options():
     return options
 
 
-def _session(path: Path):
+def session(path: Path):
+    """One network's session, with serving's options; a clear ModelFileError for a bad file."""
     import onnxruntime
 
     if not path.is_file():

@@ -11,9 +11,13 @@ Two kinds of model are scored:
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+
+ELBO_CHUNK = 16  # rows per decoder call in `onnx_decoder`
 
 
 @dataclass(frozen=True)
@@ -70,16 +74,52 @@ def estimate_negative_elbo(
     )
 
 
-def vae_negative_elbo(vae, images: np.ndarray, *, samples: int = 8) -> ElboEstimate:
-    """The label-free bound of one of our VAEs (genai_models.vae.model.VAE), on `images`."""
+def vae_negative_elbo(vae, images: np.ndarray, *, samples: int = 8, decode=None) -> ElboEstimate:
+    """The label-free bound of one of our VAEs (genai_models.vae.model.VAE), on `images`.
+
+    `decode`: the same decoder run another way (`onnx_decoder`, its exported file), else Keras.
+    """
     return estimate_negative_elbo(
         lambda batch: vae.encoder(batch, training=False)[:2],
-        lambda z, classes: vae.decoder([z, classes], training=False),
+        decode or (lambda z, classes: vae.decoder([z, classes], training=False)),
         images,
         prior_means=np.asarray(vae.prior.means),
         decoder_gives_logits=True,
         samples=samples,
     )
+
+
+def onnx_decoder(path: Path, *, threads: int | None = None):
+    """`decode(z, classes) -> logits` by ONNX Runtime from the decoder's exported file `path`.
+
+    The bound decodes every digit for every class and sample (160,000 rows for 2,000 digits):
+    nearly all of its time. A session with serving's options (one thread, no spinning) is about
+    twice as fast per core as Keras on these shapes, in calls of ELBO_CHUNK rows (the smallest
+    calls cost the least CPU per row: their activations stay in the core's cache; each row's
+    logits are the same in any call size), from `threads` threads at once (default: the cores).
+    The logits match Keras's to about 1e-4, which moves a bound averaged over thousands of
+    digits by far less than its rounding to 1e-3 nats.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from genai_models.vae.serving.runtime import session
+
+    decoder = session(path)
+    names = [node.name for node in decoder.get_inputs()]
+    workers = threads or os.cpu_count() or 1
+
+    def chunk(rows: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        return decoder.run(None, {names[0]: rows[0], names[1]: rows[1]})[0]
+
+    def decode(z: np.ndarray, classes: np.ndarray) -> np.ndarray:
+        z = np.ascontiguousarray(z, "float32")
+        classes = np.ascontiguousarray(classes, "float32")
+        starts = range(0, len(z), ELBO_CHUNK)
+        parts = [(z[i : i + ELBO_CHUNK], classes[i : i + ELBO_CHUNK]) for i in starts]
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="elbo-decode") as pool:
+            return np.concatenate(list(pool.map(chunk, parts)))
+
+    return decode
 
 
 def _standard_prior_batch(decode, batch, z_mean, z_log_var, rng, samples, logits):

@@ -91,15 +91,19 @@ def measure_fairness(
     seeds: tuple[int, ...] = (0, 1),
     validation: tuple[np.ndarray, np.ndarray] | None = None,
     data: str = "",
+    train_features: np.ndarray | None = None,
 ) -> FairnessReport:
     """Score every digit of `sampler`'s /digit with `judge` against the real training digits;
-    `validation` (images, labels) adds the real-vs-real recall per class, the ceiling."""
+    `validation` (images, labels) adds the real-vs-real recall per class, the ceiling.
+    `train_features`: `judge.features(train_images)` already computed (one judge scoring two
+    models needs them once)."""
     from genai_models.vae.training.generative_metrics import K_NEAREST, precision_recall
     from genai_models.vae.training.judge import served_digits
 
     if samples <= K_NEAREST:
         raise ValueError(f"need more than {K_NEAREST} samples per digit for k-NN variety")
-    train_features = judge.features(train_images)
+    if train_features is None:
+        train_features = judge.features(train_images)
     per_digit = []
     for k in range(10):
         real = train_features[np.asarray(train_labels) == k]

@@ -14,7 +14,7 @@ report (genai_models.vae.training.fairness) all use this module.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -57,6 +57,7 @@ class Judge:
     model: object
     accuracy: float  # on the real validation digits
     per_class: list[float]  # recall on the real validation digits of each class
+    _extractor: object = field(default=None, repr=False, compare=False)
 
     def classify(self, images: np.ndarray) -> np.ndarray:
         """Labels of (N, 28, 28) images: uint8 greys as served, or floats in [0, 1]."""
@@ -64,10 +65,13 @@ class Judge:
 
     def features(self, images: np.ndarray) -> np.ndarray:
         """The penultimate layer's activations (N, 128): the space variety is measured in."""
-        from genai_models.vae.backend import keras
+        if self._extractor is None:
+            # One model for every call: a new one each time would trace its predict anew
+            # (a report asks twenty times).
+            from genai_models.vae.backend import keras
 
-        extractor = keras.Model(self.model.inputs, self.model.get_layer(FEATURES_LAYER).output)
-        return np.asarray(extractor.predict(unit_images(images), verbose=0, batch_size=500))
+            self._extractor = keras.Model(self.model.inputs, self.model.get_layer(FEATURES_LAYER).output)
+        return np.asarray(self._extractor.predict(unit_images(images), verbose=0, batch_size=500))
 
 
 def unit_images(images: np.ndarray) -> np.ndarray:

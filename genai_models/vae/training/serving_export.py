@@ -39,10 +39,14 @@ log = logging.getLogger(__name__)
 _DERIVED = ("schema", "files", "version")
 
 
-def write_serving_files(folder: Path, vae, checker, fields: dict[str, Any]) -> dict[str, Any]:
-    """Write the ONNX files and the vetted pools of `vae` and `checker` into `folder`, where its
-    latents files already are; returns the card's `fields` with what vetting found."""
-    export_onnx(vae, checker, folder)
+def write_serving_files(
+    folder: Path, vae, checker, fields: dict[str, Any], *, onnx_written: bool = False
+) -> dict[str, Any]:
+    """Write the ONNX files (unless `onnx_written` already) and the vetted pools of `vae` and
+    `checker` into `folder`, where its latents files already are; returns the card's `fields`
+    with what vetting found."""
+    if not onnx_written:
+        export_onnx(vae, checker, folder)
     # The card as the sampler will read it, from the files written so far.
     provisional = with_card_data(folder, {**fields, "schema": 3, "version": "unexported"})
     return _write_vetted_pools(folder, provisional, fields)

@@ -12,8 +12,10 @@ Layout of the output folder:
     digitness.onnx               /handwriting's digit-or-not model, with its bar (see digitness.py)
     model_card.json              what they are, with the files' SHA-256 (see card.py)
 
-`train` runs three steps: `prepare` (seed, build, restore), `fit` (Keras's fit with a
-checkpoint and status every epoch) and `finish` (the self-check classifier, then the export).
+`train` trains the self-check classifier and the digit-ness model (they depend on the digits
+only, so they are not left for after the last epoch), then runs three steps: `prepare` (seed,
+build, restore), `fit` (Keras's fit with a checkpoint and status every epoch) and `finish`
+(the export).
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ from genai_models.vae.serving.card import (
     write_training_latents,
     write_validation_latents,
 )
+from genai_models.vae.serving.digitness import DIGITNESS_ONNX
+from genai_models.vae.serving.runtime import DECODER_ONNX
 from genai_models.vae.training.checkpoint import (
     checkpoint_meta,
     commit_checkpoint,
@@ -54,8 +58,9 @@ from genai_models.vae.training.classifier import build_checker, train_checker
 from genai_models.vae.training.data import Split
 from genai_models.vae.training.digitness import EPOCHS as DIGITNESS_EPOCHS
 from genai_models.vae.training.digitness import write_digitness
-from genai_models.vae.training.evaluation import vae_negative_elbo
+from genai_models.vae.training.evaluation import onnx_decoder, vae_negative_elbo
 from genai_models.vae.training.latents import class_latent_statistics
+from genai_models.vae.training.onnx_export import export_onnx
 from genai_models.vae.training.precision import resolve_precision, training_precision
 from genai_models.vae.training.serving_export import write_serving_files
 from genai_models.vae.training.status import TrainingStatus, now_iso, write_status
@@ -109,15 +114,21 @@ def train(
     config = replace(config, precision=resolve_precision(config.precision))
     run = None
     try:
+        # The self-check classifier depends on the digits alone, not on the VAE: trained first
+        # (in float32, seeded on its own, before `prepare` seeds the VAE), it is not part of the
+        # wait between the last epoch and a model that serves.
+        checker = _checker(split, Path(out_dir), config)
+        _digitness(split, Path(out_dir), config)
         with training_precision(config.precision):  # the served model is built after, in float32
             run = prepare(split, Path(out_dir), config, resume=resume)
             fit(run, split, verbose=verbose)
-        return finish(run, split)
+        return finish(run, split, checker)
     except KeyboardInterrupt:
         if run is not None:
             _stop(run, "interrupted", interruption_message(run.out_dir, run.status.epoch))
         raise
     except Exception as exc:
+        shutil.rmtree(Path(out_dir) / PREPARED_DIR, ignore_errors=True)  # kept only to resume
         if run is not None:
             _stop(run, "failed", f"{type(exc).__name__}: {exc}")
         raise
@@ -172,14 +183,35 @@ def fit(run: TrainingRun, split: Split, *, verbose: int) -> None:
     )
 
 
-def finish(run: TrainingRun, split: Split) -> TrainingStatus:
-    """Train the self-check classifier, export the served files, and mark the run finished.
+def _checker(split: Split, out_dir: Path, config: TrainingConfig) -> keras.Model:
+    """The self-check classifier for this run's digits, said in the log (the status file is
+    the run's own, written by `prepare`)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    log.info("training the self-check classifier")
+    tf.config.experimental.enable_op_determinism()  # same seed + same digits -> same checker
+    return train_checker(split.train.images, split.train.labels, seed=config.seed)
+
+
+def _digitness(split: Split, out_dir: Path, config: TrainingConfig) -> None:
+    """/handwriting's digit-or-not model (digitness.py), kept in PREPARED_DIR until the export
+    moves it in with the others: it too depends on the digits alone, so it is trained before
+    the first epoch (once: a resumed run finds it). A short VAE run (a try-out, a test) gets a
+    short digit-ness training; its bar is still chosen on digits it never saw, so it refuses no
+    more real digits, only fewer non-digits."""
+    prepared = out_dir / PREPARED_DIR
+    if (prepared / DIGITNESS_ONNX).is_file():
+        return
+    log.info("training the digit-ness model that /handwriting refuses non-digits with")
+    prepared.mkdir(parents=True, exist_ok=True)
+    write_digitness(prepared, split.train, seed=config.seed, epochs=min(DIGITNESS_EPOCHS, config.epochs))
+
+
+def finish(run: TrainingRun, split: Split, checker: keras.Model) -> TrainingStatus:
+    """Export the served files with the self-check classifier, and mark the run finished.
 
     Each step says what it does in the status and the log: together they take a while.
     """
     progress = ExportProgress(run.out_dir, run.status)
-    progress("training the self-check classifier")
-    checker = train_checker(split.train.images, split.train.labels, seed=run.config.seed)
     card = export_model(run.vae, checker, split, run.out_dir, run.config, run.status, progress=progress)
     run.status.model_version = card["version"]
     run.status.finish("finished", f"model {card['version']} saved to {run.out_dir}")
@@ -190,7 +222,7 @@ def finish(run: TrainingRun, split: Split) -> TrainingStatus:
 class ExportProgress:
     """Reports one step of the export: a log line, and the status message /train-status shows."""
 
-    STEPS = 5  # the checker, the served models, the scoring, the digit-ness model, the serving files
+    STEPS = 3  # the served models (Keras and ONNX), the scoring, vetting the serving pools
 
     def __init__(self, out_dir: Path, status: TrainingStatus) -> None:
         self.out_dir, self.status, self.step = out_dir, status, 0
@@ -278,6 +310,7 @@ def _steps(count: int, batch_size: int) -> int:
 
 
 EXPORT_DIR = ".export"  # the served files are written here, then moved in together
+PREPARED_DIR = ".prepared"  # served files made before the first epoch, until the export
 
 
 def export_model(
@@ -303,10 +336,14 @@ def export_model(
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     try:
+        made_before = out_dir / PREPARED_DIR / DIGITNESS_ONNX
+        if made_before.is_file():
+            shutil.copy2(made_before, staging / DIGITNESS_ONNX)
         card = _export_into(staging, vae, checker, split, config, status, progress)
         with signals_deferred():
             for name in (*files_of(staging), CARD_FILE):  # the card last: it vouches for the others
                 os.replace(staging / name, out_dir / name)
+        shutil.rmtree(out_dir / PREPARED_DIR, ignore_errors=True)  # moved in with the others
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return card
@@ -340,11 +377,12 @@ def _export_into(
     served.save(out_dir / VAE_FILE)
     checker = _without_optimizer(checker, build_checker, example=_example_batch()["image"])
     checker.save(out_dir / CHECKER_FILE)
+    export_onnx(served, checker, out_dir)  # first: the scoring decodes with the served file
     progress(f"scoring the {len(split.validation)} validation digits")
 
     encode = lambda images: served.encoder(images, training=False)[:2]  # noqa: E731
     prior_means = np.asarray(served.prior.means)
-    elbo = vae_negative_elbo(served, split.validation.images)
+    elbo = vae_negative_elbo(served, split.validation.images, decode=onnx_decoder(out_dir / DECODER_ONNX))
     train_codes = _latent_means(encode, split.train.images)
     validation_codes = _latent_means(encode, split.validation.images)
     write_validation_latents(out_dir, validation_codes, split.validation.labels)
@@ -381,12 +419,8 @@ def _export_into(
         "class_latents": class_latent_statistics(train_codes, split.train.labels),
         "prior_means": prior_means.round(5).tolist(),
     }
-    progress("training the digit-ness model that /handwriting refuses non-digits with")
-    # A short VAE run (a try-out, a test) gets a short digit-ness training too; its bar is still
-    # chosen on digits it never saw, so it refuses no more real digits, only fewer non-digits.
-    write_digitness(out_dir, split.train, seed=config.seed, epochs=min(DIGITNESS_EPOCHS, config.epochs))
-    progress("converting for serving and vetting its digits")
-    fields = write_serving_files(out_dir, served, checker, fields)
+    progress("vetting the digits it serves")
+    fields = write_serving_files(out_dir, served, checker, fields, onnx_written=True)
     return write_card(out_dir, fields)
 
 

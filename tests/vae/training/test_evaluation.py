@@ -70,3 +70,22 @@ def test_the_bound_follows_the_class_that_explains_the_digit_without_its_label()
     expected = 784 * np.log1p(np.exp(-10.0)) + kl + LN2  # the right class, plus ln 2 for not knowing
 
     assert estimate.negative_elbo == pytest.approx(expected, rel=1e-4)
+
+
+@pytest.mark.slow
+def test_the_exported_decoder_gives_the_bound_keras_gives(mnist_slice):
+    """The export and the job score with the ONNX decoder (faster): the same bound as Keras's
+    decoder, to the card's rounding, on the shipped model and real digits."""
+    from genai_models.vae.backend import keras
+    from genai_models.vae.model import VAE  # noqa: F401  (registers the VAE's classes with Keras)
+    from genai_models.vae.serving.card import PRETRAINED_DIR, VAE_FILE
+    from genai_models.vae.serving.runtime import DECODER_ONNX
+    from genai_models.vae.training.evaluation import onnx_decoder, vae_negative_elbo
+
+    vae = keras.saving.load_model(PRETRAINED_DIR / VAE_FILE, compile=False)
+    images = mnist_slice.images[:150]
+    by_keras = vae_negative_elbo(vae, images)
+    by_onnx = vae_negative_elbo(vae, images, decode=onnx_decoder(PRETRAINED_DIR / DECODER_ONNX, threads=2))
+    assert abs(by_onnx.negative_elbo - by_keras.negative_elbo) < 1e-4
+    assert abs(by_onnx.reconstruction - by_keras.reconstruction) < 1e-4
+    assert by_onnx.kl == by_keras.kl  # the encoder is Keras's in both
