@@ -36,7 +36,10 @@ class ServingModel:
 
 def _prepare_in_background(sampler: DigitSampler) -> None:
     """The first /handwriting after a load would otherwise decode every legible pool point
-    while its user waits: a daemon thread does it now (an upload meanwhile waits for it)."""
+    while its user waits: a thread does it now (an upload meanwhile waits for it). Not a
+    daemon: the interpreter's exit would tear ONNX Runtime down under a daemon thread still in
+    a session and abort the process; this one stops at its next chunk once the main thread has
+    ended, and the exit waits for that."""
 
     def prepare() -> None:
         try:
@@ -46,4 +49,4 @@ def _prepare_in_background(sampler: DigitSampler) -> None:
                 return  # the process is exiting
             log.warning("could not prepare digit model %s for uploads: %s", sampler.version, exc)
 
-    threading.Thread(target=prepare, name="genai-uploads-ready", daemon=True).start()
+    threading.Thread(target=prepare, name="genai-uploads-ready", daemon=False).start()

@@ -35,7 +35,7 @@ def test_a_model_served_at_start_or_swapped_in_is_prepared_off_the_calling_threa
     assert serving.swap(second) is first and serving.sampler is second
     for model in (first, second):
         assert model.prepared.wait(5)
-        assert model.thread is not threading.main_thread() and model.thread.daemon
+        assert model.thread is not threading.main_thread() and not model.thread.daemon
 
 
 def test_prepared_uploads_are_judged_as_an_unprepared_model_judges_them():

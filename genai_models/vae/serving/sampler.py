@@ -401,7 +401,8 @@ class DigitSampler:
         """Make now what the first /handwriting would otherwise wait seconds for: the model's own
         digits that uploads are compared with (every legible pool point, decoded). Blocking; a
         server runs it in a background thread once the model is loaded. Like draw_pools, it
-        stops between two chunks once the main thread has ended (the process is exiting)."""
+        stops between two chunks once the main thread has ended (the process is exiting), and
+        raises RuntimeError then."""
         self._digit_likeness(until_exit=True)
 
     def _digit_likeness(self, *, until_exit: bool = False) -> DigitLikeness:
