@@ -126,8 +126,7 @@ def sweep_bars(sampler, judge, data, samples: int, seeds: tuple[int, ...]) -> li
     for k in range(10):
         scores = [reports[bar].digits[k] for bar in SWEEP_BARS]
         print(
-            f"  {k}    "
-            + "  ".join(f"{d.fidelity:15.2%} {d.precision:5.3f} {d.recall:6.3f}" for d in scores)
+            f"  {k}    " + "  ".join(f"{d.fidelity:15.2%} {d.precision:5.3f} {d.recall:6.3f}" for d in scores)
         )
         fit = [
             bar
