@@ -16,6 +16,7 @@ import discord
 from bot.interactions.embeds import notice_embed
 from bot.interactions.errors import CREATED_MESSAGE
 from bot.interactions.i18n import interaction_language, text
+from bot.interactions.responses import DELIVERING
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,8 @@ class InFlight:
         for task in left:
             task.cancel()
         await asyncio.gather(*left, return_exceptions=True)
-        return list(left.values())
+        # Those whose reply was on its way when the grace ended got it: no "restarted" for them.
+        return [interaction for interaction in left.values() if not interaction.extras.get(DELIVERING)]
 
 
 async def tell_interrupted(interaction: discord.Interaction) -> None:

@@ -21,6 +21,11 @@ import discord
 # Discord's window is 3 s from when it sent the interaction; the event may reach us late and
 # the callback needs time to travel back, so defer with most of the window still unused.
 DEFER_AFTER_S = 1.0
+# Set in an interaction's extras once its reply is on its way: the work is done, and a shutdown
+# lets the sending finish instead of telling its user the bot restarted (bot.interactions.inflight).
+DELIVERING = "delivering"
+# How long a request to Discord already under way may finish after its task is cancelled.
+SEND_GRACE_S = 5.0
 
 
 @dataclass
@@ -54,21 +59,44 @@ async def reply_with(
     try:
         if interaction.response.is_done():  # deferred already (it waited in the fair-use queue)
             reply = await task
-            await interaction.edit_original_response(attachments=reply.files, **reply.message_kwargs())
+            await _deliver(interaction, interaction.edit_original_response(**reply_fields(reply)))
             return
         done, _ = await asyncio.wait({task}, timeout=defer_after_s)
         if done:
             reply = task.result()  # raises the work's error, answered before any deferral
             if update:
-                await interaction.response.edit_message(attachments=reply.files, **reply.message_kwargs())
+                await _deliver(interaction, interaction.response.edit_message(**reply_fields(reply)))
             else:
-                await interaction.response.send_message(files=reply.files, **reply.message_kwargs())
+                fields = reply.message_kwargs()
+                await _deliver(interaction, interaction.response.send_message(files=reply.files, **fields))
             return
-        await interaction.response.defer(thinking=not update)
+        await uninterrupted(interaction.response.defer(thinking=not update))
         reply = await task
-        await interaction.edit_original_response(attachments=reply.files, **reply.message_kwargs())
+        await _deliver(interaction, interaction.edit_original_response(**reply_fields(reply)))
     finally:
         if not task.done():  # our caller was cancelled, or the deferral failed
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+
+
+def reply_fields(reply: Reply) -> dict[str, Any]:
+    return {"attachments": reply.files, **reply.message_kwargs()}
+
+
+async def _deliver(interaction: discord.Interaction, send: Awaitable[Any]) -> None:
+    interaction.extras[DELIVERING] = True
+    await uninterrupted(send)
+
+
+async def uninterrupted(request: Awaitable[Any]) -> Any:
+    """Make a request to Discord that our task's cancellation (a shutdown's grace ending) does
+    not cut off half-way: a callback cut off may have reached Discord without discord.py
+    knowing, and the bot would then answer the interaction twice. The cancellation still
+    ends the task, once the request is done (or SEND_GRACE_S has passed)."""
+    sending = asyncio.ensure_future(request)
+    try:
+        return await asyncio.shield(sending)
+    except asyncio.CancelledError:
+        await asyncio.wait({sending}, timeout=SEND_GRACE_S)
+        raise
