@@ -110,3 +110,15 @@ SLASH_COMMANDS = frozenset({
     "settings", "preferences",
 })  # fmt: skip
 POEM_MENU, HANDWRITING_MENU = "Write a poem about this", "Handwriting → digits"
+
+
+def refused_as_not_a_digit(sampler, upload: bytes) -> bool:
+    """Whether /handwriting's sampler refuses `upload` (always with image_not_a_digit)."""
+    from genai_models.errors import InvalidInputError
+
+    try:
+        sampler.handwriting(upload)
+    except InvalidInputError as exc:
+        assert exc.code == "image_not_a_digit"
+        return True
+    return False

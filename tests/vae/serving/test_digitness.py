@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from genai_models.errors import InvalidInputError, ModelFileError
+from genai_models.errors import ModelFileError
 from genai_models.vae.files import sha256_of
 from genai_models.vae.serving.card import CARD_FILE, PRETRAINED_DIR
 from genai_models.vae.serving.digitness import DIGITNESS_ONNX
 from genai_models.vae.serving.sampler import DigitSampler
-from tests.helpers import FIXTURES, copy_model
+from tests.helpers import FIXTURES, copy_model, refused_as_not_a_digit
 
 pytestmark = pytest.mark.slow
 
@@ -46,15 +46,6 @@ def _held_out_uploads(count: int | None = None) -> tuple[list[bytes], np.ndarray
     return [_png(Image.fromarray(255 - d).resize((112, 112), Image.Resampling.BILINEAR)) for d in x], y
 
 
-def _refused(sampler, upload: bytes) -> bool:
-    try:
-        sampler.handwriting(upload)
-    except InvalidInputError as exc:
-        assert exc.code == "image_not_a_digit"
-        return True
-    return False
-
-
 def test_the_shipped_model_carries_a_digitness_model_with_its_bar(sampler):
     assert sampler.digitness is not None
     assert 0.0 < sampler.digitness.refuse_below < 1.0
@@ -65,7 +56,7 @@ def test_letters_typed_at_test_time_are_refused_by_the_digitness_check(sampler):
     from genai_models.vae.serving.preprocess import to_mnist
 
     assert all(sampler.digitness.refuses(to_mnist(upload)) for upload in uploads)
-    assert all(_refused(sampler, upload) for upload in uploads)
+    assert all(refused_as_not_a_digit(sampler, upload) for upload in uploads)
 
 
 def test_held_out_real_digits_pass_the_digitness_check(sampler):
@@ -91,10 +82,10 @@ def test_a_model_folder_without_the_file_still_serves_with_the_older_checks(tmp_
     assert older.handwriting(uploads[0]).digit == labels[0]
     square = Image.new("L", (64, 64), 255)
     ImageDraw.Draw(square).rectangle((12, 12, 52, 52), fill=0)
-    assert _refused(older, _png(square))
+    assert refused_as_not_a_digit(older, _png(square))
 
 
-def test_a_digitness_file_that_does_not_match_the_card_is_refused(tmp_path):
+def test_a_digitness_file_that_does_not_match_the_card_isrefused_as_not_a_digit(tmp_path):
     folder = copy_model(PRETRAINED_DIR, tmp_path)
     data = bytearray((folder / DIGITNESS_ONNX).read_bytes())
     data[-10:] = b"\x00" * 10
@@ -103,7 +94,7 @@ def test_a_digitness_file_that_does_not_match_the_card_is_refused(tmp_path):
         DigitSampler.load(folder)
 
 
-def test_a_digitness_file_without_its_bar_is_refused(tmp_path):
+def test_a_digitness_file_without_its_bar_isrefused_as_not_a_digit(tmp_path):
     import onnx
 
     folder = copy_model(PRETRAINED_DIR, tmp_path)

@@ -14,8 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from genai_models.errors import InvalidInputError
-from tests.helpers import FIXTURES
+from tests.helpers import FIXTURES, refused_as_not_a_digit
 
 pytestmark = pytest.mark.slow
 
@@ -26,18 +25,11 @@ def _png(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def _refused(sampler, upload: bytes) -> bool:
-    try:
-        sampler.handwriting(upload)
-    except InvalidInputError as exc:
-        assert exc.code == "image_not_a_digit"
-        return True
-    return False
-
-
 def test_most_letters_and_symbols_are_refused_as_no_digit(sampler):
     rendered = np.load(FIXTURES / "non-digits.npz")
-    refused = np.array([_refused(sampler, _png(Image.fromarray(image))) for image in rendered["images"]])
+    refused = np.array(
+        [refused_as_not_a_digit(sampler, _png(Image.fromarray(image))) for image in rendered["images"]]
+    )
     # Before the likeness check about three in four were read as a confident digit, and before
     # the digit-ness model about three in ten.
     assert 1 - refused.mean() <= 0.08, f"{1 - refused.mean():.0%} of non-digits accepted"
@@ -50,5 +42,5 @@ def test_held_out_real_digits_are_refused_at_most_one_time_in_fifty(sampler):
     uploads = [
         _png(Image.fromarray(255 - x).resize((112, 112), Image.Resampling.BILINEAR)) for x in held_out["x"]
     ]
-    refused = np.array([_refused(sampler, upload) for upload in uploads])
+    refused = np.array([refused_as_not_a_digit(sampler, upload) for upload in uploads])
     assert refused.mean() <= 0.02, f"{refused.mean():.1%} of real digits refused"
