@@ -61,12 +61,18 @@ class PoemStates:
 
     async def load(self, message_id: int) -> ShownPoem | None:
         """The poem `message_id` shows; None when its row is gone (pruned) or was never kept."""
-        if self.database is None:
+        state = await kept_state(self.database, message_id, KIND)
+        if state is None:
             return None
-        async with self.database.session() as session:
-            row = await session.get(ComponentState, message_id)
-        if row is None or row.kind != KIND:
-            return None
-        state = row.state
         request = PoemRequest(topic=state["topic"], form=state["form"], language=state["language"])
         return ShownPoem(request, state["text"])
+
+
+async def kept_state(database: Database | None, message_id: int, kind: str) -> dict | None:
+    """The state kept for `message_id`'s buttons if it is of `kind`; None when there is none
+    (no database, another kind of message, or a row pruned or never kept)."""
+    if database is None:
+        return None
+    async with database.session() as session:
+        row = await session.get(ComponentState, message_id)
+    return row.state if row is not None and row.kind == kind else None

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 
+from bot.features.poems.state import kept_state
 from bot.storage.component_state_schema import ComponentState
 from bot.storage.schema import utc_now
 from genai_models.text import MAX_LINES
@@ -132,13 +133,10 @@ class SharedPoems:
     async def load(self, message_id: int) -> SharedPoem | None:
         """The poem written together in `message_id`, settled; None when there is none (another
         kind of message, or a row pruned or never kept)."""
-        if self.database is None:
+        state = await kept_state(self.database, message_id, KIND)
+        if state is None:
             return None
-        async with self.database.session() as session:
-            row = await session.get(ComponentState, message_id)
-        if row is None or row.kind != KIND:
-            return None
-        return SharedPoem.from_json(row.state).settled(turn_s=self.turn_s)
+        return SharedPoem.from_json(state).settled(turn_s=self.turn_s)
 
     async def forget_user(self, user_id: int) -> None:
         """/preferences forget: drop the poems `user_id` started, and take their id off the
