@@ -5,9 +5,13 @@ Discord stand-in on 127.0.0.1; latency is interaction sent (INTERACTION_CREATE o
 → the reply carrying the file recorded by the stand-in. Measured in the same run:
 
 - `/digit` and `/morph` at concurrency 1 and 20 (20 users each keeping one request in flight);
-- `/noop-file`, `/digit` and `/digit-unsigned` interleaved at concurrency 20 (each user sends
-  them in turn), so all three meet the same load: on a machine others share, a series measured
-  after another can meet a different one;
+- `/noop-file`, `/digit`, `/digit-unsigned` and `/digit-python-streams` interleaved at
+  concurrency 20 (each user sends them in turn), so all four meet the same load: on a machine
+  others share, a series measured after another can meet a different one;
+- for each series of the sequential table, the CPU time the bot's process and this process (the
+  stand-in and the load) spent per request: less sensitive to the machine's other work than
+  latency, and at concurrency 20 the bot's process, whose Python runs one thread at a time,
+  is what saturates first;
 - baselines, added to the same bot by this bench only:
   `/noop-file`  answers at once with a fixed PNG: the transport floor (gateway, discord.py,
                 multipart upload, stand-in) that no command can beat;
@@ -17,6 +21,8 @@ Discord stand-in on 127.0.0.1; latency is interaction sent (INTERACTION_CREATE o
                 instead of the worker pool: what the pool costs when idle and saves under load;
   `/digit-unsigned`  the real /digit with its PNG left unsigned: what Content Credentials cost
                 (every other image here is signed, as `genai-bot run` signs them);
+  `/digit-python-streams`  the real /digit signed through c2pa-python's own streams, whose
+                callbacks take the GIL at every read and write (as before memory files);
 - heartbeat answer latency (server asks with op 1, client answers; from the request's send to
   the answer's arrival) while idle, while 50 `/morph` run at once, and while 50 `/morph-inline`
   run at once.
@@ -211,7 +217,7 @@ async def run(*, model_dir: Path | None, requests: int, heartbeat_seconds: float
         )
         try:
             await _until_connected_or_exited(server, bot)
-            return await _run_all(server, requests, heartbeat_seconds)
+            return await _run_all(server, bot.pid, requests, heartbeat_seconds)
         finally:
             if bot.returncode is None:
                 bot.send_signal(signal.SIGTERM)
@@ -240,7 +246,16 @@ async def _until_connected_or_exited(server: DiscordStandIn, bot: asyncio.subpro
     ready.result()
 
 
-async def _run_all(server: DiscordStandIn, requests: int, heartbeat_seconds: float) -> bool:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds process `pid` has used (Linux's /proc; NaN elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return math.nan
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _run_all(server: DiscordStandIn, bot_pid: int, requests: int, heartbeat_seconds: float) -> bool:
     plan = [
         ("noop-file", lambda k: {}),
         ("digit", _digit_options),
@@ -250,30 +265,39 @@ async def _run_all(server: DiscordStandIn, requests: int, heartbeat_seconds: flo
         ("morph", _morph_options),
         ("morph-inline", _morph_options),
     ]
-    for command, options in plan:  # warm every path once (first uploads, first traces)
+    # Warm every path once (first uploads, first traces).
+    for command, options in [*plan, ("digit-python-streams", _digit_options)]:
         await measure(server, command, options, requests=3, concurrency=1)
 
     results: dict[tuple[str, int], Series] = {}
+    cpu_ms: dict[tuple[str, int], tuple[float, float]] = {}  # bot's, this process's, per request
     for concurrency in (1, 20):
         for command, options in plan:
             n = requests if command.startswith(("noop", "digit")) else max(20, requests // 3)
+            bot_before, ours_before = cpu_seconds(bot_pid), time.process_time()
             results[command, concurrency] = await measure(
                 server, command, options, requests=n, concurrency=concurrency
+            )
+            cpu_ms[command, concurrency] = (
+                (cpu_seconds(bot_pid) - bot_before) * 1000 / n,
+                (time.process_time() - ours_before) * 1000 / n,
             )
 
     floor = {c: results["noop-file", c] for c in (1, 20)}
     print(
         f"{'command':14s} {'conc':>4s} {'n':>4s} {'lost':>4s} {'p50 ms':>8s} {'p99 ms':>8s} "
-        f"{'p50 vs noop':>11s} {'p99 vs noop':>11s}"
+        f"{'p50 vs noop':>11s} {'p99 vs noop':>11s} {'bot CPU':>8s} {'stand-in':>8s}"
     )
     for (command, concurrency), series in results.items():
         base = floor[concurrency]
         print(
             f"/{command:13s} {concurrency:4d} {len(series.latencies_s):4d} {series.lost:4d} "
             f"{series.p(50):8.1f} {series.p(99):8.1f} "
-            f"{series.p(50) / base.p(50):10.2f}× {series.p(99) / base.p(99):10.2f}×"
+            f"{series.p(50) / base.p(50):10.2f}× {series.p(99) / base.p(99):10.2f}× "
+            f"{cpu_ms[command, concurrency][0]:8.2f} {cpu_ms[command, concurrency][1]:8.2f}"
         )
     print("(lost: no file within the 3 s Discord allows; p99 is inf when over 1% are lost)")
+    print("(bot CPU, stand-in: ms of CPU per request in the bot's process and in this one)")
 
     print("\nratios at concurrency 20 (p50, p99): lower than 1 means ours is faster")
     for ours, baseline in (
@@ -288,20 +312,21 @@ async def _run_all(server: DiscordStandIn, requests: int, heartbeat_seconds: flo
             + (f" (/{baseline} lost {b.lost} of {len(b.latencies_s)})" if b.lost else "")
         )
 
-    mixed = await measure_mixed(
-        server,
-        [("noop-file", lambda k: {}), ("digit", _digit_options), ("digit-unsigned", _digit_options)],
-        requests=requests,
-        concurrency=20,
-    )
+    mixed_plan = [
+        ("noop-file", lambda k: {}),
+        ("digit", _digit_options),
+        ("digit-unsigned", _digit_options),
+        ("digit-python-streams", _digit_options),
+    ]
+    mixed = await measure_mixed(server, mixed_plan, requests=requests, concurrency=20)
     floor20 = mixed["noop-file"]
     print(
-        "\nat concurrency 20, each user sending /noop-file, /digit and /digit-unsigned in turn "
-        f"({requests} each; all three meet the same load):"
+        f"\nat concurrency 20, each user sending {', '.join('/' + name for name, _ in mixed_plan)} "
+        f"in turn ({requests} each; all meet the same load):"
     )
     for name, series in mixed.items():
         print(
-            f"  /{name:15s} p50 {series.p(50):7.1f} ms ({series.p(50) / floor20.p(50):.2f}× /noop-file)  "
+            f"  /{name:21s} p50 {series.p(50):7.1f} ms ({series.p(50) / floor20.p(50):.2f}× /noop-file)  "
             f"p99 {series.p(99):7.1f} ms ({series.p(99) / floor20.p(99):.2f}×)  lost {series.lost}"
         )
 
