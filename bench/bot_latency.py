@@ -260,13 +260,13 @@ async def _run_all(server: DiscordStandIn, bot_pid: int, requests: int, heartbea
         ("noop-file", lambda k: {}),
         ("digit", _digit_options),
         ("digit-unsigned", _digit_options),
+        ("digit-python-streams", _digit_options),
         ("digit-inline", lambda k: {}),
         ("digit-seed", lambda k: {}),
         ("morph", _morph_options),
         ("morph-inline", _morph_options),
     ]
-    # Warm every path once (first uploads, first traces).
-    for command, options in [*plan, ("digit-python-streams", _digit_options)]:
+    for command, options in plan:  # warm every path once (first uploads, first traces)
         await measure(server, command, options, requests=3, concurrency=1)
 
     results: dict[tuple[str, int], Series] = {}
@@ -285,13 +285,13 @@ async def _run_all(server: DiscordStandIn, bot_pid: int, requests: int, heartbea
 
     floor = {c: results["noop-file", c] for c in (1, 20)}
     print(
-        f"{'command':14s} {'conc':>4s} {'n':>4s} {'lost':>4s} {'p50 ms':>8s} {'p99 ms':>8s} "
+        f"{'command':21s} {'conc':>4s} {'n':>4s} {'lost':>4s} {'p50 ms':>8s} {'p99 ms':>8s} "
         f"{'p50 vs noop':>11s} {'p99 vs noop':>11s} {'bot CPU':>8s} {'stand-in':>8s}"
     )
     for (command, concurrency), series in results.items():
         base = floor[concurrency]
         print(
-            f"/{command:13s} {concurrency:4d} {len(series.latencies_s):4d} {series.lost:4d} "
+            f"/{command:20s} {concurrency:4d} {len(series.latencies_s):4d} {series.lost:4d} "
             f"{series.p(50):8.1f} {series.p(99):8.1f} "
             f"{series.p(50) / base.p(50):10.2f}× {series.p(99) / base.p(99):10.2f}× "
             f"{cpu_ms[command, concurrency][0]:8.2f} {cpu_ms[command, concurrency][1]:8.2f}"
@@ -305,6 +305,7 @@ async def _run_all(server: DiscordStandIn, bot_pid: int, requests: int, heartbea
         ("digit", "digit-seed"),
         ("morph", "morph-inline"),
         ("digit", "digit-unsigned"),
+        ("digit", "digit-python-streams"),
     ):
         a, b = results[ours, 20], results[baseline, 20]
         print(

@@ -4,14 +4,22 @@ Run with `python -m bench.content_credentials`. The same real MNIST digits (the 
 that ships in the repository) are encoded with their IPTC labels, unsigned (the baseline: what
 every image cost before) and signed by a local authority like the bot's, interleaved in the
 same run so machine load hits both alike. Prints medians, the ratio to the baseline, the bytes
-the manifest adds, and the signing time alone (signed − unsigned). `bench.bot_latency` measures
-what it does to /digit's end-to-end latency (`/digit` against `/digit-unsigned`).
+the manifest adds, and the signing time alone (signed − unsigned).
+
+Then the signature alone, two ways, interleaved: through memory files that c2pa's Rust library
+reads and writes itself (what the bot does) against c2pa-python's own streams, whose read, write
+and seek are Python callbacks (the way before): wall and CPU time per signature, and how many
+times Rust called back into Python while it signed, each a moment the signing thread had to
+take the GIL back (in the bot, from the event loop's thread). `bench.bot_latency` measures what
+signing does to /digit's end-to-end latency (`/digit` against `/digit-unsigned` and
+`/digit-python-streams`).
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -54,6 +62,47 @@ def compare(title: str, encode: Callable[[], bytes], repeats: int) -> None:
     )
 
 
+def python_callbacks_while(sign: Callable[[], bytes]) -> int:
+    """Calls from c2pa's Rust library into c2pa-python's stream callbacks while `sign` runs."""
+    calls = 0
+
+    def profile(frame, event, arg) -> None:
+        nonlocal calls
+        calls += event == "call" and frame.f_code.co_name.endswith("_callback")
+
+    sys.setprofile(profile)
+    try:
+        sign()
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
+def compare_signing(title: str, data: bytes, mime: str, signer: CredentialSigner, repeats: int) -> None:
+    provenance = Provenance(model="VAE bench", parameters={"feature": "digit", "seed": 1})
+    ways = {
+        "memory files (Rust reads them)": lambda: signer.sign(data, mime, provenance),
+        "c2pa-python's streams": lambda: signer.sign_through_python_streams(data, mime, provenance),
+    }
+    timings: dict[str, list[tuple[float, float]]] = {name: [] for name in ways}
+    for sign in ways.values():
+        sign()  # warm up
+    for _ in range(repeats):
+        for name, sign in ways.items():
+            wall, cpu = time.perf_counter(), time.thread_time()
+            sign()
+            timings[name].append((time.perf_counter() - wall, time.thread_time() - cpu))
+    print(f"signing alone, {title}, median of {repeats} (interleaved, same run)")
+    base = statistics.median(w for w, _ in timings["c2pa-python's streams"]) * 1000
+    for name, sign in ways.items():
+        wall = statistics.median(w for w, _ in timings[name]) * 1000
+        cpu = statistics.median(c for _, c in timings[name]) * 1000
+        print(
+            f"  {name:31s} {wall:6.3f} ms wall  ×{wall / base:4.2f}  {cpu:6.3f} ms CPU  "
+            f"{python_callbacks_while(sign):4d} Python callbacks per signature"
+        )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m bench.content_credentials",
@@ -66,7 +115,8 @@ def main(argv: list[str] | None = None) -> None:
     frames = morph_frames(images)
     provenance = Provenance(model="VAE bench", parameters={"feature": "digit", "seed": 1})
     with tempfile.TemporaryDirectory() as folder:
-        content_credentials.install(CredentialSigner(local_identity(Path(folder) / "c2pa")))
+        signer = CredentialSigner(local_identity(Path(folder) / "c2pa"))
+        content_credentials.install(signer)
         try:
             compare(
                 "/digit PNG, 1 digit (the default count)",
@@ -81,6 +131,11 @@ def main(argv: list[str] | None = None) -> None:
                 lambda: morph_gif(frames, size=224, frame_ms=50, boomerang=True, provenance=provenance),
                 args.repeats,
             )
+            with content_credentials.unsigned():
+                png = grid_png(images[:1], provenance=provenance)
+                gif = morph_gif(frames, size=224, frame_ms=50, boomerang=True, provenance=provenance)
+            compare_signing("/digit PNG, 1 digit", png, "image/png", signer, args.repeats)
+            compare_signing("46-frame 224 px /morph GIF", gif, "image/gif", signer, args.repeats)
         finally:
             content_credentials.install(None)
 
