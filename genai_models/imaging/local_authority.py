@@ -6,6 +6,11 @@ X.509 v3; Key Usage present, critical, with digitalSignature; Basic Constraints 
 Extended Key Usage that is not anyExtendedKeyUsage and includes emailProtection or
 documentSigning. The root is a CA (keyCertSign) and stays on this machine with its key.
 
+The signing key is Ed25519: every image the bot draws is signed in a worker thread, and of the
+algorithms C2PA allows it is the cheapest to sign with (see bench.content_credentials). A signing
+certificate made with another key (an older authority's P-256) is replaced at the next start;
+the root and its key stay.
+
 Such a signature proves the file was not changed after this bot signed it (tamper-evident), but
 no trust list knows the issuer: readers report it as "untrusted". Operators who want a trusted
 signature set GENAI_C2PA_CERT and GENAI_C2PA_KEY to a certificate from a C2PA-accepted issuer.
@@ -31,6 +36,7 @@ log = logging.getLogger(__name__)
 
 CA_DAYS = 3650
 SIGNER_DAYS = 730
+SIGNING_ALGORITHM = "ed25519"
 RENEW_BEFORE_DAYS = 30  # a signing certificate this close to expiry is replaced at start-up
 CLOCK_SKEW = datetime.timedelta(minutes=5)  # valid a little before now, for readers' clocks
 UNTRUSTED_NOTE = (
@@ -58,7 +64,7 @@ def _identity(folder: Path) -> SigningIdentity:
     if signer_pem.exists() and signer_key.exists():
         leaf = x509.load_pem_x509_certificates(signer_pem.read_bytes())[0]
         left = leaf.not_valid_after_utc - datetime.datetime.now(datetime.UTC)
-        renew = left < datetime.timedelta(days=RENEW_BEFORE_DAYS)
+        renew = left < datetime.timedelta(days=RENEW_BEFORE_DAYS) or not _is_ed25519(leaf)
     if renew:
         chain, key = _issue_signer(ca_cert, ca_key)
         _write(signer_key, key, private=True)
@@ -72,9 +78,15 @@ def _identity(folder: Path) -> SigningIdentity:
     return SigningIdentity(
         cert_chain=signer_pem.read_bytes(),
         private_key=signer_key.read_bytes(),
-        algorithm="es256",
+        algorithm=SIGNING_ALGORITHM,
         trusted_issuer=False,
     )
+
+
+def _is_ed25519(certificate) -> bool:
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    return isinstance(certificate.public_key(), ed25519.Ed25519PublicKey)
 
 
 def _authority(folder: Path):
@@ -105,10 +117,10 @@ def _authority(folder: Path):
 def _issue_signer(ca_cert, ca_key) -> tuple[bytes, bytes]:
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric import ed25519
     from cryptography.x509.oid import ExtendedKeyUsageOID
 
-    key = ec.generate_private_key(ec.SECP256R1())
+    key = ed25519.Ed25519PrivateKey.generate()
     cert = (
         _builder(_name(f"{PRODUCT} (local, untrusted)"), ca_cert.subject, key.public_key(), SIGNER_DAYS)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)

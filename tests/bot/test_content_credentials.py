@@ -13,6 +13,7 @@ from bot.cli.signing import make_signer
 from bot.settings import Settings
 from genai_models.imaging import content_credentials
 from genai_models.imaging.credential_report import read_credentials
+from genai_models.imaging.local_authority import SIGNING_ALGORITHM
 from tests.fakes.discord_server import Upload
 from tests.helpers import MNIST_SLICE, TRAINED_ALGORITHMIC_MEDIA, png_of
 
@@ -80,7 +81,9 @@ async def test_about_says_the_local_signature_shows_tampering_but_is_not_trusted
 @pytest.mark.asyncio
 async def test_about_names_the_operators_certificate_when_one_is_set(discord_server, start_bot, signing):
     # The local authority's files stand in for an operator's certificate from a real issuer.
-    settings = Settings(c2pa_cert=signing / "signer.pem", c2pa_key=signing / "signer.key")
+    settings = Settings(
+        c2pa_cert=signing / "signer.pem", c2pa_key=signing / "signer.key", c2pa_alg=SIGNING_ALGORITHM
+    )
     content_credentials.install(make_signer(settings))
     async with start_bot():
         reply = await (await discord_server.inject_command("about")).wait_for_callback()

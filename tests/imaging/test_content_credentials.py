@@ -3,6 +3,7 @@ c2pa's own reader: valid, made by a trained algorithm, naming the model; a chang
 
 from __future__ import annotations
 
+import datetime
 import json
 import stat
 import sys
@@ -12,7 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from cryptography import x509
-from cryptography.x509.oid import ExtendedKeyUsageOID
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from genai_models.imaging import c2pa_memory_files, content_credentials, grid_png, loss_curve_png, morph_gif
 from genai_models.imaging.content_credentials import CredentialSigner, SigningError, SigningIdentity
@@ -191,6 +194,48 @@ def test_the_local_authority_issues_a_certificate_c2pa_accepts_and_keeps_its_key
     for key in ("ca.key", "signer.key"):
         assert stat.S_IMODE((authority / key).stat().st_mode) == 0o600
     assert local_identity(authority).cert_chain == (authority / "signer.pem").read_bytes()  # kept
+
+
+def test_the_local_signing_key_is_ed25519_and_an_older_p256_one_is_replaced_under_the_same_root(tmp_path):
+    folder = tmp_path / "c2pa"
+    identity = local_identity(folder)
+    assert identity.algorithm == "ed25519"
+    assert isinstance(_leaf(identity).public_key(), ed25519.Ed25519PublicKey)
+    # What an older authority left: a P-256 signing certificate from the same root, far from expiry.
+    root_pem = (folder / "ca.pem").read_bytes()
+    root = x509.load_pem_x509_certificate(root_pem)
+    root_key = serialization.load_pem_private_key((folder / "ca.key").read_bytes(), password=None)
+    old_key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.UTC)
+    old = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "older signer")]))
+        .issuer_name(root.subject)
+        .public_key(old_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=365))
+        .sign(root_key, hashes.SHA256())
+    )
+    (folder / "signer.pem").write_bytes(old.public_bytes(serialization.Encoding.PEM) + root_pem)
+    (folder / "signer.key").write_bytes(
+        old_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    renewed = local_identity(folder)
+    assert renewed.algorithm == "ed25519" and _leaf(renewed).issuer == root.subject
+    assert (folder / "ca.pem").read_bytes() == root_pem  # the root stays
+    content_credentials.install(CredentialSigner(renewed))
+    try:
+        data = grid_png(_digits(), provenance=_provenance())
+    finally:
+        content_credentials.install(None)
+    assert read_credentials(data, trust_anchors=root_pem).trusted
+
+
+def _leaf(identity: SigningIdentity) -> x509.Certificate:
+    return x509.load_pem_x509_certificates(identity.cert_chain)[0]
 
 
 def test_with_the_local_authority_as_trust_anchor_the_signer_is_trusted(signing, authority):
