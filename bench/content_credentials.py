@@ -6,9 +6,10 @@ every image cost before) and signed by a local authority like the bot's, interle
 same run so machine load hits both alike. Prints medians, the ratio to the baseline, the bytes
 the manifest adds, and the signing time alone (signed − unsigned).
 
-Then the signature alone, two ways, interleaved: through memory files that c2pa's Rust library
-reads and writes itself (what the bot does) against c2pa-python's own streams, whose read, write
-and seek are Python callbacks (the way before): wall and CPU time per signature, and how many
+Then the signature alone, interleaved: through memory files that c2pa's Rust library reads and
+writes itself, with the local authority's Ed25519 key (what the bot does), against c2pa-python's
+own streams, whose read, write and seek are Python callbacks, with the same key and with a P-256
+key from the same root (the way before, the baseline): wall and CPU time per signature, and how many
 times Rust called back into Python while it signed, each a moment the signing thread had to
 take the GIL back (in the bot, from the event loop's thread). `bench.bot_latency` measures what
 signing does to /digit's end-to-end latency (`/digit` against `/digit-unsigned` and
@@ -26,8 +27,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.imaging_provenance import digits, morph_frames
-from genai_models.imaging import content_credentials, grid_png, morph_gif
-from genai_models.imaging.content_credentials import CredentialSigner
+from genai_models.imaging import content_credentials, grid_png, local_authority, morph_gif
+from genai_models.imaging.content_credentials import CredentialSigner, SigningIdentity
 from genai_models.imaging.local_authority import local_identity
 from genai_models.imaging.provenance import Provenance
 
@@ -78,11 +79,39 @@ def python_callbacks_while(sign: Callable[[], bytes]) -> int:
     return calls
 
 
-def compare_signing(title: str, data: bytes, mime: str, signer: CredentialSigner, repeats: int) -> None:
+def p256_signer(folder: Path) -> CredentialSigner:
+    """A signer like the local authority's before it moved to Ed25519: a P-256 (es256) signing
+    certificate from the same root."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
+    ca_cert, ca_key = local_authority._authority(folder)
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = local_authority._name("P-256 bench signer")
+    cert = (
+        local_authority._builder(name, ca_cert.subject, key.public_key(), 1)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(local_authority._key_usage(digital_signature=True), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, local_authority._hash())
+    )
+    chain = cert.public_bytes(serialization.Encoding.PEM) + ca_cert.public_bytes(serialization.Encoding.PEM)
+    return CredentialSigner(SigningIdentity(chain, local_authority._private_pem(key), "es256", False))
+
+
+def compare_signing(
+    title: str, data: bytes, mime: str, signer: CredentialSigner, before: CredentialSigner, repeats: int
+) -> None:
     provenance = Provenance(model="VAE bench", parameters={"feature": "digit", "seed": 1})
     ways = {
-        "memory files (Rust reads them)": lambda: signer.sign(data, mime, provenance),
-        "c2pa-python's streams": lambda: signer.sign_through_python_streams(data, mime, provenance),
+        "memory files, Ed25519 (now)": lambda: signer.sign(data, mime, provenance),
+        "c2pa-python's streams, Ed25519": lambda: signer.sign_through_python_streams(data, mime, provenance),
+        "c2pa-python's streams, P-256": lambda: before.sign_through_python_streams(data, mime, provenance),
     }
     timings: dict[str, list[tuple[float, float]]] = {name: [] for name in ways}
     for sign in ways.values():
@@ -93,7 +122,7 @@ def compare_signing(title: str, data: bytes, mime: str, signer: CredentialSigner
             sign()
             timings[name].append((time.perf_counter() - wall, time.thread_time() - cpu))
     print(f"signing alone, {title}, median of {repeats} (interleaved, same run)")
-    base = statistics.median(w for w, _ in timings["c2pa-python's streams"]) * 1000
+    base = statistics.median(w for w, _ in timings["c2pa-python's streams, P-256"]) * 1000
     for name, sign in ways.items():
         wall = statistics.median(w for w, _ in timings[name]) * 1000
         cpu = statistics.median(c for _, c in timings[name]) * 1000
@@ -134,8 +163,9 @@ def main(argv: list[str] | None = None) -> None:
             with content_credentials.unsigned():
                 png = grid_png(images[:1], provenance=provenance)
                 gif = morph_gif(frames, size=224, frame_ms=50, boomerang=True, provenance=provenance)
-            compare_signing("/digit PNG, 1 digit", png, "image/png", signer, args.repeats)
-            compare_signing("46-frame 224 px /morph GIF", gif, "image/gif", signer, args.repeats)
+            before = p256_signer(Path(folder) / "c2pa")
+            compare_signing("/digit PNG, 1 digit", png, "image/png", signer, before, args.repeats)
+            compare_signing("46-frame 224 px /morph GIF", gif, "image/gif", signer, before, args.repeats)
         finally:
             content_credentials.install(None)
 
