@@ -3,9 +3,10 @@
 c2pa-python gives the library a stream whose read, seek, write and flush are Python functions.
 Signing one small PNG calls them some hundreds of times, and each call must take the GIL back
 (in the bot, from the event loop's thread, which is busy with other replies) and give it up
-again. Here the stream's callbacks are the C library's own read, lseek, write and fsync, and its
-context pointer carries a file descriptor instead of an address: a memory file (memfd) holds the
-image and the signed copy, and the whole signature runs in Rust with the GIL released.
+again; together they cost more CPU than the system calls that replace them. Here the stream's
+callbacks are the C library's own read, lseek, write and fsync, and its context pointer carries
+a file descriptor instead of an address: a memory file (memfd) holds the image and the signed
+copy, and the whole signature runs in Rust with the GIL released.
 
 Why the C functions fit the callbacks' types (`intptr_t f(void *context, ...)`): on the 64-bit
 ABIs Linux runs on, an int argument is the low half of the register the pointer arrives in,
