@@ -5,8 +5,8 @@ Discord stand-in on 127.0.0.1; latency is interaction sent (INTERACTION_CREATE o
 → the reply carrying the file recorded by the stand-in. Measured in the same run:
 
 - `/digit` and `/morph` at concurrency 1 and 20 (20 users each keeping one request in flight);
-- `/noop-file`, `/digit`, `/digit-unsigned` and `/digit-python-streams` interleaved at
-  concurrency 20 (each user sends them in turn), so all four meet the same load: on a machine
+- `/noop-file`, `/digit` and `/digit-unsigned` interleaved at concurrency 20 (each user
+  sends them in turn), so all three meet the same load: on a machine
   others share, a series measured after another can meet a different one;
 - for each series of the sequential table, the CPU time the bot's process and this process (the
   stand-in and the load) spent per request: less sensitive to the machine's other work than
@@ -21,8 +21,6 @@ Discord stand-in on 127.0.0.1; latency is interaction sent (INTERACTION_CREATE o
                 instead of the worker pool: what the pool costs when idle and saves under load;
   `/digit-unsigned`  the real /digit with its PNG left unsigned: what Content Credentials cost
                 (every other image here is signed, as `genai-bot run` signs them);
-  `/digit-python-streams`  the real /digit signed through c2pa-python's own streams, whose
-                callbacks take the GIL at every read and write (as before memory files);
 - heartbeat answer latency (server asks with op 1, client answers; from the request's send to
   the answer's arrival) while idle, while 50 `/morph` run at once, and while 50 `/morph-inline`
   run at once.
@@ -268,7 +266,6 @@ async def _run_all(server: DiscordStandIn, bot_pid: int, requests: int, heartbea
         ("noop-file", lambda k: {}),
         ("digit", _digit_options),
         ("digit-unsigned", _digit_options),
-        ("digit-python-streams", _digit_options),
         ("digit-inline", lambda k: {}),
         ("digit-seed", lambda k: {}),
         ("morph", _morph_options),
@@ -313,7 +310,6 @@ async def _run_all(server: DiscordStandIn, bot_pid: int, requests: int, heartbea
         ("digit", "digit-seed"),
         ("morph", "morph-inline"),
         ("digit", "digit-unsigned"),
-        ("digit", "digit-python-streams"),
     ):
         a, b = results[ours, 20], results[baseline, 20]
         print(
@@ -325,7 +321,6 @@ async def _run_all(server: DiscordStandIn, bot_pid: int, requests: int, heartbea
         ("noop-file", lambda k: {}),
         ("digit", _digit_options),
         ("digit-unsigned", _digit_options),
-        ("digit-python-streams", _digit_options),
     ]
     mixed = await measure_mixed(server, mixed_plan, requests=requests, concurrency=20)
     floor20 = mixed["noop-file"]

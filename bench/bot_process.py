@@ -24,7 +24,6 @@ import logging
 import os
 import signal
 import tempfile
-import threading
 from pathlib import Path
 
 import discord
@@ -41,9 +40,6 @@ API_ENV, GATEWAY_ENV, TOKEN_ENV, GUILD_ENV = (
 )
 # Set by /digit-unsigned for its own interaction: the bot's pool then encodes without signing.
 UNSIGNED = contextvars.ContextVar("unsigned", default=False)
-# Set by /digit-python-streams: the pool signs through c2pa's Python stream callbacks instead.
-PYTHON_STREAMS = contextvars.ContextVar("python_streams", default=False)
-_this_thread = threading.local()
 
 
 def _unsigned_call(func, /, *args, **kwargs):
@@ -51,28 +47,6 @@ def _unsigned_call(func, /, *args, **kwargs):
 
     with content_credentials.unsigned():
         return func(*args, **kwargs)
-
-
-def _python_streams_call(func, /, *args, **kwargs):
-    _this_thread.python_streams = True
-    try:
-        return func(*args, **kwargs)
-    finally:
-        _this_thread.python_streams = False
-
-
-def bench_signer(signer):
-    """The bot's signer, which signs through c2pa's Python streams (the way before memory
-    files) for the work /digit-python-streams sends to the pool."""
-    from genai_models.imaging.content_credentials import CredentialSigner
-
-    class BenchSigner(CredentialSigner):
-        def sign(self, data, mime, provenance):
-            if getattr(_this_thread, "python_streams", False):
-                return self.sign_through_python_streams(data, mime, provenance)
-            return super().sign(data, mime, provenance)
-
-    return BenchSigner(signer.identity)
 
 
 def _tiny_png() -> bytes:
@@ -127,14 +101,6 @@ class Baselines(commands.Cog):
         digits = self.bot.get_cog("Digits")
         await type(digits).digit.callback(digits, interaction, None, 1, seed)
 
-    @app_commands.command(name="digit-python-streams", description="Bench: /digit, signed the old way.")
-    async def digit_python_streams(self, interaction: discord.Interaction, seed: int | None = None) -> None:
-        """The real /digit, its PNG signed through c2pa's Python stream callbacks (as before
-        memory files): what they cost, against the same path in the same run."""
-        PYTHON_STREAMS.set(True)
-        digits = self.bot.get_cog("Digits")
-        await type(digits).digit.callback(digits, interaction, None, 1, seed)
-
 
 def seed_decoder_with_our_weights(model_dir: Path, latent_dim: int):
     """The seed's decoder (sigmoid output, predict() per call) drawing our decoder's digits."""
@@ -178,12 +144,10 @@ async def serve(sampler, seed_decoder, *, workers: int, fair_use: str = "off") -
         async def run_blocking(self, func, /, *args, **kwargs):
             if UNSIGNED.get():
                 func = functools.partial(_unsigned_call, func)
-            elif PYTHON_STREAMS.get():
-                func = functools.partial(_python_streams_call, func)
             return await super().run_blocking(func, *args, **kwargs)
 
     # As `genai-bot run` does with no certificate set: a local authority (here a temporary one).
-    content_credentials.install(bench_signer(make_signer(Settings(data_dir=Path(tempfile.mkdtemp())))))
+    content_credentials.install(make_signer(Settings(data_dir=Path(tempfile.mkdtemp()))))
 
     settings = Settings(
         dev_guild_id=int(os.environ[GUILD_ENV]), workers=workers, fair_use=fair_use_limits(fair_use)

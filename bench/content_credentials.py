@@ -6,21 +6,16 @@ every image cost before) and signed by a local authority like the bot's, interle
 same run so machine load hits both alike. Prints medians, the ratio to the baseline, the bytes
 the manifest adds, and the signing time alone (signed − unsigned).
 
-Then the signature alone, interleaved: through memory files that c2pa's Rust library reads and
-writes itself, with the local authority's Ed25519 key (what the bot does), against c2pa-python's
-own streams, whose read, write and seek are Python callbacks, with the same key and with a P-256
-key from the same root (the way before, the baseline): wall and CPU time per signature, and how many
-times Rust called back into Python while it signed, each a moment the signing thread had to
-take the GIL back (in the bot, from the event loop's thread). `bench.bot_latency` measures what
-signing does to /digit's end-to-end latency (`/digit` against `/digit-unsigned` and
-`/digit-python-streams`).
+Then the signature alone, interleaved: with the local authority's Ed25519 key (what the bot
+does) against a P-256 key from the same root (what it did before, the baseline): wall and CPU
+time per signature. `bench.bot_latency` measures what signing does to /digit's end-to-end
+latency (`/digit` against `/digit-unsigned`).
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -63,22 +58,6 @@ def compare(title: str, encode: Callable[[], bytes], repeats: int) -> None:
     )
 
 
-def python_callbacks_while(sign: Callable[[], bytes]) -> int:
-    """Calls from c2pa's Rust library into c2pa-python's stream callbacks while `sign` runs."""
-    calls = 0
-
-    def profile(frame, event, arg) -> None:
-        nonlocal calls
-        calls += event == "call" and frame.f_code.co_name.endswith("_callback")
-
-    sys.setprofile(profile)
-    try:
-        sign()
-    finally:
-        sys.setprofile(None)
-    return calls
-
-
 def p256_signer(folder: Path) -> CredentialSigner:
     """A signer like the local authority's before it moved to Ed25519: a P-256 (es256) signing
     certificate from the same root."""
@@ -109,9 +88,8 @@ def compare_signing(
 ) -> None:
     provenance = Provenance(model="VAE bench", parameters={"feature": "digit", "seed": 1})
     ways = {
-        "memory files, Ed25519 (now)": lambda: signer.sign(data, mime, provenance),
-        "c2pa-python's streams, Ed25519": lambda: signer.sign_through_python_streams(data, mime, provenance),
-        "c2pa-python's streams, P-256": lambda: before.sign_through_python_streams(data, mime, provenance),
+        "Ed25519 (now)": lambda: signer.sign(data, mime, provenance),
+        "P-256 (before)": lambda: before.sign(data, mime, provenance),
     }
     timings: dict[str, list[tuple[float, float]]] = {name: [] for name in ways}
     for sign in ways.values():
@@ -122,14 +100,11 @@ def compare_signing(
             sign()
             timings[name].append((time.perf_counter() - wall, time.thread_time() - cpu))
     print(f"signing alone, {title}, median of {repeats} (interleaved, same run)")
-    base = statistics.median(w for w, _ in timings["c2pa-python's streams, P-256"]) * 1000
-    for name, sign in ways.items():
+    base = statistics.median(w for w, _ in timings["P-256 (before)"]) * 1000
+    for name in ways:
         wall = statistics.median(w for w, _ in timings[name]) * 1000
         cpu = statistics.median(c for _, c in timings[name]) * 1000
-        print(
-            f"  {name:31s} {wall:6.3f} ms wall  ×{wall / base:4.2f}  {cpu:6.3f} ms CPU  "
-            f"{python_callbacks_while(sign):4d} Python callbacks per signature"
-        )
+        print(f"  {name:15s} {wall:6.3f} ms wall  ×{wall / base:4.2f}  {cpu:6.3f} ms CPU")
 
 
 def main(argv: list[str] | None = None) -> None:

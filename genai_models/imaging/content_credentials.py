@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from genai_models.errors import GenAIError
-from genai_models.imaging import c2pa_memory_files
 from genai_models.imaging.provenance import PRODUCT, TRAINED_ALGORITHMIC_MEDIA
 
 if TYPE_CHECKING:
@@ -114,24 +113,6 @@ class CredentialSigner:
 
     def sign(self, data: bytes, mime: str, provenance: Provenance) -> bytes:
         """`data` with a signed manifest embedded, describing how `provenance` made it."""
-        if not c2pa_memory_files.AVAILABLE:
-            return self.sign_through_python_streams(data, mime, provenance)
-        import c2pa
-
-        context, signer = self._handles()
-        # The image goes in and out through memory files Rust reads and writes itself, so the
-        # worker thread signs without taking the GIL from the event loop at every read.
-        with c2pa_memory_files.MemoryFile(data) as source, c2pa_memory_files.MemoryFile() as signed:
-            try:
-                builder = c2pa.Builder(manifest_definition(provenance, mime), context)
-                builder._sign_internal(mime, source, signed, signer=signer)
-            except c2pa.C2paError as exc:
-                raise SigningError(f"Content Credentials could not be signed: {exc}") from None
-            return signed.getvalue()
-
-    def sign_through_python_streams(self, data: bytes, mime: str, provenance: Provenance) -> bytes:
-        """`sign` through c2pa's public API, whose streams call back into Python at every read,
-        write and seek: where memory files are not available, and the benches' comparison."""
         import io
 
         import c2pa

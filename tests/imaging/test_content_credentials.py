@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime
 import json
 import stat
-import sys
 import threading
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from genai_models.imaging import c2pa_memory_files, content_credentials, grid_png, loss_curve_png, morph_gif
+from genai_models.imaging import content_credentials, grid_png, loss_curve_png, morph_gif
 from genai_models.imaging.content_credentials import CredentialSigner, SigningError, SigningIdentity
 from genai_models.imaging.credential_report import read_credentials
 from genai_models.imaging.local_authority import local_identity
@@ -151,33 +150,6 @@ def test_threads_sign_at_once_and_every_file_verifies(signing):
     for thread in threads:
         thread.join()
     assert len(results) == 20 and all(read_credentials(data).valid for data in results)
-
-
-@pytest.mark.skipif(not c2pa_memory_files.AVAILABLE, reason="memory files are Linux's (memfd)")
-def test_rust_reads_and_writes_the_image_without_calling_back_into_python(signer):
-    """Each Python stream callback would take the GIL back from the bot's event loop; c2pa's
-    own streams make hundreds per signature, the memory files none."""
-    with content_credentials.unsigned():
-        data = grid_png(_digits(), provenance=_provenance())
-    callbacks = {"read_callback", "write_callback", "seek_callback", "flush_callback"}
-
-    def python_called_while(sign) -> set[str]:
-        called: set[str] = set()
-
-        def profile(frame, event, arg) -> None:
-            if event == "call":
-                called.add(frame.f_code.co_name)
-
-        sys.setprofile(profile)
-        try:
-            signed = sign(data, "image/png", _provenance())
-        finally:
-            sys.setprofile(None)
-        assert read_credentials(signed).valid
-        return called
-
-    assert not callbacks & python_called_while(signer.sign)
-    assert callbacks & python_called_while(signer.sign_through_python_streams)  # what it spares
 
 
 def test_the_local_authority_issues_a_certificate_c2pa_accepts_and_keeps_its_keys_private(authority, signer):
