@@ -47,13 +47,12 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench --write-docs docs/benchmarks.md
 
-# The training recipe (genai-bot train's defaults: docs/training.md, "Recipe"), offline, on the
-# 8,000 MNIST digits in datasets/ (its README says where they come from); /train-status reads
-# runs/vae (GENAI_TRAINING_DIR) while it runs.
+# The shipped model's recipe, offline, on the 8,000 MNIST digits in datasets/ (its README says
+# where they come from); /train-status reads runs/vae (GENAI_TRAINING_DIR) while it runs.
 # Pass DATA= (empty) to download MNIST's 70,000 digits instead, or another .npz / IDX folder.
 DATA ?= datasets/mnist-digits-8k.npz
 train: $(STAMP)
-	$(BIN)/genai-bot train $(if $(DATA),--data $(DATA)) --seed 0 --out runs/vae
+	$(BIN)/genai-bot train $(if $(DATA),--data $(DATA)) --epochs 75 --seed 0 --precision float32 --out runs/vae
 
 # requirements.lock: every package the image installs, pinned with its hashes, resolved for the
 # image (Linux x86_64, Python 3.11: python:3.11-slim); the Dockerfile installs it with
