@@ -87,7 +87,18 @@ def trained(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     """`genai-bot train` for one epoch on the fixture: (output folder, the finished process)."""
     out = tmp_path_factory.mktemp("cli-model")
     result = genai_bot(
-        "train", "--data", str(MNIST_SLICE), "--epochs", "1", "--seed", "5", "--out", str(out), cwd=out
+        "train",
+        "--data",
+        str(MNIST_SLICE),
+        "--epochs",
+        "1",
+        "--seed",
+        "5",
+        "--learning-rate",
+        "0.0025",
+        "--out",
+        str(out),
+        cwd=out,
     )
     return out, result
 
@@ -145,6 +156,7 @@ def test_train_one_epoch_writes_status_checkpoint_and_a_verified_model(trained):
     card = json.loads((out / "model_card.json").read_text())
     assert card["data"]["source"].endswith("mnist-600.npz")
     assert card["training"]["seed"] == 5
+    assert card["training"]["learning_rate"] == 0.0025  # --learning-rate reached the optimizer's config
     for name in ("vae.keras", "checker.keras"):  # the hashes loading will check
         digest = hashlib.sha256((out / name).read_bytes()).hexdigest()
         assert card["files"][name]["sha256"] == digest
@@ -299,6 +311,8 @@ def test_handwriting_writes_the_ten_digits_in_the_uploads_hand(tmp_path):
         (("morph", "3", "x"), ("digit 0-9", "'x'")),
         (("train", "--epochs", "many"), ("whole number", "many")),
         (("train", "--precision", "float16"), ("--precision", "float16", "bfloat16")),
+        (("train", "--learning-rate", "0"), ("--learning-rate", "above 0", "got 0")),
+        (("train", "--learning-rate", "fast"), ("--learning-rate", "expected a number", "fast")),
     ],
 )
 def test_bad_arguments_are_refused_before_loading_anything(tmp_path, args, fragments):

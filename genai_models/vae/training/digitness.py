@@ -79,7 +79,9 @@ def build_digitness():
     x = layers.Flatten()(x)
     x = layers.Dropout(0.4)(x)
     x = layers.Dense(96, activation="relu")(x)
-    probabilities = layers.Dense(OUTPUTS, activation="softmax", name="digit_or_not")(x)
+    # float32 whatever Keras's global policy (a bfloat16 run trains the layers above in
+    # bfloat16): the cross-entropy and the bar read these probabilities.
+    probabilities = layers.Dense(OUTPUTS, activation="softmax", name="digit_or_not", dtype="float32")(x)
     return keras.Model(images, probabilities, name="digitness")
 
 
@@ -112,24 +114,32 @@ def training_pictures(digits: Digits, seed: int) -> tuple[np.ndarray, np.ndarray
     return x, y
 
 
-def train_digitness(digits: Digits, *, epochs: int = EPOCHS, seed: int = 0, verbose: int = 0):
+def train_digitness(
+    digits: Digits, *, epochs: int = EPOCHS, seed: int = 0, verbose: int = 0, precision: str = "float32"
+):
     """The digit-ness model trained on most of `digits` (training digits) and its report, with
-    the bar chosen on the rest."""
+    the bar chosen on the rest. `precision` is the VAE run's (precision.py): a bfloat16 run
+    trains this model in bfloat16 too; the model returned computes in float32 either way, so
+    the bar is chosen on what serving runs."""
     from genai_models.vae.backend import keras
+    from genai_models.vae.training.precision import training_precision
 
     order = np.random.default_rng(seed).permutation(len(digits))
     tuning_count = max(1, round(TUNING_SHARE * len(digits)))
     tuning, learning = digits.subset(order[:tuning_count]), digits.subset(order[tuning_count:])
     x, y = training_pictures(learning, seed)
     keras.utils.set_random_seed(seed)
-    model = build_digitness()
-    model.compile(
-        optimizer=keras.optimizers.Adam(2e-3),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-        jit_compile=False,
-    )
-    model.fit(x, y, batch_size=128, epochs=epochs, shuffle=True, verbose=verbose)
+    with training_precision(precision):
+        trained = build_digitness()
+        trained.compile(
+            optimizer=keras.optimizers.Adam(2e-3),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+            jit_compile=False,
+        )
+        trained.fit(x, y, batch_size=128, epochs=epochs, shuffle=True, verbose=verbose)
+    model = build_digitness()  # float32 (the global policy is back), the trained weights
+    model.set_weights(trained.get_weights())
     return model, choose_bar(model, tuning, seed)
 
 
@@ -189,10 +199,10 @@ def export_digitness(model, report: DigitnessReport, folder: Path) -> Path:
 
 
 def write_digitness(
-    folder: Path, training_digits: Digits, *, seed: int = 0, epochs: int = EPOCHS
+    folder: Path, training_digits: Digits, *, seed: int = 0, epochs: int = EPOCHS, precision: str = "float32"
 ) -> DigitnessReport:
     """Train the digit-ness model on a model's training digits and write its file into `folder`."""
-    model, report = train_digitness(training_digits, seed=seed, epochs=epochs)
+    model, report = train_digitness(training_digits, seed=seed, epochs=epochs, precision=precision)
     export_digitness(model, report, folder)
     return report
 

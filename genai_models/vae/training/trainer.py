@@ -203,7 +203,13 @@ def _digitness(split: Split, out_dir: Path, config: TrainingConfig) -> None:
         return
     log.info("training the digit-ness model that /handwriting refuses non-digits with")
     prepared.mkdir(parents=True, exist_ok=True)
-    write_digitness(prepared, split.train, seed=config.seed, epochs=min(DIGITNESS_EPOCHS, config.epochs))
+    write_digitness(
+        prepared,
+        split.train,
+        seed=config.seed,
+        epochs=min(DIGITNESS_EPOCHS, config.epochs),
+        precision=config.precision,
+    )
 
 
 def finish(run: TrainingRun, split: Split, checker: keras.Model) -> TrainingStatus:
@@ -297,7 +303,9 @@ def _compiled_vae(config: TrainingConfig, *, steps_per_epoch: int) -> VAE:
         alpha=config.final_learning_rate_fraction,
     )
     optimizer = keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay)
-    # jit_compile=False: XLA made an epoch slower on these CPUs, not faster (docs/benchmarks.md).
+    # jit_compile=False: Keras turns XLA off under op determinism anyway (`prepare` enables it),
+    # and without determinism XLA made an epoch cost more CPU here, not less (docs/training.md,
+    # "Recipe").
     vae.compile(optimizer=optimizer, jit_compile=False)
     # Build weights and optimizer slots now, so a checkpoint can be loaded into them.
     vae(_example_batch())

@@ -189,6 +189,14 @@ def test_bfloat16_training_computes_convolutions_in_bfloat16_and_serves_float32(
         layer.dtype_policy.name for part in (served.encoder, served.decoder) for layer in part.layers
     } == {"float32"}
     assert served.prior.dtype_policy.name == "float32"
+    # The digit-ness model trained in the run's bfloat16 too, and is served in float32 as well.
+    import onnx
+
+    graph = onnx.load(str(tmp_path / "digitness.onnx")).graph
+    bfloat16 = onnx.TensorProto.BFLOAT16
+    assert onnx.TensorProto.FLOAT in {t.data_type for t in graph.initializer}
+    assert bfloat16 not in {t.data_type for t in graph.initializer}
+    assert not [a for n in graph.node if n.op_type == "Cast" for a in n.attribute if a.i == bfloat16]
 
 
 def test_auto_precision_is_recorded_as_what_it_resolved_to(tiny_model_dir):
@@ -204,3 +212,34 @@ def test_resume_in_another_precision_is_refused(tmp_path, mnist_slice):
     train(data, tmp_path, TrainingConfig(epochs=1, seed=4, precision="float32"), verbose=0)
     with pytest.raises(TrainingError, match=r"precision=float32.*precision=bfloat16"):
         train(data, tmp_path, TrainingConfig(epochs=2, seed=4, precision="bfloat16"), resume=True, verbose=0)
+
+
+def test_the_recipe_reaches_kerass_optimizer_and_compile():
+    from genai_models.vae.training.trainer import _compiled_vae
+
+    config = TrainingConfig(
+        epochs=7,
+        learning_rate=0.0025,
+        final_learning_rate_fraction=0.1,
+        weight_decay=0.02,
+        precision="float32",
+    )
+    vae = _compiled_vae(config, steps_per_epoch=5)
+    optimizer = vae.optimizer.get_config()
+    schedule = optimizer["learning_rate"]["config"]
+    assert schedule["initial_learning_rate"] == 0.0025
+    assert schedule["decay_steps"] == 7 * 5  # the cosine ends at the last epoch's last step
+    assert schedule["alpha"] == 0.1
+    assert optimizer["weight_decay"] == 0.02
+    assert vae.jit_compile is False  # no XLA (see _compiled_vae)
+
+
+def test_fit_takes_the_recipes_batch_size(tmp_path, mnist_slice):
+    from genai_models.vae.training.trainer import fit, prepare
+
+    data = split(mnist_slice)
+    run = prepare(
+        data, tmp_path, TrainingConfig(epochs=1, batch_size=50, seed=6, precision="float32"), resume=False
+    )
+    fit(run, data, verbose=0)
+    assert int(run.vae.optimizer.iterations) == -(-len(data.train) // 50)  # one step per batch of 50
