@@ -82,6 +82,8 @@ class TrainingConfig:
     weight_decay: float = 0.01
     prior_radius: float = DEFAULT_PRIOR_RADIUS
     learn_prior_means: bool = False  # see build_vae
+    # The KL term's weight in the loss (a β-VAE's β; 1 is the ELBO): see VAE and docs/fairness.md.
+    kl_weight: float = 1.0
     # Validation losses every epoch come from this many held-out digits: scoring all of them
     # each epoch is a sizeable share of the epoch (bench.vae_speed --diagnose). The model card
     # scores all of them, once.
@@ -296,6 +298,7 @@ def _compiled_vae(config: TrainingConfig, *, steps_per_epoch: int) -> VAE:
         seed=config.seed,
         prior_radius=config.prior_radius,
         learn_prior_means=config.learn_prior_means,
+        kl_weight=config.kl_weight,
     )
     schedule = keras.optimizers.schedules.CosineDecay(
         config.learning_rate,
@@ -379,6 +382,7 @@ def _export_into(
             seed=config.seed,
             prior_radius=config.prior_radius,
             learn_prior_means=config.learn_prior_means,
+            kl_weight=config.kl_weight,
         ),
         example=_example_batch(),
     )
