@@ -44,7 +44,7 @@ from genai_models.vae.serving.card import (
     write_validation_latents,
 )
 from genai_models.vae.serving.digitness import DIGITNESS_ONNX
-from genai_models.vae.serving.runtime import DECODER_ONNX
+from genai_models.vae.serving.runtime import CHECKER_ONNX, DECODER_ONNX, ENCODER_ONNX
 from genai_models.vae.training.checkpoint import (
     checkpoint_meta,
     commit_checkpoint,
@@ -399,13 +399,16 @@ def _export_into(
         ),
         example=_example_batch(),
     )
-    served.save(out_dir / VAE_FILE)
     checker = _without_optimizer(checker, build_checker, example=_example_batch()["image"])
-    checker.save(out_dir / CHECKER_FILE)
-    export_onnx(served, checker, out_dir)  # first: the scoring decodes with the served file
-    progress("vetting the digits it serves")
+    # The scoring decodes with the served decoder's file: it is written first, and the scoring
+    # begins while the rest is saved.
+    export_onnx(served, checker, out_dir, names=(DECODER_ONNX,))
     scoring = BackgroundElbo(served, split.validation.images, decode=onnx_decoder(out_dir / DECODER_ONNX))
     try:
+        served.save(out_dir / VAE_FILE)
+        checker.save(out_dir / CHECKER_FILE)
+        export_onnx(served, checker, out_dir, names=(ENCODER_ONNX, CHECKER_ONNX))
+        progress("vetting the digits it serves")
         fields = _card_fields(out_dir, served, checker, split, config, status)
         fields = write_serving_files(out_dir, served, checker, fields, onnx_written=True, then=while_scoring)
         progress(f"scoring the {len(split.validation)} validation digits")
