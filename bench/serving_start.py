@@ -2,7 +2,7 @@
 files, against the TensorFlow path, in the same run.
 
 1. `genai-bot digit 7 --seed 1 --out FILE`, the installed CLI as a user runs it: wall time and
-   peak RSS (the child's own, from wait4).
+   peak RSS (the child's own, from wait4 in a small launcher: see LAUNCHER).
 2. A bot-like process: every import the bot makes (its client, cogs and CLI), then the model
    loaded as the bot loads it ("ready"), then its pools drawn (as the digit cog does after
    start-up) and one round of every feature (/digit, /morph, /handwriting, /latent-map): time
@@ -24,7 +24,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 QUICK_ARGV = ["--repeats", "2"]
@@ -111,18 +110,40 @@ print(json.dumps({{"ready_s": ready, "steady_rss_mib": rss / 1024,
 """
 
 
+# Starts argv[2:] and writes its wall time and peak RSS into the file argv[1]. The peak a parent
+# reads from wait4 is not the child's alone: Linux carries the high-water RSS of the process a
+# child was forked from into the child's own across exec, so a child of a grown process (the
+# bench after other benches in the same `python -m bench`) reports the parent's peak when its
+# own is lower. Spawned by this small interpreter (no site, no imports of ours), the command's
+# figure is its own, or this launcher's few MiB at the least.
+LAUNCHER = """
+import json, os, sys, time
+started = time.perf_counter()
+pid = os.posix_spawnp(sys.argv[2], sys.argv[2:], os.environ)
+_, status, usage = os.wait4(pid, 0)
+wall = time.perf_counter() - started
+with open(sys.argv[1], "w") as result:
+    json.dump({"wall_s": wall, "peak_kib": usage.ru_maxrss}, result)
+code = os.waitstatus_to_exitcode(status)
+sys.exit(code if code >= 0 else 128 - code)
+"""
+
+
 def run_measured(argv: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """(wall seconds, the child's own peak RSS in MiB, its stdout)."""
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        started = time.perf_counter()
-        child = subprocess.Popen(argv, env=env, stdout=out, stderr=err)
-        _, status, usage = os.wait4(child.pid, 0)
-        wall = time.perf_counter() - started
-        child.returncode = os.waitstatus_to_exitcode(status)
+    """(wall seconds, the child's own peak RSS in MiB, its stdout), through LAUNCHER."""
+    with (
+        tempfile.TemporaryFile("w+") as out,
+        tempfile.TemporaryFile("w+") as err,
+        tempfile.TemporaryDirectory() as folder,
+    ):
+        measured = Path(folder) / "measured.json"
+        launcher = [sys.executable, "-S", "-c", LAUNCHER, str(measured)]
+        code = subprocess.run([*launcher, *argv], env=env, stdout=out, stderr=err).returncode
         out.seek(0), err.seek(0)
-        if child.returncode != 0:
+        if code != 0:
             raise RuntimeError(f"{' '.join(argv[:3])} failed: {err.read().strip()[-400:]}")
-        return wall, usage.ru_maxrss / 1024, out.read()
+        figures = json.loads(measured.read_text())
+        return figures["wall_s"], figures["peak_kib"] / 1024, out.read()
 
 
 def main(argv: list[str] | None = None) -> int:

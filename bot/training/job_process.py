@@ -15,7 +15,7 @@ import json
 import logging
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +29,7 @@ from genai_models.vae.training.status import TrainingStatus, now_iso, read_statu
 
 if TYPE_CHECKING:
     from genai_models.vae.training.fairness import FairnessReport
+    from genai_models.vae.training.fidelity import Fidelity
     from genai_models.vae.training.judge import Judge
 
 log = logging.getLogger("genai_bot.training.job")
@@ -73,12 +74,19 @@ def run(job_dir: Path, spec: JobSpec) -> None:
 
     from genai_models.vae.training.trainer import TrainingConfig, train
 
+    # The new model's own checks run during its export, beside its -ELBO (see export_model).
+    checks = NewModelChecks(spec, serving)
     status = train(
-        data_split, job_dir, TrainingConfig(epochs=spec.epochs, seed=spec.seed), resume=spec.resume, verbose=0
+        data_split,
+        job_dir,
+        TrainingConfig(epochs=spec.epochs, seed=spec.seed),
+        resume=spec.resume,
+        verbose=0,
+        while_scoring=checks,
     )
     status.message = "checking the new model before it serves"
     write_status(job_dir, status)
-    evaluation = evaluate(job_dir, spec, data_split, serving)
+    evaluation = evaluate(job_dir, spec, data_split, serving, checks)
     evaluation.write(job_dir)
     status.message = f"model {evaluation.version} trained and checked"
     status.updated_at = now_iso()
@@ -144,24 +152,54 @@ class ServingSide:
         return cls(version, negative_elbo, fairness, judge, train.images, train.labels, train_features)
 
 
-def evaluate(job_dir: Path, spec: JobSpec, data_split, serving: ServingSide) -> Evaluation:
+class NewModelChecks:
+    """The new model's fidelity by its own self-check and its per-digit report by the judge
+    that scored the serving model: what the swap rule reads besides the -ELBO. Called by the
+    export with the new model's sampler while its -ELBO is computed (export_model's
+    `while_scoring`); neither depends on the card, whose version is not known yet then."""
+
+    def __init__(self, spec: JobSpec, serving: ServingSide) -> None:
+        self.spec, self.serving = spec, serving
+        self.fidelity: Fidelity | None = None
+        self.report: FairnessReport | None = None
+
+    def __call__(self, sampler) -> None:
+        from genai_models.vae.training.fairness import measure_fairness
+        from genai_models.vae.training.fidelity import self_check_fidelity
+
+        log.info("checking the new model: its fidelity, then its per-digit report")
+        self.fidelity = self_check_fidelity(sampler, samples_per_class=self.spec.fidelity_samples)
+        serving = self.serving
+        self.report = measure_fairness(
+            sampler, serving.judge, serving.train_images, serving.train_labels,
+            samples=self.spec.fidelity_samples, seeds=REPORT_SEEDS, train_features=serving.train_features,
+        )  # fmt: skip
+
+
+def evaluate(
+    job_dir: Path, spec: JobSpec, data_split, serving: ServingSide, checks: NewModelChecks | None = None
+) -> Evaluation:
     """Score the new model against the serving one (`serving`, ready since before training),
-    on the same held-out digits, and its fidelity; loading it through the sampler also proves
-    its files are sound. The export scored the new model on these very digits, the same way
-    (its card holds it)."""
+    on the same held-out digits, and its fidelity (`checks`, where the export ran them, else
+    here); loading it through the sampler also proves its files are sound. The export scored
+    the new model on these very digits, the same way (its card holds it)."""
     from genai_models.vae.serving.sampler import DigitSampler
-    from genai_models.vae.training.fidelity import self_check_fidelity
+    from genai_models.vae.training.fairness import write_report
 
     # As the bot will serve it (its ONNX files); an undertrained model is judged by its
     # fidelity (the swap rule), not refused here.
-    log.info("checking the new model: its fidelity, then its per-digit report")
     sampler = DigitSampler.load(job_dir, refuse_undertrained=False)
-    fidelity = self_check_fidelity(sampler, samples_per_class=spec.fidelity_samples)
+    checks = checks or NewModelChecks(spec, serving)
+    if checks.fidelity is None or checks.report is None:
+        checks(sampler)
+    fidelity = checks.fidelity
+    # Measured before the card named the model: the report is this model's, under its name.
+    fairness = replace(checks.report, model_version=sampler.version)
+    write_report(job_dir, fairness)  # beside its card: it travels into the registry with it
     digits = data_split.validation
     scores = ValidationScores(job_dir.parent / SCORES_FILE, digits.fingerprint())
     negative_elbo = sampler.card["validation"]["negative_elbo_nats"]  # rounded as below
     scores.remember(sampler.version, negative_elbo)
-    fairness = new_model_report(job_dir, spec, sampler, serving)
     serving_fairness = serving.fairness
     return Evaluation(
         version=sampler.version,
@@ -175,19 +213,6 @@ def evaluate(job_dir: Path, spec: JobSpec, data_split, serving: ServingSide) -> 
         fairness=fairness.to_dict(),
         serving_fairness=serving_fairness.to_dict(),
     )
-
-
-def new_model_report(job_dir: Path, spec: JobSpec, sampler, serving: ServingSide) -> FairnessReport:
-    """The new model's per-digit report by the judge that scored the serving model, written
-    beside its card (it travels into the registry with it)."""
-    from genai_models.vae.training.fairness import measure_fairness, write_report
-
-    report = measure_fairness(
-        sampler, serving.judge, serving.train_images, serving.train_labels,
-        samples=spec.fidelity_samples, seeds=REPORT_SEEDS, train_features=serving.train_features,
-    )  # fmt: skip
-    write_report(job_dir, report)
-    return report
 
 
 SCORES_FILE = "validation-scores.json"
@@ -276,5 +301,16 @@ def _finish(job_dir: Path, state: str, reason: str | None) -> None:
         log.error("could not record the job's end in %s: %s", job_dir, exc.strerror or exc)
 
 
+def exit_now(code: int) -> None:
+    """End the process with `code` once its output is flushed, without the interpreter's
+    teardown: everything the bot reads (status, evaluation, model files) is written and
+    closed, and unwinding TensorFlow, ONNX Runtime and their thread pools took seconds, all
+    of them between the new model's check and its swap (the bot swaps when the process ends)."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    exit_now(main(sys.argv[1:]))

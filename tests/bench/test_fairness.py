@@ -188,3 +188,19 @@ def test_the_bar_sweep_suggests_a_bar_per_digit_and_the_command_to_export_them(j
     out = capsys.readouterr().out
     assert f"--accept-confidence {' '.join(map(str, bars))}" in out
     assert len([line for line in out.splitlines() if line.startswith("  ")]) == 10  # a row per digit
+
+
+def test_the_judge_gives_keras_predicts_numbers_for_any_number_of_digits(judge, data):
+    """Its calls skip predict's set-up, not its numbers: the same labels and the same features,
+    bit for bit, in one batch and across batches."""
+    from genai_models.vae.backend import keras
+    from genai_models.vae.training.judge import FEATURES_LAYER, unit_images
+
+    extractor = keras.Model(judge.model.inputs, judge.model.get_layer(FEATURES_LAYER).output)
+    digits = np.concatenate([data.train.images, data.validation.images])  # 600
+    greys = (digits[..., 0] * 255).astype("uint8")  # as served: uint8 greys
+    for images in (greys[:7], greys[:520]):
+        as_keras = unit_images(images)
+        expected_labels = np.argmax(judge.model.predict(as_keras, batch_size=500, verbose=0), axis=1)
+        assert np.array_equal(judge.classify(images), expected_labels)
+        assert np.array_equal(judge.features(images), extractor.predict(as_keras, batch_size=500, verbose=0))

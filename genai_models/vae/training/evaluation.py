@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import math
 import os
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 ELBO_CHUNK = 16  # rows per decoder call in `onnx_decoder`
+ELBO_BATCH = 500  # digits per encoder call, and per round of decodes, in the estimate
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ def estimate_negative_elbo(
     decoder_gives_logits: bool,
     samples: int = 8,
     seed: int = 0,
-    batch_size: int = 500,
+    batch_size: int = ELBO_BATCH,
 ) -> ElboEstimate:
     """`encode(images) -> (z_mean, z_log_var)`.
 
@@ -87,6 +90,62 @@ def vae_negative_elbo(vae, images: np.ndarray, *, samples: int = 8, decode=None)
         decoder_gives_logits=True,
         samples=samples,
     )
+
+
+class ScoringStopped(Exception):
+    """The background scoring was told to stop (`BackgroundElbo.stop`) before it ended."""
+
+
+class BackgroundElbo:
+    """`vae_negative_elbo(vae, images, decode=decode)`, computed in a thread of its own while
+    the caller goes on with other work: the same estimate, the same seeds, the same numbers.
+
+    The encoder (Keras) runs here, in the caller's thread, before the thread starts (a few
+    calls: the same batches the estimator would make); the thread then only decodes (`decode`,
+    ONNX Runtime) and does NumPy arithmetic, so no TensorFlow runs in two threads at once.
+    `stop()` makes the thread give up at its next decode call: a caller that fails or is
+    interrupted does not leave it running (the process could not exit before it ended).
+    """
+
+    def __init__(self, vae, images: np.ndarray, *, decode, samples: int = 8) -> None:
+        codes = iter(
+            [
+                tuple(np.asarray(t) for t in vae.encoder(images[i : i + ELBO_BATCH].astype("float32"))[:2])
+                for i in range(0, len(images), ELBO_BATCH)
+            ]
+        )
+        self._stopped = threading.Event()
+
+        def decode_unless_stopped(z: np.ndarray, classes: np.ndarray) -> np.ndarray:
+            if self._stopped.is_set():
+                raise ScoringStopped
+            return decode(z, classes)
+
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="elbo")
+        self._future: Future[ElboEstimate] = pool.submit(
+            estimate_negative_elbo,
+            lambda batch: next(codes),  # the estimator asks for them in the order they were made
+            decode_unless_stopped,
+            images,
+            prior_means=np.asarray(vae.prior.means),
+            decoder_gives_logits=True,
+            samples=samples,
+            batch_size=ELBO_BATCH,
+        )
+        pool.shutdown(wait=False)  # its one thread ends with the task
+
+    def result(self) -> ElboEstimate:
+        """The estimate, once the thread has it (its exception, if it failed)."""
+        return self._future.result()
+
+    def stop(self) -> None:
+        """Give up (nothing if it has ended), and wait for the thread to see it. A cleanup:
+        what the thread raised is `result()`'s to report, not this."""
+        self._stopped.set()
+        try:
+            self._future.result()
+        except Exception:
+            pass
 
 
 def onnx_decoder(path: Path, *, threads: int | None = None):

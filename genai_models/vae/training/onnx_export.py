@@ -19,13 +19,14 @@ import numpy as np
 from genai_models.errors import ModelFileError
 from genai_models.vae.backend import keras
 from genai_models.vae.serving.card import CHECKER_FILE, VAE_FILE
-from genai_models.vae.serving.runtime import CHECKER_ONNX, DECODER_ONNX, ENCODER_ONNX
+from genai_models.vae.serving.runtime import CHECKER_ONNX, DECODER_ONNX, ENCODER_ONNX, ONNX_FILES
 
 log = logging.getLogger(__name__)
 
 
-def export_onnx(vae, checker, folder: Path) -> None:
-    """Write DECODER_ONNX, ENCODER_ONNX and CHECKER_ONNX of these Keras models into `folder`."""
+def export_onnx(vae, checker, folder: Path, names: tuple[str, ...] = ONNX_FILES) -> None:
+    """Write DECODER_ONNX, ENCODER_ONNX and CHECKER_ONNX of these Keras models into `folder`
+    (those of them in `names`)."""
     example = np.zeros((1, 28, 28, 1), "float32")
     encoder = keras.Model(vae.encoder.input, vae.encoder.outputs[0], name="encoder_mean")
     encoder(example)
@@ -36,7 +37,8 @@ def export_onnx(vae, checker, folder: Path) -> None:
         # tf2onnx probes NumPy for aliases NumPy 2 deprecates; nothing of ours to act on.
         warnings.simplefilter("ignore")
         for model, name in ((vae.decoder, DECODER_ONNX), (encoder, ENCODER_ONNX), (checker, CHECKER_ONNX)):
-            model.export(str(folder / name), format="onnx", verbose=False)
+            if name in names:
+                model.export(str(folder / name), format="onnx", verbose=False)
 
 
 def export_onnx_from_files(model_dir: Path, folder: Path) -> None:

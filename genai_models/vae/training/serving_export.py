@@ -29,6 +29,7 @@ from genai_models.vae.serving.vetting import (
     ACCEPT_FIELD,
     SERVING_STATE_FILE,
     accept_bars,
+    read_serving_state,
     write_serving_state,
 )
 from genai_models.vae.training.onnx_export import export_onnx, load_keras_models
@@ -40,27 +41,34 @@ _DERIVED = ("schema", "files", "version")
 
 
 def write_serving_files(
-    folder: Path, vae, checker, fields: dict[str, Any], *, onnx_written: bool = False
+    folder: Path, vae, checker, fields: dict[str, Any], *, onnx_written: bool = False, then=None
 ) -> dict[str, Any]:
     """Write the ONNX files (unless `onnx_written` already) and the vetted pools of `vae` and
     `checker` into `folder`, where its latents files already are; returns the card's `fields`
-    with what vetting found."""
+    with what vetting found. `then(sampler)`, when given, is called with a sampler serving the
+    model as loading will (the pools read back from their file), before the card exists."""
     if not onnx_written:
         export_onnx(vae, checker, folder)
     # The card as the sampler will read it, from the files written so far.
     provisional = with_card_data(folder, {**fields, "schema": 3, "version": "unexported"})
-    return _write_vetted_pools(folder, provisional, fields)
+    return _write_vetted_pools(folder, provisional, fields, then=then)
 
 
-def _write_vetted_pools(folder: Path, card: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+def _write_vetted_pools(
+    folder: Path, card: dict[str, Any], fields: dict[str, Any], *, then=None
+) -> dict[str, Any]:
     """Vet the pools of the networks in `folder` described by `card`, at the bars `fields` sets
-    (or the default), and write them; returns `fields` with what vetting found."""
+    (or the default), and write them; returns `fields` with what vetting found. `then`: see
+    `write_serving_files`."""
     from genai_models.vae.serving.sampler import DigitSampler
     from genai_models.vae.serving.serving_files import vet_sampler
 
     sampler = DigitSampler(OnnxNetworks.load(folder), card)
     state = vet_sampler(sampler)
     write_serving_state(folder / SERVING_STATE_FILE, state)
+    if then is not None:  # the same networks' sessions, already open
+        sampler.serve(read_serving_state(folder / SERVING_STATE_FILE), folder, refuse_undertrained=False)
+        then(sampler)
     counts = state.accepted_counts()
     if min(counts) == 0:
         log.warning(

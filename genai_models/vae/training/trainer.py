@@ -44,7 +44,7 @@ from genai_models.vae.serving.card import (
     write_validation_latents,
 )
 from genai_models.vae.serving.digitness import DIGITNESS_ONNX
-from genai_models.vae.serving.runtime import DECODER_ONNX
+from genai_models.vae.serving.runtime import CHECKER_ONNX, DECODER_ONNX, ENCODER_ONNX
 from genai_models.vae.training.checkpoint import (
     checkpoint_meta,
     commit_checkpoint,
@@ -58,7 +58,7 @@ from genai_models.vae.training.classifier import build_checker, train_checker
 from genai_models.vae.training.data import Split
 from genai_models.vae.training.digitness import EPOCHS as DIGITNESS_EPOCHS
 from genai_models.vae.training.digitness import write_digitness
-from genai_models.vae.training.evaluation import onnx_decoder, vae_negative_elbo
+from genai_models.vae.training.evaluation import BackgroundElbo, onnx_decoder
 from genai_models.vae.training.latents import class_latent_statistics
 from genai_models.vae.training.onnx_export import export_onnx
 from genai_models.vae.training.precision import resolve_precision, training_precision
@@ -106,12 +106,19 @@ class TrainingRun:
 
 
 def train(
-    split: Split, out_dir: Path, config: TrainingConfig, *, resume: bool = False, verbose: int = 1
+    split: Split,
+    out_dir: Path,
+    config: TrainingConfig,
+    *,
+    resume: bool = False,
+    verbose: int = 1,
+    while_scoring=None,
 ) -> TrainingStatus:
     """Train, checkpointing every epoch; returns the final status (finished or interrupted).
 
     Ctrl-C (KeyboardInterrupt) stops after the last finished epoch's checkpoint, marks the run
     `interrupted` and re-raises, so the caller can exit non-zero; `resume=True` continues it.
+    `while_scoring`: see `export_model`.
     """
     config = replace(config, precision=resolve_precision(config.precision))
     run = None
@@ -124,7 +131,7 @@ def train(
         with training_precision(config.precision):  # the served model is built after, in float32
             run = prepare(split, Path(out_dir), config, resume=resume)
             fit(run, split, verbose=verbose)
-        return finish(run, split, checker)
+        return finish(run, split, checker, while_scoring=while_scoring)
     except KeyboardInterrupt:
         if run is not None:
             _stop(run, "interrupted", interruption_message(run.out_dir, run.status.epoch))
@@ -214,13 +221,22 @@ def _digitness(split: Split, out_dir: Path, config: TrainingConfig) -> None:
     )
 
 
-def finish(run: TrainingRun, split: Split, checker: keras.Model) -> TrainingStatus:
+def finish(run: TrainingRun, split: Split, checker: keras.Model, *, while_scoring=None) -> TrainingStatus:
     """Export the served files with the self-check classifier, and mark the run finished.
 
     Each step says what it does in the status and the log: together they take a while.
     """
     progress = ExportProgress(run.out_dir, run.status)
-    card = export_model(run.vae, checker, split, run.out_dir, run.config, run.status, progress=progress)
+    card = export_model(
+        run.vae,
+        checker,
+        split,
+        run.out_dir,
+        run.config,
+        run.status,
+        progress=progress,
+        while_scoring=while_scoring,
+    )
     run.status.model_version = card["version"]
     run.status.finish("finished", f"model {card['version']} saved to {run.out_dir}")
     write_status(run.out_dir, run.status)
@@ -230,7 +246,7 @@ def finish(run: TrainingRun, split: Split, checker: keras.Model) -> TrainingStat
 class ExportProgress:
     """Reports one step of the export: a log line, and the status message /train-status shows."""
 
-    STEPS = 3  # the served models (Keras and ONNX), the scoring, vetting the serving pools
+    STEPS = 3  # the served models (Keras and ONNX), vetting the serving pools, the scoring
 
     def __init__(self, out_dir: Path, status: TrainingStatus) -> None:
         self.out_dir, self.status, self.step = out_dir, status, 0
@@ -333,8 +349,16 @@ def export_model(
     status: TrainingStatus,
     *,
     progress=None,
+    while_scoring=None,
 ) -> dict:
     """Save the served models without optimizer state, the validation latents, and the card.
+
+    The validation -ELBO (nearly all of the export's work: every digit decoded for every class
+    and sample) is computed in a thread of its own while the rest goes on: the latents, vetting
+    the digits it serves, and `while_scoring(sampler)` when given, the caller's own checks of
+    the new model (the chat job's fidelity and per-digit report) on a sampler that serves it as
+    loading will, from the files written so far (its card is not written yet: its version
+    reads "unexported"). On two cores the scoring's decodes and the rest share them.
 
     The files are written beside `out_dir` first and moved in together, card last, with
     Ctrl-C held meanwhile: a stop or a failure (a full disk) at any point leaves the previous
@@ -350,7 +374,7 @@ def export_model(
         made_before = out_dir / PREPARED_DIR / DIGITNESS_ONNX
         if made_before.is_file():
             shutil.copy2(made_before, staging / DIGITNESS_ONNX)
-        card = _export_into(staging, vae, checker, split, config, status, progress)
+        card = _export_into(staging, vae, checker, split, config, status, progress, while_scoring)
         with signals_deferred():
             for name in (*files_of(staging), CARD_FILE):  # the card last: it vouches for the others
                 os.replace(staging / name, out_dir / name)
@@ -368,6 +392,7 @@ def _export_into(
     config: TrainingConfig,
     status: TrainingStatus,
     progress,
+    while_scoring,
 ) -> dict:
     progress("saving the served models")
     require_free_space(
@@ -386,15 +411,38 @@ def _export_into(
         ),
         example=_example_batch(),
     )
-    served.save(out_dir / VAE_FILE)
     checker = _without_optimizer(checker, build_checker, example=_example_batch()["image"])
-    checker.save(out_dir / CHECKER_FILE)
-    export_onnx(served, checker, out_dir)  # first: the scoring decodes with the served file
-    progress(f"scoring the {len(split.validation)} validation digits")
+    # The scoring decodes with the served decoder's file: it is written first, and the scoring
+    # begins while the rest is saved.
+    export_onnx(served, checker, out_dir, names=(DECODER_ONNX,))
+    scoring = BackgroundElbo(served, split.validation.images, decode=onnx_decoder(out_dir / DECODER_ONNX))
+    try:
+        served.save(out_dir / VAE_FILE)
+        checker.save(out_dir / CHECKER_FILE)
+        export_onnx(served, checker, out_dir, names=(ENCODER_ONNX, CHECKER_ONNX))
+        progress("vetting the digits it serves")
+        fields = _card_fields(out_dir, served, checker, split, config, status)
+        fields = write_serving_files(out_dir, served, checker, fields, onnx_written=True, then=while_scoring)
+        progress(f"scoring the {len(split.validation)} validation digits")
+        elbo = scoring.result()
+    finally:
+        scoring.stop()  # only where something above failed: it has ended otherwise
+    # In its place among the card's fields, before what the rest measured.
+    fields["validation"] = {
+        "negative_elbo_nats": round(elbo.negative_elbo, 3),
+        "reconstruction_nats": round(elbo.reconstruction, 3),
+        "kl_nats": round(elbo.kl, 3),
+        **fields["validation"],
+    }
+    return write_card(out_dir, fields)
 
+
+def _card_fields(
+    out_dir: Path, served: VAE, checker, split: Split, config: TrainingConfig, status: TrainingStatus
+) -> dict:
+    """The card's fields but the -ELBO, with the latents files they describe written."""
     encode = lambda images: served.encoder(images, training=False)[:2]  # noqa: E731
     prior_means = np.asarray(served.prior.means)
-    elbo = vae_negative_elbo(served, split.validation.images, decode=onnx_decoder(out_dir / DECODER_ONNX))
     train_codes = _latent_means(encode, split.train.images)
     validation_codes = _latent_means(encode, split.validation.images)
     write_validation_latents(out_dir, validation_codes, split.validation.labels)
@@ -406,7 +454,7 @@ def _export_into(
             np.argmax(checker(split.validation.images, training=False), axis=1) == split.validation.labels
         )
     )
-    fields = {
+    return {
         "name": f"genai-bot MNIST VAE ({config.latent_dim}-D latent, class prior)",
         "created_at": now_iso(),
         "data": {
@@ -421,9 +469,6 @@ def _export_into(
             "keras": keras.__version__,
         },
         "validation": {
-            "negative_elbo_nats": round(elbo.negative_elbo, 3),
-            "reconstruction_nats": round(elbo.reconstruction, 3),
-            "kl_nats": round(elbo.kl, 3),
             "keras_val_loss": status.val_loss,
             "checker_accuracy": round(checker_accuracy, 4),
         },
@@ -431,9 +476,6 @@ def _export_into(
         "class_latents": class_latent_statistics(train_codes, split.train.labels),
         "prior_means": prior_means.round(5).tolist(),
     }
-    progress("vetting the digits it serves")
-    fields = write_serving_files(out_dir, served, checker, fields, onnx_written=True)
-    return write_card(out_dir, fields)
 
 
 def _without_optimizer(trained, build, *, example):

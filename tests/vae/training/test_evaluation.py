@@ -89,3 +89,43 @@ def test_the_exported_decoder_gives_the_bound_keras_gives(mnist_slice):
     assert abs(by_onnx.negative_elbo - by_keras.negative_elbo) < 1e-4
     assert abs(by_onnx.reconstruction - by_keras.reconstruction) < 1e-4
     assert by_onnx.kl == by_keras.kl  # the encoder is Keras's in both
+
+
+@pytest.mark.slow
+def test_the_background_scoring_is_the_same_estimate_and_stops_when_told(mnist_slice):
+    """The export scores in a thread while it vets: the same numbers as scoring in line; and a
+    failed or interrupted export does not leave it decoding."""
+    import threading
+
+    from genai_models.vae.backend import keras
+    from genai_models.vae.model import VAE  # noqa: F401  (registers the VAE's classes with Keras)
+    from genai_models.vae.serving.card import PRETRAINED_DIR, VAE_FILE
+    from genai_models.vae.serving.runtime import DECODER_ONNX
+    from genai_models.vae.training.evaluation import (
+        BackgroundElbo,
+        ScoringStopped,
+        onnx_decoder,
+        vae_negative_elbo,
+    )
+
+    vae = keras.saving.load_model(PRETRAINED_DIR / VAE_FILE, compile=False)
+    images = mnist_slice.images[:520]  # two of its batches: their codes must come back in order
+    decode = onnx_decoder(PRETRAINED_DIR / DECODER_ONNX, threads=2)
+    in_line = vae_negative_elbo(vae, images, samples=2, decode=decode)
+    assert BackgroundElbo(vae, images, samples=2, decode=decode).result() == in_line
+
+    decoding, release, calls = threading.Event(), threading.Event(), []
+
+    def slow_decode(z, classes):
+        calls.append(len(z))
+        decoding.set()
+        release.wait(10)
+        return np.zeros((len(z), 28, 28, 1), "float32")
+
+    scoring = BackgroundElbo(vae, images, decode=slow_decode)
+    assert decoding.wait(10)
+    threading.Timer(1.0, release.set).start()  # the first decode ends after stop() is called
+    scoring.stop()
+    assert calls == [10 * 500]  # it gave up at its next decode (of 16: 8 samples, 2 batches)
+    with pytest.raises(ScoringStopped):
+        scoring.result()
