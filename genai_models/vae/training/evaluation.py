@@ -83,13 +83,18 @@ def vae_negative_elbo(vae, images: np.ndarray, *, samples: int = 8, decode=None)
     `decode`: the same decoder run another way (`onnx_decoder`, its exported file), else Keras.
     """
     return estimate_negative_elbo(
-        lambda batch: vae.encoder(batch, training=False)[:2],
+        lambda batch: _encode(vae, batch),
         decode or (lambda z, classes: vae.decoder([z, classes], training=False)),
         images,
         prior_means=np.asarray(vae.prior.means),
         decoder_gives_logits=True,
         samples=samples,
     )
+
+
+def _encode(vae, images: np.ndarray):
+    """(z_mean, z_log_var) of `images` by `vae`'s encoder, in inference mode."""
+    return vae.encoder(images, training=False)[:2]
 
 
 class ScoringStopped(Exception):
@@ -110,7 +115,7 @@ class BackgroundElbo:
     def __init__(self, vae, images: np.ndarray, *, decode, samples: int = 8) -> None:
         codes = iter(
             [
-                tuple(np.asarray(t) for t in vae.encoder(images[i : i + ELBO_BATCH].astype("float32"))[:2])
+                tuple(np.asarray(t) for t in _encode(vae, images[i : i + ELBO_BATCH].astype("float32")))
                 for i in range(0, len(images), ELBO_BATCH)
             ]
         )
