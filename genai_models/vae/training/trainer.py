@@ -443,12 +443,10 @@ def _card_fields(
     """The card's fields but the -ELBO, with the latents files they describe written."""
     encode = lambda images: served.encoder(images, training=False)[:2]  # noqa: E731
     prior_means = np.asarray(served.prior.means)
-    train_codes = _latent_means(encode, split.train.images)
-    validation_codes = _latent_means(encode, split.validation.images)
+    train_codes, train_spreads = _latent_codes(encode, split.train.images)
+    validation_codes, _ = _latent_codes(encode, split.validation.images)
     write_validation_latents(out_dir, validation_codes, split.validation.labels)
-    write_training_latents(
-        out_dir, train_codes, _latent_spreads(encode, split.train.images), split.train.labels
-    )
+    write_training_latents(out_dir, train_codes, train_spreads, split.train.labels)
     checker_accuracy = float(
         np.mean(
             np.argmax(checker(split.validation.images, training=False), axis=1) == split.validation.labels
@@ -491,12 +489,12 @@ def _example_batch() -> dict:
     return {"image": np.zeros((1, 28, 28, 1), "float32"), "label": np.zeros((1,), "int32")}
 
 
-def _latent_means(encode, images: np.ndarray) -> np.ndarray:
-    return np.concatenate([np.asarray(encode(images[i : i + 1000])[0]) for i in range(0, len(images), 1000)])
-
-
-def _latent_spreads(encode, images: np.ndarray) -> np.ndarray:
-    """Posterior standard deviations: how far each training code may be jittered when sampled."""
-    return np.concatenate(
-        [np.exp(0.5 * np.asarray(encode(images[i : i + 1000])[1])) for i in range(0, len(images), 1000)]
-    )
+def _latent_codes(encode, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior means and standard deviations of `images`, in one pass of the encoder: the
+    codes, and how far each training code may be jittered when sampled."""
+    means, log_vars = [], []
+    for start in range(0, len(images), 1000):
+        mean, log_var = encode(images[start : start + 1000])
+        means.append(np.asarray(mean))
+        log_vars.append(np.asarray(log_var))
+    return np.concatenate(means), np.exp(0.5 * np.concatenate(log_vars))
