@@ -38,17 +38,13 @@ import argparse
 import asyncio
 import math
 import os
-import signal
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.bot_process import API_ENV, GATEWAY_ENV, GUILD_ENV, TOKEN_ENV
+from bench.running_bot import running_bot
 from tests.fakes.discord_server import DiscordStandIn, percentile
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 DIGIT_GOAL_P50_MS, DIGIT_GOAL_P99_MS, HEARTBEAT_GOAL_P99_MS = 30.0, 100.0, 50.0
 SIGNING_GOAL_RATIO = 1.10  # signed /digit's p50 within +10% of the same /digit unsigned
@@ -202,46 +198,9 @@ def _morph_options(k: int) -> dict:
 
 async def run(*, model_dir: Path | None, requests: int, heartbeat_seconds: float, workers: int) -> bool:
     async with DiscordStandIn() as server:
-        env = os.environ | {
-            API_ENV: server.api_base,
-            GATEWAY_ENV: server.gateway_url,
-            TOKEN_ENV: server.token,
-            GUILD_ENV: str(server.guild_id),
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
-        }
         args = ["--workers", str(workers)] + (["--model-dir", str(model_dir)] if model_dir else [])
-        bot = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bench.bot_process", *args, env=env, cwd=REPO_ROOT
-        )
-        try:
-            await _until_connected_or_exited(server, bot)
+        async with running_bot(server, args) as bot:
             return await _run_all(server, bot.pid, requests, heartbeat_seconds)
-        finally:
-            if bot.returncode is None:
-                bot.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(bot.wait(), 15)
-            except TimeoutError:
-                bot.kill()
-                await bot.wait()
-
-
-async def _until_connected_or_exited(server: DiscordStandIn, bot: asyncio.subprocess.Process) -> None:
-    """Wait for the bot's command sync and gateway session; fail at once if it exits first."""
-
-    async def connected() -> None:
-        await server.wait_for_sync(server.guild_id, timeout=180)
-        await server.wait_until_connected(timeout=60)
-
-    ready, exited = asyncio.ensure_future(connected()), asyncio.ensure_future(bot.wait())
-    await asyncio.wait({ready, exited}, return_when=asyncio.FIRST_COMPLETED)
-    if not ready.done():
-        ready.cancel()
-        raise RuntimeError(
-            f"the bot process exited with code {bot.returncode} before connecting (its error is above)"
-        )
-    exited.cancel()
-    ready.result()
 
 
 def cpu_seconds(pid: int) -> float:

@@ -21,16 +21,12 @@ import argparse
 import asyncio
 import math
 import os
-import signal
-import sys
 import time
-from pathlib import Path
 
-from bench.bot_latency import _until_connected_or_exited, one
-from bench.bot_process import API_ENV, GATEWAY_ENV, GUILD_ENV, TOKEN_ENV
+from bench.bot_latency import one
+from bench.running_bot import running_bot
 from tests.fakes.discord_server import DiscordStandIn, percentile
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 QUICK_ARGV = ["--flood", "30", "--rounds", "5"]
 MODES = ("off", "queue", "defaults")
 
@@ -70,27 +66,8 @@ async def _flood(server: DiscordStandIn, user, count: int) -> tuple[int, int, fl
 async def run_mode(mode: str, *, flood: int, rounds: int, workers: int) -> dict:
     async with DiscordStandIn() as server:
         other = server.add_user("other")
-        env = os.environ | {
-            API_ENV: server.api_base,
-            GATEWAY_ENV: server.gateway_url,
-            TOKEN_ENV: server.token,
-            GUILD_ENV: str(server.guild_id),
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
-        }
-        bot = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bench.bot_process",
-            "--workers",
-            str(workers),
-            "--fair-use",
-            mode,
-            env=env,
-            cwd=REPO_ROOT,
-        )
         idle, loaded, results, refusals, flood_s = [], [], 0, 0, []
-        try:
-            await _until_connected_or_exited(server, bot)
+        async with running_bot(server, ["--workers", str(workers), "--fair-use", mode]):
             await one(server, "morph", {"start": 0, "end": 1})  # warm both paths once
             idle = await _digits(server, other, rounds * 3)
             for k in range(rounds):
@@ -101,14 +78,6 @@ async def run_mode(mode: str, *, flood: int, rounds: int, workers: int) -> dict:
                 done, refused, seconds = await flood_task
                 results, refusals = results + done, refusals + refused
                 flood_s.append(seconds)
-        finally:
-            if bot.returncode is None:
-                bot.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(bot.wait(), 30)
-            except TimeoutError:
-                bot.kill()
-                await bot.wait()
     return {
         "idle": idle,
         "loaded": loaded,
