@@ -18,6 +18,11 @@ and the best's. The vetting always sees the drawings as served.
   the same architecture and seed trained on randomly rotated, shifted and zoomed digits for the
   epochs of the judge's augmented recipe; `both` accepts a drawing only where both read it.
 
+- `decoder`: no pool and no bar: each tone curve's ink of the training digits' own codes (their
+  posterior means, not jittered), `--samples` of them per digit and request seed, scored the
+  same way. How much of each digit's real variety the decoder draws at all, from codes it was
+  trained to redraw: what any pool of those codes could reach.
+
 None of these is what the bot serves: docs/fairness.md records what they measured.
 """
 
@@ -50,7 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--model-dir", type=Path, default=None, help="default: shipped weights")
-    parser.add_argument("--probe", choices=("tone", "self-check"), nargs="+", default=["tone"])
+    parser.add_argument(
+        "--probe", choices=("tone", "self-check", "decoder"), nargs="+", default=["tone"]
+    )
     parser.add_argument("--samples", type=int, default=200, help="per digit and request seed")
     parser.add_argument("--seeds", type=int, nargs="+", default=[2, 3, 4, 5], help="request seeds")
     parser.add_argument("--judges", nargs="+", default=["plain", "augmented"])
@@ -67,9 +74,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"model {sampler.version}; scoring judge: {judge.name} ({judge.accuracy:.1%} on real digits)")
     features = judge.features(data.train.images)
     seeds = tuple(args.seeds)
+    curves = tone_curves(sampler, data.train.images) if {"tone", "decoder"} & set(args.probe) else {}
+    if "decoder" in args.probe:
+        scores = {}
+        for name, curve in curves.items():
+            sampler.tone = curve
+            scores[name] = score_reconstructions(sampler, judge, data, args.samples, seeds, features)
+        print_reconstructions(scores)
     ways = []
     if "tone" in args.probe:
-        curves = tone_curves(sampler, data.train.images)
         ways += [(f"tone {name}", {"tone": curve}) for name, curve in curves.items()]
     if "self-check" in args.probe:
         checks = self_checks(sampler, data, seed=int(sampler.card["training"].get("seed", 0)))
@@ -95,6 +108,38 @@ def print_probe(name: str, reports: dict, samples: int, seeds: tuple[int, ...]) 
     print("        fidelity:  " + " ".join(f"{d.fidelity:.3f}" for d in chosen))
     print("        precision: " + " ".join(f"{d.precision:.3f}" for d in chosen))
     print(f"worst {min(recall):.3f}, best {max(recall):.3f}, gap {max(recall) - min(recall):.3f}")
+
+
+def score_reconstructions(sampler, judge, data, samples: int, seeds: tuple[int, ...], features) -> list:
+    """Per digit, (fidelity, precision, recall) averaged over `seeds` of the served ink of
+    `samples` training digits' own codes (seeded picks), against the real training digits."""
+    from genai_models.vae.training.generative_metrics import precision_recall
+
+    latents = sampler.card["training_latents"]
+    scores = []
+    for k in range(10):
+        members = np.flatnonzero(latents["labels"] == k)
+        real = features[np.asarray(data.train.labels) == k]
+        per_seed = []
+        for seed in seeds:
+            picked = np.random.default_rng(seed).choice(members, min(samples, len(members)), replace=False)
+            images = sampler.draw(latents["points"][picked], np.full(len(picked), k))
+            precision, recall = precision_recall(real, judge.features(images))
+            per_seed.append((float(np.mean(judge.classify(images) == k)), precision, recall))
+        scores.append(tuple(np.mean(per_seed, axis=0)))
+    return scores
+
+
+def print_reconstructions(scores: dict) -> None:
+    """`scores`: {tone: score_reconstructions' list}."""
+    print("\n== decoder: the training digits' own codes, drawn with each tone curve")
+    print("digit  " + "  ".join(f"{f'{name}: fid prec recall':>28s}" for name in scores))
+    for k in range(10):
+        rows = (per_digit[k] for per_digit in scores.values())
+        print(f"  {k}    " + "  ".join(f"{f:15.2%} {p:5.3f} {r:6.3f}" for f, p, r in rows))
+    for name, per_digit in scores.items():
+        recall = [r for _, _, r in per_digit]
+        print(f"{name}: worst {min(recall):.3f}, best {max(recall):.3f}, gap {max(recall) - min(recall):.3f}")
 
 
 def sharp_ink(logits: np.ndarray) -> np.ndarray:
