@@ -51,3 +51,20 @@ def test_the_probe_serves_the_bots_own_drawings_by_default(probe, sampler):
     images = probe.draw(points, classes)
     assert np.array_equal(probe.classify_images(images), sampler.classify_images(images))
 
+
+
+def test_the_decoder_probe_scores_every_digit_drawn_from_its_own_training_codes(probe, mnist_slice):
+    from bench.fairness_probes import score_reconstructions
+    from genai_models.vae.training.data import split
+    from genai_models.vae.training.judge import train_judge
+
+    data = split(mnist_slice)
+    judge = train_judge(data, "plain", epochs=4)
+    features = judge.features(data.train.images)
+    scores = score_reconstructions(probe, judge, data, 30, (2, 3), features)
+    assert len(scores) == 10
+    assert all(0 <= value <= 1 for digit in scores for value in digit)
+    # The model's drawings of its own training digits read as those digits, even to a judge
+    # trained briefly on a few hundred.
+    assert np.mean([fidelity for fidelity, _, _ in scores]) > 0.8
+    assert score_reconstructions(probe, judge, data, 30, (2, 3), features) == scores  # seeded
