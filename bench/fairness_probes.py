@@ -2,6 +2,7 @@
 
     python -m bench.fairness_probes --data mnist-digits-8k.npz --probe tone
     python -m bench.fairness_probes --data mnist-digits-8k.npz --probe self-check
+    python -m bench.fairness_probes --data mnist-digits-8k.npz --probe decoder
 
 Each probe serves the same model several ways and runs the bar sweep of bench.fairness on each
 (every digit's pool vetted at each bar of SWEEP_BARS, scored by the independent judge on request
