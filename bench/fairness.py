@@ -105,35 +105,16 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def sweep_bars(sampler, judge, data, samples: int, seeds: tuple[int, ...]) -> list[float]:
+def sweep_bars(
+    sampler, judge, data, samples: int, seeds: tuple[int, ...], train_features=None
+) -> list[float]:
     """Score the pools vetted at every bar of SWEEP_BARS; print each digit's scores per bar and
     the suggested bars (see the module's docstring); returns them."""
-    import numpy as np
-
-    from genai_models.vae.serving.serving_files import vet_sampler
     from genai_models.vae.serving.vetting import ACCEPT_CONFIDENCE
-    from genai_models.vae.training.fairness import measure_fairness
 
-    reports = {}
-    for bar in SWEEP_BARS:
-        sampler.serve(vet_sampler(sampler, np.full(10, bar)), "the sweep", refuse_undertrained=False)
-        reports[bar] = measure_fairness(
-            sampler, judge, data.train.images, data.train.labels, samples=samples, seeds=seeds
-        )
-    print(f"\nper digit and bar, {samples} per digit and request seed {', '.join(map(str, seeds))}")
-    print("digit  " + "  ".join(f"{f'bar {bar}: fid prec recall':>28s}" for bar in SWEEP_BARS))
-    suggested = []
-    for k in range(10):
-        scores = [reports[bar].digits[k] for bar in SWEEP_BARS]
-        print(
-            f"  {k}    " + "  ".join(f"{d.fidelity:15.2%} {d.precision:5.3f} {d.recall:6.3f}" for d in scores)
-        )
-        fit = [
-            bar
-            for bar, d in zip(SWEEP_BARS, scores, strict=True)
-            if d.fidelity >= SWEEP_FIDELITY_FLOOR and d.precision >= SWEEP_PRECISION_FLOOR
-        ]
-        suggested.append(fit[0] if fit else ACCEPT_CONFIDENCE)
+    reports = score_bars(sampler, judge, data, samples, seeds, train_features)
+    suggested = suggest_bars(reports)
+    print_sweep(reports, samples, seeds)
     print(
         f"\nper digit, the lowest bar with fidelity >= {SWEEP_FIDELITY_FLOOR:.1%} and precision >= "
         f"{SWEEP_PRECISION_FLOOR} (else the default, {ACCEPT_CONFIDENCE}): "
@@ -142,6 +123,59 @@ def sweep_bars(sampler, judge, data, samples: int, seeds: tuple[int, ...]) -> li
         f"--accept-confidence {' '.join(map(str, suggested))}"
     )
     return suggested
+
+
+def score_bars(sampler, judge, data, samples: int, seeds: tuple[int, ...], train_features=None) -> dict:
+    """{bar: the report of `sampler`'s pools vetted at that bar for every digit}, for every bar
+    of SWEEP_BARS. Vetting goes through `sampler.draw` and `sampler.classify_images`, so it
+    sees what the sampler serves."""
+    import numpy as np
+
+    from genai_models.vae.serving.serving_files import vet_sampler
+    from genai_models.vae.training.fairness import measure_fairness
+
+    if train_features is None:
+        train_features = judge.features(data.train.images)
+    reports = {}
+    for bar in SWEEP_BARS:
+        sampler.serve(vet_sampler(sampler, np.full(10, bar)), "the sweep", refuse_undertrained=False)
+        reports[bar] = measure_fairness(
+            sampler,
+            judge,
+            data.train.images,
+            data.train.labels,
+            samples=samples,
+            seeds=seeds,
+            train_features=train_features,
+        )
+    return reports
+
+
+def suggest_bars(reports: dict) -> list[float]:
+    """Per digit, the lowest bar of `reports` (score_bars) whose fidelity and precision reach
+    SWEEP_FIDELITY_FLOOR and SWEEP_PRECISION_FLOOR, else the default bar."""
+    from genai_models.vae.serving.vetting import ACCEPT_CONFIDENCE
+
+    suggested = []
+    for k in range(10):
+        fit = [
+            bar
+            for bar, report in reports.items()
+            if report.digits[k].fidelity >= SWEEP_FIDELITY_FLOOR
+            and report.digits[k].precision >= SWEEP_PRECISION_FLOOR
+        ]
+        suggested.append(min(fit) if fit else ACCEPT_CONFIDENCE)
+    return suggested
+
+
+def print_sweep(reports: dict, samples: int, seeds: tuple[int, ...]) -> None:
+    print(f"\nper digit and bar, {samples} per digit and request seed {', '.join(map(str, seeds))}")
+    print("digit  " + "  ".join(f"{f'bar {bar}: fid prec recall':>28s}" for bar in reports))
+    for k in range(10):
+        scores = [report.digits[k] for report in reports.values()]
+        print(
+            f"  {k}    " + "  ".join(f"{d.fidelity:15.2%} {d.precision:5.3f} {d.recall:6.3f}" for d in scores)
+        )
 
 
 def print_report(report) -> None:
