@@ -56,9 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--model-dir", type=Path, default=None, help="default: shipped weights")
-    parser.add_argument(
-        "--probe", choices=("tone", "self-check", "decoder"), nargs="+", default=["tone"]
-    )
+    parser.add_argument("--probe", choices=("tone", "self-check", "decoder"), nargs="+", default=["tone"])
     parser.add_argument("--samples", type=int, default=200, help="per digit and request seed")
     parser.add_argument("--seeds", type=int, nargs="+", default=[2, 3, 4, 5], help="request seeds")
     parser.add_argument("--judges", nargs="+", default=["plain", "augmented"])

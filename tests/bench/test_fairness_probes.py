@@ -52,7 +52,6 @@ def test_the_probe_serves_the_bots_own_drawings_by_default(probe, sampler):
     assert np.array_equal(probe.classify_images(images), sampler.classify_images(images))
 
 
-
 def test_the_decoder_probe_scores_every_digit_drawn_from_its_own_training_codes(probe, mnist_slice):
     from bench.fairness_probes import score_reconstructions
     from genai_models.vae.training.data import split
