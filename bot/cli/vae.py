@@ -95,6 +95,12 @@ def register(subparsers) -> None:
         help="the convolutions' arithmetic: auto (default) = bfloat16 where the CPU "
         "has native bfloat16 instructions (faster), else float32",
     )
+    train.add_argument(
+        "--decoder-width",
+        type=_positive_number,
+        default=None,
+        help="the decoder's hidden channels, times the default (default: 1; with --resume: the run's own)",
+    )
     train.set_defaults(handler=run_train)
 
     digit = add_command(
@@ -220,6 +226,7 @@ def run_train(args: argparse.Namespace, settings: Settings) -> int:
         "seed": args.seed,
         "precision": args.precision,
         "learning_rate": args.learning_rate,
+        "decoder_width": args.decoder_width,
     }
     if args.resume:  # the run's own data, epochs and seed, unless given here
         plan = plan_resume(out_dir, **given)

@@ -41,10 +41,16 @@ def build_encoder(
     return keras.Model(images, [z_mean, z_log_var, z], name="encoder")
 
 
-def build_decoder(latent_dim: int = DEFAULT_LATENT_DIM, num_classes: int = NUM_CLASSES) -> keras.Model:
+def build_decoder(
+    latent_dim: int = DEFAULT_LATENT_DIM, num_classes: int = NUM_CLASSES, width: float = 1.0
+) -> keras.Model:
     """(z, class probabilities) → logits: the loss uses them directly (stable), serving applies
     a sigmoid. The heavy layers follow Keras's global dtype policy; the logits layer is float32
     whatever it is, because the summed cross-entropy over 784 pixels needs float32's precision.
+
+    `width` scales every hidden layer's channels (1: the widths above). A wider decoder is a
+    capacity to try where it draws some digits with less of their real variety than others
+    (docs/fairness.md); the saved model keeps its layers' widths, so it loads whatever its width.
 
     The class input is the one change to the source article's decoder. An unconditional 2-D plane has to
     hold both which digit and how it is written, and crowded classes (4/9, 3/5/8) end up sharing
@@ -54,13 +60,21 @@ def build_decoder(latent_dim: int = DEFAULT_LATENT_DIM, num_classes: int = NUM_C
     z = keras.Input(shape=(latent_dim,), name="z")
     classes = keras.Input(shape=(num_classes,), name="class_probabilities")
     x = layers.Concatenate()([z, classes])
-    x = layers.Dense(7 * 7 * 64, activation="relu")(x)
-    x = layers.Reshape((7, 7, 64))(x)
-    x = layers.Conv2DTranspose(64, 3, activation="relu", strides=2, padding="same")(x)
-    x = layers.Conv2DTranspose(32, 3, activation="relu", strides=2, padding="same")(x)
-    x = layers.Conv2D(32, 3, activation="relu", padding="same")(x)  # see the module docstring
+    wide, narrow = decoder_channels(64, width), decoder_channels(32, width)
+    x = layers.Dense(7 * 7 * wide, activation="relu")(x)
+    x = layers.Reshape((7, 7, wide))(x)
+    x = layers.Conv2DTranspose(wide, 3, activation="relu", strides=2, padding="same")(x)
+    x = layers.Conv2DTranspose(narrow, 3, activation="relu", strides=2, padding="same")(x)
+    x = layers.Conv2D(narrow, 3, activation="relu", padding="same")(x)  # see the module docstring
     logits = layers.Conv2DTranspose(1, 3, padding="same", name="pixel_logits", dtype="float32")(x)
     return keras.Model([z, classes], logits, name="decoder")
+
+
+def decoder_channels(channels: int, width: float) -> int:
+    """A hidden layer's channels at `width` times the default, at least one."""
+    if not width > 0:
+        raise ValueError(f"decoder width must be positive, got {width}")
+    return max(1, round(channels * width))
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -144,10 +158,11 @@ def build_vae(
     prior_radius: float = DEFAULT_PRIOR_RADIUS,
     learn_prior_means: bool = False,
     kl_weight: float = 1.0,
+    decoder_width: float = 1.0,
 ) -> VAE:
     vae = VAE(
         build_encoder(latent_dim, seed=seed),
-        build_decoder(latent_dim),
+        build_decoder(latent_dim, width=decoder_width),
         # float32 whatever the global policy: its means enter the KL beside the float32 code.
         ClassPrior(NUM_CLASSES, latent_dim, radius=prior_radius, name="class_prior", dtype="float32"),
         kl_weight=kl_weight,

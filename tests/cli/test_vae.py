@@ -313,6 +313,7 @@ def test_handwriting_writes_the_ten_digits_in_the_uploads_hand(tmp_path):
         (("train", "--precision", "float16"), ("--precision", "float16", "bfloat16")),
         (("train", "--learning-rate", "0"), ("--learning-rate", "above 0", "got 0")),
         (("train", "--learning-rate", "fast"), ("--learning-rate", "expected a number", "fast")),
+        (("train", "--decoder-width", "0"), ("--decoder-width", "above 0", "got 0")),
     ],
 )
 def test_bad_arguments_are_refused_before_loading_anything(tmp_path, args, fragments):

@@ -84,6 +84,8 @@ class TrainingConfig:
     learn_prior_means: bool = False  # see build_vae
     # The KL term's weight in the loss (a β-VAE's β; 1 is the ELBO): see VAE and docs/fairness.md.
     kl_weight: float = 1.0
+    # The decoder's hidden channels, times the default (build_decoder's `width`).
+    decoder_width: float = 1.0
     # Validation losses every epoch come from this many held-out digits: scoring all of them
     # each epoch is a sizeable share of the epoch (bench.vae_speed --diagnose). The model card
     # scores all of them, once.
@@ -291,9 +293,10 @@ class EpochReporter(keras.callbacks.Callback):
 
 def _restore(vae: VAE, out_dir: Path, config: TrainingConfig, fingerprint: str):
     meta = read_checkpoint_meta(out_dir)
-    # Checkpoints from before the precision setting were trained in float32.
-    saved = {"precision": "float32", **meta.get("config", {})}
-    for key in ("seed", "latent_dim", "batch_size", "precision"):
+    # Checkpoints from before the precision and decoder width settings were trained in float32,
+    # with the default decoder.
+    saved = {"precision": "float32", "decoder_width": 1.0, **meta.get("config", {})}
+    for key in ("seed", "latent_dim", "batch_size", "precision", "decoder_width"):
         if saved.get(key) != getattr(config, key):
             raise TrainingError(
                 f"Cannot resume: the checkpoint used {key}={saved.get(key)}, this run asks "
@@ -315,6 +318,7 @@ def _compiled_vae(config: TrainingConfig, *, steps_per_epoch: int) -> VAE:
         prior_radius=config.prior_radius,
         learn_prior_means=config.learn_prior_means,
         kl_weight=config.kl_weight,
+        decoder_width=config.decoder_width,
     )
     schedule = keras.optimizers.schedules.CosineDecay(
         config.learning_rate,
@@ -408,6 +412,7 @@ def _export_into(
             prior_radius=config.prior_radius,
             learn_prior_means=config.learn_prior_means,
             kl_weight=config.kl_weight,
+            decoder_width=config.decoder_width,
         ),
         example=_example_batch(),
     )
