@@ -36,7 +36,7 @@ import numpy as np
 
 from bench.vae_quality import DEFAULT_DATA
 from genai_models.imaging.pixels import to_uint8
-from genai_models.vae.serving.sampler import INK_SHARPNESS, DigitSampler, _sigmoid, _unit_float
+from genai_models.vae.serving.sampler import INK_SHARPNESS, DigitSampler, _sigmoid
 
 TONES = ("x2", "mean", "quantile", "logistic")
 CHECKS = ("shipped", "augmented", "both")
@@ -211,12 +211,12 @@ def fit_logistic(source: np.ndarray, target: np.ndarray) -> tuple[float, float]:
 def self_checks(sampler, data, *, seed: int) -> dict:
     """The probe's self-checks (CHECKS): None for the model's own, else a function from images
     to class probabilities."""
-    from genai_models.vae.training.judge import JUDGES, _predict
+    from genai_models.vae.training.judge import JUDGES, predict_in_batches, unit_images
 
     checker = train_augmented_checker(data, seed=seed, epochs=JUDGES["augmented"][1])
 
     def augmented(images):
-        return _predict(checker, _unit_float(images).reshape(-1, 28, 28, 1))
+        return predict_in_batches(checker, unit_images(images))
 
     def shipped(images):
         return DigitSampler.classify_images(sampler, images)
@@ -237,24 +237,18 @@ def train_augmented_checker(data, *, seed: int, epochs: int):
     """The self-check's architecture (classifier.build_checker) and seed, trained on randomly
     rotated, shifted and zoomed training digits, as the judge's augmented recipe is; returns
     the checker without the augmentation in front."""
-    from genai_models.vae.backend import keras, layers
-    from genai_models.vae.training.classifier import build_checker
+    from genai_models.vae.backend import keras
+    from genai_models.vae.training.classifier import build_checker, fit_classifier
+    from genai_models.vae.training.judge import augmentations
 
     keras.utils.set_random_seed(seed)
     checker = build_checker()
     images = keras.Input(shape=(28, 28, 1), name="image")
     x = images
-    for augmentation in (
-        layers.RandomRotation(0.04, fill_mode="constant"),
-        layers.RandomTranslation(0.08, 0.08, fill_mode="constant"),
-        layers.RandomZoom(0.1, fill_mode="constant"),
-    ):
+    for augmentation in augmentations():
         x = augmentation(x)
     trained = keras.Model(images, checker(x))
-    trained.compile(
-        optimizer=keras.optimizers.Adam(2e-3), loss="sparse_categorical_crossentropy", jit_compile=False
-    )
-    trained.fit(data.train.images, data.train.labels, batch_size=128, epochs=epochs, verbose=0)
+    fit_classifier(trained, data.train.images, data.train.labels, learning_rate=2e-3, epochs=epochs)
     return checker
 
 

@@ -28,11 +28,20 @@ def train_checker(
 ) -> keras.Model:
     keras.utils.set_random_seed(seed)
     checker = build_checker()
-    checker.compile(
-        optimizer=keras.optimizers.Adam(2e-3),
+    fit_classifier(checker, images, labels, learning_rate=2e-3, epochs=epochs, verbose=verbose)
+    return checker
+
+
+def fit_classifier(
+    model: keras.Model, images, labels, *, learning_rate: float, epochs: int, verbose: int = 0
+) -> None:
+    """Train a softmax classifier (the self-check, the digit-ness model, the judge) the one way
+    they all train: Adam on the cross-entropy of integer labels, batches of 128, shuffled each
+    epoch; no XLA (Keras switches it off under op determinism anyway)."""
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
         jit_compile=False,
     )
-    checker.fit(images, labels, batch_size=128, epochs=epochs, verbose=verbose)
-    return checker
+    model.fit(images, labels, batch_size=128, epochs=epochs, shuffle=True, verbose=verbose)

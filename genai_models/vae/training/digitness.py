@@ -122,6 +122,7 @@ def train_digitness(
     trains this model in bfloat16 too; the model returned computes in float32 either way, so
     the bar is chosen on what serving runs."""
     from genai_models.vae.backend import keras
+    from genai_models.vae.training.classifier import fit_classifier
     from genai_models.vae.training.precision import training_precision
 
     order = np.random.default_rng(seed).permutation(len(digits))
@@ -131,13 +132,7 @@ def train_digitness(
     keras.utils.set_random_seed(seed)
     with training_precision(precision):
         trained = build_digitness()
-        trained.compile(
-            optimizer=keras.optimizers.Adam(2e-3),
-            loss="sparse_categorical_crossentropy",
-            metrics=["accuracy"],
-            jit_compile=False,
-        )
-        trained.fit(x, y, batch_size=128, epochs=epochs, shuffle=True, verbose=verbose)
+        fit_classifier(trained, x, y, learning_rate=2e-3, epochs=epochs, verbose=verbose)
     model = build_digitness()  # float32 (the global policy is back), the trained weights
     model.set_weights(trained.get_weights())
     return model, choose_bar(model, tuning, seed)

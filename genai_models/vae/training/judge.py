@@ -33,11 +33,7 @@ def build_evaluation_classifier(*, augmented: bool = False):
     images = keras.Input(shape=(28, 28, 1))
     x = images
     if augmented:
-        for augmentation in (
-            layers.RandomRotation(0.04, fill_mode="constant"),
-            layers.RandomTranslation(0.08, 0.08, fill_mode="constant"),
-            layers.RandomZoom(0.1, fill_mode="constant"),
-        ):
+        for augmentation in augmentations():
             x = augmentation(x)
     for filters in (32, 64):
         x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
@@ -51,6 +47,18 @@ def build_evaluation_classifier(*, augmented: bool = False):
     return keras.Model(images, layers.Dense(10, activation="softmax")(x), name="evaluator")
 
 
+def augmentations() -> list:
+    """The augmented recipe's layers, in order: a slight rotation, shift and zoom of each digit,
+    active only while training."""
+    from genai_models.vae.backend import layers
+
+    return [
+        layers.RandomRotation(0.04, fill_mode="constant"),
+        layers.RandomTranslation(0.08, 0.08, fill_mode="constant"),
+        layers.RandomZoom(0.1, fill_mode="constant"),
+    ]
+
+
 @dataclass
 class Judge:
     name: str
@@ -61,7 +69,7 @@ class Judge:
 
     def classify(self, images: np.ndarray) -> np.ndarray:
         """Labels of (N, 28, 28) images: uint8 greys as served, or floats in [0, 1]."""
-        return np.argmax(_predict(self.model, unit_images(images)), axis=1)
+        return np.argmax(predict_in_batches(self.model, unit_images(images)), axis=1)
 
     def features(self, images: np.ndarray) -> np.ndarray:
         """The penultimate layer's activations (N, 128): the space variety is measured in."""
@@ -71,13 +79,13 @@ class Judge:
             from genai_models.vae.backend import keras
 
             self._extractor = keras.Model(self.model.inputs, self.model.get_layer(FEATURES_LAYER).output)
-        return _predict(self._extractor, unit_images(images))
+        return predict_in_batches(self._extractor, unit_images(images))
 
 
 PREDICT_BATCH = 500
 
 
-def _predict(model, images: np.ndarray) -> np.ndarray:
+def predict_in_batches(model, images: np.ndarray) -> np.ndarray:
     """`model.predict(images, batch_size=PREDICT_BATCH)`'s numbers (the same compiled step on
     the same batches), without what `predict` sets up on every call (a data pipeline and its
     threads): a per-digit report makes forty small calls, and that set-up was nearly all of
@@ -123,15 +131,13 @@ def train_judge(data, name: str, *, epochs: int | None = None) -> Judge:
     """The judge `name` (JUDGES) trained on `data.train`, scored on `data.validation`; `epochs`
     overrides its recipe's (tests and training jobs train it briefly)."""
     from genai_models.vae.backend import keras
+    from genai_models.vae.training.classifier import fit_classifier
 
     augmented, recipe_epochs = JUDGES[name]
     epochs = recipe_epochs if epochs is None else epochs
     keras.utils.set_random_seed(JUDGE_SEED)
     model = build_evaluation_classifier(augmented=augmented)
-    model.compile(
-        optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", jit_compile=False
-    )
-    model.fit(data.train.images, data.train.labels, batch_size=128, epochs=epochs, verbose=0)
+    fit_classifier(model, data.train.images, data.train.labels, learning_rate=1e-3, epochs=epochs)
     predicted = np.argmax(model.predict(data.validation.images, verbose=0), axis=1)
     labels = data.validation.labels
     return Judge(
