@@ -36,7 +36,7 @@ import numpy as np
 
 from bench.vae_quality import DEFAULT_DATA
 from genai_models.imaging.pixels import to_uint8
-from genai_models.vae.serving.sampler import INK_SHARPNESS, DigitSampler, _sigmoid
+from genai_models.vae.serving.sampler import INK_SHARPNESS, DigitSampler, sigmoid
 
 TONES = ("x2", "mean", "quantile", "logistic")
 CHECKS = ("shipped", "augmented", "both")
@@ -143,7 +143,7 @@ def print_reconstructions(scores: dict) -> None:
 
 def sharp_ink(logits: np.ndarray) -> np.ndarray:
     """What the bot serves: the logits sharpened by INK_SHARPNESS through the sigmoid."""
-    return _sigmoid(INK_SHARPNESS * logits)
+    return sigmoid(INK_SHARPNESS * logits)
 
 
 class ProbeSampler(DigitSampler):
@@ -154,7 +154,7 @@ class ProbeSampler(DigitSampler):
     check = None
 
     def draw(self, z: np.ndarray, classes=None) -> np.ndarray:
-        return to_uint8(self.tone(self._logits(z, classes)))
+        return to_uint8(self.tone(self.logits(z, classes)))
 
     def classify_images(self, images: np.ndarray) -> np.ndarray:
         return super().classify_images(images) if self.check is None else self.check(images)
@@ -169,7 +169,7 @@ def tone_curves(sampler, train_images: np.ndarray) -> dict:
     logits = []
     for k, points in enumerate(pool_candidates(sampler.card, sampler.latent_dim)):
         picked = points[rng.choice(len(points), TONE_FIT_DRAWINGS, replace=False)]
-        logits.append(sampler._logits(picked, np.full(len(picked), k)).ravel())
+        logits.append(sampler.logits(picked, np.full(len(picked), k)).ravel())
     source, target = quantile_pairs(np.concatenate(logits), train_images)
     slope, offset = fit_logistic(source, target)
     print(
@@ -178,9 +178,9 @@ def tone_curves(sampler, train_images: np.ndarray) -> dict:
     )
     return {
         "x2": sharp_ink,
-        "mean": _sigmoid,
+        "mean": sigmoid,
         "quantile": lambda x: np.interp(x, source, target).astype("float32"),
-        "logistic": lambda x: _sigmoid(slope * x + offset),
+        "logistic": lambda x: sigmoid(slope * x + offset),
     }
 
 
@@ -200,7 +200,7 @@ def fit_logistic(source: np.ndarray, target: np.ndarray) -> tuple[float, float]:
     """The slope and offset (on the LOGISTIC_ grids) of sigmoid(slope·logit + offset) closest,
     in squared error over the quantiles, to the matching `quantile_pairs` gives."""
     errors = [
-        (float(np.mean((_sigmoid(a * source + b) - target) ** 2)), float(a), float(b))
+        (float(np.mean((sigmoid(a * source + b) - target) ** 2)), float(a), float(b))
         for a in LOGISTIC_SLOPES
         for b in LOGISTIC_OFFSETS
     ]

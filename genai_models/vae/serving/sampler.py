@@ -209,13 +209,15 @@ class DigitSampler:
         `classes`: digits (N,) or class probabilities (N, 10) for the decoder; None weights
         each class by p(class | z) under the class prior.
         """
-        return _sigmoid(self._logits(z, classes))
+        return sigmoid(self.logits(z, classes))
 
     def draw(self, z: np.ndarray, classes=None) -> np.ndarray:
         """What users see of `decode(z, classes)`: sharpened ink (INK_SHARPNESS), uint8 greys."""
-        return to_uint8(_sigmoid(INK_SHARPNESS * self._logits(z, classes)))
+        return to_uint8(sigmoid(INK_SHARPNESS * self.logits(z, classes)))
 
-    def _logits(self, z: np.ndarray, classes) -> np.ndarray:
+    def logits(self, z: np.ndarray, classes) -> np.ndarray:
+        """The decoder's pixel logits for `z` and `classes` (as `decode` takes them), before any
+        ink: `decode` is their sigmoid, `draw` the sigmoid of them sharpened."""
         z = np.asarray(z, "float32")
         if classes is None:
             weights = self.class_weights(z)
@@ -448,7 +450,7 @@ class DigitSampler:
         steps = np.linspace(-STYLE_FIT_REACH, STYLE_FIT_REACH, STYLE_FIT_POINTS)
         grid = np.array([[x, y] for x in steps for y in steps], "float32")
         candidates = code[None] + grid @ self.plane.basis.T.astype("float32")  # across the style plane
-        logits = self._logits(candidates, np.full(len(candidates), digit)).reshape(len(candidates), -1)
+        logits = self.logits(candidates, np.full(len(candidates), digit)).reshape(len(candidates), -1)
         target = _unit_float(image).reshape(1, -1)
         # Binary cross-entropy from logits, stable for any logit.
         loss = (np.maximum(logits, 0) - logits * target + np.log1p(np.exp(-np.abs(logits)))).sum(1)
@@ -474,7 +476,8 @@ class DigitSampler:
         return images, self.classify_images(images)[np.arange(len(classes)), classes]
 
 
-def _sigmoid(logits: np.ndarray) -> np.ndarray:
+def sigmoid(logits: np.ndarray) -> np.ndarray:
+    """The logistic function in float32, through tanh: no overflow for large negative logits."""
     return (0.5 * (1 + np.tanh(0.5 * np.asarray(logits, "float32")))).astype("float32")
 
 
