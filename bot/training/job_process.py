@@ -72,14 +72,14 @@ def run(job_dir: Path, spec: JobSpec) -> None:
     _say(job_dir, "preparing the checks of the new model")
     serving = ServingSide.prepare(job_dir, spec, data_split)
 
-    from genai_models.vae.training.trainer import TrainingConfig, train
+    from genai_models.vae.training.trainer import train
 
     # The new model's own checks run during its export, beside its -ELBO (see export_model).
     checks = NewModelChecks(spec, serving)
     status = train(
         data_split,
         job_dir,
-        TrainingConfig(epochs=spec.epochs, seed=spec.seed),
+        training_config(job_dir, spec),
         resume=spec.resume,
         verbose=0,
         while_scoring=checks,
@@ -91,6 +91,19 @@ def run(job_dir: Path, spec: JobSpec) -> None:
     status.message = f"model {evaluation.version} trained and checked"
     status.updated_at = now_iso()
     write_status(job_dir, status)
+
+
+def training_config(job_dir: Path, spec: JobSpec):
+    """The job's recipe: TrainingConfig's defaults with the job's epochs and seed; a resumed job
+    keeps the recipe its checkpoint was trained with (batch size, learning rate, precision…),
+    so a job interrupted before an upgrade that changed the defaults still resumes."""
+    from genai_models.vae.training.checkpoint import plan_resume
+    from genai_models.vae.training.trainer import TrainingConfig
+
+    if not spec.resume:
+        return TrainingConfig(epochs=spec.epochs, seed=spec.seed)
+    recipe = plan_resume(job_dir, epochs=spec.epochs, seed=spec.seed).config
+    return TrainingConfig.from_fields(recipe)
 
 
 @dataclass

@@ -162,6 +162,21 @@ def test_train_one_epoch_writes_status_checkpoint_and_a_verified_model(trained):
         assert card["files"][name]["sha256"] == digest
 
 
+def test_a_new_run_trains_the_same_recipe_from_the_command_line_and_from_chat(trained):
+    from bot.cli.vae import NEW_RUN
+    from bot.training.supervisor import DEFAULT_EPOCHS
+    from genai_models.catalogue import CATALOGUE
+    from genai_models.vae.training.trainer import TrainingConfig
+
+    defaults = TrainingConfig()
+    assert NEW_RUN == {key: getattr(defaults, key) for key in NEW_RUN}
+    assert DEFAULT_EPOCHS == defaults.epochs
+    for language in ("en", "es"):  # what /train start's epochs option says of its default
+        assert f": {DEFAULT_EPOCHS})" in CATALOGUE.render("train-start.epochs", language, {})
+    card = json.loads((trained[0] / "model_card.json").read_text())
+    assert card["training"]["batch_size"] == defaults.batch_size  # not given: the default reached the run
+
+
 @pytest.mark.parametrize(("count", "columns", "rows"), [(5, 3, 2)])
 def test_digit_writes_a_grid_png_the_same_for_the_same_seed(tmp_path, count, columns, rows):
     paths = [tmp_path / "first.png", tmp_path / "second.png"]

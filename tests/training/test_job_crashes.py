@@ -16,7 +16,8 @@ from bot.settings import Settings
 from bot.storage import Database, settings_url
 from bot.training.job_store import JobStore
 from bot.training.registry import REJECTED
-from genai_models.vae.training.checkpoint import read_checkpoint_meta
+from genai_models.vae.files import write_json_atomic
+from genai_models.vae.training.checkpoint import CHECKPOINT_DIR, CHECKPOINT_META, read_checkpoint_meta
 from genai_models.vae.training.status import TrainingStatus, now_iso, read_status, write_status
 from tests.training.jobs import SHORT_JOBS, ended, wait_for_job
 from tests.training.test_train_from_chat import command, fields
@@ -56,6 +57,12 @@ async def test_kill_9_mid_epoch_is_interrupted_at_once_and_resuming_loses_only_t
         others = await command(discord_server, "train-status", user=bob, predicate=lambda r: r.embeds)
         assert "Reanudar" not in fields(others)  # resuming is offered to admins only
 
+        # As a job interrupted before an upgrade that changed the defaults: it keeps its recipe.
+        job_dir = tmp_path / "data" / "jobs" / "job-0001"
+        meta = read_checkpoint_meta(job_dir)
+        meta["config"] |= {"batch_size": 128, "learning_rate": 0.001}
+        write_json_atomic(job_dir / CHECKPOINT_DIR / CHECKPOINT_META, meta)
+
         resumed = await command(discord_server, "train start")
         assert resumed.content == (
             f"Training job #2 resumes the interrupted run from epoch {saved} "
@@ -70,6 +77,7 @@ async def test_kill_9_mid_epoch_is_interrupted_at_once_and_resuming_loses_only_t
         assert final.epoch == 3 and len(final.history["loss"]) == 3  # no finished epoch redone
         card = json.loads((tmp_path / "data" / "jobs" / "job-0001" / "model_card.json").read_text())
         assert card["training"]["epochs"] == 3 and card["training"]["seed"] == 2
+        assert (card["training"]["batch_size"], card["training"]["learning_rate"]) == (128, 0.001)
 
         version = job.metrics["evaluation"]["version"]
         row = await bot.get_cog("Training").supervisor.registry.find(version)
