@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from genai_models.vae.training.fairness import FairnessReport
     from genai_models.vae.training.fidelity import Fidelity
     from genai_models.vae.training.judge import Judge
+    from genai_models.vae.training.trainer import TrainingConfig
 
 log = logging.getLogger("genai_bot.training.job")
 
@@ -93,7 +94,7 @@ def run(job_dir: Path, spec: JobSpec) -> None:
     write_status(job_dir, status)
 
 
-def training_config(job_dir: Path, spec: JobSpec):
+def training_config(job_dir: Path, spec: JobSpec) -> TrainingConfig:
     """The job's recipe: TrainingConfig's defaults with the job's epochs and seed; a resumed job
     keeps the recipe its checkpoint was trained with (batch size, learning rate, precision…),
     so a job interrupted before an upgrade that changed the defaults still resumes."""

@@ -322,14 +322,7 @@ def _restore(vae: VAE, out_dir: Path, config: TrainingConfig, fingerprint: str):
 
 def _compiled_vae(config: TrainingConfig, *, steps_per_epoch: int) -> VAE:
     """The training model; its layers take the global dtype policy (`training_precision`)."""
-    vae = build_vae(
-        config.latent_dim,
-        seed=config.seed,
-        prior_radius=config.prior_radius,
-        learn_prior_means=config.learn_prior_means,
-        kl_weight=config.kl_weight,
-        decoder_width=config.decoder_width,
-    )
+    vae = _vae_of(config)
     schedule = keras.optimizers.schedules.CosineDecay(
         config.learning_rate,
         decay_steps=max(1, config.epochs * steps_per_epoch),
@@ -344,6 +337,19 @@ def _compiled_vae(config: TrainingConfig, *, steps_per_epoch: int) -> VAE:
     vae(_example_batch())
     vae.optimizer.build(vae.trainable_variables)
     return vae
+
+
+def _vae_of(config: TrainingConfig) -> VAE:
+    """A new, uncompiled VAE of `config`'s architecture and loss: the one trained, and the
+    served copy its weights are moved into, are built alike."""
+    return build_vae(
+        config.latent_dim,
+        seed=config.seed,
+        prior_radius=config.prior_radius,
+        learn_prior_means=config.learn_prior_means,
+        kl_weight=config.kl_weight,
+        decoder_width=config.decoder_width,
+    )
 
 
 def _steps(count: int, batch_size: int) -> int:
@@ -414,18 +420,7 @@ def _export_into(
         weights_bytes(vae, optimizer=False) + weights_bytes(checker, optimizer=False),
         "the trained model",
     )
-    served = _without_optimizer(
-        vae,
-        lambda: build_vae(
-            config.latent_dim,
-            seed=config.seed,
-            prior_radius=config.prior_radius,
-            learn_prior_means=config.learn_prior_means,
-            kl_weight=config.kl_weight,
-            decoder_width=config.decoder_width,
-        ),
-        example=_example_batch(),
-    )
+    served = _without_optimizer(vae, lambda: _vae_of(config), example=_example_batch())
     checker = _without_optimizer(checker, build_checker, example=_example_batch()["image"])
     # The scoring decodes with the served decoder's file: it is written first, and the scoring
     # begins while the rest is saved.
