@@ -13,7 +13,6 @@ replacing those benches' sections and keeping the others'.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import importlib
 import inspect
@@ -23,6 +22,7 @@ import time
 import traceback
 from pathlib import Path
 
+from bench.arguments import bench_parser
 from bench.report import Section, Tee, write_benchmarks_doc
 
 # Run order: cheap, TensorFlow-free benches first, so their figures come even if TF misbehaves.
@@ -101,9 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     if "--" in argv:
         at = argv.index("--")
         argv, bench_argv = argv[:at], argv[at + 1 :]
-    parser = argparse.ArgumentParser(
-        prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = bench_parser("bench", __doc__)
     parser.add_argument(
         "names", nargs="*", metavar="NAME", help=f"benches to run (default: all of {', '.join(BENCHES)})"
     )

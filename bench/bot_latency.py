@@ -34,7 +34,6 @@ Goals: `/digit` at concurrency 20, p50 ≤ 30 ms and p99 ≤ 100 ms; heartbeat p
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import math
 import os
@@ -43,6 +42,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.arguments import bench_parser
 from bench.running_bot import running_bot
 from tests.fakes.discord_server import DiscordStandIn, percentile
 
@@ -348,11 +348,7 @@ async def _run_all(server: DiscordStandIn, bot_pid: int, requests: int, heartbea
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.bot_latency",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = bench_parser("bench.bot_latency", __doc__)
     parser.add_argument(
         "--model-dir",
         type=Path,

@@ -15,7 +15,6 @@ latency bench measures) sets the bot's fair-use limits for bench.fair_use_flood.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextvars
 import functools
@@ -31,6 +30,8 @@ import numpy as np
 from discord import app_commands
 from discord.ext import commands
 from PIL import Image
+
+from bench.arguments import bench_parser
 
 API_ENV, GATEWAY_ENV, TOKEN_ENV, GUILD_ENV = (
     "BENCH_DISCORD_API",
@@ -165,11 +166,7 @@ async def serve(sampler, seed_decoder, *, workers: int, fair_use: str = "off") -
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.bot_process",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = bench_parser("bench.bot_process", __doc__)
     parser.add_argument("--model-dir", type=Path, default=None)
     parser.add_argument("--workers", type=int, required=True)
     parser.add_argument("--fair-use", choices=("off", "queue", "defaults"), default="off")

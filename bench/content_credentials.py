@@ -14,13 +14,13 @@ latency (`/digit` against `/digit-unsigned`).
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from bench.arguments import bench_parser
 from bench.imaging_provenance import digits, morph_frames
 from genai_models.imaging import content_credentials, grid_png, local_authority, morph_gif
 from genai_models.imaging.content_credentials import CredentialSigner, SigningIdentity
@@ -108,11 +108,7 @@ def compare_signing(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.content_credentials",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = bench_parser("bench.content_credentials", __doc__)
     parser.add_argument("--repeats", type=int, default=REPEATS)
     args = parser.parse_args(argv)
     images = digits()

@@ -17,12 +17,12 @@ The flooder's refusals and results are counted too. Ratios are against the idle 
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import math
 import os
 import time
 
+from bench.arguments import bench_parser
 from bench.bot_latency import one
 from bench.running_bot import running_bot
 from tests.fakes.discord_server import DiscordStandIn, percentile
@@ -88,11 +88,7 @@ async def run_mode(mode: str, *, flood: int, rounds: int, workers: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.fair_use_flood",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = bench_parser("bench.fair_use_flood", __doc__)
     parser.add_argument("--flood", type=int, default=30, help="/morph the flooder sends at once")
     parser.add_argument(
         "--rounds",

@@ -23,9 +23,9 @@ Export the bars with `python -m genai_models.vae.training.serving_export DIR --a
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
+from bench.arguments import bench_parser
 from bench.vae_quality import DEFAULT_DATA
 
 QUICK_ARGV = ["--samples", "200", "--seeds", "0", "1"]
@@ -39,13 +39,8 @@ SWEEP_PRECISION_FLOOR = 0.99
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.fairness",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = bench_parser("bench.fairness", __doc__, model_dir=True)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--model-dir", type=Path, default=None, help="default: shipped weights")
     parser.add_argument("--samples", type=int, default=200, help="per digit and request seed")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1], help="request seeds")
     parser.add_argument(

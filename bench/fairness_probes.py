@@ -29,11 +29,11 @@ None of these is what the bot serves: docs/fairness.md records what they measure
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
 
+from bench.arguments import bench_parser
 from bench.vae_quality import DEFAULT_DATA
 from genai_models.imaging.pixels import to_uint8
 from genai_models.vae.serving.sampler import INK_SHARPNESS, DigitSampler, sigmoid
@@ -49,13 +49,8 @@ LOGISTIC_OFFSETS = np.arange(-4.0, 4.01, 0.25)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.fairness_probes",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = bench_parser("bench.fairness_probes", __doc__, model_dir=True)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--model-dir", type=Path, default=None, help="default: shipped weights")
     parser.add_argument("--probe", choices=("tone", "self-check", "decoder"), nargs="+", default=["tone"])
     parser.add_argument("--samples", type=int, default=200, help="per digit and request seed")
     parser.add_argument("--seeds", type=int, nargs="+", default=[2, 3, 4, 5], help="request seeds")

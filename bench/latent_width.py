@@ -19,24 +19,20 @@ the width buys, on the recipe as shipped (16-D since issue #10).
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
+from bench.arguments import bench_parser
 from bench.vae_quality import DEFAULT_DATA, our_elbo, served_digits, train_judge
 
 SAMPLES = 200  # per class, as bench.variety
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.latent_width",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = bench_parser("bench.latent_width", __doc__)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--widths", type=int, nargs="+", default=[2, 8, 16])
     parser.add_argument("--epochs", type=int, default=40)

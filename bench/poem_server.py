@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.arguments import bench_parser
 from bench.report import Tee, machine
 from bot.client import GenAIBot
 from bot.settings import Settings
@@ -192,11 +193,7 @@ async def run(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.poem_server",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = bench_parser("bench.poem_server", __doc__)
     parser.add_argument("--base-url", default=None, help="the server's /v1 URL (default: a fake)")
     parser.add_argument("--model", default="gemma-3-270m", help="model name (default gemma-3-270m)")
     parser.add_argument("--deadline", type=float, default=20.0, help="OPENAI_DEADLINE (default 20)")

@@ -20,7 +20,6 @@ process leaves idle (its event loop, the GIL), never a full 2×.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import tempfile
@@ -28,6 +27,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.arguments import bench_parser
 from tests.fakes.discord_server import DiscordStandIn
 from tests.postgres_server import PostgresServer
 from tests.shard_processes import start_shard_process, until_serving
@@ -165,11 +165,7 @@ async def run(*, requests: int, concurrency: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.shard_throughput",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = bench_parser("bench.shard_throughput", __doc__)
     parser.add_argument("--requests", type=int, default=200, help="/digit requests per phase")
     parser.add_argument("--concurrency", type=int, default=16, help="requests in flight")
     args = parser.parse_args(argv)

@@ -14,13 +14,13 @@ and the machine's cores, so its own work is in both phases alike: read the ratio
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import tempfile
 import time
 from pathlib import Path
 
+from bench.arguments import bench_parser
 from tests.fakes.discord_server import GUILD_READY_TIMEOUT_S, DiscordStandIn, percentile, run_bot
 
 HEARTBEAT_GOAL_P99_MS = 50.0
@@ -116,11 +116,7 @@ def report(idle, training, *, job_epochs) -> bool:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.training_heartbeat",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = bench_parser("bench.training_heartbeat", __doc__)
     parser.add_argument("--seconds", type=float, default=30.0, help="length of each phase")
     parser.add_argument("--digits", type=int, default=60, help="/digit requests in each phase")
     parser.add_argument("--data", type=Path, default=FIXTURE, help="what the job trains on")

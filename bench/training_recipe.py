@@ -27,7 +27,6 @@ that finished the same recipe is scored again instead of retrained.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import resource
@@ -41,6 +40,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from bench.arguments import bench_parser
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO / "datasets" / "mnist-digits-8k.npz"
@@ -71,11 +72,7 @@ class Run:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.training_recipe",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = bench_parser("bench.training_recipe", __doc__)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument(
         "--seeds", type=int, nargs="+", default=[0, 1], help="training seeds of the new recipe"

@@ -25,7 +25,6 @@ one run, and run it twice before believing a ratio.
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
@@ -39,6 +38,8 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
+
+from bench.arguments import bench_parser
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = REPO_ROOT / "tests" / "fixtures"
@@ -259,11 +260,7 @@ def _scores(report: dict | None) -> object:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.training_swap",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = bench_parser("bench.training_swap", __doc__)
     parser.add_argument("--epochs", type=int, default=3, help="epochs per job (default 3)")
     parser.add_argument("--digits", type=int, default=8000, help="digits to train and validate on")
     parser.add_argument("--seed", type=int, default=1)

@@ -24,7 +24,6 @@ The judge is picked by accuracy on real held-out digits only, never by what it s
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import tempfile
 import time
@@ -34,6 +33,7 @@ import numpy as np
 
 # The judge (an evaluation classifier of its own architecture and seed) lives in the package, so
 # the fairness report and the swap rule score models with the same judge this bench uses.
+from bench.arguments import bench_parser
 from genai_models.vae.training.judge import (  # noqa: F401  (re-exported for the other benches)
     JUDGES,
     Judge,
@@ -51,13 +51,8 @@ IMPROVEMENT_GOAL = 0.05
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.vae_quality",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = bench_parser("bench.vae_quality", __doc__, model_dir=True)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--model-dir", type=Path, default=None, help="default: shipped weights")
     parser.add_argument(
         "--seeds",
         type=int,

@@ -21,7 +21,6 @@ alike; the ratios are what to read. Medians throughout; the first (tracing) epoc
 
 from __future__ import annotations
 
-import argparse
 import io
 import os
 import statistics
@@ -33,6 +32,8 @@ from unittest import mock
 
 import numpy as np
 from PIL import Image
+
+from bench.arguments import bench_parser
 
 REPO = Path(__file__).resolve().parents[1]
 DIGITS_8K = REPO.parent / "shared/data/mnist-digits-8k.npz"
@@ -390,11 +391,7 @@ def bench_training(epochs: int, batch_size: int, rounds: int, diagnose: bool) ->
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.vae_speed",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = bench_parser("bench.vae_speed", __doc__)
     parser.add_argument(
         "--model-dir",
         type=Path,
