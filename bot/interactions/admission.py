@@ -34,6 +34,7 @@ from bot.interactions.errors import (
 )
 from bot.interactions.i18n import interaction_language, text
 from bot.interactions.options import check_options
+from bot.interactions.responses import uninterrupted
 from bot.interactions.server_context import load as load_server_context
 from bot.interactions.server_context import manages_server, role_ids
 from bot.ops.audit import AUDITED
@@ -128,7 +129,7 @@ async def _wait_in_queue(
     result later replaces that notice in the same message. `update`: the result replaces the
     message holding a button, not a new one."""
     if not interaction.response.is_done():
-        await interaction.response.defer(thinking=not update)
+        await uninterrupted(interaction.response.defer(thinking=not update))
     lang = interaction_language(interaction)
     loop = asyncio.get_running_loop()
     shown = None

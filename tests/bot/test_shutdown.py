@@ -58,3 +58,26 @@ async def test_work_left_after_the_grace_period_is_told_in_place(discord_server,
     assert 1.0 <= took < 4.0
     assert [final_state(discord_server, ix) for ix in jobs] == ["interrupted"] * 3
     assert not discord_server.errors
+
+
+@pytest.mark.asyncio
+async def test_a_deferral_answered_late_is_not_answered_twice_when_the_grace_ends(
+    discord_server, start_bot, sampler
+):
+    """A queued /morph's deferral reaches Discord, but Discord's answer is slow and the grace
+    ends meanwhile: the bot waits for that answer, then tells the user in place. Answering the
+    interaction again instead is what Discord refuses ("already acknowledged")."""
+    held = HeldSampler(sampler)
+    try:
+        async with start_bot(load_sampler=lambda: held, fair_use=_limits()) as bot:
+            first = await discord_server.inject_command("morph", {"start": 2, "end": 5})
+            await discord_server.wait_for_reply(first, kind="callback")  # deferred, held
+            discord_server.answer_next_slowly("POST", "/interactions/{id}/{token}/callback", seconds=1.5)
+            queued = await discord_server.inject_command("morph", {"start": 3, "end": 6})
+            await discord_server.wait_for_reply(queued, kind="callback")  # taken, not yet answered
+            await bot.shut_down(grace_s=0.2)
+            assert bot.is_closed()
+    finally:
+        held.release.set()
+    assert [final_state(discord_server, ix) for ix in (first, queued)] == ["interrupted"] * 2
+    assert not discord_server.errors

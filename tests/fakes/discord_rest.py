@@ -16,6 +16,7 @@ Discord refuses is broken even when it copes with the refusal.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -245,6 +246,9 @@ class RestApi:
         if response.status in (400, 413):
             self.server.rejections.append(record)
         self.server.requests.append(record)
+        delay = self.server.take_slow_answer(request.method, path)
+        if delay is not None:
+            await asyncio.sleep(delay)
         return response
 
     def _require_bot(self, request: web.Request) -> None:

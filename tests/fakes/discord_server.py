@@ -107,7 +107,8 @@ for each interaction message's edits, each interaction's follow-ups, and each ch
 edits. Answers on those routes carry the X-RateLimit-* headers; past the limit the answer is 429
 with `retry_after` (discord.py waits and retries). `server.rate_limited` lists the 429s.
 A test can also have the next request to one route answered 429:
-`server.rate_limit_next(method, path, retry_after=0.05)`.
+`server.rate_limit_next(method, path, retry_after=0.05)`, or carried out at once and answered
+late: `server.answer_next_slowly(method, path, seconds=1.0)`.
 
 Heartbeats. The client heartbeats every `heartbeat_interval_ms` on its own; `async with
 server.heartbeat_probe(period=1.0):` additionally sends op 1 requests each `period` seconds
@@ -217,6 +218,7 @@ class DiscordStandIn:
         self.syncs: Feed[tuple[int | None, list[dict[str, Any]]]] = Feed("command syncs")
         self.sessions: list[GatewaySession] = []
         self.rate_limits: list[tuple[str, re.Pattern[str], float]] = []
+        self.slow_answers: list[tuple[str, re.Pattern[str], float]] = []
         self._connected = asyncio.Event()
         self._probe_period: float | None = None
         self._runner: web.AppRunner | None = None
@@ -344,8 +346,21 @@ class DiscordStandIn:
         """Answer the next `method` request to `path` (relative to /api/v10; a {name} segment
         matches any one segment) with Discord's 429, as a per-route limit would; the request
         after it is served as usual."""
-        pattern = re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path)) + "$")
-        self.rate_limits.append((method.upper(), pattern, retry_after))
+        self.rate_limits.append((method.upper(), _route_pattern(path), retry_after))
+
+    def answer_next_slowly(self, method: str, path: str, *, seconds: float) -> None:
+        """Carry out the next `method` request to `path` (as `rate_limit_next` matches it) at
+        once, but answer it only `seconds` later, as a slow network does: the request has taken
+        effect while its sender still waits."""
+        self.slow_answers.append((method.upper(), _route_pattern(path), seconds))
+
+    def take_slow_answer(self, method: str, path: str) -> float | None:
+        """The delay of the first pending slow answer matching this request, used up."""
+        for i, (slow_method, pattern, seconds) in enumerate(self.slow_answers):
+            if slow_method == method and pattern.match(path):
+                del self.slow_answers[i]
+                return seconds
+        return None
 
     def take_rate_limit(self, method: str, path: str) -> float | None:
         """The retry_after of the first pending rate limit matching this request, used up."""
@@ -798,3 +813,8 @@ async def run_bot(
                 # Collected, not raised: a failure to start was raised above already, and one
                 # while closing must not mask the test's own outcome.
                 await asyncio.gather(runner, return_exceptions=True)
+
+
+def _route_pattern(path: str) -> re.Pattern[str]:
+    """`path` relative to /api/v10 as a pattern, each {name} segment matching any one segment."""
+    return re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path)) + "$")

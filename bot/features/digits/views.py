@@ -22,7 +22,7 @@ import discord
 from bot.features.digits.requests import DigitRequest
 from bot.interactions.embeds import BUTTON_LABEL_LIMIT, clip
 from bot.interactions.i18n import Lang, interaction_language, text
-from bot.interactions.responses import reply_with
+from bot.interactions.responses import reply_with, uninterrupted
 from bot.interactions.views import OwnedItem, persistent_view
 from genai_models.vae.serving.drawing import DEFAULT_FRAMES, axis_meaning, new_seed
 
@@ -213,7 +213,7 @@ class MorphTargetSelect(OwnedItem, discord.ui.DynamicItem[discord.ui.Select], te
         end = int(self.item.values[0])
         sampler = cog.require_sampler()
         if not interaction.response.is_done():
-            await interaction.response.defer()  # a deferred update of the picker
+            await uninterrupted(interaction.response.defer())  # a deferred update of the picker
         start, label = await self._start(cog, sampler)
         reply = await cog.morph_reply(
             start,

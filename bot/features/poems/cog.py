@@ -21,6 +21,7 @@ from bot.interactions.admission import QUEUED_MS
 from bot.interactions.embeds import notice_embed
 from bot.interactions.i18n import Lang, command_text, error_text, interaction_language, text
 from bot.interactions.paced_edits import PacedEditor
+from bot.interactions.responses import uninterrupted
 from bot.interactions.server_context import preferences_of, rules_of
 from bot.interactions.views import add_persistent_items
 from bot.ops.logs import user_hash
@@ -91,7 +92,7 @@ class Poems(commands.Cog):
         # Built before deferring: a bad topic is refused at once, ephemerally.
         request = poem_request(interaction, topic, form=form, language=language)
         if not interaction.response.is_done():  # a poem that waited its turn is deferred already
-            await interaction.response.defer()
+            await uninterrupted(interaction.response.defer())
         await self.write_poem(interaction, request)
 
     async def write_poem(self, interaction: discord.Interaction, request: PoemRequest) -> Poem | None:

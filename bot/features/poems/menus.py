@@ -15,6 +15,7 @@ from discord import app_commands
 from bot.exceptions import MessageCommandError
 from bot.interactions.admission import FAIR_USE_AS
 from bot.interactions.i18n import command_text
+from bot.interactions.responses import uninterrupted
 from genai_models.text import MAX_TOPIC_CHARS, PoemRequest, language_for_locale
 from genai_models.text.request import clean_topic, is_visible
 
@@ -41,7 +42,7 @@ def poem_about_message(cog: Poems) -> app_commands.ContextMenu:
             topic=topic_of(message.content), language=language_for_locale(interaction.locale)
         )
         if not interaction.response.is_done():  # a poem that waited its turn is deferred already
-            await interaction.response.defer()
+            await uninterrupted(interaction.response.defer())
         await cog.write_poem(interaction, request)
 
     return app_commands.ContextMenu(

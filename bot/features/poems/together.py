@@ -30,6 +30,7 @@ from bot.features.poems.together_state import Line, SharedPoem
 from bot.interactions.embeds import clip
 from bot.interactions.errors import mark_started, report_error, send_ephemeral
 from bot.interactions.i18n import Lang, interaction_language, text
+from bot.interactions.responses import uninterrupted
 from bot.interactions.server_context import rules_of
 from bot.interactions.views import OwnedItem, persistent_view
 from bot.ops.audit import AUDIT_OPTIONS, MAX_OPTION_CHARS
@@ -259,7 +260,7 @@ async def _take_line(cog: Poems, interaction: discord.Interaction, message_id: i
     if not await admit(interaction, command=NAME, gated="poem", update=start is None):
         return
     if not interaction.response.is_done():  # deferred already if it waited its turn
-        await interaction.response.defer(thinking=start is not None)  # a start: a new message
+        await uninterrupted(interaction.response.defer(thinking=start is not None))  # a start: a new message
     try:
         await cog.poet.check_input(line)
     except ContentFlaggedError as exc:

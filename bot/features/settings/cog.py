@@ -20,6 +20,7 @@ from bot.fair_use.limits import COMMAND_RESOURCES
 from bot.features.settings.embeds import preferences_embed, setting_name, settings_embed, shown
 from bot.guild_rules import model
 from bot.interactions.i18n import command_text, interaction_language, text
+from bot.interactions.responses import uninterrupted
 from bot.interactions.server_context import manages_server, reply_language, rules_of
 from bot.ops.logs import user_hash
 from genai_models.errors import ContentFlaggedError
@@ -197,7 +198,8 @@ class Settings(commands.Cog):
             await self._set(interaction, "persona", None)
             return
         persona = model.check_persona(text)
-        await interaction.response.defer(ephemeral=True, thinking=True)  # moderation is a request
+        # Moderation is a request to the text service: it may outlast Discord's 3 s.
+        await uninterrupted(interaction.response.defer(ephemeral=True, thinking=True))
         if self.bot.poet is not None:
             try:
                 await self.bot.poet.check_input(persona)

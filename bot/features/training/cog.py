@@ -20,7 +20,7 @@ from discord.ext import commands
 from bot.fair_use.access import is_admin
 from bot.features.training.embeds import job_outcome, job_status_reply, model_reply, training_reply
 from bot.interactions.i18n import Lang, command_text, interaction_language, language_of, text
-from bot.interactions.responses import Reply, reply_with
+from bot.interactions.responses import Reply, reply_with, uninterrupted
 from bot.interactions.server_context import manages_server, role_ids, rules_of
 from bot.ops.logs import user_hash
 from genai_models import imaging
@@ -321,7 +321,7 @@ class Training(commands.Cog):
         if await self.supervisor.registry.previous() is None:
             await self._refuse(interaction, "model_no_previous")
             return
-        await interaction.response.defer(thinking=True)  # loading a model takes seconds
+        await uninterrupted(interaction.response.defer(thinking=True))  # loading a model takes seconds
         rows = await self.supervisor.rollback()
         if rows is None:
             await interaction.edit_original_response(content=text("model_no_previous", lang))
