@@ -356,19 +356,11 @@ class DiscordStandIn:
 
     def take_slow_answer(self, method: str, path: str) -> float | None:
         """The delay of the first pending slow answer matching this request, used up."""
-        for i, (slow_method, pattern, seconds) in enumerate(self.slow_answers):
-            if slow_method == method and pattern.match(path):
-                del self.slow_answers[i]
-                return seconds
-        return None
+        return _take_first(self.slow_answers, method, path)
 
     def take_rate_limit(self, method: str, path: str) -> float | None:
         """The retry_after of the first pending rate limit matching this request, used up."""
-        for i, (limited_method, pattern, retry_after) in enumerate(self.rate_limits):
-            if limited_method == method and pattern.match(path):
-                del self.rate_limits[i]
-                return retry_after
-        return None
+        return _take_first(self.rate_limits, method, path)
 
     # ---- records --------------------------------------------------------------------------
 
@@ -818,3 +810,13 @@ async def run_bot(
 def _route_pattern(path: str) -> re.Pattern[str]:
     """`path` relative to /api/v10 as a pattern, each {name} segment matching any one segment."""
     return re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path)) + "$")
+
+
+def _take_first(pending: list[tuple[str, re.Pattern[str], float]], method: str, path: str) -> float | None:
+    """The number of the first (method, pattern, number) in `pending` that matches this request,
+    removed from it; None when none matches."""
+    for i, (wanted_method, pattern, number) in enumerate(pending):
+        if wanted_method == method and pattern.match(path):
+            del pending[i]
+            return number
+    return None
