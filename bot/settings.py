@@ -205,9 +205,11 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent  # a checkout's root (.env.
 
 
 def dotenv_candidates() -> list[Path]:
-    """Where a `.env` is looked for, in order: the working directory, then beside the project
-    (so `genai-bot` run from another folder of a checkout still finds it)."""
-    candidates = [Path.cwd() / ".env", PROJECT_DIR / ".env"]
+    """Where a `.env` is looked for, in order: the working directory, then, in a checkout,
+    beside the project (so `genai-bot` run from another folder of it still finds it)."""
+    candidates = [Path.cwd() / ".env"]
+    if (PROJECT_DIR / "pyproject.toml").is_file():  # installed as a package (a container), no root
+        candidates.append(PROJECT_DIR / ".env")
     return list(dict.fromkeys(path.resolve() for path in candidates))
 
 

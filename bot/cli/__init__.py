@@ -73,7 +73,9 @@ def add_command(
 def environment_epilog(names) -> str:
     width = max(len(name) for name in names)
     lines = [f"  {name:<{width}}  {ENVIRONMENT[name]}" for name in names]
-    return "environment (real variables, else .env in the working directory):\n" + "\n".join(lines)
+    return "environment (real variables, else .env in the working directory or the checkout):\n" + "\n".join(
+        lines
+    )
 
 
 def configure_logging(level: str, log_format: str = "text") -> None:

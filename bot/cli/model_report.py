@@ -50,8 +50,8 @@ def handle_model_report(args: argparse.Namespace, settings: Settings) -> int:
     if report is None:
         raise CliError(
             f"model {card.get('version', '?')} in {model_dir} has no per-digit report; "
-            "write one with `python -m bench.fairness --model-dir "
-            f"{model_dir} --write`"
+            "write one from the project's folder (a checkout, with `make run`'s .venv) with "
+            f"`.venv/bin/python -m bench.fairness --model-dir {model_dir.resolve()} --write`"
         )
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))

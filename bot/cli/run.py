@@ -32,15 +32,17 @@ DEMO_TOPIC = "los dígitos escritos a mano"
 MISSING_TOKEN = (
     "DISCORD_TOKEN is not set. (Looked in {where}.) Create a bot at "
     "https://discord.com/developers/applications, put its token in .env as DISCORD_TOKEN=… "
-    "(see .env.example), or try `genai-bot demo`."
+    "(see .env.example; in a container, pass it with --env-file .env or -e DISCORD_TOKEN=…), "
+    "or try `genai-bot demo`."
 )
 POEM_NOT_CONFIGURED = "set OPENAI_API_KEY or OPENAI_BASE_URL"
 NEXT_STEPS = """\
-To run the real Discord bot, set these in .env (.env.example documents every key):
+To run the real Discord bot, set these in .env (.env.example documents every key;
+in a container, pass that file with --env-file .env):
   DISCORD_TOKEN=…       your bot's token (https://discord.com/developers/applications)
   DEV_GUILD_ID=…        optional: a test server's id, where commands appear at once
   OPENAI_API_KEY=…      for /poem, or OPENAI_BASE_URL=http://localhost:8080/v1 for a local server
-then run `make run` again (or `genai-bot run`)."""
+then run `make run` again (or `genai-bot run`, or the container without a command)."""
 
 
 # What the bot reads; the demo and `sync` read less.

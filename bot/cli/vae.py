@@ -127,7 +127,10 @@ def register(subparsers) -> None:
     )
     digit.add_argument("--seed", type=int, default=None, help=SEED_HELP)
     digit.add_argument(
-        "--out", type=Path, default=Path("digits.png"), help="the PNG to write (default: digits.png)"
+        "--out",
+        type=Path,
+        default=Path("digits.png"),
+        help="the PNG to write (default: digits.png; missing folders are created)",
     )
     digit.set_defaults(out_suffix=".png")
     digit.set_defaults(handler=run_digit)
@@ -150,7 +153,10 @@ def register(subparsers) -> None:
     )
     morph.add_argument("--seed", type=int, default=None, help=SEED_HELP)
     morph.add_argument(
-        "--out", type=Path, default=Path("morph.gif"), help="the GIF to write (default: morph.gif)"
+        "--out",
+        type=Path,
+        default=Path("morph.gif"),
+        help="the GIF to write (default: morph.gif; missing folders are created)",
     )
     morph.set_defaults(out_suffix=".gif")
     morph.add_argument(
@@ -186,7 +192,7 @@ def register(subparsers) -> None:
         "--out",
         type=Path,
         default=Path("handwriting.png"),
-        help="the PNG to write (default: handwriting.png)",
+        help="the PNG to write (default: handwriting.png; missing folders are created)",
     )
     handwriting.set_defaults(out_suffix=".png")
     handwriting.set_defaults(handler=run_handwriting)
@@ -211,7 +217,10 @@ def register(subparsers) -> None:
         f"{LATENT_MAP_CELLS} with --digit, else {OVERVIEW_CELLS})",
     )
     latent.add_argument(
-        "--out", type=Path, default=Path("latent-map.png"), help="the PNG to write (default: latent-map.png)"
+        "--out",
+        type=Path,
+        default=Path("latent-map.png"),
+        help="the PNG to write (default: latent-map.png; missing folders are created)",
     )
     latent.set_defaults(out_suffix=".png")
     latent.set_defaults(handler=run_latent_map)

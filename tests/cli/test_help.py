@@ -65,7 +65,9 @@ def test_every_argument_of_every_command_has_a_help_line(command):
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_lists_the_environment_it_reads(command):
     text = help_text(command)
-    _, _, table = text.partition("environment (real variables, else .env in the working directory):\n")
+    _, _, table = text.partition(
+        "environment (real variables, else .env in the working directory or the checkout):\n"
+    )
     listed = [line.split()[0] for line in table.splitlines() if line.startswith("  ")]
     assert "LOG_LEVEL" in listed
     for name in listed:

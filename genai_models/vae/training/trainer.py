@@ -316,7 +316,7 @@ def _restore(vae: VAE, out_dir: Path, config: TrainingConfig, fingerprint: str):
         raise TrainingError("Cannot resume: the checkpoint was trained on different data")
     load_checkpoint_weights(vae, out_dir, meta)
     epoch = int(meta["epoch"])
-    log.info("resuming from epoch %d of %d", epoch, config.epochs)
+    log.info("checkpoint of epoch %d restored; training on to epoch %d", epoch, config.epochs)
     return epoch, TrainingStatus.from_json(meta["status"])
 
 
