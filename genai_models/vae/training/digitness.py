@@ -162,8 +162,11 @@ def choose_bar(model, tuning: Digits, seed: int) -> DigitnessReport:
     )
 
 
-def export_digitness(model, report: DigitnessReport, folder: Path) -> Path:
-    """Write the model as DIGITNESS_ONNX into `folder`, its bar and tuning figures as metadata."""
+def export_digitness(
+    model, report: DigitnessReport, folder: Path, made_of: dict[str, str] | None = None
+) -> Path:
+    """Write the model as DIGITNESS_ONNX into `folder`, its bar and tuning figures as metadata,
+    and `made_of` (see `training_inputs`) beside them."""
     import onnx
 
     # tf2onnx reports each graph rewrite at INFO: noise in a training log.
@@ -176,7 +179,7 @@ def export_digitness(model, report: DigitnessReport, folder: Path) -> Path:
             warnings.simplefilter("ignore")
             model.export(str(path), format="onnx", verbose=False)
         graph = onnx.load(str(path))
-    for key, value in report.as_metadata().items():
+    for key, value in (report.as_metadata() | (made_of or {})).items():
         entry = graph.metadata_props.add()
         entry.key, entry.value = key, value
     target = folder / DIGITNESS_ONNX
@@ -198,8 +201,29 @@ def write_digitness(
 ) -> DigitnessReport:
     """Train the digit-ness model on a model's training digits and write its file into `folder`."""
     model, report = train_digitness(training_digits, seed=seed, epochs=epochs, precision=precision)
-    export_digitness(model, report, folder)
+    export_digitness(model, report, folder, training_inputs(training_digits, seed, epochs, precision))
     return report
+
+
+def training_inputs(digits: Digits, seed: int, epochs: int, precision: str) -> dict[str, str]:
+    """What a digit-ness file was trained from, as its metadata records it: a run that finds a
+    file made from the same (an earlier attempt stopped before its first epoch) keeps it."""
+    return {
+        "training_digits": digits.fingerprint(),
+        "seed": str(seed),
+        "epochs": str(epochs),
+        "precision": precision,
+    }
+
+
+def trained_from(path: Path) -> dict[str, str]:
+    """The `training_inputs` recorded in a digit-ness file (none in one made before they were)."""
+    import onnx
+
+    metadata = {entry.key: entry.value for entry in onnx.load(str(path)).metadata_props}
+    return {
+        key: metadata[key] for key in ("training_digits", "seed", "epochs", "precision") if key in metadata
+    }
 
 
 def add_to_model_folder(

@@ -57,7 +57,7 @@ from genai_models.vae.training.checkpoint import (
 from genai_models.vae.training.classifier import build_checker, train_checker
 from genai_models.vae.training.data import Split
 from genai_models.vae.training.digitness import EPOCHS as DIGITNESS_EPOCHS
-from genai_models.vae.training.digitness import write_digitness
+from genai_models.vae.training.digitness import trained_from, training_inputs, write_digitness
 from genai_models.vae.training.evaluation import BackgroundElbo, onnx_decoder
 from genai_models.vae.training.latents import class_latent_statistics
 from genai_models.vae.training.onnx_export import export_onnx
@@ -216,21 +216,20 @@ def _checker(split: Split, out_dir: Path, config: TrainingConfig) -> keras.Model
 def _digitness(split: Split, out_dir: Path, config: TrainingConfig) -> None:
     """/handwriting's digit-or-not model (digitness.py), kept in PREPARED_DIR until the export
     moves it in with the others: it too depends on the digits alone, so it is trained before
-    the first epoch (once: a resumed run finds it). A short VAE run (a try-out, a test) gets a
+    the first epoch, once: a resumed run, or one started again after a stop before its first
+    epoch, keeps the file there if it was made from the same digits, seed, epochs and precision
+    (never one another run in this folder left). A short VAE run (a try-out, a test) gets a
     short digit-ness training; its bar is still chosen on digits it never saw, so it refuses no
     more real digits, only fewer non-digits."""
     prepared = out_dir / PREPARED_DIR
-    if (prepared / DIGITNESS_ONNX).is_file():
+    epochs = min(DIGITNESS_EPOCHS, config.epochs)
+    wanted = training_inputs(split.train, config.seed, epochs, config.precision)
+    if (prepared / DIGITNESS_ONNX).is_file() and trained_from(prepared / DIGITNESS_ONNX) == wanted:
+        log.info("keeping the digit-ness model an earlier attempt of this run trained")
         return
     log.info("training the digit-ness model that /handwriting refuses non-digits with")
     prepared.mkdir(parents=True, exist_ok=True)
-    write_digitness(
-        prepared,
-        split.train,
-        seed=config.seed,
-        epochs=min(DIGITNESS_EPOCHS, config.epochs),
-        precision=config.precision,
-    )
+    write_digitness(prepared, split.train, seed=config.seed, epochs=epochs, precision=config.precision)
 
 
 def finish(run: TrainingRun, split: Split, checker: keras.Model, *, while_scoring=None) -> TrainingStatus:
