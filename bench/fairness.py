@@ -65,13 +65,13 @@ def main(argv: list[str] | None = None) -> int:
     from genai_models.vae.serving.card import PRETRAINED_DIR
     from genai_models.vae.serving.sampler import DigitSampler
     from genai_models.vae.training.data import load_digits, split
-    from genai_models.vae.training.fairness import measure_fairness, write_report
-    from genai_models.vae.training.judge import most_accurate, train_judge
+    from genai_models.vae.training.fairness import measure_against, write_report
+    from genai_models.vae.training.judge import most_accurate, trained_judges
 
     data = split(load_digits(args.data))
     model_dir = args.model_dir or PRETRAINED_DIR
     sampler = DigitSampler.load(model_dir)
-    judges = {name: train_judge(data, name) for name in args.judges}
+    judges = trained_judges(data, args.judges)
     judge = most_accurate(judges)
     print(f"data: {data.train.source}: {len(data.train)} train / {len(data.validation)} validation")
     print(
@@ -82,17 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.sweep_bars:
         sweep_bars(sampler, judge, data, args.samples, tuple(args.sweep_seeds))
         return 0
-    report = measure_fairness(
-        sampler,
-        judge,
-        data.train.images,
-        data.train.labels,
-        samples=args.samples,
-        seeds=tuple(args.seeds),
-        validation=(data.validation.images, data.validation.labels),
-        data=f"{Path(str(data.train.source)).name}: {len(data.train)} train / "
-        f"{len(data.validation)} validation",
-    )
+    report = measure_against(sampler, judge, data, samples=args.samples, seeds=tuple(args.seeds))
     print_report(report)
     if args.write:
         write_report(model_dir, report)

@@ -9,8 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from genai_models.vae.serving.card import CARD_FILE, PRETRAINED_DIR
-from tests.helpers import copy_model
+from tests.helpers import MNIST_SLICE, copy_model
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = json.loads((PRETRAINED_DIR / "fairness.json").read_text())
@@ -65,7 +67,7 @@ def test_in_spanish_and_as_json(tmp_path):
     assert as_json["worst_digit"]["recall"] == SHIPPED["worst_digit"]["recall"]
 
 
-def test_a_model_without_a_report_gets_one_line_saying_how_to_make_it(tmp_path):
+def _model_without_a_report(tmp_path) -> Path:
     model_dir = tmp_path / "model"
     model_dir.mkdir()
     copy_model(PRETRAINED_DIR, model_dir)
@@ -73,7 +75,47 @@ def test_a_model_without_a_report_gets_one_line_saying_how_to_make_it(tmp_path):
     card = json.loads((model_dir / CARD_FILE).read_text())
     card.pop("fairness_report")
     (model_dir / CARD_FILE).write_text(json.dumps(card))
+    return model_dir
+
+
+def test_a_model_without_a_report_gets_one_line_saying_how_to_make_it(tmp_path):
+    model_dir = _model_without_a_report(tmp_path)
     run = genai_bot("model-report", "--model-dir", str(model_dir), cwd=tmp_path)
     assert run.returncode == 1 and "Traceback" not in run.stderr
     (message,) = run.stderr.strip().splitlines()
-    assert "has no per-digit report" in message and "bench.fairness" in message
+    assert "has no per-digit report" in message
+    assert f"genai-bot model-report --model-dir {model_dir} --measure" in message
+
+
+def test_measure_makes_the_missing_report_writes_it_and_shows_it(tmp_path):
+    model_dir = _model_without_a_report(tmp_path)
+    measured = genai_bot(
+        "model-report", "--model-dir", str(model_dir), "--measure", "--json",
+        "--data", str(MNIST_SLICE), "--samples", "8", "--judge-epochs", "1",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert measured.returncode == 0, measured.stderr[-2000:]
+    shown = json.loads(measured.stdout)  # the progress lines went to stderr
+    card = json.loads((model_dir / CARD_FILE).read_text())
+    assert shown["model_version"] == card["version"] and "fairness_report" in card
+    assert shown["samples_per_digit"] == 8 and [d["digit"] for d in shown["digits"]] == list(range(10))
+    assert len(shown["real_recall"]) == 10 and shown["data"].startswith(f"{MNIST_SLICE.name}: ")
+    read_back = genai_bot("model-report", "--model-dir", str(model_dir), "--json", cwd=tmp_path)
+    assert json.loads(read_back.stdout) == shown
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        ((), "--data DIGITS.npz"),  # the card names ../shared/…, which is not beside tmp_path
+        (("--data", "missing.npz"), "are not at missing.npz"),
+        (("--samples", "5"), "--samples must be more than 5"),
+    ],
+)
+def test_measure_refuses_what_it_cannot_use_before_loading_anything(tmp_path, args, fragment):
+    model_dir = _model_without_a_report(tmp_path)
+    run = genai_bot("model-report", "--model-dir", str(model_dir), "--measure", *args, cwd=tmp_path)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    (message,) = run.stderr.strip().splitlines()
+    assert fragment in message
+    assert "fairness_report" not in json.loads((model_dir / CARD_FILE).read_text())

@@ -144,6 +144,22 @@ def measure_fairness(
     )
 
 
+def measure_against(sampler, judge, data, *, samples: int = DEFAULT_SAMPLES, seeds: tuple[int, ...] = (0, 1)):
+    """The report the bench writes: `sampler`'s digits against `data`'s training digits (a
+    Split), with the real-vs-real ceiling from its validation digits, and where they came from."""
+    return measure_fairness(
+        sampler,
+        judge,
+        data.train.images,
+        data.train.labels,
+        samples=samples,
+        seeds=tuple(seeds),
+        validation=(data.validation.images, data.validation.labels),
+        data=f"{Path(str(data.train.source)).name}: {len(data.train)} train / "
+        f"{len(data.validation)} validation",
+    )
+
+
 def write_report(model_dir: Path, report: FairnessReport) -> None:
     """The report as REPORT_FILE beside the card, and the card's reference to it (file name and
     SHA-256, so a reader knows the report is this one). The card's own hashes of the weights

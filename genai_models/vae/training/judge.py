@@ -109,6 +109,12 @@ def most_accurate(judges: dict[str, Judge]) -> Judge:
     return max(judges.values(), key=lambda judge: judge.accuracy)
 
 
+def trained_judges(data, names=None, *, epochs: int | None = None) -> dict[str, Judge]:
+    """Each judge of `names` (default: every recipe of JUDGES) trained on `data`: pass them to
+    `most_accurate` for the one that scores."""
+    return {name: train_judge(data, name, epochs=epochs) for name in (names or JUDGES)}
+
+
 def served_digits(sampler, k: int, samples: int, *, base_seed: int = 0) -> np.ndarray:
     """`samples` images of `/digit k` as the bot serves them: the sampler's own request path,
     MAX_COUNT at a time, each request with its own seed."""
