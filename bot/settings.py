@@ -208,7 +208,9 @@ def dotenv_candidates() -> list[Path]:
     """Where a `.env` is looked for, in order: the working directory, then, in a checkout,
     beside the project (so `genai-bot` run from another folder of it still finds it)."""
     candidates = [Path.cwd() / ".env"]
-    if (PROJECT_DIR / "pyproject.toml").is_file():  # installed as a package (a container), no root
+    # Only a checkout has a project root; installed as a package (the container's image),
+    # PROJECT_DIR is site-packages, where no .env belongs.
+    if (PROJECT_DIR / "pyproject.toml").is_file():
         candidates.append(PROJECT_DIR / ".env")
     return list(dict.fromkeys(path.resolve() for path in candidates))
 

@@ -70,12 +70,13 @@ def add_command(
     )
 
 
+ENVIRONMENT_HEADING = "environment (real variables, else .env in the working directory or the checkout):"
+
+
 def environment_epilog(names) -> str:
     width = max(len(name) for name in names)
     lines = [f"  {name:<{width}}  {ENVIRONMENT[name]}" for name in names]
-    return "environment (real variables, else .env in the working directory or the checkout):\n" + "\n".join(
-        lines
-    )
+    return f"{ENVIRONMENT_HEADING}\n" + "\n".join(lines)
 
 
 def configure_logging(level: str, log_format: str = "text") -> None:

@@ -104,6 +104,7 @@ def test_dotenv_beside_the_project_is_read_when_the_working_directory_has_none(t
     project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
     project.mkdir()
     elsewhere.mkdir()
+    (project / "pyproject.toml").write_text("")  # a checkout
     (project / ".env").write_text("OPENAI_MODEL=from-beside-the-project\n")
     monkeypatch.setattr(settings_module, "PROJECT_DIR", project)
     monkeypatch.chdir(elsewhere)
@@ -114,10 +115,23 @@ def test_dotenv_beside_the_project_is_read_when_the_working_directory_has_none(t
 
 
 def test_without_any_dotenv_the_settings_say_where_they_looked(tmp_path, monkeypatch):
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "pyproject.toml").write_text("")  # a checkout
     monkeypatch.setattr(settings_module, "PROJECT_DIR", tmp_path / "project")
     monkeypatch.chdir(tmp_path)
     where = settings_module.where_settings_come_from()
     assert where == f"the environment (no .env in {tmp_path.resolve()} or {tmp_path / 'project'})"
+
+
+def test_an_installed_copy_looks_for_env_in_the_working_directory_only(tmp_path, monkeypatch):
+    # Installed as a package (the container's image), the code's folder is site-packages: no
+    # .env belongs there, and a message naming it would send the operator looking for one.
+    (tmp_path / "site-packages" / ".env").parent.mkdir()
+    (tmp_path / "site-packages" / ".env").write_text("OPENAI_MODEL=from-site-packages\n")
+    monkeypatch.setattr(settings_module, "PROJECT_DIR", tmp_path / "site-packages")
+    monkeypatch.chdir(tmp_path)
+    assert settings_module.dotenv_candidates() == [tmp_path.resolve() / ".env"]
+    assert settings_module.where_settings_come_from() == f"the environment (no .env in {tmp_path.resolve()})"
 
 
 @pytest.mark.parametrize("value", ["3", "digit", "digit:3"])

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from bot.cli import main
+from bot.cli import ENVIRONMENT_HEADING, main
 from bot.settings import ENVIRONMENT
 
 COMMANDS = (
@@ -65,9 +65,7 @@ def test_every_argument_of_every_command_has_a_help_line(command):
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_lists_the_environment_it_reads(command):
     text = help_text(command)
-    _, _, table = text.partition(
-        "environment (real variables, else .env in the working directory or the checkout):\n"
-    )
+    _, _, table = text.partition(f"{ENVIRONMENT_HEADING}\n")
     listed = [line.split()[0] for line in table.splitlines() if line.startswith("  ")]
     assert "LOG_LEVEL" in listed
     for name in listed:

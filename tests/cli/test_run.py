@@ -90,21 +90,6 @@ async def test_run_without_a_token_says_how_to_get_one_and_exits_2(tmp_path):
     assert "Traceback" not in run.stderr
 
 
-def test_an_installed_copy_looks_for_env_in_the_working_directory_only(tmp_path, monkeypatch):
-    # Installed as a package (the container's image), the code's folder is site-packages: no
-    # .env belongs there, and a message naming it would send the operator looking for one.
-    from bot import settings
-
-    work, installed = tmp_path / "work", tmp_path / "site-packages"
-    work.mkdir()
-    installed.mkdir()
-    monkeypatch.chdir(work)
-    assert settings.dotenv_candidates()[1:] == [settings.PROJECT_DIR / ".env"]  # this checkout
-    monkeypatch.setattr(settings, "PROJECT_DIR", installed)
-    assert settings.dotenv_candidates() == [work.resolve() / ".env"]
-    assert settings.where_settings_come_from() == f"the environment (no .env in {work.resolve()})"
-
-
 @pytest.mark.asyncio
 @pytest.mark.parametrize("command", ["run", "sync"])
 async def test_a_rejected_token_says_so_and_exits_2(discord_server, tmp_path, command):

@@ -45,6 +45,7 @@ BAR_REFUSES = 0.005  # the share of those tuning digits the bar may refuse
 VARIED_COPIES = 2  # of each training digit, with a varied pen, slant and tilt, beside it plainly
 NEGATIVES_PER_DIGIT = 2.0  # non-digit pictures made per training digit
 EPOCHS = 10
+TRAINING_INPUTS = ("training_digits", "seed", "epochs", "precision")  # see training_inputs
 
 
 @dataclass(frozen=True)
@@ -208,12 +209,8 @@ def write_digitness(
 def training_inputs(digits: Digits, seed: int, epochs: int, precision: str) -> dict[str, str]:
     """What a digit-ness file was trained from, as its metadata records it: a run that finds a
     file made from the same (an earlier attempt stopped before its first epoch) keeps it."""
-    return {
-        "training_digits": digits.fingerprint(),
-        "seed": str(seed),
-        "epochs": str(epochs),
-        "precision": precision,
-    }
+    values = (digits.fingerprint(), str(seed), str(epochs), precision)
+    return dict(zip(TRAINING_INPUTS, values, strict=True))
 
 
 def trained_from(path: Path) -> dict[str, str]:
@@ -221,9 +218,7 @@ def trained_from(path: Path) -> dict[str, str]:
     import onnx
 
     metadata = {entry.key: entry.value for entry in onnx.load(str(path)).metadata_props}
-    return {
-        key: metadata[key] for key in ("training_digits", "seed", "epochs", "precision") if key in metadata
-    }
+    return {key: metadata[key] for key in TRAINING_INPUTS if key in metadata}
 
 
 def add_to_model_folder(

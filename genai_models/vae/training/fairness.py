@@ -144,7 +144,9 @@ def measure_fairness(
     )
 
 
-def measure_against(sampler, judge, data, *, samples: int = DEFAULT_SAMPLES, seeds: tuple[int, ...] = (0, 1)):
+def measure_against(
+    sampler, judge, data, *, samples: int = DEFAULT_SAMPLES, seeds: tuple[int, ...] = (0, 1)
+) -> FairnessReport:
     """The report the bench writes: `sampler`'s digits against `data`'s training digits (a
     Split), with the real-vs-real ceiling from its validation digits, and where they came from."""
     return measure_fairness(
