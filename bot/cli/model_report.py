@@ -13,9 +13,10 @@ import argparse
 import json
 import logging
 import sys
+import textwrap
 from pathlib import Path
 
-from bot.cli import CliError, add_command
+from bot.cli import HELP_WIDTH, CliError, add_command
 from bot.settings import Settings
 
 LANGUAGES = ("en", "es")
@@ -36,8 +37,12 @@ def register(subparsers) -> None:
     parser.add_argument("--lang", choices=LANGUAGES, default="en", help="en (default) or es")
     parser.add_argument("--json", action="store_true", help="the report as JSON")
     measuring = parser.add_argument_group(
-        "measuring a model without a report (one trained with `genai-bot train`): trains the "
-        "bench's judges, so it takes minutes, and needs TensorFlow"
+        "measuring a model without a report",
+        textwrap.fill(
+            "A model trained with `genai-bot train` has none: --measure trains the bench's judges "
+            "on the model's digits and scores every digit (minutes, with TensorFlow).",
+            HELP_WIDTH,
+        ),
     )
     measuring.add_argument(
         "--measure",
