@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import textwrap
 from pathlib import Path
@@ -96,6 +97,7 @@ def handle_model_report(args: argparse.Namespace, settings: Settings) -> int:
 
 def _measured(args: argparse.Namespace, model_dir: Path, card: dict):
     """The report measured as `python -m bench.fairness --write` does, and written."""
+    from genai_models.vae.serving.card import CARD_FILE
     from genai_models.vae.training.generative_metrics import K_NEAREST
 
     if args.samples is not None and args.samples <= K_NEAREST:
@@ -107,6 +109,12 @@ def _measured(args: argparse.Namespace, model_dir: Path, card: dict):
         raise CliError(
             f"the digits model {card.get('version', '?')} was trained on {where}: give them with "
             "--data DIGITS.npz",
+            exit_code=2,
+        )
+    if not all(os.access(path, os.W_OK) for path in (model_dir, model_dir / CARD_FILE)):
+        raise CliError(
+            f"cannot write a report into {model_dir}: this user may not change it (copy the model "
+            "folder somewhere writable, or run as its owner)",
             exit_code=2,
         )
     from genai_models.errors import GenAIError
@@ -129,6 +137,11 @@ def _measured(args: argparse.Namespace, model_dir: Path, card: dict):
     )
     judge = most_accurate(trained_judges(data, epochs=args.judge_epochs))
     report = measure_against(sampler, judge, data, samples=args.samples or DEFAULT_SAMPLES)
-    write_report(model_dir, report)
+    try:
+        write_report(model_dir, report)
+    except OSError as exc:  # what the file's name would be is a temporary file's: say the folder
+        raise CliError(
+            f"the report was measured but cannot be written into {model_dir}: {exc.strerror or exc}"
+        ) from None
     print(f"wrote {model_dir / 'fairness.json'} and its reference in the model card", file=sys.stderr)
     return report

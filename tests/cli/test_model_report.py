@@ -119,3 +119,17 @@ def test_measure_refuses_what_it_cannot_use_before_loading_anything(tmp_path, ar
     (message,) = run.stderr.strip().splitlines()
     assert fragment in message
     assert "fairness_report" not in json.loads((model_dir / CARD_FILE).read_text())
+
+
+def test_a_report_that_cannot_be_written_is_one_line_not_a_traceback(tmp_path):
+    model_dir = _model_without_a_report(tmp_path)
+    (model_dir / "fairness.json").mkdir()  # in the way of the file (even root cannot write it)
+    run = genai_bot(
+        "model-report", "--model-dir", str(model_dir), "--measure",
+        "--data", str(MNIST_SLICE), "--samples", "8", "--judge-epochs", "1",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert run.stderr.strip().splitlines()[-1] == (
+        f"genai-bot: the report was measured but cannot be written into {model_dir}: Is a directory"
+    )
