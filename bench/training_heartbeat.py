@@ -6,7 +6,8 @@ as in production. Measured in the same run, first with no job (the baseline), th
 job trains (after its first epoch, so TensorFlow's start-up is behind it):
 
 - heartbeat answer latency (the stand-in asks with op 1, the bot answers);
-- `/digit` latency, one request at a time (interaction sent -> reply with its file).
+- `/digit` latency, one request at a time, spread evenly over the phase (interaction sent ->
+  reply with its file).
 
 Goal: heartbeat p99 under 50 ms while training. The stand-in shares this process's event loop
 and the machine's cores, so its own work is in both phases alike: read the ratios.
@@ -30,11 +31,14 @@ QUICK_ARGV = ["--seconds", "12", "--digits", "30"]
 
 
 async def measure(server: DiscordStandIn, *, seconds: float, digits: int) -> tuple[list[float], list[float]]:
-    """(heartbeat answer latencies, /digit latencies) in seconds over one phase."""
+    """(heartbeat answer latencies, /digit latencies) in seconds over one phase. The /digit
+    requests are spread evenly over it: sent back to back they would all fall in its first
+    fraction of a second, which while training is just after the job's first epoch."""
     started = time.monotonic()
     latencies = []
     async with server.heartbeat_probe(period=PROBE_PERIOD_S):
         for k in range(digits):
+            await asyncio.sleep(max(0.0, started + k * seconds / digits - time.monotonic()))
             ix = await server.inject_command("digit", {"digit": k % 10, "seed": k})
             reply = await server.wait_for_reply(ix, lambda r: r.files, timeout=30)
             latencies.append(reply.elapsed)
