@@ -102,6 +102,8 @@ def _measured(args: argparse.Namespace, model_dir: Path, card: dict):
 
     if args.samples is not None and args.samples <= K_NEAREST:
         raise CliError(f"--samples must be more than {K_NEAREST}: variety needs that many", exit_code=2)
+    if args.judge_epochs is not None and args.judge_epochs < 1:
+        raise CliError("--judge-epochs must be at least 1", exit_code=2)
     source = card.get("data", {}).get("source")
     data_path = args.data or (Path(source) if source else None)
     if data_path is None or not data_path.is_file():

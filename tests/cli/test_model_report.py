@@ -110,6 +110,7 @@ def test_measure_makes_the_missing_report_writes_it_and_shows_it(tmp_path):
         ((), "--data DIGITS.npz"),  # the card names ../shared/…, which is not beside tmp_path
         (("--data", "missing.npz"), "are not at missing.npz"),
         (("--samples", "5"), "--samples must be more than 5"),
+        (("--judge-epochs", "0"), "--judge-epochs must be at least 1"),
     ],
 )
 def test_measure_refuses_what_it_cannot_use_before_loading_anything(tmp_path, args, fragment):
