@@ -130,6 +130,9 @@ def test_an_installed_copy_looks_for_env_in_the_working_directory_only(tmp_path,
     (tmp_path / "site-packages" / ".env").write_text("OPENAI_MODEL=from-site-packages\n")
     monkeypatch.setattr(settings_module, "PROJECT_DIR", tmp_path / "site-packages")
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(os, "environ", dict(os.environ))
+    monkeypatch.delenv("OPENAI_MODEL", raising=False)
+    assert load_settings().poet.model != "from-site-packages"
     assert settings_module.dotenv_candidates() == [tmp_path.resolve() / ".env"]
     assert settings_module.where_settings_come_from() == f"the environment (no .env in {tmp_path.resolve()})"
 
