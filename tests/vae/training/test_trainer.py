@@ -83,6 +83,20 @@ def test_same_seed_and_data_give_the_same_weights(tmp_path, mnist_slice, tiny_mo
         np.testing.assert_array_equal(ours, theirs)
 
 
+def test_many_steps_per_call_train_the_same_weights_as_one(
+    tmp_path, mnist_slice, tiny_model_dir, monkeypatch
+):
+    # The trainer runs several steps per call into TensorFlow only because it changes nothing
+    # but the time (docs/training.md, "Recipe").
+    from genai_models.vae.training import trainer
+
+    assert trainer.STEPS_PER_EXECUTION > 1
+    monkeypatch.setattr(trainer, "STEPS_PER_EXECUTION", 1)
+    train(split(mnist_slice), tmp_path, TrainingConfig(epochs=2, seed=3), verbose=0)  # as tiny's
+    for ours, theirs in zip(_served_weights(tmp_path), _served_weights(tiny_model_dir), strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+
+
 def test_resume_continues_from_the_checkpoint(tmp_path, mnist_slice):
     data = split(mnist_slice)
     train(data, tmp_path, TrainingConfig(epochs=1, seed=4), verbose=0)
