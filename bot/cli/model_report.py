@@ -106,11 +106,13 @@ def _measured(args: argparse.Namespace, model_dir: Path, card: dict):
         raise CliError("--judge-epochs must be at least 1", exit_code=2)
     source = card.get("data", {}).get("source")
     data_path = args.data or (Path(source) if source else None)
+    if args.data is not None and not args.data.is_file():
+        raise CliError(f"--data {args.data}: no such file", exit_code=2)
     if data_path is None or not data_path.is_file():
-        where = f"are not at {data_path}" if data_path else "are not named in its card"
+        where = f"its card says {data_path}, which is not there" if data_path else "its card does not say"
         raise CliError(
-            f"the digits model {card.get('version', '?')} was trained on {where}: give them with "
-            "--data DIGITS.npz",
+            f"which digits model {card.get('version', '?')} was trained on: {where}; give them "
+            "with --data DIGITS.npz",
             exit_code=2,
         )
     if not all(os.access(path, os.W_OK) for path in (model_dir, model_dir / CARD_FILE)):

@@ -107,14 +107,17 @@ def test_measure_makes_the_missing_report_writes_it_and_shows_it(tmp_path):
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        ((), "--data DIGITS.npz"),  # the card names ../shared/…, which is not beside tmp_path
-        (("--data", "missing.npz"), "are not at missing.npz"),
+        ((), "its card says moved-away/digits.npz, which is not there; give them with --data DIGITS.npz"),
+        (("--data", "missing.npz"), "--data missing.npz: no such file"),
         (("--samples", "5"), "--samples must be more than 5"),
         (("--judge-epochs", "0"), "--judge-epochs must be at least 1"),
     ],
 )
 def test_measure_refuses_what_it_cannot_use_before_loading_anything(tmp_path, args, fragment):
     model_dir = _model_without_a_report(tmp_path)
+    card = json.loads((model_dir / CARD_FILE).read_text())
+    card["data"]["source"] = "moved-away/digits.npz"  # where the model was trained, not here
+    (model_dir / CARD_FILE).write_text(json.dumps(card))
     run = genai_bot("model-report", "--model-dir", str(model_dir), "--measure", *args, cwd=tmp_path)
     assert run.returncode == 2 and "Traceback" not in run.stderr
     (message,) = run.stderr.strip().splitlines()
