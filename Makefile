@@ -52,7 +52,7 @@ bench: $(STAMP)
 # Pass DATA= (empty) to download MNIST's 70,000 digits instead, or another .npz / IDX folder.
 DATA ?= datasets/mnist-digits-8k.npz
 train: $(STAMP)
-	$(BIN)/genai-bot train $(if $(DATA),--data $(DATA)) --epochs 75 --seed 0 --precision float32 --out runs/vae
+	$(BIN)/genai-bot train $(if $(DATA),--data $(DATA)) --epochs 75 --batch-size 128 --learning-rate 0.001 --seed 0 --precision float32 --out runs/vae
 
 # requirements.lock: every package the image installs, pinned with its hashes, resolved for the
 # image (Linux x86_64, Python 3.11: python:3.11-slim); the Dockerfile installs it with
