@@ -132,7 +132,7 @@ GROUPS: dict[str, dict[str, str]] = {
         f"(default: {_D.poet.system_prompt_role})",
     },
     "Digits (/digit, /morph, /handwriting, /latent-map) and training": {
-        "GENAI_MODEL_DIR": "folder with vae.keras, checker.keras, model_card.json (default: shipped)",
+        "GENAI_MODEL_DIR": "a trained model's folder, as `genai-bot train` writes it (default: shipped)",
         "GENAI_TRAINING_DIR": "where `genai-bot train` writes status and checkpoints "
         f"(default: {_D.training_dir})",
         "GENAI_WORKERS": "model worker threads (default: the number of CPU cores)",

@@ -71,9 +71,13 @@ def add_command(
 
 
 ENVIRONMENT_HEADING = "environment (real variables, else .env in the working directory or the checkout):"
+# Every command logs (configure_logging, in main); every one that draws signs what it draws.
+LOGGING_VARIABLES = ("LOG_LEVEL", "LOG_FORMAT")
+SIGNING_VARIABLES = ("GENAI_DATA_DIR", "GENAI_C2PA_CERT", "GENAI_C2PA_KEY", "GENAI_C2PA_ALG")
 
 
 def environment_epilog(names) -> str:
+    names = tuple(dict.fromkeys((*names, *LOGGING_VARIABLES)))
     width = max(len(name) for name in names)
     lines = [f"  {name:<{width}}  {ENVIRONMENT[name]}" for name in names]
     return f"{ENVIRONMENT_HEADING}\n" + "\n".join(lines)

@@ -27,7 +27,7 @@ def register(subparsers) -> None:
     parser = add_command(
         subparsers, "model-report",
         help="show the digit model's per-digit fidelity and variety, worst to best",
-        environment=("GENAI_MODEL_DIR", "LOG_LEVEL"),
+        environment=("GENAI_MODEL_DIR",),
     )  # fmt: skip
     parser.add_argument(
         "--model-dir",

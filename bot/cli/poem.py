@@ -42,7 +42,7 @@ def register(subparsers) -> None:
         "poem",
         help="write a short poem about TOPIC, streamed to stdout",
         description="Write a short poem about TOPIC with the configured chat model.",
-        environment=(*TEXT_VARIABLES, "LOG_LEVEL"),
+        environment=TEXT_VARIABLES,
     )
     parser.add_argument("topic", metavar="TOPIC", help="what the poem is about")
     parser.add_argument(

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.app import CONFIG_EXIT_CODE
-from bot.cli import CliError, add_command
+from bot.cli import SIGNING_VARIABLES, CliError, add_command
 from bot.ops.signals import STOP_SIGNALS, restore_defaults, stop_requested
-from bot.settings import TEXT_VARIABLES, Settings, where_settings_come_from
+from bot.settings import ENVIRONMENT, TEXT_VARIABLES, Settings, where_settings_come_from
 from genai_models.errors import GenAIError
 
 if TYPE_CHECKING:
@@ -45,21 +45,10 @@ in a container, pass that file with --env-file .env):
 then run `make run` again (or `genai-bot run`, or the container without a command)."""
 
 
-# What the bot reads; the demo and `sync` read less.
-BOT_VARIABLES = (
-    "DISCORD_TOKEN", "DEV_GUILD_ID", *TEXT_VARIABLES, "GENAI_MODEL_DIR", "GENAI_TRAINING_DIR",
-    "GENAI_WORKERS", "GENAI_COMMAND_TIMEOUT", "LOG_LEVEL", "LOG_FORMAT", "GENAI_IMAGE_MARK",
-    "GENAI_OPERATOR_CONTACT", "GENAI_DATA_DIR",
-    "GENAI_DATABASE_URL", "GENAI_OWNER_IDS", "GENAI_TRAINING_DATA", "GENAI_SWAP_MAX_ELBO_INCREASE",
-    "GENAI_SWAP_MIN_FIDELITY", "GENAI_COOLDOWNS", "GENAI_JOBS_PER_USER", "GENAI_JOBS_PER_GUILD",
-    "GENAI_MODEL_CONCURRENCY", "GENAI_QUEUE_SIZE",
-    "GENAI_ALLOW_GUILDS", "GENAI_DENY_GUILDS", "GENAI_ALLOW_CHANNELS", "GENAI_DENY_CHANNELS",
-    "GENAI_ALLOW_ROLES", "GENAI_DENY_ROLES", "GENAI_SHUTDOWN_GRACE", "GENAI_METRICS_PORT",
-    "GENAI_METRICS_HOST", "GENAI_AUDIT_RETENTION_DAYS",
-    "SHARD_COUNT", "SHARD_IDS",
-)  # fmt: skip
-DEMO_VARIABLES = ("GENAI_MODEL_DIR", *TEXT_VARIABLES, "LOG_LEVEL", "GENAI_IMAGE_MARK")
-SYNC_VARIABLES = ("DISCORD_TOKEN", "DEV_GUILD_ID", "OPENAI_API_KEY", "OPENAI_BASE_URL", "LOG_LEVEL")
+# The bot reads every setting; the demo and `sync` read less.
+BOT_VARIABLES = tuple(ENVIRONMENT)
+DEMO_VARIABLES = ("GENAI_MODEL_DIR", *TEXT_VARIABLES, "GENAI_IMAGE_MARK", *SIGNING_VARIABLES)
+SYNC_VARIABLES = ("DISCORD_TOKEN", "DEV_GUILD_ID", "OPENAI_API_KEY", "OPENAI_BASE_URL")
 
 
 def register(subparsers) -> None:

@@ -11,7 +11,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from bot.cli import CliError, add_command
+from bot.cli import SIGNING_VARIABLES, CliError, add_command
 from bot.settings import Settings
 from genai_models.errors import GenAIError
 from genai_models.vae.files import write_atomic
@@ -30,7 +30,7 @@ from genai_models.vae.training.precision import PRECISIONS
 log = logging.getLogger(__name__)
 
 
-MODEL_VARIABLES = ("GENAI_MODEL_DIR", "GENAI_IMAGE_MARK", "LOG_LEVEL")
+MODEL_VARIABLES = ("GENAI_MODEL_DIR", "GENAI_IMAGE_MARK", *SIGNING_VARIABLES)
 # A new run's defaults, TrainingConfig's (not imported here: it would load TensorFlow before the
 # arguments are checked). `make train` gives the shipped model's recipe instead: 75 epochs of 128
 # at 1e-3 in float32.
@@ -46,7 +46,7 @@ def register(subparsers) -> None:
         description="Train the digit VAE and its checker, writing status.json and "
         "checkpoints as it goes (what /train-status shows); Ctrl-C stops it "
         "resumably. The folder then serves as GENAI_MODEL_DIR.",
-        environment=("GENAI_TRAINING_DIR", "LOG_LEVEL"),
+        environment=("GENAI_TRAINING_DIR",),
     )
     # None = not given: a new run takes the defaults, a resumed one what its checkpoint says.
     train.add_argument(

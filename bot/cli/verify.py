@@ -24,7 +24,7 @@ DESCRIPTION = (
 def register(subparsers) -> None:
     parser = add_command(
         subparsers, "verify", help="check the Content Credentials inside image files",
-        description=DESCRIPTION, environment=("LOG_LEVEL",),
+        description=DESCRIPTION, environment=(),
     )  # fmt: skip
     parser.add_argument("files", metavar="FILE", nargs="+", type=Path, help="PNG, GIF, JPEG…")
     parser.add_argument(

@@ -67,7 +67,7 @@ def test_every_command_lists_the_environment_it_reads(command):
     text = help_text(command)
     _, _, table = text.partition(f"{ENVIRONMENT_HEADING}\n")
     listed = [line.split()[0] for line in table.splitlines() if line.startswith("  ")]
-    assert "LOG_LEVEL" in listed
+    assert {"LOG_LEVEL", "LOG_FORMAT"} <= set(listed)  # every command logs
     for name in listed:
         assert f"  {name}  " in table and name in ENVIRONMENT
 
@@ -78,6 +78,14 @@ def test_the_bot_commands_list_the_discord_settings_and_the_model_commands_the_m
     for command in ("digit", "morph", "handwriting", "latent-map", "demo"):
         assert "GENAI_MODEL_DIR" in help_text(command)
     assert "GENAI_TRAINING_DIR" in help_text("train")
+
+
+def test_the_bot_lists_every_setting_and_what_draws_lists_how_it_signs():
+    bot = help_text("run")
+    assert [name for name in ENVIRONMENT if f"  {name}  " not in bot] == []
+    for command in ("digit", "morph", "handwriting", "latent-map", "demo"):
+        for name in ("GENAI_DATA_DIR", "GENAI_C2PA_CERT", "GENAI_C2PA_KEY", "GENAI_C2PA_ALG"):
+            assert f"  {name}  " in help_text(command), (command, name)
     assert "OPENAI_BASE_URL" in help_text("poem")
 
 
