@@ -6,6 +6,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+# The 8,000 real MNIST digits the shipped model was trained on, shipped in the clone.
+DIGITS_8K = Path(__file__).resolve().parents[1] / "datasets" / "mnist-digits-8k.npz"
+
 
 def bench_parser(module: str, doc: str | None, *, model_dir: bool = False) -> argparse.ArgumentParser:
     """The parser of `python -m MODULE`, described by `doc`; `model_dir` adds the benches'

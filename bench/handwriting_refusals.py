@@ -25,8 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.arguments import DIGITS_8K
+
 REPO = Path(__file__).resolve().parents[1]
-DIGITS_8K = REPO.parent / "shared/data/mnist-digits-8k.npz"
 HELD_OUT_FIXTURE = REPO / "tests/fixtures/mnist-heldout-400.npz"
 NON_DIGITS = REPO / "tests/fixtures/non-digits.npz"
 REFUSAL_BUDGET = 0.02
@@ -87,7 +88,7 @@ def main() -> None:
         type=Path,
         default=DIGITS_8K,
         help="the 8k training file, for its validation digits (default: "
-        "../shared/data/mnist-digits-8k.npz; without it, the 400 of "
+        "datasets/mnist-digits-8k.npz; without it, the 400 of "
         "tests/fixtures/mnist-heldout-400.npz)",
     )
     args = parser.parse_args()

@@ -13,16 +13,16 @@ import io
 import statistics
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageFilter
 
+from bench.arguments import DIGITS_8K, bench_parser
 from genai_models.imaging import morph_gif, to_uint8
 
 FRAMES, SIZE, FRAME_MS, REPEATS = 60, 224, 50, 15
 GOAL_MS, GOAL_BYTES = 40.0, 512 * 1024
-MNIST_SAMPLE = Path(__file__).resolve().parents[1].parent / "shared/data/mnist-digits-8k.npz"
+MNIST_SAMPLE = DIGITS_8K
 
 
 def morph_frames() -> np.ndarray:
@@ -50,6 +50,7 @@ def median_ms(timings: list[float]) -> float:
 
 
 def main() -> None:
+    bench_parser("bench.imaging_gif", __doc__).parse_args()
     frames = morph_frames()
     paths: dict[str, Callable[[np.ndarray], bytes]] = {"naive Pillow": naive_gif, "morph_gif": ours}
     timings: dict[str, list[float]] = {name: [] for name in paths}

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.arguments import bench_parser
 from genai_models.imaging import grid_png, morph_gif
 from genai_models.imaging.provenance import Provenance
 
@@ -62,6 +63,7 @@ def compare(title: str, encode: Callable[[Provenance | None], bytes]) -> None:
 
 
 def main() -> None:
+    bench_parser("bench.imaging_provenance", __doc__).parse_args()
     images = digits()
     grid = images[:25]
     frames = morph_frames(images)

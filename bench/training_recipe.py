@@ -41,10 +41,10 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.arguments import bench_parser
+from bench.arguments import DIGITS_8K, bench_parser
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = REPO / "datasets" / "mnist-digits-8k.npz"
+DEFAULT_DATA = DIGITS_8K
 # make train's recipe (the Makefile's arguments, and the defaults it leaves as they are, in full).
 BASELINE_ARGS = (
     *("--epochs", "75", "--batch-size", "128", "--learning-rate", "0.001", "--precision", "float32"),

@@ -33,7 +33,7 @@ import numpy as np
 
 # The judge (an evaluation classifier of its own architecture and seed) lives in the package, so
 # the fairness report and the swap rule score models with the same judge this bench uses.
-from bench.arguments import bench_parser
+from bench.arguments import DIGITS_8K, bench_parser
 from genai_models.vae.training.judge import (  # noqa: F401  (re-exported for the other benches)
     JUDGES,
     Judge,
@@ -44,7 +44,7 @@ from genai_models.vae.training.judge import (  # noqa: F401  (re-exported for th
     unit_images,
 )
 
-DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist-digits-8k.npz"
+DEFAULT_DATA = DIGITS_8K
 QUICK_ARGV = ["--seeds", "0", "--fidelity-samples", "200"]  # the variety bench needs 200 a class
 FIDELITY_GOAL = 0.98
 IMPROVEMENT_GOAL = 0.05

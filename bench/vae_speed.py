@@ -33,10 +33,9 @@ from unittest import mock
 import numpy as np
 from PIL import Image
 
-from bench.arguments import bench_parser
+from bench.arguments import DIGITS_8K, bench_parser
 
 REPO = Path(__file__).resolve().parents[1]
-DIGITS_8K = REPO.parent / "shared/data/mnist-digits-8k.npz"
 DECODE_GOAL_RATIO = 40.0
 GIF_FRAMES, GIF_SIZE, GIF_FRAME_MS = 60, 224, 50
 GIF_GOAL_MS, GIF_GOAL_BYTES = 50.0, 512 * 1024
