@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 import textwrap
 import warnings
@@ -70,6 +71,7 @@ def add_command(
     )
 
 
+BROKEN_PIPE_EXIT_CODE = 141  # 128 + SIGPIPE, what a shell reports for a command cut off the same way
 ENVIRONMENT_HEADING = "environment (real variables, else .env in the working directory or the checkout):"
 # Every command logs (configure_logging, in main); every one that draws signs what it draws.
 LOGGING_VARIABLES = ("LOG_LEVEL", "LOG_FORMAT")
@@ -128,7 +130,13 @@ def main(argv: list[str] | None = None) -> int:
 
             runs_bot = args.command in ("run", "start") and bool(settings.discord_token)
             install_signer(settings, now=runs_bot)
-            return int(args.handler(args, settings) or 0)
+            code = int(args.handler(args, settings) or 0)
+            sys.stdout.flush()  # here, so that a reader gone early (`| head`) is caught below
+            return code
+    except BrokenPipeError:
+        # The reader stopped reading: nothing more to say to it, and no traceback at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return BROKEN_PIPE_EXIT_CODE
     except CliError as exc:
         print(f"genai-bot: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -137,3 +137,20 @@ def test_a_report_that_cannot_be_written_is_one_line_not_a_traceback(tmp_path):
     assert run.stderr.strip().splitlines()[-1] == (
         f"genai-bot: the report was measured but cannot be written into {model_dir}: Is a directory"
     )
+
+
+def test_a_reader_that_stops_early_ends_the_report_without_a_traceback(tmp_path):
+    # `genai-bot model-report | head -3`: the pipe closes before the report is written out.
+    env = {key: value for key, value in os.environ.items() if not key.startswith("GENAI_")}
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from bot.__main__ import main; main()", "model-report"],
+        cwd=tmp_path,
+        env=env | {"PYTHONPATH": str(REPO_ROOT), "LOG_LEVEL": "WARNING"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    process.stdout.close()
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 141  # what a shell reports for a command cut off by its reader
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
