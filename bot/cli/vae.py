@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 from pathlib import Path
 
 from bot.cli import SIGNING_VARIABLES, CliError, add_command
@@ -382,17 +383,17 @@ def _announced_seed(seed: int | None) -> int:
 
 def _user_digit(path: Path):
     """The user's picture of a digit as an MNIST-like array (NumPy and Pillow, no TensorFlow)."""
-    from genai_models.vae.serving.preprocess import MAX_UPLOAD_BYTES, to_mnist
+    from genai_models.vae.serving.preprocess import MAX_UPLOAD_BYTES, refuse_if_too_large, to_mnist
 
     try:
         with path.open("rb") as file:
-            # One byte over the limit is enough for to_mnist to refuse it as too large,
-            # without reading all of a huge file first.
+            refuse_if_too_large(os.fstat(file.fileno()).st_size)  # a file's own size, unread
+            # Where there is no size to ask (a pipe), one byte over the limit is enough for
+            # to_mnist to refuse it, without reading all of a huge stream first.
             data = file.read(MAX_UPLOAD_BYTES + 1)
+        return to_mnist(data)
     except OSError as exc:
         raise CliError(f"cannot read {path}: {exc.strerror or exc}") from None
-    try:
-        return to_mnist(data)
     except GenAIError as exc:
         raise CliError(f"{path}: {exc}") from None
 

@@ -371,6 +371,17 @@ def test_handwriting_refuses_an_unreadable_image_before_the_model_loads(tmp_path
     assert not (tmp_path / "h.png").exists()
 
 
+def test_handwriting_names_the_size_of_a_file_too_large_to_read(tmp_path):
+    image = tmp_path / "huge.png"
+    with image.open("wb") as file:
+        file.truncate(20 * 2**20)  # 20 MiB, sparse: nothing to read until it is refused
+    result = genai_bot(
+        "handwriting", "--image", str(image), "--out", str(tmp_path / "h.png"),
+        cwd=tmp_path, model_dir=tmp_path / "no-model",
+    )  # fmt: skip
+    assert_one_line_error(result, "huge.png", "is 20 MB", "up to 8 MB")
+
+
 def test_handwriting_refuses_an_image_that_is_no_digit(tmp_path):
     square = Image.new("L", (200, 200), 255)
     square.paste(0, (40, 40, 160, 160))

@@ -28,6 +28,14 @@ MNIST_CENTRE = 14.0  # where MNIST's centres of mass sit, in pixel indices (mean
 MIN_CONTRAST = 0.1  # ink must differ from the background by a tenth of black-to-white
 
 
+def refuse_if_too_large(size: int) -> None:
+    """Refuse an upload of `size` bytes over MAX_UPLOAD_BYTES, naming its size."""
+    if size > MAX_UPLOAD_BYTES:
+        raise InvalidInputError(
+            code="image_too_large", size_mb=round(size / 2**20, 1), max_mb=MAX_UPLOAD_BYTES // 2**20
+        )
+
+
 def open_user_image(data: bytes) -> Image.Image:
     """Decode untrusted image bytes, refusing with a user-safe `InvalidInputError` anything empty,
     over 8 MB, not an accepted image, over 4096 px on a side, damaged or truncated.
@@ -36,12 +44,7 @@ def open_user_image(data: bytes) -> Image.Image:
     """
     if not data:
         raise InvalidInputError(code="image_empty")
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise InvalidInputError(
-            code="image_too_large",
-            size_mb=round(len(data) / 2**20, 1),
-            max_mb=MAX_UPLOAD_BYTES // 2**20,
-        )
+    refuse_if_too_large(len(data))
     try:
         image = Image.open(io.BytesIO(data), formats=_decodable_formats())
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
