@@ -381,8 +381,11 @@ def _announced_seed(seed: int | None) -> int:
     return seed
 
 
-def _user_digit(path: Path):
-    """The user's picture of a digit as an MNIST-like array (NumPy and Pillow, no TensorFlow)."""
+def _user_digit(path: Path) -> bytes:
+    """The user's picture of a digit, its file's bytes, once they read as an image of ink (NumPy
+    and Pillow, before any model loads). The bytes, not the pixels, go on to the sampler, as an
+    upload does in the bot: the image's Content Credentials then name the file's own format and
+    hash, which its owner can check."""
     from genai_models.vae.serving.preprocess import MAX_UPLOAD_BYTES, refuse_if_too_large, to_mnist
 
     try:
@@ -391,7 +394,8 @@ def _user_digit(path: Path):
             # Where there is no size to ask (a pipe), one byte over the limit is enough for
             # to_mnist to refuse it, without reading all of a huge stream first.
             data = file.read(MAX_UPLOAD_BYTES + 1)
-        return to_mnist(data)
+        to_mnist(data)
+        return data
     except OSError as exc:
         raise CliError(f"cannot read {path}: {exc.strerror or exc}") from None
     except GenAIError as exc:

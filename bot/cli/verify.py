@@ -87,7 +87,9 @@ def lines(report) -> list[str]:
     if not report.has_credentials:
         return ["no Content Credentials", *report.problems]
     if report.valid:
-        trust = "from a trusted issuer" if report.trusted else "signer not on a trust list"
+        # Only --trust makes an issuer trusted here, even one whose own name says "untrusted"
+        # (the local authority's certificates say so for every other reader).
+        trust = "issuer trusted with --trust" if report.trusted else "signer not on a trust list"
         verdict = f"valid Content Credentials ({trust})"
     else:
         verdict = "INVALID Content Credentials"

@@ -17,8 +17,8 @@ from tests.fakes.openai_server import FakeOpenAI
 from tests.helpers import MNIST_SLICE, png_of
 
 GLOBAL = {"dev_guild_id": None}  # a user install sees the global commands only
-CREATIVE = ("poem", "digit", "morph", "handwriting", "latent-map", "about")
-TRAINING = ("train", "model", "train-status")
+CREATIVE = ("poem", "digit", "morph", "handwriting", "latent-map", "about", "preferences")
+SERVER_ONLY = ("train", "model", "train-status", "settings")  # they steer a server or the bot
 GUILD_INSTALL, USER_INSTALL = 0, 1
 GUILD, BOT_DM, PRIVATE_CHANNEL = 0, 1, 2
 
@@ -44,7 +44,7 @@ async def test_synced_commands_say_where_they_may_be_installed_and_used(discord_
     for name in CREATIVE:
         assert synced[name]["integration_types"] == [GUILD_INSTALL, USER_INSTALL], name
         assert synced[name]["contexts"] == [GUILD, BOT_DM, PRIVATE_CHANNEL], name
-    for name in TRAINING:
+    for name in SERVER_ONLY:
         assert synced[name]["integration_types"] == [GUILD_INSTALL], name
         assert synced[name]["contexts"] == [GUILD], name
 

@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from genai_models.imaging.credential_report import read_credentials
 from genai_models.vae.serving.card import PRETRAINED_DIR as PRETRAINED
 from genai_models.vae.training.data import load_digits
 from tests.helpers import MNIST_SLICE, assert_labelled_ai
@@ -248,8 +249,8 @@ def test_morph_starts_from_a_users_image(tmp_path):
     digit = np.round(digits.images[digits.labels == 4][0, :, :, 0] * 255).astype(np.uint8)
     canvas = np.full((120, 120), 255, np.uint8)
     canvas[10:94, 30:114] = 255 - np.kron(digit, np.ones((3, 3), np.uint8))
-    photo = tmp_path / "four.png"
-    Image.fromarray(canvas).convert("RGB").save(photo)
+    photo = tmp_path / "four.jpg"
+    Image.fromarray(canvas).convert("RGB").save(photo, quality=90)
     out = tmp_path / "from-photo.gif"
     result = genai_bot(
         "morph",
@@ -267,6 +268,10 @@ def test_morph_starts_from_a_users_image(tmp_path):
     assert result.returncode == 0, result.stderr
     with Image.open(out) as gif:
         assert gif.n_frames == 2 * 6 - 2
+    # Its credentials name the photo as it is on disk: its format and the hash of its bytes.
+    (ingredient,) = read_credentials(out.read_bytes()).ingredients
+    assert ingredient["format"] == "image/jpeg"
+    assert ingredient["sha256"] == hashlib.sha256(photo.read_bytes()).hexdigest()
 
 
 def test_latent_map_writes_the_overview_or_one_digits_plane(tmp_path):

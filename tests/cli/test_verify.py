@@ -78,6 +78,6 @@ def test_verify_reports_one_flipped_byte_as_changed(demo):
 def test_verify_trusts_the_local_authority_only_when_told_to_and_names_unsigned_files(demo):
     (demo / "plain.txt").write_text("not an image")
     run = genai_bot("verify", "--trust", "data/c2pa/ca.pem", "out/digits.png", "plain.txt", cwd=demo)
-    assert "valid Content Credentials (from a trusted issuer)" in run.stdout
+    assert "valid Content Credentials (issuer trusted with --trust)" in run.stdout
     assert "plain.txt:" in run.stdout and "no Content Credentials" in run.stdout
     assert run.returncode == 1 and "Traceback" not in run.stderr

@@ -20,6 +20,7 @@ from bot.fair_use.limits import COMMAND_RESOURCES
 from bot.features.settings.embeds import preferences_embed, setting_name, settings_embed, shown
 from bot.guild_rules import model
 from bot.interactions.i18n import command_text, interaction_language, text
+from bot.interactions.installs import IN_SERVERS, SERVER_INSTALL
 from bot.interactions.responses import uninterrupted
 from bot.interactions.server_context import manages_server, reply_language, rules_of
 from bot.ops.logs import user_hash
@@ -104,10 +105,13 @@ class ChatChannel(app_commands.Transformer):
 class Settings(commands.Cog):
     """A server's own rules, and each user's own preferences."""
 
+    # A server's rules are set where the server added the bot; a user's preferences go with
+    # them everywhere, their own install included.
     settings = app_commands.Group(
         name="settings",
         description=command_text("settings.description"),
-        guild_only=True,
+        allowed_installs=SERVER_INSTALL,
+        allowed_contexts=IN_SERVERS,
         default_permissions=discord.Permissions(manage_guild=True),
     )
     preferences = app_commands.Group(name="preferences", description=command_text("preferences.description"))

@@ -20,6 +20,7 @@ from discord.ext import commands
 from bot.fair_use.access import is_admin
 from bot.features.training.embeds import job_outcome, job_status_reply, model_reply, training_reply
 from bot.interactions.i18n import Lang, command_text, interaction_language, language_of, text
+from bot.interactions.installs import IN_SERVERS, SERVER_INSTALL
 from bot.interactions.responses import Reply, reply_with, uninterrupted
 from bot.interactions.server_context import manages_server, role_ids, rules_of
 from bot.ops.logs import user_hash
@@ -61,10 +62,6 @@ def training_data_problem(path: Path) -> str | None:
     except (DataError, OSError) as exc:
         return str(exc)
     return None
-
-
-SERVER_INSTALL = app_commands.AppInstallationType(guild=True, user=False)
-IN_SERVERS = app_commands.AppCommandContext(guild=True, dm_channel=False, private_channel=False)
 
 
 class Training(commands.Cog):
