@@ -54,7 +54,7 @@ async def test_both_menus_are_synced_as_message_commands_named_in_each_language(
         synced = {c["name"]: c for c in discord_server.synced_commands(discord_server.guild_id)}
     assert synced[POEM_MENU]["type"] == synced[DIGITS_MENU]["type"] == MESSAGE_COMMAND
     assert synced[POEM_MENU]["name_localizations"]["es-ES"] == "Escribir un poema sobre esto"
-    assert synced[DIGITS_MENU]["name_localizations"]["es-ES"] == "Escritura → dígitos"
+    assert synced[DIGITS_MENU]["name_localizations"]["es-ES"] == "Tu letra → dígitos"
     assert synced[POEM_MENU]["integration_types"] == [0, 1]
 
 
@@ -103,7 +103,7 @@ async def test_a_long_message_is_cut_at_a_word_to_fit_a_topic(discord_server, st
     ("locale", "expected"),
     [
         ("en-US", "I can't write a poem about that topic; please choose a different one."),
-        ("es-ES", "Prefiero no escribir sobre eso. Prueba con otro tema, por favor."),
+        ("es-ES", "No puedo escribir un poema sobre ese tema; elige otro, por favor."),
     ],
 )
 async def test_a_flagged_message_gets_the_private_refusal_in_the_users_language(

@@ -18,7 +18,7 @@ from tests.fakes.openai_server import FakeOpenAI
 MODEL = "fake-poet-1"
 UPDATE_MESSAGE, NEW_MESSAGE, DEFERRED_NEW_MESSAGE, MODAL = 7, 4, 5, 9
 EXPIRED_EN = "These buttons have expired. Run the command again to get new ones."
-EXPIRED_ES = "Estos botones ya no funcionan. Vuelve a usar el comando para tener otros nuevos."
+EXPIRED_ES = "Estos botones han caducado. Vuelve a usar el comando para obtener unos nuevos."
 
 
 def button(reply, label: str) -> dict:
@@ -143,7 +143,7 @@ async def test_a_grid_drawn_by_an_older_model_is_redrawn_by_the_serving_one_whic
         press = await discord_server.inject_component(grid.message_id, again["custom_id"], locale="es-ES")
         redrawn = await discord_server.wait_for_reply(press, lambda r: r.files)
     assert redrawn.embeds[0]["description"] == (
-        f"El modelo de dígitos ha cambiado desde este mensaje: ahora dibuja VAE {sampler.version}."
+        f"El modelo de dígitos ha cambiado desde este mensaje: ahora los dibuja el VAE {sampler.version}."
     )
     assert fields(redrawn)["Modelo"] == f"VAE {sampler.version}"
     assert all(":0ld0" not in b["custom_id"] for b in redrawn.buttons())  # now the serving one's

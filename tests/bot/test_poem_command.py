@@ -110,7 +110,7 @@ async def test_a_flagged_topic_gets_a_polite_private_refusal(discord_server, sta
         await discord_server.wait_for_reply(ix, kind="delete")  # no public "thinking…" left
     assert callback.callback_type == 5
     assert answer.kind == "followup"
-    assert answer.content == "Prefiero no escribir sobre eso. Prueba con otro tema, por favor."
+    assert answer.content == "No puedo escribir un poema sobre ese tema; elige otro, por favor."
     assert openai_server.chat_requests == []
 
 

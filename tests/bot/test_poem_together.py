@@ -168,7 +168,7 @@ async def test_two_people_and_the_poet_write_a_poem_of_eight_lines_each_line_cre
         status
         == {
             "en": "Finished. Lines 1, 3, 5, 7 by people; lines 2, 4, 6, 8 by AI.*",
-            "es": "Terminado. Versos 1, 3, 5, 7 de personas; versos 2, 4, 6, 8 de la IA.*",
+            "es": "Terminado. Versos de personas: 1, 3, 5, 7; versos de la IA: 2, 4, 6, 8.*",
         }[reader]
     )
     assert MODEL in message.embeds[0]["footer"]["text"]
@@ -216,10 +216,10 @@ async def test_only_the_owner_writes_until_they_open_it_then_anyone_until_they_c
         answers.append(await sent.wait_for_callback())
     assert all(a.ephemeral and a.elapsed < DISCORD_WINDOW_S for a in answers)
     assert [a.content for a in answers] == [
-        f"<@{alice.id}> está escribiendo este poema conmigo; puede abrirlo a todos.",
+        f"<@{alice.id}> está escribiendo este poema conmigo y puede abrirlo a todos si quiere.",
         f"Estos botones son de <@{alice.id}>. Usa /poem para tener los tuyos.",
-        f"<@{alice.id}> está escribiendo este poema conmigo; puede abrirlo a todos.",
-        f"<@{alice.id}> está escribiendo este poema conmigo; puede abrirlo a todos.",
+        f"<@{alice.id}> está escribiendo este poema conmigo y puede abrirlo a todos si quiere.",
+        f"<@{alice.id}> está escribiendo este poema conmigo y puede abrirlo a todos si quiere.",
     ]
     assert len(api.chat_requests) == 2  # the poem and the poet's one line
     assert credits(closed) == [("line one", f"✍️ <@{alice.id}>"), ("model line 1", "🤖 AI")]

@@ -105,7 +105,7 @@ async def test_two_admins_cancelling_at_once_are_told_who_stopped_it(discord_ser
     assert told.ephemeral
     expected = {
         alice.id: f"Training job #1 is already being stopped by <@{first.id}>.",
-        bob.id: f"<@{first.id}> ya está deteniendo el trabajo de entrenamiento #1.",
+        bob.id: f"<@{first.id}> ya está deteniendo el trabajo de entrenamiento n.º 1.",
     }
     assert told.content == expected[next(ix.user.id for ix in presses if ix.user is not first)]
     assert job.metrics["reason_params"] == {"user": f"<@{first.id}>"}
