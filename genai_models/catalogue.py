@@ -25,6 +25,8 @@ from typing import Any
 
 from babel.messages.pofile import read_po
 
+from genai_models.numerals import short_decimal
+
 LOCALES_DIR = Path(__file__).parent / "locales"
 SOURCE_LANGUAGE = "en"
 VARIANT_SEPARATOR = ":"
@@ -76,7 +78,7 @@ class Catalogue:
         None and "" count as unknown parameters. Raises KeyError when no template of the key
         can be filled, or when the key is not in the catalogue at all.
         """
-        known = {k: _display(v) for k, v in (params or {}).items() if v is not None and v != ""}
+        known = {k: _display(v, language) for k, v in (params or {}).items() if v is not None and v != ""}
         templates = self._templates(key, language) or self._templates(key, SOURCE_LANGUAGE)
         if not templates:
             raise KeyError(f"no text for {key!r} in the catalogue")
@@ -104,9 +106,9 @@ def base_key(key: str) -> str:
     return key.partition(VARIANT_SEPARATOR)[0]
 
 
-def _display(value: Any) -> Any:
+def _display(value: Any, language: str) -> Any:
     if isinstance(value, float):  # seconds and megabytes read better without long decimals
-        return math.ceil(value) if value >= 10 else f"{value:.1f}".rstrip("0").rstrip(".")
+        return math.ceil(value) if value >= 10 else short_decimal(value, language)
     return value
 
 

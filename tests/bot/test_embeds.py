@@ -117,7 +117,7 @@ def test_training_embed_shows_state_epoch_losses_and_eta():
     fields = {f.name: f.value for f in embed.fields}
     assert fields["Estado"] == "en curso"
     assert fields["Época"] == "3 / 30"
-    assert fields["Pérdida"].startswith("**170.46**")
+    assert fields["Pérdida"].startswith("**170,46**")  # a Spanish decimal comma
     assert fields["Tiempo restante"] == "2 min 05 s"
     assert fields["Actualizado"].startswith("<t:")
 

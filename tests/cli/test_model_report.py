@@ -63,6 +63,11 @@ def test_the_shipped_models_report_shows_every_digit_and_the_worst_to_best_ratio
 def test_in_spanish_and_as_json(tmp_path):
     spanish = genai_bot("model-report", "--lang", "es", cwd=tmp_path)
     assert "peor/mejor" in spanish.stdout and "Peor dígito" in spanish.stdout
+    # Spanish decimals, and the columns still line up under their headers.
+    spanish_rows = spanish.stdout.splitlines()[1:13]
+    first = SHIPPED["digits"][0]
+    assert spanish_rows[1].split()[-2] == f"{first['precision']:.2f}".replace(".", ",")
+    assert len({len(row) for row in spanish_rows}) == 1, spanish.stdout
     as_json = json.loads(genai_bot("model-report", "--json", cwd=tmp_path).stdout)
     assert as_json["worst_digit"]["recall"] == SHIPPED["worst_digit"]["recall"]
 

@@ -55,9 +55,10 @@ def test_a_worse_elbo_than_allowed_is_refused():
 
 
 def test_the_progress_bar_fills_with_the_epochs():
-    assert progress_bar(0, 4, width=4) == "`▱▱▱▱` 0%"
-    assert progress_bar(3, 4, width=4) == "`▰▰▰▱` 75%"
-    assert progress_bar(9, 4, width=4) == "`▰▰▰▰` 100%"
+    assert progress_bar(0, 4, "en", width=4) == "`▱▱▱▱` 0%"
+    assert progress_bar(3, 4, "en", width=4) == "`▰▰▰▱` 75%"
+    assert progress_bar(9, 4, "en", width=4) == "`▰▰▰▰` 100%"
+    assert progress_bar(3, 4, "es", width=4) == "`▰▰▰▱` 75\N{NO-BREAK SPACE}%"  # as Spanish writes it
 
 
 @pytest.mark.asyncio

@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot.interactions.embeds import EMBED_TITLE_LIMIT, attach_image, clip, vae_embed, vae_label
 from bot.interactions.i18n import Lang, text
 from bot.interactions.responses import Reply
+from genai_models.numerals import percent
 
 # What each image is called in its message; embeds show it as attachment://name.
 # What each image is called in its message; embeds show it as attachment://name.
@@ -50,7 +51,7 @@ def handwriting_reply(
     if given:
         description = text("handwriting_given", lang, digit=digit)
     else:
-        description = text("handwriting_read", lang, digit=digit, percent=round(100 * confidence))
+        description = text("handwriting_read", lang, digit=digit, percent=percent(confidence, lang))
     embed = vae_embed(text("handwriting_title", lang), version=version, lang=lang, description=description)
     embed.add_field(name=text("model", lang), value=vae_label(version))
     return Reply(embeds=[embed], files=[attach_image(embed, png, HANDWRITING_FILE)])

@@ -25,6 +25,7 @@ from bot.interactions.responses import Reply, reply_with, uninterrupted
 from bot.interactions.server_context import manages_server, role_ids, rules_of
 from bot.ops.logs import user_hash
 from genai_models import imaging
+from genai_models.numerals import decimal, percent
 from genai_models.vae.serving.limits import MAX_SEED
 from genai_models.vae.training.status import TrainingStatus, read_status
 
@@ -136,8 +137,8 @@ class Training(commands.Cog):
                     lang,
                     version=evaluation.version,
                     job=job.id,
-                    elbo=f"{evaluation.negative_elbo:.1f}",
-                    fidelity=f"{evaluation.fidelity:.1%}",
+                    elbo=decimal(evaluation.negative_elbo, lang, 1),
+                    fidelity=percent(evaluation.fidelity, lang, 1),
                 )
             )
         except Exception as exc:  # the swap stands; the note is a courtesy

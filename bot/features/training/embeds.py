@@ -18,6 +18,7 @@ from bot.interactions.embeds import (
 )
 from bot.interactions.i18n import Lang, text
 from bot.interactions.responses import Reply
+from genai_models.numerals import decimal, percent
 
 if TYPE_CHECKING:
     from bot.storage.schema import ModelVersion, TrainingJob
@@ -60,11 +61,11 @@ def training_embed(
     )
     embed.add_field(
         name=text("train_loss", lang),
-        value=_losses(status.loss, status.reconstruction_loss, status.kl_loss),
+        value=_losses(status.loss, status.reconstruction_loss, status.kl_loss, lang),
     )
     embed.add_field(
         name=text("train_val_loss", lang),
-        value=_losses(status.val_loss, status.val_reconstruction_loss, status.val_kl_loss),
+        value=_losses(status.val_loss, status.val_reconstruction_loss, status.val_kl_loss, lang),
     )
     version = status.model_version or shipped_version
     embed.add_field(name=text("train_model", lang), value=vae_label(version) if version else "—")
@@ -108,12 +109,12 @@ def format_duration(seconds: float | None) -> str:
     return f"{secs} s"
 
 
-def _losses(total: float | None, recon: float | None, kl: float | None) -> str:
+def _losses(total: float | None, recon: float | None, kl: float | None, lang: Lang) -> str:
     if total is None:
         return "—"
-    parts = [f"**{total:.2f}**"]
+    parts = [f"**{decimal(total, lang, 2)}**"]
     if recon is not None and kl is not None:
-        parts.append(f"({recon:.2f} + KL {kl:.2f})")
+        parts.append(f"({decimal(recon, lang, 2)} + KL {decimal(kl, lang, 2)})")
     return " ".join(parts)
 
 
@@ -133,11 +134,11 @@ def _timestamp(iso: str | None) -> str | None:
 PROGRESS_BAR_WIDTH = 20
 
 
-def progress_bar(done: int, total: int, width: int = PROGRESS_BAR_WIDTH) -> str:
+def progress_bar(done: int, total: int, lang: Lang, width: int = PROGRESS_BAR_WIDTH) -> str:
     """`▰▰▰▱▱… 30%`: how much of the planned epochs are done."""
     share = 0.0 if total <= 0 else min(1.0, max(0.0, done / total))
     filled = round(share * width)
-    return f"`{'▰' * filled}{'▱' * (width - filled)}` {share:.0%}"
+    return f"`{'▰' * filled}{'▱' * (width - filled)}` {percent(share, lang)}"
 
 
 def job_outcome(job: TrainingJob, lang: Lang) -> str:
@@ -183,7 +184,7 @@ def job_status_reply(
     else:
         embed = training_embed(status, shipped_version=serving_version, lang=lang)
         embed.set_field_at(0, name=text("train_state", lang), value=state_text)
-    embed.description = progress_bar(job.epoch if status is None else status.epoch, job.total_epochs)
+    embed.description = progress_bar(job.epoch if status is None else status.epoch, job.total_epochs, lang)
     embed.add_field(
         name=text("train_job", lang),
         inline=False,
@@ -244,9 +245,11 @@ def model_reply(
         name=text("model_trained", lang), value=f"{trained} {created}" if created else trained, inline=False
     )
     elbo = serving.validation_negative_elbo if serving is not None else None
-    embed.add_field(name=text("model_elbo", lang), value="—" if elbo is None else f"{elbo:.1f} nats")
+    elbo_text = "—" if elbo is None else f"{decimal(elbo, lang, 1)} nats"
+    embed.add_field(name=text("model_elbo", lang), value=elbo_text)
     fidelity = serving.fidelity if serving is not None else None
-    embed.add_field(name=text("model_fidelity", lang), value="—" if fidelity is None else f"{fidelity:.1%}")
+    fidelity_text = "—" if fidelity is None else percent(fidelity, lang, 1)
+    embed.add_field(name=text("model_fidelity", lang), value=fidelity_text)
     embed.add_field(
         name=text("model_previous", lang), value=vae_label(previous.version) if previous is not None else "—"
     )

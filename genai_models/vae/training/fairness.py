@@ -214,6 +214,7 @@ def report_table(report: FairnessReport, lang: str = "en") -> str:
     """The report as a fixed-width table in `lang` (for a terminal or a Discord code block):
     one row per digit, then each measure's worst-to-best ratio and the judge that scored it."""
     from genai_models.catalogue import CATALOGUE
+    from genai_models.numerals import decimal, percent
 
     def say(key: str, **params: object) -> str:
         return CATALOGUE.render(key, lang, params)
@@ -224,12 +225,12 @@ def report_table(report: FairnessReport, lang: str = "en") -> str:
         say("fairness_precision"),
         say("fairness_recall"),
     ]
-    widths = [max(len(h), 6) for h in headers]
     rows = [
-        [str(d.digit), f"{d.fidelity:.1%}", f"{d.precision:.2f}", f"{d.recall:.2f}"] for d in report.digits
+        [str(d.digit), percent(d.fidelity, lang, 1), *(decimal(v, lang, 2) for v in (d.precision, d.recall))]
+        for d in report.digits
     ]
-    ratios = [say("fairness_worst_to_best")] + [f"{report.worst_to_best(m):.2f}" for m in MEASURES]
-    widths[0] = max(widths[0], len(ratios[0]))
+    ratios = [say("fairness_worst_to_best")] + [decimal(report.worst_to_best(m), lang, 2) for m in MEASURES]
+    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, ratios, strict=True)]
 
     def line(cells: list[str]) -> str:
         return "  ".join(
@@ -241,7 +242,7 @@ def report_table(report: FairnessReport, lang: str = "en") -> str:
     footer = say(
         "fairness_footer",
         judge=report.judge,
-        accuracy=f"{report.judge_accuracy:.1%}",
+        accuracy=percent(report.judge_accuracy, lang, 1),
         samples=report.samples_per_digit,
         seeds=", ".join(str(seed) for seed in report.request_seeds),
         worst_fidelity=worst["fidelity"],
