@@ -49,10 +49,11 @@ bench: $(STAMP)
 
 # The shipped model's recipe, offline, on the 8,000 MNIST digits in datasets/ (its README says
 # where they come from); /train-status reads runs/vae (GENAI_TRAINING_DIR) while it runs.
-# Pass DATA= (empty) to download MNIST's 70,000 digits instead, or another .npz / IDX folder.
+# Pass DATA= (empty) to download MNIST's 70,000 digits instead, or another .npz / IDX folder;
+# FORCE=1 replaces what an earlier run left in runs/vae.
 DATA ?= datasets/mnist-digits-8k.npz
 train: $(STAMP)
-	$(BIN)/genai-bot train $(if $(DATA),--data $(DATA)) --epochs 75 --batch-size 128 --learning-rate 0.001 --seed 0 --precision float32 --out runs/vae
+	$(BIN)/genai-bot train $(if $(DATA),--data $(DATA)) --epochs 75 --batch-size 128 --learning-rate 0.001 --seed 0 --precision float32 --out runs/vae $(if $(FORCE),--force)
 
 # requirements.lock: every package the image installs, pinned with its hashes, resolved for the
 # image (Linux x86_64, Python 3.11: python:3.11-slim); the Dockerfile installs it with

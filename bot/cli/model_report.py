@@ -123,7 +123,7 @@ def _measured(args: argparse.Namespace, model_dir: Path, card: dict):
         )
     from genai_models.errors import GenAIError
     from genai_models.vae.serving.sampler import DigitSampler
-    from genai_models.vae.training.data import load_digits, split
+    from genai_models.vae.training.data import load_digits, require_enough_of_each_digit, split
     from genai_models.vae.training.fairness import DEFAULT_SAMPLES, measure_against, write_report
     from genai_models.vae.training.judge import most_accurate, trained_judges
 
@@ -131,7 +131,9 @@ def _measured(args: argparse.Namespace, model_dir: Path, card: dict):
     # cheap here, and nothing a user can act on.
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     try:
-        data = split(load_digits(data_path))
+        digits = load_digits(data_path)
+        require_enough_of_each_digit(digits)
+        data = split(digits)
         sampler = DigitSampler.load(model_dir)
     except GenAIError as exc:
         raise CliError(str(exc)) from None

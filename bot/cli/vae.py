@@ -8,8 +8,12 @@ before it loads, so a typo costs a one-line message, not seconds of TensorFlow s
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
+import json
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from bot.cli import SIGNING_VARIABLES, CliError, add_command
@@ -25,7 +29,14 @@ from genai_models.vae.serving.drawing import (
     draw_latent_map,
     draw_morph,
 )
-from genai_models.vae.serving.limits import MAX_COUNT, MAX_FRAMES, MAX_MAP_SIZE, MIN_FRAMES, MIN_MAP_SIZE
+from genai_models.vae.serving.limits import (
+    MAX_COUNT,
+    MAX_FRAMES,
+    MAX_MAP_SIZE,
+    MAX_SEED,
+    MIN_FRAMES,
+    MIN_MAP_SIZE,
+)
 from genai_models.vae.training.precision import PRECISIONS
 
 log = logging.getLogger(__name__)
@@ -78,7 +89,7 @@ def register(subparsers) -> None:
     )
     train.add_argument(
         "--seed",
-        type=int,
+        type=_whole_number(0, MAX_SEED),
         default=None,
         help="seed of the split, the initial weights and the shuffling "
         f"(default: {NEW_RUN['seed']}; with --resume: the run's own)",
@@ -90,6 +101,11 @@ def register(subparsers) -> None:
         "--resume",
         action="store_true",
         help="continue from the last checkpoint, with the run's own data, epochs and seed unless given",
+    )
+    train.add_argument(
+        "--force",
+        action="store_true",
+        help="start a new run in a folder that holds an earlier run or model, replacing it",
     )
     train.add_argument(
         "--precision",
@@ -126,7 +142,7 @@ def register(subparsers) -> None:
         default=9,
         help=f"how many digits, 1-{MAX_COUNT} (default: 9)",
     )
-    digit.add_argument("--seed", type=int, default=None, help=SEED_HELP)
+    digit.add_argument("--seed", type=_whole_number(0, MAX_SEED), default=None, help=SEED_HELP)
     digit.add_argument(
         "--out",
         type=Path,
@@ -152,7 +168,7 @@ def register(subparsers) -> None:
         default=DEFAULT_FRAMES,
         help=f"frames from start to end, {MIN_FRAMES}-{MAX_FRAMES} (default: {DEFAULT_FRAMES})",
     )
-    morph.add_argument("--seed", type=int, default=None, help=SEED_HELP)
+    morph.add_argument("--seed", type=_whole_number(0, MAX_SEED), default=None, help=SEED_HELP)
     morph.add_argument(
         "--out",
         type=Path,
@@ -228,10 +244,7 @@ def register(subparsers) -> None:
 
 
 def run_train(args: argparse.Namespace, settings: Settings) -> int:
-    from genai_models.vae.training.checkpoint import has_checkpoint, plan_resume
-    from genai_models.vae.training.drivers import load_split, sigterm_interrupts
-
-    out_dir = args.out or settings.training_dir
+    out_dir = Path(args.out or settings.training_dir)
     given = {
         "epochs": args.epochs,
         "batch_size": args.batch_size,
@@ -240,6 +253,17 @@ def run_train(args: argparse.Namespace, settings: Settings) -> int:
         "learning_rate": args.learning_rate,
         "decoder_width": args.decoder_width,
     }
+    with _only_run_in(out_dir):
+        if not (args.resume or args.force):
+            _refuse_replacing(out_dir)
+        return _train(args, out_dir, given)
+
+
+def _train(args: argparse.Namespace, out_dir: Path, given: dict) -> int:
+    from genai_models.errors import TrainingError
+    from genai_models.vae.training.checkpoint import has_checkpoint, plan_resume
+    from genai_models.vae.training.drivers import load_split, sigterm_interrupts
+
     if args.resume:  # the run's own data, epochs and seed, unless given here
         plan = plan_resume(out_dir, **given)
         data_path, values = args.data or plan.data, plan.config
@@ -265,8 +289,72 @@ def run_train(args: argparse.Namespace, settings: Settings) -> int:
         raise CliError(
             f"training interrupted; continue with: genai-bot train --resume --out {out_dir}", exit_code=130
         ) from None
+    except (TrainingError, OSError) as exc:  # a diverged run, a full or read-only disk
+        reason = str(exc)
+        if isinstance(exc, OSError):
+            where = f" ({exc.filename})" if exc.filename else ""
+            reason = f"training stopped: {exc.strerror or exc}{where}"
+        then = (
+            f"; the last finished epoch is kept: continue with genai-bot train --resume --out {out_dir}"
+            if has_checkpoint(out_dir)
+            else ""
+        )
+        raise CliError(f"{reason}{then}") from None
     print(f"{status.message}; validation loss {status.val_loss:.2f} nats per digit")
     return 0
+
+
+@contextlib.contextmanager
+def _only_run_in(out_dir: Path) -> Iterator[None]:
+    """One training at a time in a folder: a second one would mix its checkpoints and model
+    files with the first's. Held on the folder itself (flock), so a crashed run holds nothing."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        folder = os.open(out_dir, os.O_RDONLY | os.O_DIRECTORY)
+    except FileExistsError:
+        raise CliError(f"--out {out_dir} is a file; give a folder for the run", exit_code=2) from None
+    except OSError as exc:
+        raise CliError(f"cannot write to {out_dir}: {exc.strerror or exc}", exit_code=2) from None
+    try:
+        if not os.access(out_dir, os.W_OK | os.X_OK):
+            raise CliError(f"cannot write to {out_dir}: this user may not change it", exit_code=2)
+        try:
+            fcntl.flock(folder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise CliError(
+                f"another genai-bot train is writing into {out_dir}: let it finish, or train into "
+                "another --out",
+                exit_code=2,
+            ) from None
+        yield
+    finally:
+        os.close(folder)  # and with it the lock
+
+
+def _refuse_replacing(out_dir: Path) -> None:
+    """A new run would overwrite what an earlier one left in `out_dir`: its resumable epochs, or
+    a finished model. Only --resume (go on with it) or --force (replace it) may."""
+    from genai_models.vae.serving.card import CARD_FILE
+    from genai_models.vae.training.checkpoint import has_checkpoint
+    from genai_models.vae.training.status import read_status
+
+    status = read_status(out_dir) if has_checkpoint(out_dir) else None
+    if status is not None and status.state != "finished":
+        raise CliError(
+            f"{out_dir} holds a run stopped after epoch {status.epoch} of {status.total_epochs}: "
+            "continue it with --resume, start it over with --force, or train into another --out",
+            exit_code=2,
+        )
+    card = out_dir / CARD_FILE
+    if card.is_file() or status is not None:
+        try:
+            version = json.loads(card.read_text()).get("version", "?")
+        except (OSError, ValueError, AttributeError):
+            version = "?"
+        raise CliError(
+            f"{out_dir} holds model {version}: train into another --out, or pass --force to replace it",
+            exit_code=2,
+        )
 
 
 def run_digit(args: argparse.Namespace, settings: Settings) -> int:

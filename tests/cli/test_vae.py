@@ -334,6 +334,9 @@ def test_handwriting_writes_the_ten_digits_in_the_uploads_hand(tmp_path):
         (("train", "--learning-rate", "0"), ("--learning-rate", "above 0", "got 0")),
         (("train", "--learning-rate", "fast"), ("--learning-rate", "expected a number", "fast")),
         (("train", "--decoder-width", "0"), ("--decoder-width", "above 0", "got 0")),
+        (("train", "--seed", "-1"), ("--seed", "between 0 and 2147483647", "got -1")),
+        (("digit", "3", "--seed", "-5"), ("--seed", "between 0 and 2147483647", "got -5")),
+        (("morph", "3", "8", "--seed", str(2**40)), ("--seed", "between 0 and 2147483647")),
     ],
 )
 def test_bad_arguments_are_refused_before_loading_anything(tmp_path, args, fragments):
@@ -450,3 +453,70 @@ def test_corrupt_weights_are_refused_naming_the_file(model_dir, tmp_path):
     message = assert_one_line_error(result, "vae.keras")
     assert messages(result) == [message]
     assert not (tmp_path / "d.png").exists()
+
+
+# -- a training folder holds one run at a time -----------------------------------------------
+
+
+def _train_into(out: Path, *extra: str, cwd: Path) -> subprocess.CompletedProcess:
+    return genai_bot(
+        "train", "--data", str(MNIST_SLICE), "--epochs", "1", "--out", str(out), *extra, cwd=cwd
+    )  # fmt: skip
+
+
+def test_a_new_run_never_replaces_a_finished_model_unless_forced(model_dir, tmp_path):
+    card = (model_dir / "model_card.json").read_bytes()
+    result = _train_into(model_dir, cwd=tmp_path)
+    assert result.returncode == 2
+    version = json.loads(card)["version"]
+    assert_one_line_error(result, f"holds model {version}", "--force")
+    assert (model_dir / "model_card.json").read_bytes() == card
+
+
+def test_a_new_run_never_replaces_an_interrupted_one_unless_forced(model_dir, tmp_path):
+    stopped = tmp_path / "stopped"
+    shutil.copytree(model_dir / "checkpoint", stopped / "checkpoint")
+    status = json.loads((model_dir / "status.json").read_text()) | {"state": "interrupted"}
+    (stopped / "status.json").write_text(json.dumps(status))
+    result = _train_into(stopped, cwd=tmp_path)
+    assert result.returncode == 2
+    assert_one_line_error(result, "stopped after epoch 1 of 1", "--resume", "--force")
+    assert sorted(p.name for p in stopped.iterdir()) == ["checkpoint", "status.json"]
+
+
+def test_a_second_training_into_the_same_folder_is_refused_while_the_first_runs(tmp_path):
+    import fcntl
+
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    held = os.open(busy, os.O_RDONLY)  # as a running `genai-bot train` holds it
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        result = _train_into(busy, cwd=tmp_path)
+    finally:
+        os.close(held)
+    assert result.returncode == 2
+    assert_one_line_error(result, "another genai-bot train is writing into", "busy")
+    assert list(busy.iterdir()) == []
+
+
+def test_a_run_into_a_file_or_on_too_few_digits_is_refused_in_one_line(tmp_path):
+    a_file = tmp_path / "model.txt"
+    a_file.write_text("notes")
+    result = _train_into(a_file, cwd=tmp_path)
+    assert result.returncode == 2
+    assert_one_line_error(result, "model.txt", "is a file")
+    digits = load_digits(MNIST_SLICE)
+    no_fives = tmp_path / "no-fives.npz"
+    np.savez(no_fives, x=(digits.images[digits.labels != 5, ..., 0] * 255).astype(np.uint8),
+             y=digits.labels[digits.labels != 5])  # fmt: skip
+    result = genai_bot("train", "--data", str(no_fives), "--out", str(tmp_path / "run"), cwd=tmp_path)
+    assert_one_line_error(result, "no-fives.npz", "5: 0", "at least 40 of each digit")
+
+
+def test_a_run_that_diverges_stops_in_one_line_and_exports_nothing(tmp_path):
+    result = _train_into(tmp_path / "run", "--learning-rate", "1e10", cwd=tmp_path)
+    assert result.returncode == 1
+    assert_one_line_error(result, "the training diverged", "nan", "lower learning rate")
+    assert not (tmp_path / "run" / "model_card.json").exists()
+    assert json.loads((tmp_path / "run" / "status.json").read_text())["state"] == "failed"

@@ -56,10 +56,10 @@ TRAINER_REFUSALS = {"role": "train_trainers_role", "nobody": "train_trainers_nob
 def training_data_problem(path: Path) -> str | None:
     """Why the training data file cannot be trained on (for the log), or None when it can."""
     from genai_models.errors import DataError
-    from genai_models.vae.training.data import load_digits
+    from genai_models.vae.training.data import load_digits, require_enough_of_each_digit
 
     try:
-        load_digits(path)
+        require_enough_of_each_digit(load_digits(path))
     except (DataError, OSError) as exc:
         return str(exc)
     return None

@@ -115,6 +115,22 @@ def validate(images: np.ndarray, labels: np.ndarray | None, *, source: str) -> D
     return Digits(scaled[..., None], labels.astype("int32"), source)
 
 
+MIN_PER_DIGIT = 40  # of each digit 0-9: a quarter of them validates, and the checks need a few
+
+
+def require_enough_of_each_digit(digits: Digits) -> None:
+    """Refuse digits too few to train on: every digit 0-9, at least MIN_PER_DIGIT of each (the
+    held-out checks compare each digit's drawings with its real digits)."""
+    counts = np.bincount(digits.labels, minlength=10)
+    short = [digit for digit in range(10) if counts[digit] < MIN_PER_DIGIT]
+    if short:
+        found = ", ".join(f"{digit}: {counts[digit]}" for digit in short)
+        raise DataError(
+            f"{Path(digits.source).name}: too few of some digits to train on ({found}); "
+            f"training needs at least {MIN_PER_DIGIT} of each digit 0-9"
+        )
+
+
 def split(digits: Digits, *, validation_fraction: float = 0.25, seed: int = 0) -> Split:
     """A fixed, seeded split, identical for the same data and seed.
 

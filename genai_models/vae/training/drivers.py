@@ -11,7 +11,7 @@ import signal
 from collections.abc import Iterator
 from pathlib import Path
 
-from genai_models.vae.training.data import Split, load_digits, split
+from genai_models.vae.training.data import Split, load_digits, require_enough_of_each_digit, split
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +20,7 @@ def load_split(data: Path | None) -> Split:
     """The digits of `data` (None: MNIST), split into training and validation sets, logged.
     NumPy only: a missing or bad file fails before TensorFlow loads."""
     digits = load_digits(data)
+    require_enough_of_each_digit(digits)
     data_split = split(digits)
     log.info(
         "training on %d digits, validating on %d (%s)",

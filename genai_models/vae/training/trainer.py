@@ -21,6 +21,7 @@ build, restore), `fit` (Keras's fit with a checkpoint and status every epoch) an
 from __future__ import annotations
 
 import logging
+import math
 import os
 import shutil
 import time
@@ -198,6 +199,7 @@ def fit(run: TrainingRun, split: Split, *, verbose: int) -> None:
         verbose=verbose,
         # In this order: the weights are saved before the reporter commits them with the meta.
         callbacks=[
+            StopIfDiverged(),  # first: a diverged epoch is never checkpointed
             weights_checkpoint(run.out_dir),
             EpochReporter(run.out_dir, run.status, run.config, run.fingerprint),
         ],
@@ -273,6 +275,23 @@ class ExportProgress:
 def _stop(run: TrainingRun, state, message: str) -> None:
     run.status.finish(state, message)
     write_status(run.out_dir, run.status)
+
+
+class StopIfDiverged(keras.callbacks.Callback):
+    """Stop at the first loss that is no number (a learning rate too high), before its epoch is
+    checkpointed: the run fails with a sentence, its last checkpoint is its last good epoch, and
+    no model is exported from weights that draw nothing."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            raise TrainingError(
+                f"the training diverged: its loss became {float(loss)} in epoch {self.epoch + 1}; "
+                "a lower learning rate trains steadier"
+            )
 
 
 class EpochReporter(keras.callbacks.Callback):
