@@ -451,6 +451,14 @@ def _check_out(args: argparse.Namespace) -> None:
         )
     if out.is_dir():
         raise CliError(f"--out {out} is a folder; name the file to write in it", exit_code=2)
+    for option in ("image", "start_image", "end_image"):  # the user's own picture, never written over
+        given = getattr(args, option, None)
+        if given is not None and out.resolve() == given.resolve():
+            raise CliError(
+                f"--out {out} is the picture given with --{option.replace('_', '-')}; "
+                "name another file to write",
+                exit_code=2,
+            )
     folder = out.absolute().parent
     while not folder.exists():
         folder = folder.parent

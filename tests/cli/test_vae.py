@@ -520,3 +520,19 @@ def test_a_run_that_diverges_stops_in_one_line_and_exports_nothing(tmp_path):
     assert_one_line_error(result, "the training diverged", "nan", "lower learning rate")
     assert not (tmp_path / "run" / "model_card.json").exists()
     assert json.loads((tmp_path / "run" / "status.json").read_text())["state"] == "failed"
+
+
+def test_an_image_is_never_written_over_the_users_own_picture(tmp_path):
+    # Each command's default --out, named like the user's picture.
+    pictures = {"handwriting.png": "PNG", "morph.gif": "GIF"}
+    for name, kind in pictures.items():
+        Image.new("L", (64, 64), 255).save(tmp_path / name, format=kind)
+    before = {name: (tmp_path / name).read_bytes() for name in pictures}
+    for args in (
+        ("handwriting", "--image", "handwriting.png"),
+        ("morph", "3", "--start-image", "./morph.gif"),
+    ):
+        result = genai_bot(*args, cwd=tmp_path, model_dir=tmp_path / "no-model")
+        assert result.returncode == 2
+        assert_one_line_error(result, "is the picture given with --")
+    assert {name: (tmp_path / name).read_bytes() for name in pictures} == before
