@@ -51,6 +51,11 @@ def register(subparsers) -> None:
         help="measure the report now, write it beside the model card, and show it",
     )
     measuring.add_argument(
+        "--force",
+        action="store_true",
+        help="with --measure: measure a model that already has a report, and replace it",
+    )
+    measuring.add_argument(
         "--data",
         type=Path,
         default=None,
@@ -82,6 +87,8 @@ def handle_model_report(args: argparse.Namespace, settings: Settings) -> int:
         raise CliError(
             f"cannot read the model card in {model_dir}: {getattr(exc, 'strerror', None) or exc}"
         ) from None
+    if not isinstance(card, dict):
+        raise CliError(f"{model_dir / CARD_FILE} is not a model card (a JSON object)")
     report = _measured(args, model_dir, card) if args.measure else read_report(model_dir, card)
     if report is None:
         raise CliError(
@@ -98,8 +105,17 @@ def handle_model_report(args: argparse.Namespace, settings: Settings) -> int:
 def _measured(args: argparse.Namespace, model_dir: Path, card: dict):
     """The report measured as `python -m bench.fairness --write` does, and written."""
     from genai_models.vae.serving.card import CARD_FILE
+    from genai_models.vae.training.fairness import read_report
     from genai_models.vae.training.generative_metrics import K_NEAREST
 
+    kept = read_report(model_dir, card)
+    if kept is not None and not args.force:
+        raise CliError(
+            f"model {card.get('version', '?')} already has a per-digit report (judge "
+            f"{kept.judge_accuracy:.1%} accurate, {kept.samples_per_digit} drawings a digit per "
+            "seed): pass --force to measure it again and replace it",
+            exit_code=2,
+        )
     if args.samples is not None and args.samples <= K_NEAREST:
         raise CliError(f"--samples must be more than {K_NEAREST}: variety needs that many", exit_code=2)
     if args.judge_epochs is not None and args.judge_epochs < 1:

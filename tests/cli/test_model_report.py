@@ -159,3 +159,27 @@ def test_a_reader_that_stops_early_ends_the_report_without_a_traceback(tmp_path)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 141  # what a shell reports for a command cut off by its reader
     assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
+
+
+def test_measure_keeps_an_existing_report_unless_forced(tmp_path):
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    copy_model(PRETRAINED_DIR, model_dir)
+    card = (model_dir / CARD_FILE).read_bytes()
+    run = genai_bot("model-report", "--model-dir", str(model_dir), "--measure", cwd=tmp_path)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    (message,) = run.stderr.strip().splitlines()
+    assert "already has a per-digit report (judge 98.2% accurate" in message and "--force" in message
+    assert (model_dir / CARD_FILE).read_bytes() == card
+
+
+def test_a_card_that_is_no_json_object_is_one_line(tmp_path):
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    copy_model(PRETRAINED_DIR, model_dir)
+    (model_dir / CARD_FILE).write_text("[]")
+    run = genai_bot("model-report", "--model-dir", str(model_dir), cwd=tmp_path)
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert run.stderr.strip().splitlines() == [
+        f"genai-bot: {model_dir / CARD_FILE} is not a model card (a JSON object)"
+    ]

@@ -151,6 +151,8 @@ def read_verified_card(model_dir: Path) -> dict[str, Any]:
         ) from None
     except (OSError, ValueError) as exc:
         raise ModelFileError(f"Model card {card_path} is unreadable ({exc})") from exc
+    if not isinstance(card, dict):
+        raise ModelFileError(f"Model card {card_path} is not a model card (a JSON object)")
     schema = card.get("schema", 1)
     names = {1: WEIGHT_FILES, 2: SCHEMA_3_FILES[:3], 3: SCHEMA_3_FILES}.get(schema, CARD_FILES)
     listed = card.get("files", {})

@@ -131,3 +131,11 @@ def test_corrupted_class_statistics_are_refused_naming_the_file(tiny_model_dir, 
     (model_dir / CLASS_LATENTS_FILE).write_bytes(b"not an archive")
     with pytest.raises(ModelFileError, match=r"class_latents\.npz.*corrupted or truncated"):
         read_verified_card(model_dir)
+
+
+@pytest.mark.parametrize("content", ["[]", '"x"', "3"])
+def test_a_card_that_is_no_json_object_is_refused_by_name(tmp_path, content):
+    copy_model(PRETRAINED_DIR, tmp_path)
+    (tmp_path / CARD_FILE).write_text(content)
+    with pytest.raises(ModelFileError, match=r"model_card\.json is not a model card"):
+        read_verified_card(tmp_path)
