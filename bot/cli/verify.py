@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 from bot.cli import CliError, add_command
@@ -41,18 +42,14 @@ def register(subparsers) -> None:
 def handle_verify(args: argparse.Namespace, settings: Settings) -> int:
     from genai_models.imaging.credential_report import read_credentials
 
-    anchors = None
-    if args.trust is not None:
-        try:
-            anchors = args.trust.read_bytes()
-        except OSError as exc:
-            raise CliError(f"cannot read {args.trust}: {exc.strerror or exc}") from None
+    anchors = None if args.trust is None else _trust_anchors(args.trust)
     status = 0
     for path in args.files:
         try:
-            data = path.read_bytes()
+            data = _file_to_check(path)
         except OSError as exc:
-            print(f"{path}: cannot read: {exc.strerror or exc}")
+            problem = f"cannot read: {exc.strerror or exc}"
+            print(json.dumps({"file": str(path), "error": problem}) if args.json else f"{path}: {problem}")
             status = 1
             continue
         report = read_credentials(data, trust_anchors=anchors)
@@ -63,6 +60,42 @@ def handle_verify(args: argparse.Namespace, settings: Settings) -> int:
         else:
             print(f"{path}:\n" + "\n".join(f"  {line}" for line in lines(report)))
     return status
+
+
+MAX_CHECKED_BYTES = 256 * 2**20  # far above any image the bot makes; a file is read whole
+
+
+def _file_to_check(path: Path) -> bytes:
+    """The bytes of a regular file of at most MAX_CHECKED_BYTES (OSError otherwise)."""
+    import errno
+    import stat
+
+    with path.open("rb") as file:
+        info = os.fstat(file.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        if info.st_size > MAX_CHECKED_BYTES:
+            raise OSError(errno.EFBIG, f"{info.st_size / 2**20:.0f} MB, more than this checks")
+        return file.read()
+
+
+def _trust_anchors(path: Path) -> bytes:
+    """--trust's file, once it holds PEM certificates (the issuer's, not its key or an image)."""
+    from cryptography import x509
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror or exc}", exit_code=2) from None
+    try:
+        x509.load_pem_x509_certificates(data)
+    except ValueError:
+        raise CliError(
+            f"--trust {path}: no PEM certificate in it; give the issuer's certificate, such as "
+            "the bot's GENAI_DATA_DIR/c2pa/ca.pem",
+            exit_code=2,
+        ) from None
+    return data
 
 
 def describe(report) -> dict:

@@ -81,3 +81,21 @@ def test_verify_trusts_the_local_authority_only_when_told_to_and_names_unsigned_
     assert "valid Content Credentials (issuer trusted with --trust)" in run.stdout
     assert "plain.txt:" in run.stdout and "no Content Credentials" in run.stdout
     assert run.returncode == 1 and "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize("trusted", ["data/c2pa/ca.key", "out/digits.png"])
+def test_a_trust_file_that_holds_no_certificate_is_refused_in_one_line(demo, trusted):
+    run = genai_bot("verify", "--trust", trusted, "out/digits.png", cwd=demo)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    (message,) = run.stderr.strip().splitlines()
+    assert f"--trust {trusted}: no PEM certificate in it" in message
+
+
+def test_unreadable_files_are_json_too_and_nothing_is_read_that_is_no_regular_file(demo):
+    (demo / "a-folder.png").mkdir(exist_ok=True)
+    run = genai_bot("verify", "--json", "a-folder.png", "/dev/zero", "out/digits.png", cwd=demo)
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    folder, endless, good = (json.loads(line) for line in run.stdout.splitlines())
+    assert folder["file"] == "a-folder.png" and "cannot read" in folder["error"]
+    assert endless["error"] == "cannot read: not a regular file"
+    assert good["valid"] is True
