@@ -6,6 +6,7 @@ settings checks stay fast.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -233,13 +234,63 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
 
     A variable set to the empty string means its default, as if it were not set: a `.env`
     copied from .env.example changes nothing."""
+    found, from_file = None, set()
     if environ is None:
         found = dotenv_file() if dotenv else None
         if found is not None:
-            from dotenv import load_dotenv
-
-            load_dotenv(found, override=False)  # real environment variables win over it
+            for name, value in _read_dotenv(found).items():
+                if name not in os.environ:  # real environment variables win over the file
+                    os.environ[name] = value
+                    from_file.add(name)
         environ = os.environ
+    try:
+        return _settings_from(environ)
+    except SettingsError as exc:
+        # Say where a bad value was written, when it was the .env file.
+        named = next((name for name in from_file if str(exc).startswith(name)), None)
+        if named is None:
+            raise
+        raise SettingsError(f"{exc} (in {found})") from None
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    """The variables `path` sets, refusing a file python-dotenv cannot read line by line (it
+    would skip such a line with a warning naming no file) or one that is not UTF-8 text."""
+    import io
+
+    from dotenv import dotenv_values
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise SettingsError(
+            f"{path} is not UTF-8 text (saved as UTF-16?): save it as plain UTF-8 and try again"
+        ) from None
+    except OSError as exc:
+        raise SettingsError(f"cannot read {path}: {exc.strerror or exc}") from None
+    unreadable: list[int] = []
+
+    class _Unreadable(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            unreadable.extend(arg for arg in record.args or () if isinstance(arg, int))
+
+    parser_log = logging.getLogger("dotenv.main")
+    catcher, propagate = _Unreadable(), parser_log.propagate
+    parser_log.addHandler(catcher)
+    parser_log.propagate = False
+    try:
+        values = dotenv_values(stream=io.StringIO(text))
+    finally:
+        parser_log.removeHandler(catcher)
+        parser_log.propagate = propagate
+    if unreadable:
+        raise SettingsError(
+            f"{path}, line {unreadable[0]}: cannot read this line (a quote left open?); mend it or delete it"
+        )
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def _settings_from(environ: Mapping[str, str]) -> Settings:
     env = {k: v.strip() for k, v in environ.items() if v.strip() != ""}
     _refuse_placeholders(env)
     retired = tuple(name for name in RETIRED if name in env)

@@ -67,6 +67,36 @@ def test_dotenv_is_read_from_the_working_directory(tmp_path, monkeypatch):
     assert settings.poet.model == "from-the-environment"  # real variables win over .env
 
 
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (b'DISCORD_TOKEN="abc.def.ghi\n', ".env, line 1: cannot read this line (a quote left open?)"),
+        ("GENAI_WORKERS=3\n".encode("utf-16"), ".env is not UTF-8 text"),
+        (b"GENAI_WORKERS=many\n", "GENAI_WORKERS must be a whole number, got 'many' (in "),
+    ],
+    ids=["open-quote", "utf-16", "bad-value"],
+)
+def test_a_dotenv_the_settings_cannot_use_is_named_in_the_message(tmp_path, monkeypatch, content, fragment):
+    (tmp_path / ".env").write_bytes(content)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(os, "environ", dict(os.environ))
+    monkeypatch.delenv("GENAI_WORKERS", raising=False)
+    with pytest.raises(SettingsError) as refused:
+        load_settings()
+    assert fragment in str(refused.value)
+    assert "abc.def.ghi" not in str(refused.value)  # never the secret itself
+
+
+def test_a_bad_value_from_the_environment_is_not_blamed_on_the_dotenv(tmp_path, monkeypatch):
+    (tmp_path / ".env").write_text("GENAI_WORKERS=3\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(os, "environ", dict(os.environ))
+    monkeypatch.setenv("GENAI_WORKERS", "many")
+    with pytest.raises(SettingsError) as refused:
+        load_settings()
+    assert str(refused.value) == "GENAI_WORKERS must be a whole number, got 'many'"
+
+
 def test_the_example_is_the_one_the_settings_write():
     assert EXAMPLE.read_text() == env_example(), "run: python -m bot.settings > .env.example"
 
