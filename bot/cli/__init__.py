@@ -18,7 +18,7 @@ import warnings
 
 from PIL import Image
 
-from bot.ops.signals import restore_defaults
+from bot.ops.signals import restore_defaults, stop_requested
 from bot.settings import ENVIRONMENT, Settings, SettingsError, load_settings
 from genai_models.errors import GenAIError
 from genai_models.vae.native_log_filter import native_noise_filtered
@@ -113,8 +113,12 @@ def _without_voice_warnings(record: logging.LogRecord) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not getattr(args, "handles_stop_signals", False):
-        restore_defaults()  # only `run` finishes work on a stop; the others just stop
+    try:
+        if not getattr(args, "handles_stop_signals", False):
+            restore_defaults()  # only `run` finishes work on a stop; the others just stop
+    except KeyboardInterrupt:  # a Ctrl-C during the imports, delivered now
+        print("genai-bot: interrupted", file=sys.stderr)
+        return 130
     try:
         settings: Settings = load_settings()
     except SettingsError as exc:
@@ -144,5 +148,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"genai-bot: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        print("genai-bot: interrupted", file=sys.stderr)
+        return 130
+    except ImportError:
+        if not stop_requested():
+            raise
+        # Ctrl-C while a native module (ONNX Runtime, TensorFlow) initialised: it fails its
+        # import instead of passing the KeyboardInterrupt on.
         print("genai-bot: interrupted", file=sys.stderr)
         return 130

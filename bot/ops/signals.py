@@ -27,6 +27,13 @@ def restore_defaults() -> None:
     """Default dispositions again (SIGINT raises KeyboardInterrupt); a stop noted till now is
     delivered as if it had arrived now."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGINT, _interrupt)
     for signum in _noted:
         signal.raise_signal(signum)
+
+
+def _interrupt(signum, frame) -> None:
+    """Python's own Ctrl-C (KeyboardInterrupt), remembered: a native module being imported
+    at that moment may turn it into an ImportError."""
+    _noted.append(signum)
+    signal.default_int_handler(signum, frame)
