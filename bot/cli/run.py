@@ -168,6 +168,8 @@ def _stop_signals_raise():
 def handle_demo(args: argparse.Namespace, settings: Settings) -> int:
     from genai_models.vae.serving.sampler import DigitSampler
 
+    if args.poem and not settings.text_configured:  # asked for what cannot be made: say so first
+        raise CliError(f"--poem: {POEM_NOT_CONFIGURED}", exit_code=CONFIG_EXIT_CODE)
     print("Loading the digit model…", flush=True)
     sampler = DigitSampler.load(settings.model_dir, cache_dir=settings.data_dir / "model-cache")
     for path in write_demo_images(sampler, args.out, mark=settings.image_mark):
@@ -185,8 +187,6 @@ def handle_demo(args: argparse.Namespace, settings: Settings) -> int:
         except GenAIError as exc:
             print(f"\ngenai-bot: no poem: {failure_line(exc)}", file=sys.stderr)
             status = 1 if args.poem else 0
-    elif args.poem:
-        raise CliError(f"--poem: {POEM_NOT_CONFIGURED}", exit_code=CONFIG_EXIT_CODE)
     else:
         print(f"\nNo text endpoint configured, so no poem ({POEM_NOT_CONFIGURED}).")
     print(f"\n{NEXT_STEPS}")

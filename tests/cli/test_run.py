@@ -341,3 +341,4 @@ async def test_demo_poem_without_a_text_endpoint_is_a_settings_error(tmp_path):
     run = await finish(await start_cli("demo", "--poem", env={}, cwd=tmp_path))
     assert run.returncode == 2
     assert "--poem: set OPENAI_API_KEY or OPENAI_BASE_URL" in run.stderr
+    assert not (tmp_path / "out").exists()  # refused before drawing what it could not finish

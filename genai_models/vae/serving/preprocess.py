@@ -32,7 +32,9 @@ def refuse_if_too_large(size: int) -> None:
     """Refuse an upload of `size` bytes over MAX_UPLOAD_BYTES, naming its size."""
     if size > MAX_UPLOAD_BYTES:
         raise InvalidInputError(
-            code="image_too_large", size_mb=round(size / 2**20, 1), max_mb=MAX_UPLOAD_BYTES // 2**20
+            code="image_too_large",
+            size_mb=math.ceil(size / 2**20 * 10) / 10,  # rounded up: 8.01 MB reads as 8.1, over 8
+            max_mb=MAX_UPLOAD_BYTES // 2**20,
         )
 
 

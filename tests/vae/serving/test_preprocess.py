@@ -196,6 +196,11 @@ def test_more_than_8_mb_is_refused_before_decoding() -> None:
     assert "8 MB" in str(error) and error.params["max_mb"] == MAX_UPLOAD_BYTES // 2**20
 
 
+def test_a_file_just_over_8_mb_says_it_is_over() -> None:
+    error = refusal(png(np.zeros((8, 8), dtype=np.uint8)) + bytes(MAX_UPLOAD_BYTES))
+    assert str(error).startswith("The image is 8.1 MB;"), str(error)
+
+
 def test_a_side_over_4096_pixels_is_refused() -> None:
     error = refusal(png(np.zeros((100, 5000), dtype=np.uint8)))
     assert error.code == "image_too_many_pixels"
