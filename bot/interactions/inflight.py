@@ -16,7 +16,7 @@ import discord
 from bot.interactions.embeds import notice_embed
 from bot.interactions.errors import CREATED_MESSAGE
 from bot.interactions.i18n import interaction_language, text
-from bot.interactions.responses import DELIVERING
+from bot.interactions.responses import DELIVERING, sends_settled
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,7 @@ class InFlight:
         for task in left:
             task.cancel()
         await asyncio.gather(*left, return_exceptions=True)
+        await sends_settled()  # a callback still travelling: its interaction is answered after all
         # Those whose reply was on its way when the grace ended got it: no "restarted" for them.
         return [interaction for interaction in left.values() if not interaction.extras.get(DELIVERING)]
 

@@ -84,6 +84,18 @@ def reply_fields(reply: Reply) -> dict[str, Any]:
     return {"attachments": reply.files, **reply.message_kwargs()}
 
 
+# Requests made through `uninterrupted` that have not answered yet.
+_UNDER_WAY: set[asyncio.Future] = set()
+
+
+async def sends_settled(timeout_s: float = SEND_GRACE_S) -> None:
+    """Wait, at most `timeout_s`, for the requests to Discord still under way: until one
+    answers, discord.py cannot say whether its interaction was answered (a slow callback
+    outliving its task's grace, on a loaded machine)."""
+    if _UNDER_WAY:
+        await asyncio.wait(set(_UNDER_WAY), timeout=timeout_s)
+
+
 async def _deliver(interaction: discord.Interaction, send: Awaitable[Any]) -> None:
     interaction.extras[DELIVERING] = True
     await uninterrupted(send)
@@ -93,8 +105,11 @@ async def uninterrupted(request: Awaitable[Any]) -> Any:
     """Make a request to Discord that our task's cancellation (a shutdown's grace ending) does
     not cut off half-way: a callback cut off may have reached Discord without discord.py
     knowing, and the bot would then answer the interaction twice. The cancellation still
-    ends the task, once the request is done (or SEND_GRACE_S has passed)."""
+    ends the task, once the request is done (or SEND_GRACE_S has passed; `sends_settled`
+    then waits for what is still under way)."""
     sending = asyncio.ensure_future(request)
+    _UNDER_WAY.add(sending)
+    sending.add_done_callback(_UNDER_WAY.discard)
     try:
         return await asyncio.shield(sending)
     except asyncio.CancelledError:
