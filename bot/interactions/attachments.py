@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 
 import aiohttp
 import discord
@@ -40,7 +41,7 @@ def check_attachment(attachment: discord.Attachment) -> None:
         raise AttachmentError(
             code="attachment_too_large",
             name=name,
-            size_mb=attachment.size / _MIB,
+            size_mb=math.ceil(attachment.size / _MIB * 10) / 10,  # rounded up: over the limit reads as over
             limit_mb=MAX_UPLOAD_BYTES // _MIB,
         )
     width, height = attachment.width or 0, attachment.height or 0

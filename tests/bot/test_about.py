@@ -51,7 +51,7 @@ async def test_about_in_english_names_the_models_the_data_and_what_is_kept(
         in (fields["Models"])
     )
     assert "Yann LeCun" in fields["Training data"] and "CC BY-SA 3.0" in fields["Training data"]
-    assert "never topics, poems or images" in fields["What is kept about you"]
+    assert "never poems or images" in fields["What is kept about you"]
     kept = fields["What is kept about you"]
     assert "Audit log: each thing I make is recorded with a one-way hash of your user id" in kept
     assert "a poem's topic included" in kept and "kept 30 days" in kept

@@ -320,7 +320,7 @@ async def test_handwriting_in_spanish_with_the_digit_given(discord_server, start
         )
         reply = await _final(discord_server, ix)
     assert reply.embeds[0]["title"] == "Tu letra, 0-9"
-    assert reply.embeds[0]["description"].startswith("Dices que tu imagen muestra un **5**")
+    assert reply.embeds[0]["description"].startswith("Dices que tu imagen muestra el dígito **5**")
 
 
 @pytest.mark.asyncio

@@ -60,7 +60,7 @@ def test_latent_map_reply_shows_its_map_and_says_what_the_plane_holds():
     reply = latent_map_reply(b"map", digit=None, version="v3", lang="en")
     (embed,), (file,) = reply.embeds, reply.files
     assert embed.image.url == f"attachment://{file.filename}" and file.fp.read() == b"map"
-    assert embed.title == "The latent plane" and "not the digit" in embed.description
+    assert embed.title == "The style plane" and "not the digit" in embed.description
     assert embed.footer.text == "AI-generated · VAE v3"
     one = latent_map_reply(b"map", digit=3, version="v3", lang="es")
     assert one.embeds[0].title == "El dígito 3 sobre el plano de estilo"
@@ -70,7 +70,7 @@ def test_handwriting_reply_says_what_it_read_or_what_it_was_told():
     read = handwriting_reply(b"png", digit=7, confidence=0.934, given=False, version="v4", lang="en")
     assert "**7** (93% sure)" in read.embeds[0].description
     told = handwriting_reply(b"png", digit=7, confidence=0.2, given=True, version="v4", lang="en")
-    assert told.embeds[0].description.startswith("You said your upload shows a **7**")
+    assert told.embeds[0].description.startswith("You said your upload shows the digit **7**")
     assert told.embeds[0].image.url == "attachment://handwriting.png"
 
 

@@ -123,5 +123,7 @@ async def test_poem_without_a_text_service_is_not_offered_and_explains_itself(di
         other = await _private_answer(discord_server, stale)
     assert "poem" not in synced and "digit" in synced
     assert answer.callback_type == 4
-    assert answer.content == ("Poems aren't set up on this bot: its owner hasn't configured a text service.")
+    assert answer.content == (
+        "Poems aren't set up on this bot: its operator hasn't configured a text service."
+    )
     assert other.content.startswith("/haiku no está disponible")

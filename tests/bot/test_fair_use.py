@@ -140,7 +140,7 @@ async def test_one_user_may_have_only_so_many_jobs_at_once(discord_server, start
     finally:
         held.release.set()
     assert refused.content == (
-        "You already have 2 requests in progress. Wait for one to finish, then try again."
+        "You've reached your limit of requests in progress (2). Wait for one to finish, then try again."
     )
 
 
@@ -201,7 +201,8 @@ async def test_allow_and_deny_lists(discord_server, start_bot, rule):
     for name, reply in answers.items():
         if name not in served:
             assert reply.content == (
-                "I'm not available here: a server admin decides where the bot can be used."
+                "I can't be used in this channel or with your roles. "
+                "Try another channel, or ask a server admin."
             )
 
 

@@ -239,7 +239,7 @@ async def test_translator_keeps_names_and_translates_descriptions():
         _Context(loc.command_description),
     )
     assert name is None
-    assert description == "Dibuja dígitos manuscritos con el VAE."
+    assert description == "Dibuja dígitos manuscritos (0-9) con IA."
     assert english is None
 
 
@@ -251,4 +251,4 @@ async def test_rewording_the_english_keeps_its_spanish():
         discord.Locale.spain_spanish,
         _Context(app_commands.TranslationContextLocation.command_description),
     )
-    assert spanish == "Dibuja dígitos manuscritos con el VAE."
+    assert spanish == "Dibuja dígitos manuscritos (0-9) con IA."

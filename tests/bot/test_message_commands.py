@@ -152,7 +152,7 @@ async def test_the_poem_menu_counts_as_poem_for_fair_use(discord_server, start_b
 @pytest.mark.parametrize(
     ("locale", "title", "read"),
     [
-        ("en-US", "Your handwriting, 0-9", "I read your upload as a **3**"),
+        ("en-US", "Your handwriting, 0-9", "I read your upload as the digit **3**"),
         ("es-ES", None, "**3**"),
     ],
 )
@@ -176,10 +176,10 @@ async def test_handwriting_to_digits_writes_the_messages_image_as_every_digit(
 @pytest.mark.parametrize(
     ("locale", "expected"),
     [
-        ("en-US", "That message has no image: use it on a message with a photo of handwritten digits."),
+        ("en-US", "That message has no image: use this on a message with a photo of one handwritten digit."),
         (
             "es-ES",
-            "Ese mensaje no tiene imagen: úsalo en un mensaje con una foto de dígitos escritos a mano.",
+            "Ese mensaje no tiene imagen: úsalo en un mensaje con una foto de un dígito escrito a mano.",
         ),
     ],
 )

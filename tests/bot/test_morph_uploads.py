@@ -108,7 +108,7 @@ async def test_an_image_over_8_mb_is_refused_with_the_limit(discord_server, star
     async with start_bot():
         ix = await discord_server.inject_command("morph", {"start": 1, "end": 2, "start_image": big})
         reply = await _refusal(discord_server, ix)
-    assert "at most 8 MB" in reply.content
+    assert "can be up to 8 MB" in reply.content
 
 
 @pytest.mark.asyncio

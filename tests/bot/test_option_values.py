@@ -10,7 +10,9 @@ import pytest
 
 from tests.fakes.discord_interactions import APPLICATION_COMMAND, BOOLEAN, INTEGER, STRING
 
-STALE = "Your Discord may show an old version of this command: reload it (Ctrl+R) and try again."
+STALE = (
+    "Your Discord may show an old version of this command: restart Discord (Ctrl+R on desktop) and try again."
+)
 
 
 async def _forged(server, name: str, valid: dict, *, change: dict | None = None, drop=(), add=None):
@@ -73,7 +75,7 @@ CASES = {
         "digit",
         {"digit": 1},
         {"add": [{"name": "style", "type": STRING, "value": "bold"}]},
-        "This command has no `style` option any more. Reload Discord (Ctrl+R) to get the current "
+        "This command has no `style` option any more. Restart Discord (Ctrl+R on desktop) to get the current "
         "command, then try again.",
     ),
     "a morph image that is not an attachment": (

@@ -98,13 +98,13 @@ async def test_two_servers_on_one_bot_keep_their_own_cooldowns_channels_persona_
         await settle(server, "settings channel", {"action": "deny", "channel": second}, second)
         denied = await digit_outcome(server, second, user=server.bob)
         still_first = await digit_outcome(server, first, user=server.bob)
-    assert changed == "cooldown of /digit: 0 s → 60 s. It applies now."
+    assert changed == "**cooldown of /digit**: 0 s → 60 s (applies now)."
     assert cooldowns[0] == "served" and re.fullmatch(r"You can use /digit again <t:\d+:R>\.", cooldowns[1])
     assert cooldowns[2:] == ["served", "served"]  # the first server's cooldown is its own
     assert "pirate" in in_first[1]["content"] and "pirate" not in in_second[1]["content"]
     assert french_first.content.startswith("Solo los administradores")  # the server's Spanish
     assert french_second.content.startswith("Only server admins")  # the operator's English
-    assert denied.startswith("No estoy disponible aquí")  # bob reads Spanish
+    assert denied.startswith("No se me puede usar en este canal")  # bob reads Spanish
     assert still_first == "served"
     assert server.errors == []
 
@@ -129,7 +129,7 @@ async def test_settings_show_lists_every_value_with_where_it_comes_from(discord_
     assert lines["cooldown of /morph"] == "0 s · *bot operator's default*"
     assert lines["requests per member"] == "1 · *set by this server*"
     assert lines["only in channels"] == f"<#{server.channel_id}> · *set by this server*"
-    assert lines["never in channels"] == "none · *bot operator's default*"
+    assert lines["never in channels"] == "not set · *bot operator's default*"
     assert lines["never for roles"] == f"<@&{role}> · *set by this server*"
     assert lines["poem style"] == "“gentle, about gardens” · *set by this server*"
     assert lines["poem form"] == "haiku · *set by this server*"
@@ -161,7 +161,7 @@ async def test_only_admins_and_owners_change_settings(discord_server, start_bot)
             server, "settings language", {"language": "es"}, user=server.bob, permissions=MEMBER_PERMISSIONS
         )
     assert member.startswith("Only server admins (Manage Server permission)")
-    assert owner == "idioma de respuesta: inglés → español. Se aplica ya."  # bob reads Spanish
+    assert owner == "**idioma de respuesta**: inglés → español (se aplica ya)."  # bob reads Spanish
 
 
 async def test_a_server_denying_a_role_keeps_its_members_out_and_admins_in_settings(
@@ -179,8 +179,8 @@ async def test_a_server_denying_a_role_keeps_its_members_out_and_admins_in_setti
             server, "settings channel", {"action": "remove", "channel": server.world.guild}
         )
         back = await digit_outcome(server, None)
-    assert refused.startswith("I'm not available here") and served == "served"
-    assert admin_still.startswith("never in channels:") and back == "served"
+    assert refused.startswith("I can't be used in this channel") and served == "served"
+    assert admin_still.startswith("**never in channels**:") and back == "served"
 
 
 async def test_who_may_train_is_the_servers_choice(discord_server, start_bot):
@@ -247,7 +247,7 @@ async def test_a_persona_the_moderation_flags_is_refused_and_not_stored(discord_
         shown = await settle(server, "settings show", {})
     assert refused == "That style note didn't pass the content check; please write another."
     assert openai_server.moderation_requests
-    assert "poem style**: none" in shown
+    assert "poem style**: not set" in shown
 
 
 # --- preferences ---

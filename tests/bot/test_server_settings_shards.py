@@ -108,7 +108,7 @@ async def test_a_change_on_one_shard_process_is_enforced_on_the_other_within_a_s
             admin_sees = await settle(server, "settings show", {}, guild=second, permissions=ADMIN)
     assert 1 <= spanish <= 2 and 1 <= denied <= 2  # seen at the next poll after the write
     assert 2 * POLL_S < WITHIN_S
-    assert refused.startswith("No estoy disponible aquí")  # alice now reads Spanish there too
+    assert refused.startswith("No se me puede usar en este canal")  # alice now reads Spanish there too
     assert f"nunca en los canales**: <#{second.channel_id}>" in admin_sees
     assert server.errors == []
 

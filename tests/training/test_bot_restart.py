@@ -49,7 +49,7 @@ async def test_a_bot_killed_mid_training_is_followed_by_one_that_reattaches_then
         await discord_server.wait_for_sync(discord_server.guild_id, timeout=120)
         await discord_server.wait_until_connected(timeout=60)
         started = await command(discord_server, "train start", {"epochs": 40}, timeout=30)
-        assert started.content.startswith("Training job #1 started: 40 epochs")
+        assert started.content.startswith("Training job #1 started (epochs: 40")
         status = await wait_for_epoch(job_dir, 1)
     finally:
         first_bot.kill()  # a crash: no chance to stop anything

@@ -96,7 +96,9 @@ async def test_two_processes_start_training_at_once_one_runs_and_both_serve_its_
             )
             contents = sorted(reply.content for reply in replies)
             assert contents[0].startswith(f"A training job is already running: job #1, started by <@{owner}>")
-            assert contents[1] == ("Training job #1 started: 2 epochs, seed 1. Follow it with /train-status.")
+            assert contents[1] == (
+                "Training job #1 started (epochs: 2, seed: 1). Follow it with /train-status."
+            )
             runners = [bot for bot in (a, b) if bot.get_cog("Training").supervisor.running is not None]
             assert len(runners) == 1
             winner = runners[0]

@@ -32,7 +32,9 @@ async def test_an_admin_trains_watches_and_the_new_model_serves_without_a_restar
         assert refused.content.startswith("Solo los administradores del servidor")  # bob reads Spanish
 
         started = await command(discord_server, "train start", {"epochs": 2, "seed": 1})
-        assert started.content == ("Training job #1 started: 2 epochs, seed 1. Follow it with /train-status.")
+        assert started.content == (
+            "Training job #1 started (epochs: 2, seed: 1). Follow it with /train-status."
+        )
         assert not started.ephemeral
 
         # carol manages the server: she may start jobs, but one runs already
@@ -60,7 +62,7 @@ async def test_an_admin_trains_watches_and_the_new_model_serves_without_a_restar
             lambda r: r.method == "POST" and r.path == f"/channels/{discord_server.channel_id}/messages"
         )
         assert announcement.json["content"].startswith(
-            f"The digit model was retrained (job #1): VAE {new_version} now serves"
+            f"The digit model was retrained (job #1): VAE {new_version} now draws the digits"
         )
 
         digit = await command(discord_server, "digit", {"digit": 3}, predicate=lambda r: r.files)
