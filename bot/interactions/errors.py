@@ -72,9 +72,16 @@ def component_kind(custom_id: str) -> str:
     return ":".join(kept) or "?"
 
 
+# Problems only the bot's operator can mend: in a reply, a sentence that says so in the reader's
+# language; their English diagnostic (paths, a signing library's message) goes to the log only.
+OPERATOR_PROBLEMS = {"signing_failed": "signing_failed_reply", "bad_model_file": "bad_model_file_reply"}
+
+
 def user_message(error: BaseException, lang: Lang) -> str:
     """What the user reads for `error` (unwrapped from discord.py's wrappers)."""
     if isinstance(error, GenAIError):
+        if error.code in OPERATOR_PROBLEMS:
+            return text(OPERATOR_PROBLEMS[error.code], lang)
         return error_text(error, lang)
     if isinstance(error, app_commands.CommandNotFound):
         key = UNCONFIGURED_FEATURES.get(error.name, "command_unavailable")

@@ -252,3 +252,18 @@ async def test_rewording_the_english_keeps_its_spanish():
         _Context(app_commands.TranslationContextLocation.command_description),
     )
     assert spanish == "Dibuja dígitos manuscritos (0-9) con IA."
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_a_problem_only_the_operator_can_mend_is_told_without_its_diagnostic(lang):
+    from bot.interactions.errors import user_message
+    from genai_models.errors import ModelFileError
+    from genai_models.imaging.content_credentials import SigningError
+
+    for error in (
+        SigningError("Content Credentials could not be signed: C2paError::CoseCertExpiration"),
+        ModelFileError("Model file /srv/genai/models/v3/vae.keras is unreadable"),
+    ):
+        told = user_message(error, lang)
+        assert "C2paError" not in told and "/srv/" not in told
+        assert told == text(f"{error.code}_reply", lang)
