@@ -307,7 +307,9 @@ def _train(args: argparse.Namespace, out_dir: Path, given: dict) -> int:
 @contextlib.contextmanager
 def _only_run_in(out_dir: Path) -> Iterator[None]:
     """One training at a time in a folder: a second one would mix its checkpoints and model
-    files with the first's. Held on the folder itself (flock), so a crashed run holds nothing."""
+    files with the first's. Held on the folder itself (flock), so a crashed run holds nothing.
+    A folder made here and left empty (bad data, a refusal) is removed again."""
+    made_here = not out_dir.exists()
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         folder = os.open(out_dir, os.O_RDONLY | os.O_DIRECTORY)
@@ -329,6 +331,9 @@ def _only_run_in(out_dir: Path) -> Iterator[None]:
         yield
     finally:
         os.close(folder)  # and with it the lock
+        if made_here:
+            with contextlib.suppress(OSError):  # not empty: the run's work, kept
+                out_dir.rmdir()
 
 
 def _refuse_replacing(out_dir: Path) -> None:

@@ -512,6 +512,7 @@ def test_a_run_into_a_file_or_on_too_few_digits_is_refused_in_one_line(tmp_path)
              y=digits.labels[digits.labels != 5])  # fmt: skip
     result = genai_bot("train", "--data", str(no_fives), "--out", str(tmp_path / "run"), cwd=tmp_path)
     assert_one_line_error(result, "no-fives.npz", "5: 0", "at least 40 of each digit")
+    assert not (tmp_path / "run").exists()  # no empty run folder left behind
 
 
 def test_a_run_that_diverges_stops_in_one_line_and_exports_nothing(tmp_path):
