@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 
 import aiohttp
 import discord
 
 from bot.exceptions import AttachmentError
-from genai_models.vae.serving.preprocess import MAX_SIDE, MAX_UPLOAD_BYTES
+from genai_models.vae.serving.preprocess import MAX_SIDE, MAX_UPLOAD_BYTES, size_in_mb
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +37,7 @@ def check_attachment(attachment: discord.Attachment) -> None:
     if content_type and (not content_type.startswith("image/") or content_type == "image/svg+xml"):
         raise AttachmentError(code="attachment_not_image", name=name)
     if attachment.size > MAX_UPLOAD_BYTES:
-        raise AttachmentError(
-            code="attachment_too_large",
-            name=name,
-            size_mb=math.ceil(attachment.size / _MIB * 10) / 10,  # rounded up: over the limit reads as over
-            limit_mb=MAX_UPLOAD_BYTES // _MIB,
-        )
+        raise _too_large(name, attachment.size)
     width, height = attachment.width or 0, attachment.height or 0
     if width > MAX_SIDE or height > MAX_SIDE:
         raise AttachmentError(
@@ -65,10 +59,11 @@ async def download(attachment: discord.Attachment) -> bytes:
         log.warning("downloading attachment %s failed: %s", attachment.id, exc)
         raise AttachmentError(code="attachment_unreadable", name=name) from None
     if len(data) > MAX_UPLOAD_BYTES:  # the metadata lied
-        raise AttachmentError(
-            code="attachment_too_large",
-            name=name,
-            size_mb=len(data) / _MIB,
-            limit_mb=MAX_UPLOAD_BYTES // _MIB,
-        )
+        raise _too_large(name, len(data))
     return data
+
+
+def _too_large(name: str, size: int) -> AttachmentError:
+    return AttachmentError(
+        code="attachment_too_large", name=name, size_mb=size_in_mb(size), limit_mb=MAX_UPLOAD_BYTES // _MIB
+    )

@@ -28,13 +28,17 @@ MNIST_CENTRE = 14.0  # where MNIST's centres of mass sit, in pixel indices (mean
 MIN_CONTRAST = 0.1  # ink must differ from the background by a tenth of black-to-white
 
 
+def size_in_mb(size: int) -> float:
+    """`size` bytes in MB (MiB), rounded up to a tenth: a file just over the limit reads as over
+    it (8.1, never "8 MB; up to 8 MB")."""
+    return math.ceil(size / 2**20 * 10) / 10
+
+
 def refuse_if_too_large(size: int) -> None:
     """Refuse an upload of `size` bytes over MAX_UPLOAD_BYTES, naming its size."""
     if size > MAX_UPLOAD_BYTES:
         raise InvalidInputError(
-            code="image_too_large",
-            size_mb=math.ceil(size / 2**20 * 10) / 10,  # rounded up: 8.01 MB reads as 8.1, over 8
-            max_mb=MAX_UPLOAD_BYTES // 2**20,
+            code="image_too_large", size_mb=size_in_mb(size), max_mb=MAX_UPLOAD_BYTES // 2**20
         )
 
 
