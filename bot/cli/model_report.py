@@ -77,18 +77,11 @@ def register(subparsers) -> None:
 
 
 def handle_model_report(args: argparse.Namespace, settings: Settings) -> int:
-    from genai_models.vae.serving.card import CARD_FILE, PRETRAINED_DIR
+    from genai_models.vae.serving.card import PRETRAINED_DIR, read_card
     from genai_models.vae.training.fairness import read_report, report_table
 
     model_dir = args.model_dir or settings.model_dir or PRETRAINED_DIR
-    try:
-        card = json.loads((model_dir / CARD_FILE).read_text())
-    except (OSError, ValueError) as exc:
-        raise CliError(
-            f"cannot read the model card in {model_dir}: {getattr(exc, 'strerror', None) or exc}"
-        ) from None
-    if not isinstance(card, dict):
-        raise CliError(f"{model_dir / CARD_FILE} is not a model card (a JSON object)")
+    card = read_card(model_dir)  # a missing or broken card is one line (a GenAIError)
     report = _measured(args, model_dir, card) if args.measure else read_report(model_dir, card)
     if report is None:
         raise CliError(

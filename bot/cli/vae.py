@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fcntl
-import json
 import logging
 import os
 from collections.abc import Iterator
@@ -339,7 +338,8 @@ def _only_run_in(out_dir: Path) -> Iterator[None]:
 def _refuse_replacing(out_dir: Path) -> None:
     """A new run would overwrite what an earlier one left in `out_dir`: its resumable epochs, or
     a finished model. Only --resume (go on with it) or --force (replace it) may."""
-    from genai_models.vae.serving.card import CARD_FILE
+    from genai_models.errors import ModelFileError
+    from genai_models.vae.serving.card import CARD_FILE, read_card
     from genai_models.vae.training.checkpoint import has_checkpoint
     from genai_models.vae.training.status import read_status
 
@@ -350,11 +350,10 @@ def _refuse_replacing(out_dir: Path) -> None:
             "continue it with --resume, start it over with --force, or train into another --out",
             exit_code=2,
         )
-    card = out_dir / CARD_FILE
-    if card.is_file() or status is not None:
+    if (out_dir / CARD_FILE).is_file() or status is not None:
         try:
-            version = json.loads(card.read_text()).get("version", "?")
-        except (OSError, ValueError, AttributeError):
+            version = read_card(out_dir).get("version", "?")
+        except ModelFileError:
             version = "?"
         raise CliError(
             f"{out_dir} holds model {version}: train into another --out, or pass --force to replace it",

@@ -181,5 +181,5 @@ def test_a_card_that_is_no_json_object_is_one_line(tmp_path):
     run = genai_bot("model-report", "--model-dir", str(model_dir), cwd=tmp_path)
     assert run.returncode == 1 and "Traceback" not in run.stderr
     assert run.stderr.strip().splitlines() == [
-        f"genai-bot: {model_dir / CARD_FILE} is not a model card (a JSON object)"
+        f"genai-bot: Model card {model_dir / CARD_FILE} is not a model card (a JSON object)"
     ]

@@ -139,8 +139,9 @@ def write_card(model_dir: Path, fields: dict[str, Any]) -> dict[str, Any]:
     return card
 
 
-def read_verified_card(model_dir: Path) -> dict[str, Any]:
-    """Read the card, check every file it vouches for against its hash, load the latents."""
+def read_card(model_dir: Path) -> dict[str, Any]:
+    """The card of `model_dir` as a dict; ModelFileError, naming it, when it is missing,
+    unreadable or no JSON object. Nothing it vouches for is checked here."""
     card_path = model_dir / CARD_FILE
     try:
         card = json.loads(card_path.read_text())
@@ -153,6 +154,13 @@ def read_verified_card(model_dir: Path) -> dict[str, Any]:
         raise ModelFileError(f"Model card {card_path} is unreadable ({exc})") from exc
     if not isinstance(card, dict):
         raise ModelFileError(f"Model card {card_path} is not a model card (a JSON object)")
+    return card
+
+
+def read_verified_card(model_dir: Path) -> dict[str, Any]:
+    """Read the card, check every file it vouches for against its hash, load the latents."""
+    card = read_card(model_dir)
+    card_path = model_dir / CARD_FILE
     schema = card.get("schema", 1)
     names = {1: WEIGHT_FILES, 2: SCHEMA_3_FILES[:3], 3: SCHEMA_3_FILES}.get(schema, CARD_FILES)
     listed = card.get("files", {})
