@@ -16,6 +16,7 @@ from discord import app_commands
 
 from bot.interactions.embeds import CONTENT_LIMIT, clip
 from bot.interactions.i18n import Lang, error_text, interaction_language, text
+from bot.interactions.responses import deliver
 from bot.ops.logs import user_hash
 from genai_models.errors import GenAIError, ServiceError
 
@@ -130,17 +131,22 @@ async def send_ephemeral(interaction: discord.Interaction, message: str) -> None
     """Reply only the user sees; if a public placeholder or partial reply exists, remove it."""
     message = clip(message, CONTENT_LIMIT)
     try:
-        if not interaction.response.is_done():
-            await interaction.response.send_message(message, ephemeral=True)
-            return
-        if interaction.response.type in CREATED_MESSAGE:
-            # A follow-up can't make a public "thinking…" message ephemeral; removing it lets
-            # the follow-up be a fresh message that only the user sees.
-            try:
-                await interaction.delete_original_response()
-            except discord.HTTPException as exc:
-                log.warning("could not remove the original response: %s", exc)
-        await interaction.followup.send(message, ephemeral=True)
+        # The whole exchange is the final answer: a shutdown lets it finish (bot.interactions.responses).
+        await deliver(interaction, _send_privately(interaction, message))
     # The interaction expired, Discord is failing, or the bot is closing its connection.
     except (discord.HTTPException, aiohttp.ClientError) as exc:
         log.warning("could not tell user %s about an error: %s", user_hash(interaction.user.id), exc)
+
+
+async def _send_privately(interaction: discord.Interaction, message: str) -> None:
+    if not interaction.response.is_done():
+        await interaction.response.send_message(message, ephemeral=True)
+        return
+    if interaction.response.type in CREATED_MESSAGE:
+        # A follow-up can't make a public "thinking…" message ephemeral; removing it lets
+        # the follow-up be a fresh message that only the user sees.
+        try:
+            await interaction.delete_original_response()
+        except discord.HTTPException as exc:
+            log.warning("could not remove the original response: %s", exc)
+    await interaction.followup.send(message, ephemeral=True)

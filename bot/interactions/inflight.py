@@ -20,6 +20,8 @@ from bot.interactions.responses import DELIVERING, sends_settled
 
 log = logging.getLogger(__name__)
 
+ALREADY_ACKNOWLEDGED = 40060  # Discord's code for a second callback to one interaction
+
 
 class InFlight:
     def __init__(self) -> None:
@@ -27,6 +29,7 @@ class InFlight:
         self._idle = asyncio.Event()
         self._idle.set()
         self.draining = False
+        self.tracked = 0  # every interaction ever added: those refused while draining count too
 
     def __len__(self) -> int:
         return len(self._jobs)
@@ -41,6 +44,7 @@ class InFlight:
         if task in self._jobs:
             return
         self._jobs[task] = interaction
+        self.tracked += 1
         self._idle.clear()
 
         def finished(task: asyncio.Task) -> None:
@@ -75,7 +79,14 @@ async def tell_interrupted(interaction: discord.Interaction) -> None:
     message = text("shutdown_interrupted", interaction_language(interaction))
     try:
         if not interaction.response.is_done():
-            await interaction.response.send_message(message, ephemeral=True)
+            try:
+                await interaction.response.send_message(message, ephemeral=True)
+            except discord.HTTPException as exc:
+                if exc.code != ALREADY_ACKNOWLEDGED:
+                    raise
+                # A callback of the handler's own reached Discord as its task was cancelled,
+                # before discord.py knew: the interaction still takes a follow-up.
+                await interaction.followup.send(message, ephemeral=True)
         elif interaction.response.type in CREATED_MESSAGE:
             await interaction.edit_original_response(
                 content=None, embed=notice_embed(message), attachments=[], view=None

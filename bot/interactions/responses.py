@@ -59,20 +59,20 @@ async def reply_with(
     try:
         if interaction.response.is_done():  # deferred already (it waited in the fair-use queue)
             reply = await task
-            await _deliver(interaction, interaction.edit_original_response(**reply_fields(reply)))
+            await deliver(interaction, interaction.edit_original_response(**reply_fields(reply)))
             return
         done, _ = await asyncio.wait({task}, timeout=defer_after_s)
         if done:
             reply = task.result()  # raises the work's error, answered before any deferral
             if update:
-                await _deliver(interaction, interaction.response.edit_message(**reply_fields(reply)))
+                await deliver(interaction, interaction.response.edit_message(**reply_fields(reply)))
             else:
                 fields = reply.message_kwargs()
-                await _deliver(interaction, interaction.response.send_message(files=reply.files, **fields))
+                await deliver(interaction, interaction.response.send_message(files=reply.files, **fields))
             return
         await uninterrupted(interaction.response.defer(thinking=not update))
         reply = await task
-        await _deliver(interaction, interaction.edit_original_response(**reply_fields(reply)))
+        await deliver(interaction, interaction.edit_original_response(**reply_fields(reply)))
     finally:
         if not task.done():  # our caller was cancelled, or the deferral failed
             task.cancel()
@@ -96,9 +96,11 @@ async def sends_settled(timeout_s: float = SEND_GRACE_S) -> None:
         await asyncio.wait(set(_UNDER_WAY), timeout=timeout_s)
 
 
-async def _deliver(interaction: discord.Interaction, send: Awaitable[Any]) -> None:
+async def deliver(interaction: discord.Interaction, send: Awaitable[Any]) -> Any:
+    """Send the interaction's final answer (a result, a refusal, an error): a shutdown lets it
+    arrive instead of answering the interaction again with "I had to restart"."""
     interaction.extras[DELIVERING] = True
-    await uninterrupted(send)
+    return await uninterrupted(send)
 
 
 async def uninterrupted(request: Awaitable[Any]) -> Any:

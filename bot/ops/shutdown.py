@@ -22,11 +22,12 @@ async def shut_down(
     tell_interrupted: Callable[[discord.Interaction], Awaitable[None]],
 ) -> None:
     """`tell_interrupted` tells the user of an interaction the grace period did not cover."""
-    busy = len(bot.in_flight)
+    busy, tracked_before = len(bot.in_flight), bot.in_flight.tracked
     log.info("shutting down: %d interactions in flight, up to %g s to finish them", busy, grace_s)
     left = await bot.in_flight.drain(grace_s)
     for interaction in left:
         await tell_interrupted(interaction)
-    if busy:
-        log.info("%d finished, %d interrupted and told so", busy - len(left), len(left))
+    ended = busy + bot.in_flight.tracked - tracked_before  # with those that came during the grace
+    if ended:
+        log.info("%d finished, %d interrupted and told so", ended - len(left), len(left))
     await bot.close()

@@ -10,7 +10,7 @@ import asyncio
 import pytest
 
 from tests.bot.test_fair_use import HeldSampler, _limits
-from tests.helpers import final_state
+from tests.helpers import INTERRUPTED, final_state
 
 RESTARTING = "I'm restarting. Please try again in a minute."
 
@@ -81,3 +81,47 @@ async def test_a_deferral_answered_late_is_not_answered_twice_when_the_grace_end
         held.release.set()
     assert [final_state(discord_server, ix) for ix in (first, queued)] == ["interrupted"] * 2
     assert not discord_server.errors
+
+
+@pytest.mark.asyncio
+async def test_a_refusal_still_travelling_when_the_grace_ends_is_the_users_only_answer(
+    discord_server, start_bot, sampler, caplog
+):
+    """A command arriving during the grace is refused with "restarting"; when Discord is slow to
+    answer that refusal and the grace ends meanwhile, the refusal stands: answering the
+    interaction again with "I had to restart" is what Discord refuses ("already acknowledged")."""
+    held = HeldSampler(sampler)
+    try:
+        async with start_bot(load_sampler=lambda: held, fair_use=_limits()) as bot:
+            busy = await discord_server.inject_command("morph", {"start": 2, "end": 5})
+            await discord_server.wait_for_reply(busy, kind="callback")  # deferred, held
+            stopping = asyncio.create_task(bot.shut_down(grace_s=0.5))
+            await asyncio.sleep(0.1)
+            discord_server.answer_next_slowly("POST", "/interactions/{id}/{token}/callback", seconds=1.5)
+            late = await discord_server.inject_command("digit", {"digit": 1})
+            await asyncio.wait_for(stopping, 20)
+            assert bot.is_closed()
+    finally:
+        held.release.set()
+    assert [r.content for r in discord_server.messages_for(late)] == [RESTARTING]
+    assert final_state(discord_server, busy) == "interrupted"
+    assert not discord_server.errors
+    assert "1 finished, 1 interrupted and told so" in caplog.text  # the refused one came later
+
+
+@pytest.mark.asyncio
+async def test_a_callback_cut_off_by_the_shutdown_still_gets_the_restart_note_as_a_follow_up(
+    discord_server, start_bot
+):
+    """/about's answer reaches Discord, slowly, as the grace ends and its task is cancelled:
+    discord.py never learns it was answered. Discord refuses a second callback, so the note
+    that the bot restarted comes as a follow-up instead of being lost."""
+    async with start_bot() as bot:
+        discord_server.answer_next_slowly("POST", "/interactions/{id}/{token}/callback", seconds=1.0)
+        about = await discord_server.inject_command("about", {})
+        await discord_server.wait_for(lambda r: r.method == "POST" and "/callback" in r.path)
+        await bot.shut_down(grace_s=0.1)
+    answers = discord_server.messages_for(about)
+    assert answers[-1].kind == "followup" and answers[-1].content == INTERRUPTED
+    [second_callback] = discord_server.take_rejections()  # what told the bot it was answered
+    assert second_callback.response["code"] == 40060
