@@ -172,7 +172,6 @@ class Poet:
     ) -> AsyncGenerator[str | Checked | Poem, None]:
         """Text pieces as they arrive (with Checked marks when moderated), then the Poem (the
         contract PoemStream relies on)."""
-        tell(Started())
         # Closed here, not whenever it is collected: a poem abandoned half-way must release its
         # HTTP stream before its caller lets the next poem take its place at the endpoint.
         async with contextlib.aclosing(self._write(request, tell)) as items:
@@ -192,6 +191,8 @@ class Poet:
         # A next line's lines were each checked as they joined the poem (write_line).
         if self._moderator is not None and isinstance(request, PoemRequest):
             await self._check(request.topic, "input", deadline.at)
+        # Only now: a listener may show the topic publicly ("writing a poem about …").
+        tell(Started())
         chunks = await self._open(request, deadline, tell)
 
         assembler = PoemAssembler(requested_model=config.model)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Started:
-    """The poem's request is being sent."""
+    """The poem's request is being sent: its topic has passed moderation (when it is on)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -115,6 +115,25 @@ async def test_a_flagged_topic_gets_a_polite_private_refusal(discord_server, sta
 
 
 @pytest.mark.asyncio
+async def test_a_flagged_topic_that_waited_its_turn_is_never_shown_publicly(discord_server, start_bot):
+    """A poem that waited in the queue shows "writing a poem about <topic>" when its turn comes:
+    only once the topic has passed moderation, never while its check is still on its way."""
+    options = {"reply": LONG_POEM, "chunk_delay_s": 0.02, "moderation_delay_s": 0.5}
+    async with poem_bot(start_bot, moderation="on", **options):
+        first = await discord_server.inject_command("poem", {"topic": "la luna"})
+        await discord_server.wait_for_edit(first)  # streaming: the next poem waits its turn
+        flagged = await discord_server.inject_command(
+            "poem", {"topic": "FLAGME aimed at a member"}, user=discord_server.bob
+        )
+        await discord_server.wait_for_reply(flagged, lambda r: r.ephemeral and r.content, timeout=30)
+        await discord_server.wait_for_edit(first, finished, timeout=30)
+    history = discord_server.messages_for(flagged)
+    public = [str(r.payload) for r in history if not r.ephemeral and r.kind != "delete"]
+    assert any("⏳" in shown for shown in public)  # it did wait in the queue, publicly
+    assert not any("FLAGME" in shown for shown in public), public
+
+
+@pytest.mark.asyncio
 async def test_a_flagged_poem_is_replaced_in_place_by_the_refusal(discord_server, start_bot):
     async with poem_bot(start_bot, reply=LONG_POEM) as openai_server:
         openai_server.inject(Fault.CONTENT_FILTER)
