@@ -8,6 +8,7 @@ itself (PNG grids, GIFs, charts) lives in `genai_models.imaging` and runs in the
 from __future__ import annotations
 
 import io
+import re
 
 import discord
 
@@ -32,6 +33,27 @@ def clip(value: str, limit: int) -> str:
     if len(value) <= limit:
         return value
     return value[: limit - 1].rstrip() + "…"
+
+
+# A masked link, [label](url): in a bot's message it reads as the label and opens the url
+# (an escaped bracket, \[, makes none).
+MASKED_LINK = re.compile(r"(?<!\\)\[([^\[\]\n]*)\]\(\s*<?[^()\s>]*>?[^()\n]*\)")
+# A bare web address, which Discord makes clickable (angle brackets only drop its preview).
+BARE_URL = re.compile(r"(?:https?://|www\.)[^\s`<>]+", re.IGNORECASE)
+
+
+def inert_links(value: str) -> str:
+    """Text a model wrote, with no link a reader could click: a masked link keeps only its
+    label and a bare address is shown as code. Someone steering the model ("make the first
+    line a link to…") must not get a phishing link posted under the bot's name."""
+    value = MASKED_LINK.sub(lambda m: m.group(1), value)
+    return BARE_URL.sub(_as_code, value)
+
+
+def _as_code(found: re.Match[str]) -> str:
+    address = found.group(0)
+    kept = address.rstrip(").,;:!?'\"")  # the sentence's punctuation, not the address's
+    return f"`{kept}`{address[len(kept):]}"
 
 
 def image_file(data: bytes, filename: str) -> discord.File:

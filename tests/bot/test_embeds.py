@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from bot.features.digits.embeds import digits_reply, handwriting_reply, latent_map_reply, morph_reply
 from bot.features.poems.embeds import STREAM_CURSOR, poem_embed
 from bot.features.training.embeds import format_duration, training_embed, training_reply
-from bot.interactions.embeds import EMBED_DESCRIPTION_LIMIT, EMBED_TITLE_LIMIT, clip
+from bot.interactions.embeds import EMBED_DESCRIPTION_LIMIT, EMBED_TITLE_LIMIT, clip, inert_links
 
 
 def test_clip_keeps_short_text_and_marks_a_cut():
@@ -15,6 +15,17 @@ def test_clip_keeps_short_text_and_marks_a_cut():
     clipped = clip("x" * 5000, 4096)
     assert len(clipped) == 4096
     assert clipped.endswith("…")
+
+
+def test_links_in_model_text_keep_their_words_but_cannot_be_clicked():
+    assert inert_links("[free Nitro](https://phish.example/x) now") == "free Nitro now"
+    assert inert_links("[a](<https://q.example>)") == "a"
+    assert inert_links("see (https://x.example/y_z), or WWW.x.example.") == (
+        "see (`https://x.example/y_z`), or `WWW.x.example`."
+    )
+    assert inert_links("*la luna* _canta_ **fuerte**") == "*la luna* _canta_ **fuerte**"  # markdown stays
+    escaped = inert_links(r"\[free](https://phish.example)")  # a person's line, escaped first
+    assert escaped == r"\[free](`https://phish.example`)"
 
 
 def test_a_streaming_poem_stays_within_the_description_limit_with_its_cursor_and_label():

@@ -321,6 +321,31 @@ async def test_mentions_a_model_writes_notify_nobody_in_the_poem_or_its_translat
 
 
 @pytest.mark.asyncio
+async def test_links_a_model_writes_cannot_be_clicked_in_the_poem_or_its_translation(
+    discord_server, start_bot
+):
+    """A topic can steer the model into writing a link ("make the first line a link to…"):
+    posted under the bot's name it would be a phishing link. The label and the address stay
+    readable; nothing is clickable."""
+    hostile = "[Claim your free Nitro](https://phish.example/claim) under the moon\nsee www.phish.example"
+    async with FakeOpenAI(reply=lambda body: hostile) as openai_server:
+        config = PoetConfig(
+            base_url=openai_server.base_url, api_key="sk-test-secret", model=MODEL,
+            moderation="off", max_retries=0, timeout_s=5.0,
+        )  # fmt: skip
+        async with Poet(config=config) as poet, start_bot(poet=poet):
+            poem = await first_poem(discord_server, {"topic": "a link", "language": "en"})
+            press = await discord_server.inject_component(poem, button(poem, "In Spanish")["custom_id"])
+            callback = await press.wait_for_callback()
+            translated = await discord_server.wait_for_edit(press, finished, timeout=10)
+    shown = [poem.embeds[0]["description"], callback.content, translated.embeds[0]["description"]]
+    for text in shown:
+        assert "](" not in text and "https://phish.example/claim" not in text.replace("`https://phish.example/claim`", "")
+    assert poem.embeds[0]["description"].startswith("Claim your free Nitro under the moon")
+    assert "`www.phish.example`" in poem.embeds[0]["description"]
+
+
+@pytest.mark.asyncio
 async def test_presses_at_once_write_one_poem_and_the_others_hear_it_is_already_rewriting(
     discord_server, start_bot
 ):

@@ -14,6 +14,7 @@ from bot.interactions.embeds import (
     EMBED_TITLE_LIMIT,
     ai_label,
     clip,
+    inert_links,
 )
 from bot.interactions.i18n import Lang, text
 from genai_models.text import MAX_LINES
@@ -37,14 +38,15 @@ def poem_embed(
 ) -> discord.Embed:
     """The poem so far (`streaming`) or finished, within the embed description limit.
 
-    Labelled AI-generated with its model in every state a reader can see, the growing text too.
-    `note` (a poem cut short, say so) goes in italics under the poem.
+    Labelled AI-generated with its model in every state a reader can see, the growing text too;
+    the model's markdown stays, its links do not (`inert_links`). `note` (a poem cut short, say
+    so) goes in italics under the poem.
     """
     title = clip(text("poem_title", lang, topic=topic), EMBED_TITLE_LIMIT)
     tail = STREAM_CURSOR if streaming else ""
     if note:
         tail += "\n\n*" + clip(note, 200) + "*"
-    body = clip(poem, EMBED_DESCRIPTION_LIMIT - len(tail)) + tail
+    body = clip(inert_links(poem), EMBED_DESCRIPTION_LIMIT - len(tail)) + tail
     embed = discord.Embed(title=title, description=body or "…", colour=POEM_COLOUR)
     embed.set_footer(text=ai_label(model, lang))
     return embed
@@ -80,8 +82,9 @@ def together_embed(poem: SharedPoem, *, lang: Lang, writing: bool) -> discord.Em
             credit = "✍️ " + text("poem_together_someone", lang)
         else:
             credit = f"✍️ <@{line.author}>"
-        # Shown as written, never as markup: a line cannot pass itself off as a credit.
-        rows.append(f"{discord.utils.escape_markdown(line.text)}\n-# {credit}")
+        # Shown as written, never as markup: a line cannot pass itself off as a credit, and
+        # its web addresses (which escaping leaves clickable) are shown as code.
+        rows.append(f"{inert_links(discord.utils.escape_markdown(line.text))}\n-# {credit}")
     number = len(poem.lines) + 1
     if poem.finished:
         people = [str(i) for i, line in enumerate(poem.lines, 1) if not line.by_model]

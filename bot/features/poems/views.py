@@ -25,7 +25,7 @@ import discord
 from bot.exceptions import StaleComponentError
 from bot.features.poems.embeds import poem_embed
 from bot.features.poems.together import together_button
-from bot.interactions.embeds import CONTENT_LIMIT, clip
+from bot.interactions.embeds import CONTENT_LIMIT, clip, inert_links
 from bot.interactions.errors import mark_started, report_error
 from bot.interactions.i18n import Lang, interaction_language, text
 from bot.interactions.views import OwnedItem, persistent_view
@@ -238,7 +238,7 @@ class PoemButton(
             "poem_translation_of", lang,
             language=text(f"language.{target}", lang),
             link=interaction.message.jump_url if interaction.message else "",
-            first_line=clip(self.shown.text.splitlines()[0], QUOTED_LINE_CHARS),
+            first_line=clip(inert_links(self.shown.text.splitlines()[0]), QUOTED_LINE_CHARS),
         )  # fmt: skip
         cog = poems_cog(interaction)
         # A new message at once, so the quote stands above the translation while it streams
