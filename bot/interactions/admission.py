@@ -52,6 +52,10 @@ FAIR_USE_AS = "fair_use_as"  # a command's extras: the fair-use command it count
 # Discord allows about 5 edits per 5 s on one message; every waiting job's position changes each
 # time a slot frees, so a long queue would flood Discord (and the bot's loop) with edits.
 POSITION_EDIT_INTERVAL_S = 2.0
+# What no allow or deny list keeps from anyone, the operator's or a server's: what the bot keeps
+# and whom to ask (/about), and a member's own preferences, deleting them included. They make
+# nothing and cost nothing, and a privacy request must be answerable wherever the user is.
+ALWAYS_ANSWERED = frozenset({"about", "preferences"})
 
 
 class GenAICommandTree(app_commands.CommandTree):
@@ -92,11 +96,13 @@ async def admit(
     limits = bot.fair_use.limits
     rules = await load_server_context(interaction)
     try:
-        if interaction.user.id not in limits.owner_ids and not allowed_here(interaction, limits.access):
+        listed = command.split(" ", 1)[0] not in ALWAYS_ANSWERED
+        owner = interaction.user.id in limits.owner_ids
+        if listed and not owner and not allowed_here(interaction, limits.access):
             raise FairUseError(code="not_allowed_here")
         # A server's own lists never lock its admins out of the command that changes them.
         settings_by_admin = command.startswith("settings") and manages_server(interaction)
-        if not settings_by_admin and not rules.allows(interaction.channel_id, role_ids(interaction)):
+        if listed and not settings_by_admin and not rules.allows(interaction.channel_id, role_ids(interaction)):
             raise FairUseError(code="not_allowed_here")
         if interaction.type is discord.InteractionType.application_command:
             check_options(interaction)

@@ -204,6 +204,11 @@ async def test_allow_and_deny_lists(discord_server, start_bot, rule):
                 "I can't be used in this channel or with your roles. "
                 "Try another channel, or ask a server admin."
             )
+    async with start_bot(fair_use=_limits(access=access, model_concurrency=4)):
+        for user in (discord_server.alice, carol, dave):  # a privacy request is never kept out
+            ix = await discord_server.inject_command("preferences forget", {}, user=user)
+            forgot = await discord_server.wait_for_reply(ix, lambda r: r.ephemeral and r.content)
+            assert forgot.content.startswith("Done"), (user.username, forgot.content)
 
 
 @pytest.mark.asyncio

@@ -183,6 +183,25 @@ async def test_a_server_denying_a_role_keeps_its_members_out_and_admins_in_setti
     assert admin_still.startswith("**never in channels**:") and back == "served"
 
 
+async def test_a_member_kept_out_by_the_lists_can_still_read_about_and_forget_their_data(
+    discord_server, start_bot
+):
+    """The lists limit what the bot makes, not a member's privacy: /about (what is kept, whom
+    to ask) and /preferences (deleting them included) answer a muted member too."""
+    server = discord_server
+    role = server.add_role("Muted")
+    muted = server.add_user("muted", roles=(role,))
+    async with start_bot():
+        await settle(server, "preferences language", {"language": "es"}, user=muted, permissions=MEMBER_PERMISSIONS)
+        await settle(server, "settings role", {"action": "deny", "role": role})
+        drawn = await digit_outcome(server, None, user=muted)
+        about = await settle(server, "about", {}, user=muted, permissions=MEMBER_PERMISSIONS)
+        forgot = await settle(server, "preferences forget", {}, user=muted, permissions=MEMBER_PERMISSIONS)
+    assert drawn.startswith("No se me puede usar")  # still kept out of the rest
+    assert about.startswith("Escribo poemas cortos")
+    assert forgot.startswith("Hecho"), forgot
+
+
 async def test_who_may_train_is_the_servers_choice(discord_server, start_bot):
     server = discord_server
     role = server.add_role("Trainers")
