@@ -202,6 +202,27 @@ async def test_a_member_kept_out_by_the_lists_can_still_read_about_and_forget_th
     assert forgot.startswith("Hecho"), forgot
 
 
+async def test_moving_a_role_between_full_lists_reads_back_what_joined_and_left_each(
+    discord_server, start_bot
+):
+    """Full lists shown before and after would pass Discord's 2000 characters (the change was
+    kept, but the admin read "something went wrong"); the answer names what moved."""
+    server = discord_server
+    roles = [server.add_role(f"role{i}") for i in range(49)]
+    async with start_bot():
+        for role in roles[:25]:
+            await settle(server, "settings role", {"action": "allow", "role": role})
+        for role in roles[25:]:
+            await settle(server, "settings role", {"action": "deny", "role": role})
+        moved = await settle(server, "settings role", {"action": "deny", "role": roles[0]})
+        shown = await settle(server, "settings show", {})
+    assert moved.splitlines() == [
+        f"**only for roles**: − <@&{roles[0]}> (applies now).",
+        f"**never for roles**: + <@&{roles[0]}> (applies now).",
+    ]
+    assert f"<@&{roles[0]}>" in shown.split("never for roles")[1]
+
+
 async def test_who_may_train_is_the_servers_choice(discord_server, start_bot):
     server = discord_server
     role = server.add_role("Trainers")

@@ -17,9 +17,10 @@ from discord.ext import commands
 
 from bot.exceptions import OptionValueError, SettingsRefusedError
 from bot.fair_use.limits import COMMAND_RESOURCES
-from bot.features.settings.embeds import preferences_embed, setting_name, settings_embed, shown
+from bot.features.settings.embeds import preferences_embed, setting_name, settings_embed, shown, shown_change
 from bot.guild_rules import model
-from bot.interactions.i18n import command_text, interaction_language, text
+from bot.interactions.embeds import CONTENT_LIMIT, clip
+from bot.interactions.i18n import Lang, command_text, interaction_language, text
 from bot.interactions.installs import IN_SERVERS, SERVER_INSTALL
 from bot.interactions.responses import uninterrupted
 from bot.interactions.server_context import manages_server, reply_language, rules_of
@@ -285,17 +286,8 @@ class Settings(commands.Cog):
         after = await self.rules.rules(guild_id)
         log.info("settings of guild %s: %s changed by %s", guild_id, key, user_hash(actor))
         keys = [k for k in (key, *(also or {})) if before[k] != after[k]] or [key]
-        lines = [
-            text(
-                "settings_changed",
-                lang,
-                setting=setting_name(k, lang),
-                old=shown(k, before[k], lang),
-                new=shown(k, after[k], lang),
-            )
-            for k in keys
-        ]
-        message = "\n".join(lines)
+        lines = [_change_line(k, before[k], after[k], lang) for k in keys]
+        message = clip("\n".join(lines), CONTENT_LIMIT)
         if interaction.response.is_done():
             await interaction.followup.send(message, ephemeral=True)
         else:
@@ -345,6 +337,15 @@ class Settings(commands.Cog):
         # The reply itself already speaks a newly chosen language.
         lang = reply_language(interaction.locale, found, rules_of(interaction))
         await interaction.response.send_message(embed=preferences_embed(found, lang), ephemeral=True)
+
+
+
+def _change_line(key: str, old: Any, new: Any, lang: Lang) -> str:
+    """One changed setting as its admin reads it back: old → new, or a list's entries in and out."""
+    setting = setting_name(key, lang)
+    if isinstance(old, tuple | list) or isinstance(new, tuple | list):
+        return text("settings_list_changed", lang, setting=setting, change=shown_change(key, old, new, lang))
+    return text("settings_changed", lang, setting=setting, old=shown(key, old, lang), new=shown(key, new, lang))
 
 
 async def setup(bot: GenAIBot) -> None:

@@ -40,6 +40,17 @@ def shown(key: str, value: Any, lang: Lang) -> str:
     return str(value)
 
 
+def shown_change(key: str, old: Any, new: Any, lang: Lang) -> str:
+    """A list's change as what joined it (+) and what left it (−): two full lists of up to 25
+    mentions each, before and after, would not fit in one message."""
+    before, after = list(old or ()), list(new or ())
+    added = tuple(i for i in after if i not in before)
+    removed = tuple(i for i in before if i not in after)
+    parts = [f"+ {shown(key, added, lang)}"] if added else []
+    parts += [f"− {shown(key, removed, lang)}"] if removed else []
+    return " · ".join(parts) or shown(key, new, lang)
+
+
 # Each setting's name in `/settings show`; the cooldowns share one, with the command's name.
 NAME_KEYS = {
     "jobs_per_user": "setting.jobs_per_user",
