@@ -57,6 +57,8 @@ class Settings:
     command_timeout_s: float = 60.0
     image_mark: bool = True  # the visible "AI" corner mark; the file's metadata is always written
     owner_ids: frozenset[int] = frozenset()
+    # Servers whose admins may train and roll back the one model every server shares (empty: any).
+    training_guilds: frozenset[int] = frozenset()
     training_data: Path | None = None  # None: MNIST through keras.datasets
     swap_max_elbo_increase: float = 2.0
     swap_min_fidelity: float = 0.98
@@ -143,6 +145,8 @@ GROUPS: dict[str, dict[str, str]] = {
         f"(default: {'on' if _D.image_mark else 'off'})",
         "GENAI_OWNER_IDS": "user ids (comma-separated) allowed to /train and /model rollback besides "
         "members with Manage Server, and exempt from cooldowns and per-user limits",
+        "GENAI_TRAINING_GUILDS": "server ids (comma-separated) whose admins may /train and /model "
+        "rollback: the model serves every server, so set it on a bot others can invite (default: any server)",
         "GENAI_TRAINING_DATA": "an .npz or IDX folder that /train start trains on (default: download MNIST)",
         "GENAI_SWAP_MAX_ELBO_INCREASE": "nats a new model's validation -ELBO may exceed the serving "
         f"one's and still serve (default: {_D.swap_max_elbo_increase:g})",
@@ -327,6 +331,7 @@ def _settings_from(environ: Mapping[str, str]) -> Settings:
         command_timeout_s=_float(env, "GENAI_COMMAND_TIMEOUT", _D.command_timeout_s, low=1.0, high=900.0),
         image_mark=_choice(env, "GENAI_IMAGE_MARK", "on" if _D.image_mark else "off", ("on", "off")) == "on",
         owner_ids=owner_ids,
+        training_guilds=_ids(env, "GENAI_TRAINING_GUILDS", "server"),
         training_data=Path(training_data) if training_data else _D.training_data,
         swap_max_elbo_increase=_float(
             env, "GENAI_SWAP_MAX_ELBO_INCREASE", _D.swap_max_elbo_increase, low=0.0, high=1000.0

@@ -102,7 +102,11 @@ async def admit(
             raise FairUseError(code="not_allowed_here")
         # A server's own lists never lock its admins out of the command that changes them.
         settings_by_admin = command.startswith("settings") and manages_server(interaction)
-        if listed and not settings_by_admin and not rules.allows(interaction.channel_id, role_ids(interaction)):
+        if (
+            listed
+            and not settings_by_admin
+            and not rules.allows(interaction.channel_id, role_ids(interaction))
+        ):
             raise FairUseError(code="not_allowed_here")
         if interaction.type is discord.InteractionType.application_command:
             check_options(interaction)

@@ -53,7 +53,7 @@ def inert_links(value: str) -> str:
 def _as_code(found: re.Match[str]) -> str:
     address = found.group(0)
     kept = address.rstrip(").,;:!?'\"")  # the sentence's punctuation, not the address's
-    return f"`{kept}`{address[len(kept):]}"
+    return f"`{kept}`{address[len(kept) :]}"
 
 
 def image_file(data: bytes, filename: str) -> discord.File:

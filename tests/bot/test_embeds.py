@@ -137,3 +137,19 @@ def test_format_duration_reads_naturally():
     assert format_duration(None) == "—"
     assert format_duration(12.4) == "12 s"
     assert format_duration(3725) == "1 h 02 min"
+
+
+def test_a_per_digit_report_over_many_request_seeds_still_fits_its_field():
+    from bot.features.training.embeds import fairness_field
+    from bot.interactions.embeds import EMBED_FIELD_VALUE_LIMIT
+    from genai_models.vae.training.fairness import DigitScores, FairnessReport, report_table
+
+    digits = tuple(DigitScores(digit=d, fidelity=0.995, precision=0.99, recall=0.9) for d in range(10))
+    for lang in ("en", "es"):
+        for seeds in ((2, 3), tuple(range(1000, 1200))):
+            report = FairnessReport("v", "judge", 0.99, 200, seeds, digits)
+            field = fairness_field(report_table(report, lang))
+            assert len(field) <= EMBED_FIELD_VALUE_LIMIT
+            assert field.startswith("```\n") and field.count("```") == 2  # the table's block intact
+            if len(seeds) == 2:
+                assert field.endswith(report_table(report, lang).rpartition("\n")[2])  # whole footer

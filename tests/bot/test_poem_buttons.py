@@ -340,7 +340,9 @@ async def test_links_a_model_writes_cannot_be_clicked_in_the_poem_or_its_transla
             translated = await discord_server.wait_for_edit(press, finished, timeout=10)
     shown = [poem.embeds[0]["description"], callback.content, translated.embeds[0]["description"]]
     for text in shown:
-        assert "](" not in text and "https://phish.example/claim" not in text.replace("`https://phish.example/claim`", "")
+        assert "](" not in text and "https://phish.example/claim" not in text.replace(
+            "`https://phish.example/claim`", ""
+        )
     assert poem.embeds[0]["description"].startswith("Claim your free Nitro under the moon")
     assert "`www.phish.example`" in poem.embeds[0]["description"]
 

@@ -192,7 +192,9 @@ async def test_a_member_kept_out_by_the_lists_can_still_read_about_and_forget_th
     role = server.add_role("Muted")
     muted = server.add_user("muted", roles=(role,))
     async with start_bot():
-        await settle(server, "preferences language", {"language": "es"}, user=muted, permissions=MEMBER_PERMISSIONS)
+        await settle(
+            server, "preferences language", {"language": "es"}, user=muted, permissions=MEMBER_PERMISSIONS
+        )
         await settle(server, "settings role", {"action": "deny", "role": role})
         drawn = await digit_outcome(server, None, user=muted)
         about = await settle(server, "about", {}, user=muted, permissions=MEMBER_PERMISSIONS)
@@ -221,6 +223,20 @@ async def test_moving_a_role_between_full_lists_reads_back_what_joined_and_left_
         f"**never for roles**: + <@&{roles[0]}> (applies now).",
     ]
     assert f"<@&{roles[0]}>" in shown.split("never for roles")[1]
+
+
+async def test_an_operator_names_the_servers_whose_admins_train_the_model_every_server_shares(
+    discord_server, start_bot
+):
+    server = discord_server
+    home = server.add_guild("Home")
+    async with start_bot(training_guilds=frozenset({home.id}), dev_guild_id=None):
+        await server.wait_until_connected()
+        here = await settle(server, "train cancel", {})  # an admin, of a server not named
+        rollback = await settle(server, "model rollback", {})
+        at_home = await settle(server, "train cancel", {}, home)
+    assert here.startswith("The digit model is shared by every server") and rollback == here
+    assert at_home == "No training job is running."
 
 
 async def test_who_may_train_is_the_servers_choice(discord_server, start_bot):

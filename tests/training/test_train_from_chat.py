@@ -26,7 +26,10 @@ async def test_an_admin_trains_watches_and_the_new_model_serves_without_a_restar
 ):
     alice, bob = discord_server.alice, discord_server.bob
     carol = discord_server.add_user("carol")
-    async with start_bot(owner_ids=frozenset({alice.id}), **SHORT_JOBS, **ACCEPT_ANY) as bot:
+    elsewhere = discord_server.add_guild("Elsewhere")  # the one model serves this server too
+    options = {"owner_ids": frozenset({alice.id}), "dev_guild_id": None} | SHORT_JOBS | ACCEPT_ANY
+    async with start_bot(**options) as bot:
+        await discord_server.wait_until_connected()
         refused = await command(discord_server, "train start", {"epochs": 2}, user=bob)
         assert refused.ephemeral
         assert refused.content.startswith("Solo los administradores del servidor")  # bob reads Spanish
@@ -43,6 +46,13 @@ async def test_an_admin_trains_watches_and_the_new_model_serves_without_a_restar
         assert busy.content.startswith(
             f"A training job is already running: job #1, started by <@{alice.id}> <t:"
         )
+        # an admin of another server hears of the job, not whom from this server it is by, and
+        # may not stop it
+        other = {"guild": elsewhere, "user": carol, "member_permissions": MANAGE_GUILD}
+        busy_there = await command(discord_server, "train start", **other)
+        assert "started by someone in another server <t:" in busy_there.content
+        not_theirs = await command(discord_server, "train cancel", **other)
+        assert not_theirs.content.startswith("Job #1 was started in another server")
 
         first_epoch = await wait_for_job(bot, lambda job: job.epoch >= 1 or ended(job))
         assert first_epoch.state == "running", first_epoch.reason

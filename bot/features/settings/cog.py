@@ -339,13 +339,14 @@ class Settings(commands.Cog):
         await interaction.response.send_message(embed=preferences_embed(found, lang), ephemeral=True)
 
 
-
 def _change_line(key: str, old: Any, new: Any, lang: Lang) -> str:
     """One changed setting as its admin reads it back: old → new, or a list's entries in and out."""
     setting = setting_name(key, lang)
     if isinstance(old, tuple | list) or isinstance(new, tuple | list):
         return text("settings_list_changed", lang, setting=setting, change=shown_change(key, old, new, lang))
-    return text("settings_changed", lang, setting=setting, old=shown(key, old, lang), new=shown(key, new, lang))
+    return text(
+        "settings_changed", lang, setting=setting, old=shown(key, old, lang), new=shown(key, new, lang)
+    )
 
 
 async def setup(bot: GenAIBot) -> None:

@@ -17,8 +17,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.fair_use.access import is_admin
-from bot.features.training.embeds import job_outcome, job_status_reply, model_reply, training_reply
+from bot.features.training.embeds import (
+    fairness_field,
+    job_outcome,
+    job_status_reply,
+    model_reply,
+    starter,
+    training_reply,
+)
 from bot.interactions.i18n import Lang, command_text, interaction_language, language_of, text
 from bot.interactions.installs import IN_SERVERS, SERVER_INSTALL
 from bot.interactions.responses import Reply, reply_with, uninterrupted
@@ -151,9 +157,17 @@ class Training(commands.Cog):
         settings name (by default, members who may manage the server)."""
         if interaction.user.id in self.bot.settings.owner_ids:
             return True
+        if not self.trains_here(interaction):
+            return False
         return rules_of(interaction).may_train(
             manages_server=manages_server(interaction), role_ids=role_ids(interaction)
         )
+
+    def trains_here(self, interaction: discord.Interaction) -> bool:
+        """Whether this server's admins may train: the model serves every server, so an operator
+        whose bot others can invite names the servers that decide (GENAI_TRAINING_GUILDS)."""
+        guilds = self.bot.settings.training_guilds
+        return not guilds or interaction.guild_id in guilds
 
     async def _refuse(self, interaction: discord.Interaction, key: str, **params) -> None:
         await interaction.response.send_message(
@@ -175,7 +189,12 @@ class Training(commands.Cog):
                 user_hash(interaction.user.id),
             )
             who = rules_of(interaction)["trainers"]
-            await self._refuse(interaction, TRAINER_REFUSALS.get(who, "train_admins_only"))
+            refusal = (
+                TRAINER_REFUSALS.get(who, "train_admins_only")
+                if self.trains_here(interaction)
+                else "train_elsewhere"
+            )
+            await self._refuse(interaction, refusal)
             return False
         return True
 
@@ -212,7 +231,7 @@ class Training(commands.Cog):
                 interaction,
                 "train_busy",
                 job=job.id,
-                user=f"<@{job.started_by}>",
+                user=starter(job, interaction.guild_id, lang),
                 since=discord.utils.format_dt(job.created_at, style="R"),
                 epoch=job.epoch,
                 epochs=job.total_epochs,
@@ -229,6 +248,12 @@ class Training(commands.Cog):
     @train.command(name="cancel", description=command_text("train-cancel.description"))
     async def train_cancel(self, interaction: discord.Interaction) -> None:
         if not await self._require(interaction, admin=True):
+            return
+        running = self.supervisor.running
+        job = None if running is None else await self.supervisor.jobs.get(running.job_id)
+        mine = job is None or job.guild_id == interaction.guild_id or job.started_by == interaction.user.id
+        if not mine and interaction.user.id not in self.bot.settings.owner_ids:
+            await self._refuse(interaction, "train_cancel_elsewhere", job=job.id)  # not theirs to stop
             return
         cancelling = await self.supervisor.cancel(user_id=interaction.user.id)
         if cancelling is None:
@@ -261,7 +286,7 @@ class Training(commands.Cog):
         status, curve = await self.bot.run_blocking(read_status_and_curve, Path(job.job_dir))
         last_ended = await self.supervisor.jobs.last_ended()
         can_resume = (
-            is_admin(interaction, self.bot.settings.owner_ids)
+            self.is_admin(interaction)
             and await self.supervisor.resumable() is not None
             and job.state != "running"
         )
@@ -271,6 +296,7 @@ class Training(commands.Cog):
             curve,
             last_ended=last_ended if last_ended is not None and last_ended.id != job.id else None,
             can_resume=can_resume,
+            viewer_guild_id=interaction.guild_id,
             serving_version=serving,
             lang=lang,
         )
@@ -308,8 +334,7 @@ class Training(commands.Cog):
         report = read_report(folder, sampler.card if sampler is not None else None)
         if report is None:
             return text("model_fairness_missing", lang)
-        table, _, footer = report_table(report, lang).rpartition("\n")
-        return f"```\n{table}\n```{footer}"
+        return fairness_field(report_table(report, lang))
 
     @model.command(name="rollback", description=command_text("model-rollback.description"))
     async def model_rollback(self, interaction: discord.Interaction) -> None:

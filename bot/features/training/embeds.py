@@ -167,6 +167,7 @@ def job_status_reply(
     *,
     last_ended: TrainingJob | None,
     can_resume: bool,
+    viewer_guild_id: int | None = None,
     serving_version: str | None,
     lang: Lang,
 ) -> Reply:
@@ -192,7 +193,7 @@ def job_status_reply(
             "train_job_line",
             lang,
             job=job.id,
-            user=f"<@{job.started_by}>",
+            user=starter(job, viewer_guild_id, lang),
             since=discord.utils.format_dt(job.created_at, style="R"),
         ),
     )
@@ -254,3 +255,20 @@ def model_reply(
         name=text("model_previous", lang), value=vae_label(previous.version) if previous is not None else "—"
     )
     return Reply(embeds=[embed])
+
+
+def fairness_field(table: str) -> str:
+    """A per-digit report's table (genai_models.vae.training.fairness.report_table) as an embed
+    field: the table in a code block, then its footer, cut to fit (the footer names the judge
+    and the request seeds, which a report may have many of)."""
+    rows, _, footer = table.rpartition("\n")
+    block = f"```\n{rows}\n```"
+    return block + clip(footer, EMBED_FIELD_VALUE_LIMIT - len(block))
+
+
+def starter(job: TrainingJob, viewer_guild_id: int | None, lang: Lang) -> str:
+    """Who started `job`, for a reader in `viewer_guild_id`: a job started in another server
+    says only that (its starter is no one this server knows)."""
+    if job.guild_id is not None and job.guild_id != viewer_guild_id:
+        return text("train_someone_elsewhere", lang)
+    return f"<@{job.started_by}>"
