@@ -16,6 +16,10 @@ ifeq ($(VENV_VERSION),none)
 WRONG_VENV := .venv has no working Python: rebuilding it
 else ifneq ($(and $(VENV_VERSION),$(filter-out file,$(origin PYTHON))),)
 WANTED_VERSION := $(shell $(PYTHON) $(VERSION_OF) 2>/dev/null)
+ifeq ($(WANTED_VERSION),)
+# A mistyped PYTHON must not cost a working .venv: stop before anything is removed.
+$(error PYTHON=$(PYTHON) does not run here; .venv is left as it is (Python $(VENV_VERSION)))
+endif
 ifneq ($(VENV_VERSION),$(WANTED_VERSION))
 WRONG_VENV := .venv is Python $(VENV_VERSION), not $(or $(WANTED_VERSION),$(PYTHON)): rebuilding it
 endif

@@ -196,7 +196,16 @@ async def serve(settings: Settings, *, token: str, sync_only: bool = False) -> i
                 from bot.ops.health import HealthServer
 
                 health = HealthServer(bot, host=settings.metrics_host, port=settings.metrics_port)
-                await health.start()
+                try:
+                    await health.start()
+                except OSError as exc:  # the port is taken, or the host is not this machine's
+                    where = f"{settings.metrics_host}:{settings.metrics_port}"
+                    raise StartupError(
+                        f"cannot serve /healthz and /metrics on {where}: {exc.strerror or exc}. "
+                        "Set GENAI_METRICS_PORT to a free port (or unset it) and "
+                        "GENAI_METRICS_HOST to an address of this machine",
+                        exit_code=CONFIG_EXIT_CODE,
+                    ) from None
                 services.push_async_callback(health.close)
             return await _run_until_stopped(bot, settings, token, sync_only, stop)
 

@@ -10,6 +10,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -295,6 +296,21 @@ async def test_an_unreachable_discord_is_one_clear_line(tmp_path, command):
     assert run.stderr.startswith("genai-bot: cannot reach Discord: "), run.stderr
     assert run.stderr.rstrip("\n").endswith("Check the network connection (and any proxy), then try again.")
     assert run.stderr.count("\n") == 1, run.stderr
+
+
+@pytest.mark.asyncio
+async def test_a_metrics_port_already_taken_is_one_clear_line(discord_server, tmp_path):
+    with socket.socket() as taken:  # llama.cpp's server on 8080, say
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = stand_in_env(discord_server, discord_server.token) | {"GENAI_METRICS_PORT": str(port)}
+        process = await start_cli("run", env=env, cwd=tmp_path, entry=ENTRY_VIA_STAND_IN)
+        run = await finish(process)
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.startswith(f"genai-bot: cannot serve /healthz and /metrics on 127.0.0.1:{port}: ")
+    assert "Set GENAI_METRICS_PORT to a free port" in run.stderr
+    assert "Traceback" not in run.stderr and run.stderr.count("\n") == 1, run.stderr
 
 
 @pytest.mark.asyncio
