@@ -54,9 +54,11 @@ ENV PATH=/opt/venv/bin:$PATH \
 # GENAI_SHUTDOWN_GRACE=8: `docker stop` waits 10 s before SIGKILL; the bot needs the rest to
 # edit unfinished replies and log out. compose.yaml allows longer (stop_grace_period).
 # /data belongs to the unprivileged user: `genai-bot demo` writes /data/out, training /data/runs,
-# the database (GENAI_DATA_DIR) lives there too: mount a volume on /data to keep them.
+# the database (GENAI_DATA_DIR) lives there too: mount a volume on /data to keep them. Sticky and
+# writable by every uid, as /tmp is: `--user "$(id -u):$(id -g)"` (the demo into a host folder)
+# and platforms that run images under an arbitrary uid need room for the signing certificate.
 RUN useradd --create-home --uid 10001 genai \
-    && mkdir -p /data && chown genai:genai /data
+    && mkdir -p /data && chown genai:genai /data && chmod 1777 /data
 # Two layers: the dependencies (unchanged until the lock changes) and the package installed
 # from its wheel, mounted for the install only: the source, setuptools' build/ folder and the
 # weights are in the image once.
