@@ -41,7 +41,8 @@ To run the real Discord bot, set these in .env (.env.example documents every key
 in a container, pass that file with --env-file .env):
   DISCORD_TOKEN=…       your bot's token (https://discord.com/developers/applications)
   DEV_GUILD_ID=…        optional: a test server's id, where commands appear at once
-  OPENAI_API_KEY=…      for /poem, or OPENAI_BASE_URL=http://localhost:8080/v1 for a local server
+  OPENAI_API_KEY=…      for /poem, or a local server's address: OPENAI_BASE_URL=http://localhost:11434/v1
+                        and OPENAI_MODEL=… for Ollama (docs/local-servers.md lists others)
 then run `make run` again (or `genai-bot run`, or the container without a command)."""
 
 

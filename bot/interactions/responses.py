@@ -58,7 +58,12 @@ async def reply_with(
     task = asyncio.ensure_future(work)
     try:
         if interaction.response.is_done():  # deferred already (it waited in the fair-use queue)
-            reply = await task
+            try:
+                reply = await task
+            except Exception:
+                if update:  # the queue's notice stands where the user's message was
+                    await _give_back(interaction)
+                raise
             await deliver(interaction, interaction.edit_original_response(**reply_fields(reply)))
             return
         done, _ = await asyncio.wait({task}, timeout=defer_after_s)
@@ -78,6 +83,15 @@ async def reply_with(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+
+
+async def _give_back(interaction: discord.Interaction) -> None:
+    """The pressed message's embeds as they were before its press waited in the queue (its
+    files and buttons were left alone); the failure itself is told privately afterwards."""
+    if interaction.message is None:
+        return
+    with contextlib.suppress(discord.HTTPException):
+        await uninterrupted(interaction.edit_original_response(embeds=interaction.message.embeds))
 
 
 def reply_fields(reply: Reply) -> dict[str, Any]:

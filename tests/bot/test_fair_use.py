@@ -257,3 +257,41 @@ async def test_members_who_manage_the_server_skip_the_cooldown(discord_server, s
     # Without it the same user is held to the cooldown (exempt uses started none).
     assert [bool(reply.files) for reply in member] == [True, False]
     assert member[1].content.startswith("You can use /digit again <t:")
+
+
+class FailingGrids(HeldSampler):
+    """Morphs wait for a release; grids fail once `fail` is set (a model that broke meanwhile)."""
+
+    fail = False
+
+    def digits(self, *args, **kwargs):
+        if self.fail:
+            raise RuntimeError("the model broke")
+        return self._sampler.digits(*args, **kwargs)
+
+
+@pytest.mark.asyncio
+async def test_a_queued_press_that_fails_gives_the_grid_back_not_the_queue_notice(
+    discord_server, start_bot, sampler
+):
+    """The queue's notice stands in the grid's message while a press waits; when the redraw
+    then fails, the user is told privately and the grid they had comes back."""
+    held = FailingGrids(sampler)
+    try:
+        async with start_bot(load_sampler=lambda: held, fair_use=_limits()):
+            ix = await discord_server.inject_command("digit", {"digit": 8, "seed": 3})
+            grid = await discord_server.wait_for_reply(ix, lambda r: r.files)
+            busy = await discord_server.inject_command("morph", {"start": 2, "end": 5})
+            await discord_server.wait_for_reply(busy, kind="callback")  # holds the one slot
+            held.fail = True
+            again = next(b for b in grid.buttons() if b["label"] == "Again")
+            press = await discord_server.inject_component(grid, again["custom_id"])
+            await discord_server.wait_for_reply(press, lambda r: "queue" in _description(r))
+            held.release.set()
+            told = await discord_server.wait_for_reply(press, lambda r: r.ephemeral and r.content)
+            replies = await discord_server.wait_until_quiet(press)
+    finally:
+        held.release.set()
+    assert told.kind == "followup"
+    shown = [r.message for r in replies if r.kind == "edit"][-1]
+    assert shown["embeds"] == grid.message["embeds"]  # the grid, not "number 1 in the queue"
