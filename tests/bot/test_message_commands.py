@@ -14,6 +14,7 @@ from bot.fair_use.limits import FairUseLimits
 from genai_models.text import Poet, PoetConfig
 from tests.fakes.discord_server import Upload
 from tests.fakes.openai_server import FakeOpenAI
+from tests.bot.test_server_settings import ADMIN
 from tests.helpers import MNIST_SLICE, png_of
 
 POEM_MENU, DIGITS_MENU = "Write a poem about this", "Handwriting → digits"
@@ -80,6 +81,26 @@ async def test_write_a_poem_about_this_takes_the_messages_text_as_topic(
     assert '"the sea at night"' in asked
     assert language in json_of(api.chat_requests[0].body)
     assert not poem.ephemeral and poem.buttons()
+
+
+@pytest.mark.asyncio
+async def test_the_poem_menu_follows_the_users_preferences_and_the_servers_style_as_poem_does(
+    discord_server, start_bot
+):
+    async with poem_bot(start_bot) as api:
+        for name, options in (
+            ("preferences language", {"language": "es"}),
+            ("preferences poem-form", {"form": "haiku"}),
+            ("settings persona", {"text": "a sailor's voice"}),
+        ):
+            ix = await discord_server.inject_command(name, options, member_permissions=ADMIN)
+            await discord_server.wait_for_reply(ix, lambda r: r.content or r.embeds)
+        message = discord_server.post_as_user("the sea at night", user=discord_server.bob)
+        ix = await discord_server.inject_message_command(POEM_MENU, message, locale="en-US")
+        poem = await discord_server.wait_for_edit(ix, finished_poem, timeout=10)
+    sent = json_of(api.chat_requests[0].body)
+    assert "Spanish" in sent and "haiku" in sent and "a sailor's voice" in sent
+    assert poem.embeds[0]["title"] == "Un poema sobre the sea at night"  # their preferred language
 
 
 def json_of(body) -> str:

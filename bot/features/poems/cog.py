@@ -13,6 +13,7 @@ from discord.ext import commands
 
 from bot.features.poems.embeds import cut_note, poem_embed, poem_status_embed
 from bot.features.poems.menus import poem_about_message
+from bot.features.poems.requests import poem_request
 from bot.features.poems.state import PoemStates, ShownPoem
 from bot.features.poems.together import TogetherButton, TogetherOwnerButton, on_line_submitted
 from bot.features.poems.together_state import SharedPoems
@@ -22,19 +23,16 @@ from bot.interactions.embeds import notice_embed
 from bot.interactions.i18n import Lang, command_text, error_text, interaction_language, text
 from bot.interactions.paced_edits import PacedEditor
 from bot.interactions.responses import uninterrupted
-from bot.interactions.server_context import preferences_of, rules_of
 from bot.interactions.views import add_persistent_items
 from bot.ops.logs import user_hash
 from genai_models.errors import ContentFlaggedError
 from genai_models.text import (
-    DEFAULT_FORM,
     FORMS,
     MAX_TOPIC_CHARS,
     PoemRequest,
     Progress,
     Retrying,
     Started,
-    language_for_locale,
 )
 
 if TYPE_CHECKING:
@@ -175,21 +173,6 @@ class Poems(commands.Cog):
     @commands.Cog.listener("on_interaction")
     async def line_submitted(self, interaction: discord.Interaction) -> None:
         await on_line_submitted(self, interaction)
-
-
-def poem_request(
-    interaction: discord.Interaction, topic: str, *, form: str | None, language: str | None
-) -> PoemRequest:
-    """What the user asked, with the blanks filled in: the form from their preference, else
-    their server's default; the language from their preference, else their Discord's; and the
-    server's style note, which the poet reads as data."""
-    preferences, rules = preferences_of(interaction), rules_of(interaction)
-    return PoemRequest(
-        topic=topic,
-        form=form or preferences.get("poem_form") or rules.poem_form or DEFAULT_FORM,
-        language=language or preferences.get("language") or language_for_locale(interaction.locale),
-        style=rules.persona,
-    )
 
 
 async def _message_id(interaction: discord.Interaction, shown: list[discord.Message]) -> int | None:

@@ -13,10 +13,11 @@ import discord
 from discord import app_commands
 
 from bot.exceptions import MessageCommandError
+from bot.features.poems.requests import poem_request
 from bot.interactions.admission import FAIR_USE_AS
 from bot.interactions.i18n import command_text
 from bot.interactions.responses import uninterrupted
-from genai_models.text import MAX_TOPIC_CHARS, PoemRequest, language_for_locale
+from genai_models.text import MAX_TOPIC_CHARS
 from genai_models.text.request import clean_topic, is_visible
 
 if TYPE_CHECKING:
@@ -38,9 +39,8 @@ def poem_about_message(cog: Poems) -> app_commands.ContextMenu:
     """The message command, bound to `cog` (discord.py takes menus outside a cog's class)."""
 
     async def write_about(interaction: discord.Interaction, message: discord.Message) -> None:
-        request = PoemRequest(
-            topic=topic_of(message.content), language=language_for_locale(interaction.locale)
-        )
+        # The user's preferred form and language and the server's style note, as /poem has them.
+        request = poem_request(interaction, topic_of(message.content), form=None, language=None)
         if not interaction.response.is_done():  # a poem that waited its turn is deferred already
             await uninterrupted(interaction.response.defer())
         await cog.write_poem(interaction, request)
