@@ -12,9 +12,9 @@ import pytest
 
 from bot.fair_use.limits import FairUseLimits
 from genai_models.text import Poet, PoetConfig
+from tests.bot.test_server_settings import ADMIN
 from tests.fakes.discord_server import Upload
 from tests.fakes.openai_server import FakeOpenAI
-from tests.bot.test_server_settings import ADMIN
 from tests.helpers import MNIST_SLICE, png_of
 
 POEM_MENU, DIGITS_MENU = "Write a poem about this", "Handwriting → digits"
