@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.settings import Settings, retired_notices
+from bot.settings import Settings
 from genai_models.errors import GenAIError
 
 if TYPE_CHECKING:
@@ -162,8 +162,6 @@ async def serve(settings: Settings, *, token: str, sync_only: bool = False) -> i
     """
     from bot.worker_pool import WorkerPool
 
-    for notice in retired_notices(settings):
-        log.warning(notice)
     stop = asyncio.Event()
     _set_on_stop_signals(stop)
     async with contextlib.AsyncExitStack() as services:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,12 +23,40 @@ RETIRED = {
 }
 
 
-def retired_notices(settings: Settings) -> list[str]:
-    """One line for each retired variable still set."""
-    return [
+# Prefixes that are ours alone: a name with one of them that no setting reads is a mistake.
+OWN_PREFIXES = ("GENAI_",)
+# How alike (difflib's ratio) a name must be to one of ours to be taken for a misspelling of it;
+# other tools' variables in the same .env (POSTGRES_PASSWORD, OPENAI_ORG_ID) are far enough.
+MISSPELLING_CUTOFF = 0.85
+
+
+def setting_notices(settings: Settings) -> list[str]:
+    """One line for each retired variable still set, and for each that no setting reads but
+    looks like one (a misspelling changes nothing, so the user must hear of it)."""
+    notices = [
         f"{name} is no longer read ({RETIRED[name]}): remove it from the environment or .env"
         for name in settings.retired
     ]
+    for name, meant in settings.unread:
+        guess = f" (did you mean {meant}?)" if meant else ""
+        notices.append(f"{name} is not a setting genai-bot reads{guess}: it changes nothing")
+    return notices
+
+
+def unread_settings(names: Iterable[str]) -> tuple[tuple[str, str | None], ...]:
+    """The names among `names` that look like settings but are none, each with the setting it
+    is most likely a misspelling of (None when none is close)."""
+    import difflib
+
+    known = [*ENVIRONMENT, *RETIRED]
+    found = []
+    for name in sorted(names):
+        if name in known:
+            continue
+        close = difflib.get_close_matches(name, known, n=1, cutoff=MISSPELLING_CUTOFF)
+        if close or name.startswith(OWN_PREFIXES):
+            found.append((name, close[0] if close else None))
+    return tuple(found)
 
 
 class SettingsError(ValueError):
@@ -81,8 +109,10 @@ class Settings:
     shutdown_grace_s: float = 20.0  # inside compose.yaml's stop_grace_period; the Dockerfile sets 8
     metrics_port: int | None = None  # None: no health/metrics endpoint
     metrics_host: str = "127.0.0.1"
-    # Variables an older release read that are set here: said at start-up (retired_notices).
+    # Variables an older release read that are set here: said by every command (setting_notices).
     retired: tuple[str, ...] = ()
+    # Variables set that no setting reads, each with the setting it may be a misspelling of.
+    unread: tuple[tuple[str, str | None], ...] = ()
 
     @property
     def text_configured(self) -> bool:
@@ -321,6 +351,7 @@ def _settings_from(environ: Mapping[str, str]) -> Settings:
     owner_ids = _ids(env, "GENAI_OWNER_IDS")
     return Settings(
         retired=retired,
+        unread=unread_settings(env),
         discord_token=env.get("DISCORD_TOKEN"),
         dev_guild_id=_int(env, "DEV_GUILD_ID", _D.dev_guild_id, low=1, high=2**64 - 1),
         **_sharding(env),

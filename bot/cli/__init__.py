@@ -19,7 +19,7 @@ import warnings
 from PIL import Image
 
 from bot.ops.signals import restore_defaults, stop_requested
-from bot.settings import ENVIRONMENT, Settings, SettingsError, load_settings
+from bot.settings import ENVIRONMENT, Settings, SettingsError, load_settings, setting_notices
 from genai_models.errors import GenAIError
 from genai_models.vae.native_log_filter import native_noise_filtered
 
@@ -125,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"genai-bot: configuration error: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level, settings.log_format)
+    for notice in setting_notices(settings):  # every command: a misspelt setting changes nothing
+        logging.getLogger("bot.settings").warning(notice)
     try:
         # Below DEBUG the user sees the product's lines only, not TensorFlow's native ones.
         with native_noise_filtered(enabled=settings.log_level != "DEBUG"):

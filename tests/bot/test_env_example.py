@@ -181,12 +181,50 @@ def test_cooldowns_naming_an_unknown_command_list_the_names_and_the_form():
 
 
 def test_a_retired_variable_still_set_is_named_with_what_took_its_place():
-    from bot.settings import load_settings, retired_notices
+    from bot.settings import load_settings, setting_notices
 
     settings = load_settings({"GENAI_TEXT_CONCURRENCY": "3", "OPENAI_MAX_QUEUE": ""}, dotenv=False)
     assert settings.retired == ("GENAI_TEXT_CONCURRENCY",)  # an empty value is no value
-    assert retired_notices(settings) == [
+    assert setting_notices(settings) == [
         "GENAI_TEXT_CONCURRENCY is no longer read (poems wait in one queue, as wide as "
         "OPENAI_MAX_CONCURRENCY): remove it from the environment or .env"
     ]
-    assert retired_notices(load_settings({}, dotenv=False)) == []
+    assert setting_notices(load_settings({}, dotenv=False)) == []
+
+
+def test_a_misspelt_setting_is_named_with_the_one_it_looks_like_and_other_tools_names_are_not():
+    from bot.settings import load_settings, setting_notices
+
+    settings = load_settings(
+        {
+            "GENAI_METRIC_PORT": "9000",  # GENAI_METRICS_PORT
+            "OPENAI_MODLE": "llama3",  # OPENAI_MODEL
+            "GENAI_NO_SUCH_THING": "1",  # ours by its prefix, like nothing we read
+            "POSTGRES_PASSWORD": "x",  # compose's, in the same .env
+            "OPENAI_ORG_ID": "org",  # the openai library's own
+            "PATH": "/usr/bin",
+        },
+        dotenv=False,
+    )
+    assert setting_notices(settings) == [
+        "GENAI_METRIC_PORT is not a setting genai-bot reads (did you mean GENAI_METRICS_PORT?): "
+        "it changes nothing",
+        "GENAI_NO_SUCH_THING is not a setting genai-bot reads: it changes nothing",
+        "OPENAI_MODLE is not a setting genai-bot reads (did you mean OPENAI_MODEL?): it changes nothing",
+    ]
+
+
+def test_every_command_says_which_settings_in_dotenv_change_nothing(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / ".env").write_text("GENAI_METRIC_PORT=9000\nPOSTGRES_PASSWORD=compose-s\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GENAI_", "OPENAI_"))}
+    run = subprocess.run(
+        [sys.executable, "-c", "from bot.cli import main; raise SystemExit(main())", "verify", "none.png"],
+        cwd=tmp_path, env=env | {"PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert (
+        "GENAI_METRIC_PORT is not a setting genai-bot reads (did you mean GENAI_METRICS_PORT?)" in run.stderr
+    )
+    assert "POSTGRES_PASSWORD" not in run.stderr and "compose-s" not in run.stderr
