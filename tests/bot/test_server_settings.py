@@ -356,3 +356,15 @@ async def test_forget_leaves_no_row_naming_the_user(discord_server, start_bot, t
     # What stays: the generation log's pseudonym, until its retention ends (said by /about).
     assert set(naming) == {"generations"}
     assert all(str(user.id) not in " ".join(map(str, row)) for row in naming["generations"])
+
+
+async def test_forgetting_is_deferred_privately_at_once_then_confirmed(discord_server, start_bot):
+    """Going through every poem written together may outlast Discord's 3 s: the bot defers
+    (privately) before it starts, so the confirmation is never lost to an expired interaction."""
+    server = discord_server
+    async with start_bot():
+        ix = await server.inject_command("preferences forget", {}, member_permissions=MEMBER_PERMISSIONS)
+        callback = await ix.wait_for_callback()
+        done = await server.wait_for_reply(ix, lambda r: r.content)
+    assert callback.callback_type == 5 and callback.ephemeral
+    assert done.kind == "edit" and done.ephemeral and done.content.startswith("Done")

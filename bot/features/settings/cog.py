@@ -323,12 +323,15 @@ class Settings(commands.Cog):
     @preferences.command(name="forget", description=command_text("preferences-forget.description"))
     async def preferences_forget(self, interaction: discord.Interaction) -> None:
         self._require(interaction, admin=False)
+        # Deferred first: going through every poem written together can outlast Discord's 3 s,
+        # and the user must hear that their data is gone.
+        await uninterrupted(interaction.response.defer(ephemeral=True, thinking=True))
         await self.rules.forget_user(interaction.user.id)
         for forget in self.bot.forgetters:  # what the features keep: poems written together
             await forget(interaction.user.id)
         log.info("user %s asked to be forgotten: preferences deleted", user_hash(interaction.user.id))
-        await interaction.response.send_message(
-            text("preferences_forgotten", interaction_language(interaction)), ephemeral=True
+        await interaction.edit_original_response(
+            content=text("preferences_forgotten", interaction_language(interaction))
         )
 
     async def _prefer(self, interaction: discord.Interaction, key: str, value: str | None) -> None:
