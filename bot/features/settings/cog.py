@@ -287,6 +287,9 @@ class Settings(commands.Cog):
         log.info("settings of guild %s: %s changed by %s", guild_id, key, user_hash(actor))
         keys = [k for k in (key, *(also or {})) if before[k] != after[k]] or [key]
         lines = [_change_line(k, before[k], after[k], lang) for k in keys]
+        # What an admin trying the change out would otherwise take for a change that did nothing.
+        notes = {NOTES[k.partition(".")[0]] for k in keys if k.partition(".")[0] in NOTES}
+        lines += [f"-# {text(note, lang)}" for note in sorted(notes)]
         message = clip("\n".join(lines), CONTENT_LIMIT)
         if interaction.response.is_done():
             await interaction.followup.send(message, ephemeral=True)
@@ -340,6 +343,11 @@ class Settings(commands.Cog):
         # The reply itself already speaks a newly chosen language.
         lang = reply_language(interaction.locale, found, rules_of(interaction))
         await interaction.response.send_message(embed=preferences_embed(found, lang), ephemeral=True)
+
+
+# Settings whose change an admin cannot see for themselves: admins skip cooldowns, and a
+# server's language is only for members whose Discord speaks neither of the bot's languages.
+NOTES = {"cooldown": "settings_note_cooldown", "language": "settings_note_language"}
 
 
 def _change_line(key: str, old: Any, new: Any, lang: Lang) -> str:
