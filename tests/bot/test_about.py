@@ -47,9 +47,9 @@ async def test_about_in_english_names_the_models_the_data_and_what_is_kept(
     assert reply.embeds[0]["title"] == "About this bot"
     assert "Poems: the chat model **fake-poet-1**." in fields["Models"]
     assert (
-        f"version **{sampler.version}**, trained on 6\u202f000 handwritten digits from MNIST"
-        in (fields["Models"])
-    )
+        f"version **{sampler.version}**, trained on 6\u202f000 handwritten digits from MNIST; "
+        "2\u202f000 more, never trained on, score it."
+    ) in fields["Models"]  # the 8,000 the credit speaks of
     assert "Yann LeCun" in fields["Training data"] and "CC BY-SA 3.0" in fields["Training data"]
     assert "never poems or images" in fields["What is kept about you"]
     kept = fields["What is kept about you"]
@@ -70,7 +70,7 @@ async def test_about_in_spanish_without_poems_or_a_contact(discord_server, start
     fields = _fields(reply)
     assert reply.embeds[0]["title"] == "Sobre este bot"
     assert "Poemas: no están configurados en este bot." in fields["Modelos"]
-    assert "entrenado con 6\u202f000 dígitos manuscritos de MNIST" in fields["Modelos"]
+    assert "entrenado con 6\u202f000 dígitos manuscritos de MNIST; otros 2\u202f000" in fields["Modelos"]
     assert "Registro de auditoría: no activado." in fields["Qué se guarda sobre ti"]
     assert fields["Contacto"] == "Pregunta a los moderadores de este servidor."
 

@@ -32,16 +32,18 @@ def about_embed(
     if digit_card is None:
         models.append(text("about_no_digits", lang))
     else:
-        train_size = (digit_card.get("data") or {}).get("train_size")
-        models.append(
-            text(
-                "about_digit_model",
-                lang,
-                version=digit_card["version"],
-                # SI grouping (6 000): correct in English and Spanish alike.
-                train_size=f"{train_size:,}".replace(",", "\u202f") if isinstance(train_size, int) else None,
-            )
-        )
+        data = digit_card.get("data") or {}
+        sizes = {name: data.get(name) for name in ("train_size", "validation_size")}
+        # SI grouping (6 000): correct in English and Spanish alike.
+        shown = {
+            name: f"{size:,}".replace(",", "\u202f") for name, size in sizes.items() if isinstance(size, int)
+        }
+        # Held-out digits named too: the credit below speaks of the 8,000 the two came from.
+        if "train_size" not in shown:
+            key = "about_digit_model_unsized"
+        else:
+            key = "about_digit_model_held_out" if "validation_size" in shown else "about_digit_model"
+        models.append(text(key, lang, version=digit_card["version"], **shown))
     embed.add_field(
         name=text("about_models", lang), value=clip("\n".join(models), EMBED_FIELD_VALUE_LIMIT), inline=False
     )
