@@ -118,6 +118,8 @@ class GenAIBot(commands.Bot):
         self.set_up = False  # setup_hook done: from now on interactions may arrive
         # The custom_id templates of the features' buttons and selects (add_persistent_items).
         self.persistent_templates: list[re.Pattern[str]] = []
+        # Custom ids of the buttons of features turned off here, each with why (answer_stale).
+        self.components_off: list[tuple[re.Pattern[str], type[Exception]]] = []
         self.in_flight = InFlight()
         self.metrics = metrics
         self.gateway = GatewayState(self)

@@ -64,6 +64,13 @@ class StaleComponentError(GenAIError):
     default_code = "buttons_expired"
 
 
+class FeatureOffError(GenAIError):
+    """A press on a button of a feature this bot no longer offers (an operator turned it off):
+    saying so beats "these buttons have expired", which invites running a command that is gone."""
+
+    default_code = "poems_off"
+
+
 class MessageCommandError(GenAIError):
     """A message command (Apps → …) used on a message that has nothing for it to work on."""
 

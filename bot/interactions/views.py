@@ -153,6 +153,11 @@ async def answer_stale(interaction: discord.Interaction) -> None:
         templates: list[re.Pattern[str]] = getattr(interaction.client, "persistent_templates", [])
         if any(template.fullmatch(custom_id) for template in templates):
             return
+        off = getattr(interaction.client, "components_off", [])
+        why = next((error for pattern, error in off if pattern.fullmatch(custom_id)), None)
+        if why is not None:
+            await report_error(interaction, why())
+            return
     elif interaction.type is discord.InteractionType.modal_submit:
         await asyncio.sleep(UNCLAIMED_MODAL_S)
         if interaction.response.is_done():

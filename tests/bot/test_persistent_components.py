@@ -255,6 +255,23 @@ async def test_a_press_on_a_poem_whose_state_was_pruned_is_told_its_buttons_expi
 
 
 @pytest.mark.asyncio
+async def test_a_poem_press_after_the_operator_turned_poems_off_says_so(discord_server, start_bot, tmp_path):
+    """Restarted without a text endpoint, the bot has no /poem: "run the command again" would
+    send the user after a command that is gone, so the press hears that poems are off."""
+    poem = await a_poem(discord_server, start_bot, tmp_path / "data")
+    async with start_bot(data_dir=tmp_path / "data"):  # no poet
+        answers = []
+        for custom_id in (button(poem, "Another")["custom_id"], select(poem)["custom_id"]):
+            press = await discord_server.inject_component(
+                poem, custom_id, values=["ode"] if "form" in custom_id else None
+            )
+            answers.append(await press.wait_for_callback())
+    assert all(
+        a.ephemeral and a.content.startswith("Poems are not set up on this bot any more") for a in answers
+    )
+
+
+@pytest.mark.asyncio
 async def test_a_month_old_poem_still_works_within_the_retention(discord_server, start_bot, tmp_path):
     poem = await a_poem(discord_server, start_bot, tmp_path / "data")
     async with poem_bot(start_bot, tmp_path / "data") as (bot, api):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.exceptions import FeatureOffError
 from bot.features.poems.embeds import cut_note, poem_embed, poem_status_embed
 from bot.features.poems.menus import poem_about_message
 from bot.features.poems.requests import poem_request
@@ -222,6 +224,8 @@ class _StatusShower:
 async def setup(bot: GenAIBot) -> None:
     if bot.poet is None:
         log.warning("no text endpoint configured (OPENAI_API_KEY / OPENAI_BASE_URL): no /poem")
+        # Poems posted while poems were on keep their buttons: a press hears poems are off now.
+        bot.components_off.append((re.compile(r"poem:.+"), FeatureOffError))
         return
     cog = Poems(bot, bot.poet)
     await bot.add_cog(cog)
