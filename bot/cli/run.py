@@ -21,6 +21,7 @@ from bot.cli import SIGNING_VARIABLES, CliError, add_command
 from bot.ops.signals import STOP_SIGNALS, restore_defaults, stop_requested
 from bot.settings import ENVIRONMENT, TEXT_VARIABLES, Settings, where_settings_come_from
 from genai_models.errors import GenAIError
+from genai_models.vae.native_log_filter import caught_up
 
 if TYPE_CHECKING:
     from genai_models.vae.serving.sampler import DigitSampler
@@ -187,6 +188,7 @@ def handle_demo(args: argparse.Namespace, settings: Settings) -> int:
                 asyncio.run(print_poem(settings, sys.stdout))
         except GenAIError as exc:
             print(f"\ngenai-bot: no poem: {failure_line(exc)}", file=sys.stderr)
+            caught_up()  # said under the poem's heading, before what stdout prints next
             status = 1 if args.poem else 0
     else:
         print(f"\nNo text endpoint configured, so no poem ({POEM_NOT_CONFIGURED}).")

@@ -30,6 +30,10 @@ NATIVE_NOISE = re.compile(
     rb")\r?$"
 )
 _JOIN_TIMEOUT_S = 5.0  # a stuck writer must not keep the process from exiting
+# A line the forwarder never copies: it marks how far a `caught_up` call's caller had written.
+_MARK = b"\x00genai-bot: stderr caught up"
+_caught_up = threading.Event()
+_filtering = threading.Event()
 
 
 def is_noise(line: bytes) -> bool:
@@ -51,13 +55,28 @@ def native_noise_filtered(*, enabled: bool = True) -> Iterator[None]:
         target=_forward, args=(read_end, real_stderr), name="stderr-filter", daemon=True
     )
     forwarder.start()
+    _filtering.set()
     try:
         yield
     finally:
+        _filtering.clear()
         sys.stderr.flush()
         os.dup2(real_stderr, 2)  # closes the pipe's last write end: the forwarder sees EOF
         forwarder.join(_JOIN_TIMEOUT_S)
         os.close(real_stderr)
+
+
+def caught_up(timeout_s: float = 1.0) -> None:
+    """Return once every line written to stderr so far has reached the terminal. stdout is
+    written directly and stderr through the filter's thread, so without this a line said on
+    stderr can show up after what the program printed on stdout next."""
+    sys.stderr.flush()
+    if not _filtering.is_set():
+        return
+    _caught_up.clear()
+    with contextlib.suppress(OSError):
+        os.write(2, _MARK + b"\n")
+        _caught_up.wait(timeout_s)
 
 
 def _forward(read_end: int, real_stderr: int) -> None:
@@ -66,9 +85,11 @@ def _forward(read_end: int, real_stderr: int) -> None:
         while chunk := pipe.read(65536):
             pending += chunk
             *lines, pending = pending.split(b"\n")
-            kept = b"".join(line + b"\n" for line in lines if not is_noise(line))
+            kept = b"".join(line + b"\n" for line in lines if not is_noise(line) and line != _MARK)
             if kept:
                 _write_all(real_stderr, kept)
+            if _MARK in lines:
+                _caught_up.set()
         if pending and not is_noise(pending):
             _write_all(real_stderr, pending)
 

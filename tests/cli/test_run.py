@@ -353,6 +353,23 @@ async def test_demo_exits_0_when_an_optional_poem_fails_and_1_when_poem_was_aske
 
 
 @pytest.mark.asyncio
+async def test_on_a_terminal_the_demos_poem_failure_stands_under_its_heading(tmp_path):
+    """stdout and stderr on one terminal: stderr goes through the native-noise filter's thread,
+    so the failure line could come after the closing next steps printed on stdout."""
+    env = {"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "OPENAI_MODERATION": "off"}  # nothing listens
+    for _ in range(3):
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", ENTRY, "demo", env=_env(env), cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        out, _ = await asyncio.wait_for(process.communicate(), 90)
+        shown = out.decode()
+        assert process.returncode == 0, shown
+        heading, failure, steps = (shown.index(s) for s in ("A poem from", "no poem:", "To run the real"))
+        assert heading < failure < steps, shown
+
+
+@pytest.mark.asyncio
 async def test_demo_poem_without_a_text_endpoint_is_a_settings_error(tmp_path):
     run = await finish(await start_cli("demo", "--poem", env={}, cwd=tmp_path))
     assert run.returncode == 2
