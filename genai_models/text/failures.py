@@ -26,6 +26,7 @@ from genai_models.errors import (
     ServiceError,
     ServiceUnavailableError,
 )
+from genai_models.text.config import DEFAULT_MODEL
 
 # "request": nothing of the reply has arrived yet; "stream": the reply was arriving.
 Phase = Literal["request", "stream"]
@@ -95,6 +96,12 @@ def operator_hint(exc: BaseException, *, base_url: str, model: str) -> str | Non
     if status == 403:
         return f"{url} refused the API key access to model '{model}' (403): check OPENAI_API_KEY"
     if status == 404 and is_missing_model(exc, model):
+        if model == DEFAULT_MODEL and "api.openai.com" not in url:
+            # OPENAI_MODEL left at its default, an OpenAI model, for a server of one's own.
+            return (
+                f"{url} has no model '{model}' (OPENAI_MODEL's default, an OpenAI model): set "
+                f"OPENAI_MODEL to one this server has (GET {url}/models; on Ollama, `ollama list`)"
+            )
         return (
             f"{url} has no model '{model}': check OPENAI_MODEL against the server's list "
             f"(GET {url}/models; on Ollama, `ollama pull {model}`)"

@@ -267,6 +267,22 @@ async def test_an_unknown_model_is_named_with_where_to_check(openai_server, make
 
 
 @pytest.mark.asyncio
+async def test_a_local_server_asked_for_the_default_openai_model_says_to_set_openai_model(
+    openai_server, make_poet
+):
+    openai_server.models = ("llama3.2",)  # an Ollama, say, with OPENAI_MODEL never set
+
+    with pytest.raises(ModelNotFoundError) as caught:
+        await make_poet(model="gpt-4.1-mini").write(LUNA).final()
+
+    url = openai_server.base_url
+    assert caught.value.operator_hint == (
+        f"{url} has no model 'gpt-4.1-mini' (OPENAI_MODEL's default, an OpenAI model): set "
+        f"OPENAI_MODEL to one this server has (GET {url}/models; on Ollama, `ollama list`)"
+    )
+
+
+@pytest.mark.asyncio
 async def test_a_401_names_the_url_and_the_key_setting_never_the_key(openai_server, make_poet, caplog):
     with pytest.raises(AuthenticationError) as caught:
         await make_poet(api_key="sk-wrong-key").write(LUNA).final()
