@@ -48,7 +48,9 @@ def make_signer(settings: Settings, *, level: int = logging.INFO) -> CredentialS
         identity = local_identity(folder)
     except OSError as exc:
         raise SigningError(
-            f"cannot create the local signing certificate in {folder}: {exc.strerror or exc}"
+            f"cannot create the local signing certificate in {folder}: {exc.strerror or exc}. "
+            f"It lives in the data folder (GENAI_DATA_DIR, here {settings.data_dir}): point that "
+            "at a folder this user may write"
         ) from None
     signer = CredentialSigner(identity)
     # Not a WARNING: the default set-up, not a fault (and a failing start stays one line).

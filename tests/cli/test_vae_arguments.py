@@ -131,3 +131,11 @@ def test_a_command_at_the_default_log_level_prints_only_its_own_lines(tmp_path):
     assert result.returncode == 0
     assert result.stderr == ""
     assert re.fullmatch(r"wrote d\.png \(\d+ KiB\)\n", result.stdout)
+
+
+def test_a_data_folder_that_cannot_hold_the_signing_certificate_names_the_setting(tmp_path):
+    (tmp_path / "data").write_text("a file where the data folder should be")
+    result = genai_bot("digit", "3", "--out", "x.png", cwd=tmp_path, model_dir=PRETRAINED_DIR)
+    assert result.returncode == 1
+    assert_one_line_error(result, "signing certificate", "GENAI_DATA_DIR", "a folder this user may write")
+    assert not (tmp_path / "x.png").exists()
