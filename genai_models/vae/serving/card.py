@@ -146,15 +146,32 @@ def read_card(model_dir: Path) -> dict[str, Any]:
     try:
         card = json.loads(card_path.read_text())
     except FileNotFoundError:
-        raise ModelFileError(
-            f"No model card at {card_path}: train a model (genai-bot train) or point "
-            f"GENAI_MODEL_DIR at a folder holding {', '.join(CARD_FILES)} and {CARD_FILE}"
-        ) from None
+        raise ModelFileError(_why_no_card(model_dir)) from None
     except (OSError, ValueError) as exc:
         raise ModelFileError(f"Model card {card_path} is unreadable ({exc})") from exc
     if not isinstance(card, dict):
         raise ModelFileError(f"Model card {card_path} is not a model card (a JSON object)")
     return card
+
+
+def _why_no_card(model_dir: Path) -> str:
+    """What a folder without a card is, and what to do: the most common causes said plainly."""
+    from genai_models.vae.training.checkpoint import CHECKPOINT_DIR  # a light module
+
+    if not model_dir.exists():
+        return (
+            f"The model folder {model_dir} does not exist: point GENAI_MODEL_DIR at a trained "
+            "model's folder (genai-bot train --out FOLDER makes one), or unset it to serve the shipped model"
+        )
+    if (model_dir / CHECKPOINT_DIR).is_dir():
+        return (
+            f"{model_dir} holds a training run that has not finished: finish it with "
+            f"genai-bot train --resume --out {model_dir}, or point GENAI_MODEL_DIR at a finished model"
+        )
+    return (
+        f"No model card at {model_dir / CARD_FILE}: train a model (genai-bot train) or point "
+        f"GENAI_MODEL_DIR at a folder holding {', '.join(CARD_FILES)} and {CARD_FILE}"
+    )
 
 
 def read_verified_card(model_dir: Path) -> dict[str, Any]:

@@ -100,3 +100,18 @@ def test_a_damaged_model_is_refused_in_one_line_naming_the_file(tiny_model_dir, 
         DigitSampler.load(folder, cache_dir=tmp_path / "cache", refuse_undertrained=False)
     message = str(caught.value)
     assert "\n" not in message and str(folder / name) in message and fragment in message
+
+
+def test_a_model_folder_that_is_missing_or_an_unfinished_run_says_what_to_do(tmp_path):
+    from genai_models.vae.serving.card import read_card
+
+    with pytest.raises(ModelFileError) as missing:
+        read_card(tmp_path / "no-such-folder")
+    assert "does not exist" in str(missing.value) and "unset it to serve the shipped model" in str(
+        missing.value
+    )
+    unfinished = tmp_path / "runs" / "vae"
+    (unfinished / "checkpoint").mkdir(parents=True)  # epochs saved, never exported
+    with pytest.raises(ModelFileError) as running:
+        read_card(unfinished)
+    assert f"genai-bot train --resume --out {unfinished}" in str(running.value)
