@@ -154,9 +154,11 @@ def _download_mnist():
     try:
         (images, labels), _ = keras.datasets.mnist.load_data()
     except Exception as exc:  # any network or cache failure; the cause is logged by the caller
+        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
         raise DataError(
-            f"Could not download MNIST ({type(exc).__name__}). Without internet, pass a local "
-            "file: genai-bot train --data PATH (.npz or IDX)"
+            f"Could not download MNIST ({reason}). Without internet, pass a local file: genai-bot "
+            "train --data PATH (.npz or IDX; a checkout has datasets/mnist-digits-8k.npz), and "
+            "for /train set GENAI_TRAINING_DATA"
         ) from exc
     return images, labels
 

@@ -112,3 +112,18 @@ def test_split_is_seeded_disjoint_and_sized(mnist_slice):
     assert not np.array_equal(first.validation.images, other.validation.images)
     train_rows = {row.tobytes() for row in first.train.images}
     assert not any(row.tobytes() in train_rows for row in first.validation.images)
+
+
+def test_mnist_that_cannot_be_downloaded_says_why_and_which_local_file_to_pass(monkeypatch):
+    from genai_models.vae.backend import keras
+
+    def offline():  # keras's download, on a machine without internet (as here)
+        raise OSError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
+    with pytest.raises(DataError) as refused:
+        load_digits(None)
+    message = str(refused.value)
+    assert message.startswith("Could not download MNIST ([Errno -3] Temporary failure in name resolution).")
+    assert "--data PATH" in message and "datasets/mnist-digits-8k.npz" in message
+    assert "GENAI_TRAINING_DATA" in message
