@@ -48,7 +48,10 @@ ENV PATH=/opt/venv/bin:$PATH \
     GENAI_DATA_DIR=/data \
     GENAI_METRICS_HOST=0.0.0.0 \
     GENAI_METRICS_PORT=8080 \
-    GENAI_SHUTDOWN_GRACE=8
+    GENAI_SHUTDOWN_GRACE=8 \
+    GENAI_TRAINING_DATA=/opt/genai-bot/datasets/mnist-digits-8k.npz
+# GENAI_TRAINING_DATA: /train start trains on the 8,000 digits the shipped model was trained on,
+# offline; for other digits, mount a file (an .npz or IDX folder) and point it there.
 # GENAI_METRICS_HOST=0.0.0.0: inside its own network namespace the container's loopback is
 # unreachable from outside; `-p 127.0.0.1:8080:8080` decides who on the host may scrape it.
 # GENAI_SHUTDOWN_GRACE=8: `docker stop` waits 10 s before SIGKILL; the bot needs the rest to
@@ -70,6 +73,8 @@ COPY --from=build /wheel.sha256 /opt/venv/genai-bot-wheel.sha256
 RUN --mount=type=bind,from=build,source=/wheel,target=/wheel \
     PIP_NO_CACHE_DIR=1 /opt/venv/bin/pip install --no-deps /wheel/*.whl
 COPY --chmod=755 deploy/container/entrypoint.sh /usr/local/bin/genai-entrypoint
+# With their README: its attribution goes wherever the digits go.
+COPY datasets/mnist-digits-8k.npz datasets/README.md /opt/genai-bot/datasets/
 USER genai
 WORKDIR /data
 EXPOSE 8080

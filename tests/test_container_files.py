@@ -112,6 +112,7 @@ def test_the_entrypoint_gives_empty_settings_the_images_defaults(empty):
         "GENAI_SHUTDOWN_GRACE",
         "GENAI_DATA_DIR",
         "GENAI_TRAINING_DIR",
+        "GENAI_TRAINING_DATA",
     )
     environment = {"PATH": os.environ["PATH"], **dict.fromkeys(names, "")}
     if not empty:
@@ -127,3 +128,4 @@ def test_the_entrypoint_gives_empty_settings_the_images_defaults(empty):
     assert ("GENAI_METRICS_PORT=8080" if empty else "GENAI_METRICS_PORT=9100") in shown
     assert "GENAI_METRICS_HOST=0.0.0.0" in shown and "GENAI_SHUTDOWN_GRACE=8" in shown
     assert "GENAI_DATA_DIR=/data" in shown and "GENAI_TRAINING_DIR=/data/runs/vae" in shown
+    assert "GENAI_TRAINING_DATA=/opt/genai-bot/datasets/mnist-digits-8k.npz" in shown  # offline /train

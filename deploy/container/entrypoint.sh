@@ -11,6 +11,8 @@
 : "${GENAI_SHUTDOWN_GRACE:=8}"
 : "${GENAI_DATA_DIR:=/data}"
 : "${GENAI_TRAINING_DIR:=/data/runs/vae}"
-export GENAI_METRICS_PORT GENAI_METRICS_HOST GENAI_SHUTDOWN_GRACE GENAI_DATA_DIR GENAI_TRAINING_DIR
+: "${GENAI_TRAINING_DATA:=/opt/genai-bot/datasets/mnist-digits-8k.npz}"
+export GENAI_METRICS_PORT GENAI_METRICS_HOST GENAI_SHUTDOWN_GRACE GENAI_DATA_DIR GENAI_TRAINING_DIR \
+    GENAI_TRAINING_DATA
 # exec: the command replaces this shell, so it is PID 1 and receives `docker stop`'s SIGTERM.
 exec "$@"
