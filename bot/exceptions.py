@@ -15,7 +15,7 @@ class FairUseError(GenAIError):
     """The request is refused for now: it can be made again later, or elsewhere."""
 
     default_code = "cooldown"
-    codes = frozenset({"too_many_jobs", "queue_full", "not_allowed_here"})
+    codes = frozenset({"too_many_jobs", "queue_full", "not_allowed_here", "not_allowed_role"})
 
 
 class OptionValueError(GenAIError):

@@ -18,8 +18,15 @@ def is_admin(interaction: discord.Interaction, owner_ids: frozenset[int]) -> boo
     return interaction.is_guild_integration() and interaction.permissions.manage_guild
 
 
-def allowed_here(interaction: discord.Interaction, lists: AccessLists) -> bool:
-    """Deny lists win; an allow list, when set, must name the guild / channel / one role.
+# Why a list keeps someone out, as FairUseError codes: the place (another channel may do), or
+# their roles (no channel will).
+NOT_HERE, NOT_WITH_YOUR_ROLES = "not_allowed_here", "not_allowed_role"
+
+
+def kept_out_here(interaction: discord.Interaction, lists: AccessLists) -> str | None:
+    """None when the operator's lists let this interaction in; else why not (NOT_HERE or
+    NOT_WITH_YOUR_ROLES). Deny lists win; an allow list, when set, must name the guild /
+    channel / one role.
 
     Direct messages have no guild, channel list entry or roles: a guild or role allow list
     keeps the bot out of them, since those lists mean "only in these communities".
@@ -28,11 +35,11 @@ def allowed_here(interaction: discord.Interaction, lists: AccessLists) -> bool:
     channel_id = interaction.channel_id
     roles = {role.id for role in getattr(interaction.user, "roles", ())}
     if guild_id in lists.denied_guilds or channel_id in lists.denied_channels:
-        return False
-    if roles & lists.denied_roles:
-        return False
+        return NOT_HERE
     if lists.allowed_guilds and guild_id not in lists.allowed_guilds:
-        return False
+        return NOT_HERE
     if lists.allowed_channels and channel_id not in lists.allowed_channels:
-        return False
-    return not lists.allowed_roles or bool(roles & lists.allowed_roles)
+        return NOT_HERE
+    if roles & lists.denied_roles or (lists.allowed_roles and not roles & lists.allowed_roles):
+        return NOT_WITH_YOUR_ROLES
+    return None

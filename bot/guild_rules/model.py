@@ -105,13 +105,21 @@ class GuildRules:
         return bool(self["image_mark"])
 
     def allows(self, channel_id: int | None, role_ids: set[int]) -> bool:
-        """The server's own lists: a deny wins; an allow list, when set, must name the channel
-        (or one of the member's roles)."""
-        if channel_id in self["denied_channels"] or role_ids & set(self["denied_roles"]):
-            return False
+        return self.keeps_out(channel_id, role_ids) is None
+
+    def keeps_out(self, channel_id: int | None, role_ids: set[int]) -> str | None:
+        """None when the server's own lists let a member in; else why not: "not_allowed_here"
+        (the channel) or "not_allowed_role". A deny wins; an allow list, when set, must name the
+        channel (or one of the member's roles)."""
+        if channel_id in self["denied_channels"]:
+            return "not_allowed_here"
         if self["allowed_channels"] and channel_id not in self["allowed_channels"]:
-            return False
-        return not self["allowed_roles"] or bool(role_ids & set(self["allowed_roles"]))
+            return "not_allowed_here"
+        if role_ids & set(self["denied_roles"]):
+            return "not_allowed_role"
+        if self["allowed_roles"] and not role_ids & set(self["allowed_roles"]):
+            return "not_allowed_role"
+        return None
 
     def may_train(self, *, manages_server: bool, role_ids: set[int]) -> bool:
         """Who may run /train and /model rollback here (the bot's owners always may)."""

@@ -19,7 +19,7 @@ import discord
 from discord import app_commands
 
 from bot.exceptions import FairUseError, OptionValueError
-from bot.fair_use.access import allowed_here
+from bot.fair_use.access import kept_out_here
 from bot.fair_use.limits import COMMAND_RESOURCES
 from bot.fair_use.scheduler import Ticket
 from bot.interactions.embeds import progress_embed
@@ -98,16 +98,13 @@ async def admit(
     try:
         listed = command.split(" ", 1)[0] not in ALWAYS_ANSWERED
         owner = interaction.user.id in limits.owner_ids
-        if listed and not owner and not allowed_here(interaction, limits.access):
-            raise FairUseError(code="not_allowed_here")
+        if listed and not owner and (why := kept_out_here(interaction, limits.access)) is not None:
+            raise FairUseError(code=why)
         # A server's own lists never lock its admins out of the command that changes them.
         settings_by_admin = command.startswith("settings") and manages_server(interaction)
-        if (
-            listed
-            and not settings_by_admin
-            and not rules.allows(interaction.channel_id, role_ids(interaction))
-        ):
-            raise FairUseError(code="not_allowed_here")
+        if listed and not settings_by_admin:
+            if (why := rules.keeps_out(interaction.channel_id, role_ids(interaction))) is not None:
+                raise FairUseError(code=why)
         if interaction.type is discord.InteractionType.application_command:
             check_options(interaction)
         if gated is not None and gated in COMMAND_RESOURCES:

@@ -186,7 +186,7 @@ async def test_a_server_denying_a_role_keeps_its_members_out_and_admins_in_setti
             server, "settings channel", {"action": "remove", "channel": server.world.guild}
         )
         back = await digit_outcome(server, None)
-    assert refused.startswith("I can't be used in this channel") and served == "served"
+    assert refused.startswith("Your roles keep you from using me") and served == "served"
     assert admin_still.startswith("**never in channels**:") and back == "served"
 
 
@@ -206,7 +206,7 @@ async def test_a_member_kept_out_by_the_lists_can_still_read_about_and_forget_th
         drawn = await digit_outcome(server, None, user=muted)
         about = await settle(server, "about", {}, user=muted, permissions=MEMBER_PERMISSIONS)
         forgot = await settle(server, "preferences forget", {}, user=muted, permissions=MEMBER_PERMISSIONS)
-    assert drawn.startswith("No se me puede usar")  # still kept out of the rest
+    assert drawn.startswith("Tus roles no te permiten usarme")  # still kept out of the rest
     assert about.startswith("Escribo poemas cortos")
     assert forgot.startswith("Hecho"), forgot
 
