@@ -231,7 +231,7 @@ class Training(commands.Cog):
                 interaction,
                 "train_busy",
                 job=job.id,
-                user=starter(job, interaction.guild_id, lang),
+                user=starter(job, interaction, lang),
                 since=discord.utils.format_dt(job.created_at, style="R"),
                 epoch=job.epoch,
                 epochs=job.total_epochs,
@@ -296,7 +296,7 @@ class Training(commands.Cog):
             curve,
             last_ended=last_ended if last_ended is not None and last_ended.id != job.id else None,
             can_resume=can_resume,
-            viewer_guild_id=interaction.guild_id,
+            viewer=interaction,
             serving_version=serving,
             lang=lang,
         )

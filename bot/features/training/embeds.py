@@ -167,7 +167,7 @@ def job_status_reply(
     *,
     last_ended: TrainingJob | None,
     can_resume: bool,
-    viewer_guild_id: int | None = None,
+    viewer: discord.Interaction,
     serving_version: str | None,
     lang: Lang,
 ) -> Reply:
@@ -193,7 +193,7 @@ def job_status_reply(
             "train_job_line",
             lang,
             job=job.id,
-            user=starter(job, viewer_guild_id, lang),
+            user=starter(job, viewer, lang),
             since=discord.utils.format_dt(job.created_at, style="R"),
         ),
     )
@@ -266,9 +266,10 @@ def fairness_field(table: str) -> str:
     return block + clip(footer, EMBED_FIELD_VALUE_LIMIT - len(block))
 
 
-def starter(job: TrainingJob, viewer_guild_id: int | None, lang: Lang) -> str:
-    """Who started `job`, for a reader in `viewer_guild_id`: a job started in another server
-    says only that (its starter is no one this server knows)."""
-    if job.guild_id is not None and job.guild_id != viewer_guild_id:
+def starter(job: TrainingJob, viewer: discord.Interaction, lang: Lang) -> str:
+    """Who started `job`, for the reader of `viewer`: a job started in another server says
+    only that (its starter is no one this server knows), unless the reader started it."""
+    elsewhere = job.guild_id is not None and job.guild_id != viewer.guild_id
+    if elsewhere and job.started_by != viewer.user.id:
         return text("train_someone_elsewhere", lang)
     return f"<@{job.started_by}>"
