@@ -471,10 +471,10 @@ async def test_preferences_forget_takes_a_writer_off_the_poems_and_drops_the_poe
             discord_server, opened, "line three", label="Write with me", user=bob, lines=4
         )
         bob_forgets = await discord_server.inject_command("preferences forget", user=bob)
-        await discord_server.wait_for_reply(bob_forgets, lambda r: r.ephemeral)
+        await discord_server.wait_for_reply(bob_forgets, lambda r: r.ephemeral and r.content)  # done
         _, after_bob = await write_line(discord_server, message, "line five", label="Write with me", lines=6)
         alice_forgets = await discord_server.inject_command("preferences forget")
-        await discord_server.wait_for_reply(alice_forgets, lambda r: r.ephemeral)
+        await discord_server.wait_for_reply(alice_forgets, lambda r: r.ephemeral and r.content)  # done
         late = await press_on(discord_server, after_bob, "Write with me")
         expired = await late.wait_for_callback()
     assert credits(after_bob)[2] == ("line three", "✍️ someone")  # bob's line, his id gone
