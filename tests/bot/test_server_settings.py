@@ -330,7 +330,11 @@ async def test_preferences_follow_a_user_across_servers(discord_server, start_bo
             for guild in (server.world.guild, second)
         ]
         messages, _ = await poem_messages(server, openai_server, second)
-    assert all(reply.startswith("Solo los administradores") for reply in replies)
+    # /settings show, asked by a member: the refusal speaks of seeing, not only of changing
+    assert all(
+        reply.startswith("Solo los administradores del servidor (permiso Gestionar servidor) pueden ver")
+        for reply in replies
+    )
     assert "haiku" in messages[1]["content"] and "Spanish" in messages[1]["content"]
 
 
