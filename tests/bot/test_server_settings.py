@@ -363,7 +363,7 @@ async def test_forget_leaves_no_row_naming_the_user(discord_server, start_bot, t
                     if str(user.id) in cells or user_hash(user.id) in cells:
                         naming.setdefault(table, []).append(row)
     assert forgotten.startswith("Hecho: tus preferencias")  # still read in the chosen language
-    assert "not set" in after
+    assert "**reply language**: not set: you read English here, from your Discord or this server" in after
     # What stays: the generation log's pseudonym, until its retention ends (said by /about).
     assert set(naming) == {"generations"}
     assert all(str(user.id) not in " ".join(map(str, row)) for row in naming["generations"])

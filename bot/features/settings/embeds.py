@@ -87,9 +87,15 @@ def settings_embed(rules: GuildRules, lang: Lang) -> discord.Embed:
 
 
 def preferences_embed(preferences: dict[str, Any], lang: Lang) -> discord.Embed:
+    """A user's preferences; `lang` is the language they read here, named when they chose none
+    ("not set" alone would not say which language that leaves them with)."""
+    unset = {
+        "language": text("preferences_language_unset", lang, language=text(f"language.{lang}", lang)),
+        "poem_form": text("preferences_unset", lang),
+    }
     lines = [
         f"**{text(NAME_KEYS[key], lang)}**: "
-        + (shown(key, preferences[key], lang) if key in preferences else text("preferences_unset", lang))
+        + (shown(key, preferences[key], lang) if key in preferences else unset[key])
         for key in ("language", "poem_form")
     ]
     return discord.Embed(
