@@ -246,6 +246,14 @@ async def test_an_operator_names_the_servers_whose_admins_train_the_model_every_
     assert at_home == "No training job is running."
 
 
+async def test_a_setting_set_to_what_it_already_is_says_nothing_changed(discord_server, start_bot):
+    async with start_bot():
+        same = await settle(discord_server, "settings cooldown", {"command": "poem", "seconds": 0})
+        unset = await settle(discord_server, "settings reset", {"setting": "persona"})
+    assert same == "**cooldown of /poem**: 0 s, as it was (nothing changed)."  # not "0 s → 0 s"
+    assert unset.endswith(", as it was (nothing changed).")
+
+
 async def test_who_may_train_is_the_servers_choice(discord_server, start_bot):
     server = discord_server
     role = server.add_role("Trainers")

@@ -285,8 +285,17 @@ class Settings(commands.Cog):
         await self.rules.set_guild(guild_id, key, value, actor_id=actor)
         after = await self.rules.rules(guild_id)
         log.info("settings of guild %s: %s changed by %s", guild_id, key, user_hash(actor))
-        keys = [k for k in (key, *(also or {})) if before[k] != after[k]] or [key]
-        lines = [_change_line(k, before[k], after[k], lang) for k in keys]
+        keys = [k for k in (key, *(also or {})) if before[k] != after[k]]
+        if not keys:  # "0 s → 0 s" would read as a change
+            shown_now = text(
+                "settings_unchanged",
+                lang,
+                setting=setting_name(key, lang),
+                value=shown(key, after[key], lang),
+            )
+            lines = [shown_now]
+        else:
+            lines = [_change_line(k, before[k], after[k], lang) for k in keys]
         # What an admin trying the change out would otherwise take for a change that did nothing.
         notes = {NOTES[k.partition(".")[0]] for k in keys if k.partition(".")[0] in NOTES}
         lines += [f"-# {text(note, lang)}" for note in sorted(notes)]
