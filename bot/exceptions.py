@@ -29,7 +29,7 @@ class SettingsRefusedError(GenAIError):
     """/settings by someone who may not change the server's settings, or with no database."""
 
     default_code = "settings_admins_only"
-    codes = frozenset({"settings_unavailable", "persona_flagged"})
+    codes = frozenset({"settings_unavailable", "persona_flagged", "trainers_role_unused"})
 
 
 class AttachmentError(InvalidInputError):

@@ -254,6 +254,23 @@ async def test_a_setting_set_to_what_it_already_is_says_nothing_changed(discord_
     assert unset.endswith(", as it was (nothing changed).")
 
 
+async def test_a_role_given_with_another_choice_of_trainers_is_refused_not_dropped(discord_server, start_bot):
+    role = discord_server.add_role("Trainers")
+    async with start_bot():
+        refused = await settle(discord_server, "settings trainers", {"who": "nobody", "role": role})
+        shown = await settle(discord_server, "settings show", {})
+    assert refused == "A role goes only with **who: members with a role**. Pick that, or leave the role out."
+    assert "nobody" not in shown.split("who may train")[1].splitlines()[0]  # nothing was stored
+
+
+async def test_a_poem_setting_on_a_bot_without_poems_says_it_waits_for_them(discord_server, start_bot):
+    async with start_bot():  # no text endpoint
+        changed = await settle(discord_server, "settings poem-form", {"form": "haiku"})
+    assert changed.splitlines()[-1] == (
+        "-# Poems are not set up on this bot right now: this applies once its operator sets them up."
+    )
+
+
 async def test_who_may_train_is_the_servers_choice(discord_server, start_bot):
     server = discord_server
     role = server.add_role("Trainers")

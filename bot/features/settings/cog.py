@@ -248,7 +248,9 @@ class Settings(commands.Cog):
         model.check_choice(who, model.TRAINERS, option="who")
         if who == "role" and role is None:
             raise OptionValueError(code="option_missing", option="role")
-        role_id = role.id if who == "role" and role is not None else None
+        if who != "role" and role is not None:  # kept silently, it would read as set
+            raise SettingsRefusedError(code="trainers_role_unused")
+        role_id = role.id if role is not None else None
         await self._set(interaction, "trainers", who, also={"trainer_role": role_id})
 
     @settings.command(name="reset", description=command_text("settings-reset.description"))
@@ -298,6 +300,8 @@ class Settings(commands.Cog):
             lines = [_change_line(k, before[k], after[k], lang) for k in keys]
         # What an admin trying the change out would otherwise take for a change that did nothing.
         notes = {NOTES[k.partition(".")[0]] for k in keys if k.partition(".")[0] in NOTES}
+        if self.bot.poet is None and {"persona", "poem_form"} & set(keys):
+            notes.add("settings_note_no_poems")  # kept for when the operator sets poems up
         lines += [f"-# {text(note, lang)}" for note in sorted(notes)]
         message = clip("\n".join(lines), CONTENT_LIMIT)
         if interaction.response.is_done():
