@@ -82,3 +82,28 @@ async def test_about_while_the_digit_model_is_not_loaded(discord_server, start_b
         reply = await ix.wait_for_callback()
     assert "Digits: the model is not loaded yet." in _fields(reply)["Models"]
     assert "Training data" not in _fields(reply)
+
+
+@pytest.mark.parametrize(
+    ("data", "says"),
+    [
+        (
+            {"train_size": 6000, "validation_size": 2000},
+            "trained on 6\u202f000 handwritten digits from MNIST; 2\u202f000 more",
+        ),
+        ({"train_size": 6000}, "trained on 6\u202f000 handwritten digits from MNIST."),
+        ({}, "(VAE), version **v1**."),  # an older card: its sizes are not claimed, and no "None"
+    ],
+)
+def test_the_digit_models_line_says_only_the_sizes_its_card_records(data, says):
+    from bot.features.about.embeds import about_embed
+
+    embed = about_embed(
+        poem_model=None,
+        digit_card={"version": "v1", "data": data},
+        contact=None,
+        product="genai-bot",
+        lang="en",
+    )
+    models = next(field.value for field in embed.fields if field.name == "Models")
+    assert says in models and "None" not in models

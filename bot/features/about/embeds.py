@@ -38,12 +38,9 @@ def about_embed(
         shown = {
             name: f"{size:,}".replace(",", "\u202f") for name, size in sizes.items() if isinstance(size, int)
         }
-        # Held-out digits named too: the credit below speaks of the 8,000 the two came from.
-        if "train_size" not in shown:
-            key = "about_digit_model_unsized"
-        else:
-            key = "about_digit_model_held_out" if "validation_size" in shown else "about_digit_model"
-        models.append(text(key, lang, version=digit_card["version"], **shown))
+        # Held-out digits named too: the credit below speaks of the 8,000 the two came from. A
+        # card without sizes gets the catalogue's variant of the text that needs none.
+        models.append(text("about_digit_model", lang, version=digit_card["version"], **shown))
     embed.add_field(
         name=text("about_models", lang), value=clip("\n".join(models), EMBED_FIELD_VALUE_LIMIT), inline=False
     )
