@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.exceptions import OptionValueError
+from bot.fair_use.access import NOT_HERE, NOT_WITH_YOUR_ROLES
 from bot.fair_use.limits import COMMAND_RESOURCES
 from genai_models.text.prompts import DEFAULT_FORM, FORMS
 from genai_models.text.request import clean_topic, is_visible
@@ -104,21 +105,18 @@ class GuildRules:
     def image_mark(self) -> bool:
         return bool(self["image_mark"])
 
-    def allows(self, channel_id: int | None, role_ids: set[int]) -> bool:
-        return self.keeps_out(channel_id, role_ids) is None
-
     def keeps_out(self, channel_id: int | None, role_ids: set[int]) -> str | None:
-        """None when the server's own lists let a member in; else why not: "not_allowed_here"
-        (the channel) or "not_allowed_role". A deny wins; an allow list, when set, must name the
-        channel (or one of the member's roles)."""
+        """None when the server's own lists let a member in; else why not (NOT_HERE: the channel,
+        or NOT_WITH_YOUR_ROLES). A deny wins; an allow list, when set, must name the channel (or
+        one of the member's roles)."""
         if channel_id in self["denied_channels"]:
-            return "not_allowed_here"
+            return NOT_HERE
         if self["allowed_channels"] and channel_id not in self["allowed_channels"]:
-            return "not_allowed_here"
+            return NOT_HERE
         if role_ids & set(self["denied_roles"]):
-            return "not_allowed_role"
+            return NOT_WITH_YOUR_ROLES
         if self["allowed_roles"] and not role_ids & set(self["allowed_roles"]):
-            return "not_allowed_role"
+            return NOT_WITH_YOUR_ROLES
         return None
 
     def may_train(self, *, manages_server: bool, role_ids: set[int]) -> bool:

@@ -119,4 +119,4 @@ async def _speaks_spanish(bot, user_id) -> bool:
 
 async def _denies(bot, guild) -> bool:
     rules = await bot.server_rules.rules(guild.id)
-    return not rules.allows(guild.channel_id, set())
+    return rules.keeps_out(guild.channel_id, set()) is not None

@@ -289,13 +289,8 @@ class Settings(commands.Cog):
         log.info("settings of guild %s: %s changed by %s", guild_id, key, user_hash(actor))
         keys = [k for k in (key, *(also or {})) if before[k] != after[k]]
         if not keys:  # "0 s → 0 s" would read as a change
-            shown_now = text(
-                "settings_unchanged",
-                lang,
-                setting=setting_name(key, lang),
-                value=shown(key, after[key], lang),
-            )
-            lines = [shown_now]
+            value = shown(key, after[key], lang)
+            lines = [text("settings_unchanged", lang, setting=setting_name(key, lang), value=value)]
         else:
             lines = [_change_line(k, before[k], after[k], lang) for k in keys]
         # What an admin trying the change out would otherwise take for a change that did nothing.
