@@ -79,6 +79,10 @@ class Running:
     process: asyncio.subprocess.Process | None  # None: re-attached after a restart
     cancelled_by: int | None = None
     stopping: bool = False
+    # Where and by whom it was started: who may cancel it is decided without a database read,
+    # which would give the job time to end between the check and the cancel.
+    guild_id: int | None = None
+    started_by: int | None = None
 
 
 @dataclass(frozen=True)
@@ -166,7 +170,17 @@ class Supervisor:
             token = status.process_token if status else None
             if self._running is None and is_running(pid, token):
                 log.info("re-attached to training job %d (pid %d)", job.id, pid)
-                self._follow(Running(job.id, Path(job.job_dir), pid, token or "", None))
+                self._follow(
+                    Running(
+                        job.id,
+                        Path(job.job_dir),
+                        pid,
+                        token or "",
+                        None,
+                        guild_id=job.guild_id,
+                        started_by=job.started_by,
+                    )
+                )
                 continue
             await self.jobs.end(
                 job.id, "interrupted", reason="train_reason_died_unwatched", **_progress(status)
@@ -297,7 +311,17 @@ class Supervisor:
             process.pid,
             "resumed" if resumable else "new",
         )
-        self._follow(Running(job.id, job_dir, process.pid, process_token(process.pid), process))
+        self._follow(
+            Running(
+                job.id,
+                job_dir,
+                process.pid,
+                process_token(process.pid),
+                process,
+                guild_id=job.guild_id,
+                started_by=job.started_by,
+            )
+        )
         return StartResult(job, started=True, resumed=resumable is not None)
 
     async def resumable(self, *, epochs: int | None = None, seed: int | None = None) -> TrainingJob | None:

@@ -250,10 +250,11 @@ class Training(commands.Cog):
         if not await self._require(interaction, admin=True):
             return
         running = self.supervisor.running
-        job = None if running is None else await self.supervisor.jobs.get(running.job_id)
-        mine = job is None or job.guild_id == interaction.guild_id or job.started_by == interaction.user.id
+        # A job whose server is unknown (an older row) counts as this server's.
+        mine = running is None or running.guild_id in (None, interaction.guild_id)
+        mine = mine or running.started_by == interaction.user.id
         if not mine and interaction.user.id not in self.bot.settings.owner_ids:
-            await self._refuse(interaction, "train_cancel_elsewhere", job=job.id)  # not theirs to stop
+            await self._refuse(interaction, "train_cancel_elsewhere", job=running.job_id)  # not theirs
             return
         cancelling = await self.supervisor.cancel(user_id=interaction.user.id)
         if cancelling is None:
