@@ -37,6 +37,7 @@ BENCHES = (
     "settings_cache",
     "training_heartbeat",
     "training_swap",
+    "training_prepare",
     "training_recipe",
     "shard_throughput",
     "serving_start",

@@ -77,6 +77,8 @@ class JobRun:
     name: str
     job_dir: Path
     last_epoch_at: float = 0.0  # time.time()
+    started_at: float = 0.0
+    first_epoch_at: float = 0.0  # status.json first shows an epoch finished
     checked_at: float = 0.0
     exited_at: float = 0.0
     swapped_at: float = 0.0
@@ -102,7 +104,7 @@ def run_job(name: str, tree: Path, job_dir: Path, spec: dict) -> JobRun:
     (job_dir / "job.json").write_text(json.dumps(spec))
     log_path = job_dir / "job.log"
     env = os.environ | {"PYTHONPATH": str(tree), "TF_CPP_MIN_LOG_LEVEL": "2"}
-    result = JobRun(name, job_dir)
+    result = JobRun(name, job_dir, started_at=time.time())
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "bot.training.job_process", str(job_dir)],
@@ -115,7 +117,10 @@ def run_job(name: str, tree: Path, job_dir: Path, spec: dict) -> JobRun:
             now = time.time()
             cpu = _cpu_seconds(process.pid)
             result.cpu_at_exit = cpu or result.cpu_at_exit  # the last reading before it exits
-            if not result.last_epoch_at and _epoch(job_dir) >= spec["epochs"]:
+            epoch = _epoch(job_dir)
+            if not result.first_epoch_at and epoch >= 1:
+                result.first_epoch_at = now
+            if not result.last_epoch_at and epoch >= spec["epochs"]:
                 result.last_epoch_at, result.cpu_at_last_epoch = now, cpu
             if not result.checked_at and (job_dir / "evaluation.json").is_file():
                 result.checked_at = now

@@ -73,6 +73,7 @@ def run(job_dir: Path, spec: JobSpec) -> None:
     _say(job_dir, "preparing the checks of the new model")
     serving = ServingSide.prepare(job_dir, spec, data_split)
 
+    from genai_models.vae.training.kept_models import KeptModels
     from genai_models.vae.training.trainer import train
 
     # The new model's own checks run during its export, beside its -ELBO (see export_model).
@@ -84,6 +85,7 @@ def run(job_dir: Path, spec: JobSpec) -> None:
         resume=spec.resume,
         verbose=0,
         while_scoring=checks,
+        kept=KeptModels(job_dir.parent / CLASSIFIERS_DIR),
     )
     status.message = "checking the new model before it serves"
     write_status(job_dir, status)
@@ -230,6 +232,9 @@ def evaluate(
 
 
 SCORES_FILE = "validation-scores.json"
+# In the jobs folder: the self-check classifiers and digit-ness models that jobs made, for later
+# jobs on the same digits and seed (kept_models.py).
+CLASSIFIERS_DIR = "classifiers"
 
 
 class ValidationScores:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.training.job_process import CLASSIFIERS_DIR
 from tests.fakes.discord_world import MANAGE_GUILD
 from tests.helpers import image_of
 from tests.training.jobs import ACCEPT_ANY, SHORT_JOBS, ended, wait_for_job
@@ -67,6 +68,9 @@ async def test_an_admin_trains_watches_and_the_new_model_serves_without_a_restar
         assert (job.state, job.outcome) == ("finished", "swapped"), job.reason
         new_version = job.metrics["evaluation"]["version"]
         assert bot.sampler.version == new_version != sampler.version
+        # What the job made from the digits alone waits for the next job on them and this seed.
+        kept = bot.settings.data_dir / "jobs" / CLASSIFIERS_DIR
+        assert sorted(path.name.partition("-")[0] for path in kept.iterdir()) == ["checker", "digitness"]
 
         announcement = await discord_server.wait_for(
             lambda r: r.method == "POST" and r.path == f"/channels/{discord_server.channel_id}/messages"

@@ -11,6 +11,8 @@ import numpy as np
 
 from genai_models.vae.backend import keras, layers
 
+CHECKER_EPOCHS = 12
+
 
 def build_checker() -> keras.Model:
     images = keras.Input(shape=(28, 28, 1), name="image")
@@ -24,7 +26,7 @@ def build_checker() -> keras.Model:
 
 
 def train_checker(
-    images: np.ndarray, labels: np.ndarray, *, epochs: int = 12, seed: int = 0, verbose: int = 0
+    images: np.ndarray, labels: np.ndarray, *, epochs: int = CHECKER_EPOCHS, seed: int = 0, verbose: int = 0
 ) -> keras.Model:
     keras.utils.set_random_seed(seed)
     checker = build_checker()

@@ -55,11 +55,12 @@ from genai_models.vae.training.checkpoint import (
     weights_bytes,
     weights_checkpoint,
 )
-from genai_models.vae.training.classifier import build_checker, train_checker
+from genai_models.vae.training.classifier import CHECKER_EPOCHS, build_checker, train_checker
 from genai_models.vae.training.data import Split
 from genai_models.vae.training.digitness import EPOCHS as DIGITNESS_EPOCHS
 from genai_models.vae.training.digitness import trained_from, training_inputs, write_digitness
 from genai_models.vae.training.evaluation import BackgroundElbo, onnx_decoder
+from genai_models.vae.training.kept_models import KeptModels
 from genai_models.vae.training.latents import class_latent_statistics
 from genai_models.vae.training.onnx_export import export_onnx
 from genai_models.vae.training.precision import resolve_precision, training_precision
@@ -126,12 +127,14 @@ def train(
     resume: bool = False,
     verbose: int = 1,
     while_scoring=None,
+    kept: KeptModels | None = None,
 ) -> TrainingStatus:
     """Train, checkpointing every epoch; returns the final status (finished or interrupted).
 
     Ctrl-C (KeyboardInterrupt) stops after the last finished epoch's checkpoint, marks the run
     `interrupted` and re-raises, so the caller can exit non-zero; `resume=True` continues it.
-    `while_scoring`: see `export_model`.
+    `while_scoring`: see `export_model`. `kept`: where the self-check classifier and the
+    digit-ness model made from the same digits by an earlier run are read, and this run's kept.
     """
     config = replace(config, precision=resolve_precision(config.precision))
     run = None
@@ -139,8 +142,8 @@ def train(
         # The self-check classifier depends on the digits alone, not on the VAE: trained first
         # (in float32, seeded on its own, before `prepare` seeds the VAE), it is not part of the
         # wait between the last epoch and a model that serves.
-        checker = _checker(split, Path(out_dir), config)
-        _digitness(split, Path(out_dir), config)
+        checker = _checker(split, Path(out_dir), config, kept)
+        _digitness(split, Path(out_dir), config, kept)
         with training_precision(config.precision):  # the served model is built after, in float32
             run = prepare(split, Path(out_dir), config, resume=resume)
             fit(run, split, verbose=verbose)
@@ -206,32 +209,69 @@ def fit(run: TrainingRun, split: Split, *, verbose: int) -> None:
     )
 
 
-def _checker(split: Split, out_dir: Path, config: TrainingConfig) -> keras.Model:
+def _checker(split: Split, out_dir: Path, config: TrainingConfig, kept: KeptModels | None) -> keras.Model:
     """The self-check classifier for this run's digits, said in the log (the status file is
-    the run's own, written by `prepare`)."""
+    the run's own, written by `prepare`): the one an earlier run on the same digits and seed
+    kept, else trained now (and kept)."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    made_of = {"training_digits": split.train.fingerprint(), "seed": str(config.seed)}
+    made_of["epochs"] = str(CHECKER_EPOCHS)
+    path = kept.path("checker", made_of, ".weights.h5") if kept is not None else None
+    if path is not None and path.is_file():
+        checker = build_checker()
+        try:
+            checker.load_weights(path)
+        except Exception as exc:  # any of HDF5's or Keras's errors: a damaged file, trained again
+            log.warning("the kept self-check classifier %s cannot be read (%s): training it again", path, exc)
+        else:
+            log.info("reusing the self-check classifier an earlier run trained on these digits")
+            return checker
     log.info("training the self-check classifier")
     tf.config.experimental.enable_op_determinism()  # same seed + same digits -> same checker
-    return train_checker(split.train.images, split.train.labels, seed=config.seed)
+    checker = train_checker(split.train.images, split.train.labels, epochs=CHECKER_EPOCHS, seed=config.seed)
+    if path is not None:
+        kept.keep(path, checker.save_weights, weights_bytes(checker, optimizer=False))
+    return checker
 
 
-def _digitness(split: Split, out_dir: Path, config: TrainingConfig) -> None:
+def _digitness(split: Split, out_dir: Path, config: TrainingConfig, kept: KeptModels | None) -> None:
     """/handwriting's digit-or-not model (digitness.py), kept in PREPARED_DIR until the export
-    moves it in with the others: it too depends on the digits alone, so it is trained before
-    the first epoch, once: a resumed run, or one started again after a stop before its first
+    moves it in with the others: it too depends on the digits alone, so it is made before the
+    first epoch, once: a resumed run, or one started again after a stop before its first
     epoch, keeps the file there if it was made from the same digits, seed, epochs and precision
-    (never one another run in this folder left). A short VAE run (a try-out, a test) gets a
-    short digit-ness training; its bar is still chosen on digits it never saw, so it refuses no
-    more real digits, only fewer non-digits."""
+    (never one another run in this folder left); `kept` may hold one an earlier run made from
+    the same. A short VAE run (a try-out, a test) gets a short digit-ness training; its bar is
+    still chosen on digits it never saw, so it refuses no more real digits, only fewer
+    non-digits."""
     prepared = out_dir / PREPARED_DIR
+    target = prepared / DIGITNESS_ONNX
     epochs = min(DIGITNESS_EPOCHS, config.epochs)
     wanted = training_inputs(split.train, config.seed, epochs, config.precision)
-    if (prepared / DIGITNESS_ONNX).is_file() and trained_from(prepared / DIGITNESS_ONNX) == wanted:
+    if _made_of(target) == wanted:
         log.info("keeping the digit-ness model an earlier attempt of this run trained")
         return
-    log.info("training the digit-ness model that /handwriting refuses non-digits with")
     prepared.mkdir(parents=True, exist_ok=True)
+    path = kept.path("digitness", wanted, ".onnx") if kept is not None else None
+    if path is not None and _made_of(path) == wanted:
+        shutil.copyfile(path, target.with_name(f".{target.name}.partial"))
+        os.replace(target.with_name(f".{target.name}.partial"), target)
+        log.info("reusing the digit-ness model an earlier run trained on these digits")
+        return
+    log.info("training the digit-ness model that /handwriting refuses non-digits with")
     write_digitness(prepared, split.train, seed=config.seed, epochs=epochs, precision=config.precision)
+    if path is not None:
+        kept.keep(path, lambda partial: shutil.copyfile(target, partial), target.stat().st_size)
+
+
+def _made_of(path: Path) -> dict[str, str] | None:
+    """What the digit-ness file at `path` was made from; None when there is none to read."""
+    if not path.is_file():
+        return None
+    try:
+        return trained_from(path)
+    except Exception as exc:  # any of ONNX's parse errors: a damaged file, made again
+        log.warning("the digit-ness file %s cannot be read (%s): training it again", path, exc)
+        return None
 
 
 def finish(run: TrainingRun, split: Split, checker: keras.Model, *, while_scoring=None) -> TrainingStatus:
