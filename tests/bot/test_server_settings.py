@@ -404,3 +404,28 @@ async def test_forgetting_is_deferred_privately_at_once_then_confirmed(discord_s
         done = await server.wait_for_reply(ix, lambda r: r.content)
     assert callback.callback_type == 5 and callback.ephemeral
     assert done.kind == "edit" and done.ephemeral and done.content.startswith("Done")
+
+
+async def test_a_new_models_announcement_speaks_the_language_the_server_chose(discord_server, start_bot):
+    from bot.storage.schema import TrainingJob
+    from bot.training.spec import Evaluation
+
+    evaluation = Evaluation("vae16d-0123456789", 101.25, "vae16d-old", 102.5, 0.991, 8, 0.97, 50)
+    spanish = discord_server.add_guild("Rincón")
+    async with start_bot(dev_guild_id=None) as bot:
+        await discord_server.wait_until_connected()
+        await settle(discord_server, "settings language", {"language": "es"}, spanish)
+        announced = {}
+        for guild in (discord_server.world.guild, spanish):
+            job = TrainingJob(id=7, guild_id=guild.id, channel_id=guild.channel_id, started_by=1)
+            await bot.get_cog("Training").announce_swap(job, evaluation)
+            post = await discord_server.wait_for(
+                lambda r, guild=guild: (
+                    r.method == "POST" and r.path == f"/channels/{guild.channel_id}/messages"
+                )
+            )
+            announced[guild.name] = post.json["content"]
+    # The stand-in's servers are not Community ones (en-US), so only the choice makes it Spanish.
+    assert announced[discord_server.world.guild.name].startswith("The digit model was retrained (job #7)")
+    assert announced["Rincón"].startswith("El modelo de dígitos se ha reentrenado (trabajo n.º 7)")
+    assert "101,2" in announced["Rincón"] and "99,1" in announced["Rincón"]

@@ -80,7 +80,22 @@ async def test_an_unreadable_status_file_is_reported_not_crashed_on(discord_serv
     async with start_bot(training_dir=tmp_path / "run"):
         ix = await discord_server.inject_command("train-status")
         reply = await discord_server.wait_for_reply(ix, lambda r: r.embeds)
+        ix = await discord_server.inject_command("train-status", user=discord_server.bob)
+        es_reply = await discord_server.wait_for_reply(ix, lambda r: r.embeds)
     fields = _fields(reply)
     assert fields["State"] == "failed"
     assert "status file unreadable" in fields["Note"]
     assert reply.files == []
+    # A Spanish reader is told too, in Spanish.
+    assert _fields(es_reply)["Nota"] == "No se puede leer el archivo de estado del entrenamiento."
+
+
+def test_the_loss_curve_speaks_the_readers_language(tmp_path):
+    from bot.features.training.cog import read_status_and_curve
+
+    write_status(tmp_path, _running_status())
+    curves = {lang: read_status_and_curve(tmp_path, lang)[1] for lang in ("en", "es")}
+    assert all(image_of(curve).format == "PNG" for curve in curves.values())
+    # The same lines, labelled "época" and "pérdida (validación)…" for a Spanish reader.
+    assert curves["en"] != curves["es"]
+    assert image_of(curves["en"]).size == image_of(curves["es"]).size

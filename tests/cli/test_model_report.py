@@ -57,7 +57,7 @@ def test_the_shipped_models_report_shows_every_digit_and_the_worst_to_best_ratio
         f"{ratios['precision']:.2f}",
         f"{ratios['recall']:.2f}",
     ]
-    assert "independent augmented judge" in lines[13]
+    assert "independent judge (recipe: augmented;" in lines[13]
 
 
 def test_in_spanish_and_as_json(tmp_path):

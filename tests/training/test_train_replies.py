@@ -94,11 +94,12 @@ async def test_two_admins_cancelling_at_once_are_told_who_stopped_it(discord_ser
         )
         answers = [await discord_server.wait_for_reply(ix, lambda r: r.content) for ix in presses]
         job = await wait_for_job(bot, ended, timeout=60)
+    stopping = ("Stopping training job #1", "Deteniendo el trabajo de entrenamiento n.º 1")
     stopped_by = [
         ix.user
         for ix, answer in zip(presses, answers, strict=True)
         # either may get there first: alice reads English, bob Spanish
-        if answer.content.startswith(("Stopping training job #1", "Deteniendo el entrenamiento n.º 1"))
+        if answer.content.startswith(stopping)
     ]
     assert len(stopped_by) == 1, [a.content for a in answers]
     first = stopped_by[0]

@@ -8,6 +8,8 @@ import discord
 
 from bot.interactions.embeds import EMBED_FIELD_VALUE_LIMIT, EMBED_FOOTER_LIMIT, clip
 from bot.interactions.i18n import Lang, text
+from genai_models.numerals import number
+from genai_models.vae.serving.card import MNIST_ATTRIBUTION
 
 ABOUT_COLOUR = discord.Colour.from_rgb(120, 120, 130)
 
@@ -45,13 +47,14 @@ def about_embed(
         name=text("about_models", lang), value=clip("\n".join(models), EMBED_FIELD_VALUE_LIMIT), inline=False
     )
     if digit_card is not None and digit_card.get("attribution"):
+        # The shipped digits' credit in the reader's language; another data set's as its card says it.
+        credit = digit_card["attribution"]
+        credit = text("about_credit_mnist", lang) if credit == MNIST_ATTRIBUTION else credit
         embed.add_field(
-            name=text("about_credit", lang),
-            value=clip(digit_card["attribution"], EMBED_FIELD_VALUE_LIMIT),
-            inline=False,
+            name=text("about_credit", lang), value=clip(credit, EMBED_FIELD_VALUE_LIMIT), inline=False
         )
     audit = (
-        text("about_audit", lang, days=f"{audit_retention_days:g}")
+        text("about_audit", lang, days=number(audit_retention_days, lang))
         if audit_retention_days > 0
         else text("about_audit_disabled", lang)
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.interactions.embeds import EMBED_TITLE_LIMIT, attach_image, clip, vae_embed, vae_label
 from bot.interactions.i18n import Lang, text
 from bot.interactions.responses import Reply
-from genai_models.numerals import percent
+from genai_models.numerals import percent, signed
 
 # What each image is called in its message; embeds show it as attachment://name.
 # What each image is called in its message; embeds show it as attachment://name.
@@ -40,7 +40,8 @@ def digits_reply(
     embed.add_field(name=text("seed", lang), value=f"`{seed}`")
     embed.add_field(name=text("model", lang), value=vae_label(version))
     if any(offset):
-        embed.add_field(name=text("explore_position", lang), value=f"x {offset[0]:+.1f}, y {offset[1]:+.1f}")
+        x, y = (signed(value, lang, 1) for value in offset)
+        embed.add_field(name=text("explore_position", lang), value=f"x {x}, y {y}")
     return Reply(embeds=[embed], files=[attach_image(embed, png, DIGITS_FILE)])
 
 

@@ -9,6 +9,7 @@ import discord
 from bot.guild_rules.model import CAP, OPERATOR, GuildRules
 from bot.interactions.embeds import EMBED_DESCRIPTION_LIMIT, clip
 from bot.interactions.i18n import Lang, text
+from genai_models.numerals import number
 
 SETTINGS_COLOUR = discord.Colour.from_rgb(120, 120, 130)
 SOURCE_KEYS = {CAP: "settings_source_cap", OPERATOR: "settings_source_operator"}
@@ -20,7 +21,7 @@ def shown(key: str, value: Any, lang: Lang) -> str:
     if value is None or value == ():
         return text("settings_value_none", lang)
     if key.startswith("cooldown."):
-        return f"{float(value):g} s"
+        return f"{number(float(value), lang)} s"
     if key.endswith("_channels"):
         return ", ".join(f"<#{i}>" for i in value)
     if key.endswith("_roles") or key == "trainer_role":
@@ -36,7 +37,7 @@ def shown(key: str, value: Any, lang: Lang) -> str:
             {"admins": "trainers.admins", "role": "trainers.role", "nobody": "trainers.nobody"}[value], lang
         )
     if key == "persona":
-        return f"“{discord.utils.escape_markdown(str(value))}”"
+        return text("quoted", lang, text=discord.utils.escape_markdown(str(value)))
     return str(value)
 
 

@@ -25,6 +25,7 @@ from bot.features.training.embeds import (
     starter,
     training_reply,
 )
+from bot.guild_rules.model import SERVER
 from bot.interactions.i18n import Lang, command_text, interaction_language, language_of, text
 from bot.interactions.installs import IN_SERVERS, SERVER_INSTALL
 from bot.interactions.responses import Reply, reply_with, uninterrupted
@@ -47,12 +48,30 @@ log = logging.getLogger(__name__)
 MAX_EPOCHS = 500
 
 
-def read_status_and_curve(training_dir: Path) -> tuple[TrainingStatus | None, bytes | None]:
-    """The status (None: training never ran) and its loss curve, when there is history."""
+# The loss curve's lines, by the names Keras logs them under; another name is shown as it is.
+SERIES_NAMES = {
+    "loss": "chart_loss",
+    "val_loss": "chart_val_loss",
+    "reconstruction_loss": "chart_reconstruction",
+    "val_reconstruction_loss": "chart_val_reconstruction",
+    "kl_loss": "chart_kl",
+    "val_kl_loss": "chart_val_kl",
+}
+
+
+def read_status_and_curve(training_dir: Path, lang: Lang) -> tuple[TrainingStatus | None, bytes | None]:
+    """The status (None: training never ran) and its loss curve in `lang`, when there is history."""
     status = read_status(training_dir)
     if status is None or not any(status.history.values()):
         return status, None
-    return status, imaging.loss_curve_png(status.history)
+    history = {
+        (text(SERIES_NAMES[name], lang) if name in SERIES_NAMES else name): values
+        for name, values in status.history.items()
+    }
+    curve = imaging.loss_curve_png(
+        history, x_label=text("chart_epoch", lang), empty_text=text("chart_no_data", lang)
+    )
+    return status, curve
 
 
 # Why someone may not train here, when the server's settings chose who may.
@@ -135,7 +154,11 @@ class Training(commands.Cog):
         if job.channel_id is None:
             return
         guild = self.bot.get_guild(job.guild_id) if job.guild_id else None
-        lang = language_of(guild.preferred_locale if guild else None)
+        # Read by the whole channel: the language the server chose in /settings, else its
+        # Discord locale (en-US for any server that is not a Community one).
+        rules = await self.bot.server_rules.rules(job.guild_id)
+        chosen = rules.values["language"].source == SERVER
+        lang = rules.language if chosen else language_of(guild.preferred_locale if guild else None)
         try:
             await self.bot.get_partial_messageable(job.channel_id).send(
                 text(
@@ -282,9 +305,9 @@ class Training(commands.Cog):
         serving = self.bot.sampler.version if self.bot.sampler is not None else self.shipped_version
         job = await self.supervisor.jobs.latest() if self.supervisor is not None else None
         if job is None:
-            status, curve = await self.bot.run_blocking(read_status_and_curve, self.training_dir)
+            status, curve = await self.bot.run_blocking(read_status_and_curve, self.training_dir, lang)
             return training_reply(status, curve, shipped_version=serving, lang=lang)
-        status, curve = await self.bot.run_blocking(read_status_and_curve, Path(job.job_dir))
+        status, curve = await self.bot.run_blocking(read_status_and_curve, Path(job.job_dir), lang)
         last_ended = await self.supervisor.jobs.last_ended()
         can_resume = (
             self.is_admin(interaction)

@@ -19,6 +19,7 @@ from bot.interactions.embeds import (
 from bot.interactions.i18n import Lang, text
 from bot.interactions.responses import Reply
 from genai_models.numerals import decimal, percent
+from genai_models.vae.training.status import STATUS_UNREADABLE
 
 if TYPE_CHECKING:
     from bot.storage.schema import ModelVersion, TrainingJob
@@ -79,6 +80,8 @@ def training_embed(
             name=text("train_message", lang),
             value=clip(without_paths(status.message), EMBED_FIELD_VALUE_LIMIT),
         )
+    elif status.message and status.message.startswith(STATUS_UNREADABLE):
+        embed.add_field(name=text("train_message", lang), value=text("train_status_unreadable", lang))
     return embed
 
 

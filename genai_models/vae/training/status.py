@@ -100,6 +100,9 @@ def write_status(training_dir: Path, status: TrainingStatus) -> None:
     write_json_atomic(Path(training_dir) / STATUS_FILE, status.to_json())
 
 
+STATUS_UNREADABLE = "status file unreadable"  # a status read from a damaged file says this
+
+
 def read_status(training_dir: Path, *, observed: bool = True) -> TrainingStatus | None:
     """The last status written under `training_dir`, or None when no training ever ran there;
     a run whose process died reads as interrupted (see `TrainingStatus.observed`) unless
@@ -116,7 +119,7 @@ def read_status(training_dir: Path, *, observed: bool = True) -> TrainingStatus 
             total_epochs=0,
             started_at="",
             updated_at="",
-            message=f"status file unreadable: {type(exc).__name__}",
+            message=f"{STATUS_UNREADABLE}: {type(exc).__name__}",
         )
     status = TrainingStatus.from_json(payload)
     return status.observed() if observed else status
