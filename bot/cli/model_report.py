@@ -114,7 +114,7 @@ def _measured(args: argparse.Namespace, model_dir: Path, card: dict):
     if args.judge_epochs is not None and args.judge_epochs < 1:
         raise CliError("--judge-epochs must be at least 1", exit_code=2)
     source = card.get("data", {}).get("source")
-    data_path = args.data or (Path(source) if source else None)
+    data_path = args.data or (_found(Path(source)) if source else None)
     if args.data is not None and not args.data.is_file():
         raise CliError(f"--data {args.data}: no such file", exit_code=2)
     if data_path is None or not data_path.is_file():
@@ -160,3 +160,16 @@ def _measured(args: argparse.Namespace, model_dir: Path, card: dict):
         ) from None
     print(f"wrote {model_dir / 'fairness.json'} and its reference in the model card", file=sys.stderr)
     return report
+
+
+# The checkout this package runs from: a card's relative data path (the shipped card's
+# datasets/mnist-digits-8k.npz) may be relative to it rather than to where the command runs.
+CHECKOUT = Path(__file__).resolve().parents[2]
+
+
+def _found(source: Path) -> Path:
+    """`source` as given, else (a relative one) under the checkout when it is there."""
+    if source.is_absolute() or source.is_file():
+        return source
+    in_checkout = CHECKOUT / source
+    return in_checkout if in_checkout.is_file() else source

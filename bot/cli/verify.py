@@ -2,7 +2,8 @@
 
 For each file: whether its credentials are valid, who signed them, what made the image (a
 trained algorithm? which software and model), and whether the file was changed after signing.
-Exit status 0 when every file carries valid credentials, 1 otherwise.
+Exit status 0 when every file carries valid credentials (with --trust: signed by an issuer it
+names), 1 otherwise.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from bot.settings import Settings
 DESCRIPTION = (
     "Check the C2PA Content Credentials inside image files: valid or not, who signed them, what "
     "made the image, and whether the file was changed after signing. Exit status 0 when every "
-    "file's credentials are valid."
+    "file's credentials are valid (with --trust, and signed by an issuer it names)."
 )
 
 
@@ -53,12 +54,14 @@ def handle_verify(args: argparse.Namespace, settings: Settings) -> int:
             status = 1
             continue
         report = read_credentials(data, trust_anchors=anchors)
-        if not report.valid:
+        # With --trust the question is "signed by one of these?": another issuer's valid
+        # signature (every genai-bot's own local authority signs alike) does not pass.
+        if not report.valid or (anchors is not None and not report.trusted):
             status = 1
         if args.json:
             print(json.dumps({"file": str(path), **describe(report)}, ensure_ascii=False))
         else:
-            print(f"{path}:\n" + "\n".join(f"  {line}" for line in lines(report)))
+            print(f"{path}:\n" + "\n".join(f"  {line}" for line in lines(report, anchors)))
     return status
 
 
@@ -115,14 +118,16 @@ def describe(report) -> dict:
     }
 
 
-def lines(report) -> list[str]:
-    """The report as a person reads it."""
+def lines(report, anchors: bytes | None = None) -> list[str]:
+    """The report as a person reads it (`anchors`: what --trust gave)."""
     if not report.has_credentials:
         return ["no Content Credentials", *report.problems]
     if report.valid:
         # Only --trust makes an issuer trusted here, even one whose own name says "untrusted"
         # (the local authority's certificates say so for every other reader).
         trust = "issuer trusted with --trust" if report.trusted else "signer not on a trust list"
+        if anchors and not report.trusted:
+            trust = "but NOT signed by an issuer --trust names"
         verdict = f"valid Content Credentials ({trust})"
     else:
         verdict = "INVALID Content Credentials"

@@ -46,9 +46,10 @@ def parse_url(raw: str | URL) -> URL:
     """`raw` as an async SQLAlchemy URL; DatabaseError (one line) when it cannot be one."""
     try:
         url = make_url(raw)
-    except sa_exc.ArgumentError:
+    except (sa_exc.ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise DatabaseError(
-            "GENAI_DATABASE_URL is not a database URL (expected e.g. sqlite+aiosqlite:///data/genai-bot.db)"
+            "GENAI_DATABASE_URL is not a database URL (expected e.g. sqlite+aiosqlite:///data/genai-bot.db "
+            "or postgresql+asyncpg://user:password@host:5432/name)"
         ) from None
     driver = url.drivername
     if driver in SYNC_ONLY_DRIVERS:

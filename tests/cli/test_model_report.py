@@ -183,3 +183,14 @@ def test_a_card_that_is_no_json_object_is_one_line(tmp_path):
     assert run.stderr.strip().splitlines() == [
         f"genai-bot: Model card {model_dir / CARD_FILE} is not a model card (a JSON object)"
     ]
+
+
+def test_the_shipped_cards_digits_are_found_from_any_folder(tmp_path, monkeypatch):
+    """--measure reads the digits a card names: the shipped card names the clone's own file,
+    relative to the clone, so a command run elsewhere still finds it (no --data needed)."""
+    from bot.cli.model_report import _found
+
+    monkeypatch.chdir(tmp_path)
+    source = Path(json.loads((PRETRAINED_DIR / CARD_FILE).read_text())["data"]["source"])
+    assert not source.is_absolute() and not source.exists()  # not here...
+    assert _found(source) == REPO_ROOT / "datasets" / "mnist-digits-8k.npz"  # ...but in the clone

@@ -83,6 +83,19 @@ def test_verify_trusts_the_local_authority_only_when_told_to_and_names_unsigned_
     assert run.returncode == 1 and "Traceback" not in run.stderr
 
 
+def test_with_trust_a_file_another_authority_signed_does_not_pass(demo, tmp_path):
+    """Every genai-bot's own authority signs as "genai-bot (local, untrusted)": --trust is how a
+    script tells its own bot's images from another install's, so the exit status must."""
+    from genai_models.imaging.local_authority import local_identity
+
+    local_identity(tmp_path / "elsewhere")  # another install's authority
+    run = genai_bot("verify", "--trust", str(tmp_path / "elsewhere" / "ca.pem"), "out/digits.png", cwd=demo)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "valid Content Credentials (but NOT signed by an issuer --trust names)" in run.stdout
+    mine = genai_bot("verify", "--trust", "data/c2pa/ca.pem", "out/digits.png", cwd=demo)
+    assert mine.returncode == 0, mine.stdout + mine.stderr
+
+
 @pytest.mark.parametrize("trusted", ["data/c2pa/ca.key", "out/digits.png"])
 def test_a_trust_file_that_holds_no_certificate_is_refused_in_one_line(demo, trusted):
     run = genai_bot("verify", "--trust", trusted, "out/digits.png", cwd=demo)

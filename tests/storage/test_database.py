@@ -150,6 +150,8 @@ async def test_another_programs_database_is_refused_and_not_touched(database_url
     ("url", "expected"),
     [
         ("not a url", "is not a database URL"),
+        ("postgres://bot:secret@host:notaport/db", "is not a database URL"),  # the port
+        ("postgresql://bot:secret@[::1/db", "is not a database URL"),
         ("sqlite+pysqlite:///x.db", r"which blocks: use sqlite\+aiosqlite"),
         ("postgresql+psycopg2://h/db", r"which blocks: use postgresql\+asyncpg"),
         ("nosuchdb://host/x", "cannot use GENAI_DATABASE_URL"),

@@ -191,7 +191,9 @@ def test_the_cards_per_digit_bars_serve_more_of_a_digit_and_leave_its_legible_di
         np.testing.assert_array_equal(sampler._legible[k], served)
         drawn = sampler.digits(k, count=100, seed=k)
         assert (np.argmax(sampler.classify_images(drawn), axis=1) == k).all(), k
-    np.testing.assert_allclose(sampler.plane.basis, strict.plane.basis, atol=1e-9)
+    # Fitted here on the same legible digits (compared exactly above) as at export, but with
+    # this CPU's float32 kernels: equal to rounding, not to the bit, on another CPU.
+    np.testing.assert_allclose(sampler.plane.basis, strict.plane.basis, rtol=0, atol=1e-6)
     assert (sampler.style_axes, sampler.style_extent) == (strict.axes, strict.extent)
 
 
