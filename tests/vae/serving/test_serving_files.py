@@ -72,7 +72,8 @@ def test_the_stored_pools_are_what_vetting_the_model_gives(sampler):
     again = vet_sampler(sampler)
     for k in range(10):
         np.testing.assert_array_equal(sampler._pools[k], again_pool(sampler, again, k))
-    np.testing.assert_allclose(sampler.plane.basis, again.plane.basis, atol=1e-9)
+    # The plane is fitted again with this CPU's float32 kernels: equal to rounding on another CPU.
+    np.testing.assert_allclose(sampler.plane.basis, again.plane.basis, rtol=0, atol=1e-6)
     assert (sampler.style_axes, sampler.style_extent) == (again.axes, again.extent)
 
 
