@@ -29,6 +29,7 @@ endif
 $(STAMP): pyproject.toml $(if $(WRONG_VENV),wrong-venv)
 	$(if $(WRONG_VENV),@echo '$(WRONG_VENV)' && rm -rf $(VENV))
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	@echo 'Installing genai-bot and what it needs into $(VENV): about 2 GB (TensorFlow trains the digit model), a few minutes the first time'
 	$(BIN)/pip install --quiet --upgrade pip
 	PYTHONWARNINGS='ignore:::setuptools.command.editable_wheel' $(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bot.fair_use.limits import COMMAND_RESOURCES, DEFAULT_COOLDOWNS_S, AccessLists, FairUseLimits
@@ -28,6 +28,15 @@ OWN_PREFIXES = ("GENAI_",)
 # How alike (difflib's ratio) a name must be to one of ours to be taken for a misspelling of it;
 # other tools' variables in the same .env (POSTGRES_PASSWORD, OPENAI_ORG_ID) are far enough.
 MISSPELLING_CUTOFF = 0.85
+# Names that guides and other libraries give our settings, too unlike ours for the cutoff.
+OTHER_NAMES = {
+    "OPENAI_KEY": "OPENAI_API_KEY",
+    "OPENAI_URL": "OPENAI_BASE_URL",
+    "OPENAI_API_BASE": "OPENAI_BASE_URL",  # openai-python before 1.0
+    "OPENAI_API_URL": "OPENAI_BASE_URL",
+    "OPENAI_ENDPOINT": "OPENAI_BASE_URL",
+    "BOT_TOKEN": "DISCORD_TOKEN",
+}
 
 
 def setting_notices(settings: Settings) -> list[str]:
@@ -53,9 +62,13 @@ def unread_settings(names: Iterable[str]) -> tuple[tuple[str, str | None], ...]:
     for name in sorted(names):
         if name in known:
             continue
-        close = difflib.get_close_matches(name, known, n=1, cutoff=MISSPELLING_CUTOFF)
-        if close or name.startswith(OWN_PREFIXES):
-            found.append((name, close[0] if close else None))
+        upper = name.upper()  # the environment's names are case-sensitive: openai_model is not read
+        meant = OTHER_NAMES.get(upper) or (upper if upper in known else None)
+        if meant is None:
+            close = difflib.get_close_matches(upper, known, n=1, cutoff=MISSPELLING_CUTOFF)
+            meant = close[0] if close else None
+        if meant or upper.startswith(OWN_PREFIXES):
+            found.append((name, meant))
     return tuple(found)
 
 
@@ -278,13 +291,20 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
                     from_file.add(name)
         environ = os.environ
     try:
-        return _settings_from(environ)
+        settings = _settings_from(environ)
     except SettingsError as exc:
         # Say where a bad value was written, when it was the .env file.
         named = next((name for name in from_file if str(exc).startswith(name)), None)
         if named is None:
             raise
         raise SettingsError(f"{exc} (in {found})") from None
+    # A checkout's .env read from another folder: its data folder (the default, or a relative
+    # one it names) is the checkout's, not a new empty one wherever the command runs.
+    chosen_here = "GENAI_DATA_DIR" in environ and "GENAI_DATA_DIR" not in from_file
+    if found is not None and not chosen_here and not settings.data_dir.is_absolute():
+        if found.parent != Path.cwd().resolve():
+            settings = replace(settings, data_dir=found.parent / settings.data_dir)
+    return settings
 
 
 def _read_dotenv(path: Path) -> dict[str, str]:

@@ -31,10 +31,10 @@ def commented_keys() -> list[str]:
 
 
 def test_every_variable_the_settings_read_is_documented():
-    from bot.settings import RETIRED
+    from bot.settings import OTHER_NAMES, RETIRED
 
     named = set(re.findall(r'"([A-Z][A-Z0-9]*_[A-Z0-9_]+)"', (REPO / "bot/settings.py").read_text()))
-    read = named - set(RETIRED)  # named only to say they are no longer read
+    read = named - set(RETIRED) - set(OTHER_NAMES)  # named only to say they are not read
     documented = set(commented_keys())
     assert read, "no variable names found in bot/settings.py"
     assert read <= documented, sorted(read - documented)
@@ -203,6 +203,9 @@ def test_a_misspelt_setting_is_named_with_the_one_it_looks_like_and_other_tools_
             "POSTGRES_PASSWORD": "x",  # compose's, in the same .env
             "OPENAI_ORG_ID": "org",  # the openai library's own
             "PATH": "/usr/bin",
+            "OPENAI_KEY": "sk-x",  # what guides call OPENAI_API_KEY
+            "OPENAI_API_BASE": "http://x/v1",  # openai-python 0.x's name
+            "openai_model": "llama3",  # the environment's names are case-sensitive
         },
         dotenv=False,
     )
@@ -210,7 +213,11 @@ def test_a_misspelt_setting_is_named_with_the_one_it_looks_like_and_other_tools_
         "GENAI_METRIC_PORT is not a setting genai-bot reads (did you mean GENAI_METRICS_PORT?): "
         "it changes nothing",
         "GENAI_NO_SUCH_THING is not a setting genai-bot reads: it changes nothing",
+        "OPENAI_API_BASE is not a setting genai-bot reads (did you mean OPENAI_BASE_URL?): "
+        "it changes nothing",
+        "OPENAI_KEY is not a setting genai-bot reads (did you mean OPENAI_API_KEY?): it changes nothing",
         "OPENAI_MODLE is not a setting genai-bot reads (did you mean OPENAI_MODEL?): it changes nothing",
+        "openai_model is not a setting genai-bot reads (did you mean OPENAI_MODEL?): it changes nothing",
     ]
 
 
@@ -228,3 +235,25 @@ def test_every_command_says_which_settings_in_dotenv_change_nothing(tmp_path):
         "GENAI_METRIC_PORT is not a setting genai-bot reads (did you mean GENAI_METRICS_PORT?)" in run.stderr
     )
     assert "POSTGRES_PASSWORD" not in run.stderr and "compose-s" not in run.stderr
+
+
+def test_the_checkouts_env_read_from_another_folder_keeps_the_checkouts_data(tmp_path, monkeypatch):
+    """Run from elsewhere, a command reads the checkout's .env: it must find the checkout's
+    database and signing keys, not start an empty data folder wherever it runs."""
+    import bot.settings
+    from bot.settings import load_settings
+
+    checkout, elsewhere = tmp_path / "checkout", tmp_path / "elsewhere"
+    for folder in (checkout, elsewhere):
+        folder.mkdir()
+    (checkout / "pyproject.toml").write_text("")
+    (checkout / ".env").write_text("# the operator's settings\n")
+    monkeypatch.setattr(bot.settings, "PROJECT_DIR", checkout)
+    monkeypatch.delenv("GENAI_DATA_DIR", raising=False)
+    monkeypatch.chdir(elsewhere)
+    assert load_settings().data_dir == checkout.resolve() / "data"
+    monkeypatch.setenv("GENAI_DATA_DIR", "mine")  # chosen in this shell: relative to it
+    assert load_settings().data_dir == Path("mine")
+    monkeypatch.delenv("GENAI_DATA_DIR")
+    monkeypatch.chdir(checkout)  # in the checkout itself, as the docs write it
+    assert load_settings().data_dir == Path("data")
