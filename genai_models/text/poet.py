@@ -343,15 +343,24 @@ class Poet:
             raise self._out_of_time(f"the {stage} check", 0) from None
 
     def _out_of_time(self, what: str, retries: int) -> GenAIError:
+        url = loggable_url(self._config.base_url or OPENAI_BASE_URL)
         log.warning(
             "chat request to %s (model %s) ran out of its %g s deadline during %s (after %d retries)",
-            loggable_url(self._config.base_url or OPENAI_BASE_URL),
+            url,
             self._config.model,
             self._config.deadline_s,
             what,
             retries,
+            extra={FAILURE_LOGGED: True},  # a command line prints the hint below instead
         )
-        return ServiceUnavailableError(code="timeout")
+        error = ServiceUnavailableError(code="timeout")
+        # The deadline bounds the whole poem, whatever OPENAI_TIMEOUT allows one request.
+        deadline = self._config.deadline_s
+        error.operator_hint = (
+            f"{url.rstrip('/')} had not finished the poem within OPENAI_DEADLINE ({deadline:g} s, the "
+            "limit for a whole poem, whatever OPENAI_TIMEOUT is): raise OPENAI_DEADLINE for a slow server"
+        )
+        return error
 
     def _failure(self, exc: BaseException, phase: Phase, *, retries: int = 0) -> GenAIError:
         config = self._config

@@ -224,3 +224,20 @@ async def test_a_base_url_without_v1_is_one_line_saying_to_add_it(openai_server,
 
     assert run.returncode == 1
     assert run.stderr.count("\n") == 1 and "OPENAI_BASE_URL usually ends in /v1" in run.stderr
+
+
+@pytest.mark.asyncio
+async def test_a_server_slower_than_the_deadline_names_the_deadline_not_the_timeout(openai_server, tmp_path):
+    """Raising OPENAI_TIMEOUT does not outlast OPENAI_DEADLINE: the operator is told which one to raise."""
+    openai_server.slow_first_byte_s = 15
+    openai_server.inject(Fault.SLOW_FIRST_BYTE)
+    env = server_env(openai_server) | {"OPENAI_DEADLINE": "5", "OPENAI_TIMEOUT": "60"}
+
+    run = await run_cli("poem", "la luna", env=env, cwd=tmp_path)
+
+    assert run.returncode == 1
+    assert run.stderr.endswith(
+        "had not finished the poem within OPENAI_DEADLINE (5 s, the limit for a whole poem, whatever "
+        "OPENAI_TIMEOUT is): raise OPENAI_DEADLINE for a slow server\n"
+    ), run.stderr
+    assert run.stderr.count("\n") == 1  # one line, not the log line beside it
