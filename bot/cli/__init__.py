@@ -52,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=environment_epilog(ENVIRONMENT) + "\n\n`genai-bot COMMAND --help` says more.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    from genai_models.imaging.provenance import product_version
+
+    parser.add_argument("--version", action="version", version=product_version())
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in SUBCOMMAND_MODULES:
         importlib.import_module(name).register(subparsers)

@@ -419,10 +419,11 @@ def run_handwriting(args: argparse.Namespace, settings: Settings) -> int:
         png, written = draw_handwriting(sampler, image, args.digit, mark=settings.image_mark)
     except GenAIError as exc:
         raise CliError(f"{args.image}: {exc}") from None
+    article = "an" if written.digit == 8 else "a"
     if written.given:
-        print(f"{args.image} shows a {written.digit} (as given)")
+        print(f"{args.image} shows {article} {written.digit} (as given)")
     else:
-        print(f"{args.image} reads as a {written.digit} ({written.confidence:.0%} sure)")
+        print(f"{args.image} reads as {article} {written.digit} ({written.confidence:.0%} sure)")
     _write(args.out, png)
     return 0
 

@@ -92,3 +92,13 @@ def test_the_bot_lists_every_setting_and_what_draws_lists_how_it_signs():
 def test_the_checker_notices_an_option_without_help():
     text = "usage: x\n\noptions:\n  -h, --help  show this\n  --seed SEED\n  --out OUT   where\n"
     assert arguments_without_help(text) == ["--seed SEED"]
+
+
+def test_version_says_the_installed_version():
+    from importlib import metadata
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert out.getvalue() == f"genai-bot {metadata.version('genai-bot')}\n"
