@@ -39,7 +39,7 @@ def loss_curve_png(
 
     Non-finite values leave a gap; a series with a single value is drawn as a dot; with no values
     at all the image just says `empty_text`. Pass `x_label` and `empty_text` translated for other
-    languages (accents are dropped: the bundled font lacks them).
+    languages.
     """
     _check_size(width, height)
     image = Image.new("RGB", (width, height), PAPER)

@@ -6,6 +6,7 @@ import functools
 import math
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 
 from PIL import ImageDraw, ImageFont
 
@@ -18,26 +19,28 @@ PALETTE = (
     (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
     (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207),
 )  # fmt: skip
-# Pillow's built-in font covers printable ASCII and these; other text is folded into them
-_EXTRA_GLYPHS = frozenset("©«°±´·»")
-_DROPPED = frozenset("¿¡")
+# DejaVu Sans, shipped beside this module (fonts/LICENSE): the same on every machine (no system
+# fonts), with the accents and ¿ ¡ of Spanish, which Pillow's own default font draws as boxes.
+FONT_FILE = Path(__file__).with_name("fonts") / "DejaVuSans.ttf"
+# What the charts draw as it is: printable ASCII, Latin-1's letters and signs, a few more.
+_GLYPHS = frozenset([*map(chr, range(0x20, 0x7F)), *map(chr, range(0xA0, 0x100)), *"–—‘’“”…→←↑↓−"])
 
 
 @functools.cache
-def font() -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    """Pillow's bundled font, so charts look the same on every machine (no system fonts)."""
-    return ImageFont.load_default(FONT_SIZE)
+def font() -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(FONT_FILE), FONT_SIZE)
 
 
 def drawable(text: str) -> str:
-    """`text` in characters the bundled font has: accents dropped ("época" → "epoca"), ¿ ¡ removed,
-    anything else unknown shown as "?"."""
+    """`text` in characters the charts draw: others lose their accents where that leaves a
+    letter they draw ("ő" → "o"), else show as "?"."""
     out = []
-    for char in unicodedata.normalize("NFKD", text):
-        if unicodedata.combining(char) or char in _DROPPED:
+    for char in unicodedata.normalize("NFC", text):
+        if char in _GLYPHS:
+            out.append(char)
             continue
-        printable = " " <= char <= "~" or char in _EXTRA_GLYPHS
-        out.append(char if printable else "?")
+        base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+        out.append(base if base and all(c in _GLYPHS for c in base) else "?")
     return "".join(out)
 
 

@@ -45,7 +45,7 @@ def style_map_png(
     """Panels `columns` to a row on white, each `panel_size` pixels a side, with labelled axes.
 
     `x_label` / `y_label` say what each axis does (the caller measures it); `legend` says what
-    the dots are. Text outside the bundled font's characters is folded (accents dropped).
+    the dots are. Text outside the charts' characters is folded (plotting.drawable).
     """
     if not panels:
         raise ValueError("a style map needs at least one panel")

@@ -229,3 +229,22 @@ def test_loss_curve_skips_non_finite_values_and_accented_titles() -> None:
 def test_imaging_imports_without_tensorflow() -> None:
     code = "import sys, genai_models.imaging; sys.exit('tensorflow' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_the_charts_draw_spanish_as_it_is_written():
+    """The charts' own font draws accents, ñ and ¿ ¡ as letters of their own (Pillow's default
+    font draws each as the same empty box); characters beyond it are folded or marked."""
+    from PIL import ImageDraw
+
+    from genai_models.imaging.plotting import drawable, font
+
+    assert drawable("¿Época? ¡Sí! → dígitos «5»") == "¿Época? ¡Sí! → dígitos «5»"
+    assert drawable("Őrség 漢") == "Orség ?"
+
+    def ink(char: str) -> bytes:
+        canvas = Image.new("L", (24, 24), 0)
+        ImageDraw.Draw(canvas).text((4, 2), char, fill=255, font=font())
+        return canvas.tobytes()
+
+    drawn = [ink(char) for char in "eéèñn¿?"]
+    assert len(set(drawn)) == len(drawn)  # seven different glyphs, no shared box
