@@ -138,7 +138,11 @@ def main(argv: list[str] | None = None) -> int:
             from bot.cli.signing import install_signer
 
             runs_bot = args.command in ("run", "start") and bool(settings.discord_token)
-            install_signer(settings, now=runs_bot)
+            try:
+                install_signer(settings, now=runs_bot)
+            except GenAIError as exc:  # its certificate or data folder: configuration
+                print(f"genai-bot: {exc}", file=sys.stderr)
+                return 2
             code = int(args.handler(args, settings) or 0)
             sys.stdout.flush()  # here, so that a reader gone early (`| head`) is caught below
             return code

@@ -9,6 +9,7 @@ first draws, so commands that draw nothing create no keys.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from genai_models.imaging import content_credentials
@@ -47,10 +48,11 @@ def make_signer(settings: Settings, *, level: int = logging.INFO) -> CredentialS
     try:
         identity = local_identity(folder)
     except OSError as exc:
+        which = f" ({Path(exc.filename).name})" if exc.filename else ""
         raise SigningError(
-            f"cannot create the local signing certificate in {folder}: {exc.strerror or exc}. "
-            f"It lives in the data folder (GENAI_DATA_DIR, here {settings.data_dir}): point that "
-            "at a folder this user may write"
+            f"cannot create or use the local signing certificate in {folder}: "
+            f"{exc.strerror or exc}{which}. It lives in the data folder (GENAI_DATA_DIR, here "
+            f"{settings.data_dir}): point that at a folder this user may write"
         ) from None
     signer = CredentialSigner(identity)
     # Not a WARNING: the default set-up, not a fault (and a failing start stays one line).

@@ -375,3 +375,17 @@ async def test_demo_poem_without_a_text_endpoint_is_a_settings_error(tmp_path):
     assert run.returncode == 2
     assert "--poem: set OPENAI_API_KEY or OPENAI_BASE_URL" in run.stderr
     assert not (tmp_path / "out").exists()  # refused before drawing what it could not finish
+
+
+@pytest.mark.asyncio
+async def test_a_data_folder_the_signing_keys_cannot_live_in_is_a_configuration_error(tmp_path):
+    (tmp_path / "data").write_text("a file where the data folder should be")
+    env = {
+        "TEST_DISCORD_API": "http://127.0.0.1:9/api/v10",  # never reached: the start stops first
+        "TEST_DISCORD_GATEWAY": "ws://127.0.0.1:9/",
+        "DISCORD_TOKEN": "a-token.that.never-leaves-this-machine",
+    }
+    run = await finish(await start_cli("run", env=env, cwd=tmp_path, entry=ENTRY_VIA_STAND_IN))
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.startswith("genai-bot: cannot create or use the local signing certificate in data/c2pa")
+    assert "GENAI_DATA_DIR, here data" in run.stderr and run.stderr.count("\n") == 1, run.stderr
