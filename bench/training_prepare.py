@@ -27,7 +27,7 @@ from pathlib import Path
 from bench.arguments import bench_parser
 from bench.training_swap import REPO_ROOT, JobRun, _weights, make_digits, run_job
 
-QUICK_ARGV = ["--digits", "2000"]
+QUICK_ARGV = ["--digits", "2000", "--epochs", "1"]
 MODELS = ("checker.keras", "digitness.onnx")
 
 
@@ -57,16 +57,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = bench_parser("bench.training_prepare", __doc__)
     parser.add_argument("--digits", type=int, default=8000, help="digits to train and validate on")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=10,
+        help="epochs per job (default 10: a shorter job trains its digit-ness model as many epochs "
+        "only, at most 10, so fewer understate what the first job makes)",
+    )
     args = parser.parse_args(argv)
     logging.getLogger("genai_models").setLevel(logging.ERROR)
     print(
-        f"{args.digits} digits, 1 epoch per job, seed {args.seed}; {os.cpu_count()} cores, "
+        f"{args.digits} digits, {args.epochs} epochs per job, seed {args.seed}; {os.cpu_count()} cores, "
         f"load average {os.getloadavg()[0]:.1f} at the start"
     )
     with tempfile.TemporaryDirectory(prefix="training-prepare-") as scratch_name:
         scratch = Path(scratch_name)
         spec = {
-            "epochs": 1,
+            "epochs": args.epochs,
             "seed": args.seed,
             "data": str(make_digits(args.digits, scratch / "digits.npz")),
             "resume": False,

@@ -171,6 +171,8 @@ async def serve(settings: Settings, *, token: str, sync_only: bool = False) -> i
             database = await open_database(settings)
             services.push_async_callback(database.close)
             registry_model = await _registry_model(database, settings)
+            if registry_model is None:
+                require_model_folder(settings)  # before logging in, as a wrong token is
             claim = await claim_shards(settings, database)
             if claim is not None:
                 services.push_async_callback(claim.release)
@@ -324,6 +326,21 @@ async def _registry_model(database: Database, settings: Settings) -> Path | None
     from bot.training.registry import ModelRegistry
 
     return await ModelRegistry(database, settings.data_dir / "models").serving_path()
+
+
+def require_model_folder(settings: Settings) -> None:
+    """A GENAI_MODEL_DIR that holds no model is a configuration error, said before the bot logs
+    in (the model itself loads while the bot connects)."""
+    from genai_models.vae.serving.card import CARD_FILE
+
+    folder = settings.model_dir
+    if folder is not None and not (folder / CARD_FILE).is_file():
+        where = "does not exist" if not folder.exists() else f"holds no {CARD_FILE}"
+        raise StartupError(
+            f"GENAI_MODEL_DIR={folder} {where}: point it at a folder `genai-bot train` wrote, or "
+            "leave it unset to serve the shipped model",
+            exit_code=CONFIG_EXIT_CODE,
+        )
 
 
 def sampler_loader(settings: Settings, registry_model: Path | None = None):

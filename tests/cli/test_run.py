@@ -389,3 +389,19 @@ async def test_a_data_folder_the_signing_keys_cannot_live_in_is_a_configuration_
     assert run.returncode == 2, run.stderr
     assert run.stderr.startswith("genai-bot: cannot create or use the local signing certificate in data/c2pa")
     assert "GENAI_DATA_DIR, here data" in run.stderr and run.stderr.count("\n") == 1, run.stderr
+
+
+@pytest.mark.asyncio
+async def test_a_model_folder_that_holds_no_model_is_said_before_logging_in(tmp_path):
+    env = {
+        "TEST_DISCORD_API": "http://127.0.0.1:9/api/v10",  # never reached: the start stops first
+        "TEST_DISCORD_GATEWAY": "ws://127.0.0.1:9/",
+        "DISCORD_TOKEN": "a-token.that.never-leaves-this-machine",
+        "GENAI_MODEL_DIR": "runs/no-such-model",
+    }
+    run = await finish(await start_cli("run", env=env, cwd=tmp_path, entry=ENTRY_VIA_STAND_IN))
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.endswith(
+        "genai-bot: GENAI_MODEL_DIR=runs/no-such-model does not exist: point it at a folder "
+        "`genai-bot train` wrote, or leave it unset to serve the shipped model\n"
+    ), run.stderr
