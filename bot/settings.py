@@ -535,6 +535,13 @@ def _refuse_placeholders(env: Mapping[str, str]) -> None:
                 f"{name} is still the example value {placeholder!r}: put your own value in .env, "
                 "or leave it empty (see .env.example)"
             )
+    # A token never holds a space: one that does was copied with "Bot " before it, or with
+    # something after it, and would only be refused by Discord, online, later. Not shown.
+    if any(char.isspace() for char in env.get("DISCORD_TOKEN", "").strip()):
+        raise SettingsError(
+            "DISCORD_TOKEN has a space in it: copy the token alone from the Bot page of your "
+            "application (no 'Bot ' before it, nothing after it)"
+        )
 
 
 def _int(env: Mapping[str, str], name: str, default: int | None, *, low: int, high: int):

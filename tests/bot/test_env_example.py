@@ -257,3 +257,17 @@ def test_the_checkouts_env_read_from_another_folder_keeps_the_checkouts_data(tmp
     monkeypatch.delenv("GENAI_DATA_DIR")
     monkeypatch.chdir(checkout)  # in the checkout itself, as the docs write it
     assert load_settings().data_dir == Path("data")
+
+
+@pytest.mark.parametrize(
+    "token", ["Bot MTIzNDU2.abc.def", "MTIzNDU2.abc.def trailing-words", "MTIz\tNDU2.abc.def"]
+)
+def test_a_token_copied_with_more_than_the_token_is_refused_without_showing_it(token):
+    with pytest.raises(SettingsError) as refused:
+        load_settings({"DISCORD_TOKEN": token}, dotenv=False)
+    assert str(refused.value).startswith("DISCORD_TOKEN has a space in it: copy the token alone")
+    assert "MTIz" not in str(refused.value) and "abc" not in str(refused.value)
+    assert (
+        load_settings({"DISCORD_TOKEN": "  MTIzNDU2.abc.def\n"}, dotenv=False).discord_token
+        == "MTIzNDU2.abc.def"
+    )
