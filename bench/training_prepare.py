@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 
 from bench.arguments import bench_parser
-from bench.training_swap import REPO_ROOT, JobRun, _weights, make_digits, run_job
+from bench.training_swap import REPO_ROOT, JobRun, make_digits, run_job, saved_weights
 
 QUICK_ARGV = ["--digits", "2000", "--epochs", "1"]
 MODELS = ("checker.keras", "digitness.onnx")
@@ -47,7 +47,11 @@ def same_models(first: JobRun, second: JobRun) -> list[str]:
     differ = []
     for name in MODELS:
         a, b = first.job_dir / name, second.job_dir / name
-        same = _weights(a) == _weights(b) if name.endswith(".keras") else a.read_bytes() == b.read_bytes()
+        same = (
+            saved_weights(a) == saved_weights(b)
+            if name.endswith(".keras")
+            else a.read_bytes() == b.read_bytes()
+        )
         if not same:
             differ.append(name)
     return differ

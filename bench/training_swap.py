@@ -231,7 +231,9 @@ def compare(ours: JobRun, baseline: JobRun) -> list[str]:
     """What differs: the saved models' weights, the scores (the fidelity is drawn afresh by
     each job: not compared)."""
     differ = [
-        name for name in SAVED_MODELS if _weights(ours.job_dir / name) != _weights(baseline.job_dir / name)
+        name
+        for name in SAVED_MODELS
+        if saved_weights(ours.job_dir / name) != saved_weights(baseline.job_dir / name)
     ]
     differ += [name for name in SAME_FIELDS if ours.evaluation.get(name) != baseline.evaluation.get(name)]
     for name in ("fairness", "serving_fairness"):
@@ -240,7 +242,7 @@ def compare(ours: JobRun, baseline: JobRun) -> list[str]:
     return differ
 
 
-def _weights(path: Path) -> dict[str, bytes]:
+def saved_weights(path: Path) -> dict[str, bytes]:
     """Every weight array of a saved .keras file, as bytes by its path in the file."""
     import io
     import zipfile

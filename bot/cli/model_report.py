@@ -162,14 +162,12 @@ def _measured(args: argparse.Namespace, model_dir: Path, card: dict):
     return report
 
 
-# The checkout this package runs from: a card's relative data path (the shipped card's
-# datasets/mnist-digits-8k.npz) may be relative to it rather than to where the command runs.
-CHECKOUT = Path(__file__).resolve().parents[2]
-
-
 def _found(source: Path) -> Path:
-    """`source` as given, else (a relative one) under the checkout when it is there."""
+    """`source` as given, else (a relative one, such as the shipped card's
+    datasets/mnist-digits-8k.npz) under the checkout this package runs from, when it is there."""
+    from bot.settings import PROJECT_DIR
+
     if source.is_absolute() or source.is_file():
         return source
-    in_checkout = CHECKOUT / source
+    in_checkout = PROJECT_DIR / source
     return in_checkout if in_checkout.is_file() else source
