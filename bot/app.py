@@ -329,18 +329,15 @@ async def _registry_model(database: Database, settings: Settings) -> Path | None
 
 
 def require_model_folder(settings: Settings) -> None:
-    """A GENAI_MODEL_DIR that holds no model is a configuration error, said before the bot logs
-    in (the model itself loads while the bot connects)."""
-    from genai_models.vae.serving.card import CARD_FILE
+    """A GENAI_MODEL_DIR that holds no model card is a configuration error, said (as the card
+    reader says it) before the bot logs in: the model itself loads while the bot connects."""
+    from genai_models.vae.serving.card import read_card
 
-    folder = settings.model_dir
-    if folder is not None and not (folder / CARD_FILE).is_file():
-        where = "does not exist" if not folder.exists() else f"holds no {CARD_FILE}"
-        raise StartupError(
-            f"GENAI_MODEL_DIR={folder} {where}: point it at a folder `genai-bot train` wrote, or "
-            "leave it unset to serve the shipped model",
-            exit_code=CONFIG_EXIT_CODE,
-        )
+    if settings.model_dir is not None:
+        try:
+            read_card(settings.model_dir)
+        except GenAIError as exc:
+            raise StartupError(str(exc), exit_code=CONFIG_EXIT_CODE) from None
 
 
 def sampler_loader(settings: Settings, registry_model: Path | None = None):

@@ -402,6 +402,7 @@ async def test_a_model_folder_that_holds_no_model_is_said_before_logging_in(tmp_
     run = await finish(await start_cli("run", env=env, cwd=tmp_path, entry=ENTRY_VIA_STAND_IN))
     assert run.returncode == 2, run.stderr
     assert run.stderr.endswith(
-        "genai-bot: GENAI_MODEL_DIR=runs/no-such-model does not exist: point it at a folder "
-        "`genai-bot train` wrote, or leave it unset to serve the shipped model\n"
+        "genai-bot: The model folder runs/no-such-model does not exist: point GENAI_MODEL_DIR at a "
+        "trained model's folder (genai-bot train --out FOLDER makes one), or unset it to serve the "
+        "shipped model\n"
     ), run.stderr
